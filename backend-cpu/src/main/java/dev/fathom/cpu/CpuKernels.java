@@ -1,0 +1,133 @@
+package dev.fathom.cpu;
+
+import dev.fathom.spi.BinaryOp;
+import dev.fathom.spi.Buffer;
+import dev.fathom.spi.Kernels;
+import dev.fathom.spi.MemoryStats;
+import dev.fathom.spi.RandomOp;
+import dev.fathom.spi.ReduceOp;
+import dev.fathom.spi.Strided;
+import dev.fathom.spi.UnaryOp;
+import dev.fathom.tensor.DType;
+import dev.fathom.tensor.Device;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The CPU's {@link Kernels}: synchronous (every call has finished when it returns), buffers are
+ * Java arrays. Each family of kernels lives in its own class; this one dispatches and counts memory.
+ */
+final class CpuKernels implements Kernels {
+    private final AtomicLong liveBuffers = new AtomicLong();
+    private final AtomicLong liveBytes = new AtomicLong();
+    private final AtomicLong peakBytes = new AtomicLong();
+    private final AtomicLong allocations = new AtomicLong();
+
+    @Override
+    public Device device() {
+        return Device.cpu();
+    }
+
+    @Override
+    public Buffer allocate(DType dtype, long numel) {
+        CpuBuffer b = CpuBuffer.allocate(dtype, numel);
+        long bytes = numel * dtype.byteSize();
+        liveBuffers.incrementAndGet();
+        allocations.incrementAndGet();
+        peakBytes.accumulateAndGet(liveBytes.addAndGet(bytes), Math::max);
+        return b;
+    }
+
+    @Override
+    public void free(Buffer buffer) {
+        CpuBuffer b = CpuBuffer.of(buffer);
+        liveBuffers.decrementAndGet();
+        liveBytes.addAndGet(-(long) b.length * b.dtype.byteSize());
+    }
+
+    @Override
+    public MemoryStats memoryStats() {
+        return new MemoryStats(liveBuffers.get(), liveBytes.get(), peakBytes.get(), allocations.get(), 0);
+    }
+
+    @Override
+    public void fill(Strided dst, double value) {
+        ElementwiseKernels.fill(dst, value);
+    }
+
+    @Override
+    public void copy(Strided src, Strided dst) {
+        ElementwiseKernels.copy(src, dst);
+    }
+
+    @Override
+    public void upload(Object hostArray, int hostOffset, Buffer dst, long dstOffset, int count) {
+        CpuBuffer b = CpuBuffer.of(dst);
+        checkHost("upload", hostArray, b.dtype);
+        System.arraycopy(hostArray, hostOffset, b.array(), (int) dstOffset, count);
+    }
+
+    @Override
+    public void download(Buffer src, long srcOffset, Object hostArray, int hostOffset, int count) {
+        CpuBuffer b = CpuBuffer.of(src);
+        checkHost("download", hostArray, b.dtype);
+        System.arraycopy(b.array(), (int) srcOffset, hostArray, hostOffset, count);
+    }
+
+    private static void checkHost(String op, Object host, DType dtype) {
+        boolean ok = switch (dtype) {
+            case F32 -> host instanceof float[];
+            case F64 -> host instanceof double[];
+            case I64 -> host instanceof long[];
+            case BOOL -> host instanceof boolean[];
+        };
+        if (!ok) {
+            throw new IllegalArgumentException("cpu " + op + ": host array " + host.getClass().getSimpleName() + " does not match dtype " + dtype);
+        }
+    }
+
+    @Override
+    public void synchronize() {
+        // Every CPU kernel has finished when it returns.
+    }
+
+    @Override
+    public void unary(UnaryOp op, Strided x, Strided out) {
+        ElementwiseKernels.unary(op, x, out);
+    }
+
+    @Override
+    public void binary(BinaryOp op, Strided a, Strided b, Strided out) {
+        ElementwiseKernels.binary(op, a, b, out);
+    }
+
+    @Override
+    public void where(Strided cond, Strided a, Strided b, Strided out) {
+        ElementwiseKernels.where(cond, a, b, out);
+    }
+
+    @Override
+    public void reduce(ReduceOp op, Strided x, int[] axes, Strided out) {
+        ReduceKernels.reduce(op, x, axes, out);
+    }
+
+    @Override
+    public void matmul(Strided a, Strided b, Strided out) {
+        MatmulKernel.matmul(a, b, out);
+    }
+
+    @Override
+    public void gather(Strided x, int dim, Strided index, Strided out) {
+        IndexKernels.gather(x, dim, index, out);
+    }
+
+    @Override
+    public void scatterAdd(Strided src, int dim, Strided index, Strided out) {
+        IndexKernels.scatterAdd(src, dim, index, out);
+    }
+
+    @Override
+    public void random(RandomOp op, Strided out, long seed, long counter, double a, double b) {
+        RandomKernels.random(op, out, seed, counter, a, b);
+    }
+}

@@ -1,0 +1,15 @@
+/**
+ * The CPU backend: {@link dev.fathom.cpu.CpuBackend}, found by {@code ServiceLoader}.
+ *
+ * <p>Buffers are Java arrays ({@code CpuBuffer}); kernels are grouped by family
+ * ({@code ElementwiseKernels}, {@code ReduceKernels}, {@code MatmulKernel}, {@code IndexKernels},
+ * {@code RandomKernels}) behind {@code CpuKernels}. Strided operands are walked by
+ * {@code StridedLoop}, which merges dims so that contiguous work becomes long rows; contiguous F32
+ * rows use the Vector API loops of {@code VectorF32}, everything else the scalar meaning in
+ * {@code ScalarMath}. Large work is split over the one pool of {@code Parallel}; small work stays on
+ * the calling thread. Every kernel is synchronous.
+ *
+ * <p>Depends on {@code dev.fathom.spi} and {@code dev.fathom.tensor} (DType, Device) and the JDK
+ * ({@code jdk.incubator.vector}) only.
+ */
+package dev.fathom.cpu;

@@ -1,0 +1,53 @@
+package dev.fathom;
+
+import dev.fathom.tensor.Device;
+import dev.fathom.tensor.Generator;
+
+/**
+ * The front door: the global seed, the default device and the version.
+ *
+ * <p>The default device is, in order: the one set with {@link #setDefaultDevice}, the system
+ * property {@code fathom.device}, the environment variable {@code FATHOM_DEVICE}, else the CPU.
+ * Property and variable accept {@code cpu}, {@code cuda}, {@code cuda:N} and {@code auto}; a named
+ * device that cannot run here is an error with the reason, never a silent CPU run.
+ */
+public final class Fathom {
+    private static volatile Device defaultDevice;
+
+    private Fathom() {
+    }
+
+    /** Fathom's version. */
+    public static String version() {
+        String v = Fathom.class.getPackage().getImplementationVersion();
+        return v != null ? v : "0.1.0-SNAPSHOT";
+    }
+
+    /** Reseeds the default generator: every random tensor after this call is reproducible. */
+    public static void seed(long seed) {
+        Generator.global().reseed(seed);
+    }
+
+    /** The device that factories such as {@code Tensor.zeros} use when none is given. */
+    public static Device defaultDevice() {
+        Device d = defaultDevice;
+        if (d == null) {
+            synchronized (Fathom.class) {
+                if (defaultDevice == null) {
+                    String spec = System.getProperty("fathom.device");
+                    if (spec == null || spec.isBlank()) {
+                        spec = System.getenv("FATHOM_DEVICE");
+                    }
+                    defaultDevice = spec == null || spec.isBlank() ? Device.cpu() : Device.parse(spec);
+                }
+                d = defaultDevice;
+            }
+        }
+        return d;
+    }
+
+    /** Sets the default device for every thread; {@code null} restores the configured one. */
+    public static void setDefaultDevice(Device device) {
+        defaultDevice = device;
+    }
+}

@@ -1,0 +1,17 @@
+package dev.fathom.tensor;
+
+/** A device was asked for by name and cannot be used here; the message carries the reason. */
+public final class DeviceUnavailableException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    private final transient Device device;
+
+    public DeviceUnavailableException(Device device, String reason) {
+        super(device + " is not available: " + reason);
+        this.device = device;
+    }
+
+    /** The device that was asked for. */
+    public Device device() {
+        return device;
+    }
+}

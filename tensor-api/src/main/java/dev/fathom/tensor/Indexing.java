@@ -1,0 +1,96 @@
+package dev.fathom.tensor;
+
+import dev.fathom.autograd.Autograd;
+
+/** indexSelect, gather and scatterAdd, all on the gather/scatter-add kernels. */
+final class Indexing {
+    private Indexing() {
+    }
+
+    static void indexType(String op, Tensor index) {
+        if (index.dtype() != DType.I64) {
+            throw new IllegalArgumentException(op + ": indices must be I64, got " + index.describe() + "; convert with .to(DType.I64)");
+        }
+    }
+
+    static Tensor indexSelect(Tensor x, int dim, Tensor index) {
+        Ops.open("indexSelect", x, index);
+        Ops.sameDevice("indexSelect", x, index);
+        indexType("indexSelect", index);
+        if (index.shape.length > 1) {
+            throw new IllegalArgumentException("indexSelect: index must be 0-d or 1-D, got shape " + Shape.format(index.shape));
+        }
+        if (x.shape.length == 0) {
+            throw new IllegalArgumentException("indexSelect: cannot index a 0-d tensor");
+        }
+        int d = Shape.dim("indexSelect", dim, x.shape);
+        int n = (int) index.numel();
+        int[] shape = x.shape.clone();
+        shape[d] = n;
+        // The 1-D index, placed on dim d and broadcast over the others, is a gather index.
+        int[] ishape = new int[x.shape.length];
+        java.util.Arrays.fill(ishape, 1);
+        ishape[d] = n;
+        Tensor idx;
+        try (var g = Autograd.noGrad()) {
+            idx = index.reshape(ishape).expand(shape);
+        }
+        return gather(x, d, idx, "indexSelect");
+    }
+
+    static Tensor gather(Tensor x, int dim, Tensor index) {
+        return gather(x, dim, index, "gather");
+    }
+
+    private static Tensor gather(Tensor x, int dim, Tensor index, String op) {
+        Ops.open(op, x, index);
+        Ops.sameDevice(op, x, index);
+        indexType(op, index);
+        int d = Shape.dim(op, dim, x.shape);
+        if (index.shape.length != x.shape.length) {
+            throw new IllegalArgumentException(op + ": index of shape " + Shape.format(index.shape) + " must have the rank of the input "
+                    + Shape.format(x.shape));
+        }
+        for (int k = 0; k < x.shape.length; k++) {
+            if (k != d && index.shape[k] > x.shape[k]) {
+                throw new IllegalArgumentException(op + ": index of shape " + Shape.format(index.shape) + " is larger than the input "
+                        + Shape.format(x.shape) + " at dim " + k);
+            }
+        }
+        Tensor out = Ops.empty(x.dtype(), x.device(), index.shape.clone());
+        Ops.kernels(x.device()).gather(Ops.strided(x), d, Ops.strided(index), Ops.strided(out));
+        int[] inShape = x.shape;
+        return Ops.record(op, out, new Tensor[] {x}, new Tensor[] {index},
+                g -> new Tensor[] {Tensor.zeros(g.dtype(), g.device(), inShape).scatterAdd(d, index, g)});
+    }
+
+    static Tensor scatterAdd(Tensor x, int dim, Tensor index, Tensor src) {
+        Ops.open("scatterAdd", x, index, src);
+        Ops.sameDevice("scatterAdd", x, index);
+        Ops.sameDevice("scatterAdd", x, src);
+        Ops.sameDtype("scatterAdd", x, src);
+        indexType("scatterAdd", index);
+        int d = Shape.dim("scatterAdd", dim, x.shape);
+        if (!java.util.Arrays.equals(index.shape, src.shape)) {
+            throw new IllegalArgumentException("scatterAdd: index shape " + Shape.format(index.shape) + " must equal the source shape "
+                    + Shape.format(src.shape));
+        }
+        if (index.shape.length != x.shape.length) {
+            throw new IllegalArgumentException("scatterAdd: index of shape " + Shape.format(index.shape) + " must have the rank of the input "
+                    + Shape.format(x.shape));
+        }
+        for (int k = 0; k < x.shape.length; k++) {
+            if (k != d && index.shape[k] > x.shape[k]) {
+                throw new IllegalArgumentException("scatterAdd: index of shape " + Shape.format(index.shape) + " is larger than the input "
+                        + Shape.format(x.shape) + " at dim " + k);
+            }
+        }
+        Tensor out;
+        try (var g = Autograd.noGrad()) {
+            out = Conversions.copy(x);
+        }
+        Ops.kernels(x.device()).scatterAdd(Ops.strided(src), d, Ops.strided(index), Ops.strided(out));
+        return Ops.record("scatterAdd", out, new Tensor[] {x, src}, new Tensor[] {index},
+                g -> new Tensor[] {x.requiresGrad() ? g : null, src.requiresGrad() ? g.gather(d, index) : null});
+    }
+}

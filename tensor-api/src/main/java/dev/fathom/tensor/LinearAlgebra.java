@@ -1,0 +1,68 @@
+package dev.fathom.tensor;
+
+/** matmul with {@code torch.matmul}'s rules, on the batched matmul kernel. */
+final class LinearAlgebra {
+    private LinearAlgebra() {
+    }
+
+    static Tensor matmul(Tensor a, Tensor b) {
+        Ops.open("matmul", a, b);
+        Ops.sameDevice("matmul", a, b);
+        Ops.sameDtype("matmul", a, b);
+        if (a.dtype() == DType.BOOL) {
+            throw new IllegalArgumentException("matmul: not defined for " + a.describe() + "; convert with .to(DType.F32)");
+        }
+        if (a.shape.length == 0 || b.shape.length == 0) {
+            throw new IllegalArgumentException("matmul: both arguments need at least 1 dim, got shapes " + Shape.format(a.shape) + " and "
+                    + Shape.format(b.shape) + "; use mul() for scalars");
+        }
+        int ka = a.shape[a.shape.length - 1];
+        int kb = b.shape.length == 1 ? b.shape[0] : b.shape[b.shape.length - 2];
+        if (ka != kb) {
+            throw new IllegalArgumentException("matmul: shapes " + Shape.format(a.shape) + " and " + Shape.format(b.shape)
+                    + " cannot be multiplied (" + ka + " != " + kb + ")");
+        }
+        Tensor aa = a.shape.length == 1 ? a.unsqueeze(0) : a;
+        Tensor bb = b.shape.length == 1 ? b.unsqueeze(1) : b;
+        Tensor out = batched(aa, bb);
+        if (a.shape.length == 1) {
+            out = out.squeeze(-2);
+        }
+        if (b.shape.length == 1) {
+            out = out.squeeze(-1);
+        }
+        return out;
+    }
+
+    /** a [..., M, K] @ b [..., K, N] with broadcast batch dims. */
+    private static Tensor batched(Tensor a, Tensor b) {
+        int ra = a.shape.length, rb = b.shape.length;
+        int m = a.shape[ra - 2], k = a.shape[ra - 1], n = b.shape[rb - 1];
+        int[] batch;
+        try {
+            batch = Shape.broadcast("matmul", java.util.Arrays.copyOf(a.shape, ra - 2), java.util.Arrays.copyOf(b.shape, rb - 2));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("matmul: batch dims of shapes " + Shape.format(a.shape) + " and " + Shape.format(b.shape)
+                    + " cannot be broadcast (" + e.getMessage() + ")", e);
+        }
+        int r = batch.length + 2;
+        int[] as = java.util.Arrays.copyOf(batch, r), bs = java.util.Arrays.copyOf(batch, r), os = java.util.Arrays.copyOf(batch, r);
+        as[r - 2] = m;
+        as[r - 1] = k;
+        bs[r - 2] = k;
+        bs[r - 1] = n;
+        os[r - 2] = m;
+        os[r - 1] = n;
+        Tensor out = Ops.empty(a.dtype(), a.device(), os);
+        if (out.numel() > 0) {
+            if (k == 0) {
+                Ops.kernels(a.device()).fill(Ops.strided(out), 0);
+            } else {
+                Ops.kernels(a.device()).matmul(Ops.broadcast(a, as), Ops.broadcast(b, bs), Ops.strided(out));
+            }
+        }
+        return Ops.record("matmul", out, new Tensor[] {a, b}, new Tensor[] {a, b}, g -> new Tensor[] {
+            a.requiresGrad() ? g.matmul(b.transpose(-1, -2)).sumToSize(a.shape) : null,
+            b.requiresGrad() ? a.transpose(-1, -2).matmul(g).sumToSize(b.shape) : null});
+    }
+}

@@ -1,0 +1,199 @@
+package dev.fathom.tensor;
+
+import dev.fathom.autograd.Autograd;
+import dev.fathom.spi.ReduceOp;
+
+import java.util.Arrays;
+
+/**
+ * Reductions (sum, max, min, argmax/argmin as kernels) and the composites built on them: mean,
+ * var, logsumexp, softmax, log-softmax. The composites are the definitions; their gradients come
+ * from autograd through the primitives.
+ */
+final class Reductions {
+    private Reductions() {
+    }
+
+    /** x's shape with size 1 on {@code axes}. */
+    static int[] keptShape(int[] shape, int[] axes) {
+        int[] out = shape.clone();
+        for (int a : axes) {
+            out[a] = 1;
+        }
+        return out;
+    }
+
+    /** x's shape without {@code axes}. */
+    static int[] droppedShape(int[] shape, int[] axes) {
+        int[] out = new int[shape.length - axes.length];
+        int j = 0;
+        for (int d = 0, k = 0; d < shape.length; d++) {
+            if (k < axes.length && axes[k] == d) {
+                k++;
+            } else {
+                out[j++] = shape[d];
+            }
+        }
+        return out;
+    }
+
+    static long count(int[] shape, int[] axes) {
+        long n = 1;
+        for (int a : axes) {
+            n *= shape[a];
+        }
+        return n;
+    }
+
+    /** Runs the kernel; returns the result with the reduced dims kept as size 1. */
+    private static Tensor reduceKept(ReduceOp op, Tensor x, int[] axes, DType outType) {
+        Tensor out = Ops.empty(outType, x.device(), keptShape(x.shape, axes));
+        Ops.kernels(x.device()).reduce(op, Ops.strided(x), axes, Ops.strided(out));
+        return out;
+    }
+
+    /** Drops the kept size-1 dims (a view) unless keepDim. */
+    private static Tensor finish(Tensor kept, int[] shape, int[] axes, boolean keepDim) {
+        if (keepDim) {
+            return kept;
+        }
+        try (var g = Autograd.noGrad()) {
+            return Ops.view(kept, droppedShape(shape, axes), Shape.contiguousStrides(droppedShape(shape, axes)), kept.offset);
+        }
+    }
+
+    static Tensor sum(Tensor x, int[] dims, boolean keepDim) {
+        Ops.open("sum", x);
+        int[] axes = Shape.dims("sum", dims, x.shape);
+        DType outType = x.dtype() == DType.BOOL ? DType.I64 : x.dtype();
+        Tensor out = finish(reduceKept(ReduceOp.SUM, x, axes, outType), x.shape, axes, keepDim);
+        int[] kept = keptShape(x.shape, axes);
+        return Ops.record("sum", out, new Tensor[] {x}, new Tensor[0],
+                g -> new Tensor[] {g.reshape(kept).expand(x.shape)});
+    }
+
+    static Tensor sumToSize(Tensor g, int[] shape) {
+        Ops.open("sumToSize", g);
+        if (Arrays.equals(g.shape, shape)) {
+            return g;
+        }
+        int lead = g.shape.length - shape.length;
+        if (lead < 0) {
+            throw new IllegalArgumentException("sumToSize: shape " + Shape.format(g.shape) + " cannot be summed to the larger rank of " + Shape.format(shape));
+        }
+        int[] axes = new int[g.shape.length];
+        int n = 0;
+        for (int d = 0; d < g.shape.length; d++) {
+            if (d < lead) {
+                axes[n++] = d;
+            } else if (shape[d - lead] == 1 && g.shape[d] != 1) {
+                axes[n++] = d;
+            } else if (shape[d - lead] != g.shape[d]) {
+                throw new IllegalArgumentException("sumToSize: shape " + Shape.format(g.shape) + " is not a broadcast of " + Shape.format(shape)
+                        + " (dim " + d + ": " + g.shape[d] + " vs " + shape[d - lead] + ")");
+            }
+        }
+        Tensor s = sum(g, Arrays.copyOf(axes, n), true);
+        return s.reshape(shape);
+    }
+
+    static Tensor mean(Tensor x, int[] dims, boolean keepDim) {
+        Ops.open("mean", x);
+        Ops.floating("mean", x);
+        int[] axes = Shape.dims("mean", dims, x.shape);
+        return sum(x, axes, keepDim).div((double) count(x.shape, axes));
+    }
+
+    static Tensor var(Tensor x, int[] dims, int correction, boolean keepDim) {
+        Ops.open("var", x);
+        Ops.floating("var", x);
+        if (correction < 0) {
+            throw new IllegalArgumentException("var: correction must be >= 0, got " + correction);
+        }
+        int[] axes = Shape.dims("var", dims, x.shape);
+        Tensor d = x.sub(mean(x, axes, true));
+        double denom = Math.max(count(x.shape, axes) - correction, 0);
+        return sum(d.mul(d), axes, keepDim).div(denom);
+    }
+
+    static Tensor extreme(ReduceOp op, Tensor x, int[] dims, boolean keepDim) {
+        String name = op == ReduceOp.MAX ? "max" : "min";
+        Ops.open(name, x);
+        if (x.dtype() == DType.BOOL) {
+            throw new IllegalArgumentException(name + ": not defined for " + x.describe() + "; convert with .to(DType.I64)");
+        }
+        int[] axes = Shape.dims(name, dims, x.shape);
+        for (int a : axes) {
+            if (x.shape[a] == 0) {
+                throw new IllegalArgumentException(name + ": cannot reduce over dim " + a + " of size 0 in shape " + Shape.format(x.shape)
+                        + " (a maximum of nothing is undefined)");
+            }
+        }
+        Tensor kept = reduceKept(op, x, axes, x.dtype());
+        Tensor out = finish(kept, x.shape, axes, keepDim);
+        int[] keptShape = keptShape(x.shape, axes);
+        return Ops.record(name, out, new Tensor[] {x}, new Tensor[] {x, kept}, g -> {
+            // Ties share the gradient equally (amax semantics).
+            Tensor mask = x.eq(kept).to(g.dtype());
+            Tensor share = mask.div(mask.sum(axes, true));
+            return new Tensor[] {share.mul(g.reshape(keptShape))};
+        });
+    }
+
+    static Tensor arg(ReduceOp op, Tensor x, Integer dim, boolean keepDim) {
+        String name = op == ReduceOp.ARGMAX ? "argmax" : "argmin";
+        Ops.open(name, x);
+        if (x.dtype() == DType.BOOL) {
+            throw new IllegalArgumentException(name + ": not defined for " + x.describe() + "; convert with .to(DType.I64)");
+        }
+        if (dim == null) {
+            Tensor flat = x.reshape(-1);
+            if (flat.shape[0] == 0) {
+                throw new IllegalArgumentException(name + ": the tensor of shape " + Shape.format(x.shape) + " is empty");
+            }
+            Tensor r = reduceKept(op, flat, new int[] {0}, DType.I64);
+            int[] ones = new int[x.shape.length];
+            Arrays.fill(ones, 1);
+            return keepDim ? r.reshape(ones) : r.reshape();
+        }
+        int a = Shape.dim(name, dim, x.shape);
+        if (x.shape[a] == 0) {
+            throw new IllegalArgumentException(name + ": cannot reduce over dim " + a + " of size 0 in shape " + Shape.format(x.shape));
+        }
+        return finish(reduceKept(op, x, new int[] {a}, DType.I64), x.shape, new int[] {a}, keepDim);
+    }
+
+    static Tensor logsumexp(Tensor x, int[] dims, boolean keepDim) {
+        Ops.open("logsumexp", x);
+        Ops.floating("logsumexp", x);
+        int[] axes = Shape.dims("logsumexp", dims, x.shape);
+        Tensor shift;
+        try (var g = Autograd.noGrad()) {
+            // The shift cancels in value and gradient; infinite maxima (all -inf rows) shift by 0.
+            Tensor m = count(x.shape, axes) == 0 ? Tensor.zerosLike(sum(x, axes, true)) : reduceKept(ReduceOp.MAX, x, axes, x.dtype());
+            shift = Tensor.where(m.abs().lt(Double.POSITIVE_INFINITY), m, Tensor.zerosLike(m));
+        }
+        Tensor lse = x.sub(shift).exp().sum(axes, true).log().add(shift);
+        return keepDim ? lse : lse.reshape(droppedShape(x.shape, axes));
+    }
+
+    static Tensor softmax(Tensor x, int dim) {
+        Ops.open("softmax", x);
+        Ops.floating("softmax", x);
+        int d = Shape.dim("softmax", dim, x.shape.length == 0 ? 1 : x.shape.length, x.shape);
+        if (x.shape.length == 0) {
+            return x.sub(x).exp();
+        }
+        return x.sub(logsumexp(x, new int[] {d}, true)).exp();
+    }
+
+    static Tensor logSoftmax(Tensor x, int dim) {
+        Ops.open("logSoftmax", x);
+        Ops.floating("logSoftmax", x);
+        int d = Shape.dim("logSoftmax", dim, x.shape.length == 0 ? 1 : x.shape.length, x.shape);
+        if (x.shape.length == 0) {
+            return x.sub(x);
+        }
+        return x.sub(logsumexp(x, new int[] {d}, true));
+    }
+}

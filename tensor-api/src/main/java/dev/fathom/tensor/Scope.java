@@ -1,0 +1,113 @@
+package dev.fathom.tensor;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A region whose tensors are closed together: every tensor created on this thread while the scope
+ * is innermost is closed when it closes, except those handed out with {@link #keep}. Scopes nest
+ * per thread and must be closed in reverse order of opening (try-with-resources does that).
+ *
+ * <pre>{@code
+ * try (Scope s = Scope.open()) {
+ *     Tensor loss = model(x).sub(y).pow(2).mean();
+ *     loss.backward();          // parameter grads belong to the parameters, not the scope
+ *     result = s.keep(loss);    // survives: now owned by the enclosing scope, or by the caller
+ * }
+ * }</pre>
+ *
+ * <p>Not thread-safe: a scope belongs to the thread that opened it.
+ */
+public final class Scope implements AutoCloseable {
+    private static final ThreadLocal<Scope> CURRENT = new ThreadLocal<>();
+
+    private final Scope parent;
+    private final Thread thread;
+    private final List<Tensor> tensors = new ArrayList<>();
+    private boolean closed;
+
+    private Scope(Scope parent) {
+        this.parent = parent;
+        this.thread = Thread.currentThread();
+    }
+
+    /** Opens a scope nested in this thread's current one. */
+    public static Scope open() {
+        Scope s = new Scope(CURRENT.get());
+        CURRENT.set(s);
+        return s;
+    }
+
+    /**
+     * Hands {@code t} out of this scope: it moves to the enclosing scope, or, when there is none,
+     * to the caller, who closes it. Returns {@code t}.
+     */
+    public Tensor keep(Tensor t) {
+        if (t.owner != this) {
+            throw new IllegalArgumentException("Scope.keep: tensor of shape " + Shape.format(t.shape())
+                    + " does not belong to this scope" + (t.owner == null ? " (it belongs to no scope)" : ""));
+        }
+        remove(t);
+        if (parent != null && !parent.closed) {
+            parent.add(t);
+        }
+        return t;
+    }
+
+    /**
+     * Removes {@code t} from whichever scope holds it: from now on the caller owns it and closes it
+     * (parameters, optimizer state, anything that outlives a training step). Returns {@code t}.
+     */
+    public static Tensor escape(Tensor t) {
+        if (t.owner != null) {
+            t.owner.remove(t);
+        }
+        return t;
+    }
+
+    /** Closes every tensor of this scope that was not kept, and makes the enclosing scope current. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        if (Thread.currentThread() != thread) {
+            throw new IllegalStateException("Scope.close: a scope must be closed by the thread that opened it (" + thread.getName() + ")");
+        }
+        if (CURRENT.get() != this) {
+            throw new IllegalStateException("Scope.close: an inner scope is still open; close scopes in reverse order of opening");
+        }
+        closed = true;
+        CURRENT.set(parent);
+        for (int i = tensors.size() - 1; i >= 0; i--) {
+            Tensor t = tensors.get(i);
+            t.owner = null;
+            t.close();
+        }
+        tensors.clear();
+    }
+
+    /** Called for every new tensor: puts it in this thread's innermost scope, if any. */
+    static void track(Tensor t) {
+        Scope s = CURRENT.get();
+        if (s != null) {
+            s.add(t);
+        }
+    }
+
+    private void add(Tensor t) {
+        t.owner = this;
+        tensors.add(t);
+    }
+
+    private void remove(Tensor t) {
+        // Kept tensors are usually recent: search from the end.
+        for (int i = tensors.size() - 1; i >= 0; i--) {
+            if (tensors.get(i) == t) {
+                tensors.remove(i);
+                break;
+            }
+        }
+        t.owner = null;
+    }
+}
