@@ -1,0 +1,19 @@
+/**
+ * What a backend implements; interfaces and the op table only.
+ *
+ * <p>{@link dev.fathom.spi.Backend} is the service ({@code META-INF/services/dev.fathom.spi.Backend}):
+ * a trivial constructor, {@code availability()} that probes once and never throws, and
+ * {@link dev.fathom.spi.Kernels} per device, created on first use. Kernels work on
+ * {@link dev.fathom.spi.Strided} operands (a {@link dev.fathom.spi.Buffer} seen through shape,
+ * strides and offset); the op kinds are the enums {@link dev.fathom.spi.UnaryOp},
+ * {@link dev.fathom.spi.BinaryOp}, {@link dev.fathom.spi.ReduceOp} and
+ * {@link dev.fathom.spi.RandomOp} under the sealed {@link dev.fathom.spi.Op}. Random streams are
+ * defined per element on {@link dev.fathom.spi.Philox}, so all backends agree bit for bit.
+ *
+ * <p>Selection: backends are ordered by {@code priority()} (CUDA 100, CPU 0).
+ * {@code Device.auto()} takes the first available one and logs once why it skipped others;
+ * {@code Device.cuda()} throws with the CUDA backend's reason; the CPU is always there as long as
+ * the JVM runs with {@code --add-modules jdk.incubator.vector}. Nothing here assumes the host can
+ * read a buffer without {@code download}, which waits for the device.
+ */
+package dev.fathom.spi;
