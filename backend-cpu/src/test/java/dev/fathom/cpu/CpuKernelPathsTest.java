@@ -1,0 +1,184 @@
+package dev.fathom.cpu;
+
+import dev.fathom.spi.Strided;
+import dev.fathom.tensor.DType;
+import dev.fathom.tensor.Scope;
+import dev.fathom.tensor.Tensor;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The CPU backend's internal paths that the backend-neutral conformance suite does not reach by
+ * construction: K deeper than one packed panel, row blocks split over threads, many small
+ * batched products, the column-sum fast path across its F64 carry, elementwise maps large enough
+ * to be split, and the dim merging of {@link StridedLoop}. Each is checked against naive F64 loops.
+ */
+class CpuKernelPathsTest {
+    private Scope scope;
+
+    @BeforeEach
+    void open() {
+        scope = Scope.open();
+    }
+
+    @AfterEach
+    void close() {
+        scope.close();
+    }
+
+    private static float[] random(SplittableRandom r, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) (r.nextDouble() * 2 - 1);
+        }
+        return a;
+    }
+
+    @ParameterizedTest(name = "{0}x{1}x{2} transA={3} transB={4}")
+    @CsvSource({
+        "5, 7, 300, false, false",      // K over one panel: accumulation across panels
+        "67, 33, 600, true, false",     // transposed A folded into packing, partial vectors
+        "300, 190, 120, false, true",   // enough work for the row blocks to run in parallel
+        "1, 1, 1000, true, true",
+        "130, 17, 513, false, false"})
+    void matmulMatchesNaiveLoopOnEveryPath(int m, int n, int k, boolean transA, boolean transB) {
+        SplittableRandom r = new SplittableRandom(m * 31L + n * 7L + k);
+        float[] a = random(r, m * k), b = random(r, k * n);
+        Tensor ta = transA ? Tensor.of(transpose(a, m, k), k, m).t() : Tensor.of(a, m, k);
+        Tensor tb = transB ? Tensor.of(transpose(b, k, n), n, k).t() : Tensor.of(b, k, n);
+        float[] c = ta.matmul(tb).toFloatArray();
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double s = 0;
+                for (int kk = 0; kk < k; kk++) {
+                    s += (double) a[i * k + kk] * b[kk * n + j];
+                }
+                double got = c[i * n + j];
+                assertTrue(Math.abs(got - s) <= 1e-4 + 1e-4 * Math.abs(s),
+                        "matmul " + m + "x" + n + "x" + k + " at [" + i + ", " + j + "]: " + got + " vs " + s);
+            }
+        }
+    }
+
+    private static float[] transpose(float[] a, int rows, int cols) {
+        float[] t = new float[a.length];
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < cols; j++) {
+                t[j * rows + i] = a[i * cols + j];
+            }
+        }
+        return t;
+    }
+
+    @Test
+    void manySmallBatchedProductsRunOnePerTask() {
+        SplittableRandom r = new SplittableRandom(3);
+        int batches = 37, m = 5, k = 9, n = 6;
+        float[] a = random(r, batches * m * k), b = random(r, k * n);
+        // b is broadcast over the batch (stride 0), the shape of attention's shared projections.
+        float[] c = Tensor.of(a, batches, m, k).matmul(Tensor.of(b, k, n)).toFloatArray();
+        for (int bt = 0; bt < batches; bt++) {
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < n; j++) {
+                    double s = 0;
+                    for (int kk = 0; kk < k; kk++) {
+                        s += (double) a[(bt * m + i) * k + kk] * b[kk * n + j];
+                    }
+                    assertEquals(s, c[(bt * m + i) * n + j], 1e-5, "batch " + bt + " [" + i + ", " + j + "]");
+                }
+            }
+        }
+    }
+
+    @Test
+    void columnSumCarriesAcrossBlocksAndThreads() {
+        int rows = 1000, cols = 131;
+        SplittableRandom r = new SplittableRandom(5);
+        float[] a = random(r, rows * cols);
+        float[] got = Tensor.of(a, rows, cols).sum(0).toFloatArray();
+        for (int j = 0; j < cols; j++) {
+            double s = 0;
+            for (int i = 0; i < rows; i++) {
+                s += a[i * cols + j];
+            }
+            assertEquals(s, got[j], 1e-4, "column " + j);
+        }
+    }
+
+    @Test
+    void largeBroadcastMapIsSplitCorrectly() {
+        int rows = 700, cols = 257;   // > 2 grains: split over the pool mid-row
+        SplittableRandom r = new SplittableRandom(9);
+        float[] a = random(r, rows * cols), b = random(r, cols);
+        float[] got = Tensor.of(a, rows, cols).mul(Tensor.of(b, cols)).toFloatArray();
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < cols; j++) {
+                assertEquals(a[i * cols + j] * b[j], got[i * cols + j], 0f, "[" + i + ", " + j + "]");
+            }
+        }
+        float[] tr = Tensor.of(a, rows, cols).t().exp().toFloatArray();
+        for (int j = 0; j < cols; j++) {
+            for (int i = 0; i < rows; i++) {
+                double e = Math.exp(a[i * cols + j]);
+                assertEquals(e, tr[j * rows + i], 1e-6 * e, "exp of transposed at [" + j + ", " + i + "]");
+            }
+        }
+    }
+
+    @Test
+    void stridedLoopMergesContiguousDimsAndVisitsEveryElementOnce() {
+        CpuBuffer buf = CpuBuffer.allocate(DType.F32, 2 * 3 * 4);
+        Strided contiguous = Strided.contiguous(buf, 2, 3, 4);
+        StridedLoop merged = new StridedLoop(contiguous.shape(), contiguous);
+        assertEquals(1, merged.rank, "a contiguous [2, 3, 4] is one row");
+        Strided permuted = new Strided(buf, new int[] {4, 3, 2}, new long[] {1, 4, 12}, 0);
+        StridedLoop loop = new StridedLoop(permuted.shape(), permuted);
+        assertEquals(3, loop.rank, "a fully permuted view cannot merge");
+        for (long lo : new long[] {0, 5, 11}) {
+            List<Integer> seen = new ArrayList<>();
+            loop.run(lo, 24, (n, off) -> {
+                for (int i = 0; i < n; i++) {
+                    seen.add(off[0] + i * loop.innerStride(0));
+                }
+            });
+            List<Integer> expected = new ArrayList<>();
+            for (int i = (int) lo; i < 24; i++) {
+                int a = i / 6, b = i / 2 % 3, c = i % 2;
+                expected.add(a + 4 * b + 12 * c);
+            }
+            assertEquals(expected, seen, "visit order from " + lo);
+        }
+    }
+
+    @Test
+    void erfMatchesCommonsMathToDoublePrecision() {
+        for (double x = -6; x <= 6; x += 0.013) {
+            double ref = org.apache.commons.math3.special.Erf.erf(x);
+            assertEquals(ref, ScalarMath.erf(x), 1e-15 + 1e-14 * Math.abs(ref), "erf(" + x + ")");
+        }
+        for (double x = 3; x <= 20; x += 0.37) {
+            double ref = org.apache.commons.math3.special.Erf.erfc(x);
+            assertEquals(ref, ScalarMath.erfc(x), 1e-9 * ref, "erfc(" + x + ")");
+        }
+    }
+
+    @Test
+    void randomFillIsIdenticalWhateverTheSplit() {
+        // The same counters must give the same values whether a fill is split over threads or not.
+        Tensor big = Tensor.rand(new dev.fathom.tensor.Generator(11), DType.F32, 100_001);
+        Tensor small = Tensor.rand(new dev.fathom.tensor.Generator(11), DType.F32, 7);
+        float[] b = big.toFloatArray(), s = small.toFloatArray();
+        assertArrayEquals(s, java.util.Arrays.copyOf(b, 7));
+    }
+}
