@@ -22,6 +22,8 @@ final class CpuKernels implements Kernels {
     private final AtomicLong liveBytes = new AtomicLong();
     private final AtomicLong peakBytes = new AtomicLong();
     private final AtomicLong allocations = new AtomicLong();
+    private final AtomicLong cacheHits = new AtomicLong();
+    private final BufferPool pool = new BufferPool();
 
     @Override
     public Device device() {
@@ -30,8 +32,13 @@ final class CpuKernels implements Kernels {
 
     @Override
     public Buffer allocate(DType dtype, long numel) {
-        CpuBuffer b = CpuBuffer.allocate(dtype, numel);
-        long bytes = numel * dtype.byteSize();
+        CpuBuffer b = pool.take(dtype, numel);
+        if (b != null) {
+            cacheHits.incrementAndGet();
+        } else {
+            b = CpuBuffer.allocate(dtype, Math.max(numel, Math.min(BufferPool.sizeClass(numel), Integer.MAX_VALUE - 16)));
+        }
+        long bytes = (long) b.length * dtype.byteSize();
         liveBuffers.incrementAndGet();
         allocations.incrementAndGet();
         peakBytes.accumulateAndGet(liveBytes.addAndGet(bytes), Math::max);
@@ -43,11 +50,12 @@ final class CpuKernels implements Kernels {
         CpuBuffer b = CpuBuffer.of(buffer);
         liveBuffers.decrementAndGet();
         liveBytes.addAndGet(-(long) b.length * b.dtype.byteSize());
+        pool.give(b);
     }
 
     @Override
     public MemoryStats memoryStats() {
-        return new MemoryStats(liveBuffers.get(), liveBytes.get(), peakBytes.get(), allocations.get(), 0);
+        return new MemoryStats(liveBuffers.get(), liveBytes.get(), peakBytes.get(), allocations.get(), cacheHits.get());
     }
 
     @Override

@@ -78,7 +78,6 @@ final class Engine {
             }
         }
         Map<Node, Tensor> pending = new IdentityHashMap<>();
-        Map<Node, Tensor> nodeTensor = new IdentityHashMap<>();
         List<Node> roots = new ArrayList<>();
         for (int i = 0; i < outputs.length; i++) {
             Tensor out = outputs[i];
@@ -86,10 +85,9 @@ final class Engine {
             deliver(out, g, pending, wanted, captured, inputs != null, create);
             if (out.gradFn() != null) {
                 roots.add(out.gradFn());
-                nodeTensor.put(out.gradFn(), out);
             }
         }
-        for (Node node : topologicalOrder(roots, nodeTensor)) {
+        for (Node node : topologicalOrder(roots)) {
             Tensor g = pending.remove(node);
             if (g == null) {
                 continue;
@@ -172,7 +170,7 @@ final class Engine {
     }
 
     /** Nodes reachable from the roots, each before every node it depends on (iterative DFS, reversed post-order). */
-    private static List<Node> topologicalOrder(List<Node> roots, Map<Node, Tensor> unused) {
+    private static List<Node> topologicalOrder(List<Node> roots) {
         Map<Node, Boolean> visited = new IdentityHashMap<>();
         List<Node> post = new ArrayList<>();
         Deque<Object[]> stack = new ArrayDeque<>();
