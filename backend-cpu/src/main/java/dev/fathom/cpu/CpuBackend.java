@@ -54,7 +54,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public String describe(int index) {
-        return "cpu: " + Runtime.getRuntime().availableProcessors() + " cores, " + availability().reason();
+        return Runtime.getRuntime().availableProcessors() + " cores, " + availability().reason();
     }
 
     @Override

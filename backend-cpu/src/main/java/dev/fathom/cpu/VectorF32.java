@@ -39,9 +39,10 @@ final class VectorF32 {
             }
             case SIGMOID -> {
                 int i = 0;
+                FloatVector one = FloatVector.broadcast(S, 1f);
                 for (; i <= n - L; i += L) {
                     FloatVector v = FloatVector.fromArray(S, x, xo + i);
-                    v.neg().lanewise(VectorOperators.EXP).add(1f).lanewise(VectorOperators.DIV, 1f).intoArray(o, oo + i);
+                    one.div(v.neg().lanewise(VectorOperators.EXP).add(1f)).intoArray(o, oo + i);
                 }
                 tail(op, x, xo, o, oo, i, n);
             }

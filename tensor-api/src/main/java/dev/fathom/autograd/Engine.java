@@ -69,28 +69,31 @@ final class Engine {
     }
 
     private static Tensor[] walk(Tensor[] outputs, Tensor[] gradOutputs, Tensor[] inputs, boolean retain, boolean create) {
-        // What to capture in grad mode: the inputs' identities (leaf or not).
-        Map<Tensor, Integer> wanted = new IdentityHashMap<>();
-        Tensor[] captured = inputs == null ? null : new Tensor[inputs.length];
-        if (inputs != null) {
-            for (int i = 0; i < inputs.length; i++) {
-                wanted.put(inputs[i], i);
-            }
-        }
-        Map<Node, Tensor> pending = new IdentityHashMap<>();
+        Pass pass = new Pass(inputs, create);
         List<Node> roots = new ArrayList<>();
         for (int i = 0; i < outputs.length; i++) {
             Tensor out = outputs[i];
-            Tensor g = gradOutputs != null && gradOutputs[i] != null ? gradOutputs[i] : Tensor.onesLike(out);
-            deliver(out, g, pending, wanted, captured, inputs != null, create);
+            Tensor given = gradOutputs == null ? null : gradOutputs[i];
+            if (given != null) {
+                pass.foreign.put(given, Boolean.TRUE);
+            }
+            pass.deliver(out, given != null ? given : Tensor.onesLike(out));
             if (out.gradFn() != null) {
                 roots.add(out.gradFn());
             }
         }
+        pass.settle();
         for (Node node : topologicalOrder(roots)) {
-            Tensor g = pending.remove(node);
+            Tensor g = pass.pending.remove(node);
             if (g == null) {
                 continue;
+            }
+            pass.held.remove(g);
+            Integer slot = pass.wantedNodes.get(node);
+            if (slot != null) {
+                // A non-leaf input: its gradient is the complete sum that reached its node.
+                pass.captured[slot] = g;
+                pass.held.put(g, Boolean.TRUE);
             }
             Tensor[] in = node.inputs();
             Tensor[] grads = node.apply(g);
@@ -103,45 +106,108 @@ final class Engine {
                     throw new IllegalStateException("backward of '" + node.op() + "' gave a gradient of shape " + Shape.format(gi.shape())
                             + " for input " + i + " of shape " + Shape.format(in[i].shape()) + " (a bug in its formula)");
                 }
-                deliver(in[i], gi, pending, wanted, captured, inputs != null, create);
+                pass.deliver(in[i], gi);
             }
-            if (!create && !contains(grads, g) && !captures(captured, g)) {
-                g.close();
-            }
+            pass.arrivals.add(g);
+            pass.settle();
             if (!retain) {
-                node.release();
+                node.release(pass.released);
             }
         }
+        for (Tensor t : pass.released) {
+            t.close();
+        }
+        Tensor[] captured = pass.captured;
         if (captured != null) {
             for (int i = 0; i < captured.length; i++) {
                 if (captured[i] == null) {
                     captured[i] = Tensor.zerosLike(inputs[i]);
+                } else if (pass.foreign.containsKey(captured[i])) {
+                    captured[i] = captured[i].clone();   // results are ours to hand out, never the caller's own tensor
                 }
             }
         }
         return captured;
     }
 
-    /** Routes gradient {@code g} of tensor {@code t}: to a captured result, a leaf's .grad, or its node's pending sum. */
-    private static void deliver(Tensor t, Tensor g, Map<Node, Tensor> pending, Map<Tensor, Integer> wanted, Tensor[] captured,
-                                boolean gradMode, boolean create) {
-        Integer slot = wanted.get(t);
-        if (slot != null && t.gradFn() == null) {
-            captured[slot] = captured[slot] == null ? g : captured[slot].add(g);
-            return;
-        }
-        if (t.gradFn() == null) {
-            if (!gradMode) {
-                accumulateLeaf(t, g);
+    /**
+     * The state of one backward pass. Every gradient stored (pending at a node, or captured as a
+     * result) is a distinct tensor, because a formula may hand the same tensor to several inputs
+     * ({@code add} passes its gradient to both): a second hand-out is cloned. That is what makes
+     * it safe to close a gradient as soon as no one holds it.
+     */
+    private static final class Pass {
+        final Map<Node, Tensor> pending = new IdentityHashMap<>();
+        final Map<Tensor, Integer> wantedLeaves = new IdentityHashMap<>();
+        final Map<Node, Integer> wantedNodes = new IdentityHashMap<>();
+        final Map<Tensor, Boolean> held = new IdentityHashMap<>();
+        /** Tensors the caller gave us (output gradients): never closed here. */
+        final Map<Tensor, Boolean> foreign = new IdentityHashMap<>();
+        /** Gradients that arrived while one node was processed: closed once it is done, unless stored. */
+        final List<Tensor> arrivals = new ArrayList<>();
+        /** Intermediates of released nodes: formulas later in the pass may still read them. */
+        final List<Tensor> released = new ArrayList<>();
+        final Tensor[] captured;
+        final boolean create;
+
+        Pass(Tensor[] inputs, boolean create) {
+            this.create = create;
+            this.captured = inputs == null ? null : new Tensor[inputs.length];
+            if (inputs != null) {
+                for (int i = 0; i < inputs.length; i++) {
+                    if (inputs[i].gradFn() == null) {
+                        wantedLeaves.put(inputs[i], i);
+                    } else {
+                        wantedNodes.put(inputs[i].gradFn(), i);
+                    }
+                }
             }
-            return;
         }
-        Node node = t.gradFn();
-        Tensor prev = pending.get(node);
-        pending.put(node, prev == null ? g : prev.add(g));
-        if (slot != null) {
-            // A non-leaf input: its gradient is the sum that reaches its node; refreshed on each arrival.
-            captured[slot] = pending.get(node);
+
+        /** Routes gradient {@code g} of tensor {@code t}: to a captured result, a leaf's .grad, or its node's pending sum. */
+        void deliver(Tensor t, Tensor g) {
+            if (held.containsKey(g)) {
+                g = g.clone();
+            }
+            arrivals.add(g);
+            if (t.gradFn() == null) {
+                Integer slot = wantedLeaves.get(t);
+                if (slot != null) {
+                    captured[slot] = store(captured[slot], g);
+                } else if (captured == null) {
+                    accumulateLeaf(t, g);
+                }
+                return;
+            }
+            Node node = t.gradFn();
+            pending.put(node, store(pending.get(node), g));
+        }
+
+        /** The new stored value: g itself, or the sum with what was stored before (which is then released). */
+        private Tensor store(Tensor prev, Tensor g) {
+            Tensor value = g;
+            if (prev != null) {
+                value = prev.add(g);
+                held.remove(prev);
+                discard(prev);
+            }
+            held.put(value, Boolean.TRUE);
+            return value;
+        }
+
+        /** Closes the arrivals that were not stored; a formula may hand one tensor to several inputs, so this waits until all are routed. */
+        void settle() {
+            for (Tensor a : arrivals) {
+                discard(a);
+            }
+            arrivals.clear();
+        }
+
+        /** Closes a gradient nobody holds any more (never in createGraph mode: it is part of the new graph). */
+        void discard(Tensor g) {
+            if (!create && !held.containsKey(g) && !foreign.containsKey(g)) {
+                g.close();
+            }
         }
     }
 
@@ -154,19 +220,6 @@ final class Engine {
         } else {
             grad.addInPlace(g);
         }
-    }
-
-    private static boolean contains(Tensor[] ts, Tensor t) {
-        for (Tensor x : ts) {
-            if (x == t) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static boolean captures(Tensor[] captured, Tensor t) {
-        return captured != null && contains(captured, t);
     }
 
     /** Nodes reachable from the roots, each before every node it depends on (iterative DFS, reversed post-order). */

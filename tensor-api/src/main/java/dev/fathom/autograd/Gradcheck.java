@@ -168,7 +168,7 @@ public final class Gradcheck {
             }
             Tensor[] grads = null;
             if (y.requiresGrad()) {
-                Tensor l = y.mul(Tensor.of(w, y.shape()).to(y.device())).sum();
+                Tensor l = y.mul(host(w, y.shape()).to(y.device())).sum();
                 Tensor[] wrt = wrtIndex.stream().map(i -> inputs[i]).toArray(Tensor[]::new);
                 grads = Autograd.grad(new Tensor[] {l}, wrt, false);
             }
@@ -209,7 +209,7 @@ public final class Gradcheck {
         try (Scope s = Scope.open(); GradMode g = Autograd.noGrad()) {
             Tensor[] args = inputs.clone();
             // requiresGrad as the original, so that a function that differentiates inside (gradgradcheck) still can.
-            args[i] = Tensor.of(x, inputs[i].shape()).to(inputs[i].device()).requiresGrad(inputs[i].requiresGrad());
+            args[i] = host(x, inputs[i].shape()).to(inputs[i].device()).requiresGrad(inputs[i].requiresGrad());
             double[] y = fn.apply(args).toDoubleArray();
             double l = 0;
             for (int k = 0; k < y.length; k++) {
@@ -253,7 +253,12 @@ public final class Gradcheck {
 
     /** The projection W for y: values in [-1, 1] from SplittableRandom(seed), y's shape, dtype and device. */
     private static Tensor projection(Tensor y, long seed) {
-        return Tensor.of(projectionValues(y.numel(), seed), y.shape()).to(y.device()).to(y.dtype());
+        return host(projectionValues(y.numel(), seed), y.shape()).to(y.device()).to(y.dtype());
+    }
+
+    /** An F64 tensor of {@code shape} holding {@code values} (0-d included), on the default device. */
+    private static Tensor host(double[] values, int[] shape) {
+        return shape.length == 0 ? Tensor.scalar(values[0]) : Tensor.of(values, shape);
     }
 
     private static double[] projectionValues(long n, long seed) {

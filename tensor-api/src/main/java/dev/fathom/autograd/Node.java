@@ -3,6 +3,8 @@ package dev.fathom.autograd;
 import dev.fathom.tensor.Shape;
 import dev.fathom.tensor.Tensor;
 
+import java.util.List;
+
 /**
  * One recorded op in the graph: the op's name, its inputs, the tensors its backward formula reads
  * (with their versions at record time) and the formula. Each non-leaf tensor that requires grad
@@ -17,6 +19,7 @@ public final class Node {
     private Tensor[] saved;
     private int[] savedVersions;
     private BackwardFn fn;
+    private List<Tensor> temporaries = List.of();
 
     /**
      * @param op     the op's name, for messages ("mul", "matmul", …)
@@ -79,10 +82,35 @@ public final class Node {
         return grads;
     }
 
-    void release() {
+    /**
+     * Makes this node the owner of the intermediate tensors of a composite op (the sum inside a
+     * mean, the exponentials inside a softmax): they live as long as the graph needs them and are
+     * closed when a backward pass releases this node, or when the node's tensor is closed.
+     */
+    public void adopt(List<Tensor> intermediates) {
+        if (temporaries.isEmpty()) {
+            temporaries = new java.util.ArrayList<>(intermediates);
+        } else {
+            temporaries.addAll(intermediates);
+        }
+    }
+
+    /** Closes the adopted intermediates; called when this node's tensor is closed. */
+    public void closeTemporaries() {
+        List<Tensor> t = temporaries;
+        temporaries = List.of();
+        for (Tensor x : t) {
+            x.close();
+        }
+    }
+
+    /** Drops the graph; the adopted intermediates go to {@code sink}, to be closed once the whole pass is done. */
+    void release(List<Tensor> sink) {
         inputs = null;
         saved = null;
         savedVersions = null;
         fn = null;
+        sink.addAll(temporaries);
+        temporaries = List.of();
     }
 }

@@ -43,6 +43,8 @@ public enum BinaryOp implements Op {
 
     /** Ops whose result is BOOL whatever the input dtype. */
     public static final Set<BinaryOp> COMPARISON = EnumSet.of(EQ, NE, LT, LE, GT, GE);
+    /** Ops defined on BOOL inputs only. */
+    public static final Set<BinaryOp> BOOLEAN_ONLY = EnumSet.of(AND, OR, XOR);
     /** Ops defined on BOOL inputs. */
     public static final Set<BinaryOp> LOGICAL = EnumSet.of(AND, OR, XOR, EQ, NE);
     /** Arithmetic ops defined on I64 (all but POW). */

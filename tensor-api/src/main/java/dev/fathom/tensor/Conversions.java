@@ -63,6 +63,10 @@ final class Conversions {
     }
 
     static Tensor copyFrom(Tensor x, Tensor src) {
+        return Scope.intermediates(() -> copyFromOf(x, src));
+    }
+
+    private static Tensor copyFromOf(Tensor x, Tensor src) {
         Ops.open("copyFrom", x, src);
         Ops.sameDtype("copyFrom", x, src);
         Ops.writable("copyFrom", x, src);

@@ -29,7 +29,7 @@ final class Elementwise {
         boolean ok = dt.isFloating() ? op != UnaryOp.NOT
                 : dt == DType.I64 ? UnaryOp.INTEGER.contains(op) : UnaryOp.BOOLEAN.contains(op);
         if (!ok) {
-            String fix = dt == DType.BOOL ? "; convert with .to(DType.F32)" : dt == DType.I64 ? "; convert with .to(DType.F32)" : "";
+            String fix = dt.isFloating() ? "; logicalNot takes BOOL tensors" : "; convert with .to(DType.F32)";
             throw new IllegalArgumentException(name + ": not defined for " + x.describe() + fix);
         }
         Tensor out = Ops.empty(dt, x.device(), x.shape);
@@ -57,7 +57,7 @@ final class Elementwise {
 
     static void checkDtype(String name, BinaryOp op, Tensor a) {
         DType dt = a.dtype();
-        boolean ok = dt.isFloating() ? !EnumSets.BOOL_ONLY.contains(op)
+        boolean ok = dt.isFloating() ? !BinaryOp.BOOLEAN_ONLY.contains(op)
                 : dt == DType.I64 ? BinaryOp.INTEGER.contains(op) : BinaryOp.LOGICAL.contains(op);
         if (!ok) {
             throw new IllegalArgumentException(name + ": not defined for " + a.describe()
@@ -65,13 +65,9 @@ final class Elementwise {
         }
     }
 
-    private static final class EnumSets {
-        static final java.util.Set<BinaryOp> BOOL_ONLY = java.util.EnumSet.of(BinaryOp.AND, BinaryOp.OR, BinaryOp.XOR);
-    }
-
     static Tensor binaryScalar(BinaryOp op, Tensor x, double value) {
         Ops.open(name(op), x);
-        return binary(op, x, scalarLike(name(op), x, value));
+        return Scope.intermediates(() -> binary(op, x, scalarLike(name(op), x, value)));
     }
 
     /** A 0-d tensor of x's dtype and device holding {@code value}. */
@@ -114,13 +110,15 @@ final class Elementwise {
         if (Double.isNaN(min) || Double.isNaN(max)) {
             throw new IllegalArgumentException("clamp: bounds must not be NaN, got [" + min + ", " + max + "]");
         }
-        Tensor out;
-        try (var g = Autograd.noGrad()) {
-            out = x.maximum(scalarLike("clamp", x, min)).minimum(scalarLike("clamp", x, max));
-        }
-        return Ops.record("clamp", out, new Tensor[] {x}, new Tensor[] {x}, g -> {
-            Tensor inside = x.ge(min).logicalAnd(x.le(max));
-            return new Tensor[] {where(inside, g, scalarLike("clamp", g, 0))};
+        return Scope.intermediates(() -> {
+            Tensor out;
+            try (var g = Autograd.noGrad()) {
+                out = x.maximum(scalarLike("clamp", x, min)).minimum(scalarLike("clamp", x, max));
+            }
+            return Ops.record("clamp", out, new Tensor[] {x}, new Tensor[] {x}, g -> {
+                Tensor inside = x.ge(min).logicalAnd(x.le(max));
+                return new Tensor[] {where(inside, g, scalarLike("clamp", g, 0))};
+            });
         });
     }
 
@@ -143,14 +141,16 @@ final class Elementwise {
 
     static Tensor inPlaceScalar(BinaryOp op, Tensor target, double value) {
         Ops.open(name(op) + "InPlace", target);
-        return inPlace(op, target, scalarLike(name(op) + "InPlace", target, value));
+        return Scope.intermediates(() -> inPlace(op, target, scalarLike(name(op) + "InPlace", target, value)));
     }
 
     static Tensor addScaledInPlace(Tensor target, Tensor src, double alpha) {
         Ops.open("addInPlace", target, src);
         Ops.writable("addInPlace", target, src);
-        try (var g = Autograd.noGrad()) {
-            return inPlace(BinaryOp.ADD, target, alpha == 1 ? src : src.mul(alpha));
-        }
+        return Scope.intermediates(() -> {
+            try (var g = Autograd.noGrad()) {
+                return inPlace(BinaryOp.ADD, target, alpha == 1 ? src : src.mul(alpha));
+            }
+        });
     }
 }

@@ -31,11 +31,13 @@ final class Indexing {
         int[] ishape = new int[x.shape.length];
         java.util.Arrays.fill(ishape, 1);
         ishape[d] = n;
-        Tensor idx;
-        try (var g = Autograd.noGrad()) {
-            idx = index.reshape(ishape).expand(shape);
-        }
-        return gather(x, d, idx, "indexSelect");
+        return Scope.intermediates(() -> {
+            Tensor idx;
+            try (var g = Autograd.noGrad()) {
+                idx = index.reshape(ishape).expand(shape);
+            }
+            return gather(x, d, idx, "indexSelect");
+        });
     }
 
     static Tensor gather(Tensor x, int dim, Tensor index) {

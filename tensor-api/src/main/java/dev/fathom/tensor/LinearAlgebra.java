@@ -22,16 +22,18 @@ final class LinearAlgebra {
             throw new IllegalArgumentException("matmul: shapes " + Shape.format(a.shape) + " and " + Shape.format(b.shape)
                     + " cannot be multiplied (" + ka + " != " + kb + ")");
         }
-        Tensor aa = a.shape.length == 1 ? a.unsqueeze(0) : a;
-        Tensor bb = b.shape.length == 1 ? b.unsqueeze(1) : b;
-        Tensor out = batched(aa, bb);
-        if (a.shape.length == 1) {
-            out = out.squeeze(-2);
-        }
-        if (b.shape.length == 1) {
-            out = out.squeeze(-1);
-        }
-        return out;
+        return Scope.intermediates(() -> {
+            Tensor aa = a.shape.length == 1 ? a.unsqueeze(0) : a;
+            Tensor bb = b.shape.length == 1 ? b.unsqueeze(1) : b;
+            Tensor out = batched(aa, bb);
+            if (a.shape.length == 1) {
+                out = out.squeeze(-2);
+            }
+            if (b.shape.length == 1) {
+                out = out.squeeze(-1);
+            }
+            return out;
+        });
     }
 
     /** a [..., M, K] @ b [..., K, N] with broadcast batch dims. */

@@ -63,6 +63,10 @@ final class Reductions {
     }
 
     static Tensor sum(Tensor x, int[] dims, boolean keepDim) {
+        return Scope.intermediates(() -> sumOf(x, dims, keepDim));
+    }
+
+    private static Tensor sumOf(Tensor x, int[] dims, boolean keepDim) {
         Ops.open("sum", x);
         int[] axes = Shape.dims("sum", dims, x.shape);
         DType outType = x.dtype() == DType.BOOL ? DType.I64 : x.dtype();
@@ -73,6 +77,10 @@ final class Reductions {
     }
 
     static Tensor sumToSize(Tensor g, int[] shape) {
+        return Scope.intermediates(() -> sumToSizeOf(g, shape));
+    }
+
+    private static Tensor sumToSizeOf(Tensor g, int[] shape) {
         Ops.open("sumToSize", g);
         if (Arrays.equals(g.shape, shape)) {
             return g;
@@ -101,7 +109,7 @@ final class Reductions {
         Ops.open("mean", x);
         Ops.floating("mean", x);
         int[] axes = Shape.dims("mean", dims, x.shape);
-        return sum(x, axes, keepDim).div((double) count(x.shape, axes));
+        return Scope.intermediates(() -> sum(x, axes, keepDim).div((double) count(x.shape, axes)));
     }
 
     static Tensor var(Tensor x, int[] dims, int correction, boolean keepDim) {
@@ -111,12 +119,22 @@ final class Reductions {
             throw new IllegalArgumentException("var: correction must be >= 0, got " + correction);
         }
         int[] axes = Shape.dims("var", dims, x.shape);
-        Tensor d = x.sub(mean(x, axes, true));
         double denom = Math.max(count(x.shape, axes) - correction, 0);
-        return sum(d.mul(d), axes, keepDim).div(denom);
+        return Scope.intermediates(() -> {
+            Tensor d = x.sub(mean(x, axes, true));
+            return sum(d.mul(d), axes, keepDim).div(denom);
+        });
+    }
+
+    static Tensor std(Tensor x, int[] dims, int correction, boolean keepDim) {
+        return Scope.intermediates(() -> var(x, dims, correction, keepDim).sqrt());
     }
 
     static Tensor extreme(ReduceOp op, Tensor x, int[] dims, boolean keepDim) {
+        return Scope.intermediates(() -> extremeOf(op, x, dims, keepDim));
+    }
+
+    private static Tensor extremeOf(ReduceOp op, Tensor x, int[] dims, boolean keepDim) {
         String name = op == ReduceOp.MAX ? "max" : "min";
         Ops.open(name, x);
         if (x.dtype() == DType.BOOL) {
@@ -141,6 +159,10 @@ final class Reductions {
     }
 
     static Tensor arg(ReduceOp op, Tensor x, Integer dim, boolean keepDim) {
+        return Scope.intermediates(() -> argOf(op, x, dim, keepDim));
+    }
+
+    private static Tensor argOf(ReduceOp op, Tensor x, Integer dim, boolean keepDim) {
         String name = op == ReduceOp.ARGMAX ? "argmax" : "argmin";
         Ops.open(name, x);
         if (x.dtype() == DType.BOOL) {
@@ -163,37 +185,49 @@ final class Reductions {
         return finish(reduceKept(op, x, new int[] {a}, DType.I64), x.shape, new int[] {a}, keepDim);
     }
 
+    /**
+     * The shift that makes {@code exp(x - shift)} safe: the max over {@code axes} (kept dims), not
+     * recorded (it cancels in value and gradient), and 0 where the max is infinite (all -inf rows).
+     */
+    private static Tensor safeMax(Tensor x, int[] axes) {
+        try (var g = Autograd.noGrad()) {
+            Tensor m = count(x.shape, axes) == 0 ? Tensor.zerosLike(sum(x, axes, true)) : reduceKept(ReduceOp.MAX, x, axes, x.dtype());
+            return Tensor.where(m.abs().lt(Double.POSITIVE_INFINITY), m, Tensor.zerosLike(m));
+        }
+    }
+
     static Tensor logsumexp(Tensor x, int[] dims, boolean keepDim) {
         Ops.open("logsumexp", x);
         Ops.floating("logsumexp", x);
         int[] axes = Shape.dims("logsumexp", dims, x.shape);
-        Tensor shift;
-        try (var g = Autograd.noGrad()) {
-            // The shift cancels in value and gradient; infinite maxima (all -inf rows) shift by 0.
-            Tensor m = count(x.shape, axes) == 0 ? Tensor.zerosLike(sum(x, axes, true)) : reduceKept(ReduceOp.MAX, x, axes, x.dtype());
-            shift = Tensor.where(m.abs().lt(Double.POSITIVE_INFINITY), m, Tensor.zerosLike(m));
-        }
-        Tensor lse = x.sub(shift).exp().sum(axes, true).log().add(shift);
-        return keepDim ? lse : lse.reshape(droppedShape(x.shape, axes));
+        return Scope.intermediates(() -> {
+            Tensor shift = safeMax(x, axes);
+            Tensor lse = x.sub(shift).exp().sum(axes, true).log().add(shift);
+            return keepDim ? lse : lse.reshape(droppedShape(x.shape, axes));
+        });
     }
 
+    /** exp(x - max) / Σ exp(x - max): exact to rounding for any magnitude (no rounded logsumexp is subtracted). */
     static Tensor softmax(Tensor x, int dim) {
         Ops.open("softmax", x);
         Ops.floating("softmax", x);
         int d = Shape.dim("softmax", dim, x.shape.length == 0 ? 1 : x.shape.length, x.shape);
-        if (x.shape.length == 0) {
-            return x.sub(x).exp();
-        }
-        return x.sub(logsumexp(x, new int[] {d}, true)).exp();
+        int[] axes = x.shape.length == 0 ? new int[0] : new int[] {d};
+        return Scope.intermediates(() -> {
+            Tensor e = x.sub(safeMax(x, axes)).exp();
+            return e.div(e.sum(axes, true));
+        });
     }
 
+    /** (x - max) - log Σ exp(x - max). */
     static Tensor logSoftmax(Tensor x, int dim) {
         Ops.open("logSoftmax", x);
         Ops.floating("logSoftmax", x);
         int d = Shape.dim("logSoftmax", dim, x.shape.length == 0 ? 1 : x.shape.length, x.shape);
-        if (x.shape.length == 0) {
-            return x.sub(x);
-        }
-        return x.sub(logsumexp(x, new int[] {d}, true));
+        int[] axes = x.shape.length == 0 ? new int[0] : new int[] {d};
+        return Scope.intermediates(() -> {
+            Tensor shifted = x.sub(safeMax(x, axes));
+            return shifted.sub(shifted.exp().sum(axes, true).log());
+        });
     }
 }

@@ -87,6 +87,43 @@ public final class Scope implements AutoCloseable {
         tensors.clear();
     }
 
+    /**
+     * Runs {@code body} in a scope of its own and returns its result; the other tensors it created
+     * are the result's intermediates: its graph node adopts them when it is recorded (they then
+     * live as long as the graph), else they are closed at once. Composite ops use this so that,
+     * outside any scope, closing a result frees everything the op allocated.
+     */
+    static Tensor intermediates(java.util.function.Supplier<Tensor> body) {
+        Scope s = open();
+        Tensor out;
+        try {
+            out = body.get();
+        } catch (RuntimeException | Error e) {
+            s.close();
+            throw e;
+        }
+        boolean created = out.owner == s;
+        if (created) {
+            s.keep(out);
+        }
+        List<Tensor> rest = new ArrayList<>(s.tensors);
+        for (Tensor t : rest) {
+            t.owner = null;
+        }
+        s.tensors.clear();
+        s.close();
+        if (!rest.isEmpty()) {
+            if (created && out.gradFn() != null) {
+                out.gradFn().adopt(rest);
+            } else {
+                for (Tensor t : rest) {
+                    t.close();
+                }
+            }
+        }
+        return out;
+    }
+
     /** Called for every new tensor: puts it in this thread's innermost scope, if any. */
     static void track(Tensor t) {
         Scope s = CURRENT.get();

@@ -539,15 +539,15 @@ public final class Tensor implements AutoCloseable {
     }
 
     public Tensor std() {
-        return Reductions.var(this, new int[0], 1, false).sqrt();
+        return Reductions.std(this, new int[0], 1, false);
     }
 
     public Tensor std(int... dims) {
-        return Reductions.var(this, dims, 1, false).sqrt();
+        return Reductions.std(this, dims, 1, false);
     }
 
     public Tensor std(int[] dims, int correction, boolean keepDim) {
-        return Reductions.var(this, dims, correction, keepDim).sqrt();
+        return Reductions.std(this, dims, correction, keepDim);
     }
 
     /** Maximum of all elements (0-d); the gradient is shared equally among tied maxima. */
@@ -884,7 +884,10 @@ public final class Tensor implements AutoCloseable {
         if (owner != null) {
             Scope.escape(this);
         }
-        gradFn = null;
+        if (gradFn != null) {
+            gradFn.closeTemporaries();
+            gradFn = null;
+        }
         if (grad != null) {
             Tensor g = grad;
             grad = null;

@@ -14,6 +14,10 @@ final class Views {
     }
 
     static Tensor reshape(Tensor x, int[] newShape, boolean viewOnly) {
+        return Scope.intermediates(() -> reshapeOf(x, newShape, viewOnly));
+    }
+
+    private static Tensor reshapeOf(Tensor x, int[] newShape, boolean viewOnly) {
         String op = viewOnly ? "view" : "reshape";
         Ops.open(op, x);
         int[] shape = inferShape(op, x, newShape);
@@ -274,10 +278,6 @@ final class Views {
             throw new IllegalArgumentException("select: index " + index + " is out of range for dim " + d + " of size " + size
                     + " in shape " + Shape.format(x.shape));
         }
-        Tensor one;
-        try (var g = Autograd.noGrad()) {
-            one = sliceView("select", x, d, i, 1, 1);
-        }
         int[] shape = Reductions.droppedShape(x.shape, new int[] {d});
         long[] strides = new long[shape.length];
         for (int k = 0, j = 0; k < x.shape.length; k++) {
@@ -285,7 +285,7 @@ final class Views {
                 strides[j++] = x.strides[k];
             }
         }
-        Tensor out = Ops.view(x, shape, strides, one.offset);
+        Tensor out = Ops.view(x, shape, strides, x.offset + (long) i * x.strides[d]);
         int[] inShape = x.shape;
         return Ops.record("select", out, new Tensor[] {x}, new Tensor[0],
                 g -> new Tensor[] {embed(g.unsqueeze(d), inShape, d, i, 1)});
@@ -305,6 +305,10 @@ final class Views {
 
     /** Zeros of {@code shape} with {@code g} written at elements start, start+step, … of dim d; differentiable in g. */
     static Tensor embed(Tensor g, int[] shape, int d, int start, int step) {
+        return Scope.intermediates(() -> embedOf(g, shape, d, start, step));
+    }
+
+    private static Tensor embedOf(Tensor g, int[] shape, int d, int start, int step) {
         Tensor out = Tensor.zeros(g.dtype(), g.device(), shape);
         try (var ng = Autograd.noGrad()) {
             Tensor region = out.slice(d, start, start + (g.shape[d] - 1) * step + 1, step);
@@ -375,6 +379,10 @@ final class Views {
     }
 
     static Tensor cat(int dim, Tensor[] ts) {
+        return Scope.intermediates(() -> catOf(dim, ts));
+    }
+
+    private static Tensor catOf(int dim, Tensor[] ts) {
         if (ts == null || ts.length == 0) {
             throw new IllegalArgumentException("cat: needs at least one tensor");
         }
@@ -435,10 +443,12 @@ final class Views {
             }
         }
         int d = Shape.dim("stack", dim, ts[0].shape.length + 1, ts[0].shape);
-        Tensor[] u = new Tensor[ts.length];
-        for (int i = 0; i < ts.length; i++) {
-            u[i] = unsqueeze(ts[i], d);
-        }
-        return cat(d, u);
+        return Scope.intermediates(() -> {
+            Tensor[] u = new Tensor[ts.length];
+            for (int i = 0; i < ts.length; i++) {
+                u[i] = unsqueeze(ts[i], d);
+            }
+            return cat(d, u);
+        });
     }
 }

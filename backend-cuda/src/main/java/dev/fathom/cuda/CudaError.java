@@ -1,0 +1,45 @@
+package dev.fathom.cuda;
+
+/** A driver API call returned an error status; the message names the call and the {@code CUresult}. */
+final class CudaError extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    private final int status;
+
+    CudaError(String call, int status) {
+        super(call + " failed: " + statusName(status) + " (" + status + ")");
+        this.status = status;
+    }
+
+    /** The {@code CUresult} value. */
+    int status() {
+        return status;
+    }
+
+    /** Throws unless {@code status} is {@code CUDA_SUCCESS} (0). */
+    static void check(String call, int status) {
+        if (status != 0) {
+            throw new CudaError(call, status);
+        }
+    }
+
+    /**
+     * The {@code CUresult} name. The codes the probe cares about are spelled out here because
+     * JCuda 12.6's {@code CUresult.stringFor} does not know all of them (35, for one).
+     */
+    static String statusName(int status) {
+        return switch (status) {
+            case 0 -> "CUDA_SUCCESS";
+            case 3 -> "CUDA_ERROR_NOT_INITIALIZED";
+            case 34 -> "CUDA_ERROR_STUB_LIBRARY";
+            case 35 -> "CUDA_ERROR_INSUFFICIENT_DRIVER";
+            case 46 -> "CUDA_ERROR_DEVICE_UNAVAILABLE";
+            case 100 -> "CUDA_ERROR_NO_DEVICE";
+            case 101 -> "CUDA_ERROR_INVALID_DEVICE";
+            case 802 -> "CUDA_ERROR_SYSTEM_NOT_READY";
+            case 803 -> "CUDA_ERROR_SYSTEM_DRIVER_MISMATCH";
+            case 804 -> "CUDA_ERROR_COMPAT_NOT_SUPPORTED_ON_DEVICE";
+            case 999 -> "CUDA_ERROR_UNKNOWN";
+            default -> "CUresult " + status;
+        };
+    }
+}

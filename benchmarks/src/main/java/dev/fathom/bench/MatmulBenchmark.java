@@ -1,0 +1,72 @@
+package dev.fathom.bench;
+
+import dev.fathom.spi.Kernels;
+import dev.fathom.tensor.DType;
+import dev.fathom.tensor.Device;
+import dev.fathom.tensor.Generator;
+import dev.fathom.tensor.Scope;
+import dev.fathom.tensor.Tensor;
+import dev.fathom.tensor.internal.Backends;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code Tensor.matmul} of two n×n F32 matrices on one backend; report GFLOP/s as
+ * {@code 2n³ / time}. Unavailable backends fail in setup with their reason.
+ */
+@State(org.openjdk.jmh.annotations.Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
+public class MatmulBenchmark {
+
+    /** The backend's name; {@code cuda} joins once it has kernels. */
+    @Param({"cpu"})
+    public String backend;
+
+    @Param({"64", "256"})
+    public int n;
+
+    private Tensor a;
+    private Tensor b;
+    private Kernels kernels;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        Device device = Device.parse(backend);
+        Generator g = new Generator(42);
+        try (Scope s = Scope.open()) {   // closes the host-side originals when they were copied
+            a = Scope.escape(Tensor.randn(g, DType.F32, n, n).to(device));
+            b = Scope.escape(Tensor.randn(g, DType.F32, n, n).to(device));
+        }
+        kernels = Backends.kernels(device);
+    }
+
+    @Benchmark
+    public void matmul() {
+        try (Scope s = Scope.open()) {
+            a.matmul(b);
+            kernels.synchronize();
+        }
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        a.close();
+        b.close();
+    }
+}

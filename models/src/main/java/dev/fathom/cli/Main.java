@@ -1,0 +1,64 @@
+package dev.fathom.cli;
+
+import dev.fathom.Fathom;
+import dev.fathom.tensor.DeviceUnavailableException;
+import dev.fathom.train.TrainingDivergedException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+
+/** {@code fathom <command>}: the entry point of {@code scripts/fathom}. */
+@Command(name = "fathom", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Fathom: tensors, autograd and models in Java, on the CPU or an NVIDIA GPU.",
+        subcommands = {DevicesCommand.class, TrainCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    /** Prints the usage: {@code fathom} alone is a request for help. */
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "give a command, e.g. `fathom devices` or `fathom train mlp`");
+    }
+
+    public static void main(String[] args) {
+        // One line per log record (the JDK default is two, with a timestamp); unless the user chose a format.
+        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
+            System.setProperty("java.util.logging.SimpleFormatter.format", "%4$s: %5$s%6$s%n");
+        }
+        System.exit(execute(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
+    }
+
+    /** Runs the command line with the given streams and returns the exit code (for tests). */
+    static int execute(PrintWriter out, PrintWriter err, String... args) {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setOut(out).setErr(err).setExecutionExceptionHandler(Main::handle);
+        return cli.execute(args);
+    }
+
+    /** Expected failures are one line on stderr and exit code 1; anything else keeps its stack trace. */
+    private static int handle(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
+        Throwable cause = e instanceof UncheckedIOException u ? u.getCause() : e;
+        PrintWriter err = cli.getErr();
+        if (cause instanceof IOException || cause instanceof DeviceUnavailableException || cause instanceof TrainingDivergedException
+                || cause instanceof IllegalArgumentException) {
+            err.println("fathom " + cli.getCommandName() + ": " + cause.getMessage());
+        } else {
+            err.println("fathom " + cli.getCommandName() + ": unexpected error; please report it with this trace:");
+            e.printStackTrace(err);
+        }
+        err.flush();
+        return 1;
+    }
+
+    /** {@code fathom --version}. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"Fathom " + Fathom.version() + " on Java " + Runtime.version() + " (" + System.getProperty("java.vendor") + ")"};
+        }
+    }
+}

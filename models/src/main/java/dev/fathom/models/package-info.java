@@ -1,0 +1,8 @@
+/**
+ * The model zoo, each model written once against the tensor API and run on every backend.
+ *
+ * <p>Today: {@link dev.fathom.models.Mlp}, a multi-layer perceptron. A model owns its parameters
+ * (they live outside every {@link dev.fathom.tensor.Scope} and are released by
+ * {@code close()}); {@code forward} creates only temporaries, which the caller's scope releases.
+ */
+package dev.fathom.models;

@@ -1,0 +1,13 @@
+/**
+ * Training loops: {@link dev.fathom.train.ClassifierTrainer} fits a classifier with
+ * softmax cross-entropy ({@link dev.fathom.train.Losses}) and Adam, one
+ * {@link dev.fathom.tensor.Scope} per step, and reports each epoch as an
+ * {@link dev.fathom.train.EpochReport}.
+ *
+ * <p>Contracts: a run is reproducible from its {@link dev.fathom.train.TrainConfig} (the seed
+ * fixes the shuffles; the model's generator fixes the initial weights); a loss that is NaN or
+ * infinite stops the run with {@link dev.fathom.train.TrainingDivergedException} naming the
+ * step, rather than training on garbage. Nothing a step creates outlives it, except the
+ * parameters' gradients (owned by the parameters) and the optimizer state.
+ */
+package dev.fathom.train;

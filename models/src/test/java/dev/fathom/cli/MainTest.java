@@ -1,0 +1,63 @@
+package dev.fathom.cli;
+
+import dev.fathom.Fathom;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class MainTest {
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    private int run(String... args) {
+        return Main.execute(new PrintWriter(out, true), new PrintWriter(err, true), args);
+    }
+
+    @AfterEach
+    void restoreDefaultDevice() {
+        Fathom.setDefaultDevice(null);
+    }
+
+    @Test
+    void devicesListsEveryBackendAndWhatAutoPicks() {
+        assertEquals(0, run("devices"), err.toString());
+        String o = out.toString();
+        assertTrue(o.contains("cpu (priority 0): available"), o);
+        assertTrue(o.contains("cuda (priority 100): "), o);
+        assertTrue(o.contains("auto picks: cpu"), o);
+    }
+
+    @Test
+    void missingDataFailsWithTheInstallHint(@TempDir Path empty) {
+        assertEquals(1, run("train", "mlp", "--device", "cpu", "--data", empty.toString()));
+        assertTrue(err.toString().contains("apt-get install dataset-fashion-mnist"), err.toString());
+        assertTrue(err.toString().contains("--data DIR"), err.toString());
+    }
+
+    @Test
+    void anUnusableDeviceFailsWithTheReason() {
+        assertEquals(1, run("train", "mlp", "--device", "cuda"));
+        assertTrue(err.toString().contains("cuda:0 is not available: "), err.toString());
+    }
+
+    @Test
+    void badUsageIsExitCodeTwo() {
+        assertEquals(2, run("train", "resnet-9000"));
+        assertTrue(err.toString().contains("expected one of [mlp]"), err.toString());
+        assertEquals(2, run());
+        assertEquals(2, run("train", "mlp", "--epochs", "many"));
+    }
+
+    @Test
+    void badSettingsAreExitCodeOneWithTheValues() {
+        assertEquals(1, run("train", "mlp", "--device", "cpu", "--epochs", "0"));
+        assertTrue(err.toString().contains("epochs=0"), err.toString());
+    }
+}

@@ -1,0 +1,101 @@
+package dev.fathom.conformance;
+
+import dev.fathom.conformance.Inputs.Layout;
+import dev.fathom.conformance.Inputs.Pair;
+import dev.fathom.tensor.DType;
+import dev.fathom.tensor.Tensor;
+
+import java.util.Arrays;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/** indexSelect, gather and scatterAdd against the reference, including repeated and out-of-range indices. */
+class IndexingTest extends ConformanceTest {
+
+    /** Random indices in [0, bound) of {@code shape}, as a reference and an I64 tensor in {@code layout}. */
+    private static Pair indices(Inputs in, int[] shape, int bound, Layout layout) {
+        return in.random(shape, DType.I64, layout, 0, bound, u -> Math.floor(u));
+    }
+
+    @BackendTest
+    void indexSelect(TestBackends.Case backend) {
+        use(backend);
+        Inputs in = new Inputs(1);
+        for (DType dt : new DType[] {DType.F32, DType.F64, DType.I64, DType.BOOL}) {
+            for (Layout layout : Layout.values()) {
+                Pair x = in.random(new int[] {4, 5, 3}, dt, layout, -9, 9);
+                for (int dim = -3; dim < 3; dim++) {
+                    int size = x.ref().shape[Ref.norm(dim, 3)];
+                    long[] idx = {size - 1, 0, size - 1, 1, 1};
+                    Check.exact("indexSelect dim " + dim + " " + Arrays.toString(idx) + " " + layout, x.tensor().indexSelect(dim, Tensor.of(idx, 5)),
+                            x.ref().indexSelect(dim, idx), dt);
+                }
+                Check.exact("indexSelect with an empty index", x.tensor().indexSelect(1, Tensor.of(new long[0], 0)),
+                        x.ref().indexSelect(1), dt);
+                Check.exact("indexSelect with a 0-d index keeps the dim", x.tensor().indexSelect(2, Tensor.scalar(2L)),
+                        x.ref().indexSelect(2, 2), dt);
+                Tensor strided = Tensor.of(new long[] {2, 9, 0, 9, 3}, 5).slice(0, 0, 5, 2);
+                Check.exact("indexSelect with a strided index", x.tensor().indexSelect(0, strided), x.ref().indexSelect(0, 2, 0, 3), dt);
+            }
+        }
+    }
+
+    @BackendTest
+    void gather(TestBackends.Case backend) {
+        use(backend);
+        Inputs in = new Inputs(2);
+        for (DType dt : new DType[] {DType.F32, DType.F64, DType.I64}) {
+            for (Layout layout : Layout.values()) {
+                Pair x = in.random(new int[] {4, 5, 3}, dt, layout, -9, 9);
+                for (int dim = 0; dim < 3; dim++) {
+                    // The index may be longer than x on dim and shorter on the others.
+                    int[] ishape = {3, 4, 2};
+                    ishape[dim] = 6;
+                    Pair idx = indices(in, ishape, x.ref().shape[dim], Layout.values()[(layout.ordinal() + dim) % 4]);
+                    Check.exact("gather dim " + dim + " " + layout, x.tensor().gather(dim, idx.tensor()), x.ref().gather(dim, idx.ref()), dt);
+                    Check.exact("gather dim " + (dim - 3), x.tensor().gather(dim - 3, idx.tensor()), x.ref().gather(dim, idx.ref()), dt);
+                }
+            }
+        }
+        Tensor logits = Tensor.of(new float[] {0.1f, 0.7f, 0.2f, 0.5f, 0.25f, 0.25f}, 2, 3);
+        Check.exact("gather picks one class per row (cross-entropy's use)", logits.gather(1, Tensor.of(new long[] {1, 0}, 2, 1)),
+                Ref.of(new int[] {2, 1}, 0.7f, 0.5f), DType.F32);
+    }
+
+    @BackendTest
+    void scatterAddAccumulatesRepeatedIndices(TestBackends.Case backend) {
+        use(backend);
+        Inputs in = new Inputs(3);
+        for (DType dt : new DType[] {DType.F32, DType.F64, DType.I64}) {
+            double tol = dt == DType.F32 ? 1e-5 : 0;
+            for (Layout layout : Layout.values()) {
+                Pair x = in.random(new int[] {4, 5, 3}, dt, layout, -9, 9);
+                for (int dim = 0; dim < 3; dim++) {
+                    int[] sshape = {3, 4, 2};
+                    sshape[dim] = 9;
+                    // 9 indices into at most 5 slots: repeats are certain.
+                    Pair idx = indices(in, sshape, x.ref().shape[dim], Layout.CONTIGUOUS);
+                    Pair src = in.random(sshape, dt, Layout.values()[(layout.ordinal() + 1) % 4], -9, 9);
+                    Check.close("scatterAdd dim " + dim + " " + layout, x.tensor().scatterAdd(dim, idx.tensor(), src.tensor()),
+                            x.ref().scatterAdd(dim, idx.ref(), src.ref()), dt, tol, tol);
+                }
+            }
+        }
+        Tensor counts = Tensor.zeros(DType.F64, 3).scatterAdd(0, Tensor.of(new long[] {2, 0, 2, 2, 0}, 5), Tensor.ones(DType.F64, 5));
+        Check.exact("scatterAdd counts repeated indices", counts, Ref.of(new int[] {3}, 2, 0, 3), DType.F64);
+        Tensor base = Tensor.of(new double[] {1, 2, 3}, 3);
+        base.scatterAdd(0, Tensor.of(new long[] {0}, 1), Tensor.of(new double[] {10}, 1));
+        Check.exact("scatterAdd returns a copy and leaves its input alone", base, Ref.of(new int[] {3}, 1, 2, 3), DType.F64);
+    }
+
+    @BackendTest
+    void outOfRangeIndicesThrow(TestBackends.Case backend) {
+        use(backend);
+        Tensor x = Tensor.of(new double[] {1, 2, 3, 4, 5, 6}, 2, 3);
+        assertThrows(IndexOutOfBoundsException.class, () -> x.gather(1, Tensor.of(new long[] {0, 3}, 2, 1)).toDoubleArray(), "gather index 3 of size 3");
+        assertThrows(IndexOutOfBoundsException.class, () -> x.gather(0, Tensor.of(new long[] {-1}, 1, 1)).toDoubleArray(), "gather index -1");
+        assertThrows(IndexOutOfBoundsException.class, () -> x.indexSelect(0, Tensor.of(new long[] {0, 2}, 2)).toDoubleArray(), "indexSelect index 2 of size 2");
+        assertThrows(IndexOutOfBoundsException.class,
+                () -> x.scatterAdd(1, Tensor.of(new long[] {5}, 1, 1), Tensor.of(new double[] {1}, 1, 1)).toDoubleArray(), "scatterAdd index 5 of size 3");
+    }
+}

@@ -1,0 +1,185 @@
+package dev.fathom.conformance;
+
+import dev.fathom.autograd.Autograd;
+import dev.fathom.spi.Kernels;
+import dev.fathom.tensor.DType;
+import dev.fathom.tensor.Device;
+import dev.fathom.tensor.Scope;
+import dev.fathom.tensor.Tensor;
+import dev.fathom.tensor.internal.Backends;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Lifetimes: a training loop with a scope per step leaves the backend's live-buffer count where
+ * it started; {@link Scope#keep} and {@link Scope#escape} hand tensors out; a storage lives until
+ * its last view is closed.
+ */
+class MemoryTest extends ConformanceTest {
+
+    private static long live(Kernels k) {
+        return k.memoryStats().liveBuffers();
+    }
+
+    @BackendTest
+    void tenThousandTrainingStepsLeakNothing(TestBackends.Case backend) {
+        Device device = use(backend);
+        Kernels k = Backends.kernels(device);
+        Tensor w = Tensor.rand(4, 3).requiresGrad(true);
+        long start = settledLiveBuffers(device);
+        float first = Float.NaN, last = Float.NaN;
+        for (int step = 0; step < 10_000; step++) {
+            try (Scope s = Scope.open()) {
+                Tensor x = Tensor.of(new float[] {1, -1, 0.5f, 2, 0, 1, -0.5f, 1}, 2, 4);
+                Tensor y = x.matmul(w).tanh().sum();
+                y.backward();
+                try (var g = Autograd.noGrad()) {
+                    w.addInPlace(w.grad(), -0.01);
+                }
+                // Both ways of resetting a gradient: zero it (the buffer is reused by the next backward) or clear it.
+                if (step % 2 == 0) {
+                    w.grad().zeroInPlace();
+                } else {
+                    w.setGrad(null);
+                }
+                if (step == 0) {
+                    first = y.item();
+                }
+                last = y.item();
+            }
+        }
+        assertEquals(start, live(k), "live buffers after 10,000 steps, each in its own scope");
+        assertTrue(last < first, "the loop did train: loss went from " + first + " to " + last);
+    }
+
+    @BackendTest
+    void gradientPassesAndHostReadsReleaseTheirTemporaries(TestBackends.Case backend) {
+        Device device = use(backend);
+        Kernels k = Backends.kernels(device);
+        Tensor w = Tensor.rand(3, 3).requiresGrad(true);
+        Tensor x = Tensor.rand(5, 3);
+        long start = settledLiveBuffers(device);
+        try (Scope s = Scope.open()) {
+            Tensor loss = x.matmul(w).softmax(1).log().mean();
+            Tensor[] g = Autograd.grad(new Tensor[] {loss}, new Tensor[] {w}, true);
+            Autograd.grad(new Tensor[] {g[0].pow(2).sum()}, new Tensor[] {w}, false);
+            x.t().toDoubleArray();
+        }
+        assertEquals(start, live(k), "a double-backward pass and a strided host read inside a scope leave nothing behind");
+        Tensor kept;
+        long before = live(k);
+        try (Scope s = Scope.open()) {
+            Tensor loss = x.matmul(w).sum();
+            loss.backward();
+            kept = s.keep(loss.detach());
+        }
+        assertEquals(before + 2, live(k), "the kept loss's storage and w's new .grad survive the scope");
+        kept.close();
+        w.setGrad(null);
+        assertEquals(before, live(k));
+    }
+
+    @BackendTest
+    void keepHandsATensorToTheOuterScope(TestBackends.Case backend) {
+        Device device = use(backend);
+        Kernels k = Backends.kernels(device);
+        long start = settledLiveBuffers(device);
+        Tensor survivor;
+        Tensor dropped;
+        try (Scope outer = Scope.open()) {
+            try (Scope inner = Scope.open()) {
+                dropped = Tensor.ones(3);
+                survivor = inner.keep(Tensor.ones(3).mul(2));
+            }
+            assertTrue(dropped.isClosed(), "the inner scope closed what it did not keep");
+            assertFalse(survivor.isClosed(), "the kept tensor survives the inner scope");
+            assertArrayEquals(new float[] {2, 2, 2}, survivor.toFloatArray());
+            assertEquals(start + 1, live(k));
+        }
+        assertTrue(survivor.isClosed(), "and is closed with the outer scope it was handed to");
+        assertEquals(start, live(k));
+        assertThrows(IllegalArgumentException.class, () -> {
+            try (Scope a = Scope.open()) {
+                Tensor t = Tensor.ones(1);
+                try (Scope b = Scope.open()) {
+                    b.keep(t);
+                }
+            }
+        }, "keep refuses a tensor of another scope");
+        Tensor free;
+        try (Scope s = Scope.open()) {
+            free = Scope.escape(Tensor.zeros(DType.F64, 2));
+        }
+        assertFalse(free.isClosed(), "an escaped tensor belongs to the caller");
+        free.close();
+        assertEquals(start, live(k));
+    }
+
+    @BackendTest
+    void closingAViewKeepsTheStorageForTheOthers(TestBackends.Case backend) {
+        Device device = use(backend);
+        Kernels k = Backends.kernels(device);
+        long start = settledLiveBuffers(device);
+        Tensor base = Scope.escape(Tensor.of(new double[] {1, 2, 3, 4, 5, 6}, 2, 3));
+        Tensor view = Scope.escape(base.t());
+        Tensor row = Scope.escape(base.narrow(0, 1, 1));
+        assertEquals(start + 1, live(k), "views allocate nothing");
+        base.close();
+        assertThrows(IllegalStateException.class, base::toDoubleArray);
+        assertArrayEquals(new double[] {1, 4, 2, 5, 3, 6}, view.toDoubleArray(), "the transpose still reads the storage");
+        view.close();
+        assertEquals(start + 1, live(k), "one view remains, so the storage does too");
+        try (Scope s = Scope.open()) {
+            row.addInPlace(Tensor.ones(DType.F64, 1, 3));
+        }
+        assertArrayEquals(new double[] {5, 6, 7}, row.toDoubleArray());
+        row.close();
+        assertEquals(start, live(k), "the storage goes back with its last view");
+        row.close();
+        assertEquals(start, live(k), "close is idempotent");
+    }
+
+    /**
+     * Outside any scope, closing an op's result must return its memory: the op's own temporaries
+     * (a reduction's kept-dims tensor, a scalar operand, the copy behind a reshape) must not keep
+     * storage alive until the garbage collector runs the Cleaner. Runs on a fresh thread, which has
+     * no scope.
+     */
+    @BackendTest
+    void closingAResultOutsideAnyScopeReturnsItsMemory(TestBackends.Case backend) throws InterruptedException {
+        Device device = use(backend);
+        Kernels k = Backends.kernels(device);
+        java.util.List<String> leaks = new java.util.ArrayList<>();
+        Throwable[] failure = new Throwable[1];
+        Thread worker = new Thread(() -> {
+            Tensor x = Tensor.of(new double[] {1, 2, 3, 4, 5, 6}, 2, 3);
+            java.util.Map<String, java.util.function.Function<Tensor, Tensor>> ops = new java.util.LinkedHashMap<>();
+            ops.put("exp()", Tensor::exp);
+            ops.put("sum(0)", a -> a.sum(0));
+            ops.put("max(1)", a -> a.max(1));
+            ops.put("add(2.0)", a -> a.add(2.0));
+            ops.put("t().reshape(6)", a -> a.t().reshape(6));
+            ops.put("softmax(1)", a -> a.softmax(1));
+            for (var op : ops.entrySet()) {
+                long before = settledLiveBuffers(device);
+                op.getValue().apply(x).close();
+                long after = live(k);
+                if (after > before) {
+                    leaks.add(op.getKey() + " leaves " + (after - before) + " buffer(s)");
+                }
+            }
+            x.close();
+        });
+        worker.setUncaughtExceptionHandler((t, e) -> failure[0] = e);
+        worker.start();
+        worker.join();
+        if (failure[0] != null) {
+            throw new AssertionError("the scope-less worker failed", failure[0]);
+        }
+        assertTrue(leaks.isEmpty(), "closing the result of an op made outside any scope should free everything it allocated: " + leaks);
+    }
+}
