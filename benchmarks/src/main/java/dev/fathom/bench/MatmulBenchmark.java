@@ -1,12 +1,10 @@
 package dev.fathom.bench;
 
-import dev.fathom.spi.Kernels;
 import dev.fathom.tensor.DType;
 import dev.fathom.tensor.Device;
 import dev.fathom.tensor.Generator;
 import dev.fathom.tensor.Scope;
 import dev.fathom.tensor.Tensor;
-import dev.fathom.tensor.internal.Backends;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -43,24 +41,23 @@ public class MatmulBenchmark {
 
     private Tensor a;
     private Tensor b;
-    private Kernels kernels;
+    private Device device;
 
     @Setup(Level.Trial)
     public void setUp() {
-        Device device = Device.parse(backend);
+        device = Device.parse(backend);
         Generator g = new Generator(42);
         try (Scope s = Scope.open()) {   // closes the host-side originals when they were copied
             a = Scope.escape(Tensor.randn(g, DType.F32, n, n).to(device));
             b = Scope.escape(Tensor.randn(g, DType.F32, n, n).to(device));
         }
-        kernels = Backends.kernels(device);
     }
 
     @Benchmark
     public void matmul() {
         try (Scope s = Scope.open()) {
             a.matmul(b);
-            kernels.synchronize();
+            device.synchronize();
         }
     }
 

@@ -92,6 +92,14 @@ public record Device(String type, int index) {
         return device;
     }
 
+    /**
+     * Waits until all work queued on this device has finished (as {@code torch.cuda.synchronize});
+     * for timing. Reading values ({@code item()}, {@code toFloatArray()}) already waits.
+     */
+    public void synchronize() {
+        Backends.kernels(this).synchronize();
+    }
+
     /** {@code cpu} for the CPU, {@code type:index} otherwise, as PyTorch prints devices. */
     @Override
     public String toString() {

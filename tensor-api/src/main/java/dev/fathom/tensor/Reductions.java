@@ -209,10 +209,7 @@ final class Reductions {
 
     /** exp(x - max) / Σ exp(x - max): exact to rounding for any magnitude (no rounded logsumexp is subtracted). */
     static Tensor softmax(Tensor x, int dim) {
-        Ops.open("softmax", x);
-        Ops.floating("softmax", x);
-        int d = Shape.dim("softmax", dim, x.shape.length == 0 ? 1 : x.shape.length, x.shape);
-        int[] axes = x.shape.length == 0 ? new int[0] : new int[] {d};
+        int[] axes = softmaxAxes("softmax", x, dim);
         return Scope.intermediates(() -> {
             Tensor e = x.sub(safeMax(x, axes)).exp();
             return e.div(e.sum(axes, true));
@@ -221,13 +218,18 @@ final class Reductions {
 
     /** (x - max) - log Σ exp(x - max). */
     static Tensor logSoftmax(Tensor x, int dim) {
-        Ops.open("logSoftmax", x);
-        Ops.floating("logSoftmax", x);
-        int d = Shape.dim("logSoftmax", dim, x.shape.length == 0 ? 1 : x.shape.length, x.shape);
-        int[] axes = x.shape.length == 0 ? new int[0] : new int[] {d};
+        int[] axes = softmaxAxes("logSoftmax", x, dim);
         return Scope.intermediates(() -> {
             Tensor shifted = x.sub(safeMax(x, axes));
             return shifted.sub(shifted.exp().sum(axes, true).log());
         });
+    }
+
+    /** The one axis a softmax normalizes over (none for a 0-d tensor, where dim 0 and -1 are accepted, as in PyTorch). */
+    private static int[] softmaxAxes(String op, Tensor x, int dim) {
+        Ops.open(op, x);
+        Ops.floating(op, x);
+        int d = Shape.dim(op, dim, x.shape.length == 0 ? 1 : x.shape.length, x.shape);
+        return x.shape.length == 0 ? new int[0] : new int[] {d};
     }
 }

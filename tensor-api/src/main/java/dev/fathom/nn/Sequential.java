@@ -1,0 +1,35 @@
+package dev.fathom.nn;
+
+import dev.fathom.tensor.Tensor;
+
+import java.util.List;
+
+/** Modules applied one after another; children are named "0", "1", … as in PyTorch. */
+public final class Sequential extends Module {
+    private final List<Module> layers;
+
+    public Sequential(Module... layers) {
+        this.layers = List.of(layers);
+        for (int i = 0; i < layers.length; i++) {
+            child(Integer.toString(i), layers[i]);
+        }
+    }
+
+    @Override
+    public Tensor forward(Tensor input) {
+        Tensor x = input;
+        for (Module m : layers) {
+            x = m.forward(x);
+        }
+        return x;
+    }
+
+    /** Layer {@code i}. */
+    public Module get(int i) {
+        return layers.get(i);
+    }
+
+    public int size() {
+        return layers.size();
+    }
+}
