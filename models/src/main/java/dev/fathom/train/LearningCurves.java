@@ -1,0 +1,93 @@
+package dev.fathom.train;
+
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code learning_curves.png}: loss (train vs validation) and accuracy (train and validation, when
+ * logged) against the x key ({@code epoch} or {@code step}), drawn with XChart side by side. Rows
+ * are those of {@link MetricsLog}; missing or non-numeric values are skipped. Written atomically.
+ */
+public final class LearningCurves {
+    private static final int WIDTH = 640;
+    private static final int HEIGHT = 420;
+
+    private LearningCurves() {
+    }
+
+    /** Draws the curves of {@code rows} into {@code png}; nothing is drawn for an empty log. */
+    public static void write(Path png, List<Map<String, Object>> rows, String xKey) {
+        if (rows.isEmpty()) {
+            return;
+        }
+        System.setProperty("java.awt.headless", System.getProperty("java.awt.headless", "true"));
+        XYChart loss = chart("Loss", xKey, "loss");
+        add(loss, rows, xKey, "train_loss", "train");
+        add(loss, rows, xKey, "val_loss", "validation");
+        XYChart acc = chart("Accuracy", xKey, "accuracy");
+        add(acc, rows, xKey, "train_acc", "train");
+        add(acc, rows, xKey, "val_acc", "validation");
+        List<XYChart> charts = new ArrayList<>();
+        charts.add(loss);
+        if (!acc.getSeriesMap().isEmpty()) {
+            charts.add(acc);
+        }
+        BufferedImage image = new BufferedImage(WIDTH * charts.size(), HEIGHT, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = image.createGraphics();
+        try {
+            for (int i = 0; i < charts.size(); i++) {
+                Graphics2D sub = (Graphics2D) g.create(i * WIDTH, 0, WIDTH, HEIGHT);
+                charts.get(i).paint(sub, WIDTH, HEIGHT);
+                sub.dispose();
+            }
+        } finally {
+            g.dispose();
+        }
+        try {
+            Path dir = png.toAbsolutePath().getParent();
+            Files.createDirectories(dir);
+            Path tmp = Files.createTempFile(dir, ".curves", ".png");
+            try {
+                javax.imageio.ImageIO.write(image, "png", tmp.toFile());
+                Files.move(tmp, png, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("learning curves: cannot write " + png + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static XYChart chart(String title, String xKey, String yTitle) {
+        XYChart c = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title).xAxisTitle(xKey).yAxisTitle(yTitle).build();
+        c.getStyler().setChartBackgroundColor(Color.WHITE);
+        c.getStyler().setLegendVisible(true);
+        return c;
+    }
+
+    private static void add(XYChart chart, List<Map<String, Object>> rows, String xKey, String yKey, String name) {
+        List<Double> xs = new ArrayList<>(), ys = new ArrayList<>();
+        for (Map<String, Object> r : rows) {
+            if (r.get(xKey) instanceof Number x && r.get(yKey) instanceof Number y && Double.isFinite(y.doubleValue())) {
+                xs.add(x.doubleValue());
+                ys.add(y.doubleValue());
+            }
+        }
+        if (!xs.isEmpty()) {
+            chart.addSeries(name, xs, ys).setMarker(SeriesMarkers.CIRCLE);
+        }
+    }
+}
