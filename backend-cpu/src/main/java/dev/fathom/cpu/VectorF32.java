@@ -22,14 +22,14 @@ final class VectorF32 {
     /** {@code o[oo..oo+n) = op(x[xo..xo+n))}; returns false when op has no vector form here. */
     static boolean unary(UnaryOp op, float[] x, int xo, float[] o, int oo, int n) {
         switch (op) {
-            case NEG -> map(VectorOperators.NEG, x, xo, o, oo, n);
-            case ABS -> map(VectorOperators.ABS, x, xo, o, oo, n);
-            case EXP -> map(VectorOperators.EXP, x, xo, o, oo, n);
-            case LOG -> map(VectorOperators.LOG, x, xo, o, oo, n);
-            case SQRT -> map(VectorOperators.SQRT, x, xo, o, oo, n);
-            case SIN -> map(VectorOperators.SIN, x, xo, o, oo, n);
-            case COS -> map(VectorOperators.COS, x, xo, o, oo, n);
-            case TANH -> map(VectorOperators.TANH, x, xo, o, oo, n);
+            case NEG -> neg(x, xo, o, oo, n);
+            case ABS -> abs(x, xo, o, oo, n);
+            case SQRT -> sqrt(x, xo, o, oo, n);
+            case EXP -> math(VectorOperators.EXP, x, xo, o, oo, n);
+            case LOG -> math(VectorOperators.LOG, x, xo, o, oo, n);
+            case SIN -> math(VectorOperators.SIN, x, xo, o, oo, n);
+            case COS -> math(VectorOperators.COS, x, xo, o, oo, n);
+            case TANH -> math(VectorOperators.TANH, x, xo, o, oo, n);
             case RELU -> {
                 int i = 0;
                 for (; i <= n - L; i += L) {
@@ -77,13 +77,49 @@ final class VectorF32 {
         return true;
     }
 
-    private static void map(VectorOperators.Unary vop, float[] x, int xo, float[] o, int oo, int n) {
+    private static void neg(float[] x, int xo, float[] o, int oo, int n) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector.fromArray(S, x, xo + i).neg().intoArray(o, oo + i);
+        }
+        for (; i < n; i++) {
+            o[oo + i] = -x[xo + i];
+        }
+    }
+
+    private static void abs(float[] x, int xo, float[] o, int oo, int n) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector.fromArray(S, x, xo + i).abs().intoArray(o, oo + i);
+        }
+        for (; i < n; i++) {
+            o[oo + i] = Math.abs(x[xo + i]);
+        }
+    }
+
+    private static void sqrt(float[] x, int xo, float[] o, int oo, int n) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector.fromArray(S, x, xo + i).sqrt().intoArray(o, oo + i);
+        }
+        for (; i < n; i++) {
+            o[oo + i] = (float) Math.sqrt(x[xo + i]);
+        }
+    }
+
+    /**
+     * The transcendental ops: these go through the JDK's vector math library (SVML-style stubs)
+     * whatever the call site, so one loop serves them all. Tails use the same vector routine so a
+     * row's result does not depend on where it was split.
+     */
+    private static void math(VectorOperators.Unary vop, float[] x, int xo, float[] o, int oo, int n) {
         int i = 0;
         for (; i <= n - L; i += L) {
             FloatVector.fromArray(S, x, xo + i).lanewise(vop).intoArray(o, oo + i);
         }
-        for (; i < n; i++) {
-            o[oo + i] = FloatVector.broadcast(S, x[xo + i]).lanewise(vop).lane(0);
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector.fromArray(S, x, xo + i, m).lanewise(vop).intoArray(o, oo + i, m);
         }
     }
 
@@ -96,18 +132,17 @@ final class VectorF32 {
     /**
      * {@code o = op(a, b)} on a row where a and o are contiguous and b is contiguous
      * ({@code bStride == 1}) or one repeated value ({@code bStride == 0}). Returns false when op has
-     * no vector form here.
+     * no vector form here. Each op has its own loop so that its operator is a constant.
      */
     static boolean binary(BinaryOp op, float[] a, int ao, float[] b, int bo, int bStride, float[] o, int oo, int n) {
-        // One call site per operator keeps each loop's operator constant after inlining.
         switch (op) {
-            case ADD -> zip(VectorOperators.ADD, a, ao, b, bo, bStride, o, oo, n);
-            case SUB -> zip(VectorOperators.SUB, a, ao, b, bo, bStride, o, oo, n);
-            case MUL -> zip(VectorOperators.MUL, a, ao, b, bo, bStride, o, oo, n);
-            case DIV -> zip(VectorOperators.DIV, a, ao, b, bo, bStride, o, oo, n);
-            case MAXIMUM -> zip(VectorOperators.MAX, a, ao, b, bo, bStride, o, oo, n);
-            case MINIMUM -> zip(VectorOperators.MIN, a, ao, b, bo, bStride, o, oo, n);
-            case POW -> zip(VectorOperators.POW, a, ao, b, bo, bStride, o, oo, n);
+            case ADD -> add(a, ao, b, bo, bStride, o, oo, n);
+            case SUB -> sub(a, ao, b, bo, bStride, o, oo, n);
+            case MUL -> mul(a, ao, b, bo, bStride, o, oo, n);
+            case DIV -> div(a, ao, b, bo, bStride, o, oo, n);
+            case MAXIMUM -> max(a, ao, b, bo, bStride, o, oo, n);
+            case MINIMUM -> min(a, ao, b, bo, bStride, o, oo, n);
+            case POW -> pow(a, ao, b, bo, bStride, o, oo, n);
             default -> {
                 return false;
             }
@@ -115,23 +150,108 @@ final class VectorF32 {
         return true;
     }
 
-    private static void zip(VectorOperators.Binary vop, float[] a, int ao, float[] b, int bo, int bStride, float[] o, int oo, int n) {
+    private static void add(float[] a, int ao, float[] b, int bo, int bStride, float[] o, int oo, int n) {
         int i = 0;
-        if (bStride == 0) {
-            FloatVector bv = FloatVector.broadcast(S, b[bo]);
-            for (; i <= n - L; i += L) {
-                FloatVector.fromArray(S, a, ao + i).lanewise(vop, bv).intoArray(o, oo + i);
-            }
-        } else {
-            for (; i <= n - L; i += L) {
-                FloatVector.fromArray(S, a, ao + i).lanewise(vop, FloatVector.fromArray(S, b, bo + i)).intoArray(o, oo + i);
-            }
+        for (; i <= n - L; i += L) {
+            FloatVector av = FloatVector.fromArray(S, a, ao + i);
+            FloatVector bv = bStride == 0 ? FloatVector.broadcast(S, b[bo]) : FloatVector.fromArray(S, b, bo + i);
+            av.add(bv).intoArray(o, oo + i);
         }
         if (i < n) {
             VectorMask<Float> m = S.indexInRange(i, n);
             FloatVector av = FloatVector.fromArray(S, a, ao + i, m);
             FloatVector bv = bStride == 0 ? FloatVector.broadcast(S, b[bo]) : FloatVector.fromArray(S, b, bo + i, m);
-            av.lanewise(vop, bv).intoArray(o, oo + i, m);
+            av.add(bv).intoArray(o, oo + i, m);
+        }
+    }
+
+    private static void sub(float[] a, int ao, float[] b, int bo, int bStride, float[] o, int oo, int n) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector av = FloatVector.fromArray(S, a, ao + i);
+            FloatVector bv = bStride == 0 ? FloatVector.broadcast(S, b[bo]) : FloatVector.fromArray(S, b, bo + i);
+            av.sub(bv).intoArray(o, oo + i);
+        }
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector av = FloatVector.fromArray(S, a, ao + i, m);
+            FloatVector bv = bStride == 0 ? FloatVector.broadcast(S, b[bo]) : FloatVector.fromArray(S, b, bo + i, m);
+            av.sub(bv).intoArray(o, oo + i, m);
+        }
+    }
+
+    private static void mul(float[] a, int ao, float[] b, int bo, int bStride, float[] o, int oo, int n) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector av = FloatVector.fromArray(S, a, ao + i);
+            FloatVector bv = bStride == 0 ? FloatVector.broadcast(S, b[bo]) : FloatVector.fromArray(S, b, bo + i);
+            av.mul(bv).intoArray(o, oo + i);
+        }
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector av = FloatVector.fromArray(S, a, ao + i, m);
+            FloatVector bv = bStride == 0 ? FloatVector.broadcast(S, b[bo]) : FloatVector.fromArray(S, b, bo + i, m);
+            av.mul(bv).intoArray(o, oo + i, m);
+        }
+    }
+
+    private static void div(float[] a, int ao, float[] b, int bo, int bStride, float[] o, int oo, int n) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector av = FloatVector.fromArray(S, a, ao + i);
+            FloatVector bv = bStride == 0 ? FloatVector.broadcast(S, b[bo]) : FloatVector.fromArray(S, b, bo + i);
+            av.div(bv).intoArray(o, oo + i);
+        }
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector av = FloatVector.fromArray(S, a, ao + i, m);
+            FloatVector bv = bStride == 0 ? FloatVector.broadcast(S, b[bo]) : FloatVector.fromArray(S, b, bo + i, m);
+            av.div(bv).intoArray(o, oo + i, m);
+        }
+    }
+
+    private static void max(float[] a, int ao, float[] b, int bo, int bStride, float[] o, int oo, int n) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector av = FloatVector.fromArray(S, a, ao + i);
+            FloatVector bv = bStride == 0 ? FloatVector.broadcast(S, b[bo]) : FloatVector.fromArray(S, b, bo + i);
+            av.max(bv).intoArray(o, oo + i);
+        }
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector av = FloatVector.fromArray(S, a, ao + i, m);
+            FloatVector bv = bStride == 0 ? FloatVector.broadcast(S, b[bo]) : FloatVector.fromArray(S, b, bo + i, m);
+            av.max(bv).intoArray(o, oo + i, m);
+        }
+    }
+
+    private static void min(float[] a, int ao, float[] b, int bo, int bStride, float[] o, int oo, int n) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector av = FloatVector.fromArray(S, a, ao + i);
+            FloatVector bv = bStride == 0 ? FloatVector.broadcast(S, b[bo]) : FloatVector.fromArray(S, b, bo + i);
+            av.min(bv).intoArray(o, oo + i);
+        }
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector av = FloatVector.fromArray(S, a, ao + i, m);
+            FloatVector bv = bStride == 0 ? FloatVector.broadcast(S, b[bo]) : FloatVector.fromArray(S, b, bo + i, m);
+            av.min(bv).intoArray(o, oo + i, m);
+        }
+    }
+
+    private static void pow(float[] a, int ao, float[] b, int bo, int bStride, float[] o, int oo, int n) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector av = FloatVector.fromArray(S, a, ao + i);
+            FloatVector bv = bStride == 0 ? FloatVector.broadcast(S, b[bo]) : FloatVector.fromArray(S, b, bo + i);
+            av.lanewise(VectorOperators.POW, bv).intoArray(o, oo + i);
+        }
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector av = FloatVector.fromArray(S, a, ao + i, m);
+            FloatVector bv = bStride == 0 ? FloatVector.broadcast(S, b[bo]) : FloatVector.fromArray(S, b, bo + i, m);
+            av.lanewise(VectorOperators.POW, bv).intoArray(o, oo + i, m);
         }
     }
 }
