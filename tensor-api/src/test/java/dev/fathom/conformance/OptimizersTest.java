@@ -1,6 +1,7 @@
 package dev.fathom.conformance;
 
 import dev.fathom.conformance.OptimizerRef.Rule;
+import dev.fathom.nn.Module;
 import dev.fathom.nn.Parameter;
 import dev.fathom.optim.Adagrad;
 import dev.fathom.optim.Adam;
@@ -9,6 +10,7 @@ import dev.fathom.optim.Optimizer;
 import dev.fathom.optim.RMSProp;
 import dev.fathom.optim.SGD;
 import dev.fathom.tensor.DType;
+import dev.fathom.tensor.Scope;
 import dev.fathom.tensor.Tensor;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -228,6 +230,42 @@ class OptimizersTest extends ConformanceTest {
             opt.step();
             // Momentum buffer 1 then 0.5·1 + 1 = 1.5, applied to the new tensor.
             assertArrayEquals(new double[] {10 - 0.75, 20 - 0.75}, p.data().toDoubleArray(), 1e-12);
+        }
+    }
+
+    /** {@code y = x·w + b} for x of shape [n, 2]: the smallest module with two parameters. */
+    private static final class Affine extends Module {
+        final Parameter w = parameter("w", Tensor.zeros(2, 1));
+        final Parameter b = parameter("b", Tensor.zeros(1));
+
+        @Override
+        public Tensor forward(Tensor x) {
+            return x.matmul(w.data()).add(b.data());
+        }
+    }
+
+    @ParameterizedTest(name = "[{index}] {0}")
+    @MethodSource("dev.fathom.conformance.TestBackends#backends")
+    void trainsAModuleToTheLeastSquaresSolution(TestBackends.Case backend) {
+        use(backend);
+        // Targets from w* = [2, -3], b* = 0.5 without noise, so the least-squares solution is exactly (w*, b*).
+        float[] xs = {1, 0, 0, 1, 1, 1, -1, 2, 0.5f, -1, 2, 2};
+        float[] ys = new float[6];
+        for (int i = 0; i < 6; i++) {
+            ys[i] = 2 * xs[2 * i] - 3 * xs[2 * i + 1] + 0.5f;
+        }
+        try (Affine model = new Affine(); Adam opt = new Adam(model.parameters(), 0.05)) {
+            Tensor x = Tensor.of(xs, 6, 2), y = Tensor.of(ys, 6, 1);
+            for (int step = 0; step < 1500; step++) {
+                try (Scope s = Scope.open()) {
+                    Tensor err = model.forward(x).sub(y);
+                    err.mul(err).mean().backward();
+                    opt.step();
+                    model.zeroGrad();
+                }
+            }
+            assertArrayEquals(new float[] {2, -3}, model.w.data().toFloatArray(), 1e-3f);
+            assertEquals(0.5f, model.b.data().item(), 1e-3f);
         }
     }
 }
