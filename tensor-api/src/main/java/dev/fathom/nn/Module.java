@@ -187,7 +187,7 @@ public abstract class Module implements AutoCloseable {
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException("loadStateDict(" + getClass().getSimpleName() + "): " + String.join("; ", problems));
         }
-        try (var g = dev.fathom.autograd.Autograd.noGrad()) {
+        try (var g = dev.fathom.autograd.Autograd.noGrad(); var s = dev.fathom.tensor.Scope.open()) {
             state.forEach((n, t) -> mine.get(n).data().copyFrom(t.to(mine.get(n).data().device())));
         }
     }

@@ -48,13 +48,13 @@ public final class Parameter implements AutoCloseable {
     }
 
     /**
-     * Replaces the tensor (the old one is closed); its shape must match unless the holder is being
-     * moved between devices or dtypes. Takes ownership of {@code value}.
+     * Replaces the tensor (the old one is closed); shape and dtype must match (the device may
+     * differ: that is how a module moves). Takes ownership of {@code value}.
      */
     public void set(Tensor value) {
-        if (!java.util.Arrays.equals(value.shape(), data.shape())) {
-            throw new IllegalArgumentException("Parameter.set: shape " + Shape.format(value.shape()) + " does not match "
-                    + Shape.format(data.shape()));
+        if (!java.util.Arrays.equals(value.shape(), data.shape()) || value.dtype() != data.dtype()) {
+            throw new IllegalArgumentException("Parameter.set: " + value.describe() + " does not match " + data.describe()
+                    + " in shape and dtype");
         }
         Tensor old = data;
         data = adopt(value);

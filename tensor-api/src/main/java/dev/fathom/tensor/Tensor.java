@@ -838,6 +838,9 @@ public final class Tensor implements AutoCloseable {
         if (grad != null && grad != g) {
             grad.close();
         }
+        if (g != null) {
+            Scope.escape(g);
+        }
         grad = g;
     }
 
