@@ -87,6 +87,9 @@ final class Checks {
     }
 
     static Reduction reduction(String op, Reduction r) {
-        return Objects.requireNonNull(r, () -> op + ": reduction is null (use Reduction.MEAN, SUM or NONE)");
+        if (r == null) {
+            throw new IllegalArgumentException(op + ": reduction is null (use Reduction.MEAN, SUM or NONE)");
+        }
+        return r;
     }
 }
