@@ -102,6 +102,7 @@ class NnActivationsTest extends ConformanceTest {
         assertArrayEquals(new int[] {2, 60}, Functional.flatten(t, 1, -1).shape());
         assertArrayEquals(new int[] {2, 12, 5}, Functional.flatten(t, 1, 2).shape());
         assertArrayEquals(x, Functional.flatten(t, 0, -1).toDoubleArray());
+        gradcheck(a -> Functional.flatten(a[0], 0, 1).tanh(), leaf(s.values(12, -1, 1), 2, 3, 2));
     }
 
     @BackendTest

@@ -1,6 +1,7 @@
 package dev.fathom.conformance;
 
 import dev.fathom.Fathom;
+import dev.fathom.autograd.Gradcheck;
 import dev.fathom.nn.Functional;
 import dev.fathom.tensor.DType;
 import dev.fathom.tensor.Generator;
@@ -188,5 +189,25 @@ class NnLayersTest extends ConformanceTest {
         gradcheck(t -> Functional.layerNorm(t[0], new int[] {3, 5}, null, null, 1e-5), leaf(x, shape));
         rejects(() -> Functional.layerNorm(f64(x, shape), new int[] {3}, null, null, 1e-5), "layerNorm", "[2, 3, 5]", "[3]");
         rejects(() -> Functional.layerNorm(f64(x, shape), new int[] {5}, f64(w5, 5), f64(b15, 15), 1e-5), "layerNorm", "bias", "[15]");
+    }
+
+    /** Gradients of gradients (Hessian-vector products, gradient penalties) through the layer functions. */
+    @BackendTest
+    void secondOrder(TestBackends.Case backend) {
+        use(backend);
+        double[] x = s.values(12, -2, 2);
+        double[] w = s.values(6, -1, 1);
+        double[] b = s.values(2, -1, 1);
+        assertTrue(Gradcheck.checkSecondOrder(t -> Functional.linear(t[0], t[1], t[2]).tanh(), leaf(x, 4, 3), leaf(w, 2, 3),
+                leaf(b, 2)).passed());
+        assertTrue(Gradcheck.checkSecondOrder(t -> Functional.layerNorm(t[0], new int[] {3}, null, null, 1e-5), leaf(x, 4, 3)).passed());
+        assertTrue(Gradcheck.checkSecondOrder(t -> Functional.elu(t[0], 1.2), leaf(s.awayFromZero(12, 2), 4, 3)).passed());
+        assertTrue(Gradcheck.checkSecondOrder(t -> Functional.crossEntropy(t[0], i64(new long[] {2, 0, 1, 2}, 4), null, -100, 0.1,
+                dev.fathom.nn.Reduction.MEAN), leaf(x, 4, 3)).passed());
+        double[] targets = s.values(12, 0, 1);
+        assertTrue(Gradcheck.checkSecondOrder(t -> Functional.bceWithLogits(t[0], f64(targets, 4, 3), null, null,
+                dev.fathom.nn.Reduction.SUM), leaf(x, 4, 3)).passed());
+        assertTrue(Gradcheck.checkSecondOrder(t -> Functional.batchNorm(t[0], null, null, null, null, true, 0.1, 1e-5),
+                leaf(x, 4, 3)).passed());
     }
 }
