@@ -1,0 +1,95 @@
+package dev.fathom.nn;
+
+import dev.fathom.tensor.DType;
+import dev.fathom.tensor.Shape;
+import dev.fathom.tensor.Tensor;
+
+import java.util.Arrays;
+import java.util.Objects;
+
+/** Input checks shared by the layer functions; every message starts with the op's name. */
+final class Checks {
+    private Checks() {
+    }
+
+    /** x is open, non-null and floating. */
+    static void floating(String op, String what, Tensor x) {
+        Objects.requireNonNull(x, () -> op + ": " + what + " is null");
+        x.checkOpen(op);
+        if (!x.dtype().isFloating()) {
+            throw new IllegalArgumentException(op + ": " + what + " must be floating (F32 or F64), got " + x.describe()
+                    + "; convert with .to(DType.F32)");
+        }
+    }
+
+    /** x is open, non-null and I64 (class indices, token ids). */
+    static void indices(String op, String what, Tensor x) {
+        Objects.requireNonNull(x, () -> op + ": " + what + " is null");
+        x.checkOpen(op);
+        if (x.dtype() != DType.I64) {
+            throw new IllegalArgumentException(op + ": " + what + " must be I64 indices, got " + x.describe() + "; convert with .to(DType.I64)");
+        }
+    }
+
+    /** other (when not null) has x's dtype and device. */
+    static void like(String op, String whatX, Tensor x, String whatOther, Tensor other) {
+        if (other == null) {
+            return;
+        }
+        other.checkOpen(op);
+        if (!other.device().equals(x.device())) {
+            throw new IllegalArgumentException(op + ": " + whatOther + " " + other.describe() + " is on another device than " + whatX + " "
+                    + x.describe() + "; move it with .to(Device)");
+        }
+        if (other.dtype() != x.dtype()) {
+            throw new IllegalArgumentException(op + ": " + whatOther + " " + other.describe() + " must have the dtype of " + whatX + " "
+                    + x.describe() + "; convert with .to(DType." + x.dtype() + ")");
+        }
+    }
+
+    /** Same device only (index tensors next to floating ones). */
+    static void sameDevice(String op, String whatX, Tensor x, String whatOther, Tensor other) {
+        if (!other.device().equals(x.device())) {
+            throw new IllegalArgumentException(op + ": " + whatOther + " " + other.describe() + " is on another device than " + whatX + " "
+                    + x.describe() + "; move it with .to(Device)");
+        }
+    }
+
+    /** other (when not null) has exactly {@code shape}. */
+    static void shape(String op, String what, Tensor t, int... shape) {
+        if (t != null && !Arrays.equals(t.shape(), shape)) {
+            throw new IllegalArgumentException(op + ": " + what + " must have shape " + Shape.format(shape) + ", got " + Shape.format(t.shape()));
+        }
+    }
+
+    /** Input and target of an elementwise loss have the same shape, dtype and device. */
+    static void pair(String op, Tensor input, Tensor target) {
+        floating(op, "input", input);
+        floating(op, "target", target);
+        like(op, "input", input, "target", target);
+        if (!Arrays.equals(input.shape(), target.shape())) {
+            throw new IllegalArgumentException(op + ": input " + Shape.format(input.shape()) + " and target " + Shape.format(target.shape())
+                    + " must have the same shape");
+        }
+    }
+
+    /** A finite value in [lo, hi]. */
+    static void range(String op, String what, double v, double lo, double hi) {
+        if (!(v >= lo && v <= hi)) {
+            throw new IllegalArgumentException(op + ": " + what + " must be in [" + lo + ", " + hi + "], got " + v);
+        }
+    }
+
+    static void positive(String op, String what, double v) {
+        if (!(v > 0) || Double.isInfinite(v)) {
+            throw new IllegalArgumentException(op + ": " + what + " must be positive and finite, got " + v);
+        }
+    }
+
+    static Reduction reduction(String op, Reduction r) {
+        if (r == null) {
+            throw new IllegalArgumentException(op + ": reduction is null (use Reduction.MEAN, SUM or NONE)");
+        }
+        return r;
+    }
+}

@@ -1,0 +1,270 @@
+package dev.fathom.nn;
+
+import dev.fathom.tensor.Generator;
+import dev.fathom.tensor.Shape;
+import dev.fathom.tensor.Tensor;
+
+import java.util.Objects;
+
+/**
+ * The layer functions that modules call, as PyTorch's {@code torch.nn.functional}: linear maps,
+ * activations, dropout, embedding, normalization and the losses. Each is a composition of tensor
+ * ops, so it runs on every backend and its gradient comes from autograd; each checks its inputs
+ * first and names itself, the shapes and the dtypes when they are wrong.
+ *
+ * <p>Tensors created inside a function belong to the caller's {@link dev.fathom.tensor.Scope}
+ * (training loops open one per step). Inputs are never modified, except batch norm's running
+ * statistics, which {@link #batchNorm} updates in place as PyTorch does.
+ */
+public final class Functional {
+    /** The ignore index of the class losses when none is given (PyTorch's −100: no class index equals it). */
+    public static final long DEFAULT_IGNORE_INDEX = Losses.DEFAULT_IGNORE_INDEX;
+
+    private Functional() {
+    }
+
+    // ---- linear, activations ------------------------------------------------------------------
+
+    /** {@code x·wᵀ + b} for x {@code [..., in]}, w {@code [out, in]} (PyTorch's layout) and b {@code [out]} or null. */
+    public static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
+        Checks.floating("linear", "input", x);
+        Checks.floating("linear", "weight", weight);
+        Checks.like("linear", "input", x, "weight", weight);
+        Checks.like("linear", "input", x, "bias", bias);
+        if (weight.dim() != 2) {
+            throw new IllegalArgumentException("linear: weight must be 2-D [out_features, in_features], got " + Shape.format(weight.shape()));
+        }
+        if (x.dim() < 1 || x.size(-1) != weight.size(1)) {
+            throw new IllegalArgumentException("linear: input " + Shape.format(x.shape()) + " must end in in_features = " + weight.size(1)
+                    + " (weight " + Shape.format(weight.shape()) + ")");
+        }
+        Checks.shape("linear", "bias", bias, weight.size(0));
+        Tensor y = x.matmul(weight.t());
+        return bias == null ? y : y.add(bias);
+    }
+
+    public static Tensor relu(Tensor x) {
+        Checks.floating("relu", "input", x);
+        return x.relu();
+    }
+
+    /** {@code x} for x > 0, else {@code slope·x}. */
+    public static Tensor leakyRelu(Tensor x, double negativeSlope) {
+        Checks.floating("leakyRelu", "input", x);
+        if (!Double.isFinite(negativeSlope)) {
+            throw new IllegalArgumentException("leakyRelu: negative slope must be finite, got " + negativeSlope);
+        }
+        return Tensor.where(x.gt(0), x, x.mul(negativeSlope));
+    }
+
+    /** {@code x} for x > 0, else {@code α·(eˣ − 1)} (Clevert et al. 2015). */
+    public static Tensor elu(Tensor x, double alpha) {
+        Checks.floating("elu", "input", x);
+        if (!Double.isFinite(alpha)) {
+            throw new IllegalArgumentException("elu: alpha must be finite, got " + alpha);
+        }
+        // exp of min(x, 0): the branch not taken must stay finite, or its zero gradient becomes 0·∞ = NaN.
+        Tensor negative = x.minimum(Tensor.zerosLike(x)).exp().sub(1).mul(alpha);
+        return Tensor.where(x.gt(0), x, negative);
+    }
+
+    /** Exact GELU, {@code x·Φ(x)} (Hendrycks and Gimpel 2016). */
+    public static Tensor gelu(Tensor x) {
+        return gelu(x, false);
+    }
+
+    /** GELU; with {@code tanhApproximation} the tanh form (PyTorch's {@code approximate="tanh"}). */
+    public static Tensor gelu(Tensor x, boolean tanhApproximation) {
+        Checks.floating("gelu", "input", x);
+        return tanhApproximation ? x.geluTanh() : x.gelu();
+    }
+
+    /** {@code x·σ(x)}. */
+    public static Tensor silu(Tensor x) {
+        Checks.floating("silu", "input", x);
+        return x.silu();
+    }
+
+    public static Tensor tanh(Tensor x) {
+        Checks.floating("tanh", "input", x);
+        return x.tanh();
+    }
+
+    public static Tensor sigmoid(Tensor x) {
+        Checks.floating("sigmoid", "input", x);
+        return x.sigmoid();
+    }
+
+    public static Tensor softmax(Tensor x, int dim) {
+        Checks.floating("softmax", "input", x);
+        return x.softmax(dim);
+    }
+
+    public static Tensor logSoftmax(Tensor x, int dim) {
+        Checks.floating("logSoftmax", "input", x);
+        return x.logSoftmax(dim);
+    }
+
+    /** Dims {@code startDim..endDim} (inclusive, negative from the end) flattened into one. */
+    public static Tensor flatten(Tensor x, int startDim, int endDim) {
+        Objects.requireNonNull(x, "flatten: input is null");
+        return x.flatten(startDim, endDim);
+    }
+
+    // ---- dropout, embedding -------------------------------------------------------------------
+
+    /**
+     * Zeroes each element with probability {@code p} and scales the rest by {@code 1/(1−p)}
+     * (inverted dropout, Srivastava et al. 2014), with a Philox mask from {@code generator}, so a
+     * seed fixes the mask on every backend. The input itself in evaluation or for p = 0; zeros
+     * (times the input, as PyTorch) for p = 1.
+     */
+    public static Tensor dropout(Tensor x, double p, boolean training, Generator generator) {
+        Checks.floating("dropout", "input", x);
+        Checks.range("dropout", "probability p", p, 0, 1);
+        Objects.requireNonNull(generator, "dropout: generator is null (use Generator.global())");
+        if (!training || p == 0) {
+            return x;
+        }
+        if (p == 1) {
+            return x.mul(0.0);
+        }
+        Tensor mask = Tensor.bernoulli(1 - p, x.dtype(), generator, x.shape()).to(x.device());
+        return x.mul(mask.mul(1 / (1 - p)));
+    }
+
+    /** {@link #dropout(Tensor, double, boolean, Generator)} with the global generator. */
+    public static Tensor dropout(Tensor x, double p, boolean training) {
+        return dropout(x, p, training, Generator.global());
+    }
+
+    /** Rows of {@code weight} {@code [num, dim]} at the I64 {@code ids} (any shape): {@code [ids..., dim]}. */
+    public static Tensor embedding(Tensor ids, Tensor weight) {
+        Checks.indices("embedding", "ids", ids);
+        Checks.floating("embedding", "weight", weight);
+        Checks.sameDevice("embedding", "weight", weight, "ids", ids);
+        if (weight.dim() != 2) {
+            throw new IllegalArgumentException("embedding: weight must be 2-D [num_embeddings, embedding_dim], got " + Shape.format(weight.shape()));
+        }
+        int num = weight.size(0);
+        if (ids.numel() > 0) {
+            long lo = ids.min().itemLong();
+            long hi = ids.max().itemLong();
+            if (lo < 0 || hi >= num) {
+                throw new IllegalArgumentException("embedding: ids must be in [0, " + num + "), got values in [" + lo + ", " + hi + "] for "
+                        + ids.describe() + " (weight " + Shape.format(weight.shape()) + ")");
+            }
+        }
+        int[] shape = java.util.Arrays.copyOf(ids.shape(), ids.dim() + 1);
+        shape[ids.dim()] = weight.size(1);
+        return weight.indexSelect(0, ids.reshape(-1)).reshape(shape);
+    }
+
+    // ---- normalization ------------------------------------------------------------------------
+
+    /**
+     * Layer normalization (Ba et al. 2016) over the trailing dims {@code normalizedShape}, with
+     * the biased variance; weight and bias (of that shape) may be null.
+     */
+    public static Tensor layerNorm(Tensor x, int[] normalizedShape, Tensor weight, Tensor bias, double eps) {
+        return Normalization.layerNorm(x, normalizedShape, weight, bias, eps);
+    }
+
+    /**
+     * Batch normalization (Ioffe and Szegedy 2015) of x {@code [N, C]}, {@code [N, C, L]} or
+     * {@code [N, C, H, W]} per channel C. In training, or when there are no running statistics,
+     * it normalizes with the batch mean and biased variance; in training it also updates the
+     * running statistics in place, {@code r ← (1−momentum)·r + momentum·s}, with the unbiased
+     * variance, as PyTorch. In evaluation it uses the running statistics. Weight, bias and the
+     * running statistics are {@code [C]} or null.
+     */
+    public static Tensor batchNorm(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias, boolean training,
+                                   double momentum, double eps) {
+        return Normalization.batchNorm(x, runningMean, runningVar, weight, bias, training, momentum, eps);
+    }
+
+    // ---- losses -------------------------------------------------------------------------------
+
+    /** Cross-entropy with mean reduction, no weights, no ignore index, no smoothing. */
+    public static Tensor crossEntropy(Tensor logits, Tensor target) {
+        return Losses.crossEntropy(logits, target, null, DEFAULT_IGNORE_INDEX, 0, Reduction.MEAN);
+    }
+
+    /**
+     * Cross-entropy of logits {@code [N, C]} or {@code [N, C, d...]} against I64 class indices
+     * {@code [N]} or {@code [N, d...]}, as {@code torch.nn.functional.cross_entropy}: the NLL of
+     * the log-softmax, plus, with label smoothing ε, {@code (1−ε)·nll + ε/C·Σ_c −w_c·log p_c}.
+     * Targets equal to {@code ignoreIndex} contribute nothing. The mean is weighted:
+     * {@code Σ w_{t_i}·l_i / Σ w_{t_i}} over the targets not ignored.
+     *
+     * @param classWeights {@code [C]} or null
+     */
+    public static Tensor crossEntropy(Tensor logits, Tensor target, Tensor classWeights, long ignoreIndex, double labelSmoothing,
+                                      Reduction reduction) {
+        return Losses.crossEntropy(logits, target, classWeights, ignoreIndex, labelSmoothing, reduction);
+    }
+
+    /** Negative log-likelihood of log-probabilities, mean reduction. */
+    public static Tensor nllLoss(Tensor logProbs, Tensor target) {
+        return Losses.nllLoss(logProbs, target, null, DEFAULT_IGNORE_INDEX, Reduction.MEAN);
+    }
+
+    /**
+     * Negative log-likelihood {@code −w_{t_i}·logProbs[i, t_i]} of log-probabilities {@code [N, C]}
+     * or {@code [N, C, d...]}; the mean divides by the sum of the weights of the targets not ignored.
+     */
+    public static Tensor nllLoss(Tensor logProbs, Tensor target, Tensor classWeights, long ignoreIndex, Reduction reduction) {
+        return Losses.nllLoss(logProbs, target, classWeights, ignoreIndex, reduction);
+    }
+
+    /** Mean squared error. */
+    public static Tensor mseLoss(Tensor input, Tensor target) {
+        return Losses.mse(input, target, Reduction.MEAN);
+    }
+
+    public static Tensor mseLoss(Tensor input, Tensor target, Reduction reduction) {
+        return Losses.mse(input, target, reduction);
+    }
+
+    /** Mean absolute error. */
+    public static Tensor l1Loss(Tensor input, Tensor target) {
+        return Losses.l1(input, target, Reduction.MEAN);
+    }
+
+    public static Tensor l1Loss(Tensor input, Tensor target, Reduction reduction) {
+        return Losses.l1(input, target, reduction);
+    }
+
+    /** Huber loss (Huber 1964): {@code ½d²} for {@code |d| < δ}, else {@code δ·(|d| − ½δ)}. */
+    public static Tensor huberLoss(Tensor input, Tensor target, double delta) {
+        return Losses.huber(input, target, delta, Reduction.MEAN);
+    }
+
+    public static Tensor huberLoss(Tensor input, Tensor target, double delta, Reduction reduction) {
+        return Losses.huber(input, target, delta, reduction);
+    }
+
+    /** Binary cross-entropy of probabilities in [0, 1]; logs are clamped at −100 as in PyTorch. */
+    public static Tensor bce(Tensor probs, Tensor target) {
+        return Losses.bce(probs, target, null, Reduction.MEAN);
+    }
+
+    /** Binary cross-entropy with per-element weights (broadcast to the input; null for none). */
+    public static Tensor bce(Tensor probs, Tensor target, Tensor weight, Reduction reduction) {
+        return Losses.bce(probs, target, weight, reduction);
+    }
+
+    /** Binary cross-entropy of logits, computed stably as {@code max(x,0) − x·t + log(1 + e^{−|x|})}. */
+    public static Tensor bceWithLogits(Tensor logits, Tensor target) {
+        return Losses.bceWithLogits(logits, target, null, null, Reduction.MEAN);
+    }
+
+    /**
+     * Binary cross-entropy of logits with per-element {@code weight} and a per-class
+     * {@code posWeight} on the positive term (both broadcast to the input; null for none), as
+     * {@code binary_cross_entropy_with_logits}.
+     */
+    public static Tensor bceWithLogits(Tensor logits, Tensor target, Tensor weight, Tensor posWeight, Reduction reduction) {
+        return Losses.bceWithLogits(logits, target, weight, posWeight, reduction);
+    }
+}

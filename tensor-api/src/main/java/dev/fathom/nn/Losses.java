@@ -1,0 +1,195 @@
+package dev.fathom.nn;
+
+import dev.fathom.tensor.Shape;
+import dev.fathom.tensor.Tensor;
+
+import java.util.Arrays;
+
+/**
+ * The losses behind {@link Functional}, with PyTorch's semantics. Class losses work on a flat
+ * view: log-probabilities {@code [N, C, d...]} become {@code [M, C]} with the class dim last, and
+ * targets {@code [N, d...]} become {@code [M]}.
+ */
+final class Losses {
+    /** PyTorch's default ignore index: no class index equals it, so by default nothing is ignored. */
+    static final long DEFAULT_IGNORE_INDEX = -100;
+
+    private Losses() {
+    }
+
+    /** The flattened class-loss inputs and the per-target weights (0 where ignored). */
+    private record Flat(Tensor logProbs, Tensor target, Tensor valid, Tensor targetWeight, int[] targetShape) {
+    }
+
+    private static Flat flatten(String op, Tensor logProbs, Tensor target, Tensor classWeights, long ignoreIndex) {
+        Checks.floating(op, "input", logProbs);
+        Checks.indices(op, "target", target);
+        Checks.sameDevice(op, "input", logProbs, "target", target);
+        Checks.like(op, "input", logProbs, "class weights", classWeights);
+        int[] s = logProbs.shape();
+        if (s.length < 2) {
+            throw new IllegalArgumentException(op + ": input must be [N, C] or [N, C, d...], got " + Shape.format(s));
+        }
+        int c = s[1];
+        int[] expected = new int[s.length - 1];
+        expected[0] = s[0];
+        System.arraycopy(s, 2, expected, 1, s.length - 2);
+        if (!Arrays.equals(target.shape(), expected)) {
+            throw new IllegalArgumentException(op + ": target must have shape " + Shape.format(expected) + " for input " + Shape.format(s)
+                    + " (class indices, not one-hot), got " + Shape.format(target.shape()));
+        }
+        Checks.shape(op, "class weights", classWeights, c);
+        for (long t : target.toLongArray()) {
+            if (t != ignoreIndex && (t < 0 || t >= c)) {
+                throw new IllegalArgumentException(op + ": target " + t + " is not a class index in [0, " + c + ")"
+                        + " nor the ignore index " + ignoreIndex + " (input " + Shape.format(s) + ")");
+            }
+        }
+        int[] perm = new int[s.length];
+        perm[0] = 0;
+        for (int i = 2; i < s.length; i++) {
+            perm[i - 1] = i;
+        }
+        perm[s.length - 1] = 1;
+        Tensor lp = logProbs.permute(perm).reshape(-1, c);
+        Tensor t = target.reshape(-1);
+        Tensor valid = t.ne(ignoreIndex);
+        Tensor safe = Tensor.where(valid, t, Tensor.zerosLike(t));
+        Tensor w = valid.to(logProbs.dtype());
+        if (classWeights != null) {
+            w = w.mul(classWeights.gather(0, safe));
+        }
+        return new Flat(lp, safe, valid, w, expected);
+    }
+
+    static Tensor nllLoss(Tensor logProbs, Tensor target, Tensor classWeights, long ignoreIndex, Reduction reduction) {
+        Checks.reduction("nllLoss", reduction);
+        Flat f = flatten("nllLoss", logProbs, target, classWeights, ignoreIndex);
+        return nll(f, reduction);
+    }
+
+    private static Tensor nll(Flat f, Reduction reduction) {
+        Tensor picked = f.logProbs.gather(1, f.target.unsqueeze(1)).squeeze(1);
+        Tensor l = Tensor.where(f.valid, picked.neg().mul(f.targetWeight), Tensor.zerosLike(f.targetWeight));
+        return switch (reduction) {
+            case NONE -> l.reshape(f.targetShape);
+            case SUM -> l.sum();
+            case MEAN -> l.sum().div(f.targetWeight.sum());
+        };
+    }
+
+    static Tensor crossEntropy(Tensor logits, Tensor target, Tensor classWeights, long ignoreIndex, double labelSmoothing,
+                               Reduction reduction) {
+        String op = "crossEntropy";
+        Checks.reduction(op, reduction);
+        Checks.floating(op, "input", logits);
+        Checks.range(op, "label smoothing", labelSmoothing, 0, 1);
+        if (logits.dim() < 2) {
+            throw new IllegalArgumentException(op + ": input must be [N, C] or [N, C, d...] logits, got " + Shape.format(logits.shape()));
+        }
+        Flat f = flatten(op, logits.logSoftmax(1), target, classWeights, ignoreIndex);
+        Tensor nll = nll(f, reduction);
+        if (labelSmoothing == 0) {
+            return nll;
+        }
+        // PyTorch's smoothing term: −Σ_c w_c·log p_c per target, 0 where ignored, and the mean
+        // divided by the same weight sum as the NLL's (the count of targets without weights).
+        int c = logits.size(1);
+        Tensor weighted = classWeights == null ? f.logProbs : f.logProbs.mul(classWeights);
+        Tensor smooth = Tensor.where(f.valid, weighted.sum(new int[] {1}, false).neg(), Tensor.zerosLike(f.targetWeight));
+        Tensor reduced = switch (reduction) {
+            case NONE -> smooth.reshape(f.targetShape);
+            case SUM -> smooth.sum();
+            case MEAN -> smooth.sum().div(f.targetWeight.sum());
+        };
+        return nll.mul(1 - labelSmoothing).add(reduced.mul(labelSmoothing / c));
+    }
+
+    static Tensor mse(Tensor input, Tensor target, Reduction reduction) {
+        Checks.reduction("mseLoss", reduction);
+        Checks.pair("mseLoss", input, target);
+        Tensor d = input.sub(target);
+        return reduction.apply(d.mul(d));
+    }
+
+    static Tensor l1(Tensor input, Tensor target, Reduction reduction) {
+        Checks.reduction("l1Loss", reduction);
+        Checks.pair("l1Loss", input, target);
+        return reduction.apply(input.sub(target).abs());
+    }
+
+    static Tensor huber(Tensor input, Tensor target, double delta, Reduction reduction) {
+        Checks.reduction("huberLoss", reduction);
+        Checks.pair("huberLoss", input, target);
+        Checks.positive("huberLoss", "delta", delta);
+        Tensor d = input.sub(target);
+        Tensor a = d.abs();
+        Tensor l = Tensor.where(a.lt(delta), d.mul(d).mul(0.5), a.sub(0.5 * delta).mul(delta));
+        return reduction.apply(l);
+    }
+
+    static Tensor bce(Tensor probs, Tensor target, Tensor weight, Reduction reduction) {
+        String op = "bce";
+        Checks.reduction(op, reduction);
+        Checks.pair(op, probs, target);
+        Checks.like(op, "input", probs, "weight", weight);
+        broadcastable(op, "weight", weight, probs);
+        if (probs.numel() > 0) {
+            double lo = probs.min().itemDouble();
+            double hi = probs.max().itemDouble();
+            if (!(lo >= 0 && hi <= 1)) {
+                throw new IllegalArgumentException(op + ": input must hold probabilities in [0, 1], got values in [" + lo + ", " + hi + "] for "
+                        + probs.describe() + "; for logits use bceWithLogits");
+            }
+        }
+        // PyTorch clamps the logs at −100 so that p = 0 or 1 gives a finite loss.
+        Tensor logP = probs.log().clamp(-100, Double.POSITIVE_INFINITY);
+        Tensor log1mP = probs.neg().add(1).log().clamp(-100, Double.POSITIVE_INFINITY);
+        Tensor l = target.mul(logP).add(target.neg().add(1).mul(log1mP)).neg();
+        if (weight != null) {
+            l = l.mul(weight);
+        }
+        return reduction.apply(l);
+    }
+
+    static Tensor bceWithLogits(Tensor logits, Tensor target, Tensor weight, Tensor posWeight, Reduction reduction) {
+        String op = "bceWithLogits";
+        Checks.reduction(op, reduction);
+        Checks.pair(op, logits, target);
+        Checks.like(op, "input", logits, "weight", weight);
+        Checks.like(op, "input", logits, "posWeight", posWeight);
+        broadcastable(op, "weight", weight, logits);
+        broadcastable(op, "posWeight", posWeight, logits);
+        // log(1 + e^{−|x|}) + max(−x, 0) is −log σ(x) without overflow; the loss is
+        // (1 − t)·x + (1 + (pw − 1)·t)·(−log σ(x)), which is max(x,0) − x·t + log(1 + e^{−|x|}) for pw = 1.
+        Tensor log1pExp = logits.abs().neg().exp().add(1).log();
+        Tensor l;
+        if (posWeight == null) {
+            l = logits.relu().sub(logits.mul(target)).add(log1pExp);
+        } else {
+            Tensor softplusNeg = log1pExp.add(logits.neg().relu());
+            Tensor logWeight = posWeight.sub(1).mul(target).add(1);
+            l = target.neg().add(1).mul(logits).add(logWeight.mul(softplusNeg));
+        }
+        if (weight != null) {
+            l = l.mul(weight);
+        }
+        return reduction.apply(l);
+    }
+
+    private static void broadcastable(String op, String what, Tensor w, Tensor x) {
+        if (w == null) {
+            return;
+        }
+        int[] b;
+        try {
+            b = Shape.broadcast(op, x.shape(), w.shape());
+        } catch (IllegalArgumentException e) {
+            b = null;
+        }
+        if (b == null || !Arrays.equals(b, x.shape())) {
+            throw new IllegalArgumentException(op + ": " + what + " of shape " + Shape.format(w.shape()) + " must broadcast to the input "
+                    + Shape.format(x.shape()));
+        }
+    }
+}

@@ -1,0 +1,114 @@
+package dev.fathom.nn;
+
+import dev.fathom.autograd.Autograd;
+import dev.fathom.tensor.Shape;
+import dev.fathom.tensor.Tensor;
+
+import java.util.Arrays;
+import java.util.Objects;
+
+/** Layer and batch normalization as compositions of tensor ops (their definition; fused kernels must match it). */
+final class Normalization {
+    private Normalization() {
+    }
+
+    static Tensor layerNorm(Tensor x, int[] normalizedShape, Tensor weight, Tensor bias, double eps) {
+        String op = "layerNorm";
+        Checks.floating(op, "input", x);
+        Objects.requireNonNull(normalizedShape, "layerNorm: normalizedShape is null");
+        Checks.like(op, "input", x, "weight", weight);
+        Checks.like(op, "input", x, "bias", bias);
+        Checks.positive(op, "eps", eps);
+        int k = normalizedShape.length;
+        int[] shape = x.shape();
+        if (k == 0 || k > shape.length
+                || !Arrays.equals(Arrays.copyOfRange(shape, shape.length - k, shape.length), normalizedShape)) {
+            throw new IllegalArgumentException("layerNorm: input " + Shape.format(shape) + " must end in the normalized shape "
+                    + Shape.format(normalizedShape));
+        }
+        Checks.shape(op, "weight", weight, normalizedShape);
+        Checks.shape(op, "bias", bias, normalizedShape);
+        int[] dims = new int[k];
+        for (int i = 0; i < k; i++) {
+            dims[i] = shape.length - k + i;
+        }
+        Tensor mean = x.mean(dims, true);
+        Tensor centered = x.sub(mean);
+        Tensor var = x.var(dims, 0, true);
+        Tensor y = centered.mul(var.add(eps).rsqrt());
+        if (weight != null) {
+            y = y.mul(weight);
+        }
+        return bias == null ? y : y.add(bias);
+    }
+
+    static Tensor batchNorm(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias, boolean training,
+                            double momentum, double eps) {
+        String op = "batchNorm";
+        Checks.floating(op, "input", x);
+        if (x.dim() < 2 || x.dim() > 4) {
+            throw new IllegalArgumentException("batchNorm: input must be [N, C], [N, C, L] or [N, C, H, W], got " + x.describe());
+        }
+        int c = x.size(1);
+        String[] names = {"runningMean", "runningVar", "weight", "bias"};
+        Tensor[] perChannel = {runningMean, runningVar, weight, bias};
+        for (int i = 0; i < 4; i++) {
+            Checks.like(op, "input", x, names[i], perChannel[i]);
+            if (perChannel[i] != null && !Arrays.equals(perChannel[i].shape(), new int[] {c})) {
+                throw new IllegalArgumentException("batchNorm: " + names[i] + " must have shape [" + c + "] (the channels of input "
+                        + Shape.format(x.shape()) + "), got " + Shape.format(perChannel[i].shape()));
+            }
+        }
+        if ((runningMean == null) != (runningVar == null)) {
+            throw new IllegalArgumentException("batchNorm: give both running statistics or neither");
+        }
+        Checks.range(op, "momentum", momentum, 0, 1);
+        Checks.positive(op, "eps", eps);
+        int[] dims = new int[x.dim() - 1];
+        dims[0] = 0;
+        for (int i = 2; i < x.dim(); i++) {
+            dims[i - 1] = i;
+        }
+        int[] channelShape = new int[x.dim()];
+        Arrays.fill(channelShape, 1);
+        channelShape[1] = c;
+        boolean batchStats = training || runningMean == null;
+        Tensor mean;
+        Tensor var;
+        if (batchStats) {
+            long n = x.numel() / Math.max(c, 1);
+            if (training && n <= 1) {
+                throw new IllegalArgumentException("batchNorm: expected more than 1 value per channel when training, got input "
+                        + Shape.format(x.shape()) + "; use a larger batch or eval()");
+            }
+            mean = x.mean(dims, true);
+            var = x.var(dims, 0, true);
+            if (training && runningMean != null) {
+                updateRunning(runningMean, runningVar, mean, var, n, momentum);
+            }
+        } else {
+            mean = runningMean.reshape(channelShape);
+            var = runningVar.reshape(channelShape);
+        }
+        Tensor y = x.sub(mean).mul(var.add(eps).rsqrt());
+        if (weight != null) {
+            y = y.mul(weight.reshape(channelShape));
+        }
+        return bias == null ? y : y.add(bias.reshape(channelShape));
+    }
+
+    /**
+     * Running statistics use the unbiased variance (n/(n−1) times the biased one), as PyTorch.
+     * Under noGrad the views below do not require grad, so the in-place writes are allowed.
+     */
+    private static void updateRunning(Tensor runningMean, Tensor runningVar, Tensor mean, Tensor var, long n, double momentum) {
+        int c = runningMean.size(0);
+        try (var g = Autograd.noGrad();
+             Tensor m = mean.reshape(c);
+             Tensor v = var.reshape(c);
+             Tensor unbiased = v.mul((double) n / (n - 1))) {
+            runningMean.mulInPlace(1 - momentum).addInPlace(m, momentum);
+            runningVar.mulInPlace(1 - momentum).addInPlace(unbiased, momentum);
+        }
+    }
+}

@@ -1,0 +1,117 @@
+package dev.fathom.conformance;
+
+import dev.fathom.nn.Functional;
+import dev.fathom.tensor.DType;
+import dev.fathom.tensor.Tensor;
+import org.apache.commons.math3.special.Erf;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.util.function.DoubleUnaryOperator;
+import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
+
+import static dev.fathom.conformance.NnSupport.close;
+import static dev.fathom.conformance.NnSupport.f32;
+import static dev.fathom.conformance.NnSupport.f64;
+import static dev.fathom.conformance.NnSupport.gradcheck;
+import static dev.fathom.conformance.NnSupport.leaf;
+import static dev.fathom.conformance.NnSupport.rejects;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The activation functions of {@link Functional}: values against scalar formulas in F64 and F32, and gradchecks. */
+class NnActivationsTest extends ConformanceTest {
+    private final NnSupport s = new NnSupport(31);
+
+    /** An activation: its Fathom form and its scalar definition. */
+    enum Activation {
+        RELU(Functional::relu, x -> Math.max(0, x)),
+        LEAKY_RELU(x -> Functional.leakyRelu(x, 0.1), x -> x > 0 ? x : 0.1 * x),
+        ELU(x -> Functional.elu(x, 1.3), x -> x > 0 ? x : 1.3 * (Math.exp(x) - 1)),
+        GELU(Functional::gelu, x -> 0.5 * x * (1 + Erf.erf(x / Math.sqrt(2)))),
+        GELU_TANH(x -> Functional.gelu(x, true), x -> 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)))),
+        SILU(Functional::silu, x -> x / (1 + Math.exp(-x))),
+        TANH(Functional::tanh, Math::tanh),
+        SIGMOID(Functional::sigmoid, x -> 1 / (1 + Math.exp(-x)));
+
+        final UnaryOperator<Tensor> fn;
+        final DoubleUnaryOperator ref;
+
+        Activation(UnaryOperator<Tensor> fn, DoubleUnaryOperator ref) {
+            this.fn = fn;
+            this.ref = ref;
+        }
+    }
+
+    static Stream<Arguments> activations() {
+        return TestBackends.times((Object[]) Activation.values());
+    }
+
+    @ParameterizedTest(name = "[{index}] {0} {1}")
+    @MethodSource("activations")
+    void matchesDefinitionAndGradchecks(TestBackends.Case backend, Activation a) {
+        use(backend);
+        int[] shape = {3, 5};
+        double[] x = s.awayFromZero(15, 3);
+        double[] expected = NnSupport.map(x, a.ref);
+        close(a.name(), a.fn.apply(f64(x, shape)), expected, shape, 1e-12);
+        close(a.name(), a.fn.apply(f32(x, shape)), expected, shape, 1e-5);
+        gradcheck(t -> a.fn.apply(t[0]), leaf(x, shape));
+        // A non-contiguous view goes through the same path.
+        gradcheck(t -> a.fn.apply(t[0].t()), leaf(x, shape));
+    }
+
+    @BackendTest
+    void eluGradientStaysFiniteForLargeInputs(TestBackends.Case backend) {
+        use(backend);
+        Tensor x = leaf(new double[] {-1, 1000, -1000}, 3);
+        Functional.elu(x, 2).sum().backward();
+        assertArrayEquals(new double[] {2 * Math.exp(-1), 1, 0}, x.grad().toDoubleArray(), 1e-12,
+                "the exp of the branch not taken must not turn a zero gradient into NaN");
+    }
+
+    @BackendTest
+    void softmaxAlongEachDim(TestBackends.Case backend) {
+        use(backend);
+        int[] shape = {3, 5};
+        double[] x = s.values(15, -4, 4);
+        for (int dim : new int[] {0, 1, -1}) {
+            int d = dim < 0 ? dim + 2 : dim;
+            double[] expected = new double[15];
+            for (int i = 0; i < 3; i++) {
+                for (int j = 0; j < 5; j++) {
+                    double sum = 0;
+                    for (int k = 0; k < shape[d]; k++) {
+                        sum += Math.exp(d == 0 ? x[k * 5 + j] : x[i * 5 + k]);
+                    }
+                    expected[i * 5 + j] = Math.exp(x[i * 5 + j]) / sum;
+                }
+            }
+            close("softmax dim " + dim, Functional.softmax(f64(x, shape), dim), expected, shape, 1e-12);
+            gradcheck(t -> Functional.softmax(t[0], dim), leaf(x, shape));
+        }
+    }
+
+    @BackendTest
+    void flattenKeepsValues(TestBackends.Case backend) {
+        use(backend);
+        double[] x = s.values(2 * 3 * 4 * 5, -1, 1);
+        Tensor t = f64(x, 2, 3, 4, 5);
+        assertArrayEquals(new int[] {2, 60}, Functional.flatten(t, 1, -1).shape());
+        assertArrayEquals(new int[] {2, 12, 5}, Functional.flatten(t, 1, 2).shape());
+        assertArrayEquals(x, Functional.flatten(t, 0, -1).toDoubleArray());
+        gradcheck(a -> Functional.flatten(a[0], 0, 1).tanh(), leaf(s.values(12, -1, 1), 2, 3, 2));
+    }
+
+    @BackendTest
+    void rejectsNonFloatingInput(TestBackends.Case backend) {
+        use(backend);
+        Tensor ids = Tensor.of(new long[] {1, 2});
+        rejects(() -> Functional.relu(ids), "relu", "I64", "to(DType.F32)");
+        rejects(() -> Functional.gelu(ids), "gelu", "I64");
+        rejects(() -> Functional.leakyRelu(Tensor.zeros(2), Double.NaN), "leakyRelu", "NaN");
+        assertTrue(Functional.sigmoid(Tensor.zeros(DType.F64, 2)).dtype() == DType.F64);
+    }
+}
