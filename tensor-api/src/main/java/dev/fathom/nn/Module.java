@@ -160,9 +160,10 @@ public abstract class Module implements AutoCloseable {
     }
 
     /**
-     * Copies {@code state} into this module's parameters and buffers. Every name must exist with
-     * the same shape and dtype, and (strict) every parameter and buffer must be given; the error
-     * lists what is missing, unexpected or mismatched. Values move to each parameter's device.
+     * Copies {@code state} into this module's parameters and buffers. Names it shares with the
+     * module must match in shape and dtype; with {@code strict}, every parameter and buffer must
+     * be given and no other name may appear (as PyTorch's {@code load_state_dict}); the error lists
+     * what is missing, unexpected or mismatched. Values move to each parameter's device.
      */
     public final void loadStateDict(Map<String, Tensor> state, boolean strict) {
         Map<String, Parameter> mine = all();
@@ -170,7 +171,9 @@ public abstract class Module implements AutoCloseable {
         for (Map.Entry<String, Tensor> e : state.entrySet()) {
             Parameter p = mine.get(e.getKey());
             if (p == null) {
-                problems.add("unexpected \"" + e.getKey() + "\"");
+                if (strict) {
+                    problems.add("unexpected \"" + e.getKey() + "\"");
+                }
             } else if (!java.util.Arrays.equals(p.shape(), e.getValue().shape())) {
                 problems.add("\"" + e.getKey() + "\" has shape " + Shape.format(e.getValue().shape()) + ", expected " + Shape.format(p.shape()));
             } else if (p.data().dtype() != e.getValue().dtype()) {
@@ -188,7 +191,12 @@ public abstract class Module implements AutoCloseable {
             throw new IllegalArgumentException("loadStateDict(" + getClass().getSimpleName() + "): " + String.join("; ", problems));
         }
         try (var g = dev.fathom.autograd.Autograd.noGrad(); var s = dev.fathom.tensor.Scope.open()) {
-            state.forEach((n, t) -> mine.get(n).data().copyFrom(t.to(mine.get(n).data().device())));
+            state.forEach((n, t) -> {
+                Parameter p = mine.get(n);
+                if (p != null) {
+                    p.data().copyFrom(t.to(p.data().device()));
+                }
+            });
         }
     }
 

@@ -91,9 +91,10 @@ public final class Scope implements AutoCloseable {
      * Runs {@code body} in a scope of its own and returns its result; the other tensors it created
      * are the result's intermediates: its graph node adopts them when it is recorded (they then
      * live as long as the graph), else they are closed at once. Composite ops use this so that,
-     * outside any scope, closing a result frees everything the op allocated.
+     * outside any scope, closing a result frees everything the op allocated. For library code
+     * that builds ops from other ops (layers, losses).
      */
-    static Tensor intermediates(java.util.function.Supplier<Tensor> body) {
+    public static Tensor intermediates(java.util.function.Supplier<Tensor> body) {
         Scope s = open();
         Tensor out;
         try {
