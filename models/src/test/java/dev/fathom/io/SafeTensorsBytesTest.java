@@ -20,7 +20,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * The safetensors format at the byte level: files assembled by hand in this test are read, and
- * {@link SafeTensors#save} must produce exactly the hand-assembled bytes. The expected header
+ * {@link SafeTensors#save} must produce exactly the hand-assembled bytes, and the bytes of a file
+ * written by the reference implementation itself (a test resource). The expected header
  * lengths of the last cases are those of the reference implementation's own tests
  * ({@code safetensors/src/tensor.rs}: {@code test_serialization}, {@code test_empty},
  * {@code test_serialization_forced_alignement}).
@@ -131,6 +132,51 @@ class SafeTensorsBytesTest {
     void matchesTheReferenceEmptyFiles() throws IOException {
         assertSaves(Map.of(), Map.of(), assemble("{}      ", new byte[0]), 8);
         assertSaves(Map.of(), Map.of("framework", "pt"), assemble("{\"__metadata__\":{\"framework\":\"pt\"}}     ", new byte[0]), 40);
+    }
+
+    /** Written by Hugging Face's safetensors 0.8.0 (the script beside it in the test resources). */
+    private Path referenceFile() throws IOException {
+        Path file = dir.resolve("reference.safetensors");
+        try (var in = SafeTensorsBytesTest.class.getResourceAsStream("reference.safetensors")) {
+            Files.write(file, in.readAllBytes());
+        }
+        return file;
+    }
+
+    private static Map<String, Tensor> referenceTensors() {
+        Map<String, Tensor> t = new LinkedHashMap<>();
+        t.put("a", Tensor.of(new float[] {-2.5f, -1.5f, -0.5f, 0.5f, 1.5f, 2.5f}, 2, 3));
+        t.put("z", Tensor.scalar(true));
+        t.put("i", Tensor.of(new long[] {1, -2}, 1, 2));
+        t.put("e", Tensor.of(new double[0], 0, 3));
+        t.put("pi", Tensor.of(new double[] {Math.PI, -0.0}, 2));
+        return t;
+    }
+
+    @Test
+    void readsAFileWrittenByTheReferenceImplementation() throws IOException {
+        Map<String, Tensor> expected = referenceTensors();
+        try (SafeTensors.Contents c = SafeTensors.read(referenceFile(), dev.fathom.Fathom.defaultDevice())) {
+            assertEquals(List.of("i", "e", "pi", "a", "z"), List.copyOf(c.tensors().keySet()), "I64, then F64 and F32 by name, then BOOL");
+            assertEquals(Map.of("format", "np"), c.metadata());
+            expected.forEach((name, e) -> {
+                Tensor a = c.tensors().get(name);
+                assertEquals(e.dtype(), a.dtype(), name);
+                assertArrayEquals(e.shape(), a.shape(), name);
+                assertArrayEquals(e.toDoubleArray(), a.toDoubleArray(), name);
+            });
+            assertEquals(Double.doubleToRawLongBits(-0.0), Double.doubleToRawLongBits(c.tensors().get("pi").toDoubleArray()[1]));
+        }
+        expected.values().forEach(Tensor::close);
+    }
+
+    @Test
+    void writesTheSameBytesAsTheReferenceImplementation() throws IOException {
+        Map<String, Tensor> tensors = referenceTensors();
+        Path file = dir.resolve("fathom.safetensors");
+        SafeTensors.save(file, tensors, Map.of("format", "np"));
+        assertArrayEquals(Files.readAllBytes(referenceFile()), Files.readAllBytes(file));
+        tensors.values().forEach(Tensor::close);
     }
 
     private void assertSaves(Map<String, Tensor> tensors, Map<String, String> metadata, byte[] expected, long headerLength) throws IOException {
