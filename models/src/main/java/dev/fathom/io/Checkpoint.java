@@ -200,6 +200,22 @@ public final class Checkpoint {
         }
     }
 
+    /**
+     * The top-level scalars of the checkpoint {@code file}, read from its header alone: what a
+     * command needs before it can build the objects to load into (say, which model was trained).
+     */
+    public static Map<String, String> peek(Path file) throws IOException {
+        Map<String, String> metadata = SafeTensors.metadata(file);
+        sectionsOf(file, metadata);
+        Map<String, String> topLevel = new LinkedHashMap<>();
+        metadata.forEach((k, v) -> {
+            if (k.indexOf('.') < 0) {
+                topLevel.put(k, v);
+            }
+        });
+        return Collections.unmodifiableMap(topLevel);
+    }
+
     private static List<String> sectionsOf(Path file, Map<String, String> metadata) throws IOException {
         String format = metadata.get(FORMAT_KEY);
         if (format == null) {

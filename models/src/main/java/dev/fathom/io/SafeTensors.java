@@ -33,9 +33,10 @@ import java.util.Objects;
  * </pre>
  *
  * <p>{@link #save} writes what the reference implementation writes for the same tensors: tensors
- * ordered by dtype (I64, F64, F32, BOOL) and then by name, packed without gaps, metadata keys in
- * the map's order. It writes {@linkplain AtomicFile atomically}: a failed save leaves the previous
- * file intact. {@link #load} checks the whole file before creating a tensor (dtype, shape against
+ * ordered by dtype (I64, F64, F32, BOOL) and then by name, packed without gaps. Metadata is sorted
+ * by key: the reference keeps it in a hash map, so any order reads the same, and sorting makes the
+ * bytes independent of the map's iteration order. It writes {@linkplain AtomicFile atomically}: a
+ * failed save leaves the previous file intact. {@link #load} checks the whole file before creating a tensor (dtype, shape against
  * byte length, offsets covering the data exactly, the file's length) and throws an
  * {@link IOException} that names the file and what is wrong. Fathom reads and writes F32, F64, I64
  * and BOOL; other safetensors dtypes (F16, BF16, I32, ...) are rejected by name.
@@ -85,7 +86,7 @@ public final class SafeTensors {
             byName.put(name, t);
             entries.add(new Entry(name, t.dtype(), t.shape(), 0, 0));
         }
-        Map<String, String> meta = new LinkedHashMap<>();
+        Map<String, String> meta = new java.util.TreeMap<>(SafeTensorsHeader.UTF8_ORDER);
         metadata.forEach((k, v) -> {
             if (k == null || v == null) {
                 throw new IllegalArgumentException("SafeTensors.save(" + file + "): metadata may not hold null (key " + k + ", value " + v + ")");
@@ -243,7 +244,7 @@ public final class SafeTensors {
             case I64 -> t.toLongArray();
             case BOOL -> t.toBooleanArray();
         };
-        int n = java.lang.reflect.Array.getLength(host);
+        int n = (int) t.numel();
         int elementSize = t.dtype().byteSize();
         ByteBuffer buf = ByteBuffer.allocate((int) Math.min(CHUNK, Math.max((long) n * elementSize, elementSize))).order(ByteOrder.LITTLE_ENDIAN);
         int perChunk = buf.capacity() / elementSize;

@@ -101,7 +101,7 @@ final class SafeTensorsHeader {
     }
 
     /** Rust compares names as UTF-8 bytes; Java's String order differs above U+FFFF, so compare bytes too. */
-    private static final Comparator<String> UTF8_ORDER = (a, b) ->
+    static final Comparator<String> UTF8_ORDER = (a, b) ->
             Arrays.compareUnsigned(a.getBytes(StandardCharsets.UTF_8), b.getBytes(StandardCharsets.UTF_8));
 
     /**

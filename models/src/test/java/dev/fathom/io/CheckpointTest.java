@@ -106,6 +106,19 @@ class CheckpointTest {
     }
 
     @Test
+    void peekReadsTheTopLevelScalarsOnly() throws IOException {
+        try (Tiny model = new Tiny(1, 3, 2)) {
+            Holder opt = new Holder();
+            Path file = saveExample(model, new Generator(1), opt);
+            assertEquals(Map.of("epoch", "2", "run", "fmnist-mlp"), Checkpoint.peek(file));
+            opt.m.close();
+        }
+        Path plain = dir.resolve("plain.safetensors");
+        SafeTensors.save(plain, Map.of());
+        assertThrows(IOException.class, () -> Checkpoint.peek(plain));
+    }
+
+    @Test
     void loadLeaksNothing() throws IOException {
         try (Tiny model = new Tiny(1, 3, 2)) {
             Holder opt = new Holder();

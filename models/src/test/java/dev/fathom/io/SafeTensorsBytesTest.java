@@ -96,6 +96,16 @@ class SafeTensorsBytesTest {
     }
 
     @Test
+    void metadataIsSortedSoTheMapOrderDoesNotMatter() throws IOException {
+        Map<String, String> ba = new LinkedHashMap<>();
+        ba.put("b", "1");
+        ba.put("a", "2");
+        Path file = dir.resolve("meta.safetensors");
+        SafeTensors.save(file, Map.of(), ba);
+        assertArrayEquals(assemble("{\"__metadata__\":{\"a\":\"2\",\"b\":\"1\"}}      ", new byte[0]), Files.readAllBytes(file));
+    }
+
+    @Test
     void readsHeadersInAnyOrderAndLayout() throws IOException {
         // Another writer may list tensors out of data order and pretty-print its JSON.
         String header = "{\n  \"b\": {\"shape\": [], \"dtype\": \"F64\", \"data_offsets\": [8, 16]},\n"
