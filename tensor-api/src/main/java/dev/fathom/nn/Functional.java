@@ -1,6 +1,7 @@
 package dev.fathom.nn;
 
 import dev.fathom.tensor.Generator;
+import dev.fathom.tensor.Scope;
 import dev.fathom.tensor.Shape;
 import dev.fathom.tensor.Tensor;
 
@@ -39,8 +40,10 @@ public final class Functional {
                     + " (weight " + Shape.format(weight.shape()) + ")");
         }
         Checks.shape("linear", "bias", bias, weight.size(0));
-        Tensor y = x.matmul(weight.t());
-        return bias == null ? y : y.add(bias);
+        return Scope.intermediates(() -> {
+            Tensor y = x.matmul(weight.t());
+            return bias == null ? y : y.add(bias);
+        });
     }
 
     public static Tensor relu(Tensor x) {
@@ -54,7 +57,7 @@ public final class Functional {
         if (!Double.isFinite(negativeSlope)) {
             throw new IllegalArgumentException("leakyRelu: negative slope must be finite, got " + negativeSlope);
         }
-        return Tensor.where(x.gt(0), x, x.mul(negativeSlope));
+        return Scope.intermediates(() -> Tensor.where(x.gt(0), x, x.mul(negativeSlope)));
     }
 
     /** {@code x} for x > 0, else {@code α·(eˣ − 1)} (Clevert et al. 2015). */
@@ -64,8 +67,10 @@ public final class Functional {
             throw new IllegalArgumentException("elu: alpha must be finite, got " + alpha);
         }
         // exp of min(x, 0): the branch not taken must stay finite, or its zero gradient becomes 0·∞ = NaN.
-        Tensor negative = x.minimum(Tensor.zerosLike(x)).exp().sub(1).mul(alpha);
-        return Tensor.where(x.gt(0), x, negative);
+        return Scope.intermediates(() -> {
+            Tensor negative = x.minimum(Tensor.zerosLike(x)).exp().sub(1).mul(alpha);
+            return Tensor.where(x.gt(0), x, negative);
+        });
     }
 
     /** Exact GELU, {@code x·Φ(x)} (Hendrycks and Gimpel 2016). */
@@ -129,8 +134,10 @@ public final class Functional {
         if (p == 1) {
             return x.mul(0.0);
         }
-        Tensor mask = Tensor.bernoulli(1 - p, x.dtype(), generator, x.shape()).to(x.device());
-        return x.mul(mask.mul(1 / (1 - p)));
+        return Scope.intermediates(() -> {
+            Tensor mask = Tensor.bernoulli(1 - p, x.dtype(), generator, x.shape()).to(x.device());
+            return x.mul(mask.mul(1 / (1 - p)));
+        });
     }
 
     /** {@link #dropout(Tensor, double, boolean, Generator)} with the global generator. */
@@ -157,7 +164,7 @@ public final class Functional {
         }
         int[] shape = java.util.Arrays.copyOf(ids.shape(), ids.dim() + 1);
         shape[ids.dim()] = weight.size(1);
-        return weight.indexSelect(0, ids.reshape(-1)).reshape(shape);
+        return Scope.intermediates(() -> weight.indexSelect(0, ids.reshape(-1)).reshape(shape));
     }
 
     // ---- normalization ------------------------------------------------------------------------
@@ -167,7 +174,7 @@ public final class Functional {
      * the biased variance; weight and bias (of that shape) may be null.
      */
     public static Tensor layerNorm(Tensor x, int[] normalizedShape, Tensor weight, Tensor bias, double eps) {
-        return Normalization.layerNorm(x, normalizedShape, weight, bias, eps);
+        return Scope.intermediates(() -> Normalization.layerNorm(x, normalizedShape, weight, bias, eps));
     }
 
     /**
@@ -180,14 +187,14 @@ public final class Functional {
      */
     public static Tensor batchNorm(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias, boolean training,
                                    double momentum, double eps) {
-        return Normalization.batchNorm(x, runningMean, runningVar, weight, bias, training, momentum, eps);
+        return Scope.intermediates(() -> Normalization.batchNorm(x, runningMean, runningVar, weight, bias, training, momentum, eps));
     }
 
     // ---- losses -------------------------------------------------------------------------------
 
     /** Cross-entropy with mean reduction, no weights, no ignore index, no smoothing. */
     public static Tensor crossEntropy(Tensor logits, Tensor target) {
-        return Losses.crossEntropy(logits, target, null, DEFAULT_IGNORE_INDEX, 0, Reduction.MEAN);
+        return Scope.intermediates(() -> Losses.crossEntropy(logits, target, null, DEFAULT_IGNORE_INDEX, 0, Reduction.MEAN));
     }
 
     /**
@@ -201,12 +208,12 @@ public final class Functional {
      */
     public static Tensor crossEntropy(Tensor logits, Tensor target, Tensor classWeights, long ignoreIndex, double labelSmoothing,
                                       Reduction reduction) {
-        return Losses.crossEntropy(logits, target, classWeights, ignoreIndex, labelSmoothing, reduction);
+        return Scope.intermediates(() -> Losses.crossEntropy(logits, target, classWeights, ignoreIndex, labelSmoothing, reduction));
     }
 
     /** Negative log-likelihood of log-probabilities, mean reduction. */
     public static Tensor nllLoss(Tensor logProbs, Tensor target) {
-        return Losses.nllLoss(logProbs, target, null, DEFAULT_IGNORE_INDEX, Reduction.MEAN);
+        return Scope.intermediates(() -> Losses.nllLoss(logProbs, target, null, DEFAULT_IGNORE_INDEX, Reduction.MEAN));
     }
 
     /**
@@ -214,49 +221,49 @@ public final class Functional {
      * or {@code [N, C, d...]}; the mean divides by the sum of the weights of the targets not ignored.
      */
     public static Tensor nllLoss(Tensor logProbs, Tensor target, Tensor classWeights, long ignoreIndex, Reduction reduction) {
-        return Losses.nllLoss(logProbs, target, classWeights, ignoreIndex, reduction);
+        return Scope.intermediates(() -> Losses.nllLoss(logProbs, target, classWeights, ignoreIndex, reduction));
     }
 
     /** Mean squared error. */
     public static Tensor mseLoss(Tensor input, Tensor target) {
-        return Losses.mse(input, target, Reduction.MEAN);
+        return Scope.intermediates(() -> Losses.mse(input, target, Reduction.MEAN));
     }
 
     public static Tensor mseLoss(Tensor input, Tensor target, Reduction reduction) {
-        return Losses.mse(input, target, reduction);
+        return Scope.intermediates(() -> Losses.mse(input, target, reduction));
     }
 
     /** Mean absolute error. */
     public static Tensor l1Loss(Tensor input, Tensor target) {
-        return Losses.l1(input, target, Reduction.MEAN);
+        return Scope.intermediates(() -> Losses.l1(input, target, Reduction.MEAN));
     }
 
     public static Tensor l1Loss(Tensor input, Tensor target, Reduction reduction) {
-        return Losses.l1(input, target, reduction);
+        return Scope.intermediates(() -> Losses.l1(input, target, reduction));
     }
 
     /** Huber loss (Huber 1964): {@code ½d²} for {@code |d| < δ}, else {@code δ·(|d| − ½δ)}. */
     public static Tensor huberLoss(Tensor input, Tensor target, double delta) {
-        return Losses.huber(input, target, delta, Reduction.MEAN);
+        return Scope.intermediates(() -> Losses.huber(input, target, delta, Reduction.MEAN));
     }
 
     public static Tensor huberLoss(Tensor input, Tensor target, double delta, Reduction reduction) {
-        return Losses.huber(input, target, delta, reduction);
+        return Scope.intermediates(() -> Losses.huber(input, target, delta, reduction));
     }
 
     /** Binary cross-entropy of probabilities in [0, 1]; logs are clamped at −100 as in PyTorch. */
     public static Tensor bce(Tensor probs, Tensor target) {
-        return Losses.bce(probs, target, null, Reduction.MEAN);
+        return Scope.intermediates(() -> Losses.bce(probs, target, null, Reduction.MEAN));
     }
 
     /** Binary cross-entropy with per-element weights (broadcast to the input; null for none). */
     public static Tensor bce(Tensor probs, Tensor target, Tensor weight, Reduction reduction) {
-        return Losses.bce(probs, target, weight, reduction);
+        return Scope.intermediates(() -> Losses.bce(probs, target, weight, reduction));
     }
 
     /** Binary cross-entropy of logits, computed stably as {@code max(x,0) − x·t + log(1 + e^{−|x|})}. */
     public static Tensor bceWithLogits(Tensor logits, Tensor target) {
-        return Losses.bceWithLogits(logits, target, null, null, Reduction.MEAN);
+        return Scope.intermediates(() -> Losses.bceWithLogits(logits, target, null, null, Reduction.MEAN));
     }
 
     /**
@@ -265,6 +272,6 @@ public final class Functional {
      * {@code binary_cross_entropy_with_logits}.
      */
     public static Tensor bceWithLogits(Tensor logits, Tensor target, Tensor weight, Tensor posWeight, Reduction reduction) {
-        return Losses.bceWithLogits(logits, target, weight, posWeight, reduction);
+        return Scope.intermediates(() -> Losses.bceWithLogits(logits, target, weight, posWeight, reduction));
     }
 }
