@@ -2,6 +2,7 @@ package dev.fathom.train;
 
 import dev.fathom.autograd.Autograd;
 import dev.fathom.autograd.GradMode;
+import dev.fathom.data.Batch;
 import dev.fathom.data.LabeledData;
 import dev.fathom.models.Mlp;
 import dev.fathom.tensor.Scope;
@@ -42,7 +43,7 @@ public final class ClassifierTrainer {
                     int from = step * config.batchSize();
                     int size = Math.min(config.batchSize(), train.count() - from);
                     try (Scope s = Scope.open()) {
-                        LabeledData.Batch batch = train.batch(order, from, size);
+                        Batch batch = train.batch(order, from, size);
                         Tensor loss = Losses.crossEntropy(model.forward(batch.x()), batch.y());
                         float value = loss.item();
                         if (!Float.isFinite(value)) {
@@ -76,7 +77,7 @@ public final class ClassifierTrainer {
         try (GradMode off = Autograd.noGrad()) {
             for (int from = 0; from < data.count(); from += batchSize) {
                 try (Scope s = Scope.open()) {
-                    LabeledData.Batch batch = data.batch(order, from, Math.min(batchSize, data.count() - from));
+                    Batch batch = data.batch(order, from, Math.min(batchSize, data.count() - from));
                     long[] predicted = model.forward(batch.x()).argmax(1).toLongArray();
                     long[] labels = batch.y().toLongArray();
                     for (int i = 0; i < predicted.length; i++) {
