@@ -34,7 +34,7 @@ public final class Classification {
     public static double topKAccuracy(double[] scores, int numClasses, long[] labels, int k) {
         String op = "topKAccuracy";
         int n = Inputs.rows(op, scores, numClasses);
-        Inputs.sameLength(op, n, labels.length);
+        Inputs.sameLength(op, "score rows", n, "labels", labels.length);
         Inputs.classes(op, "label", labels, numClasses);
         Inputs.finite(op, "scores", scores);
         if (k < 1 || k > numClasses) {

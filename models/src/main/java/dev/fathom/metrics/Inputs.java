@@ -11,12 +11,17 @@ final class Inputs {
     }
 
     static void sameLength(String op, int predictions, int labels) {
-        if (predictions == 0 || labels == 0) {
-            throw new IllegalArgumentException(op + ": inputs are empty (" + predictions + " predictions, " + labels
-                    + " labels); a metric needs at least one example");
+        sameLength(op, "predictions", predictions, "labels", labels);
+    }
+
+    /** Both counts equal and non-zero; {@code a} and {@code b} name what is counted. */
+    static void sameLength(String op, String a, int countA, String b, int countB) {
+        if (countA == 0 || countB == 0) {
+            throw new IllegalArgumentException(op + ": inputs are empty (" + countA + " " + a + ", " + countB + " " + b
+                    + "); a metric needs at least one example");
         }
-        if (predictions != labels) {
-            throw new IllegalArgumentException(op + ": " + predictions + " predictions but " + labels + " labels; give one per example");
+        if (countA != countB) {
+            throw new IllegalArgumentException(op + ": " + countA + " " + a + " but " + countB + " " + b + "; give one per example");
         }
     }
 

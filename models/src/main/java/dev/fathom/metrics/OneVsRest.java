@@ -9,7 +9,7 @@ final class OneVsRest {
 
     static double average(String op, double[] scores, int k, long[] labels, Average average, ToDoubleBiFunction<double[], long[]> binary) {
         int n = Inputs.rows(op, scores, k);
-        Inputs.sameLength(op, n, labels.length);
+        Inputs.sameLength(op, "score rows", n, "labels", labels.length);
         Inputs.classes(op, "label", labels, k);
         if (k < 2) {
             throw new IllegalArgumentException(op + ": one-vs-rest needs at least 2 classes, got " + k);

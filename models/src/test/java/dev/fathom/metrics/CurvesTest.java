@@ -172,7 +172,7 @@ class CurvesTest {
         m = assertThrows(IllegalArgumentException.class, () -> RocCurve.auc(new double[] {0.1, Double.NaN}, new long[] {0, 1})).getMessage();
         assertTrue(m.contains("scores must be finite, got NaN at index 1"), m);
         m = assertThrows(IllegalArgumentException.class, () -> RocCurve.auc(new double[] {0.1}, new long[] {0, 1})).getMessage();
-        assertTrue(m.contains("1 predictions but 2 labels"), m);
+        assertTrue(m.contains("1 scores but 2 labels"), m);
         assertThrows(IllegalArgumentException.class, () -> RocCurve.trapezoid(new double[] {1, 0}, new double[] {0, 1}));
         assertEquals(0.5, RocCurve.trapezoid(new double[] {0, 1}, new double[] {0, 1}), EPS);
     }

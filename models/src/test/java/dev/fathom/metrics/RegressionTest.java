@@ -84,7 +84,7 @@ class RegressionTest {
 
     @Test
     void badInputs() {
-        assertEquals("mse: 1 predictions but 2 labels; give one per example",
+        assertEquals("mse: 1 predictions but 2 targets; give one per example",
                 assertThrows(IllegalArgumentException.class, () -> Regression.mse(new double[] {1}, new double[] {1, 2})).getMessage());
         assertTrue(assertThrows(IllegalArgumentException.class, () -> Regression.r2(new double[0], new double[0])).getMessage()
                 .startsWith("r2: inputs are empty"));
