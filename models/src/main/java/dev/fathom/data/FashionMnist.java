@@ -18,7 +18,10 @@ public final class FashionMnist {
     public static final String[] CLASS_NAMES = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
         "Bag", "Ankle boot"};
 
-    /** The training and test splits. */
+    /** The shape of one image, {@code [channels, height, width]}; {@code train().reshape(IMAGE_SHAPE)} gives images for a CNN. */
+    public static final int[] IMAGE_SHAPE = {1, 28, 28};
+
+    /** The training and test splits, each with examples of shape {@code [784]}. */
     public record Splits(LabeledData train, LabeledData test) {
     }
 
@@ -36,6 +39,29 @@ public final class FashionMnist {
     public static Splits load(Path dir) throws IOException {
         return new Splits(split(dir, "train"), split(dir, "t10k"));
     }
+
+    /** Loads both splits from {@link #locate(Path) locate(null)}: Debian's directory. */
+    public static Splits load() throws IOException {
+        return load(locate(null));
+    }
+
+    /**
+     * The directory to read: {@code userDir} when given (it must exist), else {@link #DEFAULT_DIR}
+     * when it exists.
+     *
+     * @throws FileNotFoundException saying how to get the data when neither is there
+     */
+    public static Path locate(Path userDir) throws FileNotFoundException {
+        Path dir = userDir != null ? userDir : DEFAULT_DIR;
+        if (!Files.isDirectory(dir)) {
+            throw new FileNotFoundException("Fashion-MNIST not found: " + dir + " is not a directory; " + HOW_TO_GET);
+        }
+        return dir;
+    }
+
+    private static final String HOW_TO_GET = "install it with `apt-get install dataset-fashion-mnist` (files go to " + DEFAULT_DIR
+            + "), or pass --data DIR with the four IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, "
+            + "t10k-labels-idx1-ubyte; plain or .gz)";
 
     private static LabeledData split(Path dir, String prefix) throws IOException {
         Idx images = Idx.read(find(dir, prefix + "-images-idx3-ubyte"));
@@ -67,7 +93,6 @@ public final class FashionMnist {
                 return p;
             }
         }
-        throw new FileNotFoundException("Fashion-MNIST not found: " + dir + " has no " + base + "[.gz]; install it with "
-                + "`apt-get install dataset-fashion-mnist` (files go to " + DEFAULT_DIR + "), or pass --data DIR");
+        throw new FileNotFoundException("Fashion-MNIST not found: " + dir + " has no " + base + "[.gz]; " + HOW_TO_GET);
     }
 }

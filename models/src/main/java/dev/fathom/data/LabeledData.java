@@ -1,6 +1,6 @@
 package dev.fathom.data;
 
-import dev.fathom.tensor.Tensor;
+import dev.fathom.tensor.DType;
 
 import java.util.Objects;
 
@@ -9,16 +9,12 @@ import java.util.Objects;
  * features each, with labels in {@code [0, classes)}.
  *
  * @param features row-major {@code (count, width)}
+ * <p>As a {@link Dataset} its examples have shape {@code [width]} and I64 labels; use
+ * {@link #reshape} to see them as images.
+ *
  * @param labels   {@code (count)}
  */
-public record LabeledData(float[] features, long[] labels, int count, int width, int classes) {
-
-    /** The features {@code (B, width)} F32 and labels {@code (B)} I64 of one batch, on the default device. */
-    public record Batch(Tensor x, Tensor y) {
-        public int size() {
-            return x.size(0);
-        }
-    }
+public record LabeledData(float[] features, long[] labels, int count, int width, int classes) implements Dataset {
 
     public LabeledData {
         Objects.requireNonNull(features, "features");
@@ -55,14 +51,38 @@ public record LabeledData(float[] features, long[] labels, int count, int width,
             throw new IllegalArgumentException("LabeledData.batch: rows [" + from + ", " + (from + size) + ") are outside the order of length "
                     + order.length);
         }
-        float[] x = new float[size * width];
-        long[] y = new long[size];
-        for (int i = 0; i < size; i++) {
-            int row = order[from + i];
-            System.arraycopy(features, row * width, x, i * width, width);
-            y[i] = labels[row];
-        }
-        return new Batch(Tensor.of(x, size, width), Tensor.of(y, size));
+        return gather(order, from, size).toTensors();
+    }
+
+    @Override
+    public int size() {
+        return count;
+    }
+
+    @Override
+    public int[] exampleShape() {
+        return new int[] {width};
+    }
+
+    @Override
+    public DType labelDType() {
+        return DType.I64;
+    }
+
+    @Override
+    public int[] labelShape() {
+        return new int[0];
+    }
+
+    @Override
+    public HostBatch gather(int[] indices, int from, int n) {
+        Dataset.checkRange("LabeledData", indices, from, n, count);
+        return TensorDataset.gatherRows(features, exampleShape(), labels, null, labelShape(), indices, from, n);
+    }
+
+    @Override
+    public long[] classLabels() {
+        return labels.clone();
     }
 
     /** {@code 0, 1, …, count-1}: the order of an unshuffled pass. */

@@ -2,6 +2,8 @@ package dev.fathom.train;
 
 import dev.fathom.autograd.Autograd;
 import dev.fathom.autograd.GradMode;
+import dev.fathom.data.Batch;
+import dev.fathom.data.DataLoader;
 import dev.fathom.data.LabeledData;
 import dev.fathom.models.Mlp;
 import dev.fathom.tensor.Scope;
@@ -9,13 +11,12 @@ import dev.fathom.tensor.Tensor;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.function.Consumer;
 
 /**
  * Fits a classifier with mean softmax cross-entropy and Adam: each epoch shuffles the training
- * set (from the config's seed), takes one step per batch inside its own {@link Scope}, then
- * measures accuracy on the test set.
+ * set (a {@link DataLoader} seeded with the config's seed, so in the PyTorch peers' order),
+ * takes one step per batch inside its own {@link Scope}, then measures accuracy on the test set.
  */
 public final class ClassifierTrainer {
     private final TrainConfig config;
@@ -30,30 +31,28 @@ public final class ClassifierTrainer {
             throw new IllegalArgumentException("ClassifierTrainer.fit: the training set is empty");
         }
         List<EpochReport> reports = new ArrayList<>();
-        SplittableRandom shuffler = new SplittableRandom(config.seed());
-        int[] order = train.identityOrder();
-        int steps = (train.count() + config.batchSize() - 1) / config.batchSize();
+        DataLoader loader = DataLoader.builder(train, config.batchSize()).shuffle(true).seed(config.seed()).build();
+        int steps = loader.batchesPerEpoch();
         try (Adam adam = new Adam(model.parameters(), config.learningRate())) {
             for (int epoch = 1; epoch <= config.epochs(); epoch++) {
-                shuffle(order, shuffler);
                 double lossSum = 0;
                 long start = System.nanoTime();
-                for (int step = 0; step < steps; step++) {
-                    int from = step * config.batchSize();
-                    int size = Math.min(config.batchSize(), train.count() - from);
-                    try (Scope s = Scope.open()) {
-                        LabeledData.Batch batch = train.batch(order, from, size);
-                        Tensor loss = Losses.crossEntropy(model.forward(batch.x()), batch.y());
-                        float value = loss.item();
-                        if (!Float.isFinite(value)) {
-                            throw new TrainingDivergedException("training diverged: the loss is " + value + " at epoch " + epoch + ", step "
-                                    + (step + 1) + " of " + steps + " (learning rate " + config.learningRate() + ", batch size "
-                                    + config.batchSize() + "); try a lower learning rate, and check the data for NaNs");
+                try (DataLoader.Epoch batches = loader.epoch()) {
+                    for (int step = 0; batches.hasNext(); step++) {
+                        try (Scope s = Scope.open()) {
+                            Batch batch = batches.next();
+                            Tensor loss = Losses.crossEntropy(model.forward(batch.x()), batch.y());
+                            float value = loss.item();
+                            if (!Float.isFinite(value)) {
+                                throw new TrainingDivergedException("training diverged: the loss is " + value + " at epoch " + epoch + ", step "
+                                        + (step + 1) + " of " + steps + " (learning rate " + config.learningRate() + ", batch size "
+                                        + config.batchSize() + "); try a lower learning rate, and check the data for NaNs");
+                            }
+                            lossSum += (double) value * batch.size();
+                            loss.backward();
+                            adam.step();
+                            adam.zeroGrad();
                         }
-                        lossSum += (double) value * size;
-                        loss.backward();
-                        adam.step();
-                        adam.zeroGrad();
                     }
                 }
                 double seconds = (System.nanoTime() - start) / 1e9;
@@ -76,7 +75,7 @@ public final class ClassifierTrainer {
         try (GradMode off = Autograd.noGrad()) {
             for (int from = 0; from < data.count(); from += batchSize) {
                 try (Scope s = Scope.open()) {
-                    LabeledData.Batch batch = data.batch(order, from, Math.min(batchSize, data.count() - from));
+                    Batch batch = data.batch(order, from, Math.min(batchSize, data.count() - from));
                     long[] predicted = model.forward(batch.x()).argmax(1).toLongArray();
                     long[] labels = batch.y().toLongArray();
                     for (int i = 0; i < predicted.length; i++) {
@@ -86,15 +85,5 @@ public final class ClassifierTrainer {
             }
         }
         return (double) correct / data.count();
-    }
-
-    /** Fisher–Yates, so that the order depends only on the seed. */
-    private static void shuffle(int[] a, SplittableRandom random) {
-        for (int i = a.length - 1; i > 0; i--) {
-            int j = random.nextInt(i + 1);
-            int tmp = a[i];
-            a[i] = a[j];
-            a[j] = tmp;
-        }
     }
 }

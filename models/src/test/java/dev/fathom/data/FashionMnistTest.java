@@ -81,4 +81,44 @@ class FashionMnistTest {
         }
         assertArrayEquals(new long[] {6000, 6000, 6000, 6000, 6000, 6000, 6000, 6000, 6000, 6000}, perClass);
     }
+
+    @Test
+    void locateUsesTheGivenDirectoryOrSaysHowToGetTheData(@TempDir Path dir) throws IOException {
+        assertEquals(dir, FashionMnist.locate(dir));
+        String m = assertThrows(FileNotFoundException.class, () -> FashionMnist.locate(dir.resolve("missing"))).getMessage();
+        assertTrue(m.contains("is not a directory") && m.contains("apt-get install dataset-fashion-mnist") && m.contains("--data DIR"), m);
+        if (Files.isDirectory(FashionMnist.DEFAULT_DIR)) {
+            assertEquals(FashionMnist.DEFAULT_DIR, FashionMnist.locate(null));
+        } else {
+            assertTrue(assertThrows(FileNotFoundException.class, () -> FashionMnist.locate(null)).getMessage()
+                    .contains(FashionMnist.DEFAULT_DIR.toString()));
+        }
+    }
+
+    @Test
+    void corruptFilesNameTheFile(@TempDir Path dir) throws IOException {
+        writeTiny(dir);
+        byte[] bytes = Files.readAllBytes(dir.resolve("t10k-images-idx3-ubyte"));
+        Files.write(dir.resolve("t10k-images-idx3-ubyte"), java.util.Arrays.copyOf(bytes, bytes.length - 3));
+        String m = assertThrows(IOException.class, () -> FashionMnist.load(dir)).getMessage();
+        assertTrue(m.startsWith("t10k-images-idx3-ubyte: truncated"), m);
+    }
+
+    /** The loader's first batch on the real data holds the examples of the peers' first permutation, in order. */
+    @Test
+    void firstBatchOnDebiansFilesFollowsThePeersOrder() throws IOException {
+        assumeTrue(Files.isDirectory(FashionMnist.DEFAULT_DIR), "Fashion-MNIST is not installed: apt-get install dataset-fashion-mnist");
+        LabeledData train = FashionMnist.load().train();
+        int[] perm = DataLoaderTest.peerOrders(0, 60_000, 1)[0];
+        DataLoader loader = DataLoader.builder(train.reshape(FashionMnist.IMAGE_SHAPE), 128).shuffle(true).seed(0).build();
+        assertEquals(469, loader.batchesPerEpoch());
+        try (DataLoader.Epoch epoch = loader.epoch()) {
+            HostBatch first = epoch.nextHost();
+            assertArrayEquals(new int[] {128, 1, 28, 28}, first.shape());
+            for (int i = 0; i < 128; i++) {
+                assertEquals(train.labels()[perm[i]], first.classes()[i]);
+                assertEquals(train.features()[perm[i] * 784 + 400], first.features()[i * 784 + 400]);
+            }
+        }
+    }
 }

@@ -88,4 +88,31 @@ class IdxTest {
         String m = failure(Arrays.copyOf(gz, gz.length - 10));
         assertTrue(m.startsWith("f.idx: truncated or corrupt gzip data") || m.startsWith("f.idx: truncated"), m);
     }
+
+    @Test
+    void rejectsEmptyFilesNegativeAndHugeSizes() {
+        assertTrue(failure(new byte[0]).contains("too short for an IDX header (0 bytes"));
+        // size of dim 0 = 0x80000000, negative as an int
+        byte[] negative = {0, 0, 8, 1, (byte) 0x80, 0, 0, 0};
+        assertTrue(failure(negative).contains("IDX size of dim 0 is negative"), failure(negative));
+        // 65536 × 65536 bytes would be 4 GiB
+        byte[] huge = {0, 0, 8, 2, 0, 1, 0, 0, 0, 1, 0, 0};
+        assertTrue(failure(huge).contains("too large"), failure(huge));
+        byte[] tooManyDims = GOOD.clone();
+        tooManyDims[3] = 9;
+        assertTrue(failure(tooManyDims).contains("9 dims; expected 1 to 8"));
+    }
+
+    @Test
+    void readsAnEmptyArrayAndFilesFromDisk(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws IOException {
+        Idx empty = Idx.parse("e.idx", new byte[] {0, 0, 8, 1, 0, 0, 0, 0});
+        assertArrayEquals(new int[] {0}, empty.dims());
+        assertEquals(0, empty.count());
+        java.nio.file.Path file = dir.resolve("labels-idx1-ubyte.gz");
+        java.nio.file.Files.write(file, gzip(GOOD));
+        assertEquals(200, Idx.read(file).unsigned(3));
+        java.nio.file.Files.write(file, Arrays.copyOf(GOOD, 14));
+        String m = assertThrows(IOException.class, () -> Idx.read(file)).getMessage();
+        assertTrue(m.startsWith("labels-idx1-ubyte.gz: truncated"), m);
+    }
 }
