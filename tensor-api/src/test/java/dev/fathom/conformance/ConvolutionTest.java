@@ -76,6 +76,13 @@ class ConvolutionTest extends ConformanceTest {
             Ref xr = in.values(g.xShape(), dtype, -1, 1), wr = in.values(g.wShape(), dtype, -1, 1);
             Tensor x = in.tensor(xr, dtype, Inputs.Layout.PERMUTED), w = in.tensor(wr, dtype, Inputs.Layout.NARROWED);
             Check.close("conv2d non-contiguous " + g, conv(g, x, w, null), ConvRef.conv2d(g, xr, wr, null), dtype, tol(dtype), tol(dtype));
+            // A contiguous view at an offset: the batch narrowed out of a bigger tensor.
+            Ref bigR = in.values(new int[] {4, 4, 6, 5}, dtype, -1, 1);
+            Tensor narrowed = Inputs.upload(bigR, dtype).narrow(0, 1, 2);
+            Ref xr2 = new Ref(g.xShape(), java.util.Arrays.copyOfRange(bigR.data, 4 * 6 * 5, 3 * 4 * 6 * 5));
+            Check.close("conv2d offset view " + g, conv(g, narrowed, w, null), ConvRef.conv2d(g, xr2, wr, null), dtype, tol(dtype), tol(dtype));
+            Check.exact("maxPool2d offset view", Convolutions.maxPool2d(narrowed, 2),
+                    ConvRef.maxPool2d(new ConvRef.Pool(2, 4, 6, 5, 2, 2, 2, 2, 0, 0, 1, 1), xr2)[0], dtype);
         }
     }
 
