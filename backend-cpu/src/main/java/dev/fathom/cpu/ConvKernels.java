@@ -13,7 +13,8 @@ import java.util.Arrays;
  * <ul>
  *   <li>forward: {@code y_g (C_out/g, P) = w_g (C_out/g, K) · cols}</li>
  *   <li>backward-data: {@code dcols (K, P) = w_gᵀ · dy_g}, then col2im into dx</li>
- *   <li>backward-weight: {@code dw_g (C_out/g, K) += dy_g · colsᵀ}, summed over the batch</li>
+ *   <li>backward-weight: {@code dw_g (C_out/g, K) += dy_g · colsᵀ} (or its transpose when K is
+ *       the narrower dim), summed over the batch</li>
  * </ul>
  * Samples run in parallel. The weight gradient sums per-chunk partials in a fixed order, so it is
  * deterministic for a given thread count. F64 uses {@link ConvDirect}.
@@ -99,14 +100,15 @@ final class ConvKernels {
         int k = cinG * g.kh() * g.kw(), p = g.outH() * g.outW(), plane = g.h() * g.w();
         int size = g.cOut() * k;
         boolean pointwise = pointwise(g);
+        // GEMM vectorizes along its N dim: when K is the narrow one (a first layer with one input
+        // channel has K = 9), compute dw_gᵀ (K, C_out/g) = cols · dy_gᵀ instead, and transpose at the end.
+        boolean transposed = k < coutG;
         long perSample = (long) g.cOut() * k * p;
         int chunks = (int) Math.max(1, Math.min(Math.min(g.n(), Parallel.THREADS), (long) g.n() * perSample / (1L << 18)));
         float[][] partials = new float[chunks][];
         Parallel.forRange(chunks, 1, (lo, hi) -> {
             for (int ch = (int) lo; ch < hi; ch++) {
-                float[] acc = ch == 0 ? gw : new float[size];
-                int ao = ch == 0 ? gwo : 0;
-                Arrays.fill(acc, ao, ao + size, 0f);
+                float[] acc = new float[size];
                 float[] cols = pointwise ? null : scratch(k * p);
                 int n0 = (int) ((long) g.n() * ch / chunks), n1 = (int) ((long) g.n() * (ch + 1) / chunks);
                 for (int n = n0; n < n1; n++) {
@@ -115,18 +117,30 @@ final class ConvKernels {
                         if (!pointwise) {
                             Im2col.im2col(x, xb, g, cols);
                         }
-                        // colsᵀ: element (pp, kk) of the (P, K) matrix is cols[kk, pp].
-                        MatmulKernel.gemmF32(gy, gyo + (n * g.cOut() + gi * coutG) * p, p, 1, pointwise ? x : cols,
-                                pointwise ? xb : 0, 1, p, acc, ao + gi * coutG * k, coutG, k, p, true, true);
+                        float[] c = pointwise ? x : cols;
+                        int co = pointwise ? xb : 0, gyb = gyo + (n * g.cOut() + gi * coutG) * p;
+                        if (transposed) {
+                            // dy_gᵀ: element (pp, o) of the (P, C_out/g) matrix is dy_g[o, pp].
+                            MatmulKernel.gemmF32(c, co, p, 1, gy, gyb, 1, p, acc, gi * coutG * k, k, coutG, p, true, true);
+                        } else {
+                            // colsᵀ: element (pp, kk) of the (P, K) matrix is cols[kk, pp].
+                            MatmulKernel.gemmF32(gy, gyb, p, 1, c, co, 1, p, acc, gi * coutG * k, coutG, k, p, true, true);
+                        }
                     }
                 }
                 partials[ch] = acc;
             }
         });
-        for (int ch = 1; ch < chunks; ch++) {
-            float[] part = partials[ch];
-            for (int i = 0; i < size; i++) {
-                gw[gwo + i] += part[i];
+        for (int gi = 0; gi < groups; gi++) {
+            for (int o = 0; o < coutG; o++) {
+                for (int kk = 0; kk < k; kk++) {
+                    int at = gi * coutG * k + (transposed ? kk * coutG + o : o * k + kk);
+                    float s = 0;
+                    for (float[] part : partials) {
+                        s += part[at];
+                    }
+                    gw[gwo + (gi * coutG + o) * k + kk] = s;
+                }
             }
         }
     }

@@ -122,7 +122,7 @@ final class MatmulKernel {
             int blocks = (m + MC - 1) / MC;
             long work = (long) m * n * kc;
             Parallel.Range rows = (lo, hi) -> {
-                float[] ap = new float[MC * kc];
+                float[] ap = new float[Math.min(MC, m) * kc];
                 for (int blk = (int) lo; blk < hi; blk++) {
                     int ic = blk * MC, mc = Math.min(MC, m - ic);
                     packA(a, ao, la, ic, mc, p0, kc, ap);

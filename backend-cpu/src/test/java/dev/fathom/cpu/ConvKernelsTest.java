@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The F32 GEMM path of {@link ConvKernels} (im2col, GEMM, col2im, per-chunk weight partials,
- * samples in parallel, the 1×1 shortcut) against {@link ConvDirect}, the by-definition loops, on
+ * samples in parallel, the 1×1 shortcut, the transposed weight gradient) against {@link ConvDirect}, the by-definition loops, on
  * the reference CNN's shapes and a few others; all three kernels.
  */
 class ConvKernelsTest {
@@ -24,7 +24,9 @@ class ConvKernelsTest {
         "8, 32, 14, 14, 64, 3, 3, 1, 1, 1, 1",     // reference CNN, second conv (a few samples)
         "5, 6, 9, 11, 4, 1, 1, 1, 0, 1, 2",        // 1x1: x is its own column matrix
         "3, 4, 10, 9, 6, 3, 2, 2, 2, 2, 2",        // stride, padding, dilation, groups
-        "2, 8, 7, 7, 8, 3, 3, 1, 1, 1, 8"})        // depthwise
+        "2, 8, 7, 7, 8, 3, 3, 1, 1, 1, 8",         // depthwise
+        "4, 2, 6, 7, 32, 3, 3, 2, 1, 1, 2",        // K < C_out/g: transposed weight gradient, grouped
+        "3, 2, 5, 4, 8, 1, 1, 1, 0, 1, 1"})        // the same through the 1x1 shortcut
     void gemmPathMatchesDirectLoops(int n, int cIn, int h, int w, int cOut, int kh, int kw, int stride, int pad, int dil, int groups) {
         Conv2dGeometry g = Conv2dGeometry.of(n, cIn, h, w, cOut, kh, kw, stride, stride, pad, pad, dil, dil, groups);
         SplittableRandom r = new SplittableRandom(n * 1000L + cIn * 10L + cOut);
