@@ -12,6 +12,7 @@ import java.util.Arrays;
 /**
  * 2-D convolution and pooling on NCHW tensors, with PyTorch's semantics ({@code torch.nn.functional.conv2d},
  * {@code max_pool2d}, {@code avg_pool2d}, {@code adaptive_avg_pool2d}; {@code ceil_mode=False}).
+ * An unbatched {@code (C, H, W)} input gives an unbatched output, as in PyTorch.
  * Hyperparameters given as one int apply to both H and W; as an {@code int[]} they are
  * {@code {h, w}} (or one value for both). Inputs may have any strides; the geometry is checked and
  * computed here once ({@link Conv2dGeometry}, {@link Pool2dGeometry}) and handed to the backend's
@@ -45,9 +46,12 @@ public final class Convolutions {
         checkTensor(op, "input", x);
         checkTensor(op, "weight", weight);
         int[] s = pair(op, "stride", stride, 1), p = pair(op, "padding", padding, 0), d = pair(op, "dilation", dilation, 1);
+        if (x.dim() == 3 && weight.dim() == 4) {
+            return unbatched(x, b -> conv2d(b, weight, bias, s, p, d, groups));
+        }
         if (x.dim() != 4 || weight.dim() != 4) {
-            throw new IllegalArgumentException(op + ": expects a 4-D input (N, C_in, H, W) and a 4-D weight (C_out, C_in/groups, KH, KW), got input "
-                    + Shape.format(x.shape()) + " and weight " + Shape.format(weight.shape()) + (x.dim() == 3 ? "; add a batch dim with unsqueeze(0)" : ""));
+            throw new IllegalArgumentException(op + ": expects an input (N, C_in, H, W) or (C_in, H, W) and a 4-D weight (C_out, C_in/groups, KH, KW), got input "
+                    + Shape.format(x.shape()) + " and weight " + Shape.format(weight.shape()));
         }
         sameKind(op, x, weight);
         int[] xs = x.shape(), ws = weight.shape();
@@ -99,6 +103,9 @@ public final class Convolutions {
      * gradient flows to the argmax of each window.
      */
     public static Tensor maxPool2d(Tensor x, int[] kernel, int[] stride, int[] padding, int[] dilation) {
+        if (x != null && x.dim() == 3) {
+            return unbatched(x, b -> maxPool2d(b, kernel, stride, padding, dilation));
+        }
         Pool2dGeometry g = poolGeometry("maxPool2d", x, kernel, stride, padding, dilation);
         return PoolOps.max(g, x);
     }
@@ -118,6 +125,9 @@ public final class Convolutions {
      * as zeros; without, by the number of real elements in the window.
      */
     public static Tensor avgPool2d(Tensor x, int[] kernel, int[] stride, int[] padding, boolean countIncludePad) {
+        if (x != null && x.dim() == 3) {
+            return unbatched(x, b -> avgPool2d(b, kernel, stride, padding, countIncludePad));
+        }
         Pool2dGeometry g = poolGeometry("avgPool2d", x, kernel, stride, padding, new int[] {1});
         return PoolOps.avg(g, countIncludePad, x);
     }
@@ -131,9 +141,11 @@ public final class Convolutions {
     public static Tensor adaptiveAvgPool2d(Tensor x, int outH, int outW) {
         String op = "adaptiveAvgPool2d";
         checkTensor(op, "input", x);
+        if (x.dim() == 3) {
+            return unbatched(x, b -> adaptiveAvgPool2d(b, outH, outW));
+        }
         if (x.dim() != 4) {
-            throw new IllegalArgumentException(op + ": expects a 4-D input (N, C, H, W), got " + Shape.format(x.shape())
-                    + (x.dim() == 3 ? "; add a batch dim with unsqueeze(0)" : ""));
+            throw new IllegalArgumentException(op + ": expects an input (N, C, H, W) or (C, H, W), got " + Shape.format(x.shape()));
         }
         floating(op, x);
         if (outH < 1 || outW < 1) {
@@ -166,6 +178,11 @@ public final class Convolutions {
         return Tensor.of(a, out, in).to(like.dtype()).to(like.device());
     }
 
+    /** An unbatched (C, H, W) input, as PyTorch accepts: run as a batch of one, then drop the batch dim. */
+    private static Tensor unbatched(Tensor x, java.util.function.UnaryOperator<Tensor> op) {
+        return KernelOps.hooks().intermediates(() -> op.apply(x.unsqueeze(0)).squeeze(0));
+    }
+
     // ---- checks ---------------------------------------------------------------------------------
 
     private static Pool2dGeometry poolGeometry(String op, Tensor x, int[] kernel, int[] stride, int[] padding, int[] dilation) {
@@ -173,8 +190,7 @@ public final class Convolutions {
         int[] k = pair(op, "kernel size", kernel, 1), s = pair(op, "stride", stride, 1);
         int[] p = pair(op, "padding", padding, 0), d = pair(op, "dilation", dilation, 1);
         if (x.dim() != 4) {
-            throw new IllegalArgumentException(op + ": expects a 4-D input (N, C, H, W), got " + Shape.format(x.shape())
-                    + (x.dim() == 3 ? "; add a batch dim with unsqueeze(0)" : ""));
+            throw new IllegalArgumentException(op + ": expects an input (N, C, H, W) or (C, H, W), got " + Shape.format(x.shape()));
         }
         floating(op, x);
         if (p[0] > k[0] / 2 || p[1] > k[1] / 2) {

@@ -190,7 +190,7 @@ class PoolingTest extends ConformanceTest {
         var e = assertThrows(IllegalArgumentException.class, () -> Convolutions.maxPool2d(Tensor.zeros(1, 1, 4, 4), 2, 2, 2));
         assertEquals("maxPool2d: padding [2, 2] must be at most half the kernel size [2, 2]", e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> Convolutions.maxPool2d(Tensor.zeros(4, 4), 2));
-        assertTrue(e.getMessage().startsWith("maxPool2d: expects a 4-D input (N, C, H, W), got [4, 4]"), e.getMessage());
+        assertEquals("maxPool2d: expects an input (N, C, H, W) or (C, H, W), got [4, 4]", e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> Convolutions.avgPool2d(Tensor.zeros(1, 1, 2, 2), 3));
         assertTrue(e.getMessage().contains("avgPool2d: input [1, 1, 2, 2] with padding [0, 0] is smaller than the kernel 3x3"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> Convolutions.avgPool2d(Tensor.zeros(DType.I64, 1, 1, 4, 4), 2));
