@@ -62,9 +62,9 @@ public final class Convolutions {
             throw new IllegalArgumentException(op + ": input " + Shape.format(xs) + " has " + xs[1] + " channels but weight " + Shape.format(ws)
                     + " expects " + ws[1] * groups + " (groups " + groups + ")");
         }
-        if (ws[0] % groups != 0 || ws[0] == 0 || ws[1] == 0) {
+        if (ws[0] % groups != 0 || ws[0] == 0 || ws[1] == 0 || ws[2] == 0 || ws[3] == 0) {
             throw new IllegalArgumentException(op + ": weight " + Shape.format(ws) + " needs a positive number of output channels divisible by groups "
-                    + groups + " and at least one input channel");
+                    + groups + ", at least one input channel and a kernel of at least 1x1");
         }
         if (bias != null) {
             checkTensor(op, "bias", bias);

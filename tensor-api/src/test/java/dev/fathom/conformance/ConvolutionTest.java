@@ -213,6 +213,8 @@ class ConvolutionTest extends ConformanceTest {
         assertTrue(e.getMessage().contains("stride must be at least 1"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> Convolutions.conv2d(Tensor.zeros(1, 4, 5, 5), Tensor.zeros(3, 2, 3, 3), null, 1, 0, 1, 2));
         assertTrue(e.getMessage().contains("divisible by groups 2"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Convolutions.conv2d(x, Tensor.zeros(16, 3, 0, 3), null));
+        assertTrue(e.getMessage().contains("weight [16, 3, 0, 3]") && e.getMessage().contains("kernel of at least 1x1"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> Convolutions.conv2d(Tensor.zeros(DType.I64, 1, 1, 5, 5), Tensor.zeros(DType.I64, 1, 1, 3, 3), null));
         assertTrue(e.getMessage().contains("floating"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> new Conv2d(3, 4, new int[] {3}, new int[] {1}, new int[] {0}, new int[] {1}, 2, true));
