@@ -1,9 +1,11 @@
 package dev.fathom.cpu;
 
 import dev.fathom.spi.BinaryOp;
+import dev.fathom.spi.Conv2dGeometry;
 import dev.fathom.spi.Buffer;
 import dev.fathom.spi.Kernels;
 import dev.fathom.spi.MemoryStats;
+import dev.fathom.spi.Pool2dGeometry;
 import dev.fathom.spi.RandomOp;
 import dev.fathom.spi.ReduceOp;
 import dev.fathom.spi.Strided;
@@ -137,5 +139,40 @@ final class CpuKernels implements Kernels {
     @Override
     public void random(RandomOp op, Strided out, long seed, long counter, double a, double b) {
         RandomKernels.random(op, out, seed, counter, a, b);
+    }
+
+    @Override
+    public void conv2dForward(Conv2dGeometry g, Strided x, Strided w, Strided out) {
+        ConvKernels.forward(g, x, w, out);
+    }
+
+    @Override
+    public void conv2dBackwardData(Conv2dGeometry g, Strided gradOut, Strided w, Strided gradIn) {
+        ConvKernels.backwardData(g, gradOut, w, gradIn);
+    }
+
+    @Override
+    public void conv2dBackwardWeight(Conv2dGeometry g, Strided x, Strided gradOut, Strided gradW) {
+        ConvKernels.backwardWeight(g, x, gradOut, gradW);
+    }
+
+    @Override
+    public void maxPool2dForward(Pool2dGeometry g, Strided x, Strided out, Strided indices) {
+        PoolKernels.maxForward(g, x, out, indices);
+    }
+
+    @Override
+    public void maxPool2dBackward(Pool2dGeometry g, Strided gradOut, Strided indices, Strided gradIn) {
+        PoolKernels.maxBackward(g, gradOut, indices, gradIn);
+    }
+
+    @Override
+    public void avgPool2dForward(Pool2dGeometry g, boolean countIncludePad, Strided x, Strided out) {
+        PoolKernels.avgForward(g, countIncludePad, x, out);
+    }
+
+    @Override
+    public void avgPool2dBackward(Pool2dGeometry g, boolean countIncludePad, Strided gradOut, Strided gradIn) {
+        PoolKernels.avgBackward(g, countIncludePad, gradOut, gradIn);
     }
 }

@@ -83,15 +83,23 @@ final class MatmulKernel {
     private static void one(CpuBuffer a, int ao, Layout la, CpuBuffer b, int bo, Layout lb, CpuBuffer c, int co,
                             int m, int n, int k, boolean parallel) {
         switch (c.dtype) {
-            case F32 -> f32(a.f, ao, la, b.f, bo, lb, c.f, co, m, n, k, parallel);
+            case F32 -> gemmF32(a.f, ao, la.rs, la.cs, b.f, bo, lb.rs, lb.cs, c.f, co, m, n, k, false, parallel);
             case F64 -> f64(a.d, ao, la, b.d, bo, lb, c.d, co, m, n, k);
             case I64 -> i64(a.l, ao, la, b.l, bo, lb, c.l, co, m, n, k);
             case BOOL -> throw new IllegalArgumentException("cpu: matmul is not defined for BOOL");
         }
     }
 
-    private static void f32(float[] a, int ao, Layout la, float[] b, int bo, Layout lb, float[] c, int co,
-                            int m, int n, int k, boolean parallel) {
+    /**
+     * {@code C (+)= A·B} on plain arrays, for kernels built on GEMM (convolution): A is
+     * {@code m × k} with element (i, p) at {@code ao + i·aRs + p·aCs}, B is {@code k × n} likewise,
+     * C is {@code m × n} row-major at {@code co}. {@code accumulate} adds to C instead of
+     * overwriting it; {@code parallel} lets row blocks run on the pool (callers already running
+     * one task per thread pass false). Needs {@code k ≥ 1}.
+     */
+    static void gemmF32(float[] a, int ao, long aRs, long aCs, float[] b, int bo, long bRs, long bCs, float[] c, int co,
+                        int m, int n, int k, boolean accumulateInto, boolean parallel) {
+        Layout la = new Layout(aRs, aCs), lb = new Layout(bRs, bCs);
         int np = (n + L - 1) / L * L;
         float[] bp = new float[Math.min(KC, k) * np];
         for (int pc = 0; pc < k; pc += KC) {
@@ -109,12 +117,12 @@ final class MatmulKernel {
                 }
                 java.util.Arrays.fill(bp, dst + n, dst + np, 0f);
             }
-            boolean accumulate = pc > 0;
+            boolean accumulate = accumulateInto || pc > 0;
             int p0 = pc;
             int blocks = (m + MC - 1) / MC;
             long work = (long) m * n * kc;
             Parallel.Range rows = (lo, hi) -> {
-                float[] ap = new float[MC * kc];
+                float[] ap = new float[Math.min(MC, m) * kc];
                 for (int blk = (int) lo; blk < hi; blk++) {
                     int ic = blk * MC, mc = Math.min(MC, m - ic);
                     packA(a, ao, la, ic, mc, p0, kc, ap);

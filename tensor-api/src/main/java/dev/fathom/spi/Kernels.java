@@ -100,4 +100,76 @@ public interface Kernels {
      * {@code counter}) as {@link RandomOp} defines; {@code a, b} are (lo, hi), (mean, std) or (p, -).
      */
     void random(RandomOp op, Strided out, long seed, long counter, double a, double b);
+
+    // ---- convolution and pooling ----------------------------------------------------------------
+    //
+    // NCHW. Every operand is contiguous row-major (any offset): the tensor layer makes inputs
+    // contiguous and allocates the outputs, which the kernel overwrites entirely (a gradient output
+    // is not accumulated into). Geometry comes validated from the tensor layer. Bias is not a kernel
+    // operand: the tensor layer adds it as a broadcast (C_out, 1, 1), so its gradient is a plain sum.
+    // The defaults throw, so a backend without these kernels says so by name.
+
+    /**
+     * {@code out[n, o, i, j] = Σ_{c, p, q} x[n, G·C_in/g + c, i·sH − pH + p·dH, j·sW − pW + q·dW] · w[o, c, p, q]}
+     * over the input channels c of o's group G (padding reads as 0). x {@code (N, C_in, H, W)},
+     * w {@code (C_out, C_in/groups, KH, KW)}, out {@code (N, C_out, OH, OW)}.
+     */
+    default void conv2dForward(Conv2dGeometry g, Strided x, Strided w, Strided out) {
+        throw unsupported("conv2dForward", x);
+    }
+
+    /**
+     * The gradient of {@link #conv2dForward} with respect to x (a transposed convolution):
+     * gradIn {@code (N, C_in, H, W)} from gradOut {@code (N, C_out, OH, OW)} and w
+     * {@code (C_out, C_in/groups, KH, KW)}.
+     */
+    default void conv2dBackwardData(Conv2dGeometry g, Strided gradOut, Strided w, Strided gradIn) {
+        throw unsupported("conv2dBackwardData", gradOut);
+    }
+
+    /**
+     * The gradient of {@link #conv2dForward} with respect to w, summed over the batch: gradW
+     * {@code (C_out, C_in/groups, KH, KW)} from x {@code (N, C_in, H, W)} and gradOut
+     * {@code (N, C_out, OH, OW)}.
+     */
+    default void conv2dBackwardWeight(Conv2dGeometry g, Strided x, Strided gradOut, Strided gradW) {
+        throw unsupported("conv2dBackwardWeight", x);
+    }
+
+    /**
+     * Max over each window of x {@code (N, C, H, W)} (padding never wins) into out
+     * {@code (N, C, OH, OW)}, and into indices (I64, same shape) the position {@code h·W + w} of
+     * the max within its input plane, as PyTorch's {@code return_indices}. Ties keep the first
+     * position in row-major window order; a NaN wins (and propagates).
+     */
+    default void maxPool2dForward(Pool2dGeometry g, Strided x, Strided out, Strided indices) {
+        throw unsupported("maxPool2dForward", x);
+    }
+
+    /**
+     * {@code gradIn[n, c].flat[indices[n, c, i, j]] += gradOut[n, c, i, j]} on a zeroed gradIn
+     * {@code (N, C, H, W)}; gradOut and indices {@code (N, C, OH, OW)}.
+     */
+    default void maxPool2dBackward(Pool2dGeometry g, Strided gradOut, Strided indices, Strided gradIn) {
+        throw unsupported("maxPool2dBackward", gradOut);
+    }
+
+    /**
+     * Mean over each window of x {@code (N, C, H, W)} into out {@code (N, C, OH, OW)}: the sum of
+     * the real elements divided by KH·KW when {@code countIncludePad} (PyTorch's default), else by
+     * the number of real elements in the window.
+     */
+    default void avgPool2dForward(Pool2dGeometry g, boolean countIncludePad, Strided x, Strided out) {
+        throw unsupported("avgPool2dForward", x);
+    }
+
+    /** The gradient of {@link #avgPool2dForward}: gradIn {@code (N, C, H, W)} from gradOut {@code (N, C, OH, OW)}. */
+    default void avgPool2dBackward(Pool2dGeometry g, boolean countIncludePad, Strided gradOut, Strided gradIn) {
+        throw unsupported("avgPool2dBackward", gradOut);
+    }
+
+    private UnsupportedOperationException unsupported(String op, Strided operand) {
+        return new UnsupportedOperationException(device() + ": the backend has no " + op + " kernel (dtype "
+                + operand.buffer().dtype() + ")");
+    }
 }

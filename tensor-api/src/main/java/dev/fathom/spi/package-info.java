@@ -9,6 +9,10 @@
  * {@link dev.fathom.spi.BinaryOp}, {@link dev.fathom.spi.ReduceOp} and
  * {@link dev.fathom.spi.RandomOp} under the sealed {@link dev.fathom.spi.Op}. Random streams are
  * defined per element on {@link dev.fathom.spi.Philox}, so all backends agree bit for bit.
+ * Convolution and pooling kernels take their shapes as one record,
+ * {@link dev.fathom.spi.Conv2dGeometry} or {@link dev.fathom.spi.Pool2dGeometry}, computed and
+ * validated once by the tensor layer; they have default implementations that throw
+ * {@code UnsupportedOperationException} naming the kernel, so a backend can add them one by one.
  *
  * <p>Selection: backends are ordered by {@code priority()} (CUDA 100, CPU 0).
  * {@code Device.auto()} takes the first available one and logs once why it skipped others;

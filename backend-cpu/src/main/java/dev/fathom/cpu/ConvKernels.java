@@ -1,0 +1,179 @@
+package dev.fathom.cpu;
+
+import dev.fathom.spi.Conv2dGeometry;
+import dev.fathom.spi.Strided;
+import dev.fathom.tensor.DType;
+
+import java.util.Arrays;
+
+/**
+ * Convolution kernels. F32 goes through GEMM ({@link MatmulKernel#gemmF32}) per sample and channel
+ * group, with the {@link Im2col} column matrix {@code cols (K, P)}, {@code K = C_in/groups·KH·KW},
+ * {@code P = OH·OW}; a 1×1 kernel with stride 1 and no padding uses x itself as cols:
+ * <ul>
+ *   <li>forward: {@code y_g (C_out/g, P) = w_g (C_out/g, K) · cols}</li>
+ *   <li>backward-data: {@code dcols (K, P) = w_gᵀ · dy_g}, then col2im into dx</li>
+ *   <li>backward-weight: {@code dw_g (C_out/g, K) += dy_g · colsᵀ} (or its transpose when K is
+ *       the narrower dim), summed over the batch</li>
+ * </ul>
+ * Samples run in parallel. The weight gradient sums per-chunk partials in a fixed order, so it is
+ * deterministic for a given thread count. F64 uses {@link ConvDirect}.
+ */
+final class ConvKernels {
+    /** Per-thread scratch for the column matrix (grows, never shrinks). */
+    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
+
+    private ConvKernels() {
+    }
+
+    static void forward(Conv2dGeometry g, Strided x, Strided w, Strided y) {
+        if (dtype(x) == DType.F32) {
+            forwardF32(g, f(x), off(x), f(w), off(w), f(y), off(y));
+        } else {
+            ConvDirect.forward(g, x, w, y);
+        }
+    }
+
+    static void backwardData(Conv2dGeometry g, Strided gy, Strided w, Strided gx) {
+        if (dtype(gy) == DType.F32) {
+            backwardDataF32(g, f(gy), off(gy), f(w), off(w), f(gx), off(gx));
+        } else {
+            ConvDirect.backwardData(g, gy, w, gx);
+        }
+    }
+
+    static void backwardWeight(Conv2dGeometry g, Strided x, Strided gy, Strided gw) {
+        if (dtype(x) == DType.F32) {
+            backwardWeightF32(g, f(x), off(x), f(gy), off(gy), f(gw), off(gw));
+        } else {
+            ConvDirect.backwardWeight(g, x, gy, gw);
+        }
+    }
+
+    private static void forwardF32(Conv2dGeometry g, float[] x, int xo, float[] w, int wo, float[] y, int yo) {
+        int groups = g.groups(), cinG = g.cInPerGroup(), coutG = g.cOutPerGroup();
+        int k = cinG * g.kh() * g.kw(), p = g.outH() * g.outW(), plane = g.h() * g.w();
+        boolean pointwise = pointwise(g);
+        Parallel.forRange(g.n(), grain(g), (lo, hi) -> {
+            float[] cols = pointwise ? null : scratch(k * p);
+            for (int n = (int) lo; n < hi; n++) {
+                for (int gi = 0; gi < groups; gi++) {
+                    int xb = xo + (n * g.cIn() + gi * cinG) * plane;
+                    if (!pointwise) {
+                        Im2col.im2col(x, xb, g, cols);
+                    }
+                    MatmulKernel.gemmF32(w, wo + gi * coutG * k, k, 1, pointwise ? x : cols, pointwise ? xb : 0, p, 1,
+                            y, yo + (n * g.cOut() + gi * coutG) * p, coutG, p, k, false, true);
+                }
+            }
+        });
+    }
+
+    private static void backwardDataF32(Conv2dGeometry g, float[] gy, int gyo, float[] w, int wo, float[] gx, int gxo) {
+        int groups = g.groups(), cinG = g.cInPerGroup(), coutG = g.cOutPerGroup();
+        int k = cinG * g.kh() * g.kw(), p = g.outH() * g.outW(), plane = g.h() * g.w();
+        boolean pointwise = pointwise(g);
+        Parallel.forRange(g.n(), grain(g), (lo, hi) -> {
+            float[] cols = pointwise ? null : scratch(k * p);
+            for (int n = (int) lo; n < hi; n++) {
+                int xb = gxo + n * g.cIn() * plane;
+                if (!pointwise) {
+                    Arrays.fill(gx, xb, xb + g.cIn() * plane, 0f);
+                }
+                for (int gi = 0; gi < groups; gi++) {
+                    // w_gᵀ: element (kk, o) of the (K, C_out/g) matrix is w_g[o, kk].
+                    int gyb = gyo + (n * g.cOut() + gi * coutG) * p;
+                    int xgb = xb + gi * cinG * plane;
+                    if (pointwise) {
+                        MatmulKernel.gemmF32(w, wo + gi * coutG * k, 1, k, gy, gyb, p, 1, gx, xgb, k, p, coutG, false, true);
+                    } else {
+                        MatmulKernel.gemmF32(w, wo + gi * coutG * k, 1, k, gy, gyb, p, 1, cols, 0, k, p, coutG, false, true);
+                        Im2col.col2im(cols, g, gx, xgb);
+                    }
+                }
+            }
+        });
+    }
+
+    private static void backwardWeightF32(Conv2dGeometry g, float[] x, int xo, float[] gy, int gyo, float[] gw, int gwo) {
+        int groups = g.groups(), cinG = g.cInPerGroup(), coutG = g.cOutPerGroup();
+        int k = cinG * g.kh() * g.kw(), p = g.outH() * g.outW(), plane = g.h() * g.w();
+        int size = g.cOut() * k;
+        boolean pointwise = pointwise(g);
+        // GEMM vectorizes along its N dim: when K is the narrow one (a first layer with one input
+        // channel has K = 9), compute dw_gᵀ (K, C_out/g) = cols · dy_gᵀ instead, and transpose at the end.
+        boolean transposed = k < coutG;
+        long perSample = (long) g.cOut() * k * p;
+        int chunks = (int) Math.max(1, Math.min(Math.min(g.n(), Parallel.THREADS), (long) g.n() * perSample / (1L << 18)));
+        float[][] partials = new float[chunks][];
+        Parallel.forRange(chunks, 1, (lo, hi) -> {
+            for (int ch = (int) lo; ch < hi; ch++) {
+                float[] acc = new float[size];
+                float[] cols = pointwise ? null : scratch(k * p);
+                int n0 = (int) ((long) g.n() * ch / chunks), n1 = (int) ((long) g.n() * (ch + 1) / chunks);
+                for (int n = n0; n < n1; n++) {
+                    for (int gi = 0; gi < groups; gi++) {
+                        int xb = xo + (n * g.cIn() + gi * cinG) * plane;
+                        if (!pointwise) {
+                            Im2col.im2col(x, xb, g, cols);
+                        }
+                        float[] c = pointwise ? x : cols;
+                        int co = pointwise ? xb : 0, gyb = gyo + (n * g.cOut() + gi * coutG) * p;
+                        if (transposed) {
+                            // dy_gᵀ: element (pp, o) of the (P, C_out/g) matrix is dy_g[o, pp].
+                            MatmulKernel.gemmF32(c, co, p, 1, gy, gyb, 1, p, acc, gi * coutG * k, k, coutG, p, true, true);
+                        } else {
+                            // colsᵀ: element (pp, kk) of the (P, K) matrix is cols[kk, pp].
+                            MatmulKernel.gemmF32(gy, gyb, p, 1, c, co, 1, p, acc, gi * coutG * k, coutG, k, p, true, true);
+                        }
+                    }
+                }
+                partials[ch] = acc;
+            }
+        });
+        for (int gi = 0; gi < groups; gi++) {
+            for (int o = 0; o < coutG; o++) {
+                for (int kk = 0; kk < k; kk++) {
+                    int at = gi * coutG * k + (transposed ? kk * coutG + o : o * k + kk);
+                    float s = 0;
+                    for (float[] part : partials) {
+                        s += part[at];
+                    }
+                    gw[gwo + (gi * coutG + o) * k + kk] = s;
+                }
+            }
+        }
+    }
+
+    /** A 1×1 kernel with stride 1 and no padding: x (C_in/g, H·W) is its own column matrix. */
+    private static boolean pointwise(Conv2dGeometry g) {
+        return g.kh() == 1 && g.kw() == 1 && g.strideH() == 1 && g.strideW() == 1 && g.padH() == 0 && g.padW() == 0;
+    }
+
+    /** Samples per task: enough that a task holds about 2^18 multiply-adds. */
+    private static long grain(Conv2dGeometry g) {
+        long perSample = (long) g.cOut() * g.cInPerGroup() * g.kh() * g.kw() * g.outH() * g.outW();
+        return Math.max(1, (1L << 18) / Math.max(1, perSample));
+    }
+
+    private static float[] scratch(int size) {
+        float[] s = SCRATCH.get();
+        if (s.length < size) {
+            s = new float[size];
+            SCRATCH.set(s);
+        }
+        return s;
+    }
+
+    private static DType dtype(Strided s) {
+        return s.buffer().dtype();
+    }
+
+    private static float[] f(Strided s) {
+        return CpuBuffer.of(s.buffer()).f;
+    }
+
+    private static int off(Strided s) {
+        return (int) s.offset();
+    }
+}

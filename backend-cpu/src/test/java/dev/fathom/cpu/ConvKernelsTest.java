@@ -1,0 +1,99 @@
+package dev.fathom.cpu;
+
+import dev.fathom.spi.Conv2dGeometry;
+import dev.fathom.spi.Strided;
+import dev.fathom.tensor.DType;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * The F32 GEMM path of {@link ConvKernels} (im2col, GEMM, col2im, per-chunk weight partials,
+ * samples in parallel, the 1×1 shortcut, the transposed weight gradient) against {@link ConvDirect}, the by-definition loops, on
+ * the reference CNN's shapes and a few others; all three kernels.
+ */
+class ConvKernelsTest {
+
+    @ParameterizedTest(name = "x[{0},{1},{2},{3}] -> {4} k{5}x{6} s{7} p{8} d{9} g{10}")
+    @CsvSource({
+        "128, 1, 28, 28, 32, 3, 3, 1, 1, 1, 1",    // reference CNN, first conv
+        "8, 32, 14, 14, 64, 3, 3, 1, 1, 1, 1",     // reference CNN, second conv (a few samples)
+        "5, 6, 9, 11, 4, 1, 1, 1, 0, 1, 2",        // 1x1: x is its own column matrix
+        "3, 4, 10, 9, 6, 3, 2, 2, 2, 2, 2",        // stride, padding, dilation, groups
+        "2, 8, 7, 7, 8, 3, 3, 1, 1, 1, 8",         // depthwise
+        "4, 2, 6, 7, 32, 3, 3, 2, 1, 1, 2",        // K < C_out/g: transposed weight gradient, grouped
+        "3, 2, 5, 4, 8, 1, 1, 1, 0, 1, 1"})        // the same through the 1x1 shortcut
+    void gemmPathMatchesDirectLoops(int n, int cIn, int h, int w, int cOut, int kh, int kw, int stride, int pad, int dil, int groups) {
+        Conv2dGeometry g = Conv2dGeometry.of(n, cIn, h, w, cOut, kh, kw, stride, stride, pad, pad, dil, dil, groups);
+        SplittableRandom r = new SplittableRandom(n * 1000L + cIn * 10L + cOut);
+        // Offsets prove the kernels honor Strided.offset.
+        Strided x = random(r, 3, g.inputShape()), wt = random(r, 5, g.weightShape()), gy = random(r, 1, g.outputShape());
+
+        Strided fast = empty(0, g.outputShape()), slow = empty(0, g.outputShape());
+        ConvKernels.forward(g, x, wt, fast);
+        ConvDirect.forward(g, x, wt, slow);
+        compare("forward", fast, slow, g.cInPerGroup() * kh * kw);
+
+        Strided fastDx = empty(2, g.inputShape()), slowDx = empty(0, g.inputShape());
+        ConvKernels.backwardData(g, gy, wt, fastDx);
+        ConvDirect.backwardData(g, gy, wt, slowDx);
+        compare("backward-data", fastDx, slowDx, g.cOutPerGroup() * kh * kw);
+
+        Strided fastDw = empty(4, g.weightShape()), slowDw = empty(0, g.weightShape());
+        ConvKernels.backwardWeight(g, x, gy, fastDw);
+        ConvDirect.backwardWeight(g, x, gy, slowDw);
+        compare("backward-weight", fastDw, slowDw, n * g.outH() * g.outW());
+
+        // The weight gradient sums partials in a fixed order: the same bits on every run.
+        Strided again = empty(4, g.weightShape());
+        ConvKernels.backwardWeight(g, x, gy, again);
+        assertArrayEquals(values(fastDw), values(again), "backward-weight is deterministic");
+    }
+
+    /** A contiguous F32 operand at {@code offset} in a buffer pre-filled with NaN (so unwritten output shows). */
+    private static Strided empty(int offset, int[] shape) {
+        Strided s = Strided.contiguous(CpuBuffer.allocate(DType.F32, offset + numel(shape)), shape);
+        java.util.Arrays.fill(CpuBuffer.of(s.buffer()).f, Float.NaN);
+        return new Strided(s.buffer(), shape, s.strides(), offset);
+    }
+
+    private static Strided random(SplittableRandom r, int offset, int[] shape) {
+        Strided s = empty(offset, shape);
+        float[] f = CpuBuffer.of(s.buffer()).f;
+        for (int i = 0; i < numel(shape); i++) {
+            f[offset + i] = (float) (r.nextDouble() * 2 - 1);
+        }
+        return s;
+    }
+
+    private static int numel(int[] shape) {
+        int n = 1;
+        for (int d : shape) {
+            n *= d;
+        }
+        return n;
+    }
+
+    private static float[] values(Strided s) {
+        int off = (int) s.offset();
+        return java.util.Arrays.copyOfRange(CpuBuffer.of(s.buffer()).f, off, off + (int) s.numel());
+    }
+
+    /**
+     * F32 sums of {@code terms} products of values in [-1, 1] (each rounded once in the direct path):
+     * the error grows like √terms·ε, so allow 1e-6·terms, and fail on any NaN (an unwritten element).
+     */
+    private static void compare(String what, Strided fast, Strided slow, int terms) {
+        float[] a = values(fast), e = values(slow);
+        double tol = 1e-6 * terms + 1e-6;
+        for (int i = 0; i < a.length; i++) {
+            if (!(Math.abs(a[i] - e[i]) <= tol)) {
+                fail(what + ": element " + i + " of " + a.length + ": gemm path " + a[i] + ", direct " + e[i] + " (tol " + tol + ")");
+            }
+        }
+    }
+}

@@ -1,0 +1,74 @@
+package dev.fathom.nn;
+
+import dev.fathom.autograd.Autograd;
+import dev.fathom.autograd.GradMode;
+import dev.fathom.spi.Conv2dGeometry;
+import dev.fathom.spi.Kernels;
+import dev.fathom.tensor.Tensor;
+import dev.fathom.tensor.internal.Backends;
+import dev.fathom.tensor.internal.KernelOps;
+
+/**
+ * The three convolution kernels as recorded tensor ops, each differentiable through the other two,
+ * so gradients of any order exist. With {@code y = conv(x, w)} bilinear:
+ * <ul>
+ *   <li>{@code conv2d(x, w)}: dx = data(gy, w), dw = weight(x, gy)</li>
+ *   <li>{@code data(gy, w)} (a transposed convolution): d gy = conv2d(gg, w), dw = weight(gg, gy)</li>
+ *   <li>{@code weight(x, gy)}: dx = data(gy, gg), d gy = conv2d(x, gg)</li>
+ * </ul>
+ * (each follows from {@code <gg, data(gy, w)> = <conv2d(gg, w), gy>} and
+ * {@code <gg, weight(x, gy)> = <conv2d(x, gg), gy>}). Arguments are validated by {@link Convolutions}.
+ */
+final class ConvOps {
+    private ConvOps() {
+    }
+
+    static Tensor forward(Conv2dGeometry g, Tensor x, Tensor w) {
+        return run("conv2d", g.outputShape(), x, w, (k, a, b, out) -> k.conv2dForward(g, a, b, out),
+                gg -> new Tensor[] {
+                    x.requiresGrad() ? data(g, gg, w) : null,
+                    w.requiresGrad() ? weight(g, x, gg) : null});
+    }
+
+    /** The gradient of conv2d with respect to x, from gy (N, C_out, OH, OW) and w. */
+    static Tensor data(Conv2dGeometry g, Tensor gy, Tensor w) {
+        return run("conv2d_backward_data", g.inputShape(), gy, w, (k, a, b, out) -> k.conv2dBackwardData(g, a, b, out),
+                gg -> new Tensor[] {
+                    gy.requiresGrad() ? forward(g, gg, w) : null,
+                    w.requiresGrad() ? weight(g, gg, gy) : null});
+    }
+
+    /** The gradient of conv2d with respect to w, from x and gy (N, C_out, OH, OW). */
+    static Tensor weight(Conv2dGeometry g, Tensor x, Tensor gy) {
+        return run("conv2d_backward_weight", g.weightShape(), x, gy, (k, a, b, out) -> k.conv2dBackwardWeight(g, a, b, out),
+                gg -> new Tensor[] {
+                    x.requiresGrad() ? data(g, gy, gg) : null,
+                    gy.requiresGrad() ? forward(g, x, gg) : null});
+    }
+
+    @FunctionalInterface
+    private interface Kernel {
+        void run(Kernels k, dev.fathom.spi.Strided a, dev.fathom.spi.Strided b, dev.fathom.spi.Strided out);
+    }
+
+    /** out = kernel(a, b) on contiguous copies of a and b (closed at once), recorded with {@code backward}. */
+    private static Tensor run(String op, int[] outShape, Tensor a, Tensor b, Kernel kernel, dev.fathom.autograd.BackwardFn backward) {
+        KernelOps.Hooks h = KernelOps.hooks();
+        Tensor out = h.empty(a.dtype(), a.device(), outShape);
+        if (out.numel() > 0) {
+            Tensor ac, bc;
+            try (GradMode off = Autograd.noGrad()) {
+                ac = a.contiguous();
+                bc = b.contiguous();
+            }
+            kernel.run(Backends.kernels(a.device()), h.strided(ac), h.strided(bc), h.strided(out));
+            if (ac != a) {
+                ac.close();
+            }
+            if (bc != b) {
+                bc.close();
+            }
+        }
+        return h.record(op, out, new Tensor[] {a, b}, new Tensor[] {a, b}, backward);
+    }
+}

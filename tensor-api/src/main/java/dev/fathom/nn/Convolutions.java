@@ -1,0 +1,257 @@
+package dev.fathom.nn;
+
+import dev.fathom.spi.Conv2dGeometry;
+import dev.fathom.spi.Pool2dGeometry;
+import dev.fathom.tensor.DType;
+import dev.fathom.tensor.Shape;
+import dev.fathom.tensor.Tensor;
+import dev.fathom.tensor.internal.KernelOps;
+
+import java.util.Arrays;
+
+/**
+ * 2-D convolution and pooling on NCHW tensors, with PyTorch's semantics ({@code torch.nn.functional.conv2d},
+ * {@code max_pool2d}, {@code avg_pool2d}, {@code adaptive_avg_pool2d}; {@code ceil_mode=False}).
+ * An unbatched {@code (C, H, W)} input gives an unbatched output, as in PyTorch.
+ * Hyperparameters given as one int apply to both H and W; as an {@code int[]} they are
+ * {@code {h, w}} (or one value for both). Inputs may have any strides; the geometry is checked and
+ * computed here once ({@link Conv2dGeometry}, {@link Pool2dGeometry}) and handed to the backend's
+ * kernels. Every op is recorded for autograd, and so are their backward passes, so gradients of
+ * gradients work too.
+ */
+public final class Convolutions {
+    private Convolutions() {
+    }
+
+    // ---- convolution ----------------------------------------------------------------------------
+
+    /** {@code conv2d} with stride 1, no padding, dilation 1, one group. */
+    public static Tensor conv2d(Tensor x, Tensor weight, Tensor bias) {
+        return conv2d(x, weight, bias, 1, 0, 1, 1);
+    }
+
+    /** {@code conv2d} with the same stride, padding and dilation for H and W. */
+    public static Tensor conv2d(Tensor x, Tensor weight, Tensor bias, int stride, int padding, int dilation, int groups) {
+        return conv2d(x, weight, bias, new int[] {stride}, new int[] {padding}, new int[] {dilation}, groups);
+    }
+
+    /**
+     * 2-D cross-correlation, as {@code torch.nn.functional.conv2d}: x {@code (N, C_in, H, W)},
+     * weight {@code (C_out, C_in/groups, KH, KW)}, bias {@code (C_out)} or null; returns
+     * {@code (N, C_out, OH, OW)}, {@code OH = (H + 2·padH − dilH·(KH−1) − 1) / strideH + 1}.
+     * stride, padding and dilation are {@code {h, w}} or a single value for both.
+     */
+    public static Tensor conv2d(Tensor x, Tensor weight, Tensor bias, int[] stride, int[] padding, int[] dilation, int groups) {
+        String op = "conv2d";
+        checkTensor(op, "input", x);
+        checkTensor(op, "weight", weight);
+        int[] s = pair(op, "stride", stride, 1), p = pair(op, "padding", padding, 0), d = pair(op, "dilation", dilation, 1);
+        if (x.dim() == 3 && weight.dim() == 4) {
+            return unbatched(x, b -> conv2d(b, weight, bias, s, p, d, groups));
+        }
+        if (x.dim() != 4 || weight.dim() != 4) {
+            throw new IllegalArgumentException(op + ": expects an input (N, C_in, H, W) or (C_in, H, W) and a 4-D weight (C_out, C_in/groups, KH, KW), got input "
+                    + Shape.format(x.shape()) + " and weight " + Shape.format(weight.shape()));
+        }
+        sameKind(op, x, weight);
+        int[] xs = x.shape(), ws = weight.shape();
+        if (groups < 1) {
+            throw new IllegalArgumentException(op + ": groups must be at least 1, got " + groups);
+        }
+        if (xs[1] != ws[1] * groups) {
+            throw new IllegalArgumentException(op + ": input " + Shape.format(xs) + " has " + xs[1] + " channels but weight " + Shape.format(ws)
+                    + " expects " + ws[1] * groups + " (groups " + groups + ")");
+        }
+        if (ws[0] % groups != 0 || ws[0] == 0 || ws[1] == 0 || ws[2] == 0 || ws[3] == 0) {
+            throw new IllegalArgumentException(op + ": weight " + Shape.format(ws) + " needs a positive number of output channels divisible by groups "
+                    + groups + ", at least one input channel and a kernel of at least 1x1");
+        }
+        if (bias != null) {
+            checkTensor(op, "bias", bias);
+            sameKind(op, x, bias);
+            if (bias.dim() != 1 || bias.size(0) != ws[0]) {
+                throw new IllegalArgumentException(op + ": bias must have shape [" + ws[0] + "] (one per output channel of weight "
+                        + Shape.format(ws) + "), got " + Shape.format(bias.shape()));
+            }
+        }
+        Conv2dGeometry g = Conv2dGeometry.of(xs[0], xs[1], xs[2], xs[3], ws[0], ws[2], ws[3], s[0], s[1], p[0], p[1], d[0], d[1], groups);
+        if (g.outH() < 1 || g.outW() < 1) {
+            throw new IllegalArgumentException(op + ": input " + Shape.format(xs) + " with padding " + Arrays.toString(p)
+                    + " is smaller than the kernel " + ws[2] + "x" + ws[3] + " dilated by " + Arrays.toString(d)
+                    + " (output would be " + g.outH() + "x" + g.outW() + "); pad the input or use a smaller kernel");
+        }
+        if (bias == null) {
+            return ConvOps.forward(g, x, weight);
+        }
+        return KernelOps.hooks().intermediates(() -> ConvOps.forward(g, x, weight).add(bias.reshape(ws[0], 1, 1)));
+    }
+
+    // ---- pooling --------------------------------------------------------------------------------
+
+    /** {@code maxPool2d} with stride = kernel, no padding. */
+    public static Tensor maxPool2d(Tensor x, int kernel) {
+        return maxPool2d(x, kernel, kernel, 0);
+    }
+
+    public static Tensor maxPool2d(Tensor x, int kernel, int stride, int padding) {
+        return maxPool2d(x, new int[] {kernel}, new int[] {stride}, new int[] {padding}, new int[] {1});
+    }
+
+    /**
+     * Max over windows, as {@code torch.nn.functional.max_pool2d}: x {@code (N, C, H, W)}; padding
+     * never wins and is at most half the kernel; ties go to the first element of the window. The
+     * gradient flows to the argmax of each window.
+     */
+    public static Tensor maxPool2d(Tensor x, int[] kernel, int[] stride, int[] padding, int[] dilation) {
+        if (x != null && x.dim() == 3) {
+            return unbatched(x, b -> maxPool2d(b, kernel, stride, padding, dilation));
+        }
+        Pool2dGeometry g = poolGeometry("maxPool2d", x, kernel, stride, padding, dilation);
+        return PoolOps.max(g, x);
+    }
+
+    /** {@code avgPool2d} with stride = kernel, no padding. */
+    public static Tensor avgPool2d(Tensor x, int kernel) {
+        return avgPool2d(x, kernel, kernel, 0);
+    }
+
+    public static Tensor avgPool2d(Tensor x, int kernel, int stride, int padding) {
+        return avgPool2d(x, new int[] {kernel}, new int[] {stride}, new int[] {padding}, true);
+    }
+
+    /**
+     * Mean over windows, as {@code torch.nn.functional.avg_pool2d}: x {@code (N, C, H, W)}. With
+     * {@code countIncludePad} (PyTorch's default) every window divides by KH·KW, padding counting
+     * as zeros; without, by the number of real elements in the window.
+     */
+    public static Tensor avgPool2d(Tensor x, int[] kernel, int[] stride, int[] padding, boolean countIncludePad) {
+        if (x != null && x.dim() == 3) {
+            return unbatched(x, b -> avgPool2d(b, kernel, stride, padding, countIncludePad));
+        }
+        Pool2dGeometry g = poolGeometry("avgPool2d", x, kernel, stride, padding, new int[] {1});
+        return PoolOps.avg(g, countIncludePad, x);
+    }
+
+    /**
+     * Averages x {@code (N, C, H, W)} to {@code (N, C, outH, outW)} as
+     * {@code torch.nn.functional.adaptive_avg_pool2d}: output row i averages input rows
+     * {@code [floor(i·H/outH), ceil((i+1)·H/outH))}, likewise columns. A plain average pool when
+     * the sizes divide; otherwise two products with averaging matrices, {@code A_h · x · A_wᵀ}.
+     */
+    public static Tensor adaptiveAvgPool2d(Tensor x, int outH, int outW) {
+        String op = "adaptiveAvgPool2d";
+        checkTensor(op, "input", x);
+        if (x.dim() == 3) {
+            return unbatched(x, b -> adaptiveAvgPool2d(b, outH, outW));
+        }
+        if (x.dim() != 4) {
+            throw new IllegalArgumentException(op + ": expects an input (N, C, H, W) or (C, H, W), got " + Shape.format(x.shape()));
+        }
+        floating(op, x);
+        if (outH < 1 || outW < 1) {
+            throw new IllegalArgumentException(op + ": output size must be positive, got " + outH + "x" + outW);
+        }
+        int h = x.size(2), w = x.size(3);
+        if (h == 0 || w == 0) {
+            throw new IllegalArgumentException(op + ": input " + Shape.format(x.shape()) + " has an empty plane");
+        }
+        if (h % outH == 0 && w % outW == 0) {
+            int kh = h / outH, kw = w / outW;
+            return avgPool2d(x, new int[] {kh, kw}, new int[] {kh, kw}, new int[] {0}, true);
+        }
+        KernelOps.Hooks hooks = KernelOps.hooks();
+        return hooks.intermediates(() -> {
+            Tensor ah = averaging(outH, h, x), awT = averaging(outW, w, x).t();
+            return ah.matmul(x.matmul(awT));
+        });
+    }
+
+    /** {@code (out, in)}: row i holds 1/len on PyTorch's adaptive window of i, in x's dtype and device. */
+    private static Tensor averaging(int out, int in, Tensor like) {
+        double[] a = new double[out * in];
+        for (int i = 0; i < out; i++) {
+            int start = Math.floorDiv(i * in, out), end = -Math.floorDiv(-(i + 1) * in, out);
+            for (int j = start; j < end; j++) {
+                a[i * in + j] = 1.0 / (end - start);
+            }
+        }
+        return Tensor.of(a, out, in).to(like.dtype()).to(like.device());
+    }
+
+    /** An unbatched (C, H, W) input, as PyTorch accepts: run as a batch of one, then drop the batch dim. */
+    private static Tensor unbatched(Tensor x, java.util.function.UnaryOperator<Tensor> op) {
+        return KernelOps.hooks().intermediates(() -> op.apply(x.unsqueeze(0)).squeeze(0));
+    }
+
+    // ---- checks ---------------------------------------------------------------------------------
+
+    private static Pool2dGeometry poolGeometry(String op, Tensor x, int[] kernel, int[] stride, int[] padding, int[] dilation) {
+        checkTensor(op, "input", x);
+        int[] k = pair(op, "kernel size", kernel, 1), s = pair(op, "stride", stride, 1);
+        int[] p = pair(op, "padding", padding, 0), d = pair(op, "dilation", dilation, 1);
+        if (x.dim() != 4) {
+            throw new IllegalArgumentException(op + ": expects an input (N, C, H, W) or (C, H, W), got " + Shape.format(x.shape()));
+        }
+        floating(op, x);
+        if (p[0] > k[0] / 2 || p[1] > k[1] / 2) {
+            throw new IllegalArgumentException(op + ": padding " + Arrays.toString(p) + " must be at most half the kernel size "
+                    + Arrays.toString(k));
+        }
+        int[] xs = x.shape();
+        Pool2dGeometry g = Pool2dGeometry.of(xs[0], xs[1], xs[2], xs[3], k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1]);
+        if (g.outH() < 1 || g.outW() < 1) {
+            throw new IllegalArgumentException(op + ": input " + Shape.format(xs) + " with padding " + Arrays.toString(p)
+                    + " is smaller than the kernel " + k[0] + "x" + k[1] + (d[0] * d[1] > 1 ? " dilated by " + Arrays.toString(d) : "")
+                    + " (output would be " + g.outH() + "x" + g.outW() + ")");
+        }
+        return g;
+    }
+
+    /** {@code {h, w}} from one value or two, each at least {@code min}. */
+    static int[] pair(String op, String name, int[] v, int min) {
+        if (v == null || v.length < 1 || v.length > 2) {
+            throw new IllegalArgumentException(op + ": " + name + " must be one value or {h, w}, got "
+                    + (v == null ? "null" : Arrays.toString(v)));
+        }
+        int[] out = v.length == 1 ? new int[] {v[0], v[0]} : v.clone();
+        if (out[0] < min || out[1] < min) {
+            throw new IllegalArgumentException(op + ": " + name + " must be at least " + min + ", got " + Arrays.toString(v));
+        }
+        return out;
+    }
+
+    /** PyTorch's way of printing a size pair: {@code (3, 3)}. */
+    static String tuple(int[] hw) {
+        return "(" + hw[0] + ", " + hw[1] + ")";
+    }
+
+    /** One number when both dims agree, else {@code (h, w)}, as PyTorch prints pooling sizes given as ints. */
+    static String size(int[] hw) {
+        return hw[0] == hw[1] ? Integer.toString(hw[0]) : tuple(hw);
+    }
+
+    private static void checkTensor(String op, String what, Tensor t) {
+        if (t == null) {
+            throw new NullPointerException(op + ": " + what + " is null");
+        }
+        t.checkOpen(op);
+    }
+
+    private static void floating(String op, Tensor t) {
+        if (t.dtype() != DType.F32 && t.dtype() != DType.F64) {
+            throw new IllegalArgumentException(op + ": needs a floating tensor (F32 or F64), got " + t.describe() + "; convert with .to(DType.F32)");
+        }
+    }
+
+    private static void sameKind(String op, Tensor x, Tensor other) {
+        floating(op, x);
+        if (other.dtype() != x.dtype()) {
+            throw new IllegalArgumentException(op + ": dtypes differ: input " + x.describe() + " and " + other.describe()
+                    + "; convert one with .to(DType." + x.dtype() + ") (Fathom never promotes silently)");
+        }
+        if (!other.device().equals(x.device())) {
+            throw new IllegalArgumentException(op + ": tensors are on different devices: input " + x.describe() + " and " + other.describe()
+                    + "; move one with .to(Device)");
+        }
+    }
+}
