@@ -13,7 +13,7 @@ import java.io.UncheckedIOException;
 /** {@code fathom <command>}: the entry point of {@code scripts/fathom}. */
 @Command(name = "fathom", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Fathom: tensors, autograd and models in Java, on the CPU or an NVIDIA GPU.",
-        subcommands = {DevicesCommand.class, TrainCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DevicesCommand.class, TrainCommand.class, EvalCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -35,7 +35,7 @@ public final class Main implements Runnable {
     /** Runs the command line with the given streams and returns the exit code (for tests). */
     static int execute(PrintWriter out, PrintWriter err, String... args) {
         CommandLine cli = new CommandLine(new Main());
-        cli.setOut(out).setErr(err).setExecutionExceptionHandler(Main::handle);
+        cli.setOut(out).setErr(err).setExecutionExceptionHandler(Main::handle).setCaseInsensitiveEnumValuesAllowed(true);
         return cli.execute(args);
     }
 

@@ -1,76 +1,138 @@
 package dev.fathom.cli;
 
 import dev.fathom.Fathom;
+import dev.fathom.data.DataLoader;
+import dev.fathom.data.Dataset;
 import dev.fathom.data.FashionMnist;
-import dev.fathom.models.Mlp;
+import dev.fathom.io.Checkpoint;
+import dev.fathom.models.Zoo;
+import dev.fathom.nn.Functional;
+import dev.fathom.nn.Module;
+import dev.fathom.optim.Optimizer;
 import dev.fathom.tensor.Device;
-import dev.fathom.tensor.Generator;
-import dev.fathom.train.ClassifierTrainer;
-import dev.fathom.train.TrainConfig;
+import dev.fathom.train.Callback;
+import dev.fathom.train.EpochEnd;
+import dev.fathom.train.SaveCheckpoints;
+import dev.fathom.train.Trainer;
+import dev.fathom.train.TrainingCheckpoint;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** {@code fathom train mlp}: trains a model on Fashion-MNIST and prints one line per epoch. */
+/**
+ * {@code fathom train MODEL}: trains a zoo model on Fashion-MNIST, validating on the test set
+ * every epoch; writes {@code metrics.jsonl}, {@code learning_curves.png}, {@code checkpoint.safetensors}
+ * and {@code best.safetensors} into the run directory, and resumes from a checkpoint with {@code --resume}.
+ */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Train a model on Fashion-MNIST, printing train loss, test accuracy and speed per epoch.")
+        description = "Train a model on Fashion-MNIST; one line per epoch, files in the run directory.")
 final class TrainCommand implements Callable<Integer> {
-    private static final TrainConfig DEFAULTS = TrainConfig.defaults();
-
-    /** The models this command trains. */
-    enum ModelName {
-        /** 784-128-10 with ReLU. */
-        mlp
-    }
-
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "MODEL", description = "The model: ${COMPLETION-CANDIDATES}.")
-    ModelName model;
+    @Parameters(index = "0", paramLabel = "MODEL", description = "${COMPLETION-CANDIDATES} (any case).")
+    Zoo model;
+
+    @Option(names = "--epochs", paramLabel = "N", description = "Last epoch to train (default: the reference workload's).")
+    Integer epochs;
+
+    @Option(names = {"--batch", "--batch-size"}, paramLabel = "N", description = "Examples per step (default: ${DEFAULT-VALUE}).")
+    int batch = 128;
+
+    @Option(names = "--lr", paramLabel = "X", description = "Learning rate (default: ${DEFAULT-VALUE}).")
+    double lr = 1e-3;
+
+    @Option(names = "--optimizer", paramLabel = "NAME", description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    OptimizerChoice optimizer = OptimizerChoice.adam;
 
     @Option(names = "--device", paramLabel = "DEVICE", description = "auto, cpu, cuda or cuda:N (default: ${DEFAULT-VALUE}).")
     String device = "auto";
 
-    @Option(names = "--epochs", paramLabel = "N", description = "Passes over the training set (default: ${DEFAULT-VALUE}).")
-    int epochs = DEFAULTS.epochs();
+    @Option(names = "--seed", paramLabel = "N", description = "Seed of the weights, dropout and shuffles (default: ${DEFAULT-VALUE}).")
+    long seed = 0;
 
-    @Option(names = "--batch-size", paramLabel = "B", description = "Examples per step (default: ${DEFAULT-VALUE}).")
-    int batchSize = DEFAULTS.batchSize();
+    @Option(names = "--out", paramLabel = "DIR", description = "Run directory (default: runs/MODEL-TIME, or the checkpoint's with --resume).")
+    Path out;
 
-    @Option(names = "--lr", paramLabel = "LR", description = "Adam's learning rate (default: ${DEFAULT-VALUE}).")
-    double lr = DEFAULTS.learningRate();
+    @Option(names = "--resume", paramLabel = "CKPT", description = "Continue a run from its checkpoint.safetensors.")
+    Path resume;
 
-    @Option(names = "--seed", paramLabel = "S", description = "Seed of the initial weights and the shuffles (default: ${DEFAULT-VALUE}).")
-    long seed = DEFAULTS.seed();
+    @Option(names = "--data", paramLabel = "DIR", description = "Fashion-MNIST IDX files (default: " + "/usr/share/datasets/fashion-mnist).")
+    Path data;
 
-    @Option(names = "--data", paramLabel = "DIR", description = "Directory of the Fashion-MNIST IDX files (default: ${DEFAULT-VALUE}).")
-    Path data = FashionMnist.DEFAULT_DIR;
+    @Option(names = "--limit", paramLabel = "N", description = "Train on the first N training images only (quick runs).")
+    Integer limit;
 
     @Override
     public Integer call() throws IOException {
-        PrintWriter out = spec.commandLine().getOut();
-        TrainConfig config = new TrainConfig(epochs, batchSize, lr, seed);
+        PrintWriter w = spec.commandLine().getOut();
+        Zoo zoo = model;
+        int lastEpoch = epochs != null ? epochs : zoo.referenceEpochs();
+        if (lastEpoch < 1 || batch < 1 || !(lr > 0) || (limit != null && limit < 1)) {
+            throw new IllegalArgumentException("need --epochs >= 1, --batch >= 1, --lr > 0 and --limit >= 1; got " + lastEpoch + ", " + batch
+                    + ", " + lr + ", " + limit);
+        }
         Device d = Device.parse(device);
         Fathom.setDefaultDevice(d);
+        Map<String, String> info = new LinkedHashMap<>();
+        if (resume != null) {
+            Map<String, String> saved = Checkpoint.peek(resume);
+            if (!zoo.id().equals(saved.get("model"))) {
+                throw new IllegalArgumentException(resume + " holds a \"" + saved.get("model") + "\" model, not \"" + zoo.id() + "\"");
+            }
+            seed = Long.parseLong(saved.getOrDefault("seed", Long.toString(seed)));
+        }
         Fathom.seed(seed);
-        out.printf(Locale.ROOT, "fathom train %s: device %s (asked: %s), %s, data %s%n", model, d, device, config, data);
-
-        FashionMnist.Splits splits = FashionMnist.load(data);
-        out.printf(Locale.ROOT, "data: %d training and %d test images of %d pixels, %d classes%n", splits.train().count(),
-                splits.test().count(), splits.train().width(), FashionMnist.CLASSES);
-
-        try (Mlp mlp = new Mlp(new Generator(seed), splits.train().width(), 128, FashionMnist.CLASSES)) {
-            out.printf(Locale.ROOT, "model: %s, %,d parameters, Adam, softmax cross-entropy%n", mlp, mlp.parameterCount());
-            new ClassifierTrainer(config).fit(mlp, splits.train(), splits.test(), r -> out.println(r.format()));
+        Path runDir = out != null ? out : resume != null ? resume.toAbsolutePath().getParent()
+                : Path.of("runs", zoo.id() + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        FashionMnist.Splits splits = FashionMnist.load(FashionMnist.locate(data));
+        Dataset train = splits.train().reshape(zoo.exampleShape());
+        if (limit != null && limit < train.size()) {
+            train = splits.train().head(limit).reshape(zoo.exampleShape());
+        }
+        Dataset test = splits.test().reshape(zoo.exampleShape());
+        DataLoader trainLoader = DataLoader.builder(train, batch).shuffle(true).seed(seed).prefetch(true).build();
+        DataLoader testLoader = DataLoader.builder(test, 1000).build();
+        info.put("model", zoo.id());
+        info.put("seed", Long.toString(seed));
+        info.put("optimizer", optimizer.name());
+        w.printf(Locale.ROOT, "fathom train %s on %s: %d training / %d test images, batch %d, %s lr %s, seed %d, run %s%n", zoo.id(), d,
+                train.size(), test.size(), batch, optimizer, lr, seed, runDir);
+        try (Module net = zoo.create(); Optimizer opt = optimizer.create(net.parameters(), lr)) {
+            int first = 1;
+            if (resume != null) {
+                first = TrainingCheckpoint.resume(resume, net, opt) + 1;
+                w.printf(Locale.ROOT, "resumed from %s after epoch %d%n", resume, first - 1);
+            }
+            w.printf(Locale.ROOT, "model: %s, %,d parameters%n", net, net.parameterCount());
+            if (first > lastEpoch) {
+                w.printf(Locale.ROOT, "nothing to do: the checkpoint is at epoch %d and --epochs is %d%n", first - 1, lastEpoch);
+                return 0;
+            }
+            Callback print = new Callback() {
+                @Override
+                public void onEpochEnd(Trainer t, EpochEnd e) {
+                    w.printf(Locale.ROOT, "epoch %d/%d  train_loss %.4f  val_loss %.4f  val_acc %.4f  %.0f samples/s  %.1f s%n", e.epoch(), lastEpoch,
+                            e.get("train_loss"), e.get("val_loss"), e.get("val_acc"), e.get("samples_per_s"), e.get("seconds"));
+                }
+            };
+            Trainer trainer = new Trainer(net, opt, "cross_entropy", Functional::crossEntropy, runDir, true,
+                    List.of(new SaveCheckpoints(runDir, "val_acc", true, info), print));
+            trainer.fit(trainLoader, testLoader, first, lastEpoch);
+            w.printf(Locale.ROOT, "wrote %s (metrics.jsonl, learning_curves.png, checkpoint.safetensors, best.safetensors)%n", runDir);
         }
         return 0;
     }

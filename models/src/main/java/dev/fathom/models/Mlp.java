@@ -1,8 +1,10 @@
 package dev.fathom.models;
 
-import dev.fathom.tensor.DType;
-import dev.fathom.tensor.Generator;
-import dev.fathom.tensor.Scope;
+import dev.fathom.nn.Linear;
+import dev.fathom.nn.Module;
+import dev.fathom.nn.ReLU;
+import dev.fathom.nn.Sequential;
+import dev.fathom.tensor.Shape;
 import dev.fathom.tensor.Tensor;
 
 import java.util.ArrayList;
@@ -11,73 +13,49 @@ import java.util.List;
 import java.util.stream.Collectors;
 
 /**
- * A multi-layer perceptron: {@code Linear → ReLU → … → Linear}, returning logits.
+ * A multi-layer perceptron {@code Linear → ReLU → … → Linear} returning logits; PyTorch's default
+ * initialization from the global generator, so {@code Fathom.seed} fixes the weights. The
+ * reference workload is {@code new Mlp(784, 256, 128, 10)}.
  *
- * <p>Shapes: input {@code (B, sizes[0])}, output {@code (B, sizes[last])}. Weights are stored
- * {@code (in, out)} so a layer is {@code x.matmul(w).add(b)}; they start He-normal
- * ({@code std = sqrt(2/in)}, suited to ReLU) from the given generator, biases at 0.
+ * <p>Shapes: input {@code (B, sizes[0])} (or any {@code (B, …)} with that many features per
+ * example, flattened), output {@code (B, sizes[last])}.
  */
-public final class Mlp implements AutoCloseable {
+public final class Mlp extends Module {
     private final int[] sizes;
-    private final List<Tensor> weights = new ArrayList<>();
-    private final List<Tensor> biases = new ArrayList<>();
+    private final Sequential layers;
 
-    /** An MLP with layer widths {@code sizes} (at least input and output), on the default device. */
-    public Mlp(Generator generator, int... sizes) {
+    public Mlp(int... sizes) {
         if (sizes.length < 2 || Arrays.stream(sizes).anyMatch(s -> s < 1)) {
             throw new IllegalArgumentException("Mlp: need at least two positive layer sizes, got " + Arrays.toString(sizes));
         }
         this.sizes = sizes.clone();
+        List<Module> list = new ArrayList<>();
         for (int l = 0; l + 1 < sizes.length; l++) {
-            double std = Math.sqrt(2.0 / sizes[l]);
-            weights.add(parameter(Tensor.normal(0, std, DType.F32, generator, sizes[l], sizes[l + 1])));
-            biases.add(parameter(Tensor.zeros(sizes[l + 1])));
-        }
-    }
-
-    private static Tensor parameter(Tensor t) {
-        return Scope.escape(t).requiresGrad(true);
-    }
-
-    /** Logits {@code (B, out)} for inputs {@code (B, in)}. */
-    public Tensor forward(Tensor x) {
-        if (x.dim() != 2 || x.size(1) != sizes[0]) {
-            throw new IllegalArgumentException("Mlp.forward: expected input of shape [B, " + sizes[0] + "], got " + x.describe());
-        }
-        Tensor h = x;
-        for (int l = 0; l < weights.size(); l++) {
-            h = h.matmul(weights.get(l)).add(biases.get(l));
-            if (l + 1 < weights.size()) {
-                h = h.relu();
+            list.add(new Linear(sizes[l], sizes[l + 1], true));
+            if (l + 2 < sizes.length) {
+                list.add(new ReLU());
             }
         }
-        return h;
+        layers = child("layers", new Sequential(list.toArray(Module[]::new)));
     }
 
-    /** Weights and biases, layer by layer. */
-    public List<Tensor> parameters() {
-        List<Tensor> ps = new ArrayList<>();
-        for (int l = 0; l < weights.size(); l++) {
-            ps.add(weights.get(l));
-            ps.add(biases.get(l));
+    @Override
+    public Tensor forward(Tensor x) {
+        if (x.dim() < 1 || x.numel() != (long) x.size(0) * sizes[0]) {
+            throw new IllegalArgumentException("Mlp.forward: expected [B, " + sizes[0] + "] (or [B, ...] with " + sizes[0]
+                    + " features per example), got " + Shape.format(x.shape()));
         }
-        return ps;
+        return layers.forward(x.dim() == 2 ? x : x.reshape(x.size(0), sizes[0]));
     }
 
-    /** The number of trainable scalars. */
-    public long parameterCount() {
-        return parameters().stream().mapToLong(Tensor::numel).sum();
+    /** The layer widths, e.g. {@code [784, 256, 128, 10]}. */
+    public int[] sizes() {
+        return sizes.clone();
     }
 
-    /** {@code "MLP 784-128-10"}. */
+    /** {@code "Mlp(784-256-128-10)"}. */
     @Override
     public String toString() {
-        return "MLP " + Arrays.stream(sizes).mapToObj(Integer::toString).collect(Collectors.joining("-"));
-    }
-
-    /** Releases the parameters and their gradients. */
-    @Override
-    public void close() {
-        parameters().forEach(Tensor::close);
+        return "Mlp(" + Arrays.stream(sizes).mapToObj(Integer::toString).collect(Collectors.joining("-")) + ")";
     }
 }

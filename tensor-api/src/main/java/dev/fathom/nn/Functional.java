@@ -116,6 +116,28 @@ public final class Functional {
         return x.flatten(startDim, endDim);
     }
 
+    // ---- convolution, pooling (the kernels and their recording live in Convolutions) ---------
+
+    /** 2-D convolution of {@code (N, C, H, W)} with weight {@code (C_out, C/groups, kh, kw)}; see {@link Convolutions#conv2d}. */
+    public static Tensor conv2d(Tensor x, Tensor weight, Tensor bias, int stride, int padding, int dilation, int groups) {
+        return Convolutions.conv2d(x, weight, bias, stride, padding, dilation, groups);
+    }
+
+    /** Max pooling; see {@link Convolutions#maxPool2d}. */
+    public static Tensor maxPool2d(Tensor x, int kernel, int stride, int padding) {
+        return Convolutions.maxPool2d(x, kernel, stride, padding);
+    }
+
+    /** Average pooling (padding counted, as PyTorch's default); see {@link Convolutions#avgPool2d}. */
+    public static Tensor avgPool2d(Tensor x, int kernel, int stride, int padding) {
+        return Convolutions.avgPool2d(x, kernel, stride, padding);
+    }
+
+    /** Average pooling to an {@code outH × outW} grid with PyTorch's windows. */
+    public static Tensor adaptiveAvgPool2d(Tensor x, int outH, int outW) {
+        return Convolutions.adaptiveAvgPool2d(x, outH, outW);
+    }
+
     // ---- dropout, embedding -------------------------------------------------------------------
 
     /**

@@ -1,0 +1,66 @@
+package dev.fathom.train;
+
+import dev.fathom.io.Stateful;
+import dev.fathom.optim.Optimizer;
+import dev.fathom.optim.OptimizerState;
+import dev.fathom.tensor.Tensor;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * An optimizer as a checkpoint section: its {@link OptimizerState} tensors, and its scalars as
+ * strings (integers as integers, the learning rate as a round-trip double, so resume is exact),
+ * plus the optimizer's class under {@code "optimizer"}, checked on load.
+ */
+final class OptimizerSection implements Stateful {
+    private static final String CLASS_KEY = "optimizer";
+    private final Optimizer optimizer;
+    private OptimizerState pending;
+
+    OptimizerSection(Optimizer optimizer) {
+        this.optimizer = optimizer;
+    }
+
+    private OptimizerState state() {
+        if (pending == null) {
+            pending = optimizer.stateDict();
+        }
+        return pending;
+    }
+
+    @Override
+    public Map<String, Tensor> tensors() {
+        return state().tensors();
+    }
+
+    @Override
+    public Map<String, String> scalars() {
+        OptimizerState s = state();
+        pending = null;   // the next save takes a fresh snapshot; the tensors belong to the saving scope
+        Map<String, String> out = new LinkedHashMap<>();
+        out.put(CLASS_KEY, s.optimizer());
+        s.scalars().forEach((k, v) -> out.put(k, v instanceof Double || v instanceof Float ? Double.toString(v.doubleValue())
+                : Long.toString(v.longValue())));
+        return out;
+    }
+
+    @Override
+    public void load(Map<String, Tensor> tensors, Map<String, String> scalars) {
+        String cls = scalars.get(CLASS_KEY);
+        if (cls == null) {
+            throw new IllegalArgumentException("optimizer section: no '" + CLASS_KEY + "' entry (have " + scalars.keySet() + ")");
+        }
+        Map<String, Number> numbers = new LinkedHashMap<>();
+        scalars.forEach((k, v) -> {
+            if (!k.equals(CLASS_KEY)) {
+                numbers.put(k, isInteger(v) ? (Number) Long.parseLong(v) : (Number) Double.parseDouble(v));
+            }
+        });
+        optimizer.loadStateDict(new OptimizerState(cls, tensors, numbers));
+    }
+
+    private static boolean isInteger(String v) {
+        return v.matches("-?\\d+");
+    }
+}

@@ -1,0 +1,202 @@
+package dev.fathom.train;
+
+import dev.fathom.autograd.Autograd;
+import dev.fathom.data.Batch;
+import dev.fathom.data.DataLoader;
+import dev.fathom.nn.Module;
+import dev.fathom.optim.Optimizer;
+import dev.fathom.tensor.DType;
+import dev.fathom.tensor.Scope;
+import dev.fathom.tensor.Tensor;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.BiFunction;
+
+/**
+ * Fits a model with an optimizer and a loss: per epoch, one step per training batch (each in its
+ * own {@link Scope}, so nothing a step allocates outlives it), then validation, one row in the
+ * run's {@code metrics.jsonl} and a redrawn {@code learning_curves.png}, then the callbacks.
+ *
+ * <p>A loss that is NaN or infinite stops the run with {@link TrainingDivergedException} naming
+ * the loss, the epoch and the step. Classification is detected from I64 targets: then the
+ * validation accuracy is logged as {@code val_acc}. Not thread-safe; one fit at a time.
+ */
+public final class Trainer {
+    private final Module model;
+    private final Optimizer optimizer;
+    private final String lossName;
+    private final BiFunction<Tensor, Tensor, Tensor> loss;
+    private final List<Callback> callbacks;
+    private final Path runDir;
+    private final boolean progress;
+    private String stopReason;
+    private int epoch;
+
+    /**
+     * @param optimizer null for a trainer that only evaluates
+     * @param lossName named in messages and logs, e.g. {@code "cross_entropy"}
+     * @param loss     (model output, target) → scalar loss
+     * @param runDir   where {@code metrics.jsonl} and {@code learning_curves.png} go
+     * @param progress draw a progress bar on standard error
+     */
+    public Trainer(Module model, Optimizer optimizer, String lossName, BiFunction<Tensor, Tensor, Tensor> loss, Path runDir,
+                   boolean progress, List<Callback> callbacks) {
+        this.model = Objects.requireNonNull(model, "model");
+        this.optimizer = optimizer;
+        this.lossName = Objects.requireNonNull(lossName, "lossName");
+        this.loss = Objects.requireNonNull(loss, "loss");
+        this.runDir = Objects.requireNonNull(runDir, "runDir");
+        this.progress = progress;
+        this.callbacks = List.copyOf(callbacks);
+    }
+
+    /** Asks the running fit to stop after the current epoch; the reason is logged. */
+    public void stop(String reason) {
+        stopReason = reason;
+    }
+
+    /** Why the last fit stopped early, or null. */
+    public String stopReason() {
+        return stopReason;
+    }
+
+    /** The last completed epoch (1-based; 0 before the first). */
+    public int epoch() {
+        return epoch;
+    }
+
+    public Module model() {
+        return model;
+    }
+
+    public Optimizer optimizer() {
+        return optimizer;
+    }
+
+    /**
+     * Trains epochs {@code firstEpoch..lastEpoch} (1-based; a resumed run starts later), validating
+     * on {@code validation} (may be null) after each. Returns the rows logged by this call.
+     */
+    public List<Map<String, Object>> fit(DataLoader train, DataLoader validation, int firstEpoch, int lastEpoch) {
+        if (firstEpoch < 1 || lastEpoch < firstEpoch) {
+            throw new IllegalArgumentException("Trainer.fit: need 1 <= firstEpoch <= lastEpoch, got " + firstEpoch + " and " + lastEpoch);
+        }
+        if (optimizer == null) {
+            throw new IllegalStateException("Trainer.fit: this trainer was made without an optimizer (evaluation only)");
+        }
+        stopReason = null;
+        List<Map<String, Object>> rows = new ArrayList<>();
+        callbacks.forEach(c -> c.onTrainStart(this));
+        try (MetricsLog log = new MetricsLog(runDir.resolve("metrics.jsonl"), firstEpoch > 1)) {
+            for (int e = firstEpoch; e <= lastEpoch && stopReason == null; e++) {
+                Map<String, Object> row = trainEpoch(train, e, lastEpoch);
+                if (validation != null) {
+                    Evaluation v = evaluate(validation);
+                    row.put("val_loss", v.loss());
+                    if (v.predicted() != null) {
+                        row.put("val_acc", v.accuracy());
+                    }
+                }
+                row.put("lr", optimizer.lr());
+                log.log(row);
+                LearningCurves.write(runDir.resolve("learning_curves.png"), log.rows(), "epoch");
+                rows.add(row);
+                epoch = e;
+                EpochEnd end = new EpochEnd(e, row);
+                for (Callback c : callbacks) {
+                    c.onEpochEnd(this, end);
+                }
+            }
+        }
+        callbacks.forEach(c -> c.onTrainEnd(this));
+        return rows;
+    }
+
+    private Map<String, Object> trainEpoch(DataLoader train, int e, int lastEpoch) {
+        model.train();
+        int steps = train.batchesPerEpoch();
+        ProgressBar bar = progress ? ProgressBar.stderr(String.format("epoch %d/%d", e, lastEpoch), steps) : null;
+        double lossSum = 0;
+        long samples = 0;
+        long start = System.nanoTime();
+        // Loader epochs count from 0, ours from 1: epoch e takes the loader's permutation e - 1 (resume-safe).
+        try (DataLoader.Epoch batches = train.epoch(e - 1)) {
+            int step = 0;
+            while (batches.hasNext()) {
+                step++;
+                try (Scope s = Scope.open()) {
+                    Batch b = batches.next();
+                    Tensor l = loss.apply(model.forward(b.x()), b.y());
+                    double value = l.itemDouble();
+                    if (!Double.isFinite(value)) {
+                        throw new TrainingDivergedException("training diverged: " + lossName + " is " + value + " at epoch " + e + ", step "
+                                + step + " of " + steps + " (learning rate " + optimizer.lr() + "); lower the learning rate, or check the data for NaNs");
+                    }
+                    optimizer.zeroGrad();
+                    l.backward();
+                    optimizer.step();
+                    lossSum += value * b.size();
+                    samples += b.size();
+                }
+                if (bar != null) {
+                    bar.update(step, samples == 0 ? 0 : lossSum / samples, samples);
+                }
+            }
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("epoch", e);
+        row.put("train_loss", samples == 0 ? Double.NaN : lossSum / samples);
+        row.put("samples_per_s", samples / seconds);
+        row.put("seconds", seconds);
+        return row;
+    }
+
+    /** The mean loss over {@code data} in eval mode without recording; predictions when the targets are class indices. */
+    public Evaluation evaluate(DataLoader data) {
+        boolean wasTraining = model.isTraining();
+        model.eval();
+        double lossSum = 0;
+        long n = 0;
+        List<long[]> predicted = new ArrayList<>(), labels = new ArrayList<>();
+        try (var g = Autograd.noGrad(); DataLoader.Epoch batches = data.epoch(0)) {
+            while (batches.hasNext()) {
+                try (Scope s = Scope.open()) {
+                    Batch b = batches.next();
+                    Tensor out = model.forward(b.x());
+                    lossSum += loss.apply(out, b.y()).itemDouble() * b.size();
+                    n += b.size();
+                    if (b.y().dtype() == DType.I64) {
+                        predicted.add(out.argmax(-1).toLongArray());
+                        labels.add(b.y().toLongArray());
+                    }
+                }
+            }
+        } finally {
+            if (wasTraining) {
+                model.train();
+            }
+        }
+        return new Evaluation(n == 0 ? Double.NaN : lossSum / n, predicted.isEmpty() ? null : concat(predicted),
+                labels.isEmpty() ? null : concat(labels));
+    }
+
+    private static long[] concat(List<long[]> parts) {
+        int n = 0;
+        for (long[] p : parts) {
+            n += p.length;
+        }
+        long[] out = new long[n];
+        int at = 0;
+        for (long[] p : parts) {
+            System.arraycopy(p, 0, out, at, p.length);
+            at += p.length;
+        }
+        return out;
+    }
+}

@@ -1,0 +1,88 @@
+package dev.fathom.cli;
+
+import dev.fathom.Fathom;
+import dev.fathom.data.FashionMnist;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code fathom train} and {@code fathom eval} end to end on Fashion-MNIST (skipped, with the
+ * reason, when Debian's dataset-fashion-mnist is not installed): the reference MLP reaches 80%
+ * test accuracy in one epoch, a run writes its files, resumes, and evaluates.
+ */
+class TrainEvalCommandTest {
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    @BeforeAll
+    static void needsData() {
+        Assumptions.assumeTrue(Files.isDirectory(FashionMnist.DEFAULT_DIR),
+                "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)");
+    }
+
+    @AfterEach
+    void restoreDefaultDevice() {
+        Fathom.setDefaultDevice(null);
+    }
+
+    private int run(String... args) {
+        return Main.execute(new PrintWriter(out, true), new PrintWriter(err, true), args);
+    }
+
+    private static double lastValAcc(String output) {
+        Matcher m = Pattern.compile("val_acc (\\d\\.\\d+)").matcher(output);
+        double v = Double.NaN;
+        while (m.find()) {
+            v = Double.parseDouble(m.group(1));
+        }
+        return v;
+    }
+
+    @Test
+    void theReferenceMlpReaches80PercentInOneEpoch(@TempDir Path dir) throws Exception {
+        assertEquals(0, run("train", "mlp", "--epochs", "1", "--device", "cpu", "--out", dir.toString()), err.toString());
+        double acc = lastValAcc(out.toString());
+        assertTrue(acc >= 0.80, "test accuracy after one epoch: " + acc + "\n" + out);
+        List<String> log = Files.readAllLines(dir.resolve("metrics.jsonl"));
+        assertEquals(1, log.size());
+        for (String f : new String[] {"learning_curves.png", "checkpoint.safetensors", "best.safetensors"}) {
+            assertTrue(Files.size(dir.resolve(f)) > 0, f);
+        }
+    }
+
+    @Test
+    void aRunResumesFromItsCheckpointAndEvaluates(@TempDir Path dir) throws Exception {
+        assertEquals(0, run("train", "cnn", "--epochs", "1", "--limit", "512", "--batch", "64", "--device", "cpu", "--out", dir.toString()),
+                err.toString());
+        assertEquals(0, run("train", "cnn", "--epochs", "2", "--limit", "512", "--batch", "64", "--device", "cpu", "--resume",
+                dir.resolve("checkpoint.safetensors").toString()), err.toString());
+        assertTrue(out.toString().contains("resumed from") && out.toString().contains("after epoch 1"), out.toString());
+        assertEquals(2, Files.readAllLines(dir.resolve("metrics.jsonl")).size(), "the resumed run appends its epoch");
+        out.getBuffer().setLength(0);
+        assertEquals(0, run("eval", dir.resolve("checkpoint.safetensors").toString(), "--device", "cpu"), err.toString());
+        String o = out.toString();
+        assertTrue(o.contains("(cnn, epoch 2)") && o.contains("accuracy") && o.contains("on 10000 images"), o);
+        assertTrue(o.contains("Sneaker"), "per-class report and confusion matrix name the classes: " + o);
+    }
+
+    @Test
+    void resumingWithAnotherModelIsRefused(@TempDir Path dir) {
+        assertEquals(0, run("train", "mlp", "--epochs", "1", "--limit", "256", "--device", "cpu", "--out", dir.toString()), err.toString());
+        assertEquals(1, run("train", "cnn", "--resume", dir.resolve("checkpoint.safetensors").toString()));
+        assertTrue(err.toString().contains("holds a \"mlp\" model, not \"cnn\""), err.toString());
+    }
+}

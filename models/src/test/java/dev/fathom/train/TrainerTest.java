@@ -1,0 +1,184 @@
+package dev.fathom.train;
+
+import dev.fathom.Fathom;
+import dev.fathom.data.DataLoader;
+import dev.fathom.data.LabeledData;
+import dev.fathom.models.Mlp;
+import dev.fathom.nn.Dropout;
+import dev.fathom.nn.Functional;
+import dev.fathom.nn.Linear;
+import dev.fathom.nn.Module;
+import dev.fathom.nn.ReLU;
+import dev.fathom.nn.Sequential;
+import dev.fathom.optim.Adam;
+import dev.fathom.optim.Optimizer;
+import dev.fathom.tensor.Device;
+import dev.fathom.tensor.Tensor;
+import dev.fathom.tensor.internal.Backends;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The training loop on synthetic data: it learns, logs, stops, resumes bit-exactly and names divergence. */
+class TrainerTest {
+
+    /** Three Gaussian blobs in 2-D, 0.5 apart per unit of spread: separable to ~99%. */
+    static LabeledData blobs(int n, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        double[][] centers = {{-2, 0}, {2, 0}, {0, 3}};
+        float[] x = new float[2 * n];
+        long[] y = new long[n];
+        for (int i = 0; i < n; i++) {
+            int c = i % 3;
+            y[i] = c;
+            x[2 * i] = (float) (centers[c][0] + 0.5 * gaussian(r));
+            x[2 * i + 1] = (float) (centers[c][1] + 0.5 * gaussian(r));
+        }
+        return new LabeledData(x, y, n, 2, 3);
+    }
+
+    private static double gaussian(SplittableRandom r) {
+        return Math.sqrt(-2 * Math.log(1 - r.nextDouble())) * Math.cos(2 * Math.PI * r.nextDouble());
+    }
+
+    private static DataLoader loader(LabeledData d, int batch, boolean shuffle) {
+        return DataLoader.builder(d, batch).shuffle(shuffle).seed(11).build();
+    }
+
+    private static Trainer trainer(Module m, Optimizer o, Path dir, List<Callback> callbacks) {
+        return new Trainer(m, o, "cross_entropy", Functional::crossEntropy, dir, false, callbacks);
+    }
+
+    private static long live() {
+        return Backends.kernels(Device.cpu()).memoryStats().liveBuffers();
+    }
+
+    @Test
+    void learnsBlobsLogsEveryEpochAndLeaksNothing(@TempDir Path dir) throws Exception {
+        Fathom.seed(3);
+        try (Mlp mlp = new Mlp(2, 16, 3); Adam adam = new Adam(mlp.parameters(), 0.05)) {
+            Trainer t = trainer(mlp, adam, dir, List.of());
+            t.fit(loader(blobs(300, 1), 32, true), loader(blobs(90, 2), 45, false), 1, 1);
+            long before = live();
+            List<Map<String, Object>> rows = t.fit(loader(blobs(300, 1), 32, true), loader(blobs(90, 2), 45, false), 2, 8);
+            assertEquals(before, live(), "epochs leave no buffers behind");
+            assertEquals(7, rows.size());
+            Map<String, Object> last = rows.getLast();
+            assertTrue(((Number) last.get("val_acc")).doubleValue() >= 0.95, "separable blobs: " + last);
+            for (String key : new String[] {"epoch", "train_loss", "val_loss", "val_acc", "samples_per_s", "seconds", "lr"}) {
+                assertTrue(last.containsKey(key), key + " logged: " + last);
+            }
+            assertEquals(8, Files.readAllLines(dir.resolve("metrics.jsonl")).size(), "the resumed log appends to the first call's");
+            assertTrue(Files.size(dir.resolve("learning_curves.png")) > 1000);
+            double first = ((Number) rows.getFirst().get("train_loss")).doubleValue();
+            assertTrue(((Number) last.get("train_loss")).doubleValue() < first, "the loss falls: " + rows);
+        }
+    }
+
+    /** A model with dropout, so the global generator's position matters too. */
+    private static Module dropoutNet() {
+        return new Sequential(new Linear(2, 16), new ReLU(), new Dropout(0.3), new Linear(16, 3));
+    }
+
+    private static float[] weights(Module m) {
+        List<Float> all = new ArrayList<>();
+        for (var p : m.parameters()) {
+            for (float v : p.data().toFloatArray()) {
+                all.add(v);
+            }
+        }
+        float[] out = new float[all.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = all.get(i);
+        }
+        return out;
+    }
+
+    @Test
+    void stopAndResumeGivesBitIdenticalWeights(@TempDir Path dir) throws Exception {
+        LabeledData train = blobs(200, 5), val = blobs(60, 6);
+        float[] straight;
+        Fathom.seed(42);
+        try (Module m = dropoutNet(); Adam o = new Adam(m.parameters(), 0.01)) {
+            trainer(m, o, dir.resolve("a"), List.of()).fit(loader(train, 32, true), loader(val, 60, false), 1, 4);
+            straight = weights(m);
+        }
+        Path ckpt = dir.resolve("b/checkpoint.safetensors");
+        Fathom.seed(42);
+        try (Module m = dropoutNet(); Adam o = new Adam(m.parameters(), 0.01)) {
+            trainer(m, o, dir.resolve("b"), List.of(new SaveCheckpoints(dir.resolve("b"), null, true, Map.of("model", "test"))))
+                    .fit(loader(train, 32, true), loader(val, 60, false), 1, 2);
+        }
+        Fathom.seed(999);   // a different process state: everything must come from the checkpoint
+        float[] resumed;
+        try (Module m = dropoutNet(); Adam o = new Adam(m.parameters(), 0.01)) {
+            int done = TrainingCheckpoint.resume(ckpt, m, o);
+            assertEquals(2, done);
+            trainer(m, o, dir.resolve("b"), List.of()).fit(loader(train, 32, true), loader(val, 60, false), done + 1, 4);
+            resumed = weights(m);
+        }
+        assertArrayEquals(straight, resumed, "2 + 2 epochs through a checkpoint equal 4 straight epochs, bit for bit");
+        assertEquals(4, Files.readAllLines(dir.resolve("b/metrics.jsonl")).size());
+    }
+
+    @Test
+    void aNanLossNamesTheLossEpochAndStepAndWritesNoCheckpoint(@TempDir Path dir) {
+        LabeledData clean = blobs(64, 7);
+        float[] x = clean.features().clone();
+        x[2 * 40] = Float.NaN;
+        LabeledData poisoned = new LabeledData(x, clean.labels(), 64, 2, 3);
+        Fathom.seed(1);
+        try (Mlp mlp = new Mlp(2, 8, 3); Adam adam = new Adam(mlp.parameters(), 0.01)) {
+            Trainer t = trainer(mlp, adam, dir, List.of(new SaveCheckpoints(dir, "val_acc", true, Map.of())));
+            TrainingDivergedException e = assertThrows(TrainingDivergedException.class,
+                    () -> t.fit(loader(poisoned, 16, false), loader(clean, 64, false), 1, 2));
+            assertTrue(e.getMessage().contains("cross_entropy is NaN at epoch 1, step 3 of 4"), e.getMessage());
+        }
+        assertFalse(Files.exists(dir.resolve("checkpoint.safetensors")), "no checkpoint of a diverged epoch");
+    }
+
+    @Test
+    void earlyStoppingEndsTheRunWithAReason(@TempDir Path dir) {
+        Fathom.seed(2);
+        try (Mlp mlp = new Mlp(2, 8, 3); Adam adam = new Adam(mlp.parameters(), 0.01)) {
+            Trainer t = trainer(mlp, adam, dir, List.of(new EarlyStopping("val_loss", false, 1, 1e9)));
+            List<Map<String, Object>> rows = t.fit(loader(blobs(60, 1), 20, true), loader(blobs(30, 2), 30, false), 1, 10);
+            assertEquals(2, rows.size(), "epoch 1 sets the best; epoch 2 cannot beat it by 1e9");
+            assertNotNull(t.stopReason());
+            assertTrue(t.stopReason().contains("val_loss"), t.stopReason());
+        }
+    }
+
+    @Test
+    void evaluationOnlyTrainerRefusesToFit(@TempDir Path dir) {
+        try (Mlp mlp = new Mlp(2, 3)) {
+            Trainer t = trainer(mlp, null, dir, List.of());
+            Evaluation e = t.evaluate(loader(blobs(30, 1), 7, false));
+            assertEquals(30, e.labels().length);
+            assertThrows(IllegalStateException.class, () -> t.fit(loader(blobs(30, 1), 7, false), null, 1, 1));
+        }
+    }
+
+    @Test
+    void mlpTakesFlatOrImageShapedInputAndRejectsOthers() {
+        try (Mlp mlp = new Mlp(4, 3)) {
+            assertArrayEquals(new int[] {2, 3}, mlp.forward(Tensor.zeros(2, 4)).shape());
+            assertArrayEquals(new int[] {2, 3}, mlp.forward(Tensor.zeros(2, 1, 2, 2)).shape());
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> mlp.forward(Tensor.zeros(2, 5)));
+            assertTrue(e.getMessage().contains("[2, 5]"), e.getMessage());
+        }
+    }
+}
