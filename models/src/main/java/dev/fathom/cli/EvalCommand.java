@@ -13,6 +13,7 @@ import dev.fathom.train.Evaluation;
 import dev.fathom.train.Trainer;
 import dev.fathom.train.TrainingCheckpoint;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -36,11 +37,9 @@ final class EvalCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "CKPT", description = "A checkpoint.safetensors or best.safetensors written by `fathom train`.")
     Path checkpoint;
 
-    @Option(names = "--device", paramLabel = "DEVICE", description = "auto, cpu, cuda or cuda:N (default: ${DEFAULT-VALUE}).")
-    String device = "auto";
+    @Mixin
+    DataAndDevice where;
 
-    @Option(names = "--data", paramLabel = "DIR", description = "Fashion-MNIST IDX files (default: /usr/share/datasets/fashion-mnist).")
-    Path data;
 
     @Override
     public Integer call() throws IOException {
@@ -51,8 +50,8 @@ final class EvalCommand implements Callable<Integer> {
             throw new IllegalArgumentException(checkpoint + " was not written by `fathom train` (no \"model\" entry in its metadata)");
         }
         Zoo zoo = Zoo.byId(name);
-        Fathom.setDefaultDevice(Device.parse(device));
-        FashionMnist.Splits splits = FashionMnist.load(FashionMnist.locate(data));
+        Fathom.setDefaultDevice(Device.parse(where.device));
+        FashionMnist.Splits splits = FashionMnist.load(FashionMnist.locate(where.data));
         DataLoader test = DataLoader.builder(splits.test().reshape(zoo.exampleShape()), 1000).build();
         try (Module net = zoo.create()) {
             TrainingCheckpoint.loadModel(checkpoint, net);

@@ -16,6 +16,7 @@ import dev.fathom.train.SaveCheckpoints;
 import dev.fathom.train.Trainer;
 import dev.fathom.train.TrainingCheckpoint;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -58,8 +59,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--optimizer", paramLabel = "NAME", description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     OptimizerChoice optimizer = OptimizerChoice.adam;
 
-    @Option(names = "--device", paramLabel = "DEVICE", description = "auto, cpu, cuda or cuda:N (default: ${DEFAULT-VALUE}).")
-    String device = "auto";
+    @Mixin
+    DataAndDevice where;
 
     @Option(names = "--seed", paramLabel = "N", description = "Seed of the weights, dropout and shuffles (default: ${DEFAULT-VALUE}).")
     long seed = 0;
@@ -70,8 +71,6 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume", paramLabel = "CKPT", description = "Continue a run from its checkpoint.safetensors.")
     Path resume;
 
-    @Option(names = "--data", paramLabel = "DIR", description = "Fashion-MNIST IDX files (default: " + "/usr/share/datasets/fashion-mnist).")
-    Path data;
 
     @Option(names = "--limit", paramLabel = "N", description = "Train on the first N training images only (quick runs).")
     Integer limit;
@@ -85,7 +84,7 @@ final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("need --epochs >= 1, --batch >= 1, --lr > 0 and --limit >= 1; got " + lastEpoch + ", " + batch
                     + ", " + lr + ", " + limit);
         }
-        Device d = Device.parse(device);
+        Device d = Device.parse(where.device);
         Fathom.setDefaultDevice(d);
         Map<String, String> info = new LinkedHashMap<>();
         if (resume != null) {
@@ -98,7 +97,7 @@ final class TrainCommand implements Callable<Integer> {
         Fathom.seed(seed);
         Path runDir = out != null ? out : resume != null ? resume.toAbsolutePath().getParent()
                 : Path.of("runs", zoo.id() + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        FashionMnist.Splits splits = FashionMnist.load(FashionMnist.locate(data));
+        FashionMnist.Splits splits = FashionMnist.load(FashionMnist.locate(where.data));
         Dataset train = splits.train().reshape(zoo.exampleShape());
         if (limit != null && limit < train.size()) {
             train = splits.train().head(limit).reshape(zoo.exampleShape());

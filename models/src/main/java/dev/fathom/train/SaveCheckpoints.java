@@ -32,11 +32,11 @@ public final class SaveCheckpoints implements Callback {
     @Override
     public void onEpochEnd(Trainer trainer, EpochEnd end) {
         try {
-            TrainingCheckpoint.save(dir.resolve("checkpoint.safetensors"), trainer.model(), trainer.optimizer(), end.epoch(), info);
+            TrainingCheckpoint.save(dir.resolve("checkpoint.safetensors"), trainer.model(), trainer.optimizer(), trainer.schedule(), end.epoch(), info);
             double v = monitor == null ? Double.NaN : end.get(monitor);
             if (!Double.isNaN(v) && (Double.isNaN(best) || (maximize ? v > best : v < best))) {
                 best = v;
-                TrainingCheckpoint.save(dir.resolve("best.safetensors"), trainer.model(), trainer.optimizer(), end.epoch(), info);
+                TrainingCheckpoint.save(dir.resolve("best.safetensors"), trainer.model(), trainer.optimizer(), trainer.schedule(), end.epoch(), info);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("saving the checkpoint of epoch " + end.epoch() + " in " + dir + ": " + e.getMessage(), e);

@@ -4,6 +4,7 @@ import dev.fathom.autograd.Autograd;
 import dev.fathom.data.Batch;
 import dev.fathom.data.DataLoader;
 import dev.fathom.nn.Module;
+import dev.fathom.optim.LrSchedule;
 import dev.fathom.optim.Optimizer;
 import dev.fathom.tensor.DType;
 import dev.fathom.tensor.Scope;
@@ -23,8 +24,9 @@ import java.util.function.BiFunction;
  * run's {@code metrics.jsonl} and a redrawn {@code learning_curves.png}, then the callbacks.
  *
  * <p>A loss that is NaN or infinite stops the run with {@link TrainingDivergedException} naming
- * the loss, the epoch and the step. Classification is detected from I64 targets: then the
- * validation accuracy is logged as {@code val_acc}. Not thread-safe; one fit at a time.
+ * the loss, the epoch and the step. Classification is detected from I64 targets: then training
+ * and validation accuracy are logged as {@code train_acc} and {@code val_acc}. An optional
+ * {@link LrSchedule} steps per batch or per epoch. Not thread-safe; one fit at a time.
  */
 public final class Trainer {
     private final Module model;
@@ -36,6 +38,8 @@ public final class Trainer {
     private final boolean progress;
     private String stopReason;
     private int epoch;
+    private LrSchedule schedule;
+    private boolean schedulePerBatch;
 
     /**
      * @param optimizer null for a trainer that only evaluates
@@ -53,6 +57,22 @@ public final class Trainer {
         this.runDir = Objects.requireNonNull(runDir, "runDir");
         this.progress = progress;
         this.callbacks = List.copyOf(callbacks);
+    }
+
+    /**
+     * Steps {@code schedule} after every optimizer step ({@code perBatch}) or after every epoch's
+     * validation (with the validation loss when the schedule watches a metric); it is saved in
+     * checkpoints with the optimizer. Returns this.
+     */
+    public Trainer schedule(LrSchedule schedule, boolean perBatch) {
+        this.schedule = schedule;
+        this.schedulePerBatch = perBatch;
+        return this;
+    }
+
+    /** The schedule set with {@link #schedule}, or null. */
+    public LrSchedule schedule() {
+        return schedule;
     }
 
     /** Asks the running fit to stop after the current epoch; the reason is logged. */
@@ -103,6 +123,17 @@ public final class Trainer {
                     }
                 }
                 row.put("lr", optimizer.lr());
+                if (schedule != null && !schedulePerBatch) {
+                    if (schedule.needsMetric()) {
+                        if (!(row.get("val_loss") instanceof Double v)) {
+                            throw new IllegalStateException("Trainer.fit: " + schedule.getClass().getSimpleName()
+                                    + " needs the validation loss; pass a validation loader");
+                        }
+                        schedule.step(v);
+                    } else {
+                        schedule.step();
+                    }
+                }
                 log.log(row);
                 LearningCurves.write(runDir.resolve("learning_curves.png"), log.rows(), "epoch");
                 rows.add(row);
@@ -123,6 +154,8 @@ public final class Trainer {
         ProgressBar bar = progress ? ProgressBar.stderr(String.format("epoch %d/%d", e, lastEpoch), steps) : null;
         double lossSum = 0;
         long samples = 0;
+        long correct = 0;
+        boolean classes = false;
         long start = System.nanoTime();
         // Loader epochs count from 0, ours from 1: epoch e takes the loader's permutation e - 1 (resume-safe).
         try (DataLoader.Epoch batches = train.epoch(e - 1)) {
@@ -131,7 +164,8 @@ public final class Trainer {
                 step++;
                 try (Scope s = Scope.open()) {
                     Batch b = batches.next();
-                    Tensor l = loss.apply(model.forward(b.x()), b.y());
+                    Tensor output = model.forward(b.x());
+                    Tensor l = loss.apply(output, b.y());
                     double value = l.itemDouble();
                     if (!Double.isFinite(value)) {
                         throw new TrainingDivergedException("training diverged: " + lossName + " is " + value + " at epoch " + e + ", step "
@@ -140,8 +174,17 @@ public final class Trainer {
                     optimizer.zeroGrad();
                     l.backward();
                     optimizer.step();
+                    if (schedule != null && schedulePerBatch) {
+                        schedule.step();
+                    }
                     lossSum += value * b.size();
                     samples += b.size();
+                    if (b.y().dtype() == DType.I64) {
+                        classes = true;
+                        try (var g = Autograd.noGrad()) {
+                            correct += output.argmax(-1).eq(b.y()).sum().itemLong();
+                        }
+                    }
                 }
                 if (bar != null) {
                     bar.update(step, samples == 0 ? 0 : lossSum / samples, samples);
@@ -152,6 +195,9 @@ public final class Trainer {
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("epoch", e);
         row.put("train_loss", samples == 0 ? Double.NaN : lossSum / samples);
+        if (classes) {
+            row.put("train_acc", (double) correct / samples);
+        }
         row.put("samples_per_s", samples / seconds);
         row.put("seconds", seconds);
         return row;
@@ -184,6 +230,32 @@ public final class Trainer {
         }
         return new Evaluation(n == 0 ? Double.NaN : lossSum / n, predicted.isEmpty() ? null : concat(predicted),
                 labels.isEmpty() ? null : concat(labels));
+    }
+
+    /**
+     * The model's outputs for every example of {@code data}, in order, in eval mode without
+     * recording: one tensor {@code (N, ...)} on the model's device, owned by the caller's scope.
+     */
+    public Tensor predict(DataLoader data) {
+        boolean wasTraining = model.isTraining();
+        model.eval();
+        List<Tensor> parts = new ArrayList<>();
+        try (var g = Autograd.noGrad(); DataLoader.Epoch batches = data.epoch(0)) {
+            while (batches.hasNext()) {
+                try (Scope s = Scope.open()) {
+                    parts.add(Scope.escape(model.forward(batches.next().x()).contiguous()));
+                }
+            }
+            if (parts.isEmpty()) {
+                throw new IllegalArgumentException("Trainer.predict: the data loader has no batches");
+            }
+            return Tensor.cat(0, parts.toArray(Tensor[]::new));
+        } finally {
+            parts.forEach(Tensor::close);
+            if (wasTraining) {
+                model.train();
+            }
+        }
     }
 
     private static long[] concat(List<long[]> parts) {

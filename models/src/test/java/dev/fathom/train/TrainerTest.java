@@ -11,6 +11,7 @@ import dev.fathom.nn.Module;
 import dev.fathom.nn.ReLU;
 import dev.fathom.nn.Sequential;
 import dev.fathom.optim.Adam;
+import dev.fathom.optim.CosineAnnealingLR;
 import dev.fathom.optim.Optimizer;
 import dev.fathom.tensor.Device;
 import dev.fathom.tensor.Tensor;
@@ -132,6 +133,49 @@ class TrainerTest {
         }
         assertArrayEquals(straight, resumed, "2 + 2 epochs through a checkpoint equal 4 straight epochs, bit for bit");
         assertEquals(4, Files.readAllLines(dir.resolve("b/metrics.jsonl")).size());
+    }
+
+    @Test
+    void aPerBatchScheduleIsSavedAndResumedWithTheRun(@TempDir Path dir) throws Exception {
+        LabeledData train = blobs(128, 8), val = blobs(30, 9);
+        int total = 4 * 4;   // 4 epochs of 4 batches
+        float[] straight;
+        double lrStraight;
+        Fathom.seed(5);
+        try (Module m = dropoutNet(); Adam o = new Adam(m.parameters(), 0.02)) {
+            Trainer t = trainer(m, o, dir.resolve("a"), List.of()).schedule(new CosineAnnealingLR(o, 2, total, 0.001), true);
+            List<Map<String, Object>> rows = t.fit(loader(train, 32, true), loader(val, 30, false), 1, 4);
+            straight = weights(m);
+            lrStraight = o.lr();
+            assertTrue(((Number) rows.get(0).get("lr")).doubleValue() > ((Number) rows.get(3).get("lr")).doubleValue(), "cosine decays: " + rows);
+            assertTrue(rows.get(0).containsKey("train_acc"), "classification logs training accuracy: " + rows.get(0));
+        }
+        Fathom.seed(5);
+        try (Module m = dropoutNet(); Adam o = new Adam(m.parameters(), 0.02)) {
+            Trainer t = trainer(m, o, dir.resolve("b"), List.of(new SaveCheckpoints(dir.resolve("b"), null, true, Map.of())))
+                    .schedule(new CosineAnnealingLR(o, 2, total, 0.001), true);
+            t.fit(loader(train, 32, true), loader(val, 30, false), 1, 2);
+        }
+        Fathom.seed(77);
+        try (Module m = dropoutNet(); Adam o = new Adam(m.parameters(), 0.02)) {
+            CosineAnnealingLR schedule = new CosineAnnealingLR(o, 2, total, 0.001);
+            int done = TrainingCheckpoint.resume(dir.resolve("b/checkpoint.safetensors"), m, o, schedule);
+            trainer(m, o, dir.resolve("b"), List.of()).schedule(schedule, true).fit(loader(train, 32, true), loader(val, 30, false), done + 1, 4);
+            assertArrayEquals(straight, weights(m), "the schedule's position came back with the checkpoint");
+            assertEquals(lrStraight, o.lr(), 0.0);
+        }
+    }
+
+    @Test
+    void predictReturnsEveryOutputInOrder(@TempDir Path dir) {
+        Fathom.seed(4);
+        LabeledData data = blobs(23, 3);
+        try (Mlp mlp = new Mlp(2, 5, 3); var s = dev.fathom.tensor.Scope.open()) {
+            Tensor all = trainer(mlp, null, dir, List.of()).predict(loader(data, 5, false));
+            assertArrayEquals(new int[] {23, 3}, all.shape());
+            Tensor direct = mlp.forward(Tensor.of(data.features(), 23, 2));
+            assertArrayEquals(direct.toFloatArray(), all.toFloatArray(), "batched prediction equals one forward pass");
+        }
     }
 
     @Test
