@@ -24,6 +24,9 @@ import java.util.Map;
 public final class LearningCurves {
     private static final int WIDTH = 640;
     private static final int HEIGHT = 420;
+    /** One color per split in both panels, so "validation" looks the same everywhere. */
+    private static final Color TRAIN = new Color(0x1f77b4);
+    private static final Color VALIDATION = new Color(0xff7f0e);
 
     private LearningCurves() {
     }
@@ -35,11 +38,11 @@ public final class LearningCurves {
         }
         System.setProperty("java.awt.headless", System.getProperty("java.awt.headless", "true"));
         XYChart loss = chart("Loss", xKey, "loss");
-        add(loss, rows, xKey, "train_loss", "train");
-        add(loss, rows, xKey, "val_loss", "validation");
+        add(loss, rows, xKey, "train_loss", "train", TRAIN);
+        add(loss, rows, xKey, "val_loss", "validation", VALIDATION);
         XYChart acc = chart("Accuracy", xKey, "accuracy");
-        add(acc, rows, xKey, "train_acc", "train");
-        add(acc, rows, xKey, "val_acc", "validation");
+        add(acc, rows, xKey, "train_acc", "train", TRAIN);
+        add(acc, rows, xKey, "val_acc", "validation", VALIDATION);
         List<XYChart> charts = new ArrayList<>();
         charts.add(loss);
         if (!acc.getSeriesMap().isEmpty()) {
@@ -78,7 +81,7 @@ public final class LearningCurves {
         return c;
     }
 
-    private static void add(XYChart chart, List<Map<String, Object>> rows, String xKey, String yKey, String name) {
+    private static void add(XYChart chart, List<Map<String, Object>> rows, String xKey, String yKey, String name, Color color) {
         List<Double> xs = new ArrayList<>(), ys = new ArrayList<>();
         for (Map<String, Object> r : rows) {
             if (r.get(xKey) instanceof Number x && r.get(yKey) instanceof Number y && Double.isFinite(y.doubleValue())) {
@@ -87,7 +90,10 @@ public final class LearningCurves {
             }
         }
         if (!xs.isEmpty()) {
-            chart.addSeries(name, xs, ys).setMarker(SeriesMarkers.CIRCLE);
+            var series = chart.addSeries(name, xs, ys);
+            series.setMarker(SeriesMarkers.CIRCLE);
+            series.setLineColor(color);
+            series.setMarkerColor(color);
         }
     }
 }
