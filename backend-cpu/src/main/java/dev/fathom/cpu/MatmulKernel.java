@@ -8,19 +8,20 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Batched matrix product {@code C[b] = A[b]·B[b]} on arrays, cache-blocked with the Vector API.
  *
- * <p>F32: for each KC-deep slice of K, a panel of B (KC × N) is packed row-major once and shared;
- * blocks of MC rows of A are packed (which folds any transpose or stride into the copy) and
- * multiplied by a 4-row × 2-vector register-blocked kernel that accumulates into C. Row blocks run
- * in parallel. (The BLIS-style packed micro-kernel tuned to L1/L2 comes with the performance
- * work; this one is correct for every layout and reasonably fast.) F64 and I64 use plain loops on
- * packed rows. Shapes: a [.., M, K], b [.., K, N], c [.., M, N] contiguous.
+ * <p>F32 follows BLIS: packed panels and a register-tiled micro-kernel (see {@link #gemmF32});
+ * row blocks run in parallel and small batched products run one per task. F64 and I64 use plain
+ * loops on packed rows. Shapes: a [.., M, K], b [.., K, N], c [.., M, N] contiguous.
  */
 final class MatmulKernel {
     private static final VectorSpecies<Float> S = VectorF32.S;
     private static final int L = VectorF32.L;
-    private static final int MR = 4;
+    /** Rows of the register tile. */
+    private static final int MR = 6;
+    /** Columns of the register tile: two vectors. */
+    private static final int NR = 2 * L;
     private static final int KC = 256;
-    private static final int MC = 64;
+    private static final int MC = 96;
+    private static final int NC = 2048;
 
     private MatmulKernel() {
     }
@@ -96,129 +97,176 @@ final class MatmulKernel {
      * C is {@code m × n} row-major at {@code co}. {@code accumulate} adds to C instead of
      * overwriting it; {@code parallel} lets row blocks run on the pool (callers already running
      * one task per thread pass false). Needs {@code k ≥ 1}.
+     *
+     * <p>The loop nest of BLIS (Van Zee and van de Geijn, 2015): for each NC-wide slice of columns
+     * and KC-deep slice of K, B is packed into NR-column panels stored k-major (so the micro-kernel
+     * streams it contiguously) and shared by all threads; each MC-row block of A is packed into
+     * MR-row panels, k-major; the micro-kernel keeps an MR × NR tile of C in registers (6 × 2
+     * vectors: 12 accumulators, which fit AVX2's 16 registers). Packing folds transposes and strides
+     * away and pads edges with zeros; edge tiles store only their valid rows and columns.
      */
     static void gemmF32(float[] a, int ao, long aRs, long aCs, float[] b, int bo, long bRs, long bCs, float[] c, int co,
                         int m, int n, int k, boolean accumulateInto, boolean parallel) {
-        Layout la = new Layout(aRs, aCs), lb = new Layout(bRs, bCs);
-        int np = (n + L - 1) / L * L;
-        float[] bp = new float[Math.min(KC, k) * np];
-        for (int pc = 0; pc < k; pc += KC) {
-            int kc = Math.min(KC, k - pc);
-            // Pack B[pc:pc+kc, :] row-major with rows padded to a whole number of vectors.
-            for (int kk = 0; kk < kc; kk++) {
-                long src = bo + (pc + kk) * lb.rs;
-                int dst = kk * np;
-                if (lb.cs == 1) {
-                    System.arraycopy(b, (int) src, bp, dst, n);
+        for (int jc = 0; jc < n; jc += NC) {
+            int nc = Math.min(NC, n - jc);
+            int panelsB = (nc + NR - 1) / NR;
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                float[] bp = Scratch.B.get().array(panelsB * kc * NR);
+                packB(b, bo, bRs, bCs, pc, kc, jc, nc, bp);
+                boolean accumulate = accumulateInto || pc > 0;
+                int p0 = pc, j0 = jc;
+                int blocks = (m + MC - 1) / MC;
+                Parallel.Range rows = (lo, hi) -> {
+                    for (int blk = (int) lo; blk < hi; blk++) {
+                        int ic = blk * MC, mc = Math.min(MC, m - ic);
+                        float[] ap = Scratch.A.get().array(((mc + MR - 1) / MR) * MR * kc);
+                        packA(a, ao, aRs, aCs, ic, mc, p0, kc, ap);
+                        macroKernel(ap, mc, kc, bp, nc, c, co + ic * n + j0, n, accumulate);
+                    }
+                };
+                if (parallel && (long) m * nc * kc >= (1L << 20) && blocks > 1) {
+                    Parallel.forRange(blocks, 1, rows);
                 } else {
-                    for (int j = 0; j < n; j++) {
-                        bp[dst + j] = b[(int) (src + j * lb.cs)];
+                    rows.run(0, blocks);
+                }
+            }
+        }
+    }
+
+    /** Per-thread packing buffers, grown on demand and kept: packing allocates nothing after warm-up. */
+    private static final class Scratch {
+        static final ThreadLocal<Scratch> A = ThreadLocal.withInitial(Scratch::new);
+        static final ThreadLocal<Scratch> B = ThreadLocal.withInitial(Scratch::new);
+        static final ThreadLocal<Scratch> TILE = ThreadLocal.withInitial(Scratch::new);
+        private float[] buf = new float[0];
+
+        float[] array(int size) {
+            if (buf.length < size) {
+                buf = new float[size];
+            }
+            return buf;
+        }
+    }
+
+    /** Packs B[pc:pc+kc, jc:jc+nc] into NR-column panels, each k-major: bp[(panel·kc + p)·NR + j]. */
+    private static void packB(float[] b, int bo, long rs, long cs, int pc, int kc, int jc, int nc, float[] bp) {
+        int panels = (nc + NR - 1) / NR;
+        for (int jp = 0; jp < panels; jp++) {
+            int j0 = jp * NR, w = Math.min(NR, nc - j0);
+            int dst = jp * kc * NR;
+            for (int p = 0; p < kc; p++, dst += NR) {
+                long src = bo + (pc + p) * rs + (jc + j0) * cs;
+                if (cs == 1) {
+                    System.arraycopy(b, (int) src, bp, dst, w);
+                } else {
+                    for (int j = 0; j < w; j++) {
+                        bp[dst + j] = b[(int) (src + j * cs)];
                     }
                 }
-                java.util.Arrays.fill(bp, dst + n, dst + np, 0f);
-            }
-            boolean accumulate = accumulateInto || pc > 0;
-            int p0 = pc;
-            int blocks = (m + MC - 1) / MC;
-            long work = (long) m * n * kc;
-            Parallel.Range rows = (lo, hi) -> {
-                float[] ap = new float[Math.min(MC, m) * kc];
-                for (int blk = (int) lo; blk < hi; blk++) {
-                    int ic = blk * MC, mc = Math.min(MC, m - ic);
-                    packA(a, ao, la, ic, mc, p0, kc, ap);
-                    block(ap, mc, kc, bp, np, c, co + ic * n, n, accumulate);
-                }
-            };
-            if (parallel && work >= (1L << 21)) {
-                Parallel.forRange(blocks, 1, rows);
-            } else {
-                rows.run(0, blocks);
-            }
-        }
-    }
-
-    /** Packs A[ic:ic+mc, pc:pc+kc] row-major into ap (rows padded to MR with zeros). */
-    private static void packA(float[] a, int ao, Layout la, int ic, int mc, int pc, int kc, float[] ap) {
-        for (int i = 0; i < mc; i++) {
-            long src = ao + (ic + i) * la.rs + pc * la.cs;
-            int dst = i * kc;
-            if (la.cs == 1) {
-                System.arraycopy(a, (int) src, ap, dst, kc);
-            } else {
-                for (int kk = 0; kk < kc; kk++) {
-                    ap[dst + kk] = a[(int) (src + kk * la.cs)];
+                for (int j = w; j < NR; j++) {
+                    bp[dst + j] = 0f;
                 }
             }
         }
     }
 
-    /** C[0:mc, 0:n] (+)= Ap[mc × kc] · Bp[kc × np]; C rows are n apart. */
-    private static void block(float[] ap, int mc, int kc, float[] bp, int np, float[] c, int co, int n, boolean accumulate) {
-        int i = 0;
-        for (; i + MR <= mc; i += MR) {
-            int a0 = i * kc, a1 = a0 + kc, a2 = a1 + kc, a3 = a2 + kc;
-            int c0 = co + i * n, c1 = c0 + n, c2 = c1 + n, c3 = c2 + n;
-            int j = 0;
-            for (; j + 2 * L <= n; j += 2 * L) {
-                FloatVector x00, x01, x10, x11, x20, x21, x30, x31;
-                if (accumulate) {
-                    x00 = FloatVector.fromArray(S, c, c0 + j);
-                    x01 = FloatVector.fromArray(S, c, c0 + j + L);
-                    x10 = FloatVector.fromArray(S, c, c1 + j);
-                    x11 = FloatVector.fromArray(S, c, c1 + j + L);
-                    x20 = FloatVector.fromArray(S, c, c2 + j);
-                    x21 = FloatVector.fromArray(S, c, c2 + j + L);
-                    x30 = FloatVector.fromArray(S, c, c3 + j);
-                    x31 = FloatVector.fromArray(S, c, c3 + j + L);
-                } else {
-                    x00 = x01 = x10 = x11 = x20 = x21 = x30 = x31 = FloatVector.zero(S);
+    /** Packs A[ic:ic+mc, pc:pc+kc] into MR-row panels, each k-major: ap[(panel·kc + p)·MR + i]. */
+    private static void packA(float[] a, int ao, long rs, long cs, int ic, int mc, int pc, int kc, float[] ap) {
+        int panels = (mc + MR - 1) / MR;
+        for (int ip = 0; ip < panels; ip++) {
+            int i0 = ip * MR, h = Math.min(MR, mc - i0);
+            int base = ip * kc * MR;
+            for (int i = 0; i < MR; i++) {
+                if (i >= h) {
+                    for (int p = 0; p < kc; p++) {
+                        ap[base + p * MR + i] = 0f;
+                    }
+                    continue;
                 }
-                for (int kk = 0, bi = j; kk < kc; kk++, bi += np) {
-                    FloatVector b0 = FloatVector.fromArray(S, bp, bi);
-                    FloatVector b1 = FloatVector.fromArray(S, bp, bi + L);
-                    FloatVector v0 = FloatVector.broadcast(S, ap[a0 + kk]);
-                    x00 = v0.fma(b0, x00);
-                    x01 = v0.fma(b1, x01);
-                    FloatVector v1 = FloatVector.broadcast(S, ap[a1 + kk]);
-                    x10 = v1.fma(b0, x10);
-                    x11 = v1.fma(b1, x11);
-                    FloatVector v2 = FloatVector.broadcast(S, ap[a2 + kk]);
-                    x20 = v2.fma(b0, x20);
-                    x21 = v2.fma(b1, x21);
-                    FloatVector v3 = FloatVector.broadcast(S, ap[a3 + kk]);
-                    x30 = v3.fma(b0, x30);
-                    x31 = v3.fma(b1, x31);
+                long src = ao + (ic + i0 + i) * rs + pc * cs;
+                for (int p = 0; p < kc; p++) {
+                    ap[base + p * MR + i] = a[(int) (src + p * cs)];
                 }
-                x00.intoArray(c, c0 + j);
-                x01.intoArray(c, c0 + j + L);
-                x10.intoArray(c, c1 + j);
-                x11.intoArray(c, c1 + j + L);
-                x20.intoArray(c, c2 + j);
-                x21.intoArray(c, c2 + j + L);
-                x30.intoArray(c, c3 + j);
-                x31.intoArray(c, c3 + j + L);
-            }
-            for (; j < n; j += L) {
-                for (int rr = 0; rr < MR; rr++) {
-                    rowVector(ap, (i + rr) * kc, kc, bp, np, j, c, co + (i + rr) * n, n, accumulate);
-                }
-            }
-        }
-        for (; i < mc; i++) {
-            for (int j = 0; j < n; j += L) {
-                rowVector(ap, i * kc, kc, bp, np, j, c, co + i * n, n, accumulate);
             }
         }
     }
 
-    /** One row, one (possibly partial) vector of columns starting at j. */
-    private static void rowVector(float[] ap, int a0, int kc, float[] bp, int np, int j, float[] c, int crow, int n, boolean accumulate) {
-        VectorMask<Float> mask = S.indexInRange(j, n);
-        FloatVector acc = accumulate ? FloatVector.fromArray(S, c, crow + j, mask) : FloatVector.zero(S);
-        for (int kk = 0, bi = j; kk < kc; kk++, bi += np) {
-            acc = FloatVector.broadcast(S, ap[a0 + kk]).fma(FloatVector.fromArray(S, bp, bi), acc);
+    /** C[0:mc, 0:nc] (+)= packed A (mc × kc) · packed B (kc × nc), tile by tile; C rows are ldc apart. */
+    private static void macroKernel(float[] ap, int mc, int kc, float[] bp, int nc, float[] c, int co, int ldc, boolean accumulate) {
+        for (int jp = 0, j0 = 0; j0 < nc; jp++, j0 += NR) {
+            int w = Math.min(NR, nc - j0);
+            for (int ip = 0, i0 = 0; i0 < mc; ip++, i0 += MR) {
+                microKernel(ap, ip * kc * MR, bp, jp * kc * NR, kc, c, co + i0 * ldc + j0, ldc, Math.min(MR, mc - i0), w, accumulate);
+            }
         }
-        acc.intoArray(c, crow + j, mask);
+    }
+
+    /** One MR × NR tile: 12 accumulators over kc, then (+)= into the valid h × w part of C. */
+    private static void microKernel(float[] ap, int a0, float[] bp, int b0, int kc, float[] c, int ct, int ldc, int h, int w,
+                                    boolean accumulate) {
+        FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+        FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+        for (int p = 0, ai = a0, bi = b0; p < kc; p++, ai += MR, bi += NR) {
+            FloatVector b0v = FloatVector.fromArray(S, bp, bi);
+            FloatVector b1v = FloatVector.fromArray(S, bp, bi + L);
+            FloatVector x = FloatVector.broadcast(S, ap[ai]);
+            c00 = x.fma(b0v, c00);
+            c01 = x.fma(b1v, c01);
+            x = FloatVector.broadcast(S, ap[ai + 1]);
+            c10 = x.fma(b0v, c10);
+            c11 = x.fma(b1v, c11);
+            x = FloatVector.broadcast(S, ap[ai + 2]);
+            c20 = x.fma(b0v, c20);
+            c21 = x.fma(b1v, c21);
+            x = FloatVector.broadcast(S, ap[ai + 3]);
+            c30 = x.fma(b0v, c30);
+            c31 = x.fma(b1v, c31);
+            x = FloatVector.broadcast(S, ap[ai + 4]);
+            c40 = x.fma(b0v, c40);
+            c41 = x.fma(b1v, c41);
+            x = FloatVector.broadcast(S, ap[ai + 5]);
+            c50 = x.fma(b0v, c50);
+            c51 = x.fma(b1v, c51);
+        }
+        if (h == MR && w == NR) {
+            store(c00, c01, c, ct, accumulate);
+            store(c10, c11, c, ct + ldc, accumulate);
+            store(c20, c21, c, ct + 2 * ldc, accumulate);
+            store(c30, c31, c, ct + 3 * ldc, accumulate);
+            store(c40, c41, c, ct + 4 * ldc, accumulate);
+            store(c50, c51, c, ct + 5 * ldc, accumulate);
+            return;
+        }
+        // Edge tile: spill the registers to a small buffer, then add the valid h × w part into C.
+        float[] t = Scratch.TILE.get().array(MR * NR);
+        c00.intoArray(t, 0);
+        c01.intoArray(t, L);
+        c10.intoArray(t, NR);
+        c11.intoArray(t, NR + L);
+        c20.intoArray(t, 2 * NR);
+        c21.intoArray(t, 2 * NR + L);
+        c30.intoArray(t, 3 * NR);
+        c31.intoArray(t, 3 * NR + L);
+        c40.intoArray(t, 4 * NR);
+        c41.intoArray(t, 4 * NR + L);
+        c50.intoArray(t, 5 * NR);
+        c51.intoArray(t, 5 * NR + L);
+        for (int r = 0; r < h; r++) {
+            int row = ct + r * ldc;
+            for (int j = 0; j < w; j++) {
+                c[row + j] = accumulate ? c[row + j] + t[r * NR + j] : t[r * NR + j];
+            }
+        }
+    }
+
+    private static void store(FloatVector v0, FloatVector v1, float[] c, int row, boolean accumulate) {
+        if (accumulate) {
+            v0 = v0.add(FloatVector.fromArray(S, c, row));
+            v1 = v1.add(FloatVector.fromArray(S, c, row + L));
+        }
+        v0.intoArray(c, row);
+        v1.intoArray(c, row + L);
     }
 
     private static void f64(double[] a, int ao, Layout la, double[] b, int bo, Layout lb, double[] c, int co, int m, int n, int k) {
