@@ -71,11 +71,6 @@ public final class CudaBackend implements Backend {
 
     /** What a probe result means for this build: never available until the kernels land (issue 5). */
     static Availability availabilityOf(DriverProbe.Result r) {
-        if (!r.ok()) {
-            return Availability.no(r.failure());
-        }
-        int n = r.gpus().size();
-        return Availability.no("CUDA driver " + r.driverVersionString() + " and " + n + (n == 1 ? " GPU" : " GPUs") + " found ("
-                + r.gpus().getFirst().name() + (n > 1 ? ", ..." : "") + "), but this build's CUDA backend has no kernels yet (issue 5)");
+        return AvailabilityReasons.of(r, AvailabilityReasons.SHIPPED_PTX);
     }
 }

@@ -1,9 +1,18 @@
 package dev.fathom.cuda;
 
+import java.nio.ByteBuffer;
+
 /**
  * The calls to the NVIDIA driver API that the backend makes, as an interface so that host logic
- * can be tested against a fake driver. Every method throws {@link CudaError} when the driver
- * returns an error status, and may throw {@link LinkageError} when the driver library is missing.
+ * can be tested against a fake driver. Any method may throw {@link LinkageError} when the driver
+ * library is missing.
+ *
+ * <p>Two styles, on purpose: the probe's calls (up to {@link #computeCapability}) throw
+ * {@link CudaError}, because the probe turns each failure into one availability line. The
+ * runtime calls below them return the {@code CUresult} (0 is {@code CUDA_SUCCESS}) and hand
+ * results back through one-element arrays, as the C API does, so that every one of them goes
+ * through {@link CudaCheck#check}, which names the op and the shapes. Device pointers, streams,
+ * events, modules and functions are {@code long} handles; stream 0 is the legacy default stream.
  */
 interface CudaDriver {
 
@@ -24,4 +33,65 @@ interface CudaDriver {
 
     /** Compute capability of device {@code ordinal} as {major, minor}. */
     int[] computeCapability(int ordinal);
+
+    /** {@code cuDevicePrimaryCtxRetain} then {@code cuCtxSetCurrent} on the calling thread. */
+    int ctxRetainPrimary(int ordinal);
+
+    /** {@code cuCtxSynchronize}: waits for all work in the current context. */
+    int ctxSynchronize();
+
+    /** {@code cuMemAlloc}: {@code ptr[0]} receives the device address. */
+    int memAlloc(long[] ptr, long bytes);
+
+    /** {@code cuMemFree} of an address that {@link #memAlloc} returned. */
+    int memFree(long ptr);
+
+    /** {@code cuMemGetInfo}: {@code freeAndTotal[0]} free bytes, {@code freeAndTotal[1]} total bytes. */
+    int memGetInfo(long[] freeAndTotal);
+
+    /** {@code cuMemcpyHtoDAsync} of {@code bytes} from {@code src}'s position (a direct buffer) to {@code dst}. */
+    int memcpyHtoDAsync(long dst, ByteBuffer src, long bytes, long stream);
+
+    /** {@code cuMemcpyDtoHAsync} of {@code bytes} from {@code src} into {@code dst}'s position (a direct buffer). */
+    int memcpyDtoHAsync(ByteBuffer dst, long src, long bytes, long stream);
+
+    /** {@code cuStreamCreate} with default flags: {@code stream[0]} receives the handle. */
+    int streamCreate(long[] stream);
+
+    /** {@code cuStreamSynchronize}. */
+    int streamSynchronize(long stream);
+
+    /** {@code cuStreamDestroy}. */
+    int streamDestroy(long stream);
+
+    /** {@code cuEventCreate} with default flags. */
+    int eventCreate(long[] event);
+
+    /** {@code cuEventRecord} on {@code stream}. */
+    int eventRecord(long event, long stream);
+
+    /** {@code cuEventQuery}: 0 when the work before the event is done, 600 ({@code CUDA_ERROR_NOT_READY}) while not. */
+    int eventQuery(long event);
+
+    /** {@code cuEventSynchronize}. */
+    int eventSynchronize(long event);
+
+    /** {@code cuEventDestroy}. */
+    int eventDestroy(long event);
+
+    /** {@code cuModuleLoadData} of a PTX text or cubin image. */
+    int moduleLoadData(long[] module, byte[] image);
+
+    /** {@code cuModuleGetFunction}: 500 ({@code CUDA_ERROR_NOT_FOUND}) when the module has no such entry. */
+    int moduleGetFunction(long[] function, long module, String name);
+
+    /** {@code cuLaunchKernel}: enqueues on {@code stream} and returns; a kernel that faults reports it at a later sync. */
+    int launchKernel(long function, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ,
+            int sharedBytes, long stream, KernelParams params);
+
+    /** {@code cuGetErrorName}, e.g. {@code "CUDA_ERROR_OUT_OF_MEMORY"}; null when the driver does not know the code. */
+    String errorName(int status);
+
+    /** {@code cuGetErrorString}, e.g. {@code "out of memory"}; null when the driver does not know the code. */
+    String errorString(int status);
 }

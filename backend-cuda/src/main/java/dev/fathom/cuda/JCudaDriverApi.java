@@ -1,9 +1,24 @@
 package dev.fathom.cuda;
 
+import jcuda.NativePointerObject;
+import jcuda.Pointer;
+import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
 import jcuda.driver.CUdevice_attribute;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUevent;
+import jcuda.driver.CUfunction;
+import jcuda.driver.CUmodule;
+import jcuda.driver.CUstream;
+import jcuda.driver.JCudaDriver;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static jcuda.driver.JCudaDriver.cuDeviceGet;
 import static jcuda.driver.JCudaDriver.cuDeviceGetAttribute;
@@ -18,10 +33,26 @@ import static jcuda.driver.JCudaDriver.cuInit;
  * loads JCuda's native library, which needs {@code libcuda.so.1}; without a driver it throws
  * {@link UnsatisfiedLinkError}, and every later call {@link NoClassDefFoundError}.
  *
- * <p>JCuda's own exceptions stay off: status codes are checked here, so each failure names the
- * call that made it.
+ * <p>JCuda's own exceptions stay off: status codes are checked here (probe calls) or returned to
+ * {@link CudaCheck} (runtime calls), so each failure names the call and the op that made it.
+ *
+ * <p>Handles: device pointers are the real device addresses (kernels receive them by value), and
+ * the {@code CUdeviceptr} objects JCuda needs for copies and frees are found again by address.
+ * Streams, events, modules and functions are numbered here; 0 is the default stream.
  */
 final class JCudaDriverApi implements CudaDriver {
+
+    /** A {@code CUdeviceptr} whose device address can be read: JCuda keeps it in a protected field. */
+    private static final class DevicePointer extends CUdeviceptr {
+        long address() {
+            return getNativePointer();
+        }
+    }
+
+    /** Live allocations by base address, so an address inside one maps back to a {@code CUdeviceptr}. */
+    private final ConcurrentSkipListMap<Long, DevicePointer> allocations = new ConcurrentSkipListMap<>();
+    private final Map<Long, NativePointerObject> handles = new ConcurrentHashMap<>();
+    private final AtomicLong nextHandle = new AtomicLong(1);
 
     @Override
     public void init() {
@@ -74,5 +105,192 @@ final class JCudaDriverApi implements CudaDriver {
         CUdevice d = new CUdevice();
         CudaError.check("cuDeviceGet", cuDeviceGet(d, ordinal));
         return d;
+    }
+
+    private long register(NativePointerObject o) {
+        long id = nextHandle.getAndIncrement();
+        handles.put(id, o);
+        return id;
+    }
+
+    private <T extends NativePointerObject> T handle(long id, Class<T> type) {
+        NativePointerObject o = handles.get(id);
+        if (!type.isInstance(o)) {
+            throw new IllegalArgumentException("JCudaDriverApi: " + id + " is not a live " + type.getSimpleName() + " handle");
+        }
+        return type.cast(o);
+    }
+
+    private CUstream stream(long id) {
+        return id == 0 ? null : handle(id, CUstream.class);
+    }
+
+    /** The {@code CUdeviceptr} for a device address at or inside a live allocation. */
+    private CUdeviceptr pointer(long address) {
+        Map.Entry<Long, DevicePointer> e = allocations.floorEntry(address);
+        if (e == null) {
+            throw new IllegalArgumentException("JCudaDriverApi: 0x" + Long.toHexString(address) + " is not in a live allocation");
+        }
+        return address == e.getKey() ? e.getValue() : e.getValue().withByteOffset(address - e.getKey());
+    }
+
+    @Override
+    public int ctxRetainPrimary(int ordinal) {
+        CUcontext ctx = new CUcontext();
+        int status = JCudaDriver.cuDevicePrimaryCtxRetain(ctx, device(ordinal));
+        return status != 0 ? status : JCudaDriver.cuCtxSetCurrent(ctx);
+    }
+
+    @Override
+    public int ctxSynchronize() {
+        return JCudaDriver.cuCtxSynchronize();
+    }
+
+    @Override
+    public int memAlloc(long[] ptr, long bytes) {
+        DevicePointer p = new DevicePointer();
+        int status = JCudaDriver.cuMemAlloc(p, bytes);
+        if (status == 0) {
+            ptr[0] = p.address();
+            allocations.put(ptr[0], p);
+        }
+        return status;
+    }
+
+    @Override
+    public int memFree(long ptr) {
+        DevicePointer p = allocations.get(ptr);
+        if (p == null) {
+            throw new IllegalArgumentException("JCudaDriverApi: cuMemFree of 0x" + Long.toHexString(ptr) + ", not a live allocation");
+        }
+        int status = JCudaDriver.cuMemFree(p);
+        if (status == 0) {
+            allocations.remove(ptr);
+        }
+        return status;
+    }
+
+    @Override
+    public int memGetInfo(long[] freeAndTotal) {
+        long[] free = new long[1];
+        long[] total = new long[1];
+        int status = JCudaDriver.cuMemGetInfo(free, total);
+        freeAndTotal[0] = free[0];
+        freeAndTotal[1] = total[0];
+        return status;
+    }
+
+    @Override
+    public int memcpyHtoDAsync(long dst, ByteBuffer src, long bytes, long stream) {
+        return JCudaDriver.cuMemcpyHtoDAsync(pointer(dst), Pointer.toBuffer(src), bytes, stream(stream));
+    }
+
+    @Override
+    public int memcpyDtoHAsync(ByteBuffer dst, long src, long bytes, long stream) {
+        return JCudaDriver.cuMemcpyDtoHAsync(Pointer.toBuffer(dst), pointer(src), bytes, stream(stream));
+    }
+
+    @Override
+    public int streamCreate(long[] stream) {
+        CUstream s = new CUstream();
+        int status = JCudaDriver.cuStreamCreate(s, 0);
+        if (status == 0) {
+            stream[0] = register(s);
+        }
+        return status;
+    }
+
+    @Override
+    public int streamSynchronize(long stream) {
+        return JCudaDriver.cuStreamSynchronize(stream(stream));
+    }
+
+    @Override
+    public int streamDestroy(long stream) {
+        int status = JCudaDriver.cuStreamDestroy(handle(stream, CUstream.class));
+        handles.remove(stream);
+        return status;
+    }
+
+    @Override
+    public int eventCreate(long[] event) {
+        CUevent e = new CUevent();
+        int status = JCudaDriver.cuEventCreate(e, 0);
+        if (status == 0) {
+            event[0] = register(e);
+        }
+        return status;
+    }
+
+    @Override
+    public int eventRecord(long event, long stream) {
+        return JCudaDriver.cuEventRecord(handle(event, CUevent.class), stream(stream));
+    }
+
+    @Override
+    public int eventQuery(long event) {
+        return JCudaDriver.cuEventQuery(handle(event, CUevent.class));
+    }
+
+    @Override
+    public int eventSynchronize(long event) {
+        return JCudaDriver.cuEventSynchronize(handle(event, CUevent.class));
+    }
+
+    @Override
+    public int eventDestroy(long event) {
+        int status = JCudaDriver.cuEventDestroy(handle(event, CUevent.class));
+        handles.remove(event);
+        return status;
+    }
+
+    @Override
+    public int moduleLoadData(long[] module, byte[] image) {
+        CUmodule m = new CUmodule();
+        int status = JCudaDriver.cuModuleLoadData(m, image);
+        if (status == 0) {
+            module[0] = register(m);
+        }
+        return status;
+    }
+
+    @Override
+    public int moduleGetFunction(long[] function, long module, String name) {
+        CUfunction f = new CUfunction();
+        int status = JCudaDriver.cuModuleGetFunction(f, handle(module, CUmodule.class), name);
+        if (status == 0) {
+            function[0] = register(f);
+        }
+        return status;
+    }
+
+    @Override
+    public int launchKernel(long function, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ,
+            int sharedBytes, long stream, KernelParams params) {
+        List<KernelParams.Arg> args = params.args();
+        Pointer[] values = new Pointer[args.size()];
+        for (int i = 0; i < values.length; i++) {
+            // A pointer parameter is its 64-bit address passed by value, like any other scalar.
+            values[i] = switch (args.get(i)) {
+                case KernelParams.Ptr p -> Pointer.to(new long[] {p.address()});
+                case KernelParams.I32 v -> Pointer.to(new int[] {v.value()});
+                case KernelParams.I64 v -> Pointer.to(new long[] {v.value()});
+                case KernelParams.F32 v -> Pointer.to(new float[] {v.value()});
+            };
+        }
+        return JCudaDriver.cuLaunchKernel(handle(function, CUfunction.class), gridX, gridY, gridZ, blockX, blockY, blockZ,
+                sharedBytes, stream(stream), Pointer.to(values), null);
+    }
+
+    @Override
+    public String errorName(int status) {
+        String[] out = new String[1];
+        return JCudaDriver.cuGetErrorName(status, out) == 0 ? out[0] : null;
+    }
+
+    @Override
+    public String errorString(int status) {
+        String[] out = new String[1];
+        return JCudaDriver.cuGetErrorString(status, out) == 0 ? out[0] : null;
     }
 }

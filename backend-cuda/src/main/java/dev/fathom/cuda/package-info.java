@@ -8,6 +8,18 @@
  * land with issue 5; until then the backend reports itself unavailable even on a GPU machine, so
  * {@code Device.auto()} falls back to the CPU and {@code Device.cuda()} fails with the reason.
  *
+ * <p>The host side of the runtime is here too, tested against a fake driver and not yet wired
+ * to {@code Kernels}: {@link dev.fathom.cuda.CachingAllocator} (size classes, so a repeated
+ * training step never calls {@code cuMemAlloc}; out-of-memory empties the cache and retries
+ * once), {@link dev.fathom.cuda.ComputeStream} (the device's one stream: copies, waits, events),
+ * {@link dev.fathom.cuda.KernelLauncher} (geometry checks, launches, {@code -Dfathom.cuda.sync}),
+ * {@link dev.fathom.cuda.CudaCheck} (every runtime status becomes a
+ * {@link dev.fathom.cuda.CudaException} naming op, shapes and CUDA error) and
+ * {@link dev.fathom.cuda.AvailabilityReasons} (the one-line reasons, including a driver too old
+ * for the shipped PTX).
+ *
+ * <p>Depends on tensor-api's SPI and JCuda (through {@code JCudaDriverApi} only).
+ *
  * <p>Contracts:
  * <ul>
  *   <li>Constructing {@link dev.fathom.cuda.CudaBackend} loads no native code; the first
@@ -17,8 +29,9 @@
  *   <li>Only {@link dev.fathom.cuda.JCudaDriverApi} touches JCuda. Everything else talks to the
  *       {@link dev.fathom.cuda.CudaDriver} interface, so host logic is tested against a fake
  *       driver on machines without a GPU.</li>
- *   <li>Driver status codes become {@link dev.fathom.cuda.CudaError}, which names the call and
- *       the {@code CUresult}.</li>
+ *   <li>The probe's driver status codes become {@link dev.fathom.cuda.CudaError}, which names
+ *       the call and the {@code CUresult}; runtime calls return their status to
+ *       {@link dev.fathom.cuda.CudaCheck}.</li>
  * </ul>
  */
 package dev.fathom.cuda;

@@ -1,0 +1,147 @@
+package dev.fathom.cuda;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Launches the kernels of one loaded module on a device's compute stream: looks each kernel up
+ * once by name, checks the launch geometry against the hardware limits before the driver sees it,
+ * and enqueues without waiting.
+ *
+ * <p>Debug mode: with {@code -Dfathom.cuda.sync=true} (read once, when this class loads) every
+ * launch is followed by a stream synchronize, so a kernel that faults is reported with its own op,
+ * kernel name, shapes and geometry instead of at some later copy. It costs the overlap of host
+ * and GPU, so it is off by default.
+ */
+final class KernelLauncher {
+    /** {@code -Dfathom.cuda.sync}, read once. */
+    static final boolean SYNC_PROPERTY = Boolean.getBoolean("fathom.cuda.sync");
+
+    /** Hardware limits common to every GPU from compute capability 3.0 on. */
+    static final int MAX_THREADS_PER_BLOCK = 1024;
+    static final int MAX_BLOCK_Z = 64;
+    static final int MAX_GRID_YZ = 65535;
+    /** Static shared memory any kernel may use without opting in to more (48 KiB). */
+    static final int MAX_DEFAULT_SHARED_BYTES = 48 * 1024;
+
+    /** A CUDA {@code dim3}. */
+    record Dim3(int x, int y, int z) {
+        static Dim3 of(int x) {
+            return new Dim3(x, 1, 1);
+        }
+
+        static Dim3 of(int x, int y) {
+            return new Dim3(x, y, 1);
+        }
+
+        long volume() {
+            return (long) x * y * z;
+        }
+
+        @Override
+        public String toString() {
+            return "(" + x + ", " + y + ", " + z + ")";
+        }
+    }
+
+    private final CudaDriver driver;
+    private final CudaCheck check;
+    private final ComputeStream stream;
+    private final long module;
+    private final boolean sync;
+    private final Map<String, Long> functions = new HashMap<>();
+    private long launches;
+
+    KernelLauncher(CudaDriver driver, CudaCheck check, ComputeStream stream, long module) {
+        this(driver, check, stream, module, SYNC_PROPERTY);
+    }
+
+    KernelLauncher(CudaDriver driver, CudaCheck check, ComputeStream stream, long module, boolean sync) {
+        this.driver = Objects.requireNonNull(driver, "driver");
+        this.check = Objects.requireNonNull(check, "check");
+        this.stream = Objects.requireNonNull(stream, "stream");
+        this.module = module;
+        this.sync = sync;
+    }
+
+    /**
+     * Loads a PTX text (or cubin) as a module. A driver that cannot JIT the PTX's ISA gets a
+     * message naming the driver it needs ({@link AvailabilityReasons#ptxTooNew}).
+     */
+    static long loadModule(CudaDriver driver, CudaCheck check, String name, byte[] image) {
+        byte[] terminated = image;
+        if (image.length == 0 || image[image.length - 1] != 0) {
+            // cuModuleLoadData reads PTX as a C string.
+            terminated = java.util.Arrays.copyOf(image, image.length + 1);
+        }
+        long[] out = new long[1];
+        int status = driver.moduleLoadData(out, terminated);
+        if (status == 222 || status == 218) {
+            AvailabilityReasons.PtxIsa isa = AvailabilityReasons.PtxIsa.parse(new String(image, java.nio.charset.StandardCharsets.US_ASCII));
+            throw new CudaException(check.message("loadModule(" + name + "): cuModuleLoadData", "", status) + "; "
+                    + AvailabilityReasons.ptxTooNew(isa, 0), "loadModule", status);
+        }
+        check.check("loadModule(" + name + "): cuModuleLoadData", image.length + " bytes", status);
+        return out[0];
+    }
+
+    /** Whether every launch is followed by a synchronize. */
+    boolean syncEveryLaunch() {
+        return sync;
+    }
+
+    /** Launches enqueued so far. */
+    synchronized long launchCount() {
+        return launches;
+    }
+
+    /**
+     * Enqueues {@code kernel} on the compute stream.
+     *
+     * @param op     the tensor op this launch serves, e.g. {@code "add"}, named in any error
+     * @param shapes the op's shapes, e.g. {@code "[4, 5] + [5]"}, named in any error
+     */
+    synchronized void launch(String op, String shapes, String kernel, Dim3 grid, Dim3 block, int sharedBytes,
+            KernelParams params) {
+        Objects.requireNonNull(params, "params");
+        validate(op, kernel, grid, block, sharedBytes);
+        long function = function(op, kernel);
+        String call = op + ": cuLaunchKernel(" + kernel + ")";
+        String where = shapes + " grid " + grid + " block " + block + (sharedBytes > 0 ? " shared " + sharedBytes + " B" : "");
+        check.check(call, where, driver.launchKernel(function, grid.x(), grid.y(), grid.z(), block.x(), block.y(), block.z(),
+                sharedBytes, stream.handle(), params));
+        launches++;
+        stream.noteLaunch(op + "/" + kernel + " " + shapes);
+        if (sync) {
+            stream.synchronize(call + " [fathom.cuda.sync]", where);
+        }
+    }
+
+    private long function(String op, String kernel) {
+        Long f = functions.get(kernel);
+        if (f == null) {
+            long[] out = new long[1];
+            check.check(op + ": cuModuleGetFunction(" + kernel + ")", "", driver.moduleGetFunction(out, module, kernel));
+            f = out[0];
+            functions.put(kernel, f);
+        }
+        return f;
+    }
+
+    static void validate(String op, String kernel, Dim3 grid, Dim3 block, int sharedBytes) {
+        String what = "cuda: " + op + ": kernel " + kernel + " with grid " + grid + ", block " + block;
+        if (grid.x() < 1 || grid.y() < 1 || grid.z() < 1 || grid.y() > MAX_GRID_YZ || grid.z() > MAX_GRID_YZ) {
+            throw new IllegalArgumentException(what + ": grid dimensions must be >= 1, and y and z <= " + MAX_GRID_YZ
+                    + "; fold the extra work into x (grid-stride loop)");
+        }
+        if (block.x() < 1 || block.y() < 1 || block.z() < 1 || block.z() > MAX_BLOCK_Z || block.volume() > MAX_THREADS_PER_BLOCK) {
+            throw new IllegalArgumentException(what + ": a block has at most " + MAX_THREADS_PER_BLOCK
+                    + " threads (z <= " + MAX_BLOCK_Z + "), each dimension >= 1; got " + block.volume() + " threads");
+        }
+        if (sharedBytes < 0 || sharedBytes > MAX_DEFAULT_SHARED_BYTES) {
+            throw new IllegalArgumentException(what + ": dynamic shared memory must be 0.." + MAX_DEFAULT_SHARED_BYTES
+                    + " bytes without an opt-in; got " + sharedBytes);
+        }
+    }
+}
