@@ -49,6 +49,15 @@ interface CudaDriver {
     /** {@code cuMemGetInfo}: {@code freeAndTotal[0]} free bytes, {@code freeAndTotal[1]} total bytes. */
     int memGetInfo(long[] freeAndTotal);
 
+    /**
+     * {@code cuMemAllocHost}: page-locked host memory, which copies reach at full PCIe speed and
+     * truly asynchronously; {@code out[0]} receives it as a direct buffer of {@code bytes}.
+     */
+    int memAllocHost(java.nio.ByteBuffer[] out, long bytes);
+
+    /** {@code cuMemFreeHost} of a buffer {@link #memAllocHost} returned. */
+    int memFreeHost(java.nio.ByteBuffer buffer);
+
     /** {@code cuMemcpyHtoDAsync} of {@code bytes} from {@code src}'s position (a direct buffer) to {@code dst}. */
     int memcpyHtoDAsync(long dst, ByteBuffer src, long bytes, long stream);
 

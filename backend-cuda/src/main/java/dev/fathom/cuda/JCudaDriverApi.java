@@ -51,6 +51,8 @@ final class JCudaDriverApi implements CudaDriver {
 
     /** Live allocations by base address, so an address inside one maps back to a {@code CUdeviceptr}. */
     private final ConcurrentSkipListMap<Long, DevicePointer> allocations = new ConcurrentSkipListMap<>();
+    /** Pinned host buffers by identity: the {@code Pointer} cuMemFreeHost needs. */
+    private final Map<ByteBuffer, Pointer> pinned = java.util.Collections.synchronizedMap(new java.util.IdentityHashMap<>());
     private final Map<Long, NativePointerObject> handles = new ConcurrentHashMap<>();
     private final AtomicLong nextHandle = new AtomicLong(1);
 
@@ -178,6 +180,26 @@ final class JCudaDriverApi implements CudaDriver {
         freeAndTotal[0] = free[0];
         freeAndTotal[1] = total[0];
         return status;
+    }
+
+    @Override
+    public int memAllocHost(ByteBuffer[] out, long bytes) {
+        Pointer p = new Pointer();
+        int status = JCudaDriver.cuMemAllocHost(p, bytes);
+        if (status == 0) {
+            out[0] = p.getByteBuffer(0, bytes);
+            pinned.put(out[0], p);
+        }
+        return status;
+    }
+
+    @Override
+    public int memFreeHost(ByteBuffer buffer) {
+        Pointer p = pinned.remove(buffer);
+        if (p == null) {
+            throw new IllegalArgumentException("JCudaDriverApi: cuMemFreeHost of a buffer that cuMemAllocHost did not return");
+        }
+        return JCudaDriver.cuMemFreeHost(p);
     }
 
     @Override

@@ -9,9 +9,11 @@
  * {@code Device.auto()} falls back to the CPU and {@code Device.cuda()} fails with the reason.
  *
  * <p>The host side of the runtime is here too, tested against a fake driver and not yet wired
- * to {@code Kernels}: {@link dev.fathom.cuda.CachingAllocator} (size classes, so a repeated
+ * to {@code Kernels}: {@link dev.fathom.cuda.CudaDevice} (one GPU: context, stream, allocators,
+ * launchers), {@link dev.fathom.cuda.CachingAllocator} (size classes, so a repeated
  * training step never calls {@code cuMemAlloc}; out-of-memory empties the cache and retries
- * once), {@link dev.fathom.cuda.ComputeStream} (the device's one stream: copies, waits, events),
+ * once), {@link dev.fathom.cuda.PinnedBufferPool} (pinned transfer buffers),
+ * {@link dev.fathom.cuda.ComputeStream} (the device's one stream: copies, waits, events),
  * {@link dev.fathom.cuda.KernelLauncher} (geometry checks, launches, {@code -Dfathom.cuda.sync}),
  * {@link dev.fathom.cuda.CudaCheck} (every runtime status becomes a
  * {@link dev.fathom.cuda.CudaException} naming op, shapes and CUDA error) and

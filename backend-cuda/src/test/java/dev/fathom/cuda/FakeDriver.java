@@ -319,6 +319,42 @@ final class FakeDriver implements CudaDriver {
         return 0;
     }
 
+    private final Map<ByteBuffer, Long> pinned = new java.util.IdentityHashMap<>();
+    private long pinnedCapacity = 1L << 30;
+    private long pinnedUsed;
+
+    synchronized FakeDriver pinnedCapacity(long bytes) {
+        pinnedCapacity = bytes;
+        return this;
+    }
+
+    synchronized long pinnedBytes() {
+        return pinnedUsed;
+    }
+
+    @Override
+    public synchronized int memAllocHost(ByteBuffer[] out, long bytes) {
+        count("cuMemAllocHost");
+        if (pinnedUsed + bytes > pinnedCapacity) {
+            return CudaCheck.OUT_OF_MEMORY;
+        }
+        out[0] = ByteBuffer.allocateDirect(Math.toIntExact(bytes));
+        pinned.put(out[0], bytes);
+        pinnedUsed += bytes;
+        return 0;
+    }
+
+    @Override
+    public synchronized int memFreeHost(ByteBuffer buffer) {
+        count("cuMemFreeHost");
+        Long bytes = pinned.remove(buffer);
+        if (bytes == null) {
+            return 1;
+        }
+        pinnedUsed -= bytes;
+        return 0;
+    }
+
     @Override
     public synchronized int memcpyHtoDAsync(long dst, ByteBuffer src, long bytes, long stream) {
         count("cuMemcpyHtoDAsync");

@@ -1,0 +1,86 @@
+package dev.fathom.cuda;
+
+import dev.fathom.cuda.KernelLauncher.Dim3;
+import org.junit.jupiter.api.Test;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The per-GPU composition: context, stream, allocator, launchers, close order. */
+class CudaDeviceTest {
+    private static final byte[] PTX = ".version 9.0\n.target sm_75\n".getBytes(StandardCharsets.US_ASCII);
+
+    /** {@code axpy(float* y, const float* x, int n, float a)}: y += a * x. */
+    private static final FakeDriver.Kernel AXPY = (dev, l) -> {
+        int n = l.i32(2);
+        float[] y = dev.readFloats(l.ptr(0), n);
+        float[] x = dev.readFloats(l.ptr(1), n);
+        for (int i = 0; i < n; i++) {
+            y[i] += l.f32(3) * x[i];
+        }
+        dev.writeFloats(l.ptr(0), y);
+    };
+
+    private static ByteBuffer floats(float... v) {
+        ByteBuffer b = ByteBuffer.allocateDirect(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(v);
+        return b;
+    }
+
+    @Test
+    void aStepUploadsLaunchesAndReadsBackThenCloseReleasesEverything() {
+        FakeDriver d = new FakeDriver().kernel("axpy", AXPY);
+        CudaDevice gpu = CudaDevice.open(d, 0, false);
+        assertEquals(1, d.calls("cuDevicePrimaryCtxRetain"));
+        KernelLauncher k = gpu.launcher("elementwise", PTX);
+        assertSame(k, gpu.launcher("elementwise", PTX));
+        assertEquals(1, d.calls("cuModuleLoadData"));
+
+        float[] result = null;
+        for (int step = 0; step < 2; step++) {
+            long y = gpu.allocator().allocate("axpy", 12);
+            long x = gpu.allocator().allocate("axpy", 12);
+            gpu.stream().copyToDevice("axpy", y, floats(1, 2, 3));
+            gpu.stream().copyToDevice("axpy", x, floats(10, 20, 30));
+            k.launch("axpy", "[3] += 0.5 * [3]", "axpy", Dim3.of(1), Dim3.of(128), 0, KernelParams.of().ptr(y).ptr(x).i32(3).f32(0.5f));
+            ByteBuffer out = gpu.pinned().acquire("toFloatArray", 12);
+            gpu.stream().copyToHost("toFloatArray", out, y);
+            result = new float[3];
+            out.asFloatBuffer().get(result);
+            gpu.pinned().release(out);
+            gpu.allocator().free(x);
+            gpu.allocator().free(y);
+        }
+        assertArrayEquals(new float[] {6f, 12f, 18f}, result);
+        assertEquals(2, d.calls("cuMemAlloc"), "the second step reuses the first step's blocks");
+        assertEquals(1024, d.usedBytes());
+        long[] info = gpu.memoryInfo();
+        assertEquals((1L << 30) - 1024, info[0]);
+
+        gpu.close();
+        assertEquals(0, d.usedBytes(), "close gives the cache back");
+        assertEquals(0, d.pinnedBytes());
+        assertEquals(1, d.calls("cuMemAllocHost"));
+        assertEquals(1, d.calls("cuStreamDestroy"));
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> gpu.launcher("reduce", PTX));
+        assertTrue(e.getMessage().contains("cuda:0: reduce after close()"), e.getMessage());
+        gpu.close(); // idempotent
+        assertEquals(1, d.calls("cuStreamDestroy"));
+    }
+
+    @Test
+    void aMissingDeviceNamesTheIndex() {
+        FakeDriver d = new FakeDriver().gpus(1);
+        CudaException e = assertThrows(CudaException.class, () -> CudaDevice.open(d, 3, false));
+        assertEquals("cuda: open cuda:3: cuDevicePrimaryCtxRetain failed: CUDA_ERROR_INVALID_DEVICE (101)", e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> CudaDevice.open(d, -1, false));
+        assertEquals(0, d.calls("cuStreamCreate"));
+    }
+}
