@@ -45,6 +45,14 @@ __device__ __forceinline__ long long fathom_offset(const StridedDesc& d, long lo
     for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (n);                \
          i += (long long)blockDim.x * gridDim.x)
 
+// Dynamic shared memory (the launch's sharedMemBytes) as a T*: one declaration for nvcc, while
+// the emulation shim defines this macro first and maps it to a per-launch buffer.
+#ifndef FATHOM_DYNAMIC_SHARED
+#define FATHOM_DYNAMIC_SHARED(T, name)                                                          \
+    extern __shared__ __align__(16) unsigned char fathom_dynamic_shared[];                      \
+    T* name = reinterpret_cast<T*>(fathom_dynamic_shared)
+#endif
+
 // Op codes: the ordinal of the Java constant. Keep the order of dev.fathom.spi.UnaryOp and
 // dev.fathom.spi.BinaryOp: KernelEmulationTest compares these lists with the Java enums.
 enum FathomUnaryOp {

@@ -40,15 +40,7 @@ class KernelEmulationTest {
 
     @Test
     void elementwiseKernelsMatchTheF64Reference(@TempDir Path tmp) throws Exception {
-        assumeTrue(gppAvailable(), "g++ is not on PATH: kernel emulation compiles the .cu files as C++20 with g++ "
-                + "(Debian: apt-get install g++)");
-        assertTrue(Files.isRegularFile(CUDA_SRC.resolve("elementwise.cu")),
-                "run from backend-cuda: " + CUDA_SRC.toAbsolutePath() + " has no elementwise.cu");
-        Path exe = tmp.resolve("elementwise_test");
-        run(List.of("g++", "-std=c++20", "-pthread", "-O1", "-Wall", "-Werror", "-I", EMU_SRC.toString(), "-I",
-                CUDA_SRC.toString(), "-x", "c++", EMU_SRC.resolve("elementwise_test.cpp").toString(), "-o",
-                exe.toString()), "compile elementwise_test.cpp", 180);
-
+        Path exe = compile("elementwise_test", tmp);
         List<String> cmd = new ArrayList<>(List.of(exe.toString()));
         for (long n : SIZES) {
             cmd.add(arg(n, LaunchGeometry.forElements(n)));
@@ -58,6 +50,33 @@ class KernelEmulationTest {
         cmd.add(arg(100_003, LaunchGeometry.forElements(100_003, 7)));
         String out = run(cmd, "elementwise_test", 180);
         assertTrue(out.contains(" 0 failed"), out);
+    }
+
+    /**
+     * The shim itself, in its concurrent mode (a std::thread per CUDA thread): __shared__ with
+     * __syncthreads, shuffles, dynamic shared memory and atomicAdd, which later kernels
+     * (reductions, GEMM) rely on and which must fail here when misused as on a GPU.
+     */
+    @Test
+    void emulatorRunsBarriersShufflesAndAtomics(@TempDir Path tmp) throws Exception {
+        Path exe = compile("emu_selftest", tmp);
+        String out = run(List.of(exe.toString(), arg(1, LaunchGeometry.forElements(1)),
+                arg(1000, LaunchGeometry.forElements(1000)), arg(100_003, LaunchGeometry.forElements(100_003, 7)),
+                "100003:3:96"), "emu_selftest", 120);
+        assertTrue(out.contains(" 0 failed"), out);
+    }
+
+    /** Compiles src/test/cuda/NAME.cpp (which includes the shim and kernel sources) into dir. */
+    private static Path compile(String name, Path dir) throws Exception {
+        assumeTrue(gppAvailable(), "g++ is not on PATH: kernel emulation compiles the .cu files as C++20 with g++ "
+                + "(Debian: apt-get install g++)");
+        assertTrue(Files.isRegularFile(CUDA_SRC.resolve("elementwise.cu")),
+                "run from backend-cuda: " + CUDA_SRC.toAbsolutePath() + " has no elementwise.cu");
+        Path exe = dir.resolve(name);
+        run(List.of("g++", "-std=c++20", "-pthread", "-O1", "-Wall", "-Werror", "-I", EMU_SRC.toString(), "-I",
+                CUDA_SRC.toString(), "-x", "c++", EMU_SRC.resolve(name + ".cpp").toString(), "-o", exe.toString()),
+                "compile " + name + ".cpp", 180);
+        return exe;
     }
 
     private static String arg(long n, LaunchGeometry g) {
