@@ -17,7 +17,12 @@
 //   fill_<t>                                        all four dtypes
 //   copy_<src>_<dst>                                all 16 pairs (cast rules: see Convert)
 //   unary_<t>, binary_<t>, compare_<t>, where_<t>   F32, F64
+//   unary_i64 (NEG, ABS, SIGN), binary_i64 (ADD, SUB, MUL, DIV, MAXIMUM, MINIMUM), compare_i64,
+//   where_i64, where_u8                             I64, BOOL
 //   unary_u8 (NOT), binary_u8 (AND, OR, XOR, EQ, NE) BOOL
+// I64 arithmetic wraps in two's complement like Java's long. binary_i64 takes one more argument,
+// int* status: an integer division by zero writes 0 and sets *status to 1, and the host, which
+// must zero it before the launch, throws Java's ArithmeticException after synchronizing.
 // Each family is one template instantiated per dtype; the op is a kernel argument (the ordinal
 // of the Java enum), uniform across the grid, so its switch costs no divergence. An op code a
 // kernel does not define writes NaN (floats) or 0 (BOOL); the host never sends one.
@@ -109,6 +114,38 @@ template <typename T> __device__ __forceinline__ T binary_op(int op, T a, T b) {
     case B_MAXIMUM: return fm_maximum(a, b);
     case B_MINIMUM: return fm_minimum(a, b);
     default: return fm_nan<T>();
+    }
+}
+
+// I64 maps with Java's wrapping semantics, computed in unsigned arithmetic (signed overflow is
+// undefined in C++ and the emulation would not show what the GPU does). Division by zero sets
+// *status (see the header comment); LONG_MIN / -1 wraps to LONG_MIN as in Java.
+__device__ __forceinline__ i64 wrap_neg(i64 x) { return (i64)(0ULL - (unsigned long long)x); }
+
+__device__ __forceinline__ i64 unary_i64_op(int op, i64 x) {
+    switch (op) {
+    case U_NEG: return wrap_neg(x);
+    case U_ABS: return x < 0 ? wrap_neg(x) : x;
+    case U_SIGN: return x > 0 ? 1 : x < 0 ? -1 : 0;
+    default: return 0;
+    }
+}
+
+__device__ __forceinline__ i64 binary_i64_op(int op, i64 a, i64 b, int* status) {
+    typedef unsigned long long u64;
+    switch (op) {
+    case B_ADD: return (i64)((u64)a + (u64)b);
+    case B_SUB: return (i64)((u64)a - (u64)b);
+    case B_MUL: return (i64)((u64)a * (u64)b);
+    case B_DIV:
+        if (b == 0) {
+            *status = 1;  // a benign race: every writer stores the same value
+            return 0;
+        }
+        return b == -1 ? wrap_neg(a) : a / b;
+    case B_MAXIMUM: return a > b ? a : b;
+    case B_MINIMUM: return a < b ? a : b;
+    default: return 0;
     }
 }
 
@@ -221,6 +258,32 @@ FATHOM_COPY_FROM(u8, u8)
     }
 FATHOM_FLOAT_MAPS(float, f32)
 FATHOM_FLOAT_MAPS(double, f64)
+
+extern "C" __global__ void unary_i64(int op, const i64* x, StridedDesc xd, i64* out, StridedDesc od, i64 n) {
+    FATHOM_GRID_STRIDE(i, n) { out[fathom_offset(od, i)] = unary_i64_op(op, x[fathom_offset(xd, i)]); }
+}
+
+extern "C" __global__ void binary_i64(int op, const i64* a, StridedDesc ad, const i64* b, StridedDesc bd, i64* out,
+                                      StridedDesc od, i64 n, int* status) {
+    FATHOM_GRID_STRIDE(i, n) {
+        out[fathom_offset(od, i)] = binary_i64_op(op, a[fathom_offset(ad, i)], b[fathom_offset(bd, i)], status);
+    }
+}
+
+extern "C" __global__ void compare_i64(int op, const i64* a, StridedDesc ad, const i64* b, StridedDesc bd, u8* out,
+                                       StridedDesc od, i64 n) {
+    compare_body<i64>(op, a, ad, b, bd, out, od, n);
+}
+
+extern "C" __global__ void where_i64(const u8* c, StridedDesc cd, const i64* a, StridedDesc ad, const i64* b,
+                                     StridedDesc bd, i64* out, StridedDesc od, i64 n) {
+    where_body<i64>(c, cd, a, ad, b, bd, out, od, n);
+}
+
+extern "C" __global__ void where_u8(const u8* c, StridedDesc cd, const u8* a, StridedDesc ad, const u8* b,
+                                    StridedDesc bd, u8* out, StridedDesc od, i64 n) {
+    where_body<u8>(c, cd, a, ad, b, bd, out, od, n);
+}
 
 extern "C" __global__ void unary_u8(int op, const u8* x, StridedDesc xd, u8* out, StridedDesc od, i64 n) {
     FATHOM_GRID_STRIDE(i, n) {

@@ -307,7 +307,9 @@ template <typename T> std::vector<T> tie_prone(long long count) {
     std::uniform_int_distribution<int> u(-3, 3);
     std::vector<T> v(count);
     for (auto& x : v) x = (T)(u(rng) * 0.5);
-    for (long long i = 5; i < count; i += 41) v[i] = (T)NAN;
+    if constexpr (std::is_floating_point_v<T>) {
+        for (long long i = 5; i < count; i += 41) v[i] = (T)NAN;
+    }
     return v;
 }
 
@@ -330,6 +332,8 @@ void test_compare(const Geometry& g, void (*kernel)(int, const T*, StridedDesc, 
     }
 }
 
+template <typename S> std::vector<S> cast_source(long long count);
+
 template <typename T>
 void test_where(const Geometry& g, void (*kernel)(const unsigned char*, StridedDesc, const T*, StridedDesc, const T*,
                                                   StridedDesc, T*, StridedDesc, long long)) {
@@ -340,7 +344,7 @@ void test_where(const Geometry& g, void (*kernel)(const unsigned char*, StridedD
         Operand cd = make_layout(shape, c[0]), a = make_layout(shape, c[1]), b = make_layout(shape, c[2]),
                 o = make_layout(shape, c[3]);
         auto cs = random_bools(cd.storage);
-        auto as = random_floats<T>(a.storage, -5, 5, true), bs = random_floats<T>(b.storage, -5, 5, true);
+        auto as = cast_source<T>(a.storage), bs = cast_source<T>(b.storage);
         auto out = sentinel_storage<T>(o.storage), before = out;
         launch(dim3(g.grid), dim3(g.block), kernel, cs.data(), cd.d, as.data(), a.d, bs.data(), b.d, out.data(), o.d, g.n);
         auto co = offsets(cd.d), ao = offsets(a.d), bo = offsets(b.d);
@@ -414,6 +418,71 @@ template <typename T> void test_fill(const Geometry& g, void (*kernel)(T*, Strid
     }
 }
 
+// Java's long arithmetic: exact in 128 bits, then reduced mod 2^64 (two's complement wrap).
+long long java_long(__int128 v) { return (long long)(unsigned long long)(unsigned __int128)v; }
+
+void test_i64(const Geometry& g) {
+    auto shape = shape_for(g.n);
+    for (int op : {U_NEG, U_ABS, U_SIGN}) {
+        for (auto& c : PAIRS) {
+            Operand x = make_layout(shape, c[0]), o = make_layout(shape, c[2]);
+            auto xs = cast_source<long long>(x.storage);
+            for (long long i = 13; i < x.storage; i += 37) xs[i] = INT64_MIN;
+            auto out = sentinel_storage<long long>(o.storage), before = out;
+            launch(dim3(g.grid), dim3(g.block), unary_i64, op, xs.data(), x.d, out.data(), o.d, g.n);
+            auto xo = offsets(x.d);
+            std::vector<long long> want(g.n);
+            for (long long i = 0; i < g.n; ++i) {
+                __int128 v = xs[xo[i]];
+                want[i] = op == U_NEG ? java_long(-v) : op == U_ABS ? java_long(v < 0 ? -v : v) : (v > 0) - (v < 0);
+            }
+            check(std::string("unary_i64 ") + UNARY_NAMES[op] + " x=" + layout_name(c[0]) + " out=" + layout_name(c[2]),
+                  g, out, before, o.d, want, true);
+        }
+    }
+    for (int op : {B_ADD, B_SUB, B_MUL, B_DIV, B_MAXIMUM, B_MINIMUM}) {
+        for (bool zeros : {false, true}) {
+            if (zeros && op != B_DIV) continue;
+            for (auto& c : PAIRS) {
+                Operand a = make_layout(shape, c[0]), b = make_layout(shape, c[1]), o = make_layout(shape, c[2]);
+                auto as = cast_source<long long>(a.storage), bs = cast_source<long long>(b.storage);
+                for (long long i = 13; i < a.storage; i += 37) as[i] = INT64_MIN;
+                for (long long i = 0; i < b.storage; ++i) {
+                    if (op == B_DIV && bs[i] == 0 && !zeros) bs[i] = 7;
+                    if (op == B_DIV && i % 19 == 4) bs[i] = -1;  // LONG_MIN / -1 must wrap
+                }
+                auto out = sentinel_storage<long long>(o.storage), before = out;
+                int status = 0;
+                launch(dim3(g.grid), dim3(g.block), binary_i64, op, as.data(), a.d, bs.data(), b.d, out.data(), o.d,
+                       g.n, &status);
+                auto ao = offsets(a.d), bo = offsets(b.d);
+                std::vector<long long> want(g.n);
+                bool div0 = false;
+                for (long long i = 0; i < g.n; ++i) {
+                    __int128 x = as[ao[i]], y = bs[bo[i]];
+                    switch (op) {
+                    case B_ADD: want[i] = java_long(x + y); break;
+                    case B_SUB: want[i] = java_long(x - y); break;
+                    case B_MUL: want[i] = java_long(x * y); break;
+                    case B_DIV:
+                        if (y == 0) { div0 = true; want[i] = 0; } else { want[i] = java_long(x / y); }
+                        break;
+                    case B_MAXIMUM: want[i] = (long long)std::max(x, y); break;
+                    default: want[i] = (long long)std::min(x, y); break;
+                    }
+                }
+                std::string what = std::string("binary_i64 ") + BINARY_NAMES[op] + (zeros ? " (zero divisors)" : "") +
+                                   " a=" + layout_name(c[0]) + " b=" + layout_name(c[1]);
+                check(what, g, out, before, o.d, want, true);
+                if (status != (div0 ? 1 : 0)) {
+                    std::printf("FAIL %s n=%lld: status %d, expected %d\n", what.c_str(), g.n, status, div0 ? 1 : 0);
+                    ++g_failures;
+                }
+            }
+        }
+    }
+}
+
 void test_bool(const Geometry& g) {
     auto shape = shape_for(g.n);
     for (auto& c : PAIRS) {
@@ -467,6 +536,10 @@ void run_all(const Geometry& g) {
     test_compare<double>(g, compare_f64);
     test_where<float>(g, where_f32);
     test_where<double>(g, where_f64);
+    test_compare<long long>(g, compare_i64);
+    test_where<long long>(g, where_i64);
+    test_where<unsigned char>(g, where_u8);
+    test_i64(g);
     test_bool(g);
 }
 
