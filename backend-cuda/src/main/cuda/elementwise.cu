@@ -1,0 +1,299 @@
+// Elementwise kernels: fill, copy/cast, unary and binary maps, comparisons, where.
+//
+// Shapes: every operand of one launch is a device pointer (the buffer's base) plus a StridedDesc
+// with the OUTPUT's sizes. The tensor layer has already broadcast inputs (stride 0 on broadcast
+// dims) and checked shapes and dtypes, as the Kernels SPI promises, so a kernel never applies a
+// shape rule: it maps flat row-major index i of the output shape to a storage offset in each
+// operand (fathom_offset) and touches one element. Outputs are addressed through their
+// descriptor too, so in-place ops (out is a view of x), fills of views and copies into slices
+// need no separate kernels. n is the output's numel.
+//
+// Launch: 1-D, one thread per output element with a grid-stride loop (FATHOM_GRID_STRIDE), the
+// geometry from dev.fathom.cuda.LaunchGeometry.forElements(n). No shared memory, no barriers.
+//
+// Dtypes and names (extern "C", so the PTX entry names are exactly these):
+//   F32 = float "f32", F64 = double "f64", I64 = long long "i64", BOOL = unsigned char "u8"
+//   (0 or 1, one byte per element, as the Java side stores it).
+//   fill_<t>                                        all four dtypes
+//   copy_<src>_<dst>                                all 16 pairs (cast rules: see Convert)
+//   unary_<t>, binary_<t>, compare_<t>, where_<t>   F32, F64
+//   unary_i64 (NEG, ABS, SIGN), binary_i64 (ADD, SUB, MUL, DIV, MAXIMUM, MINIMUM), compare_i64,
+//   where_i64, where_u8                             I64, BOOL
+//   unary_u8 (NOT), binary_u8 (AND, OR, XOR, EQ, NE) BOOL
+// I64 arithmetic wraps in two's complement like Java's long. binary_i64 takes one more argument,
+// int* status: an integer division by zero writes 0 and sets *status to 1, and the host, which
+// must zero it before the launch, throws Java's ArithmeticException after synchronizing.
+// Each family is one template instantiated per dtype; the op is a kernel argument (the ordinal
+// of the Java enum), uniform across the grid, so its switch costs no divergence. An op code a
+// kernel does not define writes NaN (floats) or 0 (BOOL); the host never sends one.
+#include "fathom_kernels.cuh"
+
+typedef unsigned char u8;
+typedef long long i64;
+
+// ---- conversions (Kernels.copy's rules: floats to I64 truncate toward zero, to BOOL is != 0) ----
+
+template <typename D, typename S> struct Convert {
+    __device__ __forceinline__ static D apply(S x) { return (D)x; }
+};
+template <typename S> struct Convert<u8, S> {
+    __device__ __forceinline__ static u8 apply(S x) { return x != 0 ? 1 : 0; }  // NaN != 0: true
+};
+template <> struct Convert<i64, float> {
+    __device__ __forceinline__ static i64 apply(float x) { return fm_to_i64(x); }
+};
+template <> struct Convert<i64, double> {
+    __device__ __forceinline__ static i64 apply(double x) { return fm_to_i64(x); }
+};
+
+// ---- scalar meaning of each op, as dev.fathom.cpu.ScalarMath, in T's precision -----------------
+
+template <typename T> __device__ __forceinline__ T fm_nan() {
+    T z = 0;
+    return z / z;
+}
+
+// 1/(1+e^-x) with the exponent always of -|x|, so it never overflows.
+template <typename T> __device__ __forceinline__ T fm_sigmoid(T x) {
+    if (x >= 0) return T(1) / (T(1) + fm_exp(-x));
+    T e = fm_exp(x);
+    return e / (T(1) + e);
+}
+
+// Φ(x) through erfc for negative x so that small tails keep their digits.
+template <typename T> __device__ __forceinline__ T fm_phi(T x) {
+    const T inv_sqrt2 = T(0.70710678118654752440);
+    return x < 0 ? T(0.5) * fm_erfc(-x * inv_sqrt2) : T(0.5) * (T(1) + fm_erf(x * inv_sqrt2));
+}
+
+template <typename T> __device__ __forceinline__ T unary_op(int op, T x) {
+    switch (op) {
+    case U_NEG: return -x;
+    case U_ABS: return fm_fabs(x);
+    case U_SIGN: return x > 0 ? T(1) : x < 0 ? T(-1) : x == 0 ? T(0) : x;
+    case U_EXP: return fm_exp(x);
+    case U_LOG: return fm_log(x);
+    case U_SQRT: return fm_sqrt(x);
+    case U_RSQRT: return T(1) / fm_sqrt(x);
+    case U_RECIPROCAL: return T(1) / x;
+    case U_SIN: return fm_sin(x);
+    case U_COS: return fm_cos(x);
+    case U_TANH: return fm_tanh(x);
+    case U_SIGMOID: return fm_sigmoid(x);
+    case U_RELU: return x > 0 || fm_isnan(x) ? x : T(0);
+    case U_GELU: return x * fm_phi(x);
+    case U_GELU_TANH: {
+        const T k = T(0.79788456080286535588);  // √(2/π)
+        return T(0.5) * x * (T(1) + fm_tanh(k * (x + T(0.044715) * x * x * x)));
+    }
+    case U_SILU: return x * fm_sigmoid(x);
+    case U_ERF: return fm_erf(x);
+    default: return fm_nan<T>();
+    }
+}
+
+// Java's Math.max/min: NaN if either is NaN, and +0 > -0. (fmaxf would drop the NaN.)
+template <typename T> __device__ __forceinline__ T fm_maximum(T a, T b) {
+    if (fm_isnan(a) || fm_isnan(b)) return a + b;
+    if (a == b) return a == 0 ? a + b : a;  // +0 + -0 = +0
+    return a > b ? a : b;
+}
+template <typename T> __device__ __forceinline__ T fm_minimum(T a, T b) {
+    if (fm_isnan(a) || fm_isnan(b)) return a + b;
+    if (a == b) return a == 0 ? -(-a - b) : a;  // -0 whenever either zero is -0
+    return a < b ? a : b;
+}
+
+template <typename T> __device__ __forceinline__ T binary_op(int op, T a, T b) {
+    switch (op) {
+    case B_ADD: return a + b;
+    case B_SUB: return a - b;
+    case B_MUL: return a * b;
+    case B_DIV: return a / b;
+    case B_POW: return fm_pow(a, b);
+    case B_MAXIMUM: return fm_maximum(a, b);
+    case B_MINIMUM: return fm_minimum(a, b);
+    default: return fm_nan<T>();
+    }
+}
+
+// I64 maps with Java's wrapping semantics, computed in unsigned arithmetic (signed overflow is
+// undefined in C++ and the emulation would not show what the GPU does). Division by zero sets
+// *status (see the header comment); LONG_MIN / -1 wraps to LONG_MIN as in Java.
+__device__ __forceinline__ i64 wrap_neg(i64 x) { return (i64)(0ULL - (unsigned long long)x); }
+
+__device__ __forceinline__ i64 unary_i64_op(int op, i64 x) {
+    switch (op) {
+    case U_NEG: return wrap_neg(x);
+    case U_ABS: return x < 0 ? wrap_neg(x) : x;
+    case U_SIGN: return x > 0 ? 1 : x < 0 ? -1 : 0;
+    default: return 0;
+    }
+}
+
+__device__ __forceinline__ i64 binary_i64_op(int op, i64 a, i64 b, int* status) {
+    typedef unsigned long long u64;
+    switch (op) {
+    case B_ADD: return (i64)((u64)a + (u64)b);
+    case B_SUB: return (i64)((u64)a - (u64)b);
+    case B_MUL: return (i64)((u64)a * (u64)b);
+    case B_DIV:
+        if (b == 0) {
+            *status = 1;  // a benign race: every writer stores the same value
+            return 0;
+        }
+        return b == -1 ? wrap_neg(a) : a / b;
+    case B_MAXIMUM: return a > b ? a : b;
+    case B_MINIMUM: return a < b ? a : b;
+    default: return 0;
+    }
+}
+
+// IEEE comparisons: anything with NaN is false, except NE.
+template <typename T> __device__ __forceinline__ u8 compare_op(int op, T a, T b) {
+    switch (op) {
+    case B_EQ: return a == b;
+    case B_NE: return a != b;
+    case B_LT: return a < b;
+    case B_LE: return a <= b;
+    case B_GT: return a > b;
+    case B_GE: return a >= b;
+    default: return 0;
+    }
+}
+
+__device__ __forceinline__ u8 logical_op(int op, u8 a, u8 b) {
+    bool x = a != 0, y = b != 0;
+    switch (op) {
+    case B_AND: return x && y;
+    case B_OR: return x || y;
+    case B_XOR:
+    case B_NE: return x != y;
+    case B_EQ: return x == y;
+    default: return 0;
+    }
+}
+
+// ---- kernel bodies (one template per family) -----------------------------------------------------
+
+template <typename T>
+__device__ __forceinline__ void fill_body(T* __restrict__ dst, StridedDesc d, i64 n, double value) {
+    const T v = Convert<T, double>::apply(value);
+    FATHOM_GRID_STRIDE(i, n) { dst[fathom_offset(d, i)] = v; }
+}
+
+template <typename S, typename D>
+__device__ __forceinline__ void copy_body(const S* src, StridedDesc s, D* dst, StridedDesc d, i64 n) {
+    FATHOM_GRID_STRIDE(i, n) { dst[fathom_offset(d, i)] = Convert<D, S>::apply(src[fathom_offset(s, i)]); }
+}
+
+// No __restrict__ on unary/binary/where operands: an in-place op passes the same buffer as x and out.
+template <typename T>
+__device__ __forceinline__ void unary_body(int op, const T* x, StridedDesc xd, T* out, StridedDesc od, i64 n) {
+    FATHOM_GRID_STRIDE(i, n) { out[fathom_offset(od, i)] = unary_op(op, x[fathom_offset(xd, i)]); }
+}
+
+template <typename T>
+__device__ __forceinline__ void binary_body(int op, const T* a, StridedDesc ad, const T* b, StridedDesc bd,
+                                            T* out, StridedDesc od, i64 n) {
+    FATHOM_GRID_STRIDE(i, n) {
+        out[fathom_offset(od, i)] = binary_op(op, a[fathom_offset(ad, i)], b[fathom_offset(bd, i)]);
+    }
+}
+
+template <typename T>
+__device__ __forceinline__ void compare_body(int op, const T* a, StridedDesc ad, const T* b, StridedDesc bd,
+                                             u8* out, StridedDesc od, i64 n) {
+    FATHOM_GRID_STRIDE(i, n) {
+        out[fathom_offset(od, i)] = compare_op(op, a[fathom_offset(ad, i)], b[fathom_offset(bd, i)]);
+    }
+}
+
+template <typename T>
+__device__ __forceinline__ void where_body(const u8* c, StridedDesc cd, const T* a, StridedDesc ad, const T* b,
+                                           StridedDesc bd, T* out, StridedDesc od, i64 n) {
+    FATHOM_GRID_STRIDE(i, n) {
+        out[fathom_offset(od, i)] = c[fathom_offset(cd, i)] ? a[fathom_offset(ad, i)] : b[fathom_offset(bd, i)];
+    }
+}
+
+// ---- entry points ---------------------------------------------------------------------------------
+
+#define FATHOM_FILL(T, t)                                                                        \
+    extern "C" __global__ void fill_##t(T* dst, StridedDesc d, i64 n, double value) {            \
+        fill_body<T>(dst, d, n, value);                                                          \
+    }
+FATHOM_FILL(float, f32)
+FATHOM_FILL(double, f64)
+FATHOM_FILL(i64, i64)
+FATHOM_FILL(u8, u8)
+
+#define FATHOM_COPY(S, s, D, d)                                                                  \
+    extern "C" __global__ void copy_##s##_##d(const S* src, StridedDesc sd, D* dst, StridedDesc dd, i64 n) { \
+        copy_body<S, D>(src, sd, dst, dd, n);                                                    \
+    }
+#define FATHOM_COPY_FROM(S, s)                                                                   \
+    FATHOM_COPY(S, s, float, f32) FATHOM_COPY(S, s, double, f64) FATHOM_COPY(S, s, i64, i64)     \
+    FATHOM_COPY(S, s, u8, u8)
+FATHOM_COPY_FROM(float, f32)
+FATHOM_COPY_FROM(double, f64)
+FATHOM_COPY_FROM(i64, i64)
+FATHOM_COPY_FROM(u8, u8)
+
+#define FATHOM_FLOAT_MAPS(T, t)                                                                  \
+    extern "C" __global__ void unary_##t(int op, const T* x, StridedDesc xd, T* out, StridedDesc od, i64 n) { \
+        unary_body<T>(op, x, xd, out, od, n);                                                    \
+    }                                                                                            \
+    extern "C" __global__ void binary_##t(int op, const T* a, StridedDesc ad, const T* b, StridedDesc bd, \
+                                          T* out, StridedDesc od, i64 n) {                       \
+        binary_body<T>(op, a, ad, b, bd, out, od, n);                                            \
+    }                                                                                            \
+    extern "C" __global__ void compare_##t(int op, const T* a, StridedDesc ad, const T* b, StridedDesc bd, \
+                                           u8* out, StridedDesc od, i64 n) {                     \
+        compare_body<T>(op, a, ad, b, bd, out, od, n);                                           \
+    }                                                                                            \
+    extern "C" __global__ void where_##t(const u8* c, StridedDesc cd, const T* a, StridedDesc ad, \
+                                         const T* b, StridedDesc bd, T* out, StridedDesc od, i64 n) { \
+        where_body<T>(c, cd, a, ad, b, bd, out, od, n);                                          \
+    }
+FATHOM_FLOAT_MAPS(float, f32)
+FATHOM_FLOAT_MAPS(double, f64)
+
+extern "C" __global__ void unary_i64(int op, const i64* x, StridedDesc xd, i64* out, StridedDesc od, i64 n) {
+    FATHOM_GRID_STRIDE(i, n) { out[fathom_offset(od, i)] = unary_i64_op(op, x[fathom_offset(xd, i)]); }
+}
+
+extern "C" __global__ void binary_i64(int op, const i64* a, StridedDesc ad, const i64* b, StridedDesc bd, i64* out,
+                                      StridedDesc od, i64 n, int* status) {
+    FATHOM_GRID_STRIDE(i, n) {
+        out[fathom_offset(od, i)] = binary_i64_op(op, a[fathom_offset(ad, i)], b[fathom_offset(bd, i)], status);
+    }
+}
+
+extern "C" __global__ void compare_i64(int op, const i64* a, StridedDesc ad, const i64* b, StridedDesc bd, u8* out,
+                                       StridedDesc od, i64 n) {
+    compare_body<i64>(op, a, ad, b, bd, out, od, n);
+}
+
+extern "C" __global__ void where_i64(const u8* c, StridedDesc cd, const i64* a, StridedDesc ad, const i64* b,
+                                     StridedDesc bd, i64* out, StridedDesc od, i64 n) {
+    where_body<i64>(c, cd, a, ad, b, bd, out, od, n);
+}
+
+extern "C" __global__ void where_u8(const u8* c, StridedDesc cd, const u8* a, StridedDesc ad, const u8* b,
+                                    StridedDesc bd, u8* out, StridedDesc od, i64 n) {
+    where_body<u8>(c, cd, a, ad, b, bd, out, od, n);
+}
+
+extern "C" __global__ void unary_u8(int op, const u8* x, StridedDesc xd, u8* out, StridedDesc od, i64 n) {
+    FATHOM_GRID_STRIDE(i, n) {
+        out[fathom_offset(od, i)] = op == U_NOT ? (x[fathom_offset(xd, i)] == 0) : 0;
+    }
+}
+
+extern "C" __global__ void binary_u8(int op, const u8* a, StridedDesc ad, const u8* b, StridedDesc bd, u8* out,
+                                     StridedDesc od, i64 n) {
+    FATHOM_GRID_STRIDE(i, n) {
+        out[fathom_offset(od, i)] = logical_op(op, a[fathom_offset(ad, i)], b[fathom_offset(bd, i)]);
+    }
+}

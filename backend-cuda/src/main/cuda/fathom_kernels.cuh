@@ -1,0 +1,97 @@
+// Shared helpers of Fathom's CUDA kernels.
+//
+// Every .cu file under src/main/cuda compiles two ways: with nvcc to PTX (scripts/build-kernels)
+// and, for the kernel emulation tests, as plain C++ with g++ against
+// src/test/cuda/cuda_emu.h, which defines the CUDA built-ins this header relies on. So this
+// header uses only what both provide: no CUDA headers, no intrinsics the shim lacks.
+#pragma once
+
+// The most dimensions a kernel operand may have. The Java side rejects larger ranks before a
+// launch (a tensor of rank > 8 can be made contiguous and viewed with fewer dims).
+#define FATHOM_MAX_RANK 8
+
+// A strided operand, passed to kernels by value (144 bytes; well under the 4 KB parameter limit).
+// Element (i0, ..., i{rank-1}) lives at offset + Σ ik·strides[k] (in elements). Mirrors
+// dev.fathom.spi.Strided; 64-bit everywhere because buffers may exceed 2^31 elements.
+// Layout (fixed, the Java launcher packs it byte by byte): int rank; int pad; long long offset;
+// long long sizes[8]; long long strides[8].
+struct StridedDesc {
+    int rank;
+    int pad;
+    long long offset;
+    long long sizes[FATHOM_MAX_RANK];
+    long long strides[FATHOM_MAX_RANK];
+};
+
+// The storage offset of the i-th element in row-major order of d's shape. Every operand of one
+// elementwise launch has the output's shape (broadcast dims have stride 0), so the same flat
+// index addresses all of them. Division per dim is the price of arbitrary strides; contiguous
+// fast paths can come later without changing the launch contract.
+__device__ __forceinline__ long long fathom_offset(const StridedDesc& d, long long i) {
+    long long off = d.offset;
+    for (int k = d.rank - 1; k >= 0; --k) {
+        long long s = d.sizes[k];
+        long long q = i / s;
+        off += (i - q * s) * d.strides[k];
+        i = q;
+    }
+    return off;
+}
+
+// Grid-stride loop over n elements: one thread per element while the grid covers n, and each
+// thread takes every (gridDim.x·blockDim.x)-th element when the launcher capped the grid
+// (dev.fathom.cuda.LaunchGeometry), so any n runs with any grid.
+#define FATHOM_GRID_STRIDE(i, n)                                                                \
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (n);                \
+         i += (long long)blockDim.x * gridDim.x)
+
+// Dynamic shared memory (the launch's sharedMemBytes) as a T*: one declaration for nvcc, while
+// the emulation shim defines this macro first and maps it to a per-launch buffer.
+#ifndef FATHOM_DYNAMIC_SHARED
+#define FATHOM_DYNAMIC_SHARED(T, name)                                                          \
+    extern __shared__ __align__(16) unsigned char fathom_dynamic_shared[];                      \
+    T* name = reinterpret_cast<T*>(fathom_dynamic_shared)
+#endif
+
+// Op codes: the ordinal of the Java constant. Keep the order of dev.fathom.spi.UnaryOp and
+// dev.fathom.spi.BinaryOp: KernelEmulationTest compares these lists with the Java enums.
+enum FathomUnaryOp {
+    U_NEG, U_ABS, U_SIGN, U_EXP, U_LOG, U_SQRT, U_RSQRT, U_RECIPROCAL, U_SIN, U_COS, U_TANH,
+    U_SIGMOID, U_RELU, U_GELU, U_GELU_TANH, U_SILU, U_ERF, U_NOT
+};
+enum FathomBinaryOp {
+    B_ADD, B_SUB, B_MUL, B_DIV, B_POW, B_MAXIMUM, B_MINIMUM, B_EQ, B_NE, B_LT, B_LE, B_GT, B_GE,
+    B_AND, B_OR, B_XOR
+};
+
+// Precision-matched math: one overload per dtype so templates call the float function for F32
+// (expf, not exp: the double one would be slow and would change F32 results) and the double one
+// for F64.
+#define FATHOM_MATH1(name, f32, f64)                                                            \
+    __device__ __forceinline__ float name(float x) { return f32(x); }                            \
+    __device__ __forceinline__ double name(double x) { return f64(x); }
+FATHOM_MATH1(fm_exp, expf, exp)
+FATHOM_MATH1(fm_log, logf, log)
+FATHOM_MATH1(fm_sqrt, sqrtf, sqrt)
+FATHOM_MATH1(fm_sin, sinf, sin)
+FATHOM_MATH1(fm_cos, cosf, cos)
+FATHOM_MATH1(fm_tanh, tanhf, tanh)
+FATHOM_MATH1(fm_erf, erff, erf)
+FATHOM_MATH1(fm_erfc, erfcf, erfc)
+FATHOM_MATH1(fm_fabs, fabsf, fabs)
+#undef FATHOM_MATH1
+__device__ __forceinline__ float fm_pow(float a, float b) { return powf(a, b); }
+__device__ __forceinline__ double fm_pow(double a, double b) { return pow(a, b); }
+
+// NaN test that survives fast-math flags and needs no header: NaN is the only value unequal to itself.
+template <typename T> __device__ __forceinline__ bool fm_isnan(T x) { return x != x; }
+
+// Java's (long) cast of a float or double: NaN → 0, out-of-range saturates, else truncation
+// toward zero. PTX cvt.rzi.s64 does the same on the GPU; spelling it out keeps the C++ emulation
+// (where an out-of-range cast is undefined) equal to it.
+template <typename T> __device__ __forceinline__ long long fm_to_i64(T x) {
+    if (fm_isnan(x)) return 0;
+    if (x >= (T)9223372036854775807.0) return 9223372036854775807LL;
+    if (x <= (T)-9223372036854775808.0) return (-9223372036854775807LL - 1);
+    return (long long)x;
+}

@@ -1,0 +1,64 @@
+package dev.fathom.cuda;
+
+/**
+ * The 1-D launch geometry of a kernel that walks its elements with a grid-stride loop (every
+ * kernel in {@code elementwise.cu}): {@code grid} blocks of {@code block} threads.
+ *
+ * <p>The rule ({@link #forElements(long)}): blocks of {@value #BLOCK} threads (8 warps: a multiple
+ * of the warp size, small enough that register use never limits residency on sm_75 and newer,
+ * large enough to hide memory latency), and one thread per element, {@code ceil(n / 256)} blocks,
+ * up to {@value #MAX_GRID} blocks. Past that cap each thread takes every
+ * {@code grid·block}-th element: 65535 × 256 ≈ 16.7 M threads already fill any current GPU many
+ * times over (an H100 holds about 270 K resident threads), so more blocks would only add launch
+ * overhead, and 65535 is also within the y/z grid limit should a kernel ever use those dims. The
+ * kernel emulation test runs the kernels with exactly these numbers.
+ *
+ * @param grid  number of blocks, 0 for an empty launch (CUDA rejects a zero grid: skip it)
+ * @param block threads per block
+ */
+public record LaunchGeometry(int grid, int block) {
+
+    /** Threads per block for elementwise kernels. */
+    public static final int BLOCK = 256;
+    /** The most blocks {@link #forElements(long)} asks for. */
+    public static final int MAX_GRID = 65535;
+
+    public LaunchGeometry {
+        if (grid < 0 || block < 1 || block > 1024) {
+            throw new IllegalArgumentException("LaunchGeometry: grid " + grid + " x block " + block
+                    + " is invalid; grid must be >= 0 and block in [1, 1024]");
+        }
+    }
+
+    /** The geometry for a grid-stride kernel over {@code n} elements, by the rule above. */
+    public static LaunchGeometry forElements(long n) {
+        return forElements(n, MAX_GRID);
+    }
+
+    /**
+     * As {@link #forElements(long)} with at most {@code maxGrid} blocks; a small cap makes each
+     * thread loop, which tests (and future occupancy-based caps) use.
+     */
+    public static LaunchGeometry forElements(long n, int maxGrid) {
+        if (n < 0) {
+            throw new IllegalArgumentException("LaunchGeometry.forElements: element count " + n
+                    + " is negative; pass the numel of the output (>= 0)");
+        }
+        if (maxGrid < 1) {
+            throw new IllegalArgumentException("LaunchGeometry.forElements: maxGrid " + maxGrid
+                    + " must be >= 1");
+        }
+        long blocks = (n + BLOCK - 1) / BLOCK;
+        return new LaunchGeometry((int) Math.min(blocks, maxGrid), BLOCK);
+    }
+
+    /** True when there is nothing to launch (zero elements). */
+    public boolean isEmpty() {
+        return grid == 0;
+    }
+
+    /** Threads in the whole grid. */
+    public long threads() {
+        return (long) grid * block;
+    }
+}
