@@ -1,0 +1,124 @@
+package dev.fathom.cuda;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The tiled GEMM kernels of {@code src/main/cuda/gemm.cu}, compiled with g++ against the shim
+ * {@code src/test/cuda/cuda_emu.h} and run in its threaded mode (one std::thread per CUDA thread,
+ * so the shared-memory tiles and {@code __syncthreads} are exercised as on a GPU) by the C++ driver
+ * {@code src/test/cuda/gemm_test.cpp}, which compares F32 and F64, all four transpose combinations
+ * and broadcast batches with an F64 triple loop. The launch geometry comes from
+ * {@link GemmGeometry}. Skipped, with the reason, where there is no g++.
+ */
+class GemmKernelEmulationTest {
+
+    private static final Path CUDA_SRC = Path.of("src/main/cuda");
+    private static final Path EMU_SRC = Path.of("src/test/cuda");
+
+    /**
+     * {outer batch, inner batch, M, N, K}: none a multiple of the 64 × 64 × 16 tiles except where
+     * noted; small, because the threaded emulator is slow (256 threads per launch).
+     */
+    private static final int[][] SHAPES = {
+            {1, 1, 1, 1, 1},
+            {1, 1, 7, 5, 3},
+            {1, 1, 65, 33, 17},      // one row past a tile
+            {1, 1, 130, 70, 90},     // 3 × 2 tiles, 6 K-slices (the last partial)
+            {3, 1, 17, 19, 23},      // batched; the driver also broadcasts B over the batch
+            {2, 3, 9, 70, 5},        // two batch levels; B also broadcast over the outer one only
+            {1, 1, 5, 6, 0},         // K = 0: C = 0 (or unchanged when accumulating)
+    };
+
+    @Test
+    void gemmKernelsMatchTheF64Reference(@TempDir Path tmp) throws Exception {
+        Path exe = compile("gemm_test", tmp);
+        List<String> cmd = new ArrayList<>(List.of(exe.toString()));
+        for (int[] s : SHAPES) {
+            GemmGeometry g = GemmGeometry.forMatmul(s[2], s[3], (long) s[0] * s[1]);
+            cmd.add(s[0] + ":" + s[1] + ":" + s[2] + ":" + s[3] + ":" + s[4] + ":" + g.gridX() + ":" + g.gridY() + ":"
+                    + g.gridZ() + ":" + g.block());
+        }
+        String out = run(cmd, "gemm_test", 120);
+        assertTrue(out.contains(" 0 failed"), out);
+    }
+
+    /** The committed PTX is on the classpath and has both GEMM entries. */
+    @Test
+    void committedPtxHasBothGemmEntries() throws IOException {
+        String ptx;
+        try (InputStream in = GemmKernelEmulationTest.class.getResourceAsStream("ptx/gemm.ptx")) {
+            assertNotNull(in, "dev/fathom/cuda/ptx/gemm.ptx is missing: run scripts/build-kernels");
+            ptx = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
+        }
+        Set<String> entries = new TreeSet<>();
+        Matcher m = Pattern.compile("\\.visible \\.entry (\\w+)\\(").matcher(ptx);
+        while (m.find()) {
+            entries.add(m.group(1));
+        }
+        assertEquals(Set.of("gemm_f32", "gemm_f64"), entries);
+        assertTrue(ptx.contains(".target sm_75"), "PTX must target sm_75 (compute_75), the lowest nvcc 13 builds");
+    }
+
+    /** Compiles src/test/cuda/NAME.cpp (which includes the shim and kernel sources) into dir. */
+    private static Path compile(String name, Path dir) throws Exception {
+        assumeTrue(gppAvailable(), "g++ is not on PATH: kernel emulation compiles the .cu files as C++20 with g++ "
+                + "(Debian: apt-get install g++)");
+        assertTrue(Files.isRegularFile(CUDA_SRC.resolve("gemm.cu")),
+                "run from backend-cuda: " + CUDA_SRC.toAbsolutePath() + " has no gemm.cu");
+        Path exe = dir.resolve(name);
+        run(List.of("g++", "-std=c++20", "-pthread", "-O1", "-Wall", "-Werror", "-I", EMU_SRC.toString(), "-I",
+                CUDA_SRC.toString(), "-x", "c++", EMU_SRC.resolve(name + ".cpp").toString(), "-o", exe.toString()),
+                "compile " + name + ".cpp", 180);
+        return exe;
+    }
+
+    private static boolean gppAvailable() {
+        try {
+            Process p = new ProcessBuilder("g++", "--version").redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** Runs cmd, returns its combined output; fails the test, with the output, on a non-zero exit or a timeout. */
+    private static String run(List<String> cmd, String what, int timeoutSeconds) throws Exception {
+        Path log = Files.createTempFile("fathom-emu", ".log");
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            boolean done = p.waitFor(timeoutSeconds, TimeUnit.SECONDS);
+            if (!done) {
+                p.destroyForcibly();
+            }
+            String out = Files.readString(log);
+            assertTrue(done, what + " did not finish in " + timeoutSeconds + " s (a kernel deadlocked?):\n" + out);
+            assertEquals(0, p.exitValue(), what + " failed: " + String.join(" ", cmd) + "\n" + out);
+            return out;
+        } finally {
+            Files.deleteIfExists(log);
+        }
+    }
+}
