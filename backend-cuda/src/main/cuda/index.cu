@@ -1,0 +1,74 @@
+// Indexing kernels (Kernels.gather, Kernels.scatterAdd), one thread per index element.
+//
+// Shapes: both kernels walk the INDEX tensor's shape (n = its numel) with a grid-stride loop
+// (FATHOM_GRID_STRIDE; geometry from dev.fathom.cuda.LaunchGeometry.forElements(n)), like
+// dev.fathom.cpu.IndexKernels. The host passes the data operand that `dim` indexes into as a
+// StridedDesc with the index's sizes, its own strides and offset, and stride 0 on dim, plus that
+// operand's real size and stride along dim; the index value j then adds j·dim_stride. So the
+// kernels never apply a shape rule: the tensor layer has checked shapes and dtypes.
+//
+// Entries (extern "C"; t = f32, f64, i64):
+//   gather_<t>(const T* x, StridedDesc xd, i64 dim_size, i64 dim_stride, const i64* index,
+//              StridedDesc id, T* out, StridedDesc od, i64 n, int* status)
+//     out[i] = x[xd(i) + index[i]·dim_stride]
+//   scatter_add_<t>(const T* src, StridedDesc sd, const i64* index, StridedDesc id, T* out,
+//              StridedDesc od, i64 dim_size, i64 dim_stride, i64 n, int* status)
+//     out[od(i) + index[i]·dim_stride] += src[i], with atomicAdd, so repeated indices accumulate.
+//     Unlike the CPU's serial loop the order of the additions is not fixed: F32/F64 results
+//     may differ from run to run by rounding (I64 adds wrap and are exact).
+// Bounds: an index outside [0, dim_size) writes nothing (gather writes 0) and sets *status to 1;
+// the host zeroes *status before the launch and throws IndexOutOfBoundsException after
+// synchronizing when it is nonzero.
+#include "fathom_kernels.cuh"
+
+typedef long long i64;
+
+template <typename T> __device__ __forceinline__ void fm_atomic_add(T* p, T v) { atomicAdd(p, v); }
+// 64-bit integer atomicAdd exists only for unsigned long long; two's complement makes it the same.
+template <> __device__ __forceinline__ void fm_atomic_add<i64>(i64* p, i64 v) {
+    atomicAdd(reinterpret_cast<unsigned long long*>(p), (unsigned long long)v);
+}
+
+template <typename T>
+__device__ void gather_impl(const T* x, const StridedDesc& xd, i64 dim_size, i64 dim_stride, const i64* index,
+                            const StridedDesc& id, T* out, const StridedDesc& od, i64 n, int* status) {
+    FATHOM_GRID_STRIDE(i, n) {
+        i64 j = index[fathom_offset(id, i)];
+        T v = 0;
+        if (j < 0 || j >= dim_size) {
+            atomicExch(status, 1);
+        } else {
+            v = x[fathom_offset(xd, i) + j * dim_stride];
+        }
+        out[fathom_offset(od, i)] = v;
+    }
+}
+
+template <typename T>
+__device__ void scatter_add_impl(const T* src, const StridedDesc& sd, const i64* index, const StridedDesc& id, T* out,
+                                 const StridedDesc& od, i64 dim_size, i64 dim_stride, i64 n, int* status) {
+    FATHOM_GRID_STRIDE(i, n) {
+        i64 j = index[fathom_offset(id, i)];
+        if (j < 0 || j >= dim_size) {
+            atomicExch(status, 1);
+        } else {
+            fm_atomic_add(out + fathom_offset(od, i) + j * dim_stride, src[fathom_offset(sd, i)]);
+        }
+    }
+}
+
+#define FATHOM_INDEX(t, T)                                                                        \
+    extern "C" __global__ void gather_##t(const T* x, StridedDesc xd, i64 dim_size, i64 dim_stride,      \
+                                          const i64* index, StridedDesc id, T* out, StridedDesc od, i64 n, \
+                                          int* status) {                                           \
+        gather_impl<T>(x, xd, dim_size, dim_stride, index, id, out, od, n, status);               \
+    }                                                                                             \
+    extern "C" __global__ void scatter_add_##t(const T* src, StridedDesc sd, const i64* index, StridedDesc id, \
+                                               T* out, StridedDesc od, i64 dim_size, i64 dim_stride, i64 n, \
+                                               int* status) {                                      \
+        scatter_add_impl<T>(src, sd, index, id, out, od, dim_size, dim_stride, n, status);        \
+    }
+FATHOM_INDEX(f32, float)
+FATHOM_INDEX(f64, double)
+FATHOM_INDEX(i64, i64)
+#undef FATHOM_INDEX

@@ -1,0 +1,195 @@
+// Reductions (Kernels.reduce): SUM, MAX, MIN, ARGMAX, ARGMIN over rows.
+//
+// Contract with the host: the tensor layer permutes (and, where needed, copies) x so that the
+// reduced axes form ONE contiguous inner run of `inner` elements and the kept axes one outer
+// range of `outer` rows. Element j of row r is x[x_offset + r·row_stride + j] (row_stride ≥ inner
+// for a plain [outer, inner] view; 0 would re-read one row), and row r's result goes to
+// out[out_offset + r] (the output is contiguous, as Kernels.reduce promises). Column sums of a
+// [N, C] matrix over N therefore arrive as a transposed contiguous copy; a strided-inner kernel
+// can come later without changing this one.
+//
+// Launch: one block per row, rows grid-strided (a capped grid loops); blockDim.x a multiple of
+// 32, at most 1024 (dev.fathom.cuda.LaunchGeometry's 256 fits). No dynamic shared memory: each
+// warp folds its threads' partials with shuffles, warp 0 folds the ≤ 32 warp partials from a
+// static __shared__ array.
+//
+// Entries (extern "C"):
+//   reduce_f32, reduce_f64, reduce_i64 (int op, const T* x, i64 x_offset, i64 row_stride,
+//       i64 inner, void* out, i64 out_offset, i64 outer)
+//     op = dev.fathom.spi.ReduceOp ordinal. SUM/MAX/MIN write T, ARGMAX/ARGMIN write i64 (the
+//     first index of the extreme; NaN counts as the extreme and the first NaN wins, as the CPU).
+//     An empty row (inner = 0) writes 0 for SUM, NaN (I64: 0) for MAX/MIN and -1 for ARG*, like
+//     dev.fathom.cpu.ReduceKernels; the tensor layer rejects those calls before they get here.
+//   reduce_u8  same arguments, SUM only: counts the nonzero bytes of BOOL x into an i64 output.
+// Accuracy: F32 sums add each thread's elements in F32 with Kahan compensation (Kahan 1965,
+// "Further remarks on reducing truncation errors") for at most FATHOM_F32_RUN of them and carry
+// those partial sums in F64, which also folds the tree, so 10^7 ones sum to exactly 1e7 and
+// random data matches an F64 sum to ~1e-7 relative before the final rounding to F32. (Without the
+// compensation, runs of equal values round the same way every run: 10^7 × 0.1f came out 2e-6 high.)
+// Kahan has no multiply, so nvcc's FMA contraction cannot undo it, and it is F32 work only:
+// cheap on GPUs whose F64 rate is 1/64 of F32. F64 sums
+// add in F64 (a thread's run is at most inner/blockDim long, then a tree: pairwise-like error).
+// I64 sums wrap like Java's long (unsigned arithmetic, so no C++ overflow UB in the emulator).
+#include "fathom_kernels.cuh"
+
+typedef unsigned char u8;
+typedef long long i64;
+
+enum FathomReduceOp { R_SUM, R_MAX, R_MIN, R_ARGMAX, R_ARGMIN };
+
+// Elements a thread adds in F32 (compensated) before carrying into F64: keeps the run's magnitude,
+// and so its compensated error, small; long enough that the F64 adds are rare.
+#define FATHOM_F32_RUN 256
+
+// The accumulator of a sum: F64 for floating inputs, unsigned 64-bit (wrapping) for integers.
+template <typename T> struct SumAcc { typedef double type; };
+template <> struct SumAcc<i64> { typedef unsigned long long type; };
+template <> struct SumAcc<u8> { typedef unsigned long long type; };
+
+// Sum of a block's values: warp shuffles, then warp 0 over the warps' partials. Every thread
+// must call it; the result is valid in thread 0.
+template <typename A> __device__ __forceinline__ A block_sum(A v) {
+    __shared__ A warp_part[32];
+    unsigned lane = threadIdx.x % 32, warp = threadIdx.x / 32, warps = (blockDim.x + 31) / 32;
+    for (int d = 16; d > 0; d >>= 1) v += __shfl_down_sync(0xffffffffu, v, d);
+    if (lane == 0) warp_part[warp] = v;
+    __syncthreads();
+    if (warp == 0) {
+        v = lane < warps ? warp_part[lane] : A(0);
+        for (int d = 16; d > 0; d >>= 1) v += __shfl_down_sync(0xffffffffu, v, d);
+    }
+    __syncthreads();  // warp_part is reused by the next row of a grid-strided block
+    return v;
+}
+
+// (value, index) pair of an arg-reduction; idx < 0 means "no element yet".
+// True when (v, iv) should replace (best, ib) as the MAX (want_max) or MIN: NaN beats numbers,
+// a strictly better value wins, and between equal values (or two NaNs) the lower index wins, so
+// the result is the first extreme whatever order the partials combine in.
+template <typename T> __device__ __forceinline__ bool arg_better(bool want_max, T v, i64 iv, T best, i64 ib) {
+    if (iv < 0) return false;
+    if (ib < 0) return true;
+    bool vn = fm_isnan(v), bn = fm_isnan(best);
+    if (vn || bn) return vn && (!bn || iv < ib);
+    if (v == best) return iv < ib;
+    return want_max ? v > best : v < best;
+}
+
+template <typename T>
+__device__ __forceinline__ void block_arg(bool want_max, T& v, i64& iv) {
+    __shared__ T warp_val[32];
+    __shared__ i64 warp_idx[32];
+    unsigned lane = threadIdx.x % 32, warp = threadIdx.x / 32, warps = (blockDim.x + 31) / 32;
+    for (int d = 16; d > 0; d >>= 1) {
+        T ov = __shfl_down_sync(0xffffffffu, v, d);
+        i64 oi = __shfl_down_sync(0xffffffffu, iv, d);
+        if (lane + d < 32 && arg_better(want_max, ov, oi, v, iv)) {
+            v = ov;
+            iv = oi;
+        }
+    }
+    if (lane == 0) {
+        warp_val[warp] = v;
+        warp_idx[warp] = iv;
+    }
+    __syncthreads();
+    if (warp == 0) {
+        v = lane < warps ? warp_val[lane] : v;
+        iv = lane < warps ? warp_idx[lane] : -1;
+        for (int d = 16; d > 0; d >>= 1) {
+            T ov = __shfl_down_sync(0xffffffffu, v, d);
+            i64 oi = __shfl_down_sync(0xffffffffu, iv, d);
+            if (lane + d < 32 && arg_better(want_max, ov, oi, v, iv)) {
+                v = ov;
+                iv = oi;
+            }
+        }
+    }
+    __syncthreads();
+}
+
+template <typename T> __device__ __forceinline__ T empty_extreme() {
+    T z = 0;
+    return z / z;  // NaN, as the CPU backend leaves an empty MAX/MIN
+}
+template <> __device__ __forceinline__ i64 empty_extreme<i64>() { return 0; }
+
+// One thread's share of a row's sum. F32: runs of FATHOM_F32_RUN in F32, carried in F64.
+template <typename T> __device__ __forceinline__ typename SumAcc<T>::type thread_sum(const T* row, i64 inner) {
+    typename SumAcc<T>::type acc = 0;
+    for (i64 j = threadIdx.x; j < inner; j += blockDim.x) acc += (typename SumAcc<T>::type)row[j];
+    return acc;
+}
+template <> __device__ __forceinline__ double thread_sum<float>(const float* row, i64 inner) {
+    double acc = 0;
+    float run = 0, comp = 0;  // Kahan: comp holds the low bits the last F32 add dropped
+    int k = 0;
+    for (i64 j = threadIdx.x; j < inner; j += blockDim.x) {
+        float y = row[j] - comp;
+        float t = run + y;
+        comp = (t - run) - y;
+        run = t;
+        if (++k == FATHOM_F32_RUN) {
+            acc += (double)run - (double)comp;
+            run = 0;
+            comp = 0;
+            k = 0;
+        }
+    }
+    return acc + ((double)run - (double)comp);
+}
+template <> __device__ __forceinline__ unsigned long long thread_sum<u8>(const u8* row, i64 inner) {
+    unsigned long long n = 0;
+    for (i64 j = threadIdx.x; j < inner; j += blockDim.x) n += row[j] != 0;
+    return n;
+}
+
+template <typename T>
+__device__ void reduce_rows(int op, const T* x, i64 x_offset, i64 row_stride, i64 inner, void* out, i64 out_offset,
+                            i64 outer) {
+    for (i64 r = blockIdx.x; r < outer; r += gridDim.x) {
+        const T* row = x + x_offset + r * row_stride;
+        if (op == R_SUM) {
+            typename SumAcc<T>::type s = block_sum(thread_sum(row, inner));
+            if (threadIdx.x == 0) static_cast<T*>(out)[out_offset + r] = (T)s;
+            continue;
+        }
+        bool want_max = op == R_MAX || op == R_ARGMAX;
+        T v = empty_extreme<T>();
+        i64 iv = -1;
+        for (i64 j = threadIdx.x; j < inner; j += blockDim.x) {
+            // A thread's indices rise, so among equal values its first one stays.
+            if (arg_better(want_max, row[j], j, v, iv)) {
+                v = row[j];
+                iv = j;
+            }
+        }
+        block_arg(want_max, v, iv);
+        if (threadIdx.x == 0) {
+            if (op == R_ARGMAX || op == R_ARGMIN) {
+                static_cast<i64*>(out)[out_offset + r] = iv;
+            } else {
+                static_cast<T*>(out)[out_offset + r] = iv < 0 ? empty_extreme<T>() : v;
+            }
+        }
+    }
+}
+
+#define FATHOM_REDUCE(t, T)                                                                       \
+    extern "C" __global__ void reduce_##t(int op, const T* x, i64 x_offset, i64 row_stride, i64 inner, void* out, \
+                                          i64 out_offset, i64 outer) {                            \
+        reduce_rows<T>(op, x, x_offset, row_stride, inner, out, out_offset, outer);               \
+    }
+FATHOM_REDUCE(f32, float)
+FATHOM_REDUCE(f64, double)
+FATHOM_REDUCE(i64, i64)
+#undef FATHOM_REDUCE
+
+// BOOL count: SUM only (the tensor layer rejects other ops on BOOL); the output is I64.
+extern "C" __global__ void reduce_u8(int op, const u8* x, i64 x_offset, i64 row_stride, i64 inner, void* out,
+                                     i64 out_offset, i64 outer) {
+    for (i64 r = blockIdx.x; r < outer; r += gridDim.x) {
+        unsigned long long s = block_sum(thread_sum(x + x_offset + r * row_stride, inner));
+        if (threadIdx.x == 0) static_cast<i64*>(out)[out_offset + r] = op == R_SUM ? (i64)s : 0;
+    }
+}

@@ -1,0 +1,199 @@
+// Runs reduce.cu's kernels on the CPU with the THREADED emulator (the kernels use __syncthreads
+// and warp shuffles) against references written here, one line per failing case; exits 1 if any
+// failed.
+//
+//   reduce_test BLOCK
+//
+// Rows of 1, 31, 255, 1000 and 100003 elements; 1 row, and 5 rows on a capped grid of 2 blocks
+// (so blocks loop over rows), rows placed with an offset and a row stride larger than
+// the row, and the output between sentinels that must stay intact. References: sums in F64
+// (F32 within 1e-6 of Σ|x|, plus the final rounding), MAX/MIN/ARG* by the CPU backend's
+// sequential rule (first extreme wins; NaN wins and stays). Also 10^7 F32 ones in one row.
+#include "cuda_emu.h"
+#include "reduce.cu"
+
+#include <cinttypes>
+#include <limits>
+#include <type_traits>
+#include <cstdio>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+
+int g_failures = 0;
+int g_cases = 0;
+unsigned g_block = 64;
+
+const long long SIZES[] = {1, 31, 255, 1000, 100003};
+const char* OPS[] = {"SUM", "MAX", "MIN", "ARGMAX", "ARGMIN"};
+
+void fail(const std::string& what) {
+    if (++g_failures <= 40) std::printf("FAIL %s\n", what.c_str());
+}
+
+// Data kinds: random reals; small integers (many ties, for the first-index rule); reals with NaNs.
+enum Kind { REAL, TIES, NANS };
+
+template <typename T> std::vector<T> make_data(long long n, Kind kind, std::mt19937_64& rng) {
+    std::vector<T> v(n);
+    std::uniform_real_distribution<double> u(-1, 1);
+    for (auto& x : v) {
+        if (kind == TIES) {
+            x = (T)(long long)(rng() % 5);
+        } else {
+            x = (T)(u(rng) * 100);
+        }
+        if (kind == NANS && rng() % 97 == 0) x = std::numeric_limits<T>::quiet_NaN();
+    }
+    return v;
+}
+
+template <typename T> auto reduce_rows_entry();
+template <> auto reduce_rows_entry<float>() { return reduce_f32; }
+template <> auto reduce_rows_entry<double>() { return reduce_f64; }
+template <> auto reduce_rows_entry<long long>() { return reduce_i64; }
+
+bool is_nan(double v) { return v != v; }
+
+// dev.fathom.cpu.ReduceKernels.better
+bool better(int op, double v, double best) {
+    if (is_nan(best)) return false;
+    if (is_nan(v)) return true;
+    return op == R_MAX || op == R_ARGMAX ? v > best : v < best;
+}
+
+template <typename T> void run_case(const char* tname, int op, long long inner, int rows, unsigned grid, Kind kind,
+                                    std::mt19937_64& rng) {
+    ++g_cases;
+    const long long off = 3, stride = inner + 2;  // a gap between rows the kernel must not read as data
+    std::vector<T> x(off + rows * stride, (T)0);
+    std::vector<T> gap_data = make_data<T>(off + rows * stride, kind, rng);
+    x = gap_data;
+    std::vector<T> data = make_data<T>((long long)rows * inner, kind, rng);
+    for (int r = 0; r < rows; ++r)
+        for (long long j = 0; j < inner; ++j) x[off + r * stride + j] = data[r * inner + j];
+    bool arg = op == R_ARGMAX || op == R_ARGMIN;
+    const long long out_off = 2;
+    std::vector<T> out_t(rows + 4, (T)-7);
+    std::vector<long long> out_l(rows + 4, -7);
+    void* out = arg ? (void*)out_l.data() : (void*)out_t.data();
+    emu_launch(dim3(grid), dim3(g_block), reduce_rows_entry<T>(), op, (const T*)x.data(), off, stride, inner, out,
+               out_off, (long long)rows);
+    char where[200];
+    for (int r = 0; r < rows; ++r) {
+        const T* row = data.data() + (long long)r * inner;
+        std::snprintf(where, sizeof where, "reduce_%s %s inner=%lld rows=%d grid=%u kind=%d row=%d", tname, OPS[op],
+                      inner, rows, grid, (int)kind, r);
+        if (op == R_SUM) {
+            double ref = 0, mag = 0;
+            for (long long j = 0; j < inner; ++j) {
+                ref += (double)row[j];
+                mag += std::fabs((double)row[j]);
+            }
+            double got = (double)out_t[out_off + r];
+            double tol = sizeof(T) == 4 ? 1e-6 * mag + std::fabs(ref) * 6e-8 : 1e-13 * mag;
+            if (!(std::fabs(got - ref) <= tol))
+                fail(std::string(where) + ": got " + std::to_string(got) + " want " + std::to_string(ref));
+            continue;
+        }
+        double best = std::numeric_limits<double>::quiet_NaN();
+        long long bi = -1;
+        for (long long j = 0; j < inner; ++j) {
+            if (bi < 0 || better(op, (double)row[j], best)) {
+                best = (double)row[j];
+                bi = j;
+            }
+        }
+        if (arg) {
+            if (out_l[out_off + r] != bi)
+                fail(std::string(where) + ": got index " + std::to_string(out_l[out_off + r]) + " want " +
+                     std::to_string(bi));
+        } else {
+            double got = (double)out_t[out_off + r];
+            if (!(got == best || (is_nan(got) && is_nan(best))))
+                fail(std::string(where) + ": got " + std::to_string(got) + " want " + std::to_string(best));
+        }
+    }
+    for (int k : {0, 1, rows + 2, rows + 3}) {
+        if ((arg ? out_l[k] != -7 : out_t[k] != (T)-7)) fail(std::string(where) + ": wrote outside the output rows");
+    }
+}
+
+template <typename T> void run_dtype(const char* tname, std::mt19937_64& rng) {
+    for (long long inner : SIZES) {
+        // (rows, grid): a block per row, and a capped grid whose blocks loop over rows. Few rows:
+        // each row-block costs ~10 ms of std::thread barriers in the emulator.
+        const int configs[][2] = {{1, 1}, {5, 2}};
+        for (const auto& c : configs) {
+            int rows = c[0];
+            unsigned grid = (unsigned)c[1];
+            {
+                for (int op = R_SUM; op <= R_ARGMIN; ++op) {
+                    run_case<T>(tname, op, inner, rows, grid, TIES, rng);
+                    if (!std::is_integral<T>::value) {
+                        run_case<T>(tname, op, inner, rows, grid, op == R_SUM ? REAL : NANS, rng);
+                    }
+                }
+            }
+        }
+    }
+}
+
+// 10^7 F32 ones in one row must sum to exactly 1e7 (a naive F32 accumulator stops at 2^24 ≈ 1.7e7
+// only per thread, but loses low bits long before; the F32 runs are carried in F64).
+void ten_million_ones() {
+    ++g_cases;
+    const long long n = 10000000;
+    std::vector<float> x(n, 1.0f);
+    float out = -1;
+    emu_launch(dim3(1), dim3(g_block), reduce_f32, (int)R_SUM, (const float*)x.data(), 0LL, n, n, (void*)&out, 0LL, 1LL);
+    if (out != 1e7f) fail("reduce_f32 SUM of 10^7 ones: got " + std::to_string(out));
+    // Also: 10^7 copies of 0.1f against the F64 sum of the same floats.
+    ++g_cases;
+    std::fill(x.begin(), x.end(), 0.1f);
+    emu_launch(dim3(1), dim3(g_block), reduce_f32, (int)R_SUM, (const float*)x.data(), 0LL, n, n, (void*)&out, 0LL, 1LL);
+    double ref = (double)0.1f * n;
+    if (!(std::fabs(out - ref) <= 1e-6 * ref)) fail("reduce_f32 SUM of 10^7 0.1f: got " + std::to_string(out));
+}
+
+// I64 sums wrap like Java's long; BOOL counts.
+void integers(std::mt19937_64& rng) {
+    ++g_cases;
+    std::vector<long long> x = {INT64_MAX, 1, 5};
+    long long out = 0;
+    emu_launch(dim3(1), dim3(g_block), reduce_i64, (int)R_SUM, (const long long*)x.data(), 0LL, 3LL, 3LL, (void*)&out,
+               0LL, 1LL);
+    if (out != INT64_MIN + 5) fail("reduce_i64 SUM does not wrap: got " + std::to_string(out));
+    for (long long inner : SIZES) {
+        ++g_cases;
+        int rows = 3;
+        std::vector<unsigned char> b(rows * inner);
+        for (auto& v : b) v = rng() % 3 == 0 ? (unsigned char)(1 + rng() % 200) : 0;
+        std::vector<long long> cnt(rows, -1);
+        emu_launch(dim3(2), dim3(g_block), reduce_u8, (int)R_SUM, (const unsigned char*)b.data(), 0LL, inner, inner,
+                   (void*)cnt.data(), 0LL, (long long)rows);
+        for (int r = 0; r < rows; ++r) {
+            long long ref = 0;
+            for (long long j = 0; j < inner; ++j) ref += b[r * inner + j] != 0;
+            if (cnt[r] != ref)
+                fail("reduce_u8 SUM inner=" + std::to_string(inner) + ": got " + std::to_string(cnt[r]) + " want " +
+                     std::to_string(ref));
+        }
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc > 1) g_block = (unsigned)std::stoul(argv[1]);
+    std::mt19937_64 rng(42);
+    run_dtype<float>("f32", rng);
+    run_dtype<double>("f64", rng);
+    run_dtype<long long>("i64", rng);
+    ten_million_ones();
+    integers(rng);
+    std::printf("reduce_test: block %u, %d cases, %d failed\n", g_block, g_cases, g_failures);
+    return g_failures == 0 ? 0 : 1;
+}

@@ -1,0 +1,191 @@
+package dev.fathom.cuda;
+
+import dev.fathom.spi.Philox;
+import dev.fathom.spi.RandomOp;
+import dev.fathom.spi.ReduceOp;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The reduction, indexing and random kernels ({@code reduce.cu}, {@code index.cu},
+ * {@code random.cu}) compiled with g++ against {@code src/test/cuda/cuda_emu.h} and run by their C++
+ * drivers in the emulator's THREADED mode (a std::thread per CUDA thread: the reductions need real
+ * barriers and shuffles, scatter-add real atomic contention). Blocks of 64 threads keep that mode
+ * fast while still spanning two warps. Skipped, with the reason, where there is no g++.
+ */
+class ReductionKernelEmulationTest {
+
+    private static final Path CUDA_SRC = Path.of("src/main/cuda");
+    private static final Path EMU_SRC = Path.of("src/test/cuda");
+    private static final String BLOCK = "64";
+
+    @Test
+    void reduceKernelsMatchTheReference(@TempDir Path tmp) throws Exception {
+        String out = run(List.of(compile("reduce_test", tmp).toString(), BLOCK), "reduce_test", 120);
+        assertTrue(out.contains(" 0 failed"), out);
+    }
+
+    @Test
+    void gatherAndScatterAddMatchTheReference(@TempDir Path tmp) throws Exception {
+        String out = run(List.of(compile("index_test", tmp).toString(), BLOCK), "index_test", 120);
+        assertTrue(out.contains(" 0 failed"), out);
+    }
+
+    /**
+     * The driver checks Philox against Random123's known answers and each fill against RandomOp's
+     * rule; its SAMPLE lines are compared here with {@link Philox}, the CPU backend's generator, so
+     * the GPU's streams are the CPU's bit for bit.
+     */
+    @Test
+    void randomFillsMatchRandomOpAndTheJavaPhilox(@TempDir Path tmp) throws Exception {
+        String out = run(List.of(compile("random_test", tmp).toString(), BLOCK), "random_test", 120);
+        assertTrue(out.contains(" 0 failed"), out);
+        long seed = 0x299f31d0a4093822L, counter = 5;
+        int samples = 0;
+        Matcher m = Pattern.compile("SAMPLE (\\w+) (\\d+) ([0-9a-f]+)").matcher(out);
+        while (m.find()) {
+            int i = Integer.parseInt(m.group(2));
+            int[] w = new int[4];
+            Philox.block(counter + i / 2, seed, w);
+            int w0 = w[(i % 2) * 2], w1 = w[(i % 2) * 2 + 1];
+            long bits = Long.parseUnsignedLong(m.group(3), 16);
+            switch (m.group(1)) {
+                case "uniform_f32" -> assertBits((float) (-2.0 + 5.0 * Philox.uniformFloat(w0)), bits, m.group());
+                case "uniform_f64" -> assertEquals(Double.doubleToRawLongBits(-2.0 + 5.0 * Philox.uniformDouble(w0, w1)),
+                        bits, m.group());
+                case "normal_f32" -> assertBits((float) (0.5 + 2.0 * Philox.normal(w0, w1)), bits, m.group());
+                case "bernoulli_f32" -> assertBits(Philox.uniformFloat(w0) < 0.3 ? 1f : 0f, bits, m.group());
+                default -> throw new AssertionError("unknown sample " + m.group());
+            }
+            samples++;
+        }
+        assertEquals(36, samples, "random_test prints 9 samples of 4 fills:\n" + out);
+    }
+
+    private static void assertBits(float want, long bits, String line) {
+        assertEquals(Float.floatToRawIntBits(want), (int) bits, () -> line + ": want " + want + " got "
+                + Float.intBitsToFloat((int) bits));
+    }
+
+    /** Kernels take the Java enum's ordinal as the op code: the .cu enums must list the same names in order. */
+    @Test
+    void opCodesAreTheJavaOrdinals() throws IOException {
+        assertEquals(names(ReduceOp.values()), enumBody(Files.readString(CUDA_SRC.resolve("reduce.cu")), "FathomReduceOp",
+                "R_"));
+        assertEquals(names(RandomOp.values()), enumBody(Files.readString(CUDA_SRC.resolve("random.cu")), "FathomRandomOp",
+                "RND_"));
+    }
+
+    /** The committed PTX is on the classpath with every entry the host will look up. */
+    @Test
+    void committedPtxHasEveryEntry() throws IOException {
+        List<String> dt = List.of("f32", "f64", "i64");
+        assertEquals(expand(List.of("reduce_"), List.of("f32", "f64", "i64", "u8")), entries("reduce"));
+        assertEquals(expand(List.of("gather_", "scatter_add_"), dt), entries("index"));
+        assertEquals(expand(List.of("random_"), List.of("f32", "f64", "i64", "u8")), entries("random"));
+    }
+
+    private static Set<String> expand(List<String> prefixes, List<String> types) {
+        Set<String> s = new TreeSet<>();
+        for (String p : prefixes) {
+            for (String t : types) {
+                s.add(p + t);
+            }
+        }
+        return s;
+    }
+
+    private static Set<String> entries(String module) throws IOException {
+        String ptx;
+        try (InputStream in = ReductionKernelEmulationTest.class.getResourceAsStream("ptx/" + module + ".ptx")) {
+            assertNotNull(in, "dev/fathom/cuda/ptx/" + module + ".ptx is missing: run scripts/build-kernels");
+            ptx = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
+        }
+        assertTrue(ptx.contains(".target sm_75"), module + ".ptx must target sm_75 (compute_75)");
+        Set<String> entries = new TreeSet<>();
+        Matcher m = Pattern.compile("\\.visible \\.entry (\\w+)\\(").matcher(ptx);
+        while (m.find()) {
+            entries.add(m.group(1));
+        }
+        return entries;
+    }
+
+    private static List<String> names(Enum<?>[] values) {
+        return Arrays.stream(values).map(Enum::name).toList();
+    }
+
+    private static List<String> enumBody(String source, String name, String prefix) {
+        Matcher m = Pattern.compile("enum " + name + " \\{([^}]*)}").matcher(source);
+        assertTrue(m.find(), "no enum " + name);
+        return Arrays.stream(m.group(1).split(","))
+                .map(String::strip)
+                .filter(s -> !s.isEmpty())
+                .map(s -> {
+                    assertTrue(s.startsWith(prefix), name + " constant " + s + " lacks prefix " + prefix);
+                    return s.substring(prefix.length());
+                })
+                .toList();
+    }
+
+    /** Compiles src/test/cuda/NAME.cpp (which includes the shim and a kernel source) into dir. */
+    private static Path compile(String name, Path dir) throws Exception {
+        assumeTrue(gppAvailable(), "g++ is not on PATH: kernel emulation compiles the .cu files as C++20 with g++ "
+                + "(Debian: apt-get install g++)");
+        assertTrue(Files.isRegularFile(EMU_SRC.resolve(name + ".cpp")),
+                "run from backend-cuda: " + EMU_SRC.toAbsolutePath() + " has no " + name + ".cpp");
+        Path exe = dir.resolve(name);
+        run(List.of("g++", "-std=c++20", "-pthread", "-O1", "-Wall", "-Werror", "-I", EMU_SRC.toString(), "-I",
+                CUDA_SRC.toString(), "-x", "c++", EMU_SRC.resolve(name + ".cpp").toString(), "-o", exe.toString()),
+                "compile " + name + ".cpp", 180);
+        return exe;
+    }
+
+    private static boolean gppAvailable() {
+        try {
+            Process p = new ProcessBuilder("g++", "--version").redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** Runs cmd, returns its combined output; fails the test, with the output, on a non-zero exit or a timeout. */
+    private static String run(List<String> cmd, String what, int timeoutSeconds) throws Exception {
+        Path log = Files.createTempFile("fathom-emu", ".log");
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            boolean done = p.waitFor(timeoutSeconds, TimeUnit.SECONDS);
+            if (!done) {
+                p.destroyForcibly();
+            }
+            String out = Files.readString(log);
+            assertTrue(done, what + " did not finish in " + timeoutSeconds + " s (a kernel deadlocked?):\n" + out);
+            assertEquals(0, p.exitValue(), what + " failed: " + String.join(" ", cmd) + "\n" + out);
+            return out;
+        } finally {
+            Files.deleteIfExists(log);
+        }
+    }
+}
