@@ -20,10 +20,13 @@
  * {@link dev.fathom.cuda.AvailabilityReasons} (the one-line reasons, including a driver too old
  * for the shipped PTX).
  *
- * <p>The own kernels are CUDA C under {@code src/main/cuda/} (today the elementwise family:
- * fill, copy/cast, unary, binary, compare, where), compiled to PTX by {@code scripts/build-kernels}
- * into {@code resources/dev/fathom/cuda/ptx/} and checked by {@code scripts/check-kernels} in CI;
- * {@link dev.fathom.cuda.LaunchGeometry} computes their grids. The same sources run on the CPU
+ * <p>The own kernels are CUDA C under {@code src/main/cuda/} (today: the elementwise family —
+ * fill, copy/cast, unary, binary, compare, where —, reductions over a contiguous inner run,
+ * gather/scatter-add, Philox random fills and a tiled GEMM), compiled to PTX by
+ * {@code scripts/build-kernels} into {@code resources/dev/fathom/cuda/ptx/} and checked by
+ * {@code scripts/check-kernels} in CI; {@link dev.fathom.cuda.LaunchGeometry} and
+ * {@link dev.fathom.cuda.GemmGeometry} compute their grids. No {@code Kernels} implementation
+ * launches them yet. The same sources run on the CPU
  * under {@code src/test/cuda/cuda_emu.h} in {@code KernelEmulationTest}.
  *
  * <p>Depends on tensor-api's SPI and JCuda (through {@code JCudaDriverApi} only).
