@@ -298,6 +298,8 @@ final class JCudaDriverApi implements CudaDriver {
                 case KernelParams.I32 v -> Pointer.to(new int[] {v.value()});
                 case KernelParams.I64 v -> Pointer.to(new long[] {v.value()});
                 case KernelParams.F32 v -> Pointer.to(new float[] {v.value()});
+                case KernelParams.F64 v -> Pointer.to(new double[] {v.value()});
+                case KernelParams.Struct v -> Pointer.to(v.bytes());
             };
         }
         return JCudaDriver.cuLaunchKernel(handle(function, CUfunction.class), gridX, gridY, gridZ, blockX, blockY, blockZ,

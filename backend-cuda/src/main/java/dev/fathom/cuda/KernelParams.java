@@ -13,7 +13,7 @@ import java.util.StringJoiner;
 public final class KernelParams {
 
     /** One argument. */
-    public sealed interface Arg permits Ptr, I32, I64, F32 {
+    public sealed interface Arg permits Ptr, I32, I64, F32, F64, Struct {
     }
 
     /** A device pointer ({@code T*} in the kernel). */
@@ -48,6 +48,22 @@ public final class KernelParams {
         }
     }
 
+    /** A {@code double}. */
+    public record F64(double value) implements Arg {
+        @Override
+        public String toString() {
+            return value + "d";
+        }
+    }
+
+    /** A struct passed by value (e.g. a {@link StridedDesc}), as its little-endian bytes. */
+    public record Struct(byte[] bytes) implements Arg {
+        @Override
+        public String toString() {
+            return "struct[" + bytes.length + " B]";
+        }
+    }
+
     private final List<Arg> args = new ArrayList<>();
 
     private KernelParams() {
@@ -75,6 +91,17 @@ public final class KernelParams {
 
     public KernelParams f32(float value) {
         args.add(new F32(value));
+        return this;
+    }
+
+    public KernelParams f64(double value) {
+        args.add(new F64(value));
+        return this;
+    }
+
+    /** A by-value struct argument; the bytes are copied. */
+    public KernelParams struct(byte[] bytes) {
+        args.add(new Struct(bytes.clone()));
         return this;
     }
 

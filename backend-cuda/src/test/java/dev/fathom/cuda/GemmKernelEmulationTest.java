@@ -31,8 +31,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class GemmKernelEmulationTest {
 
-    private static final Path CUDA_SRC = Path.of("src/main/cuda");
-    private static final Path EMU_SRC = Path.of("src/test/cuda");
 
     /**
      * {outer batch, inner batch, M, N, K}: none a multiple of the 64 × 64 × 16 tiles except where
@@ -50,14 +48,14 @@ class GemmKernelEmulationTest {
 
     @Test
     void gemmKernelsMatchTheF64Reference(@TempDir Path tmp) throws Exception {
-        Path exe = compile("gemm_test", tmp);
+        Path exe = Emulator.compile("gemm_test", tmp);
         List<String> cmd = new ArrayList<>(List.of(exe.toString()));
         for (int[] s : SHAPES) {
             GemmGeometry g = GemmGeometry.forMatmul(s[2], s[3], (long) s[0] * s[1]);
             cmd.add(s[0] + ":" + s[1] + ":" + s[2] + ":" + s[3] + ":" + s[4] + ":" + g.gridX() + ":" + g.gridY() + ":"
                     + g.gridZ() + ":" + g.block());
         }
-        String out = run(cmd, "gemm_test", 120);
+        String out = Emulator.run(cmd, "gemm_test", 120);
         assertTrue(out.contains(" 0 failed"), out);
     }
 
@@ -76,49 +74,5 @@ class GemmKernelEmulationTest {
         }
         assertEquals(Set.of("gemm_f32", "gemm_f64"), entries);
         assertTrue(ptx.contains(".target sm_75"), "PTX must target sm_75 (compute_75), the lowest nvcc 13 builds");
-    }
-
-    /** Compiles src/test/cuda/NAME.cpp (which includes the shim and kernel sources) into dir. */
-    private static Path compile(String name, Path dir) throws Exception {
-        assumeTrue(gppAvailable(), "g++ is not on PATH: kernel emulation compiles the .cu files as C++20 with g++ "
-                + "(Debian: apt-get install g++)");
-        assertTrue(Files.isRegularFile(CUDA_SRC.resolve("gemm.cu")),
-                "run from backend-cuda: " + CUDA_SRC.toAbsolutePath() + " has no gemm.cu");
-        Path exe = dir.resolve(name);
-        run(List.of("g++", "-std=c++20", "-pthread", "-O1", "-Wall", "-Werror", "-I", EMU_SRC.toString(), "-I",
-                CUDA_SRC.toString(), "-x", "c++", EMU_SRC.resolve(name + ".cpp").toString(), "-o", exe.toString()),
-                "compile " + name + ".cpp", 180);
-        return exe;
-    }
-
-    private static boolean gppAvailable() {
-        try {
-            Process p = new ProcessBuilder("g++", "--version").redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-    }
-
-    /** Runs cmd, returns its combined output; fails the test, with the output, on a non-zero exit or a timeout. */
-    private static String run(List<String> cmd, String what, int timeoutSeconds) throws Exception {
-        Path log = Files.createTempFile("fathom-emu", ".log");
-        try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-            boolean done = p.waitFor(timeoutSeconds, TimeUnit.SECONDS);
-            if (!done) {
-                p.destroyForcibly();
-            }
-            String out = Files.readString(log);
-            assertTrue(done, what + " did not finish in " + timeoutSeconds + " s (a kernel deadlocked?):\n" + out);
-            assertEquals(0, p.exitValue(), what + " failed: " + String.join(" ", cmd) + "\n" + out);
-            return out;
-        } finally {
-            Files.deleteIfExists(log);
-        }
     }
 }

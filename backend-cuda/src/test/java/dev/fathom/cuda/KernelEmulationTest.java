@@ -33,14 +33,12 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class KernelEmulationTest {
 
-    private static final Path CUDA_SRC = Path.of("src/main/cuda");
-    private static final Path EMU_SRC = Path.of("src/test/cuda");
     /** Output sizes: 1, under a warp, under a block, a few blocks, many blocks; none a multiple of 256. */
     private static final long[] SIZES = {1, 31, 255, 1000, 100_003};
 
     @Test
     void elementwiseKernelsMatchTheF64Reference(@TempDir Path tmp) throws Exception {
-        Path exe = compile("elementwise_test", tmp);
+        Path exe = Emulator.compile("elementwise_test", tmp);
         List<String> cmd = new ArrayList<>(List.of(exe.toString()));
         for (long n : SIZES) {
             cmd.add(arg(n, LaunchGeometry.forElements(n)));
@@ -48,7 +46,7 @@ class KernelEmulationTest {
         // Capped grids, so that threads loop over several elements (the grid-stride path).
         cmd.add(arg(1000, LaunchGeometry.forElements(1000, 3)));
         cmd.add(arg(100_003, LaunchGeometry.forElements(100_003, 7)));
-        String out = run(cmd, "elementwise_test", 180);
+        String out = Emulator.run(cmd, "elementwise_test", 180);
         assertTrue(out.contains(" 0 failed"), out);
     }
 
@@ -59,24 +57,11 @@ class KernelEmulationTest {
      */
     @Test
     void emulatorRunsBarriersShufflesAndAtomics(@TempDir Path tmp) throws Exception {
-        Path exe = compile("emu_selftest", tmp);
-        String out = run(List.of(exe.toString(), arg(1, LaunchGeometry.forElements(1)),
+        Path exe = Emulator.compile("emu_selftest", tmp);
+        String out = Emulator.run(List.of(exe.toString(), arg(1, LaunchGeometry.forElements(1)),
                 arg(1000, LaunchGeometry.forElements(1000)), arg(100_003, LaunchGeometry.forElements(100_003, 7)),
                 "100003:3:96"), "emu_selftest", 120);
         assertTrue(out.contains(" 0 failed"), out);
-    }
-
-    /** Compiles src/test/cuda/NAME.cpp (which includes the shim and kernel sources) into dir. */
-    private static Path compile(String name, Path dir) throws Exception {
-        assumeTrue(gppAvailable(), "g++ is not on PATH: kernel emulation compiles the .cu files as C++20 with g++ "
-                + "(Debian: apt-get install g++)");
-        assertTrue(Files.isRegularFile(CUDA_SRC.resolve("elementwise.cu")),
-                "run from backend-cuda: " + CUDA_SRC.toAbsolutePath() + " has no elementwise.cu");
-        Path exe = dir.resolve(name);
-        run(List.of("g++", "-std=c++20", "-pthread", "-O1", "-Wall", "-Werror", "-I", EMU_SRC.toString(), "-I",
-                CUDA_SRC.toString(), "-x", "c++", EMU_SRC.resolve(name + ".cpp").toString(), "-o", exe.toString()),
-                "compile " + name + ".cpp", 180);
-        return exe;
     }
 
     private static String arg(long n, LaunchGeometry g) {
@@ -86,9 +71,9 @@ class KernelEmulationTest {
     /** Kernels take the Java enum's ordinal as the op code: the header's enums must list the same names in order. */
     @Test
     void headerOpCodesAreTheJavaOrdinals() throws IOException {
-        String header = Files.readString(CUDA_SRC.resolve("fathom_kernels.cuh"));
-        assertEquals(names(UnaryOp.values()), enumBody(header, "FathomUnaryOp", "U_"));
-        assertEquals(names(BinaryOp.values()), enumBody(header, "FathomBinaryOp", "B_"));
+        String header = Files.readString(Emulator.CUDA_SRC.resolve("fathom_kernels.cuh"));
+        assertEquals(Emulator.names(UnaryOp.values()), enumBody(header, "FathomUnaryOp", "U_"));
+        assertEquals(Emulator.names(BinaryOp.values()), enumBody(header, "FathomBinaryOp", "B_"));
     }
 
     /** The committed PTX is on the classpath and has an entry for every kernel the emulation tests. */
@@ -122,10 +107,6 @@ class KernelEmulationTest {
         assertTrue(ptx.contains(".target sm_75"), "PTX must target sm_75 (compute_75), the lowest nvcc 13 builds");
     }
 
-    private static List<String> names(Enum<?>[] values) {
-        return Arrays.stream(values).map(Enum::name).toList();
-    }
-
     private static List<String> enumBody(String header, String name, String prefix) {
         Matcher m = Pattern.compile("enum " + name + " \\{([^}]*)}").matcher(header);
         assertTrue(m.find(), "fathom_kernels.cuh has no enum " + name);
@@ -137,36 +118,5 @@ class KernelEmulationTest {
                     return s.substring(prefix.length());
                 })
                 .toList();
-    }
-
-    private static boolean gppAvailable() {
-        try {
-            Process p = new ProcessBuilder("g++", "--version").redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-    }
-
-    /** Runs cmd, returns its combined output; fails the test, with the output, on a non-zero exit or a timeout. */
-    private static String run(List<String> cmd, String what, int timeoutSeconds) throws Exception {
-        Path log = Files.createTempFile("fathom-emu", ".log");
-        try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-            boolean done = p.waitFor(timeoutSeconds, TimeUnit.SECONDS);
-            if (!done) {
-                p.destroyForcibly();
-            }
-            String out = Files.readString(log);
-            assertTrue(done, what + " did not finish in " + timeoutSeconds + " s (a kernel deadlocked?):\n" + out);
-            assertEquals(0, p.exitValue(), what + " failed: " + String.join(" ", cmd) + "\n" + out);
-            return out;
-        } finally {
-            Files.deleteIfExists(log);
-        }
     }
 }

@@ -33,19 +33,17 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class ReductionKernelEmulationTest {
 
-    private static final Path CUDA_SRC = Path.of("src/main/cuda");
-    private static final Path EMU_SRC = Path.of("src/test/cuda");
     private static final String BLOCK = "64";
 
     @Test
     void reduceKernelsMatchTheReference(@TempDir Path tmp) throws Exception {
-        String out = run(List.of(compile("reduce_test", tmp).toString(), BLOCK), "reduce_test", 120);
+        String out = Emulator.run(List.of(Emulator.compile("reduce_test", tmp).toString(), BLOCK), "reduce_test", 120);
         assertTrue(out.contains(" 0 failed"), out);
     }
 
     @Test
     void gatherAndScatterAddMatchTheReference(@TempDir Path tmp) throws Exception {
-        String out = run(List.of(compile("index_test", tmp).toString(), BLOCK), "index_test", 120);
+        String out = Emulator.run(List.of(Emulator.compile("index_test", tmp).toString(), BLOCK), "index_test", 120);
         assertTrue(out.contains(" 0 failed"), out);
     }
 
@@ -56,7 +54,7 @@ class ReductionKernelEmulationTest {
      */
     @Test
     void randomFillsMatchRandomOpAndTheJavaPhilox(@TempDir Path tmp) throws Exception {
-        String out = run(List.of(compile("random_test", tmp).toString(), BLOCK), "random_test", 120);
+        String out = Emulator.run(List.of(Emulator.compile("random_test", tmp).toString(), BLOCK), "random_test", 120);
         assertTrue(out.contains(" 0 failed"), out);
         long seed = 0x299f31d0a4093822L, counter = 5;
         int samples = 0;
@@ -88,9 +86,9 @@ class ReductionKernelEmulationTest {
     /** Kernels take the Java enum's ordinal as the op code: the .cu enums must list the same names in order. */
     @Test
     void opCodesAreTheJavaOrdinals() throws IOException {
-        assertEquals(names(ReduceOp.values()), enumBody(Files.readString(CUDA_SRC.resolve("reduce.cu")), "FathomReduceOp",
+        assertEquals(Emulator.names(ReduceOp.values()), enumBody(Files.readString(Emulator.CUDA_SRC.resolve("reduce.cu")), "FathomReduceOp",
                 "R_"));
-        assertEquals(names(RandomOp.values()), enumBody(Files.readString(CUDA_SRC.resolve("random.cu")), "FathomRandomOp",
+        assertEquals(Emulator.names(RandomOp.values()), enumBody(Files.readString(Emulator.CUDA_SRC.resolve("random.cu")), "FathomRandomOp",
                 "RND_"));
     }
 
@@ -128,10 +126,6 @@ class ReductionKernelEmulationTest {
         return entries;
     }
 
-    private static List<String> names(Enum<?>[] values) {
-        return Arrays.stream(values).map(Enum::name).toList();
-    }
-
     private static List<String> enumBody(String source, String name, String prefix) {
         Matcher m = Pattern.compile("enum " + name + " \\{([^}]*)}").matcher(source);
         assertTrue(m.find(), "no enum " + name);
@@ -143,49 +137,5 @@ class ReductionKernelEmulationTest {
                     return s.substring(prefix.length());
                 })
                 .toList();
-    }
-
-    /** Compiles src/test/cuda/NAME.cpp (which includes the shim and a kernel source) into dir. */
-    private static Path compile(String name, Path dir) throws Exception {
-        assumeTrue(gppAvailable(), "g++ is not on PATH: kernel emulation compiles the .cu files as C++20 with g++ "
-                + "(Debian: apt-get install g++)");
-        assertTrue(Files.isRegularFile(EMU_SRC.resolve(name + ".cpp")),
-                "run from backend-cuda: " + EMU_SRC.toAbsolutePath() + " has no " + name + ".cpp");
-        Path exe = dir.resolve(name);
-        run(List.of("g++", "-std=c++20", "-pthread", "-O1", "-Wall", "-Werror", "-I", EMU_SRC.toString(), "-I",
-                CUDA_SRC.toString(), "-x", "c++", EMU_SRC.resolve(name + ".cpp").toString(), "-o", exe.toString()),
-                "compile " + name + ".cpp", 180);
-        return exe;
-    }
-
-    private static boolean gppAvailable() {
-        try {
-            Process p = new ProcessBuilder("g++", "--version").redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-    }
-
-    /** Runs cmd, returns its combined output; fails the test, with the output, on a non-zero exit or a timeout. */
-    private static String run(List<String> cmd, String what, int timeoutSeconds) throws Exception {
-        Path log = Files.createTempFile("fathom-emu", ".log");
-        try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-            boolean done = p.waitFor(timeoutSeconds, TimeUnit.SECONDS);
-            if (!done) {
-                p.destroyForcibly();
-            }
-            String out = Files.readString(log);
-            assertTrue(done, what + " did not finish in " + timeoutSeconds + " s (a kernel deadlocked?):\n" + out);
-            assertEquals(0, p.exitValue(), what + " failed: " + String.join(" ", cmd) + "\n" + out);
-            return out;
-        } finally {
-            Files.deleteIfExists(log);
-        }
     }
 }
