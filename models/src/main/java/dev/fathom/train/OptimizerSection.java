@@ -40,8 +40,7 @@ final class OptimizerSection implements Stateful {
         pending = null;   // the next save takes a fresh snapshot; the tensors belong to the saving scope
         Map<String, String> out = new LinkedHashMap<>();
         out.put(CLASS_KEY, s.optimizer());
-        s.scalars().forEach((k, v) -> out.put(k, v instanceof Double || v instanceof Float ? Double.toString(v.doubleValue())
-                : Long.toString(v.longValue())));
+        out.putAll(NumberStrings.format(s.scalars()));
         return out;
     }
 
@@ -51,16 +50,6 @@ final class OptimizerSection implements Stateful {
         if (cls == null) {
             throw new IllegalArgumentException("optimizer section: no '" + CLASS_KEY + "' entry (have " + scalars.keySet() + ")");
         }
-        Map<String, Number> numbers = new LinkedHashMap<>();
-        scalars.forEach((k, v) -> {
-            if (!k.equals(CLASS_KEY)) {
-                numbers.put(k, isInteger(v) ? (Number) Long.parseLong(v) : (Number) Double.parseDouble(v));
-            }
-        });
-        optimizer.loadStateDict(new OptimizerState(cls, tensors, numbers));
-    }
-
-    private static boolean isInteger(String v) {
-        return v.matches("-?\\d+");
+        optimizer.loadStateDict(new OptimizerState(cls, tensors, NumberStrings.parse(scalars, CLASS_KEY)));
     }
 }

@@ -38,16 +38,8 @@ public final class TrainingCheckpoint {
 
     /** A schedule's counters as strings (integers exact, doubles round-trip). */
     private static Stateful scheduleSection(LrSchedule schedule) {
-        return Stateful.of(Map::of, () -> {
-            Map<String, String> out = new java.util.LinkedHashMap<>();
-            schedule.stateDict().forEach((k, v) -> out.put(k, v instanceof Double || v instanceof Float ? Double.toString(v.doubleValue())
-                    : Long.toString(v.longValue())));
-            return out;
-        }, (tensors, scalars) -> {
-            Map<String, Number> numbers = new java.util.LinkedHashMap<>();
-            scalars.forEach((k, v) -> numbers.put(k, v.matches("-?\\d+") ? (Number) Long.parseLong(v) : (Number) Double.parseDouble(v)));
-            schedule.loadStateDict(numbers);
-        });
+        return Stateful.of(Map::of, () -> NumberStrings.format(schedule.stateDict()),
+                (tensors, scalars) -> schedule.loadStateDict(NumberStrings.parse(scalars, null)));
     }
 
     /** Atomically writes the state after {@code epoch} (1-based) to {@code file}, with {@code info} as scalars. */
