@@ -100,30 +100,22 @@ final class AvailabilityReasons {
     private static final Pattern SONAME = Pattern.compile("lib[\\w+-]+\\.so(\\.\\d+)*");
 
     /**
-     * An optional library (cuBLAS, cuDNN, NVRTC) did not load: one line naming the library, the
-     * shared object the loader could not find, and what serves instead. Not a reason to be
-     * unavailable; {@code fathom devices} prints it.
+     * The line of JCuda's multi-line native-load failure that matters: the one naming the NVIDIA
+     * library the binding needs (e.g. {@code "libcublas.so.12: cannot open shared object file: No
+     * such file or directory"}); else the message's first line.
      */
-    static String libraryMissing(String library, Throwable failure, String fallback) {
+    static String loadFailure(Throwable failure) {
         String message = String.valueOf(failure.getMessage());
-        String detail = null;
         for (String line : message.split("\\R")) {
             Matcher m = SONAME.matcher(line);
             // JCuda names its own JNI library first; the line that matters names the NVIDIA library it needs.
             while (m.find()) {
                 if (!m.group().startsWith("libJ")) {
-                    detail = line.substring(m.start()).trim();
-                    break;
+                    return line.substring(m.start()).trim();
                 }
             }
-            if (detail != null) {
-                break;
-            }
         }
-        if (detail == null) {
-            int nl = message.indexOf('\n');
-            detail = (nl < 0 ? message : message.substring(0, nl)).trim();
-        }
-        return library + " not loaded (" + detail + "); " + fallback;
+        int nl = message.indexOf('\n');
+        return (nl < 0 ? message : message.substring(0, nl)).trim();
     }
 }
