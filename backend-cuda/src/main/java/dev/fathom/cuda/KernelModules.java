@@ -1,0 +1,86 @@
+package dev.fathom.cuda;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The images of the own kernels' modules ({@code elementwise}, {@code reduce}, {@code gemm}, …)
+ * that {@link CudaDevice#launcher} loads: the PTX shipped under {@code dev/fathom/cuda/ptx/}, or,
+ * when the driver is too old to JIT that PTX ({@link CudaPlan.KernelSource#NVRTC}), the CUDA C
+ * shipped under {@code dev/fathom/cuda/src/} compiled at run time for the GPU's architecture. The
+ * two come from the same sources, so both paths run the same kernels.
+ */
+final class KernelModules {
+    static final String PTX_DIR = "/dev/fathom/cuda/ptx/";
+    static final String SOURCE_DIR = "/dev/fathom/cuda/src/";
+    private static final Pattern INCLUDE = Pattern.compile("(?m)^#include \"([\\w.]+)\"");
+
+    /** Compiles one CUDA C translation unit to PTX (NVRTC on a GPU machine; a fake in tests). */
+    interface Compiler {
+        /**
+         * @param name the source's file name, for messages
+         * @param headers the quoted includes the source needs, by name
+         * @param options e.g. {@code --gpu-architecture=compute_90}
+         */
+        byte[] compile(String name, String source, Map<String, String> headers, List<String> options);
+    }
+
+    private final CudaPlan.KernelSource source;
+    private final int ccMajor;
+    private final int ccMinor;
+    private final Compiler compiler;
+    private final Map<String, byte[]> images = new ConcurrentHashMap<>();
+
+    /**
+     * @param ccMajor the GPU's compute capability, which NVRTC compiles for
+     * @param compiler used only when {@code source} is {@link CudaPlan.KernelSource#NVRTC}
+     */
+    KernelModules(CudaPlan.KernelSource source, int ccMajor, int ccMinor, Compiler compiler) {
+        if (source == CudaPlan.KernelSource.NONE) {
+            throw new IllegalArgumentException("cuda: no kernel source: the driver cannot JIT the shipped PTX and NVRTC did not load");
+        }
+        this.source = source;
+        this.ccMajor = ccMajor;
+        this.ccMinor = ccMinor;
+        this.compiler = compiler;
+    }
+
+    /** The image of module {@code name} (compiled once per instance when NVRTC serves). */
+    byte[] image(String name) {
+        return images.computeIfAbsent(name, this::load);
+    }
+
+    private byte[] load(String name) {
+        if (source == CudaPlan.KernelSource.SHIPPED_PTX) {
+            return resource(PTX_DIR + name + ".ptx");
+        }
+        String file = name + ".cu";
+        String text = new String(resource(SOURCE_DIR + file), StandardCharsets.UTF_8);
+        Map<String, String> headers = new java.util.LinkedHashMap<>();
+        Matcher m = INCLUDE.matcher(text);
+        while (m.find()) {
+            headers.put(m.group(1), new String(resource(SOURCE_DIR + m.group(1)), StandardCharsets.UTF_8));
+        }
+        // The options nvcc gets in scripts/build-kernels, but for this GPU's architecture.
+        return compiler.compile(file, text, headers, List.of("--gpu-architecture=compute_" + ccMajor + ccMinor, "-std=c++17"));
+    }
+
+    static byte[] resource(String path) {
+        try (InputStream in = KernelModules.class.getResourceAsStream(path)) {
+            if (in == null) {
+                throw new IllegalStateException("cuda: kernel resource " + path + " is missing from the backend-cuda jar;"
+                        + " rebuild it (scripts/build-kernels writes the PTX)");
+            }
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cuda: reading kernel resource " + path, e);
+        }
+    }
+}

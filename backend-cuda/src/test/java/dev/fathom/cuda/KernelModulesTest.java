@@ -1,0 +1,52 @@
+package dev.fathom.cuda;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Module images: the shipped PTX, or the shipped CUDA C handed to the run-time compiler with its header. */
+class KernelModulesTest {
+
+    @Test
+    void shippedPtxIsTheCommittedResource() {
+        KernelModules m = new KernelModules(CudaPlan.KernelSource.SHIPPED_PTX, 9, 0, (n, s, h, o) -> {
+            throw new AssertionError("no compiler when the PTX is used");
+        });
+        byte[] ptx = m.image("gemm");
+        String text = new String(ptx, StandardCharsets.US_ASCII);
+        assertTrue(text.contains(".version 9.0") && text.contains(".visible .entry"), text.substring(0, 200));
+        assertSame(ptx, m.image("gemm"), "loaded once");
+    }
+
+    @Test
+    void nvrtcGetsTheSourceItsHeaderAndTheGpusArchitecture() {
+        List<String> calls = new ArrayList<>();
+        KernelModules m = new KernelModules(CudaPlan.KernelSource.NVRTC, 8, 6, (name, source, headers, options) -> {
+            calls.add(name);
+            assertTrue(source.contains("#include \"fathom_kernels.cuh\""));
+            assertEquals(List.of("fathom_kernels.cuh"), List.copyOf(headers.keySet()));
+            assertTrue(headers.get("fathom_kernels.cuh").contains("StridedDesc"));
+            assertEquals(List.of("--gpu-architecture=compute_86", "-std=c++17"), options);
+            return ("ptx of " + name).getBytes(StandardCharsets.US_ASCII);
+        });
+        assertArrayEquals("ptx of reduce.cu".getBytes(StandardCharsets.US_ASCII), m.image("reduce"));
+        m.image("reduce");
+        assertEquals(List.of("reduce.cu"), calls, "compiled once");
+    }
+
+    @Test
+    void missingModulesAndNoSourceAreClearErrors() {
+        KernelModules m = new KernelModules(CudaPlan.KernelSource.SHIPPED_PTX, 9, 0, (n, s, h, o) -> new byte[0]);
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> m.image("nope"));
+        assertTrue(e.getMessage().contains("/dev/fathom/cuda/ptx/nope.ptx is missing"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new KernelModules(CudaPlan.KernelSource.NONE, 9, 0, null));
+    }
+}
