@@ -33,6 +33,9 @@ final class DevicesCommand implements Callable<Integer> {
             Availability a = b.availability();
             out.printf(Locale.ROOT, "%n%s (priority %d): %s%n", b.name(), b.priority(), a.available() ? "available" : "not available");
             out.println("  " + a.reason());
+            for (String line : b.details()) {
+                out.println("  " + line);
+            }
             if (!a.available()) {
                 continue;
             }

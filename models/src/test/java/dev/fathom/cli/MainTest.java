@@ -48,6 +48,16 @@ class MainTest {
     }
 
     @Test
+    void parityComparesTheLossesOfEveryUsableDeviceAndRefusesAnUnusableOne() {
+        assertEquals(0, run("parity", "--model", "mlp", "--steps", "2", "--batch-size", "8"), err.toString());
+        String o = out.toString();
+        assertTrue(o.contains("mlp: agree (max rel. diff 0.00e+00"), o);
+        assertTrue(o.contains("parity: skipping cuda: "), o);
+        assertEquals(1, run("parity", "--model", "mlp", "--steps", "2", "--devices", "cpu,cuda"));
+        assertTrue(err.toString().contains("cuda:0 is not available: "), err.toString());
+    }
+
+    @Test
     void badUsageIsExitCodeTwo() {
         assertEquals(2, run("train", "resnet-9000"));
         assertTrue(err.toString().contains("expected one of [MLP, CNN, RESNET]"), err.toString());

@@ -28,4 +28,13 @@ public interface Backend {
 
     /** The kernels of device {@code index}; only called when {@link #availability()} says available. */
     Kernels kernels(int index);
+
+    /**
+     * More lines for {@code fathom devices}, available or not: the versions of what the backend
+     * found (driver, libraries), which implementation serves which ops, and why a library is not
+     * used. Never throws; cheap after the first call.
+     */
+    default java.util.List<String> details() {
+        return java.util.List.of();
+    }
 }

@@ -1,0 +1,78 @@
+package dev.fathom.cli;
+
+import dev.fathom.models.Zoo;
+import dev.fathom.spi.Backend;
+import dev.fathom.tensor.Device;
+import dev.fathom.tensor.internal.Backends;
+import dev.fathom.train.Parity;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** {@code fathom parity}: the same seeded training steps on several devices, losses compared step by step. */
+@Command(name = "parity", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Train the same seeded model for a few steps on several devices (synthetic batches) and compare the losses "
+                + "step by step; exits with 1 when any differs from the first device's by more than --rtol.")
+final class ParityCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", split = ",", paramLabel = "MODEL", description = "Models to compare (default: mlp,cnn).")
+    List<String> models = List.of("mlp", "cnn");
+
+    @Option(names = "--devices", split = ",", paramLabel = "DEVICE",
+            description = "Devices, the first being the reference (default: cpu and the first device of every other available backend).")
+    List<String> devices;
+
+    @Option(names = "--steps", description = "Adam steps per run (default: ${DEFAULT-VALUE}).")
+    int steps = 50;
+
+    @Option(names = "--batch-size", description = "Batch size (default: ${DEFAULT-VALUE}).")
+    int batchSize = 64;
+
+    @Option(names = "--rtol", description = "Largest relative loss difference accepted (default: ${DEFAULT-VALUE}).")
+    double rtol = 1e-4;
+
+    @Option(names = "--seed", description = "Seed of the weights and the batches (default: ${DEFAULT-VALUE}).")
+    long seed = 0;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        List<Device> chosen = new ArrayList<>();
+        if (devices == null) {
+            chosen.add(Device.cpu());
+            for (Backend b : Backends.all()) {
+                if (b.name().equals("cpu")) {
+                    continue;
+                }
+                if (b.availability().available() && b.deviceCount() > 0) {
+                    chosen.add(new Device(b.name(), 0));
+                } else {
+                    out.println("parity: skipping " + b.name() + ": " + b.availability().reason());
+                }
+            }
+        } else {
+            for (String d : devices) {
+                chosen.add(Device.parse(d));  // an unusable device named explicitly fails below, never silently drops out
+            }
+        }
+        boolean ok = true;
+        for (String id : models) {
+            Parity.Report r = Parity.run(Zoo.byId(id), seed, steps, batchSize, chosen);
+            out.print(r.describe());
+            boolean pass = r.maxRelativeDifference() <= rtol;
+            ok &= pass;
+            out.printf(Locale.ROOT, "%s: %s (max rel. diff %.2e at step %d on %s; rtol %.0e)%n", id, pass ? "agree" : "DIFFER",
+                    r.maxRelativeDifference(), r.worstStep(), r.worstDevice(), rtol);
+        }
+        return ok ? 0 : 1;
+    }
+}

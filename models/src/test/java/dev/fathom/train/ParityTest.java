@@ -1,0 +1,58 @@
+package dev.fathom.train;
+
+import dev.fathom.models.Zoo;
+import dev.fathom.spi.Backend;
+import dev.fathom.tensor.Device;
+import dev.fathom.tensor.internal.Backends;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Golden parity: the same seeded steps agree across runs and across backends. */
+class ParityTest {
+
+    @Test
+    void theSameDeviceTwiceGivesBitIdenticalLosses() {
+        Parity.Report r = Parity.run(Zoo.MLP, 7, 5, 16, List.of(Device.cpu(), Device.cpu()));
+        assertEquals(0.0, r.maxRelativeDifference());
+        double[] l = r.runs().getFirst().losses();
+        // An untrained 10-class classifier predicts nearly uniformly: cross-entropy ≈ ln 10.
+        assertEquals(Math.log(10), l[0], 0.15);
+        for (double v : l) {
+            assertTrue(Double.isFinite(v), () -> java.util.Arrays.toString(l));
+        }
+        assertTrue(r.describe().startsWith("mlp cpu "), r.describe());
+    }
+
+    @Test
+    void everyOtherAvailableBackendAgreesWithTheCpuOnMlpAndCnn() {
+        List<Device> devices = new ArrayList<>(List.of(Device.cpu()));
+        List<String> skipped = new ArrayList<>();
+        for (Backend b : Backends.all()) {
+            if (!b.name().equals("cpu")) {
+                if (b.availability().available()) {
+                    devices.add(new Device(b.name(), 0));
+                } else {
+                    skipped.add(b.name() + ": " + b.availability().reason());
+                }
+            }
+        }
+        Assumptions.assumeTrue(devices.size() > 1, () -> "no backend besides the CPU is available here (" + skipped + ")");
+        for (Zoo z : List.of(Zoo.MLP, Zoo.CNN)) {
+            Parity.Report r = Parity.run(z, 0, 50, 64, devices);
+            assertTrue(r.maxRelativeDifference() <= 1e-4, r.describe());
+        }
+    }
+
+    @Test
+    void badArgumentsAreRejected() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Parity.run(Zoo.MLP, 0, 0, 16, List.of(Device.cpu())));
+        assertTrue(e.getMessage().contains("steps 0"), e.getMessage());
+    }
+}
