@@ -1,0 +1,98 @@
+package dev.fathom.bench;
+
+import dev.fathom.Fathom;
+import dev.fathom.models.Zoo;
+import dev.fathom.nn.Functional;
+import dev.fathom.nn.Module;
+import dev.fathom.optim.Adam;
+import dev.fathom.optim.Optimizer;
+import dev.fathom.tensor.DType;
+import dev.fathom.tensor.Device;
+import dev.fathom.tensor.Generator;
+import dev.fathom.tensor.Scope;
+import dev.fathom.tensor.Tensor;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One training step (forward, cross-entropy, backward, Adam) of a reference model on one
+ * backend, batch {@code batch}, on a fixed synthetic batch already on the device; samples/s is
+ * {@code batch / time}. The reference workloads' end-to-end numbers (data loading included) come
+ * from {@code fathom train}; this isolates the compute.
+ */
+@State(org.openjdk.jmh.annotations.Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
+public class TrainStepBenchmark {
+
+    @Param({"cpu"})
+    public String backend;
+
+    @Param({"mlp", "cnn"})
+    public String model;
+
+    @Param({"128"})
+    public int batch;
+
+    private Device device;
+    private Module net;
+    private Optimizer optimizer;
+    private Tensor input;
+    private Tensor target;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        device = Device.parse(backend);
+        Fathom.seed(0);
+        Zoo zoo = Zoo.byId(model);
+        net = zoo.create().to(device).train();
+        optimizer = new Adam(net.parameters(), 1e-3);
+        int[] example = zoo.exampleShape();
+        int[] shape = new int[example.length + 1];
+        shape[0] = batch;
+        System.arraycopy(example, 0, shape, 1, example.length);
+        Generator g = new Generator(42);
+        try (Scope s = Scope.open()) {
+            input = Scope.escape(Tensor.rand(g, DType.F32, shape).to(device));
+            long[] labels = new long[batch];
+            for (int i = 0; i < batch; i++) {
+                labels[i] = (i * 7L) % 10;
+            }
+            target = Scope.escape(Tensor.of(labels, batch).to(device));
+        }
+    }
+
+    @Benchmark
+    public void step() {
+        try (Scope s = Scope.open()) {
+            Tensor loss = Functional.crossEntropy(net.forward(input), target);
+            optimizer.zeroGrad();
+            loss.backward();
+            optimizer.step();
+            device.synchronize();
+        }
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        input.close();
+        target.close();
+        optimizer.close();
+        net.close();
+    }
+}
