@@ -78,7 +78,7 @@ public final class Parity {
             runs.add(new Run(d, train(model, seed, steps, batchSize, d)));
         }
         double worst = 0;
-        int worstStep = 0;
+        int worstStep = 1;
         Device worstDevice = devices.getFirst();
         double[] ref = runs.getFirst().losses();
         for (Run r : runs) {

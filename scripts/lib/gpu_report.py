@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""Sets Fathom's JMH results beside PyTorch's timings of the same work (scripts/gpu-check).
+
+Usage: gpu_report.py OUT_DIR   (reads jmh-gemm.json, jmh-ops.json, torch-timings.jsonl; prints markdown)
+"""
+import json
+import os
+import sys
+
+PARAM_KEYS = ("n", "layer", "model", "batch")
+
+
+def key(bench, params):
+    return bench, tuple((k, str(params[k])) for k in PARAM_KEYS if k in params)
+
+
+def work(bench, params):
+    """(amount, unit) of useful work per op, to turn µs/op into a rate."""
+    if bench == "MatmulBenchmark.matmul":
+        n = int(params["n"])
+        return 2.0 * n ** 3 / 1e9, "GFLOP/s"
+    if bench == "ElementwiseBenchmark.add":
+        return 12.0 * int(params["n"]) / 1e9, "GB/s"
+    if bench == "ElementwiseBenchmark.sum":
+        return 4.0 * int(params["n"]) / 1e9, "GB/s"
+    if bench == "ConvBenchmark.forward":
+        c_in, c_out, hw = (1, 32, 28) if params["layer"] == "conv1" else (32, 64, 14)
+        return 2.0 * 128 * c_out * hw * hw * c_in * 9 / 1e9, "GFLOP/s"
+    if bench == "TrainStepBenchmark.step":
+        return float(params.get("batch", 128)), "samples/s"
+    return None, None
+
+
+def load(out):
+    fathom, torch, env = {}, {}, {}
+    for name in ("jmh-gemm.json", "jmh-ops.json"):
+        path = os.path.join(out, name)
+        if os.path.exists(path):
+            with open(path) as f:
+                for r in json.load(f):
+                    bench = ".".join(r["benchmark"].split(".")[-2:])
+                    metric = r["primaryMetric"]
+                    scale = {"us/op": 1.0, "ms/op": 1e3, "s/op": 1e6, "ns/op": 1e-3}.get(metric["scoreUnit"])
+                    if scale is None:
+                        continue
+                    fathom[key(bench, r.get("params", {}))] = (metric["score"] * scale, r.get("params", {}))
+    path = os.path.join(out, "torch-timings.jsonl")
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                try:
+                    r = json.loads(line)
+                except ValueError:
+                    continue
+                if r.get("bench") == "env":
+                    env = r
+                elif "params" in r:
+                    torch[key(r["bench"], r["params"])] = (r["value"], r["params"])
+    return fathom, torch, env
+
+
+def main():
+    out = sys.argv[1]
+    fathom, torch, env = load(out)
+    print("\n## Timings side by side (µs per op; ratio = PyTorch time / Fathom time, > 1 means Fathom is faster)")
+    if env:
+        print("\nPyTorch: " + ", ".join("%s %s" % (k, v) for k, v in env.items() if k != "bench"))
+    if not fathom:
+        print("\nno JMH results (see the JMH sections above)")
+        return
+    print("\n| benchmark | params | Fathom µs | Fathom rate | PyTorch µs | PyTorch rate | ratio |")
+    print("|---|---|---|---|---|---|---|")
+    for k in sorted(fathom):
+        bench, params = k
+        score, p = fathom[k]
+        amount, unit = work(bench, p)
+        rate = "%.1f %s" % (amount / (score * 1e-6), unit) if amount else ""
+        t = torch.get(k)
+        if t:
+            t_rate = "%.1f %s" % (amount / (t[0] * 1e-6), unit) if amount else ""
+            ratio = "%.2f" % (t[0] / score)
+        else:
+            t_rate, ratio = "", "no peer"
+        shown = ", ".join("%s=%s" % kv for kv in params)
+        print("| %s | %s | %.1f | %s | %s | %s | %s |" % (bench, shown, score, rate, "%.1f" % t[0] if t else "–", t_rate, ratio))
+    print("\nTargets (issue 5): own GEMM ≥ 0.50 of cuBLAS (PyTorch's matmul is cuBLAS); elementwise and reductions ≥ 70% of"
+          " memory bandwidth (PyTorch's add/sum rates are the practical ceiling); CNN training step ≥ 0.80 of PyTorch.")
+
+
+if __name__ == "__main__":
+    main()
