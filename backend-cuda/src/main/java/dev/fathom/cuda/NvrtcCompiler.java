@@ -8,11 +8,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@link KernelModules.Compiler} through NVRTC (JNvrtc): used only when the driver is too old to
+ * {@link KernelImages.Compiler} through NVRTC (JNvrtc): used only when the driver is too old to
  * JIT the shipped PTX and {@code libnvrtc} loaded ({@link CudaPlan}). A compile error carries
  * NVRTC's log, which names the file and line.
  */
-final class NvrtcCompiler implements KernelModules.Compiler {
+final class NvrtcCompiler implements KernelImages.Compiler {
 
     @Override
     public byte[] compile(String name, String source, Map<String, String> headers, List<String> options) {

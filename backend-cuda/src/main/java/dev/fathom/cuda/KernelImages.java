@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
  * shipped under {@code dev/fathom/cuda/src/} compiled at run time for the GPU's architecture. The
  * two come from the same sources, so both paths run the same kernels.
  */
-final class KernelModules {
+final class KernelImages {
     static final String PTX_DIR = "/dev/fathom/cuda/ptx/";
     static final String SOURCE_DIR = "/dev/fathom/cuda/src/";
     private static final Pattern INCLUDE = Pattern.compile("(?m)^#include \"([\\w.]+)\"");
@@ -42,7 +42,7 @@ final class KernelModules {
      * @param ccMajor the GPU's compute capability, which NVRTC compiles for
      * @param compiler used only when {@code source} is {@link CudaPlan.KernelSource#NVRTC}
      */
-    KernelModules(CudaPlan.KernelSource source, int ccMajor, int ccMinor, Compiler compiler) {
+    KernelImages(CudaPlan.KernelSource source, int ccMajor, int ccMinor, Compiler compiler) {
         if (source == CudaPlan.KernelSource.NONE) {
             throw new IllegalArgumentException("cuda: no kernel source: the driver cannot JIT the shipped PTX and NVRTC did not load");
         }
@@ -73,7 +73,7 @@ final class KernelModules {
     }
 
     static byte[] resource(String path) {
-        try (InputStream in = KernelModules.class.getResourceAsStream(path)) {
+        try (InputStream in = KernelImages.class.getResourceAsStream(path)) {
             if (in == null) {
                 throw new IllegalStateException("cuda: kernel resource " + path + " is missing from the backend-cuda jar;"
                         + " rebuild it (scripts/build-kernels writes the PTX)");

@@ -13,11 +13,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Module images: the shipped PTX, or the shipped CUDA C handed to the run-time compiler with its header. */
-class KernelModulesTest {
+class KernelImagesTest {
 
     @Test
     void shippedPtxIsTheCommittedResource() {
-        KernelModules m = new KernelModules(CudaPlan.KernelSource.SHIPPED_PTX, 9, 0, (n, s, h, o) -> {
+        KernelImages m = new KernelImages(CudaPlan.KernelSource.SHIPPED_PTX, 9, 0, (n, s, h, o) -> {
             throw new AssertionError("no compiler when the PTX is used");
         });
         byte[] ptx = m.image("gemm");
@@ -29,7 +29,7 @@ class KernelModulesTest {
     @Test
     void nvrtcGetsTheSourceItsHeaderAndTheGpusArchitecture() {
         List<String> calls = new ArrayList<>();
-        KernelModules m = new KernelModules(CudaPlan.KernelSource.NVRTC, 8, 6, (name, source, headers, options) -> {
+        KernelImages m = new KernelImages(CudaPlan.KernelSource.NVRTC, 8, 6, (name, source, headers, options) -> {
             calls.add(name);
             assertTrue(source.contains("#include \"fathom_kernels.cuh\""));
             assertEquals(List.of("fathom_kernels.cuh"), List.copyOf(headers.keySet()));
@@ -44,9 +44,9 @@ class KernelModulesTest {
 
     @Test
     void missingModulesAndNoSourceAreClearErrors() {
-        KernelModules m = new KernelModules(CudaPlan.KernelSource.SHIPPED_PTX, 9, 0, (n, s, h, o) -> new byte[0]);
+        KernelImages m = new KernelImages(CudaPlan.KernelSource.SHIPPED_PTX, 9, 0, (n, s, h, o) -> new byte[0]);
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> m.image("nope"));
         assertTrue(e.getMessage().contains("/dev/fathom/cuda/ptx/nope.ptx is missing"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> new KernelModules(CudaPlan.KernelSource.NONE, 9, 0, null));
+        assertThrows(IllegalArgumentException.class, () -> new KernelImages(CudaPlan.KernelSource.NONE, 9, 0, null));
     }
 }
