@@ -21,7 +21,7 @@ import java.util.TreeMap;
  * <p>Counts every call by its C name ({@link #calls}) and logs every queued op in the order it
  * ran ({@link #executed}), with its stream. Thread-safe (one lock), like the real driver.
  */
-final class FakeDriver implements CudaDriver {
+class FakeDriver implements CudaDriver {
 
     /** Thrown by a fake kernel to fault with {@code status} (e.g. 700, illegal address). */
     static final class Fault extends RuntimeException {
@@ -46,6 +46,18 @@ final class FakeDriver implements CudaDriver {
 
         float f32(int i) {
             return ((KernelParams.F32) args.get(i)).value();
+        }
+
+        long i64(int i) {
+            return ((KernelParams.I64) args.get(i)).value();
+        }
+
+        double f64(int i) {
+            return ((KernelParams.F64) args.get(i)).value();
+        }
+
+        byte[] struct(int i) {
+            return ((KernelParams.Struct) args.get(i)).bytes();
         }
     }
 
@@ -79,6 +91,8 @@ final class FakeDriver implements CudaDriver {
     private long nextHandle = 1;
     private int moduleLoadStatus;
     private int forcedLaunchStatus;
+    private boolean anyKernel;
+    private final Map<Integer, int[]> computeCapability = new HashMap<>();
     private boolean driverKnowsNames;
     private boolean namesThrow;
     private int sticky;
@@ -139,6 +153,18 @@ final class FakeDriver implements CudaDriver {
         return this;
     }
 
+    /** Accepts every kernel name: a launch of one without a registered body is recorded and does nothing. */
+    synchronized FakeDriver anyKernel() {
+        anyKernel = true;
+        return this;
+    }
+
+    /** The compute capability device {@code ordinal} reports (9.0 unless set). */
+    synchronized FakeDriver computeCapability(int ordinal, int major, int minor) {
+        computeCapability.put(ordinal, new int[] {major, minor});
+        return this;
+    }
+
     synchronized FakeDriver kernel(String name, Kernel body) {
         kernels.put(name, body);
         return this;
@@ -178,6 +204,30 @@ final class FakeDriver implements CudaDriver {
 
     synchronized void writeFloats(long address, float[] values) {
         slice(address, 4L * values.length).asFloatBuffer().put(values);
+    }
+
+    /** The device memory from {@code address} to the end of its allocation, little-endian (for kernel bodies). */
+    synchronized ByteBuffer from(long address) {
+        Map.Entry<Long, byte[]> e = memory.floorEntry(address);
+        if (e == null || address - e.getKey() > e.getValue().length) {
+            throw new Fault(700);
+        }
+        return slice(address, e.getValue().length - (address - e.getKey()));
+    }
+
+    synchronized byte[] readBytes(long address, int n) {
+        byte[] out = new byte[n];
+        slice(address, n).get(out);
+        return out;
+    }
+
+    synchronized void writeBytes(long address, byte[] values) {
+        slice(address, values.length).put(values);
+    }
+
+    /** Launches of {@code kernel} so far. */
+    synchronized List<Launch> launches(String kernel) {
+        return launches.stream().filter(l -> l.kernel().equals(kernel)).toList();
     }
 
     /** The bytes at {@code address}, little-endian; a {@link Fault} 700 outside every allocation. */
@@ -258,8 +308,8 @@ final class FakeDriver implements CudaDriver {
     }
 
     @Override
-    public int[] computeCapability(int ordinal) {
-        return new int[] {9, 0};
+    public synchronized int[] computeCapability(int ordinal) {
+        return computeCapability.getOrDefault(ordinal, new int[] {9, 0}).clone();
     }
 
     // ---- runtime calls
@@ -456,7 +506,7 @@ final class FakeDriver implements CudaDriver {
     @Override
     public synchronized int moduleGetFunction(long[] function, long module, String name) {
         count("cuModuleGetFunction");
-        if (!kernels.containsKey(name)) {
+        if (!kernels.containsKey(name) && !anyKernel) {
             return 500;
         }
         function[0] = nextHandle++;
@@ -481,7 +531,7 @@ final class FakeDriver implements CudaDriver {
         Launch l = new Launch(name, new int[] {gridX, gridY, gridZ}, new int[] {blockX, blockY, blockZ}, sharedBytes, stream,
                 params.args());
         launches.add(l);
-        Kernel body = kernels.get(name);
+        Kernel body = kernels.getOrDefault(name, (dev, launch) -> { });
         enqueue(stream, "launch " + name, () -> body.run(this, l));
         return 0;
     }
