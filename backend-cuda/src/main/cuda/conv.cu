@@ -15,7 +15,8 @@
 //                   A[c, (o,p,q)] = w[g·C_out/G + o, c, p, q], B[(o,p,q), (n,h,w)] = gy[n, g·C_out/G + o, i, j]
 //                   where h = i·sH − pH + p·dH, w = j·sW − pW + q·dW; a (p, q) for which no output
 //                   position (i, j) on the stride grid exists (h + pH − p·dH not a multiple of sH,
-//                   or i outside [0, OH)) contributes 0.
+//                   or i outside [0, OH)) contributes 0. Split into sH·sW stride phases (below),
+//                   each a GEMM over its own positions and only its valid (p, q).
 //   backward-weight M = C_out/G (o), Nc = C_in/G·KH·KW (c, p, q), K = N·OH·OW (n, i, j), summed
 //                   over the batch; A[o, (n,i,j)] = gy[n, g·C_out/G + o, i, j], B = the forward's
 //                   gathered x, transposed. K is long, so it may be split into S chunks
@@ -30,8 +31,10 @@
 // its column (n, i, j) or (c, p, q) once per block; only the row decode happens per element.
 //
 // Launch geometry (dev.fathom.cuda.ConvGeometry): block = 256 threads, grid = (ceil(Nc/64),
-// ceil(M/64), G) for forward and backward-data, (ceil(Nc/64), ceil(M/64), G·S) for
-// backward-weight (z = s·G + g), no dynamic shared memory. The host keeps the GEMM dimensions
+// ceil(M/64), G) for forward, (ceil(N·ceil(H/sH)·ceil(W/sW) / 64), ceil(M/64), G·sH·sW) for
+// backward-data (z = phase·G + g, the largest phase's columns; blocks past a smaller phase
+// return at once), (ceil(Nc/64), ceil(M/64), G·S) for backward-weight (z = s·G + g), no dynamic
+// shared memory. The host keeps the GEMM dimensions
 // Nc and K below 2^31 (int indices; memory offsets are 64-bit).
 #include "fathom_kernels.cuh"
 
@@ -70,6 +73,9 @@ __device__ __forceinline__ void conv_gemm_tile(const P& prob, int m, int nc, int
     const int tx = tid % 16, ty = tid / 16;
     const int row0 = blockIdx.y * CONV_BM;
     const int col0 = blockIdx.x * CONV_BN;
+    // The grid covers the largest backward-data phase; blocks past a smaller one have no work.
+    // The whole block leaves together, before any barrier.
+    if (col0 >= nc) return;
 
     T acc[CONV_TM][CONV_TN];
     for (int i = 0; i < CONV_TM; ++i)
@@ -164,6 +170,46 @@ __device__ __forceinline__ void conv2d_fwd(const T* x, long long x_offset, const
 }
 
 // ---- backward-data ----------------------------------------------------------------------------
+//
+// Stride phases: input row h receives from kernel row p only when h + pH − p·dH is a multiple of
+// sH, which depends on h only through a = (h + pH) mod sH. So the rows split into sH phases, and
+// in phase a the contributing p are exactly those with p·dH ≡ a (mod sH): an arithmetic
+// progression p_first, p_first + sH/gcd(dH, sH), ... below KH (possibly empty). Likewise for
+// columns. Each (a, b) phase is its own GEMM over the input positions of that phase with only its
+// valid (o, p, q) in K, so a stride-2 convolution does not multiply three zeros for every product
+// (the decomposition of transposed convolutions into sH·sW stride-1 ones; see Dumoulin and Visin,
+// "A guide to convolution arithmetic for deep learning", 2016, §4). With stride 1 there is one
+// phase and every (p, q). A product can still vanish at the border (i outside [0, OH)).
+
+// The kernel offsets of one phase along one axis: first, step, count; and the phase's positions:
+// the first input coordinate (h0) and how many (hc).
+struct ConvPhaseAxis {
+    int first, step, count, h0, hc;
+};
+
+__device__ __forceinline__ int conv_gcd(int a, int b) {
+    while (b != 0) {
+        int t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+__device__ __forceinline__ ConvPhaseAxis conv_phase_axis(int a, int in, int k, int stride, int pad, int dil) {
+    ConvPhaseAxis ax;
+    ax.step = stride / conv_gcd(dil, stride);
+    ax.first = k;
+    for (int p = 0; p < ax.step && p < k; ++p)
+        if ((p * dil) % stride == a) {
+            ax.first = p;
+            break;
+        }
+    ax.count = ax.first < k ? (k - 1 - ax.first) / ax.step + 1 : 0;
+    ax.h0 = ((a - pad) % stride + stride) % stride;
+    ax.hc = ax.h0 < in ? (in - 1 - ax.h0) / stride + 1 : 0;
+    return ax;
+}
 
 template <typename T> struct ConvBackwardData {
     ConvShape s;
@@ -172,51 +218,70 @@ template <typename T> struct ConvBackwardData {
     T* gx;
     long long gy_base;  // gy_offset + first channel of group g
     long long gx_base;  // gx_offset + first channel of group g
+    ConvPhaseAxis ph, pw;
+
+    __device__ int columns() const { return s.n * ph.hc * pw.hc; }
+    __device__ int reduction() const { return s.cout_g() * ph.count * pw.count; }
 
     struct Col {
         bool valid;
         long long base;  // gy element (n, g·C_out/G, 0, 0)
         int th, tw;      // h + pH, w + pW: then i·sH = th − p·dH
     };
+    // Column j of the phase: input position (n, h0 + hi·sH, w0 + wi·sW).
     __device__ Col col(int j, int nc) const {
         Col c{j < nc, 0, 0, 0};
         if (!c.valid) return c;
-        int hw = s.h * s.w, nn = j / hw, r = j - nn * hw, hh = r / s.w, ww = r - hh * s.w;
+        int plane = ph.hc * pw.hc, nn = j / plane, r = j - nn * plane, hi = r / pw.hc, wi = r - hi * pw.hc;
         c.base = gy_base + (long long)nn * s.c_out * s.oh * s.ow;
-        c.th = hh + s.ph;
-        c.tw = ww + s.pw;
+        c.th = ph.h0 + hi * s.sh + s.ph;
+        c.tw = pw.h0 + wi * s.sw + s.pw;
         return c;
+    }
+    // K index → (o, p, q) over the phase's valid kernel offsets.
+    __device__ void tap(int k, int& o, int& p, int& q) const {
+        int pq = ph.count * pw.count;
+        o = k / pq;
+        int r = k - o * pq, pi = r / pw.count, qi = r - pi * pw.count;
+        p = ph.first + pi * ph.step;
+        q = pw.first + qi * pw.step;
     }
     // A[c, (o, p, q)] = w[o, c, p, q] within the group.
     __device__ T a(int ch, int k) const {
-        int khw = s.khw(), o = k / khw, pq = k - o * khw;
-        return w[((long long)o * s.cin_g() + ch) * khw + pq];
+        int o, p, q;
+        tap(k, o, p, q);
+        return w[(((long long)o * s.cin_g() + ch) * s.kh + p) * s.kw + q];
     }
     __device__ T b(int k, const Col& c) const {
-        int khw = s.khw(), o = k / khw, pq = k - o * khw, p = pq / s.kw, q = pq - p * s.kw;
-        int ti = c.th - p * s.dh, tj = c.tw - q * s.dw;
+        int o, p, q;
+        tap(k, o, p, q);
+        int ti = c.th - p * s.dh, tj = c.tw - q * s.dw;  // multiples of sH and sW by the phase
         if (ti < 0 || tj < 0) return T(0);
         int i = ti / s.sh, j = tj / s.sw;
-        if (i * s.sh != ti || j * s.sw != tj || i >= s.oh || j >= s.ow) return T(0);
+        if (i >= s.oh || j >= s.ow) return T(0);
         return gy[c.base + ((long long)o * s.oh + i) * s.ow + j];
     }
     __device__ void store(int ch, int j, T v) const {
-        int hw = s.h * s.w, nn = j / hw, r = j - nn * hw;
-        gx[gx_base + ((long long)nn * s.c_in + ch) * hw + r] = v;
+        int plane = ph.hc * pw.hc, nn = j / plane, r = j - nn * plane, hi = r / pw.hc, wi = r - hi * pw.hc;
+        long long hh = ph.h0 + hi * s.sh, ww = pw.h0 + wi * s.sw;
+        gx[gx_base + ((long long)nn * s.c_in + ch) * s.h * s.w + hh * s.w + ww] = v;
     }
 };
 
 template <typename T>
 __device__ __forceinline__ void conv2d_bwd_data(const T* gy, long long gy_offset, const T* w, long long w_offset,
                                                 T* gx, long long gx_offset, const ConvShape& s) {
-    const int g = blockIdx.z, cin_g = s.cin_g(), cout_g = s.cout_g();
+    const int g = blockIdx.z % s.groups, phase = blockIdx.z / s.groups;
+    const int cin_g = s.cin_g(), cout_g = s.cout_g();
     ConvBackwardData<T> prob{s,
                              gy,
                              w + w_offset + (long long)g * cout_g * cin_g * s.khw(),
                              gx,
                              gy_offset + (long long)g * cout_g * s.oh * s.ow,
-                             gx_offset + (long long)g * cin_g * s.h * s.w};
-    conv_gemm_tile<T>(prob, cin_g, s.n * s.h * s.w, 0, cout_g * s.khw());
+                             gx_offset + (long long)g * cin_g * s.h * s.w,
+                             conv_phase_axis(phase / s.sw, s.h, s.kh, s.sh, s.ph, s.dh),
+                             conv_phase_axis(phase % s.sw, s.w, s.kw, s.sw, s.pw, s.dw)};
+    conv_gemm_tile<T>(prob, cin_g, prob.columns(), 0, prob.reduction());
 }
 
 // ---- backward-weight --------------------------------------------------------------------------

@@ -8,7 +8,9 @@ import dev.fathom.spi.Conv2dGeometry;
  * tile of one group's GEMM (x walks the GEMM's columns, y its rows, z the groups):
  * <ul>
  *   <li>forward: {@code (ceil(N·OH·OW / 64), ceil((C_out/G) / 64), G)};</li>
- *   <li>backward-data: {@code (ceil(N·H·W / 64), ceil((C_in/G) / 64), G)};</li>
+ *   <li>backward-data: {@code (ceil(N·ceil(H/sH)·ceil(W/sW) / 64), ceil((C_in/G) / 64), G·sH·sW)}: one
+ *       GEMM per stride phase (the input positions with one {@code ((h + pH) mod sH, (w + pW) mod sW)},
+ *       which receive from the same kernel offsets), the grid sized for the largest phase;</li>
  *   <li>backward-weight: {@code (ceil((C_in/G)·KH·KW / 64), ceil((C_out/G) / 64), G·splits)}, its
  *       reduction over {@code K = N·OH·OW} cut into {@code splits} chunks of {@code chunk}
  *       (split-K). With {@code splits > 1} each chunk writes a partial plane of a workspace of
@@ -99,9 +101,11 @@ public record ConvGeometry(Grid forward, Grid backwardData, Grid backwardWeight,
         }
         check(g);
         int cinG = g.cInPerGroup(), coutG = g.cOutPerGroup(), khw = g.kh() * g.kw();
-        long outCols = (long) g.n() * g.outH() * g.outW(), inCols = (long) g.n() * g.h() * g.w();
+        long outCols = (long) g.n() * g.outH() * g.outW();
         Grid forward = grid(g, outCols, coutG, g.groups());
-        Grid data = grid(g, inCols, cinG, g.groups());
+        long phases = (long) g.strideH() * g.strideW();
+        long phaseCols = (long) g.n() * Math.ceilDiv(g.h(), g.strideH()) * Math.ceilDiv(g.w(), g.strideW());
+        Grid data = grid(g, phaseCols, cinG, phases > MAX_GRID_YZ ? Long.MAX_VALUE : phases * g.groups());
 
         long wx = tiles((long) cinG * khw), wy = tiles(coutG), tiles = wx * wy * g.groups();
         long size = (long) g.cOut() * cinG * khw;
@@ -124,13 +128,14 @@ public record ConvGeometry(Grid forward, Grid backwardData, Grid backwardWeight,
         return splits == 1 ? 0 : (long) splits * g.cOut() * g.cInPerGroup() * g.kh() * g.kw();
     }
 
-    private static Grid grid(Conv2dGeometry g, long cols, long rows, int z) {
+    private static Grid grid(Conv2dGeometry g, long cols, long rows, long z) {
         long x = tiles(cols), y = tiles(rows);
         if (y > MAX_GRID_YZ || z > MAX_GRID_YZ) {
             throw new IllegalArgumentException("ConvGeometry.of: " + describe(g) + " needs a grid of " + x + " x " + y + " x "
-                    + z + " blocks, over CUDA's limit of " + MAX_GRID_YZ + " for y and z; use fewer channels per group or groups");
+                    + z + " blocks, over CUDA's limit of " + MAX_GRID_YZ + " for y and z; use fewer channels per group, groups or "
+                    + "stride phases (groups·sH·sW)");
         }
-        return new Grid((int) x, (int) y, z);
+        return new Grid((int) x, (int) y, (int) z);
     }
 
     private static long tiles(long n) {

@@ -25,10 +25,11 @@ class ConvGeometryTest {
         assertEquals(256, g.block());
 
         // x (2, 4, 9, 8) stride 2 -> 5 x 4 outputs, groups 2: forward Nc = 2·5·4 = 40, M = 3;
-        // backward-data Nc = 2·9·8 = 144 (3 tiles), M = 2; backward-weight Nc = 2·9 = 18, M = 3.
+        // backward-data in 2·2 stride phases of at most 2·5·4 = 40 positions, M = 2;
+        // backward-weight Nc = 2·9 = 18, M = 3.
         g = ConvGeometry.of(conv(2, 4, 9, 8, 6, 3, 2, 1, 2));
         assertEquals(new ConvGeometry.Grid(1, 1, 2), g.forward());
-        assertEquals(new ConvGeometry.Grid(3, 1, 2), g.backwardData());
+        assertEquals(new ConvGeometry.Grid(1, 1, 8), g.backwardData());
         assertEquals(new ConvGeometry.Grid(1, 1, 2), g.backwardWeight());
 
         // 130 output channels need 3 row tiles; 64·64 = 4096 output pixels are 64 column tiles.
@@ -106,6 +107,9 @@ class ConvGeometryTest {
         assertTrue(e.getMessage().contains("split the batch") && e.getMessage().contains("40000"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> ConvGeometry.of(conv(1, 70_000, 4, 4, 70_000, 1, 1, 0, 70_000)));
         assertThrows(IllegalArgumentException.class, () -> ConvGeometry.of(conv(1, 3, 5, 5, 4, 3, 1, 1, 1), 24));
+        // 16 groups × 64 × 64 stride phases are too many grid layers for backward-data.
+        e = assertThrows(IllegalArgumentException.class, () -> ConvGeometry.of(conv(1, 16, 200, 200, 16, 64, 64, 0, 16)));
+        assertTrue(e.getMessage().contains("65536") && e.getMessage().contains("stride phases"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> new ConvGeometry.Grid(1, 65_536, 1));
     }
 }

@@ -46,6 +46,10 @@ class ConvKernelEmulationTest {
             {3, 4, 17, 15, 8, 3, 3, 1, 1, 1, 1, 1, 1, 2, 64},      // split-K with a partial last chunk
             {1, 2, 8, 7, 3, 3, 2, 1, 2, 0, 1, 2, 1, 1, 1024},      // non-square kernel
             {1, 70, 5, 5, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1024},     // C_in past a tile (backward-data rows)
+            {2, 4, 10, 11, 6, 1, 1, 2, 2, 0, 0, 1, 1, 1, 1024},    // 1×1 stride 2: 3 of 4 input positions get 0
+            {1, 3, 14, 13, 4, 3, 5, 3, 2, 1, 2, 2, 3, 1, 1024},    // stride 3 with dilation 2, stride 2 with dilation 3
+            {2, 4, 12, 12, 4, 4, 4, 4, 4, 1, 2, 2, 1, 2, 1024},    // gcd(dilation, stride) = 2: phases with no kernel offset
+            {1, 3, 9, 9, 3, 2, 2, 3, 3, 0, 0, 1, 1, 1, 1024},      // kernel smaller than stride: untouched inputs
     };
 
     @Test

@@ -106,7 +106,7 @@ class CudaConvolutionsTest {
 
         FakeDriver.Launch d = ls.get(1);
         assertEquals("conv2d_bwd_data_f32", d.kernel());
-        assertArrayEquals(new int[] {3, 1, 2}, d.grid());
+        assertArrayEquals(new int[] {1, 1, 8}, d.grid());
         assertEquals(concat(List.of(addr(y), 7L, addr(w), 0L, addr(x), 3L), convInts(g)), args(d));
     }
 
