@@ -1,17 +1,12 @@
 package dev.fathom.cuda;
 
-import dev.fathom.spi.Buffer;
 import dev.fathom.spi.Conv2dGeometry;
 import dev.fathom.spi.Pool2dGeometry;
 import dev.fathom.spi.Strided;
 import dev.fathom.tensor.DType;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.util.Arrays;
 import java.util.Objects;
-import java.util.function.ToLongFunction;
 
 /**
  * The convolution and pooling kernels of the SPI ({@link dev.fathom.spi.Kernels#conv2dForward}
@@ -26,16 +21,16 @@ import java.util.function.ToLongFunction;
  * reused only by later launches on the same stream, which run after these.
  */
 final class CudaConvolutions {
+    private final CudaKernels kernels;
     private final CudaDevice device;
-    private final ToLongFunction<Buffer> address;
+    private final KernelModule convModule;
+    private final KernelModule poolModule;
 
-    /**
-     * @param device  the GPU the operands live on
-     * @param address the device address of a buffer of this backend (its element 0)
-     */
-    CudaConvolutions(CudaDevice device, ToLongFunction<Buffer> address) {
+    CudaConvolutions(CudaKernels kernels, CudaDevice device) {
+        this.kernels = Objects.requireNonNull(kernels, "kernels");
         this.device = Objects.requireNonNull(device, "device");
-        this.address = Objects.requireNonNull(address, "address");
+        this.convModule = new KernelModule(device, "conv");
+        this.poolModule = new KernelModule(device, "pool");
     }
 
     // ---- convolution ------------------------------------------------------------------------
@@ -47,7 +42,7 @@ final class CudaConvolutions {
         operand(op, g, w, "w", g.weightShape(), dt);
         operand(op, g, out, "out", g.outputShape(), dt);
         if (!cg.forward().isEmpty()) {
-            conv(op, g, "conv2d_fwd_", dt, cg.forward(), convArgs(x, w, out, g));
+            conv(op, g, "conv2d_fwd_", dt, cg.forward(), convArgs(op, x, w, out));
         }
     }
 
@@ -58,7 +53,7 @@ final class CudaConvolutions {
         operand(op, g, w, "w", g.weightShape(), dt);
         operand(op, g, gradIn, "gradIn", g.inputShape(), dt);
         if (!cg.backwardData().isEmpty()) {
-            conv(op, g, "conv2d_bwd_data_", dt, cg.backwardData(), convArgs(gradOut, w, gradIn, g));
+            conv(op, g, "conv2d_bwd_data_", dt, cg.backwardData(), convArgs(op, gradOut, w, gradIn));
         }
     }
 
@@ -70,28 +65,29 @@ final class CudaConvolutions {
         operand(op, g, gradW, "gradW", g.weightShape(), dt);
         if (cg.splits() == 1) {
             conv(op, g, "conv2d_bwd_weight_", dt, cg.backwardWeight(), KernelParams.of()
-                    .ptr(ptr(x)).i64(x.offset()).ptr(ptr(gradOut)).i64(gradOut.offset()).ptr(ptr(gradW)).i64(gradW.offset())
-                    .i64(cg.chunk()));
+                    .ptr(ptr(x, op)).i64(x.offset()).ptr(ptr(gradOut, op)).i64(gradOut.offset()).ptr(ptr(gradW, op))
+                    .i64(gradW.offset()).i64(cg.chunk()));
             return;
         }
         long size = gradW.numel();
         long workspace = device.allocator().allocate(op, cg.workspaceElements(g) * dt.byteSize());
         try {
             conv(op, g, "conv2d_bwd_weight_", dt, cg.backwardWeight(), KernelParams.of()
-                    .ptr(ptr(x)).i64(x.offset()).ptr(ptr(gradOut)).i64(gradOut.offset()).ptr(workspace).i64(0)
+                    .ptr(ptr(x, op)).i64(x.offset()).ptr(ptr(gradOut, op)).i64(gradOut.offset()).ptr(workspace).i64(0)
                     .i64(cg.chunk()));
             LaunchGeometry r = cg.reduce();
-            launcher("conv").launch(op, ConvGeometry.describe(g) + " split-K " + cg.splits() + " x " + cg.chunk(),
+            convModule.launch(op, ConvGeometry.describe(g) + " split-K " + cg.splits() + " x " + cg.chunk(),
                     "conv2d_bwd_weight_reduce_" + suffix(dt), KernelLauncher.Dim3.of(r.grid()),
-                    KernelLauncher.Dim3.of(r.block()), 0,
-                    KernelParams.of().ptr(workspace).i64(size).i32(cg.splits()).ptr(ptr(gradW)).i64(gradW.offset()));
+                    KernelLauncher.Dim3.of(r.block()),
+                    KernelParams.of().ptr(workspace).i64(size).i32(cg.splits()).ptr(ptr(gradW, op)).i64(gradW.offset()));
         } finally {
             device.allocator().free(workspace);
         }
     }
 
-    private KernelParams convArgs(Strided a, Strided b, Strided out, Conv2dGeometry g) {
-        return KernelParams.of().ptr(ptr(a)).i64(a.offset()).ptr(ptr(b)).i64(b.offset()).ptr(ptr(out)).i64(out.offset());
+    private KernelParams convArgs(String op, Strided a, Strided b, Strided out) {
+        return KernelParams.of().ptr(ptr(a, op)).i64(a.offset()).ptr(ptr(b, op)).i64(b.offset()).ptr(ptr(out, op))
+                .i64(out.offset());
     }
 
     /** Appends the shape (Conv2dGeometry's order, conv.cu's CONV_SHAPE_PARAMS) and launches. */
@@ -99,8 +95,8 @@ final class CudaConvolutions {
         p.i32(g.n()).i32(g.cIn()).i32(g.h()).i32(g.w()).i32(g.cOut()).i32(g.kh()).i32(g.kw()).i32(g.strideH())
                 .i32(g.strideW()).i32(g.padH()).i32(g.padW()).i32(g.dilH()).i32(g.dilW()).i32(g.groups()).i32(g.outH())
                 .i32(g.outW());
-        launcher("conv").launch(op, ConvGeometry.describe(g), kernel + suffix(dt), new KernelLauncher.Dim3(grid.x(), grid.y(),
-                grid.z()), KernelLauncher.Dim3.of(ConvGeometry.BLOCK), 0, p);
+        convModule.launch(op, ConvGeometry.describe(g), kernel + suffix(dt), new KernelLauncher.Dim3(grid.x(), grid.y(), grid.z()),
+                KernelLauncher.Dim3.of(ConvGeometry.BLOCK), p);
     }
 
     private static ConvGeometry convGeometry(String op, Conv2dGeometry g) {
@@ -120,8 +116,8 @@ final class CudaConvolutions {
         DType dt = floating(op, g, x, "x", g.inputShape());
         operand(op, g, out, "out", g.outputShape(), dt);
         operand(op, g, indices, "indices", g.outputShape(), DType.I64);
-        pool(op, g, "max_pool2d_fwd_", dt, pg.forward(), KernelParams.of().ptr(ptr(x)).i64(x.offset()).ptr(ptr(out))
-                .i64(out.offset()).ptr(ptr(indices)).i64(indices.offset()));
+        pool(op, g, "max_pool2d_fwd_", dt, pg.forward(), KernelParams.of().ptr(ptr(x, op)).i64(x.offset()).ptr(ptr(out, op))
+                .i64(out.offset()).ptr(ptr(indices, op)).i64(indices.offset()));
     }
 
     void maxPool2dBackward(Pool2dGeometry g, Strided gradOut, Strided indices, Strided gradIn) {
@@ -130,8 +126,8 @@ final class CudaConvolutions {
         DType dt = floating(op, g, gradOut, "gradOut", g.outputShape());
         operand(op, g, indices, "indices", g.outputShape(), DType.I64);
         operand(op, g, gradIn, "gradIn", g.inputShape(), dt);
-        pool(op, g, "max_pool2d_bwd_", dt, pg.backward(), KernelParams.of().ptr(ptr(gradOut)).i64(gradOut.offset())
-                .ptr(ptr(indices)).i64(indices.offset()).ptr(ptr(gradIn)).i64(gradIn.offset()));
+        pool(op, g, "max_pool2d_bwd_", dt, pg.backward(), KernelParams.of().ptr(ptr(gradOut, op)).i64(gradOut.offset())
+                .ptr(ptr(indices, op)).i64(indices.offset()).ptr(ptr(gradIn, op)).i64(gradIn.offset()));
     }
 
     void avgPool2dForward(Pool2dGeometry g, boolean countIncludePad, Strided x, Strided out) {
@@ -139,7 +135,7 @@ final class CudaConvolutions {
         PoolGeometry pg = avgGeometry(op, g);
         DType dt = floating(op, g, x, "x", g.inputShape());
         operand(op, g, out, "out", g.outputShape(), dt);
-        pool(op, g, "avg_pool2d_fwd_", dt, pg.forward(), KernelParams.of().ptr(ptr(x)).i64(x.offset()).ptr(ptr(out))
+        pool(op, g, "avg_pool2d_fwd_", dt, pg.forward(), KernelParams.of().ptr(ptr(x, op)).i64(x.offset()).ptr(ptr(out, op))
                 .i64(out.offset()).i32(countIncludePad ? 1 : 0));
     }
 
@@ -148,8 +144,8 @@ final class CudaConvolutions {
         PoolGeometry pg = avgGeometry(op, g);
         DType dt = floating(op, g, gradOut, "gradOut", g.outputShape());
         operand(op, g, gradIn, "gradIn", g.inputShape(), dt);
-        pool(op, g, "avg_pool2d_bwd_", dt, pg.backward(), KernelParams.of().ptr(ptr(gradOut)).i64(gradOut.offset())
-                .ptr(ptr(gradIn)).i64(gradIn.offset()).i32(countIncludePad ? 1 : 0));
+        pool(op, g, "avg_pool2d_bwd_", dt, pg.backward(), KernelParams.of().ptr(ptr(gradOut, op)).i64(gradOut.offset())
+                .ptr(ptr(gradIn, op)).i64(gradIn.offset()).i32(countIncludePad ? 1 : 0));
     }
 
     /** Appends the shape (Pool2dGeometry's order, pool.cu's POOL_SHAPE_PARAMS) and launches, unless empty. */
@@ -159,8 +155,8 @@ final class CudaConvolutions {
         }
         p.i32(g.n()).i32(g.c()).i32(g.h()).i32(g.w()).i32(g.kh()).i32(g.kw()).i32(g.strideH()).i32(g.strideW())
                 .i32(g.padH()).i32(g.padW()).i32(g.dilH()).i32(g.dilW()).i32(g.outH()).i32(g.outW());
-        launcher("pool").launch(op, PoolGeometry.describe(g), kernel + suffix(dt), KernelLauncher.Dim3.of(lg.grid()),
-                KernelLauncher.Dim3.of(lg.block()), 0, p);
+        poolModule.launch(op, PoolGeometry.describe(g), kernel + suffix(dt), KernelLauncher.Dim3.of(lg.grid()),
+                KernelLauncher.Dim3.of(lg.block()), p);
     }
 
     private static PoolGeometry poolGeometry(String op, Pool2dGeometry g) {
@@ -220,38 +216,12 @@ final class CudaConvolutions {
         return g instanceof Conv2dGeometry c ? ConvGeometry.describe(c) : PoolGeometry.describe((Pool2dGeometry) g);
     }
 
-    private long ptr(Strided s) {
-        return address.applyAsLong(s.buffer());
+    /** The device address of s's buffer, checked to be a live buffer of these kernels. */
+    private long ptr(Strided s, String op) {
+        return kernels.buffer(s, op).address();
     }
 
     private static String suffix(DType dt) {
-        return dt == DType.F32 ? "f32" : "f64";
-    }
-
-    private KernelLauncher launcher(String module) {
-        return device.launcher(module, Ptx.get(module));
-    }
-
-    /** The committed PTX of conv.cu and pool.cu, read from the class path once. */
-    private static final class Ptx {
-        private static final byte[] CONV = read("conv");
-        private static final byte[] POOL = read("pool");
-
-        static byte[] get(String module) {
-            return module.equals("conv") ? CONV : POOL;
-        }
-
-        private static byte[] read(String module) {
-            String path = "ptx/" + module + ".ptx";
-            try (InputStream in = CudaConvolutions.class.getResourceAsStream(path)) {
-                if (in == null) {
-                    throw new IllegalStateException("cuda: dev/fathom/cuda/" + path + " is missing from the backend jar; "
-                            + "rebuild backend-cuda (scripts/build-kernels writes it)");
-                }
-                return in.readAllBytes();
-            } catch (IOException e) {
-                throw new UncheckedIOException("cuda: reading dev/fathom/cuda/" + path, e);
-            }
-        }
+        return CudaBuffer.suffix(dt);
     }
 }

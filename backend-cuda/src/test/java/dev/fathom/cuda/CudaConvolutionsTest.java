@@ -5,6 +5,7 @@ import dev.fathom.spi.Conv2dGeometry;
 import dev.fathom.spi.Pool2dGeometry;
 import dev.fathom.spi.Strided;
 import dev.fathom.tensor.DType;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -16,29 +17,20 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The host side of the convolution and pooling kernels against {@link FakeDriver}: which kernel is
+ * The host side of the convolution and pooling kernels, through {@link CudaKernels} on a
+ * {@link FakeDriver}: which kernel is
  * launched, with {@link ConvGeometry}'s or {@link PoolGeometry}'s grid, and the arguments in the
  * order of the kernels' parameter lists in {@code conv.cu} and {@code pool.cu}; the split-K
  * workspace; and the rejection of bad operands. (The kernels themselves are emulation-tested.)
  */
 class CudaConvolutionsTest {
 
-    /** A device buffer as a test sees it: its dtype, capacity and made-up address. */
-    private record FakeBuffer(DType dtype, long capacity, long address) implements Buffer {
-    }
+    private final FakeDriver driver = new FakeDriver().anyKernel();
+    private final CudaKernels kernels = CudaKernels.open(driver, 0);
 
-    private final FakeDriver driver = new FakeDriver();
-    private final CudaDevice gpu;
-    private final CudaConvolutions convs;
-    private long nextAddress = 0x1000_0000L;
-
-    CudaConvolutionsTest() {
-        for (String k : List.of("conv2d_fwd_", "conv2d_bwd_data_", "conv2d_bwd_weight_", "conv2d_bwd_weight_reduce_",
-                "max_pool2d_fwd_", "max_pool2d_bwd_", "avg_pool2d_fwd_", "avg_pool2d_bwd_")) {
-            driver.kernel(k + "f32", (d, l) -> { }).kernel(k + "f64", (d, l) -> { });
-        }
-        gpu = CudaDevice.open(driver, 0, false);
-        convs = new CudaConvolutions(gpu, b -> ((FakeBuffer) b).address());
+    @AfterEach
+    void close() {
+        kernels.close();
     }
 
     /** A contiguous operand at {@code offset} in a fresh buffer with 5 spare elements. */
@@ -47,13 +39,17 @@ class CudaConvolutionsTest {
         for (int s : shape) {
             numel *= s;
         }
-        FakeBuffer b = new FakeBuffer(dt, offset + numel + 5, nextAddress);
-        nextAddress += 0x100_0000L;
+        Buffer b = kernels.allocate(dt, offset + numel + 5);
         return new Strided(b, shape, Strided.contiguousStrides(shape), offset);
     }
 
     private static long addr(Strided s) {
-        return ((FakeBuffer) s.buffer()).address();
+        return ((CudaBuffer) s.buffer()).address();
+    }
+
+    /** The convolution and pooling launches (not the other kernels, such as the status word's reset). */
+    private List<FakeDriver.Launch> launches() {
+        return driver.launches().stream().filter(l -> l.kernel().startsWith("conv2d") || l.kernel().contains("pool2d")).toList();
     }
 
     private static List<Integer> convInts(Conv2dGeometry g) {
@@ -91,9 +87,9 @@ class CudaConvolutionsTest {
         Conv2dGeometry g = Conv2dGeometry.of(2, 4, 9, 8, 6, 3, 3, 2, 2, 1, 1, 1, 1, 2);
         Strided x = operand(DType.F32, 3, g.inputShape()), w = operand(DType.F32, 0, g.weightShape());
         Strided y = operand(DType.F32, 7, g.outputShape());
-        convs.conv2dForward(g, x, w, y);
-        convs.conv2dBackwardData(g, y, w, x);
-        List<FakeDriver.Launch> ls = driver.launches();
+        kernels.conv2dForward(g, x, w, y);
+        kernels.conv2dBackwardData(g, y, w, x);
+        List<FakeDriver.Launch> ls = launches();
         assertEquals(2, ls.size());
         ConvGeometry cg = ConvGeometry.of(g);
 
@@ -117,9 +113,10 @@ class CudaConvolutionsTest {
         assertEquals(57, cg.splits());
         Strided x = operand(DType.F64, 0, g.inputShape()), gy = operand(DType.F64, 0, g.outputShape());
         Strided gw = operand(DType.F64, 11, g.weightShape());
-        convs.conv2dBackwardWeight(g, x, gy, gw);
+        long liveBefore = kernels.gpu().allocator().stats().liveBytes();
+        kernels.conv2dBackwardWeight(g, x, gy, gw);
 
-        List<FakeDriver.Launch> ls = driver.launches();
+        List<FakeDriver.Launch> ls = launches();
         assertEquals(List.of("conv2d_bwd_weight_f64", "conv2d_bwd_weight_reduce_f64"), ls.stream().map(FakeDriver.Launch::kernel).toList());
         FakeDriver.Launch mm = ls.get(0), red = ls.get(1);
         assertArrayEquals(new int[] {9, 1, 57}, mm.grid());
@@ -127,8 +124,8 @@ class CudaConvolutionsTest {
         assertEquals(concat(List.of(addr(x), 0L, addr(gy), 0L, workspace, 0L, cg.chunk()), convInts(g)), args(mm));
         assertArrayEquals(new int[] {cg.reduce().grid(), 1, 1}, red.grid());
         assertEquals(List.of(workspace, 36864L, 57, addr(gw), 11L), args(red));
-        CachingAllocator.Stats s = gpu.allocator().stats();
-        assertEquals(0, s.liveBytes(), "the workspace goes back to the cache once both launches are enqueued");
+        CachingAllocator.Stats s = kernels.gpu().allocator().stats();
+        assertEquals(liveBefore, s.liveBytes(), "the workspace goes back to the cache once both launches are enqueued");
         assertTrue(s.cachedBytes() >= 57L * 36864 * 8, s.toString());
     }
 
@@ -137,11 +134,11 @@ class CudaConvolutionsTest {
         Conv2dGeometry g = Conv2dGeometry.of(2, 3, 7, 9, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1);
         Strided x = operand(DType.F32, 0, g.inputShape()), gy = operand(DType.F32, 2, g.outputShape());
         Strided gw = operand(DType.F32, 4, g.weightShape());
-        convs.conv2dBackwardWeight(g, x, gy, gw);
-        FakeDriver.Launch l = driver.launches().getFirst();
-        assertEquals(1, driver.launches().size());
+        kernels.conv2dBackwardWeight(g, x, gy, gw);
+        FakeDriver.Launch l = launches().getFirst();
+        assertEquals(1, launches().size());
         assertEquals(concat(List.of(addr(x), 0L, addr(gy), 2L, addr(gw), 4L, 128L), convInts(g)), args(l));
-        assertEquals(0, driver.calls("cuMemAlloc"));
+        assertEquals(0, kernels.gpu().allocator().stats().cachedBytes(), "no workspace was borrowed");
     }
 
     @Test
@@ -149,10 +146,10 @@ class CudaConvolutionsTest {
         Conv2dGeometry g = Conv2dGeometry.of(0, 3, 5, 5, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1);
         Strided x = operand(DType.F32, 0, g.inputShape()), w = operand(DType.F32, 0, g.weightShape());
         Strided y = operand(DType.F32, 0, g.outputShape());
-        convs.conv2dForward(g, x, w, y);
-        convs.conv2dBackwardData(g, y, w, x);
-        convs.conv2dBackwardWeight(g, x, y, w);
-        assertEquals(List.of("conv2d_bwd_weight_f32"), driver.launches().stream().map(FakeDriver.Launch::kernel).toList());
+        kernels.conv2dForward(g, x, w, y);
+        kernels.conv2dBackwardData(g, y, w, x);
+        kernels.conv2dBackwardWeight(g, x, y, w);
+        assertEquals(List.of("conv2d_bwd_weight_f32"), launches().stream().map(FakeDriver.Launch::kernel).toList());
     }
 
     @Test
@@ -161,11 +158,11 @@ class CudaConvolutionsTest {
         PoolGeometry pg = PoolGeometry.of(g);
         Strided x = operand(DType.F64, 1, g.inputShape()), y = operand(DType.F64, 2, g.outputShape());
         Strided idx = operand(DType.I64, 3, g.outputShape());
-        convs.maxPool2dForward(g, x, y, idx);
-        convs.maxPool2dBackward(g, y, idx, x);
-        convs.avgPool2dForward(g, true, x, y);
-        convs.avgPool2dBackward(g, false, y, x);
-        List<FakeDriver.Launch> ls = driver.launches();
+        kernels.maxPool2dForward(g, x, y, idx);
+        kernels.maxPool2dBackward(g, y, idx, x);
+        kernels.avgPool2dForward(g, true, x, y);
+        kernels.avgPool2dBackward(g, false, y, x);
+        List<FakeDriver.Launch> ls = launches();
         assertEquals(List.of("max_pool2d_fwd_f64", "max_pool2d_bwd_f64", "avg_pool2d_fwd_f64", "avg_pool2d_bwd_f64"),
                 ls.stream().map(FakeDriver.Launch::kernel).toList());
         assertArrayEquals(new int[] {pg.forward().grid(), 1, 1}, ls.get(0).grid());
@@ -177,8 +174,8 @@ class CudaConvolutionsTest {
         assertEquals(concat(List.of(addr(y), 2L, addr(x), 1L, 0), poolInts(g)), args(ls.get(3)));
 
         Pool2dGeometry empty = Pool2dGeometry.of(0, 3, 4, 4, 2, 2, 2, 2, 0, 0, 1, 1);
-        convs.avgPool2dForward(empty, true, operand(DType.F32, 0, empty.inputShape()), operand(DType.F32, 0, empty.outputShape()));
-        assertEquals(4, driver.launches().size(), "an empty pooling launches nothing");
+        kernels.avgPool2dForward(empty, true, operand(DType.F32, 0, empty.inputShape()), operand(DType.F32, 0, empty.outputShape()));
+        assertEquals(4, launches().size(), "an empty pooling launches nothing");
     }
 
     @Test
@@ -188,31 +185,37 @@ class CudaConvolutionsTest {
         Strided y = operand(DType.F32, 0, g.outputShape());
 
         var e = assertThrows(IllegalArgumentException.class,
-                () -> convs.conv2dForward(g, x, operand(DType.F64, 0, g.weightShape()), y));
+                () -> kernels.conv2dForward(g, x, operand(DType.F64, 0, g.weightShape()), y));
         assertTrue(e.getMessage().contains("conv2dForward") && e.getMessage().contains("w ") && e.getMessage().contains("F32")
                 && e.getMessage().contains("to(F32)"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
-                () -> convs.conv2dForward(g, operand(DType.I64, 0, g.inputShape()), w, y));
+                () -> kernels.conv2dForward(g, operand(DType.I64, 0, g.inputShape()), w, y));
         assertTrue(e.getMessage().contains("I64") && e.getMessage().contains("F32 or F64"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> convs.conv2dBackwardData(g, y, w, operand(DType.F32, 0, 2, 3, 7, 8)));
+        e = assertThrows(IllegalArgumentException.class, () -> kernels.conv2dBackwardData(g, y, w, operand(DType.F32, 0, 2, 3, 7, 8)));
         assertTrue(e.getMessage().contains("gradIn") && e.getMessage().contains("[2, 3, 7, 9]"), e.getMessage());
         Strided permuted = new Strided(x.buffer(), x.shape(), new long[] {189, 1, 27, 3}, 0);
-        e = assertThrows(IllegalArgumentException.class, () -> convs.conv2dBackwardWeight(g, permuted, y, w));
+        e = assertThrows(IllegalArgumentException.class, () -> kernels.conv2dBackwardWeight(g, permuted, y, w));
         assertTrue(e.getMessage().contains("contiguous()"), e.getMessage());
         Strided pastEnd = new Strided(y.buffer(), y.shape(), y.strides(), 6);
-        e = assertThrows(IllegalArgumentException.class, () -> convs.conv2dForward(g, x, w, pastEnd));
+        e = assertThrows(IllegalArgumentException.class, () -> kernels.conv2dForward(g, x, w, pastEnd));
         assertTrue(e.getMessage().contains("past its buffer"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
-                () -> convs.conv2dForward(Conv2dGeometry.of(2, 3, 7, 9, 5, 3, 3, 1, 1, 1, 1, 1, 1, 2), x, w, y));
+                () -> kernels.conv2dForward(Conv2dGeometry.of(2, 3, 7, 9, 5, 3, 3, 1, 1, 1, 1, 1, 1, 2), x, w, y));
         assertTrue(e.getMessage().startsWith("cuda: conv2dForward: ConvGeometry.of"), e.getMessage());
 
         Pool2dGeometry p = Pool2dGeometry.of(1, 2, 8, 8, 3, 3, 1, 1, 1, 1, 2, 2);
         Strided px = operand(DType.F32, 0, p.inputShape()), py = operand(DType.F32, 0, p.outputShape());
         e = assertThrows(IllegalArgumentException.class,
-                () -> convs.maxPool2dForward(p, px, py, operand(DType.F32, 0, p.outputShape())));
+                () -> kernels.maxPool2dForward(p, px, py, operand(DType.F32, 0, p.outputShape())));
         assertTrue(e.getMessage().contains("indices") && e.getMessage().contains("I64"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> convs.avgPool2dForward(p, true, px, py));
+        e = assertThrows(IllegalArgumentException.class, () -> kernels.avgPool2dForward(p, true, px, py));
         assertTrue(e.getMessage().contains("avgPool2dForward") && e.getMessage().contains("dilation"), e.getMessage());
-        assertEquals(0, driver.launches().size(), "nothing is launched for a rejected call");
+        try (CudaKernels other = CudaKernels.open(new FakeDriver().anyKernel(), 0)) {
+            Strided foreign = new Strided(other.allocate(DType.F32, 128), px.shape(), px.strides(), 0);
+            e = assertThrows(IllegalArgumentException.class, () -> kernels.maxPool2dBackward(p, py, operand(DType.I64, 0,
+                    p.outputShape()), foreign));
+            assertTrue(e.getMessage().contains("does not belong"), e.getMessage());
+        }
+        assertEquals(0, launches().size(), "nothing is launched for a rejected call");
     }
 }
