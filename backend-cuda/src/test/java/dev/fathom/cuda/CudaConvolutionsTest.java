@@ -8,8 +8,11 @@ import dev.fathom.tensor.DType;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -176,6 +179,52 @@ class CudaConvolutionsTest {
         Pool2dGeometry empty = Pool2dGeometry.of(0, 3, 4, 4, 2, 2, 2, 2, 0, 0, 1, 1);
         kernels.avgPool2dForward(empty, true, operand(DType.F32, 0, empty.inputShape()), operand(DType.F32, 0, empty.outputShape()));
         assertEquals(4, launches().size(), "an empty pooling launches nothing");
+    }
+
+    /**
+     * Every launch above passes exactly the parameters its PTX entry declares, in width: 8 bytes for
+     * a pointer or {@code long long} ({@code .u64}), 4 for an {@code int} ({@code .u32}).
+     */
+    @Test
+    void everyLaunchMatchesItsPtxEntrysParameterList() throws Exception {
+        for (DType dt : new DType[] {DType.F32, DType.F64}) {
+            // A weight gradient in one pass (K = 2·7·9 = 126), and one split 8 ways (K = 8·32·32 = 8192).
+            Conv2dGeometry g = Conv2dGeometry.of(2, 3, 7, 9, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+            Strided x = operand(dt, 1, g.inputShape()), w = operand(dt, 2, g.weightShape());
+            Strided y = operand(dt, 3, g.outputShape());
+            kernels.conv2dForward(g, x, w, y);
+            kernels.conv2dBackwardData(g, y, w, x);
+            kernels.conv2dBackwardWeight(g, x, y, w);
+            Conv2dGeometry big = Conv2dGeometry.of(8, 16, 32, 32, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+            kernels.conv2dBackwardWeight(big, operand(dt, 0, big.inputShape()), operand(dt, 0, big.outputShape()),
+                    operand(dt, 0, big.weightShape()));
+            Pool2dGeometry p = Pool2dGeometry.of(2, 3, 9, 8, 3, 3, 2, 2, 1, 1, 1, 1);
+            Strided px = operand(dt, 1, p.inputShape()), py = operand(dt, 2, p.outputShape());
+            Strided idx = operand(DType.I64, 3, p.outputShape());
+            kernels.maxPool2dForward(p, px, py, idx);
+            kernels.maxPool2dBackward(p, py, idx, px);
+            kernels.avgPool2dForward(p, false, px, py);
+            kernels.avgPool2dBackward(p, true, py, px);
+        }
+        List<FakeDriver.Launch> ls = launches();
+        assertEquals(2 * 9, ls.size(), "3 + 2 (split-K) conv launches and 4 pool launches per dtype");
+        for (FakeDriver.Launch l : ls) {
+            String module = l.kernel().startsWith("conv2d") ? "conv" : "pool";
+            List<Integer> declared = ptxParamWidths(new String(KernelModule.ptx(module), StandardCharsets.US_ASCII), l.kernel());
+            List<Integer> passed = l.args().stream().map(a -> a instanceof KernelParams.I32 ? 4 : 8).toList();
+            assertEquals(declared, passed, l.kernel());
+        }
+    }
+
+    private static List<Integer> ptxParamWidths(String ptx, String entry) {
+        Matcher m = Pattern.compile("\\.visible \\.entry " + entry + "\\(([^)]*)\\)").matcher(ptx);
+        assertTrue(m.find(), entry + " is not in the PTX");
+        List<Integer> widths = new ArrayList<>();
+        Matcher p = Pattern.compile("\\.param \\.(u64|u32|b64|b32|s32|s64)").matcher(m.group(1));
+        while (p.find()) {
+            widths.add(p.group(1).endsWith("64") ? 8 : 4);
+        }
+        return widths;
     }
 
     @Test
