@@ -2,8 +2,10 @@ package dev.fathom.cuda;
 
 import dev.fathom.spi.BinaryOp;
 import dev.fathom.spi.Buffer;
+import dev.fathom.spi.Conv2dGeometry;
 import dev.fathom.spi.Kernels;
 import dev.fathom.spi.MemoryStats;
+import dev.fathom.spi.Pool2dGeometry;
 import dev.fathom.spi.RandomOp;
 import dev.fathom.spi.ReduceOp;
 import dev.fathom.spi.Strided;
@@ -20,7 +22,8 @@ import java.util.Objects;
  * {@link StatusWord} (I64 division, gather, scatter-add), which wait to read it.
  *
  * <p>Each kernel family's launch plumbing is its own class ({@link ElementwiseLaunches},
- * {@link ReduceLaunches}, {@link GemmLaunches}, {@link IndexLaunches}, {@link RandomLaunches}), each
+ * {@link ReduceLaunches}, {@link GemmLaunches}, {@link IndexLaunches}, {@link RandomLaunches},
+ * {@link CudaConvolutions}), each
  * loading its PTX module on first use. Memory comes from the device's {@link CachingAllocator}, so
  * a repeated sequence of ops calls {@code cuMemAlloc} only the first time; {@link #memoryStats} are
  * its counters.
@@ -42,6 +45,7 @@ final class CudaKernels implements Kernels, AutoCloseable {
     private final GemmLaunches gemm;
     private final IndexLaunches index;
     private final RandomLaunches random;
+    private final CudaConvolutions convolutions;
     private final StatusWord status;
 
     private CudaKernels(CudaDriver driver, int ordinal, Device device) {
@@ -55,6 +59,7 @@ final class CudaKernels implements Kernels, AutoCloseable {
         this.gemm = new GemmLaunches(this, gpu);
         this.index = new IndexLaunches(this, gpu);
         this.random = new RandomLaunches(this, gpu);
+        this.convolutions = new CudaConvolutions(this, gpu);
         this.status = new StatusWord(gpu, elementwise);
     }
 
@@ -210,6 +215,41 @@ final class CudaKernels implements Kernels, AutoCloseable {
     @Override
     public void random(RandomOp op, Strided out, long seed, long counter, double a, double b) {
         random.random(op, out, seed, counter, a, b);
+    }
+
+    @Override
+    public void conv2dForward(Conv2dGeometry g, Strided x, Strided w, Strided out) {
+        convolutions.conv2dForward(g, x, w, out);
+    }
+
+    @Override
+    public void conv2dBackwardData(Conv2dGeometry g, Strided gradOut, Strided w, Strided gradIn) {
+        convolutions.conv2dBackwardData(g, gradOut, w, gradIn);
+    }
+
+    @Override
+    public void conv2dBackwardWeight(Conv2dGeometry g, Strided x, Strided gradOut, Strided gradW) {
+        convolutions.conv2dBackwardWeight(g, x, gradOut, gradW);
+    }
+
+    @Override
+    public void maxPool2dForward(Pool2dGeometry g, Strided x, Strided out, Strided indices) {
+        convolutions.maxPool2dForward(g, x, out, indices);
+    }
+
+    @Override
+    public void maxPool2dBackward(Pool2dGeometry g, Strided gradOut, Strided indices, Strided gradIn) {
+        convolutions.maxPool2dBackward(g, gradOut, indices, gradIn);
+    }
+
+    @Override
+    public void avgPool2dForward(Pool2dGeometry g, boolean countIncludePad, Strided x, Strided out) {
+        convolutions.avgPool2dForward(g, countIncludePad, x, out);
+    }
+
+    @Override
+    public void avgPool2dBackward(Pool2dGeometry g, boolean countIncludePad, Strided gradOut, Strided gradIn) {
+        convolutions.avgPool2dBackward(g, countIncludePad, gradOut, gradIn);
     }
 
     /** Waits for the GPU, frees the status word and gives the device's caches back. */
