@@ -32,9 +32,14 @@ public final class CudaBackend implements Backend {
     private static final class Probed {
         static final Supplier<CudaDriver> DRIVER = once(driverFactory());
         static final DriverProbe.Result RESULT = DriverProbe.probe(DRIVER);
-        static final Availability AVAILABILITY = availabilityOf(RESULT);
+        /** Null when no driver answered; a driver named by {@link #DRIVER_PROPERTY} gets the own kernels only. */
+        static final CudaPlan PLAN = !RESULT.ok() ? null
+                : System.getProperty(DRIVER_PROPERTY, "").isBlank()
+                        ? CudaPlan.decide(RESULT.driverVersion(), AvailabilityReasons.SHIPPED_PTX, CudaLibraries.probed())
+                        : CudaPlan.ownKernels();
+        static final Availability AVAILABILITY = availabilityOf(RESULT, PLAN);
         static final List<DriverProbe.Gpu> GPUS = AVAILABILITY.available() ? AvailabilityReasons.usableGpus(RESULT) : List.of();
-        static final DeviceTable DEVICES = new DeviceTable(DRIVER, GPUS);
+        static final DeviceTable DEVICES = new DeviceTable(DRIVER, GPUS, PLAN);
     }
 
     /**
@@ -118,20 +123,54 @@ public final class CudaBackend implements Backend {
         return Probed.DEVICES.kernels(index);
     }
 
-    /** What a probe result means for this build (see {@link AvailabilityReasons#of}). */
+    /**
+     * The driver's version, which libraries loaded (or why not) and which implementation serves
+     * each family of ops; without a driver, only the libraries.
+     */
+    @Override
+    public List<String> details() {
+        List<String> lines = new java.util.ArrayList<>();
+        if (Probed.RESULT.ok()) {
+            lines.add("driver: CUDA " + Probed.RESULT.driverVersionString() + ", JCuda 12.6");
+        }
+        if (System.getProperty(DRIVER_PROPERTY, "").isBlank()) {
+            lines.add("libraries: " + CudaLibraries.probed().all().stream().map(CudaLibraries.Library::describe)
+                    .collect(java.util.stream.Collectors.joining("; ")));
+        } else {
+            lines.add("driver replaced by -D" + DRIVER_PROPERTY + "=" + System.getProperty(DRIVER_PROPERTY));
+        }
+        if (Probed.PLAN != null) {
+            lines.addAll(Probed.PLAN.lines());
+        }
+        return lines;
+    }
+
+    /** What a probe result means for this build, without NVRTC to fall back on (see {@link AvailabilityReasons#of}). */
     static Availability availabilityOf(DriverProbe.Result r) {
-        return AvailabilityReasons.of(r, AvailabilityReasons.SHIPPED_PTX);
+        return availabilityOf(r, null);
+    }
+
+    /** What a probe result means under {@code plan}: a driver too old for the PTX is usable when NVRTC compiles the kernels. */
+    static Availability availabilityOf(DriverProbe.Result r, CudaPlan plan) {
+        boolean nvrtc = plan != null && plan.kernelSource() == CudaPlan.KernelSource.NVRTC;
+        return AvailabilityReasons.of(r, nvrtc ? null : AvailabilityReasons.SHIPPED_PTX);
     }
 
     /** The opened devices: one {@link CudaKernels} per usable GPU, opened on first use, thread-safe. */
     static final class DeviceTable {
         private final Supplier<? extends CudaDriver> driver;
         private final List<DriverProbe.Gpu> gpus;
+        private final CudaPlan plan;
         private final Map<Integer, CudaKernels> open = new ConcurrentHashMap<>();
 
         DeviceTable(Supplier<? extends CudaDriver> driver, List<DriverProbe.Gpu> gpus) {
+            this(driver, gpus, CudaPlan.ownKernels());
+        }
+
+        DeviceTable(Supplier<? extends CudaDriver> driver, List<DriverProbe.Gpu> gpus, CudaPlan plan) {
             this.driver = once(driver);
             this.gpus = List.copyOf(gpus);
+            this.plan = plan == null ? CudaPlan.ownKernels() : plan;
         }
 
         CudaKernels kernels(int index) {
@@ -139,7 +178,11 @@ public final class CudaBackend implements Backend {
                 throw new IllegalArgumentException("cuda: device index " + index + " is out of range: " + gpus.size()
                         + " usable GPU(s); use cuda:0" + (gpus.size() > 1 ? " to cuda:" + (gpus.size() - 1) : ""));
             }
-            return open.computeIfAbsent(index, i -> CudaKernels.open(driver.get(), gpus.get(i).ordinal(), i));
+            return open.computeIfAbsent(index, i -> {
+                DriverProbe.Gpu gpu = gpus.get(i);
+                return CudaKernels.open(driver.get(), gpu.ordinal(), i, KernelImages.forPlan(plan, gpu.ccMajor(), gpu.ccMinor()),
+                        plan.cublas());
+            });
         }
     }
 }

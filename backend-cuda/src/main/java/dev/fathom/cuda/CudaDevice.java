@@ -23,10 +23,15 @@ final class CudaDevice implements AutoCloseable {
     private final CachingAllocator allocator;
     private final PinnedBufferPool pinned;
     private final Map<String, KernelLauncher> launchers = new HashMap<>();
+    private final KernelImages images;
+    private final boolean cublas;
+    private long blasHandle;
     private boolean closed;
 
-    private CudaDevice(CudaDriver driver, int ordinal, boolean sync) {
+    private CudaDevice(CudaDriver driver, int ordinal, boolean sync, KernelImages images, boolean cublas) {
         this.driver = driver;
+        this.images = images;
+        this.cublas = cublas;
         this.check = new CudaCheck(driver);
         this.ordinal = ordinal;
         this.sync = sync;
@@ -42,15 +47,29 @@ final class CudaDevice implements AutoCloseable {
     }
 
     static CudaDevice open(CudaDriver driver, int ordinal, boolean sync) {
+        return open(driver, ordinal, sync, KernelImages.shipped(), false);
+    }
+
+    /**
+     * Opens device {@code ordinal} with its kernels' modules from {@code images} and, when
+     * {@code cublas}, GEMM through cuBLAS (a handle created on first use).
+     */
+    static CudaDevice open(CudaDriver driver, int ordinal, boolean sync, KernelImages images, boolean cublas) {
         Objects.requireNonNull(driver, "driver");
+        Objects.requireNonNull(images, "images");
         if (ordinal < 0) {
             throw new IllegalArgumentException("cuda: device index " + ordinal + " is negative; use 0 for the first GPU");
         }
-        return new CudaDevice(driver, ordinal, sync);
+        return new CudaDevice(driver, ordinal, sync, images, cublas);
     }
 
     int ordinal() {
         return ordinal;
+    }
+
+    /** The driver, for calls outside the launch path (cuBLAS). */
+    CudaDriver driver() {
+        return driver;
     }
 
     ComputeStream stream() {
@@ -67,6 +86,32 @@ final class CudaDevice implements AutoCloseable {
 
     CudaCheck check() {
         return check;
+    }
+
+    /** Where the own kernels' module images come from (shipped PTX, or NVRTC). */
+    KernelImages images() {
+        return images;
+    }
+
+    /**
+     * The cuBLAS handle on this device's stream, created on first use; 0 when GEMM does not go to
+     * cuBLAS here ({@link CudaPlan#cublas()}).
+     */
+    synchronized long blas() {
+        ensureOpen("cuBLAS");
+        if (!cublas) {
+            return 0;
+        }
+        if (blasHandle == 0) {
+            long[] h = new long[1];
+            int status = driver.blasCreate(h, stream.handle());
+            if (status != 0) {
+                throw new CudaException("cuda:" + ordinal + ": cublasCreate failed: " + CudaDriver.blasStatusName(status)
+                        + "; run with -Dfathom.cuda.cublas=false to use the own GEMM kernels", "cublasCreate", status);
+            }
+            blasHandle = h[0];
+        }
+        return blasHandle;
     }
 
     /** The launcher for module {@code name}, loading {@code ptx} the first time the name is asked for. */
@@ -95,6 +140,9 @@ final class CudaDevice implements AutoCloseable {
         }
         closed = true;
         try {
+            if (blasHandle != 0) {
+                driver.blasDestroy(blasHandle);
+            }
             stream.close();
         } finally {
             try {

@@ -103,4 +103,46 @@ interface CudaDriver {
 
     /** {@code cuGetErrorString}, e.g. {@code "out of memory"}; null when the driver does not know the code. */
     String errorString(int status);
+
+    // ---- cuBLAS: only called when CudaLibraries found it loaded (CudaPlan#cublas) ----------------
+    // These return the cublasStatus_t (0 is CUBLAS_STATUS_SUCCESS). A driver without cuBLAS (a
+    // fake, the emulator) keeps the defaults, and a plan for it never routes GEMM to cuBLAS.
+
+    /** {@code cublasCreate}, then {@code cublasSetStream(stream)}; {@code handle[0]} receives it. */
+    default int blasCreate(long[] handle, long stream) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no cuBLAS");
+    }
+
+    /** {@code cublasDestroy}. */
+    default int blasDestroy(long handle) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no cuBLAS");
+    }
+
+    /**
+     * {@code cublasSgemmStridedBatched} ({@code cublasDgemmStridedBatched} when {@code f64}) with
+     * alpha 1 and beta 0, column-major, as cuBLAS defines it: for each of {@code batch} products,
+     * {@code C = op(A)·op(B)} with C {@code m×n}; addresses are device byte addresses, strides in
+     * elements.
+     */
+    default int blasGemmStridedBatched(long handle, boolean f64, boolean transA, boolean transB, int m, int n, int k, long a,
+            int lda, long strideA, long b, int ldb, long strideB, long c, int ldc, long strideC, int batch) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no cuBLAS");
+    }
+
+    /** The name of a {@code cublasStatus_t}, e.g. {@code "CUBLAS_STATUS_INVALID_VALUE"}. */
+    static String blasStatusName(int status) {
+        return switch (status) {
+            case 0 -> "CUBLAS_STATUS_SUCCESS";
+            case 1 -> "CUBLAS_STATUS_NOT_INITIALIZED";
+            case 3 -> "CUBLAS_STATUS_ALLOC_FAILED";
+            case 7 -> "CUBLAS_STATUS_INVALID_VALUE";
+            case 8 -> "CUBLAS_STATUS_ARCH_MISMATCH";
+            case 11 -> "CUBLAS_STATUS_MAPPING_ERROR";
+            case 13 -> "CUBLAS_STATUS_EXECUTION_FAILED";
+            case 14 -> "CUBLAS_STATUS_INTERNAL_ERROR";
+            case 15 -> "CUBLAS_STATUS_NOT_SUPPORTED";
+            case 16 -> "CUBLAS_STATUS_LICENSE_ERROR";
+            default -> "cublasStatus " + status;
+        };
+    }
 }

@@ -48,9 +48,9 @@ final class CudaKernels implements Kernels, AutoCloseable {
     private final CudaConvolutions convolutions;
     private final StatusWord status;
 
-    private CudaKernels(CudaDriver driver, int ordinal, Device device) {
+    private CudaKernels(CudaDriver driver, int ordinal, Device device, KernelImages images, boolean cublas) {
         this.driver = driver;
-        this.gpu = CudaDevice.open(driver, ordinal);
+        this.gpu = CudaDevice.open(driver, ordinal, KernelLauncher.SYNC_PROPERTY, images, cublas);
         CURRENT.set(this);
         this.device = device;
         this.transfers = new Transfers(gpu);
@@ -70,12 +70,20 @@ final class CudaKernels implements Kernels, AutoCloseable {
 
     /** Opens GPU {@code ordinal} as Fathom device {@code cuda:index} (they differ when unusable GPUs are skipped). */
     static CudaKernels open(CudaDriver driver, int ordinal, int index) {
+        return open(driver, ordinal, index, KernelImages.shipped(), false);
+    }
+
+    /**
+     * Opens GPU {@code ordinal} as {@code cuda:index} with its modules from {@code images} and GEMM
+     * through cuBLAS when {@code cublas} ({@link CudaPlan}).
+     */
+    static CudaKernels open(CudaDriver driver, int ordinal, int index, KernelImages images, boolean cublas) {
         Objects.requireNonNull(driver, "driver");
         if (ordinal < 0 || index < 0) {
             throw new IllegalArgumentException("cuda: device ordinal " + ordinal + " / index " + index
                     + " is negative; use 0 for the first GPU");
         }
-        return new CudaKernels(driver, ordinal, new Device("cuda", index));
+        return new CudaKernels(driver, ordinal, new Device("cuda", index), images, cublas);
     }
 
     @Override

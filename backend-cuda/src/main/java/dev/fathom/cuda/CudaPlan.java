@@ -20,6 +20,9 @@ import java.util.List;
  */
 record CudaPlan(KernelSource kernelSource, boolean cublas, List<String> lines) {
 
+    /** {@code -Dfathom.cuda.cublas=false} keeps GEMM on the own kernels even where cuBLAS loads. */
+    static final String CUBLAS_PROPERTY = "fathom.cuda.cublas";
+
     /** Where the own kernels' code comes from. */
     enum KernelSource { SHIPPED_PTX, NVRTC, NONE }
 
@@ -32,6 +35,11 @@ record CudaPlan(KernelSource kernelSource, boolean cublas, List<String> lines) {
      * build ships and the libraries found.
      */
     static CudaPlan decide(int driverVersion, AvailabilityReasons.PtxIsa shipped, CudaLibraries libs) {
+        return decide(driverVersion, shipped, libs, !"false".equalsIgnoreCase(System.getProperty(CUBLAS_PROPERTY)));
+    }
+
+    /** As {@link #decide(int, AvailabilityReasons.PtxIsa, CudaLibraries)}, with cuBLAS allowed or not. */
+    static CudaPlan decide(int driverVersion, AvailabilityReasons.PtxIsa shipped, CudaLibraries libs, boolean allowCublas) {
         List<String> lines = new ArrayList<>();
         KernelSource source;
         if (driverVersion >= shipped.minimumCuda()) {
@@ -46,14 +54,26 @@ record CudaPlan(KernelSource kernelSource, boolean cublas, List<String> lines) {
             lines.add("kernels: none (" + AvailabilityReasons.ptxTooNew(shipped, driverVersion) + "; NVRTC, which could compile"
                     + " the CUDA C instead: " + libs.nvrtc().reason() + ")");
         }
-        boolean cublas = libs.cublas().isLoaded();
-        lines.add(cublas ? "matmul: " + libs.cublas().describe() + " (cublasSgemmStridedBatched / cublasDgemmStridedBatched)"
-                : "matmul: own tiled GEMM (gemm.cu); " + libs.cublas().describe());
+        boolean cublas = libs.cublas().isLoaded() && allowCublas;
+        if (cublas) {
+            lines.add("matmul: " + libs.cublas().describe() + " (cublasSgemmStridedBatched / cublasDgemmStridedBatched; I64 and"
+                    + " layouts BLAS cannot read: own tiled GEMM)");
+        } else if (libs.cublas().isLoaded()) {
+            lines.add("matmul: own tiled GEMM (gemm.cu); " + libs.cublas().describe() + " loaded, turned off by -D" + CUBLAS_PROPERTY
+                    + "=false");
+        } else {
+            lines.add("matmul: own tiled GEMM (gemm.cu); " + libs.cublas().describe());
+        }
         String cudnn = libs.cudnn().isLoaded() ? libs.cudnn().describe() + " loaded, not used: Fathom's cuDNN path is not built yet"
                 : libs.cudnn().describe();
         lines.add("conv2d: own implicit-GEMM kernels (conv.cu); " + cudnn);
         lines.add("pooling, softmax, layer/batch norm, optimizer updates: own kernels");
         return new CudaPlan(source, cublas, lines);
+    }
+
+    /** The shipped PTX and no libraries: what a driver with nothing else (a fake, the emulator) gets. */
+    static CudaPlan ownKernels() {
+        return new CudaPlan(KernelSource.SHIPPED_PTX, false, List.of("kernels: shipped PTX, own kernels for every op"));
     }
 
     /** Whether the own kernels can run at all. */

@@ -26,10 +26,12 @@ final class GemmLaunches {
     private static final long MAX_ROWS = (long) GemmGeometry.MAX_GRID_YZ * GemmGeometry.TILE_M;
 
     private final CudaKernels kernels;
+    private final CudaDevice device;
     private final KernelModule module;
 
     GemmLaunches(CudaKernels kernels, CudaDevice device) {
         this.kernels = kernels;
+        this.device = device;
         this.module = new KernelModule(device, "gemm");
     }
 
@@ -57,6 +59,9 @@ final class GemmLaunches {
         Product p = new Product(shapes, "gemm_" + CudaBuffer.suffix(ab.dtype()), ab.address(), a.strides()[r - 2],
                 a.strides()[r - 1], bb.address(), b.strides()[r - 2], b.strides()[r - 1], ob.address(), m, n, k);
         long mn = (long) m * n;
+        if (ab.dtype() != DType.I64 && cublas(p, dims, a.offset(), b.offset(), out.offset(), ab.dtype())) {
+            return;
+        }
         if (m > MAX_ROWS) {
             // Too many row tiles for gridDim.y: one product at a time, in row chunks.
             forEachIndex(dims, dims.size(), a.offset(), b.offset(), out.offset(), mn, (ao, bo, co) -> {
@@ -90,6 +95,40 @@ final class GemmLaunches {
                 .ptr(p.b()).i64(bOff).i64(bOuter).i64(bInner).i64(p.bRs()).i64(p.bCs())
                 .ptr(p.c()).i64(cOff).i32(m).i32(p.n()).i32(p.k()).i32(batchInner).i32(0);
         module.launch("matmul", p.shapes(), p.kernel(), new Dim3(g.gridX(), g.gridY(), g.gridZ()), Dim3.of(g.block()), params);
+    }
+
+    /**
+     * The product through cuBLAS when this device routes GEMM there and the operands' layouts fit
+     * BLAS ({@link BlasGemm}): the last batch dim as cuBLAS's batch, any others walked on the host.
+     * False (nothing done) otherwise.
+     */
+    private boolean cublas(Product p, List<BatchDim> dims, long aOff, long bOff, long cOff, DType dtype) {
+        long handle = device.blas();
+        BlasGemm call = handle == 0 ? null : BlasGemm.of(p.m(), p.n(), p.k(), p.aRs(), p.aCs(), p.bRs(), p.bCs());
+        if (call == null) {
+            return false;
+        }
+        long mn = (long) p.m() * p.n();
+        BatchDim last = dims.isEmpty() ? new BatchDim(1, 0, 0) : dims.getLast();
+        int outer = Math.max(0, dims.size() - 1);
+        long size = dtype.byteSize();
+        forEachIndex(dims, outer, aOff, bOff, cOff, mn * last.size(), (ao, bo, co) -> {
+            for (long z0 = 0; z0 < last.size(); z0 += Integer.MAX_VALUE) {
+                int count = (int) Math.min(Integer.MAX_VALUE, last.size() - z0);
+                String name = dtype == DType.F64 ? "cublasDgemmStridedBatched" : "cublasSgemmStridedBatched";
+                int status = device.driver().blasGemmStridedBatched(handle, dtype == DType.F64, call.transFirst(),
+                        call.transSecond(), call.rows(), call.cols(), call.inner(),
+                        p.b() + (bo + z0 * last.b()) * size, call.ldFirst(), last.b(),
+                        p.a() + (ao + z0 * last.a()) * size, call.ldSecond(), last.a(),
+                        p.c() + (co + z0 * mn) * size, call.ldOut(), mn, count);
+                if (status != 0) {
+                    throw new CudaException("cuda: matmul " + p.shapes() + " failed in " + name + ": "
+                            + CudaDriver.blasStatusName(status) + " (" + status + "); -D" + CudaPlan.CUBLAS_PROPERTY
+                            + "=false uses the own GEMM kernels instead", "matmul", status);
+                }
+            }
+        });
+        return true;
     }
 
     private interface Offsets {

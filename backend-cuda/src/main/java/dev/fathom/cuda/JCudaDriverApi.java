@@ -317,4 +317,45 @@ final class JCudaDriverApi implements CudaDriver {
         String[] out = new String[1];
         return JCudaDriver.cuGetErrorString(status, out) == 0 ? out[0] : null;
     }
+
+    // ---- cuBLAS -----------------------------------------------------------------------------------
+
+    @Override
+    public int blasCreate(long[] handle, long stream) {
+        jcuda.jcublas.JCublas2.setExceptionsEnabled(false);
+        jcuda.jcublas.cublasHandle h = new jcuda.jcublas.cublasHandle();
+        int status = jcuda.jcublas.JCublas2.cublasCreate(h);
+        if (status != 0) {
+            return status;
+        }
+        status = jcuda.jcublas.JCublas2.cublasSetStream(h, stream == 0 ? new jcuda.runtime.cudaStream_t()
+                : new jcuda.runtime.cudaStream_t(handle(stream, CUstream.class)));
+        if (status != 0) {
+            jcuda.jcublas.JCublas2.cublasDestroy(h);
+            return status;
+        }
+        handle[0] = register(h);
+        return 0;
+    }
+
+    @Override
+    public int blasDestroy(long handle) {
+        int status = jcuda.jcublas.JCublas2.cublasDestroy(handle(handle, jcuda.jcublas.cublasHandle.class));
+        handles.remove(handle);
+        return status;
+    }
+
+    @Override
+    public int blasGemmStridedBatched(long handle, boolean f64, boolean transA, boolean transB, int m, int n, int k, long a,
+            int lda, long strideA, long b, int ldb, long strideB, long c, int ldc, long strideC, int batch) {
+        jcuda.jcublas.cublasHandle h = handle(handle, jcuda.jcublas.cublasHandle.class);
+        int opA = transA ? jcuda.jcublas.cublasOperation.CUBLAS_OP_T : jcuda.jcublas.cublasOperation.CUBLAS_OP_N;
+        int opB = transB ? jcuda.jcublas.cublasOperation.CUBLAS_OP_T : jcuda.jcublas.cublasOperation.CUBLAS_OP_N;
+        if (f64) {
+            return jcuda.jcublas.JCublas2.cublasDgemmStridedBatched(h, opA, opB, m, n, k, Pointer.to(new double[] {1}), pointer(a),
+                    lda, strideA, pointer(b), ldb, strideB, Pointer.to(new double[] {0}), pointer(c), ldc, strideC, batch);
+        }
+        return jcuda.jcublas.JCublas2.cublasSgemmStridedBatched(h, opA, opB, m, n, k, Pointer.to(new float[] {1}), pointer(a), lda,
+                strideA, pointer(b), ldb, strideB, Pointer.to(new float[] {0}), pointer(c), ldc, strideC, batch);
+    }
 }

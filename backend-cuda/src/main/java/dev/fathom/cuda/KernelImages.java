@@ -52,6 +52,19 @@ final class KernelImages {
         this.compiler = compiler;
     }
 
+    private static final KernelImages SHIPPED = new KernelImages(CudaPlan.KernelSource.SHIPPED_PTX, 0, 0, null);
+
+    /** The shipped PTX, for a driver that can JIT it (every use shares one cache). */
+    static KernelImages shipped() {
+        return SHIPPED;
+    }
+
+    /** The images for {@code plan} on a GPU of compute capability {@code ccMajor.ccMinor}. */
+    static KernelImages forPlan(CudaPlan plan, int ccMajor, int ccMinor) {
+        return plan.kernelSource() == CudaPlan.KernelSource.SHIPPED_PTX ? SHIPPED
+                : new KernelImages(plan.kernelSource(), ccMajor, ccMinor, new NvrtcCompiler());
+    }
+
     /** The image of module {@code name} (compiled once per instance when NVRTC serves). */
     byte[] image(String name) {
         return images.computeIfAbsent(name, this::load);
@@ -75,8 +88,8 @@ final class KernelImages {
     static byte[] resource(String path) {
         try (InputStream in = KernelImages.class.getResourceAsStream(path)) {
             if (in == null) {
-                throw new IllegalStateException("cuda: kernel resource " + path + " is missing from the backend-cuda jar;"
-                        + " rebuild it (scripts/build-kernels writes the PTX)");
+                throw new IllegalStateException("cuda: the kernel module " + path + " is not on the class path; the"
+                        + " backend-cuda jar is incomplete (run scripts/build-kernels)");
             }
             return in.readAllBytes();
         } catch (IOException e) {

@@ -2,12 +2,8 @@ package dev.fathom.cuda;
 
 import dev.fathom.cuda.KernelLauncher.Dim3;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-
 /**
- * One PTX module of the own kernels ({@code resources/dev/fathom/cuda/ptx/NAME.ptx}), loaded into
+ * One module of the own kernels ({@code NAME.cu}; its image from {@link KernelImages}), loaded into
  * the device the first time one of its kernels is launched, so a program that never reduces never
  * JIT-compiles {@code reduce.ptx}. Thread-safe.
  */
@@ -21,26 +17,12 @@ final class KernelModule {
         this.name = name;
     }
 
-    /** The module's launcher, loading the PTX on first use. */
+    /** The module's launcher, loading its image (the shipped PTX, or NVRTC's) on first use. */
     synchronized KernelLauncher launcher() {
         if (launcher == null) {
-            launcher = device.launcher(name, ptx(name));
+            launcher = device.launcher(name, device.images().image(name));
         }
         return launcher;
-    }
-
-    /** The committed PTX of module {@code name}. */
-    static byte[] ptx(String name) {
-        String path = "ptx/" + name + ".ptx";
-        try (InputStream in = KernelModule.class.getResourceAsStream(path)) {
-            if (in == null) {
-                throw new IllegalStateException("cuda: the kernel module dev/fathom/cuda/" + path
-                        + " is not on the class path; the backend-cuda jar is incomplete (run scripts/build-kernels)");
-            }
-            return in.readAllBytes();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cuda: reading dev/fathom/cuda/" + path, e);
-        }
     }
 
     /**

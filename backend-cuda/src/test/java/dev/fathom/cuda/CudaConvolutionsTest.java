@@ -210,7 +210,7 @@ class CudaConvolutionsTest {
         assertEquals(2 * 9, ls.size(), "3 + 2 (split-K) conv launches and 4 pool launches per dtype");
         for (FakeDriver.Launch l : ls) {
             String module = l.kernel().startsWith("conv2d") ? "conv" : "pool";
-            List<Integer> declared = ptxParamWidths(new String(KernelModule.ptx(module), StandardCharsets.US_ASCII), l.kernel());
+            List<Integer> declared = ptxParamWidths(new String(KernelImages.shipped().image(module), StandardCharsets.US_ASCII), l.kernel());
             List<Integer> passed = l.args().stream().map(a -> a instanceof KernelParams.I32 ? 4 : 8).toList();
             assertEquals(declared, passed, l.kernel());
         }

@@ -536,6 +536,72 @@ class FakeDriver implements CudaDriver {
         return 0;
     }
 
+    // ---- cuBLAS: reference column-major GEMM on the fake memory, queued on the handle's stream --------
+
+    /** One cuBLAS GEMM call as the fake saw it (cuBLAS's column-major terms). */
+    record BlasCall(boolean f64, boolean transA, boolean transB, int m, int n, int k, long a, int lda, long strideA, long b,
+            int ldb, long strideB, long c, int ldc, long strideC, int batch) {
+    }
+
+    private final Map<Long, Long> blasStreams = new HashMap<>();
+    private final List<BlasCall> blasCalls = new ArrayList<>();
+
+    synchronized List<BlasCall> blasCalls() {
+        return List.copyOf(blasCalls);
+    }
+
+    @Override
+    public synchronized int blasCreate(long[] handle, long stream) {
+        count("cublasCreate");
+        handle[0] = 0xB1A5_0000L + blasStreams.size() + 1;
+        blasStreams.put(handle[0], stream);
+        return 0;
+    }
+
+    @Override
+    public synchronized int blasDestroy(long handle) {
+        count("cublasDestroy");
+        return blasStreams.remove(handle) == null ? 7 : 0;
+    }
+
+    @Override
+    public synchronized int blasGemmStridedBatched(long handle, boolean f64, boolean transA, boolean transB, int m, int n, int k,
+            long a, int lda, long strideA, long b, int ldb, long strideB, long c, int ldc, long strideC, int batch) {
+        count(f64 ? "cublasDgemmStridedBatched" : "cublasSgemmStridedBatched");
+        Long stream = blasStreams.get(handle);
+        if (stream == null || lda < (transA ? k : m) || ldb < (transB ? n : k) || ldc < m) {
+            return 7;  // CUBLAS_STATUS_INVALID_VALUE, as cuBLAS checks the leading dimensions
+        }
+        BlasCall call = new BlasCall(f64, transA, transB, m, n, k, a, lda, strideA, b, ldb, strideB, c, ldc, strideC, batch);
+        blasCalls.add(call);
+        int size = f64 ? 8 : 4;
+        enqueue(stream, "cublasGemmStridedBatched", () -> {
+            for (int p = 0; p < batch; p++) {
+                for (int i = 0; i < m; i++) {
+                    for (int j = 0; j < n; j++) {
+                        double sum = 0;
+                        for (int l = 0; l < k; l++) {
+                            long ai = transA ? l + (long) i * lda : i + (long) l * lda;
+                            long bi = transB ? j + (long) l * ldb : l + (long) j * ldb;
+                            sum += element(a + (p * strideA + ai) * size, f64) * element(b + (p * strideB + bi) * size, f64);
+                        }
+                        long ci = c + (p * strideC + i + (long) j * ldc) * size;
+                        if (f64) {
+                            slice(ci, 8).putDouble(sum);
+                        } else {
+                            slice(ci, 4).putFloat((float) sum);
+                        }
+                    }
+                }
+            }
+        });
+        return 0;
+    }
+
+    private double element(long address, boolean f64) {
+        return f64 ? slice(address, 8).getDouble() : slice(address, 4).getFloat();
+    }
+
     @Override
     public synchronized String errorName(int status) {
         if (namesThrow) {

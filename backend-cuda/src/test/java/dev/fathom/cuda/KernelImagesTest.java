@@ -46,7 +46,7 @@ class KernelImagesTest {
     void missingModulesAndNoSourceAreClearErrors() {
         KernelImages m = new KernelImages(CudaPlan.KernelSource.SHIPPED_PTX, 9, 0, (n, s, h, o) -> new byte[0]);
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> m.image("nope"));
-        assertTrue(e.getMessage().contains("/dev/fathom/cuda/ptx/nope.ptx is missing"), e.getMessage());
+        assertTrue(e.getMessage().contains("/dev/fathom/cuda/ptx/nope.ptx is not on the class path"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> new KernelImages(CudaPlan.KernelSource.NONE, 9, 0, null));
     }
 }
