@@ -1,5 +1,6 @@
 package dev.fathom.cpu;
 
+import dev.fathom.spi.AdamUpdate;
 import dev.fathom.spi.BinaryOp;
 import dev.fathom.spi.Conv2dGeometry;
 import dev.fathom.spi.Buffer;
@@ -8,6 +9,7 @@ import dev.fathom.spi.MemoryStats;
 import dev.fathom.spi.Pool2dGeometry;
 import dev.fathom.spi.RandomOp;
 import dev.fathom.spi.ReduceOp;
+import dev.fathom.spi.SgdUpdate;
 import dev.fathom.spi.Strided;
 import dev.fathom.spi.UnaryOp;
 import dev.fathom.tensor.DType;
@@ -174,5 +176,47 @@ final class CpuKernels implements Kernels {
     @Override
     public void avgPool2dBackward(Pool2dGeometry g, boolean countIncludePad, Strided gradOut, Strided gradIn) {
         PoolKernels.avgBackward(g, countIncludePad, gradOut, gradIn);
+    }
+
+    @Override
+    public void softmax(Strided x, int axis, boolean log, Strided out) {
+        SoftmaxKernels.forward(x, axis, log, out);
+    }
+
+    @Override
+    public void softmaxBackward(Strided y, Strided gradY, int axis, boolean log, Strided gradX) {
+        SoftmaxKernels.backward(y, gradY, axis, log, gradX);
+    }
+
+    @Override
+    public void layerNorm(Strided x, long normalized, Strided weight, Strided bias, double eps, Strided out, Strided mean, Strided rstd) {
+        LayerNormKernels.forward(x, normalized, weight, bias, eps, out, mean, rstd);
+    }
+
+    @Override
+    public void layerNormBackward(Strided gradOut, Strided x, Strided mean, Strided rstd, Strided weight,
+                                  Strided gradX, Strided gradWeight, Strided gradBias) {
+        LayerNormKernels.backward(gradOut, x, mean, rstd, weight, gradX, gradWeight, gradBias);
+    }
+
+    @Override
+    public void batchNorm(Strided x, Strided weight, Strided bias, double eps, Strided out, Strided mean, Strided invstd) {
+        BatchNormKernels.forward(x, weight, bias, eps, out, mean, invstd);
+    }
+
+    @Override
+    public void batchNormBackward(Strided gradOut, Strided x, Strided mean, Strided invstd, Strided weight,
+                                  Strided gradX, Strided gradWeight, Strided gradBias) {
+        BatchNormKernels.backward(gradOut, x, mean, invstd, weight, gradX, gradWeight, gradBias);
+    }
+
+    @Override
+    public void sgdUpdate(Strided param, Strided grad, Strided momentumBuffer, SgdUpdate hyper) {
+        OptimizerKernels.sgd(param, grad, momentumBuffer, hyper);
+    }
+
+    @Override
+    public void adamUpdate(Strided param, Strided grad, Strided expAvg, Strided expAvgSq, Strided maxExpAvgSq, AdamUpdate hyper) {
+        OptimizerKernels.adam(param, grad, expAvg, expAvgSq, maxExpAvgSq, hyper);
     }
 }

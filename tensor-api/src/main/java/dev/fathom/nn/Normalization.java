@@ -1,13 +1,18 @@
 package dev.fathom.nn;
 
 import dev.fathom.autograd.Autograd;
+import dev.fathom.tensor.DType;
 import dev.fathom.tensor.Shape;
 import dev.fathom.tensor.Tensor;
 
 import java.util.Arrays;
 import java.util.Objects;
 
-/** Layer and batch normalization as compositions of tensor ops (their definition; fused kernels must match it). */
+/**
+ * Layer and batch normalization: argument checks, and the compositions of tensor ops that define
+ * both. Layer norm and batch-statistics batch norm run the backend's fused kernels through
+ * {@link NormOps} when it has them, and these composites otherwise; eval-mode batch norm composes.
+ */
 final class Normalization {
     private Normalization() {
     }
@@ -28,6 +33,10 @@ final class Normalization {
         }
         Checks.shape(op, "weight", weight, normalizedShape);
         Checks.shape(op, "bias", bias, normalizedShape);
+        Tensor fused = x.numel() > 0 ? NormOps.layerNorm(x, k, weight, bias, eps) : null;
+        if (fused != null) {
+            return fused;
+        }
         int[] dims = new int[k];
         for (int i = 0; i < k; i++) {
             dims[i] = shape.length - k + i;
@@ -81,6 +90,13 @@ final class Normalization {
                 throw new IllegalArgumentException("batchNorm: expected more than 1 value per channel when training, got input "
                         + Shape.format(x.shape()) + "; use a larger batch or eval()");
             }
+            NormOps.Result fused = x.numel() > 0 ? NormOps.batchNorm(x, weight, bias, eps) : null;
+            if (fused != null) {
+                if (training && runningMean != null) {
+                    updateRunningFromInvstd(runningMean, runningVar, fused.mean(), fused.rstd(), n, momentum, eps);
+                }
+                return fused.out();
+            }
             mean = x.mean(dims, true);
             var = x.var(dims, 0, true);
             if (training && runningMean != null) {
@@ -95,6 +111,28 @@ final class Normalization {
             y = y.mul(weight.reshape(channelShape));
         }
         return bias == null ? y : y.add(bias.reshape(channelShape));
+    }
+
+    /**
+     * {@link #updateRunning} from the fused kernel's statistics: the biased variance is
+     * {@code 1/invstd² − eps}, computed in F64 so that an F32 invstd loses no more than its own rounding.
+     */
+    private static void updateRunningFromInvstd(Tensor runningMean, Tensor runningVar, Tensor mean, Tensor invstd, long n, double momentum,
+                                                double eps) {
+        try (var g = Autograd.noGrad()) {
+            // to() returns its receiver when the dtype already matches: close only real copies.
+            Tensor i64 = invstd.to(DType.F64);
+            Tensor square = i64.mul(i64);
+            Tensor recip = square.reciprocal();
+            Tensor var64 = recip.sub(eps);
+            Tensor var = var64.to(invstd.dtype());
+            updateRunning(runningMean, runningVar, mean, var, n, momentum);
+            for (Tensor t : new Tensor[] {var != var64 ? var : null, var64, recip, square, i64 != invstd ? i64 : null}) {
+                if (t != null) {
+                    t.close();
+                }
+            }
+        }
     }
 
     /**

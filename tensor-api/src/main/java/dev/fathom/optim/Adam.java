@@ -1,6 +1,7 @@
 package dev.fathom.optim;
 
 import dev.fathom.nn.Parameter;
+import dev.fathom.spi.AdamUpdate;
 import dev.fathom.tensor.Tensor;
 
 import java.util.List;
@@ -20,7 +21,8 @@ import java.util.List;
  *
  * The weight decay here is the coupled L2 penalty; for decoupled decay use {@link AdamW} (see the
  * package note). State per parameter: {@code exp_avg}, {@code exp_avg_sq} and, with amsgrad,
- * {@code max_exp_avg_sq}.
+ * {@code max_exp_avg_sq}. The step runs the backend's fused {@code adamUpdate} kernel when it can
+ * ({@link FusedSteps}), the tensor-op composite ({@link #adamStep}) otherwise.
  */
 public final class Adam extends Optimizer {
     /** Adam's hyperparameters; {@code weightDecay} is the L2 penalty. */
@@ -73,8 +75,23 @@ public final class Adam extends Optimizer {
 
     @Override
     protected void update(int index, Tensor param, Tensor grad, long step) {
+        if (fusedStep(this, index, param, grad, step, new AdamUpdate(lr(), config.beta1(), config.beta2(), config.eps(), config.weightDecay(),
+                false, config.amsgrad(), step))) {
+            return;
+        }
         Tensor g = config.weightDecay() != 0 ? grad.add(param.mul(config.weightDecay())) : grad;
         adamStep(this, index, param, g, step, lr(), config.beta1(), config.beta2(), config.eps(), config.amsgrad());
+    }
+
+    /**
+     * The step by the backend's fused {@code adamUpdate} kernel ({@link FusedSteps}), shared with
+     * {@link AdamW}; false (nothing changed but the state's creation) when it cannot serve.
+     */
+    static boolean fusedStep(Optimizer opt, int index, Tensor param, Tensor grad, long step, AdamUpdate hyper) {
+        Tensor m = opt.state(index, "exp_avg", Tensor::zerosLike);
+        Tensor v = opt.state(index, "exp_avg_sq", Tensor::zerosLike);
+        Tensor vmax = hyper.amsgrad() ? opt.state(index, "max_exp_avg_sq", Tensor::zerosLike) : null;
+        return FusedSteps.adam(param, grad, m, v, vmax, hyper);
     }
 
     /** The moment updates and the step shared with {@link AdamW}; {@code g} already holds any L2 term. */

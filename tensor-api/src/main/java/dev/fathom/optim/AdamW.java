@@ -1,6 +1,7 @@
 package dev.fathom.optim;
 
 import dev.fathom.nn.Parameter;
+import dev.fathom.spi.AdamUpdate;
 import dev.fathom.tensor.Tensor;
 
 import java.util.List;
@@ -58,6 +59,10 @@ public final class AdamW extends Optimizer {
 
     @Override
     protected void update(int index, Tensor param, Tensor grad, long step) {
+        if (Adam.fusedStep(this, index, param, grad, step, new AdamUpdate(lr(), config.beta1(), config.beta2(), config.eps(),
+                config.weightDecay(), true, config.amsgrad(), step))) {
+            return;
+        }
         if (config.weightDecay() != 0) {
             param.mulInPlace(1 - lr() * config.weightDecay());
         }

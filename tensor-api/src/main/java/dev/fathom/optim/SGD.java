@@ -1,6 +1,7 @@
 package dev.fathom.optim;
 
 import dev.fathom.nn.Parameter;
+import dev.fathom.spi.SgdUpdate;
 import dev.fathom.tensor.Tensor;
 
 import java.util.List;
@@ -16,7 +17,8 @@ import java.util.List;
  * p = p - lr·g
  * </pre>
  *
- * State per parameter: {@code momentum_buffer} (when momentum != 0).
+ * State per parameter: {@code momentum_buffer} (when momentum != 0). The step runs the backend's
+ * fused {@code sgdUpdate} kernel when it can ({@link FusedSteps}), the tensor-op composite otherwise.
  */
 public final class SGD extends Optimizer {
     /**
@@ -75,15 +77,29 @@ public final class SGD extends Optimizer {
 
     @Override
     protected void update(int index, Tensor param, Tensor grad, long step) {
+        double m = config.momentum();
+        boolean[] fresh = {false};
+        Tensor buf = m == 0 ? null : state(index, "momentum_buffer", p -> {
+            fresh[0] = true;
+            return Tensor.zerosLike(p);
+        });
+        SgdUpdate hyper = new SgdUpdate(lr(), m, config.dampening(), config.weightDecay(), config.nesterov(), fresh[0]);
+        if (!FusedSteps.sgd(param, grad, buf, hyper)) {
+            compositeUpdate(param, grad, buf, fresh[0]);
+        }
+    }
+
+    /** The update as tensor ops (its definition), for a backend without the fused kernel. */
+    private void compositeUpdate(Tensor param, Tensor grad, Tensor buf, boolean firstStep) {
         Tensor g = grad;
         if (config.weightDecay() != 0) {
             g = g.add(param.mul(config.weightDecay()));
         }
         double m = config.momentum();
         if (m != 0) {
-            Tensor gNow = g;
-            Tensor buf = state(index, "momentum_buffer", p -> gNow.clone());
-            if (step > 1) {
+            if (firstStep) {
+                buf.copyFrom(g);
+            } else {
                 buf.mulInPlace(m).addInPlace(g, 1 - config.dampening());
             }
             g = config.nesterov() ? g.add(buf.mul(m)) : buf;

@@ -27,7 +27,9 @@
  * <p>Contracts: updates run under {@code Autograd.noGrad()} with in-place tensor ops inside a
  * {@code Scope} of their own, so the temporaries of a step are freed by the step; optimizer state
  * lives outside every scope on its parameter's device and is released by {@code close()}. Nothing
- * here is thread-safe. Written with tensor ops only, so every backend runs it. Depends on
+ * here is thread-safe. Every update is written with tensor ops, so every backend runs it; SGD, Adam
+ * and AdamW run the backend's fused update kernels instead where it has them
+ * ({@code FusedSteps}: one in-place pass, no temporaries). Depends on
  * {@code dev.fathom.tensor}, {@code dev.fathom.autograd} and {@code dev.fathom.nn} (for
  * {@link dev.fathom.nn.Parameter}).
  */

@@ -168,6 +168,100 @@ public interface Kernels {
         throw unsupported("avgPool2dBackward", gradOut);
     }
 
+    // ---- fused normalization and optimizer updates -----------------------------------------------
+    //
+    // Single-pass versions of composites the tensor layer also has (softmax, layer and batch norm,
+    // the SGD and Adam steps); the composite is the definition. Every operand is contiguous
+    // row-major (any offset), F32 or F64 with one dtype per call; outputs are overwritten, never
+    // accumulated into. Statistics are accumulated accurately (an F32 row is summed as F64 or in
+    // blocks). The defaults throw, and the tensor layer then falls back to the composite.
+
+    /**
+     * {@code out = softmax(x)} along {@code axis}, or log-softmax when {@code log}. x and out have the
+     * same shape; the axis has {@code n = shape[axis]} elements, and the rows are
+     * {@code (outer = Π shape[..axis], inner = Π shape[axis+1..])}. Numerically stable: each row is
+     * shifted by its max, or by 0 when that max is infinite (as the composite's shift), so
+     * {@code out = exp(x − m) / Σ exp(x − m)}, resp. {@code (x − m) − log Σ exp(x − m)}.
+     */
+    default void softmax(Strided x, int axis, boolean log, Strided out) {
+        throw unsupported("softmax", x);
+    }
+
+    /**
+     * The gradient of {@link #softmax} from its forward output y:
+     * softmax {@code gradX = y·(gradY − Σ_axis gradY·y)}; log-softmax
+     * {@code gradX = gradY − exp(y)·Σ_axis gradY}.
+     */
+    default void softmaxBackward(Strided y, Strided gradY, int axis, boolean log, Strided gradX) {
+        throw unsupported("softmaxBackward", y);
+    }
+
+    /**
+     * Layer normalization over the trailing {@code normalized} elements: x is seen as
+     * {@code (rows, n = normalized)}; {@code mean[r]} is row r's mean,
+     * {@code rstd[r] = 1/sqrt(biased var + eps)} and {@code out = (x − mean)·rstd·w + b}. weight and
+     * bias are {@code (n,)} or null (then 1 and 0); mean and rstd are {@code (rows,)} of x's dtype.
+     */
+    default void layerNorm(Strided x, long normalized, Strided weight, Strided bias, double eps, Strided out, Strided mean, Strided rstd) {
+        throw unsupported("layerNorm", x);
+    }
+
+    /**
+     * The gradient of {@link #layerNorm} from the saved mean and rstd: with
+     * {@code xhat = (x − mean)·rstd} and {@code g = gradOut·w} (w = 1 when weight is null),
+     * {@code gradX = rstd·(g − mean_n(g) − xhat·mean_n(g·xhat))} {@code (rows, n)}; when non-null,
+     * {@code gradWeight = Σ_rows gradOut·xhat} and {@code gradBias = Σ_rows gradOut} {@code (n,)}.
+     */
+    default void layerNormBackward(Strided gradOut, Strided x, Strided mean, Strided rstd, Strided weight,
+                                   Strided gradX, Strided gradWeight, Strided gradBias) {
+        throw unsupported("layerNormBackward", x);
+    }
+
+    /**
+     * Training-mode batch normalization: x is seen as {@code (N, C, S)} with {@code C = shape[1]} and
+     * S the product of {@code shape[2..]} (1 for {@code (N, C)}). Per channel, over its
+     * {@code M = N·S} elements: the mean, the biased variance, {@code invstd = 1/sqrt(var + eps)}
+     * and {@code out = (x − mean)·invstd·w + b}. weight and bias are {@code (C,)} or null; writes
+     * mean and invstd {@code (C,)}. The caller updates running statistics (the unbiased variance
+     * follows from invstd).
+     */
+    default void batchNorm(Strided x, Strided weight, Strided bias, double eps, Strided out, Strided mean, Strided invstd) {
+        throw unsupported("batchNorm", x);
+    }
+
+    /**
+     * The gradient of {@link #batchNorm} from the saved mean and invstd: with
+     * {@code xhat = (x − mean)·invstd} and {@code g = gradOut·w},
+     * {@code gradX = invstd·(g − mean_M(g) − xhat·mean_M(g·xhat))}; when non-null,
+     * {@code gradWeight = Σ_M gradOut·xhat} and {@code gradBias = Σ_M gradOut} {@code (C,)}.
+     */
+    default void batchNormBackward(Strided gradOut, Strided x, Strided mean, Strided invstd, Strided weight,
+                                   Strided gradX, Strided gradWeight, Strided gradBias) {
+        throw unsupported("batchNormBackward", x);
+    }
+
+    /**
+     * One SGD step in place, elementwise over param, grad and momentumBuffer (same numel;
+     * {@code torch.optim.SGD}): {@code g = grad + weightDecay·param}; when {@code momentum != 0},
+     * {@code buf = firstStep ? g : momentum·buf + (1 − dampening)·g} and
+     * {@code g = nesterov ? g + momentum·buf : buf}; then {@code param −= lr·g}. momentumBuffer is
+     * null when momentum is 0.
+     */
+    default void sgdUpdate(Strided param, Strided grad, Strided momentumBuffer, SgdUpdate hyper) {
+        throw unsupported("sgdUpdate", param);
+    }
+
+    /**
+     * One Adam (Kingma and Ba 2015) or AdamW (Loshchilov and Hutter 2019) step in place at step t
+     * (1-based), elementwise: decoupled: {@code param *= 1 − lr·weightDecay}, else
+     * {@code g = grad + weightDecay·param}; {@code m = β1·m + (1 − β1)·g},
+     * {@code v = β2·v + (1 − β2)·g²}; with amsgrad {@code vmax = max(vmax, v)} replaces v below
+     * (maxExpAvgSq is null without amsgrad); {@code param −= lr/(1 − β1^t) · m / (sqrt(v)/sqrt(1 − β2^t) + eps)}.
+     */
+    default void adamUpdate(Strided param, Strided grad, Strided expAvg, Strided expAvgSq, Strided maxExpAvgSq, AdamUpdate hyper) {
+        throw unsupported("adamUpdate", param);
+    }
+
     private UnsupportedOperationException unsupported(String op, Strided operand) {
         return new UnsupportedOperationException(device() + ": the backend has no " + op + " kernel (dtype "
                 + operand.buffer().dtype() + ")");

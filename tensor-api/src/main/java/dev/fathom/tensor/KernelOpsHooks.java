@@ -34,4 +34,9 @@ final class KernelOpsHooks implements KernelOps.Hooks {
     public Tensor intermediates(Supplier<Tensor> body) {
         return Scope.intermediates(body);
     }
+
+    @Override
+    public void modified(Tensor t) {
+        t.storage.bumpVersion();
+    }
 }

@@ -8,7 +8,8 @@ import java.util.Arrays;
 /**
  * Reductions (sum, max, min, argmax/argmin as kernels) and the composites built on them: mean,
  * var, logsumexp, softmax, log-softmax. The composites are the definitions; their gradients come
- * from autograd through the primitives.
+ * from autograd through the primitives. Softmax and log-softmax run the backend's fused kernels
+ * when it has them ({@link FusedSoftmax}) and compose otherwise.
  */
 final class Reductions {
     private Reductions() {
@@ -210,6 +211,10 @@ final class Reductions {
     /** exp(x - max) / Σ exp(x - max): exact to rounding for any magnitude (no rounded logsumexp is subtracted). */
     static Tensor softmax(Tensor x, int dim) {
         int[] axes = softmaxAxes("softmax", x, dim);
+        Tensor fused = axes.length == 1 && x.numel() > 0 ? FusedSoftmax.forward(x, axes[0], false) : null;
+        if (fused != null) {
+            return fused;
+        }
         return Scope.intermediates(() -> {
             Tensor e = x.sub(safeMax(x, axes)).exp();
             return e.div(e.sum(axes, true));
@@ -219,6 +224,10 @@ final class Reductions {
     /** (x - max) - log Σ exp(x - max). */
     static Tensor logSoftmax(Tensor x, int dim) {
         int[] axes = softmaxAxes("logSoftmax", x, dim);
+        Tensor fused = axes.length == 1 && x.numel() > 0 ? FusedSoftmax.forward(x, axes[0], true) : null;
+        if (fused != null) {
+            return fused;
+        }
         return Scope.intermediates(() -> {
             Tensor shifted = x.sub(safeMax(x, axes));
             return shifted.sub(shifted.exp().sum(axes, true).log());

@@ -10,7 +10,8 @@ import java.util.function.Supplier;
 
 /**
  * Not API. The tensor layer's plumbing for ops that live outside {@code dev.fathom.tensor} but call
- * kernels directly and record their own gradients (convolution and pooling in {@code dev.fathom.nn}).
+ * kernels directly and record their own gradients (convolution, pooling and normalization in
+ * {@code dev.fathom.nn}; the fused optimizer steps in {@code dev.fathom.optim}).
  * The package-private implementation in {@code dev.fathom.tensor} installs itself on first use, the
  * JDK's "shared secrets" pattern: no extra public method on {@link Tensor}.
  */
@@ -31,6 +32,12 @@ public final class KernelOps {
          * graph node when there is one, else closed at once.
          */
         Tensor intermediates(Supplier<Tensor> body);
+
+        /**
+         * Marks {@code t} as written in place by a kernel called through these hooks (the fused
+         * optimizer steps), so autograd's saved-tensor check sees the write as an in-place op's.
+         */
+        void modified(Tensor t);
     }
 
     private static volatile Hooks hooks;

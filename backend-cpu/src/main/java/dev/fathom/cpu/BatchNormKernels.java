@@ -1,0 +1,135 @@
+package dev.fathom.cpu;
+
+import dev.fathom.spi.Strided;
+import jdk.incubator.vector.FloatVector;
+
+import static dev.fathom.cpu.FusedOperands.floating;
+import static dev.fathom.cpu.FusedOperands.get;
+import static dev.fathom.cpu.FusedOperands.getOr;
+import static dev.fathom.cpu.FusedOperands.off;
+import static dev.fathom.cpu.FusedOperands.optional;
+import static dev.fathom.cpu.FusedOperands.set;
+
+/**
+ * Training-mode batch normalization (Ioffe and Szegedy 2015), forward then backward, as
+ * {@link dev.fathom.spi.Kernels#batchNorm} defines it. x is seen as {@code (N, C, S)}; channel c
+ * owns the N runs {@code x[i, c, 0..S)}, so channels are independent and split across the pool.
+ * Per channel: the mean, the centered sum of squares (two passes), then the output; F32 runs of at
+ * least one vector use {@link RowSums} (F64-carried blocks) and Vector API loops.
+ */
+final class BatchNormKernels {
+    private static final int L = VectorF32.L;
+
+    private BatchNormKernels() {
+    }
+
+    static void forward(Strided xs, Strided ws, Strided bs, double eps, Strided os, Strided ms, Strided is) {
+        String op = "batchNorm";
+        CpuBuffer x = floating(op, xs), o = floating(op, os), mean = floating(op, ms), invstd = floating(op, is);
+        CpuBuffer w = optional(op, ws), b = optional(op, bs);
+        int[] shape = xs.shape();
+        int n = shape[0], c = shape[1], s = (int) (xs.numel() / Math.max(1L, (long) n * c));
+        long m = (long) n * s;
+        int xo = off(xs), oo = off(os), mo = off(ms), io = off(is), wo = off(ws), bo = off(bs);
+        Parallel.forRange(c, Math.max(1, ElementwiseKernels.GRAIN / Math.max(1, m)), (lo, hi) -> {
+            for (int ch = (int) lo; ch < hi; ch++) {
+                double sum = 0;
+                for (int i = 0; i < n; i++) {
+                    int at = xo + (i * c + ch) * s;
+                    if (x.f != null) {
+                        sum += RowSums.sum(x.f, at, s);
+                    } else {
+                        for (int j = 0; j < s; j++) {
+                            sum += x.d[at + j];
+                        }
+                    }
+                }
+                double mu = sum / m;
+                float muF = (float) mu;
+                double ss = 0;
+                for (int i = 0; i < n; i++) {
+                    int at = xo + (i * c + ch) * s;
+                    if (x.f != null) {
+                        ss += RowSums.centeredSquares(x.f, at, s, muF);
+                    } else {
+                        for (int j = 0; j < s; j++) {
+                            double d = x.d[at + j] - mu;
+                            ss += d * d;
+                        }
+                    }
+                }
+                if (x.f != null) {
+                    double dm = mu - muF;
+                    ss = Math.max(ss - m * dm * dm, 0);
+                }
+                double inv = 1 / Math.sqrt(ss / m + eps);
+                double wc = getOr(w, wo + ch, 1), bc = getOr(b, bo + ch, 0);
+                for (int i = 0; i < n; i++) {
+                    int at = (i * c + ch) * s;
+                    if (x.f != null) {
+                        writeRunF32(x.f, xo + at, muF, (float) inv, (float) wc, w != null, (float) bc, o.f, oo + at, s);
+                    } else {
+                        for (int j = 0; j < s; j++) {
+                            o.d[oo + at + j] = (x.d[xo + at + j] - mu) * inv * wc + bc;
+                        }
+                    }
+                }
+                set(mean, mo + ch, mu);
+                set(invstd, io + ch, inv);
+            }
+        });
+    }
+
+    /** out = (x − m)·r·w + b over one run, in the composite's order of operations. */
+    private static void writeRunF32(float[] x, int xo, float m, float r, float w, boolean scaled, float b, float[] o, int oo, int s) {
+        int j = 0;
+        for (; j <= s - L; j += L) {
+            FloatVector v = FloatVector.fromArray(VectorF32.S, x, xo + j).sub(m).mul(r);
+            (scaled ? v.mul(w) : v).add(b).intoArray(o, oo + j);
+        }
+        for (; j < s; j++) {
+            float v = (x[xo + j] - m) * r;
+            o[oo + j] = (scaled ? v * w : v) + b;
+        }
+    }
+
+    static void backward(Strided gys, Strided xs, Strided ms, Strided is, Strided ws, Strided gxs, Strided gws, Strided gbs) {
+        String op = "batchNormBackward";
+        CpuBuffer gy = floating(op, gys), x = floating(op, xs), mean = floating(op, ms), invstd = floating(op, is);
+        CpuBuffer w = optional(op, ws), gx = floating(op, gxs), gw = optional(op, gws), gb = optional(op, gbs);
+        int[] shape = xs.shape();
+        int n = shape[0], c = shape[1], s = (int) (xs.numel() / Math.max(1L, (long) n * c));
+        long m = (long) n * s;
+        int go = off(gys), xo = off(xs), mo = off(ms), io = off(is), wo = off(ws), gxo = off(gxs), gwo = off(gws), gbo = off(gbs);
+        Parallel.forRange(c, Math.max(1, ElementwiseKernels.GRAIN / Math.max(1, m)), (lo, hi) -> {
+            for (int ch = (int) lo; ch < hi; ch++) {
+                double mu = get(mean, mo + ch), inv = get(invstd, io + ch), wc = getOr(w, wo + ch, 1);
+                double sg = 0, sgx = 0;
+                for (int i = 0; i < n; i++) {
+                    int at = (i * c + ch) * s;
+                    for (int j = 0; j < s; j++) {
+                        double g = get(gy, go + at + j);
+                        sg += g;
+                        sgx += g * (get(x, xo + at + j) - mu);
+                    }
+                }
+                sgx *= inv;
+                if (gw != null) {
+                    set(gw, gwo + ch, sgx);
+                }
+                if (gb != null) {
+                    set(gb, gbo + ch, sg);
+                }
+                // gx = inv·(g − mean(g) − xhat·mean(g·xhat)) with g = gy·w: the sums above times w.
+                double a = wc * sg / m, k = wc * sgx / m;
+                for (int i = 0; i < n; i++) {
+                    int at = (i * c + ch) * s;
+                    for (int j = 0; j < s; j++) {
+                        double xhat = (get(x, xo + at + j) - mu) * inv;
+                        set(gx, gxo + at + j, inv * (get(gy, go + at + j) * wc - a - xhat * k));
+                    }
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,205 @@
+package dev.fathom.cpu;
+
+import dev.fathom.spi.Strided;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+import static dev.fathom.cpu.FusedOperands.floating;
+import static dev.fathom.cpu.FusedOperands.get;
+import static dev.fathom.cpu.FusedOperands.getOr;
+import static dev.fathom.cpu.FusedOperands.off;
+import static dev.fathom.cpu.FusedOperands.optional;
+import static dev.fathom.cpu.FusedOperands.set;
+
+/**
+ * Layer normalization (Ba, Kiros and Hinton 2016) over rows of n elements, forward then backward,
+ * as {@link dev.fathom.spi.Kernels#layerNorm} defines it. Each row is read while it is in cache:
+ * the mean, the centered sum of squares (two passes, not E[x²] − E[x]², which cancels), then the
+ * output; F32 rows use Vector API loops and sums carried in F64 ({@link RowSums}). Rows are split
+ * across the pool. The weight and bias gradients are column sums over rows, computed in a second
+ * parallel pass over column blocks so that no thread shares an accumulator.
+ */
+final class LayerNormKernels {
+    private static final int L = VectorF32.L;
+
+    private LayerNormKernels() {
+    }
+
+    static void forward(Strided xs, long normalized, Strided ws, Strided bs, double eps, Strided os, Strided ms, Strided rs) {
+        String op = "layerNorm";
+        CpuBuffer x = floating(op, xs), o = floating(op, os), mean = floating(op, ms), rstd = floating(op, rs);
+        CpuBuffer w = optional(op, ws), b = optional(op, bs);
+        int n = (int) normalized;
+        long rows = n == 0 ? 0 : xs.numel() / n;
+        int xo = off(xs), oo = off(os), mo = off(ms), ro = off(rs), wo = off(ws), bo = off(bs);
+        Parallel.forRange(rows, Math.max(1, ElementwiseKernels.GRAIN / Math.max(1, n)), (lo, hi) -> {
+            for (int r = (int) lo; r < hi; r++) {
+                double m;
+                double rs2;
+                if (x.f != null) {
+                    float[] xf = x.f;
+                    int at = xo + r * n;
+                    m = RowSums.sum(xf, at, n) / n;
+                    float mf = (float) m;
+                    double dm = m - mf;
+                    double var = Math.max(RowSums.centeredSquares(xf, at, n, mf) / n - dm * dm, 0);
+                    rs2 = 1 / Math.sqrt(var + eps);
+                    writeRowF32(xf, at, mf, (float) rs2, w == null ? null : w.f, wo, b == null ? null : b.f, bo, o.f, oo + r * n, n);
+                } else {
+                    int at = xo + r * n;
+                    double s = 0;
+                    for (int j = 0; j < n; j++) {
+                        s += get(x, at + j);
+                    }
+                    m = s / n;
+                    double ss = 0;
+                    for (int j = 0; j < n; j++) {
+                        double d = get(x, at + j) - m;
+                        ss += d * d;
+                    }
+                    rs2 = 1 / Math.sqrt(ss / n + eps);
+                    for (int j = 0; j < n; j++) {
+                        set(o, oo + r * n + j, (get(x, at + j) - m) * rs2 * getOr(w, wo + j, 1) + getOr(b, bo + j, 0));
+                    }
+                }
+                set(mean, mo + r, m);
+                set(rstd, ro + r, rs2);
+            }
+        });
+    }
+
+    /** out = (x − m)·r·w + b, in the composite's order of operations. */
+    private static void writeRowF32(float[] x, int xo, float m, float r, float[] w, int wo, float[] b, int bo, float[] o, int oo, int n) {
+        int j = 0;
+        for (; j <= n - L; j += L) {
+            FloatVector v = FloatVector.fromArray(VectorF32.S, x, xo + j).sub(m).mul(r);
+            if (w != null) {
+                v = v.mul(FloatVector.fromArray(VectorF32.S, w, wo + j));
+            }
+            if (b != null) {
+                v = v.add(FloatVector.fromArray(VectorF32.S, b, bo + j));
+            }
+            v.intoArray(o, oo + j);
+        }
+        for (; j < n; j++) {
+            float v = (x[xo + j] - m) * r;
+            if (w != null) {
+                v *= w[wo + j];
+            }
+            if (b != null) {
+                v += b[bo + j];
+            }
+            o[oo + j] = v;
+        }
+    }
+
+    static void backward(Strided gys, Strided xs, Strided ms, Strided rs, Strided ws, Strided gxs, Strided gws, Strided gbs) {
+        String op = "layerNormBackward";
+        CpuBuffer gy = floating(op, gys), x = floating(op, xs), mean = floating(op, ms), rstd = floating(op, rs);
+        CpuBuffer w = optional(op, ws), gx = floating(op, gxs), gw = optional(op, gws), gb = optional(op, gbs);
+        // The row length is not an argument: rows = mean's numel, n = x's numel / rows.
+        long rows = ms.numel();
+        if (rows == 0 || xs.numel() == 0) {
+            zeroColumns(gw, off(gws), gws);
+            zeroColumns(gb, off(gbs), gbs);
+            return;
+        }
+        int cols = (int) (xs.numel() / rows);
+        int go = off(gys), xo = off(xs), mo = off(ms), ro = off(rs), wo = off(ws), gxo = off(gxs);
+        Parallel.forRange(rows, Math.max(1, ElementwiseKernels.GRAIN / cols), (lo, hi) -> {
+            for (int r = (int) lo; r < hi; r++) {
+                int at = r * cols;
+                if (x.f != null) {
+                    backwardRowF32(gy.f, go + at, x.f, xo + at, mean.f[mo + r], rstd.f[ro + r], w == null ? null : w.f, wo, gx.f, gxo + at, cols);
+                } else {
+                    double m = get(mean, mo + r), rv = get(rstd, ro + r), sg = 0, sgx = 0;
+                    for (int j = 0; j < cols; j++) {
+                        double g = get(gy, go + at + j) * getOr(w, wo + j, 1), xhat = (get(x, xo + at + j) - m) * rv;
+                        sg += g;
+                        sgx += g * xhat;
+                    }
+                    double a = sg / cols, c = sgx / cols;
+                    for (int j = 0; j < cols; j++) {
+                        double g = get(gy, go + at + j) * getOr(w, wo + j, 1), xhat = (get(x, xo + at + j) - m) * rv;
+                        set(gx, gxo + at + j, rv * (g - a - xhat * c));
+                    }
+                }
+            }
+        });
+        if (gw != null || gb != null) {
+            int gwo = off(gws), gbo = off(gbs);
+            Parallel.forRange(cols, Math.max(1, ElementwiseKernels.GRAIN / rows), (lo, hi) -> {
+                int width = (int) (hi - lo);
+                double[] sw = new double[width], sb = new double[width];
+                for (int r = 0; r < rows; r++) {
+                    double m = get(mean, mo + r), rv = get(rstd, ro + r);
+                    int at = r * cols + (int) lo;
+                    for (int j = 0; j < width; j++) {
+                        double g = get(gy, go + at + j);
+                        sw[j] += g * (get(x, xo + at + j) - m) * rv;
+                        sb[j] += g;
+                    }
+                }
+                for (int j = 0; j < width; j++) {
+                    if (gw != null) {
+                        set(gw, gwo + (int) lo + j, sw[j]);
+                    }
+                    if (gb != null) {
+                        set(gb, gbo + (int) lo + j, sb[j]);
+                    }
+                }
+            });
+        }
+    }
+
+    private static void zeroColumns(CpuBuffer b, int from, Strided s) {
+        if (b != null) {
+            for (int j = 0; j < s.numel(); j++) {
+                set(b, from + j, 0);
+            }
+        }
+    }
+
+    /** One row of gx = r·(g − mean(g) − xhat·mean(g·xhat)) with g = gy·w, sums carried in F64. */
+    private static void backwardRowF32(float[] gy, int go, float[] x, int xo, float m, float r, float[] w, int wo, float[] gx, int gxo, int n) {
+        double sg = 0, sgx = 0;
+        int j = 0;
+        while (j < n) {
+            int end = Math.min(n, j + 1024);
+            FloatVector ag = FloatVector.zero(VectorF32.S), agx = ag;
+            for (; j <= end - L; j += L) {
+                FloatVector g = FloatVector.fromArray(VectorF32.S, gy, go + j);
+                if (w != null) {
+                    g = g.mul(FloatVector.fromArray(VectorF32.S, w, wo + j));
+                }
+                FloatVector xhat = FloatVector.fromArray(VectorF32.S, x, xo + j).sub(m).mul(r);
+                ag = ag.add(g);
+                agx = g.fma(xhat, agx);
+            }
+            double bg = ag.reduceLanes(VectorOperators.ADD), bgx = agx.reduceLanes(VectorOperators.ADD);
+            for (; j < end; j++) {
+                float g = w == null ? gy[go + j] : gy[go + j] * w[wo + j];
+                float xhat = (x[xo + j] - m) * r;
+                bg += g;
+                bgx += (double) g * xhat;
+            }
+            sg += bg;
+            sgx += bgx;
+        }
+        float a = (float) (sg / n), c = (float) (sgx / n);
+        j = 0;
+        for (; j <= n - L; j += L) {
+            FloatVector g = FloatVector.fromArray(VectorF32.S, gy, go + j);
+            if (w != null) {
+                g = g.mul(FloatVector.fromArray(VectorF32.S, w, wo + j));
+            }
+            FloatVector xhat = FloatVector.fromArray(VectorF32.S, x, xo + j).sub(m).mul(r);
+            g.sub(a).sub(xhat.mul(c)).mul(r).intoArray(gx, gxo + j);
+        }
+        for (; j < n; j++) {
+            float g = w == null ? gy[go + j] : gy[go + j] * w[wo + j];
+            float xhat = (x[xo + j] - m) * r;
+            gx[gxo + j] = r * (g - a - xhat * c);
+        }
+    }
+}

@@ -1,0 +1,51 @@
+package dev.fathom.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * Accurate sums over contiguous F32 runs for the normalization kernels: vector partial sums in
+ * blocks of 1024 elements, each block carried in F64 (as {@link ReduceKernels#sumF32}), so a long
+ * row loses no more than a pairwise sum would.
+ */
+final class RowSums {
+    private static final int BLOCK = 1024;
+    private static final int L = VectorF32.L;
+
+    private RowSums() {
+    }
+
+    /** {@code Σ a[from..from+n)}. */
+    static double sum(float[] a, int from, int n) {
+        return n < L ? scalarSum(a, from, n) : ReduceKernels.sumF32(a, from, n);
+    }
+
+    private static double scalarSum(float[] a, int from, int n) {
+        double s = 0;
+        for (int i = 0; i < n; i++) {
+            s += a[from + i];
+        }
+        return s;
+    }
+
+    /** {@code Σ (a[i] − c)²} over the run. */
+    static double centeredSquares(float[] a, int from, int n, float c) {
+        double total = 0;
+        int i = 0;
+        while (i < n) {
+            int end = Math.min(n, i + BLOCK);
+            FloatVector acc = FloatVector.zero(VectorF32.S);
+            for (; i <= end - L; i += L) {
+                FloatVector d = FloatVector.fromArray(VectorF32.S, a, from + i).sub(c);
+                acc = d.fma(d, acc);
+            }
+            double block = acc.reduceLanes(VectorOperators.ADD);
+            for (; i < end; i++) {
+                double d = a[from + i] - c;
+                block += d * d;
+            }
+            total += block;
+        }
+        return total;
+    }
+}
