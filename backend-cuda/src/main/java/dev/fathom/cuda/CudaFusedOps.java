@@ -2,7 +2,6 @@ package dev.fathom.cuda;
 
 import dev.fathom.cuda.KernelLauncher.Dim3;
 import dev.fathom.spi.AdamUpdate;
-import dev.fathom.spi.Buffer;
 import dev.fathom.spi.SgdUpdate;
 import dev.fathom.spi.Strided;
 import dev.fathom.tensor.DType;
@@ -11,7 +10,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
-import java.util.function.ToLongFunction;
 
 import static dev.fathom.cuda.FusedOperandChecks.dtype;
 import static dev.fathom.cuda.FusedOperandChecks.numel;
@@ -33,18 +31,26 @@ import static dev.fathom.cuda.FusedOperandChecks.shapes;
 final class CudaFusedOps {
     private final CudaDevice device;
     private final Function<String, byte[]> images;
-    private final ToLongFunction<Buffer> addressOf;
+    private final Addresses addresses;
     private final Map<String, KernelLauncher> launchers = new ConcurrentHashMap<>();
+
+    /** The device address of an operand's buffer (element 0), checked to belong to this device. */
+    @FunctionalInterface
+    interface Addresses {
+        /** @param op the op, named in the error when the buffer is not this device's */
+        long of(Strided operand, String op);
+    }
 
     /**
      * @param images    the image of a kernel module by name ({@code "softmax"}, {@code "norm"},
-     *                  {@code "optim"}), e.g. {@code KernelModules::image}
-     * @param addressOf the device address of a buffer's element 0
+     *                  {@code "optim"}), e.g. {@code KernelModule::ptx}
+     * @param addresses the buffers' device addresses, e.g. {@code (s, op) -> kernels.buffer(s, op).address()}
+     *                  (which also makes the context current on the calling thread)
      */
-    CudaFusedOps(CudaDevice device, Function<String, byte[]> images, ToLongFunction<Buffer> addressOf) {
+    CudaFusedOps(CudaDevice device, Function<String, byte[]> images, Addresses addresses) {
         this.device = Objects.requireNonNull(device, "device");
         this.images = Objects.requireNonNull(images, "images");
-        this.addressOf = Objects.requireNonNull(addressOf, "addressOf");
+        this.addresses = Objects.requireNonNull(addresses, "addresses");
     }
 
     // ---- softmax -------------------------------------------------------------------------------
@@ -58,7 +64,7 @@ final class CudaFusedOps {
         long[] oni = outerNInner(op, x, axis);
         FusedLaunchPlan.Softmax plan = FusedLaunchPlan.softmax(oni[0], oni[1], oni[2], LaunchGeometry.MAX_GRID);
         launch("softmax", op, shapes(x) + " axis " + axis, "softmax_" + plan.kernel().suffix() + "_" + suffix(dt),
-                plan.geometry(), KernelParams.of().ptr(address(x)).i64(x.offset()).ptr(address(out)).i64(out.offset())
+                plan.geometry(), KernelParams.of().ptr(address(x, op)).i64(x.offset()).ptr(address(out, op)).i64(out.offset())
                         .i64(oni[0]).i64(oni[1]).i64(oni[2]).i32(log ? 1 : 0));
     }
 
@@ -73,8 +79,8 @@ final class CudaFusedOps {
         long[] oni = outerNInner(op, y, axis);
         FusedLaunchPlan.Softmax plan = FusedLaunchPlan.softmax(oni[0], oni[1], oni[2], LaunchGeometry.MAX_GRID);
         launch("softmax", op, shapes(y) + " axis " + axis, "softmax_backward_" + plan.kernel().suffix() + "_" + suffix(dt),
-                plan.geometry(), KernelParams.of().ptr(address(y)).i64(y.offset()).ptr(address(gradY)).i64(gradY.offset())
-                        .ptr(address(gradX)).i64(gradX.offset()).i64(oni[0]).i64(oni[1]).i64(oni[2]).i32(log ? 1 : 0));
+                plan.geometry(), KernelParams.of().ptr(address(y, op)).i64(y.offset()).ptr(address(gradY, op)).i64(gradY.offset())
+                        .ptr(address(gradX, op)).i64(gradX.offset()).i64(oni[0]).i64(oni[1]).i64(oni[2]).i32(log ? 1 : 0));
     }
 
     /** {outer, n, inner} around {@code axis}; a scalar is one row of one element. */
@@ -119,9 +125,9 @@ final class CudaFusedOps {
         numel(op, "rstd", rstd, rows, "one per row");
         launch("norm", op, shapes(x) + " normalized " + normalized, "layer_norm_" + suffix(dt),
                 FusedLaunchPlan.rows(rows, normalized, LaunchGeometry.MAX_GRID),
-                KernelParams.of().ptr(address(x)).i64(x.offset()).ptr(address(weight)).i64(offset(weight))
-                        .ptr(address(bias)).i64(offset(bias)).ptr(address(out)).i64(out.offset())
-                        .ptr(address(mean)).i64(mean.offset()).ptr(address(rstd)).i64(rstd.offset())
+                KernelParams.of().ptr(address(x, op)).i64(x.offset()).ptr(address(weight, op)).i64(offset(weight))
+                        .ptr(address(bias, op)).i64(offset(bias)).ptr(address(out, op)).i64(out.offset())
+                        .ptr(address(mean, op)).i64(mean.offset()).ptr(address(rstd, op)).i64(rstd.offset())
                         .i64(rows).i64(normalized).f64(eps));
     }
 
@@ -157,16 +163,16 @@ final class CudaFusedOps {
         String where = shapes(x) + " rows " + rows;
         if (rows > 0 && n > 0) {
             launch("norm", op, where, "layer_norm_backward_" + suffix(dt), FusedLaunchPlan.rows(rows, n, LaunchGeometry.MAX_GRID),
-                    KernelParams.of().ptr(address(gradOut)).i64(gradOut.offset()).ptr(address(x)).i64(x.offset())
-                            .ptr(address(mean)).i64(mean.offset()).ptr(address(rstd)).i64(rstd.offset())
-                            .ptr(address(weight)).i64(offset(weight)).ptr(address(gradX)).i64(gradX.offset())
+                    KernelParams.of().ptr(address(gradOut, op)).i64(gradOut.offset()).ptr(address(x, op)).i64(x.offset())
+                            .ptr(address(mean, op)).i64(mean.offset()).ptr(address(rstd, op)).i64(rstd.offset())
+                            .ptr(address(weight, op)).i64(offset(weight)).ptr(address(gradX, op)).i64(gradX.offset())
                             .i64(rows).i64(n));
         }
         if (gradWeight != null || gradBias != null) {
             launch("norm", op, where, "layer_norm_param_grads_" + suffix(dt), FusedLaunchPlan.columnSums(n, LaunchGeometry.MAX_GRID),
-                    KernelParams.of().ptr(address(gradOut)).i64(gradOut.offset()).ptr(address(x)).i64(x.offset())
-                            .ptr(address(mean)).i64(mean.offset()).ptr(address(rstd)).i64(rstd.offset())
-                            .ptr(address(gradWeight)).i64(offset(gradWeight)).ptr(address(gradBias)).i64(offset(gradBias))
+                    KernelParams.of().ptr(address(gradOut, op)).i64(gradOut.offset()).ptr(address(x, op)).i64(x.offset())
+                            .ptr(address(mean, op)).i64(mean.offset()).ptr(address(rstd, op)).i64(rstd.offset())
+                            .ptr(address(gradWeight, op)).i64(offset(gradWeight)).ptr(address(gradBias, op)).i64(offset(gradBias))
                             .i64(rows).i64(n));
         }
     }
@@ -187,9 +193,9 @@ final class CudaFusedOps {
             numel(op, (String) p[0], (Strided) p[1], ncs[1], "one per channel, shape[1]");
         }
         launch("norm", op, shapes(x), "batch_norm_" + suffix(dt), FusedLaunchPlan.rows(ncs[1], ncs[0] * ncs[2], LaunchGeometry.MAX_GRID),
-                KernelParams.of().ptr(address(x)).i64(x.offset()).ptr(address(weight)).i64(offset(weight))
-                        .ptr(address(bias)).i64(offset(bias)).ptr(address(out)).i64(out.offset())
-                        .ptr(address(mean)).i64(mean.offset()).ptr(address(invstd)).i64(invstd.offset())
+                KernelParams.of().ptr(address(x, op)).i64(x.offset()).ptr(address(weight, op)).i64(offset(weight))
+                        .ptr(address(bias, op)).i64(offset(bias)).ptr(address(out, op)).i64(out.offset())
+                        .ptr(address(mean, op)).i64(mean.offset()).ptr(address(invstd, op)).i64(invstd.offset())
                         .i64(ncs[0]).i64(ncs[1]).i64(ncs[2]).f64(eps));
     }
 
@@ -212,10 +218,10 @@ final class CudaFusedOps {
         }
         launch("norm", op, shapes(x), "batch_norm_backward_" + suffix(dt),
                 FusedLaunchPlan.rows(ncs[1], ncs[0] * ncs[2], LaunchGeometry.MAX_GRID),
-                KernelParams.of().ptr(address(gradOut)).i64(gradOut.offset()).ptr(address(x)).i64(x.offset())
-                        .ptr(address(mean)).i64(mean.offset()).ptr(address(invstd)).i64(invstd.offset())
-                        .ptr(address(weight)).i64(offset(weight)).ptr(address(gradX)).i64(gradX.offset())
-                        .ptr(address(gradWeight)).i64(offset(gradWeight)).ptr(address(gradBias)).i64(offset(gradBias))
+                KernelParams.of().ptr(address(gradOut, op)).i64(gradOut.offset()).ptr(address(x, op)).i64(x.offset())
+                        .ptr(address(mean, op)).i64(mean.offset()).ptr(address(invstd, op)).i64(invstd.offset())
+                        .ptr(address(weight, op)).i64(offset(weight)).ptr(address(gradX, op)).i64(gradX.offset())
+                        .ptr(address(gradWeight, op)).i64(offset(gradWeight)).ptr(address(gradBias, op)).i64(offset(gradBias))
                         .i64(ncs[0]).i64(ncs[1]).i64(ncs[2]));
     }
 
@@ -250,8 +256,8 @@ final class CudaFusedOps {
         numel(op, "momentumBuffer", momentumBuffer, n, "param's numel");
         Strided buf = h.momentum() != 0 ? momentumBuffer : null;
         launch("optim", op, shapes(param), "sgd_update_" + suffix(dt), LaunchGeometry.forElements(n),
-                KernelParams.of().ptr(address(param)).i64(param.offset()).ptr(address(grad)).i64(grad.offset())
-                        .ptr(address(buf)).i64(offset(buf)).i64(n).f64(h.lr()).f64(h.momentum()).f64(h.dampening())
+                KernelParams.of().ptr(address(param, op)).i64(param.offset()).ptr(address(grad, op)).i64(grad.offset())
+                        .ptr(address(buf, op)).i64(offset(buf)).i64(n).f64(h.lr()).f64(h.momentum()).f64(h.dampening())
                         .f64(h.weightDecay()).i32(h.nesterov() ? 1 : 0).i32(h.firstStep() ? 1 : 0));
     }
 
@@ -279,9 +285,9 @@ final class CudaFusedOps {
         // The bias corrections once, in F64, on the host: a pow per GPU thread would cost more than the update.
         double bc1 = 1 - Math.pow(h.beta1(), h.step()), bc2 = 1 - Math.pow(h.beta2(), h.step());
         launch("optim", op, shapes(param) + " step " + h.step(), "adam_update_" + suffix(dt), LaunchGeometry.forElements(n),
-                KernelParams.of().ptr(address(param)).i64(param.offset()).ptr(address(grad)).i64(grad.offset())
-                        .ptr(address(expAvg)).i64(expAvg.offset()).ptr(address(expAvgSq)).i64(expAvgSq.offset())
-                        .ptr(address(vmax)).i64(offset(vmax)).i64(n).f64(h.lr()).f64(h.beta1()).f64(h.beta2()).f64(h.eps())
+                KernelParams.of().ptr(address(param, op)).i64(param.offset()).ptr(address(grad, op)).i64(grad.offset())
+                        .ptr(address(expAvg, op)).i64(expAvg.offset()).ptr(address(expAvgSq, op)).i64(expAvgSq.offset())
+                        .ptr(address(vmax, op)).i64(offset(vmax)).i64(n).f64(h.lr()).f64(h.beta1()).f64(h.beta2()).f64(h.eps())
                         .f64(h.weightDecay()).f64(bc1).f64(bc2).i32(h.decoupled() ? 1 : 0).i32(h.amsgrad() ? 1 : 0));
     }
 
@@ -295,8 +301,8 @@ final class CudaFusedOps {
         l.launch(op, shapes, kernel, Dim3.of(g.grid()), Dim3.of(g.block()), 0, params);
     }
 
-    private long address(Strided s) {
-        return s == null ? 0 : addressOf.applyAsLong(s.buffer());
+    private long address(Strided s, String op) {
+        return s == null ? 0 : addresses.of(s, op);
     }
 
     private static long offset(Strided s) {

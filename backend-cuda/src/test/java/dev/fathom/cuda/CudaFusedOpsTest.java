@@ -48,7 +48,7 @@ class CudaFusedOpsTest {
         ops = new CudaFusedOps(device, m -> {
             modulesAsked.add(m);
             return PTX;
-        }, b -> ((Buf) b).address());
+        }, (s, op) -> ((Buf) s.buffer()).address());
     }
 
     @AfterEach
