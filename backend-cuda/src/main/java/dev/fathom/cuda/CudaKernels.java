@@ -1,11 +1,13 @@
 package dev.fathom.cuda;
 
+import dev.fathom.spi.AdamUpdate;
 import dev.fathom.spi.BinaryOp;
 import dev.fathom.spi.Buffer;
 import dev.fathom.spi.Kernels;
 import dev.fathom.spi.MemoryStats;
 import dev.fathom.spi.RandomOp;
 import dev.fathom.spi.ReduceOp;
+import dev.fathom.spi.SgdUpdate;
 import dev.fathom.spi.Strided;
 import dev.fathom.spi.UnaryOp;
 import dev.fathom.tensor.DType;
@@ -43,6 +45,7 @@ final class CudaKernels implements Kernels, AutoCloseable {
     private final IndexLaunches index;
     private final RandomLaunches random;
     private final StatusWord status;
+    private final CudaFusedOps fused;
 
     private CudaKernels(CudaDriver driver, int ordinal, Device device) {
         this.driver = driver;
@@ -56,6 +59,7 @@ final class CudaKernels implements Kernels, AutoCloseable {
         this.index = new IndexLaunches(this, gpu);
         this.random = new RandomLaunches(this, gpu);
         this.status = new StatusWord(gpu, elementwise);
+        this.fused = new CudaFusedOps(gpu, KernelModule::ptx, (s, op) -> buffer(s, op).address());
     }
 
     /** Opens GPU {@code ordinal} (as the driver counts) as Fathom device {@code cuda:ordinal}. */
@@ -210,6 +214,50 @@ final class CudaKernels implements Kernels, AutoCloseable {
     @Override
     public void random(RandomOp op, Strided out, long seed, long counter, double a, double b) {
         random.random(op, out, seed, counter, a, b);
+    }
+
+    // ---- fused ops (CudaFusedOps)
+
+    @Override
+    public void softmax(Strided x, int axis, boolean log, Strided out) {
+        fused.softmax(x, axis, log, out);
+    }
+
+    @Override
+    public void softmaxBackward(Strided y, Strided gradY, int axis, boolean log, Strided gradX) {
+        fused.softmaxBackward(y, gradY, axis, log, gradX);
+    }
+
+    @Override
+    public void layerNorm(Strided x, long normalized, Strided weight, Strided bias, double eps, Strided out, Strided mean, Strided rstd) {
+        fused.layerNorm(x, normalized, weight, bias, eps, out, mean, rstd);
+    }
+
+    @Override
+    public void layerNormBackward(Strided gradOut, Strided x, Strided mean, Strided rstd, Strided weight, Strided gradX,
+                                  Strided gradWeight, Strided gradBias) {
+        fused.layerNormBackward(gradOut, x, mean, rstd, weight, gradX, gradWeight, gradBias);
+    }
+
+    @Override
+    public void batchNorm(Strided x, Strided weight, Strided bias, double eps, Strided out, Strided mean, Strided invstd) {
+        fused.batchNorm(x, weight, bias, eps, out, mean, invstd);
+    }
+
+    @Override
+    public void batchNormBackward(Strided gradOut, Strided x, Strided mean, Strided invstd, Strided weight, Strided gradX,
+                                  Strided gradWeight, Strided gradBias) {
+        fused.batchNormBackward(gradOut, x, mean, invstd, weight, gradX, gradWeight, gradBias);
+    }
+
+    @Override
+    public void sgdUpdate(Strided param, Strided grad, Strided momentumBuffer, SgdUpdate hyper) {
+        fused.sgdUpdate(param, grad, momentumBuffer, hyper);
+    }
+
+    @Override
+    public void adamUpdate(Strided param, Strided grad, Strided expAvg, Strided expAvgSq, Strided maxExpAvgSq, AdamUpdate hyper) {
+        fused.adamUpdate(param, grad, expAvg, expAvgSq, maxExpAvgSq, hyper);
     }
 
     /** Waits for the GPU, frees the status word and gives the device's caches back. */

@@ -248,4 +248,29 @@ class CudaFusedOpsTest {
         }
         assertEquals(0, driver.launches().size());
     }
+
+    /** CudaKernels delegates every fused SPI method here, with its own buffers' addresses and ownership check. */
+    @Test
+    void cudaKernelsDelegatesWithItsBuffersAddresses() {
+        FakeDriver d = new FakeDriver().anyKernel();
+        try (CudaKernels k = CudaKernels.open(d, 0)) {
+            Buffer x = k.allocate(DType.F32, 12), out = k.allocate(DType.F32, 12);
+            k.softmax(Strided.contiguous(x, 3, 4), 1, false, Strided.contiguous(out, 3, 4));
+            Buffer p = k.allocate(DType.F64, 5), g = k.allocate(DType.F64, 5), m = k.allocate(DType.F64, 5), v = k.allocate(DType.F64, 5);
+            k.adamUpdate(Strided.contiguous(p, 5), Strided.contiguous(g, 5), Strided.contiguous(m, 5), Strided.contiguous(v, 5), null,
+                    new AdamUpdate(0.1, 0.9, 0.99, 1e-8, 0, false, false, 1));
+            List<FakeDriver.Launch> ls = d.launches();
+            FakeDriver.Launch sm = ls.get(ls.size() - 2), adam = ls.getLast();
+            assertEquals("softmax_block_f32", sm.kernel());
+            assertEquals(((CudaBuffer) x).address(), sm.ptr(0));
+            assertEquals(((CudaBuffer) out).address(), sm.ptr(2));
+            assertEquals("adam_update_f64", adam.kernel());
+            assertEquals(((CudaBuffer) p).address(), adam.ptr(0));
+
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> k.layerNorm(
+                    Strided.contiguous(new Buf(DType.F32, 4, 0x10), 4), 4, null, null, 1e-5, Strided.contiguous(out, 4),
+                    Strided.contiguous(out, 1), Strided.contiguous(out, 1)));
+            assertTrue(e.getMessage().contains("layerNorm") && e.getMessage().contains("does not belong"), e.getMessage());
+        }
+    }
 }
