@@ -28,18 +28,41 @@
 
 typedef long long i64;
 
-// Element k of group g in the (N, G, S) view; N = 1 (layer norm) needs no division.
-__device__ __forceinline__ i64 norm_index(i64 g, i64 k, i64 N, i64 G, i64 S) {
-    if (N == 1) return g * S + k;
-    i64 q = k / S;
-    return q * G * S + g * S + (k - q * S);
-}
+// A thread's walk over the elements k = k0, k0 + dk, ... (k < M = N·S) of group g in the (N, G, S)
+// view, as k = q·S + s, stepping (q, s) with a carry instead of dividing per element (64-bit
+// division is a long instruction sequence on a GPU). Done when q reaches N.
+struct GroupWalk {
+    i64 q, s, dq, ds, S, GS, base;
+    __device__ __forceinline__ GroupWalk(i64 k0, i64 dk, i64 g, i64 N, i64 G, i64 S_) : S(S_), GS(G * S_), base(g * S_) {
+        if (S == 0) {  // no elements
+            q = N;
+            s = dq = ds = 0;
+            return;
+        }
+        q = k0 / S;
+        s = k0 - q * S;
+        dq = dk / S;
+        ds = dk - dq * S;
+    }
+    __device__ __forceinline__ i64 index() const { return q * GS + base + s; }
+    __device__ __forceinline__ void next() {
+        s += ds;
+        q += dq;
+        if (s >= S) {
+            s -= S;
+            ++q;
+        }
+    }
+};
+
+// The walk of this thread over group g: for (FATHOM_GROUP_WALK(it, g, N, G, S)) { ... it.index() ... }
+#define FATHOM_GROUP_WALK(w, g, N, G, S) GroupWalk w(threadIdx.x, blockDim.x, g, N, G, S); w.q < (N); w.next()
 
 template <typename T> __device__ __forceinline__ T opt(const T* p, i64 off, i64 i, T absent) {
     return p ? p[off + i] : absent;
 }
 
-// per_channel: weight/bias indexed by the group (batch norm), else by k (layer norm, where k < S).
+// per_channel: weight/bias indexed by the group (batch norm), else by s (layer norm: N = 1, so k = s).
 template <typename T>
 __device__ void norm_forward(const T* x, i64 x_off, const T* w, i64 w_off, const T* b, i64 b_off, T* out, i64 out_off,
                              T* mean, i64 mean_off, T* rstd, i64 rstd_off, i64 N, i64 G, i64 S, double eps,
@@ -47,11 +70,11 @@ __device__ void norm_forward(const T* x, i64 x_off, const T* w, i64 w_off, const
     const i64 M = N * S;
     for (i64 g = blockIdx.x; g < G; g += gridDim.x) {
         KahanSum<T> s;
-        for (i64 k = threadIdx.x; k < M; k += blockDim.x) s.add(x[x_off + norm_index(g, k, N, G, S)]);
+        for (FATHOM_GROUP_WALK(it, g, N, G, S)) s.add(x[x_off + it.index()]);
         const T mu = (T)(block_allsum(s.value()) / (double)M);
         KahanSum<T> q;
-        for (i64 k = threadIdx.x; k < M; k += blockDim.x) {
-            T d = x[x_off + norm_index(g, k, N, G, S)] - mu;
+        for (FATHOM_GROUP_WALK(it, g, N, G, S)) {
+            T d = x[x_off + it.index()] - mu;
             q.add(d * d);
         }
         const T r = (T)(1.0 / sqrt(block_allsum(q.value()) / (double)M + eps));
@@ -59,8 +82,8 @@ __device__ void norm_forward(const T* x, i64 x_off, const T* w, i64 w_off, const
             mean[mean_off + g] = mu;
             rstd[rstd_off + g] = r;
         }
-        for (i64 k = threadIdx.x; k < M; k += blockDim.x) {
-            i64 i = norm_index(g, k, N, G, S), a = per_channel ? g : k;
+        for (FATHOM_GROUP_WALK(it, g, N, G, S)) {
+            i64 i = it.index(), a = per_channel ? g : it.s;
             out[out_off + i] = (x[x_off + i] - mu) * r * opt(w, w_off, a, T(1)) + opt(b, b_off, a, T(0));
         }
     }
@@ -78,9 +101,9 @@ __device__ void norm_backward(const T* go, i64 go_off, const T* x, i64 x_off, co
         const T mu = mean[mean_off + g], r = rstd[rstd_off + g];
         const T wc = per_channel ? opt(w, w_off, g, T(1)) : T(1);
         KahanSum<T> sg, sgx;
-        for (i64 k = threadIdx.x; k < M; k += blockDim.x) {
-            i64 i = norm_index(g, k, N, G, S);
-            T ge = go[go_off + i] * (per_channel ? T(1) : opt(w, w_off, k, T(1)));
+        for (FATHOM_GROUP_WALK(it, g, N, G, S)) {
+            i64 i = it.index();
+            T ge = go[go_off + i] * (per_channel ? T(1) : opt(w, w_off, it.s, T(1)));
             sg.add(ge);
             sgx.add(ge * ((x[x_off + i] - mu) * r));
         }
@@ -91,9 +114,9 @@ __device__ void norm_backward(const T* go, i64 go_off, const T* x, i64 x_off, co
             if (gb) gb[gb_off + g] = (T)a;
         }
         const T mean_g = (T)(a / (double)M), mean_gx = (T)(c / (double)M);
-        for (i64 k = threadIdx.x; k < M; k += blockDim.x) {
-            i64 i = norm_index(g, k, N, G, S);
-            T ge = go[go_off + i] * (per_channel ? T(1) : opt(w, w_off, k, T(1)));
+        for (FATHOM_GROUP_WALK(it, g, N, G, S)) {
+            i64 i = it.index();
+            T ge = go[go_off + i] * (per_channel ? T(1) : opt(w, w_off, it.s, T(1)));
             T xhat = (x[x_off + i] - mu) * r;
             gx[gx_off + i] = r * wc * (ge - mean_g - xhat * mean_gx);
         }

@@ -8,7 +8,9 @@
 // softmax and log-softmax, forward and backward, with operands at different offsets between
 // sentinels. Inputs: uniform in [-8, 8], except that row 0 starts with two -inf (an online max
 // must not turn them into NaN), row 1 (when there are more than 2 rows) holds one NaN (its row
-// must come out NaN), and the last row is shifted by +1e4 (a naive exp would overflow).
+// must come out NaN), row 2 (of more than 3) ends with +inf, row 3 (of more than 4) is all -inf
+// (Kernels.softmax's shift by 0 for an infinite max: NaN for +inf and for the -inf row, 0 beside
+// +inf), and the last row is shifted by +1e4 (a naive exp would overflow).
 #include "cuda_emu.h"
 #include "softmax.cu"
 #include "fused_check.h"
@@ -64,6 +66,9 @@ template <typename T> void run(const Case& c, int log, std::mt19937_64& rng) {
     if (rows > 2) x[at(c, 1, c.n / 2)] = std::numeric_limits<T>::quiet_NaN();
     if (rows > 1)
         for (long long j = 0; j < c.n; ++j) x[at(c, rows - 1, j)] += (T)1e4;
+    if (rows > 3) x[at(c, 2, c.n - 1)] = inf;
+    if (rows > 4)
+        for (long long j = 0; j < c.n; ++j) x[at(c, 3, j)] = -inf;
 
     launch(c, c.block ? Entries<T>::fwd_block : Entries<T>::fwd_col, (const T*)x.base(), x.offset, out.base(),
            out.offset, c.outer, c.n, c.inner, log);
@@ -78,10 +83,12 @@ template <typename T> void run(const Case& c, int log, std::mt19937_64& rng) {
             nan |= fused::is_nan(v);
             m = std::max(m, v);
         }
+        // Kernels.softmax: the shift is the row max, or 0 when that max is infinite.
+        double shift = std::isinf(m) ? 0 : m;
         double s = 0;
-        for (long long j = 0; j < c.n; ++j) s += std::exp((double)x[at(c, r, j)] - m);
+        for (long long j = 0; j < c.n; ++j) s += std::exp((double)x[at(c, r, j)] - shift);
         for (long long j = 0; j < c.n; ++j) {
-            double v = (double)x[at(c, r, j)] - m;
+            double v = (double)x[at(c, r, j)] - shift;
             ref[at(c, r, j)] = nan ? NAN : log ? v - std::log(s) : std::exp(v) / s;
         }
     }

@@ -72,6 +72,8 @@ class FusedKernelEmulationTest {
             {3, 2, 100, GRID},    // N·S = 300 over a block
             {1, 2, 1, GRID},      // one element per channel: variance 0
             {37, 3, 1, GRID},
+            {5, 2, 40, GRID},     // M = 200: a block of 7 warps
+            {3, 2, 0, GRID},      // no elements: NaN statistics, zero parameter gradients
         };
         List<String> cmd = new ArrayList<>(List.of(Emulator.compile("norm_test", tmp).toString()));
         for (long[] c : layer) {
