@@ -3,7 +3,8 @@
 //
 //   norm_test ln:ROWS:N:GRID:BLOCK:PGRID:PBLOCK ...   layer norm over (ROWS, N); PGRID/PBLOCK for
 //                                                     layer_norm_param_grads
-//             bn:N:C:S:GRID:BLOCK ...                 batch norm over (N, C, S)
+//             bn:N:C:S:P:GRID:BLOCK ...               batch norm over (N, C, S); P = 1: one block per
+//                                                     channel, P > 1: the split kernels, P parts per channel
 //
 // The geometry is what dev.fathom.cuda.FusedLaunchPlan computes. Every case runs F32 and F64 in
 // three affine modes: weight and bias with both parameter gradients; neither, with only gradWeight
@@ -15,6 +16,8 @@
 #include "norm.cu"
 #include "fused_check.h"
 
+#include <algorithm>
+#include <limits>
 #include <string>
 
 using fused::expect;
@@ -27,11 +30,15 @@ template <> struct Entries<float> {
     static constexpr const char* name = "f32";
     static constexpr auto ln = layer_norm_f32, ln_bwd = layer_norm_backward_f32, ln_par = layer_norm_param_grads_f32;
     static constexpr auto bn = batch_norm_f32, bn_bwd = batch_norm_backward_f32;
+    static constexpr auto bn_part = batch_norm_partials_f32, bn_apply = batch_norm_apply_f32;
+    static constexpr auto bn_bwd_part = batch_norm_backward_partials_f32, bn_bwd_apply = batch_norm_backward_apply_f32;
 };
 template <> struct Entries<double> {
     static constexpr const char* name = "f64";
     static constexpr auto ln = layer_norm_f64, ln_bwd = layer_norm_backward_f64, ln_par = layer_norm_param_grads_f64;
     static constexpr auto bn = batch_norm_f64, bn_bwd = batch_norm_backward_f64;
+    static constexpr auto bn_part = batch_norm_partials_f64, bn_apply = batch_norm_apply_f64;
+    static constexpr auto bn_bwd_part = batch_norm_backward_partials_f64, bn_bwd_apply = batch_norm_backward_apply_f64;
 };
 
 // One normalization problem in the (N, G, S) view of norm.cu, with its launch geometry.
@@ -39,6 +46,7 @@ struct Case {
     bool layer;  // layer norm (N = 1, G = rows, S = n) or batch norm
     long long N, G, S;
     unsigned grid, block, pgrid, pblock;
+    long long parts;  // batch norm: 1 for one block per channel, else the split kernels with P = parts
 };
 
 long long idx(const Case& c, long long g, long long k) { return (k / c.S) * c.G * c.S + g * c.S + k % c.S; }
@@ -50,9 +58,11 @@ template <typename T> void run(const Case& c, int mode, std::mt19937_64& rng) {
     const long long M = c.N * c.S, numel = c.N * c.G * c.S, P = c.layer ? c.S : c.G;  // P: weight length
     const bool has_w = mode != 1, has_b = mode == 0, want_gw = mode != 2, want_gb = mode != 1;
     char where[220];
-    std::snprintf(where, sizeof where, "%s_%s N=%lld G=%lld S=%lld grid=%u block=%u pgrid=%u pblock=%u mode=%d",
-                  c.layer ? "layer_norm" : "batch_norm", Entries<T>::name, c.N, c.G, c.S, c.grid, c.block, c.pgrid,
-                  c.pblock, mode);
+    std::snprintf(where, sizeof where, "%s_%s N=%lld G=%lld S=%lld P=%lld grid=%u block=%u pgrid=%u pblock=%u mode=%d",
+                  c.layer ? "layer_norm" : "batch_norm", Entries<T>::name, c.N, c.G, c.S, c.parts, c.grid, c.block,
+                  c.pgrid, c.pblock, mode);
+    // The split kernels' workspace, poisoned so that a part the partials kernel skips shows up.
+    std::vector<double> ws(2 * c.G * c.parts, std::numeric_limits<double>::quiet_NaN());
     std::uniform_real_distribution<double> u(-1, 1);
     const double eps = 1e-5;
     const double rtol = sizeof(T) == 4 ? 1e-6 : 1e-14;
@@ -67,9 +77,15 @@ template <typename T> void run(const Case& c, int mode, std::mt19937_64& rng) {
     if (c.layer) {
         emu_launch(dim3(c.grid), dim3(c.block), Entries<T>::ln, (const T*)x.base(), x.offset, wp, w.offset, bp, b.offset,
                    out.base(), out.offset, mean.base(), mean.offset, rstd.base(), rstd.offset, c.G, c.S, eps);
-    } else {
+    } else if (c.parts == 1) {
         emu_launch(dim3(c.grid), dim3(c.block), Entries<T>::bn, (const T*)x.base(), x.offset, wp, w.offset, bp, b.offset,
                    out.base(), out.offset, mean.base(), mean.offset, rstd.base(), rstd.offset, c.N, c.G, c.S, eps);
+    } else {
+        emu_launch(dim3(c.grid), dim3(c.block), Entries<T>::bn_part, (const T*)x.base(), x.offset, ws.data(), c.N, c.G,
+                   c.S, c.parts);
+        emu_launch(dim3(c.grid), dim3(c.block), Entries<T>::bn_apply, (const T*)x.base(), x.offset, wp, w.offset, bp,
+                   b.offset, out.base(), out.offset, mean.base(), mean.offset, rstd.base(), rstd.offset,
+                   (const double*)ws.data(), c.N, c.G, c.S, c.parts, eps);
     }
     auto weight = [&](long long g, long long k) { return has_w ? (double)w[c.layer ? k % c.S : g] : 1.0; };
     auto bias = [&](long long g, long long k) { return has_b ? (double)b[c.layer ? k % c.S : g] : 0.0; };
@@ -117,10 +133,19 @@ template <typename T> void run(const Case& c, int mode, std::mt19937_64& rng) {
         emu_launch(dim3(c.pgrid), dim3(c.pblock), Entries<T>::ln_par, (const T*)go.base(), go.offset,
                    (const T*)x.base(), x.offset, (const T*)m_in.base(), m_in.offset, (const T*)r_in.base(), r_in.offset,
                    gwp, gw.offset, gbp, gb.offset, c.G, c.S);
-    } else {
+    } else if (c.parts == 1) {
         emu_launch(dim3(c.grid), dim3(c.block), Entries<T>::bn_bwd, (const T*)go.base(), go.offset, (const T*)x.base(),
                    x.offset, (const T*)m_in.base(), m_in.offset, (const T*)r_in.base(), r_in.offset, wp, w.offset,
                    gx.base(), gx.offset, gwp, gw.offset, gbp, gb.offset, c.N, c.G, c.S);
+    } else {
+        std::fill(ws.begin(), ws.end(), std::numeric_limits<double>::quiet_NaN());
+        emu_launch(dim3(c.grid), dim3(c.block), Entries<T>::bn_bwd_part, (const T*)go.base(), go.offset,
+                   (const T*)x.base(), x.offset, (const T*)m_in.base(), m_in.offset, (const T*)r_in.base(), r_in.offset,
+                   ws.data(), c.N, c.G, c.S, c.parts);
+        emu_launch(dim3(c.grid), dim3(c.block), Entries<T>::bn_bwd_apply, (const T*)go.base(), go.offset,
+                   (const T*)x.base(), x.offset, (const T*)m_in.base(), m_in.offset, (const T*)r_in.base(), r_in.offset,
+                   wp, w.offset, gx.base(), gx.offset, gwp, gw.offset, gbp, gb.offset, (const double*)ws.data(), c.N,
+                   c.G, c.S, c.parts);
     }
     std::vector<double> sum_gw(P, 0), sum_gb(P, 0), mag_gw(P, 0), mag_gb(P, 0);
     bad = 0;
@@ -170,11 +195,11 @@ int main(int argc, char** argv) {
         std::vector<long long> v = fused::split_ints(s.substr(colon + 1));
         Case c{};
         if (kind == "ln" && v.size() == 6) {
-            c = Case{true, 1, v[0], v[1], (unsigned)v[2], (unsigned)v[3], (unsigned)v[4], (unsigned)v[5]};
-        } else if (kind == "bn" && v.size() == 5) {
-            c = Case{false, v[0], v[1], v[2], (unsigned)v[3], (unsigned)v[4], 0, 0};
+            c = Case{true, 1, v[0], v[1], (unsigned)v[2], (unsigned)v[3], (unsigned)v[4], (unsigned)v[5], 1};
+        } else if (kind == "bn" && v.size() == 6 && v[3] >= 1) {
+            c = Case{false, v[0], v[1], v[2], (unsigned)v[4], (unsigned)v[5], 0, 0, v[3]};
         } else {
-            std::printf("FAIL bad case %s (want ln:ROWS:N:GRID:BLOCK:PGRID:PBLOCK or bn:N:C:S:GRID:BLOCK)\n", s.c_str());
+            std::printf("FAIL bad case %s (want ln:ROWS:N:GRID:BLOCK:PGRID:PBLOCK or bn:N:C:S:P:GRID:BLOCK)\n", s.c_str());
             return 2;
         }
         for (int mode = 0; mode < 3; ++mode) {

@@ -161,18 +161,19 @@ final class CudaFusedOps {
         numel(op, "gradWeight", gradWeight, n, "the row length");
         numel(op, "gradBias", gradBias, n, "the row length");
         String where = shapes(x) + " rows " + rows;
-        if (rows > 0 && n > 0) {
-            launch("norm", op, where, "layer_norm_backward_" + suffix(dt), FusedLaunchPlan.rows(rows, n, LaunchGeometry.MAX_GRID),
-                    KernelParams.of().ptr(address(gradOut, op)).i64(gradOut.offset()).ptr(address(x, op)).i64(x.offset())
-                            .ptr(address(mean, op)).i64(mean.offset()).ptr(address(rstd, op)).i64(rstd.offset())
-                            .ptr(address(weight, op)).i64(offset(weight)).ptr(address(gradX, op)).i64(gradX.offset())
-                            .i64(rows).i64(n));
-        }
+        // Parameter gradients first: they read gradOut and x, which gradX may alias.
         if (gradWeight != null || gradBias != null) {
             launch("norm", op, where, "layer_norm_param_grads_" + suffix(dt), FusedLaunchPlan.columnSums(n, LaunchGeometry.MAX_GRID),
                     KernelParams.of().ptr(address(gradOut, op)).i64(gradOut.offset()).ptr(address(x, op)).i64(x.offset())
                             .ptr(address(mean, op)).i64(mean.offset()).ptr(address(rstd, op)).i64(rstd.offset())
                             .ptr(address(gradWeight, op)).i64(offset(gradWeight)).ptr(address(gradBias, op)).i64(offset(gradBias))
+                            .i64(rows).i64(n));
+        }
+        if (rows > 0 && n > 0) {
+            launch("norm", op, where, "layer_norm_backward_" + suffix(dt), FusedLaunchPlan.rows(rows, n, LaunchGeometry.MAX_GRID),
+                    KernelParams.of().ptr(address(gradOut, op)).i64(gradOut.offset()).ptr(address(x, op)).i64(x.offset())
+                            .ptr(address(mean, op)).i64(mean.offset()).ptr(address(rstd, op)).i64(rstd.offset())
+                            .ptr(address(weight, op)).i64(offset(weight)).ptr(address(gradX, op)).i64(gradX.offset())
                             .i64(rows).i64(n));
         }
     }
@@ -192,11 +193,27 @@ final class CudaFusedOps {
         for (Object[] p : new Object[][] {{"weight", weight}, {"bias", bias}, {"mean", mean}, {"invstd", invstd}}) {
             numel(op, (String) p[0], (Strided) p[1], ncs[1], "one per channel, shape[1]");
         }
-        launch("norm", op, shapes(x), "batch_norm_" + suffix(dt), FusedLaunchPlan.rows(ncs[1], ncs[0] * ncs[2], LaunchGeometry.MAX_GRID),
-                KernelParams.of().ptr(address(x, op)).i64(x.offset()).ptr(address(weight, op)).i64(offset(weight))
-                        .ptr(address(bias, op)).i64(offset(bias)).ptr(address(out, op)).i64(out.offset())
-                        .ptr(address(mean, op)).i64(mean.offset()).ptr(address(invstd, op)).i64(invstd.offset())
-                        .i64(ncs[0]).i64(ncs[1]).i64(ncs[2]).f64(eps));
+        FusedLaunchPlan.BatchNorm plan = FusedLaunchPlan.batchNorm(ncs[1], ncs[0] * ncs[2], LaunchGeometry.MAX_GRID);
+        long xa = address(x, op);  // resolved first: it makes the context current for the workspace
+        KernelParams tail = KernelParams.of().ptr(address(weight, op)).i64(offset(weight))
+                .ptr(address(bias, op)).i64(offset(bias)).ptr(address(out, op)).i64(out.offset())
+                .ptr(address(mean, op)).i64(mean.offset()).ptr(address(invstd, op)).i64(invstd.offset());
+        if (plan.parts() == 1) {
+            launch("norm", op, shapes(x), "batch_norm_" + suffix(dt), plan.geometry(),
+                    join(KernelParams.of().ptr(xa).i64(x.offset()), tail).i64(ncs[0]).i64(ncs[1]).i64(ncs[2]).f64(eps));
+            return;
+        }
+        long ws = device.allocator().allocate(op, plan.workspaceBytes(ncs[1]));
+        try {
+            String where = shapes(x) + " in " + plan.parts() + " parts per channel";
+            launch("norm", op, where, "batch_norm_partials_" + suffix(dt), plan.geometry(), KernelParams.of().ptr(xa)
+                    .i64(x.offset()).ptr(ws).i64(ncs[0]).i64(ncs[1]).i64(ncs[2]).i64(plan.parts()));
+            launch("norm", op, where, "batch_norm_apply_" + suffix(dt), plan.geometry(),
+                    join(KernelParams.of().ptr(xa).i64(x.offset()), tail).ptr(ws).i64(ncs[0]).i64(ncs[1]).i64(ncs[2])
+                            .i64(plan.parts()).f64(eps));
+        } finally {
+            device.allocator().free(ws);  // reused only by later launches on the same stream
+        }
     }
 
     void batchNormBackward(Strided gradOut, Strided x, Strided mean, Strided invstd, Strided weight,
@@ -216,13 +233,27 @@ final class CudaFusedOps {
                 {"gradBias", gradBias}}) {
             numel(op, (String) p[0], (Strided) p[1], ncs[1], "one per channel, shape[1]");
         }
-        launch("norm", op, shapes(x), "batch_norm_backward_" + suffix(dt),
-                FusedLaunchPlan.rows(ncs[1], ncs[0] * ncs[2], LaunchGeometry.MAX_GRID),
-                KernelParams.of().ptr(address(gradOut, op)).i64(gradOut.offset()).ptr(address(x, op)).i64(x.offset())
-                        .ptr(address(mean, op)).i64(mean.offset()).ptr(address(invstd, op)).i64(invstd.offset())
-                        .ptr(address(weight, op)).i64(offset(weight)).ptr(address(gradX, op)).i64(gradX.offset())
-                        .ptr(address(gradWeight, op)).i64(offset(gradWeight)).ptr(address(gradBias, op)).i64(offset(gradBias))
-                        .i64(ncs[0]).i64(ncs[1]).i64(ncs[2]));
+        FusedLaunchPlan.BatchNorm plan = FusedLaunchPlan.batchNorm(ncs[1], ncs[0] * ncs[2], LaunchGeometry.MAX_GRID);
+        KernelParams head = KernelParams.of().ptr(address(gradOut, op)).i64(gradOut.offset()).ptr(address(x, op)).i64(x.offset())
+                .ptr(address(mean, op)).i64(mean.offset()).ptr(address(invstd, op)).i64(invstd.offset());
+        KernelParams grads = KernelParams.of().ptr(address(weight, op)).i64(offset(weight)).ptr(address(gradX, op))
+                .i64(gradX.offset()).ptr(address(gradWeight, op)).i64(offset(gradWeight)).ptr(address(gradBias, op))
+                .i64(offset(gradBias));
+        if (plan.parts() == 1) {
+            launch("norm", op, shapes(x), "batch_norm_backward_" + suffix(dt), plan.geometry(),
+                    join(join(KernelParams.of(), head), grads).i64(ncs[0]).i64(ncs[1]).i64(ncs[2]));
+            return;
+        }
+        long ws = device.allocator().allocate(op, plan.workspaceBytes(ncs[1]));
+        try {
+            String where = shapes(x) + " in " + plan.parts() + " parts per channel";
+            launch("norm", op, where, "batch_norm_backward_partials_" + suffix(dt), plan.geometry(),
+                    join(KernelParams.of(), head).ptr(ws).i64(ncs[0]).i64(ncs[1]).i64(ncs[2]).i64(plan.parts()));
+            launch("norm", op, where, "batch_norm_backward_apply_" + suffix(dt), plan.geometry(),
+                    join(join(KernelParams.of(), head), grads).ptr(ws).i64(ncs[0]).i64(ncs[1]).i64(ncs[2]).i64(plan.parts()));
+        } finally {
+            device.allocator().free(ws);
+        }
     }
 
     /** {N, C, S} of batch norm's view: C = shape[1], S = Π shape[2..]. */
@@ -299,6 +330,21 @@ final class CudaFusedOps {
         }
         KernelLauncher l = launchers.computeIfAbsent(module, m -> device.launcher(m, images.apply(m)));
         l.launch(op, shapes, kernel, Dim3.of(g.grid()), Dim3.of(g.block()), 0, params);
+    }
+
+    /** {@code to} with {@code more}'s arguments appended (shared runs of a kernel family's parameter lists). */
+    private static KernelParams join(KernelParams to, KernelParams more) {
+        for (KernelParams.Arg a : more.args()) {
+            switch (a) {
+                case KernelParams.Ptr p -> to.ptr(p.address());
+                case KernelParams.I32 i -> to.i32(i.value());
+                case KernelParams.I64 i -> to.i64(i.value());
+                case KernelParams.F32 f -> to.f32(f.value());
+                case KernelParams.F64 f -> to.f64(f.value());
+                case KernelParams.Struct st -> to.struct(st.bytes());
+            }
+        }
+        return to;
     }
 
     private long address(Strided s, String op) {

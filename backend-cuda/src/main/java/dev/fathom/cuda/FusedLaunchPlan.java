@@ -16,6 +16,9 @@ package dev.fathom.cuda;
  *       ({@link SoftmaxKernel#COL}) when rows are many or short ({@code rows >= 2048} or
  *       {@code n <= 256}): neighbouring threads then read neighbouring addresses. Otherwise (few,
  *       long rows) the block variant, whose strided walk is uncoalesced but parallel.</li>
+ *   <li>Batch norm with few channels and many elements per channel: each channel split into
+ *       {@code P = min(ceil(512 / C), M / 4096)} parts, one block task per (channel, part), when
+ *       that is more than 1 ({@code norm.cu}'s split kernels); otherwise one block per channel.</li>
  *   <li>Layer norm's gradWeight/gradBias column sums: blocks of {@link LaunchGeometry#BLOCK}
  *       threads, 32 columns by 8 row lanes, one block per 32 columns.</li>
  *   <li>Optimizer updates: {@link LaunchGeometry#forElements(long)}.</li>
@@ -30,6 +33,13 @@ final class FusedLaunchPlan {
     static final long COL_MIN_ROWS = 2048;
     /** Softmax row length up to which one thread per row is short enough work. */
     static final long COL_MAX_N = 256;
+    /**
+     * Blocks a split batch norm aims for: a few waves of a large GPU (an H100 holds 132 SMs × 8
+     * blocks of 256 threads), so that even 3 or 16 channels keep every SM busy.
+     */
+    static final long BATCH_NORM_TARGET_BLOCKS = 512;
+    /** The fewest elements of a batch-norm part: below that, a block's fixed cost dominates. */
+    static final long BATCH_NORM_MIN_PART = 4096;
 
     /** The two launch shapes of {@code softmax.cu}. */
     enum SoftmaxKernel {
@@ -52,6 +62,18 @@ final class FusedLaunchPlan {
 
     /** A softmax launch: which kernel, with what geometry. */
     record Softmax(SoftmaxKernel kernel, LaunchGeometry geometry) {
+    }
+
+    /**
+     * A batch-norm launch: {@code parts} = 1 runs {@code batch_norm[_backward]_<t>} (one block per
+     * channel); more runs the split kernels (partials, then apply) over {@code C·parts} block tasks
+     * with a workspace of {@link #workspaceBytes} bytes.
+     */
+    record BatchNorm(long parts, LaunchGeometry geometry) {
+        /** Two F64 partials per (channel, part); 0 without a split. */
+        long workspaceBytes(long channels) {
+            return parts == 1 ? 0 : 16 * channels * parts;
+        }
     }
 
     private FusedLaunchPlan() {
@@ -82,6 +104,27 @@ final class FusedLaunchPlan {
         }
         int threads = Math.clamp((n + WARP - 1) / WARP * WARP, WARP, LaunchGeometry.BLOCK);
         return new LaunchGeometry((int) Math.min(rows, maxGrid), threads);
+    }
+
+    /** The batch-norm launch over C channels of M = N·S elements each, by the rule above. */
+    static BatchNorm batchNorm(long channels, long m, int maxGrid) {
+        return batchNorm(channels, m, maxGrid, BATCH_NORM_MIN_PART);
+    }
+
+    /**
+     * As {@link #batchNorm(long, long, int)} with parts of at least {@code minPart} elements: a
+     * small one splits small tensors, which the emulation tests use.
+     */
+    static BatchNorm batchNorm(long channels, long m, int maxGrid, long minPart) {
+        checkCounts("batchNorm", maxGrid, channels, m);
+        if (minPart < 1) {
+            throw new IllegalArgumentException("FusedLaunchPlan.batchNorm: minPart " + minPart + " must be >= 1");
+        }
+        long parts = channels == 0 ? 1 : Math.min((BATCH_NORM_TARGET_BLOCKS + channels - 1) / channels, m / minPart);
+        if (parts <= 1) {
+            return new BatchNorm(1, rows(channels, m, maxGrid));
+        }
+        return new BatchNorm(parts, new LaunchGeometry((int) Math.min(channels * parts, maxGrid), LaunchGeometry.BLOCK));
     }
 
     /**

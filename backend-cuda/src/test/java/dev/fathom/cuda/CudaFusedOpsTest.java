@@ -40,6 +40,7 @@ class CudaFusedOpsTest {
         for (String t : List.of("f32", "f64")) {
             for (String k : List.of("softmax_block_", "softmax_col_", "softmax_backward_block_", "softmax_backward_col_",
                     "layer_norm_", "layer_norm_backward_", "layer_norm_param_grads_", "batch_norm_", "batch_norm_backward_",
+                    "batch_norm_partials_", "batch_norm_apply_", "batch_norm_backward_partials_", "batch_norm_backward_apply_",
                     "sgd_update_", "adam_update_")) {
                 driver.kernel(k + t, (d, l) -> { });
             }
@@ -152,7 +153,9 @@ class CudaFusedOpsTest {
         ops.layerNormBackward(gy, x, mean, rstd, null, gx, null, gb);
         List<FakeDriver.Launch> ls = driver.launches();
         assertEquals(3, ls.size());
-        FakeDriver.Launch p = ls.get(2);
+        // Parameter gradients before gradX, which may alias gradOut.
+        assertEquals("layer_norm_backward_f64", ls.get(2).kernel());
+        FakeDriver.Launch p = ls.get(1);
         assertEquals("layer_norm_param_grads_f64", p.kernel());
         assertGeometry(new LaunchGeometry(2, 256), p);
         assertEquals(List.of(0L, 0L, addr(gb), 0L, 70L, 45L), values(p).subList(8, 14));
@@ -183,6 +186,33 @@ class CudaFusedOpsTest {
         FakeDriver.Launch bl = driver.launches().get(1);
         assertEquals("batch_norm_backward_f32", bl.kernel());
         assertEquals(List.of(0L, 0L, addr(gx), 0L, addr(gw), 0L, 0L, 0L, 4L, 3L, 35L), values(bl).subList(8, 19));
+    }
+
+    @Test
+    void batchNormOfFewLargeChannelsRunsTheSplitKernelsWithAWorkspaceItGivesBack() {
+        Strided x = t(DType.F64, 4, 2, 64, 64), out = t(DType.F64, 4, 2, 64, 64);
+        Strided mean = t(DType.F64, 2), inv = t(DType.F64, 2);
+        long liveBefore = device.allocator().stats().liveBlocks();
+        ops.batchNorm(x, null, null, 1e-5, out, mean, inv);
+        List<FakeDriver.Launch> ls = driver.launches();
+        assertEquals(List.of("batch_norm_partials_f64", "batch_norm_apply_f64"), ls.stream().map(FakeDriver.Launch::kernel).toList());
+        FusedLaunchPlan.BatchNorm plan = FusedLaunchPlan.batchNorm(2, 4 * 64 * 64, LaunchGeometry.MAX_GRID);
+        assertEquals(4, plan.parts());
+        assertGeometry(plan.geometry(), ls.get(0));
+        long ws = (long) values(ls.get(0)).get(2);
+        assertEquals(List.of(addr(x), 0L, ws, 4L, 2L, 4096L, 4L), values(ls.get(0)));
+        assertEquals(List.of(ws, 4L, 2L, 4096L, 4L, 1e-5), values(ls.get(1)).subList(12, 18));
+        assertEquals(liveBefore, device.allocator().stats().liveBlocks(), "the workspace goes back to the cache");
+
+        Strided gx = t(DType.F64, 4, 2, 64, 64), gb = t(DType.F64, 2);
+        ops.batchNormBackward(out, x, mean, inv, null, gx, null, gb);
+        ls = driver.launches();
+        assertEquals("batch_norm_backward_partials_f64", ls.get(2).kernel());
+        assertEquals("batch_norm_backward_apply_f64", ls.get(3).kernel());
+        long ws2 = (long) values(ls.get(2)).get(8);
+        assertEquals(List.of(ws2, 4L, 2L, 4096L, 4L), values(ls.get(2)).subList(8, 13));
+        assertEquals(List.of(0L, 0L, addr(gx), 0L, 0L, 0L, addr(gb), 0L, ws2, 4L, 2L, 4096L, 4L), values(ls.get(3)).subList(8, 21));
+        assertEquals(liveBefore, device.allocator().stats().liveBlocks());
     }
 
     @Test

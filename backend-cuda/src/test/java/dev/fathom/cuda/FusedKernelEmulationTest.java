@@ -30,6 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class FusedKernelEmulationTest {
 
     private static final int GRID = LaunchGeometry.MAX_GRID;
+    private static final long MIN_PART = FusedLaunchPlan.BATCH_NORM_MIN_PART;
 
     @Test
     void softmaxKernelsMatchTheF64Reference(@TempDir Path tmp) throws Exception {
@@ -66,23 +67,31 @@ class FusedKernelEmulationTest {
             {70, 45, 3, 1},       // blocks loop over rows and over column tiles
         };
         long[][] batch = {
-            // N, C, S, maxGrid
-            {4, 3, 1, GRID},      // (N, C): S = 1
-            {2, 5, 7, 2},         // blocks loop over channels
-            {3, 2, 100, GRID},    // N·S = 300 over a block
-            {1, 2, 1, GRID},      // one element per channel: variance 0
-            {37, 3, 1, GRID},
-            {5, 2, 40, GRID},     // M = 200: a block of 7 warps
-            {3, 2, 0, GRID},      // no elements: NaN statistics, zero parameter gradients
+            // N, C, S, maxGrid, minPart (the production minimum, or a small one that splits small tensors)
+            {4, 3, 1, GRID, MIN_PART},      // (N, C): S = 1
+            {2, 5, 7, 2, MIN_PART},         // blocks loop over channels
+            {3, 2, 100, GRID, MIN_PART},    // N·S = 300 over a block
+            {1, 2, 1, GRID, MIN_PART},      // one element per channel: variance 0
+            {37, 3, 1, GRID, MIN_PART},
+            {5, 2, 40, GRID, MIN_PART},     // M = 200: a block of 7 warps
+            {3, 2, 0, GRID, MIN_PART},      // no elements: NaN statistics, zero parameter gradients
+            {2, 2, 4100, GRID, MIN_PART},   // split by the production rule: 2 parts per channel
+            {3, 2, 100, 5, 40},             // 7 parts of 42 or 43 elements, blocks loop over the 14 tasks
+            {37, 3, 1, GRID, 9},            // 4 parts that straddle the N boundary (S = 1)
+            {2, 3, 5, GRID, 2},             // 5 parts of 2 elements: parts smaller than a warp
         };
         List<String> cmd = new ArrayList<>(List.of(Emulator.compile("norm_test", tmp).toString()));
         for (long[] c : layer) {
             cmd.add("ln:" + c[0] + ":" + c[1] + ":" + geometry(FusedLaunchPlan.rows(c[0], c[1], (int) c[2])) + ":"
                     + geometry(FusedLaunchPlan.columnSums(c[1], (int) c[3])));
         }
+        int split = 0;
         for (long[] c : batch) {
-            cmd.add("bn:" + c[0] + ":" + c[1] + ":" + c[2] + ":" + geometry(FusedLaunchPlan.rows(c[1], c[0] * c[2], (int) c[3])));
+            FusedLaunchPlan.BatchNorm p = FusedLaunchPlan.batchNorm(c[1], c[0] * c[2], (int) c[3], c[4]);
+            split += p.parts() > 1 ? 1 : 0;
+            cmd.add("bn:" + c[0] + ":" + c[1] + ":" + c[2] + ":" + p.parts() + ":" + geometry(p.geometry()));
         }
+        assertEquals(4, split, "the last four batch norms must run the split kernels");
         String out = Emulator.run(cmd, "norm_test", 300);
         assertTrue(out.contains("norm_test: " + (layer.length + batch.length) * 3 * 2 * 2 + " cases, 0 failed"), out);
     }
@@ -111,7 +120,8 @@ class FusedKernelEmulationTest {
                 softmax.add("softmax_backward_" + k + "_" + t);
             }
             for (String k : List.of("layer_norm", "layer_norm_backward", "layer_norm_param_grads", "batch_norm",
-                    "batch_norm_backward")) {
+                    "batch_norm_backward", "batch_norm_partials", "batch_norm_apply", "batch_norm_backward_partials",
+                    "batch_norm_backward_apply")) {
                 norm.add(k + "_" + t);
             }
             optim.add("sgd_update_" + t);

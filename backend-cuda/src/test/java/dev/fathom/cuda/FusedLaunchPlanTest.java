@@ -69,4 +69,32 @@ class FusedLaunchPlanTest {
         e = assertThrows(IllegalArgumentException.class, () -> FusedLaunchPlan.softmax(1, 5, 1, 0));
         assertTrue(e.getMessage().contains("maxGrid 0"), e.getMessage());
     }
+
+    @Test
+    void batchNormSplitsFewLargeChannelsIntoParts() {
+        // 64 channels of 128·32·32: 8 parts each, 512 block tasks of 256 threads.
+        FusedLaunchPlan.BatchNorm p = FusedLaunchPlan.batchNorm(64, 128 * 32 * 32, MAX);
+        assertEquals(8, p.parts());
+        assertEquals(new LaunchGeometry(512, 256), p.geometry());
+        assertEquals(16 * 64 * 8, p.workspaceBytes(64));
+        // 3 channels: as many parts as 4096-element pieces allow, up to 171.
+        assertEquals(171, FusedLaunchPlan.batchNorm(3, 10_000_000, MAX).parts());
+        assertEquals(2, FusedLaunchPlan.batchNorm(3, 8192, MAX).parts());
+        assertEquals(new LaunchGeometry(5, 256), FusedLaunchPlan.batchNorm(3, 8192, 5).geometry());
+    }
+
+    @Test
+    void batchNormKeepsOneBlockPerChannelWhenChannelsAreManyOrSmall() {
+        FusedLaunchPlan.BatchNorm many = FusedLaunchPlan.batchNorm(512, 1_000_000, MAX);
+        assertEquals(1, many.parts());
+        assertEquals(new LaunchGeometry(512, 256), many.geometry());
+        assertEquals(0, many.workspaceBytes(512));
+        FusedLaunchPlan.BatchNorm small = FusedLaunchPlan.batchNorm(4, 8191, MAX);
+        assertEquals(1, small.parts());
+        assertEquals(FusedLaunchPlan.rows(4, 8191, MAX), small.geometry());
+        assertEquals(1, FusedLaunchPlan.batchNorm(0, 100_000, MAX).parts());
+        assertTrue(FusedLaunchPlan.batchNorm(0, 100_000, MAX).geometry().isEmpty());
+        assertEquals(7, FusedLaunchPlan.batchNorm(2, 300, MAX, 40).parts());
+        assertThrows(IllegalArgumentException.class, () -> FusedLaunchPlan.batchNorm(2, 300, MAX, 0));
+    }
 }
