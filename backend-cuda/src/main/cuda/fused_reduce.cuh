@@ -23,7 +23,9 @@ template <typename T> struct KahanSum {
     __device__ __forceinline__ void add(T v) {
         T y = v - comp;
         T t = sum + y;
-        comp = (t - sum) - y;
+        // Once the sum is infinite (or NaN) there are no low bits to keep, and (t - sum) - y would be
+        // inf - inf = NaN: a sum with one +inf must stay +inf, as an F64 sum does (as reduce.cu).
+        comp = t - t == T(0) ? (t - sum) - y : T(0);
         sum = t;
     }
     __device__ __forceinline__ double value() const { return (double)sum - (double)comp; }

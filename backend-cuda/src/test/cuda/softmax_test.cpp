@@ -102,13 +102,15 @@ template <typename T> void run(const Case& c, int log, std::mt19937_64& rng) {
     if (!out.guards_intact()) fused::fail(std::string(where) + " forward wrote outside out");
 
     // Backward from the forward OUTPUT y (the reference rounded to T; NaN rows dropped so that
-    // every row checks numbers).
+    // every row checks numbers), row 1 with gradY = +inf at its first element.
     ++fused::g_cases;
     Guarded<T> y(numel, 1), gy(numel, 4), gx(numel, 6);
     for (long long i = 0; i < numel; ++i) {
         y[i] = fused::is_nan(ref[i]) ? (T)(log ? -2.0 : 0.1) : (T)ref[i];
         gy[i] = (T)u(rng);
     }
+    // An infinite gradient: its row's sum is infinite (not NaN: the compensated sums must let it through).
+    if (rows > 2) gy[at(c, 1, 0)] = inf;
     launch(c, c.block ? Entries<T>::bwd_block : Entries<T>::bwd_col, (const T*)y.base(), y.offset,
            (const T*)gy.base(), gy.offset, gx.base(), gx.offset, c.outer, c.n, c.inner, log);
     bad = 0;
