@@ -9,7 +9,9 @@ import java.util.ArrayDeque;
  * Host-device copies through pinned buffers ({@link PinnedBufferPool}). An upload is staged into a
  * pinned buffer and enqueued without waiting; the buffer goes back to the pool once an event
  * recorded after the copy has passed (checked on later transfers and at every wait), because the
- * GPU reads it asynchronously. A download waits: the host is about to read.
+ * GPU reads it asynchronously. A download waits: the host is about to read. So that a long run of
+ * uploads with no wait (loading a dataset) cannot pin unbounded host memory, an upload waits for
+ * the oldest ones while more than {@link #MAX_IN_FLIGHT_BYTES} are in flight.
  *
  * <p>Host arrays are {@code float[]}, {@code double[]}, {@code long[]} or {@code boolean[]}
  * matching the buffer's dtype (BOOL is one byte, 0 or 1, on the device). Thread-safe.
@@ -17,6 +19,9 @@ import java.util.ArrayDeque;
 final class Transfers {
     private record Pending(long event, ByteBuffer buffer) {
     }
+
+    /** Pinned bytes that uploads may hold before an upload waits for the oldest ones. */
+    static final long MAX_IN_FLIGHT_BYTES = 64L << 20;
 
     private final CudaDevice device;
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
@@ -31,6 +36,12 @@ final class Transfers {
             return;
         }
         reap(false);
+        while (!pending.isEmpty() && inFlightBytes() > MAX_IN_FLIGHT_BYTES) {
+            Pending oldest = pending.removeFirst();
+            device.stream().await("upload", oldest.event());
+            device.stream().destroyEvent(oldest.event());
+            device.pinned().release(oldest.buffer());
+        }
         DType t = dst.dtype();
         ByteBuffer b = device.pinned().acquire("upload", (long) count * t.byteSize());
         switch (t) {
@@ -84,6 +95,14 @@ final class Transfers {
     synchronized void synchronize(String op) {
         device.stream().synchronize(op, "");
         reap(true);
+    }
+
+    private long inFlightBytes() {
+        long bytes = 0;
+        for (Pending p : pending) {
+            bytes += p.buffer().capacity();
+        }
+        return bytes;
     }
 
     /** Uploads still holding a pinned buffer (for tests). */

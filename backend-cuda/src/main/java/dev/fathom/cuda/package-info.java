@@ -54,6 +54,13 @@
  *   <li>The probe's driver status codes become {@link dev.fathom.cuda.CudaError}, which names
  *       the call and the {@code CUresult}; runtime calls return their status to
  *       {@link dev.fathom.cuda.CudaCheck}.</li>
+ *   <li>{@link dev.fathom.cuda.CudaKernels} is asynchronous: every method enqueues on the device's
+ *       one stream and returns, except {@code download}, {@code synchronize} and the ops that read
+ *       the status word back (I64 division, gather, scatter-add), which wait. Any thread may call
+ *       in: the primary context is made current on a thread at its first call.</li>
+ *   <li>{@code -Dfathom.cuda.driver=CLASS} replaces JCuda by another {@link dev.fathom.cuda.CudaDriver}
+ *       (the kernel emulator; {@code ReferenceDriver} in the tests, whose kernels are Java loops),
+ *       so the conformance suite runs on the CUDA host logic without a GPU.</li>
  * </ul>
  */
 package dev.fathom.cuda;

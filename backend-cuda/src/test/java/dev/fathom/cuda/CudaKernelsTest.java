@@ -141,6 +141,26 @@ class CudaKernelsTest {
     }
 
     @Test
+    void uploadsWaitForTheOldestOnceTooMuchPinnedMemoryIsInFlight() {
+        FakeDriver d = new FakeDriver();
+        try (CudaKernels k = open(d)) {
+            int n = 4 << 20; // 16 MiB of F32 per upload
+            Buffer f = k.allocate(DType.F32, n);
+            float[] host = new float[n];
+            for (int i = 0; i < 8; i++) {
+                host[0] = i;
+                k.upload(host, 0, f, 0, n);
+                assertTrue(k.pendingUploads() <= 5, "at most 64 MiB (+ the new upload) in flight: " + k.pendingUploads());
+            }
+            assertEquals(5, k.pendingUploads());
+            assertTrue(d.calls("cuEventSynchronize") >= 3, "the oldest uploads were waited for");
+            float[] back = new float[1];
+            k.download(f, 0, back, 0, 1);
+            assertEquals(7, back[0], "the uploads ran in order");
+        }
+    }
+
+    @Test
     void transfersRejectAWrongHostArrayOrRange() {
         try (CudaKernels k = open(new FakeDriver())) {
             Buffer f = k.allocate(DType.F32, 4);
