@@ -15,7 +15,8 @@ import static dev.fathom.cpu.FusedOperands.set;
  * {@link dev.fathom.spi.Kernels#batchNorm} defines it. x is seen as {@code (N, C, S)}; channel c
  * owns the N runs {@code x[i, c, 0..S)}, so channels are independent and split across the pool.
  * Per channel: the mean, the centered sum of squares (two passes), then the output; F32 runs of at
- * least one vector use {@link RowSums} (F64-carried blocks) and Vector API loops.
+ * least one vector use {@link RowSums} (F64-carried blocks) and Vector API loops, forward and
+ * backward.
  */
 final class BatchNormKernels {
     private static final int L = VectorF32.L;
@@ -102,18 +103,24 @@ final class BatchNormKernels {
         long m = (long) n * s;
         int go = off(gys), xo = off(xs), mo = off(ms), io = off(is), wo = off(ws), gxo = off(gxs), gwo = off(gws), gbo = off(gbs);
         Parallel.forRange(c, Math.max(1, ElementwiseKernels.GRAIN / Math.max(1, m)), (lo, hi) -> {
+            double[] acc = new double[2];
             for (int ch = (int) lo; ch < hi; ch++) {
                 double mu = get(mean, mo + ch), inv = get(invstd, io + ch), wc = getOr(w, wo + ch, 1);
-                double sg = 0, sgx = 0;
+                acc[0] = 0;
+                acc[1] = 0;
                 for (int i = 0; i < n; i++) {
                     int at = (i * c + ch) * s;
+                    if (x.f != null && s >= L) {
+                        RowSums.sumAndCenteredDot(gy.f, go + at, x.f, xo + at, s, (float) mu, acc);
+                        continue;
+                    }
                     for (int j = 0; j < s; j++) {
                         double g = get(gy, go + at + j);
-                        sg += g;
-                        sgx += g * (get(x, xo + at + j) - mu);
+                        acc[0] += g;
+                        acc[1] += g * (get(x, xo + at + j) - mu);
                     }
                 }
-                sgx *= inv;
+                double sg = acc[0], sgx = acc[1] * inv;
                 if (gw != null) {
                     set(gw, gwo + ch, sgx);
                 }
@@ -124,7 +131,16 @@ final class BatchNormKernels {
                 double a = wc * sg / m, k = wc * sgx / m;
                 for (int i = 0; i < n; i++) {
                     int at = (i * c + ch) * s;
-                    for (int j = 0; j < s; j++) {
+                    int j = 0;
+                    if (x.f != null) {
+                        float muF = (float) mu, invF = (float) inv, wF = (float) wc, aF = (float) a, kF = (float) k;
+                        for (; j <= s - L; j += L) {
+                            FloatVector xhat = FloatVector.fromArray(VectorF32.S, x.f, xo + at + j).sub(muF).mul(invF);
+                            FloatVector.fromArray(VectorF32.S, gy.f, go + at + j).mul(wF).sub(aF).sub(xhat.mul(kF)).mul(invF)
+                                    .intoArray(gx.f, gxo + at + j);
+                        }
+                    }
+                    for (; j < s; j++) {
                         double xhat = (get(x, xo + at + j) - mu) * inv;
                         set(gx, gxo + at + j, inv * (get(gy, go + at + j) * wc - a - xhat * k));
                     }

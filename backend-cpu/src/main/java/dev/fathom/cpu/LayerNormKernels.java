@@ -16,8 +16,9 @@ import static dev.fathom.cpu.FusedOperands.set;
  * as {@link dev.fathom.spi.Kernels#layerNorm} defines it. Each row is read while it is in cache:
  * the mean, the centered sum of squares (two passes, not E[x²] − E[x]², which cancels), then the
  * output; F32 rows use Vector API loops and sums carried in F64 ({@link RowSums}). Rows are split
- * across the pool. The weight and bias gradients are column sums over rows, computed in a second
- * parallel pass over column blocks so that no thread shares an accumulator.
+ * across the pool. The weight and bias gradients are column sums over rows, computed in a pass of
+ * their own over column blocks (so that no thread shares an accumulator) before gradX, which may
+ * alias gradOut.
  */
 final class LayerNormKernels {
     private static final int L = VectorF32.L;
@@ -106,26 +107,7 @@ final class LayerNormKernels {
         }
         int cols = (int) (xs.numel() / rows);
         int go = off(gys), xo = off(xs), mo = off(ms), ro = off(rs), wo = off(ws), gxo = off(gxs);
-        Parallel.forRange(rows, Math.max(1, ElementwiseKernels.GRAIN / cols), (lo, hi) -> {
-            for (int r = (int) lo; r < hi; r++) {
-                int at = r * cols;
-                if (x.f != null) {
-                    backwardRowF32(gy.f, go + at, x.f, xo + at, mean.f[mo + r], rstd.f[ro + r], w == null ? null : w.f, wo, gx.f, gxo + at, cols);
-                } else {
-                    double m = get(mean, mo + r), rv = get(rstd, ro + r), sg = 0, sgx = 0;
-                    for (int j = 0; j < cols; j++) {
-                        double g = get(gy, go + at + j) * getOr(w, wo + j, 1), xhat = (get(x, xo + at + j) - m) * rv;
-                        sg += g;
-                        sgx += g * xhat;
-                    }
-                    double a = sg / cols, c = sgx / cols;
-                    for (int j = 0; j < cols; j++) {
-                        double g = get(gy, go + at + j) * getOr(w, wo + j, 1), xhat = (get(x, xo + at + j) - m) * rv;
-                        set(gx, gxo + at + j, rv * (g - a - xhat * c));
-                    }
-                }
-            }
-        });
+        // The parameter gradients first: gradX may alias gradOut (an in-place backward), and they re-read it.
         if (gw != null || gb != null) {
             int gwo = off(gws), gbo = off(gbs);
             Parallel.forRange(cols, Math.max(1, ElementwiseKernels.GRAIN / rows), (lo, hi) -> {
@@ -150,6 +132,26 @@ final class LayerNormKernels {
                 }
             });
         }
+        Parallel.forRange(rows, Math.max(1, ElementwiseKernels.GRAIN / cols), (lo, hi) -> {
+            for (int r = (int) lo; r < hi; r++) {
+                int at = r * cols;
+                if (x.f != null) {
+                    backwardRowF32(gy.f, go + at, x.f, xo + at, mean.f[mo + r], rstd.f[ro + r], w == null ? null : w.f, wo, gx.f, gxo + at, cols);
+                } else {
+                    double m = get(mean, mo + r), rv = get(rstd, ro + r), sg = 0, sgx = 0;
+                    for (int j = 0; j < cols; j++) {
+                        double g = get(gy, go + at + j) * getOr(w, wo + j, 1), xhat = (get(x, xo + at + j) - m) * rv;
+                        sg += g;
+                        sgx += g * xhat;
+                    }
+                    double a = sg / cols, c = sgx / cols;
+                    for (int j = 0; j < cols; j++) {
+                        double g = get(gy, go + at + j) * getOr(w, wo + j, 1), xhat = (get(x, xo + at + j) - m) * rv;
+                        set(gx, gxo + at + j, rv * (g - a - xhat * c));
+                    }
+                }
+            }
+        });
     }
 
     private static void zeroColumns(CpuBuffer b, int from, Strided s) {

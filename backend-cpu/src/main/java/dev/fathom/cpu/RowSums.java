@@ -48,4 +48,25 @@ final class RowSums {
         }
         return total;
     }
+
+    /** Adds {@code Σ g[i]} to {@code acc[0]} and {@code Σ g[i]·(a[i] − c)} to {@code acc[1]} over the run. */
+    static void sumAndCenteredDot(float[] g, int go, float[] a, int ao, int n, float c, double[] acc) {
+        int i = 0;
+        while (i < n) {
+            int end = Math.min(n, i + BLOCK);
+            FloatVector sg = FloatVector.zero(VectorF32.S), sd = sg;
+            for (; i <= end - L; i += L) {
+                FloatVector gv = FloatVector.fromArray(VectorF32.S, g, go + i);
+                sg = sg.add(gv);
+                sd = gv.fma(FloatVector.fromArray(VectorF32.S, a, ao + i).sub(c), sd);
+            }
+            double bg = sg.reduceLanes(VectorOperators.ADD), bd = sd.reduceLanes(VectorOperators.ADD);
+            for (; i < end; i++) {
+                bg += g[go + i];
+                bd += (double) g[go + i] * (a[ao + i] - c);
+            }
+            acc[0] += bg;
+            acc[1] += bd;
+        }
+    }
 }

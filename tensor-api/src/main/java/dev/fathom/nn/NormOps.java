@@ -197,8 +197,13 @@ final class NormOps {
         return KernelOps.hooks().record(op, out, inputs.toArray(new Tensor[0]), saved.toArray(new Tensor[0]), fn);
     }
 
+    /** A per-feature operand (weight, bias or their gradients; contiguous) as the kernels take it: flat {@code (n,)}, or null. */
     private static Strided strided(KernelOps.Hooks h, Tensor t) {
-        return t == null ? null : h.strided(t);
+        if (t == null) {
+            return null;
+        }
+        Strided s = h.strided(t);
+        return new Strided(s.buffer(), new int[] {Math.toIntExact(t.numel())}, new long[] {1}, s.offset());
     }
 
     private static Tensor contiguous(Tensor t) {

@@ -13,6 +13,9 @@
  * {@link dev.fathom.spi.Conv2dGeometry} or {@link dev.fathom.spi.Pool2dGeometry}, computed and
  * validated once by the tensor layer; they have default implementations that throw
  * {@code UnsupportedOperationException} naming the kernel, so a backend can add them one by one.
+ * The fused kernels (softmax, layer and batch norm, the SGD and Adam updates, with
+ * {@link dev.fathom.spi.SgdUpdate} and {@link dev.fathom.spi.AdamUpdate}) are optional the same way:
+ * where one throws, the tensor layer runs the composite that defines it.
  *
  * <p>Selection: backends are ordered by {@code priority()} (CUDA 100, CPU 0).
  * {@code Device.auto()} takes the first available one and logs once why it skipped others;

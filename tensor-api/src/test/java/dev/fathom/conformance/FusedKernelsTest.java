@@ -21,7 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * the SGD and Adam updates) against the F64 loops of {@link FusedRef} and {@link OptimizerRef}:
  * odd sizes, an axis in the middle, rows of length 1, rows longer than one F32 summation block,
  * infinities, F32 and F64, and every operand at a nonzero storage offset with NaN in front of it
- * (a kernel that ignores the offset, or reads before it, fails).
+ * (a kernel that ignores the offset, or reads before it, fails). Layer norm's backward also runs in
+ * place (gradX over gradOut).
  */
 class FusedKernelsTest extends ConformanceTest {
     private static final int PAD = 3;
@@ -149,6 +150,15 @@ class FusedKernelsTest extends ConformanceTest {
                 if (affine) {
                     close(what + " gradWeight", gw, g[1], dtype, 1e-4);
                     close(what + " gradBias", gb, g[2], dtype, 1e-4);
+                }
+                // In place: gradX written over gradOut, which the parameter gradients also read.
+                Tensor inPlace = atOffset(gy, dtype, rows, n);
+                Tensor gw2 = affine ? output(dtype, n) : null, gb2 = affine ? output(dtype, n) : null;
+                k.layerNormBackward(s(inPlace), s(xt), s(atOffset(m, dtype, rows)), s(atOffset(r, dtype, rows)), s(wt), s(inPlace), s(gw2), s(gb2));
+                close(what + " gradX in place", inPlace, g[0], dtype, 2e-4);
+                if (affine) {
+                    close(what + " gradWeight (gradX in place)", gw2, g[1], dtype, 1e-4);
+                    close(what + " gradBias (gradX in place)", gb2, g[2], dtype, 1e-4);
                 }
             }
         }
