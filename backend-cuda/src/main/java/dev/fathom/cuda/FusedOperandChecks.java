@@ -18,7 +18,7 @@ final class FusedOperandChecks {
 
     /**
      * The dtype of the call: {@code first}'s, which must be F32 or F64; every other non-null operand
-     * must have it and be contiguous.
+     * must have it, and every non-empty one must be contiguous.
      */
     static DType dtype(String op, String[] names, Strided... operands) {
         DType dt = null;
@@ -38,7 +38,8 @@ final class FusedOperandChecks {
                 throw new IllegalArgumentException("cuda " + op + ": every operand must have one dtype, got " + names[0]
                         + " " + dt + " and " + names[i] + " " + describe(s) + "; cast to one dtype");
             }
-            if (!s.isContiguous()) {
+            // An empty operand is never read or written, whatever strides its view has.
+            if (s.numel() != 0 && !s.isContiguous()) {
                 throw new IllegalArgumentException("cuda " + op + ": " + names[i] + " " + describe(s)
                         + " is not contiguous; the fused kernels take contiguous row-major operands (call contiguous() first)");
             }
