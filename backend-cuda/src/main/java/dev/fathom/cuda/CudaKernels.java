@@ -1,5 +1,6 @@
 package dev.fathom.cuda;
 
+import dev.fathom.spi.AdamUpdate;
 import dev.fathom.spi.BinaryOp;
 import dev.fathom.spi.Buffer;
 import dev.fathom.spi.Conv2dGeometry;
@@ -8,6 +9,7 @@ import dev.fathom.spi.MemoryStats;
 import dev.fathom.spi.Pool2dGeometry;
 import dev.fathom.spi.RandomOp;
 import dev.fathom.spi.ReduceOp;
+import dev.fathom.spi.SgdUpdate;
 import dev.fathom.spi.Strided;
 import dev.fathom.spi.UnaryOp;
 import dev.fathom.tensor.DType;
@@ -47,6 +49,7 @@ final class CudaKernels implements Kernels, AutoCloseable {
     private final RandomLaunches random;
     private final CudaConvolutions convolutions;
     private final StatusWord status;
+    private final CudaFusedOps fused;
 
     private CudaKernels(CudaDriver driver, int ordinal, Device device, KernelImages images, boolean cublas) {
         this.driver = driver;
@@ -61,6 +64,7 @@ final class CudaKernels implements Kernels, AutoCloseable {
         this.random = new RandomLaunches(this, gpu);
         this.convolutions = new CudaConvolutions(this, gpu);
         this.status = new StatusWord(gpu, elementwise);
+        this.fused = new CudaFusedOps(gpu, gpu.images()::image, (s, op) -> buffer(s, op).address());
     }
 
     /** Opens GPU {@code ordinal} (as the driver counts) as Fathom device {@code cuda:ordinal}. */
@@ -258,6 +262,50 @@ final class CudaKernels implements Kernels, AutoCloseable {
     @Override
     public void avgPool2dBackward(Pool2dGeometry g, boolean countIncludePad, Strided gradOut, Strided gradIn) {
         convolutions.avgPool2dBackward(g, countIncludePad, gradOut, gradIn);
+    }
+
+    // ---- fused ops (CudaFusedOps)
+
+    @Override
+    public void softmax(Strided x, int axis, boolean log, Strided out) {
+        fused.softmax(x, axis, log, out);
+    }
+
+    @Override
+    public void softmaxBackward(Strided y, Strided gradY, int axis, boolean log, Strided gradX) {
+        fused.softmaxBackward(y, gradY, axis, log, gradX);
+    }
+
+    @Override
+    public void layerNorm(Strided x, long normalized, Strided weight, Strided bias, double eps, Strided out, Strided mean, Strided rstd) {
+        fused.layerNorm(x, normalized, weight, bias, eps, out, mean, rstd);
+    }
+
+    @Override
+    public void layerNormBackward(Strided gradOut, Strided x, Strided mean, Strided rstd, Strided weight, Strided gradX,
+                                  Strided gradWeight, Strided gradBias) {
+        fused.layerNormBackward(gradOut, x, mean, rstd, weight, gradX, gradWeight, gradBias);
+    }
+
+    @Override
+    public void batchNorm(Strided x, Strided weight, Strided bias, double eps, Strided out, Strided mean, Strided invstd) {
+        fused.batchNorm(x, weight, bias, eps, out, mean, invstd);
+    }
+
+    @Override
+    public void batchNormBackward(Strided gradOut, Strided x, Strided mean, Strided invstd, Strided weight, Strided gradX,
+                                  Strided gradWeight, Strided gradBias) {
+        fused.batchNormBackward(gradOut, x, mean, invstd, weight, gradX, gradWeight, gradBias);
+    }
+
+    @Override
+    public void sgdUpdate(Strided param, Strided grad, Strided momentumBuffer, SgdUpdate hyper) {
+        fused.sgdUpdate(param, grad, momentumBuffer, hyper);
+    }
+
+    @Override
+    public void adamUpdate(Strided param, Strided grad, Strided expAvg, Strided expAvgSq, Strided maxExpAvgSq, AdamUpdate hyper) {
+        fused.adamUpdate(param, grad, expAvg, expAvgSq, maxExpAvgSq, hyper);
     }
 
     /** Waits for the GPU, frees the status word and gives the device's caches back. */

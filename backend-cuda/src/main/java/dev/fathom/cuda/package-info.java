@@ -34,6 +34,12 @@
  * {@link dev.fathom.cuda.GemmGeometry} compute their grids. The same sources run on the CPU
  * under {@code src/test/cuda/cuda_emu.h} in {@code KernelEmulationTest}.
  *
+ * <p>Fused ops (softmax/log-softmax, layer and batch norm forward and backward, SGD and Adam
+ * updates): {@code softmax.cu}, {@code norm.cu}, {@code optim.cu} (block reductions shared in
+ * {@code fused_reduce.cuh}), launched by {@link dev.fathom.cuda.CudaFusedOps} with the kernel
+ * and geometry of {@link dev.fathom.cuda.FusedLaunchPlan}, emulated in
+ * {@code FusedKernelEmulationTest}.
+ *
  * <p>Depends on tensor-api's SPI and JCuda (through {@code JCudaDriverApi} only).
  *
  * <p>Contracts:
