@@ -9,7 +9,8 @@
 // with one line per `.visible .entry` of the module's committed PTX, so the list never needs
 // hand upkeep. The second argument is 1 when the PTX proves the kernel barrier-free (no bar,
 // barrier, shfl, vote, match or redux instruction in it or in any function it calls): those run
-// with emu_launch_sequential, the rest with one std::thread per CUDA thread.
+// with emu_launch_sequential, the rest with emu_launch_fibers (the threads of a block as fibers on
+// the calling thread, with real barrier semantics).
 //
 // Arguments are unpacked by the kernel's own parameter types (an index_sequence over the function
 // pointer's parameter list), exactly as the driver reads kernelParams[i] with the width the PTX
@@ -28,7 +29,7 @@ void call_unpacked(bool sequential, dim3 grid, dim3 block, std::size_t shared_by
         dynamic_shared.assign(shared_bytes, 0);
         emu_launch_sequential(grid, block, kernel, *static_cast<std::remove_cvref_t<P>*>(args[I])...);
     } else {
-        emu_launch_shared(grid, block, shared_bytes, kernel, *static_cast<std::remove_cvref_t<P>*>(args[I])...);
+        emu_launch_fibers(grid, block, shared_bytes, kernel, *static_cast<std::remove_cvref_t<P>*>(args[I])...);
     }
 }
 

@@ -58,10 +58,17 @@ class KernelEmulationTest {
     @Test
     void emulatorRunsBarriersShufflesAndAtomics(@TempDir Path tmp) throws Exception {
         Path exe = Emulator.compile("emu_selftest", tmp);
-        String out = Emulator.run(List.of(exe.toString(), arg(1, LaunchGeometry.forElements(1)),
-                arg(1000, LaunchGeometry.forElements(1000)), arg(100_003, LaunchGeometry.forElements(100_003, 7)),
-                "100003:3:96"), "emu_selftest", 120);
+        List<String> cases = List.of(arg(1, LaunchGeometry.forElements(1)), arg(1000, LaunchGeometry.forElements(1000)),
+                arg(100_003, LaunchGeometry.forElements(100_003, 7)), "100003:3:96");
+        List<String> threads = new ArrayList<>(List.of(exe.toString()));
+        threads.addAll(cases);
+        String out = Emulator.run(threads, "emu_selftest", 120);
         assertTrue(out.contains(" 0 failed"), out);
+        // The same with the threads of a block as fibers (emu_launch_fibers, the emulated driver's mode).
+        List<String> fibers = new ArrayList<>(List.of(exe.toString(), "--fibers"));
+        fibers.addAll(cases);
+        String fiberOut = Emulator.run(fibers, "emu_selftest --fibers", 120);
+        assertTrue(fiberOut.contains(" 0 failed"), fiberOut);
     }
 
     private static String arg(long n, LaunchGeometry g) {
