@@ -53,9 +53,23 @@ final class AvailabilityReasons {
     private AvailabilityReasons() {
     }
 
+    /** The oldest GPUs the shipped PTX targets: compute capability 7.5 (Turing), the lowest nvcc 13 builds. */
+    static final int MIN_CC_MAJOR = 7;
+    static final int MIN_CC_MINOR = 5;
+
+    /** Whether the kernels run on {@code gpu}. */
+    static boolean usable(DriverProbe.Gpu gpu) {
+        return gpu.ccMajor() > MIN_CC_MAJOR || (gpu.ccMajor() == MIN_CC_MAJOR && gpu.ccMinor() >= MIN_CC_MINOR);
+    }
+
+    /** The GPUs the kernels run on, in driver order; Fathom's {@code cuda:i} is the i-th of them. */
+    static java.util.List<DriverProbe.Gpu> usableGpus(DriverProbe.Result r) {
+        return r.ok() ? r.gpus().stream().filter(AvailabilityReasons::usable).toList() : java.util.List.of();
+    }
+
     /**
-     * Availability for a probe result. Until the kernels are wired (issue 5) a working, new
-     * enough driver still gives "not available", saying what was found.
+     * Availability for a probe result: a driver new enough for the shipped PTX and at least one GPU
+     * of compute capability 7.5 or newer. Older GPUs are skipped (and named in the detail line).
      */
     static Availability of(DriverProbe.Result r, PtxIsa shipped) {
         if (!r.ok()) {
@@ -65,9 +79,26 @@ final class AvailabilityReasons {
         if (shipped != null && r.driverVersion() < shipped.minimumCuda()) {
             return Availability.no(ptxTooNew(shipped, r.driverVersion()));
         }
-        int n = r.gpus().size();
-        return Availability.no("CUDA driver " + r.driverVersionString() + " and " + n + (n == 1 ? " GPU" : " GPUs") + " found ("
-                + r.gpus().getFirst().name() + (n > 1 ? ", ..." : "") + "), but this build's CUDA backend has no kernels yet (issue 5)");
+        java.util.List<DriverProbe.Gpu> usable = usableGpus(r);
+        java.util.List<DriverProbe.Gpu> old = r.gpus().stream().filter(g -> !usable(g)).toList();
+        String need = "compute capability " + MIN_CC_MAJOR + "." + MIN_CC_MINOR;
+        if (usable.isEmpty()) {
+            int n = r.gpus().size();
+            return Availability.no("CUDA driver " + r.driverVersionString() + " found, but " + (n == 1 ? "its GPU (" : "none of its "
+                    + n + " GPUs (") + ccList(old) + ") has " + need + " or newer (Turing), which the shipped kernels need; "
+                    + "use a newer GPU");
+        }
+        String detail = "CUDA driver " + r.driverVersionString() + ", " + usable.size() + (usable.size() == 1 ? " GPU: " : " GPUs: ")
+                + usable.stream().map(DriverProbe.Gpu::describe).collect(java.util.stream.Collectors.joining("; "));
+        if (!old.isEmpty()) {
+            detail += " (skipped, below " + need + ": " + ccList(old) + ")";
+        }
+        return Availability.yes(detail);
+    }
+
+    private static String ccList(java.util.List<DriverProbe.Gpu> gpus) {
+        return gpus.stream().map(g -> g.name() + ", compute capability " + g.ccMajor() + "." + g.ccMinor())
+                .collect(java.util.stream.Collectors.joining("; "));
     }
 
     /** The driver (version {@code driverVersion}, 0 when unknown) cannot JIT PTX of ISA {@code isa}. */

@@ -5,15 +5,20 @@ import dev.fathom.spi.Backend;
 import dev.fathom.spi.Kernels;
 
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 /**
  * The CUDA backend's provider: {@code "cuda"}, priority 100, so {@code Device.auto()} prefers it
  * whenever it is available.
  *
  * <p>The constructor is trivial and loads no native code. The first {@link #availability()} call
- * (on any instance) probes the driver ({@link DriverProbe}); the answer is cached for the JVM. This build has no CUDA kernels yet
- * (issue 5), so the answer is "not available" even when a driver and GPUs are found; the reason
- * then says what was found and why it is not used.
+ * (on any instance) probes the driver ({@link DriverProbe}); the answer is cached for the JVM. It
+ * is "available" when the driver is new enough for the shipped PTX and at least one GPU has
+ * compute capability 7.5 or newer ({@link AvailabilityReasons}); device {@code cuda:i} is the
+ * i-th such GPU. {@link #kernels(int)} opens that GPU's {@link CudaKernels} on first use and
+ * returns the same instance after that, from any thread.
  */
 public final class CudaBackend implements Backend {
     /** Above the CPU's 0: a usable GPU always wins {@code Device.auto()}. */
@@ -27,6 +32,8 @@ public final class CudaBackend implements Backend {
     private static final class Probed {
         static final DriverProbe.Result RESULT = DriverProbe.probe();
         static final Availability AVAILABILITY = availabilityOf(RESULT);
+        static final List<DriverProbe.Gpu> GPUS = AVAILABILITY.available() ? AvailabilityReasons.usableGpus(RESULT) : List.of();
+        static final DeviceTable DEVICES = new DeviceTable(JCudaDriverApi::new, GPUS);
     }
 
     public CudaBackend() {
@@ -47,15 +54,15 @@ public final class CudaBackend implements Backend {
         return Probed.AVAILABILITY;
     }
 
-    /** 0 while {@link #availability()} says unavailable, which for now is always. */
+    /** The usable GPUs (compute capability 7.5 or newer); 0 while {@link #availability()} says unavailable. */
     @Override
     public int deviceCount() {
-        return Probed.AVAILABILITY.available() ? Probed.RESULT.gpus().size() : 0;
+        return Probed.GPUS.size();
     }
 
     @Override
     public String describe(int index) {
-        List<DriverProbe.Gpu> gpus = Probed.AVAILABILITY.available() ? Probed.RESULT.gpus() : List.of();
+        List<DriverProbe.Gpu> gpus = Probed.GPUS;
         if (index < 0 || index >= gpus.size()) {
             throw new IllegalArgumentException("cuda: device index " + index + " is out of range (" + gpus.size()
                     + " usable device(s): " + Probed.AVAILABILITY.reason() + ")");
@@ -66,11 +73,42 @@ public final class CudaBackend implements Backend {
     @Override
     public Kernels kernels(int index) {
         Availability a = availability();
-        throw new IllegalStateException("cuda: no kernels for device " + index + ": " + a.reason());
+        if (!a.available()) {
+            throw new IllegalStateException("cuda: no kernels for device " + index + ": " + a.reason());
+        }
+        return Probed.DEVICES.kernels(index);
     }
 
-    /** What a probe result means for this build: never available until the kernels land (issue 5). */
+    /** What a probe result means for this build (see {@link AvailabilityReasons#of}). */
     static Availability availabilityOf(DriverProbe.Result r) {
         return AvailabilityReasons.of(r, AvailabilityReasons.SHIPPED_PTX);
+    }
+
+    /** The opened devices: one {@link CudaKernels} per usable GPU, opened on first use, thread-safe. */
+    static final class DeviceTable {
+        private final Supplier<? extends CudaDriver> driver;
+        private final List<DriverProbe.Gpu> gpus;
+        private final Map<Integer, CudaKernels> open = new ConcurrentHashMap<>();
+        private volatile CudaDriver shared;
+
+        DeviceTable(Supplier<? extends CudaDriver> driver, List<DriverProbe.Gpu> gpus) {
+            this.driver = driver;
+            this.gpus = List.copyOf(gpus);
+        }
+
+        CudaKernels kernels(int index) {
+            if (index < 0 || index >= gpus.size()) {
+                throw new IllegalArgumentException("cuda: device index " + index + " is out of range: " + gpus.size()
+                        + " usable GPU(s); use cuda:0" + (gpus.size() > 1 ? " to cuda:" + (gpus.size() - 1) : ""));
+            }
+            return open.computeIfAbsent(index, i -> CudaKernels.open(driver(), gpus.get(i).ordinal(), i));
+        }
+
+        private synchronized CudaDriver driver() {
+            if (shared == null) {
+                shared = driver.get();
+            }
+            return shared;
+        }
     }
 }

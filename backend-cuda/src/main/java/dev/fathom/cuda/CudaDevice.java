@@ -8,7 +8,7 @@ import java.util.Objects;
  * One GPU as the runtime uses it: its primary context made current, its one
  * {@link ComputeStream}, its {@link CachingAllocator}, its {@link PinnedBufferPool} for
  * transfers, and a {@link KernelLauncher} per loaded
- * PTX module. This is what a {@code Kernels} implementation for CUDA will sit on.
+ * PTX module. {@link CudaKernels} sits on it.
  *
  * <p>{@link #close()} waits for the stream, destroys it, and gives the allocator's and the pinned
  * pool's caches back;

@@ -2,31 +2,36 @@
  * The CUDA backend: {@link dev.fathom.cuda.CudaBackend}, found by {@link java.util.ServiceLoader}
  * under the name {@code "cuda"} with priority 100 (above the CPU's 0).
  *
- * <p>Today the backend only probes: {@link dev.fathom.cuda.DriverProbe} asks the NVIDIA driver
- * ({@code libcuda.so.1}, through JCuda's driver API) for its version and GPUs, and turns every
- * failure (no driver, no device, a driver too old) into one line a user can act on. The kernels
- * land with issue 5; until then the backend reports itself unavailable even on a GPU machine, so
- * {@code Device.auto()} falls back to the CPU and {@code Device.cuda()} fails with the reason.
+ * <p>{@link dev.fathom.cuda.DriverProbe} asks the NVIDIA driver ({@code libcuda.so.1}, through
+ * JCuda's driver API) for its version and GPUs, and turns every failure (no driver, no device, a
+ * driver too old for the shipped PTX, no GPU of compute capability 7.5 or newer) into one line a
+ * user can act on ({@link dev.fathom.cuda.AvailabilityReasons}); then {@code Device.auto()} falls
+ * back to the CPU and {@code Device.cuda()} fails with the reason.
  *
- * <p>The host side of the runtime is here too, tested against a fake driver and not yet wired
- * to {@code Kernels}: {@link dev.fathom.cuda.CudaDevice} (one GPU: context, stream, allocators,
+ * <p>{@link dev.fathom.cuda.CudaKernels} implements the kernel SPI on one GPU: buffers are
+ * {@link dev.fathom.cuda.CudaBuffer}s, and each kernel family's launch plumbing is its own class
+ * ({@link dev.fathom.cuda.ElementwiseLaunches}, {@link dev.fathom.cuda.ReduceLaunches},
+ * {@link dev.fathom.cuda.GemmLaunches}, {@link dev.fathom.cuda.IndexLaunches},
+ * {@link dev.fathom.cuda.RandomLaunches}) over a lazily loaded {@link dev.fathom.cuda.KernelModule};
+ * host copies go through {@link dev.fathom.cuda.Transfers}, data errors of kernels (I64 division
+ * by zero, an index out of range) through the {@link dev.fathom.cuda.StatusWord}.
+ *
+ * <p>The host runtime under it, tested against a fake driver:
+ * {@link dev.fathom.cuda.CudaDevice} (one GPU: context, stream, allocators,
  * launchers), {@link dev.fathom.cuda.CachingAllocator} (size classes, so a repeated
  * training step never calls {@code cuMemAlloc}; out-of-memory empties the cache and retries
  * once), {@link dev.fathom.cuda.PinnedBufferPool} (pinned transfer buffers),
  * {@link dev.fathom.cuda.ComputeStream} (the device's one stream: copies, waits, events),
  * {@link dev.fathom.cuda.KernelLauncher} (geometry checks, launches, {@code -Dfathom.cuda.sync}),
  * {@link dev.fathom.cuda.CudaCheck} (every runtime status becomes a
- * {@link dev.fathom.cuda.CudaException} naming op, shapes and CUDA error) and
- * {@link dev.fathom.cuda.AvailabilityReasons} (the one-line reasons, including a driver too old
- * for the shipped PTX).
+ * {@link dev.fathom.cuda.CudaException} naming op, shapes and CUDA error).
  *
- * <p>The own kernels are CUDA C under {@code src/main/cuda/} (today: the elementwise family —
+ * <p>The own kernels are CUDA C under {@code src/main/cuda/} (the elementwise family —
  * fill, copy/cast, unary, binary, compare, where —, reductions over a contiguous inner run,
  * gather/scatter-add, Philox random fills and a tiled GEMM), compiled to PTX by
  * {@code scripts/build-kernels} into {@code resources/dev/fathom/cuda/ptx/} and checked by
  * {@code scripts/check-kernels} in CI; {@link dev.fathom.cuda.LaunchGeometry} and
- * {@link dev.fathom.cuda.GemmGeometry} compute their grids. No {@code Kernels} implementation
- * launches them yet. The same sources run on the CPU
+ * {@link dev.fathom.cuda.GemmGeometry} compute their grids. The same sources run on the CPU
  * under {@code src/test/cuda/cuda_emu.h} in {@code KernelEmulationTest}.
  *
  * <p>Depends on tensor-api's SPI and JCuda (through {@code JCudaDriverApi} only).

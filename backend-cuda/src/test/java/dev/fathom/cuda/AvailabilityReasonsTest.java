@@ -55,14 +55,38 @@ class AvailabilityReasonsTest {
     }
 
     @Test
-    void aNewEnoughDriverIsStillUnavailableUntilTheKernelsAreWired() {
+    void aNewEnoughDriverWithATuringOrNewerGpuIsAvailable() {
         Availability a = of(new FakeDriver().driverVersion(13000).gpus(2));
-        assertOneLine(a);
-        assertEquals("CUDA driver 13.0 and 2 GPUs found (NVIDIA H100 80GB HBM3, ...), but this build's CUDA backend has no "
-                + "kernels yet (issue 5)", a.reason());
+        assertTrue(a.available(), a.reason());
+        assertEquals("CUDA driver 13.0, 2 GPUs: NVIDIA H100 80GB HBM3, compute capability 9.0, 79.2 GiB; "
+                + "NVIDIA H100 80GB HBM3, compute capability 9.0, 79.2 GiB", a.reason());
         assertEquals(a, CudaBackend.availabilityOf(DriverProbe.probe(() -> new FakeDriver().driverVersion(13000).gpus(2))));
         // 13.1 reads PTX 9.0 as well.
-        assertTrue(of(new FakeDriver().driverVersion(13010)).reason().contains("no kernels yet"));
+        assertTrue(of(new FakeDriver().driverVersion(13010)).available());
+    }
+
+    @Test
+    void gpusBelowComputeCapability75AreSkippedAndNamed() {
+        FakeDriver d = new FakeDriver().gpus(3).computeCapability(0, 6, 1).computeCapability(1, 7, 5).computeCapability(2, 7, 0);
+        DriverProbe.Result r = DriverProbe.probe(() -> d);
+        Availability a = AvailabilityReasons.of(r, AvailabilityReasons.SHIPPED_PTX);
+        assertTrue(a.available(), a.reason());
+        assertTrue(a.reason().startsWith("CUDA driver 13.0, 1 GPU: NVIDIA H100 80GB HBM3, compute capability 7.5"), a.reason());
+        assertTrue(a.reason().endsWith("(skipped, below compute capability 7.5: NVIDIA H100 80GB HBM3, compute capability 6.1; "
+                + "NVIDIA H100 80GB HBM3, compute capability 7.0)"), a.reason());
+        // cuda:0 is the first usable GPU: driver ordinal 1.
+        assertEquals(java.util.List.of(1), AvailabilityReasons.usableGpus(r).stream().map(DriverProbe.Gpu::ordinal).toList());
+    }
+
+    @Test
+    void onlyGpusBelowComputeCapability75AreAReason() {
+        Availability one = of(new FakeDriver().computeCapability(0, 6, 0));
+        assertOneLine(one);
+        assertEquals("CUDA driver 13.0 found, but its GPU (NVIDIA H100 80GB HBM3, compute capability 6.0) has compute capability "
+                + "7.5 or newer (Turing), which the shipped kernels need; use a newer GPU", one.reason());
+        Availability two = of(new FakeDriver().gpus(2).computeCapability(0, 6, 0).computeCapability(1, 5, 2));
+        assertOneLine(two);
+        assertTrue(two.reason().contains("none of its 2 GPUs ("), two.reason());
     }
 
     @Test

@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
-/** The provider's contract on this machine, whatever it has: never throws, never available yet, says why. */
+/** The provider's contract on this machine, whatever it has: never throws, says why when unavailable; the device table. */
 class CudaBackendTest {
 
     private static boolean driverInstalled() {
@@ -45,15 +45,47 @@ class CudaBackendTest {
     }
 
     @Test
-    void isNeverAvailableBeforeTheKernelsLandAndNeverThrows() {
+    void withoutADriverIsUnavailableCachedAndNeverThrows() {
+        assumeFalse(driverInstalled(), "an NVIDIA driver (libcuda.so.1) is installed here");
         CudaBackend b = new CudaBackend();
         Availability first = b.availability();
-        assertFalse(first.available(), "this build has no CUDA kernels, so it must not claim to be available");
+        assertFalse(first.available());
         assertFalse(first.reason().isBlank());
         assertSame(first, b.availability(), "the probe runs once and its answer is cached");
         // JCuda tries its native load once per JVM, so every instance must report that first answer.
         assertSame(first, new CudaBackend().availability());
         assertEquals(0, b.deviceCount());
+    }
+
+    @Test
+    void deviceTableOpensEachGpuOnceOnFirstUseFromAnyThread() throws Exception {
+        FakeDriver d = new FakeDriver().gpus(3).computeCapability(0, 6, 1);
+        java.util.concurrent.atomic.AtomicInteger drivers = new java.util.concurrent.atomic.AtomicInteger();
+        List<DriverProbe.Gpu> gpus = AvailabilityReasons.usableGpus(DriverProbe.probe(() -> d));
+        CudaBackend.DeviceTable table = new CudaBackend.DeviceTable(() -> {
+            drivers.incrementAndGet();
+            return d;
+        }, gpus);
+        assertEquals(0, d.calls("cuDevicePrimaryCtxRetain"), "nothing is opened before it is asked for");
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            List<java.util.concurrent.Future<CudaKernels>> got = new java.util.ArrayList<>();
+            for (int i = 0; i < 16; i++) {
+                got.add(pool.submit(() -> table.kernels(1)));
+            }
+            CudaKernels k = got.getFirst().get();
+            for (var f : got) {
+                assertSame(k, f.get());
+            }
+            assertEquals("cuda:1", k.device().toString());
+            assertEquals(2, k.gpu().ordinal(), "cuda:1 is the second usable GPU, driver ordinal 2 (ordinal 0 is too old)");
+            assertEquals(1, drivers.get(), "one driver for all devices");
+            assertEquals(0, table.kernels(0).gpu().ordinal() - 1);
+        } finally {
+            pool.shutdown();
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> table.kernels(2));
+        assertEquals("cuda: device index 2 is out of range: 2 usable GPU(s); use cuda:0 to cuda:1", e.getMessage());
     }
 
     @Test

@@ -47,6 +47,18 @@ final class FakeDriver implements CudaDriver {
         float f32(int i) {
             return ((KernelParams.F32) args.get(i)).value();
         }
+
+        long i64(int i) {
+            return ((KernelParams.I64) args.get(i)).value();
+        }
+
+        double f64(int i) {
+            return ((KernelParams.F64) args.get(i)).value();
+        }
+
+        byte[] struct(int i) {
+            return ((KernelParams.Struct) args.get(i)).bytes();
+        }
     }
 
     /** A kernel body: runs on the fake's memory when its stream is drained. */
@@ -79,6 +91,8 @@ final class FakeDriver implements CudaDriver {
     private long nextHandle = 1;
     private int moduleLoadStatus;
     private int forcedLaunchStatus;
+    private boolean anyKernel;
+    private final Map<Integer, int[]> computeCapability = new HashMap<>();
     private boolean driverKnowsNames;
     private boolean namesThrow;
     private int sticky;
@@ -139,6 +153,18 @@ final class FakeDriver implements CudaDriver {
         return this;
     }
 
+    /** Accepts every kernel name: a launch of one without a registered body is recorded and does nothing. */
+    synchronized FakeDriver anyKernel() {
+        anyKernel = true;
+        return this;
+    }
+
+    /** The compute capability device {@code ordinal} reports (9.0 unless set). */
+    synchronized FakeDriver computeCapability(int ordinal, int major, int minor) {
+        computeCapability.put(ordinal, new int[] {major, minor});
+        return this;
+    }
+
     synchronized FakeDriver kernel(String name, Kernel body) {
         kernels.put(name, body);
         return this;
@@ -178,6 +204,21 @@ final class FakeDriver implements CudaDriver {
 
     synchronized void writeFloats(long address, float[] values) {
         slice(address, 4L * values.length).asFloatBuffer().put(values);
+    }
+
+    synchronized byte[] readBytes(long address, int n) {
+        byte[] out = new byte[n];
+        slice(address, n).get(out);
+        return out;
+    }
+
+    synchronized void writeBytes(long address, byte[] values) {
+        slice(address, values.length).put(values);
+    }
+
+    /** Launches of {@code kernel} so far. */
+    synchronized List<Launch> launches(String kernel) {
+        return launches.stream().filter(l -> l.kernel().equals(kernel)).toList();
     }
 
     /** The bytes at {@code address}, little-endian; a {@link Fault} 700 outside every allocation. */
@@ -258,8 +299,8 @@ final class FakeDriver implements CudaDriver {
     }
 
     @Override
-    public int[] computeCapability(int ordinal) {
-        return new int[] {9, 0};
+    public synchronized int[] computeCapability(int ordinal) {
+        return computeCapability.getOrDefault(ordinal, new int[] {9, 0}).clone();
     }
 
     // ---- runtime calls
@@ -456,7 +497,7 @@ final class FakeDriver implements CudaDriver {
     @Override
     public synchronized int moduleGetFunction(long[] function, long module, String name) {
         count("cuModuleGetFunction");
-        if (!kernels.containsKey(name)) {
+        if (!kernels.containsKey(name) && !anyKernel) {
             return 500;
         }
         function[0] = nextHandle++;
@@ -481,7 +522,7 @@ final class FakeDriver implements CudaDriver {
         Launch l = new Launch(name, new int[] {gridX, gridY, gridZ}, new int[] {blockX, blockY, blockZ}, sharedBytes, stream,
                 params.args());
         launches.add(l);
-        Kernel body = kernels.get(name);
+        Kernel body = kernels.getOrDefault(name, (dev, launch) -> { });
         enqueue(stream, "launch " + name, () -> body.run(this, l));
         return 0;
     }

@@ -1,0 +1,229 @@
+package dev.fathom.cuda;
+
+import dev.fathom.spi.BinaryOp;
+import dev.fathom.spi.Buffer;
+import dev.fathom.spi.Kernels;
+import dev.fathom.spi.MemoryStats;
+import dev.fathom.spi.RandomOp;
+import dev.fathom.spi.ReduceOp;
+import dev.fathom.spi.Strided;
+import dev.fathom.spi.UnaryOp;
+import dev.fathom.tensor.DType;
+import dev.fathom.tensor.Device;
+
+import java.util.Objects;
+
+/**
+ * The kernel SPI on one GPU, over Fathom's own PTX kernels: everything is enqueued on the
+ * device's one {@link ComputeStream} and returns at once, except {@link #download},
+ * {@link #synchronize} and the ops whose kernels report a data error through the
+ * {@link StatusWord} (I64 division, gather, scatter-add), which wait to read it.
+ *
+ * <p>Each kernel family's launch plumbing is its own class ({@link ElementwiseLaunches},
+ * {@link ReduceLaunches}, {@link GemmLaunches}, {@link IndexLaunches}, {@link RandomLaunches}), each
+ * loading its PTX module on first use. Memory comes from the device's {@link CachingAllocator}, so
+ * a repeated sequence of ops calls {@code cuMemAlloc} only the first time; {@link #memoryStats} are
+ * its counters.
+ *
+ * <p>Threads: the primary context is made current on every thread that calls in (the first call
+ * from a thread retains it there), so tensors may be used from any thread, one op at a time per
+ * device as the stream orders them.
+ */
+final class CudaKernels implements Kernels, AutoCloseable {
+    /** The kernels whose context is current on each thread, so a call from a new thread makes it current first. */
+    private static final ThreadLocal<CudaKernels> CURRENT = new ThreadLocal<>();
+
+    private final CudaDriver driver;
+    private final CudaDevice gpu;
+    private final Device device;
+    private final Transfers transfers;
+    private final ElementwiseLaunches elementwise;
+    private final ReduceLaunches reduce;
+    private final GemmLaunches gemm;
+    private final IndexLaunches index;
+    private final RandomLaunches random;
+    private final StatusWord status;
+
+    private CudaKernels(CudaDriver driver, int ordinal, Device device) {
+        this.driver = driver;
+        this.gpu = CudaDevice.open(driver, ordinal);
+        CURRENT.set(this);
+        this.device = device;
+        this.transfers = new Transfers(gpu);
+        this.elementwise = new ElementwiseLaunches(this, gpu);
+        this.reduce = new ReduceLaunches(this, gpu);
+        this.gemm = new GemmLaunches(this, gpu);
+        this.index = new IndexLaunches(this, gpu);
+        this.random = new RandomLaunches(this, gpu);
+        this.status = new StatusWord(gpu, elementwise);
+    }
+
+    /** Opens GPU {@code ordinal} (as the driver counts) as Fathom device {@code cuda:ordinal}. */
+    static CudaKernels open(CudaDriver driver, int ordinal) {
+        return open(driver, ordinal, ordinal);
+    }
+
+    /** Opens GPU {@code ordinal} as Fathom device {@code cuda:index} (they differ when unusable GPUs are skipped). */
+    static CudaKernels open(CudaDriver driver, int ordinal, int index) {
+        Objects.requireNonNull(driver, "driver");
+        if (ordinal < 0 || index < 0) {
+            throw new IllegalArgumentException("cuda: device ordinal " + ordinal + " / index " + index
+                    + " is negative; use 0 for the first GPU");
+        }
+        return new CudaKernels(driver, ordinal, new Device("cuda", index));
+    }
+
+    @Override
+    public Device device() {
+        return device;
+    }
+
+    /** The GPU's runtime (stream, allocator, launchers), for kernels that live in other classes. */
+    CudaDevice gpu() {
+        return gpu;
+    }
+
+    StatusWord status() {
+        return status;
+    }
+
+    ElementwiseLaunches elementwise() {
+        return elementwise;
+    }
+
+    /** The live buffer of {@code s}, after making the context current on this thread. */
+    CudaBuffer buffer(Strided s, String op) {
+        Objects.requireNonNull(s, op);
+        makeCurrent();
+        return CudaBuffer.of(s.buffer(), this, op);
+    }
+
+    private void makeCurrent() {
+        if (CURRENT.get() != this) {
+            gpu.check().check("cuda:" + gpu.ordinal() + ": cuDevicePrimaryCtxRetain (new thread)", "",
+                    driver.ctxRetainPrimary(gpu.ordinal()));
+            CURRENT.set(this);
+        }
+    }
+
+    // ---- memory
+
+    @Override
+    public Buffer allocate(DType dtype, long numel) {
+        Objects.requireNonNull(dtype, "dtype");
+        if (numel < 0 || numel > Long.MAX_VALUE / dtype.byteSize()) {
+            throw new IllegalArgumentException("cuda: allocate: " + numel + " elements of " + dtype
+                    + " is not a valid size; sizes are >= 0");
+        }
+        makeCurrent();
+        long bytes = numel * dtype.byteSize();
+        return new CudaBuffer(this, gpu.allocator().allocate("allocate " + numel + " x " + dtype, bytes), dtype, numel);
+    }
+
+    @Override
+    public void free(Buffer buffer) {
+        CudaBuffer b = CudaBuffer.of(buffer, this, "free");
+        if (!b.markFreed()) {
+            throw new IllegalStateException("cuda: free: " + b + " was freed twice");
+        }
+        makeCurrent();
+        gpu.allocator().free(b.address());
+    }
+
+    /** The allocator's counters; they include the one status word the kernels report errors through. */
+    @Override
+    public MemoryStats memoryStats() {
+        CachingAllocator.Stats s = gpu.allocator().stats();
+        return new MemoryStats(s.liveBlocks(), s.liveBytes(), s.peakBytes(), s.allocations(), s.cacheHits());
+    }
+
+    @Override
+    public void fill(Strided dst, double value) {
+        elementwise.fill(dst, value);
+    }
+
+    @Override
+    public void copy(Strided src, Strided dst) {
+        elementwise.copy(src, dst);
+    }
+
+    @Override
+    public void upload(Object hostArray, int hostOffset, Buffer dst, long dstOffset, int count) {
+        makeCurrent();
+        transfers.upload(hostArray, hostOffset, CudaBuffer.of(dst, this, "upload"), dstOffset, count);
+    }
+
+    @Override
+    public void download(Buffer src, long srcOffset, Object hostArray, int hostOffset, int count) {
+        makeCurrent();
+        transfers.download(CudaBuffer.of(src, this, "download"), srcOffset, hostArray, hostOffset, count);
+    }
+
+    @Override
+    public void synchronize() {
+        makeCurrent();
+        transfers.synchronize("synchronize");
+    }
+
+    /** Uploads whose staging buffer is still in flight (for tests). */
+    int pendingUploads() {
+        return transfers.pendingUploads();
+    }
+
+    // ---- compute
+
+    @Override
+    public void unary(UnaryOp op, Strided x, Strided out) {
+        elementwise.unary(op, x, out);
+    }
+
+    @Override
+    public void binary(BinaryOp op, Strided a, Strided b, Strided out) {
+        elementwise.binary(op, a, b, out);
+    }
+
+    @Override
+    public void where(Strided cond, Strided a, Strided b, Strided out) {
+        elementwise.where(cond, a, b, out);
+    }
+
+    @Override
+    public void reduce(ReduceOp op, Strided x, int[] axes, Strided out) {
+        reduce.reduce(op, x, axes, out);
+    }
+
+    @Override
+    public void matmul(Strided a, Strided b, Strided out) {
+        gemm.matmul(a, b, out);
+    }
+
+    @Override
+    public void gather(Strided x, int dim, Strided index, Strided out) {
+        this.index.gather(x, dim, index, out);
+    }
+
+    @Override
+    public void scatterAdd(Strided src, int dim, Strided index, Strided out) {
+        this.index.scatterAdd(src, dim, index, out);
+    }
+
+    @Override
+    public void random(RandomOp op, Strided out, long seed, long counter, double a, double b) {
+        random.random(op, out, seed, counter, a, b);
+    }
+
+    /** Waits for the GPU, frees the status word and gives the device's caches back. */
+    @Override
+    public void close() {
+        makeCurrent();
+        try {
+            transfers.synchronize("close");
+            status.free();
+        } finally {
+            gpu.close();
+            if (CURRENT.get() == this) {
+                CURRENT.remove();
+            }
+        }
+    }
+}

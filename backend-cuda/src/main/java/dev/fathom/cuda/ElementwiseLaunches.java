@@ -1,0 +1,148 @@
+package dev.fathom.cuda;
+
+import dev.fathom.spi.BinaryOp;
+import dev.fathom.spi.Strided;
+import dev.fathom.spi.UnaryOp;
+import dev.fathom.tensor.DType;
+import dev.fathom.tensor.Shape;
+
+/**
+ * The host side of {@code elementwise.cu}: fill, copy/cast, unary and binary maps, comparisons and
+ * where. Every operand goes as its buffer's base address plus a {@link StridedDesc} with the
+ * output's sizes (broadcast dims have stride 0, as the tensor layer made them); the launch is
+ * grid-stride over the output's numel ({@link LaunchGeometry#forElements}).
+ *
+ * <p>The kernels write NaN or 0 for an op code they do not define, so the op/dtype pairs are
+ * checked here first and an undefined one is an IllegalArgumentException, as on the CPU.
+ */
+final class ElementwiseLaunches {
+    private final CudaKernels kernels;
+    private final KernelModule module;
+
+    ElementwiseLaunches(CudaKernels kernels, CudaDevice device) {
+        this.kernels = kernels;
+        this.module = new KernelModule(device, "elementwise");
+    }
+
+    void fill(Strided dst, double value) {
+        CudaBuffer d = kernels.buffer(dst, "fill");
+        String kernel = "fill_" + CudaBuffer.suffix(d.dtype());
+        module.launchElements("fill", Shape.format(dst.shape()) + " " + d.dtype(), kernel, dst.numel(),
+                KernelParams.of().ptr(d.address()).struct(StridedDesc.pack(dst)).i64(dst.numel()).f64(value));
+    }
+
+    void copy(Strided src, Strided dst) {
+        CudaBuffer s = kernels.buffer(src, "copy"), d = kernels.buffer(dst, "copy");
+        String kernel = "copy_" + CudaBuffer.suffix(s.dtype()) + "_" + CudaBuffer.suffix(d.dtype());
+        module.launchElements("copy", Shape.format(src.shape()) + " " + s.dtype() + " -> " + Shape.format(dst.shape()) + " "
+                + d.dtype(), kernel, dst.numel(), KernelParams.of().ptr(s.address()).struct(descIn(src, dst.shape()))
+                .ptr(d.address()).struct(StridedDesc.pack(dst)).i64(dst.numel()));
+    }
+
+    void unary(UnaryOp op, Strided x, Strided out) {
+        CudaBuffer xb = kernels.buffer(x, "unary"), ob = kernels.buffer(out, "unary");
+        DType t = xb.dtype();
+        boolean defined = switch (t) {
+            case F32, F64 -> op != UnaryOp.NOT;
+            case I64 -> UnaryOp.INTEGER.contains(op);
+            case BOOL -> UnaryOp.BOOLEAN.contains(op);
+        };
+        String name = op.name().toLowerCase(java.util.Locale.ROOT);
+        if (!defined) {
+            throw new IllegalArgumentException("cuda: " + name + " is not defined for " + t + " (shape " + Shape.format(x.shape())
+                    + "); " + (t.isFloating() ? "use logical ops on BOOL" : "convert with .to(DType.F32) first"));
+        }
+        sameDtype(name, t, ob.dtype(), out);
+        module.launchElements(name, Shape.format(x.shape()) + " " + t, "unary_" + CudaBuffer.suffix(t), out.numel(),
+                KernelParams.of().i32(op.ordinal()).ptr(xb.address()).struct(descIn(x, out.shape())).ptr(ob.address())
+                        .struct(StridedDesc.pack(out)).i64(out.numel()));
+    }
+
+    void binary(BinaryOp op, Strided a, Strided b, Strided out) {
+        CudaBuffer ab = kernels.buffer(a, "binary"), bb = kernels.buffer(b, "binary"), ob = kernels.buffer(out, "binary");
+        DType t = ab.dtype();
+        String name = op.name().toLowerCase(java.util.Locale.ROOT);
+        String shapes = Shape.format(a.shape()) + " " + name + " " + Shape.format(b.shape()) + " " + t;
+        if (bb.dtype() != t) {
+            throw new IllegalArgumentException("cuda: " + name + ": operands must have one dtype, got " + t + " and " + bb.dtype()
+                    + " (" + shapes + "); convert one with .to(dtype)");
+        }
+        boolean compare = BinaryOp.COMPARISON.contains(op);
+        boolean defined = switch (t) {
+            case F32, F64 -> !BinaryOp.BOOLEAN_ONLY.contains(op);
+            case I64 -> BinaryOp.INTEGER.contains(op);
+            case BOOL -> BinaryOp.LOGICAL.contains(op);
+        };
+        if (!defined) {
+            throw new IllegalArgumentException("cuda: " + name + " is not defined for " + t + " (" + shapes + "); "
+                    + (t == DType.BOOL ? "convert with .to(DType.I64) first" : "logical ops take BOOL operands"));
+        }
+        sameDtype(name, compare ? DType.BOOL : t, ob.dtype(), out);
+        String family = t == DType.BOOL ? "binary_" : compare ? "compare_" : "binary_";
+        String kernel = family + CudaBuffer.suffix(t);
+        KernelParams p = KernelParams.of().i32(op.ordinal()).ptr(ab.address()).struct(descIn(a, out.shape()))
+                .ptr(bb.address()).struct(descIn(b, out.shape())).ptr(ob.address()).struct(StridedDesc.pack(out))
+                .i64(out.numel());
+        if (kernel.equals("binary_i64")) {
+            // Only an integer division can set the status word: other ops skip the round trip.
+            boolean div = op == BinaryOp.DIV && out.numel() > 0;
+            StatusWord status = kernels.status();
+            if (div) {
+                status.reset(name);
+            }
+            module.launchElements(name, shapes, kernel, out.numel(), p.ptr(status.address()));
+            if (div && status.read(name) != 0) {
+                throw new ArithmeticException("div: integer division by zero in an I64 tensor");
+            }
+            return;
+        }
+        module.launchElements(name, shapes, kernel, out.numel(), p);
+    }
+
+    void where(Strided cond, Strided a, Strided b, Strided out) {
+        CudaBuffer cb = kernels.buffer(cond, "where"), ab = kernels.buffer(a, "where"), bb = kernels.buffer(b, "where"),
+                ob = kernels.buffer(out, "where");
+        DType t = ab.dtype();
+        String shapes = "where(" + Shape.format(cond.shape()) + ", " + Shape.format(a.shape()) + ", " + Shape.format(b.shape())
+                + ") " + t;
+        if (cb.dtype() != DType.BOOL) {
+            throw new IllegalArgumentException("cuda: where: the condition must be BOOL, got " + cb.dtype() + " (" + shapes
+                    + "); compare first, e.g. x.gt(0)");
+        }
+        if (bb.dtype() != t) {
+            throw new IllegalArgumentException("cuda: where: both branches must have one dtype, got " + t + " and " + bb.dtype()
+                    + " (" + shapes + "); convert one with .to(dtype)");
+        }
+        sameDtype("where", t, ob.dtype(), out);
+        module.launchElements("where", shapes, "where_" + CudaBuffer.suffix(t), out.numel(),
+                KernelParams.of().ptr(cb.address()).struct(descIn(cond, out.shape())).ptr(ab.address())
+                        .struct(descIn(a, out.shape())).ptr(bb.address()).struct(descIn(b, out.shape())).ptr(ob.address())
+                        .struct(StridedDesc.pack(out)).i64(out.numel()));
+    }
+
+    /** Fills {@code bytes} bytes at {@code address} with 0 (the status word's reset), in stream order. */
+    void zeroBytes(String op, long address, int bytes) {
+        module.launchElements(op, "status word", "fill_u8", bytes, KernelParams.of().ptr(address)
+                .struct(StridedDesc.pack(new int[] {bytes}, new long[] {1}, 0)).i64(bytes).f64(0));
+    }
+
+    /**
+     * An input's descriptor. The kernel indexes every operand by the output's flat index, so an
+     * input must have the output's shape; a mismatch is a caller bug that would read out of bounds.
+     */
+    static byte[] descIn(Strided in, int[] outShape) {
+        if (!java.util.Arrays.equals(in.shape(), outShape)) {
+            throw new IllegalArgumentException("cuda: an elementwise input of shape " + Shape.format(in.shape())
+                    + " does not match the output shape " + Shape.format(outShape)
+                    + "; broadcast it to the output shape first (stride 0 on broadcast dims)");
+        }
+        return StridedDesc.pack(in);
+    }
+
+    private static void sameDtype(String op, DType expected, DType got, Strided out) {
+        if (expected != got) {
+            throw new IllegalArgumentException("cuda: " + op + ": the output must be " + expected + ", got " + got + " (shape "
+                    + Shape.format(out.shape()) + "); allocate it with dtype " + expected);
+        }
+    }
+}
