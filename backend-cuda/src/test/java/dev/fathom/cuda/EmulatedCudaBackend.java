@@ -18,7 +18,8 @@ import java.lang.reflect.Proxy;
  * named in this module's {@code fathom.test.backends}; its negative priority keeps
  * {@code Device.auto()} from ever picking it. Available wherever g++ is (the kernel libraries are
  * built on first use, {@link Emulator#driverModules()}); device memory is
- * {@code -Dfathom.cuda.emu.memory} bytes (default 4 GiB), the total the driver reports.
+ * {@code -Dfathom.cuda.emu.memory} bytes (default 4 GiB), the total the driver reports;
+ * {@code -Dfathom.cuda.emu.profile=true} prints launches and time per kernel at exit.
  *
  * <p>{@link CudaKernels} names its device {@code cuda:N}; tensors must carry {@code cuda-emu:0}
  * so that the tensor layer routes their ops back here, so the kernels are seen through a proxy
@@ -99,8 +100,20 @@ public final class EmulatedCudaBackend implements Backend {
                 throw new IllegalStateException("interrupted while building the emulated CUDA driver", e);
             }
             kernels = renamed(CudaKernels.open(driver, 0), new Device(NAME, 0));
+            if (Boolean.getBoolean("fathom.cuda.emu.profile")) {
+                EmulatedDriver d = driver;
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> System.err.println(profileReport(d))));
+            }
         }
         return kernels;
+    }
+
+    /** The kernels by emulated time, most first: what {@code -Dfathom.cuda.emu.profile=true} prints at exit. */
+    static String profileReport(EmulatedDriver d) {
+        StringBuilder out = new StringBuilder("cuda-emu kernel profile (launches, ms):\n");
+        d.profile().entrySet().stream().sorted((a, b) -> Long.compare(b.getValue()[1], a.getValue()[1]))
+                .forEach(e -> out.append(String.format("  %-24s %8d %10.1f%n", e.getKey(), e.getValue()[0], e.getValue()[1] / 1e6)));
+        return out.toString();
     }
 
     /** {@code target} answering {@code device()} with {@code device}. */

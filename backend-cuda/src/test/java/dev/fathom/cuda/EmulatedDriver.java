@@ -363,6 +363,10 @@ final class EmulatedDriver implements CudaDriver {
                     + libraries.stream().map(Emulator.DriverModule::name).toList() + ")");
             return INVALID_IMAGE;
         }
+        if (match.buildError() != null) {
+            details.put(INVALID_IMAGE, "module " + match.name() + " did not compile for the emulator: " + match.buildError());
+            return INVALID_IMAGE;
+        }
         module[0] = nextHandle++;
         modules.put(module[0], new Module(ptx, match));
         return 0;

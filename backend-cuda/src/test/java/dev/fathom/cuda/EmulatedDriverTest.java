@@ -14,6 +14,7 @@ import java.util.Random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -75,6 +76,7 @@ class EmulatedDriverTest {
             assertEquals(s.filter(p -> p.toString().endsWith(".cu")).count(), modules.size(), modules.toString());
         }
         for (Emulator.DriverModule m : modules) {
+            assertNull(m.buildError(), m.name() + ".cu must compile against cuda_emu.h: " + m.buildError());
             assertTrue(Files.isRegularFile(m.library()), m.library().toString());
             assertFalse(m.ptx().entries().isEmpty(), m.name());
         }
