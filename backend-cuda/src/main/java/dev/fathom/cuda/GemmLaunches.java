@@ -1,9 +1,29 @@
 package dev.fathom.cuda;
 
+import dev.fathom.cuda.KernelLauncher.Dim3;
 import dev.fathom.spi.Strided;
+import dev.fathom.tensor.DType;
+import dev.fathom.tensor.Shape;
 
-/** The host side of {@code gemm.cu} (in progress). */
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The host side of {@code gemm.cu}: {@code out[..., m, n] = Σ_k a[..., m, k]·b[..., k, n]} with the
+ * tiled GEMM, transposed and broadcast operands passed as strides (no copies).
+ *
+ * <p>Batch dims: size-1 dims are dropped and neighbours merged where both a and b step through them
+ * as one (out is contiguous, so it always does). Up to two remaining dims and at most 65535
+ * products go in one launch (the kernel's outer and inner batch levels, {@code gridDim.z}); more
+ * dims are walked on the host, one launch per index of all but the last dim, and a last dim over
+ * 65535 is split into chunks. An M over 65535 tiles (gridDim.y's limit) is split into row chunks,
+ * one product at a time. {@link GemmGeometry} computes each launch's grid.
+ */
 final class GemmLaunches {
+    private static final int MAX_Z = GemmGeometry.MAX_GRID_YZ;
+    private static final long MAX_ROWS = (long) GemmGeometry.MAX_GRID_YZ * GemmGeometry.TILE_M;
+
     private final CudaKernels kernels;
     private final KernelModule module;
 
@@ -12,12 +32,130 @@ final class GemmLaunches {
         this.module = new KernelModule(device, "gemm");
     }
 
-    private UnsupportedOperationException todo(String op, Strided s) {
-        return new UnsupportedOperationException(kernels.device() + ": the backend has no " + op + " kernel yet (dtype "
-                + s.buffer().dtype() + ")");
+    /** One batch dim after dropping and merging: its size and the step of a and b through it. */
+    record BatchDim(long size, long a, long b) {
+    }
+
+    /** What every launch of one matmul shares. */
+    private record Product(String shapes, String kernel, long a, long aRs, long aCs, long b, long bRs, long bCs, long c,
+            int m, int n, int k) {
     }
 
     void matmul(Strided a, Strided b, Strided out) {
-        throw todo("matmul", a);
+        CudaBuffer ab = kernels.buffer(a, "matmul"), bb = kernels.buffer(b, "matmul"), ob = kernels.buffer(out, "matmul");
+        String shapes = Shape.format(a.shape()) + " @ " + Shape.format(b.shape()) + " -> " + Shape.format(out.shape()) + " "
+                + ab.dtype();
+        check(a, b, out, ab.dtype(), bb.dtype(), ob.dtype(), shapes);
+        int r = out.rank();
+        int m = out.shape()[r - 2], n = out.shape()[r - 1], k = a.shape()[r - 1];
+        List<BatchDim> dims = batchDims(a, b, out);
+        long batch = dims.stream().mapToLong(BatchDim::size).reduce(1, (x, y) -> x * y);
+        if (m == 0 || n == 0 || batch == 0) {
+            return;
+        }
+        Product p = new Product(shapes, "gemm_" + CudaBuffer.suffix(ab.dtype()), ab.address(), a.strides()[r - 2],
+                a.strides()[r - 1], bb.address(), b.strides()[r - 2], b.strides()[r - 1], ob.address(), m, n, k);
+        long mn = (long) m * n;
+        if (m > MAX_ROWS) {
+            // Too many row tiles for gridDim.y: one product at a time, in row chunks.
+            forEachIndex(dims, dims.size(), a.offset(), b.offset(), out.offset(), mn, (ao, bo, co) -> {
+                for (long r0 = 0; r0 < m; r0 += MAX_ROWS) {
+                    int rows = (int) Math.min(MAX_ROWS, m - r0);
+                    launch(p, ao + r0 * p.aRs(), 0, 0, bo, 0, 0, co + r0 * n, rows, 1, 1);
+                }
+            });
+            return;
+        }
+        if (dims.size() <= 2 && batch <= MAX_Z) {
+            BatchDim outer = dims.size() == 2 ? dims.get(0) : new BatchDim(1, 0, 0);
+            BatchDim inner = dims.isEmpty() ? new BatchDim(1, 0, 0) : dims.getLast();
+            launch(p, a.offset(), outer.a(), inner.a(), b.offset(), outer.b(), inner.b(), out.offset(), m, (int) inner.size(),
+                    batch);
+            return;
+        }
+        BatchDim last = dims.getLast();
+        forEachIndex(dims, dims.size() - 1, a.offset(), b.offset(), out.offset(), mn * last.size(), (ao, bo, co) -> {
+            for (long z0 = 0; z0 < last.size(); z0 += MAX_Z) {
+                int count = (int) Math.min(MAX_Z, last.size() - z0);
+                launch(p, ao + z0 * last.a(), 0, last.a(), bo + z0 * last.b(), 0, last.b(), co + z0 * mn, m, count, count);
+            }
+        });
+    }
+
+    private void launch(Product p, long aOff, long aOuter, long aInner, long bOff, long bOuter, long bInner, long cOff, int m,
+            int batchInner, long batch) {
+        GemmGeometry g = GemmGeometry.forMatmul(m, p.n(), batch);
+        KernelParams params = KernelParams.of().ptr(p.a()).i64(aOff).i64(aOuter).i64(aInner).i64(p.aRs()).i64(p.aCs())
+                .ptr(p.b()).i64(bOff).i64(bOuter).i64(bInner).i64(p.bRs()).i64(p.bCs())
+                .ptr(p.c()).i64(cOff).i32(m).i32(p.n()).i32(p.k()).i32(batchInner).i32(0);
+        module.launch("matmul", p.shapes(), p.kernel(), new Dim3(g.gridX(), g.gridY(), g.gridZ()), Dim3.of(g.block()), params);
+    }
+
+    private interface Offsets {
+        void at(long a, long b, long c);
+    }
+
+    /** Calls {@code body} for every index of the first {@code count} dims (row-major), with the three offsets there. */
+    private static void forEachIndex(List<BatchDim> dims, int count, long a, long b, long c, long cStep, Offsets body) {
+        long total = 1;
+        for (int d = 0; d < count; d++) {
+            total *= dims.get(d).size();
+        }
+        long[] idx = new long[count];
+        for (long i = 0; i < total; i++) {
+            long ao = a, bo = b;
+            for (int d = 0; d < count; d++) {
+                ao += idx[d] * dims.get(d).a();
+                bo += idx[d] * dims.get(d).b();
+            }
+            body.at(ao, bo, c + i * cStep);
+            for (int d = count - 1; d >= 0 && ++idx[d] == dims.get(d).size(); d--) {
+                idx[d] = 0;
+            }
+        }
+    }
+
+    /** The batch dims without size-1 ones, neighbours merged where a and b both step through them as one. */
+    static List<BatchDim> batchDims(Strided a, Strided b, Strided out) {
+        List<BatchDim> dims = new ArrayList<>();
+        for (int d = 0; d < out.rank() - 2; d++) {
+            int size = out.shape()[d];
+            if (size == 1) {
+                continue;
+            }
+            BatchDim cur = new BatchDim(size, a.strides()[d], b.strides()[d]);
+            if (!dims.isEmpty()) {
+                BatchDim prev = dims.getLast();
+                if (prev.a() == cur.a() * cur.size() && prev.b() == cur.b() * cur.size()) {
+                    dims.set(dims.size() - 1, new BatchDim(prev.size() * cur.size(), cur.a(), cur.b()));
+                    continue;
+                }
+            }
+            dims.add(cur);
+        }
+        return dims;
+    }
+
+    private static void check(Strided a, Strided b, Strided out, DType ta, DType tb, DType to, String shapes) {
+        if (ta != tb || ta != to) {
+            throw new IllegalArgumentException("cuda: matmul: operands and output must have one dtype, got " + ta + ", " + tb
+                    + " and " + to + " (" + shapes + "); convert with .to(dtype)");
+        }
+        if (!ta.isFloating()) {
+            throw new UnsupportedOperationException("cuda: the backend has no matmul kernel for " + ta + " (" + shapes
+                    + "); convert to F32 or F64, or use the CPU");
+        }
+        int r = out.rank();
+        boolean ok = r >= 2 && a.rank() == r && b.rank() == r && a.shape()[r - 2] == out.shape()[r - 2]
+                && b.shape()[r - 1] == out.shape()[r - 1] && a.shape()[r - 1] == b.shape()[r - 2]
+                && Arrays.equals(Arrays.copyOf(a.shape(), r - 2), Arrays.copyOf(out.shape(), r - 2))
+                && Arrays.equals(Arrays.copyOf(b.shape(), r - 2), Arrays.copyOf(out.shape(), r - 2));
+        if (!ok) {
+            throw new IllegalArgumentException("cuda: matmul: shapes must be [..., m, k] @ [..., k, n] -> [..., m, n] with one rank "
+                    + ">= 2 and equal batch sizes (broadcast by stride 0), got " + shapes);
+        }
+        if (!out.isContiguous()) {
+            throw new IllegalArgumentException("cuda: matmul: the output must be contiguous, got " + out);
+        }
     }
 }

@@ -1,9 +1,31 @@
 package dev.fathom.cuda;
 
+import dev.fathom.cuda.KernelLauncher.Dim3;
+import dev.fathom.spi.ReduceOp;
 import dev.fathom.spi.Strided;
+import dev.fathom.tensor.DType;
+import dev.fathom.tensor.Shape;
 
-/** The host side of {@code reduce.cu} (in progress). */
+import java.util.Arrays;
+import java.util.Locale;
+
+/**
+ * The host side of {@code reduce.cu}, whose kernels reduce rows: element j of row r at
+ * {@code x_offset + r·row_stride + j}. The reduced axes of x must therefore form one contiguous
+ * inner run and the kept axes one stride ({@code row_stride}). A layout that already does (the
+ * reduced axes innermost and contiguous, as for a sum over the last dim) is passed as it is; any
+ * other (a column sum, a permuted view, a broadcast input) is first copied, kept axes first, into a
+ * contiguous temporary, whose block goes back to the cache right after the launch (stream order
+ * keeps that safe).
+ *
+ * <p>Geometry: one block per row, {@code min(outer, 65535)} blocks (more rows are grid-strided), and
+ * {@link #block(long) a block of 32 to 256 threads}: the inner length rounded up to a warp, so a
+ * short row does not idle seven of eight warps.
+ */
 final class ReduceLaunches {
+    /** {@link #rowStride}'s answer for a layout the kernel cannot read directly. */
+    static final long NOT_ROWS = Long.MIN_VALUE;
+
     private final CudaKernels kernels;
     private final KernelModule module;
 
@@ -12,12 +34,126 @@ final class ReduceLaunches {
         this.module = new KernelModule(device, "reduce");
     }
 
-    private UnsupportedOperationException todo(String op, Strided s) {
-        return new UnsupportedOperationException(kernels.device() + ": the backend has no " + op + " kernel yet (dtype "
-                + s.buffer().dtype() + ")");
+    /** Threads per block for rows of {@code inner} elements: a multiple of 32 (the kernel's warp folds need it), 32..256. */
+    static int block(long inner) {
+        return (int) Math.clamp((inner + 31) / 32 * 32, 32, LaunchGeometry.BLOCK);
     }
 
-    void reduce(dev.fathom.spi.ReduceOp op, Strided x, int[] axes, Strided out) {
-        throw todo("reduce", x);
+    void reduce(ReduceOp op, Strided x, int[] axes, Strided out) {
+        String name = op.name().toLowerCase(Locale.ROOT);
+        CudaBuffer xb = kernels.buffer(x, name), ob = kernels.buffer(out, name);
+        DType t = xb.dtype();
+        String shapes = Shape.format(x.shape()) + " over axes " + Arrays.toString(axes) + " " + t;
+        check(op, name, x, axes, out, t, ob.dtype(), shapes);
+        int r = x.rank();
+        boolean[] reduced = new boolean[r];
+        for (int a : axes) {
+            reduced[a] = true;
+        }
+        int nk = r - axes.length;
+        int[] perm = new int[r];
+        for (int d = 0, i = 0, j = nk; d < r; d++) {
+            perm[reduced[d] ? j++ : i++] = d;
+        }
+        int[] shape = new int[r];
+        long[] strides = new long[r];
+        for (int i = 0; i < r; i++) {
+            shape[i] = x.shape()[perm[i]];
+            strides[i] = x.strides()[perm[i]];
+        }
+        long outer = 1, inner = 1;
+        for (int i = 0; i < r; i++) {
+            if (i < nk) {
+                outer *= shape[i];
+            } else {
+                inner *= shape[i];
+            }
+        }
+        if (outer == 0) {
+            return;
+        }
+        long rowStride = rowStride(shape, strides, nk, inner);
+        String kernel = "reduce_" + CudaBuffer.suffix(t);
+        Dim3 grid = Dim3.of((int) Math.min(outer, LaunchGeometry.MAX_GRID)), block = Dim3.of(block(inner));
+        if (rowStride != NOT_ROWS) {
+            module.launch(name, shapes, kernel, grid, block, params(op, xb.address(), x.offset(), rowStride, inner, ob, out, outer));
+            return;
+        }
+        // Not rows of a contiguous run: copy x, kept axes first, into a contiguous temporary.
+        CudaBuffer tmp = (CudaBuffer) kernels.allocate(t, outer * inner);
+        try {
+            kernels.elementwise().copy(new Strided(xb, shape, strides, x.offset()), Strided.contiguous(tmp, shape));
+            module.launch(name, shapes, kernel, grid, block, params(op, tmp.address(), 0, inner, inner, ob, out, outer));
+        } finally {
+            kernels.free(tmp);
+        }
+    }
+
+    private static KernelParams params(ReduceOp op, long x, long xOffset, long rowStride, long inner, CudaBuffer ob, Strided out,
+            long outer) {
+        return KernelParams.of().i32(op.ordinal()).ptr(x).i64(xOffset).i64(rowStride).i64(inner).ptr(ob.address())
+                .i64(out.offset()).i64(outer);
+    }
+
+    /**
+     * The stride between rows when the last {@code shape.length - nk} axes are one contiguous run
+     * and the first {@code nk} collapse into one strided axis (0 for a broadcast one); {@link #NOT_ROWS}
+     * when they do not.
+     */
+    static long rowStride(int[] shape, long[] strides, int nk, long inner) {
+        long expected = 1;
+        for (int d = shape.length - 1; d >= nk; d--) {
+            if (shape[d] != 1) {
+                if (strides[d] != expected) {
+                    return NOT_ROWS;
+                }
+                expected *= shape[d];
+            }
+        }
+        long row = NOT_ROWS, next = 0;
+        for (int d = nk - 1; d >= 0; d--) {
+            if (shape[d] == 1) {
+                continue;
+            }
+            if (row == NOT_ROWS) {
+                row = strides[d];
+            } else if (strides[d] != next) {
+                return NOT_ROWS;
+            }
+            next = strides[d] * shape[d];
+        }
+        return row == NOT_ROWS ? inner : row;
+    }
+
+    private static void check(ReduceOp op, String name, Strided x, int[] axes, Strided out, DType t, DType outType, String shapes) {
+        int r = x.rank();
+        for (int i = 0; i < axes.length; i++) {
+            if (axes[i] < 0 || axes[i] >= r || (i > 0 && axes[i] <= axes[i - 1])) {
+                throw new IllegalArgumentException("cuda: " + name + ": axes must be sorted, distinct and in [0, " + r + "), got "
+                        + shapes + "; the tensor layer normalizes them");
+            }
+        }
+        boolean arg = op == ReduceOp.ARGMAX || op == ReduceOp.ARGMIN;
+        if (arg && axes.length != 1) {
+            throw new IllegalArgumentException("cuda: " + name + " reduces exactly one axis, got " + shapes
+                    + "; flatten first to reduce several");
+        }
+        if (t == DType.BOOL && op != ReduceOp.SUM) {
+            throw new IllegalArgumentException("cuda: " + name + " is not defined for BOOL (" + shapes
+                    + "); convert with .to(DType.I64) first");
+        }
+        DType want = arg || t == DType.BOOL ? DType.I64 : t;
+        if (outType != want) {
+            throw new IllegalArgumentException("cuda: " + name + ": the output must be " + want + ", got " + outType + " ("
+                    + shapes + ")");
+        }
+        int[] keep = x.shape().clone();
+        for (int a : axes) {
+            keep[a] = 1;
+        }
+        if (!Arrays.equals(keep, out.shape()) || !out.isContiguous()) {
+            throw new IllegalArgumentException("cuda: " + name + ": the output must be contiguous with shape " + Shape.format(keep)
+                    + ", got " + out + " (" + shapes + ")");
+        }
     }
 }

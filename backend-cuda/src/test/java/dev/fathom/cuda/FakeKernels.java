@@ -77,4 +77,12 @@ final class FakeKernels {
     /** A kernel whose last argument is the status word: sets it to 1. */
     static final FakeDriver.Kernel FAILS = (d, l) -> d.writeBytes(
             ((KernelParams.Ptr) l.args().getLast()).address(), new byte[] {1, 0, 0, 0});
+
+    /** copy_i64_i64 (or any 8-byte copy): copy(src, sd, dst, dd, n). */
+    static final FakeDriver.Kernel COPY_8 = (d, l) -> {
+        Desc sd = Desc.of(l.struct(1)), dd = Desc.of(l.struct(3));
+        for (long i = 0; i < l.i64(4); i++) {
+            d.writeBytes(l.ptr(2) + 8 * dd.at(i), d.readBytes(l.ptr(0) + 8 * sd.at(i), 8));
+        }
+    };
 }

@@ -1,0 +1,273 @@
+package dev.fathom.cuda;
+
+import dev.fathom.cuda.FakeKernels.Desc;
+import dev.fathom.spi.Buffer;
+import dev.fathom.spi.RandomOp;
+import dev.fathom.spi.ReduceOp;
+import dev.fathom.spi.Strided;
+import dev.fathom.tensor.DType;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@link CudaKernels}' reduce, matmul, gather/scatter-add and random against the {@link FakeDriver}:
+ * the layouts the host hands each kernel (permuted copies, merged and split batches, stride-0 index
+ * views), their launch geometry, and the status word turned into the CPU's exception.
+ */
+class CudaKernelsComputeTest {
+
+    private static Strided c(Buffer b, int... shape) {
+        return Strided.contiguous(b, shape);
+    }
+
+    private static long addr(Buffer b) {
+        return ((CudaBuffer) b).address();
+    }
+
+    // ---- reduce
+
+    @Test
+    void aReductionOverTheInnerAxesReadsTheRowsInPlace() {
+        FakeDriver d = new FakeDriver().anyKernel();
+        try (CudaKernels k = CudaKernels.open(d, 0)) {
+            Buffer x = k.allocate(DType.F32, 1000), out = k.allocate(DType.F32, 4);
+            // x[4, 5, 6] at offset 7, summed over axes 1 and 2: rows of 30, 30 apart.
+            k.reduce(ReduceOp.SUM, new Strided(x, new int[] {4, 5, 6}, new long[] {30, 6, 1}, 7), new int[] {1, 2}, c(out, 4, 1, 1));
+            assertEquals(0, d.launches("copy_f32_f32").size(), "no copy needed");
+            FakeDriver.Launch l = d.launches("reduce_f32").getFirst();
+            assertArrayEquals(new int[] {4, 1, 1}, l.grid(), "one block per row");
+            assertArrayEquals(new int[] {32, 1, 1}, l.block(), "30 elements: one warp");
+            assertEquals(List.of(ReduceOp.SUM.ordinal(), addr(x), 7L, 30L, 30L, addr(out), 0L, 4L), values(l));
+        }
+    }
+
+    private static List<Object> values(FakeDriver.Launch l) {
+        return l.args().stream().map(a -> switch (a) {
+            case KernelParams.I32 i -> (Object) i.value();
+            case KernelParams.I64 i -> i.value();
+            case KernelParams.Ptr p -> p.address();
+            case KernelParams.F64 f -> f.value();
+            default -> a.toString();
+        }).toList();
+    }
+
+    @Test
+    void aColumnReductionCopiesTheKeptAxesFirstIntoATemporary() {
+        FakeDriver d = new FakeDriver().anyKernel();
+        try (CudaKernels k = CudaKernels.open(d, 0)) {
+            Buffer x = k.allocate(DType.F64, 20), out = k.allocate(DType.I64, 5);
+            long live = k.memoryStats().liveBuffers();
+            k.reduce(ReduceOp.ARGMAX, c(x, 4, 5), new int[] {0}, c(out, 1, 5));
+            FakeDriver.Launch copy = d.launches("copy_f64_f64").getFirst();
+            Desc src = Desc.of(copy.struct(1));
+            assertArrayEquals(new long[] {5, 4}, src.sizes());
+            assertArrayEquals(new long[] {1, 5}, src.strides(), "x transposed: kept axis 1 first");
+            FakeDriver.Launch l = d.launches("reduce_f64").getFirst();
+            assertEquals(List.of(ReduceOp.ARGMAX.ordinal(), copy.ptr(2), 0L, 4L, 4L, addr(out), 0L, 5L), values(l));
+            assertEquals(live, k.memoryStats().liveBuffers(), "the temporary went back to the cache");
+            int allocs = d.calls("cuMemAlloc");
+            k.reduce(ReduceOp.ARGMAX, c(x, 4, 5), new int[] {0}, c(out, 1, 5));
+            assertEquals(allocs, d.calls("cuMemAlloc"), "and is reused by the next call");
+        }
+    }
+
+    @Test
+    void rowStrideAcceptsMergedAndBroadcastKeptAxesOnly() {
+        // kept [2, 3] with strides [30, 10], reduced [10] contiguous: rows 10 apart.
+        assertEquals(10, ReduceLaunches.rowStride(new int[] {2, 3, 10}, new long[] {30, 10, 1}, 2, 10));
+        // a broadcast kept axis re-reads one row.
+        assertEquals(0, ReduceLaunches.rowStride(new int[] {4, 10}, new long[] {0, 1}, 1, 10));
+        // size-1 axes are ignored wherever they are.
+        assertEquals(10, ReduceLaunches.rowStride(new int[] {3, 1, 10, 1}, new long[] {10, 99, 1, 7}, 2, 10));
+        assertEquals(ReduceLaunches.NOT_ROWS, ReduceLaunches.rowStride(new int[] {2, 3, 10}, new long[] {10, 20, 1}, 2, 10));
+        assertEquals(ReduceLaunches.NOT_ROWS, ReduceLaunches.rowStride(new int[] {4, 10}, new long[] {1, 4}, 1, 10));
+        assertEquals(ReduceLaunches.NOT_ROWS, ReduceLaunches.rowStride(new int[] {4, 10}, new long[] {10, 0}, 1, 10));
+        assertEquals(32, ReduceLaunches.block(0));
+        assertEquals(64, ReduceLaunches.block(33));
+        assertEquals(256, ReduceLaunches.block(100_000));
+    }
+
+    @Test
+    void boolSumsCountIntoI64AndBadReductionsAreRejected() {
+        FakeDriver d = new FakeDriver().anyKernel();
+        try (CudaKernels k = CudaKernels.open(d, 0)) {
+            Buffer m = k.allocate(DType.BOOL, 6), n = k.allocate(DType.I64, 2), f = k.allocate(DType.F32, 6);
+            k.reduce(ReduceOp.SUM, c(m, 2, 3), new int[] {1}, c(n, 2, 1));
+            assertEquals(1, d.launches("reduce_u8").size());
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> k.reduce(ReduceOp.MAX, c(m, 2, 3), new int[] {1}, c(n, 2, 1)));
+            assertEquals("cuda: max is not defined for BOOL ([2, 3] over axes [1] BOOL); convert with .to(DType.I64) first",
+                    e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> k.reduce(ReduceOp.ARGMIN, c(f, 2, 3), new int[] {0, 1}, c(n, 1, 1)));
+            assertEquals("cuda: argmin reduces exactly one axis, got [2, 3] over axes [0, 1] F32; flatten first to reduce several",
+                    e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> k.reduce(ReduceOp.SUM, c(f, 2, 3), new int[] {1}, c(n, 2, 1)));
+            assertEquals("cuda: sum: the output must be F32, got I64 ([2, 3] over axes [1] F32)", e.getMessage());
+            k.reduce(ReduceOp.SUM, c(f, 0, 3), new int[] {1}, c(f, 0, 1));
+            assertEquals(0, d.launches("reduce_f32").size(), "no rows: no launch");
+        }
+    }
+
+    // ---- matmul
+
+    @Test
+    void aBatchedMatmulWithATransposedBroadcastOperandIsOneLaunch() {
+        FakeDriver d = new FakeDriver().anyKernel();
+        try (CudaKernels k = CudaKernels.open(d, 0)) {
+            Buffer a = k.allocate(DType.F32, 2 * 70 * 5), b = k.allocate(DType.F32, 5 * 130), out = k.allocate(DType.F32, 2 * 70 * 130);
+            // b is a [130, 5] matrix seen transposed and broadcast over the batch.
+            Strided bt = new Strided(b, new int[] {2, 5, 130}, new long[] {0, 1, 5}, 0);
+            k.matmul(c(a, 2, 70, 5), bt, c(out, 2, 70, 130));
+            FakeDriver.Launch l = d.launches("gemm_f32").getFirst();
+            assertArrayEquals(new int[] {3, 2, 2}, l.grid(), "ceil(130/64) x ceil(70/64) x batch 2");
+            assertArrayEquals(new int[] {256, 1, 1}, l.block());
+            assertEquals(List.of(addr(a), 0L, 0L, 350L, 5L, 1L, addr(b), 0L, 0L, 0L, 1L, 5L, addr(out), 0L, 70, 130, 5, 2, 0),
+                    values(l));
+        }
+    }
+
+    @Test
+    void batchDimsMergeWhereBothOperandsAllowAndTheRestAreWalkedOnTheHost() {
+        FakeDriver d = new FakeDriver().anyKernel();
+        try (CudaKernels k = CudaKernels.open(d, 0)) {
+            Buffer a = k.allocate(DType.F64, 2 * 3 * 4 * 6), b = k.allocate(DType.F64, 2 * 4 * 6), out = k.allocate(DType.F64, 24 * 4);
+            // a [2, 3, 4, 2, 3] contiguous; b [2, 3, 4, 3, 2] broadcast over dim 1 only: no merge across it.
+            Strided av = c(a, 2, 3, 4, 2, 3);
+            Strided bv = new Strided(b, new int[] {2, 3, 4, 3, 2}, new long[] {24, 0, 6, 2, 1}, 0);
+            assertEquals(List.of(new GemmLaunches.BatchDim(2, 72, 24), new GemmLaunches.BatchDim(3, 24, 0),
+                    new GemmLaunches.BatchDim(4, 6, 6)), GemmLaunches.batchDims(av, bv, c(out, 2, 3, 4, 2, 2)));
+            k.matmul(av, bv, c(out, 2, 3, 4, 2, 2));
+            List<FakeDriver.Launch> ls = d.launches("gemm_f64");
+            assertEquals(6, ls.size(), "one launch per (i0, i1), each over the 4 of the last dim");
+            FakeDriver.Launch fifth = ls.get(4); // (1, 1)
+            assertArrayEquals(new int[] {1, 1, 4}, fifth.grid());
+            assertEquals(List.of(addr(a), 96L, 0L, 6L, 3L, 1L, addr(b), 24L, 0L, 6L, 2L, 1L, addr(out), 64L, 2, 2, 3, 4, 0),
+                    values(fifth));
+            // Merged: a plain contiguous [2, 3, 4] batch is one launch of 24.
+            k.matmul(av, new Strided(b, new int[] {2, 3, 4, 3, 2}, new long[] {0, 0, 6, 2, 1}, 0), c(out, 2, 3, 4, 2, 2));
+            assertEquals(7, d.launches("gemm_f64").size(), "b broadcast over both leading dims merges them: one launch");
+        }
+    }
+
+    @Test
+    void batchesOverTheGridLimitAreSplit() {
+        FakeDriver d = new FakeDriver().anyKernel();
+        try (CudaKernels k = CudaKernels.open(d, 0)) {
+            int batch = 70_000;
+            Buffer a = k.allocate(DType.F32, batch), out = k.allocate(DType.F32, batch);
+            k.matmul(c(a, batch, 1, 1), c(a, batch, 1, 1), c(out, batch, 1, 1));
+            List<FakeDriver.Launch> ls = d.launches("gemm_f32");
+            assertEquals(2, ls.size());
+            assertArrayEquals(new int[] {1, 1, 65535}, ls.get(0).grid());
+            assertArrayEquals(new int[] {1, 1, batch - 65535}, ls.get(1).grid());
+            assertEquals(65535L, ls.get(1).i64(1), "a's offset moves to the second chunk");
+            assertEquals(65535L, ls.get(1).i64(13), "and so does c's");
+            assertEquals(batch - 65535, ls.get(1).i32(17), "batch_inner is the chunk");
+        }
+    }
+
+    @Test
+    void rowsOverTheGridLimitAreSplit() {
+        FakeDriver d = new FakeDriver().anyKernel();
+        try (CudaKernels k = CudaKernels.open(d, 0)) {
+            int m = 65535 * 64 + 10;
+            Buffer a = k.allocate(DType.F32, m), b = k.allocate(DType.F32, 1), out = k.allocate(DType.F32, m);
+            k.matmul(c(a, m, 1), c(b, 1, 1), c(out, m, 1));
+            List<FakeDriver.Launch> ls = d.launches("gemm_f32");
+            assertEquals(2, ls.size());
+            assertArrayEquals(new int[] {1, 65535, 1}, ls.get(0).grid());
+            assertArrayEquals(new int[] {1, 1, 1}, ls.get(1).grid());
+            assertEquals(65535L * 64, ls.get(1).i64(1));
+            assertEquals(65535L * 64, ls.get(1).i64(13));
+            assertEquals(10, ls.get(1).i32(14), "m of the last chunk");
+        }
+    }
+
+    @Test
+    void matmulRejectsMixedDtypesAndBadShapes() {
+        try (CudaKernels k = CudaKernels.open(new FakeDriver().anyKernel(), 0)) {
+            Buffer f = k.allocate(DType.F32, 6), g = k.allocate(DType.F64, 6);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> k.matmul(c(f, 2, 3), c(g, 3, 2), c(f, 2, 2)));
+            assertTrue(e.getMessage().startsWith("cuda: matmul: operands and output must have one dtype, got F32, F64 and F32"),
+                    e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> k.matmul(c(f, 2, 3), c(f, 2, 3), c(f, 2, 3)));
+            assertTrue(e.getMessage().endsWith("got [2, 3] @ [2, 3] -> [2, 3] F32"), e.getMessage());
+        }
+    }
+
+    // ---- gather / scatter-add
+
+    @Test
+    void gatherSeesXWithStrideZeroOnDimAndAnOutOfRangeIndexThrowsTheCpuMessage() {
+        FakeDriver d = new FakeDriver().anyKernel().kernel("fill_u8", FakeKernels.FILL_U8).kernel("copy_i64_i64", FakeKernels.COPY_8);
+        try (CudaKernels k = CudaKernels.open(d, 0)) {
+            Buffer x = k.allocate(DType.F32, 12), idx = k.allocate(DType.I64, 6), out = k.allocate(DType.F32, 6);
+            k.upload(new long[] {0, 3, 2, 1, 7, -1}, 0, idx, 0, 6);
+            k.gather(c(x, 3, 4), 1, c(idx, 3, 2), c(out, 3, 2));
+            FakeDriver.Launch l = d.launches("gather_f32").getFirst();
+            assertArrayEquals(StridedDesc.pack(new int[] {3, 2}, new long[] {4, 0}, 0), l.struct(1));
+            assertEquals(4L, l.i64(2), "dim size");
+            assertEquals(1L, l.i64(3), "dim stride");
+            assertEquals(6L, l.i64(8));
+            assertEquals(k.status().address(), l.ptr(9));
+
+            d.kernel("gather_f32", FakeKernels.FAILS);
+            IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class,
+                    () -> k.gather(c(x, 3, 4), 1, c(idx, 3, 2), c(out, 3, 2)));
+            assertEquals("gather: index 7 is out of range for dim 1 of size 4", e.getMessage());
+        }
+    }
+
+    @Test
+    void boolGatherGoesThroughI64AndScatterAddIndexesTheOutput() {
+        FakeDriver d = new FakeDriver().anyKernel().kernel("fill_u8", FakeKernels.FILL_U8).kernel("copy_i64_i64", FakeKernels.COPY_8);
+        try (CudaKernels k = CudaKernels.open(d, 0)) {
+            Buffer m = k.allocate(DType.BOOL, 6), idx = k.allocate(DType.I64, 4), mo = k.allocate(DType.BOOL, 4);
+            k.gather(c(m, 2, 3), 1, c(idx, 2, 2), c(mo, 2, 2));
+            List<String> kernels = d.launches().stream().map(FakeDriver.Launch::kernel).filter(s -> !s.equals("fill_u8")).toList();
+            assertEquals(List.of("copy_u8_i64", "gather_i64", "copy_i64_u8"), kernels);
+
+            Buffer src = k.allocate(DType.F64, 4), out = k.allocate(DType.F64, 15);
+            k.scatterAdd(c(src, 2, 2), 0, c(idx, 2, 2), new Strided(out, new int[] {3, 2}, new long[] {5, 1}, 1));
+            FakeDriver.Launch l = d.launches("scatter_add_f64").getFirst();
+            assertArrayEquals(StridedDesc.pack(new int[] {2, 2}, new long[] {0, 1}, 1), l.struct(5), "out, stride 0 on dim 0");
+            assertEquals(3L, l.i64(6));
+            assertEquals(5L, l.i64(7));
+
+            d.kernel("scatter_add_f64", FakeKernels.FAILS);
+            k.upload(new long[] {0, 2, -4, 1}, 0, idx, 0, 4);
+            IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class,
+                    () -> k.scatterAdd(c(src, 2, 2), 0, c(idx, 2, 2), new Strided(out, new int[] {3, 2}, new long[] {5, 1}, 1)));
+            assertEquals("scatterAdd: index -4 is out of range for dim 0 of size 3", e.getMessage());
+            IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+                    () -> k.gather(c(out, 3, 5), 0, c(src, 2, 2), c(src, 2, 2)));
+            assertEquals("cuda: gather: the index must be I64, got F64 ([3, 5] F64 dim 0 index [2, 2]); convert it with "
+                    + ".to(DType.I64)", bad.getMessage());
+        }
+    }
+
+    // ---- random
+
+    @Test
+    void randomLaunchesOneThreadPerPhiloxBlock() {
+        FakeDriver d = new FakeDriver().anyKernel();
+        try (CudaKernels k = CudaKernels.open(d, 0)) {
+            Buffer f = k.allocate(DType.F32, 1001), l = k.allocate(DType.I64, 4);
+            k.random(RandomOp.NORMAL, new Strided(f, new int[] {1001}, new long[] {1}, 0), 42, 7, 0.5, 2);
+            FakeDriver.Launch r = d.launches("random_f32").getFirst();
+            assertArrayEquals(new int[] {2, 1, 1}, r.grid(), "501 pairs");
+            assertEquals(List.of(RandomOp.NORMAL.ordinal(), addr(f), 0L, 1001L, 42L, 7L, 0.5, 2.0), values(r));
+            k.random(RandomOp.BERNOULLI, c(l, 4), -1, 0, 0.3, 0);
+            assertEquals(-1L, d.launches("random_i64").getFirst().i64(4), "the seed's 64 bits go as they are");
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> k.random(RandomOp.UNIFORM, c(l, 4), 1, 0, 0, 1));
+            assertEquals("cuda: uniform fills F32 or F64, got [4] I64; fill a float tensor and convert it", e.getMessage());
+        }
+    }
+}
