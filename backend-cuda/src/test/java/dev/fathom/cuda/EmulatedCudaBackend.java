@@ -19,7 +19,7 @@ import java.lang.reflect.Proxy;
  * {@code Device.auto()} from ever picking it. Available wherever g++ is (the kernel libraries are
  * built on first use, {@link Emulator#driverModules()}); device memory is
  * {@code -Dfathom.cuda.emu.memory} bytes (default 4 GiB), the total the driver reports;
- * {@code -Dfathom.cuda.emu.profile=true} prints launches and time per kernel at exit.
+ * {@code -Dfathom.cuda.emu.profile=FILE} writes launches and time per kernel to FILE at exit.
  *
  * <p>{@link CudaKernels} names its device {@code cuda:N}; tensors must carry {@code cuda-emu:0}
  * so that the tensor layer routes their ops back here, so the kernels are seen through a proxy
@@ -100,15 +100,22 @@ public final class EmulatedCudaBackend implements Backend {
                 throw new IllegalStateException("interrupted while building the emulated CUDA driver", e);
             }
             kernels = renamed(CudaKernels.open(driver, 0), new Device(NAME, 0));
-            if (Boolean.getBoolean("fathom.cuda.emu.profile")) {
+            String profile = System.getProperty("fathom.cuda.emu.profile", "");
+            if (!profile.isBlank()) {
                 EmulatedDriver d = driver;
-                Runtime.getRuntime().addShutdownHook(new Thread(() -> System.err.println(profileReport(d))));
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                    try {
+                        java.nio.file.Files.writeString(java.nio.file.Path.of(profile), profileReport(d));
+                    } catch (java.io.IOException e) {
+                        System.err.println("cuda-emu: cannot write the profile to " + profile + ": " + e);
+                    }
+                }));
             }
         }
         return kernels;
     }
 
-    /** The kernels by emulated time, most first: what {@code -Dfathom.cuda.emu.profile=true} prints at exit. */
+    /** The kernels by emulated time, most first: what {@code -Dfathom.cuda.emu.profile=FILE} writes at exit. */
     static String profileReport(EmulatedDriver d) {
         StringBuilder out = new StringBuilder("cuda-emu kernel profile (launches, ms):\n");
         d.profile().entrySet().stream().sorted((a, b) -> Long.compare(b.getValue()[1], a.getValue()[1]))

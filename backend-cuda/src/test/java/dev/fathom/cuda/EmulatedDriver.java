@@ -31,8 +31,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * <ul>
  *   <li>Device memory is native memory ({@code aligned_alloc} through java.lang.foreign) and a
  *       device pointer is its real address, so kernels dereference it directly. Each block has
- *       256-byte guard zones on both sides, checked after every launch: a kernel that writes just
- *       past its buffers faults with {@code CUDA_ERROR_ILLEGAL_ADDRESS} (700), sticky, as on a GPU.
+ *       256-byte guard zones on both sides, checked after every launch that points into it: a
+ *       kernel that writes just past its buffers faults with {@code CUDA_ERROR_ILLEGAL_ADDRESS} (700), sticky, as on a GPU.
  *       Fresh blocks are filled with 0xFF bytes (NaN, -1, a BOOL that is neither 0 nor 1), so code
  *       that reads memory it never wrote shows up.</li>
  *   <li>Streams and events are synchronous: every call has finished when it returns, so queries
@@ -468,10 +468,24 @@ final class EmulatedDriver implements CudaDriver {
         };
     }
 
-    /** After a launch: a kernel that wrote into a guard zone faults the context, as an illegal address does on a GPU. */
+    /**
+     * After a launch: a kernel that wrote into a guard zone faults the context, as an illegal
+     * address does on a GPU. Only the blocks its pointer arguments point into are checked (an
+     * overrun from one of them lands in that block's guards), so the cost does not grow with the
+     * number of live blocks.
+     */
     private void checkGuards(String kernel, List<KernelParams.Arg> args) {
         List<String> hit = new ArrayList<>();
-        for (Block b : blocks.values()) {
+        Set<Block> touched = new HashSet<>();
+        for (KernelParams.Arg a : args) {
+            if (a instanceof KernelParams.Ptr(long address)) {
+                Map.Entry<Long, Block> e = blocks.floorEntry(address);
+                if (e != null) {
+                    touched.add(e.getValue());
+                }
+            }
+        }
+        for (Block b : touched) {
             long tail = b.base().byteSize() - GUARD - b.bytes();
             if (!intact(b.base().asSlice(0, GUARD)) || !intact(b.base().asSlice(GUARD + b.bytes(), tail))) {
                 hit.add(b.bytes() + " B at 0x" + Long.toHexString(b.address()));
