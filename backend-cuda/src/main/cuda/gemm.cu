@@ -1,5 +1,6 @@
-// Tiled shared-memory GEMM: C[z] (+)= A[z]·B[z] for F32 and F64, the own-kernel path of
+// Tiled shared-memory GEMM: C[z] (+)= A[z]·B[z] for F32, F64 and I64, the own-kernel path of
 // Kernels#matmul (and of the implicit-GEMM convolutions' inner products) when cuBLAS is absent.
+// I64 products and sums wrap in two's complement like Java's long (PTX mul.lo/add.s64 are modular).
 //
 // Operands: A is M×K with element (i, p) at a[a_offset + zo·a_bs_outer + zi·a_bs_inner + i·a_rs + p·a_cs],
 // B is K×N likewise, so a transposed operand is just swapped strides (no copy) and a batch stride
@@ -115,4 +116,5 @@ __device__ __forceinline__ void gemm_tiled(const T* __restrict__ a, long long a_
     }
 FATHOM_GEMM(gemm_f32, float)
 FATHOM_GEMM(gemm_f64, double)
+FATHOM_GEMM(gemm_i64, long long)
 #undef FATHOM_GEMM

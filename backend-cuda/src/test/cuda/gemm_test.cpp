@@ -13,7 +13,8 @@
 // between cases so that each layout runs with both. Storage an operand does not use (leading
 // dimension gaps, slack past the last element) holds NaN, so a kernel that reads past M, N or K
 // into the result fails; C's storage outside the output holds a sentinel that must survive, and
-// with accumulate = 0 C starts as NaN, which must never be read.
+// with accumulate = 0 C starts as NaN, which must never be read. I64 runs the same cases on integers
+// in [-20, 20], exactly, with 2^40 instead of NaN marking storage that must not be read.
 #include "cuda_emu.h"
 #include "gemm.cu"
 
@@ -49,6 +50,16 @@ Layout layout(int rows, int cols, bool trans) {
 // Storage for `batches` slabs at `offset`, with slack for a kernel that reads up to a whole tile
 // past the edge (so a broken guard reads NaN instead of faulting). Every logical element gets a
 // random value in [-1, 1]; everything else is NaN.
+// What unused storage holds: NaN for floats; for I64 a value whose product with any operand
+// element is far outside every exact result.
+template <typename T> T unused() { return std::numeric_limits<T>::quiet_NaN(); }
+template <> long long unused<long long>() { return 1LL << 40; }
+// A random logical element: uniform in [-1, 1], or an integer in [-20, 20] for I64.
+template <typename T> T random_value(std::uniform_real_distribution<double>& u) { return (T)u(g_rng); }
+template <> long long random_value<long long>(std::uniform_real_distribution<double>& u) {
+    return (long long)std::llround(20 * u(g_rng));
+}
+
 template <typename T> struct Operand {
     std::vector<T> data;
     long long offset, bs_outer, bs_inner;
@@ -72,11 +83,11 @@ Operand<T> make_operand(int rows, int cols, bool trans, int slabs_outer, int sla
     long long slabs = (long long)(bcast_outer ? 1 : slabs_outer) * (bcast_inner ? 1 : slabs_inner);
     long long padded_rows = (rows + 63) / 64 * 64 + 64, padded_cols = (cols + 63) / 64 * 64 + 64;
     long long slack = padded_rows * o.l.rs + padded_cols * o.l.cs;
-    o.data.assign(offset + slabs * o.l.slab + slack, std::numeric_limits<T>::quiet_NaN());
+    o.data.assign(offset + slabs * o.l.slab + slack, unused<T>());
     std::uniform_real_distribution<double> u(-1.0, 1.0);
     for (long long s = 0; s < slabs; ++s)
         for (int r = 0; r < rows; ++r)
-            for (int c = 0; c < cols; ++c) o.data[offset + s * o.l.slab + r * o.l.rs + c * o.l.cs] = (T)u(g_rng);
+            for (int c = 0; c < cols; ++c) o.data[offset + s * o.l.slab + r * o.l.rs + c * o.l.cs] = random_value<T>(u);
     return o;
 }
 
@@ -100,14 +111,14 @@ void run_case(const Case& cs, bool ta, bool tb, BMode mode, int accumulate, cons
     const T sentinel = (T)12345.0;
     std::vector<T> c(c_off + c_len + tail, sentinel);
     std::uniform_real_distribution<double> u(-1.0, 1.0);
-    for (long long i = 0; i < c_len; ++i) c[c_off + i] = accumulate ? (T)u(g_rng) : std::numeric_limits<T>::quiet_NaN();
+    for (long long i = 0; i < c_len; ++i) c[c_off + i] = accumulate ? random_value<T>(u) : unused<T>();
     std::vector<T> c0(c);
 
     emu_launch(dim3(cs.gx, cs.gy, cs.gz), dim3(cs.block), kernel, (const T*)a.data.data(), a.offset, a.bs_outer,
                a.bs_inner, a.l.rs, a.l.cs, (const T*)b.data.data(), b.offset, b.bs_outer, b.bs_inner, b.l.rs,
                b.l.cs, c.data(), c_off, M, N, K, cs.bi, accumulate);
 
-    const double rel = sizeof(T) == 4 ? 1e-5 : 1e-12;
+    const double rel = std::numeric_limits<T>::is_integer ? 0 : sizeof(T) == 4 ? 1e-5 : 1e-12;
     int bad = 0;
     for (int zo = 0; zo < cs.bo; ++zo)
         for (int zi = 0; zi < cs.bi; ++zi)
@@ -125,7 +136,7 @@ void run_case(const Case& cs, bool ta, bool tb, BMode mode, int accumulate, cons
                         mag += std::fabs((double)c0[idx]);
                     }
                     double got = (double)c[idx];
-                    if (!(std::fabs(got - ref) <= rel * mag + 1e-30)) {
+                    if (!(std::fabs(got - ref) <= rel * mag + (std::numeric_limits<T>::is_integer ? 0 : 1e-30))) {
                         if (bad++ < 3)
                             std::printf("FAIL gemm_%s %dx%dx(%dx%dx%d) %c%c %s acc=%d: C[%d,%d,%d,%d] = %.9g, want %.9g\n",
                                         dtype, cs.bo, cs.bi, M, N, K, ta ? 'T' : 'N', tb ? 'T' : 'N', mode_name(mode),
@@ -158,6 +169,7 @@ void run_all(const Case& cs) {
             for (int tb = 0; tb < 2; ++tb) {
                 run_case<float>(cs, ta, tb, mode, parity % 2, "f32", gemm_f32);
                 run_case<double>(cs, ta, tb, mode, (parity + 1) % 2, "f64", gemm_f64);
+                run_case<long long>(cs, ta, tb, mode, parity % 2, "i64", gemm_i64);
                 ++parity;
             }
 }

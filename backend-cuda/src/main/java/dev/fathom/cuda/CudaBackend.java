@@ -30,10 +30,49 @@ public final class CudaBackend implements Backend {
      * first answer is the only informative one. The holder idiom makes this lazy and thread-safe.
      */
     private static final class Probed {
-        static final DriverProbe.Result RESULT = DriverProbe.probe();
+        static final Supplier<CudaDriver> DRIVER = once(driverFactory());
+        static final DriverProbe.Result RESULT = DriverProbe.probe(DRIVER);
         static final Availability AVAILABILITY = availabilityOf(RESULT);
         static final List<DriverProbe.Gpu> GPUS = AVAILABILITY.available() ? AvailabilityReasons.usableGpus(RESULT) : List.of();
-        static final DeviceTable DEVICES = new DeviceTable(JCudaDriverApi::new, GPUS);
+        static final DeviceTable DEVICES = new DeviceTable(DRIVER, GPUS);
+    }
+
+    /**
+     * {@code -Dfathom.cuda.driver=CLASS}: a {@link CudaDriver} implementation (a class of this
+     * package with a no-argument constructor) to use instead of JCuda. The kernel emulator and
+     * host-logic tests run the whole backend, conformance suite included, through it.
+     */
+    static final String DRIVER_PROPERTY = "fathom.cuda.driver";
+
+    /** JCuda's driver, or the class {@link #DRIVER_PROPERTY} names (read now; instantiated by the supplier). */
+    static Supplier<CudaDriver> driverFactory() {
+        String name = System.getProperty(DRIVER_PROPERTY, "").strip();
+        if (name.isEmpty()) {
+            return JCudaDriverApi::new;
+        }
+        return () -> {
+            try {
+                return (CudaDriver) Class.forName(name).getDeclaredConstructor().newInstance();
+            } catch (ReflectiveOperationException | ClassCastException e) {
+                throw new IllegalStateException("-D" + DRIVER_PROPERTY + "=" + name + " is not a CudaDriver with a no-argument "
+                        + "constructor (" + e + "); unset it to use the NVIDIA driver", e);
+            }
+        };
+    }
+
+    /** {@code s}, called at most once (the probe and the devices share one driver). */
+    static <T> Supplier<T> once(Supplier<T> s) {
+        return new Supplier<>() {
+            private T value;
+
+            @Override
+            public synchronized T get() {
+                if (value == null) {
+                    value = s.get();
+                }
+                return value;
+            }
+        };
     }
 
     public CudaBackend() {
@@ -89,10 +128,9 @@ public final class CudaBackend implements Backend {
         private final Supplier<? extends CudaDriver> driver;
         private final List<DriverProbe.Gpu> gpus;
         private final Map<Integer, CudaKernels> open = new ConcurrentHashMap<>();
-        private volatile CudaDriver shared;
 
         DeviceTable(Supplier<? extends CudaDriver> driver, List<DriverProbe.Gpu> gpus) {
-            this.driver = driver;
+            this.driver = once(driver);
             this.gpus = List.copyOf(gpus);
         }
 
@@ -101,14 +139,7 @@ public final class CudaBackend implements Backend {
                 throw new IllegalArgumentException("cuda: device index " + index + " is out of range: " + gpus.size()
                         + " usable GPU(s); use cuda:0" + (gpus.size() > 1 ? " to cuda:" + (gpus.size() - 1) : ""));
             }
-            return open.computeIfAbsent(index, i -> CudaKernels.open(driver(), gpus.get(i).ordinal(), i));
-        }
-
-        private synchronized CudaDriver driver() {
-            if (shared == null) {
-                shared = driver.get();
-            }
-            return shared;
+            return open.computeIfAbsent(index, i -> CudaKernels.open(driver.get(), gpus.get(i).ordinal(), i));
         }
     }
 }

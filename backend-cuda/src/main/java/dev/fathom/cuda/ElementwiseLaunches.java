@@ -87,12 +87,16 @@ final class ElementwiseLaunches {
             // Only an integer division can set the status word: other ops skip the round trip.
             boolean div = op == BinaryOp.DIV && out.numel() > 0;
             StatusWord status = kernels.status();
-            if (div) {
-                status.reset(name);
+            if (!div) {
+                module.launchElements(name, shapes, kernel, out.numel(), p.ptr(status.address()));
+                return;
             }
-            module.launchElements(name, shapes, kernel, out.numel(), p.ptr(status.address()));
-            if (div && status.read(name) != 0) {
-                throw new ArithmeticException("div: integer division by zero in an I64 tensor");
+            synchronized (status) {
+                status.reset(name);
+                module.launchElements(name, shapes, kernel, out.numel(), p.ptr(status.address()));
+                if (status.read(name) != 0) {
+                    throw new ArithmeticException("div: integer division by zero in an I64 tensor");
+                }
             }
             return;
         }

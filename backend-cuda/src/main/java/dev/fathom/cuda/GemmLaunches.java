@@ -11,7 +11,8 @@ import java.util.List;
 
 /**
  * The host side of {@code gemm.cu}: {@code out[..., m, n] = Σ_k a[..., m, k]·b[..., k, n]} with the
- * tiled GEMM, transposed and broadcast operands passed as strides (no copies).
+ * tiled GEMM ({@code gemm_f32}, {@code gemm_f64}, {@code gemm_i64}), transposed and broadcast operands
+ * passed as strides (no copies).
  *
  * <p>Batch dims: size-1 dims are dropped and neighbours merged where both a and b step through them
  * as one (out is contiguous, so it always does). Up to two remaining dims and at most 65535
@@ -141,9 +142,8 @@ final class GemmLaunches {
             throw new IllegalArgumentException("cuda: matmul: operands and output must have one dtype, got " + ta + ", " + tb
                     + " and " + to + " (" + shapes + "); convert with .to(dtype)");
         }
-        if (!ta.isFloating()) {
-            throw new UnsupportedOperationException("cuda: the backend has no matmul kernel for " + ta + " (" + shapes
-                    + "); convert to F32 or F64, or use the CPU");
+        if (ta == DType.BOOL) {
+            throw new IllegalArgumentException("cuda: matmul is not defined for BOOL (" + shapes + "); convert with .to(DType.F32)");
         }
         int r = out.rank();
         boolean ok = r >= 2 && a.rank() == r && b.rank() == r && a.shape()[r - 2] == out.shape()[r - 2]

@@ -39,13 +39,15 @@ final class IndexLaunches {
             return;
         }
         StatusWord status = kernels.status();
-        status.reset("gather");
-        module.launchElements("gather", shapes, "gather_" + CudaBuffer.suffix(xb.dtype()), n, KernelParams.of()
-                .ptr(xb.address()).struct(withoutDim(x, dim, index.shape())).i64(x.shape()[dim]).i64(x.strides()[dim])
-                .ptr(ib.address()).struct(StridedDesc.pack(index)).ptr(ob.address()).struct(StridedDesc.pack(out)).i64(n)
-                .ptr(status.address()));
-        if (status.read("gather") != 0) {
-            throw outOfRange("gather", index, dim, x.shape()[dim]);
+        synchronized (status) { // reset, launch and read must not interleave with another thread's
+            status.reset("gather");
+            module.launchElements("gather", shapes, "gather_" + CudaBuffer.suffix(xb.dtype()), n, KernelParams.of()
+                    .ptr(xb.address()).struct(withoutDim(x, dim, index.shape())).i64(x.shape()[dim]).i64(x.strides()[dim])
+                    .ptr(ib.address()).struct(StridedDesc.pack(index)).ptr(ob.address()).struct(StridedDesc.pack(out)).i64(n)
+                    .ptr(status.address()));
+            if (status.read("gather") != 0) {
+                throw outOfRange("gather", index, dim, x.shape()[dim]);
+            }
         }
     }
 
@@ -67,13 +69,15 @@ final class IndexLaunches {
             return;
         }
         StatusWord status = kernels.status();
-        status.reset("scatterAdd");
-        module.launchElements("scatterAdd", shapes, "scatter_add_" + CudaBuffer.suffix(sb.dtype()), n, KernelParams.of()
-                .ptr(sb.address()).struct(StridedDesc.pack(src)).ptr(ib.address()).struct(StridedDesc.pack(index))
-                .ptr(ob.address()).struct(withoutDim(out, dim, index.shape())).i64(out.shape()[dim]).i64(out.strides()[dim])
-                .i64(n).ptr(status.address()));
-        if (status.read("scatterAdd") != 0) {
-            throw outOfRange("scatterAdd", index, dim, out.shape()[dim]);
+        synchronized (status) { // reset, launch and read must not interleave with another thread's
+            status.reset("scatterAdd");
+            module.launchElements("scatterAdd", shapes, "scatter_add_" + CudaBuffer.suffix(sb.dtype()), n, KernelParams.of()
+                    .ptr(sb.address()).struct(StridedDesc.pack(src)).ptr(ib.address()).struct(StridedDesc.pack(index))
+                    .ptr(ob.address()).struct(withoutDim(out, dim, index.shape())).i64(out.shape()[dim]).i64(out.strides()[dim])
+                    .i64(n).ptr(status.address()));
+            if (status.read("scatterAdd") != 0) {
+                throw outOfRange("scatterAdd", index, dim, out.shape()[dim]);
+            }
         }
     }
 

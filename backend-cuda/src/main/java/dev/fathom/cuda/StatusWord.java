@@ -6,7 +6,8 @@ import java.nio.ByteBuffer;
  * The device {@code int} through which kernels report a data-dependent error (an I64 division by
  * zero, an index out of range): the host zeroes it in stream order before the launch, the kernel
  * sets it, and the host reads it back, which waits for the launch. One per device, allocated when
- * the kernels open (it shows in {@code memoryStats} as one live 512-byte block).
+ * the kernels open (it shows in {@code memoryStats} as one live 512-byte block). Callers hold this
+ * object's lock from the reset to the read, so two threads' checks never see each other's flag.
  */
 final class StatusWord {
     private final CudaDevice device;

@@ -191,13 +191,20 @@ class CudaKernelsComputeTest {
 
     @Test
     void matmulRejectsMixedDtypesAndBadShapes() {
-        try (CudaKernels k = CudaKernels.open(new FakeDriver().anyKernel(), 0)) {
+        FakeDriver d = new FakeDriver().anyKernel();
+        try (CudaKernels k = CudaKernels.open(d, 0)) {
             Buffer f = k.allocate(DType.F32, 6), g = k.allocate(DType.F64, 6);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> k.matmul(c(f, 2, 3), c(g, 3, 2), c(f, 2, 2)));
             assertTrue(e.getMessage().startsWith("cuda: matmul: operands and output must have one dtype, got F32, F64 and F32"),
                     e.getMessage());
             e = assertThrows(IllegalArgumentException.class, () -> k.matmul(c(f, 2, 3), c(f, 2, 3), c(f, 2, 3)));
             assertTrue(e.getMessage().endsWith("got [2, 3] @ [2, 3] -> [2, 3] F32"), e.getMessage());
+            Buffer m = k.allocate(DType.BOOL, 4), l = k.allocate(DType.I64, 4);
+            e = assertThrows(IllegalArgumentException.class, () -> k.matmul(c(m, 2, 2), c(m, 2, 2), c(m, 2, 2)));
+            assertEquals("cuda: matmul is not defined for BOOL ([2, 2] @ [2, 2] -> [2, 2] BOOL); convert with .to(DType.F32)",
+                    e.getMessage());
+            k.matmul(c(l, 2, 2), c(l, 2, 2), c(l, 2, 2));
+            assertEquals(1, d.launches("gemm_i64").size(), "I64 has its own GEMM (exact, wrapping like Java)");
         }
     }
 

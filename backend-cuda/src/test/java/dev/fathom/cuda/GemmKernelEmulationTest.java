@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * The tiled GEMM kernels of {@code src/main/cuda/gemm.cu}, compiled with g++ against the shim
  * {@code src/test/cuda/cuda_emu.h} and run in its threaded mode (one std::thread per CUDA thread,
  * so the shared-memory tiles and {@code __syncthreads} are exercised as on a GPU) by the C++ driver
- * {@code src/test/cuda/gemm_test.cpp}, which compares F32 and F64, all four transpose combinations
+ * {@code src/test/cuda/gemm_test.cpp}, which compares F32, F64 and I64, all four transpose combinations
  * and broadcast batches with an F64 triple loop. The launch geometry comes from
  * {@link GemmGeometry}. Skipped, with the reason, where there is no g++.
  */
@@ -59,9 +59,9 @@ class GemmKernelEmulationTest {
         assertTrue(out.contains(" 0 failed"), out);
     }
 
-    /** The committed PTX is on the classpath and has both GEMM entries. */
+    /** The committed PTX is on the classpath and has every GEMM entry. */
     @Test
-    void committedPtxHasBothGemmEntries() throws IOException {
+    void committedPtxHasEveryGemmEntry() throws IOException {
         String ptx;
         try (InputStream in = GemmKernelEmulationTest.class.getResourceAsStream("ptx/gemm.ptx")) {
             assertNotNull(in, "dev/fathom/cuda/ptx/gemm.ptx is missing: run scripts/build-kernels");
@@ -72,7 +72,7 @@ class GemmKernelEmulationTest {
         while (m.find()) {
             entries.add(m.group(1));
         }
-        assertEquals(Set.of("gemm_f32", "gemm_f64"), entries);
+        assertEquals(Set.of("gemm_f32", "gemm_f64", "gemm_i64"), entries);
         assertTrue(ptx.contains(".target sm_75"), "PTX must target sm_75 (compute_75), the lowest nvcc 13 builds");
     }
 }
