@@ -100,6 +100,7 @@ final class EmulatedDriver implements CudaDriver {
     private final Map<Long, Function> functions = new HashMap<>();
     private final Map<String, long[]> profile = new LinkedHashMap<>();
     private long nextHandle = 1;
+    private MemorySegment scratch;
     private int sticky;
     private final Map<Integer, String> details = new HashMap<>();
 
@@ -419,12 +420,8 @@ final class EmulatedDriver implements CudaDriver {
         List<KernelParams.Arg> args = Objects.requireNonNull(params, "params").args();
         checkSignature(f, args);
         long start = System.nanoTime();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment array = arena.allocate(ValueLayout.ADDRESS, Math.max(1, args.size()));
-            for (int i = 0; i < args.size(); i++) {
-                array.setAtIndex(ValueLayout.ADDRESS, i, pack(arena, args.get(i)));
-            }
-            f.handle().invokeExact(gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes, array);
+        try {
+            f.handle().invokeExact(gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes, pack(args));
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
@@ -463,19 +460,35 @@ final class EmulatedDriver implements CudaDriver {
         }
     }
 
-    private static MemorySegment pack(Arena arena, KernelParams.Arg arg) {
-        return switch (arg) {
-            case KernelParams.Ptr p -> arena.allocateFrom(ValueLayout.JAVA_LONG, p.address());
-            case KernelParams.I64 v -> arena.allocateFrom(ValueLayout.JAVA_LONG, v.value());
-            case KernelParams.I32 v -> arena.allocateFrom(ValueLayout.JAVA_INT, v.value());
-            case KernelParams.F32 v -> arena.allocateFrom(ValueLayout.JAVA_FLOAT, v.value());
-            case KernelParams.F64 v -> arena.allocateFrom(ValueLayout.JAVA_DOUBLE, v.value());
-            case KernelParams.Struct s -> {
-                MemorySegment m = arena.allocate(s.bytes().length, 16);
-                MemorySegment.copy(MemorySegment.ofArray(s.bytes()), 0, m, 0, s.bytes().length);
-                yield m;
+    /**
+     * The {@code void**} array of a launch and the values it points to, laid out in one native
+     * scratch area (each value 16-byte aligned) that every launch reuses: launches never overlap,
+     * and CUDA's 4 KB parameter limit bounds the values.
+     */
+    private MemorySegment pack(List<KernelParams.Arg> args) {
+        long values = 16 * Math.ceilDiv(8L * args.size(), 16);
+        long end = values;
+        for (KernelParams.Arg a : args) {
+            end += 16 * Math.ceilDiv(a instanceof KernelParams.Struct st ? st.bytes().length : 8, 16);
+        }
+        if (scratch == null || scratch.byteSize() < end) {
+            scratch = Arena.global().allocate(Math.max(end, 8192), 16);
+        }
+        long at = values;
+        for (int i = 0; i < args.size(); i++) {
+            MemorySegment slot = scratch.asSlice(at);
+            scratch.setAtIndex(ValueLayout.ADDRESS, i, slot);
+            switch (args.get(i)) {
+                case KernelParams.Ptr p -> slot.set(ValueLayout.JAVA_LONG, 0, p.address());
+                case KernelParams.I64 v -> slot.set(ValueLayout.JAVA_LONG, 0, v.value());
+                case KernelParams.I32 v -> slot.set(ValueLayout.JAVA_INT, 0, v.value());
+                case KernelParams.F32 v -> slot.set(ValueLayout.JAVA_FLOAT, 0, v.value());
+                case KernelParams.F64 v -> slot.set(ValueLayout.JAVA_DOUBLE, 0, v.value());
+                case KernelParams.Struct st -> MemorySegment.copy(st.bytes(), 0, slot, ValueLayout.JAVA_BYTE, 0, st.bytes().length);
             }
-        };
+            at += 16 * Math.ceilDiv(args.get(i) instanceof KernelParams.Struct st ? st.bytes().length : 8, 16);
+        }
+        return scratch;
     }
 
     /**
@@ -486,11 +499,11 @@ final class EmulatedDriver implements CudaDriver {
      */
     private void checkGuards(String kernel, List<KernelParams.Arg> args) {
         List<String> hit = new ArrayList<>();
-        Set<Block> touched = new HashSet<>();
+        List<Block> touched = new ArrayList<>(args.size());
         for (KernelParams.Arg a : args) {
             if (a instanceof KernelParams.Ptr(long address)) {
                 Map.Entry<Long, Block> e = blocks.floorEntry(address);
-                if (e != null) {
+                if (e != null && !touched.contains(e.getValue())) {
                     touched.add(e.getValue());
                 }
             }

@@ -1,7 +1,9 @@
 package dev.fathom.cuda;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -9,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -39,12 +42,21 @@ record PtxModule(Map<String, Entry> entries) {
     private static final Pattern CALL = Pattern.compile("\\bcall(?:\\.uni)?\\s*(?:\\([^)]*\\)\\s*,)?\\s*([A-Za-z_$%][\\w$]*)");
     private static final Pattern PARAM = Pattern.compile("\\.param\\s+(?:\\.align\\s+\\d+\\s+)?\\.([bsuf])(\\d+)\\b[^,\\[]*?(?:\\[(\\d+)])?\\s*$");
 
+    /** Parsed images by content: every device (and every test) loads the same few modules. */
+    private static final Map<ByteBuffer, PtxModule> PARSED = new ConcurrentHashMap<>();
+
     static PtxModule parse(byte[] image) {
         int n = image.length;
         while (n > 0 && image[n - 1] == 0) {
             n--; // cuModuleLoadData's C-string terminator
         }
-        return parse(new String(image, 0, n, StandardCharsets.US_ASCII));
+        ByteBuffer key = ByteBuffer.wrap(Arrays.copyOf(image, n));
+        PtxModule m = PARSED.get(key);
+        if (m == null) {
+            m = parse(new String(key.array(), StandardCharsets.US_ASCII));
+            PARSED.put(key, m);
+        }
+        return m;
     }
 
     static PtxModule parse(String ptx) {
