@@ -5,6 +5,7 @@
 // emu_launch_fibers (the emulated driver's mode). Prints one line per failure.
 //
 //   emu_selftest [--fibers] N:GRID:BLOCK...     (BLOCK a multiple of 32, at most 1024)
+//   emu_selftest --deadlock                     (must abort: a barrier only some threads reach)
 #include "cuda_emu.h"
 #include "fathom_kernels.cuh"
 
@@ -42,7 +43,20 @@ __global__ void block_sum(const double* x, long long n, double* total) {
     }
 }
 
+// Only the first 100 threads reach the barrier: a GPU hangs (or worse); emu_launch_fibers must
+// abort with a message naming the block instead (emu_selftest --deadlock).
+__global__ void skipped_barrier(int* x) {
+    if (threadIdx.x < 100) __syncthreads();
+    x[threadIdx.x] = 1;
+}
+
 int main(int argc, char** argv) {
+    if (argc > 1 && std::string(argv[1]) == "--deadlock") {
+        std::vector<int> x(256);
+        emu_launch_fibers(dim3(2), dim3(256), 0, skipped_barrier, x.data());
+        std::printf("emu_selftest --deadlock: the launch returned\n");
+        return 0;
+    }
     int failures = 0, cases = 0;
     std::mt19937_64 rng(7);
     std::uniform_real_distribution<double> u(-1, 1);

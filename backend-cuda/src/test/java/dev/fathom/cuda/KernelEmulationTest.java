@@ -71,6 +71,18 @@ class KernelEmulationTest {
         assertTrue(fiberOut.contains(" 0 failed"), fiberOut);
     }
 
+    /** A barrier that only some threads of a block reach aborts the fiber emulation with a message, where a GPU would hang. */
+    @Test
+    void fibersReportABarrierDeadlock(@TempDir Path tmp) throws Exception {
+        assumeTrue(System.getProperty("os.arch").equals("amd64"), "fibers need x86-64; elsewhere they fall back to std::threads, which hang");
+        Path exe = Emulator.compile("emu_selftest", tmp);
+        Process p = new ProcessBuilder(exe.toString(), "--deadlock").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "emu_selftest --deadlock hung: " + out);
+        assertTrue(p.exitValue() != 0, "the deadlock was not detected: " + out);
+        assertTrue(out.contains("deadlock in block (0,0,0): 100 of 256 threads wait at a barrier"), out);
+    }
+
     private static String arg(long n, LaunchGeometry g) {
         return n + ":" + g.grid() + ":" + g.block();
     }
