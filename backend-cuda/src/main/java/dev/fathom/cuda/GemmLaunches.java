@@ -154,7 +154,7 @@ final class GemmLaunches {
             throw new IllegalArgumentException("cuda: matmul: shapes must be [..., m, k] @ [..., k, n] -> [..., m, n] with one rank "
                     + ">= 2 and equal batch sizes (broadcast by stride 0), got " + shapes);
         }
-        if (!out.isContiguous()) {
+        if (out.numel() > 0 && !out.isContiguous()) {
             throw new IllegalArgumentException("cuda: matmul: the output must be contiguous, got " + out);
         }
     }

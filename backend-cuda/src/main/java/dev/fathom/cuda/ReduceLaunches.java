@@ -151,7 +151,8 @@ final class ReduceLaunches {
         for (int a : axes) {
             keep[a] = 1;
         }
-        if (!Arrays.equals(keep, out.shape()) || !out.isContiguous()) {
+        // An empty output has nothing to write, whatever its strides (Strided.isContiguous says no for some).
+        if (!Arrays.equals(keep, out.shape()) || (out.numel() > 0 && !out.isContiguous())) {
             throw new IllegalArgumentException("cuda: " + name + ": the output must be contiguous with shape " + Shape.format(keep)
                     + ", got " + out + " (" + shapes + ")");
         }

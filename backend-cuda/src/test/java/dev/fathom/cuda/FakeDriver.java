@@ -21,7 +21,7 @@ import java.util.TreeMap;
  * <p>Counts every call by its C name ({@link #calls}) and logs every queued op in the order it
  * ran ({@link #executed}), with its stream. Thread-safe (one lock), like the real driver.
  */
-final class FakeDriver implements CudaDriver {
+class FakeDriver implements CudaDriver {
 
     /** Thrown by a fake kernel to fault with {@code status} (e.g. 700, illegal address). */
     static final class Fault extends RuntimeException {
@@ -204,6 +204,15 @@ final class FakeDriver implements CudaDriver {
 
     synchronized void writeFloats(long address, float[] values) {
         slice(address, 4L * values.length).asFloatBuffer().put(values);
+    }
+
+    /** The device memory from {@code address} to the end of its allocation, little-endian (for kernel bodies). */
+    synchronized ByteBuffer from(long address) {
+        Map.Entry<Long, byte[]> e = memory.floorEntry(address);
+        if (e == null || address - e.getKey() > e.getValue().length) {
+            throw new Fault(700);
+        }
+        return slice(address, e.getValue().length - (address - e.getKey()));
     }
 
     synchronized byte[] readBytes(long address, int n) {

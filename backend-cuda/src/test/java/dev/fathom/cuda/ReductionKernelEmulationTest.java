@@ -41,6 +41,15 @@ class ReductionKernelEmulationTest {
         assertTrue(out.contains(" 0 failed"), out);
     }
 
+    /** The one-warp block {@link ReduceLaunches#block} picks for short rows (the kernel must fold a single warp too). */
+    @Test
+    void reduceKernelsMatchTheReferenceWithTheSmallestBlockTheHostPicks(@TempDir Path tmp) throws Exception {
+        String block = Integer.toString(ReduceLaunches.block(31));
+        assertEquals("32", block);
+        String out = Emulator.run(List.of(Emulator.compile("reduce_test", tmp).toString(), block), "reduce_test", 120);
+        assertTrue(out.contains(" 0 failed"), out);
+    }
+
     @Test
     void gatherAndScatterAddMatchTheReference(@TempDir Path tmp) throws Exception {
         String out = Emulator.run(List.of(Emulator.compile("index_test", tmp).toString(), BLOCK), "index_test", 120);
