@@ -127,7 +127,9 @@ template <> __device__ __forceinline__ double thread_sum<float>(const float* row
     for (i64 j = threadIdx.x; j < inner; j += blockDim.x) {
         float y = row[j] - comp;
         float t = run + y;
-        comp = (t - run) - y;
+        // Once the run is infinite (or NaN) there are no low bits to keep, and (t - run) - y would
+        // be inf - inf = NaN: a sum with one +inf must stay +inf, as an F64 sum does.
+        comp = t - t == 0.0f ? (t - run) - y : 0.0f;
         run = t;
         if (++k == FATHOM_F32_RUN) {
             acc += (double)run - (double)comp;

@@ -1,9 +1,11 @@
 // Checks cuda_emu.h's concurrency model with kernels that need it: __shared__ memory and
 // __syncthreads (a block-wide reversal that races without the barrier), warp shuffles (down and
 // xor), atomicAdd on double, and dynamic shared memory. The kernels are written as CUDA C and
-// launched with emu_launch (one std::thread per CUDA thread). Prints one line per failure.
+// launched with emu_launch (one std::thread per CUDA thread), or with --fibers through
+// emu_launch_fibers (the emulated driver's mode). Prints one line per failure.
 //
-//   emu_selftest N:GRID:BLOCK...     (BLOCK a multiple of 32, at most 1024)
+//   emu_selftest [--fibers] N:GRID:BLOCK...     (BLOCK a multiple of 32, at most 1024)
+//   emu_selftest --deadlock                     (must abort: a barrier only some threads reach)
 #include "cuda_emu.h"
 #include "fathom_kernels.cuh"
 
@@ -41,11 +43,25 @@ __global__ void block_sum(const double* x, long long n, double* total) {
     }
 }
 
+// Only the first 100 threads reach the barrier: a GPU hangs (or worse); emu_launch_fibers must
+// abort with a message naming the block instead (emu_selftest --deadlock).
+__global__ void skipped_barrier(int* x) {
+    if (threadIdx.x < 100) __syncthreads();
+    x[threadIdx.x] = 1;
+}
+
 int main(int argc, char** argv) {
+    if (argc > 1 && std::string(argv[1]) == "--deadlock") {
+        std::vector<int> x(256);
+        emu_launch_fibers(dim3(2), dim3(256), 0, skipped_barrier, x.data());
+        std::printf("emu_selftest --deadlock: the launch returned\n");
+        return 0;
+    }
     int failures = 0, cases = 0;
     std::mt19937_64 rng(7);
     std::uniform_real_distribution<double> u(-1, 1);
-    for (int a = 1; a < argc; ++a) {
+    bool fibers = argc > 1 && std::string(argv[1]) == "--fibers";
+    for (int a = fibers ? 2 : 1; a < argc; ++a) {
         long long n;
         unsigned grid, block;
         if (std::sscanf(argv[a], "%lld:%u:%u", &n, &grid, &block) != 3 || n < 1 || grid < 1 || block % 32 != 0 ||
@@ -58,7 +74,11 @@ int main(int argc, char** argv) {
         unsigned rgrid = (unsigned)((n + block - 1) / block);
         std::vector<float> in(n), out(n, 0.0f);
         for (auto& v : in) v = (float)u(rng);
-        emu_launch(dim3(rgrid), dim3(block), reverse_blocks, in.data(), out.data(), n);
+        if (fibers) {
+            emu_launch_fibers(dim3(rgrid), dim3(block), 0, reverse_blocks, in.data(), out.data(), n);
+        } else {
+            emu_launch(dim3(rgrid), dim3(block), reverse_blocks, in.data(), out.data(), n);
+        }
         ++cases;
         for (long long i = 0; i < n; ++i) {
             // Element i takes its block's mirror element; in the tail block that may lie past n,
@@ -76,7 +96,11 @@ int main(int argc, char** argv) {
         double want = 0;
         for (auto& v : x) { v = u(rng); want += v; }
         double total = 0;
-        emu_launch_shared(dim3(grid), dim3(block), (block / 32) * sizeof(double), block_sum, x.data(), n, &total);
+        if (fibers) {
+            emu_launch_fibers(dim3(grid), dim3(block), (block / 32) * sizeof(double), block_sum, x.data(), n, &total);
+        } else {
+            emu_launch_shared(dim3(grid), dim3(block), (block / 32) * sizeof(double), block_sum, x.data(), n, &total);
+        }
         ++cases;
         if (std::fabs(total - want) > 1e-9 * (1 + std::fabs(want))) {
             std::printf("FAIL block_sum n=%lld geometry=%ux%u: got %.17g expected %.17g\n", n, grid, block, total, want);

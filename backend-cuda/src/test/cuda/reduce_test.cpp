@@ -158,6 +158,27 @@ void ten_million_ones() {
     if (!(std::fabs(out - ref) <= 1e-6 * ref)) fail("reduce_f32 SUM of 10^7 0.1f: got " + std::to_string(out));
 }
 
+// Infinities: a sum with +inf is +inf (Kahan's compensation (t - run) - y is inf - inf = NaN there
+// and must not leak into the result); +inf and -inf together, or a NaN, give NaN. At a row length
+// over the block and over FATHOM_F32_RUN per thread, so every path sees the infinity.
+void infinities() {
+    const float inf = std::numeric_limits<float>::infinity();
+    for (long long inner : {3LL, 1000LL, 300000LL}) {
+        std::vector<float> x(3 * inner, 0.5f);
+        x[inner / 2] = inf;                                   // row 0: +inf
+        x[inner + 1] = -inf;                                  // row 1: -inf
+        x[2 * inner] = inf;                                   // row 2: +inf and -inf: NaN
+        x[3 * inner - 1] = -inf;
+        float out[3] = {0, 0, 0};
+        emu_launch(dim3(2), dim3(g_block), reduce_f32, (int)R_SUM, (const float*)x.data(), 0LL, inner, inner,
+                   (void*)out, 0LL, 3LL);
+        g_cases += 3;
+        if (out[0] != inf) fail("reduce_f32 SUM with +inf, inner=" + std::to_string(inner) + ": got " + std::to_string(out[0]));
+        if (out[1] != -inf) fail("reduce_f32 SUM with -inf, inner=" + std::to_string(inner) + ": got " + std::to_string(out[1]));
+        if (!is_nan(out[2])) fail("reduce_f32 SUM of +inf and -inf, inner=" + std::to_string(inner) + ": got " + std::to_string(out[2]));
+    }
+}
+
 // I64 sums wrap like Java's long; BOOL counts.
 void integers(std::mt19937_64& rng) {
     ++g_cases;
@@ -193,6 +214,7 @@ int main(int argc, char** argv) {
     run_dtype<double>("f64", rng);
     run_dtype<long long>("i64", rng);
     ten_million_ones();
+    infinities();
     integers(rng);
     std::printf("reduce_test: block %u, %d cases, %d failed\n", g_block, g_cases, g_failures);
     return g_failures == 0 ? 0 : 1;

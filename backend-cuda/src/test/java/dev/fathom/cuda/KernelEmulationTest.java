@@ -58,10 +58,29 @@ class KernelEmulationTest {
     @Test
     void emulatorRunsBarriersShufflesAndAtomics(@TempDir Path tmp) throws Exception {
         Path exe = Emulator.compile("emu_selftest", tmp);
-        String out = Emulator.run(List.of(exe.toString(), arg(1, LaunchGeometry.forElements(1)),
-                arg(1000, LaunchGeometry.forElements(1000)), arg(100_003, LaunchGeometry.forElements(100_003, 7)),
-                "100003:3:96"), "emu_selftest", 120);
+        List<String> cases = List.of(arg(1, LaunchGeometry.forElements(1)), arg(1000, LaunchGeometry.forElements(1000)),
+                arg(100_003, LaunchGeometry.forElements(100_003, 7)), "100003:3:96");
+        List<String> threads = new ArrayList<>(List.of(exe.toString()));
+        threads.addAll(cases);
+        String out = Emulator.run(threads, "emu_selftest", 120);
         assertTrue(out.contains(" 0 failed"), out);
+        // The same with the threads of a block as fibers (emu_launch_fibers, the emulated driver's mode).
+        List<String> fibers = new ArrayList<>(List.of(exe.toString(), "--fibers"));
+        fibers.addAll(cases);
+        String fiberOut = Emulator.run(fibers, "emu_selftest --fibers", 120);
+        assertTrue(fiberOut.contains(" 0 failed"), fiberOut);
+    }
+
+    /** A barrier that only some threads of a block reach aborts the fiber emulation with a message, where a GPU would hang. */
+    @Test
+    void fibersReportABarrierDeadlock(@TempDir Path tmp) throws Exception {
+        assumeTrue(System.getProperty("os.arch").equals("amd64"), "fibers need x86-64; elsewhere they fall back to std::threads, which hang");
+        Path exe = Emulator.compile("emu_selftest", tmp);
+        Process p = new ProcessBuilder(exe.toString(), "--deadlock").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "emu_selftest --deadlock hung: " + out);
+        assertTrue(p.exitValue() != 0, "the deadlock was not detected: " + out);
+        assertTrue(out.contains("deadlock in block (0,0,0): 100 of 256 threads wait at a barrier"), out);
     }
 
     private static String arg(long n, LaunchGeometry g) {

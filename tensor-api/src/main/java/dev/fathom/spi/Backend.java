@@ -14,7 +14,11 @@ public interface Backend {
     /** The device type this backend serves, e.g. {@code "cpu"} or {@code "cuda"}. */
     String name();
 
-    /** Higher wins when {@code Device.auto()} picks a device; the CPU is 0. */
+    /**
+     * Higher wins when {@code Device.auto()} picks a device; the CPU is 0. A negative priority
+     * marks a backend that {@code Device.auto()} never picks and that runs only when named (a test
+     * backend, such as backend-cuda's emulated CUDA driver for the conformance suite).
+     */
     int priority();
 
     /** Whether this backend can run here, with the reason. Never throws; cheap after the first call. */

@@ -44,7 +44,7 @@ public record Strided(Buffer buffer, int[] shape, long[] strides, long offset) {
             if (shape[d] != 1 && strides[d] != expected) {
                 return false;
             }
-            expected *= shape[d];
+            expected *= Math.max(shape[d], 1); // as contiguousStrides: an empty tensor's own layout is contiguous
         }
         return true;
     }

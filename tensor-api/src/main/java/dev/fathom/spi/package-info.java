@@ -17,8 +17,9 @@
  * {@link dev.fathom.spi.SgdUpdate} and {@link dev.fathom.spi.AdamUpdate}) are optional the same way:
  * where one throws, the tensor layer runs the composite that defines it.
  *
- * <p>Selection: backends are ordered by {@code priority()} (CUDA 100, CPU 0).
- * {@code Device.auto()} takes the first available one and logs once why it skipped others;
+ * <p>Selection: backends are ordered by {@code priority()} (CUDA 100, CPU 0; a negative priority
+ * marks a test backend, such as backend-cuda's emulated {@code cuda-emu}, which runs only when named).
+ * {@code Device.auto()} takes the first available one of priority >= 0 and logs once why it skipped others;
  * {@code Device.cuda()} throws with the CUDA backend's reason; the CPU is always there as long as
  * the JVM runs with {@code --add-modules jdk.incubator.vector}. Nothing here assumes the host can
  * read a buffer without {@code download}, which waits for the device.

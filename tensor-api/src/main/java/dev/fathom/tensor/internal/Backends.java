@@ -85,6 +85,7 @@ public final class Backends {
     /**
      * The best usable device: the highest-priority available backend's first device. When a
      * higher-priority backend is present but unusable, says so once on the log, with its reason.
+     * Backends with a negative priority are never picked here (see {@link Backend#priority()}).
      */
     public static Device auto() {
         Device d = auto;
@@ -96,6 +97,9 @@ public final class Backends {
                 List<String> skipped = new ArrayList<>();
                 Device chosen = null;
                 for (Backend b : all()) {
+                    if (b.priority() < 0) {
+                        continue; // a test backend (e.g. emulated CUDA): used only when named
+                    }
                     Availability a = b.availability();
                     if (a.available() && b.deviceCount() > 0) {
                         chosen = new Device(b.name(), 0);
