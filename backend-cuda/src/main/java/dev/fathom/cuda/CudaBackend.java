@@ -30,39 +30,14 @@ public final class CudaBackend implements Backend {
      * first answer is the only informative one. The holder idiom makes this lazy and thread-safe.
      */
     private static final class Probed {
-        static final Supplier<CudaDriver> DRIVER = once(driverFactory());
+        static final Supplier<CudaDriver> DRIVER = once(JCudaDriverApi::new);
         static final DriverProbe.Result RESULT = DriverProbe.probe(DRIVER);
-        /** Null when no driver answered; a driver named by {@link #DRIVER_PROPERTY} gets the own kernels only. */
+        /** Null when no driver answered. */
         static final CudaPlan PLAN = !RESULT.ok() ? null
-                : System.getProperty(DRIVER_PROPERTY, "").isBlank()
-                        ? CudaPlan.decide(RESULT.driverVersion(), AvailabilityReasons.SHIPPED_PTX, CudaLibraries.probed())
-                        : CudaPlan.ownKernels();
+                : CudaPlan.decide(RESULT.driverVersion(), AvailabilityReasons.SHIPPED_PTX, CudaLibraries.probed());
         static final Availability AVAILABILITY = availabilityOf(RESULT, PLAN);
         static final List<DriverProbe.Gpu> GPUS = AVAILABILITY.available() ? AvailabilityReasons.usableGpus(RESULT) : List.of();
         static final DeviceTable DEVICES = new DeviceTable(DRIVER, GPUS, PLAN);
-    }
-
-    /**
-     * {@code -Dfathom.cuda.driver=CLASS}: a {@link CudaDriver} implementation (a class of this
-     * package with a no-argument constructor) to use instead of JCuda. The kernel emulator and
-     * host-logic tests run the whole backend, conformance suite included, through it.
-     */
-    static final String DRIVER_PROPERTY = "fathom.cuda.driver";
-
-    /** JCuda's driver, or the class {@link #DRIVER_PROPERTY} names (read now; instantiated by the supplier). */
-    static Supplier<CudaDriver> driverFactory() {
-        String name = System.getProperty(DRIVER_PROPERTY, "").strip();
-        if (name.isEmpty()) {
-            return JCudaDriverApi::new;
-        }
-        return () -> {
-            try {
-                return (CudaDriver) Class.forName(name).getDeclaredConstructor().newInstance();
-            } catch (ReflectiveOperationException | ClassCastException e) {
-                throw new IllegalStateException("-D" + DRIVER_PROPERTY + "=" + name + " is not a CudaDriver with a no-argument "
-                        + "constructor (" + e + "); unset it to use the NVIDIA driver", e);
-            }
-        };
     }
 
     /** {@code s}, called at most once (the probe and the devices share one driver). */
@@ -133,12 +108,8 @@ public final class CudaBackend implements Backend {
         if (Probed.RESULT.ok()) {
             lines.add("driver: CUDA " + Probed.RESULT.driverVersionString() + ", JCuda 12.6");
         }
-        if (System.getProperty(DRIVER_PROPERTY, "").isBlank()) {
-            lines.add("libraries: " + CudaLibraries.probed().all().stream().map(CudaLibraries.Library::describe)
-                    .collect(java.util.stream.Collectors.joining("; ")));
-        } else {
-            lines.add("driver replaced by -D" + DRIVER_PROPERTY + "=" + System.getProperty(DRIVER_PROPERTY));
-        }
+        lines.add("libraries: " + CudaLibraries.probed().all().stream().map(CudaLibraries.Library::describe)
+                .collect(java.util.stream.Collectors.joining("; ")));
         if (Probed.PLAN != null) {
             lines.addAll(Probed.PLAN.lines());
         }

@@ -40,7 +40,21 @@
  * and geometry of {@link dev.fathom.cuda.FusedLaunchPlan}, emulated in
  * {@code FusedKernelEmulationTest}.
  *
- * <p>Depends on tensor-api's SPI and JCuda (through {@code JCudaDriverApi} only).
+ * <p>Convolution and pooling: {@code conv.cu} (implicit GEMM forward, backward-data in stride
+ * phases, deterministic split-K backward-weight) and {@code pool.cu} (max with indices, average;
+ * gather-style backward), launched by {@link dev.fathom.cuda.CudaConvolutions} with the grids of
+ * {@link dev.fathom.cuda.ConvGeometry} and {@link dev.fathom.cuda.PoolGeometry}.
+ *
+ * <p>Start-up decisions: {@link dev.fathom.cuda.CudaLibraries} loads cuBLAS, cuDNN and NVRTC
+ * once (their versions, or the missing shared object), and {@link dev.fathom.cuda.CudaPlan}
+ * decides which implementation serves each op family: the module images
+ * ({@link dev.fathom.cuda.KernelImages}) are the shipped PTX or, for a driver too old for it, the
+ * shipped CUDA C compiled by {@link dev.fathom.cuda.NvrtcCompiler}; GEMM goes to cuBLAS where it
+ * loads ({@link dev.fathom.cuda.BlasGemm} maps the row-major product onto the column-major call).
+ * {@code fathom devices} prints the plan ({@code CudaBackend.details()}).
+ *
+ * <p>Depends on tensor-api's SPI and JCuda (through {@code JCudaDriverApi}, {@code CudaLibraries}
+ * and {@code NvrtcCompiler} only).
  *
  * <p>Contracts:
  * <ul>
@@ -48,7 +62,9 @@
  *       {@code availability()} call does, once, and the answer is cached for the JVM's life
  *       (JCuda cannot retry a failed native load anyway: later touches throw
  *       {@code NoClassDefFoundError}).</li>
- *   <li>Only {@link dev.fathom.cuda.JCudaDriverApi} touches JCuda. Everything else talks to the
+ *   <li>Only {@link dev.fathom.cuda.JCudaDriverApi} (driver and cuBLAS calls),
+ *       {@link dev.fathom.cuda.CudaLibraries} and {@link dev.fathom.cuda.NvrtcCompiler} touch
+ *       JCuda. Everything else talks to the
  *       {@link dev.fathom.cuda.CudaDriver} interface, so host logic is tested against a fake
  *       driver on machines without a GPU.</li>
  *   <li>The probe's driver status codes become {@link dev.fathom.cuda.CudaError}, which names
@@ -58,9 +74,10 @@
  *       one stream and returns, except {@code download}, {@code synchronize} and the ops that read
  *       the status word back (I64 division, gather, scatter-add), which wait. Any thread may call
  *       in: the primary context is made current on a thread at its first call.</li>
- *   <li>{@code -Dfathom.cuda.driver=CLASS} replaces JCuda by another {@link dev.fathom.cuda.CudaDriver}
- *       (the kernel emulator; {@code ReferenceDriver} in the tests, whose kernels are Java loops),
- *       so the conformance suite runs on the CUDA host logic without a GPU.</li>
+ *   <li>Without a GPU, the tests run this whole package on {@code EmulatedDriver}, a
+ *       {@link dev.fathom.cuda.CudaDriver} whose kernels are the same {@code .cu} files compiled by
+ *       g++ against {@code cuda_emu.h}: the conformance suite runs on it as the test backend
+ *       {@code cuda-emu}.</li>
  * </ul>
  */
 package dev.fathom.cuda;

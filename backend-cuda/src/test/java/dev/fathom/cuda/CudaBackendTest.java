@@ -89,26 +89,7 @@ class CudaBackendTest {
     }
 
     @Test
-    void theDriverPropertyNamesACudaDriverClassToUseInsteadOfJCuda() {
-        String old = System.getProperty(CudaBackend.DRIVER_PROPERTY);
-        try {
-            System.setProperty(CudaBackend.DRIVER_PROPERTY, FakeDriver.class.getName());
-            CudaDriver d = CudaBackend.driverFactory().get();
-            assertTrue(d instanceof FakeDriver, d.toString());
-            Availability a = CudaBackend.availabilityOf(DriverProbe.probe(CudaBackend.driverFactory()));
-            assertTrue(a.available(), a.reason());
-            System.setProperty(CudaBackend.DRIVER_PROPERTY, "java.lang.String");
-            IllegalStateException e = assertThrows(IllegalStateException.class, () -> CudaBackend.driverFactory().get());
-            assertTrue(e.getMessage().startsWith("-Dfathom.cuda.driver=java.lang.String is not a CudaDriver"), e.getMessage());
-            // The probe turns that into a reason, as it does every failure.
-            assertTrue(DriverProbe.probe(CudaBackend.driverFactory()).failure().contains("is not a CudaDriver"));
-        } finally {
-            if (old == null) {
-                System.clearProperty(CudaBackend.DRIVER_PROPERTY);
-            } else {
-                System.setProperty(CudaBackend.DRIVER_PROPERTY, old);
-            }
-        }
+    void aSupplierWrappedInOnceIsCalledOnce() {
         java.util.concurrent.atomic.AtomicInteger made = new java.util.concurrent.atomic.AtomicInteger();
         java.util.function.Supplier<Integer> once = CudaBackend.once(made::incrementAndGet);
         assertEquals(1, once.get());

@@ -105,16 +105,6 @@ final class EmulatedDriver implements CudaDriver {
     private final Map<Integer, String> details = new HashMap<>();
 
     /**
-     * For {@code -Dfathom.cuda.driver=dev.fathom.cuda.EmulatedDriver} (CudaBackend's driver hook),
-     * which runs the real {@code cuda} backend on this driver in backend-cuda's tests: the kernel
-     * libraries are built (or found in the cache) now, and the device has
-     * {@code -Dfathom.cuda.emu.memory} bytes (default {@link EmulatedCudaBackend#DEFAULT_MEMORY}).
-     */
-    EmulatedDriver() throws java.io.IOException, InterruptedException {
-        this(Emulator.driverModules(), Long.getLong("fathom.cuda.emu.memory", EmulatedCudaBackend.DEFAULT_MEMORY));
-    }
-
-    /**
      * A driver over the libraries {@link Emulator#driverModules()} built, reporting
      * {@code totalBytes} of device memory (allocations beyond it fail with out-of-memory).
      */

@@ -10,6 +10,7 @@ import dev.fathom.optim.Optimizer;
 import dev.fathom.tensor.Device;
 import dev.fathom.tensor.Scope;
 import dev.fathom.tensor.Tensor;
+import dev.fathom.tensor.internal.Backends;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -73,6 +74,9 @@ public final class Parity {
             throw new IllegalArgumentException("parity: need steps ≥ 1, batch size ≥ 1 and at least one device (got steps " + steps
                     + ", batch size " + batchSize + ", devices " + devices + ")");
         }
+        for (Device d : devices) {
+            Backends.kernels(d);  // an unusable device fails here, with its reason, before any run
+        }
         List<Run> runs = new ArrayList<>();
         for (Device d : devices) {
             runs.add(new Run(d, train(model, seed, steps, batchSize, d)));
@@ -120,27 +124,36 @@ public final class Parity {
         System.arraycopy(example, 0, inputShape, 1, example.length);
         double[] losses = new double[steps];
         SplitMix64 rng = new SplitMix64(seed);
-        try (Module m = zoo.create().to(device).train(); Optimizer opt = new Adam(m.parameters(), 1e-3)) {
-            for (int s = 0; s < steps; s++) {
-                float[] x = new float[batchSize * features];
-                long[] y = new long[batchSize];
-                for (int i = 0; i < x.length; i++) {
-                    x[i] = (rng.nextLong() >>> 40) * 0x1.0p-24f;
-                }
-                for (int i = 0; i < batchSize; i++) {
-                    y[i] = rng.below(10);
-                }
-                try (Scope scope = Scope.open()) {
-                    Tensor input = Tensor.of(x, inputShape).to(device);
-                    Tensor target = Tensor.of(y, batchSize).to(device);
-                    Tensor loss = Functional.crossEntropy(m.forward(input), target);
-                    opt.zeroGrad();
-                    loss.backward();
-                    opt.step();
-                    losses[s] = loss.itemDouble();
-                }
+        try (Module m = zoo.create()) {
+            m.to(device).train();
+            try (Optimizer opt = new Adam(m.parameters(), 1e-3)) {
+                steps(m, opt, rng, inputShape, features, batchSize, device, losses);
             }
         }
         return losses;
+    }
+
+    /** {@code losses.length} Adam steps on synthetic batches: inputs uniform in [0, 1), labels uniform over 10 classes. */
+    private static void steps(Module m, Optimizer opt, SplitMix64 rng, int[] inputShape, int features, int batchSize, Device device,
+            double[] losses) {
+        for (int s = 0; s < losses.length; s++) {
+            float[] x = new float[batchSize * features];
+            long[] y = new long[batchSize];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (rng.nextLong() >>> 40) * 0x1.0p-24f;
+            }
+            for (int i = 0; i < batchSize; i++) {
+                y[i] = rng.below(10);
+            }
+            try (Scope scope = Scope.open()) {
+                Tensor input = Tensor.of(x, inputShape).to(device);
+                Tensor target = Tensor.of(y, batchSize).to(device);
+                Tensor loss = Functional.crossEntropy(m.forward(input), target);
+                opt.zeroGrad();
+                loss.backward();
+                opt.step();
+                losses[s] = loss.itemDouble();
+            }
+        }
     }
 }

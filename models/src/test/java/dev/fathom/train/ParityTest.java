@@ -18,6 +18,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ParityTest {
 
     @Test
+    void runsLeaveNoBuffersBehind() {
+        long before = Backends.kernels(Device.cpu()).memoryStats().liveBuffers();
+        Parity.run(Zoo.CNN, 3, 2, 4, List.of(Device.cpu()));
+        Parity.run(Zoo.MLP, 3, 2, 4, List.of(Device.cpu()));
+        assertEquals(before, Backends.kernels(Device.cpu()).memoryStats().liveBuffers());
+    }
+
+    @Test
     void theSameDeviceTwiceGivesBitIdenticalLosses() {
         Parity.Report r = Parity.run(Zoo.MLP, 7, 5, 16, List.of(Device.cpu(), Device.cpu()));
         assertEquals(0.0, r.maxRelativeDifference());

@@ -14,10 +14,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 /**
  * The layouts {@link CudaKernels} builds (kept-axes-first copies, row strides, merged and split
  * GEMM batches, stride-0 index views, BOOL through I64) checked numerically: the kernels are the
- * Java loops of {@link ReferenceKernels}, so a wrong offset or stride on the host shows as a wrong
+ * real ones on the {@link EmulatedDriver}, so a wrong offset or stride on the host shows as a wrong
  * number here, compared with naive F64 loops over the logical indices.
  */
-class CudaKernelsReferenceTest {
+class CudaKernelsLayoutTest {
+
+    /** The emulated driver, or the test is skipped with the reason (no g++). */
+    private static EmulatedDriver emulated() throws Exception {
+        String reason = Emulator.driverUnavailableReason();
+        org.junit.jupiter.api.Assumptions.assumeTrue(reason == null, reason);
+        return new EmulatedDriver(Emulator.driverModules(), 64L << 20);
+    }
     private final Random rng = new Random(5);
 
     private double[] randoms(int n) {
@@ -35,8 +42,8 @@ class CudaKernelsReferenceTest {
     }
 
     @Test
-    void sumsAndArgmaxOverPermutedAndBroadcastAxes() {
-        try (CudaKernels k = CudaKernels.open(new ReferenceDriver(), 0)) {
+    void sumsAndArgmaxOverPermutedAndBroadcastAxes() throws Exception {
+        try (CudaKernels k = CudaKernels.open(emulated(), 0)) {
             double[] host = randoms(4 * 5 * 6);
             Buffer x = k.allocate(DType.F64, host.length);
             k.upload(host, 0, x, 0, host.length);
@@ -68,8 +75,8 @@ class CudaKernelsReferenceTest {
     }
 
     @Test
-    void batchedMatmulWithTransposedBroadcastAndUnmergeableBatches() {
-        try (CudaKernels k = CudaKernels.open(new ReferenceDriver(), 0)) {
+    void batchedMatmulWithTransposedBroadcastAndUnmergeableBatches() throws Exception {
+        try (CudaKernels k = CudaKernels.open(emulated(), 0)) {
             int b0 = 2, b1 = 3, m = 3, kk = 4, n = 2;
             double[] ah = randoms(b0 * b1 * m * kk), bh = randoms(b0 * n * kk);
             Buffer a = k.allocate(DType.F64, ah.length), b = k.allocate(DType.F64, bh.length), c = k.allocate(DType.F64, b0 * b1 * m * n);
@@ -97,8 +104,8 @@ class CudaKernelsReferenceTest {
     }
 
     @Test
-    void gatherAndScatterAddThroughStridedViewsAndBool() {
-        try (CudaKernels k = CudaKernels.open(new ReferenceDriver(), 0)) {
+    void gatherAndScatterAddThroughStridedViewsAndBool() throws Exception {
+        try (CudaKernels k = CudaKernels.open(emulated(), 0)) {
             double[] xh = randoms(12);
             Buffer x = k.allocate(DType.F64, 12), idx = k.allocate(DType.I64, 6), out = k.allocate(DType.F64, 6);
             k.upload(xh, 0, x, 0, 12);
