@@ -5,18 +5,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -91,21 +86,6 @@ class ConvKernelEmulationTest {
             want.add(k + "f32");
             want.add(k + "f64");
         }
-        assertEquals(want, entries("conv"));
-    }
-
-    static Set<String> entries(String module) throws IOException {
-        String ptx;
-        try (InputStream in = ConvKernelEmulationTest.class.getResourceAsStream("ptx/" + module + ".ptx")) {
-            assertNotNull(in, "dev/fathom/cuda/ptx/" + module + ".ptx is missing: run scripts/build-kernels");
-            ptx = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
-        }
-        assertTrue(ptx.contains(".target sm_75"), module + ".ptx must target sm_75 (compute_75)");
-        Set<String> entries = new TreeSet<>();
-        Matcher m = Pattern.compile("\\.visible \\.entry (\\w+)\\(").matcher(ptx);
-        while (m.find()) {
-            entries.add(m.group(1));
-        }
-        return entries;
+        assertEquals(want, Emulator.ptxEntries("conv"));
     }
 }

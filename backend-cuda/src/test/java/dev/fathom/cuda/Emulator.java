@@ -1,6 +1,7 @@
 package dev.fathom.cuda;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,9 +12,14 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -208,5 +214,21 @@ final class Emulator {
 
     static List<String> names(Enum<?>[] values) {
         return Arrays.stream(values).map(Enum::name).toList();
+    }
+
+    /** The kernel entry names of the committed PTX module {@code module}, which must target sm_75 (compute_75). */
+    static Set<String> ptxEntries(String module) throws IOException {
+        String ptx;
+        try (InputStream in = Emulator.class.getResourceAsStream("ptx/" + module + ".ptx")) {
+            assertNotNull(in, "dev/fathom/cuda/ptx/" + module + ".ptx is missing: run scripts/build-kernels");
+            ptx = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
+        }
+        assertTrue(ptx.contains(".target sm_75"), module + ".ptx must target sm_75 (compute_75)");
+        Set<String> entries = new TreeSet<>();
+        Matcher m = Pattern.compile("\\.visible \\.entry (\\w+)\\(").matcher(ptx);
+        while (m.find()) {
+            entries.add(m.group(1));
+        }
+        return entries;
     }
 }

@@ -67,6 +67,6 @@ class PoolKernelEmulationTest {
             want.add(k + "f32");
             want.add(k + "f64");
         }
-        assertEquals(want, ConvKernelEmulationTest.entries("pool"));
+        assertEquals(want, Emulator.ptxEntries("pool"));
     }
 }

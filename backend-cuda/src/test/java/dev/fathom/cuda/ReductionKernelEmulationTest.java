@@ -7,22 +7,17 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The reduction, indexing and random kernels ({@code reduce.cu}, {@code index.cu},
@@ -105,9 +100,9 @@ class ReductionKernelEmulationTest {
     @Test
     void committedPtxHasEveryEntry() throws IOException {
         List<String> dt = List.of("f32", "f64", "i64");
-        assertEquals(expand(List.of("reduce_"), List.of("f32", "f64", "i64", "u8")), entries("reduce"));
-        assertEquals(expand(List.of("gather_", "scatter_add_"), dt), entries("index"));
-        assertEquals(expand(List.of("random_"), List.of("f32", "f64", "i64", "u8")), entries("random"));
+        assertEquals(expand(List.of("reduce_"), List.of("f32", "f64", "i64", "u8")), Emulator.ptxEntries("reduce"));
+        assertEquals(expand(List.of("gather_", "scatter_add_"), dt), Emulator.ptxEntries("index"));
+        assertEquals(expand(List.of("random_"), List.of("f32", "f64", "i64", "u8")), Emulator.ptxEntries("random"));
     }
 
     private static Set<String> expand(List<String> prefixes, List<String> types) {
@@ -118,21 +113,6 @@ class ReductionKernelEmulationTest {
             }
         }
         return s;
-    }
-
-    private static Set<String> entries(String module) throws IOException {
-        String ptx;
-        try (InputStream in = ReductionKernelEmulationTest.class.getResourceAsStream("ptx/" + module + ".ptx")) {
-            assertNotNull(in, "dev/fathom/cuda/ptx/" + module + ".ptx is missing: run scripts/build-kernels");
-            ptx = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
-        }
-        assertTrue(ptx.contains(".target sm_75"), module + ".ptx must target sm_75 (compute_75)");
-        Set<String> entries = new TreeSet<>();
-        Matcher m = Pattern.compile("\\.visible \\.entry (\\w+)\\(").matcher(ptx);
-        while (m.find()) {
-            entries.add(m.group(1));
-        }
-        return entries;
     }
 
     private static List<String> enumBody(String source, String name, String prefix) {
