@@ -21,7 +21,15 @@ final class ComputeStream implements AutoCloseable {
     private final CudaDriver driver;
     private final CudaCheck check;
     private final long handle;
-    private final ArrayDeque<String> pending = new ArrayDeque<>();
+    /** A launch as an error message would name it; kept in parts, so the hot path concatenates nothing. */
+    private record Pending(String op, String kernel, String shapes) {
+        @Override
+        public String toString() {
+            return op + "/" + kernel + " " + shapes;
+        }
+    }
+
+    private final ArrayDeque<Pending> pending = new ArrayDeque<>();
     private long pendingCount;
     private boolean closed;
 
@@ -39,9 +47,9 @@ final class ComputeStream implements AutoCloseable {
     }
 
     /** Called by the launcher after each successful enqueue. */
-    synchronized void noteLaunch(String description) {
+    synchronized void noteLaunch(String op, String kernel, String shapes) {
         pendingCount++;
-        pending.addLast(description);
+        pending.addLast(new Pending(op, kernel, shapes));
         if (pending.size() > PENDING_SHOWN) {
             pending.removeFirst();
         }
@@ -49,7 +57,7 @@ final class ComputeStream implements AutoCloseable {
 
     /** The most recent launches not yet known to have completed, oldest first. */
     synchronized List<String> pendingLaunches() {
-        return List.copyOf(pending);
+        return pending.stream().map(Pending::toString).toList();
     }
 
     /** Enqueues a copy of {@code src}'s remaining bytes (a direct buffer) to device address {@code dst}. */
@@ -132,7 +140,7 @@ final class ComputeStream implements AutoCloseable {
         if (pendingCount > 0) {
             message += "; the error may come from a kernel launched earlier and not yet synchronized ("
                     + pendingCount + " launch(es) since the last sync, the last " + pending.size() + ": "
-                    + String.join(", ", pending) + ")";
+                    + String.join(", ", pendingLaunches()) + ")";
         }
         throw new CudaException(message, op, status);
     }

@@ -107,15 +107,21 @@ final class KernelLauncher {
         Objects.requireNonNull(params, "params");
         validate(op, kernel, grid, block, sharedBytes);
         long function = function(op, kernel);
-        String call = op + ": cuLaunchKernel(" + kernel + ")";
-        String where = shapes + " grid " + grid + " block " + block + (sharedBytes > 0 ? " shared " + sharedBytes + " B" : "");
-        check.check(call, where, driver.launchKernel(function, grid.x(), grid.y(), grid.z(), block.x(), block.y(), block.z(),
-                sharedBytes, stream.handle(), params));
-        launches++;
-        stream.noteLaunch(op + "/" + kernel + " " + shapes);
-        if (sync) {
-            stream.synchronize(call + " [fathom.cuda.sync]", where);
+        int status = driver.launchKernel(function, grid.x(), grid.y(), grid.z(), block.x(), block.y(), block.z(), sharedBytes,
+                stream.handle(), params);
+        // The messages are built only when needed: this runs for every kernel of every op.
+        if (status != 0) {
+            check.check(op + ": cuLaunchKernel(" + kernel + ")", where(shapes, grid, block, sharedBytes), status);
         }
+        launches++;
+        stream.noteLaunch(op, kernel, shapes);
+        if (sync) {
+            stream.synchronize(op + ": cuLaunchKernel(" + kernel + ") [fathom.cuda.sync]", where(shapes, grid, block, sharedBytes));
+        }
+    }
+
+    private static String where(String shapes, Dim3 grid, Dim3 block, int sharedBytes) {
+        return shapes + " grid " + grid + " block " + block + (sharedBytes > 0 ? " shared " + sharedBytes + " B" : "");
     }
 
     private long function(String op, String kernel) {
@@ -130,6 +136,11 @@ final class KernelLauncher {
     }
 
     static void validate(String op, String kernel, Dim3 grid, Dim3 block, int sharedBytes) {
+        if (grid.x() >= 1 && grid.y() >= 1 && grid.z() >= 1 && grid.y() <= MAX_GRID_YZ && grid.z() <= MAX_GRID_YZ && block.x() >= 1
+                && block.y() >= 1 && block.z() >= 1 && block.z() <= MAX_BLOCK_Z && block.volume() <= MAX_THREADS_PER_BLOCK
+                && sharedBytes >= 0 && sharedBytes <= MAX_DEFAULT_SHARED_BYTES) {
+            return;  // the common case, without building the message
+        }
         String what = "cuda: " + op + ": kernel " + kernel + " with grid " + grid + ", block " + block;
         if (grid.x() < 1 || grid.y() < 1 || grid.z() < 1 || grid.y() > MAX_GRID_YZ || grid.z() > MAX_GRID_YZ) {
             throw new IllegalArgumentException(what + ": grid dimensions must be >= 1, and y and z <= " + MAX_GRID_YZ
