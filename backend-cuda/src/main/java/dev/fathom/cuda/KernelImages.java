@@ -77,12 +77,22 @@ final class KernelImages {
         String file = name + ".cu";
         String text = new String(resource(SOURCE_DIR + file), StandardCharsets.UTF_8);
         Map<String, String> headers = new java.util.LinkedHashMap<>();
-        Matcher m = INCLUDE.matcher(text);
-        while (m.find()) {
-            headers.put(m.group(1), new String(resource(SOURCE_DIR + m.group(1)), StandardCharsets.UTF_8));
-        }
+        addIncludes(text, headers);
         // The options nvcc gets in scripts/build-kernels, but for this GPU's architecture.
         return compiler.compile(file, text, headers, List.of("--gpu-architecture=compute_" + ccMajor + ccMinor, "-std=c++17"));
+    }
+
+    /** The quoted includes of {@code text} and, recursively, of those headers, each once. */
+    private static void addIncludes(String text, Map<String, String> headers) {
+        Matcher m = INCLUDE.matcher(text);
+        while (m.find()) {
+            String name = m.group(1);
+            if (!headers.containsKey(name)) {
+                String header = new String(resource(SOURCE_DIR + name), StandardCharsets.UTF_8);
+                headers.put(name, header);
+                addIncludes(header, headers);
+            }
+        }
     }
 
     static byte[] resource(String path) {
