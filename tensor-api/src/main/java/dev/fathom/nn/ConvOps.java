@@ -16,6 +16,7 @@ import dev.fathom.tensor.internal.KernelOps;
  *   <li>{@code data(gy, w)} (a transposed convolution): d gy = conv2d(gg, w), dw = weight(gg, gy)</li>
  *   <li>{@code weight(x, gy)}: dx = data(gy, gg), d gy = conv2d(x, gg)</li>
  * </ul>
+ * {@code conv_transpose2d(x, w)} is {@code data(x, w)} under its own name.
  * (each follows from {@code <gg, data(gy, w)> = <conv2d(gg, w), gy>} and
  * {@code <gg, weight(x, gy)> = <conv2d(x, gg), gy>}). Arguments are validated by {@link Convolutions}.
  */
@@ -32,7 +33,19 @@ final class ConvOps {
 
     /** The gradient of conv2d with respect to x, from gy (N, C_out, OH, OW) and w. */
     static Tensor data(Conv2dGeometry g, Tensor gy, Tensor w) {
-        return run("conv2d_backward_data", g.inputShape(), gy, w, (k, a, b, out) -> k.conv2dBackwardData(g, a, b, out),
+        return data("conv2d_backward_data", g, gy, w);
+    }
+
+    /**
+     * {@code conv_transpose2d(x, w)}: the same op as {@link #data} (x in gy's place, g the
+     * convolution that maps the transposed convolution's output back to x), recorded by its own name.
+     */
+    static Tensor transpose(Conv2dGeometry g, Tensor x, Tensor w) {
+        return data("conv_transpose2d", g, x, w);
+    }
+
+    private static Tensor data(String op, Conv2dGeometry g, Tensor gy, Tensor w) {
+        return run(op, g.inputShape(), gy, w, (k, a, b, out) -> k.conv2dBackwardData(g, a, b, out),
                 gg -> new Tensor[] {
                     gy.requiresGrad() ? forward(g, gg, w) : null,
                     w.requiresGrad() ? weight(g, gg, gy) : null});

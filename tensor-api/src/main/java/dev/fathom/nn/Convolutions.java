@@ -11,7 +11,7 @@ import java.util.Arrays;
 
 /**
  * 2-D convolution and pooling on NCHW tensors, with PyTorch's semantics ({@code torch.nn.functional.conv2d},
- * {@code max_pool2d}, {@code avg_pool2d}, {@code adaptive_avg_pool2d}; {@code ceil_mode=False}).
+ * {@code conv_transpose2d}, {@code max_pool2d}, {@code avg_pool2d}, {@code adaptive_avg_pool2d}; {@code ceil_mode=False}).
  * An unbatched {@code (C, H, W)} input gives an unbatched output, as in PyTorch.
  * Hyperparameters given as one int apply to both H and W; as an {@code int[]} they are
  * {@code {h, w}} (or one value for both). Inputs may have any strides; the geometry is checked and
@@ -84,6 +84,108 @@ public final class Convolutions {
             return ConvOps.forward(g, x, weight);
         }
         return KernelOps.hooks().intermediates(() -> ConvOps.forward(g, x, weight).add(bias.reshape(ws[0], 1, 1)));
+    }
+
+    // ---- transposed convolution -----------------------------------------------------------------
+
+    /** {@code convTranspose2d} with the same stride, padding, output padding and dilation for H and W. */
+    public static Tensor convTranspose2d(Tensor x, Tensor weight, Tensor bias, int stride, int padding, int outputPadding, int groups,
+                                         int dilation) {
+        return convTranspose2d(x, weight, bias, new int[] {stride}, new int[] {padding}, new int[] {outputPadding}, groups,
+                new int[] {dilation});
+    }
+
+    /**
+     * 2-D transposed convolution, as {@code torch.nn.functional.conv_transpose2d} (the gradient of
+     * {@link #conv2d} with respect to its input): x {@code (N, C_in, H, W)}, weight
+     * {@code (C_in, C_out/groups, KH, KW)}, bias {@code (C_out)} or null; every x[n, c, i, j]
+     * scatters {@code x·w[c, o, p, q]} to {@code out[n, o, i·sH − padH + p·dilH, j·sW − padW + q·dilW]}
+     * (targets outside the output are dropped), giving {@code (N, C_out, OH, OW)} with
+     * {@code OH = (H − 1)·strideH − 2·padH + dilH·(KH − 1) + outputPaddingH + 1}. Output padding
+     * only lengthens the output at the bottom and right and must be smaller than the stride or the
+     * dilation, as PyTorch checks. Argument order is PyTorch's.
+     *
+     * <p>Runs on the convolution kernels: it is {@code conv2dBackwardData} of the convolution that maps
+     * the {@code (OH, OW)} output back to {@code (H, W)}; its gradients are that convolution's forward
+     * (for x) and weight gradient (for w), to any order ({@link ConvOps}).
+     */
+    public static Tensor convTranspose2d(Tensor x, Tensor weight, Tensor bias, int[] stride, int[] padding, int[] outputPadding,
+                                         int groups, int[] dilation) {
+        String op = "convTranspose2d";
+        checkTensor(op, "input", x);
+        checkTensor(op, "weight", weight);
+        int[] s = pair(op, "stride", stride, 1), p = pair(op, "padding", padding, 0), d = pair(op, "dilation", dilation, 1);
+        int[] op2 = pair(op, "output padding", outputPadding, 0);
+        if (x.dim() == 3 && weight.dim() == 4) {
+            return unbatched(x, b -> convTranspose2d(b, weight, bias, s, p, op2, groups, d));
+        }
+        if (x.dim() != 4 || weight.dim() != 4) {
+            throw new IllegalArgumentException(op + ": expects an input (N, C_in, H, W) or (C_in, H, W) and a 4-D weight (C_in, C_out/groups, KH, KW), got input "
+                    + Shape.format(x.shape()) + " and weight " + Shape.format(weight.shape()));
+        }
+        sameKind(op, x, weight);
+        int[] xs = x.shape(), ws = weight.shape();
+        if (groups < 1) {
+            throw new IllegalArgumentException(op + ": groups must be at least 1, got " + groups);
+        }
+        if (xs[1] != ws[0]) {
+            throw new IllegalArgumentException(op + ": input " + Shape.format(xs) + " has " + xs[1] + " channels but weight " + Shape.format(ws)
+                    + " expects " + ws[0] + " (the weight of a transposed convolution is (C_in, C_out/groups, KH, KW))");
+        }
+        if (ws[0] % groups != 0 || ws[0] == 0 || ws[1] == 0 || ws[2] == 0 || ws[3] == 0) {
+            throw new IllegalArgumentException(op + ": weight " + Shape.format(ws) + " needs a positive number of input channels divisible by groups "
+                    + groups + ", at least one output channel and a kernel of at least 1x1");
+        }
+        for (int i = 0; i < 2; i++) {
+            if (op2[i] >= s[i] && op2[i] >= d[i]) {
+                throw new IllegalArgumentException(op + ": output padding " + tuple(op2) + " must be smaller than either the stride "
+                        + tuple(s) + " or the dilation " + tuple(d) + " in each dim");
+            }
+        }
+        if (xs[2] == 0 || xs[3] == 0) {
+            throw new IllegalArgumentException(op + ": input " + Shape.format(xs) + " has an empty plane");
+        }
+        int cOut = ws[1] * groups;
+        if (bias != null) {
+            checkTensor(op, "bias", bias);
+            sameKind(op, x, bias);
+            if (bias.dim() != 1 || bias.size(0) != cOut) {
+                throw new IllegalArgumentException(op + ": bias must have shape [" + cOut + "] (C_out = groups " + groups + " x weight "
+                        + Shape.format(ws) + " dim 1), got " + Shape.format(bias.shape()));
+            }
+        }
+        int outH = transposedSize(xs[2], ws[2], s[0], p[0], op2[0], d[0]), outW = transposedSize(xs[3], ws[3], s[1], p[1], op2[1], d[1]);
+        if (outH < 1 || outW < 1) {
+            throw new IllegalArgumentException(op + ": input " + Shape.format(xs) + " with kernel " + ws[2] + "x" + ws[3] + ", stride " + tuple(s)
+                    + ", padding " + tuple(p) + ", output padding " + tuple(op2) + " and dilation " + tuple(d) + " gives an output of "
+                    + outH + "x" + outW + "; use less padding");
+        }
+        // Output padding of a stride or more (allowed when below the dilation) has no convolution
+        // whose output size rule maps (OH, OW) back to (H, W); zero rows/columns appended to x (which
+        // scatter nothing) bring it back below the stride with the same output size.
+        int extraH = op2[0] / s[0], extraW = op2[1] / s[1];
+        return KernelOps.hooks().intermediates(() -> {
+            Tensor xp = x;
+            if (extraH > 0) {
+                xp = Tensor.cat(2, xp, Tensor.zeros(x.dtype(), x.device(), xs[0], xs[1], extraH, xs[3]));
+            }
+            if (extraW > 0) {
+                xp = Tensor.cat(3, xp, Tensor.zeros(x.dtype(), x.device(), xs[0], xs[1], xs[2] + extraH, extraW));
+            }
+            // The convolution from the (N, C_out, OH, OW) output to xp's (N, C_in, H', W'): its weight
+            // (C_in, C_out/groups, KH, KW) is the transposed convolution's weight as it stands.
+            Conv2dGeometry g = Conv2dGeometry.of(xs[0], cOut, outH, outW, ws[0], ws[2], ws[3], s[0], s[1], p[0], p[1], d[0], d[1], groups);
+            if (g.outH() != xp.size(2) || g.outW() != xp.size(3)) {
+                throw new IllegalStateException(op + ": internal shape rule mismatch " + g + " for input " + Shape.format(xp.shape()));
+            }
+            Tensor y = ConvOps.transpose(g, xp, weight);
+            return bias == null ? y : y.add(bias.reshape(cOut, 1, 1));
+        });
+    }
+
+    /** {@code (in − 1)·stride − 2·pad + dil·(k − 1) + outputPadding + 1}: PyTorch's output length of a transposed convolution. */
+    public static int transposedSize(int in, int k, int stride, int pad, int outputPadding, int dil) {
+        return (in - 1) * stride - 2 * pad + dil * (k - 1) + outputPadding + 1;
     }
 
     // ---- pooling --------------------------------------------------------------------------------

@@ -123,6 +123,15 @@ public final class Functional {
         return Convolutions.conv2d(x, weight, bias, stride, padding, dilation, groups);
     }
 
+    /**
+     * 2-D transposed convolution of {@code (N, C_in, H, W)} with weight {@code (C_in, C_out/groups, kh, kw)}, PyTorch's
+     * argument order; see {@link Convolutions#convTranspose2d}.
+     */
+    public static Tensor convTranspose2d(Tensor x, Tensor weight, Tensor bias, int stride, int padding, int outputPadding, int groups,
+                                         int dilation) {
+        return Convolutions.convTranspose2d(x, weight, bias, stride, padding, outputPadding, groups, dilation);
+    }
+
     /** Max pooling; see {@link Convolutions#maxPool2d}. */
     public static Tensor maxPool2d(Tensor x, int kernel, int stride, int padding) {
         return Convolutions.maxPool2d(x, kernel, stride, padding);

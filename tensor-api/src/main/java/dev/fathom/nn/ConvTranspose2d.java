@@ -1,0 +1,101 @@
+package dev.fathom.nn;
+
+import dev.fathom.tensor.DType;
+import dev.fathom.tensor.Generator;
+import dev.fathom.tensor.Tensor;
+
+/**
+ * A 2-D transposed convolution layer, as {@code torch.nn.ConvTranspose2d} (the upsampling layer of
+ * a DCGAN generator): weight {@code (in, out/groups, KH, KW)} and an optional bias {@code (out)},
+ * applied with {@link Convolutions#convTranspose2d}. The output of an {@code (H, W)} input is
+ * {@code (H − 1)·stride − 2·padding + dilation·(K − 1) + output_padding + 1} in each dim.
+ *
+ * <p>Initialization is PyTorch's default: {@code kaiming_uniform(a=√5)} for the weight, which is
+ * {@code U(±1/√fan_in)}, and {@code U(±1/√fan_in)} for the bias, where PyTorch's fan_in is taken
+ * from the weight's dim 1: {@code fan_in = out/groups·KH·KW} (He et al., "Delving Deep into
+ * Rectifiers", 2015, with PyTorch's choice of a); both drawn from {@link Generator#global()} in F32.
+ */
+public final class ConvTranspose2d extends Module {
+    private final int inChannels, outChannels, groups;
+    private final int[] kernel, stride, padding, outputPadding, dilation;
+    private final Parameter weight, bias;
+
+    /** Square kernel, stride 1, no padding, no output padding, one group, with bias, dilation 1. */
+    public ConvTranspose2d(int inChannels, int outChannels, int kernel) {
+        this(inChannels, outChannels, kernel, 1, 0);
+    }
+
+    public ConvTranspose2d(int inChannels, int outChannels, int kernel, int stride, int padding) {
+        this(inChannels, outChannels, new int[] {kernel}, new int[] {stride}, new int[] {padding}, new int[] {0}, 1, true, new int[] {1});
+    }
+
+    /** PyTorch's argument order; sizes are one value for both dims or {@code {h, w}}. */
+    public ConvTranspose2d(int inChannels, int outChannels, int[] kernel, int[] stride, int[] padding, int[] outputPadding, int groups,
+                           boolean bias, int[] dilation) {
+        String op = "ConvTranspose2d";
+        this.kernel = Convolutions.pair(op, "kernel size", kernel, 1);
+        this.stride = Convolutions.pair(op, "stride", stride, 1);
+        this.padding = Convolutions.pair(op, "padding", padding, 0);
+        this.outputPadding = Convolutions.pair(op, "output padding", outputPadding, 0);
+        this.dilation = Convolutions.pair(op, "dilation", dilation, 1);
+        if (inChannels < 1 || outChannels < 1 || groups < 1 || inChannels % groups != 0 || outChannels % groups != 0) {
+            throw new IllegalArgumentException(op + ": in_channels " + inChannels + " and out_channels " + outChannels
+                    + " must be positive and divisible by groups " + groups);
+        }
+        for (int i = 0; i < 2; i++) {
+            if (this.outputPadding[i] >= this.stride[i] && this.outputPadding[i] >= this.dilation[i]) {
+                throw new IllegalArgumentException(op + ": output padding " + Convolutions.tuple(this.outputPadding)
+                        + " must be smaller than either the stride " + Convolutions.tuple(this.stride) + " or the dilation "
+                        + Convolutions.tuple(this.dilation) + " in each dim");
+            }
+        }
+        this.inChannels = inChannels;
+        this.outChannels = outChannels;
+        this.groups = groups;
+        int fanIn = outChannels / groups * this.kernel[0] * this.kernel[1];
+        double bound = 1.0 / Math.sqrt(fanIn);
+        this.weight = parameter("weight", uniform(bound, inChannels, outChannels / groups, this.kernel[0], this.kernel[1]));
+        this.bias = bias ? parameter("bias", uniform(bound, outChannels)) : null;
+    }
+
+    private static Tensor uniform(double bound, int... shape) {
+        return Tensor.uniform(-bound, bound, DType.F32, Generator.global(), shape);
+    }
+
+    @Override
+    public Tensor forward(Tensor input) {
+        return Convolutions.convTranspose2d(input, weight.data(), bias == null ? null : bias.data(), stride, padding, outputPadding, groups,
+                dilation);
+    }
+
+    public Parameter weight() {
+        return weight;
+    }
+
+    /** The bias, or null when built without one. */
+    public Parameter bias() {
+        return bias;
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder("ConvTranspose2d(").append(inChannels).append(", ").append(outChannels)
+                .append(", kernel_size=").append(Convolutions.tuple(kernel)).append(", stride=").append(Convolutions.tuple(stride));
+        if (padding[0] != 0 || padding[1] != 0) {
+            sb.append(", padding=").append(Convolutions.tuple(padding));
+        }
+        if (dilation[0] != 1 || dilation[1] != 1) {
+            sb.append(", dilation=").append(Convolutions.tuple(dilation));
+        }
+        if (outputPadding[0] != 0 || outputPadding[1] != 0) {
+            sb.append(", output_padding=").append(Convolutions.tuple(outputPadding));
+        }
+        if (groups != 1) {
+            sb.append(", groups=").append(groups);
+        }
+        if (bias == null) {
+            sb.append(", bias=False");
+        }
+        return sb.append(')').toString();
+    }
+}
