@@ -38,6 +38,11 @@ public final class GRU extends Recurrent {
     }
 
     @Override
+    boolean sumsProjections() {
+        return false;
+    }
+
+    @Override
     Tensor[] cell(Tensor xw, Tensor hw, Tensor h, Tensor c) {
         Tensor[] gi = xw.chunk(3, -1);
         Tensor[] gh = hw.chunk(3, -1);

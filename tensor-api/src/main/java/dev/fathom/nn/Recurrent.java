@@ -72,10 +72,20 @@ public abstract sealed class Recurrent extends Module permits RNN, LSTM, GRU {
 
     /**
      * One time step of one layer: {@code xw} is {@code x_t·W_ihᵀ + b_ih} {@code [N, gates·hidden]},
-     * {@code hw} is {@code h·W_hhᵀ + b_hh}; {@code c} is the cell state (LSTM only, else null).
+     * {@code hw} is {@code h·W_hhᵀ + b_hh} (with {@link #sumsProjections()}, {@code b_hh} is in {@code xw}
+     * instead); {@code c} is the cell state (LSTM only, else null).
      * Returns the new {@code h} and (LSTM) the new {@code c}.
      */
     abstract Tensor[] cell(Tensor xw, Tensor hw, Tensor h, Tensor c);
+
+    /**
+     * True when the cell uses {@code xw} and {@code hw} only through their sum (RNN, LSTM): then
+     * {@code b_hh} is added once to the input projection of the whole sequence instead of at every step.
+     * GRU needs {@code b_hn} inside the reset gate's product, so it keeps the two apart.
+     */
+    boolean sumsProjections() {
+        return true;
+    }
 
     /** True when the layer carries a cell state (LSTM). */
     boolean hasCell() {
@@ -96,12 +106,13 @@ public abstract sealed class Recurrent extends Module permits RNN, LSTM, GRU {
      */
     public final RecurrentOutput forwardWith(Map<String, Tensor> parameters, Tensor input, Tensor h0, Tensor c0) {
         Objects.requireNonNull(parameters, () -> op + ": parameters is null");
+        Checks.floating(op, "input", input);
         for (Map.Entry<String, Parameter> e : namedParameters().entrySet()) {
             Tensor t = parameters.get(e.getKey());
             if (t == null) {
                 throw new IllegalArgumentException(op + ".forwardWith: missing parameter \"" + e.getKey() + "\" " + Shape.format(e.getValue().shape()));
             }
-            Checks.floating(op, e.getKey(), t);
+            Checks.like(op, "input", input, e.getKey(), t);
             Checks.shape(op, e.getKey(), t, e.getValue().shape());
         }
         return run(parameters, input, h0, c0);
@@ -139,12 +150,16 @@ public abstract sealed class Recurrent extends Module permits RNN, LSTM, GRU {
             Tensor whh = weight(override, "weight_hh_l" + k);
             Tensor bih = bias ? weight(override, "bias_ih_l" + k) : null;
             Tensor bhh = bias ? weight(override, "bias_hh_l" + k) : null;
-            Tensor xw = Functional.linear(x, wih, bih); // [T, N, gates·hidden]: the input half of every step at once
+            boolean fold = bias && sumsProjections();
+            // [T, N, gates·hidden]: the input half of every step in one matmul.
+            Tensor xw = Functional.linear(x, wih, fold ? bih.add(bhh) : bih);
+            Tensor whhT = whh.t();
             Tensor hk = h.select(0, k);
             Tensor ck = c == null ? null : c.select(0, k);
             Tensor[] outs = new Tensor[steps];
             for (int t = 0; t < steps; t++) {
-                Tensor[] next = cell(xw.select(0, t), Functional.linear(hk, whh, bhh), hk, ck);
+                Tensor hw = fold || bhh == null ? hk.matmul(whhT) : hk.matmul(whhT).add(bhh);
+                Tensor[] next = cell(xw.select(0, t), hw, hk, ck);
                 hk = next[0];
                 ck = c == null ? null : next[1];
                 outs[t] = hk;

@@ -282,6 +282,8 @@ class RecurrentTest extends ConformanceTest {
             rejects(() -> g.forwardWith(own, Tensor.zeros(2, 5, 3), null, Tensor.zeros(1, 2, 4)), "GRU", "no cell state", "c0");
             own.put("weight_hh_l0", Tensor.zeros(12, 3));
             rejects(() -> g.forwardWith(own, Tensor.zeros(2, 5, 3), null, null), "GRU", "weight_hh_l0", "[12, 4]", "[12, 3]");
+            own.put("weight_hh_l0", Tensor.zeros(DType.F64, 12, 4));
+            rejects(() -> g.forwardWith(own, Tensor.zeros(2, 5, 3), null, null), "GRU", "weight_hh_l0", "F64", "F32");
         }
         rejects(() -> new LSTM(0, 4), "LSTM", "input_size", "0");
         rejects(() -> new GRU(3, 4, 0), "GRU", "num_layers", "0");
