@@ -15,7 +15,10 @@
  *       {@link dev.fathom.nn.Conv2d}, {@link dev.fathom.nn.ConvTranspose2d}, {@link dev.fathom.nn.MaxPool2d}, {@link dev.fathom.nn.AvgPool2d},
  *       {@link dev.fathom.nn.AdaptiveAvgPool2d}, {@link dev.fathom.nn.BatchNorm1d},
  *       {@link dev.fathom.nn.BatchNorm2d}, {@link dev.fathom.nn.LayerNorm}, {@link dev.fathom.nn.Dropout},
- *       {@link dev.fathom.nn.Embedding}, {@link dev.fathom.nn.Flatten} and the activations. State names
+ *       {@link dev.fathom.nn.Embedding}, {@link dev.fathom.nn.Flatten} and the activations. The recurrent
+ *       layers {@link dev.fathom.nn.RNN}, {@link dev.fathom.nn.LSTM} and {@link dev.fathom.nn.GRU} (common
+ *       part in {@link dev.fathom.nn.Recurrent}) return a {@link dev.fathom.nn.RecurrentOutput} (output
+ *       sequence and final states) and keep PyTorch's gate order. State names
  *       follow PyTorch ({@code weight}, {@code bias}, {@code running_mean}, …), so state dicts map one
  *       to one.</li>
  *   <li>{@link dev.fathom.nn.Init}: PyTorch's default layer init, He, Glorot, orthogonal, plain fills,
