@@ -204,11 +204,27 @@ class TransformerTest extends ConformanceTest {
         }
     }
 
+    @BackendTest
+    void moduleToF64ConvertsFloatingStateAndKeepsValues(TestBackends.Case backend) {
+        use(backend);
+        try (TransformerBlock m = new TransformerBlock(4, 2); dev.fathom.nn.BatchNorm1d bn = new dev.fathom.nn.BatchNorm1d(3)) {
+            double[] before = m.attn().inProjWeight().data().toDoubleArray();
+            m.to(DType.F64);
+            assertEquals(DType.F64, m.attn().inProjWeight().data().dtype());
+            assertTrue(m.attn().inProjWeight().data().requiresGrad(), "still a trainable leaf");
+            close("values survive the conversion", m.attn().inProjWeight().data(), before, new int[] {12, 4}, 0);
+            bn.to(DType.F64);
+            assertEquals(DType.F64, bn.stateDict().get("running_var").dtype(), "a floating buffer converts");
+            assertEquals(DType.I64, bn.stateDict().get("num_batches_tracked").dtype(), "an integer buffer stays");
+            rejects(() -> m.to(DType.I64), "TransformerBlock.to", "floating", "I64");
+        }
+    }
+
     /** Embedding + positions + one block + LayerNorm + head memorizes a fixed sequence with AdamW. */
     @BackendTest
     void aTinyTransformerOverfitsAFixedSequence(TestBackends.Case backend) {
         use(backend);
-        int vocab = 7, d = 16, t = 12, steps = 120;
+        int vocab = 7, d = 16, t = 12, steps = 60;
         long[] seq = {0, 3, 1, 4, 1, 5, 2, 6, 5, 3, 5, 0, 2};
         Generator g = new Generator(11);
         try (Embedding emb = new Embedding(vocab, d, g); PositionalEmbedding pos = new PositionalEmbedding(t, d, g);
