@@ -103,7 +103,8 @@ final class Attention {
             }
             int[] scores = {q.size(-2), k.size(-2)};
             int[] ms = mask.shape();
-            boolean ok = true;
+            // More mask dims than scores would broadcast the output up to the mask's rank.
+            boolean ok = ms.length <= Math.max(q.dim(), k.dim());
             for (int i = 0; i < Math.min(2, ms.length) && ok; i++) {
                 int m = ms[ms.length - 1 - i];
                 ok = m == 1 || m == scores[1 - i];

@@ -85,6 +85,6 @@ public final class TransformerBlock extends Module {
 
     @Override
     public String toString() {
-        return "TransformerBlock(d_model=" + dModel + ", causal=" + causal + ",\n" + super.toString().substring("TransformerBlock(".length());
+        return super.toString().replaceFirst("^TransformerBlock\\(", "TransformerBlock(d_model=" + dModel + ", causal=" + causal + ",");
     }
 }

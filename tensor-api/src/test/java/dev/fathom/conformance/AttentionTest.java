@@ -251,6 +251,8 @@ class AttentionTest extends ConformanceTest {
                 "scaledDotProductAttention", "value", "[2, 4, 4]", "S = 5");
         rejects(() -> Functional.scaledDotProductAttention(q, Tensor.zeros(2, 5, 4), Tensor.zeros(2, 5, 4), Tensor.zeros(3, 4).gt(0), false, 0,
                 false), "scaledDotProductAttention", "mask [3, 4]", "[..., 3, 5]");
+        rejects(() -> Functional.scaledDotProductAttention(q, q, q, Tensor.zeros(1, 2, 3, 3).gt(0), false, 0, false), "scaledDotProductAttention",
+                "mask [1, 2, 3, 3]", "[2, 3, 4]");
         rejects(() -> Functional.scaledDotProductAttention(q, q, q, null, false, 1.5, true), "scaledDotProductAttention", "dropout", "1.5");
         rejects(() -> Functional.scaledDotProductAttention(q, q, q, Tensor.zeros(DType.F64, 3, 3), false, 0, true), "mask", "BOOL", "F64");
     }

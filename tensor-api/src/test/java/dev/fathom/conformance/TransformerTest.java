@@ -217,6 +217,7 @@ class TransformerTest extends ConformanceTest {
             assertEquals(DType.F64, bn.stateDict().get("running_var").dtype(), "a floating buffer converts");
             assertEquals(DType.I64, bn.stateDict().get("num_batches_tracked").dtype(), "an integer buffer stays");
             rejects(() -> m.to(DType.I64), "TransformerBlock.to", "floating", "I64");
+            assertTrue(m.toString().startsWith("TransformerBlock(d_model=4, causal=true,\n  (ln1): LayerNorm("), m::toString);
         }
     }
 
