@@ -198,6 +198,31 @@ public final class Functional {
         return Scope.intermediates(() -> weight.indexSelect(0, ids.reshape(-1)).reshape(shape));
     }
 
+    // ---- attention ----------------------------------------------------------------------------
+
+    /**
+     * Scaled dot-product attention {@code dropout(softmax(q·kᵀ/√E + mask))·v} for q {@code [..., L, E]},
+     * k {@code [..., S, E]}, v {@code [..., S, Ev]}: the one place the formula lives (see {@link Attention}
+     * for the mask conventions, causal alignment and Note [fully masked rows]). Dropout uses the global generator.
+     *
+     * @param mask BOOL ({@code true} = ignore that key) or additive, broadcast to {@code [..., L, S]}; or null
+     */
+    public static Tensor scaledDotProductAttention(Tensor q, Tensor k, Tensor v, Tensor mask, boolean causal, double dropoutP,
+                                                   boolean training) {
+        return Attention.sdpa(q, k, v, mask, causal, dropoutP, training, Generator.global());
+    }
+
+    /** As {@link #scaledDotProductAttention(Tensor, Tensor, Tensor, Tensor, boolean, double, boolean)}, with dropout masks from {@code generator}. */
+    public static Tensor scaledDotProductAttention(Tensor q, Tensor k, Tensor v, Tensor mask, boolean causal, double dropoutP,
+                                                   boolean training, Generator generator) {
+        return Attention.sdpa(q, k, v, mask, causal, dropoutP, training, generator);
+    }
+
+    /** The attention probabilities {@code softmax(q·kᵀ/√E + mask)}, {@code [..., L, S]}, without dropout (to inspect or plot). */
+    public static Tensor attentionWeights(Tensor q, Tensor k, Tensor mask, boolean causal) {
+        return Attention.weights(q, k, mask, causal);
+    }
+
     // ---- normalization ------------------------------------------------------------------------
 
     /**

@@ -139,6 +139,21 @@ public abstract class Module implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Converts every floating parameter and buffer to the floating {@code dtype} (as PyTorch's
+     * {@code module.to(torch.float64)}: integer buffers stay as they are; gradients are dropped);
+     * returns this. F64 modules are what gradcheck needs.
+     */
+    public final Module to(DType dtype) {
+        if (dtype == null || !dtype.isFloating()) {
+            throw new IllegalArgumentException(getClass().getSimpleName() + ".to: dtype must be floating (F32 or F64), got " + dtype);
+        }
+        for (Parameter p : all().values()) {
+            p.to(dtype);
+        }
+        return this;
+    }
+
     /** Drops every parameter's gradient. */
     public final void zeroGrad() {
         parameters().forEach(Parameter::zeroGrad);

@@ -70,6 +70,15 @@ public final class Parameter implements AutoCloseable {
         }
     }
 
+    /** Converts a floating tensor to the floating {@code dtype} (gradient dropped); others stay. */
+    void to(dev.fathom.tensor.DType dtype) {
+        if (data.dtype().isFloating() && data.dtype() != dtype) {
+            Tensor old = data;
+            data = adopt(data.detach().to(dtype));
+            old.close();
+        }
+    }
+
     /** Drops the gradient (PyTorch's {@code zero_grad(set_to_none=True)}). */
     public void zeroGrad() {
         data.setGrad(null);

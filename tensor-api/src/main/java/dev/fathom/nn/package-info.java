@@ -21,6 +21,11 @@
  *       sequence and final states) and keep PyTorch's gate order. State names
  *       follow PyTorch ({@code weight}, {@code bias}, {@code running_mean}, …), so state dicts map one
  *       to one.</li>
+ *   <li>Attention: {@link dev.fathom.nn.Functional#scaledDotProductAttention} is the one place the
+ *       formula lives ({@code Attention}: masks, causal alignment, Note [fully masked rows]);
+ *       {@link dev.fathom.nn.MultiheadAttention} (PyTorch's packed {@code in_proj_weight}) with
+ *       {@link dev.fathom.nn.KvCache} for generation, the pre-LN {@link dev.fathom.nn.TransformerBlock}
+ *       and the learned {@link dev.fathom.nn.PositionalEmbedding}.</li>
  *   <li>{@link dev.fathom.nn.Init}: PyTorch's default layer init, He, Glorot, orthogonal, plain fills,
  *       all drawn from a Philox {@code Generator} (reproducible with {@code Fathom.seed}).</li>
  * </ul>
