@@ -18,11 +18,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ParityTest {
 
     @Test
-    void runsLeaveNoBuffersBehind() {
-        long before = Backends.kernels(Device.cpu()).memoryStats().liveBuffers();
+    void runsLeaveNoBuffersBehind() throws InterruptedException {
+        long before = TrainerTest.live();
         Parity.run(Zoo.CNN, 3, 2, 4, List.of(Device.cpu()));
         Parity.run(Zoo.MLP, 3, 2, 4, List.of(Device.cpu()));
-        assertEquals(before, Backends.kernels(Device.cpu()).memoryStats().liveBuffers());
+        assertEquals(before, TrainerTest.live());
     }
 
     @Test
