@@ -34,10 +34,7 @@ public final class Conv2d extends Module {
         this.stride = Convolutions.pair(op, "stride", stride, 1);
         this.padding = Convolutions.pair(op, "padding", padding, 0);
         this.dilation = Convolutions.pair(op, "dilation", dilation, 1);
-        if (inChannels < 1 || outChannels < 1 || groups < 1 || inChannels % groups != 0 || outChannels % groups != 0) {
-            throw new IllegalArgumentException(op + ": in_channels " + inChannels + " and out_channels " + outChannels
-                    + " must be positive and divisible by groups " + groups);
-        }
+        Convolutions.checkChannels(op, inChannels, outChannels, groups);
         this.inChannels = inChannels;
         this.outChannels = outChannels;
         this.groups = groups;
@@ -67,20 +64,6 @@ public final class Conv2d extends Module {
 
     @Override
     public String toString() {
-        StringBuilder sb = new StringBuilder("Conv2d(").append(inChannels).append(", ").append(outChannels)
-                .append(", kernel_size=").append(Convolutions.tuple(kernel)).append(", stride=").append(Convolutions.tuple(stride));
-        if (padding[0] != 0 || padding[1] != 0) {
-            sb.append(", padding=").append(Convolutions.tuple(padding));
-        }
-        if (dilation[0] != 1 || dilation[1] != 1) {
-            sb.append(", dilation=").append(Convolutions.tuple(dilation));
-        }
-        if (groups != 1) {
-            sb.append(", groups=").append(groups);
-        }
-        if (bias == null) {
-            sb.append(", bias=False");
-        }
-        return sb.append(')').toString();
+        return Convolutions.describe("Conv2d", inChannels, outChannels, kernel, stride, padding, dilation, null, groups, bias != null);
     }
 }

@@ -38,10 +38,7 @@ public final class ConvTranspose2d extends Module {
         this.padding = Convolutions.pair(op, "padding", padding, 0);
         this.outputPadding = Convolutions.pair(op, "output padding", outputPadding, 0);
         this.dilation = Convolutions.pair(op, "dilation", dilation, 1);
-        if (inChannels < 1 || outChannels < 1 || groups < 1 || inChannels % groups != 0 || outChannels % groups != 0) {
-            throw new IllegalArgumentException(op + ": in_channels " + inChannels + " and out_channels " + outChannels
-                    + " must be positive and divisible by groups " + groups);
-        }
+        Convolutions.checkChannels(op, inChannels, outChannels, groups);
         for (int i = 0; i < 2; i++) {
             if (this.outputPadding[i] >= this.stride[i] && this.outputPadding[i] >= this.dilation[i]) {
                 throw new IllegalArgumentException(op + ": output padding " + Convolutions.tuple(this.outputPadding)
@@ -79,23 +76,6 @@ public final class ConvTranspose2d extends Module {
 
     @Override
     public String toString() {
-        StringBuilder sb = new StringBuilder("ConvTranspose2d(").append(inChannels).append(", ").append(outChannels)
-                .append(", kernel_size=").append(Convolutions.tuple(kernel)).append(", stride=").append(Convolutions.tuple(stride));
-        if (padding[0] != 0 || padding[1] != 0) {
-            sb.append(", padding=").append(Convolutions.tuple(padding));
-        }
-        if (dilation[0] != 1 || dilation[1] != 1) {
-            sb.append(", dilation=").append(Convolutions.tuple(dilation));
-        }
-        if (outputPadding[0] != 0 || outputPadding[1] != 0) {
-            sb.append(", output_padding=").append(Convolutions.tuple(outputPadding));
-        }
-        if (groups != 1) {
-            sb.append(", groups=").append(groups);
-        }
-        if (bias == null) {
-            sb.append(", bias=False");
-        }
-        return sb.append(')').toString();
+        return Convolutions.describe("ConvTranspose2d", inChannels, outChannels, kernel, stride, padding, dilation, outputPadding, groups, bias != null);
     }
 }

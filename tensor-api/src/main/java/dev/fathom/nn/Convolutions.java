@@ -356,4 +356,35 @@ public final class Convolutions {
                     + "; move one with .to(Device)");
         }
     }
+
+    /** Rejects channel counts that are not positive or not divisible by {@code groups}, naming the layer. */
+    static void checkChannels(String op, int inChannels, int outChannels, int groups) {
+        if (inChannels < 1 || outChannels < 1 || groups < 1 || inChannels % groups != 0 || outChannels % groups != 0) {
+            throw new IllegalArgumentException(op + ": in_channels " + inChannels + " and out_channels " + outChannels
+                    + " must be positive and divisible by groups " + groups);
+        }
+    }
+
+    /** A convolution layer as PyTorch prints it: only the settings that differ from the defaults. */
+    static String describe(String name, int inChannels, int outChannels, int[] kernel, int[] stride, int[] padding, int[] dilation,
+            int[] outputPadding, int groups, boolean bias) {
+        StringBuilder sb = new StringBuilder(name).append('(').append(inChannels).append(", ").append(outChannels)
+                .append(", kernel_size=").append(tuple(kernel)).append(", stride=").append(tuple(stride));
+        if (padding[0] != 0 || padding[1] != 0) {
+            sb.append(", padding=").append(tuple(padding));
+        }
+        if (dilation[0] != 1 || dilation[1] != 1) {
+            sb.append(", dilation=").append(tuple(dilation));
+        }
+        if (outputPadding != null && (outputPadding[0] != 0 || outputPadding[1] != 0)) {
+            sb.append(", output_padding=").append(tuple(outputPadding));
+        }
+        if (groups != 1) {
+            sb.append(", groups=").append(groups);
+        }
+        if (!bias) {
+            sb.append(", bias=False");
+        }
+        return sb.append(')').toString();
+    }
 }
