@@ -12,6 +12,9 @@
  *       {@code dataset-fashion-mnist} package ({@code /usr/share/datasets/fashion-mnist}) or any
  *       directory that holds them; when they are missing the error says how to get them. Nothing
  *       is downloaded at run time. {@link dev.fathom.data.Idx} reads the IDX format, plain or gzip'd.</li>
+ *   <li>{@link dev.fathom.data.CharCorpus}: a character-level text corpus (Debian's {@code fortunes}
+ *       for the char-LM workloads), with the reference workloads' vocabulary, 90/10 split and
+ *       SplitMix64 training windows.</li>
  *   <li>{@link dev.fathom.data.DataLoader}: batches, seeded shuffle in the PyTorch peers' portable
  *       order ({@link dev.fathom.data.SplitMix64}), drop-last, a prefetch thread, transforms.</li>
  *   <li>{@link dev.fathom.data.Transform}s on image batches {@code [N, C, H, W]}:
