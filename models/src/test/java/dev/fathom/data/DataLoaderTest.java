@@ -1,5 +1,6 @@
 package dev.fathom.data;
 
+import dev.fathom.LiveBuffers;
 import dev.fathom.tensor.Device;
 import dev.fathom.tensor.Scope;
 import dev.fathom.tensor.internal.Backends;
@@ -198,7 +199,7 @@ class DataLoaderTest {
     @Test
     void tensorsBelongToTheConsumersScopeAndNothingGrows() {
         DataLoader loader = DataLoader.builder(numbered(50), 8).shuffle(true).seed(2).build();
-        long live = Backends.kernels(Device.cpu()).memoryStats().liveBuffers();
+        long live = LiveBuffers.settled();
         for (int e = 0; e < 5; e++) {
             try (DataLoader.Epoch epoch = loader.epoch()) {
                 while (epoch.hasNext()) {

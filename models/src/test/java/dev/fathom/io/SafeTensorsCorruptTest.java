@@ -1,8 +1,6 @@
 package dev.fathom.io;
 
-import dev.fathom.spi.MemoryStats;
-import dev.fathom.tensor.Device;
-import dev.fathom.tensor.internal.Backends;
+import dev.fathom.LiveBuffers;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -37,10 +35,10 @@ class SafeTensorsCorruptTest {
     private String failure(byte[] bytes) throws IOException {
         Path file = dir.resolve("broken.safetensors");
         Files.write(file, bytes);
-        MemoryStats before = Backends.kernels(Device.cpu()).memoryStats();
+        long before = LiveBuffers.settled();
         String message = assertThrows(IOException.class, () -> SafeTensors.load(file)).getMessage();
         assertTrue(message.contains(file.toString()), "message must name the file: " + message);
-        assertEquals(before.liveBuffers(), Backends.kernels(Device.cpu()).memoryStats().liveBuffers(), "a failed load leaks no tensor");
+        assertEquals(before, LiveBuffers.now(), "a failed load leaks no tensor");
         return message;
     }
 

@@ -1,5 +1,6 @@
 package dev.fathom.train;
 
+import dev.fathom.LiveBuffers;
 import dev.fathom.models.Zoo;
 import dev.fathom.spi.Backend;
 import dev.fathom.tensor.Device;
@@ -18,11 +19,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ParityTest {
 
     @Test
-    void runsLeaveNoBuffersBehind() throws InterruptedException {
-        long before = TrainerTest.live();
+    void runsLeaveNoBuffersBehind() {
+        long before = LiveBuffers.settled();
         Parity.run(Zoo.CNN, 3, 2, 4, List.of(Device.cpu()));
         Parity.run(Zoo.MLP, 3, 2, 4, List.of(Device.cpu()));
-        assertEquals(before, TrainerTest.live());
+        assertEquals(before, LiveBuffers.now());
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.fathom.train;
 
 import dev.fathom.Fathom;
+import dev.fathom.LiveBuffers;
 import dev.fathom.data.DataLoader;
 import dev.fathom.data.LabeledData;
 import dev.fathom.models.Mlp;
@@ -13,10 +14,8 @@ import dev.fathom.nn.Sequential;
 import dev.fathom.optim.Adam;
 import dev.fathom.optim.CosineAnnealingLR;
 import dev.fathom.optim.Optimizer;
-import dev.fathom.tensor.Device;
 import dev.fathom.tensor.Scope;
 import dev.fathom.tensor.Tensor;
-import dev.fathom.tensor.internal.Backends;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -64,22 +63,8 @@ class TrainerTest {
         return new Trainer(m, o, "cross_entropy", Functional::crossEntropy, dir, false, callbacks);
     }
 
-    /**
-     * Live CPU buffers once the garbage of earlier tests is gone: a tensor some other test left
-     * to the Cleaner could otherwise be freed in the middle of a count and look like a negative leak.
-     */
-    static long live() throws InterruptedException {
-        long last = -1;
-        for (int i = 0; i < 50; i++) {
-            System.gc();
-            Thread.sleep(10);
-            long now = Backends.kernels(Device.cpu()).memoryStats().liveBuffers();
-            if (now == last) {
-                return now;
-            }
-            last = now;
-        }
-        return last;
+    private static long live() {
+        return LiveBuffers.now();
     }
 
     @Test
@@ -88,7 +73,7 @@ class TrainerTest {
         try (Mlp mlp = new Mlp(2, 16, 3); Adam adam = new Adam(mlp.parameters(), 0.05)) {
             Trainer t = trainer(mlp, adam, dir, List.of());
             t.fit(loader(blobs(300, 1), 32, true), loader(blobs(90, 2), 45, false), 1, 1);
-            long before = live();
+            long before = LiveBuffers.settled();
             List<Map<String, Object>> rows = t.fit(loader(blobs(300, 1), 32, true), loader(blobs(90, 2), 45, false), 2, 8);
             assertEquals(before, live(), "epochs leave no buffers behind");
             assertEquals(7, rows.size());
