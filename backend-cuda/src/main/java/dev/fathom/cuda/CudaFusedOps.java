@@ -8,8 +8,6 @@ import dev.fathom.tensor.DType;
 
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Function;
 
 import static dev.fathom.cuda.FusedOperandChecks.dtype;
 import static dev.fathom.cuda.FusedOperandChecks.numel;
@@ -30,9 +28,8 @@ import static dev.fathom.cuda.FusedOperandChecks.shapes;
  */
 final class CudaFusedOps {
     private final CudaDevice device;
-    private final Function<String, byte[]> images;
     private final Addresses addresses;
-    private final Map<String, KernelLauncher> launchers = new ConcurrentHashMap<>();
+    private final Map<String, KernelModule> modules;
 
     /** The device address of an operand's buffer (element 0), checked to belong to this device. */
     @FunctionalInterface
@@ -42,15 +39,15 @@ final class CudaFusedOps {
     }
 
     /**
-     * @param images    the image of a kernel module by name ({@code "softmax"}, {@code "norm"},
-     *                  {@code "optim"}), e.g. {@code device.images()::image}
+     * @param device    the GPU; its modules {@code softmax}, {@code norm} and {@code optim} load on first use
      * @param addresses the buffers' device addresses, e.g. {@code (s, op) -> kernels.buffer(s, op).address()}
      *                  (which also makes the context current on the calling thread)
      */
-    CudaFusedOps(CudaDevice device, Function<String, byte[]> images, Addresses addresses) {
+    CudaFusedOps(CudaDevice device, Addresses addresses) {
         this.device = Objects.requireNonNull(device, "device");
-        this.images = Objects.requireNonNull(images, "images");
         this.addresses = Objects.requireNonNull(addresses, "addresses");
+        this.modules = Map.of("softmax", new KernelModule(device, "softmax"), "norm", new KernelModule(device, "norm"), "optim",
+                new KernelModule(device, "optim"));
     }
 
     // ---- softmax -------------------------------------------------------------------------------
@@ -328,8 +325,7 @@ final class CudaFusedOps {
         if (g.isEmpty()) {
             return;
         }
-        KernelLauncher l = launchers.computeIfAbsent(module, m -> device.launcher(m, images.apply(m)));
-        l.launch(op, shapes, kernel, Dim3.of(g.grid()), Dim3.of(g.block()), 0, params);
+        modules.get(module).launch(op, shapes, kernel, Dim3.of(g.grid()), Dim3.of(g.block()), params);
     }
 
     /** {@code to} with {@code more}'s arguments appended (shared runs of a kernel family's parameter lists). */

@@ -64,7 +64,7 @@ final class CudaKernels implements Kernels, AutoCloseable {
         this.random = new RandomLaunches(this, gpu);
         this.convolutions = new CudaConvolutions(this, gpu);
         this.status = new StatusWord(gpu, elementwise);
-        this.fused = new CudaFusedOps(gpu, gpu.images()::image, (s, op) -> buffer(s, op).address());
+        this.fused = new CudaFusedOps(gpu, (s, op) -> buffer(s, op).address());
     }
 
     /** Opens GPU {@code ordinal} (as the driver counts) as Fathom device {@code cuda:ordinal}. */
