@@ -152,7 +152,7 @@ public final class CudaBackend implements Backend {
             return open.computeIfAbsent(index, i -> {
                 DriverProbe.Gpu gpu = gpus.get(i);
                 return CudaKernels.open(driver.get(), gpu.ordinal(), i, KernelImages.forPlan(plan, gpu.ccMajor(), gpu.ccMinor()),
-                        plan.cublas());
+                        plan.cublas(), plan.cudnn());
             });
         }
     }

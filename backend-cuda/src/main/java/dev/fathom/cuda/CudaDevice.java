@@ -25,13 +25,16 @@ final class CudaDevice implements AutoCloseable {
     private final Map<String, KernelLauncher> launchers = new HashMap<>();
     private final KernelImages images;
     private final boolean cublas;
+    private final boolean cudnn;
     private long blasHandle;
+    private long dnnHandle;
     private boolean closed;
 
-    private CudaDevice(CudaDriver driver, int ordinal, boolean sync, KernelImages images, boolean cublas) {
+    private CudaDevice(CudaDriver driver, int ordinal, boolean sync, KernelImages images, boolean cublas, boolean cudnn) {
         this.driver = driver;
         this.images = images;
         this.cublas = cublas;
+        this.cudnn = cudnn;
         this.check = new CudaCheck(driver);
         this.ordinal = ordinal;
         this.sync = sync;
@@ -55,12 +58,17 @@ final class CudaDevice implements AutoCloseable {
      * {@code cublas}, GEMM through cuBLAS (a handle created on first use).
      */
     static CudaDevice open(CudaDriver driver, int ordinal, boolean sync, KernelImages images, boolean cublas) {
+        return open(driver, ordinal, sync, images, cublas, false);
+    }
+
+    /** As {@link #open(CudaDriver, int, boolean, KernelImages, boolean)}, with convolution and batch norm through cuDNN when {@code cudnn}. */
+    static CudaDevice open(CudaDriver driver, int ordinal, boolean sync, KernelImages images, boolean cublas, boolean cudnn) {
         Objects.requireNonNull(driver, "driver");
         Objects.requireNonNull(images, "images");
         if (ordinal < 0) {
             throw new IllegalArgumentException("cuda: device index " + ordinal + " is negative; use 0 for the first GPU");
         }
-        return new CudaDevice(driver, ordinal, sync, images, cublas);
+        return new CudaDevice(driver, ordinal, sync, images, cublas, cudnn);
     }
 
     int ordinal() {
@@ -82,6 +90,11 @@ final class CudaDevice implements AutoCloseable {
 
     PinnedBufferPool pinned() {
         return pinned;
+    }
+
+    /** Whether every launch and library call waits for the GPU ({@code -Dfathom.cuda.sync=true}). */
+    boolean sync() {
+        return sync;
     }
 
     CudaCheck check() {
@@ -114,6 +127,28 @@ final class CudaDevice implements AutoCloseable {
         return blasHandle;
     }
 
+    /**
+     * The cuDNN handle on this device's stream, created on first use; 0 when convolution and batch
+     * norm do not go to cuDNN here ({@link CudaPlan#cudnn()}).
+     */
+    synchronized long dnn() {
+        ensureOpen("cuDNN");
+        if (!cudnn) {
+            return 0;
+        }
+        if (dnnHandle == 0) {
+            long[] h = new long[1];
+            int status = driver.cudnnCreate(h, stream.handle());
+            if (status != 0) {
+                throw new CudaException("cuda:" + ordinal + ": cudnnCreate failed: " + driver.cudnnErrorString(status) + " ("
+                        + status + "); run with -D" + CudaPlan.CUDNN_PROPERTY + "=false to use the own kernels", "cudnnCreate",
+                        status);
+            }
+            dnnHandle = h[0];
+        }
+        return dnnHandle;
+    }
+
     /** The launcher for module {@code name}, loading {@code ptx} the first time the name is asked for. */
     synchronized KernelLauncher launcher(String name, byte[] ptx) {
         ensureOpen(name);
@@ -142,6 +177,9 @@ final class CudaDevice implements AutoCloseable {
         try {
             if (blasHandle != 0) {
                 driver.blasDestroy(blasHandle);
+            }
+            if (dnnHandle != 0) {
+                driver.cudnnDestroy(dnnHandle);
             }
             stream.close();
         } finally {

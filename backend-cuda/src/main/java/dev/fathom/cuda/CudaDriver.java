@@ -129,6 +129,128 @@ interface CudaDriver {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " has no cuBLAS");
     }
 
+    // ---- cuDNN: only called when CudaLibraries found it loaded (CudaPlan#cudnn) -------------------
+    // These return the cudnnStatus_t (0 is CUDNN_STATUS_SUCCESS); cudnnErrorString names any other.
+    // Descriptors are long handles like streams; each create* call is cudnnCreate*Descriptor and its
+    // set call in one (a descriptor is never used half set), and cudnnDestroyDescriptor destroys any
+    // kind. Data pointers are device byte addresses. alpha and beta are cuDNN's blend,
+    // dst = alpha·result + beta·dst, passed to cuDNN as double for F64 data and float otherwise.
+    // A driver without cuDNN keeps the defaults, and a plan for it routes nothing to cuDNN.
+
+    /** The three passes of one convolution: which of x, w and y each writes ({@link #cudnnConvolution}). */
+    enum ConvPass {
+        /** {@code cudnnConvolutionForward}: y from x and w. */
+        FORWARD,
+        /** {@code cudnnConvolutionBackwardData}: dx (the x operand) from dy (the y operand) and w. */
+        BACKWARD_DATA,
+        /** {@code cudnnConvolutionBackwardFilter}: dw (the w operand) from x and dy (the y operand). */
+        BACKWARD_FILTER
+    }
+
+    /**
+     * One algorithm as {@code cudnnGetConvolution*Algorithm_v7} rates it, best first.
+     *
+     * @param status its {@code cudnnStatus_t}: 0 when it supports the problem
+     * @param memory workspace bytes it needs
+     * @param deterministic {@code determinism == CUDNN_DETERMINISTIC}: the same bits on every run
+     * @param mathType its {@code cudnnMathType_t} (3, {@code CUDNN_FMA_MATH}: no tensor cores, no TF32)
+     */
+    record AlgoPerf(int algo, int status, long memory, boolean deterministic, int mathType) {
+    }
+
+    /** {@code cudnnCreate}, then {@code cudnnSetStream(stream)}; {@code handle[0]} receives it. */
+    default int cudnnCreate(long[] handle, long stream) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no cuDNN");
+    }
+
+    /** {@code cudnnDestroy}. */
+    default int cudnnDestroy(long handle) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no cuDNN");
+    }
+
+    /**
+     * {@code cudnnCreateTensorDescriptor} and {@code cudnnSetTensor4dDescriptorEx}: an
+     * {@code n×c×h×w} tensor of {@code CUDNN_DATA_DOUBLE} ({@code f64}) or {@code CUDNN_DATA_FLOAT}
+     * with the given element strides.
+     */
+    default int cudnnCreateTensorDescriptor(long[] desc, boolean f64, int n, int c, int h, int w, int nStride, int cStride,
+            int hStride, int wStride) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no cuDNN");
+    }
+
+    /** {@code cudnnCreateFilterDescriptor} and {@code cudnnSetFilter4dDescriptor}: {@code k×c×h×w}, {@code CUDNN_TENSOR_NCHW} (packed). */
+    default int cudnnCreateFilterDescriptor(long[] desc, boolean f64, int k, int c, int h, int w) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no cuDNN");
+    }
+
+    /**
+     * {@code cudnnCreateConvolutionDescriptor}, {@code cudnnSetConvolution2dDescriptor} (compute
+     * type of the data's precision), {@code cudnnSetConvolutionGroupCount} and
+     * {@code cudnnSetConvolutionMathType}; {@code mode} 1 is {@code CUDNN_CROSS_CORRELATION} (what
+     * deep-learning frameworks call convolution), 0 {@code CUDNN_CONVOLUTION} (flipped filter).
+     */
+    default int cudnnCreateConvolutionDescriptor(long[] desc, boolean f64, int padH, int padW, int strideH, int strideW,
+            int dilH, int dilW, int groups, int mode, int mathType) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no cuDNN");
+    }
+
+    /** {@code cudnnDestroyTensorDescriptor}, {@code ...FilterDescriptor} or {@code ...ConvolutionDescriptor}, as {@code desc} is. */
+    default int cudnnDestroyDescriptor(long desc) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no cuDNN");
+    }
+
+    /**
+     * {@code cudnnGetConvolution{Forward,BackwardData,BackwardFilter}AlgorithmMaxCount} and
+     * {@code ..._v7} (heuristics, nothing run): appends every rated algorithm to {@code out}, best first.
+     */
+    default int cudnnGetConvolutionAlgorithms(long handle, ConvPass pass, long xDesc, long wDesc, long convDesc, long yDesc,
+            java.util.List<AlgoPerf> out) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no cuDNN");
+    }
+
+    /** {@code cudnnGetConvolution{Forward,BackwardData,BackwardFilter}WorkspaceSize} of {@code algo}: {@code bytes[0]}. */
+    default int cudnnGetConvolutionWorkspaceSize(long handle, ConvPass pass, long xDesc, long wDesc, long convDesc, long yDesc,
+            int algo, long[] bytes) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no cuDNN");
+    }
+
+    /**
+     * {@code cudnnConvolutionForward}, {@code ...BackwardData} or {@code ...BackwardFilter} as
+     * {@link ConvPass} says, with {@code algo} and a workspace of {@code workspaceBytes} at
+     * {@code workspace} (0 when none); {@code x}, {@code w}, {@code y} are the forward pass's
+     * operands (for the backward passes dx, dw and dy in their places).
+     */
+    default int cudnnConvolution(long handle, ConvPass pass, boolean f64, double alpha, long xDesc, long x, long wDesc, long w,
+            long convDesc, int algo, long workspace, long workspaceBytes, double beta, long yDesc, long y) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no cuDNN");
+    }
+
+    /**
+     * {@code cudnnBatchNormalizationForwardTraining} in {@code mode} (1, {@code CUDNN_BATCHNORM_SPATIAL}:
+     * statistics per channel over N, H and W), without running averages (both NULL): writes y and
+     * the batch's mean and {@code 1/sqrt(biased var + eps)} per channel.
+     */
+    default int cudnnBatchNormForwardTraining(long handle, int mode, boolean f64, double alpha, double beta, long xDesc, long x,
+            long yDesc, long y, long bnDesc, long scale, long bias, double eps, long saveMean, long saveInvStd) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no cuDNN");
+    }
+
+    /**
+     * {@code cudnnBatchNormalizationBackward} in {@code mode} from the saved mean and inverse
+     * standard deviation: dx blended by {@code (alphaData, betaData)}, dScale and dBias by
+     * {@code (alphaParam, betaParam)}. {@code eps} is used only when the saved statistics are NULL.
+     */
+    default int cudnnBatchNormBackward(long handle, int mode, boolean f64, double alphaData, double betaData, double alphaParam,
+            double betaParam, long xDesc, long x, long dyDesc, long dy, long dxDesc, long dx, long bnDesc, long scale,
+            long dScale, long dBias, double eps, long savedMean, long savedInvStd) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no cuDNN");
+    }
+
+    /** {@code cudnnGetErrorString}, e.g. {@code "CUDNN_STATUS_BAD_PARAM"} (cuDNN 9's codes differ from cuDNN 8's). */
+    default String cudnnErrorString(int status) {
+        return "cudnnStatus " + status;
+    }
+
     /** The name of a {@code cublasStatus_t}, e.g. {@code "CUBLAS_STATUS_INVALID_VALUE"}. */
     static String blasStatusName(int status) {
         return switch (status) {

@@ -26,7 +26,8 @@ import java.util.Objects;
  * <p>Each kernel family's launch plumbing is its own class ({@link ElementwiseLaunches},
  * {@link ReduceLaunches}, {@link GemmLaunches}, {@link IndexLaunches}, {@link RandomLaunches},
  * {@link CudaConvolutions}), each
- * loading its PTX module on first use. Memory comes from the device's {@link CachingAllocator}, so
+ * loading its PTX module on first use. Convolution and batch norm go to {@link CudnnOps} first
+ * when the plan routes them to cuDNN; it declines what it does not map and the own kernels serve that. Memory comes from the device's {@link CachingAllocator}, so
  * a repeated sequence of ops calls {@code cuMemAlloc} only the first time; {@link #memoryStats} are
  * its counters.
  *
@@ -48,12 +49,13 @@ final class CudaKernels implements Kernels, AutoCloseable {
     private final IndexLaunches index;
     private final RandomLaunches random;
     private final CudaConvolutions convolutions;
+    private final CudnnOps cudnn;
     private final StatusWord status;
     private final CudaFusedOps fused;
 
-    private CudaKernels(CudaDriver driver, int ordinal, Device device, KernelImages images, boolean cublas) {
+    private CudaKernels(CudaDriver driver, int ordinal, Device device, KernelImages images, boolean cublas, boolean cudnn) {
         this.driver = driver;
-        this.gpu = CudaDevice.open(driver, ordinal, KernelLauncher.SYNC_PROPERTY, images, cublas);
+        this.gpu = CudaDevice.open(driver, ordinal, KernelLauncher.SYNC_PROPERTY, images, cublas, cudnn);
         CURRENT.set(this);
         this.device = device;
         this.transfers = new Transfers(gpu);
@@ -63,6 +65,7 @@ final class CudaKernels implements Kernels, AutoCloseable {
         this.index = new IndexLaunches(this, gpu);
         this.random = new RandomLaunches(this, gpu);
         this.convolutions = new CudaConvolutions(this, gpu);
+        this.cudnn = new CudnnOps(this, gpu);
         this.status = new StatusWord(gpu, elementwise);
         this.fused = new CudaFusedOps(gpu, (s, op) -> buffer(s, op).address());
     }
@@ -82,12 +85,17 @@ final class CudaKernels implements Kernels, AutoCloseable {
      * through cuBLAS when {@code cublas} ({@link CudaPlan}).
      */
     static CudaKernels open(CudaDriver driver, int ordinal, int index, KernelImages images, boolean cublas) {
+        return open(driver, ordinal, index, images, cublas, false);
+    }
+
+    /** As {@link #open(CudaDriver, int, int, KernelImages, boolean)}, with conv2d and batch norm through cuDNN when {@code cudnn}. */
+    static CudaKernels open(CudaDriver driver, int ordinal, int index, KernelImages images, boolean cublas, boolean cudnn) {
         Objects.requireNonNull(driver, "driver");
         if (ordinal < 0 || index < 0) {
             throw new IllegalArgumentException("cuda: device ordinal " + ordinal + " / index " + index
                     + " is negative; use 0 for the first GPU");
         }
-        return new CudaKernels(driver, ordinal, new Device("cuda", index), images, cublas);
+        return new CudaKernels(driver, ordinal, new Device("cuda", index), images, cublas, cudnn);
     }
 
     @Override
@@ -231,17 +239,23 @@ final class CudaKernels implements Kernels, AutoCloseable {
 
     @Override
     public void conv2dForward(Conv2dGeometry g, Strided x, Strided w, Strided out) {
-        convolutions.conv2dForward(g, x, w, out);
+        if (!cudnn.conv2dForward(g, x, w, out)) {
+            convolutions.conv2dForward(g, x, w, out);
+        }
     }
 
     @Override
     public void conv2dBackwardData(Conv2dGeometry g, Strided gradOut, Strided w, Strided gradIn) {
-        convolutions.conv2dBackwardData(g, gradOut, w, gradIn);
+        if (!cudnn.conv2dBackwardData(g, gradOut, w, gradIn)) {
+            convolutions.conv2dBackwardData(g, gradOut, w, gradIn);
+        }
     }
 
     @Override
     public void conv2dBackwardWeight(Conv2dGeometry g, Strided x, Strided gradOut, Strided gradW) {
-        convolutions.conv2dBackwardWeight(g, x, gradOut, gradW);
+        if (!cudnn.conv2dBackwardWeight(g, x, gradOut, gradW)) {
+            convolutions.conv2dBackwardWeight(g, x, gradOut, gradW);
+        }
     }
 
     @Override
@@ -289,13 +303,17 @@ final class CudaKernels implements Kernels, AutoCloseable {
 
     @Override
     public void batchNorm(Strided x, Strided weight, Strided bias, double eps, Strided out, Strided mean, Strided invstd) {
-        fused.batchNorm(x, weight, bias, eps, out, mean, invstd);
+        if (!cudnn.batchNorm(x, weight, bias, eps, out, mean, invstd)) {
+            fused.batchNorm(x, weight, bias, eps, out, mean, invstd);
+        }
     }
 
     @Override
     public void batchNormBackward(Strided gradOut, Strided x, Strided mean, Strided invstd, Strided weight, Strided gradX,
                                   Strided gradWeight, Strided gradBias) {
-        fused.batchNormBackward(gradOut, x, mean, invstd, weight, gradX, gradWeight, gradBias);
+        if (!cudnn.batchNormBackward(gradOut, x, mean, invstd, weight, gradX, gradWeight, gradBias)) {
+            fused.batchNormBackward(gradOut, x, mean, invstd, weight, gradX, gradWeight, gradBias);
+        }
     }
 
     @Override
@@ -316,9 +334,13 @@ final class CudaKernels implements Kernels, AutoCloseable {
             transfers.synchronize("close");
             status.free();
         } finally {
-            gpu.close();
-            if (CURRENT.get() == this) {
-                CURRENT.remove();
+            try {
+                cudnn.close();
+            } finally {
+                gpu.close();
+                if (CURRENT.get() == this) {
+                    CURRENT.remove();
+                }
             }
         }
     }

@@ -358,4 +358,243 @@ final class JCudaDriverApi implements CudaDriver {
         return jcuda.jcublas.JCublas2.cublasSgemmStridedBatched(h, opA, opB, m, n, k, Pointer.to(new float[] {1}), pointer(a), lda,
                 strideA, pointer(b), ldb, strideB, Pointer.to(new float[] {0}), pointer(c), ldc, strideC, batch);
     }
+
+    // ---- cuDNN ------------------------------------------------------------------------------------
+
+    private static final int CUDNN_DATA_FLOAT = 0;
+    private static final int CUDNN_DATA_DOUBLE = 1;
+    private static final int CUDNN_TENSOR_NCHW = 0;
+    private static final int CUDNN_BAD_PARAM_V8 = 3;
+
+    private static int dataType(boolean f64) {
+        return f64 ? CUDNN_DATA_DOUBLE : CUDNN_DATA_FLOAT;
+    }
+
+    /** A host scalar as cuDNN reads alpha and beta: double for double data, float otherwise. */
+    private static Pointer scalar(boolean f64, double v) {
+        return f64 ? Pointer.to(new double[] {v}) : Pointer.to(new float[] {(float) v});
+    }
+
+    /** The device pointer at {@code address}, or NULL for 0 (no workspace, no running statistics). */
+    private Pointer devicePointer(long address) {
+        return address == 0 ? null : pointer(address);
+    }
+
+    private jcuda.jcudnn.cudnnHandle dnn(long handle) {
+        return handle(handle, jcuda.jcudnn.cudnnHandle.class);
+    }
+
+    private jcuda.jcudnn.cudnnTensorDescriptor tensor(long desc) {
+        return handle(desc, jcuda.jcudnn.cudnnTensorDescriptor.class);
+    }
+
+    private jcuda.jcudnn.cudnnFilterDescriptor filter(long desc) {
+        return handle(desc, jcuda.jcudnn.cudnnFilterDescriptor.class);
+    }
+
+    private jcuda.jcudnn.cudnnConvolutionDescriptor convolution(long desc) {
+        return handle(desc, jcuda.jcudnn.cudnnConvolutionDescriptor.class);
+    }
+
+    @Override
+    public int cudnnCreate(long[] handle, long stream) {
+        jcuda.jcudnn.JCudnn.setExceptionsEnabled(false);
+        jcuda.jcudnn.cudnnHandle h = new jcuda.jcudnn.cudnnHandle();
+        int status = jcuda.jcudnn.JCudnn.cudnnCreate(h);
+        if (status != 0) {
+            return status;
+        }
+        status = jcuda.jcudnn.JCudnn.cudnnSetStream(h, stream == 0 ? new jcuda.runtime.cudaStream_t()
+                : new jcuda.runtime.cudaStream_t(handle(stream, CUstream.class)));
+        if (status != 0) {
+            jcuda.jcudnn.JCudnn.cudnnDestroy(h);
+            return status;
+        }
+        handle[0] = register(h);
+        return 0;
+    }
+
+    @Override
+    public int cudnnDestroy(long handle) {
+        int status = jcuda.jcudnn.JCudnn.cudnnDestroy(dnn(handle));
+        handles.remove(handle);
+        return status;
+    }
+
+    @Override
+    public int cudnnCreateTensorDescriptor(long[] desc, boolean f64, int n, int c, int h, int w, int nStride, int cStride,
+            int hStride, int wStride) {
+        jcuda.jcudnn.cudnnTensorDescriptor d = new jcuda.jcudnn.cudnnTensorDescriptor();
+        int status = jcuda.jcudnn.JCudnn.cudnnCreateTensorDescriptor(d);
+        if (status != 0) {
+            return status;
+        }
+        status = jcuda.jcudnn.JCudnn.cudnnSetTensor4dDescriptorEx(d, dataType(f64), n, c, h, w, nStride, cStride, hStride, wStride);
+        if (status != 0) {
+            jcuda.jcudnn.JCudnn.cudnnDestroyTensorDescriptor(d);
+            return status;
+        }
+        desc[0] = register(d);
+        return 0;
+    }
+
+    @Override
+    public int cudnnCreateFilterDescriptor(long[] desc, boolean f64, int k, int c, int h, int w) {
+        jcuda.jcudnn.cudnnFilterDescriptor d = new jcuda.jcudnn.cudnnFilterDescriptor();
+        int status = jcuda.jcudnn.JCudnn.cudnnCreateFilterDescriptor(d);
+        if (status != 0) {
+            return status;
+        }
+        status = jcuda.jcudnn.JCudnn.cudnnSetFilter4dDescriptor(d, dataType(f64), CUDNN_TENSOR_NCHW, k, c, h, w);
+        if (status != 0) {
+            jcuda.jcudnn.JCudnn.cudnnDestroyFilterDescriptor(d);
+            return status;
+        }
+        desc[0] = register(d);
+        return 0;
+    }
+
+    @Override
+    public int cudnnCreateConvolutionDescriptor(long[] desc, boolean f64, int padH, int padW, int strideH, int strideW,
+            int dilH, int dilW, int groups, int mode, int mathType) {
+        jcuda.jcudnn.cudnnConvolutionDescriptor d = new jcuda.jcudnn.cudnnConvolutionDescriptor();
+        int status = jcuda.jcudnn.JCudnn.cudnnCreateConvolutionDescriptor(d);
+        if (status != 0) {
+            return status;
+        }
+        status = jcuda.jcudnn.JCudnn.cudnnSetConvolution2dDescriptor(d, padH, padW, strideH, strideW, dilH, dilW, mode,
+                dataType(f64));
+        if (status == 0) {
+            status = jcuda.jcudnn.JCudnn.cudnnSetConvolutionGroupCount(d, groups);
+        }
+        if (status == 0) {
+            status = jcuda.jcudnn.JCudnn.cudnnSetConvolutionMathType(d, mathType);
+        }
+        if (status != 0) {
+            jcuda.jcudnn.JCudnn.cudnnDestroyConvolutionDescriptor(d);
+            return status;
+        }
+        desc[0] = register(d);
+        return 0;
+    }
+
+    @Override
+    public int cudnnDestroyDescriptor(long desc) {
+        NativePointerObject d = handles.get(desc);
+        int status = switch (d) {
+            case jcuda.jcudnn.cudnnTensorDescriptor t -> jcuda.jcudnn.JCudnn.cudnnDestroyTensorDescriptor(t);
+            case jcuda.jcudnn.cudnnFilterDescriptor f -> jcuda.jcudnn.JCudnn.cudnnDestroyFilterDescriptor(f);
+            case jcuda.jcudnn.cudnnConvolutionDescriptor c -> jcuda.jcudnn.JCudnn.cudnnDestroyConvolutionDescriptor(c);
+            case null, default -> throw new IllegalArgumentException("JCudaDriverApi: " + desc + " is not a live cuDNN descriptor");
+        };
+        handles.remove(desc);
+        return status;
+    }
+
+    @Override
+    public int cudnnGetConvolutionAlgorithms(long handle, ConvPass pass, long xDesc, long wDesc, long convDesc, long yDesc,
+            List<AlgoPerf> out) {
+        jcuda.jcudnn.cudnnHandle h = dnn(handle);
+        int[] max = new int[1];
+        int[] returned = new int[1];
+        int status;
+        switch (pass) {
+            case FORWARD -> {
+                status = jcuda.jcudnn.JCudnn.cudnnGetConvolutionForwardAlgorithmMaxCount(h, max);
+                if (status != 0) {
+                    return status;
+                }
+                jcuda.jcudnn.cudnnConvolutionFwdAlgoPerf[] perf = new jcuda.jcudnn.cudnnConvolutionFwdAlgoPerf[Math.max(1, max[0])];
+                java.util.Arrays.setAll(perf, i -> new jcuda.jcudnn.cudnnConvolutionFwdAlgoPerf());
+                status = jcuda.jcudnn.JCudnn.cudnnGetConvolutionForwardAlgorithm_v7(h, tensor(xDesc), filter(wDesc),
+                        convolution(convDesc), tensor(yDesc), perf.length, returned, perf);
+                for (int i = 0; status == 0 && i < returned[0]; i++) {
+                    out.add(new AlgoPerf(perf[i].algo, perf[i].status, perf[i].memory, perf[i].determinism == 1, perf[i].mathType));
+                }
+            }
+            case BACKWARD_DATA -> {
+                status = jcuda.jcudnn.JCudnn.cudnnGetConvolutionBackwardDataAlgorithmMaxCount(h, max);
+                if (status != 0) {
+                    return status;
+                }
+                jcuda.jcudnn.cudnnConvolutionBwdDataAlgoPerf[] perf =
+                        new jcuda.jcudnn.cudnnConvolutionBwdDataAlgoPerf[Math.max(1, max[0])];
+                java.util.Arrays.setAll(perf, i -> new jcuda.jcudnn.cudnnConvolutionBwdDataAlgoPerf());
+                status = jcuda.jcudnn.JCudnn.cudnnGetConvolutionBackwardDataAlgorithm_v7(h, filter(wDesc), tensor(yDesc),
+                        convolution(convDesc), tensor(xDesc), perf.length, returned, perf);
+                for (int i = 0; status == 0 && i < returned[0]; i++) {
+                    out.add(new AlgoPerf(perf[i].algo, perf[i].status, perf[i].memory, perf[i].determinism == 1, perf[i].mathType));
+                }
+            }
+            case BACKWARD_FILTER -> {
+                status = jcuda.jcudnn.JCudnn.cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(h, max);
+                if (status != 0) {
+                    return status;
+                }
+                jcuda.jcudnn.cudnnConvolutionBwdFilterAlgoPerf[] perf =
+                        new jcuda.jcudnn.cudnnConvolutionBwdFilterAlgoPerf[Math.max(1, max[0])];
+                java.util.Arrays.setAll(perf, i -> new jcuda.jcudnn.cudnnConvolutionBwdFilterAlgoPerf());
+                status = jcuda.jcudnn.JCudnn.cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, tensor(xDesc), tensor(yDesc),
+                        convolution(convDesc), filter(wDesc), perf.length, returned, perf);
+                for (int i = 0; status == 0 && i < returned[0]; i++) {
+                    out.add(new AlgoPerf(perf[i].algo, perf[i].status, perf[i].memory, perf[i].determinism == 1, perf[i].mathType));
+                }
+            }
+            default -> status = CUDNN_BAD_PARAM_V8;
+        }
+        return status;
+    }
+
+    @Override
+    public int cudnnGetConvolutionWorkspaceSize(long handle, ConvPass pass, long xDesc, long wDesc, long convDesc, long yDesc,
+            int algo, long[] bytes) {
+        jcuda.jcudnn.cudnnHandle h = dnn(handle);
+        return switch (pass) {
+            case FORWARD -> jcuda.jcudnn.JCudnn.cudnnGetConvolutionForwardWorkspaceSize(h, tensor(xDesc), filter(wDesc),
+                    convolution(convDesc), tensor(yDesc), algo, bytes);
+            case BACKWARD_DATA -> jcuda.jcudnn.JCudnn.cudnnGetConvolutionBackwardDataWorkspaceSize(h, filter(wDesc), tensor(yDesc),
+                    convolution(convDesc), tensor(xDesc), algo, bytes);
+            case BACKWARD_FILTER -> jcuda.jcudnn.JCudnn.cudnnGetConvolutionBackwardFilterWorkspaceSize(h, tensor(xDesc),
+                    tensor(yDesc), convolution(convDesc), filter(wDesc), algo, bytes);
+        };
+    }
+
+    @Override
+    public int cudnnConvolution(long handle, ConvPass pass, boolean f64, double alpha, long xDesc, long x, long wDesc, long w,
+            long convDesc, int algo, long workspace, long workspaceBytes, double beta, long yDesc, long y) {
+        jcuda.jcudnn.cudnnHandle h = dnn(handle);
+        Pointer a = scalar(f64, alpha), b = scalar(f64, beta), ws = devicePointer(workspace);
+        return switch (pass) {
+            case FORWARD -> jcuda.jcudnn.JCudnn.cudnnConvolutionForward(h, a, tensor(xDesc), pointer(x), filter(wDesc), pointer(w),
+                    convolution(convDesc), algo, ws, workspaceBytes, b, tensor(yDesc), pointer(y));
+            case BACKWARD_DATA -> jcuda.jcudnn.JCudnn.cudnnConvolutionBackwardData(h, a, filter(wDesc), pointer(w), tensor(yDesc),
+                    pointer(y), convolution(convDesc), algo, ws, workspaceBytes, b, tensor(xDesc), pointer(x));
+            case BACKWARD_FILTER -> jcuda.jcudnn.JCudnn.cudnnConvolutionBackwardFilter(h, a, tensor(xDesc), pointer(x),
+                    tensor(yDesc), pointer(y), convolution(convDesc), algo, ws, workspaceBytes, b, filter(wDesc), pointer(w));
+        };
+    }
+
+    @Override
+    public int cudnnBatchNormForwardTraining(long handle, int mode, boolean f64, double alpha, double beta, long xDesc, long x,
+            long yDesc, long y, long bnDesc, long scale, long bias, double eps, long saveMean, long saveInvStd) {
+        return jcuda.jcudnn.JCudnn.cudnnBatchNormalizationForwardTraining(dnn(handle), mode, scalar(f64, alpha),
+                scalar(f64, beta), tensor(xDesc), pointer(x), tensor(yDesc), pointer(y), tensor(bnDesc), pointer(scale),
+                pointer(bias), 0.0, null, null, eps, devicePointer(saveMean), devicePointer(saveInvStd));
+    }
+
+    @Override
+    public int cudnnBatchNormBackward(long handle, int mode, boolean f64, double alphaData, double betaData, double alphaParam,
+            double betaParam, long xDesc, long x, long dyDesc, long dy, long dxDesc, long dx, long bnDesc, long scale,
+            long dScale, long dBias, double eps, long savedMean, long savedInvStd) {
+        return jcuda.jcudnn.JCudnn.cudnnBatchNormalizationBackward(dnn(handle), mode, scalar(f64, alphaData),
+                scalar(f64, betaData), scalar(f64, alphaParam), scalar(f64, betaParam), tensor(xDesc), pointer(x), tensor(dyDesc),
+                pointer(dy), tensor(dxDesc), pointer(dx), tensor(bnDesc), pointer(scale), pointer(dScale), pointer(dBias), eps,
+                devicePointer(savedMean), devicePointer(savedInvStd));
+    }
+
+    @Override
+    public String cudnnErrorString(int status) {
+        String s = jcuda.jcudnn.JCudnn.cudnnGetErrorString(status);
+        return s == null || s.isBlank() ? "cudnnStatus " + status : s;
+    }
 }

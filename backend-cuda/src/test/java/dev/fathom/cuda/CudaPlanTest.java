@@ -27,7 +27,11 @@ class CudaPlanTest {
                         + " or directory)",
                 "conv2d: own implicit-GEMM kernels (conv.cu); cuDNN: not loaded (libcudnn.so.9: cannot open shared object file: No"
                         + " such file or directory)",
-                "pooling, softmax, layer/batch norm, optimizer updates: own kernels"), p.lines());
+                "batch norm: own kernels (norm.cu); cuDNN: not loaded (libcudnn.so.9: cannot open shared object file: No"
+                        + " such file or directory)",
+                "pooling: own kernels (pool.cu): max-pool saves argmax indices, which cuDNN pooling neither returns nor takes back",
+                "softmax, layer norm, optimizer updates: own kernels"), p.lines());
+        assertFalse(p.cudnn());
     }
 
     @Test
@@ -36,7 +40,44 @@ class CudaPlanTest {
                 CudaLibraries.Library.loaded("cuBLAS", "12.6.4"), CudaLibraries.Library.loaded("cuDNN", "9.1.0"), NO_NVRTC));
         assertTrue(p.cublas());
         assertTrue(p.lines().get(1).startsWith("matmul: cuBLAS 12.6.4 ("), p.lines().get(1));
-        assertTrue(p.lines().get(2).endsWith("cuDNN 9.1.0 loaded, not used: Fathom's cuDNN path is not built yet"), p.lines().get(2));
+        assertTrue(p.cudnn());
+        assertTrue(p.lines().get(2).startsWith("conv2d: cuDNN 9.1.0 (cudnnConvolutionForward / BackwardData / BackwardFilter, the"
+                + " fastest deterministic algorithm of the v7 heuristics, FMA math: no TF32;"), p.lines().get(2));
+        assertTrue(p.lines().get(3).startsWith("batch norm: cuDNN 9.1.0 (cudnnBatchNormalizationForwardTraining / Backward"),
+                p.lines().get(3));
+        assertTrue(p.lines().get(4).startsWith("pooling: own kernels"), p.lines().get(4));
+    }
+
+    @Test
+    void eachLibraryCanBeTurnedOffByItsProperty() {
+        CudaLibraries libs = new CudaLibraries(CudaLibraries.Library.loaded("cuBLAS", "12.6.4"),
+                CudaLibraries.Library.loaded("cuDNN", "9.1.0"), NO_NVRTC);
+        CudaPlan p = CudaPlan.decide(13010, AvailabilityReasons.SHIPPED_PTX, libs, true, false);
+        assertTrue(p.cublas());
+        assertFalse(p.cudnn());
+        assertEquals("conv2d: own implicit-GEMM kernels (conv.cu); cuDNN 9.1.0 loaded, turned off by -Dfathom.cuda.cudnn=false",
+                p.lines().get(2));
+        assertEquals("batch norm: own kernels (norm.cu); cuDNN 9.1.0 loaded, turned off by -Dfathom.cuda.cudnn=false",
+                p.lines().get(3));
+        CudaPlan noBlas = CudaPlan.decide(13010, AvailabilityReasons.SHIPPED_PTX, libs, false, true);
+        assertFalse(noBlas.cublas());
+        assertTrue(noBlas.cudnn());
+    }
+
+    @Test
+    void theCudnnPropertyIsReadAtDecision() {
+        CudaLibraries libs = new CudaLibraries(NO_CUBLAS, CudaLibraries.Library.loaded("cuDNN", "9.1.0"), NO_NVRTC);
+        String before = System.getProperty(CudaPlan.CUDNN_PROPERTY);
+        try {
+            System.setProperty(CudaPlan.CUDNN_PROPERTY, "false");
+            assertFalse(CudaPlan.decide(13000, AvailabilityReasons.SHIPPED_PTX, libs).cudnn());
+            System.clearProperty(CudaPlan.CUDNN_PROPERTY);
+            assertTrue(CudaPlan.decide(13000, AvailabilityReasons.SHIPPED_PTX, libs).cudnn());
+        } finally {
+            if (before != null) {
+                System.setProperty(CudaPlan.CUDNN_PROPERTY, before);
+            }
+        }
     }
 
     @Test

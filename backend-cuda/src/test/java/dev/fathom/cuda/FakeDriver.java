@@ -231,7 +231,7 @@ class FakeDriver implements CudaDriver {
     }
 
     /** The bytes at {@code address}, little-endian; a {@link Fault} 700 outside every allocation. */
-    private ByteBuffer slice(long address, long bytes) {
+    ByteBuffer slice(long address, long bytes) {
         Map.Entry<Long, byte[]> e = memory.floorEntry(address);
         if (e == null || address - e.getKey() + bytes > e.getValue().length) {
             throw new Fault(700);
@@ -244,11 +244,11 @@ class FakeDriver implements CudaDriver {
         return e != null && address - e.getKey() + bytes <= e.getValue().length;
     }
 
-    private void count(String cName) {
+    void count(String cName) {
         calls.merge(cName, 1, Integer::sum);
     }
 
-    private void enqueue(long stream, String label, Runnable work) {
+    void enqueue(long stream, String label, Runnable work) {
         queues.computeIfAbsent(stream, s -> new ArrayDeque<>()).addLast(new Op(stream, label, work));
     }
 
