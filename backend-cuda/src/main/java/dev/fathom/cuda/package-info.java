@@ -50,8 +50,11 @@
  * decides which implementation serves each op family: the module images
  * ({@link dev.fathom.cuda.KernelImages}) are the shipped PTX or, for a driver too old for it, the
  * shipped CUDA C compiled by {@link dev.fathom.cuda.NvrtcCompiler}; GEMM goes to cuBLAS where it
- * loads ({@link dev.fathom.cuda.BlasGemm} maps the row-major product onto the column-major call).
- * {@code fathom devices} prints the plan ({@code CudaBackend.details()}).
+ * loads ({@link dev.fathom.cuda.BlasGemm} maps the row-major product onto the column-major call);
+ * convolution and batch norm go to cuDNN where it loads ({@link dev.fathom.cuda.CudnnOps}:
+ * descriptors per geometry, deterministic algorithms, FMA math; it declines what it does not map
+ * and the own kernels serve that). Pooling stays on the own kernels (cuDNN's max pooling has no
+ * argmax indices). {@code fathom devices} prints the plan ({@code CudaBackend.details()}).
  *
  * <p>Depends on tensor-api's SPI and JCuda (through {@code JCudaDriverApi}, {@code CudaLibraries}
  * and {@code NvrtcCompiler} only).
@@ -62,7 +65,7 @@
  *       {@code availability()} call does, once, and the answer is cached for the JVM's life
  *       (JCuda cannot retry a failed native load anyway: later touches throw
  *       {@code NoClassDefFoundError}).</li>
- *   <li>Only {@link dev.fathom.cuda.JCudaDriverApi} (driver and cuBLAS calls),
+ *   <li>Only {@link dev.fathom.cuda.JCudaDriverApi} (driver, cuBLAS and cuDNN calls),
  *       {@link dev.fathom.cuda.CudaLibraries} and {@link dev.fathom.cuda.NvrtcCompiler} touch
  *       JCuda. Everything else talks to the
  *       {@link dev.fathom.cuda.CudaDriver} interface, so host logic is tested against a fake
