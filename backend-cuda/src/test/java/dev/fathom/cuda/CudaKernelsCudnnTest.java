@@ -2,9 +2,9 @@ package dev.fathom.cuda;
 
 import dev.fathom.cuda.CudaDriver.AlgoPerf;
 import dev.fathom.cuda.CudaDriver.ConvPass;
-import dev.fathom.cuda.FakeCudnnDriver.ConvDesc;
-import dev.fathom.cuda.FakeCudnnDriver.FilterDesc;
-import dev.fathom.cuda.FakeCudnnDriver.TensorDesc;
+import dev.fathom.cuda.ReferenceCudnn.ConvDesc;
+import dev.fathom.cuda.ReferenceCudnn.FilterDesc;
+import dev.fathom.cuda.ReferenceCudnn.TensorDesc;
 import dev.fathom.spi.Buffer;
 import dev.fathom.spi.Conv2dGeometry;
 import dev.fathom.spi.Strided;
@@ -193,9 +193,9 @@ class CudaKernelsCudnnTest {
             assertClose(want[2], get(k, dw), dt, "dw");
             // The first deterministic, supported, FMA algorithm of each ranking; never an own kernel.
             assertEquals(List.of(ConvPass.FORWARD, ConvPass.BACKWARD_DATA, ConvPass.BACKWARD_FILTER),
-                    d.convCalls().stream().map(FakeCudnnDriver.ConvCall::pass).toList());
-            assertEquals(List.of(1, 1, 1), d.convCalls().stream().map(FakeCudnnDriver.ConvCall::algo).toList());
-            assertEquals(List.of(4096L, 2048L, 1024L), d.convCalls().stream().map(FakeCudnnDriver.ConvCall::workspaceBytes).toList());
+                    d.convCalls().stream().map(ReferenceCudnn.ConvCall::pass).toList());
+            assertEquals(List.of(1, 1, 1), d.convCalls().stream().map(ReferenceCudnn.ConvCall::algo).toList());
+            assertEquals(List.of(4096L, 2048L, 1024L), d.convCalls().stream().map(ReferenceCudnn.ConvCall::workspaceBytes).toList());
             assertTrue(d.launches().isEmpty(), "no own kernel ran: " + d.launches());
         }
     }
@@ -265,7 +265,7 @@ class CudaKernelsCudnnTest {
             k.synchronize();
             assertEquals(2, d.launches("conv2d_fwd_f32").size());
             assertEquals(2, d.calls("cudnnGetConvolutionAlgorithm_v7"), "one query per pass: the answer 'none' is cached too");
-            assertEquals(List.of(ConvPass.BACKWARD_DATA), d.convCalls().stream().map(FakeCudnnDriver.ConvCall::pass).toList());
+            assertEquals(List.of(ConvPass.BACKWARD_DATA), d.convCalls().stream().map(ReferenceCudnn.ConvCall::pass).toList());
         }
     }
 

@@ -19,7 +19,9 @@ import java.lang.reflect.Proxy;
  * {@code Device.auto()} from ever picking it. Available wherever g++ is (the kernel libraries are
  * built on first use, {@link Emulator#driverModules()}); device memory is
  * {@code -Dfathom.cuda.emu.memory} bytes (default 4 GiB), the total the driver reports;
- * {@code -Dfathom.cuda.emu.profile=FILE} writes launches and time per kernel to FILE at exit.
+ * {@code -Dfathom.cuda.emu.profile=FILE} writes launches and time per kernel to FILE at exit;
+ * {@code -Dfathom.cuda.emu.cudnn=true} routes convolution and batch norm through the reference
+ * cuDNN ({@link EmulatedCudnn}).
  *
  * <p>{@link CudaKernels} names its device {@code cuda:N}; tensors must carry {@code cuda-emu:0}
  * so that the tensor layer routes their ops back here, so the kernels are seen through a proxy
@@ -99,7 +101,9 @@ public final class EmulatedCudaBackend implements Backend {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("interrupted while building the emulated CUDA driver", e);
             }
-            kernels = renamed(CudaKernels.open(driver, 0), new Device(NAME, 0));
+            kernels = renamed(EmulatedCudnn.enabled()
+                    ? CudaKernels.open(EmulatedCudnn.wrap(driver), 0, 0, KernelImages.shipped(), false, true)
+                    : CudaKernels.open(driver, 0), new Device(NAME, 0));
             String profile = System.getProperty("fathom.cuda.emu.profile", "");
             if (!profile.isBlank()) {
                 EmulatedDriver d = driver;

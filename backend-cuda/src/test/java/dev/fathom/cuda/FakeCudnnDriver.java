@@ -1,385 +1,135 @@
 package dev.fathom.cuda;
 
-import dev.fathom.spi.Conv2dGeometry;
-
-import java.util.ArrayList;
-import java.util.EnumMap;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
- * {@link FakeDriver} with a reference cuDNN: naive F64 loops over the fake's memory that honour
- * what the caller put in the descriptors (data type, dimensions, element strides, padding,
- * stride, dilation, group count, convolution mode) and cuDNN's {@code dst = alpha·result +
- * beta·dst}, queued on the handle's stream. It checks what cuDNN checks (descriptor data types
- * against the call, the output dimensions a convolution descriptor implies, the channel and group
- * arithmetic, a workspace at least as large as the algorithm needs, batch norm's minimum epsilon)
- * and answers with cuDNN 9's status codes, so a wrong mapping shows as a wrong number or a failed
- * status. The heuristics' rankings are settable per pass.
+ * {@link FakeDriver} with the {@link ReferenceCudnn}: its cuDNN calls compute on the fake's
+ * memory, queued on the handle's stream (so a result read without waiting is stale), and are
+ * counted by their C names like every other call.
  */
 class FakeCudnnDriver extends FakeDriver {
-    static final int BAD_PARAM = 2000;
-    static final int NOT_SUPPORTED = 3000;
-    static final int EXECUTION_FAILED = 5000;
+    static final int BAD_PARAM = ReferenceCudnn.BAD_PARAM;
+    static final int NOT_SUPPORTED = ReferenceCudnn.NOT_SUPPORTED;
+    static final int EXECUTION_FAILED = ReferenceCudnn.EXECUTION_FAILED;
 
-    record TensorDesc(boolean f64, int n, int c, int h, int w, int ns, int cs, int hs, int ws) {
-        long at(int i, int ch, int y, int x) {
-            return (long) i * ns + (long) ch * cs + (long) y * hs + (long) x * ws;
+    private final ReferenceCudnn cudnn = new ReferenceCudnn(new ReferenceCudnn.Host() {
+        @Override
+        public double get(long address, boolean f64) {
+            return f64 ? slice(address, 8).getDouble() : slice(address, 4).getFloat();
         }
-    }
 
-    record FilterDesc(boolean f64, int k, int c, int h, int w) {
-        long at(int o, int ch, int y, int x) {
-            return (((long) o * c + ch) * h + y) * w + x;
+        @Override
+        public void put(long address, boolean f64, double value) {
+            if (f64) {
+                slice(address, 8).putDouble(value);
+            } else {
+                slice(address, 4).putFloat((float) value);
+            }
         }
-    }
 
-    record ConvDesc(boolean f64, int padH, int padW, int strideH, int strideW, int dilH, int dilW, int groups, int mode,
-            int mathType) {
-    }
+        @Override
+        public void touch(long address, long bytes) {
+            slice(address, bytes);
+        }
 
-    /** One convolution as the fake ran it. */
-    record ConvCall(CudaDriver.ConvPass pass, int algo, long workspace, long workspaceBytes) {
-    }
+        @Override
+        public void enqueue(long stream, String label, Runnable work) {
+            FakeCudnnDriver.this.enqueue(stream, label, work);
+        }
 
-    private final Map<Long, Long> handles = new HashMap<>();
-    private final Map<Long, Object> descriptors = new HashMap<>();
-    private final EnumMap<CudaDriver.ConvPass, List<AlgoPerf>> rankings = new EnumMap<>(CudaDriver.ConvPass.class);
-    private final List<ConvCall> convCalls = new ArrayList<>();
-    private long nextDnn = 0xD00_0000L;
-
-    FakeCudnnDriver() {
-        // Best first, as the v7 heuristics answer: each pass ranks an algorithm Fathom must skip first.
-        rankings.put(CudaDriver.ConvPass.FORWARD, List.of(new AlgoPerf(7, NOT_SUPPORTED, 0, true, CudnnOps.FMA_MATH),
-                new AlgoPerf(1, 0, 4096, true, CudnnOps.FMA_MATH), new AlgoPerf(0, 0, 0, true, CudnnOps.FMA_MATH)));
-        rankings.put(CudaDriver.ConvPass.BACKWARD_DATA, List.of(new AlgoPerf(0, 0, 0, false, CudnnOps.FMA_MATH),
-                new AlgoPerf(1, 0, 2048, true, CudnnOps.FMA_MATH)));
-        rankings.put(CudaDriver.ConvPass.BACKWARD_FILTER, List.of(new AlgoPerf(0, 0, 0, false, CudnnOps.FMA_MATH),
-                new AlgoPerf(5, 0, 0, true, 1), new AlgoPerf(1, 0, 1024, true, CudnnOps.FMA_MATH)));
-    }
+        @Override
+        public void count(String call) {
+            FakeCudnnDriver.this.count(call);
+        }
+    });
 
     /** Replaces what the heuristics answer for {@code pass}. */
-    synchronized FakeCudnnDriver ranking(CudaDriver.ConvPass pass, List<AlgoPerf> ranked) {
-        rankings.put(pass, List.copyOf(ranked));
+    synchronized FakeCudnnDriver ranking(ConvPass pass, List<AlgoPerf> ranked) {
+        cudnn.ranking(pass, ranked);
         return this;
     }
 
-    synchronized List<ConvCall> convCalls() {
-        return List.copyOf(convCalls);
+    List<ReferenceCudnn.ConvCall> convCalls() {
+        return cudnn.convCalls();
     }
 
-    synchronized int liveDescriptors() {
-        return descriptors.size();
+    int liveDescriptors() {
+        return cudnn.liveDescriptors();
     }
 
-    /** The live descriptors of one kind (TensorDesc, FilterDesc, ConvDesc), in creation order. */
-    synchronized <T> List<T> descriptors(Class<T> kind) {
-        return descriptors.entrySet().stream().sorted(Map.Entry.comparingByKey()).map(Map.Entry::getValue)
-                .filter(kind::isInstance).map(kind::cast).toList();
+    <T> List<T> descriptors(Class<T> kind) {
+        return cudnn.descriptors(kind);
     }
 
     @Override
     public synchronized int cudnnCreate(long[] handle, long stream) {
-        count("cudnnCreate");
-        handle[0] = ++nextDnn;
-        handles.put(handle[0], stream);
-        return 0;
+        return cudnn.cudnnCreate(handle, stream);
     }
 
     @Override
     public synchronized int cudnnDestroy(long handle) {
-        count("cudnnDestroy");
-        return handles.remove(handle) == null ? BAD_PARAM : 0;
-    }
-
-    private long add(Object desc) {
-        descriptors.put(++nextDnn, desc);
-        return nextDnn;
+        return cudnn.cudnnDestroy(handle);
     }
 
     @Override
     public synchronized int cudnnCreateTensorDescriptor(long[] desc, boolean f64, int n, int c, int h, int w, int nStride,
             int cStride, int hStride, int wStride) {
-        count("cudnnCreateTensorDescriptor");
-        if (n < 1 || c < 1 || h < 1 || w < 1 || nStride < 1 || cStride < 1 || hStride < 1 || wStride < 1) {
-            return BAD_PARAM;
-        }
-        desc[0] = add(new TensorDesc(f64, n, c, h, w, nStride, cStride, hStride, wStride));
-        return 0;
+        return cudnn.cudnnCreateTensorDescriptor(desc, f64, n, c, h, w, nStride, cStride, hStride, wStride);
     }
 
     @Override
     public synchronized int cudnnCreateFilterDescriptor(long[] desc, boolean f64, int k, int c, int h, int w) {
-        count("cudnnCreateFilterDescriptor");
-        if (k < 1 || c < 1 || h < 1 || w < 1) {
-            return BAD_PARAM;
-        }
-        desc[0] = add(new FilterDesc(f64, k, c, h, w));
-        return 0;
+        return cudnn.cudnnCreateFilterDescriptor(desc, f64, k, c, h, w);
     }
 
     @Override
     public synchronized int cudnnCreateConvolutionDescriptor(long[] desc, boolean f64, int padH, int padW, int strideH,
             int strideW, int dilH, int dilW, int groups, int mode, int mathType) {
-        count("cudnnCreateConvolutionDescriptor");
-        if (padH < 0 || padW < 0 || strideH < 1 || strideW < 1 || dilH < 1 || dilW < 1 || groups < 1 || mode < 0 || mode > 1) {
-            return BAD_PARAM;
-        }
-        desc[0] = add(new ConvDesc(f64, padH, padW, strideH, strideW, dilH, dilW, groups, mode, mathType));
-        return 0;
+        return cudnn.cudnnCreateConvolutionDescriptor(desc, f64, padH, padW, strideH, strideW, dilH, dilW, groups, mode, mathType);
     }
 
     @Override
     public synchronized int cudnnDestroyDescriptor(long desc) {
-        count("cudnnDestroyDescriptor");
-        return descriptors.remove(desc) == null ? BAD_PARAM : 0;
-    }
-
-    /** The descriptors of one convolution if they agree with each other (cuDNN's checks), else null. */
-    private Object[] problem(long xDesc, long wDesc, long convDesc, long yDesc) {
-        if (!(descriptors.get(xDesc) instanceof TensorDesc x) || !(descriptors.get(wDesc) instanceof FilterDesc w)
-                || !(descriptors.get(convDesc) instanceof ConvDesc c) || !(descriptors.get(yDesc) instanceof TensorDesc y)) {
-            return null;
-        }
-        boolean ok = x.f64() == w.f64() && x.f64() == y.f64() && x.f64() == c.f64() && x.n() == y.n()
-                && x.c() == w.c() * c.groups() && w.k() == y.c() && w.k() % c.groups() == 0
-                && y.h() == Conv2dGeometry.outSize(x.h(), w.h(), c.strideH(), c.padH(), c.dilH())
-                && y.w() == Conv2dGeometry.outSize(x.w(), w.w(), c.strideW(), c.padW(), c.dilW());
-        return ok ? new Object[] {x, w, c, y} : null;
+        return cudnn.cudnnDestroyDescriptor(desc);
     }
 
     @Override
     public synchronized int cudnnGetConvolutionAlgorithms(long handle, ConvPass pass, long xDesc, long wDesc, long convDesc,
             long yDesc, List<AlgoPerf> out) {
-        count("cudnnGetConvolutionAlgorithm_v7");
-        if (!handles.containsKey(handle) || problem(xDesc, wDesc, convDesc, yDesc) == null) {
-            return BAD_PARAM;
-        }
-        out.addAll(rankings.get(pass));
-        return 0;
+        return cudnn.cudnnGetConvolutionAlgorithms(handle, pass, xDesc, wDesc, convDesc, yDesc, out);
     }
 
     @Override
     public synchronized int cudnnGetConvolutionWorkspaceSize(long handle, ConvPass pass, long xDesc, long wDesc, long convDesc,
             long yDesc, int algo, long[] bytes) {
-        count("cudnnGetConvolutionWorkspaceSize");
-        if (!handles.containsKey(handle) || problem(xDesc, wDesc, convDesc, yDesc) == null) {
-            return BAD_PARAM;
-        }
-        AlgoPerf a = rankings.get(pass).stream().filter(p -> p.algo() == algo).findFirst().orElse(null);
-        if (a == null || a.status() != 0) {
-            return NOT_SUPPORTED;
-        }
-        bytes[0] = a.memory();
-        return 0;
+        return cudnn.cudnnGetConvolutionWorkspaceSize(handle, pass, xDesc, wDesc, convDesc, yDesc, algo, bytes);
     }
 
     @Override
     public synchronized int cudnnConvolution(long handle, ConvPass pass, boolean f64, double alpha, long xDesc, long x,
             long wDesc, long w, long convDesc, int algo, long workspace, long workspaceBytes, double beta, long yDesc, long y) {
-        count(switch (pass) {
-            case FORWARD -> "cudnnConvolutionForward";
-            case BACKWARD_DATA -> "cudnnConvolutionBackwardData";
-            case BACKWARD_FILTER -> "cudnnConvolutionBackwardFilter";
-        });
-        Object[] p = problem(xDesc, wDesc, convDesc, yDesc);
-        long[] need = new long[1];
-        Long stream = handles.get(handle);
-        if (stream == null || p == null || ((TensorDesc) p[0]).f64() != f64
-                || cudnnGetConvolutionWorkspaceSize(handle, pass, xDesc, wDesc, convDesc, yDesc, algo, need) != 0
-                || workspaceBytes < need[0] || (need[0] > 0 && workspace == 0)) {
-            return BAD_PARAM;
-        }
-        convCalls.add(new ConvCall(pass, algo, workspace, workspaceBytes));
-        TensorDesc xd = (TensorDesc) p[0], yd = (TensorDesc) p[3];
-        FilterDesc wd = (FilterDesc) p[1];
-        ConvDesc cd = (ConvDesc) p[2];
-        enqueue(stream, "cudnnConvolution " + pass, () -> {
-            if (need[0] > 0) {
-                slice(workspace, need[0]);  // faults unless the workspace is real memory of that size
-            }
-            convolve(pass, f64, alpha, beta, xd, x, wd, w, cd, yd, y);
-        });
-        return 0;
-    }
-
-    /** The pass as sums over every (n, o, i, j, c, p, q) of the forward product x·w → y. */
-    private void convolve(ConvPass pass, boolean f64, double alpha, double beta, TensorDesc xd, long x, FilterDesc wd, long w,
-            ConvDesc cd, TensorDesc yd, long y) {
-        double[] acc = new double[switch (pass) {
-            case FORWARD -> yd.n() * yd.c() * yd.h() * yd.w();
-            case BACKWARD_DATA -> xd.n() * xd.c() * xd.h() * xd.w();
-            case BACKWARD_FILTER -> wd.k() * wd.c() * wd.h() * wd.w();
-        }];
-        int coutG = wd.k() / cd.groups();
-        for (int n = 0; n < yd.n(); n++) {
-            for (int o = 0; o < yd.c(); o++) {
-                for (int i = 0; i < yd.h(); i++) {
-                    for (int j = 0; j < yd.w(); j++) {
-                        for (int c = 0; c < wd.c(); c++) {
-                            for (int p = 0; p < wd.h(); p++) {
-                                for (int q = 0; q < wd.w(); q++) {
-                                    int ih = i * cd.strideH() - cd.padH() + p * cd.dilH();
-                                    int iw = j * cd.strideW() - cd.padW() + q * cd.dilW();
-                                    if (ih < 0 || ih >= xd.h() || iw < 0 || iw >= xd.w()) {
-                                        continue;
-                                    }
-                                    int ci = o / coutG * wd.c() + c;
-                                    // CUDNN_CONVOLUTION flips the filter; CROSS_CORRELATION does not.
-                                    int fp = cd.mode() == 0 ? wd.h() - 1 - p : p, fq = cd.mode() == 0 ? wd.w() - 1 - q : q;
-                                    int xi = ((n * xd.c() + ci) * xd.h() + ih) * xd.w() + iw;
-                                    int wi = ((o * wd.c() + c) * wd.h() + fp) * wd.w() + fq;
-                                    int yi = ((n * yd.c() + o) * yd.h() + i) * yd.w() + j;
-                                    double xv = get(x, xd.at(n, ci, ih, iw), f64), wv = get(w, wd.at(o, c, fp, fq), f64);
-                                    double yv = get(y, yd.at(n, o, i, j), f64);
-                                    switch (pass) {
-                                        case FORWARD -> acc[yi] += xv * wv;
-                                        case BACKWARD_DATA -> acc[xi] += yv * wv;
-                                        case BACKWARD_FILTER -> acc[wi] += yv * xv;
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        for (int e = 0; e < acc.length; e++) {
-            long at = switch (pass) {
-                case FORWARD -> at(yd, e);
-                case BACKWARD_DATA -> at(xd, e);
-                case BACKWARD_FILTER -> e;
-            };
-            long base = pass == ConvPass.FORWARD ? y : pass == ConvPass.BACKWARD_DATA ? x : w;
-            blend(base, at, f64, alpha, acc[e], beta);
-        }
-    }
-
-    /** The element offset of the e-th element (in NCHW order) of a tensor described by d. */
-    private static long at(TensorDesc d, int e) {
-        int x = e % d.w(), y = e / d.w() % d.h(), c = e / (d.w() * d.h()) % d.c(), n = e / (d.w() * d.h() * d.c());
-        return d.at(n, c, y, x);
-    }
-
-    private double get(long base, long index, boolean f64) {
-        return f64 ? slice(base + index * 8, 8).getDouble() : slice(base + index * 4, 4).getFloat();
-    }
-
-    /** dst = alpha·value + beta·dst; with beta 0, dst is not read (cuDNN's rule: NaN there does not leak). */
-    private void blend(long base, long index, boolean f64, double alpha, double value, double beta) {
-        double v = alpha * value + (beta == 0 ? 0 : beta * get(base, index, f64));
-        if (f64) {
-            slice(base + index * 8, 8).putDouble(v);
-        } else {
-            slice(base + index * 4, 4).putFloat((float) v);
-        }
-    }
-
-    // ---- batch norm: spatial mode, per channel over (n, h, w) ------------------------------------
-
-    private boolean bnDescriptors(int mode, boolean f64, long xDesc, long bnDesc, long... others) {
-        if (mode != CudnnOps.BATCHNORM_SPATIAL || !(descriptors.get(xDesc) instanceof TensorDesc x)
-                || !(descriptors.get(bnDesc) instanceof TensorDesc bn) || x.f64() != f64 || bn.f64() != f64 || bn.n() != 1
-                || bn.c() != x.c() || bn.h() != 1 || bn.w() != 1) {
-            return false;
-        }
-        for (long o : others) {
-            if (!x.equals(descriptors.get(o))) {
-                return false;
-            }
-        }
-        return true;
+        return cudnn.cudnnConvolution(handle, pass, f64, alpha, xDesc, x, wDesc, w, convDesc, algo, workspace, workspaceBytes,
+                beta, yDesc, y);
     }
 
     @Override
     public synchronized int cudnnBatchNormForwardTraining(long handle, int mode, boolean f64, double alpha, double beta,
             long xDesc, long x, long yDesc, long y, long bnDesc, long scale, long bias, double eps, long saveMean,
             long saveInvStd) {
-        count("cudnnBatchNormalizationForwardTraining");
-        Long stream = handles.get(handle);
-        if (stream == null || !bnDescriptors(mode, f64, xDesc, bnDesc, yDesc) || eps < 1e-5 || scale == 0 || bias == 0) {
-            return BAD_PARAM;
-        }
-        TensorDesc d = (TensorDesc) descriptors.get(xDesc);
-        enqueue(stream, "cudnnBatchNormalizationForwardTraining", () -> {
-            double m = (double) d.n() * d.h() * d.w();
-            for (int c = 0; c < d.c(); c++) {
-                double sum = 0, sq = 0;
-                for (long at : channel(d, c)) {
-                    sum += get(x, at, f64);
-                }
-                double mean = sum / m;
-                for (long at : channel(d, c)) {
-                    sq += (get(x, at, f64) - mean) * (get(x, at, f64) - mean);
-                }
-                double inv = 1 / Math.sqrt(sq / m + eps), w = get(scale, c, f64), b = get(bias, c, f64);
-                for (long at : channel(d, c)) {
-                    blend(y, at, f64, alpha, (get(x, at, f64) - mean) * inv * w + b, beta);
-                }
-                if (saveMean != 0) {
-                    blend(saveMean, c, f64, 1, mean, 0);
-                    blend(saveInvStd, c, f64, 1, inv, 0);
-                }
-            }
-        });
-        return 0;
+        return cudnn.cudnnBatchNormForwardTraining(handle, mode, f64, alpha, beta, xDesc, x, yDesc, y, bnDesc, scale, bias, eps,
+                saveMean, saveInvStd);
     }
 
     @Override
     public synchronized int cudnnBatchNormBackward(long handle, int mode, boolean f64, double alphaData, double betaData,
             double alphaParam, double betaParam, long xDesc, long x, long dyDesc, long dy, long dxDesc, long dx, long bnDesc,
             long scale, long dScale, long dBias, double eps, long savedMean, long savedInvStd) {
-        count("cudnnBatchNormalizationBackward");
-        Long stream = handles.get(handle);
-        if (stream == null || !bnDescriptors(mode, f64, xDesc, bnDesc, dyDesc, dxDesc) || eps < 1e-5 || savedMean == 0
-                || savedInvStd == 0 || dScale == 0 || dBias == 0) {
-            return BAD_PARAM;
-        }
-        TensorDesc d = (TensorDesc) descriptors.get(xDesc);
-        enqueue(stream, "cudnnBatchNormalizationBackward", () -> {
-            double m = (double) d.n() * d.h() * d.w();
-            for (int c = 0; c < d.c(); c++) {
-                double mean = get(savedMean, c, f64), inv = get(savedInvStd, c, f64), w = get(scale, c, f64);
-                double sg = 0, sgx = 0;
-                for (long at : channel(d, c)) {
-                    double xhat = (get(x, at, f64) - mean) * inv;
-                    sg += get(dy, at, f64);
-                    sgx += get(dy, at, f64) * xhat;
-                }
-                for (long at : channel(d, c)) {
-                    double xhat = (get(x, at, f64) - mean) * inv;
-                    blend(dx, at, f64, alphaData, w * inv * (get(dy, at, f64) - sg / m - xhat * sgx / m), betaData);
-                }
-                blend(dScale, c, f64, alphaParam, sgx, betaParam);
-                blend(dBias, c, f64, alphaParam, sg, betaParam);
-            }
-        });
-        return 0;
-    }
-
-    /** Element offsets of channel c over (n, h, w). */
-    private static long[] channel(TensorDesc d, int c) {
-        long[] out = new long[d.n() * d.h() * d.w()];
-        int k = 0;
-        for (int n = 0; n < d.n(); n++) {
-            for (int y = 0; y < d.h(); y++) {
-                for (int x = 0; x < d.w(); x++) {
-                    out[k++] = d.at(n, c, y, x);
-                }
-            }
-        }
-        return out;
+        return cudnn.cudnnBatchNormBackward(handle, mode, f64, alphaData, betaData, alphaParam, betaParam, xDesc, x, dyDesc, dy,
+                dxDesc, dx, bnDesc, scale, dScale, dBias, eps, savedMean, savedInvStd);
     }
 
     @Override
     public String cudnnErrorString(int status) {
-        return switch (status) {
-            case 0 -> "CUDNN_STATUS_SUCCESS";
-            case BAD_PARAM -> "CUDNN_STATUS_BAD_PARAM";
-            case NOT_SUPPORTED -> "CUDNN_STATUS_NOT_SUPPORTED";
-            case EXECUTION_FAILED -> "CUDNN_STATUS_EXECUTION_FAILED";
-            default -> "CUDNN_STATUS_UNKNOWN " + status;
-        };
+        return cudnn.cudnnErrorString(status);
     }
 }
