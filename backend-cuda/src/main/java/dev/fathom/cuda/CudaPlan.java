@@ -86,7 +86,7 @@ record CudaPlan(KernelSource kernelSource, boolean cublas, boolean cudnn, List<S
                     + " fastest deterministic algorithm of the v7 heuristics, FMA math: no TF32; empty batches and problems with no"
                     + " deterministic algorithm: own implicit-GEMM kernels)");
             lines.add("batch norm: " + libs.cudnn().describe() + " (cudnnBatchNormalizationForwardTraining / Backward, spatial;"
-                    + " without weight or bias, or eps < 1e-5: own kernels)");
+                    + " eps < 1e-5: own kernels)");
         } else {
             String why = libs.cudnn().isLoaded() ? libs.cudnn().describe() + " loaded, turned off by -D" + CUDNN_PROPERTY + "=false"
                     : libs.cudnn().describe();

@@ -2,6 +2,7 @@ package dev.fathom.cuda;
 
 import dev.fathom.cuda.CudaDriver.AlgoPerf;
 import dev.fathom.cuda.CudaDriver.ConvPass;
+import dev.fathom.spi.Buffer;
 import dev.fathom.spi.Conv2dGeometry;
 import dev.fathom.spi.Strided;
 import dev.fathom.tensor.DType;
@@ -26,8 +27,10 @@ import java.util.Objects;
  * that F32 never silently becomes TF32 on Ampere and newer (the CPU parity bound is 1e-4). Batch
  * norm views x {@code (N, C, S…)} as {@code (N, C, S, 1)} in {@code CUDNN_BATCHNORM_SPATIAL} mode
  * with a {@code (1, C, 1, 1)} parameter descriptor; no running averages (the tensor layer keeps
- * them), the saved mean and inverse std are the SPI's mean and invstd. Results overwrite
- * (alpha 1, beta 0).
+ * them), the saved mean and inverse std are the SPI's mean and invstd. cuDNN always scales,
+ * shifts and writes both parameter gradients, so a null weight or bias becomes a scratch vector
+ * of ones or zeros and an unwanted gradient a scratch output, all from the caching allocator.
+ * Results overwrite (alpha 1, beta 0).
  *
  * <p>Algorithms: the own kernels are deterministic, so cuDNN is held to the same standard, as
  * {@code torch.backends.cudnn.deterministic = True} does: per geometry and pass, the best-rated
@@ -251,7 +254,8 @@ final class CudnnOps implements AutoCloseable {
             return false;
         }
         DType dt = x.buffer().dtype();
-        if (!fits(out, x.shape(), dt) || !perChannel(ncs[1], dt, weight, bias, mean, invstd)) {
+        if (!fits(out, x.shape(), dt) || !perChannel(ncs[1], dt, false, mean, invstd)
+                || !perChannel(ncs[1], dt, true, weight, bias)) {
             return false;
         }
         address(x, op);  // makes the context current before the handle is made
@@ -262,10 +266,18 @@ final class CudnnOps implements AutoCloseable {
         boolean f64 = dt == DType.F64;
         String shapes = "x " + Arrays.toString(x.shape()) + " " + dt;
         NormDescs d = normDescs(op, shapes, ncs, f64);
-        check(op, shapes, "cudnnBatchNormalizationForwardTraining", driver.cudnnBatchNormForwardTraining(handle,
-                BATCHNORM_SPATIAL, f64, 1.0, 0.0, d.x(), address(x, op), d.x(), address(out, op), d.bn(), address(weight, op),
-                address(bias, op), eps, address(mean, op), address(invstd, op)));
-        synced(op, shapes);
+        List<Buffer> scratch = new ArrayList<>();
+        try {
+            // cuDNN always scales and shifts: the SPI's null weight is 1, its null bias 0.
+            long w = weight != null ? address(weight, op) : constant(scratch, dt, ncs[1], 1.0);
+            long b = bias != null ? address(bias, op) : constant(scratch, dt, ncs[1], 0.0);
+            check(op, shapes, "cudnnBatchNormalizationForwardTraining", driver.cudnnBatchNormForwardTraining(handle,
+                    BATCHNORM_SPATIAL, f64, 1.0, 0.0, d.x(), address(x, op), d.x(), address(out, op), d.bn(), w, b, eps,
+                    address(mean, op), address(invstd, op)));
+            synced(op, shapes);
+        } finally {
+            scratch.forEach(kernels::free);  // reused only by later work on the same stream
+        }
         return true;
     }
 
@@ -277,8 +289,8 @@ final class CudnnOps implements AutoCloseable {
             return false;
         }
         DType dt = x.buffer().dtype();
-        if (!fits(gradOut, x.shape(), dt) || !fits(gradX, x.shape(), dt)
-                || !perChannel(ncs[1], dt, mean, invstd, weight, gradWeight, gradBias)) {
+        if (!fits(gradOut, x.shape(), dt) || !fits(gradX, x.shape(), dt) || !perChannel(ncs[1], dt, false, mean, invstd)
+                || !perChannel(ncs[1], dt, true, weight, gradWeight, gradBias)) {
             return false;
         }
         address(x, op);  // makes the context current before the handle is made
@@ -289,13 +301,44 @@ final class CudnnOps implements AutoCloseable {
         boolean f64 = dt == DType.F64;
         String shapes = "x " + Arrays.toString(x.shape()) + " " + dt;
         NormDescs d = normDescs(op, shapes, ncs, f64);
-        // eps only matters to cuDNN when no saved statistics are passed; ours always are.
-        check(op, shapes, "cudnnBatchNormalizationBackward", driver.cudnnBatchNormBackward(handle, BATCHNORM_SPATIAL, f64,
-                1.0, 0.0, 1.0, 0.0, d.x(), address(x, op), d.x(), address(gradOut, op), d.x(), address(gradX, op), d.bn(),
-                address(weight, op), address(gradWeight, op), address(gradBias, op), MIN_EPSILON, address(mean, op),
-                address(invstd, op)));
-        synced(op, shapes);
+        List<Buffer> scratch = new ArrayList<>();
+        try {
+            // cuDNN always writes both parameter gradients: unwanted ones go to scratch.
+            long w = weight != null ? address(weight, op) : constant(scratch, dt, ncs[1], 1.0);
+            long gw = gradWeight != null ? address(gradWeight, op) : scratch(scratch, dt, ncs[1]);
+            long gb = gradBias != null ? address(gradBias, op) : scratch(scratch, dt, ncs[1]);
+            // eps only matters to cuDNN when no saved statistics are passed; ours always are.
+            check(op, shapes, "cudnnBatchNormalizationBackward", driver.cudnnBatchNormBackward(handle, BATCHNORM_SPATIAL, f64,
+                    1.0, 0.0, 1.0, 0.0, d.x(), address(x, op), d.x(), address(gradOut, op), d.x(), address(gradX, op), d.bn(),
+                    w, gw, gb, MIN_EPSILON, address(mean, op), address(invstd, op)));
+            synced(op, shapes);
+        } finally {
+            scratch.forEach(kernels::free);
+        }
         return true;
+    }
+
+    /** The address of c fresh elements from the caching allocator (freed by the caller after the call). */
+    private long scratch(List<Buffer> taken, DType dt, int c) {
+        Buffer b = kernels.allocate(dt, c);
+        taken.add(b);
+        return ((CudaBuffer) b).address();
+    }
+
+    /** As {@link #scratch}, holding {@code value} (uploaded: C elements, queued before the call on the same stream). */
+    private long constant(List<Buffer> taken, DType dt, int c, double value) {
+        long address = scratch(taken, dt, c);
+        Buffer b = taken.getLast();
+        if (dt == DType.F64) {
+            double[] v = new double[c];
+            Arrays.fill(v, value);
+            kernels.upload(v, 0, b, 0, c);
+        } else {
+            float[] v = new float[c];
+            Arrays.fill(v, (float) value);
+            kernels.upload(v, 0, b, 0, c);
+        }
+        return address;
     }
 
     /** {N, C, S} of x seen as (N, C, S) when x is a non-empty contiguous F32/F64 tensor cuDNN can index; else null. */
@@ -316,8 +359,12 @@ final class CudnnOps implements AutoCloseable {
         return n * s < 2 || c < 1 ? null : new int[] {n, c, (int) s};
     }
 
-    private static boolean perChannel(int c, DType dt, Strided... operands) {
+    /** Whether every operand is a contiguous (C,) vector of dt inside its buffer; null passes when {@code optional}. */
+    private static boolean perChannel(int c, DType dt, boolean optional, Strided... operands) {
         for (Strided s : operands) {
+            if (s == null && optional) {
+                continue;
+            }
             if (s == null || s.numel() != c || s.buffer().dtype() != dt || !s.isContiguous() || s.offset() < 0
                     || s.offset() + s.numel() > s.buffer().capacity()) {
                 return false;

@@ -380,17 +380,38 @@ class CudaKernelsCudnnTest {
     }
 
     @Test
-    void batchNormWithoutAffineParametersOrWithATinyEpsUsesTheOwnKernels() {
+    void batchNormWithoutAffineParametersUsesOnesZerosAndScratchGradients() {
+        FakeCudnnDriver d = new FakeCudnnDriver();
+        try (CudaKernels k = open(d, true)) {
+            int n = 4, c = 3, s = 5;
+            double[] xh = randoms(n * c * s), gyh = randoms(n * c * s);
+            Strided x = put(k, DType.F64, xh, n, c, s), gy = put(k, DType.F64, gyh, n, c, s), out = zeros(k, DType.F64, n, c, s);
+            Strided mean = zeros(k, DType.F64, c), inv = zeros(k, DType.F64, c), gx = zeros(k, DType.F64, n, c, s);
+            long live = k.memoryStats().liveBytes();
+            k.batchNorm(x, null, null, 1e-3, out, mean, inv);
+            k.batchNormBackward(gy, x, mean, inv, null, gx, null, null);
+            double[] ones = new double[c];
+            java.util.Arrays.fill(ones, 1);
+            double[][] want = batchNormReference(xh, n, c, s, ones, new double[c], 1e-3, gyh);
+            assertClose(want[0], get(k, out), DType.F64, "out");
+            assertClose(want[2], get(k, inv), DType.F64, "invstd");
+            assertClose(want[3], get(k, gx), DType.F64, "gradX");
+            assertEquals(live, k.memoryStats().liveBytes(), "the scratch vectors went back");
+            assertEquals(1, d.calls("cudnnBatchNormalizationBackward"));
+        }
+    }
+
+    @Test
+    void batchNormWithATinyEpsUsesTheOwnKernels() {
         FakeCudnnDriver d = new FakeCudnnDriver();
         d.anyKernel();
         try (CudaKernels k = open(d, true)) {
             Strided x = put(k, DType.F32, randoms(24), 4, 3, 2), out = zeros(k, DType.F32, 4, 3, 2);
             Strided w = put(k, DType.F32, randoms(3), 3), b = zeros(k, DType.F32, 3);
             Strided mean = zeros(k, DType.F32, 3), inv = zeros(k, DType.F32, 3);
-            k.batchNorm(x, null, null, 1e-5, out, mean, inv);
             k.batchNorm(x, w, b, 1e-7, out, mean, inv);
             k.synchronize();
-            assertEquals(2, d.launches("batch_norm_f32").size());
+            assertEquals(1, d.launches("batch_norm_f32").size());
             assertEquals(0, d.calls("cudnnBatchNormalizationForwardTraining"));
         }
     }
