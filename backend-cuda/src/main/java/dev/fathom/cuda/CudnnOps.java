@@ -2,7 +2,6 @@ package dev.fathom.cuda;
 
 import dev.fathom.cuda.CudaDriver.AlgoPerf;
 import dev.fathom.cuda.CudaDriver.ConvPass;
-import dev.fathom.spi.Buffer;
 import dev.fathom.spi.Conv2dGeometry;
 import dev.fathom.spi.Strided;
 import dev.fathom.tensor.DType;
@@ -25,21 +24,17 @@ import java.util.Objects;
  * {@code CUDNN_CROSS_CORRELATION} (what PyTorch computes), with the geometry's padding, stride,
  * dilation and group count, compute type of the data's precision, and {@code CUDNN_FMA_MATH} so
  * that F32 never silently becomes TF32 on Ampere and newer (the CPU parity bound is 1e-4). Batch
- * norm views x {@code (N, C, S…)} as {@code (N, C, S, 1)} in {@code CUDNN_BATCHNORM_SPATIAL} mode
- * with a {@code (1, C, 1, 1)} parameter descriptor; no running averages (the tensor layer keeps
- * them), the saved mean and inverse std are the SPI's mean and invstd. cuDNN always scales,
- * shifts and writes both parameter gradients, so a null weight or bias becomes a scratch vector
- * of ones or zeros and an unwanted gradient a scratch output, all from the caching allocator.
- * Results overwrite (alpha 1, beta 0).
+ * norm is {@link CudnnBatchNorm}'s. Results overwrite (alpha 1, beta 0).
  *
  * <p>Algorithms: the own kernels are deterministic, so cuDNN is held to the same standard, as
  * {@code torch.backends.cudnn.deterministic = True} does: per geometry and pass, the best-rated
  * algorithm of {@code cudnnGetConvolution*Algorithm_v7} (heuristics; nothing is benchmarked, so
  * the choice is the same on every run) that supports the problem, is
  * {@code CUDNN_DETERMINISTIC}, does not need tensor-op math and needs at most
- * {@value #MAX_WORKSPACE_BYTES} bytes of workspace. (Backward-data and backward-filter
- * {@code ALGO_0} accumulate with atomics and are skipped.) A pass with no such algorithm stays on
- * the own kernels for that geometry.
+ * {@value #MAX_WORKSPACE_BYTES} bytes of workspace. (cuDNN marks backward-data {@code ALGO_0} and
+ * backward-filter {@code ALGO_0} and {@code ALGO_3} non-deterministic: they accumulate with
+ * atomics, and are skipped.) A pass with no such algorithm stays on the own kernels for that
+ * geometry.
  *
  * <p>Caching: descriptors and chosen algorithms are kept per geometry and dtype until
  * {@link #close}. Workspaces come from the device's caching allocator and go back as soon as
@@ -54,10 +49,6 @@ final class CudnnOps implements AutoCloseable {
     static final int FMA_MATH = 3;
     /** {@code CUDNN_DEFAULT_MATH}, which a heuristic may report next to FMA for the same algorithm. */
     static final int DEFAULT_MATH = 0;
-    /** {@code CUDNN_BATCHNORM_SPATIAL}. */
-    static final int BATCHNORM_SPATIAL = 1;
-    /** {@code CUDNN_BN_MIN_EPSILON} of cuDNN 7 (later versions allow less; below it the own kernels serve). */
-    static final double MIN_EPSILON = 1e-5;
     /** The most workspace one convolution pass may ask for. */
     static final long MAX_WORKSPACE_BYTES = 1L << 30;
 
@@ -65,12 +56,9 @@ final class CudnnOps implements AutoCloseable {
     private final CudaDevice device;
     private final CudaDriver driver;
     private final Map<ConvKey, ConvDescs> convs = new HashMap<>();
-    private final Map<NormKey, NormDescs> norms = new HashMap<>();
+    private final CudnnBatchNorm norm;
 
     private record ConvKey(Conv2dGeometry g, boolean f64) {
-    }
-
-    private record NormKey(int n, int c, int s, boolean f64) {
     }
 
     /** One pass's algorithm and workspace; {@link #NONE} when cuDNN has no deterministic algorithm for it. */
@@ -91,13 +79,23 @@ final class CudnnOps implements AutoCloseable {
         }
     }
 
-    private record NormDescs(long x, long bn) {
-    }
-
     CudnnOps(CudaKernels kernels, CudaDevice device) {
         this.kernels = Objects.requireNonNull(kernels, "kernels");
         this.device = Objects.requireNonNull(device, "device");
         this.driver = device.driver();
+        this.norm = new CudnnBatchNorm(this);
+    }
+
+    CudaKernels kernels() {
+        return kernels;
+    }
+
+    CudaDevice device() {
+        return device;
+    }
+
+    CudaDriver driver() {
+        return driver;
     }
 
     // ---- convolution --------------------------------------------------------------------------
@@ -216,7 +214,7 @@ final class CudnnOps implements AutoCloseable {
 
     /** Descriptor sets held (for tests). */
     synchronized int cachedDescriptorSets() {
-        return convs.size() + norms.size();
+        return convs.size() + norm.cachedDescriptorSets();
     }
 
     private static boolean validGeometry(Conv2dGeometry g) {
@@ -245,170 +243,31 @@ final class CudnnOps implements AutoCloseable {
         };
     }
 
-    // ---- batch normalization ------------------------------------------------------------------
+    // ---- batch normalization (CudnnBatchNorm) ------------------------------------------------
 
-    synchronized boolean batchNorm(Strided x, Strided weight, Strided bias, double eps, Strided out, Strided mean, Strided invstd) {
-        String op = "batchNorm";
-        int[] ncs = ncs(x);
-        if (ncs == null || !(eps >= MIN_EPSILON) || Double.isInfinite(eps)) {
-            return false;
-        }
-        DType dt = x.buffer().dtype();
-        if (!fits(out, x.shape(), dt) || !perChannel(ncs[1], dt, false, mean, invstd)
-                || !perChannel(ncs[1], dt, true, weight, bias)) {
-            return false;
-        }
-        address(x, op);  // makes the context current before the handle is made
-        long handle = device.dnn();
-        if (handle == 0) {
-            return false;
-        }
-        boolean f64 = dt == DType.F64;
-        String shapes = "x " + Arrays.toString(x.shape()) + " " + dt;
-        NormDescs d = normDescs(op, shapes, ncs, f64);
-        List<Buffer> scratch = new ArrayList<>();
-        try {
-            // cuDNN always scales and shifts: the SPI's null weight is 1, its null bias 0.
-            long w = weight != null ? address(weight, op) : constant(scratch, dt, ncs[1], 1.0);
-            long b = bias != null ? address(bias, op) : constant(scratch, dt, ncs[1], 0.0);
-            check(op, shapes, "cudnnBatchNormalizationForwardTraining", driver.cudnnBatchNormForwardTraining(handle,
-                    BATCHNORM_SPATIAL, f64, 1.0, 0.0, d.x(), address(x, op), d.x(), address(out, op), d.bn(), w, b, eps,
-                    address(mean, op), address(invstd, op)));
-            synced(op, shapes);
-        } finally {
-            scratch.forEach(kernels::free);  // reused only by later work on the same stream
-        }
-        return true;
+    boolean batchNorm(Strided x, Strided weight, Strided bias, double eps, Strided out, Strided mean, Strided invstd) {
+        return norm.batchNorm(x, weight, bias, eps, out, mean, invstd);
     }
 
-    synchronized boolean batchNormBackward(Strided gradOut, Strided x, Strided mean, Strided invstd, Strided weight, Strided gradX,
+    boolean batchNormBackward(Strided gradOut, Strided x, Strided mean, Strided invstd, Strided weight, Strided gradX,
                               Strided gradWeight, Strided gradBias) {
-        String op = "batchNormBackward";
-        int[] ncs = ncs(x);
-        if (ncs == null) {
-            return false;
-        }
-        DType dt = x.buffer().dtype();
-        if (!fits(gradOut, x.shape(), dt) || !fits(gradX, x.shape(), dt) || !perChannel(ncs[1], dt, false, mean, invstd)
-                || !perChannel(ncs[1], dt, true, weight, gradWeight, gradBias)) {
-            return false;
-        }
-        address(x, op);  // makes the context current before the handle is made
-        long handle = device.dnn();
-        if (handle == 0) {
-            return false;
-        }
-        boolean f64 = dt == DType.F64;
-        String shapes = "x " + Arrays.toString(x.shape()) + " " + dt;
-        NormDescs d = normDescs(op, shapes, ncs, f64);
-        List<Buffer> scratch = new ArrayList<>();
-        try {
-            // cuDNN always writes both parameter gradients: unwanted ones go to scratch.
-            long w = weight != null ? address(weight, op) : constant(scratch, dt, ncs[1], 1.0);
-            long gw = gradWeight != null ? address(gradWeight, op) : scratch(scratch, dt, ncs[1]);
-            long gb = gradBias != null ? address(gradBias, op) : scratch(scratch, dt, ncs[1]);
-            // eps only matters to cuDNN when no saved statistics are passed; ours always are.
-            check(op, shapes, "cudnnBatchNormalizationBackward", driver.cudnnBatchNormBackward(handle, BATCHNORM_SPATIAL, f64,
-                    1.0, 0.0, 1.0, 0.0, d.x(), address(x, op), d.x(), address(gradOut, op), d.x(), address(gradX, op), d.bn(),
-                    w, gw, gb, MIN_EPSILON, address(mean, op), address(invstd, op)));
-            synced(op, shapes);
-        } finally {
-            scratch.forEach(kernels::free);
-        }
-        return true;
-    }
-
-    /** The address of c fresh elements from the caching allocator (freed by the caller after the call). */
-    private long scratch(List<Buffer> taken, DType dt, int c) {
-        Buffer b = kernels.allocate(dt, c);
-        taken.add(b);
-        return ((CudaBuffer) b).address();
-    }
-
-    /** As {@link #scratch}, holding {@code value} (uploaded: C elements, queued before the call on the same stream). */
-    private long constant(List<Buffer> taken, DType dt, int c, double value) {
-        long address = scratch(taken, dt, c);
-        Buffer b = taken.getLast();
-        if (dt == DType.F64) {
-            double[] v = new double[c];
-            Arrays.fill(v, value);
-            kernels.upload(v, 0, b, 0, c);
-        } else {
-            float[] v = new float[c];
-            Arrays.fill(v, (float) value);
-            kernels.upload(v, 0, b, 0, c);
-        }
-        return address;
-    }
-
-    /** {N, C, S} of x seen as (N, C, S) when x is a non-empty contiguous F32/F64 tensor cuDNN can index; else null. */
-    private static int[] ncs(Strided x) {
-        if (x == null || x.rank() < 2) {
-            return null;
-        }
-        DType dt = x.buffer().dtype();
-        if (dt != DType.F32 && dt != DType.F64 || !fits(x, x.shape(), dt) || x.numel() > Integer.MAX_VALUE) {
-            return null;
-        }
-        long s = 1;
-        for (int d = 2; d < x.rank(); d++) {
-            s *= x.shape()[d];
-        }
-        int n = x.shape()[0], c = x.shape()[1];
-        // One element per channel has no variance to normalize by; the own kernels define that case.
-        return n * s < 2 || c < 1 ? null : new int[] {n, c, (int) s};
-    }
-
-    /** Whether every operand is a contiguous (C,) vector of dt inside its buffer; null passes when {@code optional}. */
-    private static boolean perChannel(int c, DType dt, boolean optional, Strided... operands) {
-        for (Strided s : operands) {
-            if (s == null && optional) {
-                continue;
-            }
-            if (s == null || s.numel() != c || s.buffer().dtype() != dt || !s.isContiguous() || s.offset() < 0
-                    || s.offset() + s.numel() > s.buffer().capacity()) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private NormDescs normDescs(String op, String shapes, int[] ncs, boolean f64) {
-        NormKey key = new NormKey(ncs[0], ncs[1], ncs[2], f64);
-        NormDescs d = norms.get(key);
-        if (d != null) {
-            return d;
-        }
-        long[] h = new long[1];
-        check(op, shapes, "cudnnSetTensor4dDescriptorEx(x)", driver.cudnnCreateTensorDescriptor(h, f64, ncs[0], ncs[1], ncs[2], 1,
-                ncs[1] * ncs[2], ncs[2], 1, 1));
-        long xd = h[0];
-        try {
-            check(op, shapes, "cudnnSetTensor4dDescriptorEx(scale, bias, mean, invstd)", driver.cudnnCreateTensorDescriptor(h, f64,
-                    1, ncs[1], 1, 1, ncs[1], 1, 1, 1));
-        } catch (RuntimeException e) {
-            driver.cudnnDestroyDescriptor(xd);
-            throw e;
-        }
-        d = new NormDescs(xd, h[0]);
-        norms.put(key, d);
-        return d;
+        return norm.batchNormBackward(gradOut, x, mean, invstd, weight, gradX, gradWeight, gradBias);
     }
 
     // ---- shared -------------------------------------------------------------------------------
 
     /** Whether s is there, of dtype dt and shape {@code shape}, contiguous and inside its buffer. */
-    private static boolean fits(Strided s, int[] shape, DType dt) {
+    static boolean fits(Strided s, int[] shape, DType dt) {
         return s != null && s.buffer().dtype() == dt && Arrays.equals(s.shape(), shape) && s.isContiguous() && s.offset() >= 0
                 && s.offset() + s.numel() <= s.buffer().capacity();
     }
 
     /** The device byte address of s's first element (its buffer checked to be a live one of these kernels). */
-    private long address(Strided s, String op) {
+    long address(Strided s, String op) {
         return kernels.buffer(s, op).address() + s.offset() * s.buffer().dtype().byteSize();
     }
 
-    private void check(String op, String shapes, String call, int status) {
+    void check(String op, String shapes, String call, int status) {
         if (status != 0) {
             throw new CudaException("cuda: " + op + " " + shapes + " failed in " + call + ": " + statusString(status) + " ("
                     + status + "); -D" + CudaPlan.CUDNN_PROPERTY + "=false uses the own kernels instead", op, status);
@@ -425,7 +284,7 @@ final class CudnnOps implements AutoCloseable {
     }
 
     /** Under {@code -Dfathom.cuda.sync=true}, waits so that a fault is pinned to this call. */
-    private void synced(String op, String shapes) {
+    void synced(String op, String shapes) {
         if (device.sync()) {
             device.stream().synchronize(op + " (cuDNN)", shapes);
         }
@@ -439,11 +298,7 @@ final class CudnnOps implements AutoCloseable {
                 driver.cudnnDestroyDescriptor(h);
             }
         }
-        for (NormDescs d : norms.values()) {
-            driver.cudnnDestroyDescriptor(d.x());
-            driver.cudnnDestroyDescriptor(d.bn());
-        }
         convs.clear();
-        norms.clear();
+        norm.close();
     }
 }

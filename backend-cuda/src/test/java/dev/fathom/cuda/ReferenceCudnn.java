@@ -283,7 +283,7 @@ class ReferenceCudnn {
     // ---- batch norm: spatial mode, per channel over (n, h, w) ------------------------------------
 
     private boolean bnDescriptors(int mode, boolean f64, long xDesc, long bnDesc, long... others) {
-        if (mode != CudnnOps.BATCHNORM_SPATIAL || !(descriptors.get(xDesc) instanceof TensorDesc x)
+        if (mode != CudnnBatchNorm.BATCHNORM_SPATIAL || !(descriptors.get(xDesc) instanceof TensorDesc x)
                 || !(descriptors.get(bnDesc) instanceof TensorDesc bn) || x.f64() != f64 || bn.f64() != f64 || bn.n() != 1
                 || bn.c() != x.c() || bn.h() != 1 || bn.w() != 1) {
             return false;
