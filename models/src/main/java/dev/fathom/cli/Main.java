@@ -13,7 +13,7 @@ import java.io.UncheckedIOException;
 /** {@code fathom <command>}: the entry point of {@code scripts/fathom}. */
 @Command(name = "fathom", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Fathom: tensors, autograd and models in Java, on the CPU or an NVIDIA GPU.",
-        subcommands = {DevicesCommand.class, TrainCommand.class, EvalCommand.class, ParityCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DevicesCommand.class, TrainCommand.class, EvalCommand.class, SampleCommand.class, ParityCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -38,13 +38,13 @@ import java.util.concurrent.Callable;
  * every epoch; writes {@code metrics.jsonl}, {@code learning_curves.png}, {@code checkpoint.safetensors}
  * and {@code best.safetensors} into the run directory, and resumes from a checkpoint with {@code --resume}.
  */
-@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false, subcommands = {TrainCharLmCommand.class},
         description = "Train a model on Fashion-MNIST; one line per epoch, files in the run directory.")
 final class TrainCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "MODEL", description = "${COMPLETION-CANDIDATES} (any case).")
+    @Parameters(index = "0", arity = "0..1", paramLabel = "MODEL", description = "${COMPLETION-CANDIDATES} (any case); or a subcommand below.")
     Zoo model;
 
     @Option(names = "--epochs", paramLabel = "N", description = "Last epoch to train (default: the reference workload's).")
@@ -78,6 +78,9 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter w = spec.commandLine().getOut();
+        if (model == null) {  // optional only so that the subcommands parse without it
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "Missing required parameter: 'MODEL' (mlp, cnn, resnet) or a subcommand");
+        }
         Zoo zoo = model;
         int lastEpoch = epochs != null ? epochs : zoo.referenceEpochs();
         if (lastEpoch < 1 || batch < 1 || !(lr > 0) || (limit != null && limit < 1)) {

@@ -1,7 +1,9 @@
 /**
  * The model zoo, each model written once against the tensor API and run on every backend.
  *
- * <p>Today: {@link dev.fathom.models.Mlp}, a multi-layer perceptron. A model owns its parameters
+ * <p>Today: {@link dev.fathom.models.Mlp}, a multi-layer perceptron; the character-level language
+ * models ({@link dev.fathom.models.CharLm}) {@link dev.fathom.models.Gpt} and
+ * {@link dev.fathom.models.LstmLM}, with {@link dev.fathom.models.Sampling} to generate text. A model owns its parameters
  * (they live outside every {@link dev.fathom.tensor.Scope} and are released by
  * {@code close()}); {@code forward} creates only temporaries, which the caller's scope releases.
  */

@@ -91,7 +91,7 @@ public final class LearningCurves {
         }
         if (!xs.isEmpty()) {
             var series = chart.addSeries(name, xs, ys);
-            series.setMarker(SeriesMarkers.CIRCLE);
+            series.setMarker(xs.size() > 60 ? SeriesMarkers.NONE : SeriesMarkers.CIRCLE);  // a line per step, dots per epoch
             series.setLineColor(color);
             series.setMarkerColor(color);
         }

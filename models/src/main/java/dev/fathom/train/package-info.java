@@ -9,5 +9,11 @@
  * infinite stops the run with {@link dev.fathom.train.TrainingDivergedException} naming the
  * step, rather than training on garbage. Nothing a step creates outlives it, except the
  * parameters' gradients (owned by the parameters) and the optimizer state.
+ *
+ * <p>Character-level language models train by steps rather than epochs:
+ * {@link dev.fathom.train.CharLmTraining} (the reference char-LM workloads' loop, validation on
+ * fixed batches), {@link dev.fathom.train.CharLmCheckpoint} (weights plus the vocabulary, so that
+ * sampling needs no corpus) and {@link dev.fathom.train.CharLmParity} (the same GPT steps on
+ * every backend).
  */
 package dev.fathom.train;

@@ -1,0 +1,104 @@
+package dev.fathom.cli;
+
+import dev.fathom.Fathom;
+import dev.fathom.data.CharCorpus;
+import dev.fathom.models.CharLm;
+import dev.fathom.models.Gpt;
+import dev.fathom.models.LstmLM;
+import dev.fathom.nn.Module;
+import dev.fathom.optim.Optimizer;
+import dev.fathom.tensor.Device;
+import dev.fathom.train.CharLmTraining;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code fathom train charlm --arch gpt|lstm}: the reference char-LM workloads on the fortunes
+ * corpus ({@link CharLmTraining}); writes {@code metrics.jsonl}, {@code learning_curves.png} and
+ * {@code checkpoint.safetensors} (which {@code fathom sample} reads) into the run directory.
+ */
+@Command(name = "charlm", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Train a character-level language model (GPT or LSTM) on the fortunes corpus, step by step, as the PyTorch reference "
+                + "workloads do; validation at step 0, every --eval-every steps and at the end.")
+final class TrainCharLmCommand implements Callable<Integer> {
+    /** The architectures, by their command-line names. */
+    enum Arch { gpt, lstm }
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--arch", required = true, paramLabel = "ARCH", description = "${COMPLETION-CANDIDATES}.")
+    Arch arch;
+
+    @Option(names = "--steps", paramLabel = "N", description = "Optimizer steps (default: ${DEFAULT-VALUE}).")
+    int steps = 300;
+
+    @Option(names = "--eval-every", paramLabel = "N", description = "Validate every N steps, besides step 0 and the last (default: ${DEFAULT-VALUE}).")
+    int evalEvery = 100;
+
+    @Option(names = {"--batch", "--batch-size"}, paramLabel = "N",
+            description = "Windows of 128 characters per step and per validation batch (default: ${DEFAULT-VALUE}).")
+    int batch = 32;
+
+    @Option(names = "--lr", paramLabel = "X", description = "Learning rate (default: 3e-4 for gpt with AdamW, 2e-3 for lstm with Adam).")
+    Double lr;
+
+    @Option(names = "--tie-weights", description = "gpt only: the head shares the token embedding (the reference does not).")
+    boolean tieWeights;
+
+    @Option(names = "--device", paramLabel = "DEVICE", description = "auto, cpu, cuda or cuda:N (default: ${DEFAULT-VALUE}).")
+    String device = "auto";
+
+    @Option(names = "--seed", paramLabel = "N", description = "Seed of the weights and the training windows (default: ${DEFAULT-VALUE}).")
+    long seed = 0;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "Run directory (default: runs/charlm-ARCH-TIME).")
+    Path out;
+
+    @Option(names = "--data", paramLabel = "DIR", description = "Directory of text files (default: /usr/share/games/fortunes).")
+    Path data;
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter w = spec.commandLine().getOut();
+        if (steps < 1 || evalEvery < 1 || batch < 1 || (lr != null && !(lr > 0))) {
+            throw new IllegalArgumentException("need --steps >= 1, --eval-every >= 1, --batch >= 1 and --lr > 0; got " + steps + ", " + evalEvery
+                    + ", " + batch + ", " + lr);
+        }
+        if (tieWeights && arch != Arch.gpt) {
+            throw new IllegalArgumentException("--tie-weights is for --arch gpt (the LSTM's head and embedding differ in size)");
+        }
+        Device d = Device.parse(device);
+        Fathom.setDefaultDevice(d);
+        Fathom.seed(seed);
+        CharCorpus corpus = CharCorpus.load(data != null ? data : CharCorpus.FORTUNES_DIR);
+        double rate = lr != null ? lr : CharLmTraining.referenceLr(arch.name());
+        Path runDir = out != null ? out
+                : Path.of("runs", "charlm-" + arch + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        CharLmTraining.Settings settings = new CharLmTraining.Settings(steps, evalEvery, batch, 128, 20, seed);
+        CharLm model = arch == Arch.gpt ? new Gpt(Gpt.Config.reference(corpus.vocabSize()).withTieWeights(tieWeights))
+                : new LstmLM(LstmLM.Config.reference(corpus.vocabSize()));
+        try (Module net = (Module) model; Optimizer opt = CharLmTraining.optimizer(arch.name(), net.parameters(), rate)) {
+            net.to(d);
+            w.printf(Locale.ROOT, "fathom train charlm --arch %s on %s: %s; batch %d x %d, %d steps, %s lr %s, seed %d, run %s%n", arch, d, corpus,
+                    batch, 128, steps, arch == Arch.gpt ? "AdamW (weight decay 0.1)" : "Adam", rate, seed, runDir);
+            w.printf(Locale.ROOT, "model: %s, %,d parameters%n", net, net.parameterCount());
+            CharLmTraining.Result r = new CharLmTraining(model, opt, corpus, settings, runDir, w).run();
+            w.printf(Locale.ROOT, "val_loss step 0 %.4f, step %d %.4f; %.0f tokens/s (median step %.1f ms over steps %s)%n", r.firstValLoss(), steps,
+                    r.lastValLoss(), r.tokensPerSecond(), r.medianStepMs(),
+                    steps > CharLmTraining.WARMUP_STEPS ? (CharLmTraining.WARMUP_STEPS + 1) + ".." + steps : "1.." + steps);
+            w.printf(Locale.ROOT, "wrote %s (metrics.jsonl, learning_curves.png, checkpoint.safetensors)%n", runDir);
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,116 @@
+package dev.fathom.cli;
+
+import dev.fathom.Fathom;
+import dev.fathom.io.Checkpoint;
+import dev.fathom.models.CharLmFixtures;
+import dev.fathom.models.Mlp;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code fathom train charlm} and {@code fathom sample} end to end on a small text directory (the reference model sizes, tiny runs). */
+class CharLmCommandTest {
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    private int run(String... args) {
+        out.getBuffer().setLength(0);
+        err.getBuffer().setLength(0);
+        return Main.execute(new PrintWriter(out, true), new PrintWriter(err, true), args);
+    }
+
+    @AfterEach
+    void restoreDefaultDevice() {
+        Fathom.setDefaultDevice(null);
+    }
+
+    private static Path corpus(Path dir) throws IOException {
+        Path data = Files.createDirectories(dir.resolve("text"));
+        String text = CharLmFixtures.text2000();
+        Files.writeString(data.resolve("a"), text);
+        Files.writeString(data.resolve("b"), text.substring(0, 1000));  // val split: the last 300 characters
+        return data;
+    }
+
+    @Test
+    void trainWritesItsFilesAndSampleContinuesThePromptReproducibly(@TempDir Path dir) throws IOException {
+        Path data = corpus(dir);
+        Path runDir = dir.resolve("run");
+        assertEquals(0, run("train", "charlm", "--arch", "gpt", "--steps", "2", "--eval-every", "1", "--batch", "2", "--device", "cpu", "--data",
+                data.toString(), "--out", runDir.toString()), err.toString());
+        String o = out.toString();
+        assertTrue(o.contains("model: Gpt(vocab ") && o.contains(" parameters"), o);
+        assertTrue(o.contains("val_loss step 0 ") && o.contains("tokens/s (median step"), o);
+        List<String> rows = Files.readAllLines(runDir.resolve("metrics.jsonl"));
+        assertEquals(3, rows.size(), rows.toString());
+        assertTrue(rows.get(2).contains("\"val_loss\"") && rows.get(2).contains("\"tokens_per_s\""), rows.get(2));
+        assertTrue(Files.size(runDir.resolve("learning_curves.png")) > 0);
+        Path ckpt = runDir.resolve("checkpoint.safetensors");
+
+        assertEquals(0, run("sample", ckpt.toString(), "--prompt", "Fathom ", "--tokens", "40", "--seed", "3", "--device", "cpu"), err.toString());
+        String first = out.toString().strip();
+        assertTrue(first.startsWith("Fathom ") && first.codePointCount(0, first.length()) >= 7 + 30, first);
+        assertEquals(0, run("sample", ckpt.toString(), "--prompt", "Fathom ", "--tokens", "40", "--seed", "3", "--device", "cpu"));
+        assertEquals(first, out.toString().strip(), "the same seed gives the same text");
+        assertEquals(0, run("sample", ckpt.toString(), "--prompt", "Fathom ", "--tokens", "40", "--seed", "4", "--device", "cpu"));
+        assertNotEquals(first, out.toString().strip());
+
+        assertEquals(1, run("sample", ckpt.toString(), "--prompt", "Fathom ∑", "--device", "cpu"));
+        assertTrue(err.toString().contains("'∑' (U+2211 N-ARY SUMMATION) is not in the model's vocabulary; it has"), err.toString());
+        assertEquals(1, run("sample", ckpt.toString(), "--prompt", "F", "--grid", dir.resolve("g.png").toString(), "--device", "cpu"));
+        assertTrue(err.toString().contains("--grid is for dcgan checkpoints"), err.toString());
+        assertEquals(1, run("sample", ckpt.toString(), "--device", "cpu"));
+        assertTrue(err.toString().contains("give --prompt"), err.toString());
+        assertEquals(1, run("sample", ckpt.toString(), "--prompt", "F", "--temperature", "0", "--device", "cpu"));
+        assertTrue(err.toString().contains("--temperature > 0"), err.toString());
+    }
+
+    @Test
+    void theLstmTrainsToo(@TempDir Path dir) throws IOException {
+        Path runDir = dir.resolve("run");
+        assertEquals(0, run("train", "charlm", "--arch", "lstm", "--steps", "1", "--batch", "1", "--device", "cpu", "--data", corpus(dir).toString(),
+                "--out", runDir.toString()), err.toString());
+        assertTrue(out.toString().contains("LstmLM(vocab "), out.toString());
+        assertEquals(2, Files.readAllLines(runDir.resolve("metrics.jsonl")).size());
+        assertEquals(0, run("sample", runDir.resolve("checkpoint.safetensors").toString(), "--prompt", "The", "--tokens", "5", "--top-k", "1",
+                "--device", "cpu"), err.toString());
+    }
+
+    @Test
+    void sampleOfAnotherModelPointsToTheGrid(@TempDir Path dir) throws IOException {
+        Path ckpt = dir.resolve("mlp.safetensors");
+        try (Mlp m = new Mlp(2, 2)) {
+            new Checkpoint().section("model", m).put("model", "mlp").save(ckpt);
+        }
+        assertEquals(1, run("sample", ckpt.toString(), "--prompt", "x", "--device", "cpu"));
+        assertTrue(err.toString().contains("holds a \"mlp\" model") && err.toString().contains("--grid is for dcgan checkpoints"), err.toString());
+    }
+
+    @Test
+    void badArgumentsSayWhatIsWrongAndTrainMlpStillParses(@TempDir Path dir) throws IOException {
+        assertEquals(2, run("train", "charlm", "--steps", "1"));
+        assertTrue(err.toString().contains("--arch"), err.toString());
+        assertEquals(2, run("train", "charlm", "--arch", "rnn"));
+        assertEquals(1, run("train", "charlm", "--arch", "gpt", "--steps", "0", "--device", "cpu"));
+        assertTrue(err.toString().contains("need --steps >= 1"), err.toString());
+        assertEquals(1, run("train", "charlm", "--arch", "lstm", "--tie-weights", "--device", "cpu"));
+        assertTrue(err.toString().contains("--tie-weights is for --arch gpt"), err.toString());
+        assertEquals(1, run("train", "charlm", "--arch", "gpt", "--device", "cpu", "--data", dir.resolve("none").toString()));
+        assertTrue(err.toString().contains("apt-get install fortunes"), err.toString());
+        assertEquals(2, run("train"));
+        assertTrue(err.toString().contains("Missing required parameter: 'MODEL'"), err.toString());
+        assertEquals(0, run("train", "mlp", "--help"));
+        assertTrue(out.toString().contains("Usage: fathom train"), out.toString());
+    }
+}
