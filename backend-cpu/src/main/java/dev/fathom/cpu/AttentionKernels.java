@@ -83,8 +83,8 @@ final class AttentionKernels {
         }
         CpuBuffer b = floating(op, s);
         if (b.dtype != g.dtype() || s.numel() != dev.fathom.tensor.Shape.numel(shape) || !s.isContiguous()) {
-            throw new IllegalArgumentException("cpu " + op + ": " + name + " must be contiguous " + Arrays.toString(shape) + " " + g.dtype()
-                    + " for " + g + ", got " + s);
+            throw new IllegalArgumentException("cpu " + op + ": " + name + " must be " + Arrays.toString(shape) + " " + g.dtype()
+                    + " and contiguous for " + g + ", got " + s);
         }
         return b;
     }

@@ -240,7 +240,12 @@ class FusedAttentionTest extends ConformanceTest {
 
     @BackendTest
     void geometryRejectsBadInput(TestBackends.Case backend) {
-        use(backend);
+        Device device = use(backend);
+        AttentionGeometry geo = new AttentionGeometry(2, 3, 4, 5, 6, 1, true, DType.F32);
+        Tensor q = Tensor.zeros(DType.F32, geo.queryShape()), k = Tensor.zeros(DType.F32, geo.keyShape());
+        Tensor out = Tensor.zeros(DType.F32, geo.outputShape()), lse = Tensor.zeros(DType.F32, geo.logsumexpShape());
+        rejects(() -> Backends.kernels(device).attentionForward(geo, st(q), st(k), st(Tensor.zeros(DType.F32, 2, 4, 5)), st(out), st(lse)),
+                "attentionForward", "v must be [2, 4, 6]");
         rejects(() -> new AttentionGeometry(-1, 2, 2, 2, 2, 1, false, DType.F32), "AttentionGeometry", "batchHeads=-1");
         rejects(() -> new AttentionGeometry(1, 2, 2, 0, 2, 1, false, DType.F32), "headDim=0");
         rejects(() -> new AttentionGeometry(1, 2, 2, 2, 2, Double.NaN, false, DType.F32), "scale NaN", "finite");
