@@ -1,6 +1,7 @@
 package dev.fathom.cpu;
 
 import dev.fathom.spi.AdamUpdate;
+import dev.fathom.spi.AttentionGeometry;
 import dev.fathom.spi.BinaryOp;
 import dev.fathom.spi.Conv2dGeometry;
 import dev.fathom.spi.Buffer;
@@ -208,6 +209,17 @@ final class CpuKernels implements Kernels {
     public void batchNormBackward(Strided gradOut, Strided x, Strided mean, Strided invstd, Strided weight,
                                   Strided gradX, Strided gradWeight, Strided gradBias) {
         BatchNormKernels.backward(gradOut, x, mean, invstd, weight, gradX, gradWeight, gradBias);
+    }
+
+    @Override
+    public void attentionForward(AttentionGeometry g, Strided q, Strided k, Strided v, Strided out, Strided logsumexp) {
+        AttentionKernels.forward(g, q, k, v, out, logsumexp);
+    }
+
+    @Override
+    public void attentionBackward(AttentionGeometry g, Strided q, Strided k, Strided v, Strided out, Strided gradOut, Strided logsumexp,
+                                  Strided gradQ, Strided gradK, Strided gradV) {
+        AttentionKernels.backward(g, q, k, v, out, gradOut, logsumexp, gradQ, gradK, gradV);
     }
 
     @Override

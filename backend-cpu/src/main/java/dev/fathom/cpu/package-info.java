@@ -4,8 +4,8 @@
  * <p>Buffers are Java arrays ({@code CpuBuffer}); kernels are grouped by family
  * ({@code ElementwiseKernels}, {@code ReduceKernels}, {@code MatmulKernel}, {@code IndexKernels},
  * {@code RandomKernels}, {@code ConvKernels} on {@code Im2col} and GEMM with {@code ConvDirect} as
- * its by-definition twin, {@code PoolKernels}, the fused {@code SoftmaxKernels}, {@code LayerNormKernels}, {@code BatchNormKernels} and
- * {@code OptimizerKernels}) behind {@code CpuKernels}. Strided operands are walked by
+ * its by-definition twin, {@code PoolKernels}, the fused {@code SoftmaxKernels}, {@code LayerNormKernels}, {@code BatchNormKernels},
+ * {@code AttentionKernels} and {@code OptimizerKernels}) behind {@code CpuKernels}. Strided operands are walked by
  * {@code StridedLoop}, which merges dims so that contiguous work becomes long rows; contiguous F32
  * rows use the Vector API loops of {@code VectorF32}, everything else the scalar meaning in
  * {@code ScalarMath}. Large work is split over the one pool of {@code Parallel}; small work stays on

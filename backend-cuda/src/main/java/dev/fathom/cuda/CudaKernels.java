@@ -1,6 +1,7 @@
 package dev.fathom.cuda;
 
 import dev.fathom.spi.AdamUpdate;
+import dev.fathom.spi.AttentionGeometry;
 import dev.fathom.spi.BinaryOp;
 import dev.fathom.spi.Buffer;
 import dev.fathom.spi.Conv2dGeometry;
@@ -52,6 +53,7 @@ final class CudaKernels implements Kernels, AutoCloseable {
     private final CudnnOps cudnn;
     private final StatusWord status;
     private final CudaFusedOps fused;
+    private final CudaAttention attention;
 
     private CudaKernels(CudaDriver driver, int ordinal, Device device, KernelImages images, boolean cublas, boolean cudnn) {
         this.driver = driver;
@@ -68,6 +70,7 @@ final class CudaKernels implements Kernels, AutoCloseable {
         this.cudnn = new CudnnOps(this, gpu);
         this.status = new StatusWord(gpu, elementwise);
         this.fused = new CudaFusedOps(gpu, (s, op) -> buffer(s, op).address());
+        this.attention = new CudaAttention(gpu, (s, op) -> buffer(s, op).address());
     }
 
     /** Opens GPU {@code ordinal} (as the driver counts) as Fathom device {@code cuda:ordinal}. */
@@ -324,6 +327,17 @@ final class CudaKernels implements Kernels, AutoCloseable {
     @Override
     public void adamUpdate(Strided param, Strided grad, Strided expAvg, Strided expAvgSq, Strided maxExpAvgSq, AdamUpdate hyper) {
         fused.adamUpdate(param, grad, expAvg, expAvgSq, maxExpAvgSq, hyper);
+    }
+
+    @Override
+    public void attentionForward(AttentionGeometry g, Strided q, Strided k, Strided v, Strided out, Strided logsumexp) {
+        attention.forward(g, q, k, v, out, logsumexp);
+    }
+
+    @Override
+    public void attentionBackward(AttentionGeometry g, Strided q, Strided k, Strided v, Strided out, Strided gradOut, Strided logsumexp,
+                                  Strided gradQ, Strided gradK, Strided gradV) {
+        attention.backward(g, q, k, v, out, gradOut, logsumexp, gradQ, gradK, gradV);
     }
 
     /** Waits for the GPU, frees the status word and gives the device's caches back. */

@@ -38,7 +38,9 @@
  * updates): {@code softmax.cu}, {@code norm.cu}, {@code optim.cu} (block reductions shared in
  * {@code fused_reduce.cuh}), launched by {@link dev.fathom.cuda.CudaFusedOps} with the kernel
  * and geometry of {@link dev.fathom.cuda.FusedLaunchPlan}, emulated in
- * {@code FusedKernelEmulationTest}.
+ * {@code FusedKernelEmulationTest}. Fused attention: {@code attention.cu} (forward; backward as a
+ * dK/dV kernel per key tile and a dQ kernel per query tile, no atomics), launched by
+ * {@link dev.fathom.cuda.CudaAttention}, emulated in {@code AttentionKernelEmulationTest}.
  *
  * <p>Convolution and pooling: {@code conv.cu} (implicit GEMM forward, backward-data in stride
  * phases, deterministic split-K backward-weight) and {@code pool.cu} (max with indices, average;

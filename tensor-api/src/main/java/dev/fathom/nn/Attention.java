@@ -42,10 +42,19 @@ final class Attention {
         check(q, k, v, mask);
         Checks.range("scaledDotProductAttention", "dropout probability", dropoutP, 0, 1);
         Objects.requireNonNull(generator, "scaledDotProductAttention: generator is null (use Generator.global())");
-        return Scope.intermediates(() -> Functional.dropout(probabilities(q, k, mask, causal), dropoutP, training, generator).matmul(v));
+        return Scope.intermediates(() -> {
+            // Without a mask or dropout, the backend's fused kernel (FusedAttention) if it has one.
+            if (mask == null && (dropoutP == 0 || !training)) {
+                Tensor fused = FusedAttention.forward(q, k, v, causal);
+                if (fused != null) {
+                    return fused;
+                }
+            }
+            return Functional.dropout(probabilities(q, k, mask, causal), dropoutP, training, generator).matmul(v);
+        });
     }
 
-    private static Tensor probabilities(Tensor q, Tensor k, Tensor mask, boolean causal) {
+    static Tensor probabilities(Tensor q, Tensor k, Tensor mask, boolean causal) {
         int l = q.size(-2);
         int s = k.size(-2);
         Tensor scores = q.matmul(k.transpose(-2, -1)).mul(1 / Math.sqrt(q.size(-1)));

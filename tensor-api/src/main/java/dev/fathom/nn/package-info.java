@@ -22,7 +22,8 @@
  *       follow PyTorch ({@code weight}, {@code bias}, {@code running_mean}, …), so state dicts map one
  *       to one.</li>
  *   <li>Attention: {@link dev.fathom.nn.Functional#scaledDotProductAttention} is the one place the
- *       formula lives ({@code Attention}: masks, causal alignment, Note [fully masked rows]);
+ *       formula lives ({@code Attention}: masks, causal alignment, Note [fully masked rows]); without
+ *       a mask or dropout it runs the backend's fused kernel when there is one ({@code FusedAttention});
  *       {@link dev.fathom.nn.MultiheadAttention} (PyTorch's packed {@code in_proj_weight}) with
  *       {@link dev.fathom.nn.KvCache} for generation, the pre-LN {@link dev.fathom.nn.TransformerBlock}
  *       and the learned {@link dev.fathom.nn.PositionalEmbedding}.</li>

@@ -262,6 +262,34 @@ public interface Kernels {
         throw unsupported("adamUpdate", param);
     }
 
+    // ---- fused attention ------------------------------------------------------------------------
+    //
+    // Scaled dot-product attention without materializing the [lq, lk] scores (FlashAttention-2,
+    // Dao 2023); the composite softmax(scale·q·kᵀ, causal)·v in dev.fathom.nn is the definition.
+    // Operands as AttentionGeometry describes them: contiguous, one dtype, outputs overwritten.
+
+    /**
+     * {@code out_i = Σ_j p_ij·v_j} with {@code p_ij = exp(s_ij − lse_i)} over the keys row i sees,
+     * {@code s_ij = scale·q_i·k_j} and {@code lse_i = log Σ_j exp(s_ij)} written to logsumexp.
+     * Numerically stable (a running max with rescaling, never {@code exp} of a large score); a row
+     * that sees no key gets {@code out_i = 0} and {@code lse_i = −∞}.
+     */
+    default void attentionForward(AttentionGeometry g, Strided q, Strided k, Strided v, Strided out, Strided logsumexp) {
+        throw unsupported("attentionForward", q);
+    }
+
+    /**
+     * The gradients of {@link #attentionForward} from its out and logsumexp, P recomputed:
+     * {@code D_i = Σ_c gradOut_ic·out_ic}, {@code dP_ij = gradOut_i·v_j},
+     * {@code dS_ij = p_ij·(dP_ij − D_i)}; {@code gradQ_i = scale·Σ_j dS_ij·k_j},
+     * {@code gradK_j = scale·Σ_i dS_ij·q_i}, {@code gradV_j = Σ_i p_ij·gradOut_i}. All three
+     * outputs are written (zeros where no query sees a key).
+     */
+    default void attentionBackward(AttentionGeometry g, Strided q, Strided k, Strided v, Strided out, Strided gradOut, Strided logsumexp,
+                                   Strided gradQ, Strided gradK, Strided gradV) {
+        throw unsupported("attentionBackward", q);
+    }
+
     private UnsupportedOperationException unsupported(String op, Strided operand) {
         return new UnsupportedOperationException(device() + ": the backend has no " + op + " kernel (dtype "
                 + operand.buffer().dtype() + ")");

@@ -1,0 +1,256 @@
+package dev.fathom.cpu;
+
+import dev.fathom.spi.AttentionGeometry;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.util.Arrays;
+
+/**
+ * The F32 path of {@link AttentionKernels} on the Vector API. K (and V in the backward) is
+ * transposed once per head into {@code [D, pad]} scratch (pad = lk rounded up to the lane count,
+ * zero-filled), so a query's scores for L keys at a time are D lane-wise FMAs with no horizontal
+ * sum. Every weighted sum of rows ({@code Σ_j p_j·v_j}, dQ, dK, dV) goes through
+ * {@link #combine}, which keeps L output columns in registers over all its rows. The backward takes
+ * query rows in blocks of {@link AttentionKernels#QUERY_BLOCK}: it stores that block's P and dS,
+ * then adds its part of dK and dV key by key, so each gradient row is loaded and stored once per
+ * block rather than once per query. Offsets come in {@link AttentionKernels}' order.
+ */
+final class AttentionF32 {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+
+    private AttentionF32() {
+    }
+
+    static int padded(int n) {
+        return Math.max(L, (n + L - 1) / L * L);
+    }
+
+    /** {@code t[d·pad + j] = src[base + j·cols + d]}; the padding stays zero. */
+    static void transpose(float[] src, int base, int rows, int cols, float[] t, int pad) {
+        for (int j = 0; j < rows; j++) {
+            for (int d = 0; d < cols; d++) {
+                t[d * pad + j] = src[base + j * cols + d];
+            }
+        }
+    }
+
+    /**
+     * {@code s[j] = scale·Σ_d x[xo + d]·t[d·pad + j0 + j]} for j below n rounded up to L (lanes
+     * past n read the padding or later keys; callers mask them). Two vectors of keys per pass, so
+     * two FMA chains run side by side.
+     */
+    static void scores(float[] x, int xo, int dims, float[] t, int pad, int j0, int n, float scale, float[] s, int so) {
+        int j = 0;
+        for (; j + L < n; j += 2 * L) {
+            FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S);
+            for (int d = 0, at = j0 + j; d < dims; d++, at += pad) {
+                FloatVector xd = FloatVector.broadcast(S, x[xo + d]);
+                a0 = FloatVector.fromArray(S, t, at).fma(xd, a0);
+                a1 = FloatVector.fromArray(S, t, at + L).fma(xd, a1);
+            }
+            a0.mul(scale).intoArray(s, so + j);
+            a1.mul(scale).intoArray(s, so + j + L);
+        }
+        if (j < n) {
+            FloatVector a0 = FloatVector.zero(S);
+            for (int d = 0, at = j0 + j; d < dims; d++, at += pad) {
+                a0 = FloatVector.fromArray(S, t, at).fma(FloatVector.broadcast(S, x[xo + d]), a0);
+            }
+            a0.mul(scale).intoArray(s, so + j);
+        }
+    }
+
+    /**
+     * {@code y[yo + c] (+)= Σ_{r<n} w[wo + r·ws]·x[xo + r·xs + c]} for {@code c < cols}: accumulates
+     * into y when {@code add}, else overwrites it. L columns at a time stay in two registers.
+     */
+    static void combine(float[] w, int wo, int ws, int n, float[] x, int xo, int xs, int cols, float[] y, int yo, boolean add) {
+        int c = 0;
+        for (; c <= cols - L; c += L) {
+            FloatVector a0 = add ? FloatVector.fromArray(S, y, yo + c) : FloatVector.zero(S), a1 = FloatVector.zero(S);
+            int r = 0;
+            for (; r + 1 < n; r += 2) {
+                a0 = FloatVector.fromArray(S, x, xo + r * xs + c).fma(FloatVector.broadcast(S, w[wo + r * ws]), a0);
+                a1 = FloatVector.fromArray(S, x, xo + (r + 1) * xs + c).fma(FloatVector.broadcast(S, w[wo + (r + 1) * ws]), a1);
+            }
+            if (r < n) {
+                a0 = FloatVector.fromArray(S, x, xo + r * xs + c).fma(FloatVector.broadcast(S, w[wo + r * ws]), a0);
+            }
+            a0.add(a1).intoArray(y, yo + c);
+        }
+        for (; c < cols; c++) {
+            float a = add ? y[yo + c] : 0;
+            for (int r = 0; r < n; r++) {
+                a += w[wo + r * ws] * x[xo + r * xs + c];
+            }
+            y[yo + c] = a;
+        }
+    }
+
+    /** {@code s[so + j] = exp(s[so + j] − m)} for j < n, and 0 up to n rounded up to L; returns the sum. */
+    static double expShifted(float[] s, int so, int n, float m) {
+        int end = (n + L - 1) / L * L;
+        Arrays.fill(s, so + n, so + end, Float.NEGATIVE_INFINITY);
+        FloatVector sum = FloatVector.zero(S);
+        for (int j = 0; j < end; j += L) {
+            FloatVector p = FloatVector.fromArray(S, s, so + j).sub(m).lanewise(VectorOperators.EXP);
+            p.intoArray(s, so + j);
+            sum = sum.add(p);
+        }
+        return sum.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** One task's scratch for the forward; {@link #block} runs QUERY_BLOCK query rows of one head. */
+    static final class Forward {
+        private final AttentionGeometry g;
+        private final float[] q, k, v, o, lse;
+        private final int[] offs;
+        private final int pad;
+        private final float[] kt, s, acc;
+        private int transposed = -1;
+
+        Forward(AttentionGeometry g, float[] q, float[] k, float[] v, float[] o, float[] lse, int[] offs) {
+            this.g = g;
+            this.q = q;
+            this.k = k;
+            this.v = v;
+            this.o = o;
+            this.lse = lse;
+            this.offs = offs;
+            this.pad = padded(g.lk());
+            this.kt = new float[g.headDim() * pad];
+            this.s = new float[padded(AttentionKernels.TILE)];
+            this.acc = new float[g.valueDim()];
+        }
+
+        void block(int h, int row0) {
+            int e = g.headDim(), ev = g.valueDim(), lk = g.lk();
+            if (transposed != h) {
+                transpose(k, offs[1] + h * lk * e, lk, e, kt, pad);
+                transposed = h;
+            }
+            float scale = (float) g.scale();
+            int vb = offs[2] + h * lk * ev;
+            for (int i = row0; i < Math.min(g.lq(), row0 + AttentionKernels.QUERY_BLOCK); i++) {
+                int row = h * g.lq() + i, nk = g.visibleKeys(i);
+                Arrays.fill(acc, 0);
+                float m = Float.NEGATIVE_INFINITY;
+                double l = 0;
+                for (int j0 = 0; j0 < nk; j0 += AttentionKernels.TILE) {
+                    int n = Math.min(AttentionKernels.TILE, nk - j0);
+                    scores(q, offs[0] + row * e, e, kt, pad, j0, n, scale, s, 0);
+                    float tmax = Float.NEGATIVE_INFINITY;
+                    for (int j = 0; j < n; j++) {
+                        tmax = Math.max(tmax, s[j]);
+                    }
+                    float mNew = Math.max(m, tmax);
+                    if (mNew == Float.NEGATIVE_INFINITY) {
+                        continue;  // every score so far is −∞: nothing to add yet
+                    }
+                    if (mNew != m) {
+                        float alpha = (float) Math.exp(m - mNew);  // 0 for the first tile (m = −∞)
+                        l *= alpha;
+                        for (int c = 0; c < ev; c++) {
+                            acc[c] *= alpha;
+                        }
+                        m = mNew;
+                    }
+                    l += expShifted(s, 0, n, m);
+                    combine(s, 0, 1, n, v, vb + j0 * ev, ev, ev, acc, 0, true);
+                }
+                int ob = offs[3] + row * ev;
+                if (l == 0) {
+                    Arrays.fill(o, ob, ob + ev, 0f);
+                    lse[offs[4] + row] = Float.NEGATIVE_INFINITY;
+                } else {
+                    float inv = (float) (1 / l);
+                    for (int c = 0; c < ev; c++) {
+                        o[ob + c] = acc[c] * inv;
+                    }
+                    lse[offs[4] + row] = (float) (m + Math.log(l));
+                }
+            }
+        }
+    }
+
+    /** One task's scratch for the backward of whole heads ({@link #head}). */
+    static final class Backward {
+        private final AttentionGeometry g;
+        private final float[] q, k, v, o, go, lse, gq, gk, gv;
+        private final int[] offs;
+        private final int pad;
+        private final float[] kt, vt, p, ds;
+
+        Backward(AttentionGeometry g, float[] q, float[] k, float[] v, float[] o, float[] go, float[] lse, float[] gq, float[] gk,
+                 float[] gv, int[] offs) {
+            this.g = g;
+            this.q = q;
+            this.k = k;
+            this.v = v;
+            this.o = o;
+            this.go = go;
+            this.lse = lse;
+            this.gq = gq;
+            this.gk = gk;
+            this.gv = gv;
+            this.offs = offs;
+            this.pad = padded(g.lk());
+            this.kt = new float[g.headDim() * pad];
+            this.vt = new float[g.valueDim() * pad];
+            this.p = new float[AttentionKernels.QUERY_BLOCK * pad];
+            this.ds = new float[AttentionKernels.QUERY_BLOCK * pad];
+        }
+
+        void head(int h) {
+            int e = g.headDim(), ev = g.valueDim(), lk = g.lk(), lq = g.lq();
+            int kb = offs[1] + h * lk * e, vb = offs[2] + h * lk * ev;
+            int gkb = offs[7] + h * lk * e, gvb = offs[8] + h * lk * ev;
+            Arrays.fill(gk, gkb, gkb + lk * e, 0f);
+            Arrays.fill(gv, gvb, gvb + lk * ev, 0f);
+            transpose(k, kb, lk, e, kt, pad);
+            transpose(v, vb, lk, ev, vt, pad);
+            float scale = (float) g.scale();
+            for (int i0 = 0; i0 < lq; i0 += AttentionKernels.QUERY_BLOCK) {
+                int rows = Math.min(AttentionKernels.QUERY_BLOCK, lq - i0);
+                int keys = 0;  // the most keys a row of the block sees (the last row's, when causal)
+                for (int r = 0; r < rows; r++) {
+                    int i = i0 + r, row = h * lq + i, nk = g.visibleKeys(i);
+                    int gqb = offs[6] + row * e, at = r * pad;
+                    float rowLse = lse[offs[5] + row];
+                    if (nk == 0 || rowLse == Float.NEGATIVE_INFINITY) {
+                        Arrays.fill(gq, gqb, gqb + e, 0f);
+                        Arrays.fill(p, at, at + pad, 0f);
+                        Arrays.fill(ds, at, at + pad, 0f);
+                        continue;
+                    }
+                    keys = Math.max(keys, nk);
+                    int ob = offs[3] + row * ev, gob = offs[4] + row * ev;
+                    double di = 0;
+                    for (int c = 0; c < ev; c++) {
+                        di += (double) go[gob + c] * o[ob + c];
+                    }
+                    scores(q, offs[0] + row * e, e, kt, pad, 0, nk, scale, p, at);
+                    expShifted(p, at, nk, rowLse);
+                    scores(go, gob, ev, vt, pad, 0, nk, 1f, ds, at);
+                    float d = (float) di;
+                    int end = (nk + L - 1) / L * L;
+                    for (int j = 0; j < end; j += L) {
+                        FloatVector pv = FloatVector.fromArray(S, p, at + j);
+                        pv.mul(FloatVector.fromArray(S, ds, at + j).sub(d)).mul(scale).intoArray(ds, at + j);
+                    }
+                    Arrays.fill(p, at + end, at + pad, 0f);
+                    Arrays.fill(ds, at + end, at + pad, 0f);
+                    // ds now holds scale·dS (0 past the row's keys).
+                    combine(ds, at, 1, nk, k, kb, e, e, gq, gqb, false);
+                }
+                for (int j = 0; j < keys; j++) {
+                    combine(ds, j, pad, rows, q, offs[0] + (h * lq + i0) * e, e, e, gk, gkb + j * e, true);
+                    combine(p, j, pad, rows, go, offs[4] + (h * lq + i0) * ev, ev, ev, gv, gvb + j * ev, true);
+                }
+            }
+        }
+    }
+}
