@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -38,13 +39,14 @@ import java.util.concurrent.Callable;
  * every epoch; writes {@code metrics.jsonl}, {@code learning_curves.png}, {@code checkpoint.safetensors}
  * and {@code best.safetensors} into the run directory, and resumes from a checkpoint with {@code --resume}.
  */
-@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false, subcommands = {TrainDcganCommand.class},
         description = "Train a model on Fashion-MNIST; one line per epoch, files in the run directory.")
 final class TrainCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "MODEL", description = "${COMPLETION-CANDIDATES} (any case).")
+    // Optional for picocli only: a required positional would be demanded before a subcommand (`train dcgan`) runs.
+    @Parameters(index = "0", arity = "0..1", paramLabel = "MODEL", description = "${COMPLETION-CANDIDATES} (any case).")
     Zoo model;
 
     @Option(names = "--epochs", paramLabel = "N", description = "Last epoch to train (default: the reference workload's).")
@@ -78,6 +80,9 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter w = spec.commandLine().getOut();
+        if (model == null) {
+            throw new ParameterException(spec.commandLine(), "Missing required parameter: 'MODEL' (a zoo model, or a subcommand such as dcgan)");
+        }
         Zoo zoo = model;
         int lastEpoch = epochs != null ? epochs : zoo.referenceEpochs();
         if (lastEpoch < 1 || batch < 1 || !(lr > 0) || (limit != null && limit < 1)) {

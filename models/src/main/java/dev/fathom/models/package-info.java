@@ -1,7 +1,9 @@
 /**
  * The model zoo, each model written once against the tensor API and run on every backend.
  *
- * <p>Today: {@link dev.fathom.models.Mlp}, a multi-layer perceptron. A model owns its parameters
+ * <p>Today: {@link dev.fathom.models.Mlp}, a multi-layer perceptron, and the reference DCGAN
+ * ({@link dev.fathom.models.Dcgan}: {@link dev.fathom.models.DcganGenerator} and
+ * {@link dev.fathom.models.DcganDiscriminator}, with PyTorch's state-dict keys). A model owns its parameters
  * (they live outside every {@link dev.fathom.tensor.Scope} and are released by
  * {@code close()}); {@code forward} creates only temporaries, which the caller's scope releases.
  */
