@@ -43,11 +43,12 @@ public final class Main implements Runnable {
     private static int handle(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
         Throwable cause = e instanceof UncheckedIOException u ? u.getCause() : e;
         PrintWriter err = cli.getErr();
+        String command = cli.getCommandSpec().qualifiedName();  // "fathom train dcgan", not "fathom dcgan"
         if (cause instanceof IOException || cause instanceof DeviceUnavailableException || cause instanceof TrainingDivergedException
                 || cause instanceof IllegalArgumentException) {
-            err.println("fathom " + cli.getCommandName() + ": " + cause.getMessage());
+            err.println(command + ": " + cause.getMessage());
         } else {
-            err.println("fathom " + cli.getCommandName() + ": unexpected error; please report it with this trace:");
+            err.println(command + ": unexpected error; please report it with this trace:");
             e.printStackTrace(err);
         }
         err.flush();

@@ -2,6 +2,7 @@ package dev.fathom.cli;
 
 import dev.fathom.Fathom;
 import dev.fathom.io.Checkpoint;
+import dev.fathom.models.Dcgan;
 import dev.fathom.models.Sampling;
 import dev.fathom.tensor.Device;
 import dev.fathom.tensor.Generator;
@@ -23,7 +24,7 @@ import java.util.stream.Collectors;
 /**
  * {@code fathom sample CKPT}: text from a char-LM checkpoint ({@code --prompt}, {@code --tokens},
  * {@code --temperature}, {@code --top-k}, reproducible with {@code --seed}); a grid of images from a
- * DCGAN checkpoint ({@code --grid PNG}, see {@link #sampleGrid}).
+ * DCGAN checkpoint ({@code --grid PNG}, optionally judged by a classifier with {@code --judge}; see {@link GanSampling}).
  */
 @Command(name = "sample", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Generate from a trained model: text from a charlm checkpoint (prompt, then --tokens more characters), "
@@ -47,8 +48,8 @@ final class SampleCommand implements Callable<Integer> {
     @Option(names = "--top-k", paramLabel = "K", description = "charlm: sample among the K most likely characters; 0 = all (default: ${DEFAULT-VALUE}).")
     int topK = 0;
 
-    @Option(names = "--seed", paramLabel = "N", description = "Seed of the sampling (default: ${DEFAULT-VALUE}).")
-    long seed = 0;
+    @Option(names = "--seed", paramLabel = "N", description = "Seed of the sampling (default: 0 for text; for a grid, the run's own grid noise).")
+    Long seed;
 
     @Option(names = "--device", paramLabel = "DEVICE", description = "auto, cpu, cuda or cuda:N (default: ${DEFAULT-VALUE}).")
     String device = "auto";
@@ -56,15 +57,27 @@ final class SampleCommand implements Callable<Integer> {
     @Option(names = "--grid", paramLabel = "PNG", description = "dcgan: write an 8x8 grid of generated images to PNG.")
     Path grid;
 
+    @Option(names = "--judge", paramLabel = "CKPT", description = "dcgan: also score " + GanSampling.JUDGE_SAMPLES
+            + " samples with a Fashion-MNIST classifier checkpoint (from `fathom train cnn`).")
+    Path judge;
+
     @Override
     public Integer call() throws IOException {
         Device d = Device.parse(device);
         Fathom.setDefaultDevice(d);
         Map<String, String> meta = Checkpoint.peek(checkpoint);
-        if (!CharLmCheckpoint.MODEL.equals(meta.get("model"))) {
-            return sampleGrid(meta, d);
+        if (Dcgan.ID.equals(meta.get("model"))) {
+            if (grid == null || prompt != null) {
+                throw new IllegalArgumentException(checkpoint + " holds a dcgan model: draw images with --grid PNG (--prompt is for charlm checkpoints)");
+            }
+            GanSampling.sample(checkpoint, grid, seed, judge, spec.commandLine().getOut());
+            return 0;
         }
-        if (grid != null) {
+        if (!CharLmCheckpoint.MODEL.equals(meta.get("model"))) {
+            throw new IllegalArgumentException(checkpoint + " holds a \"" + meta.get("model") + "\" model; sample prints text from charlm checkpoints, "
+                    + "and --grid is for dcgan checkpoints");
+        }
+        if (grid != null || judge != null) {
             throw new IllegalArgumentException("--grid is for dcgan checkpoints; " + checkpoint + " holds a charlm model (sample text with --prompt)");
         }
         if (prompt == null || prompt.isEmpty()) {
@@ -77,7 +90,7 @@ final class SampleCommand implements Callable<Integer> {
         try (CharLmCheckpoint.Loaded loaded = CharLmCheckpoint.load(checkpoint, d)) {
             int[] vocab = loaded.vocabulary().codePoints().toArray();
             long[] ids = encode(prompt, vocab);
-            long[] out = Sampling.generate(loaded.model(), ids, tokens, temperature, topK, new Generator(seed));
+            long[] out = Sampling.generate(loaded.model(), ids, tokens, temperature, topK, new Generator(seed == null ? 0 : seed));
             StringBuilder text = new StringBuilder(prompt);
             for (long id : out) {
                 text.appendCodePoint(vocab[(int) id]);
@@ -114,14 +127,5 @@ final class SampleCommand implements Callable<Integer> {
             case ' ' -> "␠";
             default -> Character.isISOControl(c) || Character.isWhitespace(c) ? String.format("\\u%04X", c) : Character.toString(c);
         };
-    }
-
-    /**
-     * A checkpoint of another model: DCGAN checkpoints draw an image grid here ({@code --grid}).
-     * Not wired yet: the DCGAN model lands in its own branch, and its sampling goes in this method.
-     */
-    private int sampleGrid(Map<String, String> meta, Device d) {
-        throw new IllegalArgumentException(checkpoint + " holds a \"" + meta.get("model") + "\" model; sample prints text from charlm checkpoints, "
-                + "and --grid is for dcgan checkpoints (not available in this build)");
     }
 }

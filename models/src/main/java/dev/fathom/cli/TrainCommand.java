@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -38,12 +39,13 @@ import java.util.concurrent.Callable;
  * every epoch; writes {@code metrics.jsonl}, {@code learning_curves.png}, {@code checkpoint.safetensors}
  * and {@code best.safetensors} into the run directory, and resumes from a checkpoint with {@code --resume}.
  */
-@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false, subcommands = {TrainCharLmCommand.class},
-        description = "Train a model on Fashion-MNIST; one line per epoch, files in the run directory.")
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false, subcommands = {TrainCharLmCommand.class, TrainDcganCommand.class},
+        description = "Train a zoo model on Fashion-MNIST (one line per epoch, files in the run directory), or a char-LM or DCGAN (subcommands).")
 final class TrainCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    // Optional for picocli only: a required positional would be demanded before a subcommand (`train charlm`) runs.
     @Parameters(index = "0", arity = "0..1", paramLabel = "MODEL", description = "${COMPLETION-CANDIDATES} (any case); or a subcommand below.")
     Zoo model;
 
@@ -78,8 +80,8 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter w = spec.commandLine().getOut();
-        if (model == null) {  // optional only so that the subcommands parse without it
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "Missing required parameter: 'MODEL' (mlp, cnn, resnet) or a subcommand");
+        if (model == null) {
+            throw new ParameterException(spec.commandLine(), "Missing required parameter: 'MODEL' (mlp, cnn, resnet) or a subcommand (charlm, dcgan)");
         }
         Zoo zoo = model;
         int lastEpoch = epochs != null ? epochs : zoo.referenceEpochs();

@@ -12,6 +12,7 @@
  *       named sections of {@link dev.fathom.io.Stateful} (model, optimizer, LR schedule, random
  *       generators, data order) plus scalars (epoch, step), so that a resumed run is bit-identical
  *       to one that never stopped.</li>
+ *   <li>{@link dev.fathom.io.Png}: a greyscale PNG encoder on {@code java.base} alone (no AWT).</li>
  * </ul>
  *
  * <p>Contracts: files are little-endian whatever the machine; every write is atomic; loading checks

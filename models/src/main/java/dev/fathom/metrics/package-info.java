@@ -9,6 +9,8 @@
  *   <li>{@link dev.fathom.metrics.RocCurve} and {@link dev.fathom.metrics.PrecisionRecallCurve}:
  *       the curves, ROC AUC (binary and one-vs-rest) and average precision (PR-AUC).</li>
  *   <li>{@link dev.fathom.metrics.Regression}: MSE, RMSE, MAE, R².</li>
+ *   <li>{@link dev.fathom.metrics.GanScore}: how a classifier sees generated samples (mean top-class
+ *       confidence, classes covered, an Inception-score analogue).</li>
  * </ul>
  *
  * <p>Conventions: arguments come as {@code (predictions, labels)} (PyTorch's

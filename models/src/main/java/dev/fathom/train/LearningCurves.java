@@ -18,7 +18,8 @@ import java.util.Map;
 
 /**
  * {@code learning_curves.png}: loss (train vs validation) and accuracy (train and validation, when
- * logged) against the x key ({@code epoch} or {@code step}), drawn with XChart side by side. Rows
+ * logged; a GAN's {@code d_loss} and {@code g_loss} in the loss panel) against the x key ({@code epoch} or {@code step}), drawn
+ * with XChart side by side. Rows
  * are those of {@link MetricsLog}; missing or non-numeric values are skipped. Written atomically.
  */
 public final class LearningCurves {
@@ -27,6 +28,9 @@ public final class LearningCurves {
     /** One color per split in both panels, so "validation" looks the same everywhere. */
     private static final Color TRAIN = new Color(0x1f77b4);
     private static final Color VALIDATION = new Color(0xff7f0e);
+    /** GAN runs log the two nets' losses instead of train/validation ones. */
+    private static final Color DISCRIMINATOR = new Color(0x2ca02c);
+    private static final Color GENERATOR = new Color(0xd62728);
 
     private LearningCurves() {
     }
@@ -40,6 +44,8 @@ public final class LearningCurves {
         XYChart loss = chart("Loss", xKey, "loss");
         add(loss, rows, xKey, "train_loss", "train", TRAIN);
         add(loss, rows, xKey, "val_loss", "validation", VALIDATION);
+        add(loss, rows, xKey, "d_loss", "discriminator", DISCRIMINATOR);
+        add(loss, rows, xKey, "g_loss", "generator", GENERATOR);
         XYChart acc = chart("Accuracy", xKey, "accuracy");
         add(acc, rows, xKey, "train_acc", "train", TRAIN);
         add(acc, rows, xKey, "val_acc", "validation", VALIDATION);

@@ -7,7 +7,11 @@
  * <p>Contracts: a run is reproducible from its {@link dev.fathom.train.TrainConfig} (the seed
  * fixes the shuffles; the model's generator fixes the initial weights); a loss that is NaN or
  * infinite stops the run with {@link dev.fathom.train.TrainingDivergedException} naming the
- * step, rather than training on garbage. Nothing a step creates outlives it, except the
+ * step, rather than training on garbage.
+ *
+ * <p>GANs: {@link dev.fathom.train.GanStep} (one discriminator and one generator update, as the
+ * reference DCGAN), {@link dev.fathom.train.GanTraining} (the DCGAN run: metrics, sample grids
+ * drawn by {@link dev.fathom.train.SampleGrid}, {@link dev.fathom.train.GanCheckpoint}). Nothing a step creates outlives it, except the
  * parameters' gradients (owned by the parameters) and the optimizer state.
  *
  * <p>Character-level language models train by steps rather than epochs:

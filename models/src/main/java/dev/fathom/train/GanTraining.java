@@ -1,0 +1,188 @@
+package dev.fathom.train;
+
+import dev.fathom.Fathom;
+import dev.fathom.data.Batch;
+import dev.fathom.data.DataLoader;
+import dev.fathom.data.Dataset;
+import dev.fathom.models.Dcgan;
+import dev.fathom.models.DcganGenerator;
+import dev.fathom.optim.Adam;
+import dev.fathom.tensor.DType;
+import dev.fathom.tensor.Generator;
+import dev.fathom.tensor.Scope;
+import dev.fathom.tensor.Shape;
+import dev.fathom.tensor.Tensor;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Trains the reference {@link Dcgan} on images in [0, 1] as {@code dcgan_fmnist.py} does: pixels
+ * scaled to [−1, 1], Adam(2e-4, β 0.5/0.999) for each net, one {@link GanStep} per batch.
+ *
+ * <p>Data order: step {@code s} (1-based) takes the consecutive slice {@code s-1} of the
+ * permutations of one {@code SplitMix64(seed)} stream, through a {@link DataLoader} with shuffle and
+ * drop-last: the first {@code ⌊n/batch⌋} steps are exactly the reference's batches, later steps
+ * continue with the stream's next permutation (the reference stops within one). Weights come from
+ * the global generator seeded with {@code seed}; the training noise is {@code N(0, 1)} from a
+ * {@link Generator} seeded with {@code seed} (one draw of {@code [batch, 64]} per step).
+ *
+ * <p>Run directory: {@code metrics.jsonl} (one row per step: {@code step, d_loss, g_loss,
+ * steps_per_s}), {@code learning_curves.png}, {@code samples/step-NNNNNN.png} every
+ * {@code sampleEvery} steps and {@code samples.png} at the end (8×8 grids of the generator in eval
+ * mode on one fixed noise batch from {@code Generator(gridSeed(seed))}, so grids are comparable over
+ * time and {@code fathom sample} redraws the last one), and {@code checkpoint.safetensors}
+ * ({@link GanCheckpoint}) at the same times.
+ */
+public final class GanTraining {
+    /** Steps before the steps/s median, as in the reference (steps 21..N). */
+    public static final int WARMUP_STEPS = 20;
+    /** Images per grid (8×8). */
+    public static final int GRID = 64;
+
+    /**
+     * @param steps       number of steps (each one batch)
+     * @param batch       real images and noise vectors per step
+     * @param sampleEvery write a grid and a checkpoint every this many steps (0: only at the end)
+     * @param seed        weights, data order and noise
+     * @param runDir      where the files go
+     */
+    public record Config(int steps, int batch, int sampleEvery, long seed, Path runDir) {
+        public Config {
+            if (steps < 1 || batch < 1 || sampleEvery < 0) {
+                throw new IllegalArgumentException("GanTraining: need steps >= 1, batch >= 1 and sampleEvery >= 0, got " + steps + ", " + batch
+                        + ", " + sampleEvery);
+            }
+            Objects.requireNonNull(runDir, "runDir");
+        }
+    }
+
+    /** The run's outcome: the last losses, the steps/s (1 / median step time after warm-up) and the files. */
+    public record Result(int steps, double dLoss, double gLoss, double stepsPerSecond, Path grid, Path checkpoint) {
+    }
+
+    private GanTraining() {
+    }
+
+    /** The seed of the fixed grid noise of a run seeded with {@code seed}: apart from the training noise. */
+    public static long gridSeed(long seed) {
+        return seed + 1;
+    }
+
+    /** The fixed noise of the grids, {@code [GRID, zDim]} from {@code Generator(gridSeed)} (in the current scope). */
+    public static Tensor gridNoise(long gridSeed, int zDim) {
+        return Tensor.randn(new Generator(gridSeed), DType.F32, GRID, zDim);
+    }
+
+    /** Trains on {@code images} (F32 examples {@code [1, 28, 28]} in [0, 1]); progress lines go to {@code out}. */
+    public static Result run(Dataset images, Config c, PrintWriter out) throws IOException {
+        if (!Arrays.equals(images.exampleShape(), new int[] {1, 28, 28})) {
+            throw new IllegalArgumentException("GanTraining.run: the DCGAN takes images [1, 28, 28], the data set has examples "
+                    + Shape.format(images.exampleShape()) + "; reshape it (dataset.reshape(1, 28, 28))");
+        }
+        if (images.size() < c.batch()) {
+            throw new IllegalArgumentException("GanTraining.run: " + images.size() + " images do not fill one batch of " + c.batch()
+                    + "; lower --batch");
+        }
+        Path dir = c.runDir();
+        Files.createDirectories(dir.resolve("samples"));
+        Fathom.seed(c.seed());
+        DataLoader loader = DataLoader.builder(images, c.batch()).shuffle(true).seed(c.seed()).dropLast(true).prefetch(true).build();
+        Generator noise = new Generator(c.seed());
+        long gridSeed = gridSeed(c.seed());
+        Map<String, String> info = new LinkedHashMap<>();
+        info.put("model", Dcgan.ID);
+        info.put("seed", Long.toString(c.seed()));
+        info.put("grid_seed", Long.toString(gridSeed));
+        info.put("z_dim", Integer.toString(Dcgan.Z_DIM));
+        info.put("batch", Integer.toString(c.batch()));
+        Path grid = dir.resolve("samples.png"), ckpt = dir.resolve("checkpoint.safetensors");
+        double[] seconds = new double[c.steps()];
+        GanStep.Losses last = null;
+        try (Dcgan gan = new Dcgan();
+             Adam optG = new Adam(gan.generator().parameters(), Dcgan.adam());
+             Adam optD = new Adam(gan.discriminator().parameters(), Dcgan.adam());
+             Tensor fixedZ = Scope.escape(gridNoise(gridSeed, Dcgan.Z_DIM));
+             MetricsLog log = new MetricsLog(dir.resolve("metrics.jsonl"), false)) {
+            out.printf(Locale.ROOT, "generator: %,d parameters, discriminator: %,d parameters%n", gan.generator().parameterCount(),
+                    gan.discriminator().parameterCount());
+            GanStep gs = new GanStep(gan.generator(), gan.discriminator(), optG, optD);
+            DataLoader.Epoch epoch = loader.epoch(0);
+            try {
+                for (int step = 1; step <= c.steps(); step++) {
+                    if (!epoch.hasNext()) {
+                        epoch.close();
+                        epoch = loader.epoch();
+                    }
+                    long t0 = System.nanoTime();
+                    try (Scope s = Scope.open()) {
+                        Batch b = epoch.next();
+                        Tensor real = b.x().mul(2).sub(1);   // [0, 1] → [−1, 1]
+                        Tensor z = Tensor.randn(noise, DType.F32, c.batch(), Dcgan.Z_DIM);
+                        last = gs.step(real, z, step);
+                    }
+                    seconds[step - 1] = (System.nanoTime() - t0) / 1e9;
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    row.put("step", step);
+                    row.put("d_loss", last.d());
+                    row.put("g_loss", last.g());
+                    row.put("steps_per_s", 1 / seconds[step - 1]);
+                    log.log(row);
+                    boolean end = step == c.steps();
+                    if (step % 50 == 0 || end) {
+                        out.printf(Locale.ROOT, "step %d/%d  d_loss %.4f  g_loss %.4f  %.1f ms/step%n", step, c.steps(), last.d(), last.g(),
+                                seconds[step - 1] * 1e3);
+                        out.flush();
+                    }
+                    if (end || (c.sampleEvery() > 0 && step % c.sampleEvery() == 0)) {
+                        Path stepGrid = dir.resolve("samples").resolve(String.format(Locale.ROOT, "step-%06d.png", step));
+                        writeGrid(gan.generator(), fixedZ, stepGrid);
+                        if (end) {
+                            writeGrid(gan.generator(), fixedZ, grid);
+                        }
+                        GanCheckpoint.save(ckpt, gan.generator(), gan.discriminator(), optG, optD, noise, step, info);
+                        LearningCurves.write(dir.resolve("learning_curves.png"), log.rows(), "step");
+                    }
+                }
+            } finally {
+                epoch.close();
+            }
+        }
+        return new Result(c.steps(), last.d(), last.g(), stepsPerSecond(seconds), grid, ckpt);
+    }
+
+    /** The generator's images for {@code z} in eval mode (running batch-norm statistics), without recording. */
+    public static Tensor sample(DcganGenerator generator, Tensor z) {
+        boolean training = generator.isTraining();
+        generator.eval();
+        try (var g = dev.fathom.autograd.Autograd.noGrad()) {
+            return generator.forward(z);
+        } finally {
+            if (training) {
+                generator.train();
+            }
+        }
+    }
+
+    private static void writeGrid(DcganGenerator generator, Tensor z, Path png) throws IOException {
+        try (Scope s = Scope.open()) {
+            SampleGrid.write(png, sample(generator, z), 8);
+        }
+    }
+
+    /** 1 / the median step time over the steps after {@link #WARMUP_STEPS} (all steps when there are no more). */
+    static double stepsPerSecond(double[] seconds) {
+        double[] steady = seconds.length > WARMUP_STEPS ? Arrays.copyOfRange(seconds, WARMUP_STEPS, seconds.length) : seconds.clone();
+        Arrays.sort(steady);
+        int n = steady.length;
+        double median = n % 2 == 1 ? steady[n / 2] : (steady[n / 2 - 1] + steady[n / 2]) / 2;
+        return 1 / median;
+    }
+}
