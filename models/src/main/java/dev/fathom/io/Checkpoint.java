@@ -135,17 +135,20 @@ public final class Checkpoint {
 
     /** Writes every section and scalar to {@code file}, replacing it atomically. */
     public void save(Path file) throws IOException {
-        Map<String, Tensor> tensors = new LinkedHashMap<>();
-        Map<String, String> metadata = new LinkedHashMap<>();
-        metadata.put(FORMAT_KEY, FORMAT);
-        metadata.put(SECTIONS_KEY, String.join(",", sections.keySet()));
-        for (Map.Entry<String, Stateful> s : sections.entrySet()) {
-            String prefix = s.getKey() + ".";
-            s.getValue().tensors().forEach((k, t) -> tensors.put(prefix + k, t));
-            s.getValue().scalars().forEach((k, v) -> metadata.put(prefix + k, v));
+        // Sections may snapshot (an optimizer's state is copied): those copies die with this scope.
+        try (Scope scope = Scope.open()) {
+            Map<String, Tensor> tensors = new LinkedHashMap<>();
+            Map<String, String> metadata = new LinkedHashMap<>();
+            metadata.put(FORMAT_KEY, FORMAT);
+            metadata.put(SECTIONS_KEY, String.join(",", sections.keySet()));
+            for (Map.Entry<String, Stateful> s : sections.entrySet()) {
+                String prefix = s.getKey() + ".";
+                s.getValue().tensors().forEach((k, t) -> tensors.put(prefix + k, t));
+                s.getValue().scalars().forEach((k, v) -> metadata.put(prefix + k, v));
+            }
+            metadata.putAll(scalars);
+            SafeTensors.save(file, tensors, metadata);
         }
-        metadata.putAll(scalars);
-        SafeTensors.save(file, tensors, metadata);
     }
 
     // ---- loading ----------------------------------------------------------------------------------

@@ -117,6 +117,23 @@ class CheckpointTest {
         assertThrows(IOException.class, () -> Checkpoint.peek(plain));
     }
 
+    /** A section that snapshots on save (as an optimizer's state does) leaves nothing behind, even outside any scope. */
+    @Test
+    void saveLeaksNothing() throws IOException {
+        try (Tiny model = new Tiny(1, 3, 2)) {
+            Tensor m = Tensor.of(new float[] {1f, 2f, 3f}, 3);
+            Stateful snapshotting = Stateful.of(() -> Map.of("m", m.clone()), Map::of, (tensors, scalars) -> { });
+            Checkpoint ckpt = new Checkpoint().section("model", model).section("opt", snapshotting);
+            ckpt.save(dir.resolve("warm.safetensors"));
+            long before = LiveBuffers.settled();
+            for (int i = 0; i < 3; i++) {
+                ckpt.save(dir.resolve("ckpt" + i + ".safetensors"));
+            }
+            assertEquals(before, LiveBuffers.now(), "the snapshots of three saves are released by save itself");
+            m.close();
+        }
+    }
+
     @Test
     void loadLeaksNothing() throws IOException {
         try (Tiny model = new Tiny(1, 3, 2)) {
