@@ -1,13 +1,17 @@
 /**
- * Training loops: {@link dev.fathom.train.ClassifierTrainer} fits a classifier with
- * softmax cross-entropy ({@link dev.fathom.train.Losses}) and Adam, one
- * {@link dev.fathom.tensor.Scope} per step, and reports each epoch as an
- * {@link dev.fathom.train.EpochReport}.
+ * Training loops and what they write. {@link dev.fathom.train.Trainer} fits a model by epochs with
+ * one {@link dev.fathom.tensor.Scope} per step, validates, and reports each epoch
+ * ({@link dev.fathom.train.EpochEnd}) to its {@link dev.fathom.train.Callback}s
+ * ({@link dev.fathom.train.EarlyStopping}, {@link dev.fathom.train.SaveCheckpoints});
+ * {@link dev.fathom.train.MetricsLog} writes {@code metrics.jsonl}, {@link dev.fathom.train.LearningCurves}
+ * draws {@code learning_curves.png}, {@link dev.fathom.train.TrainingCheckpoint} saves and resumes a
+ * run (model, optimizer, schedule, generators), and {@link dev.fathom.train.Parity} runs the same
+ * seeded steps on every usable device.
  *
- * <p>Contracts: a run is reproducible from its {@link dev.fathom.train.TrainConfig} (the seed
- * fixes the shuffles; the model's generator fixes the initial weights); a loss that is NaN or
- * infinite stops the run with {@link dev.fathom.train.TrainingDivergedException} naming the
- * step, rather than training on garbage.
+ * <p>Contracts: a run is reproducible from its seed (the seed fixes the initial weights, the
+ * dropout masks and the shuffles); a loss that is NaN or infinite stops the run with
+ * {@link dev.fathom.train.TrainingDivergedException} naming the step and the loss, rather than
+ * training on garbage; files are replaced atomically, so a failed run leaves no partial file.
  *
  * <p>GANs: {@link dev.fathom.train.GanStep} (one discriminator and one generator update, as the
  * reference DCGAN), {@link dev.fathom.train.GanTraining} (the DCGAN run: metrics, sample grids
