@@ -14,9 +14,10 @@ import java.lang.reflect.Proxy;
  * {@value #NAME}, so that tensor-api's conformance suite runs the whole CUDA stack (kernels' Java
  * side, launcher, allocator, the real kernel sources) in this module's tests without a GPU.
  *
- * <p>Registered only in the test class path ({@code src/test/resources/META-INF/services}) and
- * named in this module's {@code fathom.test.backends}; its negative priority keeps
- * {@code Device.auto()} from ever picking it. Available wherever g++ is (the kernel libraries are
+ * <p>Registered only in the test class path ({@code src/test/resources/META-INF/services}, so
+ * also in this module's test jar, which models' tests use for their CPU-vs-CUDA parity runs with
+ * {@code -Dfathom.cuda.emu.root} set) and named in this module's {@code fathom.test.backends};
+ * its negative priority keeps {@code Device.auto()} from ever picking it. Available wherever g++ is (the kernel libraries are
  * built on first use, {@link Emulator#driverModules()}); device memory is
  * {@code -Dfathom.cuda.emu.memory} bytes (default 4 GiB), the total the driver reports;
  * {@code -Dfathom.cuda.emu.profile=FILE} writes launches and time per kernel to FILE at exit;

@@ -1,34 +1,44 @@
 package dev.fathom.cli;
 
+import dev.fathom.data.CharCorpus;
+import dev.fathom.models.Gpt;
 import dev.fathom.models.Zoo;
 import dev.fathom.spi.Backend;
 import dev.fathom.tensor.Device;
 import dev.fathom.tensor.internal.Backends;
+import dev.fathom.train.CharLmParity;
 import dev.fathom.train.Parity;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-/** {@code fathom parity}: the same seeded training steps on several devices, losses compared step by step. */
+/**
+ * {@code fathom parity}: the same seeded training steps on several devices, losses compared step by
+ * step: {@link Parity} for the image models, {@link CharLmParity} for the char-level GPT.
+ */
 @Command(name = "parity", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Train the same seeded model for a few steps on several devices (synthetic batches) and compare the losses "
-                + "step by step; exits with 1 when any differs from the first device's by more than --rtol.")
+                + "step by step (gpt: the reference GPT on windows of the fortunes corpus); exits with 1 when any differs from the first "
+                + "device's by more than --rtol.")
 final class ParityCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", split = ",", paramLabel = "MODEL", description = "Models to compare (default: mlp,cnn).")
+    @Option(names = "--model", split = ",", paramLabel = "MODEL", description = "Models to compare: mlp, cnn, resnet, gpt (default: mlp,cnn).")
     List<String> models = List.of("mlp", "cnn");
 
     @Option(names = "--devices", split = ",", paramLabel = "DEVICE",
-            description = "Devices, the first being the reference (default: cpu and the first device of every other available backend).")
+            description = "Devices, the first being the reference (default: cpu and the first device of every other available backend; "
+                    + "a test backend, of negative priority, only when named).")
     List<String> devices;
 
     @Option(names = "--steps", description = "Adam steps per run (default: ${DEFAULT-VALUE}).")
@@ -43,15 +53,18 @@ final class ParityCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "Seed of the weights and the batches (default: ${DEFAULT-VALUE}).")
     long seed = 0;
 
+    @Option(names = "--data", paramLabel = "DIR", description = "gpt: directory of text files (default: /usr/share/games/fortunes).")
+    Path data;
+
     @Override
-    public Integer call() {
+    public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         List<Device> chosen = new ArrayList<>();
         if (devices == null) {
             chosen.add(Device.cpu());
             for (Backend b : Backends.all()) {
-                if (b.name().equals("cpu")) {
-                    continue;
+                if (b.name().equals("cpu") || b.priority() < 0) {
+                    continue;  // negative priority: a test backend (cuda-emu), run only when named, as Device.auto() does
                 }
                 if (b.availability().available() && b.deviceCount() > 0) {
                     chosen.add(new Device(b.name(), 0));
@@ -64,14 +77,34 @@ final class ParityCommand implements Callable<Integer> {
                 chosen.add(Device.parse(d));  // an unusable device named explicitly fails below, never silently drops out
             }
         }
+        for (String id : models) {
+            if (!id.equalsIgnoreCase("gpt") && java.util.Arrays.stream(Zoo.values()).noneMatch(z -> z.id().equalsIgnoreCase(id))) {
+                throw new IllegalArgumentException("parity --model: unknown model \"" + id + "\"; choose from mlp, cnn, resnet, gpt");
+            }
+        }
         boolean ok = true;
         for (String id : models) {
-            Parity.Report r = Parity.run(Zoo.byId(id), seed, steps, batchSize, chosen);
-            out.print(r.describe());
-            boolean pass = r.maxRelativeDifference() <= rtol;
+            double worst;
+            int worstStep;
+            Device worstDevice;
+            if (id.equalsIgnoreCase("gpt")) {
+                CharCorpus corpus = CharCorpus.load(data != null ? data : CharCorpus.FORTUNES_DIR);
+                CharLmParity.Report r = CharLmParity.run(Gpt.Config.reference(corpus.vocabSize()), corpus, seed, steps, batchSize, chosen);
+                out.print(r.describe());
+                worst = r.maxRelativeDifference();
+                worstStep = r.worstStep();
+                worstDevice = r.worstDevice();
+            } else {
+                Parity.Report r = Parity.run(Zoo.byId(id), seed, steps, batchSize, chosen);
+                out.print(r.describe());
+                worst = r.maxRelativeDifference();
+                worstStep = r.worstStep();
+                worstDevice = r.worstDevice();
+            }
+            boolean pass = worst <= rtol;
             ok &= pass;
             out.printf(Locale.ROOT, "%s: %s (max rel. diff %.2e at step %d on %s; rtol %.0e)%n", id, pass ? "agree" : "DIFFER",
-                    r.maxRelativeDifference(), r.worstStep(), r.worstDevice(), rtol);
+                    worst, worstStep, worstDevice, rtol);
         }
         return ok ? 0 : 1;
     }

@@ -58,6 +58,20 @@ class MainTest {
     }
 
     @Test
+    void parityRunsTheReferenceGptOnATextDirectory(@TempDir Path dir) throws java.io.IOException {
+        java.nio.file.Files.writeString(dir.resolve("text"), dev.fathom.models.CharLmFixtures.text2000());
+        assertEquals(0, run("parity", "--model", "gpt", "--data", dir.toString(), "--steps", "2", "--batch-size", "2", "--devices", "cpu,cpu"),
+                err.toString());
+        String o = out.toString();
+        assertTrue(o.contains("gpt cpu "), o);
+        assertTrue(o.contains("gpt: agree (max rel. diff "), o);
+        assertEquals(1, run("parity", "--model", "gpt", "--data", dir.resolve("absent").toString(), "--steps", "1", "--devices", "cpu"));
+        assertTrue(err.toString().contains("text corpus not found"), err.toString());
+        assertEquals(1, run("parity", "--model", "transformer", "--steps", "1", "--devices", "cpu"));
+        assertTrue(err.toString().contains("unknown model \"transformer\"; choose from mlp, cnn, resnet, gpt"), err.toString());
+    }
+
+    @Test
     void badUsageIsExitCodeTwo() {
         assertEquals(2, run("train", "resnet-9000"));
         assertTrue(err.toString().contains("expected one of [MLP, CNN, RESNET]"), err.toString());

@@ -21,10 +21,15 @@ class CharLmParityTest {
     private static final CharCorpus CORPUS = CharCorpus.of(CharLmFixtures.text2000());
     private static final Gpt.Config SMALL = new Gpt.Config(CORPUS.vocabSize(), 16, 32, 2, 4, false);
 
+    /**
+     * Not bit-identical: the CPU backend's Vector API EXP (softmax, log-softmax) rounds differently
+     * in interpreted or C1 code than in C2 code (SVML), by an ulp, so two runs in one JVM at
+     * different stages of warm-up differ at ~1e-7 (seen after the cuda-emu parity run: 1.13e-7).
+     */
     @Test
-    void theCpuTwiceIsBitIdenticalAndStartsAtLnV() {
+    void theCpuTwiceAgreesToRoundingAndStartsAtLnV() {
         CharLmParity.Report r = CharLmParity.run(SMALL, CORPUS, 1, 4, 4, List.of(Device.cpu(), Device.cpu()));
-        assertEquals(0.0, r.maxRelativeDifference(), r.describe());
+        assertTrue(r.maxRelativeDifference() <= 1e-6, r.describe());
         double[] l = r.runs().getFirst().losses();
         assertEquals(Math.log(CORPUS.vocabSize()), l[0], 0.05, r.describe());
         for (double v : l) {
