@@ -107,6 +107,17 @@ final class MatmulKernel {
      */
     static void gemmF32(float[] a, int ao, long aRs, long aCs, float[] b, int bo, long bRs, long bCs, float[] c, int co,
                         int m, int n, int k, boolean accumulateInto, boolean parallel) {
+        int rowBlocks = (m + MC - 1) / MC;
+        if (parallel && Parallel.THREADS > 1 && rowBlocks < Parallel.THREADS && (long) m * n * k >= (1L << 20) && n >= 2 * NR) {
+            // Too few row blocks to share (an RNN step's [batch, hidden] · [hidden, 4·hidden]):
+            // split the columns instead; each task packs its own part of B and all of A.
+            int panels = (n + NR - 1) / NR;
+            Parallel.forRange(panels, 1, (lo, hi) -> {
+                int j0 = (int) lo * NR, j1 = (int) Math.min(n, hi * NR);
+                gemmColumns(a, ao, aRs, aCs, b, bo + j0 * bCs, bRs, bCs, c, co + j0, n, m, j1 - j0, k, accumulateInto);
+            });
+            return;
+        }
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
             int panelsB = (nc + NR - 1) / NR;
@@ -129,6 +140,26 @@ final class MatmulKernel {
                     Parallel.forRange(blocks, 1, rows);
                 } else {
                     rows.run(0, blocks);
+                }
+            }
+        }
+    }
+
+    /** {@code C[0:m, 0:w] (+)= A · B[:, 0:w]} on the calling thread; C rows are {@code ldc} apart. */
+    private static void gemmColumns(float[] a, int ao, long aRs, long aCs, float[] b, long bo, long bRs, long bCs, float[] c, int co, int ldc,
+                                    int m, int w, int k, boolean accumulateInto) {
+        for (int jc = 0; jc < w; jc += NC) {
+            int nc = Math.min(NC, w - jc);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                float[] bp = Scratch.B.get().array(((nc + NR - 1) / NR) * kc * NR);
+                packB(b, (int) bo, bRs, bCs, pc, kc, jc, nc, bp);
+                boolean accumulate = accumulateInto || pc > 0;
+                for (int ic = 0; ic < m; ic += MC) {
+                    int mc = Math.min(MC, m - ic);
+                    float[] ap = Scratch.A.get().array(((mc + MR - 1) / MR) * MR * kc);
+                    packA(a, ao, aRs, aCs, ic, mc, pc, kc, ap);
+                    macroKernel(ap, mc, kc, bp, nc, c, co + ic * ldc + jc, ldc, accumulate);
                 }
             }
         }
