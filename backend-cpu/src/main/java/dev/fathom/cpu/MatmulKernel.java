@@ -112,7 +112,8 @@ final class MatmulKernel {
             // Too few row blocks to share (an RNN step's [batch, hidden] · [hidden, 4·hidden]):
             // split the columns instead; each task packs its own part of B and all of A.
             int panels = (n + NR - 1) / NR;
-            Parallel.forRange(panels, 1, (lo, hi) -> {
+            // One part per thread: each part packs all of A again, so no more parts than threads.
+            Parallel.forRange(panels, (panels + Parallel.THREADS - 1) / Parallel.THREADS, (lo, hi) -> {
                 int j0 = (int) lo * NR, j1 = (int) Math.min(n, hi * NR);
                 gemmColumns(a, ao, aRs, aCs, b, bo + j0 * bCs, bRs, bCs, c, co + j0, n, m, j1 - j0, k, accumulateInto);
             });
@@ -186,6 +187,22 @@ final class MatmulKernel {
         for (int jp = 0; jp < panels; jp++) {
             int j0 = jp * NR, w = Math.min(NR, nc - j0);
             int dst = jp * kc * NR;
+            if (rs == 1 && cs != 1) {
+                // Columns contiguous (a transposed operand, W.t()): read each column along k.
+                for (int j = 0; j < NR; j++) {
+                    if (j < w) {
+                        int src = (int) (bo + pc + (jc + j0 + j) * cs);
+                        for (int p = 0, o = dst + j; p < kc; p++, o += NR) {
+                            bp[o] = b[src + p];
+                        }
+                    } else {
+                        for (int p = 0, o = dst + j; p < kc; p++, o += NR) {
+                            bp[o] = 0f;
+                        }
+                    }
+                }
+                continue;
+            }
             for (int p = 0; p < kc; p++, dst += NR) {
                 long src = bo + (pc + p) * rs + (jc + j0) * cs;
                 if (cs == 1) {
@@ -208,6 +225,16 @@ final class MatmulKernel {
         for (int ip = 0; ip < panels; ip++) {
             int i0 = ip * MR, h = Math.min(MR, mc - i0);
             int base = ip * kc * MR;
+            if (rs == 1 && cs != 1 && h == MR) {
+                // Rows contiguous (a transposed operand, X.t()): read the MR rows of each k together.
+                for (int p = 0; p < kc; p++) {
+                    int src = (int) (ao + ic + i0 + (pc + p) * cs), o = base + p * MR;
+                    for (int i = 0; i < MR; i++) {
+                        ap[o + i] = a[src + i];
+                    }
+                }
+                continue;
+            }
             for (int i = 0; i < MR; i++) {
                 if (i >= h) {
                     for (int p = 0; p < kc; p++) {
