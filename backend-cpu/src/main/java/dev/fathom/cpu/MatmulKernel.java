@@ -107,6 +107,18 @@ final class MatmulKernel {
      */
     static void gemmF32(float[] a, int ao, long aRs, long aCs, float[] b, int bo, long bRs, long bCs, float[] c, int co,
                         int m, int n, int k, boolean accumulateInto, boolean parallel) {
+        int rowBlocks = (m + MC - 1) / MC;
+        if (parallel && Parallel.THREADS > 1 && rowBlocks < Parallel.THREADS && (long) m * n * k >= (1L << 20) && n >= 2 * NR) {
+            // Too few row blocks to share (an RNN step's [batch, hidden] · [hidden, 4·hidden]):
+            // split the columns instead; each task packs its own part of B and all of A.
+            int panels = (n + NR - 1) / NR;
+            // One part per thread: each part packs all of A again, so no more parts than threads.
+            Parallel.forRange(panels, (panels + Parallel.THREADS - 1) / Parallel.THREADS, (lo, hi) -> {
+                int j0 = (int) lo * NR, j1 = (int) Math.min(n, hi * NR);
+                gemmColumns(a, ao, aRs, aCs, b, bo + j0 * bCs, bRs, bCs, c, co + j0, n, m, j1 - j0, k, accumulateInto);
+            });
+            return;
+        }
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
             int panelsB = (nc + NR - 1) / NR;
@@ -134,6 +146,26 @@ final class MatmulKernel {
         }
     }
 
+    /** {@code C[0:m, 0:w] (+)= A · B[:, 0:w]} on the calling thread; C rows are {@code ldc} apart. */
+    private static void gemmColumns(float[] a, int ao, long aRs, long aCs, float[] b, long bo, long bRs, long bCs, float[] c, int co, int ldc,
+                                    int m, int w, int k, boolean accumulateInto) {
+        for (int jc = 0; jc < w; jc += NC) {
+            int nc = Math.min(NC, w - jc);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                float[] bp = Scratch.B.get().array(((nc + NR - 1) / NR) * kc * NR);
+                packB(b, (int) bo, bRs, bCs, pc, kc, jc, nc, bp);
+                boolean accumulate = accumulateInto || pc > 0;
+                for (int ic = 0; ic < m; ic += MC) {
+                    int mc = Math.min(MC, m - ic);
+                    float[] ap = Scratch.A.get().array(((mc + MR - 1) / MR) * MR * kc);
+                    packA(a, ao, aRs, aCs, ic, mc, pc, kc, ap);
+                    macroKernel(ap, mc, kc, bp, nc, c, co + ic * ldc + jc, ldc, accumulate);
+                }
+            }
+        }
+    }
+
     /** Per-thread packing buffers, grown on demand and kept: packing allocates nothing after warm-up. */
     private static final class Scratch {
         static final ThreadLocal<Scratch> A = ThreadLocal.withInitial(Scratch::new);
@@ -155,6 +187,22 @@ final class MatmulKernel {
         for (int jp = 0; jp < panels; jp++) {
             int j0 = jp * NR, w = Math.min(NR, nc - j0);
             int dst = jp * kc * NR;
+            if (rs == 1 && cs != 1) {
+                // Columns contiguous (a transposed operand, W.t()): read each column along k.
+                for (int j = 0; j < NR; j++) {
+                    if (j < w) {
+                        int src = (int) (bo + pc + (jc + j0 + j) * cs);
+                        for (int p = 0, o = dst + j; p < kc; p++, o += NR) {
+                            bp[o] = b[src + p];
+                        }
+                    } else {
+                        for (int p = 0, o = dst + j; p < kc; p++, o += NR) {
+                            bp[o] = 0f;
+                        }
+                    }
+                }
+                continue;
+            }
             for (int p = 0; p < kc; p++, dst += NR) {
                 long src = bo + (pc + p) * rs + (jc + j0) * cs;
                 if (cs == 1) {
@@ -177,6 +225,16 @@ final class MatmulKernel {
         for (int ip = 0; ip < panels; ip++) {
             int i0 = ip * MR, h = Math.min(MR, mc - i0);
             int base = ip * kc * MR;
+            if (rs == 1 && cs != 1 && h == MR) {
+                // Rows contiguous (a transposed operand, X.t()): read the MR rows of each k together.
+                for (int p = 0; p < kc; p++) {
+                    int src = (int) (ao + ic + i0 + (pc + p) * cs), o = base + p * MR;
+                    for (int i = 0; i < MR; i++) {
+                        ap[o + i] = a[src + i];
+                    }
+                }
+                continue;
+            }
             for (int i = 0; i < MR; i++) {
                 if (i >= h) {
                     for (int p = 0; p < kc; p++) {

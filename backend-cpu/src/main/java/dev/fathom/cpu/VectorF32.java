@@ -30,6 +30,17 @@ final class VectorF32 {
             case SIN -> math(VectorOperators.SIN, x, xo, o, oo, n);
             case COS -> math(VectorOperators.COS, x, xo, o, oo, n);
             case TANH -> math(VectorOperators.TANH, x, xo, o, oo, n);
+            case GELU -> {
+                for (int i = 0; i < n; i++) {
+                    double v = x[xo + i];
+                    o[oo + i] = (float) (v * Erf32.phi(v));
+                }
+            }
+            case ERF -> {
+                for (int i = 0; i < n; i++) {
+                    o[oo + i] = (float) Erf32.erf(x[xo + i]);
+                }
+            }
             case RELU -> {
                 int i = 0;
                 for (; i <= n - L; i += L) {

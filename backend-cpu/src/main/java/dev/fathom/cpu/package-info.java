@@ -8,7 +8,7 @@
  * {@code AttentionKernels} and {@code OptimizerKernels}) behind {@code CpuKernels}. Strided operands are walked by
  * {@code StridedLoop}, which merges dims so that contiguous work becomes long rows; contiguous F32
  * rows use the Vector API loops of {@code VectorF32}, everything else the scalar meaning in
- * {@code ScalarMath}. Large work is split over the one pool of {@code Parallel}; small work stays on
+ * {@code ScalarMath} (F32 GELU and erf rows: the fitted polynomials of {@code Erf32}). Large work is split over the one pool of {@code Parallel}; small work stays on
  * the calling thread. Every kernel is synchronous.
  *
  * <p>Depends on {@code dev.fathom.spi} and {@code dev.fathom.tensor} (DType, Device) and the JDK

@@ -20,7 +20,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The CPU backend's internal paths that the backend-neutral conformance suite does not reach by
- * construction: K deeper than one packed panel, row blocks split over threads, many small
+ * construction: K deeper than one packed panel, row blocks split over threads, columns split
+ * over threads when there are too few row blocks (an RNN step), many small
  * batched products, the column-sum fast path across its F64 carry, elementwise maps large enough
  * to be split, and the dim merging of {@link StridedLoop}. Each is checked against naive F64 loops.
  */
@@ -51,7 +52,9 @@ class CpuKernelPathsTest {
         "67, 33, 600, true, false",     // transposed A folded into packing, partial vectors
         "300, 190, 120, false, true",   // enough work for the row blocks to run in parallel
         "1, 1, 1000, true, true",
-        "130, 17, 513, false, false"})
+        "130, 17, 513, false, false",
+        "32, 1030, 260, false, false",  // one row block: columns split over threads, edge panel, two K panels
+        "37, 515, 300, true, true"})
     void matmulMatchesNaiveLoopOnEveryPath(int m, int n, int k, boolean transA, boolean transB) {
         SplittableRandom r = new SplittableRandom(m * 31L + n * 7L + k);
         float[] a = random(r, m * k), b = random(r, k * n);
@@ -170,6 +173,39 @@ class CpuKernelPathsTest {
         for (double x = 3; x <= 20; x += 0.37) {
             double ref = org.apache.commons.math3.special.Erf.erfc(x);
             assertEquals(ref, ScalarMath.erfc(x), 1e-9 * ref, "erfc(" + x + ")");
+        }
+    }
+
+    @Test
+    void f32ErfPolynomialsMatchCommonsMath() {
+        for (double x = -7; x <= 7; x += 0.0037) {
+            double ref = org.apache.commons.math3.special.Erf.erf(x);
+            assertEquals(ref, Erf32.erf(x), 2e-11 * Math.abs(ref) + 1e-300, "erf(" + x + ")");
+        }
+        for (double x = 0; x <= 26; x += 0.0071) {   // beyond, erfc is subnormal
+            double ref = org.apache.commons.math3.special.Erf.erfc(x);
+            assertEquals(ref, Erf32.erfcNonNegative(x), 5e-9 * ref, "erfc(" + x + ")");
+        }
+        for (double x = -12; x <= 12; x += 0.013) {
+            assertEquals(ScalarMath.phi(x), Erf32.phi(x), 5e-9 * ScalarMath.phi(x), "phi(" + x + ")");
+        }
+    }
+
+    @Test
+    void f32GeluAndErfRowsRoundTheF64Values() {
+        int n = 4003;   // not a multiple of the vector length
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) (-14 + 28.0 * i / (n - 1));
+        }
+        float[] gelu = Tensor.of(x, n).gelu().toFloatArray();
+        float[] erf = Tensor.of(x, n).erf().toFloatArray();
+        for (int i = 0; i < n; i++) {
+            double v = x[i];
+            double g = v * ScalarMath.phi(v), e = ScalarMath.erf(v);
+            // Within one F32 rounding of the F64 value (2 ulps of slack for the polynomial).
+            assertEquals(g, gelu[i], 1.2e-7 * Math.abs(g) + 1e-44, "gelu(" + v + ")");
+            assertEquals(e, erf[i], 1.2e-7 * Math.abs(e) + 1e-44, "erf(" + v + ")");
         }
     }
 

@@ -88,6 +88,7 @@ final class Engine {
             if (g == null) {
                 continue;
             }
+            pass.owned.remove(g);
             pass.held.remove(g);
             Integer slot = pass.wantedNodes.get(node);
             if (slot != null) {
@@ -96,6 +97,14 @@ final class Engine {
                 pass.held.put(g, Boolean.TRUE);
             }
             Tensor[] in = node.inputs();
+            if (pass.addIntoSum(node, in, g)) {
+                pass.arrivals.add(g);
+                pass.settle();
+                if (!retain) {
+                    node.release(pass.released);
+                }
+                continue;
+            }
             Tensor[] grads = node.apply(g);
             for (int i = 0; i < in.length; i++) {
                 Tensor gi = grads[i];
@@ -107,6 +116,10 @@ final class Engine {
                             + " for input " + i + " of shape " + Shape.format(in[i].shape()) + " (a bug in its formula)");
                 }
                 pass.deliver(in[i], gi);
+                if (node.function() instanceof SliceBackwardFn && in[i].gradFn() != null) {
+                    // What a slice's formula gives is a fresh tensor, so the stored sum is too.
+                    pass.owned.put(pass.pending.get(in[i].gradFn()), Boolean.TRUE);
+                }
             }
             pass.arrivals.add(g);
             pass.settle();
@@ -143,6 +156,8 @@ final class Engine {
         final Map<Tensor, Boolean> held = new IdentityHashMap<>();
         /** Tensors the caller gave us (output gradients): never closed here. */
         final Map<Tensor, Boolean> foreign = new IdentityHashMap<>();
+        /** Pending sums this pass allocated and nothing else references: safe to add into in place. */
+        final Map<Tensor, Boolean> owned = new IdentityHashMap<>();
         /** Gradients that arrived while one node was processed: closed once it is done, unless stored. */
         final List<Tensor> arrivals = new ArrayList<>();
         /** Intermediates of released nodes: formulas later in the pass may still read them. */
@@ -183,11 +198,32 @@ final class Engine {
             pending.put(node, store(pending.get(node), g));
         }
 
+        /**
+         * For a {@link SliceBackwardFn} node whose input already has a pending sum of this pass's own
+         * making: adds {@code g} into the sum's region in place instead of building the zero-padded
+         * gradient and a new sum. False (nothing done) otherwise. Never with createGraph: that pass
+         * records its sums.
+         */
+        boolean addIntoSum(Node node, Tensor[] in, Tensor g) {
+            if (create || in.length != 1 || !(node.function() instanceof SliceBackwardFn slice) || in[0].gradFn() == null
+                    || !in[0].requiresGrad()) {
+                return false;
+            }
+            Tensor sum = pending.get(in[0].gradFn());
+            if (sum == null || !owned.containsKey(sum)) {
+                return false;
+            }
+            slice.region(sum).addInPlace(g);
+            return true;
+        }
+
         /** The new stored value: g itself, or the sum with what was stored before (which is then released). */
         private Tensor store(Tensor prev, Tensor g) {
             Tensor value = g;
             if (prev != null) {
                 value = prev.add(g);
+                owned.remove(prev);
+                owned.put(value, Boolean.TRUE);
                 held.remove(prev);
                 discard(prev);
             }

@@ -53,6 +53,11 @@ public final class Node {
         return "Node[" + op + (isReleased() ? ", released" : "") + "]";
     }
 
+    /** The formula; null once released. */
+    BackwardFn function() {
+        return fn;
+    }
+
     Tensor[] inputs() {
         if (inputs == null) {
             throw new IllegalStateException("backward: trying to go through the graph a second time: the graph of '" + op

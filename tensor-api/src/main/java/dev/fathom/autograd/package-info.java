@@ -6,7 +6,9 @@
  * caught) and a {@link dev.fathom.autograd.BackwardFn} written with tensor ops. The elementwise
  * formulas are in {@link dev.fathom.autograd.GradientRules}, one exhaustive switch per op kind;
  * movement, reduction and indexing ops keep their formula next to their forward in
- * {@code dev.fathom.tensor}. The engine walks the graph in reverse topological order.
+ * {@code dev.fathom.tensor}. The engine walks the graph in reverse topological order; views that
+ * take part of their input ({@link dev.fathom.autograd.SliceBackwardFn}) add their gradient into
+ * the input's running sum in place instead of padding it to the input's size.
  *
  * <p>Conventions: gradients accumulate into leaves ({@code +=}) across {@code backward()} calls;
  * {@link dev.fathom.autograd.Autograd#grad} returns gradients instead and, with

@@ -1,6 +1,7 @@
 package dev.fathom.tensor;
 
 import dev.fathom.autograd.Autograd;
+import dev.fathom.autograd.SliceBackwardFn;
 
 import java.util.Arrays;
 
@@ -287,8 +288,17 @@ final class Views {
         }
         Tensor out = Ops.view(x, shape, strides, x.offset + (long) i * x.strides[d]);
         int[] inShape = x.shape;
-        return Ops.record("select", out, new Tensor[] {x}, new Tensor[0],
-                g -> new Tensor[] {embed(g.unsqueeze(d), inShape, d, i, 1)});
+        return Ops.record("select", out, new Tensor[] {x}, new Tensor[0], new SliceBackwardFn() {
+            @Override
+            public Tensor[] apply(Tensor g) {
+                return new Tensor[] {embed(g.unsqueeze(d), inShape, d, i, 1)};
+            }
+
+            @Override
+            public Tensor region(Tensor inputGrad) {
+                return inputGrad.select(d, i);
+            }
+        });
     }
 
     /** Elements start, start+step, … (count of them) of dim d, as a view; backward embeds into zeros. */
@@ -300,7 +310,17 @@ final class Views {
         long offset = x.offset + (count == 0 ? 0 : (long) start * x.strides[d]);
         Tensor out = Ops.view(x, shape, strides, offset);
         int[] inShape = x.shape;
-        return Ops.record(op, out, new Tensor[] {x}, new Tensor[0], g -> new Tensor[] {embed(g, inShape, d, start, step)});
+        return Ops.record(op, out, new Tensor[] {x}, new Tensor[0], new SliceBackwardFn() {
+            @Override
+            public Tensor[] apply(Tensor g) {
+                return new Tensor[] {embed(g, inShape, d, start, step)};
+            }
+
+            @Override
+            public Tensor region(Tensor inputGrad) {
+                return inputGrad.slice(d, start, start + (count - 1) * step + 1, step);
+            }
+        });
     }
 
     /** Zeros of {@code shape} with {@code g} written at elements start, start+step, … of dim d; differentiable in g. */
