@@ -27,24 +27,8 @@ final class VectorF32 {
             case NEG -> neg(x, xo, o, oo, n);
             case ABS -> abs(x, xo, o, oo, n);
             case SQRT -> sqrt(x, xo, o, oo, n);
-            case EXP -> {
-                int i = 0;
-                for (; i <= n - L; i += L) {
-                    ExpF32.exp(FloatVector.fromArray(S, x, xo + i)).intoArray(o, oo + i);
-                }
-                for (; i < n; i++) {
-                    o[oo + i] = ExpF32.exp(x[xo + i]);
-                }
-            }
-            case TANH -> {
-                int i = 0;
-                for (; i <= n - L; i += L) {
-                    ExpF32.tanh(FloatVector.fromArray(S, x, xo + i)).intoArray(o, oo + i);
-                }
-                for (; i < n; i++) {
-                    o[oo + i] = ExpF32.tanh(x[xo + i]);
-                }
-            }
+            case EXP -> exp(x, xo, o, oo, n);
+            case TANH -> tanh(x, xo, o, oo, n);
             case LOG, SIN, COS -> tail(op, x, xo, o, oo, 0, n); // scalar Math: the same stubs in every JIT tier
             case RELU -> {
                 int i = 0;
@@ -53,24 +37,8 @@ final class VectorF32 {
                 }
                 tail(op, x, xo, o, oo, i, n);
             }
-            case SIGMOID -> {
-                int i = 0;
-                for (; i <= n - L; i += L) {
-                    ExpF32.sigmoid(FloatVector.fromArray(S, x, xo + i)).intoArray(o, oo + i);
-                }
-                for (; i < n; i++) {
-                    o[oo + i] = ExpF32.sigmoid(x[xo + i]);
-                }
-            }
-            case SILU -> {
-                int i = 0;
-                for (; i <= n - L; i += L) {
-                    ExpF32.silu(FloatVector.fromArray(S, x, xo + i)).intoArray(o, oo + i);
-                }
-                for (; i < n; i++) {
-                    o[oo + i] = ExpF32.silu(x[xo + i]);
-                }
-            }
+            case SIGMOID -> sigmoid(x, xo, o, oo, n);
+            case SILU -> silu(x, xo, o, oo, n);
             case RSQRT -> {
                 int i = 0;
                 FloatVector one = FloatVector.broadcast(S, 1f);
@@ -92,6 +60,52 @@ final class VectorF32 {
             }
         }
         return true;
+    }
+
+    // Each transcendental loop is its own method: written inline in the switch above, tanh and
+    // sigmoid ran 3-4x slower (measured), C2 leaving ExpF32.exp out of line ("callee is too large")
+    // so that its vectors were boxed.
+    private static void exp(float[] x, int xo, float[] o, int oo, int n) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            ExpF32.exp(FloatVector.fromArray(S, x, xo + i)).intoArray(o, oo + i);
+        }
+        for (; i < n; i++) {
+            o[oo + i] = ExpF32.exp(x[xo + i]);
+        }
+    }
+
+    private static void tanh(float[] x, int xo, float[] o, int oo, int n) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            ExpF32.tanh(FloatVector.fromArray(S, x, xo + i)).intoArray(o, oo + i);
+        }
+        for (; i < n; i++) {
+            o[oo + i] = ExpF32.tanh(x[xo + i]);
+        }
+    }
+
+    private static void sigmoid(float[] x, int xo, float[] o, int oo, int n) {
+        int i = 0;
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        for (; i <= n - L; i += L) {
+            FloatVector e = ExpF32.exp(FloatVector.fromArray(S, x, xo + i).neg());
+            one.div(e.add(1f)).intoArray(o, oo + i); // as ExpF32.sigmoid, with exp inlined into the loop
+        }
+        for (; i < n; i++) {
+            o[oo + i] = ExpF32.sigmoid(x[xo + i]);
+        }
+    }
+
+    private static void silu(float[] x, int xo, float[] o, int oo, int n) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i);
+            v.div(ExpF32.exp(v.neg()).add(1f)).intoArray(o, oo + i); // as ExpF32.silu
+        }
+        for (; i < n; i++) {
+            o[oo + i] = ExpF32.silu(x[xo + i]);
+        }
     }
 
     private static void neg(float[] x, int xo, float[] o, int oo, int n) {

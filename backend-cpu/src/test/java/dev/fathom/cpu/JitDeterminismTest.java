@@ -15,8 +15,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * A seed must give the same bits whatever the JIT has compiled (DESIGN.md: seeded runs repeat).
  * {@link DeterminismProbe} runs once in an interpreter-only JVM ({@code -Xint}: the Vector API's
  * Java fallbacks) and once in a C2-only JVM after warm-up rounds with synchronous compilation (the
- * vector intrinsics); every op's hash of raw float bits must match. Before the fix softmax,
- * layer norm, the sums, exp/tanh/sigmoid/log/sin/pow, attention and the training steps differed.
+ * vector intrinsics); every op's hash of raw float bits must match. Before the fix (on an AVX2
+ * machine) last-axis softmax forward, softmax and log-softmax backward, layer norm forward and
+ * backward, mean, sigmoid, attention forward and backward and the two training steps differed.
  */
 class JitDeterminismTest {
     @Test
