@@ -2,7 +2,6 @@ package dev.fathom.cpu;
 
 import dev.fathom.spi.AttentionGeometry;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.util.Arrays;
@@ -96,11 +95,11 @@ final class AttentionF32 {
         Arrays.fill(s, so + n, so + end, Float.NEGATIVE_INFINITY);
         FloatVector sum = FloatVector.zero(S);
         for (int j = 0; j < end; j += L) {
-            FloatVector p = FloatVector.fromArray(S, s, so + j).sub(m).lanewise(VectorOperators.EXP);
+            FloatVector p = ExpF32.exp(FloatVector.fromArray(S, s, so + j).sub(m));
             p.intoArray(s, so + j);
             sum = sum.add(p);
         }
-        return sum.reduceLanes(VectorOperators.ADD);
+        return Lanes.sum(sum);
     }
 
     /** One task's scratch for the forward; {@link #block} runs QUERY_BLOCK query rows of one head. */

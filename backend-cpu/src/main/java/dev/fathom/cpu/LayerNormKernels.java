@@ -2,7 +2,6 @@ package dev.fathom.cpu;
 
 import dev.fathom.spi.Strided;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 import static dev.fathom.cpu.FusedOperands.floating;
 import static dev.fathom.cpu.FusedOperands.get;
@@ -178,7 +177,7 @@ final class LayerNormKernels {
                 ag = ag.add(g);
                 agx = g.fma(xhat, agx);
             }
-            double bg = ag.reduceLanes(VectorOperators.ADD), bgx = agx.reduceLanes(VectorOperators.ADD);
+            double bg = Lanes.sum(ag), bgx = Lanes.sum(agx);
             for (; j < end; j++) {
                 float g = w == null ? gy[go + j] : gy[go + j] * w[wo + j];
                 float xhat = (x[xo + j] - m) * r;

@@ -3,7 +3,6 @@ package dev.fathom.cpu;
 import dev.fathom.spi.ReduceOp;
 import dev.fathom.spi.Strided;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * Reductions over a set of axes. The output is walked over the kept dims; each output element
@@ -183,7 +182,7 @@ final class ReduceKernels {
                 s2 = s2.add(FloatVector.fromArray(VectorF32.S, a, from + i + 2 * S));
                 s3 = s3.add(FloatVector.fromArray(VectorF32.S, a, from + i + 3 * S));
             }
-            double block = (double) s0.add(s1).reduceLanes(VectorOperators.ADD) + s2.add(s3).reduceLanes(VectorOperators.ADD);
+            double block = Lanes.sum(s0.add(s1)) + Lanes.sum(s2.add(s3));
             for (; i < end; i++) {
                 block += a[from + i];
             }

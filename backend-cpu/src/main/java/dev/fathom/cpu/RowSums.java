@@ -1,7 +1,6 @@
 package dev.fathom.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * Accurate sums over contiguous F32 runs for the normalization kernels: vector partial sums in
@@ -39,7 +38,7 @@ final class RowSums {
                 FloatVector d = FloatVector.fromArray(VectorF32.S, a, from + i).sub(c);
                 acc = d.fma(d, acc);
             }
-            double block = acc.reduceLanes(VectorOperators.ADD);
+            double block = Lanes.sum(acc);
             for (; i < end; i++) {
                 double d = a[from + i] - c;
                 block += d * d;
@@ -60,7 +59,7 @@ final class RowSums {
                 sg = sg.add(gv);
                 sd = gv.fma(FloatVector.fromArray(VectorF32.S, a, ao + i).sub(c), sd);
             }
-            double bg = sg.reduceLanes(VectorOperators.ADD), bd = sd.reduceLanes(VectorOperators.ADD);
+            double bg = Lanes.sum(sg), bd = Lanes.sum(sd);
             for (; i < end; i++) {
                 bg += g[go + i];
                 bd += (double) g[go + i] * (a[ao + i] - c);

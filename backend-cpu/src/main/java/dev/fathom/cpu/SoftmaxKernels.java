@@ -110,15 +110,15 @@ final class SoftmaxKernels {
             int end = Math.min(n, i + BLOCK);
             FloatVector acc = FloatVector.zero(VectorF32.S);
             for (; i <= end - L; i += L) {
-                FloatVector e = FloatVector.fromArray(VectorF32.S, x, xo + i).sub(shift).lanewise(VectorOperators.EXP);
+                FloatVector e = ExpF32.exp(FloatVector.fromArray(VectorF32.S, x, xo + i).sub(shift));
                 if (!log) {
                     e.intoArray(o, oo + i);
                 }
                 acc = acc.add(e);
             }
-            double block = acc.reduceLanes(VectorOperators.ADD);
+            double block = Lanes.sum(acc);
             for (; i < end; i++) {
-                float e = (float) Math.exp(x[xo + i] - shift);
+                float e = ExpF32.exp(x[xo + i] - shift);
                 if (!log) {
                     o[oo + i] = e;
                 }
@@ -187,7 +187,7 @@ final class SoftmaxKernels {
                 FloatVector g = FloatVector.fromArray(VectorF32.S, gy, go + i);
                 acc = log ? acc.add(g) : g.fma(FloatVector.fromArray(VectorF32.S, y, yo + i), acc);
             }
-            double block = acc.reduceLanes(VectorOperators.ADD);
+            double block = Lanes.sum(acc);
             for (; i < end; i++) {
                 block += log ? gy[go + i] : (double) gy[go + i] * y[yo + i];
             }
@@ -197,10 +197,10 @@ final class SoftmaxKernels {
         i = 0;
         for (; i <= n - L; i += L) {
             FloatVector yv = FloatVector.fromArray(VectorF32.S, y, yo + i), g = FloatVector.fromArray(VectorF32.S, gy, go + i);
-            (log ? g.sub(yv.lanewise(VectorOperators.EXP).mul(s)) : yv.mul(g.sub(s))).intoArray(gx, xo + i);
+            (log ? g.sub(ExpF32.exp(yv).mul(s)) : yv.mul(g.sub(s))).intoArray(gx, xo + i);
         }
         for (; i < n; i++) {
-            gx[xo + i] = log ? gy[go + i] - (float) Math.exp(y[yo + i]) * s : y[yo + i] * (gy[go + i] - s);
+            gx[xo + i] = log ? gy[go + i] - ExpF32.exp(y[yo + i]) * s : y[yo + i] * (gy[go + i] - s);
         }
     }
 

@@ -10,7 +10,9 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Vector API loops for contiguous F32 rows: each op's loop is written with its operator as a
  * constant, so that C2 turns it into SIMD instructions (an operator passed as a variable would
- * fall back to scalar code). Tails run the scalar formula of {@link ScalarMath}.
+ * fall back to scalar code). Tails run the scalar formula of {@link ScalarMath}, or for exp, tanh,
+ * sigmoid and silu the scalar twin of {@link ExpF32}'s vector routine. No JDK vector transcendental
+ * ({@code lanewise(EXP)} and the like) is used: C2 and the interpreter give them different bits.
  */
 final class VectorF32 {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -25,11 +27,9 @@ final class VectorF32 {
             case NEG -> neg(x, xo, o, oo, n);
             case ABS -> abs(x, xo, o, oo, n);
             case SQRT -> sqrt(x, xo, o, oo, n);
-            case EXP -> math(VectorOperators.EXP, x, xo, o, oo, n);
-            case LOG -> math(VectorOperators.LOG, x, xo, o, oo, n);
-            case SIN -> math(VectorOperators.SIN, x, xo, o, oo, n);
-            case COS -> math(VectorOperators.COS, x, xo, o, oo, n);
-            case TANH -> math(VectorOperators.TANH, x, xo, o, oo, n);
+            case EXP -> exp(x, xo, o, oo, n);
+            case TANH -> tanh(x, xo, o, oo, n);
+            case LOG, SIN, COS -> tail(op, x, xo, o, oo, 0, n); // scalar Math: the same stubs in every JIT tier
             case GELU -> {
                 for (int i = 0; i < n; i++) {
                     double v = x[xo + i];
@@ -48,23 +48,8 @@ final class VectorF32 {
                 }
                 tail(op, x, xo, o, oo, i, n);
             }
-            case SIGMOID -> {
-                int i = 0;
-                FloatVector one = FloatVector.broadcast(S, 1f);
-                for (; i <= n - L; i += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + i);
-                    one.div(v.neg().lanewise(VectorOperators.EXP).add(1f)).intoArray(o, oo + i);
-                }
-                tail(op, x, xo, o, oo, i, n);
-            }
-            case SILU -> {
-                int i = 0;
-                for (; i <= n - L; i += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + i);
-                    v.div(v.neg().lanewise(VectorOperators.EXP).add(1f)).intoArray(o, oo + i);
-                }
-                tail(op, x, xo, o, oo, i, n);
-            }
+            case SIGMOID -> sigmoid(x, xo, o, oo, n);
+            case SILU -> silu(x, xo, o, oo, n);
             case RSQRT -> {
                 int i = 0;
                 FloatVector one = FloatVector.broadcast(S, 1f);
@@ -86,6 +71,52 @@ final class VectorF32 {
             }
         }
         return true;
+    }
+
+    // Each transcendental loop is its own method: written inline in the switch above, tanh and
+    // sigmoid ran 3-4x slower (measured), C2 leaving ExpF32.exp out of line ("callee is too large")
+    // so that its vectors were boxed.
+    private static void exp(float[] x, int xo, float[] o, int oo, int n) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            ExpF32.exp(FloatVector.fromArray(S, x, xo + i)).intoArray(o, oo + i);
+        }
+        for (; i < n; i++) {
+            o[oo + i] = ExpF32.exp(x[xo + i]);
+        }
+    }
+
+    private static void tanh(float[] x, int xo, float[] o, int oo, int n) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            ExpF32.tanh(FloatVector.fromArray(S, x, xo + i)).intoArray(o, oo + i);
+        }
+        for (; i < n; i++) {
+            o[oo + i] = ExpF32.tanh(x[xo + i]);
+        }
+    }
+
+    private static void sigmoid(float[] x, int xo, float[] o, int oo, int n) {
+        int i = 0;
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        for (; i <= n - L; i += L) {
+            FloatVector e = ExpF32.exp(FloatVector.fromArray(S, x, xo + i).neg());
+            one.div(e.add(1f)).intoArray(o, oo + i); // as ExpF32.sigmoid, with exp inlined into the loop
+        }
+        for (; i < n; i++) {
+            o[oo + i] = ExpF32.sigmoid(x[xo + i]);
+        }
+    }
+
+    private static void silu(float[] x, int xo, float[] o, int oo, int n) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i);
+            v.div(ExpF32.exp(v.neg()).add(1f)).intoArray(o, oo + i); // as ExpF32.silu
+        }
+        for (; i < n; i++) {
+            o[oo + i] = ExpF32.silu(x[xo + i]);
+        }
     }
 
     private static void neg(float[] x, int xo, float[] o, int oo, int n) {
@@ -115,22 +146,6 @@ final class VectorF32 {
         }
         for (; i < n; i++) {
             o[oo + i] = (float) Math.sqrt(x[xo + i]);
-        }
-    }
-
-    /**
-     * The transcendental ops: these go through the JDK's vector math library (SVML-style stubs)
-     * whatever the call site, so one loop serves them all. Tails use the same vector routine so a
-     * row's result does not depend on where it was split.
-     */
-    private static void math(VectorOperators.Unary vop, float[] x, int xo, float[] o, int oo, int n) {
-        int i = 0;
-        for (; i <= n - L; i += L) {
-            FloatVector.fromArray(S, x, xo + i).lanewise(vop).intoArray(o, oo + i);
-        }
-        if (i < n) {
-            VectorMask<Float> m = S.indexInRange(i, n);
-            FloatVector.fromArray(S, x, xo + i, m).lanewise(vop).intoArray(o, oo + i, m);
         }
     }
 
@@ -251,18 +266,10 @@ final class VectorF32 {
         }
     }
 
+    /** Scalar {@link Math#pow} per element: the vector POW is a stub in C2 and Math.pow per lane before. */
     private static void pow(float[] a, int ao, float[] b, int bo, int bStride, float[] o, int oo, int n) {
-        int i = 0;
-        for (; i <= n - L; i += L) {
-            FloatVector av = FloatVector.fromArray(S, a, ao + i);
-            FloatVector bv = bStride == 0 ? FloatVector.broadcast(S, b[bo]) : FloatVector.fromArray(S, b, bo + i);
-            av.lanewise(VectorOperators.POW, bv).intoArray(o, oo + i);
-        }
-        if (i < n) {
-            VectorMask<Float> m = S.indexInRange(i, n);
-            FloatVector av = FloatVector.fromArray(S, a, ao + i, m);
-            FloatVector bv = bStride == 0 ? FloatVector.broadcast(S, b[bo]) : FloatVector.fromArray(S, b, bo + i, m);
-            av.lanewise(VectorOperators.POW, bv).intoArray(o, oo + i, m);
+        for (int i = 0; i < n; i++) {
+            o[oo + i] = (float) Math.pow(a[ao + i], b[bo + i * bStride]);
         }
     }
 }

@@ -11,6 +11,11 @@
  * {@code ScalarMath} (F32 GELU and erf rows: the fitted polynomials of {@code Erf32}). Large work is split over the one pool of {@code Parallel}; small work stays on
  * the calling thread. Every kernel is synchronous.
  *
+ * <p>Results do not depend on JIT state (JitDeterminismTest runs the same work interpreted and
+ * C2-compiled): no {@code reduceLanes(ADD)} (its order differs between C2 and the fallback; lane
+ * sums go through {@code Lanes}) and no JDK vector transcendentals ({@code ExpF32} builds exp, tanh,
+ * sigmoid and silu from IEEE-exact lane ops; log, sin, cos and pow run scalar {@link Math}).
+ *
  * <p>Depends on {@code dev.fathom.spi} and {@code dev.fathom.tensor} (DType, Device) and the JDK
  * ({@code jdk.incubator.vector}) only.
  */
