@@ -84,27 +84,19 @@ final class ParityCommand implements Callable<Integer> {
         }
         boolean ok = true;
         for (String id : models) {
-            double worst;
-            int worstStep;
-            Device worstDevice;
+            Parity.Report r;
             if (id.equalsIgnoreCase("gpt")) {
                 CharCorpus corpus = CharCorpus.load(data != null ? data : CharCorpus.FORTUNES_DIR);
-                CharLmParity.Report r = CharLmParity.run(Gpt.Config.reference(corpus.vocabSize()), corpus, seed, steps, batchSize, chosen);
-                out.print(r.describe());
-                worst = r.maxRelativeDifference();
-                worstStep = r.worstStep();
-                worstDevice = r.worstDevice();
+                r = CharLmParity.run(Gpt.Config.reference(corpus.vocabSize()), corpus, seed, steps, batchSize, chosen);
             } else {
-                Parity.Report r = Parity.run(Zoo.byId(id), seed, steps, batchSize, chosen);
-                out.print(r.describe());
-                worst = r.maxRelativeDifference();
-                worstStep = r.worstStep();
-                worstDevice = r.worstDevice();
+                r = Parity.run(Zoo.byId(id), seed, steps, batchSize, chosen);
             }
+            out.print(r.describe());
+            double worst = r.maxRelativeDifference();
             boolean pass = worst <= rtol;
             ok &= pass;
             out.printf(Locale.ROOT, "%s: %s (max rel. diff %.2e at step %d on %s; rtol %.0e)%n", id, pass ? "agree" : "DIFFER",
-                    worst, worstStep, worstDevice, rtol);
+                    worst, r.worstStep(), r.worstDevice(), rtol);
         }
         return ok ? 0 : 1;
     }

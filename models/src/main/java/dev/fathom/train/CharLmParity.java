@@ -13,7 +13,6 @@ import dev.fathom.tensor.internal.Backends;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -22,24 +21,6 @@ import java.util.Objects;
  * windows of a text, on each device; losses compared step by step with the first device's.
  */
 public final class CharLmParity {
-    /** Every run and the largest relative loss difference from the first device's run, with where it occurred. */
-    public record Report(Gpt.Config config, List<Parity.Run> runs, double maxRelativeDifference, int worstStep, Device worstDevice) {
-        public Report {
-            runs = List.copyOf(runs);
-        }
-
-        public String describe() {
-            StringBuilder sb = new StringBuilder();
-            Parity.Run ref = runs.getFirst();
-            for (Parity.Run r : runs) {
-                double[] l = r.losses();
-                sb.append(String.format(Locale.ROOT, "gpt %-8s loss step 1 %.6f, step %d %.6f, max rel. diff from %s %.2e%n", r.device(), l[0], l.length,
-                        l[l.length - 1], ref.device(), Parity.maxRelativeDifference(ref.losses(), l)));
-            }
-            return sb.toString();
-        }
-    }
-
     private CharLmParity() {
     }
 
@@ -48,7 +29,7 @@ public final class CharLmParity {
      * windows of {@code corpus}'s training split ({@code batch} rows of {@code config.context()},
      * SplitMix64({@code seed})) on each of {@code devices}.
      */
-    public static Report run(Gpt.Config config, CharCorpus corpus, long seed, int steps, int batch, List<Device> devices) {
+    public static Parity.Report run(Gpt.Config config, CharCorpus corpus, long seed, int steps, int batch, List<Device> devices) {
         Objects.requireNonNull(config, "config");
         if (steps < 1 || batch < 1 || devices.isEmpty() || corpus.vocabSize() != config.vocabSize()) {
             throw new IllegalArgumentException("GPT parity: need steps >= 1, batch >= 1, at least one device and a config for the corpus's vocabulary "
@@ -62,22 +43,7 @@ public final class CharLmParity {
         for (Device d : devices) {
             runs.add(new Parity.Run(d, train(config, corpus, seed, steps, batch, d)));
         }
-        double worst = 0;
-        int worstStep = 1;
-        Device worstDevice = devices.getFirst();
-        double[] ref = runs.getFirst().losses();
-        for (Parity.Run r : runs) {
-            double[] l = r.losses();
-            for (int s = 0; s < steps; s++) {
-                double rel = Math.abs(l[s] - ref[s]) / Math.max(Math.abs(ref[s]), 1e-12);
-                if (!(rel <= worst)) {  // NaN counts as the worst
-                    worst = rel;
-                    worstStep = s + 1;
-                    worstDevice = r.device();
-                }
-            }
-        }
-        return new Report(config, runs, worst, worstStep, worstDevice);
+        return Parity.compare("gpt", runs);
     }
 
     private static double[] train(Gpt.Config config, CharCorpus corpus, long seed, int steps, int batch, Device device) {

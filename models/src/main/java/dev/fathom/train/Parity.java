@@ -43,7 +43,7 @@ public final class Parity {
      * Every run, and the largest relative difference {@code |l − l_ref| / |l_ref|} of any loss
      * from the reference run's (the first device) at the same step, with where it occurred.
      */
-    public record Report(Zoo model, List<Run> runs, double maxRelativeDifference, int worstStep, Device worstDevice) {
+    public record Report(String model, List<Run> runs, double maxRelativeDifference, int worstStep, Device worstDevice) {
         public Report {
             runs = List.copyOf(runs);
         }
@@ -54,7 +54,7 @@ public final class Parity {
             Run ref = runs.getFirst();
             for (Run r : runs) {
                 double[] l = r.losses();
-                sb.append(String.format(Locale.ROOT, "%s %-8s loss step 1 %.6f, step %d %.6f, max rel. diff from %s %.2e%n", model.id(),
+                sb.append(String.format(Locale.ROOT, "%s %-8s loss step 1 %.6f, step %d %.6f, max rel. diff from %s %.2e%n", model,
                         r.device(), l[0], l.length, l[l.length - 1], ref.device(), Parity.maxRelativeDifference(ref.losses(), l)));
             }
             return sb.toString();
@@ -81,13 +81,18 @@ public final class Parity {
         for (Device d : devices) {
             runs.add(new Run(d, train(model, seed, steps, batchSize, d)));
         }
+        return compare(model.id(), runs);
+    }
+
+    /** The report of {@code runs} (the first is the reference): the worst step of any run, NaN counting as the worst. */
+    static Report compare(String model, List<Run> runs) {
         double worst = 0;
         int worstStep = 1;
-        Device worstDevice = devices.getFirst();
+        Device worstDevice = runs.getFirst().device();
         double[] ref = runs.getFirst().losses();
         for (Run r : runs) {
             double[] l = r.losses();
-            for (int s = 0; s < steps; s++) {
+            for (int s = 0; s < ref.length; s++) {
                 double rel = relativeDifference(ref[s], l[s]);
                 if (!(rel <= worst)) {  // NaN counts as the worst
                     worst = rel;

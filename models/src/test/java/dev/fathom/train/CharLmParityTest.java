@@ -28,7 +28,7 @@ class CharLmParityTest {
      */
     @Test
     void theCpuTwiceAgreesToRoundingAndStartsAtLnV() {
-        CharLmParity.Report r = CharLmParity.run(SMALL, CORPUS, 1, 4, 4, List.of(Device.cpu(), Device.cpu()));
+        Parity.Report r = CharLmParity.run(SMALL, CORPUS, 1, 4, 4, List.of(Device.cpu(), Device.cpu()));
         assertTrue(r.maxRelativeDifference() <= 1e-6, r.describe());
         double[] l = r.runs().getFirst().losses();
         assertEquals(Math.log(CORPUS.vocabSize()), l[0], 0.05, r.describe());
@@ -51,7 +51,7 @@ class CharLmParityTest {
             }
         }
         Assumptions.assumeTrue(devices.size() > 1, () -> "no backend besides the CPU is available here (" + skipped + ")");
-        CharLmParity.Report r = CharLmParity.run(SMALL, CORPUS, 0, 10, 8, devices);
+        Parity.Report r = CharLmParity.run(SMALL, CORPUS, 0, 10, 8, devices);
         assertTrue(r.maxRelativeDifference() <= 1e-4, r.describe());
     }
 
