@@ -15,12 +15,13 @@ import jdk.incubator.vector.VectorSpecies;
 final class MatmulKernel {
     private static final VectorSpecies<Float> S = VectorF32.S;
     private static final int L = VectorF32.L;
-    /** Rows of the register tile. */
-    private static final int MR = 6;
-    /** Columns of the register tile: two vectors. */
-    private static final int NR = 2 * L;
+    /** Rows of the register tile (see {@link #microKernel} for why 3). */
+    private static final int MR = 3;
+    /** Columns of the register tile: three vectors. */
+    private static final int NR = 3 * L;
     private static final int KC = 256;
-    private static final int MC = 96;
+    /** Rows of a packed A block (a multiple of MR): 144 × 256 floats = 144 KB stays in L2. */
+    private static final int MC = 144;
     private static final int NC = 2048;
 
     private MatmulKernel() {
@@ -101,8 +102,8 @@ final class MatmulKernel {
      * <p>The loop nest of BLIS (Van Zee and van de Geijn, 2015): for each NC-wide slice of columns
      * and KC-deep slice of K, B is packed into NR-column panels stored k-major (so the micro-kernel
      * streams it contiguously) and shared by all threads; each MC-row block of A is packed into
-     * MR-row panels, k-major; the micro-kernel keeps an MR × NR tile of C in registers (6 × 2
-     * vectors: 12 accumulators, which fit AVX2's 16 registers). Packing folds transposes and strides
+     * MR-row panels, k-major; the micro-kernel keeps an MR × NR tile of C in registers (3 × 3
+     * vectors: 9 accumulators). Packing folds transposes and strides
      * away and pads edges with zeros; edge tiles store only their valid rows and columns.
      */
     static void gemmF32(float[] a, int ao, long aRs, long aCs, float[] b, int bo, long bRs, long bCs, float[] c, int co,
@@ -252,79 +253,84 @@ final class MatmulKernel {
 
     /** C[0:mc, 0:nc] (+)= packed A (mc × kc) · packed B (kc × nc), tile by tile; C rows are ldc apart. */
     private static void macroKernel(float[] ap, int mc, int kc, float[] bp, int nc, float[] c, int co, int ldc, boolean accumulate) {
+        float[] edge = Scratch.TILE.get().array(MR * NR);
         for (int jp = 0, j0 = 0; j0 < nc; jp++, j0 += NR) {
             int w = Math.min(NR, nc - j0);
             for (int ip = 0, i0 = 0; i0 < mc; ip++, i0 += MR) {
-                microKernel(ap, ip * kc * MR, bp, jp * kc * NR, kc, c, co + i0 * ldc + j0, ldc, Math.min(MR, mc - i0), w, accumulate);
+                microKernel(ap, ip * kc * MR, bp, jp * kc * NR, kc, c, co + i0 * ldc + j0, ldc, Math.min(MR, mc - i0), w, accumulate, edge);
             }
         }
     }
 
-    /** One MR × NR tile: 12 accumulators over kc, then (+)= into the valid h × w part of C. */
+    /**
+     * One MR × NR tile: 9 accumulators over kc, then (+)= into the valid h × w part of C at {@code ct}
+     * (rows {@code ldc} apart); edge tiles go through {@code edge}, an MR × NR buffer of the caller.
+     *
+     * <p>3 rows × 3 vectors, not the 6 × 2 of BLIS's Haswell kernel: C2 schedules the broadcasts of A
+     * early, so 12 accumulators + 2 B vectors + the broadcasts exceed AVX2's 16 registers and it
+     * spills an accumulator to the stack inside the loop (a store-load chain per k step: about 40
+     * GFLOP/s on Zen 3). With 9 accumulators + 3 B vectors it need not (about 80–90 GFLOP/s), when
+     * this method is compiled on its own: no call after the loop (a call clobbers every vector
+     * register, so C2 spilled accumulators; the edge buffer comes from the caller), and no
+     * inlining into macroKernel, where C2 again spilled. The edge path keeps the method above
+     * C2's inlining limit for hot calls (FreqInlineSize, 325 bytecodes); unrolling k by two
+     * instead spilled as well.
+     */
     private static void microKernel(float[] ap, int a0, float[] bp, int b0, int kc, float[] c, int ct, int ldc, int h, int w,
-                                    boolean accumulate) {
-        FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
-        FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-        for (int p = 0, ai = a0, bi = b0; p < kc; p++, ai += MR, bi += NR) {
+                                    boolean accumulate, float[] edge) {
+        FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
+        FloatVector c20 = c00, c21 = c00, c22 = c00;
+        for (int p = 0; p < kc; p++) {
+            int ai = a0 + p * MR, bi = b0 + p * NR;
             FloatVector b0v = FloatVector.fromArray(S, bp, bi);
             FloatVector b1v = FloatVector.fromArray(S, bp, bi + L);
+            FloatVector b2v = FloatVector.fromArray(S, bp, bi + 2 * L);
             FloatVector x = FloatVector.broadcast(S, ap[ai]);
             c00 = x.fma(b0v, c00);
             c01 = x.fma(b1v, c01);
+            c02 = x.fma(b2v, c02);
             x = FloatVector.broadcast(S, ap[ai + 1]);
             c10 = x.fma(b0v, c10);
             c11 = x.fma(b1v, c11);
+            c12 = x.fma(b2v, c12);
             x = FloatVector.broadcast(S, ap[ai + 2]);
             c20 = x.fma(b0v, c20);
             c21 = x.fma(b1v, c21);
-            x = FloatVector.broadcast(S, ap[ai + 3]);
-            c30 = x.fma(b0v, c30);
-            c31 = x.fma(b1v, c31);
-            x = FloatVector.broadcast(S, ap[ai + 4]);
-            c40 = x.fma(b0v, c40);
-            c41 = x.fma(b1v, c41);
-            x = FloatVector.broadcast(S, ap[ai + 5]);
-            c50 = x.fma(b0v, c50);
-            c51 = x.fma(b1v, c51);
+            c22 = x.fma(b2v, c22);
         }
         if (h == MR && w == NR) {
-            store(c00, c01, c, ct, accumulate);
-            store(c10, c11, c, ct + ldc, accumulate);
-            store(c20, c21, c, ct + 2 * ldc, accumulate);
-            store(c30, c31, c, ct + 3 * ldc, accumulate);
-            store(c40, c41, c, ct + 4 * ldc, accumulate);
-            store(c50, c51, c, ct + 5 * ldc, accumulate);
+            store(c00, c01, c02, c, ct, accumulate);
+            store(c10, c11, c12, c, ct + ldc, accumulate);
+            store(c20, c21, c22, c, ct + 2 * ldc, accumulate);
             return;
         }
-        // Edge tile: spill the registers to a small buffer, then add the valid h × w part into C.
-        float[] t = Scratch.TILE.get().array(MR * NR);
-        c00.intoArray(t, 0);
-        c01.intoArray(t, L);
-        c10.intoArray(t, NR);
-        c11.intoArray(t, NR + L);
-        c20.intoArray(t, 2 * NR);
-        c21.intoArray(t, 2 * NR + L);
-        c30.intoArray(t, 3 * NR);
-        c31.intoArray(t, 3 * NR + L);
-        c40.intoArray(t, 4 * NR);
-        c41.intoArray(t, 4 * NR + L);
-        c50.intoArray(t, 5 * NR);
-        c51.intoArray(t, 5 * NR + L);
+        // Edge tile: the registers into the caller's MR × NR buffer, then the valid h × w part into C.
+        c00.intoArray(edge, 0);
+        c01.intoArray(edge, L);
+        c02.intoArray(edge, 2 * L);
+        c10.intoArray(edge, NR);
+        c11.intoArray(edge, NR + L);
+        c12.intoArray(edge, NR + 2 * L);
+        c20.intoArray(edge, 2 * NR);
+        c21.intoArray(edge, 2 * NR + L);
+        c22.intoArray(edge, 2 * NR + 2 * L);
         for (int r = 0; r < h; r++) {
             int row = ct + r * ldc;
             for (int j = 0; j < w; j++) {
-                c[row + j] = accumulate ? c[row + j] + t[r * NR + j] : t[r * NR + j];
+                c[row + j] = accumulate ? c[row + j] + edge[r * NR + j] : edge[r * NR + j];
             }
         }
     }
 
-    private static void store(FloatVector v0, FloatVector v1, float[] c, int row, boolean accumulate) {
+    private static void store(FloatVector v0, FloatVector v1, FloatVector v2, float[] c, int row, boolean accumulate) {
         if (accumulate) {
             v0 = v0.add(FloatVector.fromArray(S, c, row));
             v1 = v1.add(FloatVector.fromArray(S, c, row + L));
+            v2 = v2.add(FloatVector.fromArray(S, c, row + 2 * L));
         }
         v0.intoArray(c, row);
         v1.intoArray(c, row + L);
+        v2.intoArray(c, row + 2 * L);
     }
 
     private static void f64(double[] a, int ao, Layout la, double[] b, int bo, Layout lb, double[] c, int co, int m, int n, int k) {
