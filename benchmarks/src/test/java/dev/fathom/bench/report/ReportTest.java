@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ReportTest {
 
     private static Machine machine() {
-        return new Machine("AMD EPYC 7B13", 2, 2, 256, CpuPeak.of(8, 2, 2, "3500000", null), new MemoryBandwidth(20, 25, 2, 256, 6),
+        return new Machine("AMD EPYC 7B13", 2, 2, 256, CpuPeak.of(8, 2, 2, "3500000", null), new MemoryBandwidth(20, 22, 25, 2, 256, 6),
                 "25.0.1", "Linux", "2026-11-25T22:00:00Z", "abc1234", List.of());
     }
 
