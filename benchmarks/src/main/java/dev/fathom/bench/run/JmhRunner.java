@@ -24,12 +24,16 @@ import java.util.regex.Pattern;
  * Runs one {@link SuiteEntry} through JMH's {@link Runner} on the chosen backends and turns each
  * result into a {@link Measurement}. Every benchmark runs in one forked JVM that gets the flags
  * Fathom needs and {@code -Dfathom.threads}; a full run keeps each class's own iteration settings,
- * a quick run does 1 warm-up and 2 measured iterations of 0.5 s. JMH's own output goes to a log
+ * a quick run does 2 warm-up and 2 measured iterations of 0.5 s. JMH's own output goes to a log
  * file; a benchmark that throws stops the run ({@code shouldFailOnError}).
  */
 public final class JmhRunner {
-    /** Quick iterations: 1 warm-up, 2 measured, 0.5 s each. */
-    static final int QUICK_WARMUP = 1;
+    /**
+     * Quick iterations: 2 warm-up, 2 measured, 0.5 s each. The first call of a fresh JVM takes up to
+     * about 1 s (thread pool, class initialization, the interpreter), so one warm-up iteration would
+     * be that call alone and the measured numbers would still be JIT-cold.
+     */
+    static final int QUICK_WARMUP = 2;
     static final int QUICK_MEASURE = 2;
     static final int QUICK_MILLIS = 500;
 
