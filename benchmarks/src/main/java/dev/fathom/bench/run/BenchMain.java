@@ -160,7 +160,9 @@ public final class BenchMain {
     private static Machine machine(int threads, List<Backend> backends) {
         int lanes = FloatVector.SPECIES_PREFERRED.length();
         CpuPeak peak = CpuPeak.detect(threads, lanes);
-        MemoryBandwidth bw = MemoryBandwidth.measure(Math.min(threads, Runtime.getRuntime().availableProcessors()), 256, 6);
+        // Three arrays far larger than any cache, but at most 3/8 of the heap (CI machines may be small).
+        int mib = (int) Math.max(16, Math.min(256, Runtime.getRuntime().maxMemory() / (8L << 20)));
+        MemoryBandwidth bw = MemoryBandwidth.measure(Math.min(threads, Runtime.getRuntime().availableProcessors()), mib, 6);
         List<String> gpus = new ArrayList<>();
         for (Backend b : backends) {
             if (b.name().equals("cpu")) {
