@@ -34,7 +34,7 @@ public record Report(String command, String settings, Machine machine, List<Meas
         sb.append("\n## Issue 7 targets\n\n");
         sb.append("Fathom's cpu backend against the peers measured in this run, ").append(machine.threads())
                 .append(" thread(s) each; ratio = Fathom's rate / the peer's (higher is better).\n\n");
-        sb.append(TargetTable.render(TargetTable.rows(measurements), peers.notRunReason()));
+        sb.append(TargetTable.render(TargetTable.rows(measurements), peers.notRunReason(), peers.skipped()));
         if (measurements.stream().anyMatch(m -> Boolean.TRUE.equals(m.contaminated()))) {
             sb.append("\n\\* the peer's own check found other processes using the CPUs while it measured.\n");
         }

@@ -2,6 +2,7 @@ package dev.fathom.bench.report;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -43,15 +44,16 @@ public final class TargetTable {
 
     /**
      * The Markdown table; {@code peersMissing} is the reason peers were not run (null when they
-     * were), shown in the peer column.
+     * were), {@code peerSkipped} says per {@code bench} why its peer was left out; both show in the
+     * peer column.
      */
-    public static String render(List<Row> rows, String peersMissing) {
+    public static String render(List<Row> rows, String peersMissing, Map<String, String> peerSkipped) {
         StringBuilder sb = new StringBuilder();
         FamilyTable.row(sb, List.of("work", "peer", "Fathom (cpu)", "ratio", "target", "met?"));
         FamilyTable.row(sb, List.of("---", "---", "---", "---", "---", "---"));
         for (Row r : rows) {
             String peer = r.peer() != null ? rate(r.peer()) + " (" + r.target().peerName() + ")"
-                    : peersMissing != null ? "not run" : "not measured";
+                    : peersMissing != null ? "not run" : peerSkipped.getOrDefault(r.target().bench(), "not measured");
             String fathom = r.fathom() != null ? rate(r.fathom()) : "not measured";
             FamilyTable.row(sb, List.of(r.target().work(), peer, fathom, r.ratio() == null ? "" : Fmt.ratio(r.ratio()),
                     "≥ " + Fmt.ratio(r.target().min()), r.met()));

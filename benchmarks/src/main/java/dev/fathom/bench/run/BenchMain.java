@@ -146,7 +146,7 @@ public final class BenchMain {
         JsonLines.writeText(dir.resolve(REPORT), report.render());
 
         out.println();
-        out.print(TargetTable.render(rows, peers.notRunReason()));
+        out.print(TargetTable.render(rows, peers.notRunReason(), peers.skipped()));
         out.println();
         out.printf("bench: wrote %s, %s%s (%.0f s)%n", dir.resolve(RESULTS), dir.resolve(REPORT),
                 gemmChart || ratioChart ? " and charts" : "", (System.nanoTime() - t0) / 1e9);

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -104,6 +105,7 @@ public final class PeerRunner {
         List<Measurement> all = new ArrayList<>();
         List<String> details = new ArrayList<>();
         List<String> failures = new ArrayList<>();
+        Map<String, String> skipped = new LinkedHashMap<>();
         details.add("scripts: " + dir + ", run as `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE PEERS_QUIET_WAIT_S=5 " + PYTHON
                 + " SCRIPT --threads " + threads + " ...`");
         boolean envShown = false;
@@ -113,6 +115,7 @@ public final class PeerRunner {
             }
             if (quick && s.quickArgs() == null) {
                 details.add(s.file() + ": not run with --quick (its shortest run, one epoch, takes too long); run without --quick");
+                skipped.put(s.entry(), "not run with --quick");
                 continue;
             }
             List<String> cmd = new ArrayList<>(List.of(PYTHON, dir.resolve(s.file()).toString(), "--threads", Integer.toString(threads)));
@@ -140,7 +143,7 @@ public final class PeerRunner {
                 failures.add(shown + ": " + e.getMessage() + " (log: " + log + ")");
             }
         }
-        return new Outcome(all, new PeerStatus(null, details, failures));
+        return new Outcome(all, new PeerStatus(null, details, failures, skipped));
     }
 
     /** Runs {@code cmd} with the peers' environment; returns stdout's lines, or throws with the reason. */

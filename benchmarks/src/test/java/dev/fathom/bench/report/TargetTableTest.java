@@ -3,6 +3,7 @@ package dev.fathom.bench.report;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
+import java.util.Map;
 
 import static dev.fathom.bench.report.Fixtures.gemm;
 import static dev.fathom.bench.report.Fixtures.train;
@@ -34,17 +35,17 @@ class TargetTableTest {
                 "| SGEMM N = 1024, GFLOP/s | not measured | 268 |  | ≥ 0.90× | — |",
                 "| SGEMM N = 2048, GFLOP/s | not measured | not measured |  | ≥ 0.90× | — |",
                 "| MLP, samples/s | 79368 * (PyTorch mlp_fmnist.py) | 90000 | 1.13× | ≥ 1.00× | yes (peer disturbed) |",
-                "| CNN, samples/s | not measured | not measured |  | ≥ 1.00× | — |",
+                "| CNN, samples/s | not run with --quick | not measured |  | ≥ 1.00× | — |",
                 "| GPT char-LM, tokens/s | not measured | not measured |  | ≥ 1.00× | — |",
                 "| LSTM char-LM, tokens/s | not measured | not measured |  | ≥ 1.00× | — |",
                 "| DCGAN, steps/s | not measured | not measured |  | ≥ 1.00× | — |"),
-                TargetTable.render(rows, null).lines().toList());
+                TargetTable.render(rows, null, Map.of("train.cnn", "not run with --quick")).lines().toList());
     }
 
     @Test
     void withoutPeersThePeerColumnSaysNotRunAndNoRatio() {
         List<TargetTable.Row> rows = TargetTable.rows(List.of(gemm("cpu", 256, 0.17, null, 200, null, null)));
         assertEquals("| SGEMM N = 256, GFLOP/s | not run | 200 |  | ≥ 0.80× | — |",
-                TargetTable.render(rows, "--no-peers").lines().toList().get(2));
+                TargetTable.render(rows, "--no-peers", Map.of()).lines().toList().get(2));
     }
 }
