@@ -36,7 +36,7 @@ public class MatmulBenchmark {
     @Param({"cpu"})
     public String backend;
 
-    @Param({"64", "256"})
+    @Param({"256", "512", "1024", "2048"})
     public int n;
 
     private Tensor a;
