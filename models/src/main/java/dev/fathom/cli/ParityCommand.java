@@ -1,12 +1,12 @@
 package dev.fathom.cli;
 
 import dev.fathom.data.CharCorpus;
-import dev.fathom.models.Gpt;
 import dev.fathom.models.Zoo;
 import dev.fathom.spi.Backend;
 import dev.fathom.tensor.Device;
 import dev.fathom.tensor.internal.Backends;
 import dev.fathom.train.CharLmParity;
+import dev.fathom.train.DcganParity;
 import dev.fathom.train.Parity;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -19,21 +19,24 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
 /**
  * {@code fathom parity}: the same seeded training steps on several devices, losses compared step by
- * step: {@link Parity} for the image models, {@link CharLmParity} for the char-level GPT.
+ * step: {@link Parity} for the image models, {@link CharLmParity} for the char-level GPT and LSTM,
+ * {@link DcganParity} for the DCGAN (its D and G losses, each compared).
  */
 @Command(name = "parity", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Train the same seeded model for a few steps on several devices (synthetic batches) and compare the losses "
-                + "step by step (gpt: the reference GPT on windows of the fortunes corpus); exits with 1 when any differs from the first "
+                + "step by step (gpt, lstm: the reference char-LMs on windows of the fortunes corpus; dcgan: the reference DCGAN's D and G "
+                + "losses on synthetic images, compare 2 steps); exits with 1 when any differs from the first "
                 + "device's by more than --rtol.")
 final class ParityCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", split = ",", paramLabel = "MODEL", description = "Models to compare: mlp, cnn, resnet, gpt (default: mlp,cnn).")
+    @Option(names = "--model", split = ",", paramLabel = "MODEL", description = "Models to compare: mlp, cnn, resnet, gpt, lstm, dcgan (default: mlp,cnn).")
     List<String> models = List.of("mlp", "cnn");
 
     @Option(names = "--devices", split = ",", paramLabel = "DEVICE",
@@ -53,7 +56,7 @@ final class ParityCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "Seed of the weights and the batches (default: ${DEFAULT-VALUE}).")
     long seed = 0;
 
-    @Option(names = "--data", paramLabel = "DIR", description = "gpt: directory of text files (default: /usr/share/games/fortunes).")
+    @Option(names = "--data", paramLabel = "DIR", description = "gpt, lstm: directory of text files (default: /usr/share/games/fortunes).")
     Path data;
 
     @Override
@@ -77,26 +80,36 @@ final class ParityCommand implements Callable<Integer> {
                 chosen.add(Device.parse(d));  // an unusable device named explicitly fails below, never silently drops out
             }
         }
+        Set<String> charLms = Set.of("gpt", "lstm");
         for (String id : models) {
-            if (!id.equalsIgnoreCase("gpt") && java.util.Arrays.stream(Zoo.values()).noneMatch(z -> z.id().equalsIgnoreCase(id))) {
-                throw new IllegalArgumentException("parity --model: unknown model \"" + id + "\"; choose from mlp, cnn, resnet, gpt");
+            String m = id.toLowerCase(Locale.ROOT);
+            if (!charLms.contains(m) && !m.equals("dcgan") && java.util.Arrays.stream(Zoo.values()).noneMatch(z -> z.id().equals(m))) {
+                throw new IllegalArgumentException("parity --model: unknown model \"" + id + "\"; choose from mlp, cnn, resnet, gpt, lstm, dcgan");
             }
         }
         boolean ok = true;
+        CharCorpus corpus = null;
         for (String id : models) {
-            Parity.Report r;
-            if (id.equalsIgnoreCase("gpt")) {
-                CharCorpus corpus = CharCorpus.load(data != null ? data : CharCorpus.FORTUNES_DIR);
-                r = CharLmParity.run(Gpt.Config.reference(corpus.vocabSize()), corpus, seed, steps, batchSize, chosen);
+            String m = id.toLowerCase(Locale.ROOT);
+            List<Parity.Report> reports;
+            if (charLms.contains(m)) {
+                if (corpus == null) {
+                    corpus = CharCorpus.load(data != null ? data : CharCorpus.FORTUNES_DIR);
+                }
+                reports = List.of(CharLmParity.reference(m, corpus, seed, steps, batchSize, chosen));
+            } else if (m.equals("dcgan")) {
+                reports = DcganParity.run(seed, steps, batchSize, chosen);
             } else {
-                r = Parity.run(Zoo.byId(id), seed, steps, batchSize, chosen);
+                reports = List.of(Parity.run(Zoo.byId(m), seed, steps, batchSize, chosen));
             }
-            out.print(r.describe());
-            double worst = r.maxRelativeDifference();
-            boolean pass = worst <= rtol;
-            ok &= pass;
-            out.printf(Locale.ROOT, "%s: %s (max rel. diff %.2e at step %d on %s; rtol %.0e)%n", id, pass ? "agree" : "DIFFER",
-                    worst, r.worstStep(), r.worstDevice(), rtol);
+            for (Parity.Report r : reports) {
+                out.print(r.describe());
+                double worst = r.maxRelativeDifference();
+                boolean pass = worst <= rtol;
+                ok &= pass;
+                out.printf(Locale.ROOT, "%s: %s (max rel. diff %.2e at step %d on %s; rtol %.0e)%n", r.model(), pass ? "agree" : "DIFFER",
+                        worst, r.worstStep(), r.worstDevice(), rtol);
+            }
         }
         return ok ? 0 : 1;
     }

@@ -15,13 +15,15 @@
  *
  * <p>GANs: {@link dev.fathom.train.GanStep} (one discriminator and one generator update, as the
  * reference DCGAN), {@link dev.fathom.train.GanTraining} (the DCGAN run: metrics, sample grids
- * drawn by {@link dev.fathom.train.SampleGrid}, {@link dev.fathom.train.GanCheckpoint}). Nothing a step creates outlives it, except the
- * parameters' gradients (owned by the parameters) and the optimizer state.
+ * drawn by {@link dev.fathom.train.SampleGrid}, {@link dev.fathom.train.GanCheckpoint}) and
+ * {@link dev.fathom.train.DcganParity} (the same DCGAN steps on every backend, D and G losses
+ * compared). Nothing a step creates outlives it, except the parameters' gradients (owned by the
+ * parameters) and the optimizer state.
  *
  * <p>Character-level language models train by steps rather than epochs:
  * {@link dev.fathom.train.CharLmTraining} (the reference char-LM workloads' loop, validation on
  * fixed batches), {@link dev.fathom.train.CharLmCheckpoint} (weights plus the vocabulary, so that
- * sampling needs no corpus) and {@link dev.fathom.train.CharLmParity} (the same GPT steps on
- * every backend).
+ * sampling needs no corpus) and {@link dev.fathom.train.CharLmParity} (the same GPT or LSTM
+ * steps on every backend).
  */
 package dev.fathom.train;

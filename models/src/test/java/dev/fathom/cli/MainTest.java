@@ -58,17 +58,21 @@ class MainTest {
     }
 
     @Test
-    void parityRunsTheReferenceGptOnATextDirectory(@TempDir Path dir) throws java.io.IOException {
+    void parityRunsTheReferenceCharLmsAndDcganOnATextDirectory(@TempDir Path dir) throws java.io.IOException {
         java.nio.file.Files.writeString(dir.resolve("text"), dev.fathom.models.CharLmFixtures.text2000());
-        assertEquals(0, run("parity", "--model", "gpt", "--data", dir.toString(), "--steps", "2", "--batch-size", "2", "--devices", "cpu,cpu"),
+        assertEquals(0, run("parity", "--model", "gpt,lstm,dcgan", "--data", dir.toString(), "--steps", "2", "--batch-size", "2", "--devices", "cpu,cpu"),
                 err.toString());
         String o = out.toString();
         assertTrue(o.contains("gpt cpu "), o);
         assertTrue(o.contains("gpt: agree (max rel. diff "), o);
+        assertTrue(o.contains("lstm cpu "), o);
+        assertTrue(o.contains("lstm: agree (max rel. diff "), o);
+        assertTrue(o.contains("dcgan/d: agree (max rel. diff "), o);
+        assertTrue(o.contains("dcgan/g: agree (max rel. diff "), o);
         assertEquals(1, run("parity", "--model", "gpt", "--data", dir.resolve("absent").toString(), "--steps", "1", "--devices", "cpu"));
         assertTrue(err.toString().contains("text corpus not found"), err.toString());
         assertEquals(1, run("parity", "--model", "transformer", "--steps", "1", "--devices", "cpu"));
-        assertTrue(err.toString().contains("unknown model \"transformer\"; choose from mlp, cnn, resnet, gpt"), err.toString());
+        assertTrue(err.toString().contains("unknown model \"transformer\"; choose from mlp, cnn, resnet, gpt, lstm, dcgan"), err.toString());
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.fathom.models;
 
+import dev.fathom.autograd.Autograd;
 import dev.fathom.data.CharCorpus;
 import dev.fathom.data.SplitMix64;
 import dev.fathom.nn.Functional;
@@ -13,6 +14,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.stream.LongStream;
 
 /** Shared by the char-LM tests: a fixed 2,000-character text and an overfitting loop. */
 public final class CharLmFixtures {
@@ -29,8 +31,9 @@ public final class CharLmFixtures {
     }
 
     /**
-     * Adam steps on random windows of {@code ids} (SplitMix64(0)) until the batch loss is below
-     * {@code target}; returns the step at which it was, or -1 after {@code maxSteps}.
+     * Adam steps on random windows of {@code ids} (SplitMix64(0)) until the model has memorized the
+     * text: the batch loss is below {@code target} and then so is {@link #meanLoss} over every window
+     * (one lucky batch is not enough); returns the step at which both were, or -1 after {@code maxSteps}.
      */
     public static int stepsToReach(CharLm model, long[] ids, int ctx, int batch, double lr, double target, int maxSteps) {
         SplitMix64 rng = new SplitMix64(0);
@@ -47,13 +50,41 @@ public final class CharLmFixtures {
                     opt.zeroGrad();
                     loss.backward();
                     opt.step();
-                    if (loss.itemDouble() < target) {
+                    if (loss.itemDouble() < target && meanLoss(model, ids, ctx) < target) {
                         return step;
                     }
                 }
             }
         }
         return -1;
+    }
+
+    /**
+     * The mean cross-entropy of {@code model} over every window of {@code ctx + 1} characters of
+     * {@code ids} (each start from 0 to {@code ids.length − ctx − 1}, as the training draws them),
+     * every position of each window counted; in eval mode without recording, in batches of 256 windows.
+     */
+    public static double meanLoss(CharLm model, long[] ids, int ctx) {
+        Module m = (Module) model;
+        boolean training = m.isTraining();
+        int windows = ids.length - ctx;
+        double sum = 0;
+        m.eval();
+        try (var g = Autograd.noGrad()) {
+            for (int from = 0; from < windows; from += 256) {
+                int b = Math.min(256, windows - from);
+                try (Scope s = Scope.open()) {
+                    long[][] xy = CharCorpus.windows(ids, LongStream.range(from, from + b).toArray(), ctx);
+                    Tensor logits = model.forward(Tensor.of(xy[0], b, ctx));
+                    sum += b * Functional.crossEntropy(logits.reshape(b * ctx, model.vocabSize()), Tensor.of(xy[1], b * ctx)).itemDouble();
+                }
+            }
+        } finally {
+            if (training) {
+                m.train();
+            }
+        }
+        return sum / windows;
     }
 
     /** log-softmax of {@code row} at {@code target}, in F64 (the reference for cross-entropy). */

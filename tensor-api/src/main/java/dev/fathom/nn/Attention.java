@@ -26,6 +26,12 @@ import java.util.Objects;
  * padded batch trainable (a NaN in one row poisons every gradient), as FlashAttention does. Masked
  * keys get exactly zero weight. Floating (additive) masks are taken as given: −∞ on a whole row
  * gives NaN, as in PyTorch.
+ *
+ * <p>Which path runs: without a mask and without dropout in effect (p = 0, or not training),
+ * {@link #sdpa} takes the backend's fused kernel ({@link FusedAttention}, one
+ * {@code scaled_dot_product_attention} node in the graph), the causal flag included. Any mask (BOOL
+ * padding or additive) and attention dropout in training fall back to this composite (its matmul,
+ * softmax, where and dropout nodes), as does a backend without the kernel.
  */
 final class Attention {
     private Attention() {

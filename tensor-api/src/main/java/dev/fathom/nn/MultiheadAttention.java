@@ -21,6 +21,12 @@ import java.util.Objects;
  * {@code [L, S]} or {@code [N·heads, L, S]}. With a {@link KvCache}, the keys and values of this
  * call are appended to the cache and the queries attend over all of it (self-attention, one sequence
  * continued token by token).
+ *
+ * <p>Performance: without masks the heads go through the backend's fused attention kernel (forward
+ * and backward, no {@code [L, S]} weights kept), causal included, and so with a {@link KvCache}.
+ * A {@code keyPaddingMask}, an {@code attnMask} and attention dropout in training fall back to
+ * the unfused composite ({@code softmax(q·kᵀ/√d + mask)·v}, the weights materialized): express a
+ * causal mask with {@code causal = true} rather than as an {@code attnMask} to keep the fused path.
  */
 public final class MultiheadAttention extends Module {
     private final int embedDim;

@@ -1,12 +1,15 @@
 package dev.fathom.conformance;
 
+import dev.fathom.autograd.GraphOps;
 import dev.fathom.nn.Functional;
 import dev.fathom.nn.KvCache;
 import dev.fathom.nn.MultiheadAttention;
+import dev.fathom.nn.TransformerBlock;
 import dev.fathom.tensor.DType;
 import dev.fathom.tensor.Generator;
 import dev.fathom.tensor.Tensor;
 
+import java.util.List;
 import java.util.Map;
 
 import static dev.fathom.conformance.NnSupport.close;
@@ -257,6 +260,46 @@ class AttentionTest extends ConformanceTest {
         rejects(() -> Functional.scaledDotProductAttention(q, q, q, Tensor.zeros(DType.F64, 3, 3), false, 0, true), "mask", "BOOL", "F64");
     }
 
+
+    /**
+     * The module, not only the functional, takes the fused kernel: the autograd graph of a forward
+     * holds the fused op's node (its name in FusedAttention) and no softmax without a mask or with
+     * the causal flag; a padding mask, an additive attention mask or attention dropout in training
+     * run the composite instead (a softmax node, no fused node). Every test backend has the kernel.
+     */
+    @BackendTest
+    void multiheadAttentionRunsTheFusedKernelUnlessAMaskOrDropoutNeedsTheComposite(TestBackends.Case backend) {
+        use(backend);
+        int n = 2, t = 3, e = 4;
+        String fused = "scaled_dot_product_attention";
+        try (MultiheadAttention m = mha(e, 2, true, 8);
+             MultiheadAttention dropping = new MultiheadAttention(e, 2, true, 0.5, true, new Generator(9))) {
+            dropping.to(DType.F64);
+            Tensor x = leaf(s.values(n * t * e, -1, 1), n, t, e);
+            Tensor pad = bools(new boolean[] {false, false, true, false, true, false}, n, t);
+            Map<String, Integer> plain = GraphOps.counts(m.forward(x));
+            Map<String, Integer> causal = GraphOps.counts(m.forward(x, true));
+            Map<String, Integer> padded = GraphOps.counts(m.forward(x, x, x, pad, null, true, null));
+            Map<String, Integer> additive = GraphOps.counts(m.forward(x, x, x, null, f64(s.values(t * t, -1, 1), t, t), false, null));
+            Map<String, Integer> dropout = GraphOps.counts(dropping.forward(x, true));
+            dropping.eval();
+            Map<String, Integer> evalDropout = GraphOps.counts(dropping.forward(x, true));
+            for (Map<String, Integer> g : List.of(plain, causal, evalDropout)) {
+                assertEquals(1, g.getOrDefault(fused, 0), g.toString());
+                assertFalse(g.containsKey("softmax"), g.toString());
+            }
+            for (Map<String, Integer> g : List.of(padded, additive, dropout)) {
+                assertFalse(g.containsKey(fused), g.toString());
+                assertEquals(1, g.getOrDefault("softmax", 0), g.toString());
+            }
+            assertTrue(plain.containsKey("matmul") || plain.containsKey("linear"), "the walk reaches the projections: " + plain);
+        }
+        try (TransformerBlock block = new TransformerBlock(e, 2, 0.0, false, true, new Generator(3))) {
+            block.to(DType.F64);
+            Map<String, Integer> g = GraphOps.counts(block.forward(leaf(s.values(n * t * e, -1, 1), n, t, e)));
+            assertEquals(1, g.getOrDefault(fused, 0), "a causal TransformerBlock: " + g);
+        }
+    }
     @BackendTest
     void attentionDropoutIsReproducibleAndOffInEval(TestBackends.Case backend) {
         use(backend);

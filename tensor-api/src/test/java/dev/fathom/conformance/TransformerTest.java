@@ -127,6 +127,21 @@ class TransformerTest extends ConformanceTest {
         }
     }
 
+    /** Offset 1 into a table of 5: rows 1..3 get the gradient summed over the batch, rows 0 and 4 exactly zero. */
+    @BackendTest
+    void positionalEmbeddingGradcheck(TestBackends.Case backend) {
+        use(backend);
+        try (PositionalEmbedding pos = new PositionalEmbedding(5, 3, new Generator(4))) {
+            pos.to(DType.F64);
+            ModuleGradcheck.check(pos, x -> pos.forward(x, 1), leaf(s.values(2 * 3 * 3, -1, 1), 2, 3, 3));
+            pos.zeroGrad();
+            pos.forward(leaf(s.values(2 * 3 * 3, -1, 1), 2, 3, 3), 1).sum().backward();
+            double[] want = new double[5 * 3];
+            java.util.Arrays.fill(want, 3, 4 * 3, 2.0);  // d(sum)/d(row) = batch size, for rows 1..3
+            close("d sum / d weight", pos.weight().grad(), want, new int[] {5, 3}, 0);
+        }
+    }
+
     @BackendTest
     void cachedGenerationThroughBlocksEqualsTheFullRun(TestBackends.Case backend) {
         use(backend);
