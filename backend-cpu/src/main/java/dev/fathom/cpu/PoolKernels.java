@@ -7,7 +7,8 @@ import java.util.Arrays;
 
 /**
  * Max and average pooling, F32 and F64: one pass per (n, c) plane, planes in parallel. Values are
- * read and accumulated as double (exact for F32 maxima). Operands contiguous, NCHW, as
+ * read and accumulated as double (exact for F32 maxima), except in the F32 max-pool forward, which
+ * compares floats directly (the same result, without a conversion per element). Operands contiguous, NCHW, as
  * {@link dev.fathom.spi.Kernels} documents; outputs are overwritten.
  */
 final class PoolKernels {
@@ -19,6 +20,10 @@ final class PoolKernels {
         long[] idx = CpuBuffer.of(is.buffer()).l;
         int xo = off(xs), yo = off(ys), io = off(is);
         int h = g.h(), w = g.w(), oh = g.outH(), ow = g.outW();
+        if (x.f != null) {
+            maxForwardF32(g, x.f, xo, y.f, yo, idx, io);
+            return;
+        }
         Parallel.forRange((long) g.n() * g.c(), grain(g), (lo, hi) -> {
             for (int pl = (int) lo; pl < hi; pl++) {
                 int xb = xo + pl * h * w, ob = pl * oh * ow;
@@ -47,6 +52,48 @@ final class PoolKernels {
                             }
                         }
                         set(y, yo + ob + i * ow + j, best);
+                        idx[io + ob + i * ow + j] = at;
+                    }
+                }
+            }
+        });
+    }
+
+    /**
+     * {@link #maxForward} on float arrays: the same window walk and tie rule, without the per-element
+     * dtype dispatch and double conversion (which made max-pooling a fifth of a CNN step).
+     */
+    private static void maxForwardF32(Pool2dGeometry g, float[] x, int xo, float[] y, int yo, long[] idx, int io) {
+        int h = g.h(), w = g.w(), oh = g.outH(), ow = g.outW();
+        int kh = g.kh(), kw = g.kw(), sh = g.strideH(), sw = g.strideW(), ph = g.padH(), pw = g.padW(), dh = g.dilH(), dw = g.dilW();
+        Parallel.forRange((long) g.n() * g.c(), grain(g), (lo, hi) -> {
+            for (int pl = (int) lo; pl < hi; pl++) {
+                int xb = xo + pl * h * w, ob = pl * oh * ow;
+                for (int i = 0; i < oh; i++) {
+                    int hs = i * sh - ph;
+                    for (int j = 0; j < ow; j++) {
+                        int ws = j * sw - pw;
+                        float best = Float.NEGATIVE_INFINITY;
+                        int at = -1;
+                        for (int p = 0; p < kh; p++) {
+                            int ih = hs + p * dh;
+                            if (ih < 0 || ih >= h) {
+                                continue;
+                            }
+                            for (int q = 0; q < kw; q++) {
+                                int iw = ws + q * dw;
+                                if (iw < 0 || iw >= w) {
+                                    continue;
+                                }
+                                float v = x[xb + ih * w + iw];
+                                // Strictly greater keeps the first of ties; a NaN (v != v) wins, as in PyTorch.
+                                if (at < 0 || v > best || v != v) {
+                                    best = v;
+                                    at = ih * w + iw;
+                                }
+                            }
+                        }
+                        y[yo + ob + i * ow + j] = best;
                         idx[io + ob + i * ow + j] = at;
                     }
                 }

@@ -105,6 +105,20 @@ class PoolingTest extends ConformanceTest {
     }
 
     @BackendTest
+    void maxPoolInF32KeepsTheFirstOfTiesAndLetsNaNWin(TestBackends.Case backend) {
+        use(backend);
+        // Window 1: a NaN beats every number (PyTorch); window 2: a plateau, the first element wins;
+        // window 3: a later NaN replaces an earlier one.
+        float nan = Float.NaN;
+        Tensor x = Tensor.of(new float[] {1, nan, 2, 2, nan, 0, 0, 3, 2, 2, 1, nan}, 1, 1, 2, 6).requiresGrad(true);
+        Tensor y = Convolutions.maxPool2d(x, 2);
+        float[] v = y.toFloatArray();
+        assertTrue(Float.isNaN(v[0]) && v[1] == 2f && Float.isNaN(v[2]), java.util.Arrays.toString(v));
+        y.sum().backward();
+        Check.exact("maxPool2d F32 ties and NaN", x.grad(), Ref.of(new int[] {1, 1, 2, 6}, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1), DType.F32);
+    }
+
+    @BackendTest
     void avgPoolValuesAndGradient(TestBackends.Case backend) {
         use(backend);
         for (DType dtype : new DType[] {DType.F64, DType.F32}) {
