@@ -1,5 +1,11 @@
 package dev.fathom.cpu;
 
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * erf, erfc and the normal CDF Φ for results that are rounded to F32: two fixed polynomials in
  * double instead of {@link ScalarMath}'s series and continued fraction (which loop until 1e-17),
@@ -11,10 +17,23 @@ package dev.fathom.cpu;
  * to double-precision references: {@code erf(x)/x} in {@code x²} on {@code [0, 2]}, and
  * {@code √π·x·e^{x²}·erfc(x)} in {@code 1/x²} on {@code [2, 6]} (the form of the asymptotic
  * expansion {@code erfc x ~ e^{-x²}/(x√π)·(1 − 1/(2x²) + …)}, whose leading terms the fit recovers).
+ *
+ * <p>Rows ({@link #geluRow}, {@link #erfRow}) evaluate the {@code |x| < 2} polynomial on vectors of
+ * doubles with the scalar path's operations in its order (multiply, then add: no FMA), so every
+ * element gets the same bits as the scalar function whatever the JIT does; vectors with a lane in
+ * the tail, or a NaN, go through the scalar functions.
  */
 final class Erf32 {
     private static final double INV_SQRT_PI = 1.0 / Math.sqrt(Math.PI);
     private static final double INV_SQRT_2 = Math.sqrt(0.5);
+    /** Doubles per vector, and the floats they come from. */
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> F = VectorSpecies.of(float.class, jdk.incubator.vector.VectorShape.forBitSize(D.vectorBitSize() / 2));
+    /** The coefficients of {@link #small}, highest degree first, as it adds them. */
+    private static final double[] SMALL = {1.590271677799605e-11, -5.927353063814391e-10, 1.1254502178681419e-08,
+        -1.4985034363997978e-07, 1.6084430285863128e-06, -1.4852816558931822e-05, 0.00012045522743309396,
+        -0.0008547424869877232, 0.005223923238853827, -0.026866150563491436, 0.11283791266909743, -0.3761263886780103,
+        1.1283791670878658};
 
     private Erf32() {
     }
@@ -44,6 +63,60 @@ final class Erf32 {
     /** Φ(x), through erfc for negative x, as {@link ScalarMath#phi}. */
     static double phi(double x) {
         return x < 0 ? 0.5 * erfcNonNegative(-x * INV_SQRT_2) : 0.5 * (1 + erf(x * INV_SQRT_2));
+    }
+
+    /** {@code o[i] = (float) (x[i]·Φ(x[i]))}, the exact GELU, bit for bit as {@link #phi}. */
+    static void geluRow(float[] x, int xo, float[] o, int oo, int n) {
+        int lanes = D.length(), i = 0;
+        DoubleVector half = DoubleVector.broadcast(D, 0.5), one = DoubleVector.broadcast(D, 1), c = DoubleVector.broadcast(D, INV_SQRT_2);
+        for (; i <= n - lanes; i += lanes) {
+            DoubleVector v = (DoubleVector) FloatVector.fromArray(F, x, xo + i).convertShape(VectorOperators.F2D, D, 0);
+            DoubleVector u = v.abs().mul(c);
+            if (!u.compare(VectorOperators.LT, 2).allTrue()) {
+                scalarGelu(x, xo + i, o, oo + i, lanes);
+                continue;
+            }
+            // Φ(v) = ½(1 + u·p(u²)) for v ≥ 0 and ½·erfc(u) = ½(1 − u·p(u²)) for v < 0, as phi computes them.
+            DoubleVector e = u.mul(small(u.mul(u)));
+            VectorMask<Double> negative = v.compare(VectorOperators.LT, 0);
+            DoubleVector phi = half.mul(one.add(e).blend(one.sub(e), negative));
+            ((FloatVector) v.mul(phi).convertShape(VectorOperators.D2F, F, 0)).intoArray(o, oo + i);
+        }
+        scalarGelu(x, xo + i, o, oo + i, n - i);
+    }
+
+    /** {@code o[i] = (float) erf(x[i])}, bit for bit as {@link #erf}. */
+    static void erfRow(float[] x, int xo, float[] o, int oo, int n) {
+        int lanes = D.length(), i = 0;
+        for (; i <= n - lanes; i += lanes) {
+            DoubleVector v = (DoubleVector) FloatVector.fromArray(F, x, xo + i).convertShape(VectorOperators.F2D, D, 0);
+            if (!v.abs().compare(VectorOperators.LT, 2).allTrue()) {
+                for (int j = 0; j < lanes; j++) {
+                    o[oo + i + j] = (float) erf(x[xo + i + j]);
+                }
+                continue;
+            }
+            ((FloatVector) v.mul(small(v.mul(v))).convertShape(VectorOperators.D2F, F, 0)).intoArray(o, oo + i);
+        }
+        for (; i < n; i++) {
+            o[oo + i] = (float) erf(x[xo + i]);
+        }
+    }
+
+    private static void scalarGelu(float[] x, int xo, float[] o, int oo, int n) {
+        for (int j = 0; j < n; j++) {
+            double v = x[xo + j];
+            o[oo + j] = (float) (v * phi(v));
+        }
+    }
+
+    /** {@link #small} on a vector: the same multiplications and additions in the same order. */
+    private static DoubleVector small(DoubleVector s) {
+        DoubleVector p = DoubleVector.broadcast(D, SMALL[0]);
+        for (int k = 1; k < SMALL.length; k++) {
+            p = p.mul(s).add(SMALL[k]);
+        }
+        return p;
     }
 
     /** erf(x)/x as a polynomial in s = x², for |x| < 2. */

@@ -30,17 +30,8 @@ final class VectorF32 {
             case EXP -> exp(x, xo, o, oo, n);
             case TANH -> tanh(x, xo, o, oo, n);
             case LOG, SIN, COS -> tail(op, x, xo, o, oo, 0, n); // scalar Math: the same stubs in every JIT tier
-            case GELU -> {
-                for (int i = 0; i < n; i++) {
-                    double v = x[xo + i];
-                    o[oo + i] = (float) (v * Erf32.phi(v));
-                }
-            }
-            case ERF -> {
-                for (int i = 0; i < n; i++) {
-                    o[oo + i] = (float) Erf32.erf(x[xo + i]);
-                }
-            }
+            case GELU -> Erf32.geluRow(x, xo, o, oo, n);
+            case ERF -> Erf32.erfRow(x, xo, o, oo, n);
             case RELU -> {
                 int i = 0;
                 for (; i <= n - L; i += L) {
