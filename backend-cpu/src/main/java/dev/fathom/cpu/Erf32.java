@@ -29,7 +29,10 @@ final class Erf32 {
     /** Doubles per vector, and the floats they come from. */
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Float> F = VectorSpecies.of(float.class, jdk.incubator.vector.VectorShape.forBitSize(D.vectorBitSize() / 2));
-    /** The coefficients of {@link #small}, highest degree first, as it adds them. */
+    /**
+     * The coefficients of erf(x)/x in x² on [0, 2], highest degree first; the scalar {@link #small(double)}
+     * and the vector {@link #small(DoubleVector)} both add them in this order, which keeps them bit-identical.
+     */
     private static final double[] SMALL = {1.590271677799605e-11, -5.927353063814391e-10, 1.1254502178681419e-08,
         -1.4985034363997978e-07, 1.6084430285863128e-06, -1.4852816558931822e-05, 0.00012045522743309396,
         -0.0008547424869877232, 0.005223923238853827, -0.026866150563491436, 0.11283791266909743, -0.3761263886780103,
@@ -91,15 +94,17 @@ final class Erf32 {
         for (; i <= n - lanes; i += lanes) {
             DoubleVector v = (DoubleVector) FloatVector.fromArray(F, x, xo + i).convertShape(VectorOperators.F2D, D, 0);
             if (!v.abs().compare(VectorOperators.LT, 2).allTrue()) {
-                for (int j = 0; j < lanes; j++) {
-                    o[oo + i + j] = (float) erf(x[xo + i + j]);
-                }
+                scalarErf(x, xo + i, o, oo + i, lanes);
                 continue;
             }
             ((FloatVector) v.mul(small(v.mul(v))).convertShape(VectorOperators.D2F, F, 0)).intoArray(o, oo + i);
         }
-        for (; i < n; i++) {
-            o[oo + i] = (float) erf(x[xo + i]);
+        scalarErf(x, xo + i, o, oo + i, n - i);
+    }
+
+    private static void scalarErf(float[] x, int xo, float[] o, int oo, int n) {
+        for (int j = 0; j < n; j++) {
+            o[oo + j] = (float) erf(x[xo + j]);
         }
     }
 
@@ -119,21 +124,13 @@ final class Erf32 {
         return p;
     }
 
-    /** erf(x)/x as a polynomial in s = x², for |x| < 2. */
+    /** erf(x)/x as a polynomial in s = x², for |x| < 2 (Horner on {@link #SMALL}). */
     private static double small(double s) {
-        double p = 1.590271677799605e-11;
-        p = p * s - 5.927353063814391e-10;
-        p = p * s + 1.1254502178681419e-08;
-        p = p * s - 1.4985034363997978e-07;
-        p = p * s + 1.6084430285863128e-06;
-        p = p * s - 1.4852816558931822e-05;
-        p = p * s + 0.00012045522743309396;
-        p = p * s - 0.0008547424869877232;
-        p = p * s + 0.005223923238853827;
-        p = p * s - 0.026866150563491436;
-        p = p * s + 0.11283791266909743;
-        p = p * s - 0.3761263886780103;
-        return p * s + 1.1283791670878658;
+        double p = SMALL[0];
+        for (int k = 1; k < SMALL.length; k++) {
+            p = p * s + SMALL[k];
+        }
+        return p;
     }
 
     /** erfc(x) for 2 ≤ x < 6: e^{-x²}/(x√π) times a polynomial in t = 1/x². */

@@ -23,8 +23,9 @@ final class MatmulKernel {
     /** Rows of a packed A block (a multiple of MR): 144 × 256 floats = 144 KB stays in L2. */
     private static final int MC = 144;
     /**
-     * Smallest parallel part, in MR-row panels (48 rows) or NR-column panels (4 panels: 96 columns
-     * on AVX2, where packing all of A again costs under 1% of the part's FLOPs).
+     * Smallest parallel part, in MR-row panels (48 rows) or NR-column panels (96 columns on AVX2):
+     * every part packs all of the other operand again, so parts must not get too thin. Chosen by
+     * measurement on a 2-vCPU Zen 3; one part per thread was worse for square products.
      */
     private static final int ROW_GRAIN = 16;
     private static final int COLUMN_GRAIN = 4;

@@ -115,10 +115,8 @@ final class ParityCommand implements Callable<Integer> {
         return ok ? 0 : 1;
     }
 
+    /** {@code --steps}, or the model's default; the parity runs themselves reject fewer than 1. */
     private int stepsOr(int modelDefault) {
-        if (steps != null && steps < 1) {
-            throw new IllegalArgumentException("parity --steps: must be at least 1, got " + steps);
-        }
         return steps != null ? steps : modelDefault;
     }
 }
