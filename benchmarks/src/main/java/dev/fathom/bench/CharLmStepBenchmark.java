@@ -12,15 +12,11 @@ import dev.fathom.tensor.Scope;
 import dev.fathom.tensor.Tensor;
 import dev.fathom.train.CharLmTraining;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
@@ -37,18 +33,12 @@ import java.util.concurrent.TimeUnit;
  * GEMM column-split/packing and F32 erf changes: lstm 2940, 2223 → 1140, 1022; gpt 1986, 1871 →
  * 1179, 779 (PyTorch, 2 threads: 240 and 200).
  */
-@State(org.openjdk.jmh.annotations.Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
-public class CharLmStepBenchmark {
+public class CharLmStepBenchmark extends BackendBenchmark {
     /** The reference corpus's vocabulary size. */
     private static final int VOCAB = 113;
-
-    @Param({"cpu"})
-    public String backend;
 
     @Param({"gpt", "lstm"})
     public String arch;

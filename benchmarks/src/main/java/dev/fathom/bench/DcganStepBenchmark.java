@@ -10,17 +10,11 @@ import dev.fathom.tensor.Scope;
 import dev.fathom.tensor.Tensor;
 import dev.fathom.train.GanStep;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 import java.util.concurrent.TimeUnit;
 
@@ -31,16 +25,8 @@ import java.util.concurrent.TimeUnit;
  * and a fixed noise batch already on the device; steps/s is {@code 1 / time}. The reference draws
  * fresh noise and a new data slice per step, which costs next to nothing beside the two nets.
  */
-@State(org.openjdk.jmh.annotations.Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
-public class DcganStepBenchmark {
-
-    @Param({"cpu"})
-    public String backend;
+public class DcganStepBenchmark extends BackendBenchmark {
 
     @Param({"64"})
     public int batch;
