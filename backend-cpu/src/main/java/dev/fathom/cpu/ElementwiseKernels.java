@@ -58,6 +58,9 @@ final class ElementwiseKernels {
         boolean cmp = BinaryOp.COMPARISON.contains(op);
         StridedLoop.Row row = switch (a.dtype) {
             case F32 -> cmp ? (n, off) -> {
+                if (so == 1 && sa == 1 && (sb == 1 || sb == 0) && MaskF32.compare(op, a.f, off[0], b.f, off[1], sb, o.b, off[2], n)) {
+                    return;
+                }
                 for (int i = 0, ai = off[0], bi = off[1], oi = off[2]; i < n; i++, ai += sa, bi += sb, oi += so) {
                     o.b[oi] = ScalarMath.compare(op, a.f[ai], b.f[bi]);
                 }
@@ -110,6 +113,10 @@ final class ElementwiseKernels {
         int sc = loop.innerStride(0), sa = loop.innerStride(1), sb = loop.innerStride(2), so = loop.innerStride(3);
         StridedLoop.Row row = switch (a.dtype) {
             case F32 -> (n, off) -> {
+                if (sc == 1 && so == 1 && (sa == 1 || sa == 0) && (sb == 1 || sb == 0)) {
+                    MaskF32.where(c.b, off[0], a.f, off[1], sa, b.f, off[2], sb, o.f, off[3], n);
+                    return;
+                }
                 for (int i = 0, ci = off[0], ai = off[1], bi = off[2], oi = off[3]; i < n; i++, ci += sc, ai += sa, bi += sb, oi += so) {
                     o.f[oi] = c.b[ci] ? a.f[ai] : b.f[bi];
                 }
