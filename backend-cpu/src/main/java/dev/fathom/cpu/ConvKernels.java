@@ -7,21 +7,30 @@ import dev.fathom.tensor.DType;
 import java.util.Arrays;
 
 /**
- * Convolution kernels. F32 goes through GEMM ({@link MatmulKernel#gemmF32}) per sample and channel
- * group, with the {@link Im2col} column matrix {@code cols (K, P)}, {@code K = C_in/groups·KH·KW},
- * {@code P = OH·OW}; a 1×1 kernel with stride 1 and no padding uses x itself as cols:
+ * Convolution kernels. F32 goes through GEMM per sample and channel group, with the {@link Im2col}
+ * column matrix {@code cols (K, P)}, {@code K = C_in/groups·KH·KW}, {@code P = OH·OW}; a 1×1 kernel
+ * with stride 1 and no padding uses x itself as cols. The weights are packed once per call and
+ * serve every sample ({@link MatmulKernel#gemmPacked}); cols is gathered into GEMM panels straight
+ * from the image ({@link Im2colPanels}) except where it is the A operand or a result:
  * <ul>
  *   <li>forward: {@code y_g (C_out/g, P) = w_g (C_out/g, K) · cols}</li>
  *   <li>backward-data: {@code dcols (K, P) = w_gᵀ · dy_g}, then col2im into dx</li>
- *   <li>backward-weight: {@code dw_g (C_out/g, K) += dy_g · colsᵀ} (or its transpose when K is
- *       the narrower dim), summed over the batch</li>
+ *   <li>backward-weight: {@code dw_g (C_out/g, K) += dy_g · colsᵀ} (or its transpose, with cols
+ *       formed by im2col, when K is the narrower dim), summed over the batch</li>
  * </ul>
  * Samples run in parallel. The weight gradient sums per-chunk partials in a fixed order, so it is
  * deterministic for a given thread count. F64 uses {@link ConvDirect}.
  */
 final class ConvKernels {
-    /** Per-thread scratch for the column matrix (grows, never shrinks). */
-    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
+    /** Per-thread scratch for a column matrix or a sample's packed output gradient (grows, never shrinks). */
+    private static final ThreadLocal<float[]> COLUMNS = ThreadLocal.withInitial(() -> new float[0]);
+    /**
+     * The calling thread's packed weights, shared read-only by the call's tasks: the call returns
+     * only when they are done, so the next call on this thread cannot overwrite them early.
+     */
+    private static final ThreadLocal<float[]> WEIGHTS = ThreadLocal.withInitial(() -> new float[0]);
+    /** The calling thread's turned weights of {@link #backwardDataAsForward} (read before the call returns). */
+    private static final ThreadLocal<float[]> TURNED = ThreadLocal.withInitial(() -> new float[0]);
 
     private ConvKernels() {
     }
@@ -54,16 +63,18 @@ final class ConvKernels {
         int groups = g.groups(), cinG = g.cInPerGroup(), coutG = g.cOutPerGroup();
         int k = cinG * g.kh() * g.kw(), p = g.outH() * g.outW(), plane = g.h() * g.w();
         boolean pointwise = pointwise(g);
+        Im2colPanels.Rows rows = pointwise ? null : new Im2colPanels.Rows(g);
+        int packed = MatmulKernel.packedASize(coutG, k);
+        float[] wp = scratch(WEIGHTS, groups * packed);
+        for (int gi = 0; gi < groups; gi++) {
+            MatmulKernel.packA(w, wo + gi * coutG * k, k, 1, coutG, k, wp, gi * packed);
+        }
         Parallel.forRange(g.n(), grain(g), (lo, hi) -> {
-            float[] cols = pointwise ? null : scratch(k * p);
             for (int n = (int) lo; n < hi; n++) {
                 for (int gi = 0; gi < groups; gi++) {
                     int xb = xo + (n * g.cIn() + gi * cinG) * plane;
-                    if (!pointwise) {
-                        Im2col.im2col(x, xb, g, cols);
-                    }
-                    MatmulKernel.gemmF32(w, wo + gi * coutG * k, k, 1, pointwise ? x : cols, pointwise ? xb : 0, p, 1,
-                            y, yo + (n * g.cOut() + gi * coutG) * p, coutG, p, k, false, true);
+                    PanelSource cols = pointwise ? MatmulKernel.strided(x, xb, p, 1) : Im2colPanels.columns(rows, x, xb);
+                    MatmulKernel.gemmPacked(wp, gi * packed, coutG, k, cols, p, y, yo + (n * g.cOut() + gi * coutG) * p, p, false);
                 }
             }
         });
@@ -73,21 +84,31 @@ final class ConvKernels {
         int groups = g.groups(), cinG = g.cInPerGroup(), coutG = g.cOutPerGroup();
         int k = cinG * g.kh() * g.kw(), p = g.outH() * g.outW(), plane = g.h() * g.w();
         boolean pointwise = pointwise(g);
+        if (!pointwise && g.strideH() == 1 && g.strideW() == 1
+                && g.padH() <= g.dilH() * (g.kh() - 1) && g.padW() <= g.dilW() * (g.kw() - 1)) {
+            backwardDataAsForward(g, gy, gyo, w, wo, gx, gxo);
+            return;
+        }
+        // w_gᵀ: element (kk, o) of the (K, C_out/g) matrix is w_g[o, kk].
+        int packed = MatmulKernel.packedASize(k, coutG);
+        float[] wtp = scratch(WEIGHTS, groups * packed);
+        for (int gi = 0; gi < groups; gi++) {
+            MatmulKernel.packA(w, wo + gi * coutG * k, 1, k, k, coutG, wtp, gi * packed);
+        }
         Parallel.forRange(g.n(), grain(g), (lo, hi) -> {
-            float[] cols = pointwise ? null : scratch(k * p);
+            float[] cols = pointwise ? null : scratch(COLUMNS, k * p);
             for (int n = (int) lo; n < hi; n++) {
                 int xb = gxo + n * g.cIn() * plane;
                 if (!pointwise) {
                     Arrays.fill(gx, xb, xb + g.cIn() * plane, 0f);
                 }
                 for (int gi = 0; gi < groups; gi++) {
-                    // w_gᵀ: element (kk, o) of the (K, C_out/g) matrix is w_g[o, kk].
-                    int gyb = gyo + (n * g.cOut() + gi * coutG) * p;
+                    PanelSource dy = MatmulKernel.strided(gy, gyo + (n * g.cOut() + gi * coutG) * p, p, 1);
                     int xgb = xb + gi * cinG * plane;
                     if (pointwise) {
-                        MatmulKernel.gemmF32(w, wo + gi * coutG * k, 1, k, gy, gyb, p, 1, gx, xgb, k, p, coutG, false, true);
+                        MatmulKernel.gemmPacked(wtp, gi * packed, k, coutG, dy, p, gx, xgb, p, false);
                     } else {
-                        MatmulKernel.gemmF32(w, wo + gi * coutG * k, 1, k, gy, gyb, p, 1, cols, 0, k, p, coutG, false, true);
+                        MatmulKernel.gemmPacked(wtp, gi * packed, k, coutG, dy, p, cols, 0, p, false);
                         Im2col.col2im(cols, g, gx, xgb);
                     }
                 }
@@ -95,11 +116,37 @@ final class ConvKernels {
         });
     }
 
+    /**
+     * Backward-data of a stride-1 convolution is itself a stride-1 convolution (the "full"
+     * correlation): {@code dx = conv(dy, w')} with the kernel turned by 180° and its in/out channels
+     * swapped, {@code w'[c, o, p, q] = w[o, c, KH−1−p, KW−1−q]}, and padding {@code dil·(K−1) − pad}.
+     * Run as the forward path it needs no column matrix, no col2im and no zeroing of dx.
+     */
+    private static void backwardDataAsForward(Conv2dGeometry g, float[] gy, int gyo, float[] w, int wo, float[] gx, int gxo) {
+        int kh = g.kh(), kw = g.kw(), cinG = g.cInPerGroup(), coutG = g.cOutPerGroup(), groups = g.groups();
+        Conv2dGeometry flipped = Conv2dGeometry.of(g.n(), g.cOut(), g.outH(), g.outW(), g.cIn(), kh, kw, 1, 1,
+                g.dilH() * (kh - 1) - g.padH(), g.dilW() * (kw - 1) - g.padW(), g.dilH(), g.dilW(), groups);
+        int taps = kh * kw;
+        float[] turned = scratch(TURNED, g.cOut() * cinG * taps);
+        for (int gi = 0; gi < groups; gi++) {
+            for (int o = 0; o < coutG; o++) {
+                for (int c = 0; c < cinG; c++) {
+                    int src = wo + ((gi * coutG + o) * cinG + c) * taps, dst = ((gi * cinG + c) * coutG + o) * taps;
+                    for (int t = 0; t < taps; t++) {
+                        turned[dst + t] = w[src + taps - 1 - t];
+                    }
+                }
+            }
+        }
+        forwardF32(flipped, gy, gyo, turned, 0, gx, gxo);
+    }
+
     private static void backwardWeightF32(Conv2dGeometry g, float[] x, int xo, float[] gy, int gyo, float[] gw, int gwo) {
         int groups = g.groups(), cinG = g.cInPerGroup(), coutG = g.cOutPerGroup();
         int k = cinG * g.kh() * g.kw(), p = g.outH() * g.outW(), plane = g.h() * g.w();
         int size = g.cOut() * k;
         boolean pointwise = pointwise(g);
+        Im2colPanels.Rows rows = pointwise ? null : new Im2colPanels.Rows(g);
         // GEMM vectorizes along its N dim: when K is the narrow one (a first layer with one input
         // channel has K = 9), compute dw_gᵀ (K, C_out/g) = cols · dy_gᵀ instead, and transpose at the end.
         boolean transposed = k < coutG;
@@ -109,22 +156,26 @@ final class ConvKernels {
         Parallel.forRange(chunks, 1, (lo, hi) -> {
             for (int ch = (int) lo; ch < hi; ch++) {
                 float[] acc = new float[size];
-                float[] cols = pointwise ? null : scratch(k * p);
+                float[] cols = pointwise || !transposed ? null : scratch(COLUMNS, k * p);
+                float[] dyp = transposed ? null : scratch(COLUMNS, MatmulKernel.packedASize(coutG, p));
                 int n0 = (int) ((long) g.n() * ch / chunks), n1 = (int) ((long) g.n() * (ch + 1) / chunks);
                 for (int n = n0; n < n1; n++) {
                     for (int gi = 0; gi < groups; gi++) {
                         int xb = xo + (n * g.cIn() + gi * cinG) * plane;
-                        if (!pointwise) {
-                            Im2col.im2col(x, xb, g, cols);
-                        }
-                        float[] c = pointwise ? x : cols;
-                        int co = pointwise ? xb : 0, gyb = gyo + (n * g.cOut() + gi * coutG) * p;
+                        int gyb = gyo + (n * g.cOut() + gi * coutG) * p;
                         if (transposed) {
+                            if (!pointwise) {
+                                Im2col.im2col(x, xb, g, cols);
+                            }
+                            float[] c = pointwise ? x : cols;
+                            int co = pointwise ? xb : 0;
                             // dy_gᵀ: element (pp, o) of the (P, C_out/g) matrix is dy_g[o, pp].
-                            MatmulKernel.gemmF32(c, co, p, 1, gy, gyb, 1, p, acc, gi * coutG * k, k, coutG, p, true, true);
+                            MatmulKernel.gemmF32(c, co, p, 1, gy, gyb, 1, p, acc, gi * coutG * k, k, coutG, p, true, false);
                         } else {
-                            // colsᵀ: element (pp, kk) of the (P, K) matrix is cols[kk, pp].
-                            MatmulKernel.gemmF32(gy, gyb, p, 1, c, co, 1, p, acc, gi * coutG * k, coutG, k, p, true, true);
+                            // dy_g (C_out/g, P) · colsᵀ (P, K); colsᵀ element (pp, kk) is cols[kk, pp].
+                            MatmulKernel.packA(gy, gyb, p, 1, coutG, p, dyp, 0);
+                            PanelSource colsT = pointwise ? MatmulKernel.strided(x, xb, 1, p) : Im2colPanels.rows(rows, x, xb);
+                            MatmulKernel.gemmPacked(dyp, 0, coutG, p, colsT, k, acc, gi * coutG * k, k, true);
                         }
                     }
                 }
@@ -156,11 +207,11 @@ final class ConvKernels {
         return Math.max(1, (1L << 18) / Math.max(1, perSample));
     }
 
-    private static float[] scratch(int size) {
-        float[] s = SCRATCH.get();
+    private static float[] scratch(ThreadLocal<float[]> slot, int size) {
+        float[] s = slot.get();
         if (s.length < size) {
             s = new float[size];
-            SCRATCH.set(s);
+            slot.set(s);
         }
         return s;
     }

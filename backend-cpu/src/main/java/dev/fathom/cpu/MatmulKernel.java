@@ -17,8 +17,8 @@ final class MatmulKernel {
     private static final int L = VectorF32.L;
     /** Rows of the register tile (see {@link #microKernel} for why 3). */
     private static final int MR = 3;
-    /** Columns of the register tile: three vectors. */
-    private static final int NR = 3 * L;
+    /** Columns of the register tile: three vectors (the width of a packed B panel, see {@link PanelSource}). */
+    static final int NR = 3 * L;
     private static final int KC = 256;
     /** Rows of a packed A block (a multiple of MR): 144 × 256 floats = 144 KB stays in L2. */
     private static final int MC = 144;
@@ -151,15 +151,59 @@ final class MatmulKernel {
                 for (int ic = 0; ic < m; ic += MC) {
                     int mc = Math.min(MC, m - ic);
                     float[] ap = Scratch.A.get().array(((mc + MR - 1) / MR) * MR * kc);
-                    packA(a, (int) ao, aRs, aCs, ic, mc, pc, kc, ap);
-                    macroKernel(ap, mc, kc, bp, nc, c, co + ic * ldc + jc, ldc, accumulate);
+                    packA(a, (int) ao, aRs, aCs, ic, mc, pc, kc, ap, 0);
+                    macroKernel(ap, 0, mc, kc, bp, nc, c, co + ic * ldc + jc, ldc, accumulate);
                 }
             }
         }
     }
 
+    /** Length of {@link #packA(float[], int, long, long, int, int, float[], int)}'s result for an m × k operand. */
+    static int packedASize(int m, int k) {
+        return (m + MR - 1) / MR * MR * k;
+    }
+
+    /**
+     * Packs all of A (m × k, element (i, p) at {@code ao + i·rs + p·cs}) once, for products that
+     * share it ({@link #gemmPacked}): per KC slice of K, every MR-row panel k-major, the layout that
+     * {@link #blocked} packs one (KC slice, MC block) at a time. A convolution's weights serve every
+     * sample of the batch; packed per sample, they were a sixth of a DCGAN step.
+     */
+    static void packA(float[] a, int ao, long rs, long cs, int m, int k, float[] into, int at) {
+        int rows = (m + MR - 1) / MR * MR;
+        for (int pc = 0; pc < k; pc += KC) {
+            packA(a, ao, rs, cs, 0, m, pc, Math.min(KC, k - pc), into, at + pc * rows);
+        }
+    }
+
+    /**
+     * {@code C (+)= A·B} on the calling thread with A packed at {@code ap[at]} by
+     * {@link #packA(float[], int, long, long, int, int, float[], int)} and B's panels from {@code b} (which may compute them, as {@link Im2colPanels} does from an
+     * image): C is {@code m × n}, rows {@code ldc} apart, at {@code co}. Needs {@code k ≥ 1}.
+     */
+    static void gemmPacked(float[] ap, int at, int m, int k, PanelSource b, int n, float[] c, int co, int ldc, boolean accumulateInto) {
+        int rows = (m + MR - 1) / MR * MR;
+        for (int jc = 0; jc < n; jc += NC) {
+            int nc = Math.min(NC, n - jc);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                float[] bp = Scratch.B.get().array(((nc + NR - 1) / NR) * kc * NR);
+                b.pack(pc, kc, jc, nc, bp);
+                for (int ic = 0; ic < m; ic += MC) {
+                    macroKernel(ap, at + pc * rows + ic * kc, Math.min(MC, m - ic), kc, bp, nc, c, co + ic * ldc + jc, ldc,
+                            accumulateInto || pc > 0);
+                }
+            }
+        }
+    }
+
+    /** B as a strided matrix (element (p, j) at {@code bo + p·rs + j·cs}), packed as {@link #blocked} packs it. */
+    static PanelSource strided(float[] b, int bo, long rs, long cs) {
+        return (pc, kc, jc, nc, bp) -> packB(b, bo, rs, cs, pc, kc, jc, nc, bp);
+    }
+
     /** Per-thread packing buffers, grown on demand and kept: packing allocates nothing after warm-up. */
-    private static final class Scratch {
+    static final class Scratch {
         static final ThreadLocal<Scratch> A = ThreadLocal.withInitial(Scratch::new);
         static final ThreadLocal<Scratch> B = ThreadLocal.withInitial(Scratch::new);
         static final ThreadLocal<Scratch> TILE = ThreadLocal.withInitial(Scratch::new);
@@ -211,12 +255,12 @@ final class MatmulKernel {
         }
     }
 
-    /** Packs A[ic:ic+mc, pc:pc+kc] into MR-row panels, each k-major: ap[(panel·kc + p)·MR + i]. */
-    private static void packA(float[] a, int ao, long rs, long cs, int ic, int mc, int pc, int kc, float[] ap) {
+    /** Packs A[ic:ic+mc, pc:pc+kc] into MR-row panels, each k-major: ap[apo + (panel·kc + p)·MR + i]. */
+    private static void packA(float[] a, int ao, long rs, long cs, int ic, int mc, int pc, int kc, float[] ap, int apo) {
         int panels = (mc + MR - 1) / MR;
         for (int ip = 0; ip < panels; ip++) {
             int i0 = ip * MR, h = Math.min(MR, mc - i0);
-            int base = ip * kc * MR;
+            int base = apo + ip * kc * MR;
             if (rs == 1 && cs != 1 && h == MR) {
                 // Rows contiguous (a transposed operand, X.t()): read the MR rows of each k together.
                 for (int p = 0; p < kc; p++) {
@@ -242,13 +286,13 @@ final class MatmulKernel {
         }
     }
 
-    /** C[0:mc, 0:nc] (+)= packed A (mc × kc) · packed B (kc × nc), tile by tile; C rows are ldc apart. */
-    private static void macroKernel(float[] ap, int mc, int kc, float[] bp, int nc, float[] c, int co, int ldc, boolean accumulate) {
+    /** C[0:mc, 0:nc] (+)= packed A (mc × kc, from ap[a0]) · packed B (kc × nc), tile by tile; C rows are ldc apart. */
+    private static void macroKernel(float[] ap, int a0, int mc, int kc, float[] bp, int nc, float[] c, int co, int ldc, boolean accumulate) {
         float[] edge = Scratch.TILE.get().array(MR * NR);
         for (int jp = 0, j0 = 0; j0 < nc; jp++, j0 += NR) {
             int w = Math.min(NR, nc - j0);
             for (int ip = 0, i0 = 0; i0 < mc; ip++, i0 += MR) {
-                microKernel(ap, ip * kc * MR, bp, jp * kc * NR, kc, c, co + i0 * ldc + j0, ldc, Math.min(MR, mc - i0), w, accumulate, edge);
+                microKernel(ap, a0 + ip * kc * MR, bp, jp * kc * NR, kc, c, co + i0 * ldc + j0, ldc, Math.min(MR, mc - i0), w, accumulate, edge);
             }
         }
     }

@@ -12,8 +12,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * The F32 GEMM path of {@link ConvKernels} (im2col, GEMM, col2im, per-chunk weight partials,
- * samples in parallel, the 1×1 shortcut, the transposed weight gradient) against {@link ConvDirect}, the by-definition loops, on
+ * The F32 GEMM path of {@link ConvKernels} (weights packed once, column panels gathered from the
+ * image by {@link Im2colPanels}, stride-1 backward-data as a forward convolution, col2im, per-chunk weight partials, samples in parallel, the 1×1
+ * shortcut, the transposed weight gradient) against {@link ConvDirect}, the by-definition loops, on
  * the reference CNN's shapes and a few others; all three kernels.
  */
 class ConvKernelsTest {
@@ -26,7 +27,11 @@ class ConvKernelsTest {
         "3, 4, 10, 9, 6, 3, 2, 2, 2, 2, 2",        // stride, padding, dilation, groups
         "2, 8, 7, 7, 8, 3, 3, 1, 1, 1, 8",         // depthwise
         "4, 2, 6, 7, 32, 3, 3, 2, 1, 1, 2",        // K < C_out/g: transposed weight gradient, grouped
-        "3, 2, 5, 4, 8, 1, 1, 1, 0, 1, 1"})        // the same through the 1x1 shortcut
+        "3, 2, 5, 4, 8, 1, 1, 1, 0, 1, 1",         // the same through the 1x1 shortcut
+        "2, 4, 20, 20, 4, 3, 3, 1, 1, 1, 1",       // P = 400 > KC: the weight gradient's K in two slices
+        "1, 2, 48, 48, 3, 3, 3, 1, 1, 1, 1",       // P = 2304 > NC: the forward's columns in two blocks
+        "2, 4, 9, 8, 6, 3, 2, 1, 2, 2, 2",         // stride 1, dilated, grouped, 3x2: backward-data as a forward
+        "2, 3, 6, 6, 4, 2, 2, 1, 2, 1, 1"})        // stride 1 with pad > dil·(k-1): backward-data through col2im
     void gemmPathMatchesDirectLoops(int n, int cIn, int h, int w, int cOut, int kh, int kw, int stride, int pad, int dil, int groups) {
         Conv2dGeometry g = Conv2dGeometry.of(n, cIn, h, w, cOut, kh, kw, stride, stride, pad, pad, dil, dil, groups);
         SplittableRandom r = new SplittableRandom(n * 1000L + cIn * 10L + cOut);

@@ -1,0 +1,161 @@
+package dev.fathom.cpu;
+
+import dev.fathom.spi.Conv2dGeometry;
+
+import java.util.Arrays;
+
+/**
+ * A convolution's column matrix ({@link Im2col}: {@code cols (K, P)}, row {@code (c, p, q)}, column
+ * {@code (i, j)}) as B panels for {@link MatmulKernel#gemmPacked}, gathered straight from the image:
+ * the matrix itself is never written, which saves a pass over K·P floats per sample (im2col and its
+ * packing were a fifth of a CNN step). {@link #columns} serves {@code cols} (the forward product
+ * {@code W·cols}), {@link #rows} serves {@code colsᵀ} (the weight gradient {@code dY·colsᵀ}).
+ */
+final class Im2colPanels implements PanelSource {
+    /**
+     * The image geometry the panels read: the input with its zero padding written out (so that
+     * every window lies inside and a run of cols is a plain copy, with no bounds and no zero fills:
+     * those short fills and tests were most of im2col's time), and per row (c, p, q) of cols the
+     * offset of its first input element in that padded image.
+     */
+    static final class Rows {
+        final Conv2dGeometry g;
+        /** Padded height and width; equal to the input's without padding. */
+        final int hp;
+        final int wp;
+        final int[] start;
+
+        Rows(Conv2dGeometry g) {
+            this.g = g;
+            hp = g.h() + 2 * g.padH();
+            wp = g.w() + 2 * g.padW();
+            start = new int[g.cInPerGroup() * g.kh() * g.kw()];
+            int row = 0;
+            for (int c = 0; c < g.cInPerGroup(); c++) {
+                for (int p = 0; p < g.kh(); p++) {
+                    for (int q = 0; q < g.kw(); q++, row++) {
+                        start[row] = (c * hp + p * g.dilH()) * wp + q * g.dilW();
+                    }
+                }
+            }
+        }
+
+        boolean padded() {
+            return g.padH() > 0 || g.padW() > 0;
+        }
+    }
+
+    /** Per-thread row buffer of {@link #pack} (grown on demand, kept). */
+    private static final ThreadLocal<MatmulKernel.Scratch> ROW = ThreadLocal.withInitial(MatmulKernel.Scratch::new);
+    /** Per-thread padded copy of one sample's channels. */
+    private static final ThreadLocal<MatmulKernel.Scratch> PADDED = ThreadLocal.withInitial(MatmulKernel.Scratch::new);
+
+    private final Rows rows;
+    private final float[] x;
+    private final int xo;
+    private final boolean transposed;
+
+    private Im2colPanels(Rows rows, float[] x, int xo, boolean transposed) {
+        this.rows = rows;
+        this.transposed = transposed;
+        if (!rows.padded()) {
+            this.x = x;
+            this.xo = xo;
+            return;
+        }
+        Conv2dGeometry g = rows.g;
+        int plane = rows.hp * rows.wp;
+        float[] padded = PADDED.get().array(g.cInPerGroup() * plane);
+        Arrays.fill(padded, 0, g.cInPerGroup() * plane, 0f);
+        for (int c = 0; c < g.cInPerGroup(); c++) {
+            for (int i = 0; i < g.h(); i++) {
+                System.arraycopy(x, xo + (c * g.h() + i) * g.w(), padded, c * plane + (i + g.padH()) * rows.wp + g.padW(), g.w());
+            }
+        }
+        this.x = padded;
+        this.xo = 0;
+    }
+
+    /**
+     * {@code cols (K, P)} of the cinG channels of x at {@code xo}. With padding, the panels read a
+     * padded copy in a per-thread buffer: one source per thread at a time.
+     */
+    static Im2colPanels columns(Rows rows, float[] x, int xo) {
+        return new Im2colPanels(rows, x, xo, false);
+    }
+
+    /** {@code colsᵀ (P, K)} of the cinG channels of x at {@code xo}; the same proviso. */
+    static Im2colPanels rows(Rows rows, float[] x, int xo) {
+        return new Im2colPanels(rows, x, xo, true);
+    }
+
+    @Override
+    public void pack(int pc, int kc, int jc, int nc, float[] bp) {
+        if (transposed) {
+            packTransposed(pc, kc, jc, nc, bp);
+        } else {
+            packColumns(pc, kc, jc, nc, bp);
+        }
+    }
+
+    /**
+     * Panels of cols: row p of every panel is one stretch of cols row pc + p, gathered once into a
+     * row buffer (a few long runs), then dealt out NR at a time. Gathering straight into the panels
+     * took a run per 24 columns, and was slower than im2col and packing apart.
+     */
+    private void packColumns(int pc, int kc, int jc, int nc, float[] bp) {
+        int nr = MatmulKernel.NR;
+        float[] row = ROW.get().array(nc);
+        int last = (nc - 1) / nr, tail = nc - last * nr;
+        for (int p = 0; p < kc; p++) {
+            segment(pc + p, jc, nc, row, 0);
+            for (int jp = 0; jp <= last; jp++) {
+                System.arraycopy(row, jp * nr, bp, (jp * kc + p) * nr, jp < last ? nr : tail);
+            }
+            Arrays.fill(bp, (last * kc + p) * nr + tail, (last * kc + p + 1) * nr, 0f);
+        }
+    }
+
+    /**
+     * Panels of colsᵀ: column j of a panel is cols row jc + j0 + j over the kc output positions from
+     * pc, gathered into a row buffer and then written down the panel.
+     */
+    private void packTransposed(int pc, int kc, int jc, int nc, float[] bp) {
+        int nr = MatmulKernel.NR;
+        float[] row = ROW.get().array(kc);
+        for (int jp = 0, j0 = 0; j0 < nc; jp++, j0 += nr) {
+            int w = Math.min(nr, nc - j0), dst = jp * kc * nr;
+            for (int j = 0; j < nr; j++) {
+                if (j < w) {
+                    segment(jc + j0 + j, pc, kc, row, 0);
+                    for (int p = 0, o = dst + j; p < kc; p++, o += nr) {
+                        bp[o] = row[p];
+                    }
+                } else {
+                    for (int p = 0, o = dst + j; p < kc; p++, o += nr) {
+                        bp[o] = 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    /** {@code dst[off + i] = cols[row, t0 + i]} for i in [0, count): output positions walk row by row. */
+    private void segment(int row, int t0, int count, float[] dst, int off) {
+        Conv2dGeometry g = rows.g;
+        int ow = g.outW(), wp = rows.wp, sW = g.strideW(), rowStep = g.strideH() * wp;
+        int oi = t0 / ow, oj = t0 % ow;
+        int src = xo + rows.start[row] + oi * rowStep;
+        for (int o = off, stop = off + count; o < stop; src += rowStep, oj = 0) {
+            int run = Math.min(ow - oj, stop - o);
+            if (sW == 1) {
+                System.arraycopy(x, src + oj, dst, o, run);
+                o += run;
+            } else {
+                for (int j = oj, at = src + oj * sW; j < oj + run; j++, o++, at += sW) {
+                    dst[o] = x[at];
+                }
+            }
+        }
+    }
+}
