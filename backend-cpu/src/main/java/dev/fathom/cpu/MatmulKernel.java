@@ -116,8 +116,8 @@ final class MatmulKernel {
     static void gemmF32(float[] a, int ao, long aRs, long aCs, float[] b, int bo, long bRs, long bCs, float[] c, int co,
                         int m, int n, int k, boolean accumulateInto, boolean parallel) {
         if (parallel && Parallel.THREADS > 1 && (long) m * n * k >= (1L << 20)) {
-            // Independent parts, one blocked product each: every part packs its own operands, so
-            // threads never wait on each other between K slices. (Sharing one packed B across
+            // Independent parts, one blocked product each: every part packs its own operands (but
+            // for a column split's shared A, below), so threads never wait on each other between K slices. (Sharing one packed B across
             // row blocks forked per K slice scaled 1.1-1.3× on two cores; independent parts ~1.9×.)
             // Split the longer side: each part packs all of the other operand again.
             if (m >= n) {
@@ -127,10 +127,15 @@ final class MatmulKernel {
                     blocked(a, ao + i0 * aRs, aRs, aCs, b, bo, bRs, bCs, c, co + i0 * n, n, i1 - i0, n, k, accumulateInto);
                 });
             } else {
+                // Every column part needs all of A: packed once here and shared read-only (the call
+                // returns only when the parts are done). Packed per part, it was a tenth of an LSTM
+                // step, whose recurrent products are 32 × 256 · 256 × 1024.
+                float[] ap = Scratch.SHARED_A.get().array(packedASize(m, k));
+                packA(a, ao, aRs, aCs, m, k, ap, 0);
                 int panels = (n + NR - 1) / NR;
                 Parallel.forRange(panels, COLUMN_GRAIN, (lo, hi) -> {
                     int j0 = (int) lo * NR, j1 = (int) Math.min(n, hi * NR);
-                    blocked(a, ao, aRs, aCs, b, bo + j0 * bCs, bRs, bCs, c, co + j0, n, m, j1 - j0, k, accumulateInto);
+                    gemmPacked(ap, 0, m, k, strided(b, bo + (int) (j0 * bCs), bRs, bCs), j1 - j0, c, co + j0, n, accumulateInto);
                 });
             }
             return;
@@ -207,6 +212,8 @@ final class MatmulKernel {
         static final ThreadLocal<Scratch> A = ThreadLocal.withInitial(Scratch::new);
         static final ThreadLocal<Scratch> B = ThreadLocal.withInitial(Scratch::new);
         static final ThreadLocal<Scratch> TILE = ThreadLocal.withInitial(Scratch::new);
+        /** The calling thread's A, packed for all of a column-split product's parts. */
+        static final ThreadLocal<Scratch> SHARED_A = ThreadLocal.withInitial(Scratch::new);
         private float[] buf = new float[0];
 
         float[] array(int size) {
