@@ -9,8 +9,8 @@ import jdk.incubator.vector.VectorSpecies;
  * Batched matrix product {@code C[b] = A[b]·B[b]} on arrays, cache-blocked with the Vector API.
  *
  * <p>F32 follows BLIS: packed panels and a register-tiled micro-kernel (see {@link #gemmF32});
- * row blocks run in parallel and small batched products run one per task. F64 and I64 use plain
- * loops on packed rows. Shapes: a [.., M, K], b [.., K, N], c [.., M, N] contiguous.
+ * row blocks run in parallel and small batched products run one per task. F64 runs the same
+ * scheme in {@link GemmF64}; I64 uses a plain loop. Shapes: a [.., M, K], b [.., K, N], c [.., M, N] contiguous.
  */
 final class MatmulKernel {
     private static final VectorSpecies<Float> S = VectorF32.S;
@@ -93,7 +93,7 @@ final class MatmulKernel {
                             int m, int n, int k, boolean parallel) {
         switch (c.dtype) {
             case F32 -> gemmF32(a.f, ao, la.rs, la.cs, b.f, bo, lb.rs, lb.cs, c.f, co, m, n, k, false, parallel);
-            case F64 -> f64(a.d, ao, la, b.d, bo, lb, c.d, co, m, n, k);
+            case F64 -> GemmF64.gemm(a.d, ao, la.rs, la.cs, b.d, bo, lb.rs, lb.cs, c.d, co, m, n, k, false, parallel);
             case I64 -> i64(a.l, ao, la, b.l, bo, lb, c.l, co, m, n, k);
             case BOOL -> throw new IllegalArgumentException("cpu: matmul is not defined for BOOL");
         }
@@ -373,23 +373,6 @@ final class MatmulKernel {
         v0.intoArray(c, row);
         v1.intoArray(c, row + L);
         v2.intoArray(c, row + 2 * L);
-    }
-
-    private static void f64(double[] a, int ao, Layout la, double[] b, int bo, Layout lb, double[] c, int co, int m, int n, int k) {
-        double[] brow = new double[n];
-        java.util.Arrays.fill(c, co, co + m * n, 0);
-        for (int kk = 0; kk < k; kk++) {
-            for (int j = 0; j < n; j++) {
-                brow[j] = b[(int) (bo + kk * lb.rs + j * lb.cs)];
-            }
-            for (int i = 0; i < m; i++) {
-                double aik = a[(int) (ao + i * la.rs + kk * la.cs)];
-                int row = co + i * n;
-                for (int j = 0; j < n; j++) {
-                    c[row + j] += aik * brow[j];
-                }
-            }
-        }
     }
 
     private static void i64(long[] a, int ao, Layout la, long[] b, int bo, Layout lb, long[] c, int co, int m, int n, int k) {
