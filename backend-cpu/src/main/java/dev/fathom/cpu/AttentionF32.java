@@ -68,6 +68,33 @@ final class AttentionF32 {
      */
     static void combine(float[] w, int wo, int ws, int n, float[] x, int xo, int xs, int cols, float[] y, int yo, boolean add) {
         int c = 0;
+        // Four vectors of columns at a time (a head of 32 on AVX2, 64 on AVX-512): each weight is
+        // broadcast once for four FMAs, and four independent chains keep the FMA units busy.
+        for (; c <= cols - 4 * L; c += 4 * L) {
+            FloatVector a0, a1, a2, a3;
+            if (add) {
+                a0 = FloatVector.fromArray(S, y, yo + c);
+                a1 = FloatVector.fromArray(S, y, yo + c + L);
+                a2 = FloatVector.fromArray(S, y, yo + c + 2 * L);
+                a3 = FloatVector.fromArray(S, y, yo + c + 3 * L);
+            } else {
+                a0 = FloatVector.zero(S);
+                a1 = a0;
+                a2 = a0;
+                a3 = a0;
+            }
+            for (int r = 0, xr = xo + c, wr = wo; r < n; r++, xr += xs, wr += ws) {
+                FloatVector wv = FloatVector.broadcast(S, w[wr]);
+                a0 = FloatVector.fromArray(S, x, xr).fma(wv, a0);
+                a1 = FloatVector.fromArray(S, x, xr + L).fma(wv, a1);
+                a2 = FloatVector.fromArray(S, x, xr + 2 * L).fma(wv, a2);
+                a3 = FloatVector.fromArray(S, x, xr + 3 * L).fma(wv, a3);
+            }
+            a0.intoArray(y, yo + c);
+            a1.intoArray(y, yo + c + L);
+            a2.intoArray(y, yo + c + 2 * L);
+            a3.intoArray(y, yo + c + 3 * L);
+        }
         for (; c <= cols - L; c += L) {
             FloatVector a0 = add ? FloatVector.fromArray(S, y, yo + c) : FloatVector.zero(S), a1 = FloatVector.zero(S);
             int r = 0;
