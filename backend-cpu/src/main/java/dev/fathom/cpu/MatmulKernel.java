@@ -268,6 +268,17 @@ final class MatmulKernel {
         for (int ip = 0; ip < panels; ip++) {
             int i0 = ip * MR, h = Math.min(MR, mc - i0);
             int base = apo + ip * kc * MR;
+            if (cs == 1 && h == MR) {
+                // Rows contiguous (row-major A): the MR rows side by side, int indices (a long index
+                // per element kept C2 from dropping the range checks; a tenth of a GPT step).
+                int s0 = (int) (ao + (ic + i0) * rs + pc), s1 = (int) (s0 + rs), s2 = (int) (s1 + rs);
+                for (int p = 0, o = base; p < kc; p++, o += MR) {
+                    ap[o] = a[s0 + p];
+                    ap[o + 1] = a[s1 + p];
+                    ap[o + 2] = a[s2 + p];
+                }
+                continue;
+            }
             if (rs == 1 && cs != 1 && h == MR) {
                 // Rows contiguous (a transposed operand, X.t()): read the MR rows of each k together.
                 for (int p = 0; p < kc; p++) {

@@ -25,7 +25,18 @@ final class LinearAlgebra {
         return Scope.intermediates(() -> {
             Tensor aa = a.shape.length == 1 ? a.unsqueeze(0) : a;
             Tensor bb = b.shape.length == 1 ? b.unsqueeze(1) : b;
-            Tensor out = batched(aa, bb);
+            Tensor out;
+            if (aa.shape.length >= 3 && bb.shape.length == 2) {
+                // As torch.matmul: a's batch dims fold into its rows when b is a matrix (a linear
+                // layer on [B, T, D]). One product instead of a batch that repacks b for every
+                // item, and b's gradient is one K-long product instead of a batch of products
+                // summed afterwards.
+                int[] shape = aa.shape.clone();
+                shape[shape.length - 1] = bb.shape[1];
+                out = batched(aa.flatten(0, aa.shape.length - 2), bb).reshape(shape);
+            } else {
+                out = batched(aa, bb);
+            }
             if (a.shape.length == 1) {
                 out = out.squeeze(-2);
             }
