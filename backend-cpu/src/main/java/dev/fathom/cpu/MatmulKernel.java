@@ -116,15 +116,18 @@ final class MatmulKernel {
     static void gemmF32(float[] a, int ao, long aRs, long aCs, float[] b, int bo, long bRs, long bCs, float[] c, int co,
                         int m, int n, int k, boolean accumulateInto, boolean parallel) {
         if (parallel && Parallel.THREADS > 1 && (long) m * n * k >= (1L << 20)) {
-            // Independent parts, one blocked product each: every part packs its own operands (but
-            // for a column split's shared A, below), so threads never wait on each other between K slices. (Sharing one packed B across
-            // row blocks forked per K slice scaled 1.1-1.3× on two cores; independent parts ~1.9×.)
-            // Split the longer side: each part packs all of the other operand again.
+            // Independent parts of the longer side, one blocked product each: the other operand is
+            // packed whole once and shared; each part packs its own slice, so threads never wait on
+            // each other between K slices. (One packed B block shared by row blocks with a fork-join
+            // per K slice scaled 1.1-1.3× on two cores; independent parts ~1.9×.)
             if (m >= n) {
+                // Every row part needs all of B: packed once here and shared read-only, as A below.
+                float[] bp = Scratch.SHARED_B.get().array(packedBSize(k, n));
+                packB(b, bo, bRs, bCs, k, n, bp);
                 int panels = (m + MR - 1) / MR;
                 Parallel.forRange(panels, ROW_GRAIN, (lo, hi) -> {
                     int i0 = (int) lo * MR, i1 = (int) Math.min(m, hi * MR);
-                    blocked(a, ao + i0 * aRs, aRs, aCs, b, bo, bRs, bCs, c, co + i0 * n, n, i1 - i0, n, k, accumulateInto);
+                    gemmPackedB(a, ao + i0 * aRs, aRs, aCs, bp, i1 - i0, n, k, c, co + i0 * n, n, accumulateInto);
                 });
             } else {
                 // Every column part needs all of A: packed once here and shared read-only (the call
@@ -151,13 +154,13 @@ final class MatmulKernel {
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
                 float[] bp = Scratch.B.get().array(((nc + NR - 1) / NR) * kc * NR);
-                packB(b, (int) bo, bRs, bCs, pc, kc, jc, nc, bp);
+                packB(b, (int) bo, bRs, bCs, pc, kc, jc, nc, bp, 0);
                 boolean accumulate = accumulateInto || pc > 0;
                 for (int ic = 0; ic < m; ic += MC) {
                     int mc = Math.min(MC, m - ic);
                     float[] ap = Scratch.A.get().array(((mc + MR - 1) / MR) * MR * kc);
                     packA(a, (int) ao, aRs, aCs, ic, mc, pc, kc, ap, 0);
-                    macroKernel(ap, 0, mc, kc, bp, nc, c, co + ic * ldc + jc, ldc, accumulate);
+                    macroKernel(ap, 0, mc, kc, bp, 0, nc, c, co + ic * ldc + jc, ldc, accumulate);
                 }
             }
         }
@@ -195,16 +198,57 @@ final class MatmulKernel {
                 float[] bp = Scratch.B.get().array(((nc + NR - 1) / NR) * kc * NR);
                 b.pack(pc, kc, jc, nc, bp);
                 for (int ic = 0; ic < m; ic += MC) {
-                    macroKernel(ap, at + pc * rows + ic * kc, Math.min(MC, m - ic), kc, bp, nc, c, co + ic * ldc + jc, ldc,
+                    macroKernel(ap, at + pc * rows + ic * kc, Math.min(MC, m - ic), kc, bp, 0, nc, c, co + ic * ldc + jc, ldc,
                             accumulateInto || pc > 0);
                 }
             }
         }
     }
 
+    /** Length of {@link #packB(float[], int, long, long, int, int, float[])}'s result for a k × n operand. */
+    private static int packedBSize(int k, int n) {
+        int size = 0;
+        for (int jc = 0; jc < n; jc += NC) {
+            size += (Math.min(NC, n - jc) + NR - 1) / NR * NR * k;
+        }
+        return size;
+    }
+
+    /** Packs all of B (k × n) once: per NC block of columns, per KC slice, its panels as {@link #blocked} packs them. */
+    private static void packB(float[] b, int bo, long rs, long cs, int k, int n, float[] into) {
+        int at = 0;
+        for (int jc = 0; jc < n; jc += NC) {
+            int nc = Math.min(NC, n - jc);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                packB(b, bo, rs, cs, pc, kc, jc, nc, into, at);
+                at += (nc + NR - 1) / NR * kc * NR;
+            }
+        }
+    }
+
+    /** {@code C (+)= A·B} on the calling thread with all of B packed by {@link #packB(float[], int, long, long, int, int, float[])}. */
+    private static void gemmPackedB(float[] a, long ao, long aRs, long aCs, float[] bp, int m, int n, int k, float[] c, int co, int ldc,
+                                    boolean accumulateInto) {
+        int at = 0;
+        for (int jc = 0; jc < n; jc += NC) {
+            int nc = Math.min(NC, n - jc);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                for (int ic = 0; ic < m; ic += MC) {
+                    int mc = Math.min(MC, m - ic);
+                    float[] ap = Scratch.A.get().array(((mc + MR - 1) / MR) * MR * kc);
+                    packA(a, (int) ao, aRs, aCs, ic, mc, pc, kc, ap, 0);
+                    macroKernel(ap, 0, mc, kc, bp, at, nc, c, co + ic * ldc + jc, ldc, accumulateInto || pc > 0);
+                }
+                at += (nc + NR - 1) / NR * kc * NR;
+            }
+        }
+    }
+
     /** B as a strided matrix (element (p, j) at {@code bo + p·rs + j·cs}), packed as {@link #blocked} packs it. */
     static PanelSource strided(float[] b, int bo, long rs, long cs) {
-        return (pc, kc, jc, nc, bp) -> packB(b, bo, rs, cs, pc, kc, jc, nc, bp);
+        return (pc, kc, jc, nc, bp) -> packB(b, bo, rs, cs, pc, kc, jc, nc, bp, 0);
     }
 
     /** Per-thread packing buffers, grown on demand and kept: packing allocates nothing after warm-up. */
@@ -212,8 +256,9 @@ final class MatmulKernel {
         static final ThreadLocal<Scratch> A = ThreadLocal.withInitial(Scratch::new);
         static final ThreadLocal<Scratch> B = ThreadLocal.withInitial(Scratch::new);
         static final ThreadLocal<Scratch> TILE = ThreadLocal.withInitial(Scratch::new);
-        /** The calling thread's A, packed for all of a column-split product's parts. */
+        /** The calling thread's A (B), packed for all of a column-split (row-split) product's parts. */
         static final ThreadLocal<Scratch> SHARED_A = ThreadLocal.withInitial(Scratch::new);
+        static final ThreadLocal<Scratch> SHARED_B = ThreadLocal.withInitial(Scratch::new);
         private float[] buf = new float[0];
 
         float[] array(int size) {
@@ -225,11 +270,11 @@ final class MatmulKernel {
     }
 
     /** Packs B[pc:pc+kc, jc:jc+nc] into NR-column panels, each k-major: bp[(panel·kc + p)·NR + j]. */
-    private static void packB(float[] b, int bo, long rs, long cs, int pc, int kc, int jc, int nc, float[] bp) {
+    private static void packB(float[] b, int bo, long rs, long cs, int pc, int kc, int jc, int nc, float[] bp, int bpo) {
         int panels = (nc + NR - 1) / NR;
         for (int jp = 0; jp < panels; jp++) {
             int j0 = jp * NR, w = Math.min(NR, nc - j0);
-            int dst = jp * kc * NR;
+            int dst = bpo + jp * kc * NR;
             if (rs == 1 && cs != 1) {
                 // Columns contiguous (a transposed operand, W.t()): read each column along k.
                 for (int j = 0; j < NR; j++) {
@@ -305,12 +350,13 @@ final class MatmulKernel {
     }
 
     /** C[0:mc, 0:nc] (+)= packed A (mc × kc, from ap[a0]) · packed B (kc × nc), tile by tile; C rows are ldc apart. */
-    private static void macroKernel(float[] ap, int a0, int mc, int kc, float[] bp, int nc, float[] c, int co, int ldc, boolean accumulate) {
+    private static void macroKernel(float[] ap, int a0, int mc, int kc, float[] bp, int b0, int nc, float[] c, int co, int ldc,
+                                    boolean accumulate) {
         float[] edge = Scratch.TILE.get().array(MR * NR);
         for (int jp = 0, j0 = 0; j0 < nc; jp++, j0 += NR) {
             int w = Math.min(NR, nc - j0);
             for (int ip = 0, i0 = 0; i0 < mc; ip++, i0 += MR) {
-                microKernel(ap, a0 + ip * kc * MR, bp, jp * kc * NR, kc, c, co + i0 * ldc + j0, ldc, Math.min(MR, mc - i0), w, accumulate, edge);
+                microKernel(ap, a0 + ip * kc * MR, bp, b0 + jp * kc * NR, kc, c, co + i0 * ldc + j0, ldc, Math.min(MR, mc - i0), w, accumulate, edge);
             }
         }
     }
