@@ -75,7 +75,19 @@ final class LinearAlgebra {
             }
         }
         return Ops.record("matmul", out, new Tensor[] {a, b}, new Tensor[] {a, b}, g -> new Tensor[] {
-            a.requiresGrad() ? g.matmul(b.transpose(-1, -2)).sumToSize(a.shape) : null,
-            b.requiresGrad() ? a.transpose(-1, -2).matmul(g).sumToSize(b.shape) : null});
+            !a.requiresGrad() ? null : columnMajor(a) ? b.matmul(g.transpose(-1, -2)).transpose(-1, -2).sumToSize(a.shape)
+                    : g.matmul(b.transpose(-1, -2)).sumToSize(a.shape),
+            !b.requiresGrad() ? null : columnMajor(b) ? g.transpose(-1, -2).matmul(a).transpose(-1, -2).sumToSize(b.shape)
+                    : a.transpose(-1, -2).matmul(g).sumToSize(b.shape)});
+    }
+
+    /**
+     * A matrix stored transposed ({@code W.t()}, as in a linear layer): its gradient is computed as
+     * the transpose of a row-major product, so that it arrives in W's own layout and accumulating
+     * it into W's gradient is a plain copy, not a transposing one (a tenth of an MLP step).
+     */
+    private static boolean columnMajor(Tensor t) {
+        long[] st = t.strides();
+        return t.shape.length == 2 && t.shape[0] > 1 && t.shape[1] > 1 && st[0] == 1 && st[1] == t.shape[0];
     }
 }
