@@ -29,6 +29,8 @@ final class ConvKernels {
      * only when they are done, so the next call on this thread cannot overwrite them early.
      */
     private static final ThreadLocal<float[]> WEIGHTS = ThreadLocal.withInitial(() -> new float[0]);
+    /** Per-thread scratch for a block of samples' outputs or output gradients side by side. */
+    private static final ThreadLocal<float[]> BLOCK = ThreadLocal.withInitial(() -> new float[0]);
     /** The calling thread's turned weights of {@link #backwardDataAsForward} (read before the call returns). */
     private static final ThreadLocal<float[]> TURNED = ThreadLocal.withInitial(() -> new float[0]);
 
@@ -69,12 +71,26 @@ final class ConvKernels {
         for (int gi = 0; gi < groups; gi++) {
             MatmulKernel.packA(w, wo + gi * coutG * k, k, 1, coutG, k, wp, gi * packed);
         }
-        Parallel.forRange(g.n(), grain(g), (lo, hi) -> {
-            for (int n = (int) lo; n < hi; n++) {
+        int s = samplesPerBlock(g), blocks = (g.n() + s - 1) / s;
+        Parallel.forRange(blocks, Math.max(1, grain(g) / s), (lo, hi) -> {
+            for (int b = (int) lo; b < hi; b++) {
+                int n0 = b * s, cnt = Math.min(s, g.n() - n0), wide = cnt * p;
                 for (int gi = 0; gi < groups; gi++) {
-                    int xb = xo + (n * g.cIn() + gi * cinG) * plane;
-                    PanelSource cols = pointwise ? MatmulKernel.strided(x, xb, p, 1) : Im2colPanels.columns(rows, x, xb);
-                    MatmulKernel.gemmPacked(wp, gi * packed, coutG, k, cols, p, y, yo + (n * g.cOut() + gi * coutG) * p, p, false);
+                    int xb = xo + (n0 * g.cIn() + gi * cinG) * plane, yb = yo + (n0 * g.cOut() + gi * coutG) * p;
+                    PanelSource cols = pointwise ? MatmulKernel.strided(x, xb, p, 1)
+                            : Im2colPanels.columns(rows, x, xb, cnt, g.cIn() * plane);
+                    if (cnt == 1) {
+                        MatmulKernel.gemmPacked(wp, gi * packed, coutG, k, cols, p, y, yb, p, false);
+                        continue;
+                    }
+                    // C (C_out/g, cnt·P), the samples side by side, then each sample's columns into y.
+                    float[] c = scratch(BLOCK, coutG * wide);
+                    MatmulKernel.gemmPacked(wp, gi * packed, coutG, k, cols, wide, c, 0, wide, false);
+                    for (int si = 0; si < cnt; si++) {
+                        for (int o = 0; o < coutG; o++) {
+                            System.arraycopy(c, o * wide + si * p, y, yb + (si * g.cOut() + o) * p, p);
+                        }
+                    }
                 }
             }
         });
@@ -95,21 +111,38 @@ final class ConvKernels {
         for (int gi = 0; gi < groups; gi++) {
             MatmulKernel.packA(w, wo + gi * coutG * k, 1, k, k, coutG, wtp, gi * packed);
         }
-        Parallel.forRange(g.n(), grain(g), (lo, hi) -> {
-            float[] cols = pointwise ? null : scratch(COLUMNS, k * p);
-            for (int n = (int) lo; n < hi; n++) {
-                int xb = gxo + n * g.cIn() * plane;
+        int s = samplesPerBlock(g), blocks = (g.n() + s - 1) / s;
+        Parallel.forRange(blocks, Math.max(1, grain(g) / s), (lo, hi) -> {
+            for (int b = (int) lo; b < hi; b++) {
+                int n0 = b * s, cnt = Math.min(s, g.n() - n0), wide = cnt * p;
+                int xb = gxo + n0 * g.cIn() * plane;
                 if (!pointwise) {
-                    Arrays.fill(gx, xb, xb + g.cIn() * plane, 0f);
+                    Arrays.fill(gx, xb, xb + cnt * g.cIn() * plane, 0f);
                 }
                 for (int gi = 0; gi < groups; gi++) {
-                    PanelSource dy = MatmulKernel.strided(gy, gyo + (n * g.cOut() + gi * coutG) * p, p, 1);
-                    int xgb = xb + gi * cinG * plane;
+                    int gyb = gyo + (n0 * g.cOut() + gi * coutG) * p;
                     if (pointwise) {
-                        MatmulKernel.gemmPacked(wtp, gi * packed, k, coutG, dy, p, gx, xgb, p, false);
+                        MatmulKernel.gemmPacked(wtp, gi * packed, k, coutG, MatmulKernel.strided(gy, gyb, p, 1), p, gx, xb + gi * cinG * plane,
+                                p, false);
+                        continue;
+                    }
+                    PanelSource dy;
+                    if (cnt == 1) {
+                        dy = MatmulKernel.strided(gy, gyb, p, 1);
                     } else {
-                        MatmulKernel.gemmPacked(wtp, gi * packed, k, coutG, dy, p, cols, 0, p, false);
-                        Im2col.col2im(cols, g, gx, xgb);
+                        // dY (C_out/g, cnt·P), the samples side by side.
+                        float[] block = scratch(BLOCK, coutG * wide);
+                        for (int si = 0; si < cnt; si++) {
+                            for (int o = 0; o < coutG; o++) {
+                                System.arraycopy(gy, gyb + (si * g.cOut() + o) * p, block, o * wide + si * p, p);
+                            }
+                        }
+                        dy = MatmulKernel.strided(block, 0, wide, 1);
+                    }
+                    float[] cols = scratch(COLUMNS, k * wide);
+                    MatmulKernel.gemmPacked(wtp, gi * packed, k, coutG, dy, wide, cols, 0, wide, false);
+                    for (int si = 0; si < cnt; si++) {
+                        Im2col.col2im(cols, si * p, wide, g, gx, xb + (si * g.cIn() + gi * cinG) * plane);
                     }
                 }
             }
@@ -150,6 +183,7 @@ final class ConvKernels {
         // GEMM vectorizes along its N dim: when K is the narrow one (a first layer with one input
         // channel has K = 9), compute dw_gᵀ (K, C_out/g) = cols · dy_gᵀ instead, and transpose at the end.
         boolean transposed = k < coutG;
+        int s = samplesPerBlock(g);
         long perSample = (long) g.cOut() * k * p;
         int chunks = (int) Math.max(1, Math.min(Math.min(g.n(), Parallel.THREADS), (long) g.n() * perSample / (1L << 18)));
         float[][] partials = new float[chunks][];
@@ -157,9 +191,10 @@ final class ConvKernels {
             for (int ch = (int) lo; ch < hi; ch++) {
                 float[] acc = new float[size];
                 float[] cols = pointwise || !transposed ? null : scratch(COLUMNS, k * p);
-                float[] dyp = transposed ? null : scratch(COLUMNS, MatmulKernel.packedASize(coutG, p));
+                float[] dyp = transposed ? null : scratch(COLUMNS, MatmulKernel.packedASize(coutG, s * p));
                 int n0 = (int) ((long) g.n() * ch / chunks), n1 = (int) ((long) g.n() * (ch + 1) / chunks);
-                for (int n = n0; n < n1; n++) {
+                for (int n = n0; n < n1; n += transposed ? 1 : s) {
+                    int cnt = transposed ? 1 : Math.min(s, n1 - n), wide = cnt * p;
                     for (int gi = 0; gi < groups; gi++) {
                         int xb = xo + (n * g.cIn() + gi * cinG) * plane;
                         int gyb = gyo + (n * g.cOut() + gi * coutG) * p;
@@ -172,10 +207,22 @@ final class ConvKernels {
                             // dy_gᵀ: element (pp, o) of the (P, C_out/g) matrix is dy_g[o, pp].
                             MatmulKernel.gemmF32(c, co, p, 1, gy, gyb, 1, p, acc, gi * coutG * k, k, coutG, p, true, false);
                         } else {
-                            // dy_g (C_out/g, P) · colsᵀ (P, K); colsᵀ element (pp, kk) is cols[kk, pp].
-                            MatmulKernel.packA(gy, gyb, p, 1, coutG, p, dyp, 0);
-                            PanelSource colsT = pointwise ? MatmulKernel.strided(x, xb, 1, p) : Im2colPanels.rows(rows, x, xb);
-                            MatmulKernel.gemmPacked(dyp, 0, coutG, p, colsT, k, acc, gi * coutG * k, k, true);
+                            // dy_g (C_out/g, cnt·P) · colsᵀ (cnt·P, K) for cnt samples side by side;
+                            // colsᵀ element (pp, kk) is cols[kk, pp].
+                            if (cnt == 1) {
+                                MatmulKernel.packA(gy, gyb, p, 1, coutG, p, dyp, 0);
+                            } else {
+                                float[] block = scratch(BLOCK, coutG * wide);
+                                for (int si = 0; si < cnt; si++) {
+                                    for (int o = 0; o < coutG; o++) {
+                                        System.arraycopy(gy, gyb + (si * g.cOut() + o) * p, block, o * wide + si * p, p);
+                                    }
+                                }
+                                MatmulKernel.packA(block, 0, wide, 1, coutG, wide, dyp, 0);
+                            }
+                            PanelSource colsT = pointwise ? MatmulKernel.strided(x, xb, 1, p)
+                                    : Im2colPanels.rows(rows, x, xb, cnt, g.cIn() * plane);
+                            MatmulKernel.gemmPacked(dyp, 0, coutG, wide, colsT, k, acc, gi * coutG * k, k, true);
                         }
                     }
                 }
@@ -186,11 +233,11 @@ final class ConvKernels {
             for (int o = 0; o < coutG; o++) {
                 for (int kk = 0; kk < k; kk++) {
                     int at = gi * coutG * k + (transposed ? kk * coutG + o : o * k + kk);
-                    float s = 0;
+                    float sum = 0;
                     for (float[] part : partials) {
-                        s += part[at];
+                        sum += part[at];
                     }
-                    gw[gwo + (gi * coutG + o) * k + kk] = s;
+                    gw[gwo + (gi * coutG + o) * k + kk] = sum;
                 }
             }
         }
@@ -199,6 +246,20 @@ final class ConvKernels {
     /** A 1×1 kernel with stride 1 and no padding: x (C_in/g, H·W) is its own column matrix. */
     private static boolean pointwise(Conv2dGeometry g) {
         return g.kh() == 1 && g.kw() == 1 && g.strideH() == 1 && g.strideW() == 1 && g.padH() == 0 && g.padW() == 0;
+    }
+
+    /**
+     * Samples whose column matrices go side by side into one GEMM: enough for about 256 columns.
+     * A small output plane (7 × 7 = 49 columns) fills 3 panels of 24 columns to 68%; six samples
+     * (294 columns) fill 13 panels to 94%. The 1×1 shortcut reads x in place: one sample.
+     */
+    private static int samplesPerBlock(Conv2dGeometry g) {
+        int p = Math.max(1, g.outH() * g.outW());
+        if (pointwise(g) || p >= 256) {
+            return 1;
+        }
+        int wanted = (256 + p - 1) / p;
+        return Math.max(1, Math.min(wanted, g.n() / (2 * Parallel.THREADS)));
     }
 
     /** Samples per task: enough that a task holds about 2^18 multiply-adds. */

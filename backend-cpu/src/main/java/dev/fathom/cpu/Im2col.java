@@ -18,16 +18,19 @@ final class Im2col {
 
     /** Fills cols (K, P) from the cinG channels of x starting at {@code xo} (each H·W). */
     static void im2col(float[] x, int xo, Conv2dGeometry g, float[] cols) {
-        sweep(x, xo, g, cols, false);
+        sweep(x, xo, g, cols, 0, g.outH() * g.outW(), false);
     }
 
-    /** {@code dx[...] += cols[...]} for every entry of cols (K, P), into the cinG channels of dx at {@code xo}. */
-    static void col2im(float[] cols, Conv2dGeometry g, float[] dx, int xo) {
-        sweep(dx, xo, g, cols, true);
+    /**
+     * {@code dx[...] += cols[...]} for every entry of cols (K, P), into the cinG channels of dx at
+     * {@code xo}; cols starts at {@code co} with rows {@code ld} apart (one sample's block of a wider matrix).
+     */
+    static void col2im(float[] cols, int co, int ld, Conv2dGeometry g, float[] dx, int xo) {
+        sweep(dx, xo, g, cols, co, ld, true);
     }
 
-    private static void sweep(float[] x, int xo, Conv2dGeometry g, float[] cols, boolean back) {
-        int h = g.h(), w = g.w(), oh = g.outH(), ow = g.outW(), p = oh * ow;
+    private static void sweep(float[] x, int xo, Conv2dGeometry g, float[] cols, int co, int ld, boolean back) {
+        int h = g.h(), w = g.w(), oh = g.outH(), ow = g.outW();
         int sH = g.strideH(), sW = g.strideW();
         int row = 0;
         for (int c = 0; c < g.cInPerGroup(); c++) {
@@ -40,7 +43,7 @@ final class Im2col {
                     int hi = Math.max(lo, Math.min(ow, Math.floorDiv(w - 1 - offW, sW) + 1));
                     for (int i = 0; i < oh; i++) {
                         int ih = i * sH - g.padH() + kp * g.dilH();
-                        int dst = row * p + i * ow;
+                        int dst = co + row * ld + i * ow;
                         if (ih < 0 || ih >= h) {
                             if (!back) {
                                 Arrays.fill(cols, dst, dst + ow, 0f);

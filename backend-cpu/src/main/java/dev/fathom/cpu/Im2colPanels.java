@@ -53,40 +53,50 @@ final class Im2colPanels implements PanelSource {
     private final Rows rows;
     private final float[] x;
     private final int xo;
+    /** Samples side by side along the columns, and the distance between two of them in x. */
+    private final int samples;
+    private final int span;
     private final boolean transposed;
 
-    private Im2colPanels(Rows rows, float[] x, int xo, boolean transposed) {
+    private Im2colPanels(Rows rows, float[] x, int xo, int samples, int sampleStride, boolean transposed) {
         this.rows = rows;
+        this.samples = samples;
         this.transposed = transposed;
         if (!rows.padded()) {
             this.x = x;
             this.xo = xo;
+            this.span = sampleStride;
             return;
         }
         Conv2dGeometry g = rows.g;
-        int plane = rows.hp * rows.wp;
-        float[] padded = PADDED.get().array(g.cInPerGroup() * plane);
-        Arrays.fill(padded, 0, g.cInPerGroup() * plane, 0f);
-        for (int c = 0; c < g.cInPerGroup(); c++) {
-            for (int i = 0; i < g.h(); i++) {
-                System.arraycopy(x, xo + (c * g.h() + i) * g.w(), padded, c * plane + (i + g.padH()) * rows.wp + g.padW(), g.w());
+        int plane = rows.hp * rows.wp, size = g.cInPerGroup() * plane;
+        float[] padded = PADDED.get().array(samples * size);
+        Arrays.fill(padded, 0, samples * size, 0f);
+        for (int s = 0; s < samples; s++) {
+            for (int c = 0; c < g.cInPerGroup(); c++) {
+                for (int i = 0; i < g.h(); i++) {
+                    System.arraycopy(x, xo + s * sampleStride + (c * g.h() + i) * g.w(), padded,
+                            s * size + c * plane + (i + g.padH()) * rows.wp + g.padW(), g.w());
+                }
             }
         }
         this.x = padded;
         this.xo = 0;
+        this.span = size;
     }
 
     /**
-     * {@code cols (K, P)} of the cinG channels of x at {@code xo}. With padding, the panels read a
-     * padded copy in a per-thread buffer: one source per thread at a time.
+     * {@code cols (K, samples·P)}: the column matrices of {@code samples} samples side by side, the
+     * first one's cinG channels at {@code xo} in x, the next {@code sampleStride} further. With
+     * padding, the panels read a padded copy in a per-thread buffer: one source per thread at a time.
      */
-    static Im2colPanels columns(Rows rows, float[] x, int xo) {
-        return new Im2colPanels(rows, x, xo, false);
+    static Im2colPanels columns(Rows rows, float[] x, int xo, int samples, int sampleStride) {
+        return new Im2colPanels(rows, x, xo, samples, sampleStride, false);
     }
 
-    /** {@code colsᵀ (P, K)} of the cinG channels of x at {@code xo}; the same proviso. */
-    static Im2colPanels rows(Rows rows, float[] x, int xo) {
-        return new Im2colPanels(rows, x, xo, true);
+    /** {@code colsᵀ (samples·P, K)}, the same matrices stacked; the same proviso. */
+    static Im2colPanels rows(Rows rows, float[] x, int xo, int samples, int sampleStride) {
+        return new Im2colPanels(rows, x, xo, samples, sampleStride, true);
     }
 
     @Override
@@ -140,12 +150,26 @@ final class Im2colPanels implements PanelSource {
         }
     }
 
-    /** {@code dst[off + i] = cols[row, t0 + i]} for i in [0, count): output positions walk row by row. */
+    /** {@code dst[off + i] = cols[row, t0 + i]} for i in [0, count), across samples. */
     private void segment(int row, int t0, int count, float[] dst, int off) {
+        int p = rows.g.outH() * rows.g.outW();
+        int sample = t0 / p, t = t0 - sample * p;
+        while (count > 0) {
+            int run = Math.min(p - t, count);
+            segment(xo + sample * span, row, t, run, dst, off);
+            off += run;
+            count -= run;
+            sample++;
+            t = 0;
+        }
+    }
+
+    /** One sample's part: output positions walk row by row, each a copy from the padded image at {@code base}. */
+    private void segment(int base, int row, int t0, int count, float[] dst, int off) {
         Conv2dGeometry g = rows.g;
         int ow = g.outW(), wp = rows.wp, sW = g.strideW(), rowStep = g.strideH() * wp;
         int oi = t0 / ow, oj = t0 % ow;
-        int src = xo + rows.start[row] + oi * rowStep;
+        int src = base + rows.start[row] + oi * rowStep;
         for (int o = off, stop = off + count; o < stop; src += rowStep, oj = 0) {
             int run = Math.min(ow - oj, stop - o);
             if (sW == 1) {

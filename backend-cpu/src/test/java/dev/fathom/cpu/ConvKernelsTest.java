@@ -13,7 +13,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The F32 GEMM path of {@link ConvKernels} (weights packed once, column panels gathered from the
- * image by {@link Im2colPanels}, stride-1 backward-data as a forward convolution, col2im, per-chunk weight partials, samples in parallel, the 1×1
+ * image by {@link Im2colPanels}, small planes in blocks of samples side by side, stride-1
+ * backward-data as a forward convolution, col2im, per-chunk weight partials, samples in parallel, the 1×1
  * shortcut, the transposed weight gradient) against {@link ConvDirect}, the by-definition loops, on
  * the reference CNN's shapes and a few others; all three kernels.
  */
@@ -31,7 +32,9 @@ class ConvKernelsTest {
         "2, 4, 20, 20, 4, 3, 3, 1, 1, 1, 1",       // P = 400 > KC: the weight gradient's K in two slices
         "1, 2, 48, 48, 3, 3, 3, 1, 1, 1, 1",       // P = 2304 > NC: the forward's columns in two blocks
         "2, 4, 9, 8, 6, 3, 2, 1, 2, 2, 2",         // stride 1, dilated, grouped, 3x2: backward-data as a forward
-        "2, 3, 6, 6, 4, 2, 2, 1, 2, 1, 1"})        // stride 1 with pad > dil·(k-1): backward-data through col2im
+        "2, 3, 6, 6, 4, 2, 2, 1, 2, 1, 1",         // stride 1 with pad > dil·(k-1): backward-data through col2im
+        "13, 8, 14, 14, 16, 4, 4, 2, 1, 1, 1",     // DCGAN-like 7x7 output: samples side by side, a last block of one
+        "10, 4, 9, 9, 6, 3, 3, 2, 1, 1, 2"})       // the same, grouped
     void gemmPathMatchesDirectLoops(int n, int cIn, int h, int w, int cOut, int kh, int kw, int stride, int pad, int dil, int groups) {
         Conv2dGeometry g = Conv2dGeometry.of(n, cIn, h, w, cOut, kh, kw, stride, stride, pad, pad, dil, dil, groups);
         SplittableRandom r = new SplittableRandom(n * 1000L + cIn * 10L + cOut);
