@@ -221,7 +221,7 @@ final class Engine {
         private Tensor store(Tensor prev, Tensor g) {
             Tensor value = g;
             if (prev != null) {
-                value = prev.add(g);
+                value = sum(prev, g);
                 owned.remove(prev);
                 owned.put(value, Boolean.TRUE);
                 held.remove(prev);
@@ -229,6 +229,18 @@ final class Engine {
             }
             held.put(value, Boolean.TRUE);
             return value;
+        }
+
+        /**
+         * {@code prev + g}. Two matrices stored transposed (the gradients of {@code W.t()}, which
+         * matmul hands out in W's layout) are added as their transposes: row-major, so the add runs
+         * on whole rows, and the sum keeps their layout for the next one (an LSTM adds 128 of them).
+         */
+        private static Tensor sum(Tensor prev, Tensor g) {
+            if (Shape.columnMajor(prev.shape(), prev.strides()) && Shape.columnMajor(g.shape(), g.strides())) {
+                return prev.t().add(g.t()).t();
+            }
+            return prev.add(g);
         }
 
         /** Closes the arrivals that were not stored; a formula may hand one tensor to several inputs, so this waits until all are routed. */

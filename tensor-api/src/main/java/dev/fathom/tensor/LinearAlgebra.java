@@ -87,7 +87,6 @@ final class LinearAlgebra {
      * it into W's gradient is a plain copy, not a transposing one (a tenth of an MLP step).
      */
     private static boolean columnMajor(Tensor t) {
-        long[] st = t.strides();
-        return t.shape.length == 2 && t.shape[0] > 1 && t.shape[1] > 1 && st[0] == 1 && st[1] == t.shape[0];
+        return Shape.columnMajor(t.shape, t.strides());
     }
 }

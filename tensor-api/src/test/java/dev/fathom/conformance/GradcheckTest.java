@@ -143,6 +143,14 @@ class GradcheckTest extends ConformanceTest {
         }
         Tensor a = leaf(-1, 1, 3, 2), b = leaf(-1, 1, 4, 3);
         check(t -> t[0].t().matmul(t[1].t()), a, b);
+        // A transposed operand gets its gradient in its base's layout; one used three times (a
+        // recurrent weight) sums those gradients as their transposes. Batched a folds into rows.
+        Tensor x = leaf(-1, 1, 2, 3), w = leaf(-1, 1, 4, 3), z = leaf(-1, 1, 2, 2, 3);
+        check(t -> {
+            Tensor wt = t[1].t();
+            return t[0].matmul(wt).tanh().add(t[0].mul(2).matmul(wt)).add(t[0].matmul(wt).mul(t[0].matmul(wt)));
+        }, x, w);
+        check(t -> t[0].matmul(t[1].t()).tanh(), z, w);
     }
 
     @BackendTest
