@@ -18,8 +18,10 @@ import java.util.Arrays;
  *   <li>backward-weight: {@code dw_g (C_out/g, K) += dy_g · colsᵀ} (or its transpose, with cols
  *       formed by im2col, when K is the narrower dim), summed over the batch</li>
  * </ul>
- * Samples run in parallel. The weight gradient sums per-chunk partials in a fixed order, so it is
- * deterministic for a given thread count. F64 uses {@link ConvDirect}.
+ * Small output planes put several samples side by side in one GEMM ({@link #samplesPerBlock}), and
+ * a stride-1 backward-data runs as the forward of the turned kernel. Blocks of samples run in
+ * parallel. The weight gradient sums per-chunk partials in a fixed order, so it is deterministic
+ * for a given thread count. F64 uses {@link ConvDirect}.
  */
 final class ConvKernels {
     /** Per-thread scratch for a column matrix or a sample's packed output gradient (grows, never shrinks). */
@@ -205,7 +207,7 @@ final class ConvKernels {
                             float[] c = pointwise ? x : cols;
                             int co = pointwise ? xb : 0;
                             // dy_gᵀ: element (pp, o) of the (P, C_out/g) matrix is dy_g[o, pp].
-                            MatmulKernel.gemmF32(c, co, p, 1, gy, gyb, 1, p, acc, gi * coutG * k, k, coutG, p, true, false);
+                            MatmulKernel.gemmF32(c, co, p, 1, gy, gyb, 1, p, acc, gi * coutG * k, k, coutG, p, true, true);
                         } else {
                             // dy_g (C_out/g, cnt·P) · colsᵀ (cnt·P, K) for cnt samples side by side;
                             // colsᵀ element (pp, kk) is cols[kk, pp].

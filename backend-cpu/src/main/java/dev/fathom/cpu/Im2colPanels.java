@@ -53,14 +53,12 @@ final class Im2colPanels implements PanelSource {
     private final Rows rows;
     private final float[] x;
     private final int xo;
-    /** Samples side by side along the columns, and the distance between two of them in x. */
-    private final int samples;
+    /** The distance between two samples' images in x (samples lie side by side along the columns). */
     private final int span;
     private final boolean transposed;
 
     private Im2colPanels(Rows rows, float[] x, int xo, int samples, int sampleStride, boolean transposed) {
         this.rows = rows;
-        this.samples = samples;
         this.transposed = transposed;
         if (!rows.padded()) {
             this.x = x;

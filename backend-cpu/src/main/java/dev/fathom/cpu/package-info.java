@@ -2,12 +2,14 @@
  * The CPU backend: {@link dev.fathom.cpu.CpuBackend}, found by {@code ServiceLoader}.
  *
  * <p>Buffers are Java arrays ({@code CpuBuffer}); kernels are grouped by family
- * ({@code ElementwiseKernels}, {@code ReduceKernels}, {@code MatmulKernel}, {@code IndexKernels},
- * {@code RandomKernels}, {@code ConvKernels} on {@code Im2col} and GEMM with {@code ConvDirect} as
- * its by-definition twin, {@code PoolKernels}, the fused {@code SoftmaxKernels}, {@code LayerNormKernels}, {@code BatchNormKernels},
+ * ({@code ElementwiseKernels}, {@code ReduceKernels}, {@code MatmulKernel} (F32; {@code GemmF64}),
+ * {@code IndexKernels}, {@code RandomKernels}, {@code ConvKernels} on GEMM with B panels from a
+ * {@code PanelSource} ({@code Im2colPanels} gathers them from the image; {@code Im2col} forms the
+ * column matrix where it must exist) and {@code ConvDirect} as its by-definition twin,
+ * {@code PoolKernels} (with {@code MaxPool2x2F32}), the fused {@code SoftmaxKernels}, {@code LayerNormKernels}, {@code BatchNormKernels},
  * {@code AttentionKernels} and {@code OptimizerKernels}) behind {@code CpuKernels}. Strided operands are walked by
  * {@code StridedLoop}, which merges dims so that contiguous work becomes long rows; contiguous F32
- * rows use the Vector API loops of {@code VectorF32}, everything else the scalar meaning in
+ * rows use the Vector API loops of {@code VectorF32} (comparisons and where: {@code MaskF32}), everything else the scalar meaning in
  * {@code ScalarMath} (F32 GELU and erf rows: the fitted polynomials of {@code Erf32}). Large work is split over the one pool of {@code Parallel}; small work stays on
  * the calling thread. Every kernel is synchronous.
  *
