@@ -132,14 +132,7 @@ final class ConvKernels {
                     if (cnt == 1) {
                         dy = MatmulKernel.strided(gy, gyb, p, 1);
                     } else {
-                        // dY (C_out/g, cnt·P), the samples side by side.
-                        float[] block = scratch(BLOCK, coutG * wide);
-                        for (int si = 0; si < cnt; si++) {
-                            for (int o = 0; o < coutG; o++) {
-                                System.arraycopy(gy, gyb + (si * g.cOut() + o) * p, block, o * wide + si * p, p);
-                            }
-                        }
-                        dy = MatmulKernel.strided(block, 0, wide, 1);
+                        dy = MatmulKernel.strided(sideBySide(gy, gyb, g, cnt), 0, wide, 1);
                     }
                     float[] cols = scratch(COLUMNS, k * wide);
                     MatmulKernel.gemmPacked(wtp, gi * packed, k, coutG, dy, wide, cols, 0, wide, false);
@@ -214,13 +207,7 @@ final class ConvKernels {
                             if (cnt == 1) {
                                 MatmulKernel.packA(gy, gyb, p, 1, coutG, p, dyp, 0);
                             } else {
-                                float[] block = scratch(BLOCK, coutG * wide);
-                                for (int si = 0; si < cnt; si++) {
-                                    for (int o = 0; o < coutG; o++) {
-                                        System.arraycopy(gy, gyb + (si * g.cOut() + o) * p, block, o * wide + si * p, p);
-                                    }
-                                }
-                                MatmulKernel.packA(block, 0, wide, 1, coutG, wide, dyp, 0);
+                                MatmulKernel.packA(sideBySide(gy, gyb, g, cnt), 0, wide, 1, coutG, wide, dyp, 0);
                             }
                             PanelSource colsT = pointwise ? MatmulKernel.strided(x, xb, 1, p)
                                     : Im2colPanels.rows(rows, x, xb, cnt, g.cIn() * plane);
@@ -262,6 +249,21 @@ final class ConvKernels {
         }
         int wanted = (256 + p - 1) / p;
         return Math.max(1, Math.min(wanted, g.n() / (2 * Parallel.THREADS)));
+    }
+
+    /**
+     * One group's output gradients of {@code cnt} samples from {@code gyb} side by side, in this
+     * thread's block scratch: {@code (C_out/g, cnt·P)}, sample si in columns {@code [si·P, (si+1)·P)}.
+     */
+    private static float[] sideBySide(float[] gy, int gyb, Conv2dGeometry g, int cnt) {
+        int p = g.outH() * g.outW(), coutG = g.cOutPerGroup(), wide = cnt * p;
+        float[] block = scratch(BLOCK, coutG * wide);
+        for (int si = 0; si < cnt; si++) {
+            for (int o = 0; o < coutG; o++) {
+                System.arraycopy(gy, gyb + (si * g.cOut() + o) * p, block, o * wide + si * p, p);
+            }
+        }
+        return block;
     }
 
     /** Samples per task: enough that a task holds about 2^18 multiply-adds. */
