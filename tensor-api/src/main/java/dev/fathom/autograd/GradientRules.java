@@ -35,8 +35,9 @@ public final class GradientRules {
             case COS -> g.mul(x.sin()).neg();
             case TANH -> g.mul(y.mul(y).neg().add(1));
             case SIGMOID -> g.mul(y.mul(y.neg().add(1)));
-            // where, not a product with a mask, so that g = inf or NaN where x <= 0 does not leak as NaN.
-            case RELU -> Tensor.where(x.gt(0), g, Tensor.zerosLike(g));
+            // where, not a product with a mask, so that g = inf or NaN where x <= 0 does not leak as
+            // NaN; against a broadcast scalar zero, not a tensor of zeros to allocate and fill.
+            case RELU -> Tensor.where(x.gt(0), g, Tensor.zeros(g.dtype(), g.device()));
             case GELU -> {
                 Tensor cdf = x.mul(Math.sqrt(0.5)).erf().add(1).mul(0.5);
                 Tensor pdf = x.mul(x).mul(-0.5).exp().mul(INV_SQRT_2PI);
