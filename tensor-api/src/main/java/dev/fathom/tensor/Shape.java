@@ -31,10 +31,6 @@ public final class Shape {
     }
 
     /**
-     * The broadcast shape of {@code a} and {@code b}: align on the right; each pair of sizes must be
-     * equal or one of them 1. Throws naming {@code op}, both shapes and the failing dim.
-     */
-    /**
      * A matrix stored transposed: 2-D, both dims above 1, column after column with no gaps (the
      * layout of {@code W.t()} for a contiguous W).
      */
@@ -42,6 +38,10 @@ public final class Shape {
         return shape.length == 2 && shape[0] > 1 && shape[1] > 1 && strides[0] == 1 && strides[1] == shape[0];
     }
 
+    /**
+     * The broadcast shape of {@code a} and {@code b}: align on the right; each pair of sizes must be
+     * equal or one of them 1. Throws naming {@code op}, both shapes and the failing dim.
+     */
     public static int[] broadcast(String op, int[] a, int[] b) {
         int rank = Math.max(a.length, b.length);
         int[] out = new int[rank];
