@@ -25,15 +25,12 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.stream.Collectors;
 
 /**
  * {@code scripts/bench}: measures the machine (computed CPU peak, measured memory bandwidth), runs
- * the selected {@link Suite} entries on every chosen backend, then the PyTorch peers, and writes
+ * the selected {@link Suite} entries on every chosen backend, each followed by its PyTorch peer, and writes
  * {@code bench-results.jsonl}, {@code bench-report.md} and the charts into the output directory.
  * Exit status: 0 when everything ran, 1 when a benchmark or a peer failed (the report is still
  * written when only peers failed), 2 for options it cannot honour.
@@ -101,12 +98,28 @@ public final class BenchMain {
         }
         machine.lines().forEach(l -> out.println("bench: " + l.substring(2)));
 
+        PeerRunner runner = null;
+        String peersNotRun = null;
+        if (o.noPeers()) {
+            peersNotRun = "--no-peers";
+        } else {
+            runner = new PeerRunner(peersDir(), o.quick(), o.threads(), logs, out);
+            peersNotRun = runner.unavailableReason();
+            if (peersNotRun != null) {
+                out.println("bench: peers not run: " + peersNotRun);
+                runner = null;
+            }
+        }
+
         JmhRunner jmh = new JmhRunner(names, o.quick(), o.threads());
         List<Measurement> results = new ArrayList<>();
         for (SuiteEntry e : entries) {
             long te = System.nanoTime();
             out.println("bench: running " + e.name() + " ...");
-            List<Measurement> ms = jmh.run(e, logs.resolve("jmh-" + e.name() + ".log"));
+            List<Measurement> ms = new ArrayList<>(jmh.run(e, logs.resolve("jmh-" + e.name() + ".log")));
+            if (runner != null) {
+                ms.addAll(runner.runEntry(e.name()));   // the peer right after: the same minutes of the machine
+            }
             for (Measurement m : ms) {
                 out.println("bench:   " + describe(m));
             }
@@ -114,25 +127,11 @@ public final class BenchMain {
             results.addAll(ms);
         }
 
-        PeerStatus peers;
+        PeerStatus peers = runner == null ? PeerStatus.notRun(peersNotRun) : runner.status();
         List<String> order = new ArrayList<>(names);
-        if (o.noPeers()) {
-            peers = PeerStatus.notRun("--no-peers");
-        } else {
-            PeerRunner runner = new PeerRunner(peersDir(), o.quick(), o.threads(), logs, out);
-            String why = runner.unavailableReason();
-            if (why != null) {
-                peers = PeerStatus.notRun(why);
-                out.println("bench: peers not run: " + why);
-            } else {
-                Set<String> selected = entries.stream().map(SuiteEntry::name).collect(Collectors.toCollection(LinkedHashSet::new));
-                PeerRunner.Outcome outcome = runner.run(selected);
-                outcome.measurements().forEach(m -> out.println("bench:   " + describe(m)));
-                results.addAll(outcome.measurements());
-                peers = outcome.status();
-                order.add("numpy");
-                order.add("torch");
-            }
+        if (runner != null) {
+            order.add("numpy");
+            order.add("torch");
         }
 
         Peaks peaks = new Peaks(machine.peak().gflops(), machine.bandwidth().bestGBps(), gpuPeaks);

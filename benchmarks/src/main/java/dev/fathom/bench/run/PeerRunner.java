@@ -15,7 +15,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -51,15 +50,15 @@ public final class PeerRunner {
                 new Script("train.dcgan", "dcgan_fmnist.py", List.of("--steps", steps), List.of("--steps", steps)));
     }
 
-    /** The peers' measurements and what the report says about them. */
-    public record Outcome(List<Measurement> measurements, PeerStatus status) {
-    }
-
     private final Path dir;
     private final boolean quick;
     private final int threads;
     private final Path logDir;
     private final PrintStream progress;
+    private final List<String> details = new ArrayList<>();
+    private final List<String> failures = new ArrayList<>();
+    private final Map<String, String> skipped = new LinkedHashMap<>();
+    private boolean envShown;
 
     public PeerRunner(Path dir, boolean quick, int threads, Path logDir, PrintStream progress) {
         this.dir = dir;
@@ -100,18 +99,22 @@ public final class PeerRunner {
         }
     }
 
-    /** Runs the scripts of the selected entries (by name), one after the other. */
-    public Outcome run(Set<String> entries) {
-        List<Measurement> all = new ArrayList<>();
-        List<String> details = new ArrayList<>();
-        List<String> failures = new ArrayList<>();
-        Map<String, String> skipped = new LinkedHashMap<>();
-        details.add("scripts: " + dir + ", run as `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE PEERS_QUIET_WAIT_S=5 " + PYTHON
-                + " SCRIPT --threads " + threads + " ...`");
-        boolean envShown = false;
+    /**
+     * Runs the script that matches entry {@code name} (nothing when none does) and returns its
+     * measurements; {@link #status} gathers what the report says about every script run so far.
+     * The caller runs each right after Fathom's benchmark of the same entry: the machine's speed
+     * drifts over minutes, and a peer run several minutes later (as all peers once ran, after every
+     * benchmark) moved a ratio by up to a quarter between runs of the same code.
+     */
+    public List<Measurement> runEntry(String name) {
+        List<Measurement> measured = new ArrayList<>();
         for (Script s : scripts(quick)) {
-            if (!entries.contains(s.entry())) {
+            if (!s.entry().equals(name)) {
                 continue;
+            }
+            if (details.isEmpty()) {
+                details.add("scripts: " + dir + ", run as `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE PEERS_QUIET_WAIT_S=5 " + PYTHON
+                        + " SCRIPT --threads " + threads + " ...`, each right after the Fathom benchmark it matches");
             }
             if (quick && s.quickArgs() == null) {
                 details.add(s.file() + ": not run with --quick (its shortest run, one epoch, takes too long); run without --quick");
@@ -130,7 +133,7 @@ public final class PeerRunner {
                     failures.add(shown + ": reported no result (log: " + log + ")");
                     continue;
                 }
-                all.addAll(parsed.measurements());
+                measured.addAll(parsed.measurements());
                 if (!envShown && !parsed.env().isEmpty()) {
                     Map<String, String> e = parsed.env();
                     details.add("PyTorch " + e.getOrDefault("torch", "?") + ", numpy " + e.getOrDefault("numpy", "?") + ", BLAS "
@@ -143,7 +146,12 @@ public final class PeerRunner {
                 failures.add(shown + ": " + e.getMessage() + " (log: " + log + ")");
             }
         }
-        return new Outcome(all, new PeerStatus(null, details, failures, skipped));
+        return measured;
+    }
+
+    /** What the report says about the scripts run so far. */
+    public PeerStatus status() {
+        return new PeerStatus(null, details, failures, skipped);
     }
 
     /** Runs {@code cmd} with the peers' environment; returns stdout's lines, or throws with the reason. */
