@@ -127,7 +127,7 @@ final class MatmulKernel {
                 int panels = (m + MR - 1) / MR;
                 Parallel.forRange(panels, ROW_GRAIN, (lo, hi) -> {
                     int i0 = (int) lo * MR, i1 = (int) Math.min(m, hi * MR);
-                    gemmPackedB(a, ao + i0 * aRs, aRs, aCs, bp, i1 - i0, n, k, c, co + i0 * n, n, accumulateInto);
+                    blocked(a, ao + i0 * aRs, aRs, aCs, b, bo, bRs, bCs, bp, c, co + i0 * n, n, i1 - i0, n, k, accumulateInto);
                 });
             } else {
                 // Every column part needs all of A: packed once here and shared read-only (the call
@@ -143,24 +143,36 @@ final class MatmulKernel {
             }
             return;
         }
-        blocked(a, ao, aRs, aCs, b, bo, bRs, bCs, c, co, n, m, n, k, accumulateInto);
+        blocked(a, ao, aRs, aCs, b, bo, bRs, bCs, null, c, co, n, m, n, k, accumulateInto);
     }
 
-    /** {@code C[0:m, 0:w] (+)= A · B[:, 0:w]} on the calling thread, BLIS's loop nest; C rows are {@code ldc} apart. */
-    private static void blocked(float[] a, long ao, long aRs, long aCs, float[] b, long bo, long bRs, long bCs, float[] c, int co, int ldc,
-                                int m, int w, int k, boolean accumulateInto) {
+    /**
+     * {@code C[0:m, 0:w] (+)= A · B[:, 0:w]} on the calling thread, BLIS's loop nest; C rows are
+     * {@code ldc} apart. B's panels are taken from {@code packedB} (all of B, packed by
+     * {@link #packB(float[], int, long, long, int, int, float[])}) or, when it is null, packed here
+     * block by block from {@code b}.
+     */
+    private static void blocked(float[] a, long ao, long aRs, long aCs, float[] b, long bo, long bRs, long bCs, float[] packedB,
+                                float[] c, int co, int ldc, int m, int w, int k, boolean accumulateInto) {
+        int at = 0;
         for (int jc = 0; jc < w; jc += NC) {
             int nc = Math.min(NC, w - jc);
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
-                float[] bp = Scratch.B.get().array(((nc + NR - 1) / NR) * kc * NR);
-                packB(b, (int) bo, bRs, bCs, pc, kc, jc, nc, bp, 0);
+                float[] bp = packedB;
+                int b0 = at;
+                if (packedB == null) {
+                    bp = Scratch.B.get().array(((nc + NR - 1) / NR) * kc * NR);
+                    packB(b, (int) bo, bRs, bCs, pc, kc, jc, nc, bp, 0);
+                    b0 = 0;
+                }
+                at += (nc + NR - 1) / NR * kc * NR;
                 boolean accumulate = accumulateInto || pc > 0;
                 for (int ic = 0; ic < m; ic += MC) {
                     int mc = Math.min(MC, m - ic);
                     float[] ap = Scratch.A.get().array(((mc + MR - 1) / MR) * MR * kc);
                     packA(a, (int) ao, aRs, aCs, ic, mc, pc, kc, ap, 0);
-                    macroKernel(ap, 0, mc, kc, bp, 0, nc, c, co + ic * ldc + jc, ldc, accumulate);
+                    macroKernel(ap, 0, mc, kc, bp, b0, nc, c, co + ic * ldc + jc, ldc, accumulate);
                 }
             }
         }
@@ -222,25 +234,6 @@ final class MatmulKernel {
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
                 packB(b, bo, rs, cs, pc, kc, jc, nc, into, at);
-                at += (nc + NR - 1) / NR * kc * NR;
-            }
-        }
-    }
-
-    /** {@code C (+)= A·B} on the calling thread with all of B packed by {@link #packB(float[], int, long, long, int, int, float[])}. */
-    private static void gemmPackedB(float[] a, long ao, long aRs, long aCs, float[] bp, int m, int n, int k, float[] c, int co, int ldc,
-                                    boolean accumulateInto) {
-        int at = 0;
-        for (int jc = 0; jc < n; jc += NC) {
-            int nc = Math.min(NC, n - jc);
-            for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc);
-                for (int ic = 0; ic < m; ic += MC) {
-                    int mc = Math.min(MC, m - ic);
-                    float[] ap = Scratch.A.get().array(((mc + MR - 1) / MR) * MR * kc);
-                    packA(a, (int) ao, aRs, aCs, ic, mc, pc, kc, ap, 0);
-                    macroKernel(ap, 0, mc, kc, bp, at, nc, c, co + ic * ldc + jc, ldc, accumulateInto || pc > 0);
-                }
                 at += (nc + NR - 1) / NR * kc * NR;
             }
         }
