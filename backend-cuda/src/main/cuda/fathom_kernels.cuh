@@ -25,13 +25,20 @@ struct StridedDesc {
 
 // The storage offset of the i-th element in row-major order of d's shape. Every operand of one
 // elementwise launch has the output's shape (broadcast dims have stride 0), so the same flat
-// index addresses all of them. Division per dim is the price of arbitrary strides; contiguous
-// fast paths can come later without changing the launch contract.
+// index addresses all of them. The host merges dims that every operand of a launch steps through
+// as one (dev.fathom.cuda.StridedDesc.packCoalesced), so contiguous operands arrive as rank 1 and
+// take no division at all. Otherwise one division per dim, in 32 bits whenever the index and the
+// size fit (a 64-bit division is a long software sequence on the GPU, ~4x the 32-bit one).
 __device__ __forceinline__ long long fathom_offset(const StridedDesc& d, long long i) {
+    if (d.rank == 1) return d.offset + i * d.strides[0];
     long long off = d.offset;
     for (int k = d.rank - 1; k >= 0; --k) {
-        long long s = d.sizes[k];
-        long long q = i / s;
+        long long s = d.sizes[k], q;
+        if (((unsigned long long)(i | s) >> 32) == 0) {
+            q = (long long)((unsigned)i / (unsigned)s);
+        } else {
+            q = i / s;
+        }
         off += (i - q * s) * d.strides[k];
         i = q;
     }

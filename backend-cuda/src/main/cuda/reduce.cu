@@ -21,6 +21,23 @@
 //     An empty row (inner = 0) writes 0 for SUM, NaN (I64: 0) for MAX/MIN and -1 for ARG*, like
 //     dev.fathom.cpu.ReduceKernels; the tensor layer rejects those calls before they get here.
 //   reduce_u8  same arguments, SUM only: counts the nonzero bytes of BOOL x into an i64 output.
+//
+// Split rows: one block per row leaves a GPU idle when there are few long rows (a full sum is one
+// row: one block of 256 threads took 25 ms for 2^24 floats on an H200). The host then cuts each
+// row into `splits` chunks of `chunk` elements (the last may be shorter, none is empty) and
+// launches two kernels in stream order:
+//   reduce_split_<t>(int op, const T* x, i64 x_offset, i64 row_stride, i64 inner, i64 chunk,
+//       i64 splits, void* part_val, i64* part_idx, i64 outer)
+//     block b (grid-strided over outer·splits) reduces chunk b % splits of row b / splits into
+//     slot b: SUM writes the chunk's sum in its accumulator type (F64 for floats, wrapping u64
+//     for integers and BOOL counts), the others write the extreme's value as T to part_val and
+//     its index within the row to part_idx (unused, may be null, for SUM).
+//   reduce_merge_<t>(int op, const void* part_val, const i64* part_idx, i64 splits, void* out,
+//       i64 out_offset, i64 outer)
+//     one block per row folds the row's slots with the same rules into out[out_offset + r].
+// F32 sums keep their accuracy: each chunk is summed as a row is (Kahan runs carried in F64) and
+// the chunks' sums are added in F64. ARG* keeps the first index of the extreme: slots carry the
+// index, and arg_better breaks ties by it whatever order they combine in.
 // Accuracy: F32 sums add each thread's elements in F32 with Kahan compensation (Kahan 1965,
 // "Further remarks on reducing truncation errors") for at most FATHOM_F32_RUN of them and carry
 // those partial sums in F64, which also folds the tree, so 10^7 ones sum to exactly 1e7 and
@@ -146,6 +163,22 @@ template <> __device__ __forceinline__ unsigned long long thread_sum<u8>(const u
     return n;
 }
 
+// The extreme of elements [0, len) of `row` and its index counted from `base` (a chunk's start in
+// its row): each thread's candidates, then the block fold. Valid in thread 0.
+template <typename T>
+__device__ __forceinline__ void block_extreme(bool want_max, const T* row, i64 len, i64 base, T& v, i64& iv) {
+    v = empty_extreme<T>();
+    iv = -1;
+    for (i64 j = threadIdx.x; j < len; j += blockDim.x) {
+        // A thread's indices rise, so among equal values its first one stays.
+        if (arg_better(want_max, row[j], base + j, v, iv)) {
+            v = row[j];
+            iv = base + j;
+        }
+    }
+    block_arg(want_max, v, iv);
+}
+
 template <typename T>
 __device__ void reduce_rows(int op, const T* x, i64 x_offset, i64 row_stride, i64 inner, void* out, i64 out_offset,
                             i64 outer) {
@@ -156,17 +189,9 @@ __device__ void reduce_rows(int op, const T* x, i64 x_offset, i64 row_stride, i6
             if (threadIdx.x == 0) static_cast<T*>(out)[out_offset + r] = (T)s;
             continue;
         }
-        bool want_max = op == R_MAX || op == R_ARGMAX;
-        T v = empty_extreme<T>();
-        i64 iv = -1;
-        for (i64 j = threadIdx.x; j < inner; j += blockDim.x) {
-            // A thread's indices rise, so among equal values its first one stays.
-            if (arg_better(want_max, row[j], j, v, iv)) {
-                v = row[j];
-                iv = j;
-            }
-        }
-        block_arg(want_max, v, iv);
+        T v;
+        i64 iv;
+        block_extreme(op == R_MAX || op == R_ARGMAX, row, inner, 0, v, iv);
         if (threadIdx.x == 0) {
             if (op == R_ARGMAX || op == R_ARGMIN) {
                 static_cast<i64*>(out)[out_offset + r] = iv;
@@ -192,6 +217,100 @@ extern "C" __global__ void reduce_u8(int op, const u8* x, i64 x_offset, i64 row_
                                      i64 out_offset, i64 outer) {
     for (i64 r = blockIdx.x; r < outer; r += gridDim.x) {
         unsigned long long s = block_sum(thread_sum(x + x_offset + r * row_stride, inner));
+        if (threadIdx.x == 0) static_cast<i64*>(out)[out_offset + r] = op == R_SUM ? (i64)s : 0;
+    }
+}
+
+// ---- split rows (see the header) --------------------------------------------------------------------
+
+template <typename T>
+__device__ void split_rows(int op, const T* x, i64 x_offset, i64 row_stride, i64 inner, i64 chunk, i64 splits,
+                           void* part_val, i64* part_idx, i64 outer) {
+    for (i64 b = blockIdx.x; b < outer * splits; b += gridDim.x) {
+        i64 r = b / splits, begin = (b % splits) * chunk;
+        i64 len = inner - begin < chunk ? inner - begin : chunk;
+        const T* row = x + x_offset + r * row_stride + begin;
+        if (op == R_SUM) {
+            typename SumAcc<T>::type s = block_sum(thread_sum(row, len));
+            if (threadIdx.x == 0) static_cast<typename SumAcc<T>::type*>(part_val)[b] = s;
+            continue;
+        }
+        T v;
+        i64 iv;
+        block_extreme(op == R_MAX || op == R_ARGMAX, row, len, begin, v, iv);
+        if (threadIdx.x == 0) {
+            static_cast<T*>(part_val)[b] = v;
+            part_idx[b] = iv;
+        }
+    }
+}
+
+template <typename T>
+__device__ void merge_rows(int op, const void* part_val, const i64* part_idx, i64 splits, void* out, i64 out_offset,
+                           i64 outer) {
+    typedef typename SumAcc<T>::type A;
+    for (i64 r = blockIdx.x; r < outer; r += gridDim.x) {
+        if (op == R_SUM) {
+            const A* p = static_cast<const A*>(part_val) + r * splits;
+            A s = 0;
+            for (i64 j = threadIdx.x; j < splits; j += blockDim.x) s += p[j];
+            s = block_sum(s);
+            if (threadIdx.x == 0) static_cast<T*>(out)[out_offset + r] = (T)s;
+            continue;
+        }
+        bool want_max = op == R_MAX || op == R_ARGMAX;
+        const T* pv = static_cast<const T*>(part_val) + r * splits;
+        const i64* pi = part_idx + r * splits;
+        T v = empty_extreme<T>();
+        i64 iv = -1;
+        for (i64 j = threadIdx.x; j < splits; j += blockDim.x) {
+            if (arg_better(want_max, pv[j], pi[j], v, iv)) {
+                v = pv[j];
+                iv = pi[j];
+            }
+        }
+        block_arg(want_max, v, iv);
+        if (threadIdx.x == 0) {
+            if (op == R_ARGMAX || op == R_ARGMIN) {
+                static_cast<i64*>(out)[out_offset + r] = iv;
+            } else {
+                static_cast<T*>(out)[out_offset + r] = iv < 0 ? empty_extreme<T>() : v;
+            }
+        }
+    }
+}
+
+#define FATHOM_REDUCE_SPLIT(t, T)                                                                 \
+    extern "C" __global__ void reduce_split_##t(int op, const T* x, i64 x_offset, i64 row_stride, i64 inner, \
+                                                i64 chunk, i64 splits, void* part_val, i64* part_idx, i64 outer) { \
+        split_rows<T>(op, x, x_offset, row_stride, inner, chunk, splits, part_val, part_idx, outer); \
+    }                                                                                              \
+    extern "C" __global__ void reduce_merge_##t(int op, const void* part_val, const i64* part_idx, i64 splits, \
+                                                void* out, i64 out_offset, i64 outer) {            \
+        merge_rows<T>(op, part_val, part_idx, splits, out, out_offset, outer);                     \
+    }
+FATHOM_REDUCE_SPLIT(f32, float)
+FATHOM_REDUCE_SPLIT(f64, double)
+FATHOM_REDUCE_SPLIT(i64, i64)
+#undef FATHOM_REDUCE_SPLIT
+
+// BOOL counts, SUM only: u64 slots, an i64 output.
+extern "C" __global__ void reduce_split_u8(int op, const u8* x, i64 x_offset, i64 row_stride, i64 inner, i64 chunk,
+                                           i64 splits, void* part_val, i64* part_idx, i64 outer) {
+    for (i64 b = blockIdx.x; b < outer * splits; b += gridDim.x) {
+        i64 r = b / splits, begin = (b % splits) * chunk;
+        i64 len = inner - begin < chunk ? inner - begin : chunk;
+        unsigned long long s = block_sum(thread_sum(x + x_offset + r * row_stride + begin, len));
+        if (threadIdx.x == 0) static_cast<unsigned long long*>(part_val)[b] = s;
+    }
+}
+extern "C" __global__ void reduce_merge_u8(int op, const void* part_val, const i64* part_idx, i64 splits, void* out,
+                                           i64 out_offset, i64 outer) {
+    for (i64 r = blockIdx.x; r < outer; r += gridDim.x) {
+        const unsigned long long* p = static_cast<const unsigned long long*>(part_val) + r * splits;
+        unsigned long long s = 0;
+        for (i64 j = threadIdx.x; j < splits; j += blockDim.x) s += p[j];
+        s = block_sum(s);
         if (threadIdx.x == 0) static_cast<i64*>(out)[out_offset + r] = op == R_SUM ? (i64)s : 0;
     }
 }

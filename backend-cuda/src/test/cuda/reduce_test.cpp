@@ -9,6 +9,9 @@
 // the row, and the output between sentinels that must stay intact. References: sums in F64
 // (F32 within 1e-6 of Σ|x|, plus the final rounding), MAX/MIN/ARG* by the CPU backend's
 // sequential rule (first extreme wins; NaN wins and stays). Also 10^7 F32 ones in one row.
+// Split rows (reduce_split_* then reduce_merge_*, as the host launches them for few long rows):
+// the same references, rows of 1000 and 100003 cut into 3 chunks, on a grid of a block per chunk
+// and on a capped one.
 #include "cuda_emu.h"
 #include "reduce.cu"
 
@@ -54,6 +57,28 @@ template <typename T> auto reduce_rows_entry();
 template <> auto reduce_rows_entry<float>() { return reduce_f32; }
 template <> auto reduce_rows_entry<double>() { return reduce_f64; }
 template <> auto reduce_rows_entry<long long>() { return reduce_i64; }
+template <typename T> auto reduce_split_entry();
+template <> auto reduce_split_entry<float>() { return reduce_split_f32; }
+template <> auto reduce_split_entry<double>() { return reduce_split_f64; }
+template <> auto reduce_split_entry<long long>() { return reduce_split_i64; }
+template <typename T> auto reduce_merge_entry();
+template <> auto reduce_merge_entry<float>() { return reduce_merge_f32; }
+template <> auto reduce_merge_entry<double>() { return reduce_merge_f64; }
+template <> auto reduce_merge_entry<long long>() { return reduce_merge_i64; }
+
+// The host's two launches for split rows: chunks of `chunk` elements, then the merge; the slots
+// start as garbage, as a reused cache block would.
+template <typename X>
+void launch_split(unsigned grid, int op, const X* x, long long off, long long stride, long long inner, long long chunk,
+                  void* out, long long out_off, long long rows, void (*split)(int, const X*, i64, i64, i64, i64, i64, void*, i64*, i64),
+                  void (*merge)(int, const void*, const i64*, i64, void*, i64, i64)) {
+    long long splits = (inner + chunk - 1) / chunk;
+    std::vector<unsigned long long> part(2 * rows * splits, 0x7ff4dead7ff4deadULL);
+    long long* idx = (long long*)(part.data() + rows * splits);
+    emu_launch(dim3(grid), dim3(g_block), split, op, x, off, stride, inner, chunk, splits, (void*)part.data(), idx, rows);
+    emu_launch(dim3(grid), dim3(g_block), merge, op, (const void*)part.data(), (const long long*)idx, splits, out, out_off,
+               rows);
+}
 
 bool is_nan(double v) { return v != v; }
 
@@ -65,7 +90,7 @@ bool better(int op, double v, double best) {
 }
 
 template <typename T> void run_case(const char* tname, int op, long long inner, int rows, unsigned grid, Kind kind,
-                                    std::mt19937_64& rng) {
+                                    std::mt19937_64& rng, long long chunk = 0) {
     ++g_cases;
     const long long off = 3, stride = inner + 2;  // a gap between rows the kernel must not read as data
     std::vector<T> x(off + rows * stride, (T)0);
@@ -79,13 +104,18 @@ template <typename T> void run_case(const char* tname, int op, long long inner, 
     std::vector<T> out_t(rows + 4, (T)-7);
     std::vector<long long> out_l(rows + 4, -7);
     void* out = arg ? (void*)out_l.data() : (void*)out_t.data();
-    emu_launch(dim3(grid), dim3(g_block), reduce_rows_entry<T>(), op, (const T*)x.data(), off, stride, inner, out,
-               out_off, (long long)rows);
+    if (chunk == 0) {
+        emu_launch(dim3(grid), dim3(g_block), reduce_rows_entry<T>(), op, (const T*)x.data(), off, stride, inner, out,
+                   out_off, (long long)rows);
+    } else {
+        launch_split(grid, op, (const T*)x.data(), off, stride, inner, chunk, out, out_off, (long long)rows,
+                        reduce_split_entry<T>(), reduce_merge_entry<T>());
+    }
     char where[200];
     for (int r = 0; r < rows; ++r) {
         const T* row = data.data() + (long long)r * inner;
-        std::snprintf(where, sizeof where, "reduce_%s %s inner=%lld rows=%d grid=%u kind=%d row=%d", tname, OPS[op],
-                      inner, rows, grid, (int)kind, r);
+        std::snprintf(where, sizeof where, "reduce_%s %s inner=%lld rows=%d grid=%u chunk=%lld kind=%d row=%d", tname,
+                      OPS[op], inner, rows, grid, chunk, (int)kind, r);
         if (op == R_SUM) {
             double ref = 0, mag = 0;
             for (long long j = 0; j < inner; ++j) {
@@ -139,6 +169,17 @@ template <typename T> void run_dtype(const char* tname, std::mt19937_64& rng) {
             }
         }
     }
+    // Split rows: 3 chunks each; (rows, grid) = a block per chunk, and a capped grid that loops.
+    const long long split_rows[][3] = {{1000, 5, 2}, {100003, 1, 3}};
+    for (const auto& c : split_rows) {
+        long long inner = c[0], chunk = inner / 3 + 1;
+        for (int op = R_SUM; op <= R_ARGMIN; ++op) {
+            run_case<T>(tname, op, inner, (int)c[1], (unsigned)c[2], TIES, rng, chunk);
+            if (!std::is_integral<T>::value) {
+                run_case<T>(tname, op, inner, (int)c[1], (unsigned)c[2], op == R_SUM ? REAL : NANS, rng, chunk);
+            }
+        }
+    }
 }
 
 // 10^7 F32 ones in one row must sum to exactly 1e7 (a naive F32 accumulator stops at 2^24 ≈ 1.7e7
@@ -156,6 +197,12 @@ void ten_million_ones() {
     emu_launch(dim3(1), dim3(g_block), reduce_f32, (int)R_SUM, (const float*)x.data(), 0LL, n, n, (void*)&out, 0LL, 1LL);
     double ref = (double)0.1f * n;
     if (!(std::fabs(out - ref) <= 1e-6 * ref)) fail("reduce_f32 SUM of 10^7 0.1f: got " + std::to_string(out));
+    // The same ones cut into 4 chunks (split rows carry each chunk's sum in F64): still exactly 1e7.
+    ++g_cases;
+    std::fill(x.begin(), x.end(), 1.0f);
+    launch_split(4, (int)R_SUM, (const float*)x.data(), 0LL, n, n, n / 4, (void*)&out, 0LL, 1LL, reduce_split_f32,
+                        reduce_merge_f32);
+    if (out != 1e7f) fail("reduce_split_f32 SUM of 10^7 ones in 4 chunks: got " + std::to_string(out));
 }
 
 // Infinities: a sum with +inf is +inf (Kahan's compensation (t - run) - y is inf - inf = NaN there
@@ -202,6 +249,15 @@ void integers(std::mt19937_64& rng) {
                 fail("reduce_u8 SUM inner=" + std::to_string(inner) + ": got " + std::to_string(cnt[r]) + " want " +
                      std::to_string(ref));
         }
+        if (inner < 1000) continue;
+        ++g_cases;
+        std::vector<long long> split_cnt(rows, -1);
+        launch_split(2, (int)R_SUM, (const unsigned char*)b.data(), 0LL, inner, inner, inner / 3 + 1,
+                                (void*)split_cnt.data(), 0LL, (long long)rows, reduce_split_u8, reduce_merge_u8);
+        for (int r = 0; r < rows; ++r)
+            if (split_cnt[r] != cnt[r])
+                fail("reduce_split_u8 SUM inner=" + std::to_string(inner) + ": got " + std::to_string(split_cnt[r]) +
+                     " want " + std::to_string(cnt[r]));
     }
 }
 

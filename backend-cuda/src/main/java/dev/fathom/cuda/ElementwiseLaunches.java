@@ -28,15 +28,16 @@ final class ElementwiseLaunches {
         CudaBuffer d = kernels.buffer(dst, "fill");
         String kernel = "fill_" + CudaBuffer.suffix(d.dtype());
         module.launchElements("fill", Shape.format(dst.shape()) + " " + d.dtype(), kernel, dst.numel(),
-                KernelParams.of().ptr(d.address()).struct(StridedDesc.pack(dst)).i64(dst.numel()).f64(value));
+                KernelParams.of().ptr(d.address()).struct(StridedDesc.packCoalesced(dst)[0]).i64(dst.numel()).f64(value));
     }
 
     void copy(Strided src, Strided dst) {
         CudaBuffer s = kernels.buffer(src, "copy"), d = kernels.buffer(dst, "copy");
         String kernel = "copy_" + CudaBuffer.suffix(s.dtype()) + "_" + CudaBuffer.suffix(d.dtype());
+        byte[][] desc = descs(dst, src);
         module.launchElements("copy", Shape.format(src.shape()) + " " + s.dtype() + " -> " + Shape.format(dst.shape()) + " "
-                + d.dtype(), kernel, dst.numel(), KernelParams.of().ptr(s.address()).struct(descIn(src, dst.shape()))
-                .ptr(d.address()).struct(StridedDesc.pack(dst)).i64(dst.numel()));
+                + d.dtype(), kernel, dst.numel(), KernelParams.of().ptr(s.address()).struct(desc[1])
+                .ptr(d.address()).struct(desc[0]).i64(dst.numel()));
     }
 
     void unary(UnaryOp op, Strided x, Strided out) {
@@ -53,9 +54,10 @@ final class ElementwiseLaunches {
                     + "); " + (t.isFloating() ? "use logical ops on BOOL" : "convert with .to(DType.F32) first"));
         }
         sameDtype(name, t, ob.dtype(), out);
+        byte[][] desc = descs(out, x);
         module.launchElements(name, Shape.format(x.shape()) + " " + t, "unary_" + CudaBuffer.suffix(t), out.numel(),
-                KernelParams.of().i32(op.ordinal()).ptr(xb.address()).struct(descIn(x, out.shape())).ptr(ob.address())
-                        .struct(StridedDesc.pack(out)).i64(out.numel()));
+                KernelParams.of().i32(op.ordinal()).ptr(xb.address()).struct(desc[1]).ptr(ob.address())
+                        .struct(desc[0]).i64(out.numel()));
     }
 
     void binary(BinaryOp op, Strided a, Strided b, Strided out) {
@@ -80,8 +82,9 @@ final class ElementwiseLaunches {
         sameDtype(name, compare ? DType.BOOL : t, ob.dtype(), out);
         String family = t == DType.BOOL ? "binary_" : compare ? "compare_" : "binary_";
         String kernel = family + CudaBuffer.suffix(t);
-        KernelParams p = KernelParams.of().i32(op.ordinal()).ptr(ab.address()).struct(descIn(a, out.shape()))
-                .ptr(bb.address()).struct(descIn(b, out.shape())).ptr(ob.address()).struct(StridedDesc.pack(out))
+        byte[][] desc = descs(out, a, b);
+        KernelParams p = KernelParams.of().i32(op.ordinal()).ptr(ab.address()).struct(desc[1])
+                .ptr(bb.address()).struct(desc[2]).ptr(ob.address()).struct(desc[0])
                 .i64(out.numel());
         if (kernel.equals("binary_i64")) {
             // Only an integer division can set the status word: other ops skip the round trip.
@@ -118,10 +121,11 @@ final class ElementwiseLaunches {
                     + " (" + shapes + "); convert one with .to(dtype)");
         }
         sameDtype("where", t, ob.dtype(), out);
+        byte[][] desc = descs(out, cond, a, b);
         module.launchElements("where", shapes, "where_" + CudaBuffer.suffix(t), out.numel(),
-                KernelParams.of().ptr(cb.address()).struct(descIn(cond, out.shape())).ptr(ab.address())
-                        .struct(descIn(a, out.shape())).ptr(bb.address()).struct(descIn(b, out.shape())).ptr(ob.address())
-                        .struct(StridedDesc.pack(out)).i64(out.numel()));
+                KernelParams.of().ptr(cb.address()).struct(desc[1]).ptr(ab.address())
+                        .struct(desc[2]).ptr(bb.address()).struct(desc[3]).ptr(ob.address())
+                        .struct(desc[0]).i64(out.numel()));
     }
 
     /** Fills {@code bytes} bytes at {@code address} with 0 (the status word's reset), in stream order. */
@@ -131,16 +135,23 @@ final class ElementwiseLaunches {
     }
 
     /**
-     * An input's descriptor. The kernel indexes every operand by the output's flat index, so an
-     * input must have the output's shape; a mismatch is a caller bug that would read out of bounds.
+     * The descriptors of one launch, the output's first, with the dims merged that every operand
+     * steps through as one ({@link StridedDesc#packCoalesced}). The kernel indexes every operand by
+     * the output's flat index, so an input must have the output's shape; a mismatch is a caller bug
+     * that would read out of bounds.
      */
-    static byte[] descIn(Strided in, int[] outShape) {
-        if (!java.util.Arrays.equals(in.shape(), outShape)) {
-            throw new IllegalArgumentException("cuda: an elementwise input of shape " + Shape.format(in.shape())
-                    + " does not match the output shape " + Shape.format(outShape)
-                    + "; broadcast it to the output shape first (stride 0 on broadcast dims)");
+    static byte[][] descs(Strided out, Strided... ins) {
+        Strided[] all = new Strided[ins.length + 1];
+        all[0] = out;
+        for (int i = 0; i < ins.length; i++) {
+            if (!java.util.Arrays.equals(ins[i].shape(), out.shape())) {
+                throw new IllegalArgumentException("cuda: an elementwise input of shape " + Shape.format(ins[i].shape())
+                        + " does not match the output shape " + Shape.format(out.shape())
+                        + "; broadcast it to the output shape first (stride 0 on broadcast dims)");
+            }
+            all[i + 1] = ins[i];
         }
-        return StridedDesc.pack(in);
+        return StridedDesc.packCoalesced(all);
     }
 
     private static void sameDtype(String op, DType expected, DType got, Strided out) {

@@ -20,7 +20,10 @@ import java.util.Locale;
  *
  * <p>Geometry: one block per row, {@code min(outer, 65535)} blocks (more rows are grid-strided), and
  * {@link #block(long) a block of 32 to 256 threads}: the inner length rounded up to a warp, so a
- * short row does not idle seven of eight warps.
+ * short row does not idle seven of eight warps. Few long rows (a full sum is one row) would leave
+ * the GPU idle that way, so {@link #splits} cuts each row into chunks, one block per chunk, and a
+ * second kernel folds each row's chunk results ({@code reduce_split_*}, {@code reduce_merge_*};
+ * a temporary of two 8-byte slots per chunk goes back to the cache after the launches).
  */
 final class ReduceLaunches {
     /** {@link #rowStride}'s answer for a layout the kernel cannot read directly. */
@@ -32,6 +35,26 @@ final class ReduceLaunches {
     ReduceLaunches(CudaKernels kernels, CudaDevice device) {
         this.kernels = kernels;
         this.module = new KernelModule(device, "reduce");
+    }
+
+    /**
+     * The blocks a split reduction aims for: 8 blocks of 256 threads per multiprocessor fill a
+     * 132-SM H100 or H200 with 2048 threads each; fewer SMs just run the blocks in more waves.
+     */
+    static final long SPLIT_TARGET_BLOCKS = 1024;
+    /** The fewest elements a chunk gets: 16 per thread of a full block, so that each block has work worth its launch. */
+    static final long MIN_CHUNK = 16L * LaunchGeometry.BLOCK;
+
+    /**
+     * Into how many chunks to cut each of {@code outer} rows of {@code inner} elements: 1 (a block
+     * per row) when the rows alone give half the target or a row is shorter than two chunks, else as
+     * many as reach {@link #SPLIT_TARGET_BLOCKS} blocks without a chunk under {@link #MIN_CHUNK}.
+     */
+    static long splits(long outer, long inner) {
+        if (outer >= SPLIT_TARGET_BLOCKS / 2 || inner < 2 * MIN_CHUNK) {
+            return 1;
+        }
+        return Math.min((SPLIT_TARGET_BLOCKS + outer - 1) / outer, inner / MIN_CHUNK);
     }
 
     /** Threads per block for rows of {@code inner} elements: a multiple of 32 (the kernel's warp folds need it), 32..256. */
@@ -73,26 +96,48 @@ final class ReduceLaunches {
             return;
         }
         long rowStride = rowStride(shape, strides, nk, inner);
-        String kernel = "reduce_" + CudaBuffer.suffix(t);
-        Dim3 grid = Dim3.of((int) Math.min(outer, LaunchGeometry.MAX_GRID)), block = Dim3.of(block(inner));
         if (rowStride != NOT_ROWS) {
-            module.launch(name, shapes, kernel, grid, block, params(op, xb.address(), x.offset(), rowStride, inner, ob, out, outer));
+            reduceRows(op, name, shapes, t, xb.address(), x.offset(), rowStride, inner, ob, out.offset(), outer);
             return;
         }
         // Not rows of a contiguous run: copy x, kept axes first, into a contiguous temporary.
         CudaBuffer tmp = (CudaBuffer) kernels.allocate(t, outer * inner);
         try {
             kernels.elementwise().copy(new Strided(xb, shape, strides, x.offset()), Strided.contiguous(tmp, shape));
-            module.launch(name, shapes, kernel, grid, block, params(op, tmp.address(), 0, inner, inner, ob, out, outer));
+            reduceRows(op, name, shapes, t, tmp.address(), 0, inner, inner, ob, out.offset(), outer);
         } finally {
             kernels.free(tmp);
         }
     }
 
-    private static KernelParams params(ReduceOp op, long x, long xOffset, long rowStride, long inner, CudaBuffer ob, Strided out,
-            long outer) {
-        return KernelParams.of().i32(op.ordinal()).ptr(x).i64(xOffset).i64(rowStride).i64(inner).ptr(ob.address())
-                .i64(out.offset()).i64(outer);
+    /** Row r's result into {@code out[outOffset + r]}, from element j at {@code x[xOffset + r·rowStride + j]}. */
+    private void reduceRows(ReduceOp op, String name, String shapes, DType t, long x, long xOffset, long rowStride, long inner,
+            CudaBuffer out, long outOffset, long outer) {
+        String suffix = CudaBuffer.suffix(t);
+        long splits = splits(outer, inner);
+        if (splits == 1) {
+            module.launch(name, shapes, "reduce_" + suffix, grid(outer), Dim3.of(block(inner)), KernelParams.of()
+                    .i32(op.ordinal()).ptr(x).i64(xOffset).i64(rowStride).i64(inner).ptr(out.address()).i64(outOffset).i64(outer));
+            return;
+        }
+        long chunk = (inner + splits - 1) / splits;
+        splits = (inner + chunk - 1) / chunk;  // no empty last chunk
+        long slots = outer * splits;
+        CudaBuffer part = (CudaBuffer) kernels.allocate(DType.I64, 2 * slots);  // values, then indices
+        try {
+            long values = part.address(), indices = values + 8 * slots;
+            module.launch(name, shapes, "reduce_split_" + suffix, grid(slots), Dim3.of(LaunchGeometry.BLOCK), KernelParams.of()
+                    .i32(op.ordinal()).ptr(x).i64(xOffset).i64(rowStride).i64(inner).i64(chunk).i64(splits).ptr(values)
+                    .ptr(indices).i64(outer));
+            module.launch(name, shapes, "reduce_merge_" + suffix, grid(outer), Dim3.of(block(splits)), KernelParams.of()
+                    .i32(op.ordinal()).ptr(values).ptr(indices).i64(splits).ptr(out.address()).i64(outOffset).i64(outer));
+        } finally {
+            kernels.free(part);
+        }
+    }
+
+    private static Dim3 grid(long blocks) {
+        return Dim3.of((int) Math.min(blocks, LaunchGeometry.MAX_GRID));
     }
 
     /**

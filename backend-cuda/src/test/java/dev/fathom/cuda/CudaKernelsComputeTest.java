@@ -47,6 +47,39 @@ class CudaKernelsComputeTest {
         }
     }
 
+    @Test
+    void fewLongRowsAreCutIntoChunksAndMerged() {
+        FakeDriver d = new FakeDriver().anyKernel();
+        try (CudaKernels k = CudaKernels.open(d, 0)) {
+            Buffer x = k.allocate(DType.F32, 60_000), out = k.allocate(DType.I64, 3);
+            long live = k.memoryStats().liveBuffers();
+            // 3 rows of 20000: min(ceil(1024 / 3), 20000 / 4096) = 4 chunks of 5000 each.
+            k.reduce(ReduceOp.ARGMAX, c(x, 3, 20_000), new int[] {1}, c(out, 3, 1));
+            assertEquals(0, d.launches("reduce_f32").size(), "not one block per row");
+            FakeDriver.Launch split = d.launches("reduce_split_f32").getFirst(), merge = d.launches("reduce_merge_f32").getFirst();
+            assertArrayEquals(new int[] {12, 1, 1}, split.grid(), "a block per chunk");
+            assertArrayEquals(new int[] {256, 1, 1}, split.block());
+            List<Object> sv = values(split);
+            long slots = (Long) sv.get(7);
+            assertEquals(List.of(ReduceOp.ARGMAX.ordinal(), addr(x), 0L, 20_000L, 20_000L, 5000L, 4L), sv.subList(0, 7));
+            assertEquals(slots + 12 * 8, sv.get(8), "indices follow the 12 value slots");
+            assertEquals(3L, sv.get(9));
+            assertArrayEquals(new int[] {3, 1, 1}, merge.grid(), "a block per row");
+            assertArrayEquals(new int[] {32, 1, 1}, merge.block(), "4 chunks: one warp");
+            assertEquals(List.of(ReduceOp.ARGMAX.ordinal(), slots, slots + 96, 4L, addr(out), 0L, 3L), values(merge));
+            assertEquals(live, k.memoryStats().liveBuffers(), "the slots went back to the cache");
+        }
+    }
+
+    @Test
+    void rowsAreSplitOnlyWhenTheyAreFewAndLong() {
+        assertEquals(1024, ReduceLaunches.splits(1, 1 << 24), "a full sum: the target's blocks");
+        assertEquals(2, ReduceLaunches.splits(1, 2 * ReduceLaunches.MIN_CHUNK), "no chunk under the minimum");
+        assertEquals(1, ReduceLaunches.splits(1, 2 * ReduceLaunches.MIN_CHUNK - 1), "a short row stays one block");
+        assertEquals(1, ReduceLaunches.splits(512, 1 << 24), "rows enough for half the target");
+        assertEquals(3, ReduceLaunches.splits(511, 1 << 24), "ceil(1024 / 511)");
+    }
+
     private static List<Object> values(FakeDriver.Launch l) {
         return l.args().stream().map(a -> switch (a) {
             case KernelParams.I32 i -> (Object) i.value();

@@ -48,6 +48,11 @@ final class ParityCommand implements Callable<Integer> {
             + "by Adam's amplification of rounding noise within a few steps, as the DcganParity documentation explains).")
     Integer steps;
 
+    @Option(names = "--optimizer", paramLabel = "adam|sgd", description = "mlp, cnn, resnet: adam (lr 1e-3, the default) or sgd "
+            + "(lr 0.01, momentum 0.9). Adam turns a rounding-level difference (a max-pool or ReLU tie decided differently) into "
+            + "lr-sized steps; SGD does not, so a difference under sgd points at arithmetic.")
+    String optimizer = "adam";
+
     @Option(names = "--batch-size", description = "Batch size (default: ${DEFAULT-VALUE}).")
     int batchSize = 64;
 
@@ -81,6 +86,11 @@ final class ParityCommand implements Callable<Integer> {
                 chosen.add(Device.parse(d));  // an unusable device named explicitly fails below, never silently drops out
             }
         }
+        Parity.Optim optim = switch (optimizer.toLowerCase(Locale.ROOT)) {
+            case "adam" -> Parity.Optim.ADAM;
+            case "sgd" -> Parity.Optim.SGD;
+            default -> throw new IllegalArgumentException("parity --optimizer: unknown optimizer \"" + optimizer + "\"; choose adam or sgd");
+        };
         Set<String> charLms = Set.of("gpt", "lstm");
         for (String id : models) {
             String m = id.toLowerCase(Locale.ROOT);
@@ -101,7 +111,7 @@ final class ParityCommand implements Callable<Integer> {
             } else if (m.equals("dcgan")) {
                 reports = DcganParity.run(seed, stepsOr(2), batchSize, chosen);
             } else {
-                reports = List.of(Parity.run(Zoo.byId(m), seed, stepsOr(50), batchSize, chosen));
+                reports = List.of(Parity.run(Zoo.byId(m), seed, stepsOr(50), batchSize, chosen, optim));
             }
             for (Parity.Report r : reports) {
                 out.print(r.describe());

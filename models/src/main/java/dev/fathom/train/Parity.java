@@ -5,8 +5,10 @@ import dev.fathom.data.SplitMix64;
 import dev.fathom.models.Zoo;
 import dev.fathom.nn.Functional;
 import dev.fathom.nn.Module;
+import dev.fathom.nn.Parameter;
 import dev.fathom.optim.Adam;
 import dev.fathom.optim.Optimizer;
+import dev.fathom.optim.SGD;
 import dev.fathom.tensor.Device;
 import dev.fathom.tensor.Scope;
 import dev.fathom.tensor.Tensor;
@@ -24,8 +26,29 @@ import java.util.Objects;
  *
  * <p>The batches are synthetic (uniform inputs in [0, 1), uniform labels, from SplitMix64), so a
  * check needs no dataset on the machine; what is compared is arithmetic, not accuracy.
+ *
+ * <p>Two optimizers, because they carry a rounding difference differently. Adam divides each
+ * update by the root of its running squared gradient, so a gradient that differs only by rounding
+ * still moves its weight by about lr: a max-pool window whose two values are 1e-7 apart, or a
+ * pre-activation within 1e-7 of 0, picks a different argmax or ReLU mask on two backends, and Adam
+ * carries that difference into every later step (the CNN, 50 steps of 64, CPU vs an H200 with
+ * cuDNN: 3.1e-4 at step 44, with no kernel error). SGD with momentum moves each weight in
+ * proportion to its gradient, so the same tie changes the losses by about its own size, and a loss
+ * difference over 1e-4 then points at arithmetic.
  */
 public final class Parity {
+
+    /** The optimizer of a parity run. */
+    public enum Optim {
+        /** Adam, lr 1e-3: the reference workloads' optimizer. */
+        ADAM,
+        /** SGD, lr 0.01, momentum 0.9. */
+        SGD;
+
+        Optimizer create(List<Parameter> params) {
+            return this == ADAM ? new Adam(params, 1e-3) : new SGD(params, new SGD.Config(0.01, 0.9, 0, false, 0));
+        }
+    }
 
     /** The losses of one device's run, step by step. */
     public record Run(Device device, double[] losses) {
@@ -69,7 +92,13 @@ public final class Parity {
      * {@code devices}, from the same initial weights ({@code seed}) and the same batches.
      */
     public static Report run(Zoo model, long seed, int steps, int batchSize, List<Device> devices) {
+        return run(model, seed, steps, batchSize, devices, Optim.ADAM);
+    }
+
+    /** As {@link #run(Zoo, long, int, int, List)}, with {@code optim} instead of Adam. */
+    public static Report run(Zoo model, long seed, int steps, int batchSize, List<Device> devices, Optim optim) {
         Objects.requireNonNull(model, "model");
+        Objects.requireNonNull(optim, "optim");
         if (steps < 1 || batchSize < 1 || devices.isEmpty()) {
             throw new IllegalArgumentException("parity: need steps ≥ 1, batch size ≥ 1 and at least one device (got steps " + steps
                     + ", batch size " + batchSize + ", devices " + devices + ")");
@@ -79,7 +108,7 @@ public final class Parity {
         }
         List<Run> runs = new ArrayList<>();
         for (Device d : devices) {
-            runs.add(new Run(d, train(model, seed, steps, batchSize, d)));
+            runs.add(new Run(d, train(model, seed, steps, batchSize, d, optim)));
         }
         return compare(model.id(), runs);
     }
@@ -117,7 +146,7 @@ public final class Parity {
         return Math.abs(x - ref) / Math.max(Math.abs(ref), 1e-12);
     }
 
-    private static double[] train(Zoo zoo, long seed, int steps, int batchSize, Device device) {
+    private static double[] train(Zoo zoo, long seed, int steps, int batchSize, Device device, Optim optim) {
         Fathom.seed(seed);
         int[] example = zoo.exampleShape();
         int features = 1;
@@ -131,14 +160,14 @@ public final class Parity {
         SplitMix64 rng = new SplitMix64(seed);
         try (Module m = zoo.create()) {
             m.to(device).train();
-            try (Optimizer opt = new Adam(m.parameters(), 1e-3)) {
+            try (Optimizer opt = optim.create(m.parameters())) {
                 steps(m, opt, rng, inputShape, features, batchSize, device, losses);
             }
         }
         return losses;
     }
 
-    /** {@code losses.length} Adam steps on synthetic batches: inputs uniform in [0, 1), labels uniform over 10 classes. */
+    /** {@code losses.length} optimizer steps on synthetic batches: inputs uniform in [0, 1), labels uniform over 10 classes. */
     private static void steps(Module m, Optimizer opt, SplitMix64 rng, int[] inputShape, int features, int batchSize, Device device,
             double[] losses) {
         for (int s = 0; s < losses.length; s++) {

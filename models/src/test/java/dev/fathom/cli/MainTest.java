@@ -50,6 +50,9 @@ class MainTest {
     @Test
     void parityComparesTheLossesOfEveryUsableDeviceAndRefusesAnUnusableOne() {
         assertEquals(0, run("parity", "--model", "mlp", "--steps", "2", "--batch-size", "8"), err.toString());
+        assertEquals(0, run("parity", "--model", "mlp", "--steps", "2", "--batch-size", "8", "--optimizer", "sgd"), err.toString());
+        assertEquals(1, run("parity", "--model", "mlp", "--optimizer", "rmsprop"));
+        assertTrue(err.toString().contains("unknown optimizer \"rmsprop\"; choose adam or sgd"), err.toString());
         String o = out.toString();
         assertTrue(o.contains("mlp: agree (max rel. diff 0.00e+00"), o);
         assertTrue(o.contains("parity: skipping cuda: "), o);

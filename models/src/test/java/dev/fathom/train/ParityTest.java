@@ -65,6 +65,14 @@ class ParityTest {
     }
 
     @Test
+    void sgdRunsStartFromTheSameLossAsAdamAndThenTakeTheirOwnSteps() {
+        double[] adam = Parity.run(Zoo.MLP, 4, 2, 8, List.of(Device.cpu())).runs().getFirst().losses();
+        double[] sgd = Parity.run(Zoo.MLP, 4, 2, 8, List.of(Device.cpu()), Parity.Optim.SGD).runs().getFirst().losses();
+        assertEquals(adam[0], sgd[0], 0.0, "step 1 sees the same weights and batch");
+        assertTrue(Math.abs(adam[1] - sgd[1]) > 1e-6, () -> "step 2 must follow each optimizer's update: adam " + adam[1] + ", sgd " + sgd[1]);
+    }
+
+    @Test
     void badArgumentsAreRejected() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Parity.run(Zoo.MLP, 0, 0, 16, List.of(Device.cpu())));
         assertTrue(e.getMessage().contains("steps 0"), e.getMessage());

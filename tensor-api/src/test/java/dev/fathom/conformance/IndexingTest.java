@@ -67,7 +67,10 @@ class IndexingTest extends ConformanceTest {
         use(backend);
         Inputs in = new Inputs(3);
         for (DType dt : new DType[] {DType.F32, DType.F64, DType.I64}) {
-            double tol = dt == DType.F32 ? 1e-5 : 0;
+            // Floating sums of repeated indices are exact only up to their order: CUDA adds them with
+            // atomics in whatever order the threads arrive (as PyTorch's index_add_ does there), and an
+            // H200 run came out 1.8e-15 off a sequential F64 sum. I64 addition is exact in any order.
+            double tol = Check.tol(dt);
             for (Layout layout : Layout.values()) {
                 Pair x = in.random(new int[] {4, 5, 3}, dt, layout, -9, 9);
                 for (int dim = 0; dim < 3; dim++) {

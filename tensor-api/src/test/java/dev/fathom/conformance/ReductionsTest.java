@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -242,6 +243,60 @@ class ReductionsTest extends ConformanceTest {
             Check.close("softmax(±1e4) dim=" + d, t.softmax(d), LARGE.softmax(d), DType.F32, 1e-6, 1e-5);
             Check.close("logSoftmax(±1e4) dim=" + d, t.logSoftmax(d), LARGE.logSoftmax(d), DType.F32, 1e-6, 1e-5);
         }
+    }
+
+    /**
+     * Few long rows, which a GPU backend cuts into chunks reduced by separate blocks and then merged:
+     * the first extreme must still win across chunks (ties 8000 apart, a NaN late in a row), and
+     * the sums must match an F64 loop.
+     */
+    @BackendTest
+    void fewLongRowsKeepTheFirstExtremeAndTheirSums(TestBackends.Case backend) {
+        use(backend);
+        int n = 20_000;
+        double[] v = new double[3 * n];
+        java.util.SplittableRandom random = new java.util.SplittableRandom(8);
+        for (int i = 0; i < v.length; i++) {
+            v[i] = random.nextInt(-1000, 1000) / 8.0;  // exact in F32: every sum below is exact in F64
+        }
+        v[7000] = 500;
+        v[15000] = 500;                  // row 0: max 500 first at 7000
+        v[n + 3] = -500;
+        v[n + 19_999] = -500;            // row 1: min -500 first at 3
+        v[2 * n + 12_000] = Double.NaN;  // row 2: NaN wins max and min
+        for (DType dt : new DType[] {DType.F32, DType.F64}) {
+            Tensor t = Inputs.upload(Ref.of(new int[] {3, n}, v), dt);
+            assertArrayEquals(new double[] {7000, argmaxOf(v, n, 1), 12_000}, t.argmax(1).toDoubleArray(), 0,
+                    "argmax " + dt);
+            assertArrayEquals(new double[] {argminOf(v, n, 0), 3, 12_000}, t.argmin(1).toDoubleArray(), 0, "argmin " + dt);
+            double[] max = t.max(1).toDoubleArray();
+            assertEquals(500, max[0], 0, "max row 0 " + dt);
+            assertTrue(Double.isNaN(max[2]), "max row 2 " + dt);
+            double[] sums = t.sum(1).toDoubleArray();
+            for (int r = 0; r < 2; r++) {
+                double ref = 0;
+                for (int j = 0; j < n; j++) {
+                    ref += v[r * n + j];
+                }
+                assertEquals(ref, sums[r], 0, "sum row " + r + " " + dt);
+            }
+        }
+    }
+
+    private static double argmaxOf(double[] v, int n, int row) {
+        int best = 0;
+        for (int j = 1; j < n; j++) {
+            best = v[row * n + j] > v[row * n + best] ? j : best;
+        }
+        return best;
+    }
+
+    private static double argminOf(double[] v, int n, int row) {
+        int best = 0;
+        for (int j = 1; j < n; j++) {
+            best = v[row * n + j] < v[row * n + best] ? j : best;
+        }
+        return best;
     }
 
     @BackendTest
