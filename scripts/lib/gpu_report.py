@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Sets Fathom's JMH results beside PyTorch's timings of the same work (scripts/gpu-check).
 
-Usage: gpu_report.py OUT_DIR   (reads jmh-gemm.json, jmh-ops.json, torch-timings.jsonl; prints markdown)
+Usage: gpu_report.py OUT_DIR   (reads jmh-gemm.json, jmh-ops.json, jmh-step.json, torch-timings.jsonl; prints markdown)
 """
 import json
 import os
@@ -33,7 +33,7 @@ def work(bench, params):
 
 def load(out):
     fathom, torch, env = {}, {}, {}
-    for name in ("jmh-gemm.json", "jmh-ops.json"):
+    for name in ("jmh-gemm.json", "jmh-ops.json", "jmh-step.json"):
         path = os.path.join(out, name)
         if os.path.exists(path):
             with open(path) as f:

@@ -8,8 +8,12 @@
 // descriptor too, so in-place ops (out is a view of x), fills of views and copies into slices
 // need no separate kernels. n is the output's numel.
 //
-// Launch: 1-D, one thread per output element with a grid-stride loop (FATHOM_GRID_STRIDE), the
-// geometry from dev.fathom.cuda.LaunchGeometry.forElements(n). No shared memory, no barriers.
+// Launch: 1-D, grid-stride, FATHOM_ILP elements per thread and trip (FATHOM_TRIPS): a thread loads
+// the inputs of elements i, i + s, i + 2s, i + 3s (s = the grid's threads) before it computes and
+// stores any, so that it has four loads per operand in flight. With one element per thread, the
+// resident threads held about half the bytes in flight that an H200's bandwidth × latency asks
+// for. The geometry is dev.fathom.cuda.LaunchGeometry.forElements(n, FATHOM_ILP): one trip per
+// thread while the grid covers n; any grid is correct. No shared memory, no barriers.
 //
 // Dtypes and names (extern "C", so the PTX entry names are exactly these):
 //   F32 = float "f32", F64 = double "f64", I64 = long long "i64", BOOL = unsigned char "u8"
@@ -176,44 +180,94 @@ __device__ __forceinline__ u8 logical_op(int op, u8 a, u8 b) {
 
 // ---- kernel bodies (one template per family) -----------------------------------------------------
 
+// Elements a thread takes per trip; LaunchGeometry.ELEMENTS_PER_THREAD says the same to the host.
+#define FATHOM_ILP 4
+// Trips of a thread: i is the trip's first element, s the grid's threads.
+#define FATHOM_TRIPS(i, s, n)                                                                      \
+    for (long long s = (long long)blockDim.x * gridDim.x, i = (long long)blockIdx.x * blockDim.x + threadIdx.x; \
+         i < (n); i += FATHOM_ILP * s)
+// The trip's elements that exist: lane k is element i + k·s. Unrolled, so that the lanes' values
+// live in registers (nvcc left a loop with an op switch rolled, and the arrays in local memory).
+#ifdef __CUDACC__
+#define FATHOM_UNROLL _Pragma("unroll")
+#else
+#define FATHOM_UNROLL
+#endif
+#define FATHOM_LANES(k, i, s, n) FATHOM_UNROLL for (int k = 0; k < FATHOM_ILP; ++k) if ((i) + k * (s) < (n))
+
 template <typename T>
 __device__ __forceinline__ void fill_body(T* __restrict__ dst, StridedDesc d, i64 n, double value) {
     const T v = Convert<T, double>::apply(value);
-    FATHOM_GRID_STRIDE(i, n) { dst[fathom_offset(d, i)] = v; }
+    FATHOM_TRIPS(i, s, n) {
+        FATHOM_LANES(k, i, s, n) dst[fathom_offset(d, i + k * s)] = v;
+    }
 }
 
 template <typename S, typename D>
-__device__ __forceinline__ void copy_body(const S* src, StridedDesc s, D* dst, StridedDesc d, i64 n) {
-    FATHOM_GRID_STRIDE(i, n) { dst[fathom_offset(d, i)] = Convert<D, S>::apply(src[fathom_offset(s, i)]); }
+__device__ __forceinline__ void copy_body(const S* src, StridedDesc sd, D* dst, StridedDesc dd, i64 n) {
+    FATHOM_TRIPS(i, s, n) {
+        S x[FATHOM_ILP] = {};
+        FATHOM_LANES(k, i, s, n) x[k] = src[fathom_offset(sd, i + k * s)];
+        FATHOM_LANES(k, i, s, n) dst[fathom_offset(dd, i + k * s)] = Convert<D, S>::apply(x[k]);
+    }
 }
 
-// No __restrict__ on unary/binary/where operands: an in-place op passes the same buffer as x and out.
+// No __restrict__ on unary/binary/where operands: an in-place op passes the same buffer as x and
+// out. Loading a trip's four inputs before storing is still right in place: each output element
+// is computed from the inputs at its own index.
 template <typename T>
 __device__ __forceinline__ void unary_body(int op, const T* x, StridedDesc xd, T* out, StridedDesc od, i64 n) {
-    FATHOM_GRID_STRIDE(i, n) { out[fathom_offset(od, i)] = unary_op(op, x[fathom_offset(xd, i)]); }
-}
-
-template <typename T>
-__device__ __forceinline__ void binary_body(int op, const T* a, StridedDesc ad, const T* b, StridedDesc bd,
-                                            T* out, StridedDesc od, i64 n) {
-    FATHOM_GRID_STRIDE(i, n) {
-        out[fathom_offset(od, i)] = binary_op(op, a[fathom_offset(ad, i)], b[fathom_offset(bd, i)]);
+    FATHOM_TRIPS(i, s, n) {
+        T v[FATHOM_ILP] = {};
+        FATHOM_LANES(k, i, s, n) v[k] = x[fathom_offset(xd, i + k * s)];
+        FATHOM_LANES(k, i, s, n) out[fathom_offset(od, i + k * s)] = unary_op(op, v[k]);
     }
 }
 
-template <typename T>
-__device__ __forceinline__ void compare_body(int op, const T* a, StridedDesc ad, const T* b, StridedDesc bd,
-                                             u8* out, StridedDesc od, i64 n) {
-    FATHOM_GRID_STRIDE(i, n) {
-        out[fathom_offset(od, i)] = compare_op(op, a[fathom_offset(ad, i)], b[fathom_offset(bd, i)]);
+// out = f(a, b) elementwise, for every family of two operands (binary, compare, logical, I64).
+template <typename T, typename R, typename F>
+__device__ __forceinline__ void map2_body(const T* a, StridedDesc ad, const T* b, StridedDesc bd, R* out, StridedDesc od,
+                                          i64 n, F f) {
+    FATHOM_TRIPS(i, s, n) {
+        T x[FATHOM_ILP] = {}, y[FATHOM_ILP] = {};
+        FATHOM_LANES(k, i, s, n) {
+            x[k] = a[fathom_offset(ad, i + k * s)];
+            y[k] = b[fathom_offset(bd, i + k * s)];
+        }
+        FATHOM_LANES(k, i, s, n) out[fathom_offset(od, i + k * s)] = f(x[k], y[k]);
     }
 }
+
+template <typename T> struct BinaryF {
+    int op;
+    __device__ __forceinline__ T operator()(T a, T b) const { return binary_op(op, a, b); }
+};
+template <typename T> struct CompareF {
+    int op;
+    __device__ __forceinline__ u8 operator()(T a, T b) const { return compare_op(op, a, b); }
+};
+struct BinaryI64F {
+    int op;
+    int* status;
+    __device__ __forceinline__ i64 operator()(i64 a, i64 b) const { return binary_i64_op(op, a, b, status); }
+};
+struct LogicalF {
+    int op;
+    __device__ __forceinline__ u8 operator()(u8 a, u8 b) const { return logical_op(op, a, b); }
+};
 
 template <typename T>
 __device__ __forceinline__ void where_body(const u8* c, StridedDesc cd, const T* a, StridedDesc ad, const T* b,
                                            StridedDesc bd, T* out, StridedDesc od, i64 n) {
-    FATHOM_GRID_STRIDE(i, n) {
-        out[fathom_offset(od, i)] = c[fathom_offset(cd, i)] ? a[fathom_offset(ad, i)] : b[fathom_offset(bd, i)];
+    FATHOM_TRIPS(i, s, n) {
+        u8 m[FATHOM_ILP] = {};
+        T x[FATHOM_ILP] = {}, y[FATHOM_ILP] = {};
+        FATHOM_LANES(k, i, s, n) {
+            m[k] = c[fathom_offset(cd, i + k * s)];
+            x[k] = a[fathom_offset(ad, i + k * s)];
+            y[k] = b[fathom_offset(bd, i + k * s)];
+        }
+        FATHOM_LANES(k, i, s, n) out[fathom_offset(od, i + k * s)] = m[k] ? x[k] : y[k];
     }
 }
 
@@ -246,11 +300,11 @@ FATHOM_COPY_FROM(u8, u8)
     }                                                                                            \
     extern "C" __global__ void binary_##t(int op, const T* a, StridedDesc ad, const T* b, StridedDesc bd, \
                                           T* out, StridedDesc od, i64 n) {                       \
-        binary_body<T>(op, a, ad, b, bd, out, od, n);                                            \
+        map2_body(a, ad, b, bd, out, od, n, BinaryF<T>{op});                                     \
     }                                                                                            \
     extern "C" __global__ void compare_##t(int op, const T* a, StridedDesc ad, const T* b, StridedDesc bd, \
                                            u8* out, StridedDesc od, i64 n) {                     \
-        compare_body<T>(op, a, ad, b, bd, out, od, n);                                           \
+        map2_body(a, ad, b, bd, out, od, n, CompareF<T>{op});                                    \
     }                                                                                            \
     extern "C" __global__ void where_##t(const u8* c, StridedDesc cd, const T* a, StridedDesc ad, \
                                          const T* b, StridedDesc bd, T* out, StridedDesc od, i64 n) { \
@@ -260,19 +314,21 @@ FATHOM_FLOAT_MAPS(float, f32)
 FATHOM_FLOAT_MAPS(double, f64)
 
 extern "C" __global__ void unary_i64(int op, const i64* x, StridedDesc xd, i64* out, StridedDesc od, i64 n) {
-    FATHOM_GRID_STRIDE(i, n) { out[fathom_offset(od, i)] = unary_i64_op(op, x[fathom_offset(xd, i)]); }
+    FATHOM_TRIPS(i, s, n) {
+        i64 v[FATHOM_ILP] = {};
+        FATHOM_LANES(k, i, s, n) v[k] = x[fathom_offset(xd, i + k * s)];
+        FATHOM_LANES(k, i, s, n) out[fathom_offset(od, i + k * s)] = unary_i64_op(op, v[k]);
+    }
 }
 
 extern "C" __global__ void binary_i64(int op, const i64* a, StridedDesc ad, const i64* b, StridedDesc bd, i64* out,
                                       StridedDesc od, i64 n, int* status) {
-    FATHOM_GRID_STRIDE(i, n) {
-        out[fathom_offset(od, i)] = binary_i64_op(op, a[fathom_offset(ad, i)], b[fathom_offset(bd, i)], status);
-    }
+    map2_body(a, ad, b, bd, out, od, n, BinaryI64F{op, status});
 }
 
 extern "C" __global__ void compare_i64(int op, const i64* a, StridedDesc ad, const i64* b, StridedDesc bd, u8* out,
                                        StridedDesc od, i64 n) {
-    compare_body<i64>(op, a, ad, b, bd, out, od, n);
+    map2_body(a, ad, b, bd, out, od, n, CompareF<i64>{op});
 }
 
 extern "C" __global__ void where_i64(const u8* c, StridedDesc cd, const i64* a, StridedDesc ad, const i64* b,
@@ -286,14 +342,14 @@ extern "C" __global__ void where_u8(const u8* c, StridedDesc cd, const u8* a, St
 }
 
 extern "C" __global__ void unary_u8(int op, const u8* x, StridedDesc xd, u8* out, StridedDesc od, i64 n) {
-    FATHOM_GRID_STRIDE(i, n) {
-        out[fathom_offset(od, i)] = op == U_NOT ? (x[fathom_offset(xd, i)] == 0) : 0;
+    FATHOM_TRIPS(i, s, n) {
+        u8 v[FATHOM_ILP] = {};
+        FATHOM_LANES(k, i, s, n) v[k] = x[fathom_offset(xd, i + k * s)];
+        FATHOM_LANES(k, i, s, n) out[fathom_offset(od, i + k * s)] = op == U_NOT ? (v[k] == 0) : 0;
     }
 }
 
 extern "C" __global__ void binary_u8(int op, const u8* a, StridedDesc ad, const u8* b, StridedDesc bd, u8* out,
                                      StridedDesc od, i64 n) {
-    FATHOM_GRID_STRIDE(i, n) {
-        out[fathom_offset(od, i)] = logical_op(op, a[fathom_offset(ad, i)], b[fathom_offset(bd, i)]);
-    }
+    map2_body(a, ad, b, bd, out, od, n, LogicalF{op});
 }

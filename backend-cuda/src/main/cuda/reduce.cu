@@ -131,18 +131,40 @@ template <typename T> __device__ __forceinline__ T empty_extreme() {
 }
 template <> __device__ __forceinline__ i64 empty_extreme<i64>() { return 0; }
 
-// One thread's share of a row's sum. F32: runs of FATHOM_F32_RUN in F32, carried in F64.
-template <typename T> __device__ __forceinline__ typename SumAcc<T>::type thread_sum(const T* row, i64 inner) {
-    typename SumAcc<T>::type acc = 0;
-    for (i64 j = threadIdx.x; j < inner; j += blockDim.x) acc += (typename SumAcc<T>::type)row[j];
-    return acc;
+// Calls f(x, j) for a thread's elements of row[0, len), j = threadIdx.x, + blockDim.x, ..., in
+// rising j, loading four before using any. A reduction is memory-bound and each thread's loop
+// carries a dependency, so with one load at a time the resident threads keep about a third of the
+// bytes in flight that an H200's bandwidth × latency asks for; four at a time cover it.
+template <typename T, typename F> __device__ __forceinline__ void thread_walk(const T* row, i64 len, F& f) {
+    const i64 step = blockDim.x;
+    i64 j = threadIdx.x;
+    for (; j + 3 * step < len; j += 4 * step) {
+        T x0 = row[j], x1 = row[j + step], x2 = row[j + 2 * step], x3 = row[j + 3 * step];
+        f(x0, j);
+        f(x1, j + step);
+        f(x2, j + 2 * step);
+        f(x3, j + 3 * step);
+    }
+    for (; j < len; j += step) f(row[j], j);
 }
-template <> __device__ __forceinline__ double thread_sum<float>(const float* row, i64 inner) {
+
+// A thread's sum in its accumulator type (BOOL: a count of the nonzero bytes).
+template <typename T> struct PlainSum {
+    typename SumAcc<T>::type acc = 0;
+    __device__ __forceinline__ void operator()(T x, i64) { acc += (typename SumAcc<T>::type)x; }
+};
+template <> struct PlainSum<u8> {
+    unsigned long long acc = 0;
+    __device__ __forceinline__ void operator()(u8 x, i64) { acc += x != 0; }
+};
+
+// F32: runs of FATHOM_F32_RUN added in F32 with Kahan compensation, carried in F64.
+struct KahanRuns {
     double acc = 0;
-    float run = 0, comp = 0;  // Kahan: comp holds the low bits the last F32 add dropped
+    float run = 0, comp = 0;  // comp holds the low bits the last F32 add dropped
     int k = 0;
-    for (i64 j = threadIdx.x; j < inner; j += blockDim.x) {
-        float y = row[j] - comp;
+    __device__ __forceinline__ void operator()(float x, i64) {
+        float y = x - comp;
         float t = run + y;
         // Once the run is infinite (or NaN) there are no low bits to keep, and (t - run) - y would
         // be inf - inf = NaN: a sum with one +inf must stay +inf, as an F64 sum does.
@@ -155,27 +177,43 @@ template <> __device__ __forceinline__ double thread_sum<float>(const float* row
             k = 0;
         }
     }
-    return acc + ((double)run - (double)comp);
+};
+
+// One thread's share of a row's sum.
+template <typename T> __device__ __forceinline__ typename SumAcc<T>::type thread_sum(const T* row, i64 inner) {
+    PlainSum<T> f;
+    thread_walk(row, inner, f);
+    return f.acc;
 }
-template <> __device__ __forceinline__ unsigned long long thread_sum<u8>(const u8* row, i64 inner) {
-    unsigned long long n = 0;
-    for (i64 j = threadIdx.x; j < inner; j += blockDim.x) n += row[j] != 0;
-    return n;
+template <> __device__ __forceinline__ double thread_sum<float>(const float* row, i64 inner) {
+    KahanRuns f;
+    thread_walk(row, inner, f);
+    return f.acc + ((double)f.run - (double)f.comp);
 }
 
-// The extreme of elements [0, len) of `row` and its index counted from `base` (a chunk's start in
-// its row): each thread's candidates, then the block fold. Valid in thread 0.
-template <typename T>
-__device__ __forceinline__ void block_extreme(bool want_max, const T* row, i64 len, i64 base, T& v, i64& iv) {
-    v = empty_extreme<T>();
-    iv = -1;
-    for (i64 j = threadIdx.x; j < len; j += blockDim.x) {
-        // A thread's indices rise, so among equal values its first one stays.
-        if (arg_better(want_max, row[j], base + j, v, iv)) {
-            v = row[j];
+// A thread's extreme so far and its index counted from `base` (a chunk's start in its row). A
+// thread's indices rise, so among equal values its first one stays.
+template <typename T> struct Extreme {
+    bool want_max;
+    i64 base;
+    T v;
+    i64 iv;
+    __device__ __forceinline__ void operator()(T x, i64 j) {
+        if (arg_better(want_max, x, base + j, v, iv)) {
+            v = x;
             iv = base + j;
         }
     }
+};
+
+// The extreme of elements [0, len) of `row` and its index counted from `base`: each thread's
+// candidates, then the block fold. Valid in thread 0.
+template <typename T>
+__device__ __forceinline__ void block_extreme(bool want_max, const T* row, i64 len, i64 base, T& v, i64& iv) {
+    Extreme<T> f = {want_max, base, empty_extreme<T>(), -1};
+    thread_walk(row, len, f);
+    v = f.v;
+    iv = f.iv;
     block_arg(want_max, v, iv);
 }
 

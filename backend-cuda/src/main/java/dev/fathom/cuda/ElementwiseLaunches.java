@@ -9,8 +9,9 @@ import dev.fathom.tensor.Shape;
 /**
  * The host side of {@code elementwise.cu}: fill, copy/cast, unary and binary maps, comparisons and
  * where. Every operand goes as its buffer's base address plus a {@link StridedDesc} with the
- * output's sizes (broadcast dims have stride 0, as the tensor layer made them); the launch is
- * grid-stride over the output's numel ({@link LaunchGeometry#forElements}).
+ * output's sizes (broadcast dims have stride 0, as the tensor layer made them), with the dims that
+ * every operand steps through as one merged; the launch is grid-stride over the output's numel,
+ * {@value LaunchGeometry#ELEMENTS_PER_THREAD} elements per thread ({@link LaunchGeometry#forElementwise}).
  *
  * <p>The kernels write NaN or 0 for an op code they do not define, so the op/dtype pairs are
  * checked here first and an undefined one is an IllegalArgumentException, as on the CPU.
@@ -27,7 +28,7 @@ final class ElementwiseLaunches {
     void fill(Strided dst, double value) {
         CudaBuffer d = kernels.buffer(dst, "fill");
         String kernel = "fill_" + CudaBuffer.suffix(d.dtype());
-        module.launchElements("fill", Shape.format(dst.shape()) + " " + d.dtype(), kernel, dst.numel(),
+        launch("fill", Shape.format(dst.shape()) + " " + d.dtype(), kernel, dst.numel(),
                 KernelParams.of().ptr(d.address()).struct(StridedDesc.packCoalesced(dst)[0]).i64(dst.numel()).f64(value));
     }
 
@@ -35,7 +36,7 @@ final class ElementwiseLaunches {
         CudaBuffer s = kernels.buffer(src, "copy"), d = kernels.buffer(dst, "copy");
         String kernel = "copy_" + CudaBuffer.suffix(s.dtype()) + "_" + CudaBuffer.suffix(d.dtype());
         byte[][] desc = descs(dst, src);
-        module.launchElements("copy", Shape.format(src.shape()) + " " + s.dtype() + " -> " + Shape.format(dst.shape()) + " "
+        launch("copy", Shape.format(src.shape()) + " " + s.dtype() + " -> " + Shape.format(dst.shape()) + " "
                 + d.dtype(), kernel, dst.numel(), KernelParams.of().ptr(s.address()).struct(desc[1])
                 .ptr(d.address()).struct(desc[0]).i64(dst.numel()));
     }
@@ -55,7 +56,7 @@ final class ElementwiseLaunches {
         }
         sameDtype(name, t, ob.dtype(), out);
         byte[][] desc = descs(out, x);
-        module.launchElements(name, Shape.format(x.shape()) + " " + t, "unary_" + CudaBuffer.suffix(t), out.numel(),
+        launch(name, Shape.format(x.shape()) + " " + t, "unary_" + CudaBuffer.suffix(t), out.numel(),
                 KernelParams.of().i32(op.ordinal()).ptr(xb.address()).struct(desc[1]).ptr(ob.address())
                         .struct(desc[0]).i64(out.numel()));
     }
@@ -91,19 +92,19 @@ final class ElementwiseLaunches {
             boolean div = op == BinaryOp.DIV && out.numel() > 0;
             StatusWord status = kernels.status();
             if (!div) {
-                module.launchElements(name, shapes, kernel, out.numel(), p.ptr(status.address()));
+                launch(name, shapes, kernel, out.numel(), p.ptr(status.address()));
                 return;
             }
             synchronized (status) {
                 status.reset(name);
-                module.launchElements(name, shapes, kernel, out.numel(), p.ptr(status.address()));
+                launch(name, shapes, kernel, out.numel(), p.ptr(status.address()));
                 if (status.read(name) != 0) {
                     throw new ArithmeticException("div: integer division by zero in an I64 tensor");
                 }
             }
             return;
         }
-        module.launchElements(name, shapes, kernel, out.numel(), p);
+        launch(name, shapes, kernel, out.numel(), p);
     }
 
     void where(Strided cond, Strided a, Strided b, Strided out) {
@@ -122,15 +123,20 @@ final class ElementwiseLaunches {
         }
         sameDtype("where", t, ob.dtype(), out);
         byte[][] desc = descs(out, cond, a, b);
-        module.launchElements("where", shapes, "where_" + CudaBuffer.suffix(t), out.numel(),
+        launch("where", shapes, "where_" + CudaBuffer.suffix(t), out.numel(),
                 KernelParams.of().ptr(cb.address()).struct(desc[1]).ptr(ab.address())
                         .struct(desc[2]).ptr(bb.address()).struct(desc[3]).ptr(ob.address())
                         .struct(desc[0]).i64(out.numel()));
     }
 
+    /** Launches an elementwise.cu kernel over {@code n} output elements ({@link LaunchGeometry#forElementwise}). */
+    private void launch(String op, String shapes, String kernel, long n, KernelParams params) {
+        module.launch(op, shapes, kernel, LaunchGeometry.forElementwise(n), params);
+    }
+
     /** Fills {@code bytes} bytes at {@code address} with 0 (the status word's reset), in stream order. */
     void zeroBytes(String op, long address, int bytes) {
-        module.launchElements(op, "status word", "fill_u8", bytes, KernelParams.of().ptr(address)
+        launch(op, "status word", "fill_u8", bytes, KernelParams.of().ptr(address)
                 .struct(StridedDesc.pack(new int[] {bytes}, new long[] {1}, 0)).i64(bytes).f64(0));
     }
 

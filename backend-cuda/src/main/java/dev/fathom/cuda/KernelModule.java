@@ -30,7 +30,11 @@ final class KernelModule {
      * nothing at all for {@code n = 0} (CUDA rejects an empty grid).
      */
     void launchElements(String op, String shapes, String kernel, long n, KernelParams params) {
-        LaunchGeometry g = LaunchGeometry.forElements(n);
+        launch(op, shapes, kernel, LaunchGeometry.forElements(n), params);
+    }
+
+    /** Launches {@code kernel} with {@code g}, or nothing when g is empty. */
+    void launch(String op, String shapes, String kernel, LaunchGeometry g, KernelParams params) {
         if (g.isEmpty()) {
             return;
         }

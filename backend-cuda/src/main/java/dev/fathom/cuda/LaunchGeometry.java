@@ -22,6 +22,11 @@ public record LaunchGeometry(int grid, int block) {
     public static final int BLOCK = 256;
     /** The most blocks {@link #forElements(long)} asks for. */
     public static final int MAX_GRID = 65535;
+    /**
+     * Elements an {@code elementwise.cu} thread takes per trip of its grid-stride loop
+     * ({@code FATHOM_ILP}): it loads all of them before it stores any, so that its loads overlap.
+     */
+    public static final int ELEMENTS_PER_THREAD = 4;
 
     public LaunchGeometry {
         if (grid < 0 || block < 1 || block > 1024) {
@@ -50,6 +55,19 @@ public record LaunchGeometry(int grid, int block) {
         }
         long blocks = (n + BLOCK - 1) / BLOCK;
         return new LaunchGeometry((int) Math.min(blocks, maxGrid), BLOCK);
+    }
+
+    /**
+     * The geometry of the {@code elementwise.cu} kernels over {@code n} elements: threads for
+     * {@code ceil(n / ELEMENTS_PER_THREAD)} elements by the rule above, so that each thread makes one
+     * trip of {@value #ELEMENTS_PER_THREAD} elements while the grid covers n.
+     */
+    public static LaunchGeometry forElementwise(long n) {
+        if (n < 0) {
+            throw new IllegalArgumentException("LaunchGeometry.forElementwise: element count " + n
+                    + " is negative; pass the numel of the output (>= 0)");
+        }
+        return forElements((n + ELEMENTS_PER_THREAD - 1) / ELEMENTS_PER_THREAD);
     }
 
     /** True when there is nothing to launch (zero elements). */

@@ -196,7 +196,7 @@ class CudaKernelsTest {
             Strided view = new Strided(b, new int[] {20, 30}, new long[] {1, 20}, 3);
             k.fill(view, -2.5);
             FakeDriver.Launch l = d.launches("fill_f64").getFirst();
-            assertArrayEquals(new int[] {3, 1, 1}, l.grid(), "ceil(600 / 256) blocks");
+            assertArrayEquals(new int[] {1, 1, 1}, l.grid(), "ceil(600 / (4 · 256)) blocks: four elements per thread");
             assertArrayEquals(new int[] {256, 1, 1}, l.block());
             assertEquals(((CudaBuffer) b).address(), l.ptr(0));
             assertArrayEquals(StridedDesc.pack(new int[] {20, 30}, new long[] {1, 20}, 3), l.struct(1));

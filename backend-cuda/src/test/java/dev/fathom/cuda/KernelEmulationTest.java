@@ -41,13 +41,22 @@ class KernelEmulationTest {
         Path exe = Emulator.compile("elementwise_test", tmp);
         List<String> cmd = new ArrayList<>(List.of(exe.toString()));
         for (long n : SIZES) {
-            cmd.add(arg(n, LaunchGeometry.forElements(n)));
+            cmd.add(arg(n, LaunchGeometry.forElementwise(n)));  // what the host launches: one trip per thread
+            cmd.add(arg(n, LaunchGeometry.forElements(n)));     // a thread per element: most trips part-empty
         }
         // Capped grids, so that threads loop over several elements (the grid-stride path).
         cmd.add(arg(1000, LaunchGeometry.forElements(1000, 3)));
         cmd.add(arg(100_003, LaunchGeometry.forElements(100_003, 7)));
         String out = Emulator.run(cmd, "elementwise_test", 180);
         assertTrue(out.contains(" 0 failed"), out);
+    }
+
+    /** The elements per thread and trip that the host sizes its grids for are those the kernels take. */
+    @Test
+    void theHostAndTheKernelsAgreeOnElementsPerThread() throws Exception {
+        String src = java.nio.file.Files.readString(Emulator.CUDA_SRC.resolve("elementwise.cu"));
+        assertTrue(src.contains("#define FATHOM_ILP " + LaunchGeometry.ELEMENTS_PER_THREAD + "\n"),
+                "elementwise.cu's FATHOM_ILP must be LaunchGeometry.ELEMENTS_PER_THREAD = " + LaunchGeometry.ELEMENTS_PER_THREAD);
     }
 
     /**

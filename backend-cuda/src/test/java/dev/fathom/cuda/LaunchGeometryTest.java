@@ -39,4 +39,14 @@ class LaunchGeometryTest {
         assertThrows(IllegalArgumentException.class, () -> LaunchGeometry.forElements(10, 0));
         assertThrows(IllegalArgumentException.class, () -> new LaunchGeometry(1, 2048));
     }
+
+    @Test
+    void elementwiseKernelsGetAThreadPerFourElements() {
+        assertEquals(new LaunchGeometry(1, 256), LaunchGeometry.forElementwise(1));
+        assertEquals(new LaunchGeometry(1, 256), LaunchGeometry.forElementwise(1024));
+        assertEquals(new LaunchGeometry(2, 256), LaunchGeometry.forElementwise(1025));
+        assertEquals(new LaunchGeometry(16_384, 256), LaunchGeometry.forElementwise(1 << 24));
+        assertTrue(LaunchGeometry.forElementwise(0).isEmpty());
+        assertThrows(IllegalArgumentException.class, () -> LaunchGeometry.forElementwise(-1));
+    }
 }

@@ -23,7 +23,7 @@ import java.util.concurrent.TimeUnit;
  * 925 M for conv2); the backward pass costs about twice that.
  */
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-public class ConvBenchmark extends BackendBenchmark {
+public class ConvBenchmark extends OpBenchmark {
 
     @Param({"conv1", "conv2"})
     public String layer;
@@ -48,7 +48,9 @@ public class ConvBenchmark extends BackendBenchmark {
     @Benchmark
     public void forward() {
         try (Scope s = Scope.open()) {
-            Convolutions.conv2d(x.detach(), w.detach(), b.detach(), 1, 1, 1, 1);
+            for (int i = 0; i < repeat; i++) {
+                Convolutions.conv2d(x.detach(), w.detach(), b.detach(), 1, 1, 1, 1);
+            }
             device.synchronize();
         }
     }
@@ -56,11 +58,13 @@ public class ConvBenchmark extends BackendBenchmark {
     @Benchmark
     public void forwardBackward() {
         try (Scope s = Scope.open()) {
-            Convolutions.conv2d(x, w, b, 1, 1, 1, 1).sum().backward();
+            for (int i = 0; i < repeat; i++) {
+                Convolutions.conv2d(x, w, b, 1, 1, 1, 1).sum().backward();
+                x.setGrad(null);
+                w.setGrad(null);
+                b.setGrad(null);
+            }
             device.synchronize();
-            x.setGrad(null);
-            w.setGrad(null);
-            b.setGrad(null);
         }
     }
 

@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
  * so GB/s is bytes / time, to set against the device's memory bandwidth.
  */
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-public class ElementwiseBenchmark extends BackendBenchmark {
+public class ElementwiseBenchmark extends OpBenchmark {
 
     @Param({"16777216"})
     public int n;
@@ -41,7 +41,9 @@ public class ElementwiseBenchmark extends BackendBenchmark {
     @Benchmark
     public void add() {
         try (Scope s = Scope.open()) {
-            a.add(b);
+            for (int i = 0; i < repeat; i++) {
+                a.add(b);
+            }
             device.synchronize();
         }
     }
@@ -49,7 +51,9 @@ public class ElementwiseBenchmark extends BackendBenchmark {
     @Benchmark
     public void sum() {
         try (Scope s = Scope.open()) {
-            a.sum();
+            for (int i = 0; i < repeat; i++) {
+                a.sum();
+            }
             device.synchronize();
         }
     }

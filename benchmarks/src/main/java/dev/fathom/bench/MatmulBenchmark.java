@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
  * {@code 2n³ / time}. Unavailable backends fail in setup with their reason.
  */
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-public class MatmulBenchmark extends BackendBenchmark {
+public class MatmulBenchmark extends OpBenchmark {
 
     @Param({"256", "512", "1024", "2048"})
     public int n;
@@ -41,7 +41,9 @@ public class MatmulBenchmark extends BackendBenchmark {
     @Benchmark
     public void matmul() {
         try (Scope s = Scope.open()) {
-            a.matmul(b);
+            for (int i = 0; i < repeat; i++) {
+                a.matmul(b);
+            }
             device.synchronize();
         }
     }
