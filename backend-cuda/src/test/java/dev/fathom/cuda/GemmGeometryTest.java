@@ -84,6 +84,17 @@ class GemmGeometryTest {
     }
 
     @Test
+    void theThresholdPropertyIsABlockCountOrRejectedNamingIt() {
+        assertEquals(GemmGeometry.DEFAULT_MIN_LARGE_BLOCKS, GemmLaunches.minLargeBlocks(null));
+        assertEquals(0, GemmLaunches.minLargeBlocks("0"));
+        assertEquals(300, GemmLaunches.minLargeBlocks(" 300 "));
+        for (String bad : new String[] {"-1", "many", "", "1e3"}) {
+            var e = assertThrows(IllegalArgumentException.class, () -> GemmLaunches.minLargeBlocks(bad));
+            assertTrue(e.getMessage().startsWith("-Dfathom.cuda.gemm128MinBlocks=" + bad + " is not a block count"), e.getMessage());
+        }
+    }
+
+    @Test
     void theLargeKernelIsTheEntryWhoseLoadsAreCoalescedForTheStrides() {
         GemmGeometry large = GemmGeometry.forTile(128, 256, 256, 1), small = GemmGeometry.forMatmul(256, 256, 1);
         // a: row-major (k stride 1) is "n", a transposed view (row stride 1) "t"; b: row-major "n", transposed "t".
