@@ -1,5 +1,7 @@
 // Tiled shared-memory GEMM: C[z] (+)= A[z]·B[z] for F32, F64 and I64, the own-kernel path of
 // Kernels#matmul (and of the implicit-GEMM convolutions' inner products) when cuBLAS is absent.
+// Two tilings: the 64×64 kernels gemm_f32/f64/i64 described here, and for large F32 products the
+// 128×128 kernels gemm_f32_128_* further down (same parameters; GemmGeometry#choose picks).
 // I64 products and sums wrap in two's complement like Java's long (PTX mul.lo/add.s64 are modular).
 //
 // Operands: A is M×K with element (i, p) at a[a_offset + zo·a_bs_outer + zi·a_bs_inner + i·a_rs + p·a_cs],
