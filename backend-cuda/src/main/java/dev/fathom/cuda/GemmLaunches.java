@@ -119,7 +119,8 @@ final class GemmLaunches {
         KernelParams params = KernelParams.of().ptr(p.a()).i64(aOff).i64(aOuter).i64(aInner).i64(p.aRs()).i64(p.aCs())
                 .ptr(p.b()).i64(bOff).i64(bOuter).i64(bInner).i64(p.bRs()).i64(p.bCs())
                 .ptr(p.c()).i64(cOff).i32(m).i32(p.n()).i32(p.k()).i32(batchInner).i32(0);
-        module.launch("matmul", p.shapes(), g.kernel(p.dtype(), p.aCs(), p.bRs(), p.bCs()), new Dim3(g.gridX(), g.gridY(), g.gridZ()), Dim3.of(g.block()), params);
+        String kernel = g.kernel(p.dtype(), p.aCs(), p.bRs(), p.bCs());
+        module.launch("matmul", p.shapes(), kernel, new Dim3(g.gridX(), g.gridY(), g.gridZ()), Dim3.of(g.block()), params);
     }
 
     /**
