@@ -2,11 +2,14 @@
 // __syncthreads are real) against an F64 triple loop written here; prints one line per failing
 // case and exits 1 if any failed.
 //
-//   gemm_test BO:BI:M:N:K:GX:GY:GZ:BLOCK...
+//   gemm_test BO:BI:M:N:K:TILE:GX:GY:GZ:BLOCK...
 //
 // Each argument is BO·BI products C (M×N) = A (M×K) · B (K×N), batch split outer BO × inner BI,
 // launched with grid (GX, GY, GZ) × BLOCK threads (GemmKernelEmulationTest passes what
-// dev.fathom.cuda.GemmGeometry computes). For every argument it runs F32 and F64, all
+// dev.fathom.cuda.GemmGeometry computes for the tile). TILE 64 runs the 64×64 kernels gemm_f32,
+// gemm_f64 and gemm_i64; TILE 128 runs each of the four F32 entries gemm_f32_128_{nn,nt,tn,tt} on
+// every operand layout (each entry must be right for any strides; the layout only decides which
+// one the host picks). For every argument it runs all
 // four transpose combinations (an operand is either row-major with a padded leading dimension or
 // column-major, i.e. a transposed view), and for batches: B batched, B broadcast over the whole
 // batch (stride 0), and, when BI > 1, B broadcast over the outer level only. accumulate alternates
@@ -32,7 +35,7 @@ int g_cases = 0;
 std::mt19937_64 g_rng(20261125);
 
 struct Case {
-    int bo, bi, m, n, k;
+    int bo, bi, m, n, k, tile;
     unsigned gx, gy, gz, block;
 };
 
@@ -81,7 +84,7 @@ Operand<T> make_operand(int rows, int cols, bool trans, int slabs_outer, int sla
     o.bs_inner = bcast_inner ? 0 : o.l.slab;
     o.bs_outer = bcast_outer ? 0 : o.l.slab * (bcast_inner ? 1 : slabs_inner);
     long long slabs = (long long)(bcast_outer ? 1 : slabs_outer) * (bcast_inner ? 1 : slabs_inner);
-    long long padded_rows = (rows + 63) / 64 * 64 + 64, padded_cols = (cols + 63) / 64 * 64 + 64;
+    long long padded_rows = (rows + 127) / 128 * 128 + 128, padded_cols = (cols + 127) / 128 * 128 + 128;
     long long slack = padded_rows * o.l.rs + padded_cols * o.l.cs;
     o.data.assign(offset + slabs * o.l.slab + slack, unused<T>());
     std::uniform_real_distribution<double> u(-1.0, 1.0);
@@ -97,7 +100,7 @@ const char* mode_name(BMode m) {
 }
 
 template <typename T>
-void run_case(const Case& cs, bool ta, bool tb, BMode mode, int accumulate, const char* dtype,
+void run_case(const Case& cs, bool ta, bool tb, BMode mode, int accumulate, const char* kname,
               void (*kernel)(const T*, long long, long long, long long, long long, long long, const T*, long long,
                              long long, long long, long long, long long, T*, long long, int, int, int, int, int)) {
     ++g_cases;
@@ -107,7 +110,7 @@ void run_case(const Case& cs, bool ta, bool tb, BMode mode, int accumulate, cons
     Operand<T> b = make_operand<T>(K, N, tb, cs.bo, cs.bi, bco, bci, 5);
     // The tail covers a whole tile row past the end, so a kernel that skips its store guard hits
     // the sentinel here rather than the heap.
-    const long long c_off = 11, c_len = (long long)batch * M * N, tail = 64LL * (N + 64);
+    const long long c_off = 11, c_len = (long long)batch * M * N, tail = 128LL * (N + 128);
     const T sentinel = (T)12345.0;
     std::vector<T> c(c_off + c_len + tail, sentinel);
     std::uniform_real_distribution<double> u(-1.0, 1.0);
@@ -138,8 +141,8 @@ void run_case(const Case& cs, bool ta, bool tb, BMode mode, int accumulate, cons
                     double got = (double)c[idx];
                     if (!(std::fabs(got - ref) <= rel * mag + (std::numeric_limits<T>::is_integer ? 0 : 1e-30))) {
                         if (bad++ < 3)
-                            std::printf("FAIL gemm_%s %dx%dx(%dx%dx%d) %c%c %s acc=%d: C[%d,%d,%d,%d] = %.9g, want %.9g\n",
-                                        dtype, cs.bo, cs.bi, M, N, K, ta ? 'T' : 'N', tb ? 'T' : 'N', mode_name(mode),
+                            std::printf("FAIL %s %dx%dx(%dx%dx%d) %c%c %s acc=%d: C[%d,%d,%d,%d] = %.9g, want %.9g\n",
+                                        kname, cs.bo, cs.bi, M, N, K, ta ? 'T' : 'N', tb ? 'T' : 'N', mode_name(mode),
                                         accumulate, zo, zi, i, j, got, ref);
                     }
                 }
@@ -147,8 +150,8 @@ void run_case(const Case& cs, bool ta, bool tb, BMode mode, int accumulate, cons
         if (i >= c_off && i < c_off + c_len) continue;
         if (c[i] != sentinel) {
             if (bad++ < 3)
-                std::printf("FAIL gemm_%s %dx%dx(%dx%dx%d) %c%c %s: wrote storage element %lld outside C [%lld, %lld)\n",
-                            dtype, cs.bo, cs.bi, M, N, K, ta ? 'T' : 'N', tb ? 'T' : 'N', mode_name(mode), i, c_off,
+                std::printf("FAIL %s %dx%dx(%dx%dx%d) %c%c %s: wrote storage element %lld outside C [%lld, %lld)\n",
+                            kname, cs.bo, cs.bi, M, N, K, ta ? 'T' : 'N', tb ? 'T' : 'N', mode_name(mode), i, c_off,
                             c_off + c_len);
         }
     }
@@ -163,13 +166,30 @@ void run_all(const Case& cs) {
         modes = {B_BATCHED, B_BROADCAST_ALL};
         if (cs.bi > 1) modes.push_back(B_BROADCAST_OUTER);
     }
+    using F32Kernel = void (*)(const float*, long long, long long, long long, long long, long long, const float*,
+                               long long, long long, long long, long long, long long, float*, long long, int, int, int,
+                               int, int);
+    const struct {
+        const char* name;
+        F32Kernel kernel;
+    } large[] = {{"gemm_f32_128_nn", gemm_f32_128_nn},
+                 {"gemm_f32_128_nt", gemm_f32_128_nt},
+                 {"gemm_f32_128_tn", gemm_f32_128_tn},
+                 {"gemm_f32_128_tt", gemm_f32_128_tt}};
     int parity = 0;
     for (BMode mode : modes)
         for (int ta = 0; ta < 2; ++ta)
             for (int tb = 0; tb < 2; ++tb) {
-                run_case<float>(cs, ta, tb, mode, parity % 2, "f32", gemm_f32);
-                run_case<double>(cs, ta, tb, mode, (parity + 1) % 2, "f64", gemm_f64);
-                run_case<long long>(cs, ta, tb, mode, parity % 2, "i64", gemm_i64);
+                if (cs.tile == 128) {
+                    // Every entry on every layout; accumulate alternates with the entry and the layout,
+                    // so each entry and each layout runs with both.
+                    for (int e = 0; e < 4; ++e)
+                        run_case<float>(cs, ta, tb, mode, (parity + e) % 2, large[e].name, large[e].kernel);
+                } else {
+                    run_case<float>(cs, ta, tb, mode, parity % 2, "gemm_f32", gemm_f32);
+                    run_case<double>(cs, ta, tb, mode, (parity + 1) % 2, "gemm_f64", gemm_f64);
+                    run_case<long long>(cs, ta, tb, mode, parity % 2, "gemm_i64", gemm_i64);
+                }
                 ++parity;
             }
 }
@@ -180,17 +200,20 @@ int main(int argc, char** argv) {
     std::vector<Case> cases;
     for (int i = 1; i < argc; ++i) {
         Case c{};
-        if (std::sscanf(argv[i], "%d:%d:%d:%d:%d:%u:%u:%u:%u", &c.bo, &c.bi, &c.m, &c.n, &c.k, &c.gx, &c.gy, &c.gz,
-                        &c.block) != 9 ||
-            c.bo < 1 || c.bi < 1 || c.m < 1 || c.n < 1 || c.k < 0 || c.gx < 1 || c.gy < 1 || c.gz < 1 || c.block < 1) {
-            std::fprintf(stderr, "gemm_test: bad argument '%s'; expected BO:BI:M:N:K:GX:GY:GZ:BLOCK (K >= 0, others >= 1)\n",
+        if (std::sscanf(argv[i], "%d:%d:%d:%d:%d:%d:%u:%u:%u:%u", &c.bo, &c.bi, &c.m, &c.n, &c.k, &c.tile, &c.gx, &c.gy,
+                        &c.gz, &c.block) != 10 ||
+            c.bo < 1 || c.bi < 1 || c.m < 1 || c.n < 1 || c.k < 0 || (c.tile != 64 && c.tile != 128) || c.gx < 1 ||
+            c.gy < 1 || c.gz < 1 || c.block < 1) {
+            std::fprintf(stderr,
+                         "gemm_test: bad argument '%s'; expected BO:BI:M:N:K:TILE:GX:GY:GZ:BLOCK (K >= 0, TILE 64 or 128, "
+                         "others >= 1)\n",
                          argv[i]);
             return 2;
         }
         cases.push_back(c);
     }
     if (cases.empty()) {
-        std::fprintf(stderr, "usage: gemm_test BO:BI:M:N:K:GX:GY:GZ:BLOCK...\n");
+        std::fprintf(stderr, "usage: gemm_test BO:BI:M:N:K:TILE:GX:GY:GZ:BLOCK...\n");
         return 2;
     }
     for (const Case& c : cases) run_all(c);

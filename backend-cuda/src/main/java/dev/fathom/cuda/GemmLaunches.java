@@ -11,28 +11,53 @@ import java.util.List;
 
 /**
  * The host side of {@code gemm.cu}: {@code out[..., m, n] = Σ_k a[..., m, k]·b[..., k, n]} with the
- * tiled GEMM ({@code gemm_f32}, {@code gemm_f64}, {@code gemm_i64}), transposed and broadcast operands
- * passed as strides (no copies).
+ * tiled GEMM ({@code gemm_f32}, {@code gemm_f64}, {@code gemm_i64}, and for large F32 products
+ * {@code gemm_f32_128_*}), transposed and broadcast operands passed as strides (no copies).
  *
  * <p>Batch dims: size-1 dims are dropped and neighbours merged where both a and b step through them
  * as one (out is contiguous, so it always does). Up to two remaining dims and at most 65535
  * products go in one launch (the kernel's outer and inner batch levels, {@code gridDim.z}); more
  * dims are walked on the host, one launch per index of all but the last dim, and a last dim over
  * 65535 is split into chunks. An M over 65535 tiles (gridDim.y's limit) is split into row chunks,
- * one product at a time. {@link GemmGeometry} computes each launch's grid.
+ * one product at a time. {@link GemmGeometry} chooses each launch's kernel and grid, from that
+ * launch's M, N and batch; {@value #MIN_LARGE_BLOCKS_PROPERTY} sets its threshold for the large
+ * F32 tile (default {@value GemmGeometry#DEFAULT_MIN_LARGE_BLOCKS} blocks; 0 takes the large tile
+ * wherever its edge waste allows, a huge value never), to compare the two kernels on a GPU.
  */
 final class GemmLaunches {
     private static final int MAX_Z = GemmGeometry.MAX_GRID_YZ;
-    private static final long MAX_ROWS = (long) GemmGeometry.MAX_GRID_YZ * GemmGeometry.TILE_M;
+    // Row chunks sized for the small tile, so that either tile's grid fits.
+    private static final long MAX_ROWS = (long) GemmGeometry.MAX_GRID_YZ * GemmGeometry.SMALL_TILE;
+    static final String MIN_LARGE_BLOCKS_PROPERTY = "fathom.cuda.gemm128MinBlocks";
 
     private final CudaKernels kernels;
     private final CudaDevice device;
     private final KernelModule module;
+    private final int minLargeBlocks;
 
     GemmLaunches(CudaKernels kernels, CudaDevice device) {
         this.kernels = kernels;
         this.device = device;
         this.module = new KernelModule(device, "gemm");
+        this.minLargeBlocks = minLargeBlocks(System.getProperty(MIN_LARGE_BLOCKS_PROPERTY));
+    }
+
+    /** The value of {@value #MIN_LARGE_BLOCKS_PROPERTY}: the default when unset, else an integer >= 0. */
+    static int minLargeBlocks(String value) {
+        if (value == null) {
+            return GemmGeometry.DEFAULT_MIN_LARGE_BLOCKS;
+        }
+        try {
+            int v = Integer.parseInt(value.strip());
+            if (v >= 0) {
+                return v;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException("-D" + MIN_LARGE_BLOCKS_PROPERTY + "=" + value + " is not a block count; give an"
+                + " integer >= 0 (default " + GemmGeometry.DEFAULT_MIN_LARGE_BLOCKS + "; 0 prefers the 128 x 128 F32 kernel,"
+                + " 2147483647 never uses it)");
     }
 
     /** One batch dim after dropping and merging: its size and the step of a and b through it. */
@@ -40,7 +65,7 @@ final class GemmLaunches {
     }
 
     /** What every launch of one matmul shares. */
-    private record Product(String shapes, String kernel, long a, long aRs, long aCs, long b, long bRs, long bCs, long c,
+    private record Product(String shapes, DType dtype, long a, long aRs, long aCs, long b, long bRs, long bCs, long c,
             int m, int n, int k) {
     }
 
@@ -56,7 +81,7 @@ final class GemmLaunches {
         if (m == 0 || n == 0 || batch == 0) {
             return;
         }
-        Product p = new Product(shapes, "gemm_" + CudaBuffer.suffix(ab.dtype()), ab.address(), a.strides()[r - 2],
+        Product p = new Product(shapes, ab.dtype(), ab.address(), a.strides()[r - 2],
                 a.strides()[r - 1], bb.address(), b.strides()[r - 2], b.strides()[r - 1], ob.address(), m, n, k);
         long mn = (long) m * n;
         if (ab.dtype() != DType.I64 && cublas(p, dims, a.offset(), b.offset(), out.offset(), ab.dtype())) {
@@ -90,11 +115,12 @@ final class GemmLaunches {
 
     private void launch(Product p, long aOff, long aOuter, long aInner, long bOff, long bOuter, long bInner, long cOff, int m,
             int batchInner, long batch) {
-        GemmGeometry g = GemmGeometry.forMatmul(m, p.n(), batch);
+        GemmGeometry g = GemmGeometry.choose(p.dtype(), m, p.n(), batch, minLargeBlocks);
         KernelParams params = KernelParams.of().ptr(p.a()).i64(aOff).i64(aOuter).i64(aInner).i64(p.aRs()).i64(p.aCs())
                 .ptr(p.b()).i64(bOff).i64(bOuter).i64(bInner).i64(p.bRs()).i64(p.bCs())
                 .ptr(p.c()).i64(cOff).i32(m).i32(p.n()).i32(p.k()).i32(batchInner).i32(0);
-        module.launch("matmul", p.shapes(), p.kernel(), new Dim3(g.gridX(), g.gridY(), g.gridZ()), Dim3.of(g.block()), params);
+        String kernel = g.kernel(p.dtype(), p.aCs(), p.bRs(), p.bCs());
+        module.launch("matmul", p.shapes(), kernel, new Dim3(g.gridX(), g.gridY(), g.gridZ()), Dim3.of(g.block()), params);
     }
 
     /**

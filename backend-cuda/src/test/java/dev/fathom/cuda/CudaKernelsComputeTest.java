@@ -168,6 +168,32 @@ class CudaKernelsComputeTest {
     }
 
     @Test
+    void largeF32ProductsRunThe128TileKernelOfTheirLayoutAndSmallOnesThe64Tile() {
+        FakeDriver d = new FakeDriver().anyKernel();
+        try (CudaKernels k = CudaKernels.open(d, 0)) {
+            Buffer a = k.allocate(DType.F32, 128 * 128 * 8), b = k.allocate(DType.F32, 8 * 128), out = k.allocate(DType.F32, 128 * 128 * 128);
+            // b is a [128, 8] matrix seen transposed and broadcast over a batch of 128: 128 blocks of 128 x 128.
+            Strided bt = new Strided(b, new int[] {128, 8, 128}, new long[] {0, 1, 8}, 0);
+            k.matmul(c(a, 128, 128, 8), bt, c(out, 128, 128, 128));
+            FakeDriver.Launch l = d.launches("gemm_f32_128_nt").getFirst();
+            assertArrayEquals(new int[] {1, 1, 128}, l.grid(), "ceil(128/128) x ceil(128/128) x batch 128");
+            assertArrayEquals(new int[] {256, 1, 1}, l.block());
+            assertEquals(List.of(addr(a), 0L, 0L, 1024L, 8L, 1L, addr(b), 0L, 0L, 0L, 1L, 8L, addr(out), 0L, 128, 128, 8, 128, 0),
+                    values(l), "the same parameters as gemm_f32");
+            assertTrue(d.launches("gemm_f32").isEmpty());
+            // Half the batch is 64 blocks, under the threshold: the 64 x 64 kernel, 4 blocks per product.
+            Strided bt64 = new Strided(b, new int[] {64, 8, 128}, new long[] {0, 1, 8}, 0);
+            k.matmul(c(a, 64, 128, 8), bt64, c(out, 64, 128, 128));
+            assertArrayEquals(new int[] {2, 2, 64}, d.launches("gemm_f32").getFirst().grid());
+            // A transposed a (its row stride is 1) and a row-major b broadcast over the batch: "tn".
+            Strided at = new Strided(a, new int[] {128, 128, 8}, new long[] {1024, 1, 128}, 0);
+            Strided bb = new Strided(b, new int[] {128, 8, 128}, new long[] {0, 128, 1}, 0);
+            k.matmul(at, bb, c(out, 128, 128, 128));
+            assertEquals(1, d.launches("gemm_f32_128_tn").size());
+        }
+    }
+
+    @Test
     void batchDimsMergeWhereBothOperandsAllowAndTheRestAreWalkedOnTheHost() {
         FakeDriver d = new FakeDriver().anyKernel();
         try (CudaKernels k = CudaKernels.open(d, 0)) {

@@ -1,6 +1,7 @@
 package dev.fathom.cuda;
 
 import dev.fathom.spi.BinaryOp;
+import dev.fathom.tensor.DType;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -185,6 +186,40 @@ class EmulatedDriverTest {
                 double ref = 0;
                 for (int p = 0; p < k; p++) {
                     ref += (double) a[i * k + p] * b[p * n + j];
+                }
+                assertEquals(ref, c[i * n + j], 1e-4 * (1 + Math.abs(ref)), "C[" + i + ", " + j + "]");
+            }
+        }
+    }
+
+    /** The 128 x 128 kernel through the emulated driver (fibers), B a transposed view: the entry the host picks. */
+    @Test
+    void largeTileGemmMatchesATripleLoop() throws Exception {
+        KernelLauncher launcher = device.launcher("gemm", ptx("gemm"));
+        int m = 130, k = 19, n = 129;
+        Random r = new Random(11);
+        float[] a = new float[m * k], bt = new float[n * k];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = (float) r.nextGaussian();
+        }
+        for (int i = 0; i < bt.length; i++) {
+            bt[i] = (float) r.nextGaussian();
+        }
+        long pa = upload(a), pb = upload(bt), pc = device.allocator().allocate("test", 4L * m * n);
+        // b (k x n) is bt (n x k, row-major) transposed: row stride 1, column stride k.
+        GemmGeometry g = GemmGeometry.forTile(GemmGeometry.LARGE_TILE, m, n, 1);
+        String kernel = g.kernel(DType.F32, 1, 1, k);
+        assertEquals("gemm_f32_128_nt", kernel);
+        launcher.launch("matmul", "[130, 19] @ [19, 129]", kernel, new KernelLauncher.Dim3(g.gridX(), g.gridY(), g.gridZ()),
+                KernelLauncher.Dim3.of(g.block()), 0,
+                KernelParams.of().ptr(pa).i64(0).i64(0).i64(0).i64(k).i64(1).ptr(pb).i64(0).i64(0).i64(0).i64(1).i64(k)
+                        .ptr(pc).i64(0).i32(m).i32(n).i32(k).i32(1).i32(0));
+        float[] c = download(pc, m * n);
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double ref = 0;
+                for (int p = 0; p < k; p++) {
+                    ref += (double) a[i * k + p] * bt[j * k + p];
                 }
                 assertEquals(ref, c[i * n + j], 1e-4 * (1 + Math.abs(ref)), "C[" + i + ", " + j + "]");
             }

@@ -26,8 +26,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * {@code src/test/cuda/cuda_emu.h} and run in its threaded mode (one std::thread per CUDA thread,
  * so the shared-memory tiles and {@code __syncthreads} are exercised as on a GPU) by the C++ driver
  * {@code src/test/cuda/gemm_test.cpp}, which compares F32, F64 and I64, all four transpose combinations
- * and broadcast batches with an F64 triple loop. The launch geometry comes from
- * {@link GemmGeometry}. Skipped, with the reason, where there is no g++.
+ * and broadcast batches with an F64 triple loop; the 128 × 128 F32 kernels run every entry on
+ * every layout. The launch geometry comes from {@link GemmGeometry}. Skipped, with the reason,
+ * where there is no g++.
  */
 class GemmKernelEmulationTest {
 
@@ -46,17 +47,47 @@ class GemmKernelEmulationTest {
             {1, 1, 5, 6, 0},         // K = 0: C = 0 (or unchanged when accumulating)
     };
 
+    /**
+     * The same for the 128 × 128 kernels (BK = 8): none a multiple of 128 or 8 except where noted.
+     * Each shape runs 16 (entry, layout) pairs per batch mode, so fewer and smaller shapes.
+     */
+    private static final int[][] LARGE_SHAPES = {
+            {1, 1, 1, 1, 1},
+            {1, 1, 129, 7, 130},     // one row past a tile; 17 K-slices, the last of 2
+            {1, 1, 257, 129, 33},    // 3 × 2 tiles, edge tiles of 1 row and 1 column
+            {1, 1, 128, 128, 16},    // exactly one tile, two full slices
+            {2, 3, 9, 70, 5},        // two batch levels; B also broadcast over the outer one only
+            {3, 1, 20, 130, 12},     // batched, 2 column tiles; B also broadcast over the batch
+            {1, 1, 5, 6, 0},         // K = 0: C = 0 (or unchanged when accumulating)
+    };
+
     @Test
     void gemmKernelsMatchTheF64Reference(@TempDir Path tmp) throws Exception {
         Path exe = Emulator.compile("gemm_test", tmp);
         List<String> cmd = new ArrayList<>(List.of(exe.toString()));
         for (int[] s : SHAPES) {
-            GemmGeometry g = GemmGeometry.forMatmul(s[2], s[3], (long) s[0] * s[1]);
-            cmd.add(s[0] + ":" + s[1] + ":" + s[2] + ":" + s[3] + ":" + s[4] + ":" + g.gridX() + ":" + g.gridY() + ":"
-                    + g.gridZ() + ":" + g.block());
+            cmd.add(argument(s, GemmGeometry.forMatmul(s[2], s[3], (long) s[0] * s[1])));
         }
         String out = Emulator.run(cmd, "gemm_test", 120);
         assertTrue(out.contains(" 0 failed"), out);
+    }
+
+    @Test
+    void largeTileKernelsMatchTheF64ReferenceOnEveryLayout(@TempDir Path tmp) throws Exception {
+        Path exe = Emulator.compile("gemm_test", tmp);
+        List<String> cmd = new ArrayList<>(List.of(exe.toString()));
+        for (int[] s : LARGE_SHAPES) {
+            // The geometry the host launches once GemmGeometry.choose picks the large tile (the rule
+            // itself would keep most of these small shapes on the 64 tile; GemmGeometryTest checks it).
+            cmd.add(argument(s, GemmGeometry.forTile(GemmGeometry.LARGE_TILE, s[2], s[3], (long) s[0] * s[1])));
+        }
+        String out = Emulator.run(cmd, "gemm_test", 300);
+        assertTrue(out.contains(" 0 failed"), out);
+    }
+
+    private static String argument(int[] s, GemmGeometry g) {
+        return s[0] + ":" + s[1] + ":" + s[2] + ":" + s[3] + ":" + s[4] + ":" + g.tile() + ":" + g.gridX() + ":" + g.gridY()
+                + ":" + g.gridZ() + ":" + g.block();
     }
 
     /** The committed PTX is on the classpath and has every GEMM entry. */
@@ -72,7 +103,8 @@ class GemmKernelEmulationTest {
         while (m.find()) {
             entries.add(m.group(1));
         }
-        assertEquals(Set.of("gemm_f32", "gemm_f64", "gemm_i64"), entries);
+        assertEquals(Set.of("gemm_f32", "gemm_f64", "gemm_i64", "gemm_f32_128_nn", "gemm_f32_128_nt", "gemm_f32_128_tn",
+                "gemm_f32_128_tt"), entries);
         assertTrue(ptx.contains(".target sm_75"), "PTX must target sm_75 (compute_75), the lowest nvcc 13 builds");
     }
 }
