@@ -302,3 +302,28 @@ FATHOM_GEMM_128(gemm_f32_128_nt, true, true)
 FATHOM_GEMM_128(gemm_f32_128_tn, false, false)
 FATHOM_GEMM_128(gemm_f32_128_tt, false, true)
 #undef FATHOM_GEMM_128
+
+// ---- split K ---------------------------------------------------------------------------------------
+// A product with few tiles of C and a long K (a classifier's [128, 3136] @ [3136, 128]: 4 tiles of
+// 64 × 64 on a GPU of 132 SMs) runs as `splits` products over slices of K, launched as a batch into
+// a temporary `parts` [splits, M, N] (dev.fathom.cuda.GemmLaunches), then this kernel adds the
+// slices: c[c_offset + i] (+)= Σ_s parts[s·mn + i], in slice order, grid-stride over i < mn (the
+// geometry of LaunchGeometry.forElements(mn)).
+template <typename T>
+__device__ __forceinline__ void splitk_sum(const T* __restrict__ parts, long long splits, long long mn, T* __restrict__ c,
+                                           long long c_offset, int accumulate) {
+    FATHOM_GRID_STRIDE(i, mn) {
+        T acc = accumulate ? c[c_offset + i] : T(0);
+        for (long long s = 0; s < splits; ++s) acc += parts[s * mn + i];
+        c[c_offset + i] = acc;
+    }
+}
+
+extern "C" __global__ void gemm_splitk_sum_f32(const float* parts, long long splits, long long mn, float* c,
+                                               long long c_offset, int accumulate) {
+    splitk_sum<float>(parts, splits, mn, c, c_offset, accumulate);
+}
+extern "C" __global__ void gemm_splitk_sum_f64(const double* parts, long long splits, long long mn, double* c,
+                                               long long c_offset, int accumulate) {
+    splitk_sum<double>(parts, splits, mn, c, c_offset, accumulate);
+}

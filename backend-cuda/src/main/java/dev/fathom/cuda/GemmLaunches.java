@@ -23,6 +23,10 @@ import java.util.List;
  * launch's M, N and batch; {@value #MIN_LARGE_BLOCKS_PROPERTY} sets its threshold for the large
  * F32 tile (default {@value GemmGeometry#DEFAULT_MIN_LARGE_BLOCKS} blocks; 0 takes the large tile
  * wherever its edge waste allows, a huge value never), to compare the two kernels on a GPU.
+ *
+ * <p>Split K: one F32 or F64 product whose C has so few tiles that most of the GPU would idle
+ * ({@link #splitK}) is computed as products over slices of K, launched as one batch into a
+ * temporary, which {@code gemm_splitk_sum_*} then adds into C.
  */
 final class GemmLaunches {
     private static final int MAX_Z = GemmGeometry.MAX_GRID_YZ;
@@ -40,6 +44,23 @@ final class GemmLaunches {
         this.device = device;
         this.module = new KernelModule(device, "gemm");
         this.minLargeBlocks = minLargeBlocks(System.getProperty(MIN_LARGE_BLOCKS_PROPERTY));
+    }
+
+    /** Blocks a split-K product aims for: about one per SM of an H100 or H200. */
+    static final long SPLIT_K_TARGET_BLOCKS = 128;
+    /** The shortest slice of K worth its own block (16 slices of the small kernel's BK). */
+    static final int MIN_SPLIT_K = 256;
+
+    /**
+     * Into how many slices of K to cut one product of {@code blocks} small tiles: 1 when the tiles
+     * alone give half the target or K is shorter than two slices, else as many as reach
+     * {@link #SPLIT_K_TARGET_BLOCKS} without a slice under {@link #MIN_SPLIT_K}.
+     */
+    static int splitK(long blocks, int k) {
+        if (blocks * 2 >= SPLIT_K_TARGET_BLOCKS || k < 2 * MIN_SPLIT_K) {
+            return 1;
+        }
+        return (int) Math.min((SPLIT_K_TARGET_BLOCKS + blocks - 1) / blocks, k / MIN_SPLIT_K);
     }
 
     /** The value of {@value #MIN_LARGE_BLOCKS_PROPERTY}: the default when unset, else an integer >= 0. */
@@ -97,6 +118,15 @@ final class GemmLaunches {
             });
             return;
         }
+        if (batch == 1 && ab.dtype() != DType.I64) {
+            long tiles = ((long) m + GemmGeometry.SMALL_TILE - 1) / GemmGeometry.SMALL_TILE
+                    * (((long) n + GemmGeometry.SMALL_TILE - 1) / GemmGeometry.SMALL_TILE);
+            int splits = splitK(tiles, k);
+            if (splits > 1) {
+                launchSplitK(p, splits, a.offset(), b.offset(), out.offset());
+                return;
+            }
+        }
         if (dims.size() <= 2 && batch <= MAX_Z) {
             BatchDim outer = dims.size() == 2 ? dims.get(0) : new BatchDim(1, 0, 0);
             BatchDim inner = dims.isEmpty() ? new BatchDim(1, 0, 0) : dims.getLast();
@@ -121,6 +151,35 @@ final class GemmLaunches {
                 .ptr(p.c()).i64(cOff).i32(m).i32(p.n()).i32(p.k()).i32(batchInner).i32(0);
         String kernel = g.kernel(p.dtype(), p.aCs(), p.bRs(), p.bCs());
         module.launch("matmul", p.shapes(), kernel, new Dim3(g.gridX(), g.gridY(), g.gridZ()), Dim3.of(g.block()), params);
+    }
+
+    /**
+     * C = A·B as {@code splits} products over slices of K: slice s (K from s·kc, kc a multiple of
+     * 16) is batch index s of a launch whose inner batch strides step A's columns and B's rows by kc,
+     * into a temporary [splits, M, N]; a shorter last slice is its own launch. Then
+     * {@code gemm_splitk_sum} adds the slices into C, and the temporary goes back to the cache.
+     */
+    private void launchSplitK(Product p, int splits, long aOff, long bOff, long cOff) {
+        int k = p.k();
+        int kc = ((k + splits - 1) / splits + 15) / 16 * 16;
+        int full = k / kc, last = k - full * kc;
+        int parts = full + (last > 0 ? 1 : 0);
+        long mn = (long) p.m() * p.n();
+        CudaBuffer tmp = (CudaBuffer) kernels.allocate(p.dtype(), parts * mn);
+        try {
+            Product slices = new Product(p.shapes(), p.dtype(), p.a(), p.aRs(), p.aCs(), p.b(), p.bRs(), p.bCs(), tmp.address(),
+                    p.m(), p.n(), kc);
+            launch(slices, aOff, 0, kc * p.aCs(), bOff, 0, kc * p.bRs(), 0, p.m(), full, full);
+            if (last > 0) {
+                Product tail = new Product(p.shapes(), p.dtype(), p.a(), p.aRs(), p.aCs(), p.b(), p.bRs(), p.bCs(),
+                        tmp.address(), p.m(), p.n(), last);
+                launch(tail, aOff + full * kc * p.aCs(), 0, 0, bOff + full * kc * p.bRs(), 0, 0, full * mn, p.m(), 1, 1);
+            }
+            module.launchElements("matmul", p.shapes(), "gemm_splitk_sum_" + CudaBuffer.suffix(p.dtype()), mn,
+                    KernelParams.of().ptr(tmp.address()).i64(parts).i64(mn).ptr(p.c()).i64(cOff).i32(0));
+        } finally {
+            kernels.free(tmp);
+        }
     }
 
     /**

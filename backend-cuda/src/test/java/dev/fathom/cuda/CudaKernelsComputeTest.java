@@ -72,6 +72,34 @@ class CudaKernelsComputeTest {
     }
 
     @Test
+    void aProductWithFewTilesAndALongKIsSplitIntoSlicesOfKAndSummed() {
+        FakeDriver d = new FakeDriver().anyKernel();
+        try (CudaKernels k = CudaKernels.open(d, 0)) {
+            Buffer a = k.allocate(DType.F32, 128 * 3136), b = k.allocate(DType.F32, 3136 * 128), out = k.allocate(DType.F32, 128 * 128);
+            long live = k.memoryStats().liveBuffers();
+            // 4 tiles of 64 x 64: min(ceil(128 / 4), 3136 / 256) = 12 slices of 272 (a multiple of 16): 11 full, one of 144.
+            k.matmul(c(a, 128, 3136), c(b, 3136, 128), c(out, 128, 128));
+            List<FakeDriver.Launch> gemms = d.launches("gemm_f32");
+            assertEquals(2, gemms.size(), "the full slices as one batch, then the shorter last one");
+            assertArrayEquals(new int[] {2, 2, 11}, gemms.get(0).grid(), "a batch index per slice");
+            List<Object> full = values(gemms.get(0)), tail = values(gemms.get(1));
+            long parts = (Long) full.get(12);
+            // a, a offset, outer, inner batch stride (kc columns of A), rs, cs; b likewise (kc rows of B); c, c offset; m, n, k, batch inner
+            assertEquals(List.of(addr(a), 0L, 0L, 272L, 3136L, 1L, addr(b), 0L, 0L, 272L * 128, 128L, 1L), full.subList(0, 12));
+            assertEquals(List.of(0L, 128, 128, 272, 11, 0), full.subList(13, 19));
+            assertEquals(List.of(addr(a), 11L * 272, 0L, 0L, 3136L, 1L, addr(b), 11L * 272 * 128), tail.subList(0, 8));
+            assertEquals(List.of(parts, 11L * 128 * 128, 128, 128, 144, 1, 0), tail.subList(12, 19));
+            FakeDriver.Launch sum = d.launches("gemm_splitk_sum_f32").getFirst();
+            assertEquals(List.of(parts, 12L, 128L * 128, addr(out), 0L, 0), values(sum));
+            assertEquals(live, k.memoryStats().liveBuffers(), "the slices went back to the cache");
+        }
+        assertEquals(1, GemmLaunches.splitK(64, 100_000), "tiles enough for half the target");
+        assertEquals(1, GemmLaunches.splitK(1, 511), "K shorter than two slices");
+        assertEquals(2, GemmLaunches.splitK(1, 512));
+        assertEquals(3, GemmLaunches.splitK(63, 100_000), "ceil(128 / 63)");
+    }
+
+    @Test
     void rowsAreSplitOnlyWhenTheyAreFewAndLong() {
         assertEquals(1024, ReduceLaunches.splits(1, 1 << 24), "a full sum: the target's blocks");
         assertEquals(2, ReduceLaunches.splits(1, 2 * ReduceLaunches.MIN_CHUNK), "no chunk under the minimum");

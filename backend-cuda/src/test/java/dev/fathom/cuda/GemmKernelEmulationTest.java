@@ -104,7 +104,7 @@ class GemmKernelEmulationTest {
             entries.add(m.group(1));
         }
         assertEquals(Set.of("gemm_f32", "gemm_f64", "gemm_i64", "gemm_f32_128_nn", "gemm_f32_128_nt", "gemm_f32_128_tn",
-                "gemm_f32_128_tt"), entries);
+                "gemm_f32_128_tt", "gemm_splitk_sum_f32", "gemm_splitk_sum_f64"), entries);
         assertTrue(ptx.contains(".target sm_75"), "PTX must target sm_75 (compute_75), the lowest nvcc 13 builds");
     }
 }

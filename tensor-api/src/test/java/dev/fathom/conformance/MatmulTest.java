@@ -55,6 +55,23 @@ class MatmulTest extends ConformanceTest {
         }
     }
 
+    /**
+     * Few outputs and a long K, in every operand layout (a GPU backend cuts K into slices computed
+     * by separate blocks and adds them afterwards; 1100 is not a multiple of any slice or tile).
+     */
+    @BackendTest
+    void fewOutputsWithALongInnerSize(TestBackends.Case backend) {
+        use(backend);
+        Inputs in = new Inputs(4);
+        for (DType dt : new DType[] {DType.F32, DType.F64}) {
+            for (Layout layout : Layout.values()) {
+                Pair a = in.random(new int[] {6, 1100}, dt, layout, -1, 1);
+                Pair b = in.random(new int[] {1100, 9}, dt, Layout.values()[(layout.ordinal() + 1) % 4], -1, 1);
+                check("long K " + layout, a, b, dt);
+            }
+        }
+    }
+
     @BackendTest
     void transposedOperands(TestBackends.Case backend) {
         use(backend);
