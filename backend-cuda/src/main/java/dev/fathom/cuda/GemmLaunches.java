@@ -24,9 +24,10 @@ import java.util.List;
  * F32 tile (default {@value GemmGeometry#DEFAULT_MIN_LARGE_BLOCKS} blocks; 0 takes the large tile
  * wherever its edge waste allows, a huge value never), to compare the two kernels on a GPU.
  *
- * <p>Split K: one F32 or F64 product whose C has so few tiles that most of the GPU would idle
- * ({@link #splitK}) is computed as products over slices of K, launched as one batch into a
- * temporary, which {@code gemm_splitk_sum_*} then adds into C.
+ * <p>Split K: one F32 or F64 product whose C has so few tiles that most of the GPU would idle, or
+ * that falls just short of the large tile's threshold ({@link #splitK(DType, int, int, int, int)}),
+ * is computed as products over slices of K, launched as one batch into a temporary, which
+ * {@code gemm_splitk_sum_*} then adds into C.
  */
 final class GemmLaunches {
     private static final int MAX_Z = GemmGeometry.MAX_GRID_YZ;
@@ -61,6 +62,31 @@ final class GemmLaunches {
             return 1;
         }
         return (int) Math.min((SPLIT_K_TARGET_BLOCKS + blocks - 1) / blocks, k / MIN_SPLIT_K);
+    }
+
+    /**
+     * The slices of K for one m × n product: {@link #splitK(long, int)} over its small tiles, or, for
+     * an F32 product with too few large tiles for the large kernel ({@code minLargeBlocks}), as
+     * many slices as give it enough, when {@link GemmGeometry#choose} then takes the large tile for
+     * the batch of slices and no slice is under {@link #MIN_SPLIT_K}. (N = 1024: 64 tiles of 128,
+     * 2 slices; the small kernel ran that product at 0.45x cuBLAS on an H200.)
+     */
+    static int splitK(DType dtype, int m, int n, int k, int minLargeBlocks) {
+        long small = tiles(m, n, GemmGeometry.SMALL_TILE);
+        int splits = splitK(small, k);
+        if (splits > 1 || dtype != DType.F32 || minLargeBlocks == 0) {
+            return splits;
+        }
+        long large = tiles(m, n, GemmGeometry.LARGE_TILE);
+        if (large >= minLargeBlocks) {
+            return 1;
+        }
+        int s = (int) Math.min((minLargeBlocks + large - 1) / large, k / MIN_SPLIT_K);
+        return s > 1 && GemmGeometry.choose(dtype, m, n, s, minLargeBlocks).tile() == GemmGeometry.LARGE_TILE ? s : 1;
+    }
+
+    private static long tiles(long m, long n, int tile) {
+        return (m + tile - 1) / tile * ((n + tile - 1) / tile);
     }
 
     /** The value of {@value #MIN_LARGE_BLOCKS_PROPERTY}: the default when unset, else an integer >= 0. */
@@ -119,9 +145,7 @@ final class GemmLaunches {
             return;
         }
         if (batch == 1 && ab.dtype() != DType.I64) {
-            long tiles = ((long) m + GemmGeometry.SMALL_TILE - 1) / GemmGeometry.SMALL_TILE
-                    * (((long) n + GemmGeometry.SMALL_TILE - 1) / GemmGeometry.SMALL_TILE);
-            int splits = splitK(tiles, k);
+            int splits = splitK(ab.dtype(), m, n, k, minLargeBlocks);
             if (splits > 1) {
                 launchSplitK(p, splits, a.offset(), b.offset(), out.offset());
                 return;

@@ -100,6 +100,25 @@ class CudaKernelsComputeTest {
     }
 
     @Test
+    void aSquareProductJustShortOfTheLargeTilesThresholdIsSplitToReachIt() {
+        FakeDriver d = new FakeDriver().anyKernel();
+        try (CudaKernels k = CudaKernels.open(d, 0)) {
+            Buffer a = k.allocate(DType.F32, 1024 * 1024), b = k.allocate(DType.F32, 1024 * 1024), out = k.allocate(DType.F32, 1024 * 1024);
+            k.matmul(c(a, 1024, 1024), c(b, 1024, 1024), c(out, 1024, 1024));
+            FakeDriver.Launch slices = d.launches("gemm_f32_128_nn").getFirst();
+            assertArrayEquals(new int[] {8, 8, 2}, slices.grid(), "64 tiles of 128 x 2 slices of 512: the 128 blocks the large tile needs");
+            assertEquals(List.of(512, 2), values(slices).subList(16, 18), "k and the slices");
+            assertEquals(1, d.launches("gemm_splitk_sum_f32").size());
+        }
+        int min = GemmGeometry.DEFAULT_MIN_LARGE_BLOCKS;
+        assertEquals(1, GemmLaunches.splitK(DType.F32, 2048, 2048, 2048, min), "256 large tiles: enough");
+        assertEquals(1, GemmLaunches.splitK(DType.F64, 1024, 1024, 1024, min), "no large tile for F64");
+        assertEquals(1, GemmLaunches.splitK(DType.F32, 1024, 1024, 1024, 0), "the large tile already taken");
+        assertEquals(1, GemmLaunches.splitK(DType.F32, 1024, 1024, 511, min), "K too short for two slices");
+        assertEquals(1, GemmLaunches.splitK(DType.F32, 768, 768, 768, min), "36 tiles x 3 slices: still under 128, no split");
+    }
+
+    @Test
     void rowsAreSplitOnlyWhenTheyAreFewAndLong() {
         assertEquals(1024, ReduceLaunches.splits(1, 1 << 24), "a full sum: the target's blocks");
         assertEquals(2, ReduceLaunches.splits(1, 2 * ReduceLaunches.MIN_CHUNK), "no chunk under the minimum");
