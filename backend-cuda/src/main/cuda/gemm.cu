@@ -127,7 +127,7 @@ FATHOM_GEMM(gemm_i64, long long)
 // accumulate contract of gemm_f32 above; only the tiling differs. Launch geometry (GemmGeometry
 // with tile 128): block = 256 threads (1-D), grid = (ceil(N/128), ceil(M/128), batch); block
 // (x, y, z) computes the 128×128 tile of C at rows 128·y, columns 128·x of batch z. The host
-// picks them only for F32 problems with enough such tiles to fill the GPU (GemmGeometry#forMatmul
+// picks them only for F32 problems with enough such tiles to fill the GPU (GemmGeometry#choose
 // says how many); smaller ones, F64 and I64 keep the 64×64 kernels.
 //
 // Algorithm: the register-blocked SGEMM of CUTLASS's SIMT path and of Simon Boehm's "How to
