@@ -64,56 +64,64 @@ final class AttentionF32 {
 
     /**
      * {@code y[yo + c] (+)= Σ_{r<n} w[wo + r·ws]·x[xo + r·xs + c]} for {@code c < cols}: accumulates
-     * into y when {@code add}, else overwrites it. L columns at a time stay in two registers.
+     * into y when {@code add}, else overwrites it (y is zeroed first, so that every vector loop starts
+     * from y's values: no branch merges vectors of two origins). The vector loops are small methods
+     * of their own: written inline here, C2 sometimes compiled this method with every vector boxed
+     * (one GPT run allocated 90 GB in it over 20 steps and ran at a third of its speed), depending
+     * on what it had profiled when it compiled.
      */
     static void combine(float[] w, int wo, int ws, int n, float[] x, int xo, int xs, int cols, float[] y, int yo, boolean add) {
+        if (!add) {
+            Arrays.fill(y, yo, yo + cols, 0f);
+        }
         int c = 0;
-        // Four vectors of columns at a time (a head of 32 on AVX2, 64 on AVX-512): each weight is
-        // broadcast once for four FMAs, and four independent chains keep the FMA units busy.
         for (; c <= cols - 4 * L; c += 4 * L) {
-            FloatVector a0, a1, a2, a3;
-            if (add) {
-                a0 = FloatVector.fromArray(S, y, yo + c);
-                a1 = FloatVector.fromArray(S, y, yo + c + L);
-                a2 = FloatVector.fromArray(S, y, yo + c + 2 * L);
-                a3 = FloatVector.fromArray(S, y, yo + c + 3 * L);
-            } else {
-                a0 = FloatVector.zero(S);
-                a1 = a0;
-                a2 = a0;
-                a3 = a0;
-            }
-            for (int r = 0, xr = xo + c, wr = wo; r < n; r++, xr += xs, wr += ws) {
-                FloatVector wv = FloatVector.broadcast(S, w[wr]);
-                a0 = FloatVector.fromArray(S, x, xr).fma(wv, a0);
-                a1 = FloatVector.fromArray(S, x, xr + L).fma(wv, a1);
-                a2 = FloatVector.fromArray(S, x, xr + 2 * L).fma(wv, a2);
-                a3 = FloatVector.fromArray(S, x, xr + 3 * L).fma(wv, a3);
-            }
-            a0.intoArray(y, yo + c);
-            a1.intoArray(y, yo + c + L);
-            a2.intoArray(y, yo + c + 2 * L);
-            a3.intoArray(y, yo + c + 3 * L);
+            combine4(w, wo, ws, n, x, xo + c, xs, y, yo + c);
         }
         for (; c <= cols - L; c += L) {
-            FloatVector a0 = add ? FloatVector.fromArray(S, y, yo + c) : FloatVector.zero(S), a1 = FloatVector.zero(S);
-            int r = 0;
-            for (; r + 1 < n; r += 2) {
-                a0 = FloatVector.fromArray(S, x, xo + r * xs + c).fma(FloatVector.broadcast(S, w[wo + r * ws]), a0);
-                a1 = FloatVector.fromArray(S, x, xo + (r + 1) * xs + c).fma(FloatVector.broadcast(S, w[wo + (r + 1) * ws]), a1);
-            }
-            if (r < n) {
-                a0 = FloatVector.fromArray(S, x, xo + r * xs + c).fma(FloatVector.broadcast(S, w[wo + r * ws]), a0);
-            }
-            a0.add(a1).intoArray(y, yo + c);
+            combine1(w, wo, ws, n, x, xo + c, xs, y, yo + c);
         }
         for (; c < cols; c++) {
-            float a = add ? y[yo + c] : 0;
+            float a = y[yo + c];
             for (int r = 0; r < n; r++) {
                 a += w[wo + r * ws] * x[xo + r * xs + c];
             }
             y[yo + c] = a;
         }
+    }
+
+    /**
+     * Four vectors of columns (a head of 32 on AVX2, 64 on AVX-512): each weight is broadcast once
+     * for four FMAs, and four independent chains keep the FMA units busy.
+     */
+    private static void combine4(float[] w, int wo, int ws, int n, float[] x, int xc, int xs, float[] y, int yc) {
+        FloatVector a0 = FloatVector.fromArray(S, y, yc), a1 = FloatVector.fromArray(S, y, yc + L);
+        FloatVector a2 = FloatVector.fromArray(S, y, yc + 2 * L), a3 = FloatVector.fromArray(S, y, yc + 3 * L);
+        for (int r = 0, xr = xc, wr = wo; r < n; r++, xr += xs, wr += ws) {
+            FloatVector wv = FloatVector.broadcast(S, w[wr]);
+            a0 = FloatVector.fromArray(S, x, xr).fma(wv, a0);
+            a1 = FloatVector.fromArray(S, x, xr + L).fma(wv, a1);
+            a2 = FloatVector.fromArray(S, x, xr + 2 * L).fma(wv, a2);
+            a3 = FloatVector.fromArray(S, x, xr + 3 * L).fma(wv, a3);
+        }
+        a0.intoArray(y, yc);
+        a1.intoArray(y, yc + L);
+        a2.intoArray(y, yc + 2 * L);
+        a3.intoArray(y, yc + 3 * L);
+    }
+
+    /** One vector of columns, two chains over alternate rows. */
+    private static void combine1(float[] w, int wo, int ws, int n, float[] x, int xc, int xs, float[] y, int yc) {
+        FloatVector a0 = FloatVector.fromArray(S, y, yc), a1 = FloatVector.zero(S);
+        int r = 0;
+        for (; r + 1 < n; r += 2) {
+            a0 = FloatVector.fromArray(S, x, xc + r * xs).fma(FloatVector.broadcast(S, w[wo + r * ws]), a0);
+            a1 = FloatVector.fromArray(S, x, xc + (r + 1) * xs).fma(FloatVector.broadcast(S, w[wo + (r + 1) * ws]), a1);
+        }
+        if (r < n) {
+            a0 = FloatVector.fromArray(S, x, xc + r * xs).fma(FloatVector.broadcast(S, w[wo + r * ws]), a0);
+        }
+        a0.add(a1).intoArray(y, yc);
     }
 
     /** {@code s[so + j] = exp(s[so + j] − m)} for j < n, and 0 up to n rounded up to L; returns the sum. */
