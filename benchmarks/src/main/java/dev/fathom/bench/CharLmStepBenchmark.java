@@ -28,10 +28,9 @@ import java.util.concurrent.TimeUnit;
  * {@code batch × context} ids already on the device; tokens/s is {@code batch·context / time}. The
  * peers ({@code charlm_transformer.py}, {@code charlm_lstm.py}) time the same step.
  *
- * <p>Measured 2026-11-25 on the shared 2-vCPU build machine (load average 4.4–5.6, so wide spread),
- * {@code -bm sample}, median ms per step of two interleaved runs, before → after the slice-gradient,
- * GEMM column-split/packing and F32 erf changes: lstm 2940, 2223 → 1140, 1022; gpt 1986, 1871 →
- * 1179, 779 (PyTorch, 2 threads: 240 and 200).
+ * <p>{@code scripts/bench --only 'train.(gpt|lstm)'} runs it beside the peers; the numbers of each
+ * change are in its commit message and the session's closing note, not here, where they would go
+ * stale.
  */
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 2)
