@@ -1,7 +1,6 @@
 package dev.fathom.cuda;
 
 import dev.fathom.spi.Strided;
-import dev.fathom.tensor.Shape;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
