@@ -37,6 +37,24 @@
 #define GEMM_TM 4
 #define GEMM_TN 4
 
+// This block's batch: the bases of its A, B and C (blockIdx.z = z splits as zo = z / batch_inner,
+// zi = z % batch_inner; C is contiguous), the same for every kernel of this file.
+template <typename T> struct GemmBases {
+    const T* a;
+    const T* b;
+    T* c;
+};
+template <typename T>
+__device__ __forceinline__ GemmBases<T> gemm_bases(const T* a, long long a_offset, long long a_bs_outer,
+                                                   long long a_bs_inner, const T* b, long long b_offset,
+                                                   long long b_bs_outer, long long b_bs_inner, T* c, long long c_offset,
+                                                   int m, int n, int batch_inner) {
+    const long long z = blockIdx.z;
+    const long long zo = z / batch_inner, zi = z % batch_inner;
+    return {a + a_offset + zo * a_bs_outer + zi * a_bs_inner, b + b_offset + zo * b_bs_outer + zi * b_bs_inner,
+            c + c_offset + z * (long long)m * n};
+}
+
 template <typename T>
 __device__ __forceinline__ void gemm_tiled(const T* __restrict__ a, long long a_offset, long long a_bs_outer,
                                            long long a_bs_inner, long long a_rs, long long a_cs,
@@ -51,11 +69,11 @@ __device__ __forceinline__ void gemm_tiled(const T* __restrict__ a, long long a_
     const int tx = tid % 16, ty = tid / 16;
     const long long row0 = (long long)blockIdx.y * GEMM_BM;
     const long long col0 = (long long)blockIdx.x * GEMM_BN;
-    const long long z = blockIdx.z;
-    const long long zo = z / batch_inner, zi = z % batch_inner;
-    const T* ab = a + a_offset + zo * a_bs_outer + zi * a_bs_inner;
-    const T* bb = b + b_offset + zo * b_bs_outer + zi * b_bs_inner;
-    T* cb = c + c_offset + z * (long long)m * n;
+    const GemmBases<T> base = gemm_bases(a, a_offset, a_bs_outer, a_bs_inner, b, b_offset, b_bs_outer, b_bs_inner, c,
+                                         c_offset, m, n, batch_inner);
+    const T* ab = base.a;
+    const T* bb = base.b;
+    T* cb = base.c;
 
     T acc[GEMM_TM][GEMM_TN];
     for (int i = 0; i < GEMM_TM; ++i)
@@ -189,8 +207,8 @@ __device__ __forceinline__ void gemm_f32_128_body(gemm_f4 (*As)[GEMM_L_BK][GEMM_
     const int tx = tid % 16, ty = tid / 16;
     const long long row0 = (long long)blockIdx.y * GEMM_L_TILE;
     const long long col0 = (long long)blockIdx.x * GEMM_L_TILE;
-    const long long z = blockIdx.z;
-    const long long zo = z / batch_inner, zi = z % batch_inner;
+    const GemmBases<float> base = gemm_bases(a, a_offset, a_bs_outer, a_bs_inner, b, b_offset, b_bs_outer, b_bs_inner,
+                                             c, c_offset, m, n, batch_inner);
 
     // This thread's 4 elements of each tile: element l at tile coordinates (first + l·d_first,
     // kk + l·d_k) and at global address p + l·step; p advances by one slice (8 k) per iteration,
@@ -199,12 +217,12 @@ __device__ __forceinline__ void gemm_f32_128_body(gemm_f4 (*As)[GEMM_L_BK][GEMM_
     const int a_i = A_KROW ? tid / GEMM_L_BK : tid % GEMM_L_TILE;
     const int a_k = A_KROW ? tid % GEMM_L_BK : tid / GEMM_L_TILE;
     const long long a_step = A_KROW ? 32 * a_rs : 2 * a_cs;
-    const float* ap = a + a_offset + zo * a_bs_outer + zi * a_bs_inner + (row0 + a_i) * a_rs + (long long)a_k * a_cs;
+    const float* ap = base.a + (row0 + a_i) * a_rs + (long long)a_k * a_cs;
     constexpr int b_dj = B_KCOL ? 32 : 0, b_dk = B_KCOL ? 0 : 2;
     const int b_j = B_KCOL ? tid / GEMM_L_BK : tid % GEMM_L_TILE;
     const int b_k = B_KCOL ? tid % GEMM_L_BK : tid / GEMM_L_TILE;
     const long long b_step = B_KCOL ? 32 * b_cs : 2 * b_rs;
-    const float* bp = b + b_offset + zo * b_bs_outer + zi * b_bs_inner + (long long)b_k * b_rs + (col0 + b_j) * b_cs;
+    const float* bp = base.b + (long long)b_k * b_rs + (col0 + b_j) * b_cs;
     // Element l lies inside M (N) when l·d_first < rows_left (cols_left), and inside K when
     // l·d_k < k - k0 - kk: integer limits rather than 8 predicates held across the loop (sm_90
     // has 7 predicate registers; spilling them cost registers).
@@ -267,7 +285,7 @@ __device__ __forceinline__ void gemm_f32_128_body(gemm_f4 (*As)[GEMM_L_BK][GEMM_
     }
 
     // C: this thread's first element, and how many of its rows and columns lie inside M and N.
-    float* cp = c + c_offset + z * (long long)m * n + (row0 + 4 * ty) * n + col0 + 4 * tx;
+    float* cp = base.c + (row0 + 4 * ty) * n + col0 + 4 * tx;
     const int c_rows_left = (int)(m - row0) - 4 * ty, c_cols_left = (int)(n - col0) - 4 * tx;
     GEMM_UNROLL
     for (int i = 0; i < 8; ++i) {

@@ -217,6 +217,15 @@ __device__ __forceinline__ void block_extreme(bool want_max, const T* row, i64 l
     block_arg(want_max, v, iv);
 }
 
+// A row's MAX/MIN (T; NaN when the row is empty) or ARG* (i64; -1 when empty) result.
+template <typename T> __device__ __forceinline__ void write_extreme(int op, void* out, i64 at, T v, i64 iv) {
+    if (op == R_ARGMAX || op == R_ARGMIN) {
+        static_cast<i64*>(out)[at] = iv;
+    } else {
+        static_cast<T*>(out)[at] = iv < 0 ? empty_extreme<T>() : v;
+    }
+}
+
 template <typename T>
 __device__ void reduce_rows(int op, const T* x, i64 x_offset, i64 row_stride, i64 inner, void* out, i64 out_offset,
                             i64 outer) {
@@ -230,13 +239,7 @@ __device__ void reduce_rows(int op, const T* x, i64 x_offset, i64 row_stride, i6
         T v;
         i64 iv;
         block_extreme(op == R_MAX || op == R_ARGMAX, row, inner, 0, v, iv);
-        if (threadIdx.x == 0) {
-            if (op == R_ARGMAX || op == R_ARGMIN) {
-                static_cast<i64*>(out)[out_offset + r] = iv;
-            } else {
-                static_cast<T*>(out)[out_offset + r] = iv < 0 ? empty_extreme<T>() : v;
-            }
-        }
+        if (threadIdx.x == 0) write_extreme(op, out, out_offset + r, v, iv);
     }
 }
 
@@ -308,13 +311,7 @@ __device__ void merge_rows(int op, const void* part_val, const i64* part_idx, i6
             }
         }
         block_arg(want_max, v, iv);
-        if (threadIdx.x == 0) {
-            if (op == R_ARGMAX || op == R_ARGMIN) {
-                static_cast<i64*>(out)[out_offset + r] = iv;
-            } else {
-                static_cast<T*>(out)[out_offset + r] = iv < 0 ? empty_extreme<T>() : v;
-            }
-        }
+        if (threadIdx.x == 0) write_extreme(op, out, out_offset + r, v, iv);
     }
 }
 

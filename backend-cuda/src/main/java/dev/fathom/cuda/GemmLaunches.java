@@ -114,6 +114,10 @@ final class GemmLaunches {
     /** What every launch of one matmul shares. */
     private record Product(String shapes, DType dtype, long a, long aRs, long aCs, long b, long bRs, long bCs, long c,
             int m, int n, int k) {
+        /** The same operands, into {@code c} over {@code k} of their inner size (a slice of K). */
+        Product slice(long c, int k) {
+            return new Product(shapes, dtype, a, aRs, aCs, b, bRs, bCs, c, m, n, k);
+        }
     }
 
     void matmul(Strided a, Strided b, Strided out) {
@@ -191,13 +195,10 @@ final class GemmLaunches {
         long mn = (long) p.m() * p.n();
         CudaBuffer tmp = (CudaBuffer) kernels.allocate(p.dtype(), parts * mn);
         try {
-            Product slices = new Product(p.shapes(), p.dtype(), p.a(), p.aRs(), p.aCs(), p.b(), p.bRs(), p.bCs(), tmp.address(),
-                    p.m(), p.n(), kc);
-            launch(slices, aOff, 0, kc * p.aCs(), bOff, 0, kc * p.bRs(), 0, p.m(), full, full);
+            launch(p.slice(tmp.address(), kc), aOff, 0, kc * p.aCs(), bOff, 0, kc * p.bRs(), 0, p.m(), full, full);
             if (last > 0) {
-                Product tail = new Product(p.shapes(), p.dtype(), p.a(), p.aRs(), p.aCs(), p.b(), p.bRs(), p.bCs(),
-                        tmp.address(), p.m(), p.n(), last);
-                launch(tail, aOff + full * kc * p.aCs(), 0, 0, bOff + full * kc * p.bRs(), 0, 0, full * mn, p.m(), 1, 1);
+                launch(p.slice(tmp.address(), last), aOff + full * kc * p.aCs(), 0, 0, bOff + full * kc * p.bRs(), 0, 0,
+                        full * mn, p.m(), 1, 1);
             }
             module.launchElements("matmul", p.shapes(), "gemm_splitk_sum_" + CudaBuffer.suffix(p.dtype()), mn,
                     KernelParams.of().ptr(tmp.address()).i64(parts).i64(mn).ptr(p.c()).i64(cOff).i32(0));

@@ -164,9 +164,29 @@ class EmulatedDriverTest {
 
     @Test
     void threadedGemmMatchesATripleLoop() throws Exception {
-        KernelLauncher launcher = device.launcher("gemm", ptx("gemm"));
         int m = 70, k = 19, n = 65;
-        Random r = new Random(9);
+        GemmGeometry g = GemmGeometry.forMatmul(m, n, 1);
+        gemmMatchesATripleLoop(m, k, n, 9, false, g, "gemm_f32");
+    }
+
+    /** The 128 x 128 kernel through the emulated driver (fibers), B a transposed view: the entry the host picks. */
+    @Test
+    void largeTileGemmMatchesATripleLoop() throws Exception {
+        int m = 130, k = 19, n = 129;
+        GemmGeometry g = GemmGeometry.forTile(GemmGeometry.LARGE_TILE, m, n, 1);
+        String kernel = g.kernel(DType.F32, 1, 1, k);
+        assertEquals("gemm_f32_128_nt", kernel);
+        gemmMatchesATripleLoop(m, k, n, 11, true, g, kernel);
+    }
+
+    /**
+     * C = A·B for random A (m x k, row-major) and B (k x n): row-major, or (bTransposed) stored as
+     * its n x k transpose and passed with row stride 1, column stride k. Checked against an F64 loop.
+     */
+    private void gemmMatchesATripleLoop(int m, int k, int n, long seed, boolean bTransposed, GemmGeometry g, String kernel)
+            throws Exception {
+        KernelLauncher launcher = device.launcher("gemm", ptx("gemm"));
+        Random r = new Random(seed);
         float[] a = new float[m * k], b = new float[k * n];
         for (int i = 0; i < a.length; i++) {
             a[i] = (float) r.nextGaussian();
@@ -175,51 +195,17 @@ class EmulatedDriverTest {
             b[i] = (float) r.nextGaussian();
         }
         long pa = upload(a), pb = upload(b), pc = device.allocator().allocate("test", 4L * m * n);
-        GemmGeometry g = GemmGeometry.forMatmul(m, n, 1);
-        launcher.launch("matmul", "[70, 19] @ [19, 65]", "gemm_f32", new KernelLauncher.Dim3(g.gridX(), g.gridY(), g.gridZ()),
-                KernelLauncher.Dim3.of(g.block()), 0,
-                KernelParams.of().ptr(pa).i64(0).i64(0).i64(0).i64(k).i64(1).ptr(pb).i64(0).i64(0).i64(0).i64(n).i64(1)
+        long bRs = bTransposed ? 1 : n, bCs = bTransposed ? k : 1;
+        launcher.launch("matmul", "[" + m + ", " + k + "] @ [" + k + ", " + n + "]", kernel,
+                new KernelLauncher.Dim3(g.gridX(), g.gridY(), g.gridZ()), KernelLauncher.Dim3.of(g.block()), 0,
+                KernelParams.of().ptr(pa).i64(0).i64(0).i64(0).i64(k).i64(1).ptr(pb).i64(0).i64(0).i64(0).i64(bRs).i64(bCs)
                         .ptr(pc).i64(0).i32(m).i32(n).i32(k).i32(1).i32(0));
         float[] c = download(pc, m * n);
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
                 double ref = 0;
                 for (int p = 0; p < k; p++) {
-                    ref += (double) a[i * k + p] * b[p * n + j];
-                }
-                assertEquals(ref, c[i * n + j], 1e-4 * (1 + Math.abs(ref)), "C[" + i + ", " + j + "]");
-            }
-        }
-    }
-
-    /** The 128 x 128 kernel through the emulated driver (fibers), B a transposed view: the entry the host picks. */
-    @Test
-    void largeTileGemmMatchesATripleLoop() throws Exception {
-        KernelLauncher launcher = device.launcher("gemm", ptx("gemm"));
-        int m = 130, k = 19, n = 129;
-        Random r = new Random(11);
-        float[] a = new float[m * k], bt = new float[n * k];
-        for (int i = 0; i < a.length; i++) {
-            a[i] = (float) r.nextGaussian();
-        }
-        for (int i = 0; i < bt.length; i++) {
-            bt[i] = (float) r.nextGaussian();
-        }
-        long pa = upload(a), pb = upload(bt), pc = device.allocator().allocate("test", 4L * m * n);
-        // b (k x n) is bt (n x k, row-major) transposed: row stride 1, column stride k.
-        GemmGeometry g = GemmGeometry.forTile(GemmGeometry.LARGE_TILE, m, n, 1);
-        String kernel = g.kernel(DType.F32, 1, 1, k);
-        assertEquals("gemm_f32_128_nt", kernel);
-        launcher.launch("matmul", "[130, 19] @ [19, 129]", kernel, new KernelLauncher.Dim3(g.gridX(), g.gridY(), g.gridZ()),
-                KernelLauncher.Dim3.of(g.block()), 0,
-                KernelParams.of().ptr(pa).i64(0).i64(0).i64(0).i64(k).i64(1).ptr(pb).i64(0).i64(0).i64(0).i64(1).i64(k)
-                        .ptr(pc).i64(0).i32(m).i32(n).i32(k).i32(1).i32(0));
-        float[] c = download(pc, m * n);
-        for (int i = 0; i < m; i++) {
-            for (int j = 0; j < n; j++) {
-                double ref = 0;
-                for (int p = 0; p < k; p++) {
-                    ref += (double) a[i * k + p] * bt[j * k + p];
+                    ref += (double) a[i * k + p] * b[(int) (p * bRs + j * bCs)];
                 }
                 assertEquals(ref, c[i * n + j], 1e-4 * (1 + Math.abs(ref)), "C[" + i + ", " + j + "]");
             }
