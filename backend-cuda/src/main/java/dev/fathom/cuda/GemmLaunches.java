@@ -58,10 +58,7 @@ final class GemmLaunches {
      * {@link #SPLIT_K_TARGET_BLOCKS} without a slice under {@link #MIN_SPLIT_K}.
      */
     static int splitK(long blocks, int k) {
-        if (blocks * 2 >= SPLIT_K_TARGET_BLOCKS || k < 2 * MIN_SPLIT_K) {
-            return 1;
-        }
-        return (int) Math.min((SPLIT_K_TARGET_BLOCKS + blocks - 1) / blocks, k / MIN_SPLIT_K);
+        return (int) LaunchGeometry.splits(blocks, k, SPLIT_K_TARGET_BLOCKS, MIN_SPLIT_K);
     }
 
     /**

@@ -70,6 +70,19 @@ public record LaunchGeometry(int grid, int block) {
         return forElements((n + ELEMENTS_PER_THREAD - 1) / ELEMENTS_PER_THREAD);
     }
 
+    /**
+     * Into how many pieces to cut each of {@code parts} pieces of work of {@code length} (rows to
+     * reduce, a product's K), so that the blocks, one per piece, reach about {@code targetBlocks}:
+     * 1 when the parts alone give half the target or the length is under two pieces of
+     * {@code minPiece}, else {@code min(ceil(targetBlocks / parts), length / minPiece)}.
+     */
+    static long splits(long parts, long length, long targetBlocks, long minPiece) {
+        if (parts * 2 >= targetBlocks || length < 2 * minPiece) {
+            return 1;
+        }
+        return Math.min((targetBlocks + parts - 1) / parts, length / minPiece);
+    }
+
     /** True when there is nothing to launch (zero elements). */
     public boolean isEmpty() {
         return grid == 0;

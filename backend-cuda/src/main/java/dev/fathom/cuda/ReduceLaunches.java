@@ -51,10 +51,7 @@ final class ReduceLaunches {
      * many as reach {@link #SPLIT_TARGET_BLOCKS} blocks without a chunk under {@link #MIN_CHUNK}.
      */
     static long splits(long outer, long inner) {
-        if (outer >= SPLIT_TARGET_BLOCKS / 2 || inner < 2 * MIN_CHUNK) {
-            return 1;
-        }
-        return Math.min((SPLIT_TARGET_BLOCKS + outer - 1) / outer, inner / MIN_CHUNK);
+        return LaunchGeometry.splits(outer, inner, SPLIT_TARGET_BLOCKS, MIN_CHUNK);
     }
 
     /** Threads per block for rows of {@code inner} elements: a multiple of 32 (the kernel's warp folds need it), 32..256. */
