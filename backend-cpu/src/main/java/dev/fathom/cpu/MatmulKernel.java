@@ -30,6 +30,8 @@ final class MatmulKernel {
     private static final int ROW_GRAIN = 16;
     private static final int COLUMN_GRAIN = 4;
     private static final int NC = 2048;
+    /** Smallest parallel part of packing a whole shared operand, in panels. */
+    private static final int PACK_GRAIN = 8;
 
     private MatmulKernel() {
     }
@@ -123,7 +125,7 @@ final class MatmulKernel {
             if (m >= n) {
                 // Every row part needs all of B: packed once here and shared read-only, as A below.
                 float[] bp = Scratch.SHARED_B.get().array(packedBSize(k, n));
-                packB(b, bo, bRs, bCs, k, n, bp);
+                packBInParts(b, bo, bRs, bCs, k, n, bp);
                 int panels = (m + MR - 1) / MR;
                 Parallel.forRange(panels, ROW_GRAIN, (lo, hi) -> {
                     int i0 = (int) lo * MR, i1 = (int) Math.min(m, hi * MR);
@@ -134,7 +136,7 @@ final class MatmulKernel {
                 // returns only when the parts are done). Packed per part, it was a tenth of an LSTM
                 // step, whose recurrent products are 32 × 256 · 256 × 1024.
                 float[] ap = Scratch.SHARED_A.get().array(packedASize(m, k));
-                packA(a, ao, aRs, aCs, m, k, ap, 0);
+                packAInParts(a, ao, aRs, aCs, m, k, ap);
                 int panels = (n + NR - 1) / NR;
                 Parallel.forRange(panels, COLUMN_GRAIN, (lo, hi) -> {
                     int j0 = (int) lo * NR, j1 = (int) Math.min(n, hi * NR);
@@ -149,8 +151,7 @@ final class MatmulKernel {
     /**
      * {@code C[0:m, 0:w] (+)= A · B[:, 0:w]} on the calling thread, BLIS's loop nest; C rows are
      * {@code ldc} apart. B's panels are taken from {@code packedB} (all of B, packed by
-     * {@link #packB(float[], int, long, long, int, int, float[])}) or, when it is null, packed here
-     * block by block from {@code b}.
+     * {@link #packBInParts}) or, when it is null, packed here block by block from {@code b}.
      */
     private static void blocked(float[] a, long ao, long aRs, long aCs, float[] b, long bo, long bRs, long bCs, float[] packedB,
                                 float[] c, int co, int ldc, int m, int w, int k, boolean accumulateInto) {
@@ -217,26 +218,54 @@ final class MatmulKernel {
         }
     }
 
-    /** Length of {@link #packB(float[], int, long, long, int, int, float[])}'s result for a k × n operand. */
+    /**
+     * {@link #packA(float[], int, long, long, int, int, float[], int)} at 0, its row panels split
+     * over the pool: packed by the calling thread alone, the shared operand of a 1024³ product was
+     * a twelfth of the time, with the other thread idle.
+     */
+    private static void packAInParts(float[] a, int ao, long rs, long cs, int m, int k, float[] into) {
+        int rows = (m + MR - 1) / MR * MR;
+        Parallel.forRange(rows / MR, PACK_GRAIN, (lo, hi) -> {
+            int i0 = (int) lo * MR, h = (int) Math.min(m, hi * MR) - i0;
+            for (int pc = 0; pc < k; pc += KC) {
+                packA(a, ao, rs, cs, i0, h, pc, Math.min(KC, k - pc), into, pc * rows + i0 * Math.min(KC, k - pc));
+            }
+        });
+    }
+
+    /**
+     * Packs all of B (k × n) once, for the row parts that share it: per NC block of columns, per KC
+     * slice, its panels as {@link #blocked} packs them; the column panels are split over the pool
+     * (see {@link #packAInParts}). Panel {@code g} is panel {@code g mod P} of NC block
+     * {@code g / P}, where P = ⌈NC / NR⌉ is the panel count of a whole block.
+     */
+    private static void packBInParts(float[] b, int bo, long rs, long cs, int k, int n, float[] into) {
+        int blockPanels = (NC + NR - 1) / NR, blocks = (n + NC - 1) / NC;
+        int total = (blocks - 1) * blockPanels + (n - (blocks - 1) * NC + NR - 1) / NR;
+        Parallel.forRange(total, PACK_GRAIN, (lo, hi) -> {
+            for (long g = lo; g < hi; ) {
+                int block = (int) (g / blockPanels), first = (int) (g % blockPanels);
+                int jc = block * NC, nc = Math.min(NC, n - jc), panels = (nc + NR - 1) / NR;
+                int end = (int) Math.min(panels, first + (hi - g));
+                int j0 = first * NR, width = Math.min(nc, end * NR) - j0;
+                // A whole block holds blockPanels·NR·k floats; within a block, each K slice holds panels·NR·kc.
+                int blockStart = block * blockPanels * NR * k;
+                for (int pc = 0; pc < k; pc += KC) {
+                    int kc = Math.min(KC, k - pc);
+                    packB(b, bo, rs, cs, pc, kc, jc + j0, width, into, blockStart + panels * NR * pc + first * kc * NR);
+                }
+                g += end - first;
+            }
+        });
+    }
+
+    /** Length of {@link #packBInParts}'s result for a k × n operand. */
     private static int packedBSize(int k, int n) {
         int size = 0;
         for (int jc = 0; jc < n; jc += NC) {
             size += (Math.min(NC, n - jc) + NR - 1) / NR * NR * k;
         }
         return size;
-    }
-
-    /** Packs all of B (k × n) once: per NC block of columns, per KC slice, its panels as {@link #blocked} packs them. */
-    private static void packB(float[] b, int bo, long rs, long cs, int k, int n, float[] into) {
-        int at = 0;
-        for (int jc = 0; jc < n; jc += NC) {
-            int nc = Math.min(NC, n - jc);
-            for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc);
-                packB(b, bo, rs, cs, pc, kc, jc, nc, into, at);
-                at += (nc + NR - 1) / NR * kc * NR;
-            }
-        }
     }
 
     /** B as a strided matrix (element (p, j) at {@code bo + p·rs + j·cs}), packed as {@link #blocked} packs it. */

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.RecursiveAction;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The one shared {@link ForkJoinPool} of the CPU backend, and the rule for when to use it: work
@@ -20,9 +21,14 @@ final class Parallel {
     }
 
     static final int THREADS = threads();
+    /**
+     * Numbers the workers' names: a new worker's pool index is not assigned until it registers, so
+     * every worker was named fathom-cpu-0 (one thread in JFR and thread dumps).
+     */
+    private static final AtomicInteger WORKERS = new AtomicInteger();
     private static final ForkJoinPool POOL = THREADS > 1 ? new ForkJoinPool(THREADS, pool -> {
         var t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
-        t.setName("fathom-cpu-" + t.getPoolIndex());
+        t.setName("fathom-cpu-" + WORKERS.getAndIncrement());
         t.setDaemon(true);
         return t;
     }, null, false) : null;

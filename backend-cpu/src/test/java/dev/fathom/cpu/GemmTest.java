@@ -15,16 +15,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * {@link GemmF64} against a naive triple loop in F64, on shapes that are not multiples of the
- * register tile or the cache blocks (k over KC = 256, m over MC = 72, n over NC = 1024), with
- * row-major, transposed and strided operands at offsets, overwriting and accumulating, on one
- * thread and split in parts; then batched F64 {@link Tensor#matmul} through the public API.
+ * {@link GemmF64} and {@link MatmulKernel#gemmF32} against a naive triple loop in F64, on shapes
+ * that are not multiples of the register tiles or the cache blocks (k over KC = 256; m over MC = 72
+ * and 144; n over NC = 1024 and 2048), with row-major, transposed and strided operands at offsets,
+ * overwriting and accumulating, on one thread and split in parts (with the shared operand packed in
+ * parts too); then batched F64 {@link Tensor#matmul} through the public API.
  *
- * <p>Tolerance: both sums round at most k times, so they differ by at most about
- * {@code 2·k·2⁻⁵³·Σ|a||b|}; the test allows twice that. A lost, doubled or misplaced term is off by
- * about {@code |a||b|}, far above it.
+ * <p>The inputs are floats, exact in both types. Tolerance: both sums round at most k times, so
+ * they differ by at most about {@code 2·k·u·Σ|a||b|} (u = 2⁻⁵³ in F64, 2⁻²⁴ in F32); the test
+ * allows twice that. A lost, doubled or misplaced term is off by about {@code |a||b|}, far above it.
  */
-class GemmF64Test {
+class GemmTest {
     /** How an operand is laid out in its array. */
     enum Layout {
         /** Row-major, no offset: column stride 1. */
@@ -66,12 +67,21 @@ class GemmF64Test {
         }
     }
 
+    /** Uniform in [-1, 1), rounded to floats so that F32 and F64 multiply the same numbers. */
     private static double[] random(SplittableRandom r, int n) {
         double[] a = new double[n];
         for (int i = 0; i < n; i++) {
-            a[i] = r.nextDouble() * 2 - 1;
+            a[i] = (float) (r.nextDouble() * 2 - 1);
         }
         return a;
+    }
+
+    private static float[] floats(double[] d) {
+        float[] f = new float[d.length];
+        for (int i = 0; i < d.length; i++) {
+            f[i] = (float) d[i];
+        }
+        return f;
     }
 
     @ParameterizedTest(name = "{0}x{1}x{2}")
@@ -82,7 +92,10 @@ class GemmF64Test {
         "2, 1030, 3",                    // n over NC: a second column slice with one edge panel
         "300, 97, 130",                  // enough work to split rows over threads
         "7, 1030, 300",                  // few rows: columns split over threads, over NC and KC
-        "513, 50, 97", "17, 300, 513", "130, 130, 130"})
+        "513, 50, 97", "17, 300, 513", "130, 130, 130",
+        "520, 400, 70",                  // rows split; B shared, packed in parts
+        "60, 2100, 40",                  // columns split; A shared, packed in parts; n over NC in F32
+        "2100, 2060, 5"})                // rows split; B shared over two NC blocks, packed in parts
     void matchesNaiveLoopForEveryLayoutAndMode(int m, int n, int k) {
         SplittableRandom r = new SplittableRandom(m * 1_000_003L + n * 1009L + k);
         double[] a = random(r, m * k), b = random(r, k * n), c0 = random(r, m * n);
@@ -103,16 +116,27 @@ class GemmF64Test {
             for (Layout lb : Layout.values()) {
                 Operand ob = Operand.of(lb, b, k, n, r);
                 for (boolean accumulate : new boolean[] {false, true}) {
-                    for (boolean parallel : new boolean[] {false, true}) {
-                        String what = m + "x" + n + "x" + k + " A " + la + " B " + lb + " accumulate=" + accumulate + " parallel=" + parallel;
+                    for (int run = 0; run < 4; run++) {
+                        boolean parallel = run % 2 == 1, f32 = run >= 2;
+                        String what = (f32 ? "F32 " : "F64 ") + m + "x" + n + "x" + k + " A " + la + " B " + lb
+                                + " accumulate=" + accumulate + " parallel=" + parallel;
                         int co = 3;
                         double[] c = new double[co + m * n + 4];
                         java.util.Arrays.fill(c, -7.25);
                         if (accumulate) {
                             System.arraycopy(c0, 0, c, co, m * n);
                         }
-                        GemmF64.gemm(oa.data(), oa.off(), oa.rs(), oa.cs(), ob.data(), ob.off(), ob.rs(), ob.cs(), c, co,
-                                m, n, k, accumulate, parallel);
+                        if (f32) {
+                            float[] cf = floats(c);
+                            MatmulKernel.gemmF32(floats(oa.data()), oa.off(), oa.rs(), oa.cs(), floats(ob.data()), ob.off(), ob.rs(), ob.cs(),
+                                    cf, co, m, n, k, accumulate, parallel);
+                            for (int i = 0; i < c.length; i++) {
+                                c[i] = cf[i];
+                            }
+                        } else {
+                            GemmF64.gemm(oa.data(), oa.off(), oa.rs(), oa.cs(), ob.data(), ob.off(), ob.rs(), ob.cs(), c, co,
+                                    m, n, k, accumulate, parallel);
+                        }
                         for (int i = 0; i < co; i++) {
                             assertEquals(-7.25, c[i], what + ": wrote before C at " + i);
                         }
@@ -121,7 +145,8 @@ class GemmF64Test {
                         }
                         for (int i = 0; i < m * n; i++) {
                             double want = accumulate ? c0[i] + ref[i] : ref[i];
-                            double tol = 4.0 * k * 0x1p-53 * (bound[i] + (accumulate ? Math.abs(c0[i]) : 0)) + Double.MIN_NORMAL;
+                            double u = f32 ? 0x1p-24 : 0x1p-53;
+                            double tol = 4.0 * k * u * (bound[i] + (accumulate ? Math.abs(c0[i]) : 0)) + Double.MIN_NORMAL;
                             double got = c[co + i];
                             if (!(Math.abs(got - want) <= tol)) {
                                 throw new AssertionError(what + ": C[" + i / n + ", " + i % n + "] = " + got + ", want " + want
