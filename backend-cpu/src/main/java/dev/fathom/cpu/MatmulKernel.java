@@ -396,13 +396,21 @@ final class MatmulKernel {
      * inlining into macroKernel, where C2 again spilled. The edge path keeps the method above
      * C2's inlining limit for hot calls (FreqInlineSize, 325 bytecodes); unrolling k by two
      * instead spilled as well.
+     *
+     * <p>The loop steps the B index by NR and the A index by MR: two adds per k step, where
+     * indices computed from a counter p took a multiply, shifts and sign extensions (C2 does not
+     * strength-reduce them). The range checks on {@code ap} then stay in the loop, as ai is not the
+     * loop variable, yet the loop is shorter: the whole product ran 13–47% faster on two threads
+     * (256³ to 2048³ and the MLP's shapes, interleaved with the old loop in one JVM). A core that
+     * shares its front end with a busy neighbour issues fewer instructions per cycle, so each one
+     * saved counts even where the FMA units would keep up.
      */
     private static void microKernel(float[] ap, int a0, float[] bp, int b0, int kc, float[] c, int ct, int ldc, int h, int w,
                                     boolean accumulate, float[] edge) {
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
         FloatVector c20 = c00, c21 = c00, c22 = c00;
-        for (int p = 0; p < kc; p++) {
-            int ai = a0 + p * MR, bi = b0 + p * NR;
+        int ai = a0;
+        for (int bi = b0, end = b0 + kc * NR; bi < end; bi += NR, ai += MR) {
             FloatVector b0v = FloatVector.fromArray(S, bp, bi);
             FloatVector b1v = FloatVector.fromArray(S, bp, bi + L);
             FloatVector b2v = FloatVector.fromArray(S, bp, bi + 2 * L);
