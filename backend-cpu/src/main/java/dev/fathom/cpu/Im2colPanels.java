@@ -17,31 +17,49 @@ final class Im2colPanels implements PanelSource {
      * every window lies inside and a run of cols is a plain copy, with no bounds and no zero fills:
      * those short fills and tests were most of im2col's time), and per row (c, p, q) of cols the
      * offset of its first input element in that padded image.
+     *
+     * <p>With a column stride s > 1, each padded row is stored as s phases, the columns x ≡ 0,
+     * 1, …, s−1 (mod s) one after another ({@link #column}): the inputs of consecutive outputs
+     * are then adjacent, and a run of cols is a plain copy for every stride (gathered every s-th
+     * float, the DCGAN's stride-2 runs were an eighth of its step).
      */
     static final class Rows {
         final Conv2dGeometry g;
         /** Padded height and width; equal to the input's without padding. */
         final int hp;
         final int wp;
+        /** Phases of a stored row (the column stride), the width of each, and the stored row's length. */
+        final int phases;
+        final int phaseWidth;
+        final int rowWidth;
         final int[] start;
 
         Rows(Conv2dGeometry g) {
             this.g = g;
             hp = g.h() + 2 * g.padH();
             wp = g.w() + 2 * g.padW();
+            phases = g.strideW();
+            phaseWidth = (wp + phases - 1) / phases;
+            rowWidth = phases * phaseWidth;
             start = new int[g.cInPerGroup() * g.kh() * g.kw()];
             int row = 0;
             for (int c = 0; c < g.cInPerGroup(); c++) {
                 for (int p = 0; p < g.kh(); p++) {
                     for (int q = 0; q < g.kw(); q++, row++) {
-                        start[row] = (c * hp + p * g.dilH()) * wp + q * g.dilW();
+                        start[row] = (c * hp + p * g.dilH()) * rowWidth + column(q * g.dilW());
                     }
                 }
             }
         }
 
-        boolean padded() {
-            return g.padH() > 0 || g.padW() > 0;
+        /** Where padded column x lies in a stored row: output j's column j·s + x lies j further. */
+        int column(int x) {
+            return x % phases * phaseWidth + x / phases;
+        }
+
+        /** Whether the panels read a rearranged copy of the input, not the input itself. */
+        boolean copied() {
+            return g.padH() > 0 || g.padW() > 0 || phases > 1;
         }
     }
 
@@ -62,15 +80,17 @@ final class Im2colPanels implements PanelSource {
         private int wp;
         private int h;
         private int w;
+        private int phases;
         private int clean;
 
-        float[] planes(int hp, int wp, int h, int w, int count) {
+        float[] planes(int hp, int wp, int h, int w, int phases, int count) {
             int plane = hp * wp;
-            if (hp != this.hp || wp != this.wp || h != this.h || w != this.w) {
+            if (hp != this.hp || wp != this.wp || h != this.h || w != this.w || phases != this.phases) {
                 this.hp = hp;
                 this.wp = wp;
                 this.h = h;
                 this.w = w;
+                this.phases = phases;
                 clean = 0;
             }
             if (buf.length < count * plane) {
@@ -94,20 +114,30 @@ final class Im2colPanels implements PanelSource {
     private Im2colPanels(Rows rows, float[] x, int xo, int samples, int sampleStride, boolean transposed) {
         this.rows = rows;
         this.transposed = transposed;
-        if (!rows.padded()) {
+        if (!rows.copied()) {
             this.x = x;
             this.xo = xo;
             this.span = sampleStride;
             return;
         }
         Conv2dGeometry g = rows.g;
-        int plane = rows.hp * rows.wp, size = g.cInPerGroup() * plane;
-        float[] padded = PADDED.get().planes(rows.hp, rows.wp, g.h(), g.w(), samples * g.cInPerGroup());
+        int plane = rows.hp * rows.rowWidth, size = g.cInPerGroup() * plane, w = g.w();
+        float[] padded = PADDED.get().planes(rows.hp, rows.rowWidth, g.h(), w, rows.phases, samples * g.cInPerGroup());
         for (int s = 0; s < samples; s++) {
             for (int c = 0; c < g.cInPerGroup(); c++) {
                 for (int i = 0; i < g.h(); i++) {
-                    System.arraycopy(x, xo + s * sampleStride + (c * g.h() + i) * g.w(), padded,
-                            s * size + c * plane + (i + g.padH()) * rows.wp + g.padW(), g.w());
+                    int from = xo + s * sampleStride + (c * g.h() + i) * w, to = s * size + c * plane + (i + g.padH()) * rows.rowWidth;
+                    if (rows.phases == 1) {
+                        System.arraycopy(x, from, padded, to + g.padW(), w);
+                        continue;
+                    }
+                    for (int ph = 0; ph < rows.phases; ph++) {
+                        // The inputs whose padded column x = j + padW is ≡ ph (mod phases), in order.
+                        int j = Math.floorMod(ph - g.padW(), rows.phases);
+                        for (int at = to + rows.column(j + g.padW()); j < w; j += rows.phases, at++) {
+                            padded[at] = x[from + j];
+                        }
+                    }
                 }
             }
         }
@@ -150,9 +180,10 @@ final class Im2colPanels implements PanelSource {
         int last = (nc - 1) / nr, tail = nc - last * nr;
         for (int p = 0; p < kc; p++) {
             segment(pc + p, jc, nc, row, 0);
-            for (int jp = 0; jp <= last; jp++) {
-                System.arraycopy(row, jp * nr, bp, (jp * kc + p) * nr, jp < last ? nr : tail);
+            for (int jp = 0; jp < last; jp++) {
+                VectorF32.copyShort(row, jp * nr, bp, (jp * kc + p) * nr, nr);
             }
+            System.arraycopy(row, last * nr, bp, (last * kc + p) * nr, tail);
             Arrays.fill(bp, (last * kc + p) * nr + tail, (last * kc + p + 1) * nr, 0f);
         }
     }
@@ -195,22 +226,16 @@ final class Im2colPanels implements PanelSource {
         }
     }
 
-    /** One sample's part: output positions walk row by row, each a copy from the padded image at {@code base}. */
+    /** One sample's part: output positions walk row by row, each a copy from the padded (phased) image at {@code base}. */
     private void segment(int base, int row, int t0, int count, float[] dst, int off) {
         Conv2dGeometry g = rows.g;
-        int ow = g.outW(), wp = rows.wp, sW = g.strideW(), rowStep = g.strideH() * wp;
+        int ow = g.outW(), rowStep = g.strideH() * rows.rowWidth;
         int oi = t0 / ow, oj = t0 % ow;
         int src = base + rows.start[row] + oi * rowStep;
         for (int o = off, stop = off + count; o < stop; src += rowStep, oj = 0) {
             int run = Math.min(ow - oj, stop - o);
-            if (sW == 1) {
-                System.arraycopy(x, src + oj, dst, o, run);
-                o += run;
-            } else {
-                for (int j = oj, at = src + oj * sW; j < oj + run; j++, o++, at += sW) {
-                    dst[o] = x[at];
-                }
-            }
+            VectorF32.copyShort(x, src + oj, dst, o, run);
+            o += run;
         }
     }
 }

@@ -34,7 +34,9 @@ class ConvKernelsTest {
         "2, 4, 9, 8, 6, 3, 2, 1, 2, 2, 2",         // stride 1, dilated, grouped, 3x2: backward-data as a forward
         "2, 3, 6, 6, 4, 2, 2, 1, 2, 1, 1",         // stride 1 with pad > dil·(k-1): backward-data through col2im
         "13, 8, 14, 14, 16, 4, 4, 2, 1, 1, 1",     // DCGAN-like 7x7 output: samples side by side, a last block of one
-        "10, 4, 9, 9, 6, 3, 3, 2, 1, 1, 2"})       // the same, grouped
+        "10, 4, 9, 9, 6, 3, 3, 2, 1, 1, 2",        // the same, grouped
+        "2, 3, 11, 10, 5, 3, 3, 3, 0, 1, 1",       // stride 3, no padding: rows stored in 3 phases of 4 (10 columns)
+        "2, 2, 9, 13, 4, 4, 3, 3, 2, 1, 1"})       // stride 3 with padding 2: phases of a 17-wide padded row
     void gemmPathMatchesDirectLoops(int n, int cIn, int h, int w, int cOut, int kh, int kw, int stride, int pad, int dil, int groups) {
         Conv2dGeometry g = Conv2dGeometry.of(n, cIn, h, w, cOut, kh, kw, stride, stride, pad, pad, dil, dil, groups);
         SplittableRandom r = new SplittableRandom(n * 1000L + cIn * 10L + cOut);
