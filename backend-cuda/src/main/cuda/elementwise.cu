@@ -217,11 +217,85 @@ __device__ __forceinline__ void copy_body(const S* src, StridedDesc sd, D* dst, 
     }
 }
 
+// ---- dense F32 operands: four consecutive floats per 16-byte access -------------------------------
+// When every operand of a unary or binary F32 launch is dense (rank 1 once the host merged its
+// dims, stride 1) and 16-byte aligned, thread t takes the four consecutive elements from 4·t of
+// its block's stretch, one float4 load per input and one store, where the general path loads
+// elements t, t + s, t + 2s, t + 3s one by one. The stretches, and so the launch geometry, are the
+// same; only who takes which element within a block changes. A warp then moves 512 contiguous
+// bytes per access. (On an H200 the general path ran a + b at 2.34 TB/s, 49% of its bandwidth;
+// PyTorch's vectorized kernels reach 85%.) The one quad that straddles n is done element by
+// element. Every other case returns false and takes the general path.
+//
+// FATHOM_TRIPS's trips, e being the first element of this thread's quad in each: a quad is a lane
+// group, so the stretches match only while FATHOM_ILP is 4.
+static_assert(FATHOM_ILP == 4, "a dense thread's quad must cover its FATHOM_ILP lanes");
+#define FATHOM_QUADS(e, n)                                                                         \
+    for (long long e = (long long)blockIdx.x * blockDim.x * FATHOM_ILP + 4LL * threadIdx.x; e < (n); \
+         e += (long long)gridDim.x * blockDim.x * FATHOM_ILP)
+__device__ __forceinline__ bool fm_dense4(const float* p, const StridedDesc& d) {
+    return d.rank == 1 && d.strides[0] == 1 && (((unsigned long long)(p + d.offset)) & 15) == 0;
+}
+
+template <typename T>
+__device__ __forceinline__ bool unary_dense4(int, const T*, const StridedDesc&, T*, const StridedDesc&, i64) {
+    return false;
+}
+
+__device__ __forceinline__ bool unary_dense4(int op, const float* x, const StridedDesc& xd, float* out,
+                                             const StridedDesc& od, i64 n) {
+    if (!fm_dense4(x, xd) || !fm_dense4(out, od)) return false;
+    const fm_f4* x4 = (const fm_f4*)(x + xd.offset);
+    fm_f4* o4 = (fm_f4*)(out + od.offset);
+    FATHOM_QUADS(e, n) {
+        if (e + 4 <= n) {
+            fm_f4 v = x4[e / 4];
+            v.x = unary_op(op, v.x);
+            v.y = unary_op(op, v.y);
+            v.z = unary_op(op, v.z);
+            v.w = unary_op(op, v.w);
+            o4[e / 4] = v;
+        } else {
+            for (long long j = e; j < n; ++j) out[od.offset + j] = unary_op(op, x[xd.offset + j]);
+        }
+    }
+    return true;
+}
+
+template <typename T, typename R, typename F>
+__device__ __forceinline__ bool map2_dense4(const T*, const StridedDesc&, const T*, const StridedDesc&, R*,
+                                            const StridedDesc&, i64, F) {
+    return false;
+}
+
+template <typename F>
+__device__ __forceinline__ bool map2_dense4(const float* a, const StridedDesc& ad, const float* b, const StridedDesc& bd,
+                                            float* out, const StridedDesc& od, i64 n, F f) {
+    if (!fm_dense4(a, ad) || !fm_dense4(b, bd) || !fm_dense4(out, od)) return false;
+    const fm_f4* a4 = (const fm_f4*)(a + ad.offset);
+    const fm_f4* b4 = (const fm_f4*)(b + bd.offset);
+    fm_f4* o4 = (fm_f4*)(out + od.offset);
+    FATHOM_QUADS(e, n) {
+        if (e + 4 <= n) {
+            fm_f4 x = a4[e / 4], y = b4[e / 4], r;
+            r.x = f(x.x, y.x);
+            r.y = f(x.y, y.y);
+            r.z = f(x.z, y.z);
+            r.w = f(x.w, y.w);
+            o4[e / 4] = r;
+        } else {
+            for (long long j = e; j < n; ++j) out[od.offset + j] = f(a[ad.offset + j], b[bd.offset + j]);
+        }
+    }
+    return true;
+}
+
 // No __restrict__ on unary/binary/where operands: an in-place op passes the same buffer as x and
 // out. Loading a trip's four inputs before storing is still right in place: each output element
 // is computed from the inputs at its own index.
 template <typename T>
 __device__ __forceinline__ void unary_body(int op, const T* x, StridedDesc xd, T* out, StridedDesc od, i64 n) {
+    if (unary_dense4(op, x, xd, out, od, n)) return;
     FATHOM_TRIPS(i, s, n) {
         T v[FATHOM_ILP] = {};
         FATHOM_LANES(k, i, s, n) v[k] = x[fathom_offset(xd, i + k * s)];
@@ -233,6 +307,7 @@ __device__ __forceinline__ void unary_body(int op, const T* x, StridedDesc xd, T
 template <typename T, typename R, typename F>
 __device__ __forceinline__ void map2_body(const T* a, StridedDesc ad, const T* b, StridedDesc bd, R* out, StridedDesc od,
                                           i64 n, F f) {
+    if (map2_dense4(a, ad, b, bd, out, od, n, f)) return;
     FATHOM_TRIPS(i, s, n) {
         T x[FATHOM_ILP] = {}, y[FATHOM_ILP] = {};
         FATHOM_LANES(k, i, s, n) {

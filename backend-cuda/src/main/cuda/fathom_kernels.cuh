@@ -45,6 +45,15 @@ __device__ __forceinline__ long long fathom_offset(const StridedDesc& d, long lo
     return off;
 }
 
+// Four floats as one 16-byte access: CUDA's float4, or the same layout in the emulation (g++).
+#if defined(__CUDACC__)
+typedef float4 fm_f4;
+#else
+struct alignas(16) fm_f4 {
+    float x, y, z, w;
+};
+#endif
+
 // Grid-stride loop over n elements: one thread per element while the grid covers n, and each
 // thread takes every (gridDim.x·blockDim.x)-th element when the launcher capped the grid
 // (dev.fathom.cuda.LaunchGeometry), so any n runs with any grid.

@@ -182,13 +182,10 @@ FATHOM_GEMM(gemm_i64, long long)
 #define GEMM_L_BK 8
 #define GEMM_L_LD (GEMM_L_TILE + 4)  // floats per padded shared row (a multiple of 4)
 
+typedef fm_f4 gemm_f4;
 #if defined(__CUDACC__)
-typedef float4 gemm_f4;
 #define GEMM_UNROLL _Pragma("unroll")
 #else
-struct alignas(16) gemm_f4 {
-    float x, y, z, w;
-};
 #define GEMM_UNROLL
 #endif
 

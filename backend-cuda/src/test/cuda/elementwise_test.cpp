@@ -37,8 +37,12 @@ struct Geometry {
     unsigned grid, block;
 };
 
-enum Layout { CONTIG, PERMUTED, BROADCAST };
-const char* layout_name(Layout l) { return l == CONTIG ? "contig" : l == PERMUTED ? "permuted" : "broadcast"; }
+// DENSE and DENSE_ODD are rank 1 and stride 1, as the host sends contiguous operands after merging
+// their dims: DENSE 16-byte aligned (elementwise.cu's float4 path for F32), DENSE_ODD one float off.
+enum Layout { CONTIG, PERMUTED, BROADCAST, DENSE, DENSE_ODD };
+const char* layout_name(Layout l) {
+    return l == CONTIG ? "contig" : l == PERMUTED ? "permuted" : l == BROADCAST ? "broadcast" : l == DENSE ? "dense" : "dense+1";
+}
 
 // The output shape for n elements: a few dims when n factors, so permutations mean something.
 std::vector<long long> shape_for(long long n) {
@@ -61,6 +65,16 @@ Operand make_layout(const std::vector<long long>& shape, Layout kind) {
     int r = (int)shape.size();
     o.d.rank = r;
     for (int k = 0; k < r; ++k) o.d.sizes[k] = shape[k];
+    if (kind == DENSE || kind == DENSE_ODD) {
+        long long n = 1;
+        for (long long d : shape) n *= d;
+        o.d.rank = 1;
+        o.d.sizes[0] = n;
+        o.d.strides[0] = 1;
+        o.d.offset = kind == DENSE ? 4 : 1;  // storage from operator new is 16-byte aligned: see aligned_as_planned
+        o.storage = n + o.d.offset + 2;
+        return o;
+    }
     if (kind == CONTIG) {
         long long acc = 1;
         for (int k = r - 1; k >= 0; --k) { o.d.strides[k] = acc; acc *= shape[k]; }
@@ -261,13 +275,15 @@ template <typename T> const char* dtype_name() {
 template <typename T>
 void test_unary(const Geometry& g, void (*kernel)(int, const T*, StridedDesc, T*, StridedDesc, long long)) {
     auto shape = shape_for(g.n);
-    const Layout cases[][2] = {{PERMUTED, CONTIG}, {BROADCAST, CONTIG}, {CONTIG, PERMUTED}};
+    const Layout cases[][2] = {{PERMUTED, CONTIG}, {BROADCAST, CONTIG}, {CONTIG, PERMUTED}, {DENSE, DENSE}, {DENSE_ODD, DENSE}};
     for (int op = U_NEG; op <= U_ERF; ++op) {
         bool positive = op == U_LOG || op == U_SQRT || op == U_RSQRT;
         for (auto& c : cases) {
             Operand x = make_layout(shape, c[0]), o = make_layout(shape, c[1]);
             auto xs = random_floats<T>(x.storage, positive ? 0.05 : -5.0, 5.0, true);
             auto out = sentinel_storage<T>(o.storage), before = out;
+            aligned_as_planned(xs.data(), x, c[0]);
+            aligned_as_planned(out.data(), o, c[1]);
             launch(dim3(g.grid), dim3(g.block), kernel, op, xs.data(), x.d, out.data(), o.d, g.n);
             auto xo = offsets(x.d);
             std::vector<T> want(g.n);
@@ -278,7 +294,19 @@ void test_unary(const Geometry& g, void (*kernel)(int, const T*, StridedDesc, T*
     }
 }
 
-const Layout PAIRS[][3] = {{CONTIG, BROADCAST, CONTIG}, {PERMUTED, CONTIG, CONTIG}, {BROADCAST, PERMUTED, PERMUTED}};
+const Layout PAIRS[][3] = {{CONTIG, BROADCAST, CONTIG}, {PERMUTED, CONTIG, CONTIG}, {BROADCAST, PERMUTED, PERMUTED},
+                           {DENSE, DENSE, DENSE}, {DENSE, DENSE_ODD, DENSE}, {DENSE, DENSE, DENSE_ODD}};
+
+// An F32 DENSE operand's first element must be 16-byte aligned, and a DENSE_ODD one's not, or the
+// float4 path that these cases are here for would silently not run (or run where it must not).
+template <typename T> void aligned_as_planned(const T* data, const Operand& o, Layout kind) {
+    if (sizeof(T) != 4 || (kind != DENSE && kind != DENSE_ODD)) return;
+    bool aligned = ((unsigned long long)(data + o.d.offset) & 15) == 0;
+    if (aligned != (kind == DENSE)) {
+        std::printf("FAIL: F32 layout %s is %s16-byte aligned\n", layout_name(kind), aligned ? "" : "not ");
+        ++g_failures;
+    }
+}
 
 template <typename T>
 void test_binary(const Geometry& g,
@@ -292,6 +320,9 @@ void test_binary(const Geometry& g,
                     : op == B_DIV ? random_floats<T>(b.storage, 0.5, 3.0, true)
                                   : random_floats<T>(b.storage, -5, 5, true);
             auto out = sentinel_storage<T>(o.storage), before = out;
+            aligned_as_planned(as.data(), a, c[0]);
+            aligned_as_planned(bs.data(), b, c[1]);
+            aligned_as_planned(out.data(), o, c[2]);
             launch(dim3(g.grid), dim3(g.block), kernel, op, as.data(), a.d, bs.data(), b.d, out.data(), o.d, g.n);
             auto ao = offsets(a.d), bo = offsets(b.d);
             std::vector<T> want(g.n);
