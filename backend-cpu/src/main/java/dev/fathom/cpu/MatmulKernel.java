@@ -20,6 +20,10 @@ final class MatmulKernel {
     /** Columns of the register tile: three vectors (the width of a packed B panel, see {@link PanelSource}). */
     static final int NR = 3 * L;
     private static final int KC = 256;
+    /** K slice depth of products with a large C (see {@link #sliceDepth}). */
+    private static final int KC_LARGE = 512;
+    /** C elements from which {@link #sliceDepth} takes {@link #KC_LARGE}: 4 MB of C, well past L2. */
+    private static final long LARGE_C = 1L << 20;
     /** Rows of a packed A block (a multiple of MR): 144 × 256 floats = 144 KB stays in L2. */
     private static final int MC = 144;
     /**
@@ -124,12 +128,13 @@ final class MatmulKernel {
             // per K slice scaled 1.1-1.3× on two cores; independent parts ~1.9×.)
             if (m >= n) {
                 // Every row part needs all of B: packed once here and shared read-only, as A below.
+                int depth = sliceDepth(m, n);
                 float[] bp = Scratch.SHARED_B.get().array(packedBSize(k, n));
-                packBInParts(b, bo, bRs, bCs, k, n, bp);
+                packBInParts(b, bo, bRs, bCs, k, n, depth, bp);
                 int panels = (m + MR - 1) / MR;
                 Parallel.forRange(panels, ROW_GRAIN, (lo, hi) -> {
                     int i0 = (int) lo * MR, i1 = (int) Math.min(m, hi * MR);
-                    blocked(a, ao + i0 * aRs, aRs, aCs, b, bo, bRs, bCs, bp, c, co + i0 * n, n, i1 - i0, n, k, accumulateInto);
+                    blocked(a, ao + i0 * aRs, aRs, aCs, b, bo, bRs, bCs, bp, c, co + i0 * n, n, i1 - i0, n, k, depth, accumulateInto);
                 });
             } else {
                 // Every column part needs all of A: packed once here and shared read-only (the call
@@ -145,7 +150,21 @@ final class MatmulKernel {
             }
             return;
         }
-        blocked(a, ao, aRs, aCs, b, bo, bRs, bCs, null, c, co, n, m, n, k, accumulateInto);
+        blocked(a, ao, aRs, aCs, b, bo, bRs, bCs, null, c, co, n, m, n, k, sliceDepth(m, n), accumulateInto);
+    }
+
+    /**
+     * The depth of {@link #blocked}'s K slices for an m × n product. Every slice after the first
+     * loads and stores all of C again, and once C is past L2 its tiles come from L3 or memory at
+     * the end of each micro-kernel call, with no prefetch instruction in Java to hide the wait (BLIS
+     * and OpenBLAS prefetch C). Half as many slices are then worth a B micro-panel (512 × NR
+     * floats, 48 KB) that no longer fits L1 and is read from L2: 1024³ ran 5% and 2048³ 10% faster
+     * on two threads (interleaved runs), while products with a smaller C were within ±5% either
+     * way and keep {@link #KC}. The column-split path ({@link #gemmPacked}) keeps {@link #KC}: its
+     * A is packed in that layout, as a convolution's weights are.
+     */
+    private static int sliceDepth(int m, int n) {
+        return (long) m * n >= LARGE_C ? KC_LARGE : KC;
     }
 
     /**
@@ -154,12 +173,12 @@ final class MatmulKernel {
      * {@link #packBInParts}) or, when it is null, packed here block by block from {@code b}.
      */
     private static void blocked(float[] a, long ao, long aRs, long aCs, float[] b, long bo, long bRs, long bCs, float[] packedB,
-                                float[] c, int co, int ldc, int m, int w, int k, boolean accumulateInto) {
+                                float[] c, int co, int ldc, int m, int w, int k, int depth, boolean accumulateInto) {
         int at = 0;
         for (int jc = 0; jc < w; jc += NC) {
             int nc = Math.min(NC, w - jc);
-            for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc);
+            for (int pc = 0; pc < k; pc += depth) {
+                int kc = Math.min(depth, k - pc);
                 float[] bp = packedB;
                 int b0 = at;
                 if (packedB == null) {
@@ -187,7 +206,7 @@ final class MatmulKernel {
     /**
      * Packs all of A (m × k, element (i, p) at {@code ao + i·rs + p·cs}) once, for products that
      * share it ({@link #gemmPacked}): per KC slice of K, every MR-row panel k-major, the layout that
-     * {@link #blocked} packs one (KC slice, MC block) at a time. A convolution's weights serve every
+     * {@link #blocked} packs one (K slice, MC block) at a time. A convolution's weights serve every
      * sample of the batch; packed per sample, they were a sixth of a DCGAN step.
      */
     static void packA(float[] a, int ao, long rs, long cs, int m, int k, float[] into, int at) {
@@ -234,12 +253,12 @@ final class MatmulKernel {
     }
 
     /**
-     * Packs all of B (k × n) once, for the row parts that share it: per NC block of columns, per KC
-     * slice, its panels as {@link #blocked} packs them; the column panels are split over the pool
+     * Packs all of B (k × n) once, for the row parts that share it: per NC block of columns, per K
+     * slice of {@code depth}, its panels as {@link #blocked} packs them; the column panels are split over the pool
      * (see {@link #packAInParts}). Panel {@code g} is panel {@code g mod P} of NC block
      * {@code g / P}, where P = ⌈NC / NR⌉ is the panel count of a whole block.
      */
-    private static void packBInParts(float[] b, int bo, long rs, long cs, int k, int n, float[] into) {
+    private static void packBInParts(float[] b, int bo, long rs, long cs, int k, int n, int depth, float[] into) {
         int blockPanels = (NC + NR - 1) / NR, blocks = (n + NC - 1) / NC;
         int total = (blocks - 1) * blockPanels + (n - (blocks - 1) * NC + NR - 1) / NR;
         Parallel.forRange(total, PACK_GRAIN, (lo, hi) -> {
@@ -250,8 +269,8 @@ final class MatmulKernel {
                 int j0 = first * NR, width = Math.min(nc, end * NR) - j0;
                 // A whole block holds blockPanels·NR·k floats; within a block, each K slice holds panels·NR·kc.
                 int blockStart = block * blockPanels * NR * k;
-                for (int pc = 0; pc < k; pc += KC) {
-                    int kc = Math.min(KC, k - pc);
+                for (int pc = 0; pc < k; pc += depth) {
+                    int kc = Math.min(depth, k - pc);
                     packB(b, bo, rs, cs, pc, kc, jc + j0, width, into, blockStart + panels * NR * pc + first * kc * NR);
                 }
                 g += end - first;

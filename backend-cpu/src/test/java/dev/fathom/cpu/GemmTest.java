@@ -16,7 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * {@link GemmF64} and {@link MatmulKernel#gemmF32} against a naive triple loop in F64, on shapes
- * that are not multiples of the register tiles or the cache blocks (k over KC = 256; m over MC = 72
+ * that are not multiples of the register tiles or the cache blocks (k over KC = 256 or 512; m over MC = 72
  * and 144; n over NC = 1024 and 2048), with row-major, transposed and strided operands at offsets,
  * overwriting and accumulating, on one thread and split in parts (with the shared operand packed in
  * parts too); then batched F64 {@link Tensor#matmul} through the public API.
@@ -95,7 +95,8 @@ class GemmTest {
         "513, 50, 97", "17, 300, 513", "130, 130, 130",
         "520, 400, 70",                  // rows split; B shared, packed in parts
         "60, 2100, 40",                  // columns split; A shared, packed in parts; n over NC in F32
-        "2100, 2060, 5"})                // rows split; B shared over two NC blocks, packed in parts
+        "2100, 2060, 5",                 // rows split; B shared over two NC blocks, packed in parts
+        "1100, 960, 530"})               // C over 2^20 elements: F32's K slices 512 deep, then 18
     void matchesNaiveLoopForEveryLayoutAndMode(int m, int n, int k) {
         SplittableRandom r = new SplittableRandom(m * 1_000_003L + n * 1009L + k);
         double[] a = random(r, m * k), b = random(r, k * n), c0 = random(r, m * n);
