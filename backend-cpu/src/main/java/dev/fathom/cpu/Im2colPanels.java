@@ -126,7 +126,8 @@ final class Im2colPanels implements PanelSource {
         for (int s = 0; s < samples; s++) {
             for (int c = 0; c < g.cInPerGroup(); c++) {
                 for (int i = 0; i < g.h(); i++) {
-                    int from = xo + s * sampleStride + (c * g.h() + i) * w, to = s * size + c * plane + (i + g.padH()) * rows.rowWidth;
+                    int from = xo + s * sampleStride + (c * g.h() + i) * w;
+                    int to = s * size + c * plane + (i + g.padH()) * rows.rowWidth;
                     if (rows.phases == 1) {
                         System.arraycopy(x, from, padded, to + g.padW(), w);
                         continue;

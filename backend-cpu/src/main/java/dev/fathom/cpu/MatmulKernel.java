@@ -24,7 +24,7 @@ final class MatmulKernel {
     private static final int KC_LARGE = 512;
     /** C elements from which {@link #sliceDepth} takes {@link #KC_LARGE}: 4 MB of C, well past L2. */
     private static final long LARGE_C = 1L << 20;
-    /** Rows of a packed A block (a multiple of MR): 144 × 256 floats = 144 KB stays in L2. */
+    /** Rows of a packed A block (a multiple of MR): 144 × 256 floats = 144 KB (288 KB in 512-deep slices) stays in L2. */
     private static final int MC = 144;
     /**
      * Smallest parallel part, in MR-row panels (48 rows) or NR-column panels (96 columns on AVX2):
@@ -254,9 +254,9 @@ final class MatmulKernel {
 
     /**
      * Packs all of B (k × n) once, for the row parts that share it: per NC block of columns, per K
-     * slice of {@code depth}, its panels as {@link #blocked} packs them; the column panels are split over the pool
-     * (see {@link #packAInParts}). Panel {@code g} is panel {@code g mod P} of NC block
-     * {@code g / P}, where P = ⌈NC / NR⌉ is the panel count of a whole block.
+     * slice of {@code depth}, its panels as {@link #blocked} packs them; the column panels are
+     * split over the pool (see {@link #packAInParts}). Panel {@code g} is panel {@code g mod P} of
+     * NC block {@code g / P}, where P = ⌈NC / NR⌉ is the panel count of a whole block.
      */
     private static void packBInParts(float[] b, int bo, long rs, long cs, int k, int n, int depth, float[] into) {
         int blockPanels = (NC + NR - 1) / NR, blocks = (n + NC - 1) / NC;
