@@ -70,9 +70,10 @@ final class Im2colPanels implements PanelSource {
 
     /**
      * A per-thread buffer of zero-padded planes. Copies write only the interiors, so the borders of
-     * planes once cleared stay zero while the plane layout (padded and inner size) stays the same:
-     * only planes never cleared for this layout are (clearing the buffer for every block of samples
-     * was a fortieth of a CNN step).
+     * planes once cleared stay zero while the plane layout stays the same: only planes never
+     * cleared for this layout are (clearing the buffer for every block of samples was a fortieth
+     * of a CNN step). The layout is the inner size, the padded size and the phases: the stored row
+     * alone is not enough, as with 3 phases a 10-wide row padded by 0 or by 1 is stored 12 wide.
      */
     private static final class Padded {
         private float[] buf = new float[0];
@@ -83,14 +84,15 @@ final class Im2colPanels implements PanelSource {
         private int phases;
         private int clean;
 
-        float[] planes(int hp, int wp, int h, int w, int phases, int count) {
-            int plane = hp * wp;
-            if (hp != this.hp || wp != this.wp || h != this.h || w != this.w || phases != this.phases) {
-                this.hp = hp;
-                this.wp = wp;
-                this.h = h;
-                this.w = w;
-                this.phases = phases;
+        float[] planes(Rows rows, int count) {
+            Conv2dGeometry g = rows.g;
+            int plane = rows.hp * rows.rowWidth;
+            if (rows.hp != hp || rows.wp != wp || g.h() != h || g.w() != w || rows.phases != phases) {
+                hp = rows.hp;
+                wp = rows.wp;
+                h = g.h();
+                w = g.w();
+                phases = rows.phases;
                 clean = 0;
             }
             if (buf.length < count * plane) {
@@ -122,7 +124,7 @@ final class Im2colPanels implements PanelSource {
         }
         Conv2dGeometry g = rows.g;
         int plane = rows.hp * rows.rowWidth, size = g.cInPerGroup() * plane, w = g.w();
-        float[] padded = PADDED.get().planes(rows.hp, rows.rowWidth, g.h(), w, rows.phases, samples * g.cInPerGroup());
+        float[] padded = PADDED.get().planes(rows, samples * g.cInPerGroup());
         for (int s = 0; s < samples; s++) {
             for (int c = 0; c < g.cInPerGroup(); c++) {
                 for (int i = 0; i < g.h(); i++) {

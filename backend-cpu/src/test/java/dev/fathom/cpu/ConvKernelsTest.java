@@ -3,6 +3,7 @@ package dev.fathom.cpu;
 import dev.fathom.spi.Conv2dGeometry;
 import dev.fathom.spi.Strided;
 import dev.fathom.tensor.DType;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -62,6 +63,25 @@ class ConvKernelsTest {
         Strided again = empty(4, g.weightShape());
         ConvKernels.backwardWeight(g, x, gy, again);
         assertArrayEquals(values(fastDw), values(again), "backward-weight is deterministic");
+    }
+
+    /**
+     * The per-thread padded copy is reused while its layout stays the same, with the borders left
+     * zero from before. With stride 3, column padding 0 and 1 give a 10-wide input the same stored
+     * row (three phases of 4), yet different borders: the second must not read the first's values
+     * where its padding is. One sample runs on the calling thread, so both use the same buffer.
+     */
+    @Test
+    void theReusedPaddedCopyKeepsItsBordersZeroAcrossPaddings() {
+        SplittableRandom r = new SplittableRandom(31);
+        for (int padW : new int[] {0, 1}) {
+            Conv2dGeometry g = Conv2dGeometry.of(1, 2, 6, 10, 3, 3, 3, 1, 3, 1, padW, 1, 1, 1);
+            Strided x = random(r, 0, g.inputShape()), wt = random(r, 0, g.weightShape());
+            Strided fast = empty(0, g.outputShape()), slow = empty(0, g.outputShape());
+            ConvKernels.forward(g, x, wt, fast);
+            ConvDirect.forward(g, x, wt, slow);
+            compare("forward, column padding " + padW, fast, slow, g.cInPerGroup() * 9);
+        }
     }
 
     /** A contiguous F32 operand at {@code offset} in a buffer pre-filled with NaN (so unwritten output shows). */
