@@ -247,7 +247,8 @@ final class MatmulKernel {
         Parallel.forRange(rows / MR, PACK_GRAIN, (lo, hi) -> {
             int i0 = (int) lo * MR, h = (int) Math.min(m, hi * MR) - i0;
             for (int pc = 0; pc < k; pc += KC) {
-                packA(a, ao, rs, cs, i0, h, pc, Math.min(KC, k - pc), into, pc * rows + i0 * Math.min(KC, k - pc));
+                int kc = Math.min(KC, k - pc);
+                packA(a, ao, rs, cs, i0, h, pc, kc, into, pc * rows + i0 * kc);
             }
         });
     }
