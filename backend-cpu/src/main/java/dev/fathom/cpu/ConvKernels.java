@@ -15,8 +15,9 @@ import java.util.Arrays;
  * <ul>
  *   <li>forward: {@code y_g (C_out/g, P) = w_g (C_out/g, K) · cols}</li>
  *   <li>backward-data: {@code dcols (K, P) = w_gᵀ · dy_g}, then col2im into dx</li>
- *   <li>backward-weight: {@code dw_g (C_out/g, K) += dy_g · colsᵀ} (or its transpose, with cols
- *       formed by im2col, when K is the narrower dim), summed over the batch</li>
+ *   <li>backward-weight: {@code dw_g (C_out/g, K) += dy_g · colsᵀ}, summed over the batch (when K
+ *       is the narrower dim, as dot products of dy's rows with those of cols formed by im2col:
+ *       {@link ConvWeightGradDirect})</li>
  * </ul>
  * Small output planes put several samples side by side in one GEMM ({@link #samplesPerBlock}), and
  * a stride-1 backward-data runs as the forward of the turned kernel. Blocks of samples run in
@@ -175,9 +176,9 @@ final class ConvKernels {
         int size = g.cOut() * k;
         boolean pointwise = pointwise(g);
         Im2colPanels.Rows rows = pointwise ? null : new Im2colPanels.Rows(g);
-        // GEMM vectorizes along its N dim: when K is the narrow one (a first layer with one input
-        // channel has K = 9), compute dw_gᵀ (K, C_out/g) = cols · dy_gᵀ instead, and transpose at the end.
-        boolean transposed = k < coutG;
+        // GEMM vectorizes along its N dim, K here: when K is the narrow one (a first layer with one
+        // input channel has K = 9), dot products serve better (ConvWeightGradDirect).
+        boolean direct = ConvWeightGradDirect.applies(g);
         int s = samplesPerBlock(g);
         long perSample = (long) g.cOut() * k * p;
         int chunks = (int) Math.max(1, Math.min(Math.min(g.n(), Parallel.THREADS), (long) g.n() * perSample / (1L << 18)));
@@ -185,50 +186,49 @@ final class ConvKernels {
         Parallel.forRange(chunks, 1, (lo, hi) -> {
             for (int ch = (int) lo; ch < hi; ch++) {
                 float[] acc = new float[size];
-                float[] cols = pointwise || !transposed ? null : scratch(COLUMNS, k * p);
-                float[] dyp = transposed ? null : scratch(COLUMNS, MatmulKernel.packedASize(coutG, s * p));
                 int n0 = (int) ((long) g.n() * ch / chunks), n1 = (int) ((long) g.n() * (ch + 1) / chunks);
-                for (int n = n0; n < n1; n += transposed ? 1 : s) {
-                    int cnt = transposed ? 1 : Math.min(s, n1 - n), wide = cnt * p;
-                    for (int gi = 0; gi < groups; gi++) {
-                        int xb = xo + (n * g.cIn() + gi * cinG) * plane;
-                        int gyb = gyo + (n * g.cOut() + gi * coutG) * p;
-                        if (transposed) {
+                if (direct) {
+                    float[] cols = pointwise ? null : scratch(COLUMNS, k * p);
+                    for (int n = n0; n < n1; n++) {
+                        for (int gi = 0; gi < groups; gi++) {
+                            int xb = xo + (n * g.cIn() + gi * cinG) * plane;
                             if (!pointwise) {
                                 Im2col.im2col(x, xb, g, cols);
                             }
-                            float[] c = pointwise ? x : cols;
-                            int co = pointwise ? xb : 0;
-                            // dy_gᵀ: element (pp, o) of the (P, C_out/g) matrix is dy_g[o, pp].
-                            MatmulKernel.gemmF32(c, co, p, 1, gy, gyb, 1, p, acc, gi * coutG * k, k, coutG, p, true, true);
-                        } else {
-                            // dy_g (C_out/g, cnt·P) · colsᵀ (cnt·P, K) for cnt samples side by side;
-                            // colsᵀ element (pp, kk) is cols[kk, pp].
-                            if (cnt == 1) {
-                                MatmulKernel.packA(gy, gyb, p, 1, coutG, p, dyp, 0);
-                            } else {
-                                MatmulKernel.packA(sideBySide(gy, gyb, g, cnt), 0, wide, 1, coutG, wide, dyp, 0);
-                            }
-                            PanelSource colsT = pointwise ? MatmulKernel.strided(x, xb, 1, p)
-                                    : Im2colPanels.rows(rows, x, xb, cnt, g.cIn() * plane);
-                            MatmulKernel.gemmPacked(dyp, 0, coutG, wide, colsT, k, acc, gi * coutG * k, k, true);
+                            ConvWeightGradDirect.accumulate(g, pointwise ? x : cols, pointwise ? xb : 0, gy,
+                                    gyo + (n * g.cOut() + gi * coutG) * p, acc, gi * coutG * k);
                         }
+                    }
+                    partials[ch] = acc;
+                    continue;
+                }
+                float[] dyp = scratch(COLUMNS, MatmulKernel.packedASize(coutG, s * p));
+                for (int n = n0; n < n1; n += s) {
+                    int cnt = Math.min(s, n1 - n), wide = cnt * p;
+                    for (int gi = 0; gi < groups; gi++) {
+                        int xb = xo + (n * g.cIn() + gi * cinG) * plane;
+                        int gyb = gyo + (n * g.cOut() + gi * coutG) * p;
+                        // dy_g (C_out/g, cnt·P) · colsᵀ (cnt·P, K) for cnt samples side by side;
+                        // colsᵀ element (pp, kk) is cols[kk, pp].
+                        if (cnt == 1) {
+                            MatmulKernel.packA(gy, gyb, p, 1, coutG, p, dyp, 0);
+                        } else {
+                            MatmulKernel.packA(sideBySide(gy, gyb, g, cnt), 0, wide, 1, coutG, wide, dyp, 0);
+                        }
+                        PanelSource colsT = pointwise ? MatmulKernel.strided(x, xb, 1, p)
+                                : Im2colPanels.rows(rows, x, xb, cnt, g.cIn() * plane);
+                        MatmulKernel.gemmPacked(dyp, 0, coutG, wide, colsT, k, acc, gi * coutG * k, k, true);
                     }
                 }
                 partials[ch] = acc;
             }
         });
-        for (int gi = 0; gi < groups; gi++) {
-            for (int o = 0; o < coutG; o++) {
-                for (int kk = 0; kk < k; kk++) {
-                    int at = gi * coutG * k + (transposed ? kk * coutG + o : o * k + kk);
-                    float sum = 0;
-                    for (float[] part : partials) {
-                        sum += part[at];
-                    }
-                    gw[gwo + (gi * coutG + o) * k + kk] = sum;
-                }
+        for (int at = 0; at < size; at++) {
+            float sum = 0;
+            for (float[] part : partials) {
+                sum += part[at];
             }
+            gw[gwo + at] = sum;
         }
     }
 

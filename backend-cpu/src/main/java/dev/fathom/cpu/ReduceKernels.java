@@ -50,6 +50,18 @@ final class ReduceKernels {
             return;
         }
         long grain = Math.max(1, ElementwiseKernels.GRAIN / Math.max(1, redCount));
+        if (op == ReduceOp.SUM && x.dtype == dev.fathom.tensor.DType.F32 && inner.rank == 2 && inner.innerStride(0) == 1) {
+            // Contiguous runs, e.g. a bias gradient: [N, C, H, W] over N, H and W.
+            int rows = inner.shape[0], len = inner.shape[1], rowStride = inner.strides[0][0];
+            outer.runParallel(grain, (n, off) -> {
+                int xo = off[0], oo = off[1];
+                int sx = outer.innerStride(0), so = outer.innerStride(1);
+                for (int i = 0; i < n; i++, xo += sx, oo += so) {
+                    o.f[oo] = (float) sumRunsF32(x.f, xo, rows, rowStride, len);
+                }
+            });
+            return;
+        }
         outer.runParallel(grain, (n, off) -> {
             int xo = off[0], oo = off[1];
             int sx = outer.innerStride(0), so = outer.innerStride(1);
@@ -189,6 +201,48 @@ final class ReduceKernels {
             total += block;
         }
         return total;
+    }
+
+    /**
+     * Sum of {@code rows} contiguous runs of {@code len} floats, {@code rowStride} apart. Runs
+     * shorter than a block share the vector accumulators, which are carried into F64 once per
+     * {@link #BLOCK} elements as {@link #sumF32} does: summed run by run, each run paid a lane sum
+     * and a call, and a [128, 64, 14, 14] bias gradient ran at a third of memory speed.
+     */
+    static double sumRunsF32(float[] a, int base, int rows, int rowStride, int len) {
+        if (len >= BLOCK) {
+            double total = 0;
+            for (int r = 0; r < rows; r++) {
+                total += sumF32(a, base + r * rowStride, len);
+            }
+            return total;
+        }
+        double total = 0;
+        FloatVector s0 = FloatVector.zero(VectorF32.S), s1 = s0;
+        float tail = 0;
+        int inBlock = 0;
+        for (int r = 0; r < rows; r++) {
+            int at = base + r * rowStride, j = 0;
+            for (; j <= len - 2 * S; j += 2 * S) {
+                s0 = s0.add(FloatVector.fromArray(VectorF32.S, a, at + j));
+                s1 = s1.add(FloatVector.fromArray(VectorF32.S, a, at + j + S));
+            }
+            for (; j <= len - S; j += S) {
+                s0 = s0.add(FloatVector.fromArray(VectorF32.S, a, at + j));
+            }
+            for (; j < len; j++) {
+                tail += a[at + j];
+            }
+            inBlock += len;
+            if (inBlock >= BLOCK) {
+                total += (double) Lanes.sum(s0.add(s1)) + tail;
+                s0 = FloatVector.zero(VectorF32.S);
+                s1 = s0;
+                tail = 0;
+                inBlock = 0;
+            }
+        }
+        return total + Lanes.sum(s0.add(s1)) + tail;
     }
 
     /**

@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The CPU backend's internal paths that the backend-neutral conformance suite does not reach by
  * construction: K deeper than one packed panel, row blocks split over threads, columns split
  * over threads when there are too few row blocks (an RNN step), many small
- * batched products, the column-sum fast path across its F64 carry, elementwise maps large enough
+ * batched products, the column-sum and contiguous-runs sum fast paths across their F64 carry, elementwise maps large enough
  * to be split, and the dim merging of {@link StridedLoop}. Each is checked against naive F64 loops.
  */
 class CpuKernelPathsTest {
@@ -116,6 +116,26 @@ class CpuKernelPathsTest {
                 s += a[i * cols + j];
             }
             assertEquals(s, got[j], 1e-4, "column " + j);
+        }
+    }
+
+    @ParameterizedTest(name = "[{0}, {1}, {2}, {3}] over 0, 2, 3")
+    @CsvSource({
+        "6, 5, 13, 11",   // runs of 143: vector pairs, a single vector and a scalar tail, carried across blocks
+        "3, 4, 40, 40",   // runs of 1600, longer than a block
+        "200, 3, 1, 7"})  // runs shorter than a vector
+    void sumOverContiguousRunsMatchesTheF64Loop(int n, int c, int h, int w) {
+        SplittableRandom r = new SplittableRandom(n * 1000L + w);
+        float[] a = random(r, n * c * h * w);
+        float[] got = Tensor.of(a, n, c, h, w).sum(0, 2, 3).toFloatArray();
+        for (int ch = 0; ch < c; ch++) {
+            double s = 0;
+            for (int i = 0; i < n; i++) {
+                for (int p = 0; p < h * w; p++) {
+                    s += a[(i * c + ch) * h * w + p];
+                }
+            }
+            assertEquals(s, got[ch], 1e-4, "channel " + ch);
         }
     }
 
