@@ -17,7 +17,7 @@ import java.util.Arrays;
  *   <li>backward-data: {@code dcols (K, P) = w_gᵀ · dy_g}, then col2im into dx</li>
  *   <li>backward-weight: {@code dw_g (C_out/g, K) += dy_g · colsᵀ}, summed over the batch (when K
  *       is the narrower dim, as dot products of dy's rows with those of cols formed by im2col:
- *       {@link ConvWeightGradDirect})</li>
+ *       {@link ConvNarrowK})</li>
  * </ul>
  * Small output planes put several samples side by side in one GEMM ({@link #samplesPerBlock}), and
  * a stride-1 backward-data runs as the forward of the turned kernel. Blocks of samples run in
@@ -68,6 +68,22 @@ final class ConvKernels {
         int groups = g.groups(), cinG = g.cInPerGroup(), coutG = g.cOutPerGroup();
         int k = cinG * g.kh() * g.kw(), p = g.outH() * g.outW(), plane = g.h() * g.w();
         boolean pointwise = pointwise(g);
+        if (ConvNarrowK.applies(g)) {
+            Parallel.forRange(g.n(), grain(g), (lo, hi) -> {
+                float[] cols = pointwise ? null : scratch(COLUMNS, k * p);
+                for (int n = (int) lo; n < hi; n++) {
+                    for (int gi = 0; gi < groups; gi++) {
+                        int xb = xo + (n * g.cIn() + gi * cinG) * plane;
+                        if (!pointwise) {
+                            Im2col.im2col(x, xb, g, cols);
+                        }
+                        ConvNarrowK.forward(g, w, wo + gi * coutG * k, pointwise ? x : cols, pointwise ? xb : 0, y,
+                                yo + (n * g.cOut() + gi * coutG) * p);
+                    }
+                }
+            });
+            return;
+        }
         Im2colPanels.Rows rows = pointwise ? null : new Im2colPanels.Rows(g);
         int packed = MatmulKernel.packedASize(coutG, k);
         float[] wp = scratch(WEIGHTS, groups * packed);
@@ -177,8 +193,8 @@ final class ConvKernels {
         boolean pointwise = pointwise(g);
         Im2colPanels.Rows rows = pointwise ? null : new Im2colPanels.Rows(g);
         // GEMM vectorizes along its N dim, K here: when K is the narrow one (a first layer with one
-        // input channel has K = 9), dot products serve better (ConvWeightGradDirect).
-        boolean direct = ConvWeightGradDirect.applies(g);
+        // input channel has K = 9), dot products serve better (ConvNarrowK).
+        boolean direct = ConvNarrowK.applies(g);
         int s = samplesPerBlock(g);
         long perSample = (long) g.cOut() * k * p;
         int chunks = (int) Math.max(1, Math.min(Math.min(g.n(), Parallel.THREADS), (long) g.n() * perSample / (1L << 18)));
@@ -195,7 +211,7 @@ final class ConvKernels {
                             if (!pointwise) {
                                 Im2col.im2col(x, xb, g, cols);
                             }
-                            ConvWeightGradDirect.accumulate(g, pointwise ? x : cols, pointwise ? xb : 0, gy,
+                            ConvNarrowK.weightGrad(g, pointwise ? x : cols, pointwise ? xb : 0, gy,
                                     gyo + (n * g.cOut() + gi * coutG) * p, acc, gi * coutG * k);
                         }
                     }

@@ -16,7 +16,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * The F32 GEMM path of {@link ConvKernels} (weights packed once, column panels gathered from the
  * image by {@link Im2colPanels}, small planes in blocks of samples side by side, stride-1
  * backward-data as a forward convolution, col2im, per-chunk weight partials, samples in parallel, the 1×1
- * shortcut, the weight gradient as dot products) against {@link ConvDirect}, the by-definition loops, on
+ * shortcut, and {@link ConvNarrowK}'s forward and weight gradient when K is narrower than C_out)
+ * against {@link ConvDirect}, the by-definition loops, on
  * the reference CNN's shapes and a few others; all three kernels.
  */
 class ConvKernelsTest {
@@ -28,7 +29,7 @@ class ConvKernelsTest {
         "5, 6, 9, 11, 4, 1, 1, 1, 0, 1, 2",        // 1x1: x is its own column matrix
         "3, 4, 10, 9, 6, 3, 2, 2, 2, 2, 2",        // stride, padding, dilation, groups
         "2, 8, 7, 7, 8, 3, 3, 1, 1, 1, 8",         // depthwise
-        "4, 2, 6, 7, 32, 3, 3, 2, 1, 1, 2",        // K < C_out/g: weight gradient as dot products, strided, grouped
+        "4, 2, 6, 7, 32, 3, 3, 2, 1, 1, 2",        // K < C_out/g (ConvNarrowK), strided, grouped
         "3, 2, 5, 4, 8, 1, 1, 1, 0, 1, 1",         // the same through the 1x1 shortcut
         "2, 4, 20, 20, 4, 3, 3, 1, 1, 1, 1",       // P = 400 > KC: the weight gradient's K in two slices
         "1, 2, 48, 48, 3, 3, 3, 1, 1, 1, 1",       // P = 2304 > NC: the forward's columns in two blocks
@@ -38,8 +39,8 @@ class ConvKernelsTest {
         "10, 4, 9, 9, 6, 3, 3, 2, 1, 1, 2",        // the same, grouped
         "2, 3, 11, 10, 5, 3, 3, 3, 0, 1, 1",       // stride 3, no padding: rows stored in 3 phases of 4 (10 columns)
         "2, 2, 9, 13, 4, 4, 3, 3, 2, 1, 1",        // stride 3 with padding 2: phases of a 17-wide padded row
-        "3, 1, 7, 5, 12, 3, 3, 1, 2, 2, 1",        // the same, dilated: dots of P = 35, a scalar tail
-        "2, 2, 6, 19, 27, 2, 4, 1, 1, 1, 1",       // the same, odd C_out (an unpaired last channel), K = 16 (a last lone row of cols)
+        "3, 1, 7, 5, 12, 3, 3, 1, 2, 2, 1",        // the same, dilated, P = 35: two vectors and a scalar tail
+        "2, 2, 6, 19, 27, 2, 4, 1, 1, 1, 1",       // odd C_out (lone last rows of y and dy), K = 16 (a lone last row of cols), P = 126
         "2, 2, 9, 16, 20, 3, 3, 1, 1, 1, 2"})      // the same, grouped, P = 144: whole vectors
     void gemmPathMatchesDirectLoops(int n, int cIn, int h, int w, int cOut, int kh, int kw, int stride, int pad, int dil, int groups) {
         Conv2dGeometry g = Conv2dGeometry.of(n, cIn, h, w, cOut, kh, kw, stride, stride, pad, pad, dil, dil, groups);
