@@ -110,6 +110,11 @@ final class CpuKernels implements Kernels {
     }
 
     @Override
+    public void activationBackward(UnaryOp op, Strided x, Strided gradOut, Strided gradIn) {
+        ElementwiseKernels.activationBackward(op, x, gradOut, gradIn);
+    }
+
+    @Override
     public void binary(BinaryOp op, Strided a, Strided b, Strided out) {
         ElementwiseKernels.binary(op, a, b, out);
     }

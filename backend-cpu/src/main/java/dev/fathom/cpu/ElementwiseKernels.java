@@ -51,6 +51,42 @@ final class ElementwiseKernels {
         loop.runParallel(GRAIN, row);
     }
 
+    /** {@link dev.fathom.spi.Kernels#activationBackward}: {@code gx = g·op'(x)} for RELU and GELU. */
+    static void activationBackward(UnaryOp op, Strided xs, Strided gs, Strided os) {
+        if (!UnaryOp.FUSED_GRADIENT.contains(op)) {
+            throw new IllegalArgumentException("cpu activationBackward: " + op + " has no fused gradient; the ops are "
+                    + UnaryOp.FUSED_GRADIENT);
+        }
+        CpuBuffer x = CpuBuffer.of(xs.buffer()), g = CpuBuffer.of(gs.buffer()), o = CpuBuffer.of(os.buffer());
+        if (x.dtype != g.dtype || x.dtype != o.dtype || !x.dtype.isFloating()
+                || !java.util.Arrays.equals(xs.shape(), gs.shape()) || !java.util.Arrays.equals(xs.shape(), os.shape())) {
+            throw new IllegalArgumentException("cpu activationBackward: x, gradOut and gradIn need one shape and one floating dtype, got "
+                    + xs + ", " + gs + ", " + os);
+        }
+        boolean relu = op == UnaryOp.RELU;
+        StridedLoop loop = new StridedLoop(os.shape(), xs, gs, os);
+        int sx = loop.innerStride(0), sg = loop.innerStride(1), so = loop.innerStride(2);
+        StridedLoop.Row row = x.dtype == DType.F32 ? (n, off) -> {
+            if (sx == 1 && sg == 1 && so == 1) {
+                if (relu) {
+                    MaskF32.reluGrad(x.f, off[0], g.f, off[1], o.f, off[2], n);
+                } else {
+                    Erf32.geluGradRow(x.f, off[0], g.f, off[1], o.f, off[2], n);
+                }
+                return;
+            }
+            for (int i = 0, xi = off[0], gi = off[1], oi = off[2]; i < n; i++, xi += sx, gi += sg, oi += so) {
+                o.f[oi] = relu ? (x.f[xi] > 0 ? g.f[gi] : 0f) : (float) (g.f[gi] * Erf32.geluGrad(x.f[xi]));
+            }
+        } : (n, off) -> {
+            for (int i = 0, xi = off[0], gi = off[1], oi = off[2]; i < n; i++, xi += sx, gi += sg, oi += so) {
+                double v = x.d[xi];
+                o.d[oi] = relu ? (v > 0 ? g.d[gi] : 0) : g.d[gi] * (ScalarMath.phi(v) + v * Math.exp(-0.5 * v * v) / Math.sqrt(2 * Math.PI));
+            }
+        };
+        loop.runParallel(GRAIN, row);
+    }
+
     static void binary(BinaryOp op, Strided as, Strided bs, Strided os) {
         CpuBuffer a = CpuBuffer.of(as.buffer()), b = CpuBuffer.of(bs.buffer()), o = CpuBuffer.of(os.buffer());
         StridedLoop loop = new StridedLoop(os.shape(), as, bs, os);

@@ -7,7 +7,7 @@ import jdk.incubator.vector.VectorOperators;
 
 /**
  * Vector API loops between F32 rows and boolean rows: comparisons into a mask row, and
- * {@code where} out of one. The scalar loops branch on data (ReLU's {@code x > 0} is a coin flip
+ * {@code where} out of one; and ReLU's gradient, which selects by a comparison in the same pass. The scalar loops branch on data (ReLU's {@code x > 0} is a coin flip
  * per element, so about half the branches mispredict); these select by lane. Same contract as
  * {@link VectorF32#binary}: a and o contiguous, b contiguous or one repeated value.
  */
@@ -100,6 +100,22 @@ final class MaskF32 {
         }
         for (; i < n; i++) {
             o[oo + i] = c[co + i] ? a[ao + i * aStride] : b[bo + i * bStride];
+        }
+    }
+
+    /**
+     * ReLU's gradient, {@code o = x > 0 ? g : 0} (0 where x is NaN), on contiguous rows: one pass
+     * for what {@code where(x > 0, g, 0)} did in two, with a boolean row between them.
+     */
+    static void reluGrad(float[] x, int xo, float[] g, int go, float[] o, int oo, int n) {
+        FloatVector zero = FloatVector.zero(S);
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            VectorMask<Float> m = FloatVector.fromArray(S, x, xo + i).compare(VectorOperators.GT, 0f);
+            zero.blend(FloatVector.fromArray(S, g, go + i), m).intoArray(o, oo + i);
+        }
+        for (; i < n; i++) {
+            o[oo + i] = x[xo + i] > 0 ? g[go + i] : 0f;
         }
     }
 }

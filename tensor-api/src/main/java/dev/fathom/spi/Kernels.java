@@ -241,6 +241,18 @@ public interface Kernels {
     }
 
     /**
+     * The gradient of an activation in {@link UnaryOp#FUSED_GRADIENT} in one pass:
+     * {@code gradIn = gradOut·op'(x)}, elementwise over three operands of one shape and one
+     * floating dtype (gradOut may be strided). RELU: gradOut where {@code x > 0}, else 0 (a NaN or
+     * infinite gradOut where {@code x ≤ 0} gives 0, as {@code where} does); GELU:
+     * {@code gradOut·(Φ(x) + x·φ(x))}. The composites in {@code dev.fathom.autograd.GradientRules}
+     * define them, and serve where a backend has no such kernel (each is several passes).
+     */
+    default void activationBackward(UnaryOp op, Strided x, Strided gradOut, Strided gradIn) {
+        throw unsupported("activationBackward", x);
+    }
+
+    /**
      * One SGD step in place, elementwise over param, grad and momentumBuffer (same numel;
      * {@code torch.optim.SGD}): {@code g = grad + weightDecay·param}; when {@code momentum != 0},
      * {@code buf = firstStep ? g : momentum·buf + (1 − dampening)·g} and

@@ -49,4 +49,6 @@ public enum UnaryOp implements Op {
     public static final Set<UnaryOp> INTEGER = EnumSet.of(NEG, ABS, SIGN);
     /** The ops defined on BOOL. */
     public static final Set<UnaryOp> BOOLEAN = EnumSet.of(NOT);
+    /** The activations whose gradient {@link Kernels#activationBackward} computes in one pass. */
+    public static final Set<UnaryOp> FUSED_GRADIENT = EnumSet.of(RELU, GELU);
 }

@@ -63,6 +63,59 @@ class NnActivationsTest extends ConformanceTest {
         gradcheck(t -> a.fn.apply(t[0].t()), leaf(x, shape));
     }
 
+    /**
+     * The one-pass gradients of ReLU and GELU (Kernels.activationBackward, where a backend has it)
+     * against the F64 derivatives, in F32 across GELU's polynomial range and beyond, with the
+     * incoming gradient contiguous and transposed; ReLU turns an infinite gradient where x ≤ 0 into 0.
+     */
+    @BackendTest
+    void reluAndGeluGradientsMatchTheF64Derivatives(TestBackends.Case backend) {
+        use(backend);
+        int rows = 41, cols = 25;
+        double[] x = new double[rows * cols], g = new double[rows * cols];
+        java.util.SplittableRandom r = new java.util.SplittableRandom(8);
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) (-7 + 14.0 * i / (x.length - 1));
+            g[i] = (float) (r.nextDouble() * 4 - 2);
+        }
+        for (Activation a : new Activation[] {Activation.RELU, Activation.GELU}) {
+            checkGradient(a, x, g, rows, cols, false);
+            checkGradient(a, x, g, rows, cols, true);
+        }
+        Tensor xr = f32(new double[] {-1, 0, 2}, 3).requiresGrad(true);
+        Functional.relu(xr).backward(f32(new double[] {Double.POSITIVE_INFINITY, Double.NaN, 3}, 3));
+        assertArrayEquals(new double[] {0, 0, 3}, xr.grad().toDoubleArray(), 0, "relu's gradient where x <= 0 is 0, whatever g is");
+    }
+
+    /** a's gradient for x [rows, cols] and g, contiguous or transposed (strides (1, rows)), against F64. */
+    private static void checkGradient(Activation a, double[] x, double[] g, int rows, int cols, boolean transposed) {
+        Tensor xs = f32(x, rows, cols).requiresGrad(true);
+        a.fn.apply(xs).backward(transposed ? f32(g, cols, rows).t() : f32(g, rows, cols));
+        double[] got = xs.grad().toDoubleArray();
+        for (int i = 0; i < x.length; i++) {
+            double v = x[i], gi = transposed ? g[i % cols * rows + i / cols] : g[i];
+            double pdf = Math.exp(-0.5 * v * v) / Math.sqrt(2 * Math.PI);
+            double expected = gi * (a == Activation.RELU ? (v > 0 ? 1 : 0) : 0.5 * (1 + Erf.erf(v / Math.sqrt(2))) + v * pdf);
+            assertTrue(Math.abs(got[i] - expected) <= 1e-5 * (1 + Math.abs(expected)),
+                    a + " gradient at x = " + v + (transposed ? ", g transposed" : "") + ": " + got[i] + " vs " + expected);
+        }
+    }
+
+    /** A graph-building backward differentiates the composite: GELU'' = φ(x)·(2 − x²). */
+    @BackendTest
+    void geluGradientIsDifferentiableAgain(TestBackends.Case backend) {
+        use(backend);
+        double[] x = {-3.5, -1.2, 0.3, 2.0, 4.1};
+        Tensor t = leaf(x, 5);
+        Tensor[] first = dev.fathom.autograd.Autograd.grad(new Tensor[] {Functional.gelu(t).sum()}, new Tensor[] {t}, true);
+        Tensor[] second = dev.fathom.autograd.Autograd.grad(new Tensor[] {first[0].sum()}, new Tensor[] {t}, false);
+        double[] expected = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            expected[i] = Math.exp(-0.5 * x[i] * x[i]) / Math.sqrt(2 * Math.PI) * (2 - x[i] * x[i]);
+        }
+        assertArrayEquals(expected, second[0].toDoubleArray(), 1e-10);
+    }
+
     @BackendTest
     void eluGradientStaysFiniteForLargeInputs(TestBackends.Case backend) {
         use(backend);
