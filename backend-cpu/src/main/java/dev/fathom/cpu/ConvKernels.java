@@ -13,7 +13,8 @@ import java.util.Arrays;
  * serve every sample ({@link MatmulKernel#gemmPacked}); cols is gathered into GEMM panels straight
  * from the image ({@link Im2colPanels}) except where it is the A operand or a result:
  * <ul>
- *   <li>forward: {@code y_g (C_out/g, P) = w_g (C_out/g, K) · cols}</li>
+ *   <li>forward: {@code y_g (C_out/g, P) = w_g (C_out/g, K) · cols} (when K is narrower than
+ *       C_out/g, row by row from cols formed by im2col: {@link ConvNarrowK})</li>
  *   <li>backward-data: {@code dcols (K, P) = w_gᵀ · dy_g}, then col2im into dx</li>
  *   <li>backward-weight: {@code dw_g (C_out/g, K) += dy_g · colsᵀ}, summed over the batch (when K
  *       is the narrower dim, as dot products of dy's rows with those of cols formed by im2col:
@@ -191,10 +192,10 @@ final class ConvKernels {
         int k = cinG * g.kh() * g.kw(), p = g.outH() * g.outW(), plane = g.h() * g.w();
         int size = g.cOut() * k;
         boolean pointwise = pointwise(g);
-        Im2colPanels.Rows rows = pointwise ? null : new Im2colPanels.Rows(g);
         // GEMM vectorizes along its N dim, K here: when K is the narrow one (a first layer with one
         // input channel has K = 9), dot products serve better (ConvNarrowK).
         boolean direct = ConvNarrowK.applies(g);
+        Im2colPanels.Rows rows = pointwise || direct ? null : new Im2colPanels.Rows(g);
         int s = samplesPerBlock(g);
         long perSample = (long) g.cOut() * k * p;
         int chunks = (int) Math.max(1, Math.min(Math.min(g.n(), Parallel.THREADS), (long) g.n() * perSample / (1L << 18)));

@@ -15,6 +15,7 @@ import java.util.Arrays;
 final class ElementwiseKernels {
     /** Elements per task below which a map stays on the calling thread. */
     static final long GRAIN = 1 << 15;
+    private static final double INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
     private ElementwiseKernels() {
     }
@@ -59,7 +60,7 @@ final class ElementwiseKernels {
         }
         CpuBuffer x = CpuBuffer.of(xs.buffer()), g = CpuBuffer.of(gs.buffer()), o = CpuBuffer.of(os.buffer());
         if (x.dtype != g.dtype || x.dtype != o.dtype || !x.dtype.isFloating()
-                || !java.util.Arrays.equals(xs.shape(), gs.shape()) || !java.util.Arrays.equals(xs.shape(), os.shape())) {
+                || !Arrays.equals(xs.shape(), gs.shape()) || !Arrays.equals(xs.shape(), os.shape())) {
             throw new IllegalArgumentException("cpu activationBackward: x, gradOut and gradIn need one shape and one floating dtype, got "
                     + xs + ", " + gs + ", " + os);
         }
@@ -81,7 +82,7 @@ final class ElementwiseKernels {
         } : (n, off) -> {
             for (int i = 0, xi = off[0], gi = off[1], oi = off[2]; i < n; i++, xi += sx, gi += sg, oi += so) {
                 double v = x.d[xi];
-                o.d[oi] = relu ? (v > 0 ? g.d[gi] : 0) : g.d[gi] * (ScalarMath.phi(v) + v * Math.exp(-0.5 * v * v) / Math.sqrt(2 * Math.PI));
+                o.d[oi] = relu ? (v > 0 ? g.d[gi] : 0) : g.d[gi] * (ScalarMath.phi(v) + v * Math.exp(-0.5 * v * v) * INV_SQRT_2PI);
             }
         };
         loop.runParallel(GRAIN, row);
