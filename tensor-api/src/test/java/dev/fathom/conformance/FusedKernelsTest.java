@@ -115,7 +115,7 @@ class FusedKernelsTest extends ConformanceTest {
     }
 
     /** (rows, n, affine). */
-    static final int[][] LAYER_NORM = {{5, 37, 1}, {7, 1, 1}, {3, 24, 0}, {2, 1030, 1}, {1, 8, 1}, {4, 3, 0}, {11, 17, 1}};
+    static final int[][] LAYER_NORM = {{5, 37, 1}, {7, 1, 1}, {3, 24, 0}, {2, 1030, 1}, {1, 8, 1}, {4, 3, 0}, {11, 17, 1}, {300, 9, 1}};
 
     @BackendTest
     void layerNormForwardAndBackward(TestBackends.Case backend) {
