@@ -179,7 +179,8 @@ final class Im2colPanels implements PanelSource {
      */
     private void packColumns(int pc, int kc, int jc, int nc, float[] bp) {
         int nr = MatmulKernel.NR;
-        float[] row = ROW.get().array(nc);
+        // L floats of room after the row: segment's runs may spill into it (VectorF32.copyRun).
+        float[] row = ROW.get().array(nc + VectorF32.L);
         int last = (nc - 1) / nr, tail = nc - last * nr;
         for (int p = 0; p < kc; p++) {
             segment(pc + p, jc, nc, row, 0);
@@ -197,7 +198,7 @@ final class Im2colPanels implements PanelSource {
      */
     private void packTransposed(int pc, int kc, int jc, int nc, float[] bp) {
         int nr = MatmulKernel.NR;
-        float[] row = ROW.get().array(kc);
+        float[] row = ROW.get().array(kc + VectorF32.L);
         for (int jp = 0, j0 = 0; j0 < nc; jp++, j0 += nr) {
             int w = Math.min(nr, nc - j0), dst = jp * kc * nr;
             for (int j = 0; j < nr; j++) {
@@ -215,7 +216,10 @@ final class Im2colPanels implements PanelSource {
         }
     }
 
-    /** {@code dst[off + i] = cols[row, t0 + i]} for i in [0, count), across samples. */
+    /**
+     * {@code dst[off + i] = cols[row, t0 + i]} for i in [0, count), across samples; may write up to
+     * L floats after them ({@link VectorF32#copyRun}), which callers' row buffers leave room for.
+     */
     private void segment(int row, int t0, int count, float[] dst, int off) {
         int p = rows.g.outH() * rows.g.outW();
         int sample = t0 / p, t = t0 - sample * p;
@@ -237,7 +241,7 @@ final class Im2colPanels implements PanelSource {
         int src = base + rows.start[row] + oi * rowStep;
         for (int o = off, stop = off + count; o < stop; src += rowStep, oj = 0) {
             int run = Math.min(ow - oj, stop - o);
-            VectorF32.copyShort(x, src + oj, dst, o, run);
+            VectorF32.copyRun(x, src + oj, dst, o, run);
             o += run;
         }
     }

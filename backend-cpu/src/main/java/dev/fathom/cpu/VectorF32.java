@@ -29,6 +29,24 @@ final class VectorF32 {
      * forward with both of Im2colPanels' copies done here).
      */
     static void copyShort(float[] src, int s, float[] dst, int d, int n) {
+        copy(src, s, dst, d, n);
+    }
+
+    /**
+     * {@link #copyShort}, where the floats after the run in dst are scratch that later writes
+     * replace: a run shorter than a vector is copied as one whole vector when src and dst have
+     * room for it, which may write up to L − n floats past {@code d + n}. (The DCGAN's 7-wide
+     * outputs made every im2col run a 7-float scalar loop.)
+     */
+    static void copyRun(float[] src, int s, float[] dst, int d, int n) {
+        if (n < L && s + L <= src.length && d + L <= dst.length) {
+            FloatVector.fromArray(S, src, s).intoArray(dst, d);
+            return;
+        }
+        copy(src, s, dst, d, n);
+    }
+
+    private static void copy(float[] src, int s, float[] dst, int d, int n) {
         if (n < L) {
             for (int i = 0; i < n; i++) {
                 dst[d + i] = src[s + i];
