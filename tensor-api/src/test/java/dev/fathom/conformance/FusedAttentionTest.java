@@ -41,7 +41,10 @@ class FusedAttentionTest extends ConformanceTest {
 
     static final List<Case> CASES = List.of(new Case(2, 5, 5, 3, 4, true), new Case(1, 7, 9, 5, 2, true), new Case(2, 9, 4, 3, 3, true),
             new Case(1, 3, 0, 2, 2, false), new Case(2, 6, 11, 4, 5, false), new Case(1, 1, 1, 1, 1, true), new Case(1, 33, 17, 6, 7, true),
-            new Case(1, 20, 140, 17, 3, true));
+            new Case(1, 20, 140, 17, 3, true),
+            // Heads of 32 and 64: the CPU's four-vector loops on AVX2 (scores over four key vectors,
+            // eight-chain row sums, two keys at a time in the backward), an odd key count.
+            new Case(2, 40, 45, 32, 32, true), new Case(1, 19, 37, 64, 32, false));
 
     /** A contiguous tensor holding {@code v} at storage offset PAD, with NaN before it. */
     private static Tensor atOffset(double[] v, DType dtype, int... shape) {
@@ -126,8 +129,9 @@ class FusedAttentionTest extends ConformanceTest {
         Device device = use(backend);
         Kernels kernels = Backends.kernels(device);
         for (DType dtype : new DType[] {DType.F64, DType.F32}) {
-            double tol = dtype == DType.F64 ? 1e-11 : 2e-5;
             for (Case c : CASES) {
+                // F32 rounding grows as the root of the terms a gradient sums (head dims × keys).
+                double tol = dtype == DType.F64 ? 1e-11 : 2e-5 * Math.max(1, Math.sqrt(c.e() * (double) c.lk() / 500));
                 String what = dtype + " " + c;
                 AttentionGeometry g = new AttentionGeometry(c.bh(), c.lq(), c.lk(), c.e(), c.ev(), 1 / Math.sqrt(c.e()), c.causal(), dtype);
                 double[] q = round(in.values(g.queryShape(), DType.F64, -2, 2).data, dtype);
