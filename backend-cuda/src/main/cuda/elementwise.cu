@@ -22,6 +22,7 @@
 //   fill_<t>                                        all four dtypes
 //   copy_<src>_<dst>                                all 16 pairs (cast rules: see Convert)
 //   unary_<t>, binary_<t>, compare_<t>, where_<t>   F32, F64
+//   activation_backward_<t> (RELU, GELU: g·op'(x))  F32, F64
 //   unary_i64 (NEG, ABS, SIGN), binary_i64 (ADD, SUB, MUL, DIV, MAXIMUM, MINIMUM), compare_i64,
 //   where_i64, where_u8                             I64, BOOL
 //   unary_u8 (NOT), binary_u8 (AND, OR, XOR, EQ, NE) BOOL
@@ -93,6 +94,20 @@ template <typename T> __device__ __forceinline__ T unary_op(int op, T x) {
     }
     case U_SILU: return x * fm_sigmoid(x);
     case U_ERF: return fm_erf(x);
+    default: return fm_nan<T>();
+    }
+}
+
+// The gradient of an activation in UnaryOp.FUSED_GRADIENT (Kernels.activationBackward), g·op'(x),
+// as the composites of GradientRules define it: RELU gives g where x > 0, else 0 (also for an
+// infinite or NaN g); GELU' = Φ(x) + x·φ(x).
+template <typename T> __device__ __forceinline__ T activation_grad(int op, T x, T g) {
+    switch (op) {
+    case U_RELU: return x > 0 ? g : T(0);
+    case U_GELU: {
+        const T inv_sqrt_2pi = T(0.39894228040143267794);  // 1/√(2π)
+        return g * (fm_phi(x) + x * (fm_exp(T(-0.5) * x * x) * inv_sqrt_2pi));
+    }
     default: return fm_nan<T>();
     }
 }
@@ -312,6 +327,10 @@ struct BinaryI64F {
     int* status;
     __device__ __forceinline__ i64 operator()(i64 a, i64 b) const { return binary_i64_op(op, a, b, status); }
 };
+template <typename T> struct ActivationGradF {
+    int op;
+    __device__ __forceinline__ T operator()(T x, T g) const { return activation_grad(op, x, g); }
+};
 struct LogicalF {
     int op;
     __device__ __forceinline__ u8 operator()(u8 a, u8 b) const { return logical_op(op, a, b); }
@@ -370,6 +389,10 @@ FATHOM_COPY_FROM(u8, u8)
     extern "C" __global__ void where_##t(const u8* c, StridedDesc cd, const T* a, StridedDesc ad, \
                                          const T* b, StridedDesc bd, T* out, StridedDesc od, i64 n) { \
         where_body<T>(c, cd, a, ad, b, bd, out, od, n);                                          \
+    }                                                                                            \
+    extern "C" __global__ void activation_backward_##t(int op, const T* x, StridedDesc xd, const T* g, \
+                                                       StridedDesc gd, T* out, StridedDesc od, i64 n) { \
+        map2_body(x, xd, g, gd, out, od, n, ActivationGradF<T>{op});                             \
     }
 FATHOM_FLOAT_MAPS(float, f32)
 FATHOM_FLOAT_MAPS(double, f64)

@@ -333,6 +333,34 @@ void test_binary(const Geometry& g,
     }
 }
 
+// activation_backward_<t>: g·op'(x) for RELU and GELU against double formulas, NaNs included.
+template <typename T>
+void test_activation_backward(const Geometry& g,
+                              void (*kernel)(int, const T*, StridedDesc, const T*, StridedDesc, T*, StridedDesc, long long)) {
+    auto shape = shape_for(g.n);
+    for (int op : {(int)U_RELU, (int)U_GELU}) {
+        for (auto& c : PAIRS) {
+            Operand x = make_layout(shape, c[0]), gr = make_layout(shape, c[1]), o = make_layout(shape, c[2]);
+            auto xs = random_floats<T>(x.storage, -5, 5, true), gs = random_floats<T>(gr.storage, -2, 2, true);
+            auto out = sentinel_storage<T>(o.storage), before = out;
+            aligned_as_planned(xs.data(), x, c[0]);
+            aligned_as_planned(gs.data(), gr, c[1]);
+            aligned_as_planned(out.data(), o, c[2]);
+            launch(dim3(g.grid), dim3(g.block), kernel, op, xs.data(), x.d, gs.data(), gr.d, out.data(), o.d, g.n);
+            auto xo = offsets(x.d), go = offsets(gr.d);
+            std::vector<T> want(g.n);
+            for (long long i = 0; i < g.n; ++i) {
+                double v = xs[xo[i]], gv = gs[go[i]];
+                double d = 0.5 * std::erfc(-v / std::sqrt(2.0)) + v * std::exp(-0.5 * v * v) / std::sqrt(2 * M_PI);
+                want[i] = (T)(op == U_RELU ? (v > 0 ? gv : 0.0) : gv * d);
+            }
+            check(std::string("activation_backward_") + dtype_name<T>() + (op == U_RELU ? " relu" : " gelu") +
+                      " x=" + layout_name(c[0]) + " g=" + layout_name(c[1]) + " out=" + layout_name(c[2]),
+                  g, out, before, o.d, want, false);
+        }
+    }
+}
+
 // Values from a small grid so that equal pairs (EQ, LE, GE) occur often.
 template <typename T> std::vector<T> tie_prone(long long count) {
     std::uniform_int_distribution<int> u(-3, 3);
@@ -567,6 +595,8 @@ void run_all(const Geometry& g) {
     test_compare<double>(g, compare_f64);
     test_where<float>(g, where_f32);
     test_where<double>(g, where_f64);
+    test_activation_backward<float>(g, activation_backward_f32);
+    test_activation_backward<double>(g, activation_backward_f64);
     test_compare<long long>(g, compare_i64);
     test_where<long long>(g, where_i64);
     test_where<unsigned char>(g, where_u8);

@@ -216,6 +216,11 @@ final class CudaKernels implements Kernels, AutoCloseable {
     }
 
     @Override
+    public void activationBackward(UnaryOp op, Strided x, Strided gradOut, Strided gradIn) {
+        elementwise.activationBackward(op, x, gradOut, gradIn);
+    }
+
+    @Override
     public void reduce(ReduceOp op, Strided x, int[] axes, Strided out) {
         reduce.reduce(op, x, axes, out);
     }

@@ -7,8 +7,8 @@ import dev.fathom.tensor.DType;
 import dev.fathom.tensor.Shape;
 
 /**
- * The host side of {@code elementwise.cu}: fill, copy/cast, unary and binary maps, comparisons and
- * where. Every operand goes as its buffer's base address plus a {@link StridedDesc} with the
+ * The host side of {@code elementwise.cu}: fill, copy/cast, unary and binary maps, activation
+ * gradients, comparisons and where. Every operand goes as its buffer's base address plus a {@link StridedDesc} with the
  * output's sizes (broadcast dims have stride 0, as the tensor layer made them), with the dims that
  * every operand steps through as one merged; the launch is grid-stride over the output's numel,
  * {@value LaunchGeometry#ELEMENTS_PER_THREAD} elements per thread ({@link LaunchGeometry#forElementwise}).
@@ -105,6 +105,29 @@ final class ElementwiseLaunches {
             return;
         }
         launch(name, shapes, kernel, out.numel(), p);
+    }
+
+    /** {@link dev.fathom.spi.Kernels#activationBackward}: {@code gradIn = gradOut·op'(x)} for RELU and GELU. */
+    void activationBackward(UnaryOp op, Strided x, Strided gradOut, Strided gradIn) {
+        String name = "activationBackward(" + op.name().toLowerCase(java.util.Locale.ROOT) + ")";
+        if (!UnaryOp.FUSED_GRADIENT.contains(op)) {
+            throw new IllegalArgumentException("cuda: " + name + ": no fused gradient for " + op + "; the ops are " + UnaryOp.FUSED_GRADIENT);
+        }
+        CudaBuffer xb = kernels.buffer(x, "activationBackward"), gb = kernels.buffer(gradOut, "activationBackward"),
+                ob = kernels.buffer(gradIn, "activationBackward");
+        DType t = xb.dtype();
+        String shapes = "x " + Shape.format(x.shape()) + ", gradOut " + Shape.format(gradOut.shape()) + ", gradIn "
+                + Shape.format(gradIn.shape()) + " " + t;
+        if (!t.isFloating() || gb.dtype() != t || !java.util.Arrays.equals(x.shape(), gradOut.shape())
+                || !java.util.Arrays.equals(x.shape(), gradIn.shape())) {
+            throw new IllegalArgumentException("cuda: " + name + ": x, gradOut and gradIn need one shape and one floating dtype, got "
+                    + shapes + " (gradOut " + gb.dtype() + ")");
+        }
+        sameDtype(name, t, ob.dtype(), gradIn);
+        byte[][] desc = descs(gradIn, x, gradOut);
+        launch(name, shapes, "activation_backward_" + CudaBuffer.suffix(t), gradIn.numel(),
+                KernelParams.of().i32(op.ordinal()).ptr(xb.address()).struct(desc[1]).ptr(gb.address())
+                        .struct(desc[2]).ptr(ob.address()).struct(desc[0]).i64(gradIn.numel()));
     }
 
     void where(Strided cond, Strided a, Strided b, Strided out) {

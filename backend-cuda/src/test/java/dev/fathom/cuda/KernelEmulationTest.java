@@ -127,7 +127,7 @@ class KernelEmulationTest {
             }
         }
         for (String t : List.of("f32", "f64")) {
-            for (String f : List.of("unary_", "binary_", "compare_", "where_")) {
+            for (String f : List.of("unary_", "binary_", "compare_", "where_", "activation_backward_")) {
                 expected.add(f + t);
             }
         }
