@@ -33,6 +33,13 @@ final class Im2colPanels implements PanelSource {
         final int phaseWidth;
         final int rowWidth;
         final int[] start;
+        /**
+         * Per phase ph, the first input column j whose padded column j + padW is ≡ ph, and where it
+         * is stored in a row: the same for every row (computed per row, their divisions by the
+         * non-constant phase count were most of the time of the DCGAN's phase copies).
+         */
+        final int[] phaseFirst;
+        final int[] phaseStart;
 
         Rows(Conv2dGeometry g) {
             this.g = g;
@@ -41,6 +48,12 @@ final class Im2colPanels implements PanelSource {
             phases = g.strideW();
             phaseWidth = (wp + phases - 1) / phases;
             rowWidth = phases * phaseWidth;
+            phaseFirst = new int[phases];
+            phaseStart = new int[phases];
+            for (int ph = 0; ph < phases; ph++) {
+                phaseFirst[ph] = Math.floorMod(ph - g.padW(), phases);
+                phaseStart[ph] = column(phaseFirst[ph] + g.padW());
+            }
             start = new int[g.cInPerGroup() * g.kh() * g.kw()];
             int row = 0;
             for (int c = 0; c < g.cInPerGroup(); c++) {
@@ -123,8 +136,9 @@ final class Im2colPanels implements PanelSource {
             return;
         }
         Conv2dGeometry g = rows.g;
-        int plane = rows.hp * rows.rowWidth, size = g.cInPerGroup() * plane, w = g.w();
+        int plane = rows.hp * rows.rowWidth, size = g.cInPerGroup() * plane, w = g.w(), phases = rows.phases;
         float[] padded = PADDED.get().planes(rows, samples * g.cInPerGroup());
+        int[] first = rows.phaseFirst, stored = rows.phaseStart;
         for (int s = 0; s < samples; s++) {
             for (int c = 0; c < g.cInPerGroup(); c++) {
                 for (int i = 0; i < g.h(); i++) {
@@ -134,10 +148,9 @@ final class Im2colPanels implements PanelSource {
                         System.arraycopy(x, from, padded, to + g.padW(), w);
                         continue;
                     }
-                    for (int ph = 0; ph < rows.phases; ph++) {
+                    for (int ph = 0; ph < phases; ph++) {
                         // The inputs whose padded column x = j + padW is ≡ ph (mod phases), in order.
-                        int j = Math.floorMod(ph - g.padW(), rows.phases);
-                        for (int at = to + rows.column(j + g.padW()); j < w; j += rows.phases, at++) {
+                        for (int j = first[ph], at = to + stored[ph]; j < w; j += phases, at++) {
                             padded[at] = x[from + j];
                         }
                     }
