@@ -27,8 +27,8 @@
  * {@link dev.fathom.cuda.CudaException} naming op, shapes and CUDA error).
  *
  * <p>The own kernels are CUDA C under {@code src/main/cuda/} (the elementwise family —
- * fill, copy/cast, unary, binary, compare, where —, reductions over a contiguous inner run,
- * gather/scatter-add, Philox random fills and a tiled GEMM), compiled to PTX by
+ * fill, copy/cast, unary, binary, compare, where, the ReLU and GELU gradients —, reductions over
+ * a contiguous inner run, gather/scatter-add, Philox random fills and a tiled GEMM), compiled to PTX by
  * {@code scripts/build-kernels} into {@code resources/dev/fathom/cuda/ptx/} and checked by
  * {@code scripts/check-kernels} in CI; {@link dev.fathom.cuda.LaunchGeometry} and
  * {@link dev.fathom.cuda.GemmGeometry} compute their grids. The same sources run on the CPU

@@ -15,7 +15,8 @@
  * {@code UnsupportedOperationException} naming the kernel, so a backend can add them one by one.
  * The fused kernels (softmax, layer and batch norm, the SGD and Adam updates, with
  * {@link dev.fathom.spi.SgdUpdate} and {@link dev.fathom.spi.AdamUpdate}; attention, with
- * {@link dev.fathom.spi.AttentionGeometry}) are optional the same way:
+ * {@link dev.fathom.spi.AttentionGeometry}; the ReLU and GELU gradients,
+ * {@link dev.fathom.spi.UnaryOp#FUSED_GRADIENT}) are optional the same way:
  * where one throws, the tensor layer runs the composite that defines it.
  *
  * <p>Selection: backends are ordered by {@code priority()} (CUDA 100, CPU 0; a negative priority
