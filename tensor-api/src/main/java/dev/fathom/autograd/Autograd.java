@@ -15,6 +15,8 @@ import dev.fathom.tensor.Tensor;
  */
 public final class Autograd {
     private static final ThreadLocal<boolean[]> ENABLED = ThreadLocal.withInitial(() -> new boolean[] {true});
+    private static final ThreadLocal<long[]> PASS = ThreadLocal.withInitial(() -> new long[1]);
+    private static final java.util.concurrent.atomic.AtomicLong PASSES = new java.util.concurrent.atomic.AtomicLong();
 
     private Autograd() {
     }
@@ -43,6 +45,27 @@ public final class Autograd {
 
     static void setEnabled(boolean on) {
         ENABLED.get()[0] = on;
+    }
+
+    /**
+     * A number that identifies the backward pass running on this thread, and 0 outside one. For an
+     * op whose backward is spread over several nodes that must agree on what one pass delivered
+     * (a recurrent layer's weight gradient, summed once over all its time steps).
+     */
+    public static long currentPass() {
+        return PASS.get()[0];
+    }
+
+    /** Starts a pass on this thread; returns the enclosing one's number, for {@link #endPass}. */
+    static long beginPass() {
+        long[] cell = PASS.get();
+        long outer = cell[0];
+        cell[0] = PASSES.incrementAndGet();
+        return outer;
+    }
+
+    static void endPass(long outer) {
+        PASS.get()[0] = outer;
     }
 
     /** True when an op with these inputs must be recorded: grad mode is on and an input requires grad. */

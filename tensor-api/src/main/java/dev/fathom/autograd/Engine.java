@@ -52,6 +52,7 @@ final class Engine {
         }
         Scope scope = create ? null : Scope.open();
         GradMode mode = create ? Autograd.enableGrad() : Autograd.noGrad();
+        long outerPass = Autograd.beginPass();
         try {
             Tensor[] result = walk(outputs, gradOutputs, inputs, retain, create);
             if (scope != null && result != null) {
@@ -61,6 +62,7 @@ final class Engine {
             }
             return result;
         } finally {
+            Autograd.endPass(outerPass);
             mode.close();
             if (scope != null) {
                 scope.close();

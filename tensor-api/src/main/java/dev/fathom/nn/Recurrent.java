@@ -18,7 +18,9 @@ import java.util.Objects;
  * and time steps; subclasses give one cell step.
  *
  * <p>Each layer first projects the whole sequence with {@code weight_ih} in one matmul, then steps
- * through time with {@code weight_hh}; backpropagation through time is autograd over that loop.
+ * through time with {@code weight_hh}; backpropagation through time is autograd over that loop,
+ * except that {@code weight_hh}'s gradient is summed over the steps in one product
+ * ({@link RecurrentProjection}).
  * Dropout (training only) is applied to the output of every layer but the last. Unidirectional
  * only: PyTorch's {@code bidirectional=True} and {@code proj_size} are not offered.
  *
@@ -153,12 +155,12 @@ public abstract sealed class Recurrent extends Module permits RNN, LSTM, GRU {
             boolean fold = bias && sumsProjections();
             // [T, N, gates·hidden]: the input half of every step in one matmul.
             Tensor xw = Functional.linear(x, wih, fold ? bih.add(bhh) : bih);
-            Tensor whhT = whh.t();
+            RecurrentProjection hidden = new RecurrentProjection(whh, steps);
             Tensor hk = h.select(0, k);
             Tensor ck = c == null ? null : c.select(0, k);
             Tensor[] outs = new Tensor[steps];
             for (int t = 0; t < steps; t++) {
-                Tensor hw = fold || bhh == null ? hk.matmul(whhT) : hk.matmul(whhT).add(bhh);
+                Tensor hw = fold || bhh == null ? hidden.step(t, hk) : hidden.step(t, hk).add(bhh);
                 Tensor[] next = cell(xw.select(0, t), hw, hk, ck);
                 hk = next[0];
                 ck = c == null ? null : next[1];

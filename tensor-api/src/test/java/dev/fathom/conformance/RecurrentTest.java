@@ -165,6 +165,64 @@ class RecurrentTest extends ConformanceTest {
         gradcheck(Kind.GRU, false);
     }
 
+    /**
+     * weight_hh's gradient is summed over the steps once, at step 0's node; a graph-building pass
+     * takes the per-step formula instead, which must be differentiable again.
+     */
+    @BackendTest
+    void lstmGradientsAreDifferentiableAgain(TestBackends.Case backend) {
+        use(backend);
+        try (LSTM m = new LSTM(2, 2, 1, true, false, 0, DType.F64, new Generator(5))) {
+            List<String> names = List.copyOf(m.namedParameters().keySet());
+            List<Tensor> inputs = new ArrayList<>();
+            inputs.add(leaf(s.values(3 * 2 * 2, -1, 1), 3, 2, 2));
+            for (Parameter p : m.parameters()) {
+                inputs.add(leaf(p.data().toDoubleArray(), p.shape()));
+            }
+            Gradcheck.Report report = Gradcheck.checkSecondOrder(t -> {
+                Map<String, Tensor> w = new LinkedHashMap<>();
+                for (int i = 0; i < names.size(); i++) {
+                    w.put(names.get(i), t[1 + i]);
+                }
+                return m.forwardWith(w, t[0], null, null).output().flatten();
+            }, inputs.toArray(Tensor[]::new));
+            assertTrue(report.passed(), () -> "LSTM gradgradcheck: " + report);
+            // And the graph-building pass's gradients are the plain pass's.
+            Tensor x = inputs.get(0);
+            Tensor whh = m.namedParameters().get("weight_hh_l0").data();
+            Tensor[] plain = dev.fathom.autograd.Autograd.grad(new Tensor[] {m.forward(x, null, null).output().sum()},
+                    new Tensor[] {x, whh}, false);
+            Tensor[] graph = dev.fathom.autograd.Autograd.grad(new Tensor[] {m.forward(x, null, null).output().sum()},
+                    new Tensor[] {x, whh}, true);
+            assertArrayEquals(plain[0].toDoubleArray(), graph[0].toDoubleArray(), 1e-12, "dL/dx");
+            assertArrayEquals(plain[1].toDoubleArray(), graph[1].toDoubleArray(), 1e-12, "dL/dweight_hh");
+        }
+    }
+
+    /**
+     * Two backward passes over one graph (retainGraph) accumulate weight_hh's gradient twice: each
+     * pass sums only the step gradients it delivered itself, including one that reaches fewer steps.
+     */
+    @BackendTest
+    void weightGradientOfEachPassCountsOnlyItsOwnSteps(TestBackends.Case backend) {
+        use(backend);
+        try (LSTM m = new LSTM(3, 4, 1, true, false, 0, DType.F64, new Generator(3))) {
+            Tensor x = leaf(s.values(5 * 2 * 3, -1, 1), 5, 2, 3);
+            Tensor whh = m.namedParameters().get("weight_hh_l0").data();
+            RecurrentOutput o = m.forward(x, null, null);
+            Tensor all = o.output().sum(), early = o.output().select(0, 1).sum();
+            dev.fathom.autograd.Autograd.backward(all, null, true);
+            double[] once = m.namedParameters().get("weight_hh_l0").grad().toDoubleArray();
+            dev.fathom.autograd.Autograd.backward(early, null, true);
+            double[] both = m.namedParameters().get("weight_hh_l0").grad().toDoubleArray();
+            Tensor[] earlyOnly = dev.fathom.autograd.Autograd.grad(new Tensor[] {early}, new Tensor[] {whh}, false);
+            double[] e = earlyOnly[0].toDoubleArray();
+            for (int i = 0; i < once.length; i++) {
+                assertEquals(once[i] + e[i], both[i], 1e-12, "weight_hh_l0 grad element " + i);
+            }
+        }
+    }
+
     @BackendTest
     void backwardReachesEveryParameterAndTheInitialState(TestBackends.Case backend) {
         use(backend);
