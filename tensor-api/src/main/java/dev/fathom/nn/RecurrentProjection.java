@@ -5,8 +5,8 @@ import dev.fathom.autograd.GradMode;
 import dev.fathom.tensor.Tensor;
 import dev.fathom.tensor.internal.KernelOps;
 
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Arrays;
+
 
 /**
  * One layer's hidden projections {@code hw_t = h_t·W_hhᵀ} over its time steps, whose weight
@@ -18,7 +18,7 @@ import java.util.List;
  * <p>Step by step, each was a [G·H, N]·[N, H] product (K = the batch, far too thin for GEMM) and an
  * add of the [G·H, H] result into the running sum: a third of an LSTM char-LM step on the CPU.
  * A pass that builds a graph (createGraph) takes the per-step formula, which it records, so that
- * it can be differentiated again; a stored gradient counts only in the pass that stored it
+ * it can be differentiated again. The gradients go into one [steps·N, G·H] tensor of the pass
  * ({@link Autograd#currentPass()}), so a pass cut short cannot leak into the next.
  */
 final class RecurrentProjection {
@@ -26,15 +26,16 @@ final class RecurrentProjection {
     /** {@code weight.t()}, the recorded input of every step: its gradient is the weight's, transposed. */
     private final Tensor weightT;
     private final Tensor[] inputs;
-    private final Tensor[] grads;
-    private final long[] passes;
+    /** The output gradients of the steps the current pass has reached, step t in rows [t·N, (t+1)·N). */
+    private Tensor grads;
+    /** The pass that grads belongs to, and the first (highest) step it reached. */
+    private long gradsPass;
+    private int top;
 
     RecurrentProjection(Tensor weight, int steps) {
         this.weight = weight;
         this.weightT = weight.t();
         this.inputs = new Tensor[steps];
-        this.grads = new Tensor[steps];
-        this.passes = new long[steps];
     }
 
     /** {@code h·W_hhᵀ} for step t, recorded when autograd must. */
@@ -57,21 +58,22 @@ final class RecurrentProjection {
             // A graph-building pass: the matmul formula, in W's own layout (see LinearAlgebra).
             return new Tensor[] {dh, g.transpose(-1, -2).matmul(h).transpose(-1, -2)};
         }
+        // A pass reaches step 0 last, and every step below the first it reaches: the steps it
+        // stored are 0..top.
         long pass = Autograd.currentPass();
-        grads[t] = g.clone();
-        passes[t] = pass;
+        int n = g.shape()[0];
+        if (grads == null || gradsPass != pass) {
+            grads = KernelOps.hooks().empty(g.dtype(), g.device(), new int[] {inputs.length * n, g.shape()[1]});
+            gradsPass = pass;
+            top = t;
+        }
+        grads.narrow(0, t * n, n).copyFrom(g);
         if (t > 0) {
             return new Tensor[] {dh, null};
         }
-        List<Tensor> gs = new ArrayList<>(), hs = new ArrayList<>();
-        for (int s = 0; s < grads.length; s++) {
-            if (grads[s] != null && passes[s] == pass) {
-                gs.add(grads[s]);
-                hs.add(inputs[s]);
-            }
-            grads[s] = null;
-        }
-        Tensor stackedG = Tensor.cat(0, gs.toArray(Tensor[]::new)), stackedH = Tensor.cat(0, hs.toArray(Tensor[]::new));
+        Tensor stackedG = grads.narrow(0, 0, (top + 1) * n);
+        Tensor stackedH = Tensor.cat(0, Arrays.copyOf(inputs, top + 1));
+        grads = null;
         return new Tensor[] {dh, stackedG.transpose(-1, -2).matmul(stackedH).transpose(-1, -2)};
     }
 }
