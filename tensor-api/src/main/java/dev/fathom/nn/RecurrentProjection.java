@@ -7,7 +7,6 @@ import dev.fathom.tensor.internal.KernelOps;
 
 import java.util.Arrays;
 
-
 /**
  * One layer's hidden projections {@code hw_t = h_t·W_hhᵀ} over its time steps, whose weight
  * gradient is summed once for all steps: {@code dW_hhᵀ = Σ_t h_tᵀ·dhw_t}, one product of the
@@ -16,7 +15,7 @@ import java.util.Arrays;
  * pass, as each later step depends on it, and which returns the weight gradient.
  *
  * <p>Step by step, each was a [G·H, N]·[N, H] product (K = the batch, far too thin for GEMM) and an
- * add of the [G·H, H] result into the running sum: a third of an LSTM char-LM step on the CPU.
+ * add of the [G·H, H] result into the running sum: a fifth of an LSTM char-LM step on the CPU.
  * A pass that builds a graph (createGraph) takes the per-step formula, which it records, so that
  * it can be differentiated again. The gradients go into one [steps·N, G·H] tensor of the pass
  * ({@link Autograd#currentPass()}), so a pass cut short cannot leak into the next.
