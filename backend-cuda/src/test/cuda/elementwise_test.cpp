@@ -308,55 +308,54 @@ template <typename T> void aligned_as_planned(const T* data, const Operand& o, L
     }
 }
 
+// One launch of a float kernel of two operands, out = f(op, a, b), on the operand and output
+// layouts c, with a in [alo, ahi) and b in [blo, bhi) (NaNs included), checked against ref(a, b)
+// computed in double.
+template <typename T, typename Ref>
+void check_map2(const Geometry& g, void (*kernel)(int, const T*, StridedDesc, const T*, StridedDesc, T*, StridedDesc, long long),
+                int op, const Layout* c, double alo, double ahi, double blo, double bhi, Ref ref, const std::string& what) {
+    auto shape = shape_for(g.n);
+    Operand a = make_layout(shape, c[0]), b = make_layout(shape, c[1]), o = make_layout(shape, c[2]);
+    auto as = random_floats<T>(a.storage, alo, ahi, true);
+    auto bs = random_floats<T>(b.storage, blo, bhi, true);
+    auto out = sentinel_storage<T>(o.storage), before = out;
+    aligned_as_planned(as.data(), a, c[0]);
+    aligned_as_planned(bs.data(), b, c[1]);
+    aligned_as_planned(out.data(), o, c[2]);
+    launch(dim3(g.grid), dim3(g.block), kernel, op, as.data(), a.d, bs.data(), b.d, out.data(), o.d, g.n);
+    auto ao = offsets(a.d), bo = offsets(b.d);
+    std::vector<T> want(g.n);
+    for (long long i = 0; i < g.n; ++i) want[i] = (T)ref((double)as[ao[i]], (double)bs[bo[i]]);
+    check(what + " a=" + layout_name(c[0]) + " b=" + layout_name(c[1]) + " out=" + layout_name(c[2]), g, out, before, o.d,
+          want, false);
+}
+
 template <typename T>
 void test_binary(const Geometry& g,
                  void (*kernel)(int, const T*, StridedDesc, const T*, StridedDesc, T*, StridedDesc, long long)) {
-    auto shape = shape_for(g.n);
     for (int op = B_ADD; op <= B_MINIMUM; ++op) {
+        double alo = op == B_POW ? 0.1 : -5, ahi = op == B_POW ? 3.0 : 5;
+        double blo = op == B_POW ? -2 : op == B_DIV ? 0.5 : -5, bhi = op == B_POW ? 2 : op == B_DIV ? 3.0 : 5;
         for (auto& c : PAIRS) {
-            Operand a = make_layout(shape, c[0]), b = make_layout(shape, c[1]), o = make_layout(shape, c[2]);
-            auto as = op == B_POW ? random_floats<T>(a.storage, 0.1, 3.0, true) : random_floats<T>(a.storage, -5, 5, true);
-            auto bs = op == B_POW ? random_floats<T>(b.storage, -2, 2, true)
-                    : op == B_DIV ? random_floats<T>(b.storage, 0.5, 3.0, true)
-                                  : random_floats<T>(b.storage, -5, 5, true);
-            auto out = sentinel_storage<T>(o.storage), before = out;
-            aligned_as_planned(as.data(), a, c[0]);
-            aligned_as_planned(bs.data(), b, c[1]);
-            aligned_as_planned(out.data(), o, c[2]);
-            launch(dim3(g.grid), dim3(g.block), kernel, op, as.data(), a.d, bs.data(), b.d, out.data(), o.d, g.n);
-            auto ao = offsets(a.d), bo = offsets(b.d);
-            std::vector<T> want(g.n);
-            for (long long i = 0; i < g.n; ++i) want[i] = (T)ref_binary(op, (double)as[ao[i]], (double)bs[bo[i]]);
-            check(std::string("binary_") + dtype_name<T>() + " " + BINARY_NAMES[op] + " a=" + layout_name(c[0]) +
-                      " b=" + layout_name(c[1]) + " out=" + layout_name(c[2]), g, out, before, o.d, want, false);
+            check_map2<T>(g, kernel, op, c, alo, ahi, blo, bhi, [op](double a, double b) { return ref_binary(op, a, b); },
+                          std::string("binary_") + dtype_name<T>() + " " + BINARY_NAMES[op]);
         }
     }
 }
 
-// activation_backward_<t>: g·op'(x) for RELU and GELU against double formulas, NaNs included.
+// activation_backward_<t>: g·op'(x) for RELU and GELU against double formulas, NaNs included
+// (x is operand a, the gradient g operand b).
 template <typename T>
 void test_activation_backward(const Geometry& g,
                               void (*kernel)(int, const T*, StridedDesc, const T*, StridedDesc, T*, StridedDesc, long long)) {
-    auto shape = shape_for(g.n);
     for (int op : {(int)U_RELU, (int)U_GELU}) {
+        auto ref = [op](double v, double gv) {
+            double d = 0.5 * std::erfc(-v / std::sqrt(2.0)) + v * std::exp(-0.5 * v * v) / std::sqrt(2 * M_PI);
+            return op == U_RELU ? (v > 0 ? gv : 0.0) : gv * d;
+        };
         for (auto& c : PAIRS) {
-            Operand x = make_layout(shape, c[0]), gr = make_layout(shape, c[1]), o = make_layout(shape, c[2]);
-            auto xs = random_floats<T>(x.storage, -5, 5, true), gs = random_floats<T>(gr.storage, -2, 2, true);
-            auto out = sentinel_storage<T>(o.storage), before = out;
-            aligned_as_planned(xs.data(), x, c[0]);
-            aligned_as_planned(gs.data(), gr, c[1]);
-            aligned_as_planned(out.data(), o, c[2]);
-            launch(dim3(g.grid), dim3(g.block), kernel, op, xs.data(), x.d, gs.data(), gr.d, out.data(), o.d, g.n);
-            auto xo = offsets(x.d), go = offsets(gr.d);
-            std::vector<T> want(g.n);
-            for (long long i = 0; i < g.n; ++i) {
-                double v = xs[xo[i]], gv = gs[go[i]];
-                double d = 0.5 * std::erfc(-v / std::sqrt(2.0)) + v * std::exp(-0.5 * v * v) / std::sqrt(2 * M_PI);
-                want[i] = (T)(op == U_RELU ? (v > 0 ? gv : 0.0) : gv * d);
-            }
-            check(std::string("activation_backward_") + dtype_name<T>() + (op == U_RELU ? " relu" : " gelu") +
-                      " x=" + layout_name(c[0]) + " g=" + layout_name(c[1]) + " out=" + layout_name(c[2]),
-                  g, out, before, o.d, want, false);
+            check_map2<T>(g, kernel, op, c, -5, 5, -2, 2, ref,
+                          std::string("activation_backward_") + dtype_name<T>() + (op == U_RELU ? " relu" : " gelu"));
         }
     }
 }

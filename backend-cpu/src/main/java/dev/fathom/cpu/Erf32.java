@@ -123,18 +123,12 @@ final class Erf32 {
     }
 
     /**
-     * GELU'(x) = Φ(x) + x·φ(x). For {@code |x| < 2√2} (erf's argument below 2) with
-     * {@link #small} and {@link #pdf}, the operations {@link #geluGradRow} does on vectors;
-     * beyond, {@link #phi} and {@link Math#exp}.
+     * GELU'(x) = Φ(x) + x·φ(x): {@link #phi}, and for {@code |x| < 2√2} (erf's argument below 2)
+     * {@link #pdf}, the operations {@link #geluGradRow} does on vectors; beyond, {@link Math#exp}.
      */
     static double geluGrad(double x) {
-        double u = Math.abs(x) * INV_SQRT_2;
-        if (u < 2) {
-            double e = u * small(u * u);
-            double phi = x < 0 ? 0.5 * (1 - e) : 0.5 * (1 + e);
-            return phi + x * pdf(x);
-        }
-        return phi(x) + x * (Math.exp(-0.5 * x * x) * INV_SQRT_2PI);
+        double pdf = Math.abs(x) * INV_SQRT_2 < 2 ? pdf(x) : Math.exp(-0.5 * x * x) * INV_SQRT_2PI;
+        return phi(x) + x * pdf;
     }
 
     /**

@@ -29,7 +29,16 @@ final class VectorF32 {
      * forward with both of Im2colPanels' copies done here).
      */
     static void copyShort(float[] src, int s, float[] dst, int d, int n) {
-        copy(src, s, dst, d, n);
+        if (n < L) {
+            for (int i = 0; i < n; i++) {
+                dst[d + i] = src[s + i];
+            }
+            return;
+        }
+        for (int i = 0; i < n - L; i += L) {
+            FloatVector.fromArray(S, src, s + i).intoArray(dst, d + i);
+        }
+        FloatVector.fromArray(S, src, s + n - L).intoArray(dst, d + n - L);
     }
 
     /**
@@ -43,20 +52,7 @@ final class VectorF32 {
             FloatVector.fromArray(S, src, s).intoArray(dst, d);
             return;
         }
-        copy(src, s, dst, d, n);
-    }
-
-    private static void copy(float[] src, int s, float[] dst, int d, int n) {
-        if (n < L) {
-            for (int i = 0; i < n; i++) {
-                dst[d + i] = src[s + i];
-            }
-            return;
-        }
-        for (int i = 0; i < n - L; i += L) {
-            FloatVector.fromArray(S, src, s + i).intoArray(dst, d + i);
-        }
-        FloatVector.fromArray(S, src, s + n - L).intoArray(dst, d + n - L);
+        copyShort(src, s, dst, d, n);
     }
 
     /** {@code o[oo..oo+n) = op(x[xo..xo+n))}; returns false when op has no vector form here. */
