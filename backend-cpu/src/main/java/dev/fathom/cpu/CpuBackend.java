@@ -5,7 +5,7 @@ import dev.fathom.spi.Backend;
 import dev.fathom.spi.Kernels;
 
 /**
- * The CPU backend: Java Vector API kernels on Java arrays, one shared ForkJoinPool. Available
+ * The CPU backend: Java Vector API kernels on Java arrays, one shared set of worker threads. Available
  * whenever the JVM was started with {@code --add-modules jdk.incubator.vector}.
  */
 public final class CpuBackend implements Backend {
