@@ -94,6 +94,7 @@ class GemmTest {
         "7, 1030, 300",                  // few rows: columns split over threads, over NC and KC
         "513, 50, 97", "17, 300, 513", "130, 130, 130",
         "520, 400, 70",                  // rows split; B shared, packed in parts
+        "400, 110, 600",                 // rows split; B of 5 panels packed in parts by K slice; a 14-wide edge panel
         "60, 2100, 40",                  // columns split; A shared, packed in parts; n over NC in F32
         "2100, 2060, 5",                 // rows split; B shared over two NC blocks, packed in parts
         "1100, 960, 530"})               // C over 2^20 elements: F32's K slices 512 deep, then 18
