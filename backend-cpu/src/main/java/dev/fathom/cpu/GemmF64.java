@@ -21,7 +21,7 @@ final class GemmF64 {
     private static final int NR = 3 * L;
     /** Depth of a K slice: a B micro-panel is 256 × NR doubles (24 KB on AVX2), as large as F32's in L1. */
     private static final int KC = 256;
-    /** Rows of a packed A block (a multiple of MR): 72 × 256 doubles = 144 KB stays in L2, as F32's 144 × 256 floats. */
+    /** Rows of a packed A block (a multiple of MR): 72 × 256 doubles = 144 KB stays in L2, as F32's 145 × 256 floats. */
     private static final int MC = 72;
     /** Columns of a packed B slice: 1024 × 256 doubles = 2 MB, as F32's 2048 × 256 floats. */
     private static final int NC = 1024;

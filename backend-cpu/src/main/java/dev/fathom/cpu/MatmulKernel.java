@@ -16,24 +16,24 @@ import jdk.incubator.vector.VectorSpecies;
 final class MatmulKernel {
     private static final VectorSpecies<Float> S = VectorF32.S;
     private static final int L = VectorF32.L;
-    /** Rows of the register tile (see {@link #microKernel} for why 3). */
-    private static final int MR = 3;
-    /** Columns of the register tile: three vectors (the width of a packed B panel, see {@link PanelSource}). */
-    static final int NR = 3 * L;
+    /** Rows of the register tile (see {@link #microKernel} for why 5). */
+    private static final int MR = 5;
+    /** Columns of the register tile: two vectors (the width of a packed B panel, see {@link PanelSource}). */
+    static final int NR = 2 * L;
     private static final int KC = 256;
     /** K slice depth of products with a large C (see {@link #sliceDepth}). */
     private static final int KC_LARGE = 512;
     /** C elements from which {@link #sliceDepth} takes {@link #KC_LARGE}: 4 MB of C, well past L2. */
     private static final long LARGE_C = 1L << 20;
-    /** Rows of a packed A block (a multiple of MR): 144 × 256 floats = 144 KB (288 KB in 512-deep slices) stays in L2. */
-    private static final int MC = 144;
+    /** Rows of a packed A block (a multiple of MR): 145 × 256 floats = 145 KB (290 KB in 512-deep slices) stays in L2. */
+    private static final int MC = 145;
     /**
-     * Smallest parallel part, in MR-row panels (48 rows) or NR-column panels (96 columns on AVX2):
-     * every part packs all of the other operand again, so parts must not get too thin. Chosen by
-     * measurement on a 2-vCPU Zen 3; one part per thread was worse for square products.
+     * Smallest parallel part, in MR-row panels (50 rows) or NR-column panels (96 columns on AVX2):
+     * every part packs its slice of one operand and reads all of the other, so parts must not get
+     * too thin. Chosen by measurement on a 2-vCPU Zen 3; one part per thread was worse for square products.
      */
-    private static final int ROW_GRAIN = 16;
-    private static final int COLUMN_GRAIN = 4;
+    private static final int ROW_GRAIN = 10;
+    private static final int COLUMN_GRAIN = 6;
     private static final int NC = 2048;
     /** Smallest parallel part of packing a whole shared operand, in panels. */
     private static final int PACK_GRAIN = 8;
@@ -119,8 +119,8 @@ final class MatmulKernel {
      * <p>The loop nest of BLIS (Van Zee and van de Geijn, 2015): for each NC-wide slice of columns
      * and KC-deep slice of K, B is packed into NR-column panels stored k-major (so the micro-kernel
      * streams it contiguously); each MC-row block of A is packed into
-     * MR-row panels, k-major; the micro-kernel keeps an MR × NR tile of C in registers (3 × 3
-     * vectors: 9 accumulators). Packing folds transposes and strides
+     * MR-row panels, k-major; the micro-kernel keeps an MR × NR tile of C in registers (5 × 2
+     * vectors: 10 accumulators). Packing folds transposes and strides
      * away and pads edges with zeros; edge tiles store only their valid rows and columns.
      */
     static void gemmF32(float[] a, int ao, long aRs, long aCs, float[] b, int bo, long bRs, long bCs, float[] c, int co,
@@ -347,7 +347,6 @@ final class MatmulKernel {
                 for (int p = 0; p < rows; p++, from += rs, to += NR) {
                     FloatVector.fromArray(S, b, from).intoArray(bp, to);
                     FloatVector.fromArray(S, b, from + L).intoArray(bp, to + L);
-                    FloatVector.fromArray(S, b, from + 2 * L).intoArray(bp, to + 2 * L);
                 }
             }
         }
@@ -439,10 +438,13 @@ final class MatmulKernel {
                 // Rows contiguous (row-major A): the MR rows side by side, int indices (a long index
                 // per element kept C2 from dropping the range checks; a tenth of a GPT step).
                 int s0 = (int) (ao + (ic + i0) * rs + pc), s1 = (int) (s0 + rs), s2 = (int) (s1 + rs);
+                int s3 = (int) (s2 + rs), s4 = (int) (s3 + rs);
                 for (int p = 0, o = base; p < kc; p++, o += MR) {
                     ap[o] = a[s0 + p];
                     ap[o + 1] = a[s1 + p];
                     ap[o + 2] = a[s2 + p];
+                    ap[o + 3] = a[s3 + p];
+                    ap[o + 4] = a[s4 + p];
                 }
                 continue;
             }
@@ -482,6 +484,8 @@ final class MatmulKernel {
                     ap[o] = a[at];
                     ap[o + 1] = a[at + 1];
                     ap[o + 2] = a[at + 2];
+                    ap[o + 3] = a[at + 3];
+                    ap[o + 4] = a[at + 4];
                 }
             }
         }
@@ -500,13 +504,14 @@ final class MatmulKernel {
     }
 
     /**
-     * One MR × NR tile: 9 accumulators over kc, then (+)= into the valid h × w part of C at {@code ct}
+     * One MR × NR tile: 10 accumulators over kc, then (+)= into the valid h × w part of C at {@code ct}
      * (rows {@code ldc} apart); edge tiles go through {@code edge}, an MR × NR buffer of the caller.
      *
-     * <p>3 rows × 3 vectors, not the 6 × 2 of BLIS's Haswell kernel: C2 schedules the broadcasts of A
+     * <p>5 rows × 2 vectors, not the 6 × 2 of BLIS's Haswell kernel: C2 schedules the broadcasts of A
      * early, so 12 accumulators + 2 B vectors + the broadcasts exceed AVX2's 16 registers and it
      * spills an accumulator to the stack inside the loop (a store-load chain per k step: about 40
-     * GFLOP/s on Zen 3). With 9 accumulators + 3 B vectors it need not (about 80–90 GFLOP/s), when
+     * GFLOP/s on Zen 3). With 10 accumulators + 2 B vectors it need not (85–88 GFLOP/s on cached
+     * panels, as fast as the 3 × 3 tile before it), when
      * this method is compiled on its own: no call after the loop (a call clobbers every vector
      * register, so C2 spilled accumulators; the edge buffer comes from the caller), and no
      * inlining into macroKernel, where C2 again spilled. The edge path keeps the method above
@@ -521,45 +526,55 @@ final class MatmulKernel {
      * units would keep up. Against OpenBLAS in the same JVM, alternating JVMs with the old loop, a
      * 256³ product went from 0.46× to 0.54× on two threads. (Both loops in one JVM showed 13–47%,
      * but two hot kernels in one JVM bias each other's compilation: compare across JVMs.)
+     *
+     * <p>Two vectors wide, not three: the feature counts of our models are multiples of 16, rarely of
+     * 24, and a 128-wide B took 5⅓ panels of 24 (an eleventh of the work on zero padding). Against
+     * the 3 × 3 tile, interleaved in one JVM on two threads: 4096 × 128 · 128 × 128 1.03×,
+     * 4096 × 512 · 512 × 128 1.14×, 128 × 4096 · 4096 × 128 (transposed A) 1.17×, 1024³ 1.06×.
      */
     private static void microKernel(float[] ap, int a0, float[] bp, int b0, int kc, float[] c, int ct, int ldc, int h, int w,
                                     boolean accumulate, float[] edge) {
-        FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
-        FloatVector c20 = c00, c21 = c00, c22 = c00;
+        FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+        FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00;
         int ai = a0;
         for (int bi = b0, end = b0 + kc * NR; bi < end; bi += NR, ai += MR) {
             FloatVector b0v = FloatVector.fromArray(S, bp, bi);
             FloatVector b1v = FloatVector.fromArray(S, bp, bi + L);
-            FloatVector b2v = FloatVector.fromArray(S, bp, bi + 2 * L);
             FloatVector x = FloatVector.broadcast(S, ap[ai]);
             c00 = x.fma(b0v, c00);
             c01 = x.fma(b1v, c01);
-            c02 = x.fma(b2v, c02);
             x = FloatVector.broadcast(S, ap[ai + 1]);
             c10 = x.fma(b0v, c10);
             c11 = x.fma(b1v, c11);
-            c12 = x.fma(b2v, c12);
             x = FloatVector.broadcast(S, ap[ai + 2]);
             c20 = x.fma(b0v, c20);
             c21 = x.fma(b1v, c21);
-            c22 = x.fma(b2v, c22);
+            x = FloatVector.broadcast(S, ap[ai + 3]);
+            c30 = x.fma(b0v, c30);
+            c31 = x.fma(b1v, c31);
+            x = FloatVector.broadcast(S, ap[ai + 4]);
+            c40 = x.fma(b0v, c40);
+            c41 = x.fma(b1v, c41);
         }
         if (h == MR && w == NR) {
-            store(c00, c01, c02, c, ct, accumulate);
-            store(c10, c11, c12, c, ct + ldc, accumulate);
-            store(c20, c21, c22, c, ct + 2 * ldc, accumulate);
+            store(c00, c01, c, ct, accumulate);
+            store(c10, c11, c, ct + ldc, accumulate);
+            store(c20, c21, c, ct + 2 * ldc, accumulate);
+            store(c30, c31, c, ct + 3 * ldc, accumulate);
+            store(c40, c41, c, ct + 4 * ldc, accumulate);
             return;
         }
         // Edge tile: the registers into the caller's MR × NR buffer, then the valid h × w part into C.
         c00.intoArray(edge, 0);
         c01.intoArray(edge, L);
-        c02.intoArray(edge, 2 * L);
         c10.intoArray(edge, NR);
         c11.intoArray(edge, NR + L);
-        c12.intoArray(edge, NR + 2 * L);
         c20.intoArray(edge, 2 * NR);
         c21.intoArray(edge, 2 * NR + L);
-        c22.intoArray(edge, 2 * NR + 2 * L);
+        c30.intoArray(edge, 3 * NR);
+        c31.intoArray(edge, 3 * NR + L);
+        c40.intoArray(edge, 4 * NR);
+        c41.intoArray(edge, 4 * NR + L);
         for (int r = 0; r < h; r++) {
             int row = ct + r * ldc;
             for (int j = 0; j < w; j++) {
@@ -568,15 +583,13 @@ final class MatmulKernel {
         }
     }
 
-    private static void store(FloatVector v0, FloatVector v1, FloatVector v2, float[] c, int row, boolean accumulate) {
+    private static void store(FloatVector v0, FloatVector v1, float[] c, int row, boolean accumulate) {
         if (accumulate) {
             v0 = v0.add(FloatVector.fromArray(S, c, row));
             v1 = v1.add(FloatVector.fromArray(S, c, row + L));
-            v2 = v2.add(FloatVector.fromArray(S, c, row + 2 * L));
         }
         v0.intoArray(c, row);
         v1.intoArray(c, row + L);
-        v2.intoArray(c, row + 2 * L);
     }
 
     private static void i64(long[] a, int ao, Layout la, long[] b, int bo, Layout lb, long[] c, int co, int m, int n, int k) {

@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * {@link GemmF64} and {@link MatmulKernel#gemmF32} against a naive triple loop in F64, on shapes
  * that are not multiples of the register tiles or the cache blocks (k over KC = 256 or 512; m over MC = 72
- * and 144; n over NC = 1024 and 2048), with row-major, transposed and strided operands at offsets,
+ * and 145; n over NC = 1024 and 2048), with row-major, transposed and strided operands at offsets,
  * overwriting and accumulating, on one thread and split in parts (with the shared operand packed in
  * parts too); then batched F64 {@link Tensor#matmul} through the public API.
  *
