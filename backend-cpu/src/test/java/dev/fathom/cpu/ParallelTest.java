@@ -124,11 +124,12 @@ class ParallelTest {
     void workersTakeChunksWhenThereIsMoreThanOneThread() {
         assumeTrue(Parallel.THREADS > 1, "one thread configured: nothing runs in parallel");
         Set<Thread> workers = ConcurrentHashMap.newKeySet();
-        // Chunks of ~2 ms: a worker parked before the loop has woken long before the last one.
+        // Each chunk waits (up to 5 s, for a loaded machine) until a second thread has joined: the
+        // caller holds its first chunk until a worker, parked or not, claims another.
         Parallel.forRange(8, 1, (lo, hi) -> {
             workers.add(Thread.currentThread());
             long t0 = System.nanoTime();
-            while (System.nanoTime() - t0 < 2_000_000) {
+            while (workers.size() < 2 && System.nanoTime() - t0 < 5_000_000_000L) {
                 Thread.onSpinWait();
             }
         });
