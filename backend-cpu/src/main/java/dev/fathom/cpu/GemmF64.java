@@ -200,9 +200,11 @@ final class GemmF64 {
      * One MR × NR tile: 9 accumulators over kc, then (+)= into the valid h × w part of C at {@code ct}
      * (rows {@code ldc} apart); edge tiles go through {@code edge}, an MR × NR buffer of the caller.
      *
-     * <p>Shaped as gemmF32's micro-kernel for the same reasons (see its javadoc): 9 accumulators +
+     * <p>Built as gemmF32's micro-kernel for the same reasons (see its javadoc): 9 accumulators +
      * 3 B vectors + a broadcast fit AVX2's 16 registers without spilling; no call after the loop
-     * (the edge buffer comes from the caller) and too large to be inlined into macroKernel.
+     * (the edge buffer comes from the caller) and too large to be inlined into macroKernel. It
+     * keeps the 3 × 3 tile gemmF32 had: F64 serves the reference checks and the theory tools,
+     * whose widths matter less than the models' F32 feature counts.
      */
     private static void microKernel(double[] ap, int a0, double[] bp, int b0, int kc, double[] c, int ct, int ldc, int h, int w,
                                     boolean accumulate, double[] edge) {
