@@ -152,10 +152,18 @@ final class ConvKernels {
                     } else {
                         dy = MatmulKernel.strided(sideBySide(gy, gyb, g, cnt), 0, wide, 1);
                     }
-                    float[] cols = scratch(COLUMNS, k * wide);
-                    MatmulKernel.gemmPacked(wtp, gi * packed, k, coutG, dy, wide, cols, 0, wide, false);
-                    for (int si = 0; si < cnt; si++) {
-                        Im2col.col2im(cols, si * p, wide, g, gx, xb + (si * g.cIn() + gi * cinG) * plane);
+                    // cols (K, cnt·P) a block of rows at a time, each added into gx while it is in
+                    // L2: the whole matrix (1024 × 294 floats for the DCGAN) was written out to L3
+                    // and read back, and col2im was a quarter of the backward pass.
+                    int block = MatmulKernel.rowBlock(k, coutG);
+                    float[] cols = scratch(COLUMNS, Math.min(block, k) * wide);
+                    for (int r0 = 0; r0 < k; r0 += block) {
+                        int rows = Math.min(block, k - r0);
+                        MatmulKernel.gemmPacked(wtp, gi * packed + MatmulKernel.packedRowsAt(r0, coutG), rows, coutG, dy, wide,
+                                cols, 0, wide, false);
+                        for (int si = 0; si < cnt; si++) {
+                            Im2col.col2im(cols, si * p, wide, r0, r0 + rows, g, gx, xb + (si * g.cIn() + gi * cinG) * plane);
+                        }
                     }
                 }
             }

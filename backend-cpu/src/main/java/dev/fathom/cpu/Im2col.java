@@ -18,55 +18,53 @@ final class Im2col {
 
     /** Fills cols (K, P) from the cinG channels of x starting at {@code xo} (each H·W). */
     static void im2col(float[] x, int xo, Conv2dGeometry g, float[] cols) {
-        sweep(x, xo, g, cols, 0, g.outH() * g.outW(), false);
+        sweep(x, xo, g, cols, 0, g.outH() * g.outW(), 0, g.cInPerGroup() * g.kh() * g.kw(), false);
     }
 
     /**
-     * {@code dx[...] += cols[...]} for every entry of cols (K, P), into the cinG channels of dx at
-     * {@code xo}; cols starts at {@code co} with rows {@code ld} apart (one sample's block of a wider matrix).
+     * {@code dx[...] += cols[...]} for every entry of rows {@code [r0, r1)} of cols (K, P), into the
+     * cinG channels of dx at {@code xo}; the rows start at {@code co}, {@code ld} apart (one sample's
+     * block of a wider matrix that holds only those rows).
      */
-    static void col2im(float[] cols, int co, int ld, Conv2dGeometry g, float[] dx, int xo) {
-        sweep(dx, xo, g, cols, co, ld, true);
+    static void col2im(float[] cols, int co, int ld, int r0, int r1, Conv2dGeometry g, float[] dx, int xo) {
+        sweep(dx, xo, g, cols, co, ld, r0, r1, true);
     }
 
-    private static void sweep(float[] x, int xo, Conv2dGeometry g, float[] cols, int co, int ld, boolean back) {
+    /** Rows {@code [r0, r1)} of cols, row r0 at {@code co}: im2col, or with {@code back} col2im. */
+    private static void sweep(float[] x, int xo, Conv2dGeometry g, float[] cols, int co, int ld, int r0, int r1, boolean back) {
         int h = g.h(), w = g.w(), oh = g.outH(), ow = g.outW();
-        int sH = g.strideH(), sW = g.strideW();
-        int row = 0;
-        for (int c = 0; c < g.cInPerGroup(); c++) {
+        int sH = g.strideH(), sW = g.strideW(), taps = g.kh() * g.kw();
+        for (int row = r0; row < r1; row++) {
+            int c = row / taps, kp = row % taps / g.kw(), kq = row % g.kw();
             int plane = xo + c * h * w;
-            for (int kp = 0; kp < g.kh(); kp++) {
-                for (int kq = 0; kq < g.kw(); kq++, row++) {
-                    int offW = kq * g.dilW() - g.padW();
-                    // Output columns j whose input column j·sW + offW lies in [0, W).
-                    int lo = offW >= 0 ? 0 : Math.min(ow, (-offW + sW - 1) / sW);
-                    int hi = Math.max(lo, Math.min(ow, Math.floorDiv(w - 1 - offW, sW) + 1));
-                    for (int i = 0; i < oh; i++) {
-                        int ih = i * sH - g.padH() + kp * g.dilH();
-                        int dst = co + row * ld + i * ow;
-                        if (ih < 0 || ih >= h) {
-                            if (!back) {
-                                Arrays.fill(cols, dst, dst + ow, 0f);
-                            }
-                            continue;
-                        }
-                        int src = plane + ih * w + lo * sW + offW;
-                        if (back) {
-                            for (int j = lo; j < hi; j++, src += sW) {
-                                x[src] += cols[dst + j];
-                            }
-                        } else {
-                            Arrays.fill(cols, dst, dst + lo, 0f);
-                            if (sW == 1) {
-                                System.arraycopy(x, src, cols, dst + lo, hi - lo);
-                            } else {
-                                for (int j = lo; j < hi; j++, src += sW) {
-                                    cols[dst + j] = x[src];
-                                }
-                            }
-                            Arrays.fill(cols, dst + hi, dst + ow, 0f);
+            int offW = kq * g.dilW() - g.padW();
+            // Output columns j whose input column j·sW + offW lies in [0, W).
+            int lo = offW >= 0 ? 0 : Math.min(ow, (-offW + sW - 1) / sW);
+            int hi = Math.max(lo, Math.min(ow, Math.floorDiv(w - 1 - offW, sW) + 1));
+            for (int i = 0; i < oh; i++) {
+                int ih = i * sH - g.padH() + kp * g.dilH();
+                int dst = co + (row - r0) * ld + i * ow;
+                if (ih < 0 || ih >= h) {
+                    if (!back) {
+                        Arrays.fill(cols, dst, dst + ow, 0f);
+                    }
+                    continue;
+                }
+                int src = plane + ih * w + lo * sW + offW;
+                if (back) {
+                    for (int j = lo; j < hi; j++, src += sW) {
+                        x[src] += cols[dst + j];
+                    }
+                } else {
+                    Arrays.fill(cols, dst, dst + lo, 0f);
+                    if (sW == 1) {
+                        System.arraycopy(x, src, cols, dst + lo, hi - lo);
+                    } else {
+                        for (int j = lo; j < hi; j++, src += sW) {
+                            cols[dst + j] = x[src];
                         }
                     }
+                    Arrays.fill(cols, dst + hi, dst + ow, 0f);
                 }
             }
         }

@@ -221,6 +221,22 @@ final class MatmulKernel {
     }
 
     /**
+     * How many rows of an m × k A, packed whole by
+     * {@link #packA(float[], int, long, long, int, int, float[], int)}, a caller may take as a block
+     * of its own ({@link #packedRowsAt}) and pass to {@link #gemmPacked} alone, to consume C a block
+     * of rows at a time: an MC-row block when A is one K slice (k ≤ KC), all of A otherwise (the
+     * slices of a deeper A interleave the rows).
+     */
+    static int rowBlock(int m, int k) {
+        return k <= KC ? MC : m;
+    }
+
+    /** Where the block of rows from {@code r0} (a multiple of {@link #rowBlock}) starts in such a packed A. */
+    static int packedRowsAt(int r0, int k) {
+        return r0 * k;
+    }
+
+    /**
      * {@code C (+)= A·B} on the calling thread with A packed at {@code ap[at]} by
      * {@link #packA(float[], int, long, long, int, int, float[], int)} and B's panels from {@code b} (which may compute them, as {@link Im2colPanels} does from an
      * image): C is {@code m × n}, rows {@code ldc} apart, at {@code co}. Needs {@code k ≥ 1}.

@@ -37,6 +37,8 @@ class ConvKernelsTest {
         "2, 3, 6, 6, 4, 2, 2, 1, 2, 1, 1",         // stride 1 with pad > dil·(k-1): backward-data through col2im
         "13, 8, 14, 14, 16, 4, 4, 2, 1, 1, 1",     // DCGAN-like 7x7 output: samples side by side, a last block of one
         "10, 4, 9, 9, 6, 3, 3, 2, 1, 1, 2",        // the same, grouped
+        "3, 12, 10, 10, 8, 4, 4, 2, 1, 1, 1",      // stride 2, K = 192: cols made and added back in row blocks of 145 and 47
+        "2, 2, 6, 6, 260, 3, 3, 2, 1, 1, 1",       // C_out/g = 260, deeper than a K slice: cols in one block
         "2, 3, 11, 10, 5, 3, 3, 3, 0, 1, 1",       // stride 3, no padding: rows stored in 3 phases of 4 (10 columns)
         "2, 2, 9, 13, 4, 4, 3, 3, 2, 1, 1",        // stride 3 with padding 2: phases of a 17-wide padded row
         "3, 1, 7, 5, 12, 3, 3, 1, 2, 2, 1",        // the same, dilated, P = 35: two vectors and a scalar tail
