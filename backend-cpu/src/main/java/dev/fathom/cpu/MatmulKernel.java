@@ -279,7 +279,7 @@ final class MatmulKernel {
      * Packs all of B (k × n) once, for the row parts that share it: per NC block of columns, per K
      * slice of {@code depth}, its panels as {@link #blocked} packs them. The column panels are split
      * over the pool (see {@link #packAInParts}); a B with too few panels for that (a weight
-     * gradient's 4096 × 128 has six) is split by K slices instead, which packed it on one thread
+     * gradient's 4096 × 128 has eight) is split by K slices instead, which packed it on one thread
      * while the other waited. Panel {@code g} is panel {@code g mod P} of NC block {@code g / P},
      * where P = ⌈NC / NR⌉ is the panel count of a whole block.
      */
@@ -416,7 +416,7 @@ final class MatmulKernel {
      * The last, partial panel of a B with contiguous rows ({@code w < NR} columns from {@code src},
      * rows {@code rs} apart), zero-padded: a vector per lane group, the partial one blended with
      * zeros. Per row, an arraycopy call and a scalar fill cost a tenth of a weight-gradient product
-     * whose B is 4096 × 128 (five whole panels and eight columns).
+     * whose B is 4096 × 128 (with the 24-wide panels of a 3 × 3 tile: five whole panels and eight columns).
      */
     private static void packEdgePanel(float[] b, int src, int rs, int kc, int w, float[] bp, int dst) {
         FloatVector zero = FloatVector.zero(S);

@@ -30,11 +30,18 @@ final class Parallel {
 
     static final int THREADS = threads();
     /**
+     * More threads than cores: spinning would then take the core from the thread it waits for, so
+     * workers park at once and the caller yields while it waits.
+     */
+    private static final boolean OVERSUBSCRIBED = THREADS > Runtime.getRuntime().availableProcessors();
+    /**
      * How long a worker spins after its last chunk before parking. The gaps between the parallel
      * ops of a training step are mostly serial ops of tens of microseconds; a parked worker takes
      * 20–50 µs to wake on a virtual machine.
      */
-    private static final long SPIN_NANOS = 200_000;
+    private static final long SPIN_NANOS = OVERSUBSCRIBED ? 0 : 200_000;
+    /** How many times the caller spins on unfinished chunks before it yields instead. */
+    private static final int AWAIT_SPINS = OVERSUBSCRIBED ? 0 : 1 << 16;
     /** Held by the thread whose loop runs on the workers. */
     private static final AtomicBoolean BUSY = new AtomicBoolean();
     /** The loop the workers should join; null between loops, so no worker keeps a body's arrays reachable. */
@@ -154,7 +161,7 @@ final class Parallel {
         /** Waits for the chunks other threads claimed: at most one chunk's time, so it spins. */
         void awaitDone() {
             for (int spins = 0; remaining.get() > 0; spins++) {
-                if (spins < 1 << 16) {
+                if (spins < AWAIT_SPINS) {
                     Thread.onSpinWait();
                 } else {
                     Thread.yield();
