@@ -75,7 +75,7 @@ final class Erf32 {
     /** {@code o[i] = (float) (x[i]·Φ(x[i]))}, the exact GELU, bit for bit as {@link #phi}. */
     static void geluRow(float[] x, int xo, float[] o, int oo, int n) {
         int lanes = D.length(), i = 0;
-        DoubleVector half = DoubleVector.broadcast(D, 0.5), one = DoubleVector.broadcast(D, 1), c = DoubleVector.broadcast(D, INV_SQRT_2);
+        DoubleVector c = DoubleVector.broadcast(D, INV_SQRT_2);
         for (; i <= n - lanes; i += lanes) {
             DoubleVector v = (DoubleVector) FloatVector.fromArray(F, x, xo + i).convertShape(VectorOperators.F2D, D, 0);
             DoubleVector u = v.abs().mul(c);
@@ -83,11 +83,7 @@ final class Erf32 {
                 scalarGelu(x, xo + i, o, oo + i, lanes);
                 continue;
             }
-            // Φ(v) = ½(1 + u·p(u²)) for v ≥ 0 and ½·erfc(u) = ½(1 − u·p(u²)) for v < 0, as phi computes them.
-            DoubleVector e = u.mul(small(u.mul(u)));
-            VectorMask<Double> negative = v.compare(VectorOperators.LT, 0);
-            DoubleVector phi = half.mul(one.add(e).blend(one.sub(e), negative));
-            ((FloatVector) v.mul(phi).convertShape(VectorOperators.D2F, F, 0)).intoArray(o, oo + i);
+            ((FloatVector) v.mul(phi(v, u)).convertShape(VectorOperators.D2F, F, 0)).intoArray(o, oo + i);
         }
         scalarGelu(x, xo + i, o, oo + i, n - i);
     }
@@ -98,7 +94,7 @@ final class Erf32 {
      */
     static void geluGradRow(float[] x, int xo, float[] g, int go, float[] o, int oo, int n) {
         int lanes = D.length(), i = 0;
-        DoubleVector half = DoubleVector.broadcast(D, 0.5), one = DoubleVector.broadcast(D, 1), c = DoubleVector.broadcast(D, INV_SQRT_2);
+        DoubleVector c = DoubleVector.broadcast(D, INV_SQRT_2);
         for (; i <= n - lanes; i += lanes) {
             DoubleVector v = (DoubleVector) FloatVector.fromArray(F, x, xo + i).convertShape(VectorOperators.F2D, D, 0);
             DoubleVector u = v.abs().mul(c);
@@ -106,10 +102,7 @@ final class Erf32 {
                 scalarGeluGrad(x, xo + i, g, go + i, o, oo + i, lanes);
                 continue;
             }
-            DoubleVector e = u.mul(small(u.mul(u)));
-            VectorMask<Double> negative = v.compare(VectorOperators.LT, 0);
-            DoubleVector phi = half.mul(one.add(e).blend(one.sub(e), negative));
-            DoubleVector d = phi.add(v.mul(pdf(v)));
+            DoubleVector d = phi(v, u).add(v.mul(pdf(v)));
             DoubleVector gv = (DoubleVector) FloatVector.fromArray(F, g, go + i).convertShape(VectorOperators.F2D, D, 0);
             ((FloatVector) gv.mul(d).convertShape(VectorOperators.D2F, F, 0)).intoArray(o, oo + i);
         }
@@ -147,6 +140,17 @@ final class Erf32 {
         p = p * p;
         p = p * p;
         return p * INV_SQRT_2PI;
+    }
+
+    /**
+     * Φ(v) on a vector whose lanes have {@code u = |v|/√2 < 2}: ½(1 + u·p(u²)) for v ≥ 0 and
+     * ½·erfc(u) = ½(1 − u·p(u²)) for v < 0, the operations {@link #phi(double)} does, in its order.
+     */
+    private static DoubleVector phi(DoubleVector v, DoubleVector u) {
+        DoubleVector one = DoubleVector.broadcast(D, 1);
+        DoubleVector e = u.mul(small(u.mul(u)));
+        VectorMask<Double> negative = v.compare(VectorOperators.LT, 0);
+        return one.add(e).blend(one.sub(e), negative).mul(0.5);
     }
 
     /** {@link #pdf(double)} on a vector: the same operations in the same order. */
