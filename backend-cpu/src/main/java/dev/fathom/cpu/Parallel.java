@@ -102,7 +102,6 @@ final class Parallel {
             }
             job.work();
             job.awaitDone();
-            current = null;
             job.rethrow();
         } finally {
             current = null;

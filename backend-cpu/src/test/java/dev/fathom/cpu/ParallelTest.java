@@ -6,6 +6,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -124,13 +126,18 @@ class ParallelTest {
     void workersTakeChunksWhenThereIsMoreThanOneThread() {
         assumeTrue(Parallel.THREADS > 1, "one thread configured: nothing runs in parallel");
         Set<Thread> workers = ConcurrentHashMap.newKeySet();
-        // Each chunk waits (up to 5 s, for a loaded machine) until a second thread has joined: the
+        CountDownLatch second = new CountDownLatch(1);
+        // Each chunk waits (at most 5 s, for a loaded machine) until a second thread has joined: the
         // caller holds its first chunk until a worker, parked or not, claims another.
         Parallel.forRange(8, 1, (lo, hi) -> {
             workers.add(Thread.currentThread());
-            long t0 = System.nanoTime();
-            while (workers.size() < 2 && System.nanoTime() - t0 < 5_000_000_000L) {
-                Thread.onSpinWait();
+            if (workers.size() > 1) {
+                second.countDown();
+            }
+            try {
+                second.await(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
         });
         assertTrue(workers.size() > 1, "only " + workers + " ran chunks");
