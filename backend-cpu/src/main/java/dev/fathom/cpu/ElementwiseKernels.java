@@ -15,7 +15,6 @@ import java.util.Arrays;
 final class ElementwiseKernels {
     /** Elements per task below which a map stays on the calling thread. */
     static final long GRAIN = 1 << 15;
-    private static final double INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
     private ElementwiseKernels() {
     }
@@ -82,7 +81,7 @@ final class ElementwiseKernels {
         } : (n, off) -> {
             for (int i = 0, xi = off[0], gi = off[1], oi = off[2]; i < n; i++, xi += sx, gi += sg, oi += so) {
                 double v = x.d[xi];
-                o.d[oi] = relu ? (v > 0 ? g.d[gi] : 0) : g.d[gi] * (ScalarMath.phi(v) + v * Math.exp(-0.5 * v * v) * INV_SQRT_2PI);
+                o.d[oi] = relu ? (v > 0 ? g.d[gi] : 0) : g.d[gi] * ScalarMath.geluGrad(v);
             }
         };
         loop.runParallel(GRAIN, row);

@@ -12,6 +12,7 @@ final class ScalarMath {
     private static final double INV_SQRT_PI = 1.0 / Math.sqrt(Math.PI);
     private static final double SQRT_2_OVER_PI = Math.sqrt(2.0 / Math.PI);
     private static final double INV_SQRT_2 = Math.sqrt(0.5);
+    private static final double INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
     private ScalarMath() {
     }
@@ -124,6 +125,11 @@ final class ScalarMath {
     /** The standard normal CDF Φ(x), through erfc for negative x so small tails keep their digits. */
     static double phi(double x) {
         return x < 0 ? 0.5 * erfc(-x * INV_SQRT_2) : 0.5 * (1 + erf(x * INV_SQRT_2));
+    }
+
+    /** GELU's derivative Φ(x) + x·φ(x), with φ the standard normal density. */
+    static double geluGrad(double x) {
+        return phi(x) + x * Math.exp(-0.5 * x * x) * INV_SQRT_2PI;
     }
 
     /**
