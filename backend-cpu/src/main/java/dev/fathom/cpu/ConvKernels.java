@@ -70,19 +70,8 @@ final class ConvKernels {
         int k = cinG * g.kh() * g.kw(), p = g.outH() * g.outW(), plane = g.h() * g.w();
         boolean pointwise = pointwise(g);
         if (ConvNarrowK.applies(g)) {
-            Parallel.forRange(g.n(), grain(g), (lo, hi) -> {
-                float[] cols = pointwise ? null : scratch(COLUMNS, k * p);
-                for (int n = (int) lo; n < hi; n++) {
-                    for (int gi = 0; gi < groups; gi++) {
-                        int xb = xo + (n * g.cIn() + gi * cinG) * plane;
-                        if (!pointwise) {
-                            Im2col.im2col(x, xb, g, cols);
-                        }
-                        ConvNarrowK.forward(g, w, wo + gi * coutG * k, pointwise ? x : cols, pointwise ? xb : 0, y,
-                                yo + (n * g.cOut() + gi * coutG) * p);
-                    }
-                }
-            });
+            Parallel.forRange(g.n(), grain(g), (lo, hi) -> eachColumns(g, x, xo, (int) lo, (int) hi, (n, gi, cols, co) ->
+                    ConvNarrowK.forward(g, w, wo + gi * coutG * k, cols, co, y, yo + (n * g.cOut() + gi * coutG) * p)));
             return;
         }
         Im2colPanels.Rows rows = pointwise ? null : new Im2colPanels.Rows(g);
@@ -213,17 +202,8 @@ final class ConvKernels {
                 float[] acc = new float[size];
                 int n0 = (int) ((long) g.n() * ch / chunks), n1 = (int) ((long) g.n() * (ch + 1) / chunks);
                 if (direct) {
-                    float[] cols = pointwise ? null : scratch(COLUMNS, k * p);
-                    for (int n = n0; n < n1; n++) {
-                        for (int gi = 0; gi < groups; gi++) {
-                            int xb = xo + (n * g.cIn() + gi * cinG) * plane;
-                            if (!pointwise) {
-                                Im2col.im2col(x, xb, g, cols);
-                            }
-                            ConvNarrowK.weightGrad(g, pointwise ? x : cols, pointwise ? xb : 0, gy,
-                                    gyo + (n * g.cOut() + gi * coutG) * p, acc, gi * coutG * k);
-                        }
-                    }
+                    eachColumns(g, x, xo, n0, n1, (n, gi, cols, co) ->
+                            ConvNarrowK.weightGrad(g, cols, co, gy, gyo + (n * g.cOut() + gi * coutG) * p, acc, gi * coutG * k));
                     partials[ch] = acc;
                     continue;
                 }
@@ -295,6 +275,34 @@ final class ConvKernels {
     private static long grain(Conv2dGeometry g) {
         long perSample = (long) g.cOut() * g.cInPerGroup() * g.kh() * g.kw() * g.outH() * g.outW();
         return Math.max(1, (1L << 18) / Math.max(1, perSample));
+    }
+
+    /** What {@link #eachColumns} does with one sample's columns: cols (K, P) at {@code co} in {@code cols}. */
+    @FunctionalInterface
+    private interface SampleColumns {
+        void run(int n, int gi, float[] cols, int co);
+    }
+
+    /**
+     * For each sample n in {@code [n0, n1)} and group gi, that sample's column matrix formed by
+     * im2col in this thread's scratch, or x itself where it is its own (a 1×1 convolution): the
+     * loop of the {@link ConvNarrowK} paths.
+     */
+    private static void eachColumns(Conv2dGeometry g, float[] x, int xo, int n0, int n1, SampleColumns body) {
+        int cinG = g.cInPerGroup(), plane = g.h() * g.w();
+        boolean pointwise = pointwise(g);
+        float[] cols = pointwise ? null : scratch(COLUMNS, cinG * g.kh() * g.kw() * g.outH() * g.outW());
+        for (int n = n0; n < n1; n++) {
+            for (int gi = 0; gi < g.groups(); gi++) {
+                int xb = xo + (n * g.cIn() + gi * cinG) * plane;
+                if (pointwise) {
+                    body.run(n, gi, x, xb);
+                } else {
+                    Im2col.im2col(x, xb, g, cols);
+                    body.run(n, gi, cols, 0);
+                }
+            }
+        }
     }
 
     private static float[] scratch(ThreadLocal<float[]> slot, int size) {
