@@ -15,7 +15,8 @@ import java.util.Arrays;
  * <ul>
  *   <li>forward: {@code y_g (C_out/g, P) = w_g (C_out/g, K) · cols} (when K is narrower than
  *       C_out/g, row by row from cols formed by im2col: {@link ConvNarrowK})</li>
- *   <li>backward-data: {@code dcols (K, P) = w_gᵀ · dy_g}, then col2im into dx</li>
+ *   <li>backward-data: {@code dcols (K, P) = w_gᵀ · dy_g}, then col2im into a padded dx
+ *       ({@link PaddedCol2im})</li>
  *   <li>backward-weight: {@code dw_g (C_out/g, K) += dy_g · colsᵀ}, summed over the batch (when K
  *       is the narrower dim, as dot products of dy's rows with those of cols formed by im2col:
  *       {@link ConvNarrowK})</li>
@@ -35,6 +36,8 @@ final class ConvKernels {
     private static final ThreadLocal<float[]> WEIGHTS = ThreadLocal.withInitial(() -> new float[0]);
     /** Per-thread scratch for a block of samples' outputs or output gradients side by side. */
     private static final ThreadLocal<float[]> BLOCK = ThreadLocal.withInitial(() -> new float[0]);
+    /** Per-thread scratch for a block of samples' padded input gradients ({@link PaddedCol2im}). */
+    private static final ThreadLocal<float[]> PADDED_GRADIENTS = ThreadLocal.withInitial(() -> new float[0]);
     /** The calling thread's turned weights of {@link #backwardDataAsForward} (read before the call returns). */
     private static final ThreadLocal<float[]> TURNED = ThreadLocal.withInitial(() -> new float[0]);
 
@@ -120,14 +123,12 @@ final class ConvKernels {
         for (int gi = 0; gi < groups; gi++) {
             MatmulKernel.packA(w, wo + gi * coutG * k, 1, k, k, coutG, wtp, gi * packed);
         }
+        Im2colPanels.Rows rows = pointwise ? null : new Im2colPanels.Rows(g);
         int s = samplesPerBlock(g), blocks = (g.n() + s - 1) / s;
         Parallel.forRange(blocks, Math.max(1, grain(g) / s), (lo, hi) -> {
             for (int b = (int) lo; b < hi; b++) {
                 int n0 = b * s, cnt = Math.min(s, g.n() - n0), wide = cnt * p;
                 int xb = gxo + n0 * g.cIn() * plane;
-                if (!pointwise) {
-                    Arrays.fill(gx, xb, xb + cnt * g.cIn() * plane, 0f);
-                }
                 for (int gi = 0; gi < groups; gi++) {
                     int gyb = gyo + (n0 * g.cOut() + gi * coutG) * p;
                     if (pointwise) {
@@ -141,19 +142,22 @@ final class ConvKernels {
                     } else {
                         dy = MatmulKernel.strided(sideBySide(gy, gyb, g, cnt), 0, wide, 1);
                     }
-                    // cols (K, cnt·P) a block of rows at a time, each added into gx while it is in
-                    // L2: the whole matrix (1024 × 294 floats for the DCGAN) was written out to L3
-                    // and read back, and col2im was a quarter of the backward pass.
+                    // cols (K, cnt·P) a block of rows at a time, each added into the padded images
+                    // while it is in L2: the whole matrix (1024 × 294 floats for the DCGAN) was
+                    // written out to L3 and read back, and col2im was a quarter of the backward pass.
                     int block = MatmulKernel.rowBlock(k, coutG);
-                    float[] cols = scratch(COLUMNS, Math.min(block, k) * wide);
+                    float[] cols = scratch(COLUMNS, Math.min(block, k) * wide + VectorF32.L);
+                    float[] images = scratch(PADDED_GRADIENTS, PaddedCol2im.size(rows, cnt));
+                    Arrays.fill(images, 0, cnt * rows.sampleSize(), 0f);
                     for (int r0 = 0; r0 < k; r0 += block) {
-                        int rows = Math.min(block, k - r0);
-                        MatmulKernel.gemmPacked(wtp, gi * packed + MatmulKernel.packedRowsAt(r0, coutG), rows, coutG, dy, wide,
+                        int r1 = Math.min(k, r0 + block);
+                        MatmulKernel.gemmPacked(wtp, gi * packed + MatmulKernel.packedRowsAt(r0, coutG), r1 - r0, coutG, dy, wide,
                                 cols, 0, wide, false);
                         for (int si = 0; si < cnt; si++) {
-                            Im2col.col2im(cols, si * p, wide, r0, r0 + rows, g, gx, xb + (si * g.cIn() + gi * cinG) * plane);
+                            PaddedCol2im.add(cols, si * p, wide, r0, r1, rows, images, si * rows.sampleSize());
                         }
                     }
+                    rows.transfer(gx, xb + gi * cinG * plane, g.cIn() * plane, images, cnt, true);
                 }
             }
         });
@@ -243,17 +247,38 @@ final class ConvKernels {
     }
 
     /**
-     * Samples whose column matrices go side by side into one GEMM: enough for about 256 columns.
-     * A small output plane (7 × 7 = 49 columns) fills 3 panels of 24 columns to 68%; six samples
-     * (294 columns) fill 13 panels to 94%. The 1×1 shortcut reads x in place: one sample.
+     * Samples whose column matrices go side by side into one GEMM: about enough for 256 columns.
+     * A small output plane (7 × 7 = 49 columns) fills 4 panels of 16 columns to 77%; six samples
+     * (294 columns) fill 19 panels to 97%. The 1×1 shortcut reads x in place: one sample.
+     *
+     * <p>Within half to twice that, the count whose blocks share out most evenly among the threads:
+     * 64 samples in blocks of 6 make 11 blocks, and on two threads one did 6 while the other waited
+     * after 5 (the DCGAN's convolutions; blocks of 8 make 4 each). Ties go to the count nearer the
+     * wanted one, then to the larger.
      */
     private static int samplesPerBlock(Conv2dGeometry g) {
         int p = Math.max(1, g.outH() * g.outW());
         if (pointwise(g) || p >= 256) {
             return 1;
         }
-        int wanted = (256 + p - 1) / p;
-        return Math.max(1, Math.min(wanted, g.n() / (2 * Parallel.THREADS)));
+        int wanted = (256 + p - 1) / p, most = Math.min(2 * wanted, g.n() / (2 * Parallel.THREADS));
+        int best = Math.max(1, Math.min(wanted, most));
+        long bestLoad = perThread(g.n(), best);
+        for (int s = Math.max(1, wanted / 2); s <= most; s++) {
+            long load = perThread(g.n(), s);
+            int closer = Math.abs(s - wanted) - Math.abs(best - wanted);
+            if (load < bestLoad || load == bestLoad && (closer < 0 || closer == 0 && s > best)) {
+                best = s;
+                bestLoad = load;
+            }
+        }
+        return best;
+    }
+
+    /** Samples on the busiest thread when n samples go in blocks of s, a block at a time to each thread. */
+    private static long perThread(int n, int s) {
+        int blocks = (n + s - 1) / s;
+        return (long) ((blocks + Parallel.THREADS - 1) / Parallel.THREADS) * s;
     }
 
     /**

@@ -9,8 +9,7 @@ import java.util.Arrays;
  * (Chellapilla et al., "High Performance Convolutional Neural Networks for Document Processing",
  * 2006): {@code cols (K, P)} with {@code K = C_in/groups·KH·KW} rows in weight order (c, p, q)
  * and {@code P = OH·OW} columns, {@code cols[(c, p, q), (i, j)] = x[c, i·sH − pH + p·dH, j·sW − pW + q·dW]}
- * (0 in the padding). {@link #col2im} is its transpose: it adds each column entry back into the
- * input position it came from.
+ * (0 in the padding). Its transpose, col2im, is {@link PaddedCol2im}.
  */
 final class Im2col {
     private Im2col() {
@@ -18,23 +17,9 @@ final class Im2col {
 
     /** Fills cols (K, P) from the cinG channels of x starting at {@code xo} (each H·W). */
     static void im2col(float[] x, int xo, Conv2dGeometry g, float[] cols) {
-        sweep(x, xo, g, cols, 0, g.outH() * g.outW(), 0, g.cInPerGroup() * g.kh() * g.kw(), false);
-    }
-
-    /**
-     * {@code dx[...] += cols[...]} for every entry of rows {@code [r0, r1)} of cols (K, P), into the
-     * cinG channels of dx at {@code xo}; the rows start at {@code co}, {@code ld} apart (one sample's
-     * block of a wider matrix that holds only those rows).
-     */
-    static void col2im(float[] cols, int co, int ld, int r0, int r1, Conv2dGeometry g, float[] dx, int xo) {
-        sweep(dx, xo, g, cols, co, ld, r0, r1, true);
-    }
-
-    /** Rows {@code [r0, r1)} of cols, row r0 at {@code co}: im2col, or with {@code back} col2im. */
-    private static void sweep(float[] x, int xo, Conv2dGeometry g, float[] cols, int co, int ld, int r0, int r1, boolean back) {
         int h = g.h(), w = g.w(), oh = g.outH(), ow = g.outW();
         int sH = g.strideH(), sW = g.strideW(), taps = g.kh() * g.kw();
-        for (int row = r0; row < r1; row++) {
+        for (int row = 0, rows = g.cInPerGroup() * taps; row < rows; row++) {
             int c = row / taps, kp = row % taps / g.kw(), kq = row % g.kw();
             int plane = xo + c * h * w;
             int offW = kq * g.dilW() - g.padW();
@@ -43,29 +28,21 @@ final class Im2col {
             int hi = Math.max(lo, Math.min(ow, Math.floorDiv(w - 1 - offW, sW) + 1));
             for (int i = 0; i < oh; i++) {
                 int ih = i * sH - g.padH() + kp * g.dilH();
-                int dst = co + (row - r0) * ld + i * ow;
+                int dst = row * oh * ow + i * ow;
                 if (ih < 0 || ih >= h) {
-                    if (!back) {
-                        Arrays.fill(cols, dst, dst + ow, 0f);
-                    }
+                    Arrays.fill(cols, dst, dst + ow, 0f);
                     continue;
                 }
                 int src = plane + ih * w + lo * sW + offW;
-                if (back) {
-                    for (int j = lo; j < hi; j++, src += sW) {
-                        x[src] += cols[dst + j];
-                    }
+                Arrays.fill(cols, dst, dst + lo, 0f);
+                if (sW == 1) {
+                    System.arraycopy(x, src, cols, dst + lo, hi - lo);
                 } else {
-                    Arrays.fill(cols, dst, dst + lo, 0f);
-                    if (sW == 1) {
-                        System.arraycopy(x, src, cols, dst + lo, hi - lo);
-                    } else {
-                        for (int j = lo; j < hi; j++, src += sW) {
-                            cols[dst + j] = x[src];
-                        }
+                    for (int j = lo; j < hi; j++, src += sW) {
+                        cols[dst + j] = x[src];
                     }
-                    Arrays.fill(cols, dst + hi, dst + ow, 0f);
                 }
+                Arrays.fill(cols, dst + hi, dst + ow, 0f);
             }
         }
     }

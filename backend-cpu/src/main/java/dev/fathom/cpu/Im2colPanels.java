@@ -70,6 +70,47 @@ final class Im2colPanels implements PanelSource {
             return x % phases * phaseWidth + x / phases;
         }
 
+        /** Floats of one sample's padded (phased) channels: cinG planes of hp stored rows. */
+        int sampleSize() {
+            return g.cInPerGroup() * hp * rowWidth;
+        }
+
+        /**
+         * Copies between {@code samples} images (cinG channels each, the first at {@code xo} in
+         * {@code image}, the next {@code sampleStride} further) and the interiors of their padded
+         * (phased) copies in {@code padded}, one after another from 0: into the copies, or with
+         * {@code toImage} out of them. The borders of the copies are neither read nor written.
+         */
+        void transfer(float[] image, int xo, int sampleStride, float[] padded, int samples, boolean toImage) {
+            int plane = hp * rowWidth, size = sampleSize(), w = g.w();
+            for (int s = 0; s < samples; s++) {
+                for (int c = 0; c < g.cInPerGroup(); c++) {
+                    for (int i = 0; i < g.h(); i++) {
+                        int at = xo + s * sampleStride + (c * g.h() + i) * w;
+                        int stored = s * size + c * plane + (i + g.padH()) * rowWidth;
+                        if (phases == 1) {
+                            if (toImage) {
+                                System.arraycopy(padded, stored + g.padW(), image, at, w);
+                            } else {
+                                System.arraycopy(image, at, padded, stored + g.padW(), w);
+                            }
+                            continue;
+                        }
+                        for (int ph = 0; ph < phases; ph++) {
+                            // The inputs whose padded column x = j + padW is ≡ ph (mod phases), in order.
+                            for (int j = phaseFirst[ph], to = stored + phaseStart[ph]; j < w; j += phases, to++) {
+                                if (toImage) {
+                                    image[at + j] = padded[to];
+                                } else {
+                                    padded[to] = image[at + j];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
         /** Whether the panels read a rearranged copy of the input, not the input itself. */
         boolean copied() {
             return g.padH() > 0 || g.padW() > 0 || phases > 1;
@@ -137,31 +178,11 @@ final class Im2colPanels implements PanelSource {
             this.span = sampleStride;
             return;
         }
-        Conv2dGeometry g = rows.g;
-        int plane = rows.hp * rows.rowWidth, size = g.cInPerGroup() * plane, w = g.w(), phases = rows.phases;
-        float[] padded = PADDED.get().planes(rows, samples * g.cInPerGroup());
-        int[] first = rows.phaseFirst, stored = rows.phaseStart;
-        for (int s = 0; s < samples; s++) {
-            for (int c = 0; c < g.cInPerGroup(); c++) {
-                for (int i = 0; i < g.h(); i++) {
-                    int from = xo + s * sampleStride + (c * g.h() + i) * w;
-                    int to = s * size + c * plane + (i + g.padH()) * rows.rowWidth;
-                    if (rows.phases == 1) {
-                        System.arraycopy(x, from, padded, to + g.padW(), w);
-                        continue;
-                    }
-                    for (int ph = 0; ph < phases; ph++) {
-                        // The inputs whose padded column x = j + padW is ≡ ph (mod phases), in order.
-                        for (int j = first[ph], at = to + stored[ph]; j < w; j += phases, at++) {
-                            padded[at] = x[from + j];
-                        }
-                    }
-                }
-            }
-        }
+        float[] padded = PADDED.get().planes(rows, samples * rows.g.cInPerGroup());
+        rows.transfer(x, xo, sampleStride, padded, samples, false);
         this.x = padded;
         this.xo = 0;
-        this.span = size;
+        this.span = rows.sampleSize();
     }
 
     /**

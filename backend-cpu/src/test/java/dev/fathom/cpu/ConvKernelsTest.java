@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 /**
  * The F32 GEMM path of {@link ConvKernels} (weights packed once, column panels gathered from the
  * image by {@link Im2colPanels}, small planes in blocks of samples side by side, stride-1
- * backward-data as a forward convolution, col2im, per-chunk weight partials, samples in parallel, the 1×1
+ * backward-data as a forward convolution, col2im into a padded image, per-chunk weight partials, samples in parallel, the 1×1
  * shortcut, and {@link ConvNarrowK}'s forward and weight gradient when K is narrower than C_out)
  * against {@link ConvDirect}, the by-definition loops, on
  * the reference CNN's shapes and a few others; all three kernels.
@@ -39,6 +39,8 @@ class ConvKernelsTest {
         "10, 4, 9, 9, 6, 3, 3, 2, 1, 1, 2",        // the same, grouped
         "3, 12, 10, 10, 8, 4, 4, 2, 1, 1, 1",      // stride 2, K = 192: cols made and added back in row blocks of 145 and 47
         "2, 2, 6, 6, 260, 3, 3, 2, 1, 1, 1",       // C_out/g = 260, deeper than a K slice: cols in one block
+        "2, 3, 12, 21, 5, 3, 3, 2, 1, 1, 1",       // stride 2, OW = 11: col2im runs of a whole vector and 3 more
+        "1, 2, 8, 32, 3, 3, 3, 2, 1, 1, 1",        // stride 2, OW = 16: col2im runs of whole vectors only
         "2, 3, 11, 10, 5, 3, 3, 3, 0, 1, 1",       // stride 3, no padding: rows stored in 3 phases of 4 (10 columns)
         "2, 2, 9, 13, 4, 4, 3, 3, 2, 1, 1",        // stride 3 with padding 2: phases of a 17-wide padded row
         "3, 1, 7, 5, 12, 3, 3, 1, 2, 2, 1",        // the same, dilated, P = 35: two vectors and a scalar tail
