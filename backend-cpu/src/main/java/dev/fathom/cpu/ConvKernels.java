@@ -77,7 +77,7 @@ final class ConvKernels {
                     ConvNarrowK.forward(g, w, wo + gi * coutG * k, cols, co, y, yo + (n * g.cOut() + gi * coutG) * p)));
             return;
         }
-        Im2colPanels.Rows rows = pointwise ? null : new Im2colPanels.Rows(g);
+        Im2colPanels.Rows rows = pointwise ? null : new Im2colPanels.Rows(g, true);
         int packed = MatmulKernel.packedASize(coutG, k);
         float[] wp = scratch(WEIGHTS, groups * packed);
         for (int gi = 0; gi < groups; gi++) {
@@ -123,7 +123,7 @@ final class ConvKernels {
         for (int gi = 0; gi < groups; gi++) {
             MatmulKernel.packA(w, wo + gi * coutG * k, 1, k, k, coutG, wtp, gi * packed);
         }
-        Im2colPanels.Rows rows = pointwise ? null : new Im2colPanels.Rows(g);
+        Im2colPanels.Rows rows = pointwise ? null : new Im2colPanels.Rows(g, true);
         int s = samplesPerBlock(g), blocks = (g.n() + s - 1) / s;
         Parallel.forRange(blocks, Math.max(1, grain(g) / s), (lo, hi) -> {
             for (int b = (int) lo; b < hi; b++) {
@@ -196,7 +196,7 @@ final class ConvKernels {
         // GEMM vectorizes along its N dim, K here: when K is the narrow one (a first layer with one
         // input channel has K = 9), dot products serve better (ConvNarrowK).
         boolean direct = ConvNarrowK.applies(g);
-        Im2colPanels.Rows rows = pointwise || direct ? null : new Im2colPanels.Rows(g);
+        Im2colPanels.Rows rows = pointwise || direct ? null : new Im2colPanels.Rows(g, false);
         int s = samplesPerBlock(g);
         long perSample = (long) g.cOut() * k * p;
         int chunks = (int) Math.max(1, Math.min(Math.min(g.n(), Parallel.THREADS), (long) g.n() * perSample / (1L << 18)));

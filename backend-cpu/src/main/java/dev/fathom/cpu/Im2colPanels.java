@@ -1,6 +1,8 @@
 package dev.fathom.cpu;
 
 import dev.fathom.spi.Conv2dGeometry;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 import java.util.Arrays;
 
@@ -18,10 +20,12 @@ final class Im2colPanels implements PanelSource {
      * those short fills and tests were most of im2col's time), and per row (c, p, q) of cols the
      * offset of its first input element in that padded image.
      *
-     * <p>With a column stride s > 1, each padded row is stored as s phases, the columns x ≡ 0,
-     * 1, …, s−1 (mod s) one after another ({@link #column}): the inputs of consecutive outputs
-     * are then adjacent, and a run of cols is a plain copy for every stride (gathered every s-th
-     * float, the DCGAN's stride-2 runs were an eighth of its step).
+     * <p>Phased, with a column stride s > 1, each padded row is stored as s phases, the columns
+     * x ≡ 0, 1, …, s−1 (mod s) one after another ({@link #column}): the inputs of consecutive
+     * outputs are then adjacent, and a run of cols is a plain copy for every stride (gathered every
+     * s-th float, the DCGAN's stride-2 runs were an eighth of its step). Unphased, rows are stored
+     * as they are, and the taps of a kernel row at one output are adjacent instead: the layout of
+     * colsᵀ's panels ({@link #packTransposed}).
      */
     static final class Rows {
         final Conv2dGeometry g;
@@ -41,11 +45,11 @@ final class Im2colPanels implements PanelSource {
         final int[] phaseFirst;
         final int[] phaseStart;
 
-        Rows(Conv2dGeometry g) {
+        Rows(Conv2dGeometry g, boolean phased) {
             this.g = g;
             hp = g.h() + 2 * g.padH();
             wp = g.w() + 2 * g.padW();
-            phases = g.strideW();
+            phases = phased ? g.strideW() : 1;
             phaseWidth = (wp + phases - 1) / phases;
             rowWidth = phases * phaseWidth;
             phaseFirst = new int[phases];
@@ -65,7 +69,7 @@ final class Im2colPanels implements PanelSource {
             }
         }
 
-        /** Where padded column x lies in a stored row: output j's column j·s + x lies j further. */
+        /** Where padded column x lies in a stored row (phased: output j's column j·s + x lies j further). */
         int column(int x) {
             return x % phases * phaseWidth + x / phases;
         }
@@ -121,6 +125,10 @@ final class Im2colPanels implements PanelSource {
     private static final int GATHERED = 8;
     /** Per-thread row buffer of {@link #pack} (grown on demand, kept). */
     private static final ThreadLocal<MatmulKernel.Scratch> ROW = ThreadLocal.withInitial(MatmulKernel.Scratch::new);
+    /** Four floats: the copies of {@link #packTransposed}, whose runs are a kernel row's taps (3 to 5 for most kernels). */
+    private static final VectorSpecies<Float> QUAD = FloatVector.SPECIES_128;
+    /** Per-thread offsets of {@link #positions}. */
+    private static final ThreadLocal<int[]> POSITIONS = ThreadLocal.withInitial(() -> new int[0]);
     /** Per-thread padded copy of one sample's channels. */
     private static final ThreadLocal<Padded> PADDED = ThreadLocal.withInitial(Padded::new);
 
@@ -151,8 +159,9 @@ final class Im2colPanels implements PanelSource {
                 phases = rows.phases;
                 clean = 0;
             }
-            if (buf.length < count * plane) {
-                buf = Arrays.copyOf(buf, count * plane);
+            // A vector's room after the planes, so that packTransposed's quads reach the last taps too.
+            if (buf.length < count * plane + VectorF32.L) {
+                buf = Arrays.copyOf(buf, count * plane + VectorF32.L);
             }
             if (count > clean) {
                 Arrays.fill(buf, clean * plane, count * plane, 0f);
@@ -240,27 +249,70 @@ final class Im2colPanels implements PanelSource {
     }
 
     /**
-     * Panels of colsᵀ: column j of a panel is cols row jc + j0 + j over the kc output positions from
-     * pc, gathered into a row buffer and then written down the panel.
+     * Panels of colsᵀ: row q of a panel is cols rows jc + j0 … j0 + NR − 1 at output position
+     * pc + q, the taps of the kernel at that output. In the unphased image a kernel row's taps lie
+     * side by side, so a panel's columns fall into runs of consecutive offsets (4 runs of 4 for a
+     * 4 × 4 kernel, a channel per panel), and each run is copied down the panel a {@link #QUAD} at
+     * a time, a position per row. A quad may cover panel columns past its run: the runs after it
+     * write those later. Column by column, gathered over the positions and written down the panel
+     * float by float, this was a fifth of the DCGAN's weight gradient; and a loop per run within a
+     * row cost more than its one quad (C2 sets every loop up for range-check elimination).
      */
     private void packTransposed(int pc, int kc, int jc, int nc, float[] bp) {
         int nr = MatmulKernel.NR;
-        float[] row = ROW.get().array(kc + VectorF32.L);
+        int[] at = positions(pc, kc);
+        int reach = x.length - QUAD.length() - at[kc - 1];
         for (int jp = 0, j0 = 0; j0 < nc; jp++, j0 += nr) {
-            int w = Math.min(nr, nc - j0), dst = jp * kc * nr;
-            for (int j = 0; j < nr; j++) {
-                if (j < w) {
-                    segment(jc + j0 + j, pc, kc, row, 0);
-                    for (int p = 0, o = dst + j; p < kc; p++, o += nr) {
-                        bp[o] = row[p];
-                    }
-                } else {
-                    for (int p = 0, o = dst + j; p < kc; p++, o += nr) {
-                        bp[o] = 0f;
+            int w = Math.min(nr, nc - j0), dst = jp * kc * nr, first = jc + j0;
+            for (int j = 0, len; j < w; j += len) {
+                int off = rows.start[first + j];
+                len = 1;
+                while (j + len < w && rows.start[first + j + len] == off + len) {
+                    len++;
+                }
+                for (int t = 0; t < len; t += QUAD.length()) {
+                    int o = off + t, lane = j + t;
+                    if (lane + QUAD.length() <= nr && o <= reach) {
+                        for (int q = 0, d = dst + lane; q < kc; q++, d += nr) {
+                            FloatVector.fromArray(QUAD, x, at[q] + o).intoArray(bp, d);
+                        }
+                    } else {
+                        // The last floats of a panel row (a quad would run into the next row) or of the image.
+                        for (int q = 0, d = dst + lane; q < kc; q++, d += nr) {
+                            for (int i = 0, n = Math.min(QUAD.length(), len - t); i < n; i++) {
+                                bp[d + i] = x[at[q] + o + i];
+                            }
+                        }
                     }
                 }
             }
+            for (int q = 0, d = dst; w < nr && q < kc; q++, d += nr) {
+                Arrays.fill(bp, d + w, d + nr, 0f);
+            }
         }
+    }
+
+    /** The offsets in x of output positions {@code pc … pc + kc − 1}, where their windows start, in per-thread scratch. */
+    private int[] positions(int pc, int kc) {
+        Conv2dGeometry g = rows.g;
+        int ow = g.outW(), p = g.outH() * ow, rowStep = g.strideH() * rows.rowWidth;
+        int[] at = POSITIONS.get();
+        if (at.length < kc) {
+            at = new int[kc];
+            POSITIONS.set(at);
+        }
+        int sample = pc / p, t = pc - sample * p, oi = t / ow, oj = t - oi * ow;
+        for (int q = 0; q < kc; q++) {
+            at[q] = xo + sample * span + oi * rowStep + oj * g.strideW();
+            if (++oj == ow) {
+                oj = 0;
+                if (++oi == g.outH()) {
+                    oi = 0;
+                    sample++;
+                }
+            }
+        }
+        return at;
     }
 
     /**

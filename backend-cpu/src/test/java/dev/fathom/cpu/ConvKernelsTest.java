@@ -41,6 +41,7 @@ class ConvKernelsTest {
         "2, 2, 6, 6, 260, 3, 3, 2, 1, 1, 1",       // C_out/g = 260, deeper than a K slice: cols in one block
         "2, 3, 12, 21, 5, 3, 3, 2, 1, 1, 1",       // stride 2, OW = 11: col2im runs of a whole vector and 3 more
         "1, 2, 8, 32, 3, 3, 3, 2, 1, 1, 1",        // stride 2, OW = 16: col2im runs of whole vectors only
+        "2, 3, 9, 12, 4, 2, 6, 2, 1, 1, 1",        // kernel rows of 6 taps: colsᵀ panel runs of two quads; K = 36
         "2, 3, 11, 10, 5, 3, 3, 3, 0, 1, 1",       // stride 3, no padding: rows stored in 3 phases of 4 (10 columns)
         "2, 2, 9, 13, 4, 4, 3, 3, 2, 1, 1",        // stride 3 with padding 2: phases of a 17-wide padded row
         "3, 1, 7, 5, 12, 3, 3, 1, 2, 2, 1",        // the same, dilated, P = 35: two vectors and a scalar tail
