@@ -38,12 +38,11 @@ final class Im2colPanels implements PanelSource {
         final int rowWidth;
         final int[] start;
         /**
-         * Per phase ph, the first input column j whose padded column j + padW is ≡ ph, and where it
-         * is stored in a row: the same for every row (computed per row, their divisions by the
-         * non-constant phase count were most of the time of the DCGAN's phase copies).
+         * Phased, where each input element of a channel plane lies in its padded copy, in the
+         * plane's order: one flat loop per plane copies it ({@link #transfer}). Row by row and phase
+         * by phase, the copies were loops of 7 for the DCGAN, and set-up cost as much as copying.
          */
-        final int[] phaseFirst;
-        final int[] phaseStart;
+        private final int[] stored;
 
         Rows(Conv2dGeometry g, boolean phased) {
             this.g = g;
@@ -52,11 +51,9 @@ final class Im2colPanels implements PanelSource {
             phases = phased ? g.strideW() : 1;
             phaseWidth = (wp + phases - 1) / phases;
             rowWidth = phases * phaseWidth;
-            phaseFirst = new int[phases];
-            phaseStart = new int[phases];
-            for (int ph = 0; ph < phases; ph++) {
-                phaseFirst[ph] = Math.floorMod(ph - g.padW(), phases);
-                phaseStart[ph] = column(phaseFirst[ph] + g.padW());
+            stored = new int[phases > 1 ? g.h() * g.w() : 0];
+            for (int e = 0; e < stored.length; e++) {
+                stored[e] = (e / g.w() + g.padH()) * rowWidth + column(e % g.w() + g.padW());
             }
             start = new int[g.cInPerGroup() * g.kh() * g.kw()];
             int row = 0;
@@ -86,29 +83,28 @@ final class Im2colPanels implements PanelSource {
          * {@code toImage} out of them. The borders of the copies are neither read nor written.
          */
         void transfer(float[] image, int xo, int sampleStride, float[] padded, int samples, boolean toImage) {
-            int plane = hp * rowWidth, size = sampleSize(), w = g.w();
+            int plane = hp * rowWidth, size = sampleSize(), h = g.h(), w = g.w();
             for (int s = 0; s < samples; s++) {
                 for (int c = 0; c < g.cInPerGroup(); c++) {
-                    for (int i = 0; i < g.h(); i++) {
-                        int at = xo + s * sampleStride + (c * g.h() + i) * w;
-                        int stored = s * size + c * plane + (i + g.padH()) * rowWidth;
-                        if (phases == 1) {
-                            if (toImage) {
-                                System.arraycopy(padded, stored + g.padW(), image, at, w);
-                            } else {
-                                System.arraycopy(image, at, padded, stored + g.padW(), w);
+                    int at = xo + s * sampleStride + c * h * w, to = s * size + c * plane;
+                    if (phases > 1) {
+                        if (toImage) {
+                            for (int e = 0; e < stored.length; e++) {
+                                image[at + e] = padded[to + stored[e]];
                             }
-                            continue;
+                        } else {
+                            for (int e = 0; e < stored.length; e++) {
+                                padded[to + stored[e]] = image[at + e];
+                            }
                         }
-                        for (int ph = 0; ph < phases; ph++) {
-                            // The inputs whose padded column x = j + padW is ≡ ph (mod phases), in order.
-                            for (int j = phaseFirst[ph], to = stored + phaseStart[ph]; j < w; j += phases, to++) {
-                                if (toImage) {
-                                    image[at + j] = padded[to];
-                                } else {
-                                    padded[to] = image[at + j];
-                                }
-                            }
+                        continue;
+                    }
+                    for (int i = 0; i < h; i++, at += w) {
+                        int row = to + (i + g.padH()) * rowWidth + g.padW();
+                        if (toImage) {
+                            System.arraycopy(padded, row, image, at, w);
+                        } else {
+                            System.arraycopy(image, at, padded, row, w);
                         }
                     }
                 }
