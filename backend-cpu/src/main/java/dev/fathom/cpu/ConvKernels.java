@@ -145,18 +145,14 @@ final class ConvKernels {
                     // cols (K, cnt·P) a block of rows at a time, each added into the padded images
                     // while it is in L2: the whole matrix (1024 × 294 floats for the DCGAN) was
                     // written out to L3 and read back, and col2im was a quarter of the backward pass.
-                    int block = MatmulKernel.rowBlock(k, coutG);
-                    float[] cols = scratch(COLUMNS, Math.min(block, k) * wide + VectorF32.L);
+                    float[] cols = scratch(COLUMNS, Math.min(MatmulKernel.rowBlock(k, coutG), k) * wide + VectorF32.L);
                     float[] images = scratch(PADDED_GRADIENTS, PaddedCol2im.size(rows, cnt));
                     Arrays.fill(images, 0, cnt * rows.sampleSize(), 0f);
-                    for (int r0 = 0; r0 < k; r0 += block) {
-                        int r1 = Math.min(k, r0 + block);
-                        MatmulKernel.gemmPacked(wtp, gi * packed + MatmulKernel.packedRowsAt(r0, coutG), r1 - r0, coutG, dy, wide,
-                                cols, 0, wide, false);
+                    MatmulKernel.gemmPackedByRows(wtp, gi * packed, k, coutG, dy, wide, cols, 0, wide, (r0, r1) -> {
                         for (int si = 0; si < cnt; si++) {
                             PaddedCol2im.add(cols, si * p, wide, r0, r1, rows, images, si * rows.sampleSize());
                         }
-                    }
+                    });
                     rows.transfer(gx, xb + gi * cinG * plane, g.cIn() * plane, images, cnt, true);
                 }
             }

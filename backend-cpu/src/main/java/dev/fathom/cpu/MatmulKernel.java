@@ -223,19 +223,49 @@ final class MatmulKernel {
     }
 
     /**
-     * How many rows of an m × k A, packed whole by
-     * {@link #packA(float[], int, long, long, int, int, float[], int)}, a caller may take as a block
-     * of its own ({@link #packedRowsAt}) and pass to {@link #gemmPacked} alone, to consume C a block
-     * of rows at a time: an MC-row block when A is one K slice (k ≤ KC), all of A otherwise (the
-     * slices of a deeper A interleave the rows).
+     * The rows of C that {@link #gemmPackedByRows} holds at a time for an m × k A: an MC-row block
+     * when A is one K slice (k ≤ KC), all of them otherwise (the slices of a deeper A interleave
+     * the rows, and a row is final only after the last one).
      */
     static int rowBlock(int m, int k) {
         return k <= KC ? MC : m;
     }
 
-    /** Where the block of rows from {@code r0} (a multiple of {@link #rowBlock}) starts in such a packed A. */
-    static int packedRowsAt(int r0, int k) {
-        return r0 * k;
+    /** What {@link #gemmPackedByRows} hands each block of C's rows to, once they are final. */
+    @FunctionalInterface
+    interface RowBlockSink {
+        /** Rows {@code [i0, i1)} of C are ready, row i0 where C starts. */
+        void rows(int i0, int i1);
+    }
+
+    /**
+     * {@code C = A·B} as {@link #gemmPacked} computes it, a block of {@link #rowBlock} rows at a
+     * time, each written over the last at {@code co} in c (rows {@code ldc} apart) and handed to
+     * {@code sink}: the caller consumes C while it is in L2 (a convolution's col2im). B is packed
+     * once for all the blocks when its columns fit one NC slice: packed per block, it was a
+     * thirtieth of the DCGAN's step.
+     */
+    static void gemmPackedByRows(float[] ap, int at, int m, int k, PanelSource b, int n, float[] c, int co, int ldc, RowBlockSink sink) {
+        if (k > KC) {
+            gemmPacked(ap, at, m, k, b, n, c, co, ldc, false);
+            sink.rows(0, m);
+            return;
+        }
+        float[] bp = null;
+        if (n <= NC) {
+            bp = Scratch.B.get().array(((n + NR - 1) / NR) * k * NR);
+            b.pack(0, k, 0, n, bp);
+        }
+        for (int ic = 0; ic < m; ic += MC) {
+            int mc = Math.min(MC, m - ic);
+            // One K slice: the block's packed rows start ic·k into A.
+            if (bp != null) {
+                macroKernel(ap, at + ic * k, mc, k, bp, 0, n, c, co, ldc, false);
+            } else {
+                gemmPacked(ap, at + ic * k, mc, k, b, n, c, co, ldc, false);
+            }
+            sink.rows(ic, ic + mc);
+        }
     }
 
     /**

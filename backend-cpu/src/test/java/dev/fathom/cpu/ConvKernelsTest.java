@@ -39,6 +39,7 @@ class ConvKernelsTest {
         "10, 4, 9, 9, 6, 3, 3, 2, 1, 1, 2",        // the same, grouped
         "3, 12, 10, 10, 8, 4, 4, 2, 1, 1, 1",      // stride 2, K = 192: cols made and added back in row blocks of 145 and 47
         "2, 2, 6, 6, 260, 3, 3, 2, 1, 1, 1",       // C_out/g = 260, deeper than a K slice: cols in one block
+        "1, 2, 100, 100, 3, 3, 3, 2, 1, 1, 1",     // stride 2, P = 2500 > NC: backward-data's row blocks pack dy per block
         "2, 3, 12, 21, 5, 3, 3, 2, 1, 1, 1",       // stride 2, OW = 11: col2im runs of a whole vector and 3 more
         "1, 2, 8, 32, 3, 3, 3, 2, 1, 1, 1",        // stride 2, OW = 16: col2im runs of whole vectors only
         "2, 3, 9, 12, 4, 2, 6, 2, 1, 1, 1",        // kernel rows of 6 taps: colsᵀ panel runs of two quads; K = 36
