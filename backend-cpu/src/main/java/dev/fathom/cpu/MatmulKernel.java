@@ -127,6 +127,9 @@ final class MatmulKernel {
      */
     static void gemmF32(float[] a, int ao, long aRs, long aCs, float[] b, int bo, long bRs, long bCs, float[] c, int co,
                         int m, int n, int k, boolean accumulateInto, boolean parallel) {
+        if ((m == 1 || n == 1 || k == 1) && ThinGemm.run(a, ao, aRs, aCs, b, bo, bRs, bCs, c, co, m, n, k, accumulateInto)) {
+            return;
+        }
         if (parallel && Parallel.THREADS > 1 && (long) m * n * k >= (1L << 20)) {
             // Independent parts of the longer side, one blocked product each: the other operand is
             // packed whole once and shared; each part packs its own slice, so threads never wait on

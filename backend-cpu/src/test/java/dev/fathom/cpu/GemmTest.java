@@ -19,7 +19,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * that are not multiples of the register tiles or the cache blocks (k over KC = 256 or 512; m over MC = 72
  * and 145; n over NC = 1024 and 2048), with row-major, transposed and strided operands at offsets,
  * overwriting and accumulating, on one thread and split in parts (with the shared operand packed in
- * parts too); then batched F64 {@link Tensor#matmul} through the public API.
+ * parts too), and F32 products with a dimension of 1 ({@link ThinGemm}); then batched F64
+ * {@link Tensor#matmul} through the public API.
  *
  * <p>The inputs are floats, exact in both types. Tolerance: both sums round at most k times, so
  * they differ by at most about {@code 2·k·u·Σ|a||b|} (u = 2⁻⁵³ in F64, 2⁻²⁴ in F32); the test
@@ -97,7 +98,10 @@ class GemmTest {
         "400, 110, 600",                 // rows split; B of 5 panels packed in parts by K slice; a 14-wide edge panel
         "60, 2100, 40",                  // columns split; A shared, packed in parts; n over NC in F32
         "2100, 2060, 5",                 // rows split; B shared over two NC blocks, packed in parts
-        "1100, 960, 530"})               // C over 2^20 elements: F32's K slices 512 deep, then 18
+        "1100, 960, 530",                // C over 2^20 elements: F32's K slices 512 deep, then 18
+        "64, 1, 6272", "6272, 1, 64",    // F32 matrix · vector (ThinGemm): dot products, or column updates
+        "1, 300, 45", "1, 5, 2000",      // vector · matrix
+        "40, 300, 1", "3000, 70, 1"})    // outer products, split over threads
     void matchesNaiveLoopForEveryLayoutAndMode(int m, int n, int k) {
         SplittableRandom r = new SplittableRandom(m * 1_000_003L + n * 1009L + k);
         double[] a = random(r, m * k), b = random(r, k * n), c0 = random(r, m * n);
