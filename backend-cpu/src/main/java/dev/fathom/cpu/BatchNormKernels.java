@@ -20,6 +20,8 @@ import static dev.fathom.cpu.FusedOperands.set;
  */
 final class BatchNormKernels {
     private static final int L = VectorF32.L;
+    /** Channels a block of {@link #forwardColumns} and {@link #backwardColumns} walks together, row by row. */
+    private static final int COLUMNS = 256;
 
     private BatchNormKernels() {
     }
@@ -32,6 +34,10 @@ final class BatchNormKernels {
         int n = shape[0], c = shape[1], s = (int) (xs.numel() / Math.max(1L, (long) n * c));
         long m = (long) n * s;
         int xo = off(xs), oo = off(os), mo = off(ms), io = off(is), wo = off(ws), bo = off(bs);
+        if (s == 1 && x.f != null) {
+            forwardColumns(x.f, xo, n, c, w, wo, b, bo, eps, o.f, oo, mean, mo, invstd, io);
+            return;
+        }
         Parallel.forRange(c, Math.max(1, ElementwiseKernels.GRAIN / Math.max(1, m)), (lo, hi) -> {
             for (int ch = (int) lo; ch < hi; ch++) {
                 double sum = 0;
@@ -81,6 +87,55 @@ final class BatchNormKernels {
         });
     }
 
+    /**
+     * {@link #forward} for F32 x of shape (N, C): each channel is a column, N floats C apart. A
+     * block of channels goes row by row, so that every read is contiguous; per channel, the same
+     * operations in the same order as the run-by-run path, so the same bits. Run by run, every
+     * channel was N runs of one float, strided a row apart: a 64 × 6272 batch norm took 5 ms.
+     */
+    private static void forwardColumns(float[] x, int xo, int n, int c, CpuBuffer w, int wo, CpuBuffer b, int bo, double eps,
+                                       float[] o, int oo, CpuBuffer mean, int mo, CpuBuffer invstd, int io) {
+        Parallel.forRange(c, Math.max(COLUMNS, ElementwiseKernels.GRAIN / n), (lo, hi) -> {
+            for (int c0 = (int) lo; c0 < hi; c0 += COLUMNS) {
+                int width = (int) Math.min(COLUMNS, hi - c0);
+                double[] sum = new double[width], ss = new double[width];
+                float[] muF = new float[width], invF = new float[width], wF = new float[width], bF = new float[width];
+                for (int i = 0, at = xo + c0; i < n; i++, at += c) {
+                    for (int j = 0; j < width; j++) {
+                        sum[j] += x[at + j];
+                    }
+                }
+                for (int j = 0; j < width; j++) {
+                    muF[j] = (float) (sum[j] / n);
+                }
+                for (int i = 0, at = xo + c0; i < n; i++, at += c) {
+                    for (int j = 0; j < width; j++) {
+                        double d = x[at + j] - muF[j];
+                        ss[j] += d * d;
+                    }
+                }
+                for (int j = 0; j < width; j++) {
+                    int ch = c0 + j;
+                    double mu = sum[j] / n, dm = mu - muF[j];
+                    double inv = 1 / Math.sqrt(Math.max(ss[j] - n * dm * dm, 0) / n + eps);
+                    invF[j] = (float) inv;
+                    wF[j] = (float) getOr(w, wo + ch, 1);
+                    bF[j] = (float) getOr(b, bo + ch, 0);
+                    set(mean, mo + ch, mu);
+                    set(invstd, io + ch, inv);
+                }
+                boolean scaled = w != null;
+                for (int i = 0; i < n; i++) {
+                    int at = xo + i * c + c0, to = oo + i * c + c0;
+                    for (int j = 0; j < width; j++) {
+                        float v = (x[at + j] - muF[j]) * invF[j];
+                        o[to + j] = (scaled ? v * wF[j] : v) + bF[j];
+                    }
+                }
+            }
+        });
+    }
+
     /** out = (x − m)·r·w + b over one run, in the composite's order of operations. */
     private static void writeRunF32(float[] x, int xo, float m, float r, float w, boolean scaled, float b, float[] o, int oo, int s) {
         int j = 0;
@@ -102,6 +157,10 @@ final class BatchNormKernels {
         int n = shape[0], c = shape[1], s = (int) (xs.numel() / Math.max(1L, (long) n * c));
         long m = (long) n * s;
         int go = off(gys), xo = off(xs), mo = off(ms), io = off(is), wo = off(ws), gxo = off(gxs), gwo = off(gws), gbo = off(gbs);
+        if (s == 1 && x.f != null) {
+            backwardColumns(gy.f, go, x.f, xo, n, c, mean, mo, invstd, io, w, wo, gx.f, gxo, gw, gwo, gb, gbo);
+            return;
+        }
         Parallel.forRange(c, Math.max(1, ElementwiseKernels.GRAIN / Math.max(1, m)), (lo, hi) -> {
             double[] acc = new double[2];
             for (int ch = (int) lo; ch < hi; ch++) {
@@ -143,6 +202,51 @@ final class BatchNormKernels {
                     for (; j < s; j++) {
                         double xhat = (get(x, xo + at + j) - mu) * inv;
                         set(gx, gxo + at + j, inv * (get(gy, go + at + j) * wc - a - xhat * k));
+                    }
+                }
+            }
+        });
+    }
+
+    /** {@link #backward} for F32 x of shape (N, C), a block of channels row by row as {@link #forwardColumns}. */
+    private static void backwardColumns(float[] gy, int go, float[] x, int xo, int n, int c, CpuBuffer mean, int mo,
+                                        CpuBuffer invstd, int io, CpuBuffer w, int wo, float[] gx, int gxo,
+                                        CpuBuffer gw, int gwo, CpuBuffer gb, int gbo) {
+        Parallel.forRange(c, Math.max(COLUMNS, ElementwiseKernels.GRAIN / n), (lo, hi) -> {
+            for (int c0 = (int) lo; c0 < hi; c0 += COLUMNS) {
+                int width = (int) Math.min(COLUMNS, hi - c0);
+                double[] mu = new double[width], inv = new double[width], wc = new double[width];
+                double[] sg = new double[width], sgx = new double[width];
+                for (int j = 0; j < width; j++) {
+                    mu[j] = get(mean, mo + c0 + j);
+                    inv[j] = get(invstd, io + c0 + j);
+                    wc[j] = getOr(w, wo + c0 + j, 1);
+                }
+                for (int i = 0; i < n; i++) {
+                    int g0 = go + i * c + c0, x0 = xo + i * c + c0;
+                    for (int j = 0; j < width; j++) {
+                        double g = gy[g0 + j];
+                        sg[j] += g;
+                        sgx[j] += g * (x[x0 + j] - mu[j]);
+                    }
+                }
+                double[] a = new double[width], k = new double[width];
+                for (int j = 0; j < width; j++) {
+                    sgx[j] *= inv[j];
+                    if (gw != null) {
+                        set(gw, gwo + c0 + j, sgx[j]);
+                    }
+                    if (gb != null) {
+                        set(gb, gbo + c0 + j, sg[j]);
+                    }
+                    a[j] = wc[j] * sg[j] / n;
+                    k[j] = wc[j] * sgx[j] / n;
+                }
+                for (int i = 0; i < n; i++) {
+                    int g0 = go + i * c + c0, x0 = xo + i * c + c0, to = gxo + i * c + c0;
+                    for (int j = 0; j < width; j++) {
+                        double xhat = (x[x0 + j] - mu[j]) * inv[j];
+                        gx[to + j] = (float) (inv[j] * (gy[g0 + j] * wc[j] - a[j] - xhat * k[j]));
                     }
                 }
             }

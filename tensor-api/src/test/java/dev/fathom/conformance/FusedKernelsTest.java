@@ -174,7 +174,9 @@ class FusedKernelsTest extends ConformanceTest {
     static final List<BatchNormCase> BATCH_NORM = List.of(
             new BatchNormCase(new int[] {5, 3}, true), new BatchNormCase(new int[] {4, 3, 7}, false), new BatchNormCase(new int[] {2, 5, 3, 3}, true),
             new BatchNormCase(new int[] {3, 2, 17}, true), new BatchNormCase(new int[] {1, 4, 9}, true), new BatchNormCase(new int[] {6, 1}, false),
-            new BatchNormCase(new int[] {2, 3, 1, 1}, true), new BatchNormCase(new int[] {3, 2, 5, 7}, false));
+            new BatchNormCase(new int[] {2, 3, 1, 1}, true), new BatchNormCase(new int[] {3, 2, 5, 7}, false),
+            // (N, C) with C over one block of channels walked row by row (256 on the CPU).
+            new BatchNormCase(new int[] {7, 600}, true), new BatchNormCase(new int[] {3, 300}, false));
 
     @BackendTest
     void batchNormForwardAndBackward(TestBackends.Case backend) {
