@@ -143,7 +143,7 @@ final class ConvKernels {
                         dy = MatmulKernel.strided(sideBySide(gy, gyb, g, cnt), 0, wide, 1);
                     }
                     // cols (K, cnt·P) a block of rows at a time, each added into the padded images
-                    // while it is in L2: the whole matrix (1024 × 294 floats for the DCGAN) was
+                    // while it is in L2: the whole matrix (1024 × 392 floats for the DCGAN) was
                     // written out to L3 and read back, and col2im was a quarter of the backward pass.
                     float[] cols = scratch(COLUMNS, Math.min(MatmulKernel.rowBlock(k, coutG), k) * wide + VectorF32.L);
                     float[] images = scratch(PADDED_GRADIENTS, PaddedCol2im.size(rows, cnt));

@@ -196,11 +196,17 @@ final class Im2colPanels implements PanelSource {
      * padding, the panels read a padded copy in a per-thread buffer: one source per thread at a time.
      */
     static Im2colPanels columns(Rows rows, float[] x, int xo, int samples, int sampleStride) {
+        if (rows.phases != rows.g.strideW()) {
+            throw new IllegalStateException("im2col panels: cols are read from a phased image, got Rows(g, false)");
+        }
         return new Im2colPanels(rows, x, xo, samples, sampleStride, false);
     }
 
-    /** {@code colsᵀ (samples·P, K)}, the same matrices stacked; the same proviso. */
+    /** {@code colsᵀ (samples·P, K)}, the same matrices stacked, read from an unphased image; the same proviso. */
     static Im2colPanels rows(Rows rows, float[] x, int xo, int samples, int sampleStride) {
+        if (rows.phases != 1) {
+            throw new IllegalStateException("im2col panels: colsᵀ is read from an unphased image, got Rows(g, true)");
+        }
         return new Im2colPanels(rows, x, xo, samples, sampleStride, true);
     }
 
