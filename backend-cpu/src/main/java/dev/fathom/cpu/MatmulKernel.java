@@ -414,15 +414,25 @@ final class MatmulKernel {
             int j0 = jp * NR, w = Math.min(NR, nc - j0);
             int dst = bpo + jp * kc * NR;
             if (rs == 1 && cs != 1) {
-                // Columns contiguous (a transposed operand, W.t()): read each column along k.
-                for (int j = 0; j < NR; j++) {
+                // Columns contiguous (a transposed operand, W.t()): 8 × 8 blocks transposed in
+                // registers where whole, then each column read along k for what is left.
+                int done = 0;
+                if (Transpose8.APPLIES && w == NR) {
+                    int src = (int) (bo + pc + (jc + j0) * cs);
+                    for (; done <= kc - 8; done += 8) {
+                        for (int j = 0; j < NR; j += 8) {
+                            Transpose8.block(b, src + (int) (j * cs) + done, (int) cs, bp, dst + done * NR + j, NR);
+                        }
+                    }
+                }
+                for (int j = 0; j < NR && done < kc; j++) {
                     if (j < w) {
                         int src = (int) (bo + pc + (jc + j0 + j) * cs);
-                        for (int p = 0, o = dst + j; p < kc; p++, o += NR) {
+                        for (int p = done, o = dst + done * NR + j; p < kc; p++, o += NR) {
                             bp[o] = b[src + p];
                         }
                     } else {
-                        for (int p = 0, o = dst + j; p < kc; p++, o += NR) {
+                        for (int p = done, o = dst + done * NR + j; p < kc; p++, o += NR) {
                             bp[o] = 0f;
                         }
                     }
