@@ -30,7 +30,8 @@ import java.util.Map;
 
 /**
  * {@code scripts/bench}: measures the machine (computed CPU peak, measured memory bandwidth), runs
- * the selected {@link Suite} entries on every chosen backend, each followed by its PyTorch peer, and writes
+ * the selected {@link Suite} entries on every chosen backend, each followed by its PyTorch peer
+ * (with {@code --rounds}, that pair again and again, and keeps the {@link Rounds#medians}), and writes
  * {@code bench-results.jsonl}, {@code bench-report.md} and the charts into the output directory.
  * Exit status: 0 when everything ran, 1 when a benchmark or a peer failed (the report is still
  * written when only peers failed), 2 for options it cannot honour.
@@ -115,16 +116,21 @@ public final class BenchMain {
         List<Measurement> results = new ArrayList<>();
         for (SuiteEntry e : entries) {
             long te = System.nanoTime();
-            out.println("bench: running " + e.name() + " ...");
-            List<Measurement> ms = new ArrayList<>(jmh.run(e, logs.resolve("jmh-" + e.name() + ".log")));
-            if (runner != null) {
-                ms.addAll(runner.runEntry(e.name()));   // the peer right after: the same minutes of the machine
-            }
-            for (Measurement m : ms) {
-                out.println("bench:   " + describe(m));
+            List<List<Measurement>> rounds = new ArrayList<>();
+            for (int r = 1; r <= o.rounds(); r++) {
+                out.println("bench: running " + e.name() + (o.rounds() > 1 ? " (round " + r + " of " + o.rounds() + ")" : "") + " ...");
+                String log = "jmh-" + e.name() + (o.rounds() > 1 ? "-round" + r : "") + ".log";
+                List<Measurement> ms = new ArrayList<>(jmh.run(e, logs.resolve(log)));
+                if (runner != null) {
+                    ms.addAll(runner.runEntry(e.name()));   // the peer right after: the same minutes of the machine
+                }
+                for (Measurement m : ms) {
+                    out.println("bench:   " + describe(m));
+                }
+                rounds.add(ms);
             }
             out.printf("bench:   (%.0f s)%n", (System.nanoTime() - te) / 1e9);
-            results.addAll(ms);
+            results.addAll(Rounds.medians(rounds));
         }
 
         PeerStatus peers = runner == null ? PeerStatus.notRun(peersNotRun) : runner.status();

@@ -14,11 +14,14 @@ import java.util.regex.PatternSyntaxException;
  * @param backends the backends asked for, or empty for every available one
  * @param only     which suite entries to run (a regular expression found in their names), or null for all
  * @param threads  threads for Fathom ({@code -Dfathom.threads}) and the peers
+ * @param rounds   how many times each entry and its peer run, alternating; the report takes medians
  */
-public record BenchOptions(boolean quick, List<String> backends, Pattern only, Path out, boolean noPeers, int threads, boolean help) {
+public record BenchOptions(boolean quick, List<String> backends, Pattern only, Path out, boolean noPeers, int threads, int rounds,
+                           boolean help) {
 
     public static final String USAGE = """
-            Usage: scripts/bench [--quick] [--backends cpu,cuda] [--only PATTERN] [--out DIR] [--no-peers] [--threads N] [--help]
+            Usage: scripts/bench [--quick] [--backends cpu,cuda] [--only PATTERN] [--out DIR] [--no-peers] [--threads N]
+                                 [--rounds N] [--help]
 
             Runs Fathom's benchmarks on every available backend (JMH op benchmarks and the reference
             training steps), runs the PyTorch peers in the same run where python3-torch is installed,
@@ -32,6 +35,9 @@ public record BenchOptions(boolean quick, List<String> backends, Pattern only, P
               --out DIR         where the results go (default: bench-out)
               --no-peers        do not run the PyTorch peers
               --threads N       threads for Fathom and the peers (default: $FATHOM_THREADS, else 2)
+              --rounds N        run each entry, then its peer, N times over and report the median of
+                                each (default 1): on a shared machine one run of either can be off by
+                                a quarter
               --help            this text
             Environment: FATHOM_PEERS_DIR (the peer scripts; default ../shared/peers/torch from the repository).
             """;
@@ -42,7 +48,7 @@ public record BenchOptions(boolean quick, List<String> backends, Pattern only, P
         List<String> backends = List.of();
         Pattern only = null;
         Path out = Path.of("bench-out");
-        int threads = envThreads == null || envThreads.isBlank() ? 2 : positive("FATHOM_THREADS", envThreads);
+        int threads = envThreads == null || envThreads.isBlank() ? 2 : positive("FATHOM_THREADS", envThreads), rounds = 1;
         for (int i = 0; i < args.length; i++) {
             String a = args[i], value = null;
             int eq = a.indexOf('=');
@@ -58,12 +64,13 @@ public record BenchOptions(boolean quick, List<String> backends, Pattern only, P
                 case "--only" -> only = pattern(value != null ? value : next(args, ++i, a));
                 case "--out" -> out = out(value != null ? value : next(args, ++i, a));
                 case "--threads" -> threads = positive("--threads", value != null ? value : next(args, ++i, a));
+                case "--rounds" -> rounds = positive("--rounds", value != null ? value : next(args, ++i, a));
                 default -> throw new UsageException(a.startsWith("-")
                         ? "unknown option " + a + "; see scripts/bench --help"
                         : "unexpected argument \"" + a + "\"; scripts/bench takes only options (see --help)");
             }
         }
-        return new BenchOptions(quick, backends, only, out, noPeers, threads, help);
+        return new BenchOptions(quick, backends, only, out, noPeers, threads, rounds, help);
     }
 
     private static boolean flag(String name, String value) throws UsageException {

@@ -30,18 +30,22 @@ class BenchOptionsTest {
         assertEquals(Path.of("bench-out"), o.out());
         assertFalse(o.noPeers());
         assertEquals(2, o.threads());
+        assertEquals(1, o.rounds());
         assertEquals(3, BenchOptions.parse(new String[0], "3").threads(), "FATHOM_THREADS is the default");
     }
 
     @Test
     void everyOptionInBothSpellings() throws Exception {
-        BenchOptions o = parse("--quick", "--backends", "CPU, cuda,cpu", "--only=train\\.", "--out", "x/y", "--no-peers", "--threads=4");
+        BenchOptions o = parse("--quick", "--backends", "CPU, cuda,cpu", "--only=train\\.", "--out", "x/y", "--no-peers", "--threads=4",
+                "--rounds", "3");
         assertTrue(o.quick());
         assertEquals(List.of("cpu", "cuda"), o.backends());
         assertEquals("train\\.", o.only().pattern());
         assertEquals(Path.of("x/y"), o.out());
         assertTrue(o.noPeers());
         assertEquals(4, o.threads());
+        assertEquals(3, o.rounds());
+        assertEquals(5, parse("--rounds=5").rounds());
         assertTrue(parse("-h").help());
     }
 
@@ -53,6 +57,8 @@ class BenchOptionsTest {
         assertEquals("--only needs a value; see scripts/bench --help", error("--only", "--quick"));
         assertEquals("--threads must be a positive integer, got \"0\"", error("--threads", "0"));
         assertEquals("--threads must be a positive integer, got \"two\"", error("--threads=two"));
+        assertEquals("--rounds must be a positive integer, got \"0\"", error("--rounds=0"));
+        assertEquals("--rounds needs a value; see scripts/bench --help", error("--rounds"));
         assertEquals("--backends: empty name in \"cpu,\"; give a comma-separated list such as cpu,cuda", error("--backends", "cpu,"));
         assertEquals("--quick takes no value, got \"yes\"", error("--quick=yes"));
         assertTrue(error("--only", "(").startsWith("--only: \"(\" is not a regular expression"), error("--only", "("));
