@@ -3,6 +3,8 @@ package dev.fathom.cpu;
 import dev.fathom.spi.Strided;
 import jdk.incubator.vector.FloatVector;
 
+import java.util.Arrays;
+
 import static dev.fathom.cpu.FusedOperands.floating;
 import static dev.fathom.cpu.FusedOperands.get;
 import static dev.fathom.cpu.FusedOperands.getOr;
@@ -96,10 +98,12 @@ final class BatchNormKernels {
     private static void forwardColumns(float[] x, int xo, int n, int c, CpuBuffer w, int wo, CpuBuffer b, int bo, double eps,
                                        float[] o, int oo, CpuBuffer mean, int mo, CpuBuffer invstd, int io) {
         Parallel.forRange(c, Math.max(COLUMNS, ElementwiseKernels.GRAIN / n), (lo, hi) -> {
+            double[] sum = new double[COLUMNS], ss = new double[COLUMNS];
+            float[] muF = new float[COLUMNS], invF = new float[COLUMNS], wF = new float[COLUMNS], bF = new float[COLUMNS];
             for (int c0 = (int) lo; c0 < hi; c0 += COLUMNS) {
                 int width = (int) Math.min(COLUMNS, hi - c0);
-                double[] sum = new double[width], ss = new double[width];
-                float[] muF = new float[width], invF = new float[width], wF = new float[width], bF = new float[width];
+                Arrays.fill(sum, 0);
+                Arrays.fill(ss, 0);
                 for (int i = 0, at = xo + c0; i < n; i++, at += c) {
                     for (int j = 0; j < width; j++) {
                         sum[j] += x[at + j];
@@ -213,10 +217,12 @@ final class BatchNormKernels {
                                         CpuBuffer invstd, int io, CpuBuffer w, int wo, float[] gx, int gxo,
                                         CpuBuffer gw, int gwo, CpuBuffer gb, int gbo) {
         Parallel.forRange(c, Math.max(COLUMNS, ElementwiseKernels.GRAIN / n), (lo, hi) -> {
+            double[] mu = new double[COLUMNS], inv = new double[COLUMNS], wc = new double[COLUMNS];
+            double[] sg = new double[COLUMNS], sgx = new double[COLUMNS], a = new double[COLUMNS], k = new double[COLUMNS];
             for (int c0 = (int) lo; c0 < hi; c0 += COLUMNS) {
                 int width = (int) Math.min(COLUMNS, hi - c0);
-                double[] mu = new double[width], inv = new double[width], wc = new double[width];
-                double[] sg = new double[width], sgx = new double[width];
+                Arrays.fill(sg, 0);
+                Arrays.fill(sgx, 0);
                 for (int j = 0; j < width; j++) {
                     mu[j] = get(mean, mo + c0 + j);
                     inv[j] = get(invstd, io + c0 + j);
@@ -230,7 +236,6 @@ final class BatchNormKernels {
                         sgx[j] += g * (x[x0 + j] - mu[j]);
                     }
                 }
-                double[] a = new double[width], k = new double[width];
                 for (int j = 0; j < width; j++) {
                     sgx[j] *= inv[j];
                     if (gw != null) {
