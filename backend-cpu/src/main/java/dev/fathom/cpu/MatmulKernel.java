@@ -3,7 +3,6 @@ package dev.fathom.cpu;
 import dev.fathom.spi.Strided;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -39,9 +38,6 @@ final class MatmulKernel {
     private static final int NC = 2048;
     /** Smallest parallel part of packing a whole shared operand, in panels. */
     private static final int PACK_GRAIN = 8;
-
-    /** 0, 1, …, L − 1. */
-    private static final FloatVector LANE_INDEX = FloatVector.zero(S).addIndex(1);
 
     private MatmulKernel() {
     }
@@ -464,8 +460,7 @@ final class MatmulKernel {
     private static void packEdgePanel(float[] b, int src, int rs, int kc, int w, float[] bp, int dst) {
         FloatVector zero = FloatVector.zero(S);
         int whole = w / L, part = w - whole * L;
-        // A comparison with the lane indices: S.indexInRange was not intrinsified (6% of the product).
-        VectorMask<Float> valid = LANE_INDEX.compare(VectorOperators.LT, part);
+        VectorMask<Float> valid = VectorF32.firstLanes(part);
         for (int p = 0; p < kc; p++, src += rs, dst += NR) {
             int v = 0;
             for (; v < whole; v++) {

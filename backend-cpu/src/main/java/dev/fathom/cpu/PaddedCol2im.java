@@ -3,7 +3,6 @@ package dev.fathom.cpu;
 import dev.fathom.spi.Conv2dGeometry;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -20,7 +19,6 @@ import jdk.incubator.vector.VectorSpecies;
 final class PaddedCol2im {
     private static final VectorSpecies<Float> S = VectorF32.S;
     private static final int L = VectorF32.L;
-    private static final FloatVector LANE_INDEX = FloatVector.zero(S).addIndex(1);
 
     private PaddedCol2im() {
     }
@@ -43,7 +41,7 @@ final class PaddedCol2im {
         int oh = g.outH(), ow = g.outW(), rowStep = g.strideH() * rows.rowWidth;
         int whole = ow - ow % L, part = ow - whole;
         // The last vector of a run also covers floats past it: they are stored back unchanged.
-        VectorMask<Float> inRun = LANE_INDEX.compare(VectorOperators.LT, part);
+        VectorMask<Float> inRun = VectorF32.firstLanes(part);
         for (int row = r0; row < r1; row++) {
             int src = co + (row - r0) * ld, dst = po + rows.start[row];
             for (int i = 0; i < oh; i++, src += ow, dst += rowStep) {

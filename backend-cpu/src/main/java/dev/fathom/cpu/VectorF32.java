@@ -17,8 +17,18 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorF32 {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int L = S.length();
+    /** Lane indices 0, 1, …, L − 1. */
+    private static final FloatVector LANE_INDEX = FloatVector.zero(S).addIndex(1);
 
     private VectorF32() {
+    }
+
+    /**
+     * The first n lanes (n from 0 to L), for the last vector of a run: a comparison with the lane
+     * indices, as {@code S.indexInRange} was not intrinsified (6% of a GEMM whose B had a partial panel).
+     */
+    static VectorMask<Float> firstLanes(int n) {
+        return LANE_INDEX.compare(VectorOperators.LT, n);
     }
 
     /**
