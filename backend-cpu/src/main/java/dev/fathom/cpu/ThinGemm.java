@@ -3,6 +3,8 @@ package dev.fathom.cpu;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.util.Arrays;
+
 /**
  * F32 products with a dimension of 1 as the loops they are (BLAS level 2): matrix · vector,
  * vector · matrix (the same on transposes) and the outer product. Through {@link MatmulKernel}'s
@@ -67,7 +69,7 @@ final class ThinGemm {
             Parallel.forRange((rows + L - 1) / L, Math.max(1, grain / L), (lo, hi) -> {
                 int i0 = (int) lo * L, i1 = (int) Math.min(rows, hi * L);
                 if (!accumulate) {
-                    java.util.Arrays.fill(c, co + i0, co + i1, 0f);
+                    Arrays.fill(c, co + i0, co + i1, 0f);
                 }
                 for (int p = 0; p < k; p++) {
                     axpy(v[(int) (vo + p * vs)], mat, (int) (mo + p * cs) + i0, c, co + i0, i1 - i0);
