@@ -26,12 +26,12 @@ final class GemmF64 {
     /** Columns of a packed B slice: 1024 × 256 doubles = 2 MB, as F32's 2048 × 256 floats. */
     private static final int NC = 1024;
     /**
-     * Smallest parallel part: 16 MR-row panels (48 rows), or 8 NR-column panels (96 columns on
-     * AVX2, the same column count as F32's 4 panels of 24): every part packs all of the other
-     * operand again, so parts must not get too thin.
+     * Smallest parallel part: 16 MR-row panels (48 rows), or NR-column panels making 96 columns
+     * (8 on AVX2; F32's grain is 96 columns too): every part packs all of the other operand again,
+     * so parts must not get too thin. Counted in columns because a panel's width follows the vector.
      */
     private static final int ROW_GRAIN = 16;
-    private static final int COLUMN_GRAIN = 8;
+    private static final int COLUMN_GRAIN = Math.max(1, 96 / NR);
 
     private GemmF64() {
     }

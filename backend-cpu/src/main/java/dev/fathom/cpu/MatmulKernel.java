@@ -27,14 +27,16 @@ final class MatmulKernel {
     /** Rows of a packed A block (a multiple of MR): 145 × 256 floats = 145 KB (290 KB in 512-deep slices) stays in L2. */
     private static final int MC = 145;
     /**
-     * Smallest parallel part, in MR-row panels (30 rows) or NR-column panels (96 columns on AVX2):
-     * every part packs its slice of one operand and reads all of the other, so parts must not get
-     * too thin. Chosen by measurement on a 2-vCPU Zen 3; one part per thread was worse for square
+     * Smallest parallel part, in MR-row panels (30 rows) or NR-column panels (96 columns): every
+     * part packs its slice of one operand and reads all of the other, so parts must not get too
+     * thin. Chosen by measurement on a 2-vCPU Zen 3; one part per thread was worse for square
      * products. 30 rows give 256 rows eight parts, not five that two threads share 3 : 2 (384³
-     * 1.07× faster than with 50-row parts).
+     * 1.07× faster than with 50-row parts). The column grain is counted in columns because a
+     * panel's width follows the vector: fixed at 6 panels, AVX-512's 32-column panels left the
+     * MLP's 128 × 784 · 784 × 256 (8 panels) on one thread, at 83 instead of 150 GFLOP/s.
      */
     private static final int ROW_GRAIN = 6;
-    private static final int COLUMN_GRAIN = 6;
+    private static final int COLUMN_GRAIN = Math.max(1, 96 / NR);
     private static final int NC = 2048;
     /** Smallest parallel part of packing a whole shared operand, in panels. */
     private static final int PACK_GRAIN = 8;
