@@ -9,13 +9,19 @@ import jdk.incubator.vector.VectorSpecies;
  * An 8 × 8 block of floats transposed in registers: three rounds that swap lanes 1, 2 and 4 apart
  * between pairs of rows (a lane shuffle and a blend each). For packing a transposed GEMM operand,
  * whose panels want rows where the array has columns: float by float, {@code W.t()}'s panels cost
- * a sixth of an MLP layer's product, written 64 bytes apart. Only for 8-lane vectors
- * ({@link #APPLIES}); callers keep a scalar path.
+ * a sixth of an MLP layer's product, written 64 bytes apart; on AVX-512, where they had no
+ * vector path, they were most of an LSTM's recurrent product (32 × 256 · (1024 × 256)ᵀ at 59
+ * GFLOP/s). Only where 8-lane vectors are native ({@link #APPLIES}); callers keep a scalar path.
  */
 final class Transpose8 {
-    private static final VectorSpecies<Float> S = VectorF32.S;
-    /** Whether the preferred vectors have 8 lanes (AVX2), the width the rounds are written for. */
-    static final boolean APPLIES = VectorF32.L == 8;
+    /** 8 lanes whatever the preferred width: on AVX-512 the rounds run on its 256-bit halves. */
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
+    /**
+     * Whether 8-lane vectors are native here (AVX2, AVX-512): narrower hardware would run them
+     * in software. Packing callers step through panels 8 columns at a time, and NR = 2·L is a
+     * multiple of 8 wherever this holds.
+     */
+    static final boolean APPLIES = VectorF32.L >= 8;
     private static final VectorShuffle<Float> SWAP1 = APPLIES ? VectorShuffle.fromValues(S, 1, 0, 3, 2, 5, 4, 7, 6) : null;
     private static final VectorShuffle<Float> SWAP2 = APPLIES ? VectorShuffle.fromValues(S, 2, 3, 0, 1, 6, 7, 4, 5) : null;
     private static final VectorShuffle<Float> SWAP4 = APPLIES ? VectorShuffle.fromValues(S, 4, 5, 6, 7, 0, 1, 2, 3) : null;
