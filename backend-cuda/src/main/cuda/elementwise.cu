@@ -59,13 +59,6 @@ template <typename T> __device__ __forceinline__ T fm_nan() {
     return z / z;
 }
 
-// 1/(1+e^-x) with the exponent always of -|x|, so it never overflows.
-template <typename T> __device__ __forceinline__ T fm_sigmoid(T x) {
-    if (x >= 0) return T(1) / (T(1) + fm_exp(-x));
-    T e = fm_exp(x);
-    return e / (T(1) + e);
-}
-
 // Φ(x) through erfc for negative x so that small tails keep their digits.
 template <typename T> __device__ __forceinline__ T fm_phi(T x) {
     const T inv_sqrt2 = T(0.70710678118654752440);

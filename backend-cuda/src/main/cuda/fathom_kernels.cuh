@@ -99,6 +99,15 @@ FATHOM_MATH1(fm_fabs, fabsf, fabs)
 __device__ __forceinline__ float fm_pow(float a, float b) { return powf(a, b); }
 __device__ __forceinline__ double fm_pow(double a, double b) { return pow(a, b); }
 
+// 1/(1+e^-x) with the exponent always of -|x|, so it never overflows. UnaryOp.SIGMOID
+// (elementwise.cu) and the LSTM gates (recurrent.cu) share it, so a fused cell's gates are the
+// unary kernel's bit for bit.
+template <typename T> __device__ __forceinline__ T fm_sigmoid(T x) {
+    if (x >= 0) return T(1) / (T(1) + fm_exp(-x));
+    T e = fm_exp(x);
+    return e / (T(1) + e);
+}
+
 // NaN test that survives fast-math flags and needs no header: NaN is the only value unequal to itself.
 template <typename T> __device__ __forceinline__ bool fm_isnan(T x) { return x != x; }
 

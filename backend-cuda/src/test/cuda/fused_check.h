@@ -1,7 +1,8 @@
-// Shared plumbing of the fused-kernel emulation drivers (softmax_test, norm_test, optim_test):
-// failure counting, tolerance checks that treat NaN = NaN, guarded buffers whose elements outside
-// the operand must stay untouched, and parsing of the launch-plan arguments that
-// dev.fathom.cuda.FusedKernelEmulationTest computes with FusedLaunchPlan.
+// Shared plumbing of the fused-kernel emulation drivers (softmax_test, norm_test, optim_test,
+// recurrent_test): failure counting, tolerance checks that treat NaN = NaN, guarded buffers whose
+// elements outside the operand must stay untouched, and parsing of the launch-plan arguments that
+// dev.fathom.cuda.FusedKernelEmulationTest (and RecurrentKernelEmulationTest) compute with
+// FusedLaunchPlan and LaunchGeometry.
 #pragma once
 
 #include <cmath>

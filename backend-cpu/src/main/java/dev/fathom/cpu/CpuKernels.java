@@ -233,6 +233,16 @@ final class CpuKernels implements Kernels {
     }
 
     @Override
+    public void lstmCell(Strided gates, Strided c, Strided out, Strided acts) {
+        RecurrentKernels.lstmCell(gates, c, out, acts);
+    }
+
+    @Override
+    public void lstmCellBackward(Strided acts, Strided c, Strided gradOut, Strided gradGates, Strided gradC) {
+        RecurrentKernels.lstmCellBackward(acts, c, gradOut, gradGates, gradC);
+    }
+
+    @Override
     public void adamUpdate(Strided param, Strided grad, Strided expAvg, Strided expAvgSq, Strided maxExpAvgSq, AdamUpdate hyper) {
         OptimizerKernels.adam(param, grad, expAvg, expAvgSq, maxExpAvgSq, hyper);
     }

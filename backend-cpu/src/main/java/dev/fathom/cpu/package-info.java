@@ -8,7 +8,7 @@
  * column matrix where it must exist and {@code PaddedCol2im} adds one back into a padded image; {@code ConvNarrowK} serves a K narrower than the output
  * channels straight from im2col rows) and {@code ConvDirect} as its by-definition twin,
  * {@code PoolKernels} (with {@code MaxPool2x2F32}), the fused {@code SoftmaxKernels}, {@code LayerNormKernels}, {@code BatchNormKernels},
- * {@code AttentionKernels} and {@code OptimizerKernels}) behind {@code CpuKernels}. Strided operands are walked by
+ * {@code AttentionKernels}, {@code RecurrentKernels} (the LSTM cell) and {@code OptimizerKernels}) behind {@code CpuKernels}. Strided operands are walked by
  * {@code StridedLoop}, which merges dims so that contiguous work becomes long rows; contiguous F32
  * rows use the Vector API loops of {@code VectorF32} (comparisons, where and ReLU's gradient: {@code MaskF32}), everything else the scalar meaning in
  * {@code ScalarMath} (F32 GELU, its gradient and erf rows: the fitted polynomials of {@code Erf32}). Large work is split over the one pool of {@code Parallel}; small work stays on

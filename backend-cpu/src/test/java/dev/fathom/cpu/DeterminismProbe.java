@@ -2,10 +2,13 @@ package dev.fathom.cpu;
 
 import dev.fathom.Fathom;
 import dev.fathom.nn.Functional;
+import dev.fathom.nn.LSTM;
 import dev.fathom.nn.Linear;
 import dev.fathom.nn.Parameter;
 import dev.fathom.nn.TransformerBlock;
 import dev.fathom.optim.Adam;
+import dev.fathom.tensor.DType;
+import dev.fathom.tensor.Generator;
 import dev.fathom.tensor.Scope;
 import dev.fathom.tensor.Tensor;
 
@@ -61,6 +64,13 @@ public final class DeterminismProbe {
             Tensor v = data(r, 2, 2, 21, 8).requiresGrad(true);
             Functional.scaledDotProductAttention(q, k, v, null, true, 0, false).mul(data(r, 2, 2, 13, 8)).sum().backward();
             return Tensor.cat(0, q.grad().flatten(), k.grad().flatten(), v.grad().flatten());
+        });
+        op(out, "lstm", () -> {
+            LSTM lstm = new LSTM(5, 37, 1, true, true, 0, DType.F32, new Generator(3));
+            Tensor x = data(r, 2, 4, 5).requiresGrad(true);
+            Tensor y = lstm.forward(x, null, null).output();
+            y.mul(data(r, 2, 4, 37)).sum().backward();
+            return Tensor.cat(0, y.detach().flatten(), x.grad().flatten());
         });
         op(out, "training", DeterminismProbe::train);
         return out;

@@ -26,7 +26,8 @@ import java.util.Objects;
  *
  * <p>Each kernel family's launch plumbing is its own class ({@link ElementwiseLaunches},
  * {@link ReduceLaunches}, {@link GemmLaunches}, {@link IndexLaunches}, {@link RandomLaunches},
- * {@link CudaConvolutions}), each
+ * {@link CudaConvolutions}, and for the fused ops {@link CudaFusedOps}, {@link CudaAttention},
+ * {@link CudaRecurrent}), each
  * loading its PTX module on first use. Convolution and batch norm go to {@link CudnnOps} first
  * when the plan routes them to cuDNN; it declines what it does not map and the own kernels serve that. Memory comes from the device's {@link CachingAllocator}, so
  * a repeated sequence of ops calls {@code cuMemAlloc} only the first time; {@link #memoryStats} are
@@ -54,6 +55,7 @@ final class CudaKernels implements Kernels, AutoCloseable {
     private final StatusWord status;
     private final CudaFusedOps fused;
     private final CudaAttention attention;
+    private final CudaRecurrent recurrent;
 
     private CudaKernels(CudaDriver driver, int ordinal, Device device, KernelImages images, boolean cublas, boolean cudnn) {
         this.driver = driver;
@@ -71,6 +73,7 @@ final class CudaKernels implements Kernels, AutoCloseable {
         this.status = new StatusWord(gpu, elementwise);
         this.fused = new CudaFusedOps(gpu, (s, op) -> buffer(s, op).address());
         this.attention = new CudaAttention(gpu, (s, op) -> buffer(s, op).address());
+        this.recurrent = new CudaRecurrent(gpu, (s, op) -> buffer(s, op).address());
     }
 
     /** Opens GPU {@code ordinal} (as the driver counts) as Fathom device {@code cuda:ordinal}. */
@@ -343,6 +346,18 @@ final class CudaKernels implements Kernels, AutoCloseable {
     public void attentionBackward(AttentionGeometry g, Strided q, Strided k, Strided v, Strided out, Strided gradOut, Strided logsumexp,
                                   Strided gradQ, Strided gradK, Strided gradV) {
         attention.backward(g, q, k, v, out, gradOut, logsumexp, gradQ, gradK, gradV);
+    }
+
+    // ---- recurrent cells (CudaRecurrent)
+
+    @Override
+    public void lstmCell(Strided gates, Strided c, Strided out, Strided acts) {
+        recurrent.lstmCell(gates, c, out, acts);
+    }
+
+    @Override
+    public void lstmCellBackward(Strided acts, Strided c, Strided gradOut, Strided gradGates, Strided gradC) {
+        recurrent.lstmCellBackward(acts, c, gradOut, gradGates, gradC);
     }
 
     /** Waits for the GPU, frees the status word and gives the device's caches back. */

@@ -95,7 +95,7 @@ record CudaPlan(KernelSource kernelSource, boolean cublas, boolean cudnn, List<S
         }
         lines.add("pooling: own kernels (pool.cu): max-pool saves argmax indices, which cuDNN pooling neither returns nor takes"
                 + " back");
-        lines.add("softmax, layer norm, optimizer updates: own kernels");
+        lines.add("softmax, layer norm, optimizer updates, LSTM cell: own kernels");
         return new CudaPlan(source, cublas, cudnn, lines);
     }
 

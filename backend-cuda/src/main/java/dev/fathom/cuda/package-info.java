@@ -40,7 +40,9 @@
  * and geometry of {@link dev.fathom.cuda.FusedLaunchPlan}, emulated in
  * {@code FusedKernelEmulationTest}. Fused attention: {@code attention.cu} (forward; backward as a
  * dK/dV kernel per key tile and a dQ kernel per query tile, no atomics), launched by
- * {@link dev.fathom.cuda.CudaAttention}, emulated in {@code AttentionKernelEmulationTest}.
+ * {@link dev.fathom.cuda.CudaAttention}, emulated in {@code AttentionKernelEmulationTest}. The fused
+ * LSTM cell: {@code recurrent.cu} (forward and backward, one thread per unit), launched by
+ * {@link dev.fathom.cuda.CudaRecurrent}, emulated in {@code RecurrentKernelEmulationTest}.
  *
  * <p>Convolution and pooling: {@code conv.cu} (implicit GEMM forward, backward-data in stride
  * phases, deterministic split-K backward-weight) and {@code pool.cu} (max with indices, average;

@@ -30,7 +30,7 @@ class CudaPlanTest {
                 "batch norm: own kernels (norm.cu); cuDNN: not loaded (libcudnn.so.9: cannot open shared object file: No"
                         + " such file or directory)",
                 "pooling: own kernels (pool.cu): max-pool saves argmax indices, which cuDNN pooling neither returns nor takes back",
-                "softmax, layer norm, optimizer updates: own kernels"), p.lines());
+                "softmax, layer norm, optimizer updates, LSTM cell: own kernels"), p.lines());
         assertFalse(p.cudnn());
     }
 

@@ -55,7 +55,8 @@ class KernelImagesTest {
             }
             return new byte[] {1};
         });
-        for (String module : List.of("softmax", "norm", "optim", "conv", "pool", "elementwise", "gemm", "index", "random", "reduce")) {
+        for (String module : List.of("softmax", "norm", "optim", "attention", "recurrent", "conv", "pool", "elementwise", "gemm", "index",
+                "random", "reduce")) {
             m.image(module);
         }
     }

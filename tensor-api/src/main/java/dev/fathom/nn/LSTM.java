@@ -44,7 +44,17 @@ public final class LSTM extends Recurrent {
 
     @Override
     Tensor[] cell(Tensor xw, Tensor hw, Tensor h, Tensor c) {
-        Tensor[] g = xw.add(hw).chunk(4, -1);
+        Tensor gates = xw.add(hw);
+        Tensor[] fused = LstmCellOps.cell(gates, c);
+        if (fused != null) {
+            return fused;
+        }
+        return composite(gates, c);
+    }
+
+    /** The definition of the cell, which {@link LstmCellOps} fuses: PyTorch's gate order (input, forget, cell, output). */
+    static Tensor[] composite(Tensor gates, Tensor c) {
+        Tensor[] g = gates.chunk(4, -1);
         Tensor cNext = g[1].sigmoid().mul(c).add(g[0].sigmoid().mul(g[2].tanh()));
         Tensor hNext = g[3].sigmoid().mul(cNext.tanh());
         return new Tensor[] {hNext, cNext};

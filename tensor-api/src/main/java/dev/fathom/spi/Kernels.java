@@ -274,6 +274,37 @@ public interface Kernels {
         throw unsupported("adamUpdate", param);
     }
 
+    // ---- recurrent cells -------------------------------------------------------------------------
+    //
+    // One LSTM step's elementwise part in one pass; the composite in dev.fathom.nn.LSTM is the
+    // definition and serves where a backend has no such kernel (ten kernels forward, more back).
+    // Every operand is contiguous (any offset), one floating dtype; R rows of H units; outputs are
+    // overwritten.
+
+    /**
+     * The LSTM cell in PyTorch's gate order (input, forget, cell, output): with
+     * {@code z = gates[r]} ({@code [R, 4H]}, pre-activations) and {@code cPrev = c[r, j]}
+     * ({@code [R, H]}): {@code i = σ(z_j)}, {@code f = σ(z_{H+j})}, {@code g = tanh(z_{2H+j})},
+     * {@code o = σ(z_{3H+j})}; {@code c' = f·cPrev + i·g}, {@code h' = o·tanh(c')}, evaluated in
+     * that order (F32 in F32). Writes {@code out[0, r, j] = h'} and {@code out[1, r, j] = c'}
+     * ({@code [2, R, H]}) and {@code acts[r] = (i, f, g, o, tanh(c'))} ({@code [R, 5H]}, each H
+     * wide) for {@link #lstmCellBackward}.
+     */
+    default void lstmCell(Strided gates, Strided c, Strided out, Strided acts) {
+        throw unsupported("lstmCell", gates);
+    }
+
+    /**
+     * The gradients of {@link #lstmCell} from its acts, its cPrev {@code c} and {@code gradOut}
+     * ({@code [2, R, H]}: the gradients of h' and c'): with {@code t = tanh(c')},
+     * {@code dc = gradOut[1] + gradOut[0]·o·(1 − t²)}; {@code gradGates[r]} ({@code [R, 4H]}) gets
+     * {@code dc·g·i·(1 − i)}, {@code dc·cPrev·f·(1 − f)}, {@code dc·i·(1 − g²)} and
+     * {@code gradOut[0]·t·o·(1 − o)}; {@code gradC = dc·f} ({@code [R, H]}).
+     */
+    default void lstmCellBackward(Strided acts, Strided c, Strided gradOut, Strided gradGates, Strided gradC) {
+        throw unsupported("lstmCellBackward", acts);
+    }
+
     // ---- fused attention ------------------------------------------------------------------------
     //
     // Scaled dot-product attention without materializing the [lq, lk] scores (FlashAttention-2,

@@ -1,0 +1,192 @@
+package dev.fathom.cuda;
+
+import dev.fathom.spi.Buffer;
+import dev.fathom.spi.Strided;
+import dev.fathom.tensor.DType;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@link CudaRecurrent} against the fake driver: which kernel each op launches, with the geometry of
+ * {@link LaunchGeometry#forElements} over the R·H units and the operands' addresses, offsets, R and
+ * H (the kernels' math is {@code RecurrentKernelEmulationTest}'s), and the input rules it enforces
+ * before any launch.
+ */
+class CudaRecurrentTest {
+    private static final byte[] PTX = ".version 9.0\n.target sm_75\n".getBytes(StandardCharsets.US_ASCII);
+
+    private record Buf(DType dtype, long capacity, long address) implements Buffer {
+    }
+
+    private final FakeDriver driver = new FakeDriver();
+    private final CudaDevice device;
+    private final List<String> modulesAsked = new ArrayList<>();
+    private final CudaRecurrent ops;
+    private long nextAddress = 0x1000;
+
+    CudaRecurrentTest() {
+        for (String t : List.of("f32", "f64")) {
+            for (String k : List.of("lstm_cell_", "lstm_cell_backward_")) {
+                driver.kernel(k + t, (d, l) -> { });
+            }
+        }
+        device = CudaDevice.open(driver, 0, false, new KernelImages(CudaPlan.KernelSource.NVRTC, 7, 5, (name, source, headers, options) -> {
+            modulesAsked.add(name.substring(0, name.length() - ".cu".length()));
+            return PTX;
+        }), false);
+        ops = new CudaRecurrent(device, (s, op) -> ((Buf) s.buffer()).address());
+    }
+
+    @AfterEach
+    void close() {
+        device.close();
+    }
+
+    private Strided t(DType dt, long offset, int... shape) {
+        long n = 1;
+        for (int s : shape) {
+            n *= s;
+        }
+        Buf b = new Buf(dt, offset + n, nextAddress);
+        nextAddress += 0x1000;
+        return new Strided(b, shape, Strided.contiguousStrides(shape), offset);
+    }
+
+    private static long addr(Strided s) {
+        return ((Buf) s.buffer()).address();
+    }
+
+    private FakeDriver.Launch only() {
+        List<FakeDriver.Launch> ls = driver.launches();
+        assertEquals(1, ls.size(), "launches: " + ls);
+        return ls.getFirst();
+    }
+
+    private static List<Object> values(FakeDriver.Launch l) {
+        List<Object> v = new ArrayList<>();
+        for (KernelParams.Arg a : l.args()) {
+            v.add(switch (a) {
+                case KernelParams.Ptr p -> p.address();
+                case KernelParams.I32 i -> i.value();
+                case KernelParams.I64 i -> i.value();
+                case KernelParams.F32 f -> f.value();
+                case KernelParams.F64 f -> f.value();
+                case KernelParams.Struct s -> s;
+            });
+        }
+        return v;
+    }
+
+    private static void assertGeometry(LaunchGeometry g, FakeDriver.Launch l) {
+        assertEquals(g.grid(), l.grid()[0], "grid");
+        assertEquals(g.block(), l.block()[0], "block");
+    }
+
+    @Test
+    void forwardLaunchesAThreadPerUnitWithOffsetsRowsAndHidden() {
+        // R = 6·5 = 30 rows of H = 45 units: 1350 threads, any leading dims.
+        Strided gates = t(DType.F32, 3, 6, 5, 180), c = t(DType.F32, 1, 6, 5, 45);
+        Strided out = t(DType.F32, 2, 2, 6, 5, 45), acts = t(DType.F32, 4, 6, 5, 225);
+        ops.lstmCell(gates, c, out, acts);
+        FakeDriver.Launch l = only();
+        assertEquals("lstm_cell_f32", l.kernel());
+        assertGeometry(LaunchGeometry.forElements(30 * 45), l);
+        assertEquals(List.of(addr(gates), 3L, addr(c), 1L, addr(out), 2L, addr(acts), 4L, 30L, 45L), values(l));
+        assertEquals(List.of("recurrent"), modulesAsked);
+    }
+
+    @Test
+    void backwardLaunchesTheF64KernelWithEveryOperand() {
+        Strided acts = t(DType.F64, 0, 7, 15), c = t(DType.F64, 5, 7, 3), gradOut = t(DType.F64, 1, 2, 7, 3);
+        Strided gradGates = t(DType.F64, 2, 7, 12), gradC = t(DType.F64, 0, 7, 3);
+        ops.lstmCellBackward(acts, c, gradOut, gradGates, gradC);
+        FakeDriver.Launch l = only();
+        assertEquals("lstm_cell_backward_f64", l.kernel());
+        assertGeometry(LaunchGeometry.forElements(21), l);
+        assertEquals(List.of(addr(acts), 0L, addr(c), 5L, addr(gradOut), 1L, addr(gradGates), 2L, addr(gradC), 0L, 7L, 3L), values(l));
+    }
+
+    @Test
+    void oneRowAsARank1StateAndNoUnitsLaunchNothing() {
+        ops.lstmCell(t(DType.F64, 0, 8), t(DType.F64, 0, 2), t(DType.F64, 0, 2, 2), t(DType.F64, 0, 10));
+        assertEquals(List.of(1L, 2L), values(only()).subList(8, 10));
+        ops.lstmCell(t(DType.F32, 0, 0, 12), t(DType.F32, 0, 0, 3), t(DType.F32, 0, 2, 0, 3), t(DType.F32, 0, 0, 15));
+        ops.lstmCell(t(DType.F32, 0, 4, 0), t(DType.F32, 0, 4, 0), t(DType.F32, 0, 2, 4, 0), t(DType.F32, 0, 4, 0));
+        ops.lstmCellBackward(t(DType.F32, 0, 0, 15), t(DType.F32, 0, 0, 3), t(DType.F32, 0, 2, 0, 3), t(DType.F32, 0, 0, 12),
+                t(DType.F32, 0, 0, 3));
+        assertEquals(1, driver.launches().size(), "no rows or no units: nothing to launch");
+    }
+
+    @Test
+    void badInputIsRejectedBeforeAnyLaunchWithTheOpShapesAndFix() {
+        Map<String, Runnable> cases = new LinkedHashMap<>();
+        Strided c = t(DType.F32, 0, 4, 3);
+        Strided gates = t(DType.F32, 0, 4, 12), out = t(DType.F32, 0, 2, 4, 3), acts = t(DType.F32, 0, 4, 15);
+        Strided transposed = new Strided(gates.buffer(), new int[] {12, 4}, new long[] {1, 12}, 0);
+        cases.put("cuda lstmCell: needs F32 or F64 operands, got gates I64[4, 12]; cast it first",
+                () -> ops.lstmCell(t(DType.I64, 0, 4, 12), t(DType.I64, 0, 4, 3), t(DType.I64, 0, 2, 4, 3), t(DType.I64, 0, 4, 15)));
+        cases.put("cuda lstmCell: every operand must have one dtype, got gates F32 and acts F64[4, 15]",
+                () -> ops.lstmCell(gates, c, out, t(DType.F64, 0, 4, 15)));
+        cases.put("cuda lstmCell: c is required, got null", () -> ops.lstmCell(gates, null, out, acts));
+        cases.put("cuda lstmCell: gates F32[12, 4] is not contiguous", () -> ops.lstmCell(transposed, c, out, acts));
+        cases.put("cuda lstmCell: gates must be [..., 4H] (the pre-activations of the input, forget, cell and output gates) with H = 3"
+                + " from c F32[4, 3]: last dim 12 and 48 elements, got F32[4, 8]; shape gates to match c",
+                () -> ops.lstmCell(t(DType.F32, 0, 4, 8), c, out, acts));
+        cases.put("cuda lstmCell: out must be [2, ..., H] (h' then c', c's shape with a leading 2) with H = 3 from c F32[4, 3]:"
+                + " last dim 3 and 24 elements, got F32[4, 3]", () -> ops.lstmCell(gates, c, t(DType.F32, 0, 4, 3), acts));
+        cases.put("cuda lstmCell: acts must be [..., 5H]", () -> ops.lstmCell(gates, c, out, t(DType.F32, 0, 4, 3, 5)));
+        cases.put("cuda lstmCell: gates must be [..., 4H]", () -> ops.lstmCell(t(DType.F32, 0, 3, 4, 4), c, out, acts));
+        cases.put("cuda lstmCell: c must be [..., H] with at least one dim, got the scalar F32[]",
+                () -> ops.lstmCell(gates, t(DType.F32, 0), out, acts));
+        cases.put("cuda lstmCellBackward: gradOut must be [2, ..., H]", () -> ops.lstmCellBackward(acts, c, t(DType.F32, 0, 4, 3), gates,
+                t(DType.F32, 0, 4, 3)));
+        cases.put("cuda lstmCellBackward: gradC must be [..., H] (shaped as c) with H = 3 from c F32[4, 3]: last dim 3 and 12 elements,"
+                + " got F32[4, 4]", () -> ops.lstmCellBackward(acts, c, out, gates, t(DType.F32, 0, 4, 4)));
+        cases.put("cuda lstmCellBackward: acts must be [..., 5H] (the forward's acts", () -> ops.lstmCellBackward(gates, c, out, gates,
+                c));
+        cases.put("cuda lstmCellBackward: every operand must have one dtype, got acts F32 and gradGates F64[4, 12]",
+                () -> ops.lstmCellBackward(acts, c, out, t(DType.F64, 0, 4, 12), c));
+        for (Map.Entry<String, Runnable> e : cases.entrySet()) {
+            IllegalArgumentException x = assertThrows(IllegalArgumentException.class, e.getValue()::run, e.getKey());
+            assertTrue(x.getMessage().contains(e.getKey()), "want '" + e.getKey() + "' in: " + x.getMessage());
+        }
+        assertEquals(0, driver.launches().size());
+    }
+
+    /** CudaKernels delegates both SPI methods here, with its own buffers' addresses and ownership check. */
+    @Test
+    void cudaKernelsDelegatesWithItsBuffersAddresses() {
+        FakeDriver d = new FakeDriver().anyKernel();
+        try (CudaKernels k = CudaKernels.open(d, 0)) {
+            Buffer g = k.allocate(DType.F32, 24), c = k.allocate(DType.F32, 6), o = k.allocate(DType.F32, 12), a = k.allocate(DType.F32, 30);
+            k.lstmCell(Strided.contiguous(g, 3, 8), Strided.contiguous(c, 3, 2), Strided.contiguous(o, 2, 3, 2), Strided.contiguous(a, 3, 10));
+            FakeDriver.Launch f = d.launches().getLast();
+            assertEquals("lstm_cell_f32", f.kernel());
+            assertEquals(((CudaBuffer) g).address(), f.ptr(0));
+            assertEquals(((CudaBuffer) a).address(), f.ptr(6));
+
+            Buffer gg = k.allocate(DType.F32, 24), gc = k.allocate(DType.F32, 6);
+            k.lstmCellBackward(Strided.contiguous(a, 3, 10), Strided.contiguous(c, 3, 2), Strided.contiguous(o, 2, 3, 2),
+                    Strided.contiguous(gg, 3, 8), Strided.contiguous(gc, 3, 2));
+            FakeDriver.Launch b = d.launches().getLast();
+            assertEquals("lstm_cell_backward_f32", b.kernel());
+            assertEquals(((CudaBuffer) gg).address(), b.ptr(6));
+            assertEquals(((CudaBuffer) gc).address(), b.ptr(8));
+
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> k.lstmCell(
+                    Strided.contiguous(new Buf(DType.F32, 24, 0x10), 3, 8), Strided.contiguous(c, 3, 2), Strided.contiguous(o, 2, 3, 2),
+                    Strided.contiguous(a, 3, 10)));
+            assertTrue(e.getMessage().contains("lstmCell") && e.getMessage().contains("does not belong"), e.getMessage());
+        }
+    }
+}
