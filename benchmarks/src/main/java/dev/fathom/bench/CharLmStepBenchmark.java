@@ -31,9 +31,13 @@ import java.util.concurrent.TimeUnit;
  * <p>{@code scripts/bench --only 'train.(gpt|lstm)'} runs it beside the peers; the numbers of each
  * change are in its commit message and the session's closing note, not here, where they would go
  * stale.
+ *
+ * <p>Warm-up is 10 s, some 30 steps of 250 ms: the peers time the steps after their first 20, and
+ * C2 is still compiling this step's many kernels after 6 s (three 2 s rounds left the first
+ * measured rounds 10–30% slower than the last).
  */
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 3, time = 2)
+@Warmup(iterations = 5, time = 2)
 @Measurement(iterations = 5, time = 2)
 public class CharLmStepBenchmark extends BackendBenchmark {
     /** The reference corpus's vocabulary size. */
