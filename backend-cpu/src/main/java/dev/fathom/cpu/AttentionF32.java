@@ -47,22 +47,50 @@ final class AttentionF32 {
             scores4(x, xo, dims, t, pad, j0 + j, scale, s, so + j);
         }
         for (; j + L < n; j += 2 * L) {
-            FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S);
-            for (int d = 0, at = j0 + j; d < dims; d++, at += pad) {
-                FloatVector xd = FloatVector.broadcast(S, x[xo + d]);
-                a0 = FloatVector.fromArray(S, t, at).fma(xd, a0);
-                a1 = FloatVector.fromArray(S, t, at + L).fma(xd, a1);
-            }
-            a0.mul(scale).intoArray(s, so + j);
-            a1.mul(scale).intoArray(s, so + j + L);
+            scores2(x, xo, dims, t, pad, j0 + j, scale, s, so + j);
         }
         if (j < n) {
-            FloatVector a0 = FloatVector.zero(S);
-            for (int d = 0, at = j0 + j; d < dims; d++, at += pad) {
-                a0 = FloatVector.fromArray(S, t, at).fma(FloatVector.broadcast(S, x[xo + d]), a0);
-            }
-            a0.mul(scale).intoArray(s, so + j);
+            scores1(x, xo, dims, t, pad, j0 + j, scale, s, so + j);
         }
+    }
+
+    /**
+     * Two vectors of keys, with even and odd dims in two sets of chains (four in all), added at
+     * the end. With AVX-512's 16 lanes most causal rows (64 keys on average) end here, and two
+     * chains ran at the FMA's latency.
+     */
+    private static void scores2(float[] x, int xo, int dims, float[] t, int pad, int at0, float scale, float[] s, int so) {
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, b0 = a0, b1 = a0;
+        int d = 0;
+        for (int at = at0; d + 1 < dims; d += 2, at += 2 * pad) {
+            FloatVector xd = FloatVector.broadcast(S, x[xo + d]), xe = FloatVector.broadcast(S, x[xo + d + 1]);
+            a0 = FloatVector.fromArray(S, t, at).fma(xd, a0);
+            a1 = FloatVector.fromArray(S, t, at + L).fma(xd, a1);
+            b0 = FloatVector.fromArray(S, t, at + pad).fma(xe, b0);
+            b1 = FloatVector.fromArray(S, t, at + pad + L).fma(xe, b1);
+        }
+        if (d < dims) {
+            int at = at0 + d * pad;
+            FloatVector xd = FloatVector.broadcast(S, x[xo + d]);
+            a0 = FloatVector.fromArray(S, t, at).fma(xd, a0);
+            a1 = FloatVector.fromArray(S, t, at + L).fma(xd, a1);
+        }
+        a0.add(b0).mul(scale).intoArray(s, so);
+        a1.add(b1).mul(scale).intoArray(s, so + L);
+    }
+
+    /** One vector of keys, even and odd dims in two chains. */
+    private static void scores1(float[] x, int xo, int dims, float[] t, int pad, int at0, float scale, float[] s, int so) {
+        FloatVector a0 = FloatVector.zero(S), b0 = a0;
+        int d = 0;
+        for (int at = at0; d + 1 < dims; d += 2, at += 2 * pad) {
+            a0 = FloatVector.fromArray(S, t, at).fma(FloatVector.broadcast(S, x[xo + d]), a0);
+            b0 = FloatVector.fromArray(S, t, at + pad).fma(FloatVector.broadcast(S, x[xo + d + 1]), b0);
+        }
+        if (d < dims) {
+            a0 = FloatVector.fromArray(S, t, at0 + d * pad).fma(FloatVector.broadcast(S, x[xo + d]), a0);
+        }
+        a0.add(b0).mul(scale).intoArray(s, so);
     }
 
     /**
@@ -101,6 +129,9 @@ final class AttentionF32 {
         int c = 0;
         for (; c <= cols - 4 * L; c += 4 * L) {
             combine4(w, wo, ws, n, x, xo + c, xs, y, yo + c);
+        }
+        for (; c <= cols - 2 * L; c += 2 * L) {
+            combine2(w, wo, ws, n, x, xo + c, xs, y, yo + c);
         }
         for (; c <= cols - L; c += L) {
             combine1(w, wo, ws, n, x, xo + c, xs, y, yo + c);
@@ -151,6 +182,39 @@ final class AttentionF32 {
     }
 
     /**
+     * Two vectors of columns (a head of 32 on AVX-512), rows taken four at a time into four sets of
+     * accumulators: eight chains, as {@link #combine4} has. Through {@link #combine1} twice, a
+     * head ran two chains at the FMA's latency.
+     */
+    private static void combine2(float[] w, int wo, int ws, int n, float[] x, int xc, int xs, float[] y, int yc) {
+        FloatVector a0 = FloatVector.fromArray(S, y, yc), a1 = FloatVector.fromArray(S, y, yc + L);
+        FloatVector b0 = FloatVector.zero(S), b1 = b0, c0 = b0, c1 = b0, d0 = b0, d1 = b0;
+        int r = 0;
+        for (int xr = xc, wr = wo; r + 3 < n; r += 4, xr += 4 * xs, wr += 4 * ws) {
+            FloatVector u = FloatVector.broadcast(S, w[wr]);
+            a0 = FloatVector.fromArray(S, x, xr).fma(u, a0);
+            a1 = FloatVector.fromArray(S, x, xr + L).fma(u, a1);
+            u = FloatVector.broadcast(S, w[wr + ws]);
+            b0 = FloatVector.fromArray(S, x, xr + xs).fma(u, b0);
+            b1 = FloatVector.fromArray(S, x, xr + xs + L).fma(u, b1);
+            u = FloatVector.broadcast(S, w[wr + 2 * ws]);
+            c0 = FloatVector.fromArray(S, x, xr + 2 * xs).fma(u, c0);
+            c1 = FloatVector.fromArray(S, x, xr + 2 * xs + L).fma(u, c1);
+            u = FloatVector.broadcast(S, w[wr + 3 * ws]);
+            d0 = FloatVector.fromArray(S, x, xr + 3 * xs).fma(u, d0);
+            d1 = FloatVector.fromArray(S, x, xr + 3 * xs + L).fma(u, d1);
+        }
+        for (; r < n; r++) {
+            int xr = xc + r * xs;
+            FloatVector u = FloatVector.broadcast(S, w[wo + r * ws]);
+            a0 = FloatVector.fromArray(S, x, xr).fma(u, a0);
+            a1 = FloatVector.fromArray(S, x, xr + L).fma(u, a1);
+        }
+        a0.add(b0).add(c0.add(d0)).intoArray(y, yc);
+        a1.add(b1).add(c1.add(d1)).intoArray(y, yc + L);
+    }
+
+    /**
      * {@link #combine} with {@code add} for two adjacent weight columns at once: y rows
      * {@code yo} and {@code yo + cols} get the sums with weights {@code w[wo + r·ws]} and
      * {@code w[wo + 1 + r·ws]}. For a head of four vectors (32 on AVX2) each row of x is loaded once
@@ -158,12 +222,54 @@ final class AttentionF32 {
      * FMA's latency.
      */
     static void combinePair(float[] w, int wo, int ws, int n, float[] x, int xo, int xs, int cols, float[] y, int yo) {
-        if (cols != 4 * L) {
+        if (cols == 4 * L) {
+            combine4x2(w, wo, ws, n, x, xo, xs, y, yo);
+        } else if (cols == 2 * L) {
+            combine2x2(w, wo, ws, n, x, xo, xs, y, yo);
+        } else {
             combine(w, wo, ws, n, x, xo, xs, cols, y, yo, true);
             combine(w, wo + 1, ws, n, x, xo, xs, cols, y, yo + cols, true);
-            return;
         }
-        combine4x2(w, wo, ws, n, x, xo, xs, y, yo);
+    }
+
+    /**
+     * {@link #combinePair} for a head of two vectors (32 on AVX-512): each row of x loaded once for
+     * both weights, even and odd rows in two sets of accumulators (eight chains).
+     */
+    private static void combine2x2(float[] w, int wo, int ws, int n, float[] x, int xc, int xs, float[] y, int yc) {
+        int yd = yc + 2 * L;
+        FloatVector a0 = FloatVector.fromArray(S, y, yc), a1 = FloatVector.fromArray(S, y, yc + L);
+        FloatVector b0 = FloatVector.fromArray(S, y, yd), b1 = FloatVector.fromArray(S, y, yd + L);
+        FloatVector c0 = FloatVector.zero(S), c1 = c0, d0 = c0, d1 = c0;
+        int r = 0;
+        for (int xr = xc, wr = wo; r + 1 < n; r += 2, xr += 2 * xs, wr += 2 * ws) {
+            FloatVector x0 = FloatVector.fromArray(S, x, xr), x1 = FloatVector.fromArray(S, x, xr + L);
+            FloatVector u = FloatVector.broadcast(S, w[wr]), v = FloatVector.broadcast(S, w[wr + 1]);
+            a0 = x0.fma(u, a0);
+            a1 = x1.fma(u, a1);
+            b0 = x0.fma(v, b0);
+            b1 = x1.fma(v, b1);
+            FloatVector x2 = FloatVector.fromArray(S, x, xr + xs), x3 = FloatVector.fromArray(S, x, xr + xs + L);
+            u = FloatVector.broadcast(S, w[wr + ws]);
+            v = FloatVector.broadcast(S, w[wr + ws + 1]);
+            c0 = x2.fma(u, c0);
+            c1 = x3.fma(u, c1);
+            d0 = x2.fma(v, d0);
+            d1 = x3.fma(v, d1);
+        }
+        if (r < n) {
+            int xr = xc + r * xs, wr = wo + r * ws;
+            FloatVector x0 = FloatVector.fromArray(S, x, xr), x1 = FloatVector.fromArray(S, x, xr + L);
+            FloatVector u = FloatVector.broadcast(S, w[wr]), v = FloatVector.broadcast(S, w[wr + 1]);
+            a0 = x0.fma(u, a0);
+            a1 = x1.fma(u, a1);
+            b0 = x0.fma(v, b0);
+            b1 = x1.fma(v, b1);
+        }
+        a0.add(c0).intoArray(y, yc);
+        a1.add(c1).intoArray(y, yc + L);
+        b0.add(d0).intoArray(y, yd);
+        b1.add(d1).intoArray(y, yd + L);
     }
 
     private static void combine4x2(float[] w, int wo, int ws, int n, float[] x, int xc, int xs, float[] y, int yc) {
