@@ -412,14 +412,14 @@ final class MatmulKernel {
             int j0 = jp * NR, w = Math.min(NR, nc - j0);
             int dst = bpo + jp * kc * NR;
             if (rs == 1 && cs != 1) {
-                // Columns contiguous (a transposed operand, W.t()): 8 × 8 blocks transposed in
+                // Columns contiguous (a transposed operand, W.t()): L × L blocks transposed in
                 // registers where whole, then each column read along k for what is left.
                 int done = 0;
-                if (Transpose8.APPLIES && w == NR) {
+                if (RegisterTranspose.APPLIES && w == NR) {
                     int src = (int) (bo + pc + (jc + j0) * cs);
-                    for (; done <= kc - 8; done += 8) {
-                        for (int j = 0; j < NR; j += 8) {
-                            Transpose8.block(b, src + (int) (j * cs) + done, (int) cs, bp, dst + done * NR + j, NR);
+                    for (; done <= kc - L; done += L) {
+                        for (int j = 0; j < NR; j += L) {
+                            RegisterTranspose.block(b, src + (int) (j * cs) + done, (int) cs, bp, dst + done * NR + j, NR);
                         }
                     }
                 }
