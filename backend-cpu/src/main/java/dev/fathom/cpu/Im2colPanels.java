@@ -2,7 +2,7 @@ package dev.fathom.cpu;
 
 import dev.fathom.spi.Conv2dGeometry;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorSpecies;
+import jdk.incubator.vector.VectorMask;
 
 import java.util.Arrays;
 
@@ -121,8 +121,15 @@ final class Im2colPanels implements PanelSource {
     private static final int GATHERED = 8;
     /** Per-thread row buffer of {@link #pack} (grown on demand, kept). */
     private static final ThreadLocal<MatmulKernel.Scratch> ROW = ThreadLocal.withInitial(MatmulKernel.Scratch::new);
-    /** Four floats: the copies of {@link #packTransposed}, whose runs are a kernel row's taps (3 to 5 for most kernels). */
-    private static final VectorSpecies<Float> QUAD = FloatVector.SPECIES_128;
+    /**
+     * Four floats: the copies of {@link #packTransposed}, whose runs are a kernel row's taps (3 to 5
+     * for most kernels), as the first four lanes of a preferred vector. Not a 128-bit species: the
+     * JDK's vector methods share one type profile across species, and quads of their own made C2
+     * compile the convolution's other copies with a type switch that boxed every vector (a CNN
+     * step allocated 120 MB in {@code VectorF32.copyRun}).
+     */
+    private static final int QUAD = 4;
+    private static final VectorMask<Float> QUAD_LANES = VectorF32.firstLanes(QUAD);
     /** Per-thread offsets of {@link #positions}. */
     private static final ThreadLocal<int[]> POSITIONS = ThreadLocal.withInitial(() -> new int[0]);
     /** Per-thread padded copy of one sample's channels. */
@@ -263,7 +270,7 @@ final class Im2colPanels implements PanelSource {
     private void packTransposed(int pc, int kc, int jc, int nc, float[] bp) {
         int nr = MatmulKernel.NR;
         int[] at = positions(pc, kc);
-        int reach = x.length - QUAD.length() - at[kc - 1];
+        int reach = x.length - QUAD - at[kc - 1];
         for (int jp = 0, j0 = 0; j0 < nc; jp++, j0 += nr) {
             int w = Math.min(nr, nc - j0), dst = jp * kc * nr, first = jc + j0;
             for (int j = 0, len; j < w; j += len) {
@@ -272,16 +279,16 @@ final class Im2colPanels implements PanelSource {
                 while (j + len < w && rows.start[first + j + len] == off + len) {
                     len++;
                 }
-                for (int t = 0; t < len; t += QUAD.length()) {
+                for (int t = 0; t < len; t += QUAD) {
                     int o = off + t, lane = j + t;
-                    if (lane + QUAD.length() <= nr && o <= reach) {
+                    if (lane + QUAD <= nr && o <= reach) {
                         for (int q = 0, d = dst + lane; q < kc; q++, d += nr) {
-                            FloatVector.fromArray(QUAD, x, at[q] + o).intoArray(bp, d);
+                            FloatVector.fromArray(VectorF32.S, x, at[q] + o, QUAD_LANES).intoArray(bp, d, QUAD_LANES);
                         }
                     } else {
                         // The last floats of a panel row (a quad would run into the next row) or of the image.
                         for (int q = 0, d = dst + lane; q < kc; q++, d += nr) {
-                            for (int i = 0, n = Math.min(QUAD.length(), len - t); i < n; i++) {
+                            for (int i = 0, n = Math.min(QUAD, len - t); i < n; i++) {
                                 bp[d + i] = x[at[q] + o + i];
                             }
                         }
