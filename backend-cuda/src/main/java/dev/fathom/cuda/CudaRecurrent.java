@@ -39,12 +39,7 @@ final class CudaRecurrent {
 
     void lstmCell(Strided gates, Strided c, Strided out, Strided acts) {
         String op = "lstmCell";
-        String[] names = {"gates", "c", "out", "acts"};
-        Strided[] operands = {gates, c, out, acts};
-        for (int i = 0; i < names.length; i++) {
-            required(op, names[i], operands[i]);
-        }
-        DType dt = dtype(op, names, operands);
+        DType dt = present(op, new String[] {"gates", "c", "out", "acts"}, gates, c, out, acts);
         long h = hidden(op, c);
         long n = c.numel();
         layout(op, "gates", gates, 4 * h, 4 * n, "[..., 4H]", "the pre-activations of the input, forget, cell and output gates", c);
@@ -58,12 +53,7 @@ final class CudaRecurrent {
 
     void lstmCellBackward(Strided acts, Strided c, Strided gradOut, Strided gradGates, Strided gradC) {
         String op = "lstmCellBackward";
-        String[] names = {"acts", "c", "gradOut", "gradGates", "gradC"};
-        Strided[] operands = {acts, c, gradOut, gradGates, gradC};
-        for (int i = 0; i < names.length; i++) {
-            required(op, names[i], operands[i]);
-        }
-        DType dt = dtype(op, names, operands);
+        DType dt = present(op, new String[] {"acts", "c", "gradOut", "gradGates", "gradC"}, acts, c, gradOut, gradGates, gradC);
         long h = hidden(op, c);
         long n = c.numel();
         layout(op, "acts", acts, 5 * h, 5 * n, "[..., 5H]", "the forward's acts: i, f, g, o and tanh(c')", c);
@@ -74,6 +64,14 @@ final class CudaRecurrent {
                 KernelParams.of().ptr(address(acts, op)).i64(acts.offset()).ptr(address(c, op)).i64(c.offset())
                         .ptr(address(gradOut, op)).i64(gradOut.offset()).ptr(address(gradGates, op)).i64(gradGates.offset())
                         .ptr(address(gradC, op)).i64(gradC.offset()).i64(rows(n, h)).i64(h));
+    }
+
+    /** The operands' one dtype, after checking that each is there. */
+    private static DType present(String op, String[] names, Strided... operands) {
+        for (int i = 0; i < names.length; i++) {
+            required(op, names[i], operands[i]);
+        }
+        return dtype(op, names, operands);
     }
 
     /** H: c's last dim (c is {@code [..., H]}, the previous cell state). */

@@ -7,8 +7,6 @@ import dev.fathom.tensor.DType;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,47 +21,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * is {@code AttentionKernelEmulationTest}'s), and the input rules enforced before any launch.
  */
 class CudaAttentionTest {
-    private static final byte[] PTX = ".version 9.0\n.target sm_75\n".getBytes(StandardCharsets.US_ASCII);
-
-    private record Buf(DType dtype, long capacity, long address) implements Buffer {
-    }
-
-    private final FakeDriver driver = new FakeDriver();
-    private final CudaDevice device;
-    private final List<String> modulesAsked = new ArrayList<>();
-    private final CudaAttention ops;
-    private long nextAddress = 0x1000;
-
-    CudaAttentionTest() {
-        for (String t : List.of("f32", "f64")) {
-            for (String k : List.of("attention_forward_", "attention_backward_dq_", "attention_backward_dkdv_")) {
-                driver.kernel(k + t, (d, l) -> { });
-            }
-        }
-        device = CudaDevice.open(driver, 0, false, new KernelImages(CudaPlan.KernelSource.NVRTC, 7, 5, (name, source, headers, options) -> {
-            modulesAsked.add(name.substring(0, name.length() - ".cu".length()));
-            return PTX;
-        }), false);
-        ops = new CudaAttention(device, (s, op) -> ((Buf) s.buffer()).address());
-    }
+    private final FakeOpsDevice fake = new FakeOpsDevice(List.of("attention_forward_", "attention_backward_dq_", "attention_backward_dkdv_"));
+    private final FakeDriver driver = fake.driver;
+    private final List<String> modulesAsked = fake.modulesAsked;
+    private final CudaAttention ops = new CudaAttention(fake.device, FakeOpsDevice.ADDRESSES);
 
     @AfterEach
     void close() {
-        device.close();
+        fake.close();
     }
 
     private Strided t(DType dt, long offset, int... shape) {
-        long n = 1;
-        for (int s : shape) {
-            n *= s;
-        }
-        Buf b = new Buf(dt, offset + n, nextAddress);
-        nextAddress += 0x1000;
-        return new Strided(b, shape, Strided.contiguousStrides(shape), offset);
-    }
-
-    private static long addr(Strided s) {
-        return ((Buf) s.buffer()).address();
+        return fake.operand(dt, offset, shape);
     }
 
     @Test
@@ -81,7 +50,7 @@ class CudaAttentionTest {
         assertEquals(p.grid(), l.grid()[0]);
         assertEquals(p.tile(), l.block()[0]);
         assertEquals(p.sharedBytes(), l.sharedBytes());
-        assertEquals(List.of(addr(q), 3L, addr(k), 0L, addr(v), 1L, addr(out), 2L, addr(lse), 5L, 6, 70, 33, 5, 3, 0.25, 1), values(l));
+        assertEquals(List.of(FakeOpsDevice.address(q), 3L, FakeOpsDevice.address(k), 0L, FakeOpsDevice.address(v), 1L, FakeOpsDevice.address(out), 2L, FakeOpsDevice.address(lse), 5L, 6, 70, 33, 5, 3, 0.25, 1), FakeOpsDevice.values(l));
         assertEquals(List.of("attention"), modulesAsked);
     }
 
@@ -96,10 +65,10 @@ class CudaAttentionTest {
         assertEquals(List.of("attention_backward_dkdv_f32", "attention_backward_dq_f32"), ls.stream().map(FakeDriver.Launch::kernel).toList());
         assertEquals(4, ls.get(0).block()[0], "dk/dv: a thread per key, 4 keys");
         assertEquals(16, ls.get(1).block()[0], "dq: a thread per query, 9 rounded up");
-        List<Object> dkdv = values(ls.get(0));
-        assertEquals(List.of(addr(gk), 2L, addr(gv), 3L, 2, 9, 4, 3, 2, 0.5, 0), dkdv.subList(12, dkdv.size()));
-        List<Object> dq = values(ls.get(1));
-        assertEquals(List.of(addr(gq), 1L), dq.subList(12, 14));
+        List<Object> dkdv = FakeOpsDevice.values(ls.get(0));
+        assertEquals(List.of(FakeOpsDevice.address(gk), 2L, FakeOpsDevice.address(gv), 3L, 2, 9, 4, 3, 2, 0.5, 0), dkdv.subList(12, dkdv.size()));
+        List<Object> dq = FakeOpsDevice.values(ls.get(1));
+        assertEquals(List.of(FakeOpsDevice.address(gq), 1L), dq.subList(12, 14));
 
         AttentionGeometry none = new AttentionGeometry(2, 3, 0, 3, 2, 0.5, false, DType.F32);
         ops.backward(none, t(DType.F32, 0, none.queryShape()), t(DType.F32, 0, none.keyShape()), t(DType.F32, 0, none.valueShape()),
@@ -149,20 +118,5 @@ class CudaAttentionTest {
             assertEquals(((CudaBuffer) q).address(), f.ptr(0));
             assertEquals(((CudaBuffer) l).address(), f.ptr(8));
         }
-    }
-
-    private static List<Object> values(FakeDriver.Launch l) {
-        List<Object> v = new ArrayList<>();
-        for (KernelParams.Arg a : l.args()) {
-            v.add(switch (a) {
-                case KernelParams.Ptr p -> p.address();
-                case KernelParams.I32 i -> i.value();
-                case KernelParams.I64 i -> i.value();
-                case KernelParams.F32 f -> f.value();
-                case KernelParams.F64 f -> f.value();
-                case KernelParams.Struct s -> s;
-            });
-        }
-        return v;
     }
 }

@@ -8,8 +8,6 @@ import dev.fathom.tensor.DType;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,92 +22,35 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * rules it enforces before any launch.
  */
 class CudaFusedOpsTest {
-    private static final byte[] PTX = ".version 9.0\n.target sm_75\n".getBytes(StandardCharsets.US_ASCII);
-
-    /** A device buffer of the fake: dtype, capacity and the address the ops must pass. */
-    private record Buf(DType dtype, long capacity, long address) implements Buffer {
-    }
-
-    private final FakeDriver driver = new FakeDriver();
-    private final CudaDevice device;
-    private final List<String> modulesAsked = new ArrayList<>();
-    private final CudaFusedOps ops;
-    private long nextAddress = 0x1000;
-
-    CudaFusedOpsTest() {
-        for (String t : List.of("f32", "f64")) {
-            for (String k : List.of("softmax_block_", "softmax_col_", "softmax_backward_block_", "softmax_backward_col_",
-                    "layer_norm_", "layer_norm_backward_", "layer_norm_param_grads_", "batch_norm_", "batch_norm_backward_",
-                    "batch_norm_partials_", "batch_norm_apply_", "batch_norm_backward_partials_", "batch_norm_backward_apply_",
-                    "sgd_update_", "adam_update_")) {
-                driver.kernel(k + t, (d, l) -> { });
-            }
-        }
-        // Module images through a counting compiler: which modules an op loads is part of what is checked.
-        device = CudaDevice.open(driver, 0, false, new KernelImages(CudaPlan.KernelSource.NVRTC, 7, 5, (name, source, headers, options) -> {
-            modulesAsked.add(name.substring(0, name.length() - ".cu".length()));
-            return PTX;
-        }), false);
-        ops = new CudaFusedOps(device, (s, op) -> ((Buf) s.buffer()).address());
-    }
+    private final FakeOpsDevice fake = new FakeOpsDevice(List.of("softmax_block_", "softmax_col_", "softmax_backward_block_",
+            "softmax_backward_col_", "layer_norm_", "layer_norm_backward_", "layer_norm_param_grads_", "batch_norm_",
+            "batch_norm_backward_", "batch_norm_partials_", "batch_norm_apply_", "batch_norm_backward_partials_",
+            "batch_norm_backward_apply_", "sgd_update_", "adam_update_"));
+    private final FakeDriver driver = fake.driver;
+    private final List<String> modulesAsked = fake.modulesAsked;
+    private final CudaFusedOps ops = new CudaFusedOps(fake.device, FakeOpsDevice.ADDRESSES);
 
     @AfterEach
     void close() {
-        device.close();
+        fake.close();
     }
 
     private Strided t(DType dt, int... shape) {
-        return tAt(dt, 0, shape);
+        return fake.operand(dt, 0, shape);
     }
 
     private Strided tAt(DType dt, long offset, int... shape) {
-        long n = 1;
-        for (int s : shape) {
-            n *= s;
-        }
-        Buf b = new Buf(dt, offset + n, nextAddress);
-        nextAddress += 0x1000;
-        return new Strided(b, shape, Strided.contiguousStrides(shape), offset);
-    }
-
-    private static long addr(Strided s) {
-        return ((Buf) s.buffer()).address();
-    }
-
-    private FakeDriver.Launch only() {
-        List<FakeDriver.Launch> ls = driver.launches();
-        assertEquals(1, ls.size(), "launches: " + ls);
-        return ls.get(0);
-    }
-
-    private static List<Object> values(FakeDriver.Launch l) {
-        List<Object> v = new ArrayList<>();
-        for (KernelParams.Arg a : l.args()) {
-            v.add(switch (a) {
-                case KernelParams.Ptr p -> p.address();
-                case KernelParams.I32 i -> i.value();
-                case KernelParams.I64 i -> i.value();
-                case KernelParams.F32 f -> f.value();
-                case KernelParams.F64 f -> f.value();
-                case KernelParams.Struct s -> s;
-            });
-        }
-        return v;
-    }
-
-    private static void assertGeometry(LaunchGeometry g, FakeDriver.Launch l) {
-        assertEquals(g.grid(), l.grid()[0], "grid");
-        assertEquals(g.block(), l.block()[0], "block");
+        return fake.operand(dt, offset, shape);
     }
 
     @Test
     void softmaxOverTheLastAxisLaunchesABlockPerRowWithOffsets() {
         Strided x = tAt(DType.F32, 3, 4, 1000), out = tAt(DType.F32, 5, 4, 1000);
         ops.softmax(x, 1, true, out);
-        FakeDriver.Launch l = only();
+        FakeDriver.Launch l = fake.only();
         assertEquals("softmax_block_f32", l.kernel());
-        assertGeometry(new LaunchGeometry(4, 256), l);
-        assertEquals(List.of(addr(x), 3L, addr(out), 5L, 4L, 1000L, 1L, 1), values(l));
+        FakeOpsDevice.assertGeometry(new LaunchGeometry(4, 256), l);
+        assertEquals(List.of(FakeOpsDevice.address(x), 3L, FakeOpsDevice.address(out), 5L, 4L, 1000L, 1L, 1), FakeOpsDevice.values(l));
         assertEquals(List.of("softmax"), modulesAsked);
     }
 
@@ -117,10 +58,10 @@ class CudaFusedOpsTest {
     void softmaxBackwardOverAMiddleAxisLaunchesAThreadPerRow() {
         Strided y = t(DType.F64, 3, 7, 5), gy = t(DType.F64, 3, 7, 5), gx = t(DType.F64, 3, 7, 5);
         ops.softmaxBackward(y, gy, 1, false, gx);
-        FakeDriver.Launch l = only();
+        FakeDriver.Launch l = fake.only();
         assertEquals("softmax_backward_col_f64", l.kernel());
-        assertGeometry(LaunchGeometry.forElements(15), l);
-        assertEquals(List.of(addr(y), 0L, addr(gy), 0L, addr(gx), 0L, 3L, 7L, 5L, 0), values(l));
+        FakeOpsDevice.assertGeometry(LaunchGeometry.forElements(15), l);
+        assertEquals(List.of(FakeOpsDevice.address(y), 0L, FakeOpsDevice.address(gy), 0L, FakeOpsDevice.address(gx), 0L, 3L, 7L, 5L, 0), FakeOpsDevice.values(l));
     }
 
     @Test
@@ -132,7 +73,7 @@ class CudaFusedOpsTest {
         ops.softmax(new Strided(empty.buffer(), new int[] {2, 0, 1}, new long[] {1, 5, 7}, 0), 2, false, empty);
         assertEquals(0, driver.launches().size());
         ops.softmax(t(DType.F32), 0, false, t(DType.F32));
-        assertEquals(List.of(1L, 1L, 1L), values(only()).subList(4, 7));
+        assertEquals(List.of(1L, 1L, 1L), FakeOpsDevice.values(fake.only()).subList(4, 7));
     }
 
     @Test
@@ -140,11 +81,11 @@ class CudaFusedOpsTest {
         Strided x = t(DType.F32, 6, 5, 45), out = t(DType.F32, 6, 5, 45), w = t(DType.F32, 45);
         Strided mean = t(DType.F32, 30), rstd = t(DType.F32, 6, 5);
         ops.layerNorm(x, 45, w, null, 1e-5, out, mean, rstd);
-        FakeDriver.Launch l = only();
+        FakeDriver.Launch l = fake.only();
         assertEquals("layer_norm_f32", l.kernel());
-        assertGeometry(new LaunchGeometry(30, 64), l);
-        assertEquals(List.of(addr(x), 0L, addr(w), 0L, 0L, 0L, addr(out), 0L, addr(mean), 0L, addr(rstd), 0L, 30L, 45L, 1e-5),
-                values(l));
+        FakeOpsDevice.assertGeometry(new LaunchGeometry(30, 64), l);
+        assertEquals(List.of(FakeOpsDevice.address(x), 0L, FakeOpsDevice.address(w), 0L, 0L, 0L, FakeOpsDevice.address(out), 0L, FakeOpsDevice.address(mean), 0L, FakeOpsDevice.address(rstd), 0L, 30L, 45L, 1e-5),
+                FakeOpsDevice.values(l));
     }
 
     @Test
@@ -152,9 +93,9 @@ class CudaFusedOpsTest {
         Strided gy = t(DType.F64, 70, 45), x = t(DType.F64, 70, 45), gx = t(DType.F64, 70, 45);
         Strided mean = t(DType.F64, 70), rstd = t(DType.F64, 70), gb = t(DType.F64, 45);
         ops.layerNormBackward(gy, x, mean, rstd, null, gx, null, null);
-        assertEquals("layer_norm_backward_f64", only().kernel());
-        assertEquals(List.of(addr(gy), 0L, addr(x), 0L, addr(mean), 0L, addr(rstd), 0L, 0L, 0L, addr(gx), 0L, 70L, 45L),
-                values(only()));
+        assertEquals("layer_norm_backward_f64", fake.only().kernel());
+        assertEquals(List.of(FakeOpsDevice.address(gy), 0L, FakeOpsDevice.address(x), 0L, FakeOpsDevice.address(mean), 0L, FakeOpsDevice.address(rstd), 0L, 0L, 0L, FakeOpsDevice.address(gx), 0L, 70L, 45L),
+                FakeOpsDevice.values(fake.only()));
         ops.layerNormBackward(gy, x, mean, rstd, null, gx, null, gb);
         List<FakeDriver.Launch> ls = driver.launches();
         assertEquals(3, ls.size());
@@ -162,8 +103,8 @@ class CudaFusedOpsTest {
         assertEquals("layer_norm_backward_f64", ls.get(2).kernel());
         FakeDriver.Launch p = ls.get(1);
         assertEquals("layer_norm_param_grads_f64", p.kernel());
-        assertGeometry(new LaunchGeometry(2, 256), p);
-        assertEquals(List.of(0L, 0L, addr(gb), 0L, 70L, 45L), values(p).subList(8, 14));
+        FakeOpsDevice.assertGeometry(new LaunchGeometry(2, 256), p);
+        assertEquals(List.of(0L, 0L, FakeOpsDevice.address(gb), 0L, 70L, 45L), FakeOpsDevice.values(p).subList(8, 14));
     }
 
     @Test
@@ -171,9 +112,9 @@ class CudaFusedOpsTest {
         Strided none = t(DType.F32, 0, 8);
         Strided gw = t(DType.F32, 8);
         ops.layerNormBackward(none, none, t(DType.F32, 0), t(DType.F32, 0), null, none, gw, null);
-        FakeDriver.Launch l = only();
+        FakeDriver.Launch l = fake.only();
         assertEquals("layer_norm_param_grads_f32", l.kernel());
-        assertEquals(List.of(0L, 8L), values(l).subList(12, 14));
+        assertEquals(List.of(0L, 8L), FakeOpsDevice.values(l).subList(12, 14));
     }
 
     @Test
@@ -181,71 +122,71 @@ class CudaFusedOpsTest {
         Strided x = t(DType.F32, 4, 3, 5, 7), out = t(DType.F32, 4, 3, 5, 7);
         Strided mean = t(DType.F32, 3), inv = t(DType.F32, 3), w = t(DType.F32, 3), b = t(DType.F32, 3);
         ops.batchNorm(x, w, b, 0.1, out, mean, inv);
-        FakeDriver.Launch l = only();
+        FakeDriver.Launch l = fake.only();
         assertEquals("batch_norm_f32", l.kernel());
-        assertGeometry(new LaunchGeometry(3, 160), l);  // M = N·S = 140 rounds up to 5 warps
-        assertEquals(List.of(4L, 3L, 35L, 0.1), values(l).subList(12, 16));
+        FakeOpsDevice.assertGeometry(new LaunchGeometry(3, 160), l);  // M = N·S = 140 rounds up to 5 warps
+        assertEquals(List.of(4L, 3L, 35L, 0.1), FakeOpsDevice.values(l).subList(12, 16));
 
         Strided gx = t(DType.F32, 4, 3, 5, 7), gw = t(DType.F32, 3);
         ops.batchNormBackward(out, x, mean, inv, null, gx, gw, null);
         FakeDriver.Launch bl = driver.launches().get(1);
         assertEquals("batch_norm_backward_f32", bl.kernel());
-        assertEquals(List.of(0L, 0L, addr(gx), 0L, addr(gw), 0L, 0L, 0L, 4L, 3L, 35L), values(bl).subList(8, 19));
+        assertEquals(List.of(0L, 0L, FakeOpsDevice.address(gx), 0L, FakeOpsDevice.address(gw), 0L, 0L, 0L, 4L, 3L, 35L), FakeOpsDevice.values(bl).subList(8, 19));
     }
 
     @Test
     void batchNormOfFewLargeChannelsRunsTheSplitKernelsWithAWorkspaceItGivesBack() {
         Strided x = t(DType.F64, 4, 2, 64, 64), out = t(DType.F64, 4, 2, 64, 64);
         Strided mean = t(DType.F64, 2), inv = t(DType.F64, 2);
-        long liveBefore = device.allocator().stats().liveBlocks();
+        long liveBefore = fake.device.allocator().stats().liveBlocks();
         ops.batchNorm(x, null, null, 1e-5, out, mean, inv);
         List<FakeDriver.Launch> ls = driver.launches();
         assertEquals(List.of("batch_norm_partials_f64", "batch_norm_apply_f64"), ls.stream().map(FakeDriver.Launch::kernel).toList());
         FusedLaunchPlan.BatchNorm plan = FusedLaunchPlan.batchNorm(2, 4 * 64 * 64, LaunchGeometry.MAX_GRID);
         assertEquals(4, plan.parts());
-        assertGeometry(plan.geometry(), ls.get(0));
-        long ws = (long) values(ls.get(0)).get(2);
-        assertEquals(List.of(addr(x), 0L, ws, 4L, 2L, 4096L, 4L), values(ls.get(0)));
-        assertEquals(List.of(ws, 4L, 2L, 4096L, 4L, 1e-5), values(ls.get(1)).subList(12, 18));
-        assertEquals(liveBefore, device.allocator().stats().liveBlocks(), "the workspace goes back to the cache");
+        FakeOpsDevice.assertGeometry(plan.geometry(), ls.get(0));
+        long ws = (long) FakeOpsDevice.values(ls.get(0)).get(2);
+        assertEquals(List.of(FakeOpsDevice.address(x), 0L, ws, 4L, 2L, 4096L, 4L), FakeOpsDevice.values(ls.get(0)));
+        assertEquals(List.of(ws, 4L, 2L, 4096L, 4L, 1e-5), FakeOpsDevice.values(ls.get(1)).subList(12, 18));
+        assertEquals(liveBefore, fake.device.allocator().stats().liveBlocks(), "the workspace goes back to the cache");
 
         Strided gx = t(DType.F64, 4, 2, 64, 64), gb = t(DType.F64, 2);
         ops.batchNormBackward(out, x, mean, inv, null, gx, null, gb);
         ls = driver.launches();
         assertEquals("batch_norm_backward_partials_f64", ls.get(2).kernel());
         assertEquals("batch_norm_backward_apply_f64", ls.get(3).kernel());
-        long ws2 = (long) values(ls.get(2)).get(8);
-        assertEquals(List.of(ws2, 4L, 2L, 4096L, 4L), values(ls.get(2)).subList(8, 13));
-        assertEquals(List.of(0L, 0L, addr(gx), 0L, 0L, 0L, addr(gb), 0L, ws2, 4L, 2L, 4096L, 4L), values(ls.get(3)).subList(8, 21));
-        assertEquals(liveBefore, device.allocator().stats().liveBlocks());
+        long ws2 = (long) FakeOpsDevice.values(ls.get(2)).get(8);
+        assertEquals(List.of(ws2, 4L, 2L, 4096L, 4L), FakeOpsDevice.values(ls.get(2)).subList(8, 13));
+        assertEquals(List.of(0L, 0L, FakeOpsDevice.address(gx), 0L, 0L, 0L, FakeOpsDevice.address(gb), 0L, ws2, 4L, 2L, 4096L, 4L), FakeOpsDevice.values(ls.get(3)).subList(8, 21));
+        assertEquals(liveBefore, fake.device.allocator().stats().liveBlocks());
     }
 
     @Test
     void sgdPassesHyperparametersAndNoBufferWithoutMomentum() {
         Strided p = tAt(DType.F32, 2, 1000), g = t(DType.F32, 1000), buf = t(DType.F32, 1000);
         ops.sgdUpdate(p, g, buf, new SgdUpdate(0.1, 0, 0, 0.01, false, true));
-        FakeDriver.Launch l = only();
+        FakeDriver.Launch l = fake.only();
         assertEquals("sgd_update_f32", l.kernel());
-        assertGeometry(LaunchGeometry.forElements(1000), l);
-        assertEquals(List.of(addr(p), 2L, addr(g), 0L, 0L, 0L, 1000L, 0.1, 0.0, 0.0, 0.01, 0, 1), values(l));
+        FakeOpsDevice.assertGeometry(LaunchGeometry.forElements(1000), l);
+        assertEquals(List.of(FakeOpsDevice.address(p), 2L, FakeOpsDevice.address(g), 0L, 0L, 0L, 1000L, 0.1, 0.0, 0.0, 0.01, 0, 1), FakeOpsDevice.values(l));
         ops.sgdUpdate(p, g, buf, new SgdUpdate(0.1, 0.9, 0.2, 0, true, false));
-        assertEquals(List.of(addr(buf), 0L, 1000L, 0.1, 0.9, 0.2, 0.0, 1, 0), values(driver.launches().get(1)).subList(4, 13));
+        assertEquals(List.of(FakeOpsDevice.address(buf), 0L, 1000L, 0.1, 0.9, 0.2, 0.0, 1, 0), FakeOpsDevice.values(driver.launches().get(1)).subList(4, 13));
     }
 
     @Test
     void adamGetsTheBiasCorrectionsOfItsStep() {
         Strided p = t(DType.F64, 31), g = t(DType.F64, 31), m = t(DType.F64, 31), v = t(DType.F64, 31), vm = t(DType.F64, 31);
         ops.adamUpdate(p, g, m, v, vm, new AdamUpdate(0.01, 0.9, 0.999, 1e-8, 0.05, true, false, 3));
-        FakeDriver.Launch l = only();
+        FakeDriver.Launch l = fake.only();
         assertEquals("adam_update_f64", l.kernel());
-        List<Object> a = values(l);
+        List<Object> a = FakeOpsDevice.values(l);
         assertEquals(List.of(0L, 0L, 31L, 0.01, 0.9, 0.999, 1e-8, 0.05), a.subList(8, 16));
         assertEquals(1 - 0.9 * 0.9 * 0.9, (double) a.get(16), 1e-16);
         assertEquals(1 - 0.999 * 0.999 * 0.999, (double) a.get(17), 1e-16);
         assertEquals(List.of(1, 0), a.subList(18, 20));
         ops.adamUpdate(p, g, m, v, vm, new AdamUpdate(0.01, 0.9, 0.999, 1e-8, 0, false, true, 1));
-        List<Object> b = values(driver.launches().get(1));
-        assertEquals(addr(vm), b.get(8));
+        List<Object> b = FakeOpsDevice.values(driver.launches().get(1));
+        assertEquals(FakeOpsDevice.address(vm), b.get(8));
         assertEquals(List.of(0, 1), b.subList(18, 20));
     }
 
@@ -303,7 +244,7 @@ class CudaFusedOpsTest {
             assertEquals(((CudaBuffer) p).address(), adam.ptr(0));
 
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> k.layerNorm(
-                    Strided.contiguous(new Buf(DType.F32, 4, 0x10), 4), 4, null, null, 1e-5, Strided.contiguous(out, 4),
+                    Strided.contiguous(new FakeOpsDevice.Buf(DType.F32, 4, 0x10), 4), 4, null, null, 1e-5, Strided.contiguous(out, 4),
                     Strided.contiguous(out, 1), Strided.contiguous(out, 1)));
             assertTrue(e.getMessage().contains("layerNorm") && e.getMessage().contains("does not belong"), e.getMessage());
         }

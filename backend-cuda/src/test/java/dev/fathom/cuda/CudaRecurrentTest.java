@@ -6,8 +6,6 @@ import dev.fathom.tensor.DType;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,73 +21,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * before any launch.
  */
 class CudaRecurrentTest {
-    private static final byte[] PTX = ".version 9.0\n.target sm_75\n".getBytes(StandardCharsets.US_ASCII);
-
-    private record Buf(DType dtype, long capacity, long address) implements Buffer {
-    }
-
-    private final FakeDriver driver = new FakeDriver();
-    private final CudaDevice device;
-    private final List<String> modulesAsked = new ArrayList<>();
-    private final CudaRecurrent ops;
-    private long nextAddress = 0x1000;
-
-    CudaRecurrentTest() {
-        for (String t : List.of("f32", "f64")) {
-            for (String k : List.of("lstm_cell_", "lstm_cell_backward_")) {
-                driver.kernel(k + t, (d, l) -> { });
-            }
-        }
-        device = CudaDevice.open(driver, 0, false, new KernelImages(CudaPlan.KernelSource.NVRTC, 7, 5, (name, source, headers, options) -> {
-            modulesAsked.add(name.substring(0, name.length() - ".cu".length()));
-            return PTX;
-        }), false);
-        ops = new CudaRecurrent(device, (s, op) -> ((Buf) s.buffer()).address());
-    }
+    private final FakeOpsDevice fake = new FakeOpsDevice(List.of("lstm_cell_", "lstm_cell_backward_"));
+    private final FakeDriver driver = fake.driver;
+    private final List<String> modulesAsked = fake.modulesAsked;
+    private final CudaRecurrent ops = new CudaRecurrent(fake.device, FakeOpsDevice.ADDRESSES);
 
     @AfterEach
     void close() {
-        device.close();
+        fake.close();
     }
 
     private Strided t(DType dt, long offset, int... shape) {
-        long n = 1;
-        for (int s : shape) {
-            n *= s;
-        }
-        Buf b = new Buf(dt, offset + n, nextAddress);
-        nextAddress += 0x1000;
-        return new Strided(b, shape, Strided.contiguousStrides(shape), offset);
-    }
-
-    private static long addr(Strided s) {
-        return ((Buf) s.buffer()).address();
-    }
-
-    private FakeDriver.Launch only() {
-        List<FakeDriver.Launch> ls = driver.launches();
-        assertEquals(1, ls.size(), "launches: " + ls);
-        return ls.getFirst();
-    }
-
-    private static List<Object> values(FakeDriver.Launch l) {
-        List<Object> v = new ArrayList<>();
-        for (KernelParams.Arg a : l.args()) {
-            v.add(switch (a) {
-                case KernelParams.Ptr p -> p.address();
-                case KernelParams.I32 i -> i.value();
-                case KernelParams.I64 i -> i.value();
-                case KernelParams.F32 f -> f.value();
-                case KernelParams.F64 f -> f.value();
-                case KernelParams.Struct s -> s;
-            });
-        }
-        return v;
-    }
-
-    private static void assertGeometry(LaunchGeometry g, FakeDriver.Launch l) {
-        assertEquals(g.grid(), l.grid()[0], "grid");
-        assertEquals(g.block(), l.block()[0], "block");
+        return fake.operand(dt, offset, shape);
     }
 
     @Test
@@ -98,10 +41,10 @@ class CudaRecurrentTest {
         Strided gates = t(DType.F32, 3, 6, 5, 180), c = t(DType.F32, 1, 6, 5, 45);
         Strided out = t(DType.F32, 2, 2, 6, 5, 45), acts = t(DType.F32, 4, 6, 5, 225);
         ops.lstmCell(gates, c, out, acts);
-        FakeDriver.Launch l = only();
+        FakeDriver.Launch l = fake.only();
         assertEquals("lstm_cell_f32", l.kernel());
-        assertGeometry(LaunchGeometry.forElements(30 * 45), l);
-        assertEquals(List.of(addr(gates), 3L, addr(c), 1L, addr(out), 2L, addr(acts), 4L, 30L, 45L), values(l));
+        FakeOpsDevice.assertGeometry(LaunchGeometry.forElements(30 * 45), l);
+        assertEquals(List.of(FakeOpsDevice.address(gates), 3L, FakeOpsDevice.address(c), 1L, FakeOpsDevice.address(out), 2L, FakeOpsDevice.address(acts), 4L, 30L, 45L), FakeOpsDevice.values(l));
         assertEquals(List.of("recurrent"), modulesAsked);
     }
 
@@ -110,16 +53,16 @@ class CudaRecurrentTest {
         Strided acts = t(DType.F64, 0, 7, 15), c = t(DType.F64, 5, 7, 3), gradOut = t(DType.F64, 1, 2, 7, 3);
         Strided gradGates = t(DType.F64, 2, 7, 12), gradC = t(DType.F64, 0, 7, 3);
         ops.lstmCellBackward(acts, c, gradOut, gradGates, gradC);
-        FakeDriver.Launch l = only();
+        FakeDriver.Launch l = fake.only();
         assertEquals("lstm_cell_backward_f64", l.kernel());
-        assertGeometry(LaunchGeometry.forElements(21), l);
-        assertEquals(List.of(addr(acts), 0L, addr(c), 5L, addr(gradOut), 1L, addr(gradGates), 2L, addr(gradC), 0L, 7L, 3L), values(l));
+        FakeOpsDevice.assertGeometry(LaunchGeometry.forElements(21), l);
+        assertEquals(List.of(FakeOpsDevice.address(acts), 0L, FakeOpsDevice.address(c), 5L, FakeOpsDevice.address(gradOut), 1L, FakeOpsDevice.address(gradGates), 2L, FakeOpsDevice.address(gradC), 0L, 7L, 3L), FakeOpsDevice.values(l));
     }
 
     @Test
     void oneRowAsARank1StateAndNoUnitsLaunchNothing() {
         ops.lstmCell(t(DType.F64, 0, 8), t(DType.F64, 0, 2), t(DType.F64, 0, 2, 2), t(DType.F64, 0, 10));
-        assertEquals(List.of(1L, 2L), values(only()).subList(8, 10));
+        assertEquals(List.of(1L, 2L), FakeOpsDevice.values(fake.only()).subList(8, 10));
         ops.lstmCell(t(DType.F32, 0, 0, 12), t(DType.F32, 0, 0, 3), t(DType.F32, 0, 2, 0, 3), t(DType.F32, 0, 0, 15));
         ops.lstmCell(t(DType.F32, 0, 4, 0), t(DType.F32, 0, 4, 0), t(DType.F32, 0, 2, 4, 0), t(DType.F32, 0, 4, 0));
         ops.lstmCellBackward(t(DType.F32, 0, 0, 15), t(DType.F32, 0, 0, 3), t(DType.F32, 0, 2, 0, 3), t(DType.F32, 0, 0, 12),
@@ -184,7 +127,7 @@ class CudaRecurrentTest {
             assertEquals(((CudaBuffer) gc).address(), b.ptr(8));
 
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> k.lstmCell(
-                    Strided.contiguous(new Buf(DType.F32, 24, 0x10), 3, 8), Strided.contiguous(c, 3, 2), Strided.contiguous(o, 2, 3, 2),
+                    Strided.contiguous(new FakeOpsDevice.Buf(DType.F32, 24, 0x10), 3, 8), Strided.contiguous(c, 3, 2), Strided.contiguous(o, 2, 3, 2),
                     Strided.contiguous(a, 3, 10)));
             assertTrue(e.getMessage().contains("lstmCell") && e.getMessage().contains("does not belong"), e.getMessage());
         }
