@@ -29,11 +29,12 @@ final class LstmCellOps {
     /**
      * {@code {h', c'}} from the gates' pre-activations {@code [..., 4H]} and c {@code [..., H]}, or
      * null without a kernel, or when c's shape is not the gates' with H for 4H (an unbatched
-     * layer's c broadcasts against its gates; the composite handles that).
+     * layer's c broadcasts against its gates) or the two differ in dtype or device: the composite
+     * handles the first and names the others in its error.
      */
     static Tensor[] cell(Tensor gates, Tensor c) {
         int[] hs = gates.shape().clone();
-        if (hs.length == 0 || hs[hs.length - 1] % 4 != 0 || gates.dtype() != c.dtype()) {
+        if (hs.length == 0 || hs[hs.length - 1] % 4 != 0 || gates.dtype() != c.dtype() || !gates.device().equals(c.device())) {
             return null;
         }
         hs[hs.length - 1] /= 4;
