@@ -10,8 +10,8 @@ import static dev.fathom.cpu.FusedOperands.floating;
  * The LSTM cell's elementwise part in one pass per row, forward and backward, as
  * {@link dev.fathom.spi.Kernels#lstmCell} defines it. Composed of tensor ops, a cell step was ten
  * kernels forward and about twenty back, each over a [32, 256] slice of the batch's gates: a fifth
- * of the reference LSTM char-LM's step. Here each row's four gate blocks are read once and h', c'
- * and the activations written once.
+ * of the reference LSTM char-LM's step. Here a row's gates, state and activations are handled in a
+ * few loops while they are in L1, and h', c' and the activations written once.
  *
  * <p>F32 rows run on vectors with {@link ExpF32}'s sigmoid and tanh, in the composite's order of
  * operations ({@code c' = f·c + i·g}, {@code h' = o·tanh(c')}), so the forward gives the
