@@ -38,8 +38,13 @@ final class MatmulKernel {
     private static final int ROW_GRAIN = 6;
     private static final int COLUMN_GRAIN = Math.max(1, 96 / NR);
     private static final int NC = 2048;
-    /** Smallest parallel part of packing a whole shared operand, in panels. */
+    /** Smallest parallel part of packing a whole shared operand, in panels (of A: 40 rows). */
     private static final int PACK_GRAIN = 8;
+    /**
+     * {@link #PACK_GRAIN} for B's panels, counted as 128 columns: fixed at 8 panels, AVX-512's
+     * 32-column panels left a 256-column B (8 panels) packed by the calling thread alone.
+     */
+    private static final int B_PACK_GRAIN = Math.max(1, 128 / NR);
 
     private MatmulKernel() {
     }
@@ -318,7 +323,7 @@ final class MatmulKernel {
         int blockPanels = (NC + NR - 1) / NR, blocks = (n + NC - 1) / NC;
         int total = (blocks - 1) * blockPanels + (n - (blocks - 1) * NC + NR - 1) / NR;
         int slices = (k + depth - 1) / depth;
-        if (total < 2 * PACK_GRAIN && slices > 1) {
+        if (total < 2 * B_PACK_GRAIN && slices > 1) {
             Parallel.forRange(slices, 1, (lo, hi) -> {
                 for (int block = 0; block < blocks; block++) {
                     int jc = block * NC, nc = Math.min(NC, n - jc), panels = (nc + NR - 1) / NR;
@@ -331,7 +336,7 @@ final class MatmulKernel {
             });
             return;
         }
-        Parallel.forRange(total, PACK_GRAIN, (lo, hi) -> {
+        Parallel.forRange(total, B_PACK_GRAIN, (lo, hi) -> {
             for (long g = lo; g < hi; ) {
                 int block = (int) (g / blockPanels), first = (int) (g % blockPanels);
                 int jc = block * NC, nc = Math.min(NC, n - jc), panels = (nc + NR - 1) / NR;
