@@ -1,7 +1,6 @@
 package dev.fathom.nn;
 
 import dev.fathom.autograd.Autograd;
-import dev.fathom.autograd.GradMode;
 import dev.fathom.spi.AttentionGeometry;
 import dev.fathom.spi.Kernels;
 import dev.fathom.spi.Strided;
@@ -13,6 +12,8 @@ import dev.fathom.tensor.internal.KernelOps;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+
+import static dev.fathom.nn.KernelOperands.contiguous;
 
 /**
  * Scaled dot-product attention without a mask or dropout through the backend's fused kernels
@@ -124,11 +125,5 @@ final class FusedAttention {
 
     private static int[] lead(Tensor t) {
         return Arrays.copyOf(t.shape(), t.dim() - 2);
-    }
-
-    private static Tensor contiguous(Tensor t) {
-        try (GradMode off = Autograd.noGrad()) {
-            return t.contiguous();
-        }
     }
 }

@@ -1,7 +1,6 @@
 package dev.fathom.nn;
 
 import dev.fathom.autograd.Autograd;
-import dev.fathom.autograd.GradMode;
 import dev.fathom.spi.Kernels;
 import dev.fathom.tensor.Tensor;
 import dev.fathom.tensor.internal.Backends;
@@ -10,6 +9,9 @@ import dev.fathom.tensor.internal.KernelOps;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+
+import static dev.fathom.nn.KernelOperands.closeCopy;
+import static dev.fathom.nn.KernelOperands.contiguous;
 
 /**
  * One LSTM step's elementwise part through the backend's fused kernel ({@link Kernels#lstmCell}
@@ -116,17 +118,5 @@ final class LstmCellOps {
                         d.mul(i).mul(g.mul(g).neg().add(1.0)), gh.mul(t).mul(o.mul(o.neg().add(1.0))))
                 : null;
         return new Tensor[] {gz, c.requiresGrad() ? d.mul(f) : null};
-    }
-
-    private static Tensor contiguous(Tensor t) {
-        try (GradMode off = Autograd.noGrad()) {
-            return t.contiguous();
-        }
-    }
-
-    private static void closeCopy(Tensor copy, Tensor original) {
-        if (copy != original) {
-            copy.close();
-        }
     }
 }

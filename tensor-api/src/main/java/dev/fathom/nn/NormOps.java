@@ -1,7 +1,6 @@
 package dev.fathom.nn;
 
 import dev.fathom.autograd.Autograd;
-import dev.fathom.autograd.GradMode;
 import dev.fathom.spi.Kernels;
 import dev.fathom.spi.Strided;
 import dev.fathom.tensor.Tensor;
@@ -11,6 +10,9 @@ import dev.fathom.tensor.internal.KernelOps;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+
+import static dev.fathom.nn.KernelOperands.closeCopy;
+import static dev.fathom.nn.KernelOperands.contiguous;
 
 /**
  * Layer norm and training-mode batch norm through the backend's fused kernels
@@ -206,20 +208,9 @@ final class NormOps {
         return new Strided(s.buffer(), new int[] {Math.toIntExact(t.numel())}, new long[] {1}, s.offset());
     }
 
-    private static Tensor contiguous(Tensor t) {
-        if (t == null) {
-            return null;
-        }
-        try (GradMode off = Autograd.noGrad()) {
-            return t.contiguous();
-        }
-    }
-
     private static void closeCopies(Tensor[] copies, Tensor... originals) {
         for (int i = 0; i < copies.length; i++) {
-            if (copies[i] != null && copies[i] != originals[i]) {
-                copies[i].close();
-            }
+            closeCopy(copies[i], originals[i]);
         }
     }
 

@@ -1,13 +1,14 @@
 package dev.fathom.nn;
 
-import dev.fathom.autograd.Autograd;
-import dev.fathom.autograd.GradMode;
 import dev.fathom.spi.Kernels;
 import dev.fathom.spi.Pool2dGeometry;
 import dev.fathom.tensor.DType;
 import dev.fathom.tensor.Tensor;
 import dev.fathom.tensor.internal.Backends;
 import dev.fathom.tensor.internal.KernelOps;
+
+import static dev.fathom.nn.KernelOperands.closeCopy;
+import static dev.fathom.nn.KernelOperands.contiguous;
 
 /**
  * Max and average pooling as recorded tensor ops. Both backward passes are linear in the incoming
@@ -71,17 +72,5 @@ final class PoolOps {
             closeCopy(ac, a);
         }
         return h.record(op, out, new Tensor[] {a}, new Tensor[0], backward);
-    }
-
-    private static Tensor contiguous(Tensor t) {
-        try (GradMode off = Autograd.noGrad()) {
-            return t.contiguous();
-        }
-    }
-
-    private static void closeCopy(Tensor copy, Tensor original) {
-        if (copy != original) {
-            copy.close();
-        }
     }
 }
