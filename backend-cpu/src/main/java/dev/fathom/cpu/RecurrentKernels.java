@@ -28,7 +28,7 @@ final class RecurrentKernels {
     static void lstmCell(Strided gates, Strided c, Strided out, Strided acts) {
         String op = "lstmCell";
         CpuBuffer z = floating(op, gates), cp = floating(op, c), o = floating(op, out), a = floating(op, acts);
-        int h = units(op, gates, c, out, acts, "out", "acts");
+        int h = units(op, gates, c, out, acts, "out", "acts", null);
         long rows = h == 0 ? 0 : c.numel() / h;
         int zo = (int) gates.offset(), co = (int) c.offset(), oo = (int) out.offset(), ao = (int) acts.offset();
         int plane = (int) c.numel();
@@ -47,10 +47,7 @@ final class RecurrentKernels {
         String op = "lstmCellBackward";
         CpuBuffer a = floating(op, acts), cp = floating(op, c), g = floating(op, gradOut), gz = floating(op, gradGates),
                 gc = floating(op, gradC);
-        int h = units(op, gradGates, c, gradOut, acts, "gradOut", "acts");
-        if (gradC.numel() != c.numel() || (gc.f == null) != (cp.f == null)) {
-            throw new IllegalArgumentException("cpu " + op + ": gradC must be like c, got " + gradC + " and " + c);
-        }
+        int h = units(op, gradGates, c, gradOut, acts, "gradOut", "acts", gradC);
         long rows = h == 0 ? 0 : c.numel() / h;
         int ao = (int) acts.offset(), co = (int) c.offset(), go = (int) gradOut.offset(), zo = (int) gradGates.offset(),
                 gco = (int) gradC.offset();
@@ -69,17 +66,22 @@ final class RecurrentKernels {
 
     /**
      * H, from c's last dim, after checking that the operands agree: one floating dtype,
-     * {@code fourWide} 4H per row, {@code pair} ([2, R, H]) and {@code fiveWide} (acts) sized to c.
+     * {@code fourWide} 4H per row, {@code pair} ([2, R, H]) and {@code fiveWide} (acts) sized to c,
+     * and {@code likeC} (the backward's gradC, else null) shaped as c.
      */
-    private static int units(String op, Strided fourWide, Strided c, Strided pair, Strided fiveWide, String pairName, String actsName) {
+    private static int units(String op, Strided fourWide, Strided c, Strided pair, Strided fiveWide, String pairName, String actsName,
+                             Strided likeC) {
         int[] cs = c.shape();
         int h = cs.length == 0 ? 1 : cs[cs.length - 1];
         long n = c.numel();
         boolean f32 = CpuBuffer.of(c.buffer()).f != null;
-        for (Strided s : new Strided[] {fourWide, pair, fiveWide}) {
-            if ((CpuBuffer.of(s.buffer()).f != null) != f32) {
+        for (Strided s : new Strided[] {fourWide, pair, fiveWide, likeC}) {
+            if (s != null && (CpuBuffer.of(s.buffer()).f != null) != f32) {
                 throw new IllegalArgumentException("cpu " + op + ": operands must share one dtype, got " + s + " with c " + c);
             }
+        }
+        if (likeC != null && likeC.numel() != n) {
+            throw new IllegalArgumentException("cpu " + op + ": gradC must be like c, got " + likeC + " and " + c);
         }
         if (fourWide.numel() != 4 * n || pair.numel() != 2 * n || fiveWide.numel() != 5 * n) {
             throw new IllegalArgumentException("cpu " + op + ": for c " + c + " (R rows of H = " + h + ") the gates must hold R·4H, "

@@ -138,5 +138,11 @@ class RecurrentKernelsTest {
         Strided c64 = operand(DType.F64, 0, 2, 4), gates16 = operand(DType.F32, 0, 2, 16), acts20 = operand(DType.F32, 0, 2, 20);
         e = assertThrows(IllegalArgumentException.class, () -> RecurrentKernels.lstmCell(gates16, c64, out, acts20));
         assertTrue(e.getMessage().contains("one dtype"), e.getMessage());
+        Strided acts40 = operand(DType.F32, 0, 2, 20), gz = operand(DType.F32, 0, 2, 16);
+        Strided gc3 = operand(DType.F32, 0, 2, 3), gc64 = operand(DType.F64, 0, 2, 4);
+        e = assertThrows(IllegalArgumentException.class, () -> RecurrentKernels.lstmCellBackward(acts40, c, out, gz, gc3));
+        assertTrue(e.getMessage().contains("gradC must be like c"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> RecurrentKernels.lstmCellBackward(acts40, c, out, gz, gc64));
+        assertTrue(e.getMessage().contains("one dtype"), e.getMessage());
     }
 }
