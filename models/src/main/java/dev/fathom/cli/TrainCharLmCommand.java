@@ -97,7 +97,7 @@ final class TrainCharLmCommand implements Callable<Integer> {
             w.printf(Locale.ROOT, "val_loss step 0 %.4f, step %d %.4f; %.0f tokens/s (median step %.1f ms over steps %s)%n", r.firstValLoss(), steps,
                     r.lastValLoss(), r.tokensPerSecond(), r.medianStepMs(),
                     steps > CharLmTraining.WARMUP_STEPS ? (CharLmTraining.WARMUP_STEPS + 1) + ".." + steps : "1.." + steps);
-            w.printf(Locale.ROOT, "wrote %s (metrics.jsonl, learning_curves.png, checkpoint.safetensors)%n", runDir);
+            w.println(RunDirectoryListing.wrote(runDir));
         }
         return 0;
     }

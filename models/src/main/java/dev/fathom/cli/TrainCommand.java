@@ -136,7 +136,7 @@ final class TrainCommand implements Callable<Integer> {
             Trainer trainer = new Trainer(net, opt, "cross_entropy", Functional::crossEntropy, runDir, true,
                     List.of(new SaveCheckpoints(runDir, "val_acc", true, info), print));
             trainer.fit(trainLoader, testLoader, first, lastEpoch);
-            w.printf(Locale.ROOT, "wrote %s (metrics.jsonl, learning_curves.png, checkpoint.safetensors, best.safetensors)%n", runDir);
+            w.println(RunDirectoryListing.wrote(runDir));
         }
         return 0;
     }

@@ -67,7 +67,7 @@ final class TrainDcganCommand implements Callable<Integer> {
                 new GanTraining.Config(steps, batch, sampleEvery, seed, runDir), w);
         w.printf(Locale.ROOT, "%.3f steps/s (1/median step time%s), final d_loss %.4f g_loss %.4f%n", r.stepsPerSecond(),
                 steps > GanTraining.WARMUP_STEPS ? " over steps " + (GanTraining.WARMUP_STEPS + 1) + ".." + steps : "", r.dLoss(), r.gLoss());
-        w.printf(Locale.ROOT, "wrote %s (metrics.jsonl, learning_curves.png, samples.png, samples/, checkpoint.safetensors)%n", runDir);
+        w.println(RunDirectoryListing.wrote(runDir));
         return 0;
     }
 }

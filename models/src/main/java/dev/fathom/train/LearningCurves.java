@@ -1,105 +1,63 @@
 package dev.fathom.train;
 
-import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
-import org.knowm.xchart.style.markers.SeriesMarkers;
-
-import java.awt.Color;
-import java.awt.Graphics2D;
-import java.awt.image.BufferedImage;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * {@code learning_curves.png}: loss (train vs validation) and accuracy (train and validation, when
- * logged; a GAN's {@code d_loss} and {@code g_loss} in the loss panel) against the x key ({@code epoch} or {@code step}), drawn
- * with XChart side by side. Rows
- * are those of {@link MetricsLog}; missing or non-numeric values are skipped. Written atomically.
+ * {@code learning_curves.png}: loss and accuracy against the epoch or step, drawn from
+ * {@link MetricsLog}'s rows after each epoch or evaluation (by {@link LearningCurvePlot}).
+ *
+ * <p>Drawing needs the {@code java.desktop} module and XChart. A Java runtime linked without them
+ * (a {@code jlink}ed image, such as the one {@code scripts/gpu-check} carries to a GPU machine)
+ * still trains: the plot is skipped, and the first skip says why, once per JVM;
+ * {@code metrics.jsonl} has the same numbers.
  */
 public final class LearningCurves {
-    private static final int WIDTH = 640;
-    private static final int HEIGHT = 420;
-    /** One color per split in both panels, so "validation" looks the same everywhere. */
-    private static final Color TRAIN = new Color(0x1f77b4);
-    private static final Color VALIDATION = new Color(0xff7f0e);
-    /** GAN runs log the two nets' losses instead of train/validation ones. */
-    private static final Color DISCRIMINATOR = new Color(0x2ca02c);
-    private static final Color GENERATOR = new Color(0xd62728);
+    private static final System.Logger LOG = System.getLogger("dev.fathom");
+    private static final AtomicBoolean SKIP_REPORTED = new AtomicBoolean();
+    /** Why curves cannot be drawn in this JVM, or null when they can. */
+    private static final String UNAVAILABLE = unavailableReason();
 
     private LearningCurves() {
     }
 
-    /** Draws the curves of {@code rows} into {@code png}; nothing is drawn for an empty log. */
-    public static void write(Path png, List<Map<String, Object>> rows, String xKey) {
+    /**
+     * Draws the curves of {@code rows} into {@code png}; nothing is drawn for an empty log, or when
+     * this runtime cannot draw ({@link #unavailable()}).
+     *
+     * @return whether {@code png} was written
+     */
+    public static boolean write(Path png, List<Map<String, Object>> rows, String xKey) {
         if (rows.isEmpty()) {
-            return;
+            return false;
         }
-        System.setProperty("java.awt.headless", System.getProperty("java.awt.headless", "true"));
-        XYChart loss = chart("Loss", xKey, "loss");
-        add(loss, rows, xKey, "train_loss", "train", TRAIN);
-        add(loss, rows, xKey, "val_loss", "validation", VALIDATION);
-        add(loss, rows, xKey, "d_loss", "discriminator", DISCRIMINATOR);
-        add(loss, rows, xKey, "g_loss", "generator", GENERATOR);
-        XYChart acc = chart("Accuracy", xKey, "accuracy");
-        add(acc, rows, xKey, "train_acc", "train", TRAIN);
-        add(acc, rows, xKey, "val_acc", "validation", VALIDATION);
-        List<XYChart> charts = new ArrayList<>();
-        charts.add(loss);
-        if (!acc.getSeriesMap().isEmpty()) {
-            charts.add(acc);
-        }
-        BufferedImage image = new BufferedImage(WIDTH * charts.size(), HEIGHT, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = image.createGraphics();
-        try {
-            for (int i = 0; i < charts.size(); i++) {
-                Graphics2D sub = (Graphics2D) g.create(i * WIDTH, 0, WIDTH, HEIGHT);
-                charts.get(i).paint(sub, WIDTH, HEIGHT);
-                sub.dispose();
+        if (UNAVAILABLE != null) {
+            if (SKIP_REPORTED.compareAndSet(false, true)) {
+                LOG.log(System.Logger.Level.WARNING, "learning curves not drawn: " + UNAVAILABLE
+                        + "; metrics.jsonl has the numbers");
             }
-        } finally {
-            g.dispose();
+            return false;
         }
-        try {
-            Path dir = png.toAbsolutePath().getParent();
-            Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, ".curves", ".png");
-            try {
-                javax.imageio.ImageIO.write(image, "png", tmp.toFile());
-                Files.move(tmp, png, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("learning curves: cannot write " + png + ": " + e.getMessage(), e);
-        }
+        LearningCurvePlot.write(png, rows, xKey);
+        return true;
     }
 
-    private static XYChart chart(String title, String xKey, String yTitle) {
-        XYChart c = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title).xAxisTitle(xKey).yAxisTitle(yTitle).build();
-        c.getStyler().setChartBackgroundColor(Color.WHITE);
-        c.getStyler().setLegendVisible(true);
-        return c;
+    /** Why this JVM cannot draw learning curves (a module or library it lacks), or null when it can. */
+    public static String unavailable() {
+        return UNAVAILABLE;
     }
 
-    private static void add(XYChart chart, List<Map<String, Object>> rows, String xKey, String yKey, String name, Color color) {
-        List<Double> xs = new ArrayList<>(), ys = new ArrayList<>();
-        for (Map<String, Object> r : rows) {
-            if (r.get(xKey) instanceof Number x && r.get(yKey) instanceof Number y && Double.isFinite(y.doubleValue())) {
-                xs.add(x.doubleValue());
-                ys.add(y.doubleValue());
-            }
+    private static String unavailableReason() {
+        if (ModuleLayer.boot().findModule("java.desktop").isEmpty()) {
+            return "this Java runtime has no java.desktop module";
         }
-        if (!xs.isEmpty()) {
-            var series = chart.addSeries(name, xs, ys);
-            series.setMarker(xs.size() > 60 ? SeriesMarkers.NONE : SeriesMarkers.CIRCLE);  // a line per step, dots per epoch
-            series.setLineColor(color);
-            series.setMarkerColor(color);
+        try {
+            Class.forName("org.knowm.xchart.XYChart", false, LearningCurves.class.getClassLoader());
+            return null;
+        } catch (ClassNotFoundException | LinkageError e) {
+            return "XChart (org.knowm.xchart) is not on the class path";
         }
     }
 }

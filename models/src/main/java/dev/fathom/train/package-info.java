@@ -4,7 +4,9 @@
  * ({@link dev.fathom.train.EpochEnd}) to its {@link dev.fathom.train.Callback}s
  * ({@link dev.fathom.train.EarlyStopping}, {@link dev.fathom.train.SaveCheckpoints});
  * {@link dev.fathom.train.MetricsLog} writes {@code metrics.jsonl}, {@link dev.fathom.train.LearningCurves}
- * draws {@code learning_curves.png}, {@link dev.fathom.train.TrainingCheckpoint} saves and resumes a
+ * draws {@code learning_curves.png} (through {@code LearningCurvePlot}, the one class here that needs
+ * {@code java.desktop}; without it a run trains and says once that it drew nothing),
+ * {@link dev.fathom.train.TrainingCheckpoint} saves and resumes a
  * run (model, optimizer, schedule, generators), and {@link dev.fathom.train.Parity} runs the same
  * seeded steps on every usable device.
  *

@@ -62,6 +62,8 @@ class TrainEvalCommandTest {
         for (String f : new String[] {"learning_curves.png", "checkpoint.safetensors", "best.safetensors"}) {
             assertTrue(Files.size(dir.resolve(f)) > 0, f);
         }
+        assertTrue(out.toString().contains("wrote " + dir + " (best.safetensors, checkpoint.safetensors, learning_curves.png, metrics.jsonl)"),
+                "the closing line lists what the run directory holds: " + out);
     }
 
     @Test
