@@ -148,14 +148,20 @@ interface CudaDriver {
     }
 
     /**
-     * One algorithm as {@code cudnnGetConvolution*Algorithm_v7} rates it, best first.
+     * One algorithm as {@code cudnnGetConvolution*Algorithm_v7} rates it, best first, or as
+     * {@code cudnnFindConvolution*AlgorithmEx} measured it, fastest first.
      *
      * @param status its {@code cudnnStatus_t}: 0 when it supports the problem
      * @param memory workspace bytes it needs
      * @param deterministic {@code determinism == CUDNN_DETERMINISTIC}: the same bits on every run
      * @param mathType its {@code cudnnMathType_t} (3, {@code CUDNN_FMA_MATH}: no tensor cores, no TF32)
+     * @param timeMs the measured time in milliseconds; NaN from the heuristics
      */
-    record AlgoPerf(int algo, int status, long memory, boolean deterministic, int mathType) {
+    record AlgoPerf(int algo, int status, long memory, boolean deterministic, int mathType, float timeMs) {
+        /** As the heuristics rate it: nothing was run, so no time. */
+        AlgoPerf(int algo, int status, long memory, boolean deterministic, int mathType) {
+            this(algo, status, memory, deterministic, mathType, Float.NaN);
+        }
     }
 
     /** {@code cudnnCreate}, then {@code cudnnSetStream(stream)}; {@code handle[0]} receives it. */
@@ -205,6 +211,17 @@ interface CudaDriver {
      */
     default int cudnnGetConvolutionAlgorithms(long handle, ConvPass pass, long xDesc, long wDesc, long convDesc, long yDesc,
             java.util.List<AlgoPerf> out) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no cuDNN");
+    }
+
+    /**
+     * {@code cudnnFindConvolution{Forward,BackwardData,BackwardFilter}AlgorithmEx}: runs every
+     * algorithm on the given buffers (it writes the pass's output: y, dx in x's place or dw in w's)
+     * with the workspace given, and appends each one's result to {@code out}, fastest first.
+     * Synchronous: it returns when the measurements are done.
+     */
+    default int cudnnFindConvolutionAlgorithms(long handle, ConvPass pass, long xDesc, long x, long wDesc, long w, long convDesc,
+            long yDesc, long y, long workspace, long workspaceBytes, java.util.List<AlgoPerf> out) {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " has no cuDNN");
     }
 

@@ -82,9 +82,9 @@ record CudaPlan(KernelSource kernelSource, boolean cublas, boolean cudnn, List<S
         }
         boolean cudnn = libs.cudnn().isLoaded() && allowCudnn;
         if (cudnn) {
-            lines.add("conv2d: " + libs.cudnn().describe() + " (cudnnConvolutionForward / BackwardData / BackwardFilter, the"
-                    + " best-rated deterministic algorithm of the v7 heuristics, FMA math: no TF32; empty batches and problems with no"
-                    + " deterministic algorithm: own implicit-GEMM kernels)");
+            lines.add("conv2d: " + libs.cudnn().describe() + " (cudnnConvolutionForward / BackwardData / BackwardFilter, "
+                    + CudnnAlgoSearch.describeConfigured() + ", FMA math: no TF32; empty"
+                    + " batches and problems with no deterministic algorithm: own implicit-GEMM kernels)");
             lines.add("batch norm: " + libs.cudnn().describe() + " (cudnnBatchNormalizationForwardTraining / Backward, spatial;"
                     + " eps < 1e-5: own kernels)");
         } else {

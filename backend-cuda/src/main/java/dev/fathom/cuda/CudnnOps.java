@@ -27,14 +27,14 @@ import java.util.Objects;
  * norm is {@link CudnnBatchNorm}'s. Results overwrite (alpha 1, beta 0).
  *
  * <p>Algorithms: the own kernels are deterministic, so cuDNN is held to the same standard, as
- * {@code torch.backends.cudnn.deterministic = True} does: per geometry and pass, the best-rated
- * algorithm of {@code cudnnGetConvolution*Algorithm_v7} (heuristics; nothing is benchmarked, so
- * the choice is the same on every run) that supports the problem, is
- * {@code CUDNN_DETERMINISTIC}, does not need tensor-op math and needs at most
+ * {@code torch.backends.cudnn.deterministic = True} does: per geometry and pass, the candidates are
+ * the algorithms of {@code cudnnGetConvolution*Algorithm_v7} that support the problem, are
+ * {@code CUDNN_DETERMINISTIC}, do not need tensor-op math and need at most
  * {@value #MAX_WORKSPACE_BYTES} bytes of workspace. (cuDNN marks backward-data {@code ALGO_0} and
  * backward-filter {@code ALGO_0} and {@code ALGO_3} non-deterministic: they accumulate with
- * atomics, and are skipped.) A pass with no such algorithm stays on the own kernels for that
- * geometry.
+ * atomics, and are skipped.) Of those, {@link CudnnAlgoSearch} picks one: by default the fastest as
+ * {@code cudnnFind*AlgorithmEx} measures it on the first call's buffers, or the heuristics' first.
+ * A pass with no candidate stays on the own kernels for that geometry.
  *
  * <p>Caching: descriptors and chosen algorithms are kept per geometry and dtype until
  * {@link #close}. Workspaces come from the device's caching allocator and go back as soon as
@@ -57,6 +57,7 @@ final class CudnnOps implements AutoCloseable {
     private final CudaDriver driver;
     private final Map<ConvKey, ConvDescs> convs = new HashMap<>();
     private final CudnnBatchNorm norm;
+    private final CudnnAlgoSearch search = CudnnAlgoSearch.configured();
 
     private record ConvKey(Conv2dGeometry g, boolean f64) {
     }
@@ -132,7 +133,7 @@ final class CudnnOps implements AutoCloseable {
         ConvDescs d = convDescs(op, shapes, g, f64);
         Algo algo = d.algos[pass.ordinal()];
         if (algo == null) {
-            algo = choose(op, shapes, handle, pass, d);
+            algo = choose(op, shapes, handle, pass, d, xa, wa, ya);
             d.algos[pass.ordinal()] = algo;
         }
         if (algo == Algo.NONE) {
@@ -183,27 +184,70 @@ final class CudnnOps implements AutoCloseable {
     }
 
     /**
-     * The first algorithm of the heuristics' ranking that supports the problem, is deterministic,
-     * uses FMA math and fits the workspace cap, with its exact workspace size; {@link Algo#NONE}
-     * when there is none.
+     * The algorithm for {@code pass}: of the heuristics' candidates that support the problem, are
+     * deterministic, use FMA math and fit the workspace cap (with their exact workspace size for our
+     * descriptors' math), the one {@link #search} picks, run on the call's own buffers when it
+     * measures; {@link Algo#NONE} when there is no candidate.
      */
-    private Algo choose(String op, String shapes, long handle, ConvPass pass, ConvDescs d) {
+    private Algo choose(String op, String shapes, long handle, ConvPass pass, ConvDescs d, long xa, long wa, long ya) {
         List<AlgoPerf> ranked = new ArrayList<>();
         check(op, shapes, heuristic(pass), driver.cudnnGetConvolutionAlgorithms(handle, pass, d.x, d.w, d.conv, d.y, ranked));
+        List<Algo> candidates = new ArrayList<>();
         for (AlgoPerf a : ranked) {
             if (a.status() != 0 || !a.deterministic() || (a.mathType() != FMA_MATH && a.mathType() != DEFAULT_MATH)
-                    || a.memory() > MAX_WORKSPACE_BYTES) {
+                    || a.memory() > MAX_WORKSPACE_BYTES || candidates.stream().anyMatch(c -> c.algo() == a.algo())) {
                 continue;
             }
             long[] bytes = new long[1];
             // The exact size for our descriptor's math; an algorithm the heuristics rated under
-            // another math type may not run under FMA, which this query reports: try the next one.
+            // another math type may not run under FMA, which this query reports: skip it.
             if (driver.cudnnGetConvolutionWorkspaceSize(handle, pass, d.x, d.w, d.conv, d.y, a.algo(), bytes) == 0
                     && bytes[0] <= MAX_WORKSPACE_BYTES) {
-                return new Algo(a.algo(), bytes[0]);
+                candidates.add(new Algo(a.algo(), bytes[0]));
             }
         }
-        return Algo.NONE;
+        if (candidates.isEmpty()) {
+            return Algo.NONE;
+        }
+        if (search == CudnnAlgoSearch.HEURISTIC || candidates.size() == 1) {
+            return candidates.get(0);
+        }
+        return fastest(op, shapes, handle, pass, d, xa, wa, ya, candidates);
+    }
+
+    /**
+     * The measured fastest of {@code candidates}: {@code cudnnFind*AlgorithmEx} runs every
+     * algorithm once on the call's buffers (writing only the pass's output, which the call then
+     * overwrites) with a workspace as large as the largest candidate's.
+     */
+    private Algo fastest(String op, String shapes, long handle, ConvPass pass, ConvDescs d, long xa, long wa, long ya,
+            List<Algo> candidates) {
+        long wsBytes = candidates.stream().mapToLong(Algo::workspaceBytes).max().orElse(0);
+        long ws = wsBytes == 0 ? 0 : device.allocator().allocate(op + " (cuDNN algorithm search workspace)", wsBytes);
+        List<AlgoPerf> measured = new ArrayList<>();
+        try {
+            check(op, shapes, find(pass) + " (workspace " + wsBytes + " bytes)", driver.cudnnFindConvolutionAlgorithms(handle,
+                    pass, d.x, xa, d.w, wa, d.conv, d.y, ya, ws, wsBytes, measured));
+        } finally {
+            if (ws != 0) {
+                device.allocator().free(ws);
+            }
+        }
+        Algo best = null;
+        float bestMs = Float.POSITIVE_INFINITY;
+        for (AlgoPerf m : measured) {
+            if (m.status() != 0 || !(m.timeMs() < bestMs)) {
+                continue;
+            }
+            for (Algo c : candidates) {
+                if (c.algo() == m.algo()) {
+                    best = c;
+                    bestMs = m.timeMs();
+                }
+            }
+        }
+        // A search that ran none of them (each failed for want of memory, say) leaves the ranking's choice.
+        return best != null ? best : candidates.get(0);
     }
 
     /** The algorithm cached for {@code g}'s pass, null before its first call (for tests). */
@@ -232,6 +276,14 @@ final class CudnnOps implements AutoCloseable {
             case FORWARD -> "cudnnConvolutionForward";
             case BACKWARD_DATA -> "cudnnConvolutionBackwardData";
             case BACKWARD_FILTER -> "cudnnConvolutionBackwardFilter";
+        };
+    }
+
+    private static String find(ConvPass pass) {
+        return switch (pass) {
+            case FORWARD -> "cudnnFindConvolutionForwardAlgorithmEx";
+            case BACKWARD_DATA -> "cudnnFindConvolutionBackwardDataAlgorithmEx";
+            case BACKWARD_FILTER -> "cudnnFindConvolutionBackwardFilterAlgorithmEx";
         };
     }
 

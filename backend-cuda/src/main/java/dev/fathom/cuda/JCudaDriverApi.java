@@ -560,6 +560,65 @@ final class JCudaDriverApi implements CudaDriver {
     }
 
     @Override
+    public int cudnnFindConvolutionAlgorithms(long handle, ConvPass pass, long xDesc, long x, long wDesc, long w, long convDesc,
+            long yDesc, long y, long workspace, long workspaceBytes, List<AlgoPerf> out) {
+        jcuda.jcudnn.cudnnHandle h = dnn(handle);
+        Pointer ws = devicePointer(workspace);
+        int[] max = new int[1];
+        int[] returned = new int[1];
+        int status;
+        switch (pass) {
+            case FORWARD -> {
+                status = jcuda.jcudnn.JCudnn.cudnnGetConvolutionForwardAlgorithmMaxCount(h, max);
+                if (status != 0) {
+                    return status;
+                }
+                jcuda.jcudnn.cudnnConvolutionFwdAlgoPerf[] perf = new jcuda.jcudnn.cudnnConvolutionFwdAlgoPerf[Math.max(1, max[0])];
+                java.util.Arrays.setAll(perf, i -> new jcuda.jcudnn.cudnnConvolutionFwdAlgoPerf());
+                status = jcuda.jcudnn.JCudnn.cudnnFindConvolutionForwardAlgorithmEx(h, tensor(xDesc), pointer(x), filter(wDesc),
+                        pointer(w), convolution(convDesc), tensor(yDesc), pointer(y), perf.length, returned, perf, ws, workspaceBytes);
+                for (int i = 0; status == 0 && i < returned[0]; i++) {
+                    out.add(new AlgoPerf(perf[i].algo, perf[i].status, perf[i].memory, perf[i].determinism == 1, perf[i].mathType,
+                            perf[i].time));
+                }
+            }
+            case BACKWARD_DATA -> {
+                status = jcuda.jcudnn.JCudnn.cudnnGetConvolutionBackwardDataAlgorithmMaxCount(h, max);
+                if (status != 0) {
+                    return status;
+                }
+                jcuda.jcudnn.cudnnConvolutionBwdDataAlgoPerf[] perf =
+                        new jcuda.jcudnn.cudnnConvolutionBwdDataAlgoPerf[Math.max(1, max[0])];
+                java.util.Arrays.setAll(perf, i -> new jcuda.jcudnn.cudnnConvolutionBwdDataAlgoPerf());
+                status = jcuda.jcudnn.JCudnn.cudnnFindConvolutionBackwardDataAlgorithmEx(h, filter(wDesc), pointer(w), tensor(yDesc),
+                        pointer(y), convolution(convDesc), tensor(xDesc), pointer(x), perf.length, returned, perf, ws, workspaceBytes);
+                for (int i = 0; status == 0 && i < returned[0]; i++) {
+                    out.add(new AlgoPerf(perf[i].algo, perf[i].status, perf[i].memory, perf[i].determinism == 1, perf[i].mathType,
+                            perf[i].time));
+                }
+            }
+            case BACKWARD_FILTER -> {
+                status = jcuda.jcudnn.JCudnn.cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(h, max);
+                if (status != 0) {
+                    return status;
+                }
+                jcuda.jcudnn.cudnnConvolutionBwdFilterAlgoPerf[] perf =
+                        new jcuda.jcudnn.cudnnConvolutionBwdFilterAlgoPerf[Math.max(1, max[0])];
+                java.util.Arrays.setAll(perf, i -> new jcuda.jcudnn.cudnnConvolutionBwdFilterAlgoPerf());
+                status = jcuda.jcudnn.JCudnn.cudnnFindConvolutionBackwardFilterAlgorithmEx(h, tensor(xDesc), pointer(x),
+                        tensor(yDesc), pointer(y), convolution(convDesc), filter(wDesc), pointer(w), perf.length, returned, perf, ws,
+                        workspaceBytes);
+                for (int i = 0; status == 0 && i < returned[0]; i++) {
+                    out.add(new AlgoPerf(perf[i].algo, perf[i].status, perf[i].memory, perf[i].determinism == 1, perf[i].mathType,
+                            perf[i].time));
+                }
+            }
+            default -> status = CUDNN_BAD_PARAM_V8;
+        }
+        return status;
+    }
+
+    @Override
     public int cudnnConvolution(long handle, ConvPass pass, boolean f64, double alpha, long xDesc, long x, long wDesc, long w,
             long convDesc, int algo, long workspace, long workspaceBytes, double beta, long yDesc, long y) {
         jcuda.jcudnn.cudnnHandle h = dnn(handle);

@@ -14,6 +14,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -247,6 +248,75 @@ class CudaKernelsCudnnTest {
             assertEquals(9, d.convCalls().size());
             assertTrue(d.convCalls().stream().allMatch(c -> c.workspace() != 0));
             assertEquals(live, k.memoryStats().liveBytes(), "workspaces went back");
+        }
+    }
+
+    @Test
+    void theMeasuredFastestCandidateServesAndTheSearchRunsOncePerGeometry() {
+        FakeCudnnDriver d = new FakeCudnnDriver();
+        // Forward: the heuristics rank algorithm 1 (4096 B of workspace) above 0 (none), and 0 runs faster.
+        d.times(ConvPass.FORWARD, Map.of(1, 5.0f, 0, 0.5f));
+        // Backward data: the non-deterministic 0 is fastest of all, and is still never taken.
+        d.ranking(ConvPass.BACKWARD_DATA, List.of(new AlgoPerf(0, 0, 0, false, CudnnOps.FMA_MATH),
+                new AlgoPerf(1, 0, 2048, true, CudnnOps.FMA_MATH), new AlgoPerf(4, 0, 512, true, CudnnOps.FMA_MATH)));
+        d.times(ConvPass.BACKWARD_DATA, Map.of(0, 0.1f, 1, 3.0f, 4, 2.0f));
+        try (CudaKernels k = open(d, true)) {
+            double[] xh = randoms(numel(G.inputShape())), wh = randoms(numel(G.weightShape())), gyh = randoms(numel(G.outputShape()));
+            Strided x = put(k, DType.F32, xh, G.inputShape()), w = put(k, DType.F32, wh, G.weightShape());
+            Strided gy = put(k, DType.F32, gyh, G.outputShape());
+            Strided y = zeros(k, DType.F32, G.outputShape()), dx = zeros(k, DType.F32, G.inputShape());
+            long live = k.memoryStats().liveBytes();
+            for (int step = 0; step < 2; step++) {
+                k.conv2dForward(G, x, w, y);
+                k.conv2dBackwardData(G, gy, w, dx);
+            }
+            k.synchronize();
+            double[][] want = convReference(G, xh, wh, gyh);
+            assertClose(want[0], get(k, y), DType.F32, "y after the search wrote it");
+            assertClose(want[1], get(k, dx), DType.F32, "dx after the search wrote it");
+            assertEquals(List.of(0, 4, 0, 4), d.convCalls().stream().map(ReferenceCudnn.ConvCall::algo).toList());
+            assertEquals(List.of(0L, 512L, 0L, 512L), d.convCalls().stream().map(ReferenceCudnn.ConvCall::workspaceBytes).toList());
+            assertEquals(2, d.calls("cudnnFindConvolutionAlgorithmEx"), "one search per pass, then the cached choice");
+            assertEquals(live, k.memoryStats().liveBytes(), "the search's workspace went back");
+        }
+    }
+
+    @Test
+    void theHeuristicSearchTakesTheRankingsFirstCandidateAndMeasuresNothing() {
+        FakeCudnnDriver d = new FakeCudnnDriver();
+        d.times(ConvPass.FORWARD, Map.of(1, 5.0f, 0, 0.5f));
+        String before = System.getProperty(CudnnAlgoSearch.PROPERTY);
+        System.setProperty(CudnnAlgoSearch.PROPERTY, "heuristic");
+        try (CudaKernels k = open(d, true)) {
+            k.conv2dForward(G, zeros(k, DType.F32, G.inputShape()), zeros(k, DType.F32, G.weightShape()),
+                    zeros(k, DType.F32, G.outputShape()));
+            k.synchronize();
+            assertEquals(List.of(1), d.convCalls().stream().map(ReferenceCudnn.ConvCall::algo).toList());
+            assertEquals(0, d.calls("cudnnFindConvolutionAlgorithmEx"));
+        } finally {
+            if (before == null) {
+                System.clearProperty(CudnnAlgoSearch.PROPERTY);
+            } else {
+                System.setProperty(CudnnAlgoSearch.PROPERTY, before);
+            }
+        }
+    }
+
+    @Test
+    void anUnknownSearchIsRejectedByName() {
+        String before = System.getProperty(CudnnAlgoSearch.PROPERTY);
+        System.setProperty(CudnnAlgoSearch.PROPERTY, "fastest");
+        try {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, CudnnAlgoSearch::configured);
+            assertTrue(e.getMessage().contains("-Dfathom.cuda.cudnn.algorithms=fastest") && e.getMessage().contains("measured")
+                    && e.getMessage().contains("heuristic"), e.getMessage());
+            assertEquals(e.getMessage(), CudnnAlgoSearch.describeConfigured(), "the plan line says so instead of failing");
+        } finally {
+            if (before == null) {
+                System.clearProperty(CudnnAlgoSearch.PROPERTY);
+            } else {
+                System.setProperty(CudnnAlgoSearch.PROPERTY, before);
+            }
         }
     }
 

@@ -42,7 +42,8 @@ class CudaPlanTest {
         assertTrue(p.lines().get(1).startsWith("matmul: cuBLAS 12.6.4 ("), p.lines().get(1));
         assertTrue(p.cudnn());
         assertTrue(p.lines().get(2).startsWith("conv2d: cuDNN 9.1.0 (cudnnConvolutionForward / BackwardData / BackwardFilter, the"
-                + " best-rated deterministic algorithm of the v7 heuristics, FMA math: no TF32;"), p.lines().get(2));
+                + " fastest deterministic algorithm as cudnnFind*AlgorithmEx measures it on first use"
+                + " (-Dfathom.cuda.cudnn.algorithms), FMA math: no TF32;"), p.lines().get(2));
         assertTrue(p.lines().get(3).startsWith("batch norm: cuDNN 9.1.0 (cudnnBatchNormalizationForwardTraining / Backward"),
                 p.lines().get(3));
         assertTrue(p.lines().get(4).startsWith("pooling: own kernels"), p.lines().get(4));

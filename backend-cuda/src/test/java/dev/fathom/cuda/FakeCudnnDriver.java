@@ -49,6 +49,12 @@ class FakeCudnnDriver extends FakeDriver {
         return this;
     }
 
+    /** Sets the times the algorithm search reports for {@code pass}, by algorithm. */
+    synchronized FakeCudnnDriver times(ConvPass pass, java.util.Map<Integer, Float> byAlgo) {
+        cudnn.times(pass, byAlgo);
+        return this;
+    }
+
     List<ReferenceCudnn.ConvCall> convCalls() {
         return cudnn.convCalls();
     }
@@ -97,6 +103,13 @@ class FakeCudnnDriver extends FakeDriver {
     public synchronized int cudnnGetConvolutionAlgorithms(long handle, ConvPass pass, long xDesc, long wDesc, long convDesc,
             long yDesc, List<AlgoPerf> out) {
         return cudnn.cudnnGetConvolutionAlgorithms(handle, pass, xDesc, wDesc, convDesc, yDesc, out);
+    }
+
+    @Override
+    public synchronized int cudnnFindConvolutionAlgorithms(long handle, ConvPass pass, long xDesc, long x, long wDesc, long w,
+            long convDesc, long yDesc, long y, long workspace, long workspaceBytes, List<AlgoPerf> out) {
+        return cudnn.cudnnFindConvolutionAlgorithms(handle, pass, xDesc, x, wDesc, w, convDesc, yDesc, y, workspace,
+                workspaceBytes, out);
     }
 
     @Override

@@ -39,6 +39,8 @@ class ReferenceCudnn {
     static final int BAD_PARAM = 2000;
     static final int NOT_SUPPORTED = 3000;
     static final int EXECUTION_FAILED = 5000;
+    /** {@code CUDNN_STATUS_INTERNAL_ERROR_HOST_ALLOCATION_FAILED}'s place: what Find reports for an algorithm whose workspace it lacked. */
+    static final int ALLOC_FAILED = 4001;
 
     record TensorDesc(boolean f64, int n, int c, int h, int w, int ns, int cs, int hs, int ws) {
         long at(int i, int ch, int y, int x) {
@@ -64,6 +66,7 @@ class ReferenceCudnn {
     private final Map<Long, Long> handles = new HashMap<>();
     private final Map<Long, Object> descriptors = new HashMap<>();
     private final EnumMap<CudaDriver.ConvPass, List<AlgoPerf>> rankings = new EnumMap<>(CudaDriver.ConvPass.class);
+    private final EnumMap<CudaDriver.ConvPass, Map<Integer, Float>> times = new EnumMap<>(CudaDriver.ConvPass.class);
     private final List<ConvCall> convCalls = new ArrayList<>();
     private long nextDnn = 0xD00_0000L;
 
@@ -169,6 +172,40 @@ class ReferenceCudnn {
         }
         out.addAll(rankings.get(pass));
         return 0;
+    }
+
+    /**
+     * Measures nothing: answers the pass's ranking with the times {@link #times} set (the rank,
+     * 1 ms apart, by default, so the measured choice is the heuristics' own), fastest first, after
+     * checking the buffers and the workspace as the real call would.
+     */
+    public synchronized int cudnnFindConvolutionAlgorithms(long handle, ConvPass pass, long xDesc, long x, long wDesc, long w,
+            long convDesc, long yDesc, long y, long workspace, long workspaceBytes, List<AlgoPerf> out) {
+        host.count("cudnnFindConvolutionAlgorithmEx");
+        if (!handles.containsKey(handle) || problem(xDesc, wDesc, convDesc, yDesc) == null || x == 0 || w == 0 || y == 0
+                || (workspaceBytes > 0 && workspace == 0)) {
+            return BAD_PARAM;
+        }
+        if (workspaceBytes > 0) {
+            host.touch(workspace, workspaceBytes);
+        }
+        List<AlgoPerf> ranked = rankings.get(pass);
+        List<AlgoPerf> timed = new ArrayList<>();
+        for (int i = 0; i < ranked.size(); i++) {
+            AlgoPerf a = ranked.get(i);
+            float ms = times.getOrDefault(pass, Map.of()).getOrDefault(a.algo(), (float) (i + 1));
+            boolean fits = a.memory() <= workspaceBytes;
+            timed.add(new AlgoPerf(a.algo(), a.status() != 0 ? a.status() : fits ? 0 : ALLOC_FAILED, a.memory(), a.deterministic(),
+                    a.mathType(), a.status() == 0 && fits ? ms : -1f));
+        }
+        timed.sort(java.util.Comparator.comparing((AlgoPerf a) -> a.status() != 0).thenComparing(AlgoPerf::timeMs));
+        out.addAll(timed);
+        return 0;
+    }
+
+    /** Sets the times {@link #cudnnFindConvolutionAlgorithms} reports for {@code pass}, by algorithm. */
+    synchronized void times(CudaDriver.ConvPass pass, Map<Integer, Float> byAlgo) {
+        times.put(pass, Map.copyOf(byAlgo));
     }
 
     public synchronized int cudnnGetConvolutionWorkspaceSize(long handle, ConvPass pass, long xDesc, long wDesc, long convDesc,
@@ -380,6 +417,7 @@ class ReferenceCudnn {
             case BAD_PARAM -> "CUDNN_STATUS_BAD_PARAM";
             case NOT_SUPPORTED -> "CUDNN_STATUS_NOT_SUPPORTED";
             case EXECUTION_FAILED -> "CUDNN_STATUS_EXECUTION_FAILED";
+            case ALLOC_FAILED -> "CUDNN_STATUS_ALLOC_FAILED";
             default -> "CUDNN_STATUS_UNKNOWN " + status;
         };
     }
