@@ -15,7 +15,8 @@ import java.util.concurrent.Callable;
  * CUDA 13 libraries they do not load, and the reason says which file was missing. A failed load
  * is a {@link LinkageError} from the binding's class initializer (later touches see
  * {@code NoClassDefFoundError}), so each probe catches {@link Throwable} once and remembers the
- * first answer.
+ * first answer. cuBLAS has a second way in: where JCublas cannot bind, {@link NativeCublas} calls
+ * {@code libcublas.so.13} (or {@code .12}) through {@code java.lang.foreign}.
  */
 final class CudaLibraries {
 
@@ -90,7 +91,36 @@ final class CudaLibraries {
         }
     }
 
+    /**
+     * The {@code java.lang.foreign} binding when the probe chose it (JCublas did not load and
+     * {@link NativeCublas} did), else null: {@link JCudaDriverApi} then calls cuBLAS through it.
+     */
+    static NativeCublas nativeCublas() {
+        probed();
+        return nativeCublas;
+    }
+
+    private static volatile NativeCublas nativeCublas;
+
+    /** JCublas's version; when JCublas cannot bind its soname, that of {@link NativeCublas}, which then serves. */
     private static String cublasVersion() {
+        try {
+            return jcublasVersion();
+        } catch (LinkageError jcublas) {
+            NativeCublas binding;
+            try {
+                binding = NativeCublas.get();
+            } catch (LinkageError foreign) {
+                throw new UnsatisfiedLinkError("JCublas: " + AvailabilityReasons.loadFailure(jcublas) + "; java.lang.foreign: "
+                        + foreign.getMessage());
+            }
+            String version = binding.version();
+            nativeCublas = binding;
+            return version + " (" + binding.soname() + " through java.lang.foreign; JCublas 12.6 needs libcublas.so.12)";
+        }
+    }
+
+    private static String jcublasVersion() {
         jcuda.jcublas.JCublas2.setExceptionsEnabled(false);
         int[] v = new int[1];
         int[] parts = new int[3];

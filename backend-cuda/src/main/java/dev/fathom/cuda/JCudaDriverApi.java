@@ -49,6 +49,13 @@ final class JCudaDriverApi implements CudaDriver {
         }
     }
 
+    /** A {@code CUstream} whose native handle can be read, for cuBLAS called through {@link NativeCublas}. */
+    private static final class AddressableStream extends CUstream {
+        long address() {
+            return getNativePointer();
+        }
+    }
+
     /** Live allocations by base address, so an address inside one maps back to a {@code CUdeviceptr}. */
     private final ConcurrentSkipListMap<Long, DevicePointer> allocations = new ConcurrentSkipListMap<>();
     /** Pinned host buffers by identity: the {@code Pointer} cuMemFreeHost needs. */
@@ -214,7 +221,7 @@ final class JCudaDriverApi implements CudaDriver {
 
     @Override
     public int streamCreate(long[] stream) {
-        CUstream s = new CUstream();
+        CUstream s = new AddressableStream();
         int status = JCudaDriver.cuStreamCreate(s, 0);
         if (status == 0) {
             stream[0] = register(s);
@@ -322,6 +329,10 @@ final class JCudaDriverApi implements CudaDriver {
 
     @Override
     public int blasCreate(long[] handle, long stream) {
+        NativeCublas foreign = CudaLibraries.nativeCublas();
+        if (foreign != null) {
+            return foreign.create(handle, stream == 0 ? 0 : handle(stream, AddressableStream.class).address());
+        }
         jcuda.jcublas.JCublas2.setExceptionsEnabled(false);
         jcuda.jcublas.cublasHandle h = new jcuda.jcublas.cublasHandle();
         int status = jcuda.jcublas.JCublas2.cublasCreate(h);
@@ -340,6 +351,10 @@ final class JCudaDriverApi implements CudaDriver {
 
     @Override
     public int blasDestroy(long handle) {
+        NativeCublas foreign = CudaLibraries.nativeCublas();
+        if (foreign != null) {
+            return foreign.destroy(handle);
+        }
         int status = jcuda.jcublas.JCublas2.cublasDestroy(handle(handle, jcuda.jcublas.cublasHandle.class));
         handles.remove(handle);
         return status;
@@ -348,6 +363,11 @@ final class JCudaDriverApi implements CudaDriver {
     @Override
     public int blasGemmStridedBatched(long handle, boolean f64, boolean transA, boolean transB, int m, int n, int k, long a,
             int lda, long strideA, long b, int ldb, long strideB, long c, int ldc, long strideC, int batch) {
+        NativeCublas foreign = CudaLibraries.nativeCublas();
+        if (foreign != null) {
+            return foreign.gemmStridedBatched(handle, f64, transA, transB, m, n, k, a, lda, strideA, b, ldb, strideB, c, ldc,
+                    strideC, batch);
+        }
         jcuda.jcublas.cublasHandle h = handle(handle, jcuda.jcublas.cublasHandle.class);
         int opA = transA ? jcuda.jcublas.cublasOperation.CUBLAS_OP_T : jcuda.jcublas.cublasOperation.CUBLAS_OP_N;
         int opB = transB ? jcuda.jcublas.cublasOperation.CUBLAS_OP_T : jcuda.jcublas.cublasOperation.CUBLAS_OP_N;
