@@ -50,13 +50,16 @@
  * {@link dev.fathom.cuda.ConvGeometry} and {@link dev.fathom.cuda.PoolGeometry}.
  *
  * <p>Start-up decisions: {@link dev.fathom.cuda.CudaLibraries} loads cuBLAS, cuDNN and NVRTC
- * once (their versions, or the missing shared object), and {@link dev.fathom.cuda.CudaPlan}
+ * once (their versions, or the missing shared object; cuBLAS through JCublas or, where that cannot
+ * bind CUDA 13's {@code libcublas.so.13}, through {@code java.lang.foreign} in
+ * {@link dev.fathom.cuda.NativeCublas}), and {@link dev.fathom.cuda.CudaPlan}
  * decides which implementation serves each op family: the module images
  * ({@link dev.fathom.cuda.KernelImages}) are the shipped PTX or, for a driver too old for it, the
  * shipped CUDA C compiled by {@link dev.fathom.cuda.NvrtcCompiler}; GEMM goes to cuBLAS where it
  * loads ({@link dev.fathom.cuda.BlasGemm} maps the row-major product onto the column-major call);
  * convolution and batch norm go to cuDNN where it loads ({@link dev.fathom.cuda.CudnnOps}:
- * descriptors per geometry, deterministic algorithms, FMA math; it declines what it does not map
+ * descriptors per geometry, deterministic algorithms picked as {@link dev.fathom.cuda.CudnnAlgoSearch}
+ * says, FMA math; it declines what it does not map
  * and the own kernels serve that). Pooling stays on the own kernels (cuDNN's max pooling has no
  * argmax indices). {@code fathom devices} prints the plan ({@code CudaBackend.details()}).
  *
