@@ -236,7 +236,10 @@ final class CudnnOps implements AutoCloseable {
         Algo best = null;
         float bestMs = Float.POSITIVE_INFINITY;
         for (AlgoPerf m : measured) {
-            if (m.status() != 0 || !(m.timeMs() < bestMs)) {
+            // The search also times what the candidates left out (non-deterministic algorithms,
+            // other math): only a candidate, measured as deterministic FMA math, can win.
+            if (m.status() != 0 || !m.deterministic() || (m.mathType() != FMA_MATH && m.mathType() != DEFAULT_MATH)
+                    || !(m.timeMs() < bestMs)) {
                 continue;
             }
             for (Algo c : candidates) {

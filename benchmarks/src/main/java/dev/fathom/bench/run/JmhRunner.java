@@ -9,6 +9,7 @@ import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
 import org.openjdk.jmh.runner.options.VerboseMode;
+import org.openjdk.jmh.util.Statistics;
 import org.openjdk.jmh.annotations.Mode;
 
 import java.nio.file.Path;
@@ -24,8 +25,9 @@ import java.util.regex.Pattern;
  * Runs one {@link SuiteEntry} through JMH's {@link Runner} on the chosen backends and turns each
  * result into a {@link Measurement}. Every benchmark runs in one forked JVM that gets the flags
  * Fathom needs and {@code -Dfathom.threads}; a full run keeps each class's own iteration settings,
- * a quick run does 2 warm-up and 2 measured iterations of 0.5 s. JMH's own output goes to a log
- * file; a benchmark that throws stops the run ({@code shouldFailOnError}).
+ * a quick run does 2 warm-up and 2 measured iterations of 0.5 s. A measurement's value is the
+ * median iteration ({@link #medianIteration}), as the peers report medians. JMH's own output goes
+ * to a log file; a benchmark that throws stops the run ({@code shouldFailOnError}).
  */
 public final class JmhRunner {
     /**
@@ -122,7 +124,19 @@ public final class JmhRunner {
         if (!unit.equals("ms/op")) {
             throw new IllegalStateException(full + ": JMH reported " + unit + ", expected ms/op");
         }
-        return Work.measure(bench.work(), bench.name(), params.get("backend"), params, shown, r.getPrimaryResult().getScore(),
+        return Work.measure(bench.work(), bench.name(), params.get("backend"), params, shown, medianIteration(r),
                 r.getPrimaryResult().getScoreError(), threads);
+    }
+
+    /**
+     * The median of the measured iterations' average times, JMH's own mean only when it kept no
+     * iterations. The PyTorch peers report medians (gemm.py over its repetitions, the training
+     * scripts over their steps), and one iteration that a neighbour on this shared machine slowed
+     * moved the mean of five by a fifth of its delay: a 256³ product's mean went from 0.20 to 0.26 ms
+     * on the same run's outliers.
+     */
+    static double medianIteration(RunResult r) {
+        Statistics s = r.getPrimaryResult().getStatistics();
+        return s.getN() > 0 ? s.getPercentile(50.0) : r.getPrimaryResult().getScore();
     }
 }
