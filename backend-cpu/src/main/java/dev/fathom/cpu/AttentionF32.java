@@ -19,6 +19,12 @@ import java.util.Arrays;
 final class AttentionF32 {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
+    /**
+     * The tasks' scratch, per thread and zeroed as new arrays were (the transposes keep their
+     * padding zero): every task of every call allocated its own, tens of KB each, on every step.
+     */
+    private static final ThreadScratch KT = new ThreadScratch(), VT = new ThreadScratch(), SCORES = new ThreadScratch(),
+            ACC = new ThreadScratch(), P = new ThreadScratch(), DS = new ThreadScratch();
 
     private AttentionF32() {
     }
@@ -362,9 +368,9 @@ final class AttentionF32 {
             this.lse = lse;
             this.offs = offs;
             this.pad = padded(g.lk());
-            this.kt = new float[g.headDim() * pad];
-            this.s = new float[padded(AttentionKernels.TILE)];
-            this.acc = new float[g.valueDim()];
+            this.kt = KT.zeroed(g.headDim() * pad);
+            this.s = SCORES.zeroed(padded(AttentionKernels.TILE));
+            this.acc = ACC.zeroed(g.valueDim());
         }
 
         void block(int h, int row0) {
@@ -439,10 +445,10 @@ final class AttentionF32 {
             this.gv = gv;
             this.offs = offs;
             this.pad = padded(g.lk());
-            this.kt = new float[g.headDim() * pad];
-            this.vt = new float[g.valueDim() * pad];
-            this.p = new float[AttentionKernels.QUERY_BLOCK * pad];
-            this.ds = new float[AttentionKernels.QUERY_BLOCK * pad];
+            this.kt = KT.zeroed(g.headDim() * pad);
+            this.vt = VT.zeroed(g.valueDim() * pad);
+            this.p = P.zeroed(AttentionKernels.QUERY_BLOCK * pad);
+            this.ds = DS.zeroed(AttentionKernels.QUERY_BLOCK * pad);
         }
 
         void head(int h) {

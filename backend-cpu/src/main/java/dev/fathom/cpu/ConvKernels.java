@@ -28,18 +28,20 @@ import java.util.Arrays;
  */
 final class ConvKernels {
     /** Per-thread scratch for a column matrix or a sample's packed output gradient (grows, never shrinks). */
-    private static final ThreadLocal<float[]> COLUMNS = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadScratch COLUMNS = new ThreadScratch();
     /**
      * The calling thread's packed weights, shared read-only by the call's tasks: the call returns
      * only when they are done, so the next call on this thread cannot overwrite them early.
      */
-    private static final ThreadLocal<float[]> WEIGHTS = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadScratch WEIGHTS = new ThreadScratch();
     /** Per-thread scratch for a block of samples' outputs or output gradients side by side. */
-    private static final ThreadLocal<float[]> BLOCK = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadScratch BLOCK = new ThreadScratch();
     /** Per-thread scratch for a block of samples' padded input gradients ({@link PaddedCol2im}). */
-    private static final ThreadLocal<float[]> PADDED_GRADIENTS = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadScratch PADDED_GRADIENTS = new ThreadScratch();
     /** The calling thread's turned weights of {@link #backwardDataAsForward} (read before the call returns). */
-    private static final ThreadLocal<float[]> TURNED = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadScratch TURNED = new ThreadScratch();
+    /** The weight gradient's per-chunk sums, in the calling thread's scratch. */
+    private static final ThreadScratch PARTIALS = new ThreadScratch();
 
     private ConvKernels() {
     }
@@ -79,7 +81,7 @@ final class ConvKernels {
         }
         Im2colPanels.Rows rows = pointwise ? null : new Im2colPanels.Rows(g, true);
         int packed = MatmulKernel.packedASize(coutG, k);
-        float[] wp = scratch(WEIGHTS, groups * packed);
+        float[] wp = WEIGHTS.of(groups * packed);
         for (int gi = 0; gi < groups; gi++) {
             MatmulKernel.packA(w, wo + gi * coutG * k, k, 1, coutG, k, wp, gi * packed);
         }
@@ -96,7 +98,7 @@ final class ConvKernels {
                         continue;
                     }
                     // C (C_out/g, cnt·P), the samples side by side, then each sample's columns into y.
-                    float[] c = scratch(BLOCK, coutG * wide);
+                    float[] c = BLOCK.of(coutG * wide);
                     MatmulKernel.gemmPacked(wp, gi * packed, coutG, k, cols, wide, c, 0, wide, false);
                     for (int si = 0; si < cnt; si++) {
                         for (int o = 0; o < coutG; o++) {
@@ -119,7 +121,7 @@ final class ConvKernels {
         }
         // w_gᵀ: element (kk, o) of the (K, C_out/g) matrix is w_g[o, kk].
         int packed = MatmulKernel.packedASize(k, coutG);
-        float[] wtp = scratch(WEIGHTS, groups * packed);
+        float[] wtp = WEIGHTS.of(groups * packed);
         for (int gi = 0; gi < groups; gi++) {
             MatmulKernel.packA(w, wo + gi * coutG * k, 1, k, k, coutG, wtp, gi * packed);
         }
@@ -145,8 +147,8 @@ final class ConvKernels {
                     // cols (K, cnt·P) a block of rows at a time, each added into the padded images
                     // while it is in L2: the whole matrix (1024 × 392 floats for the DCGAN) was
                     // written out to L3 and read back, and col2im was a quarter of the backward pass.
-                    float[] cols = scratch(COLUMNS, Math.min(MatmulKernel.rowBlock(k, coutG), k) * wide + VectorF32.L);
-                    float[] images = scratch(PADDED_GRADIENTS, PaddedCol2im.size(rows, cnt));
+                    float[] cols = COLUMNS.of(Math.min(MatmulKernel.rowBlock(k, coutG), k) * wide + VectorF32.L);
+                    float[] images = PADDED_GRADIENTS.of(PaddedCol2im.size(rows, cnt));
                     Arrays.fill(images, 0, cnt * rows.sampleSize(), 0f);
                     MatmulKernel.gemmPackedByRows(wtp, gi * packed, k, coutG, dy, wide, cols, 0, wide, (r0, r1) -> {
                         for (int si = 0; si < cnt; si++) {
@@ -170,7 +172,7 @@ final class ConvKernels {
         Conv2dGeometry flipped = Conv2dGeometry.of(g.n(), g.cOut(), g.outH(), g.outW(), g.cIn(), kh, kw, 1, 1,
                 g.dilH() * (kh - 1) - g.padH(), g.dilW() * (kw - 1) - g.padW(), g.dilH(), g.dilW(), groups);
         int taps = kh * kw;
-        float[] turned = scratch(TURNED, g.cOut() * cinG * taps);
+        float[] turned = TURNED.of(g.cOut() * cinG * taps);
         for (int gi = 0; gi < groups; gi++) {
             for (int o = 0; o < coutG; o++) {
                 for (int c = 0; c < cinG; c++) {
@@ -196,18 +198,19 @@ final class ConvKernels {
         int s = samplesPerBlock(g);
         long perSample = (long) g.cOut() * k * p;
         int chunks = (int) Math.max(1, Math.min(Math.min(g.n(), Parallel.THREADS), (long) g.n() * perSample / (1L << 18)));
-        float[][] partials = new float[chunks][];
+        // One accumulator per chunk, side by side in the calling thread's scratch (a chunk may run
+        // on any thread, two chunks on one): the workers only add into their own part.
+        float[] acc = PARTIALS.zeroed(chunks * size);
         Parallel.forRange(chunks, 1, (lo, hi) -> {
             for (int ch = (int) lo; ch < hi; ch++) {
-                float[] acc = new float[size];
+                int part = ch * size;
                 int n0 = (int) ((long) g.n() * ch / chunks), n1 = (int) ((long) g.n() * (ch + 1) / chunks);
                 if (direct) {
                     eachColumns(g, x, xo, n0, n1, (n, gi, cols, co) ->
-                            ConvNarrowK.weightGrad(g, cols, co, gy, gyo + (n * g.cOut() + gi * coutG) * p, acc, gi * coutG * k));
-                    partials[ch] = acc;
+                            ConvNarrowK.weightGrad(g, cols, co, gy, gyo + (n * g.cOut() + gi * coutG) * p, acc, part + gi * coutG * k));
                     continue;
                 }
-                float[] dyp = scratch(COLUMNS, MatmulKernel.packedASize(coutG, s * p));
+                float[] dyp = COLUMNS.of(MatmulKernel.packedASize(coutG, s * p));
                 for (int n = n0; n < n1; n += s) {
                     int cnt = Math.min(s, n1 - n), wide = cnt * p;
                     for (int gi = 0; gi < groups; gi++) {
@@ -222,16 +225,15 @@ final class ConvKernels {
                         }
                         PanelSource colsT = pointwise ? MatmulKernel.strided(x, xb, 1, p)
                                 : Im2colPanels.rows(rows, x, xb, cnt, g.cIn() * plane);
-                        MatmulKernel.gemmPacked(dyp, 0, coutG, wide, colsT, k, acc, gi * coutG * k, k, true);
+                        MatmulKernel.gemmPacked(dyp, 0, coutG, wide, colsT, k, acc, part + gi * coutG * k, k, true);
                     }
                 }
-                partials[ch] = acc;
             }
         });
         for (int at = 0; at < size; at++) {
             float sum = 0;
-            for (float[] part : partials) {
-                sum += part[at];
+            for (int part = at; part < chunks * size; part += size) {
+                sum += acc[part];
             }
             gw[gwo + at] = sum;
         }
@@ -283,7 +285,7 @@ final class ConvKernels {
      */
     private static float[] sideBySide(float[] gy, int gyb, Conv2dGeometry g, int cnt) {
         int p = g.outH() * g.outW(), coutG = g.cOutPerGroup(), wide = cnt * p;
-        float[] block = scratch(BLOCK, coutG * wide);
+        float[] block = BLOCK.of(coutG * wide);
         for (int si = 0; si < cnt; si++) {
             for (int o = 0; o < coutG; o++) {
                 System.arraycopy(gy, gyb + (si * g.cOut() + o) * p, block, o * wide + si * p, p);
@@ -312,7 +314,7 @@ final class ConvKernels {
     private static void eachColumns(Conv2dGeometry g, float[] x, int xo, int n0, int n1, SampleColumns body) {
         int cinG = g.cInPerGroup(), plane = g.h() * g.w();
         boolean pointwise = pointwise(g);
-        float[] cols = pointwise ? null : scratch(COLUMNS, cinG * g.kh() * g.kw() * g.outH() * g.outW());
+        float[] cols = pointwise ? null : COLUMNS.of(cinG * g.kh() * g.kw() * g.outH() * g.outW());
         for (int n = n0; n < n1; n++) {
             for (int gi = 0; gi < g.groups(); gi++) {
                 int xb = xo + (n * g.cIn() + gi * cinG) * plane;
@@ -324,15 +326,6 @@ final class ConvKernels {
                 }
             }
         }
-    }
-
-    private static float[] scratch(ThreadLocal<float[]> slot, int size) {
-        float[] s = slot.get();
-        if (s.length < size) {
-            s = new float[size];
-            slot.set(s);
-        }
-        return s;
     }
 
     private static DType dtype(Strided s) {
