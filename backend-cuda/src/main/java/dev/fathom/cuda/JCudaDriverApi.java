@@ -384,7 +384,6 @@ final class JCudaDriverApi implements CudaDriver {
     private static final int CUDNN_DATA_FLOAT = 0;
     private static final int CUDNN_DATA_DOUBLE = 1;
     private static final int CUDNN_TENSOR_NCHW = 0;
-    private static final int CUDNN_BAD_PARAM_V8 = 3;
 
     private static int dataType(boolean f64) {
         return f64 ? CUDNN_DATA_DOUBLE : CUDNN_DATA_FLOAT;
@@ -516,51 +515,48 @@ final class JCudaDriverApi implements CudaDriver {
             List<AlgoPerf> out) {
         jcuda.jcudnn.cudnnHandle h = dnn(handle);
         int[] max = new int[1];
+        return switch (pass) {
+            case FORWARD -> algorithms(jcuda.jcudnn.JCudnn.cudnnGetConvolutionForwardAlgorithmMaxCount(h, max), max,
+                    jcuda.jcudnn.cudnnConvolutionFwdAlgoPerf[]::new, jcuda.jcudnn.cudnnConvolutionFwdAlgoPerf::new,
+                    (n, returned, perf) -> jcuda.jcudnn.JCudnn.cudnnGetConvolutionForwardAlgorithm_v7(h, tensor(xDesc), filter(wDesc),
+                            convolution(convDesc), tensor(yDesc), n, returned, perf),
+                    p -> new AlgoPerf(p.algo, p.status, p.memory, p.determinism == 1, p.mathType), out);
+            case BACKWARD_DATA -> algorithms(jcuda.jcudnn.JCudnn.cudnnGetConvolutionBackwardDataAlgorithmMaxCount(h, max), max,
+                    jcuda.jcudnn.cudnnConvolutionBwdDataAlgoPerf[]::new, jcuda.jcudnn.cudnnConvolutionBwdDataAlgoPerf::new,
+                    (n, returned, perf) -> jcuda.jcudnn.JCudnn.cudnnGetConvolutionBackwardDataAlgorithm_v7(h, filter(wDesc),
+                            tensor(yDesc), convolution(convDesc), tensor(xDesc), n, returned, perf),
+                    p -> new AlgoPerf(p.algo, p.status, p.memory, p.determinism == 1, p.mathType), out);
+            case BACKWARD_FILTER -> algorithms(jcuda.jcudnn.JCudnn.cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(h, max), max,
+                    jcuda.jcudnn.cudnnConvolutionBwdFilterAlgoPerf[]::new, jcuda.jcudnn.cudnnConvolutionBwdFilterAlgoPerf::new,
+                    (n, returned, perf) -> jcuda.jcudnn.JCudnn.cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, tensor(xDesc),
+                            tensor(yDesc), convolution(convDesc), filter(wDesc), n, returned, perf),
+                    p -> new AlgoPerf(p.algo, p.status, p.memory, p.determinism == 1, p.mathType), out);
+        };
+    }
+
+    /** A cuDNN query that fills {@code perf} with up to {@code count} results and says how many in {@code returned[0]}. */
+    @FunctionalInterface
+    private interface PerfQuery<P> {
+        int run(int count, int[] returned, P[] perf);
+    }
+
+    /**
+     * The shared shape of the algorithm queries: given the status of the max-count call (which
+     * wrote {@code max[0]}), runs {@code query} on that many fresh results and appends each
+     * returned one to {@code out}, read by {@code read}.
+     */
+    private static <P> int algorithms(int maxStatus, int[] max, java.util.function.IntFunction<P[]> array,
+            java.util.function.Supplier<P> fresh, PerfQuery<P> query, java.util.function.Function<P, AlgoPerf> read,
+            List<AlgoPerf> out) {
+        if (maxStatus != 0) {
+            return maxStatus;
+        }
+        P[] perf = array.apply(Math.max(1, max[0]));
+        java.util.Arrays.setAll(perf, i -> fresh.get());
         int[] returned = new int[1];
-        int status;
-        switch (pass) {
-            case FORWARD -> {
-                status = jcuda.jcudnn.JCudnn.cudnnGetConvolutionForwardAlgorithmMaxCount(h, max);
-                if (status != 0) {
-                    return status;
-                }
-                jcuda.jcudnn.cudnnConvolutionFwdAlgoPerf[] perf = new jcuda.jcudnn.cudnnConvolutionFwdAlgoPerf[Math.max(1, max[0])];
-                java.util.Arrays.setAll(perf, i -> new jcuda.jcudnn.cudnnConvolutionFwdAlgoPerf());
-                status = jcuda.jcudnn.JCudnn.cudnnGetConvolutionForwardAlgorithm_v7(h, tensor(xDesc), filter(wDesc),
-                        convolution(convDesc), tensor(yDesc), perf.length, returned, perf);
-                for (int i = 0; status == 0 && i < returned[0]; i++) {
-                    out.add(new AlgoPerf(perf[i].algo, perf[i].status, perf[i].memory, perf[i].determinism == 1, perf[i].mathType));
-                }
-            }
-            case BACKWARD_DATA -> {
-                status = jcuda.jcudnn.JCudnn.cudnnGetConvolutionBackwardDataAlgorithmMaxCount(h, max);
-                if (status != 0) {
-                    return status;
-                }
-                jcuda.jcudnn.cudnnConvolutionBwdDataAlgoPerf[] perf =
-                        new jcuda.jcudnn.cudnnConvolutionBwdDataAlgoPerf[Math.max(1, max[0])];
-                java.util.Arrays.setAll(perf, i -> new jcuda.jcudnn.cudnnConvolutionBwdDataAlgoPerf());
-                status = jcuda.jcudnn.JCudnn.cudnnGetConvolutionBackwardDataAlgorithm_v7(h, filter(wDesc), tensor(yDesc),
-                        convolution(convDesc), tensor(xDesc), perf.length, returned, perf);
-                for (int i = 0; status == 0 && i < returned[0]; i++) {
-                    out.add(new AlgoPerf(perf[i].algo, perf[i].status, perf[i].memory, perf[i].determinism == 1, perf[i].mathType));
-                }
-            }
-            case BACKWARD_FILTER -> {
-                status = jcuda.jcudnn.JCudnn.cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(h, max);
-                if (status != 0) {
-                    return status;
-                }
-                jcuda.jcudnn.cudnnConvolutionBwdFilterAlgoPerf[] perf =
-                        new jcuda.jcudnn.cudnnConvolutionBwdFilterAlgoPerf[Math.max(1, max[0])];
-                java.util.Arrays.setAll(perf, i -> new jcuda.jcudnn.cudnnConvolutionBwdFilterAlgoPerf());
-                status = jcuda.jcudnn.JCudnn.cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, tensor(xDesc), tensor(yDesc),
-                        convolution(convDesc), filter(wDesc), perf.length, returned, perf);
-                for (int i = 0; status == 0 && i < returned[0]; i++) {
-                    out.add(new AlgoPerf(perf[i].algo, perf[i].status, perf[i].memory, perf[i].determinism == 1, perf[i].mathType));
-                }
-            }
-            default -> status = CUDNN_BAD_PARAM_V8;
+        int status = query.run(perf.length, returned, perf);
+        for (int i = 0; status == 0 && i < returned[0]; i++) {
+            out.add(read.apply(perf[i]));
         }
         return status;
     }
@@ -585,57 +581,26 @@ final class JCudaDriverApi implements CudaDriver {
         jcuda.jcudnn.cudnnHandle h = dnn(handle);
         Pointer ws = devicePointer(workspace);
         int[] max = new int[1];
-        int[] returned = new int[1];
-        int status;
-        switch (pass) {
-            case FORWARD -> {
-                status = jcuda.jcudnn.JCudnn.cudnnGetConvolutionForwardAlgorithmMaxCount(h, max);
-                if (status != 0) {
-                    return status;
-                }
-                jcuda.jcudnn.cudnnConvolutionFwdAlgoPerf[] perf = new jcuda.jcudnn.cudnnConvolutionFwdAlgoPerf[Math.max(1, max[0])];
-                java.util.Arrays.setAll(perf, i -> new jcuda.jcudnn.cudnnConvolutionFwdAlgoPerf());
-                status = jcuda.jcudnn.JCudnn.cudnnFindConvolutionForwardAlgorithmEx(h, tensor(xDesc), pointer(x), filter(wDesc),
-                        pointer(w), convolution(convDesc), tensor(yDesc), pointer(y), perf.length, returned, perf, ws, workspaceBytes);
-                for (int i = 0; status == 0 && i < returned[0]; i++) {
-                    out.add(new AlgoPerf(perf[i].algo, perf[i].status, perf[i].memory, perf[i].determinism == 1, perf[i].mathType,
-                            perf[i].time));
-                }
-            }
-            case BACKWARD_DATA -> {
-                status = jcuda.jcudnn.JCudnn.cudnnGetConvolutionBackwardDataAlgorithmMaxCount(h, max);
-                if (status != 0) {
-                    return status;
-                }
-                jcuda.jcudnn.cudnnConvolutionBwdDataAlgoPerf[] perf =
-                        new jcuda.jcudnn.cudnnConvolutionBwdDataAlgoPerf[Math.max(1, max[0])];
-                java.util.Arrays.setAll(perf, i -> new jcuda.jcudnn.cudnnConvolutionBwdDataAlgoPerf());
-                status = jcuda.jcudnn.JCudnn.cudnnFindConvolutionBackwardDataAlgorithmEx(h, filter(wDesc), pointer(w), tensor(yDesc),
-                        pointer(y), convolution(convDesc), tensor(xDesc), pointer(x), perf.length, returned, perf, ws, workspaceBytes);
-                for (int i = 0; status == 0 && i < returned[0]; i++) {
-                    out.add(new AlgoPerf(perf[i].algo, perf[i].status, perf[i].memory, perf[i].determinism == 1, perf[i].mathType,
-                            perf[i].time));
-                }
-            }
-            case BACKWARD_FILTER -> {
-                status = jcuda.jcudnn.JCudnn.cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(h, max);
-                if (status != 0) {
-                    return status;
-                }
-                jcuda.jcudnn.cudnnConvolutionBwdFilterAlgoPerf[] perf =
-                        new jcuda.jcudnn.cudnnConvolutionBwdFilterAlgoPerf[Math.max(1, max[0])];
-                java.util.Arrays.setAll(perf, i -> new jcuda.jcudnn.cudnnConvolutionBwdFilterAlgoPerf());
-                status = jcuda.jcudnn.JCudnn.cudnnFindConvolutionBackwardFilterAlgorithmEx(h, tensor(xDesc), pointer(x),
-                        tensor(yDesc), pointer(y), convolution(convDesc), filter(wDesc), pointer(w), perf.length, returned, perf, ws,
-                        workspaceBytes);
-                for (int i = 0; status == 0 && i < returned[0]; i++) {
-                    out.add(new AlgoPerf(perf[i].algo, perf[i].status, perf[i].memory, perf[i].determinism == 1, perf[i].mathType,
-                            perf[i].time));
-                }
-            }
-            default -> status = CUDNN_BAD_PARAM_V8;
-        }
-        return status;
+        return switch (pass) {
+            case FORWARD -> algorithms(jcuda.jcudnn.JCudnn.cudnnGetConvolutionForwardAlgorithmMaxCount(h, max), max,
+                    jcuda.jcudnn.cudnnConvolutionFwdAlgoPerf[]::new, jcuda.jcudnn.cudnnConvolutionFwdAlgoPerf::new,
+                    (n, returned, perf) -> jcuda.jcudnn.JCudnn.cudnnFindConvolutionForwardAlgorithmEx(h, tensor(xDesc), pointer(x),
+                            filter(wDesc), pointer(w), convolution(convDesc), tensor(yDesc), pointer(y), n, returned, perf, ws,
+                            workspaceBytes),
+                    p -> new AlgoPerf(p.algo, p.status, p.memory, p.determinism == 1, p.mathType, p.time), out);
+            case BACKWARD_DATA -> algorithms(jcuda.jcudnn.JCudnn.cudnnGetConvolutionBackwardDataAlgorithmMaxCount(h, max), max,
+                    jcuda.jcudnn.cudnnConvolutionBwdDataAlgoPerf[]::new, jcuda.jcudnn.cudnnConvolutionBwdDataAlgoPerf::new,
+                    (n, returned, perf) -> jcuda.jcudnn.JCudnn.cudnnFindConvolutionBackwardDataAlgorithmEx(h, filter(wDesc),
+                            pointer(w), tensor(yDesc), pointer(y), convolution(convDesc), tensor(xDesc), pointer(x), n, returned, perf,
+                            ws, workspaceBytes),
+                    p -> new AlgoPerf(p.algo, p.status, p.memory, p.determinism == 1, p.mathType, p.time), out);
+            case BACKWARD_FILTER -> algorithms(jcuda.jcudnn.JCudnn.cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(h, max), max,
+                    jcuda.jcudnn.cudnnConvolutionBwdFilterAlgoPerf[]::new, jcuda.jcudnn.cudnnConvolutionBwdFilterAlgoPerf::new,
+                    (n, returned, perf) -> jcuda.jcudnn.JCudnn.cudnnFindConvolutionBackwardFilterAlgorithmEx(h, tensor(xDesc),
+                            pointer(x), tensor(yDesc), pointer(y), convolution(convDesc), filter(wDesc), pointer(w), n, returned, perf,
+                            ws, workspaceBytes),
+                    p -> new AlgoPerf(p.algo, p.status, p.memory, p.determinism == 1, p.mathType, p.time), out);
+        };
     }
 
     @Override

@@ -285,14 +285,23 @@ class CudaKernelsCudnnTest {
     void theHeuristicSearchTakesTheRankingsFirstCandidateAndMeasuresNothing() {
         FakeCudnnDriver d = new FakeCudnnDriver();
         d.times(ConvPass.FORWARD, Map.of(1, 5.0f, 0, 0.5f));
+        withSearch("heuristic", () -> {
+            try (CudaKernels k = open(d, true)) {
+                k.conv2dForward(G, zeros(k, DType.F32, G.inputShape()), zeros(k, DType.F32, G.weightShape()),
+                        zeros(k, DType.F32, G.outputShape()));
+                k.synchronize();
+                assertEquals(List.of(1), d.convCalls().stream().map(ReferenceCudnn.ConvCall::algo).toList());
+                assertEquals(0, d.calls("cudnnFindConvolutionAlgorithmEx"));
+            }
+        });
+    }
+
+    /** Runs {@code body} with {@value CudnnAlgoSearch#PROPERTY} set to {@code value}, then restores it. */
+    private static void withSearch(String value, Runnable body) {
         String before = System.getProperty(CudnnAlgoSearch.PROPERTY);
-        System.setProperty(CudnnAlgoSearch.PROPERTY, "heuristic");
-        try (CudaKernels k = open(d, true)) {
-            k.conv2dForward(G, zeros(k, DType.F32, G.inputShape()), zeros(k, DType.F32, G.weightShape()),
-                    zeros(k, DType.F32, G.outputShape()));
-            k.synchronize();
-            assertEquals(List.of(1), d.convCalls().stream().map(ReferenceCudnn.ConvCall::algo).toList());
-            assertEquals(0, d.calls("cudnnFindConvolutionAlgorithmEx"));
+        System.setProperty(CudnnAlgoSearch.PROPERTY, value);
+        try {
+            body.run();
         } finally {
             if (before == null) {
                 System.clearProperty(CudnnAlgoSearch.PROPERTY);
@@ -304,20 +313,12 @@ class CudaKernelsCudnnTest {
 
     @Test
     void anUnknownSearchIsRejectedByName() {
-        String before = System.getProperty(CudnnAlgoSearch.PROPERTY);
-        System.setProperty(CudnnAlgoSearch.PROPERTY, "fastest");
-        try {
+        withSearch("fastest", () -> {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, CudnnAlgoSearch::configured);
             assertTrue(e.getMessage().contains("-Dfathom.cuda.cudnn.algorithms=fastest") && e.getMessage().contains("measured")
                     && e.getMessage().contains("heuristic"), e.getMessage());
             assertEquals(e.getMessage(), CudnnAlgoSearch.describeConfigured(), "the plan line says so instead of failing");
-        } finally {
-            if (before == null) {
-                System.clearProperty(CudnnAlgoSearch.PROPERTY);
-            } else {
-                System.setProperty(CudnnAlgoSearch.PROPERTY, before);
-            }
-        }
+        });
     }
 
     @Test
