@@ -10,7 +10,8 @@ enum CudnnAlgoSearch {
     /**
      * The default: {@code cudnnFindConvolution*AlgorithmEx} runs the candidates on the first call's
      * own buffers, and the fastest is kept, as PyTorch's {@code torch.backends.cudnn.benchmark}
-     * does. The heuristics' choice was 2–3× slower on the reference CNN's layers on an H100. Which
+     * does. With the heuristics' choice the reference CNN's training step took 3.0 ms on an H100,
+     * with the measured one 2.4 ms (conv2's forward and backward: 0.65 against 0.44 ms). Which
      * algorithm wins can differ between runs when two are within noise of each other; each is
      * deterministic, so results then differ by rounding only.
      */
