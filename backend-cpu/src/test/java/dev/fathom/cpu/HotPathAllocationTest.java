@@ -28,14 +28,17 @@ import static org.junit.jupiter.api.Assumptions.assumeFalse;
  *
  * <p>Each workload runs in a JVM of its own (this class's {@link #main}): in the test JVM, other
  * tests' calls leave the JIT's profiles mixed, and code compiled for them can box vectors, which
- * is a cost of sharing the JVM with the tests, not of the kernels.
+ * is a cost of sharing the JVM with the tests, not of the kernels. The child measures windows of
+ * calls until one is under budget or 30 s have passed, and reports the least.
  */
 class HotPathAllocationTest {
     /** Per call: the pool's tasks and lambdas are small objects; a scratch array would be 16 KB or more. */
     private static final long BUDGET_BYTES = 12 * 1024;
     /** Calls before measuring: enough for C2 to compile the kernels (before that, vectors live on the heap). */
     private static final int WARM_UP = 300;
-    private static final int CALLS = 50;
+    private static final int CALLS = 20;
+    /** How long the child keeps measuring windows of {@link #CALLS} while every one is over budget. */
+    private static final long WINDOWS_NANOS = 30_000_000_000L;
 
     private static Strided filled(SplittableRandom r, int... shape) {
         Strided s = Strided.contiguous(CpuBuffer.allocate(DType.F32, dev.fathom.tensor.Shape.numel(shape)), shape);
@@ -87,13 +90,20 @@ class HotPathAllocationTest {
         for (int i = 0; i < WARM_UP; i++) {
             work.run();
         }
+        // The least of several windows: code the JIT has not compiled yet (on a busy machine C2
+        // can lag behind the warm-up) still boxes vectors, which later windows no longer see; a
+        // kernel that allocates per call does so in every window.
         long[] ids = threads.getAllThreadIds();
-        long before = total(threads.getThreadAllocatedBytes(ids));
-        for (int i = 0; i < CALLS; i++) {
-            work.run();
-        }
-        long after = total(threads.getThreadAllocatedBytes(ids));
-        System.out.println("bytes/call " + (after - before) / (double) CALLS);
+        double least = Double.MAX_VALUE;
+        long deadline = System.nanoTime() + WINDOWS_NANOS;
+        do {
+            long before = total(threads.getThreadAllocatedBytes(ids));
+            for (int i = 0; i < CALLS; i++) {
+                work.run();
+            }
+            least = Math.min(least, (total(threads.getThreadAllocatedBytes(ids)) - before) / (double) CALLS);
+        } while (least >= BUDGET_BYTES && System.nanoTime() < deadline);
+        System.out.println("bytes/call " + least);
     }
 
     private static long total(long[] bytes) {
@@ -106,7 +116,8 @@ class HotPathAllocationTest {
 
     private static double bytesPerCall(String workload) throws Exception {
         String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        Process p = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector", "-Dfathom.threads=2", "-cp",
+        // -Xbatch: a method waits for its compilation instead of running on in the interpreter.
+        Process p = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector", "-Xbatch", "-Dfathom.threads=2", "-cp",
                 System.getProperty("java.class.path"), HotPathAllocationTest.class.getName(), workload).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the " + workload + " JVM did not finish:\n" + out);
