@@ -24,6 +24,7 @@ final class CudaDevice implements AutoCloseable {
     private final PinnedBufferPool pinned;
     private final Map<String, KernelLauncher> launchers = new HashMap<>();
     private final KernelImages images;
+    private int sassModules;
     private final boolean cublas;
     private final boolean cudnn;
     private long blasHandle;
@@ -151,14 +152,39 @@ final class CudaDevice implements AutoCloseable {
 
     /** The launcher for module {@code name}, loading {@code ptx} the first time the name is asked for. */
     synchronized KernelLauncher launcher(String name, byte[] ptx) {
+        return launcher(name, null, () -> ptx);
+    }
+
+    /**
+     * The launcher for module {@code name}, loaded the first time the name is asked for: from
+     * {@code sass} (machine code for this GPU) when it is not null and the driver takes it, else
+     * from the PTX {@code ptx} gives, which the driver compiles. A refused fatbin (a driver older
+     * than the toolkit that built it, say) costs only that compile, as if none had been shipped.
+     */
+    synchronized KernelLauncher launcher(String name, byte[] sass, java.util.function.Supplier<byte[]> ptx) {
         ensureOpen(name);
         KernelLauncher l = launchers.get(name);
         if (l == null) {
-            long module = KernelLauncher.loadModule(driver, check, name, ptx);
+            long module = 0;
+            if (sass != null) {
+                long[] out = new long[1];
+                if (driver.moduleLoadData(out, sass) == 0) {
+                    module = out[0];
+                    sassModules++;
+                }
+            }
+            if (module == 0) {
+                module = KernelLauncher.loadModule(driver, check, name, ptx.get());
+            }
             l = new KernelLauncher(driver, check, stream, module, sync);
             launchers.put(name, l);
         }
         return l;
+    }
+
+    /** Modules loaded from shipped machine code rather than compiled from PTX (for tests). */
+    synchronized int sassModules() {
+        return sassModules;
     }
 
     /** {@code {free, total}} bytes of device memory as the driver sees it (the cache counts as used). */

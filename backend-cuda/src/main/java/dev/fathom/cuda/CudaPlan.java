@@ -60,7 +60,8 @@ record CudaPlan(KernelSource kernelSource, boolean cublas, boolean cudnn, List<S
         KernelSource source;
         if (driverVersion >= shipped.minimumCuda()) {
             source = KernelSource.SHIPPED_PTX;
-            lines.add("kernels: shipped PTX ISA " + shipped + ", compiled for the GPU by the driver");
+            lines.add("kernels: shipped sm_80/sm_90 machine code on compute capability 8.x and 9.0, else the shipped PTX ISA "
+                    + shipped + ", compiled for the GPU by the driver");
         } else if (libs.nvrtc().isLoaded()) {
             source = KernelSource.NVRTC;
             lines.add("kernels: the shipped CUDA C compiled at start-up by NVRTC " + libs.nvrtc().version() + " ("

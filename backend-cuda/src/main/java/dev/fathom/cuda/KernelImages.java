@@ -12,13 +12,17 @@ import java.util.regex.Pattern;
 
 /**
  * The images of the own kernels' modules ({@code elementwise}, {@code reduce}, {@code gemm}, …)
- * that {@link CudaDevice#launcher} loads: the PTX shipped under {@code dev/fathom/cuda/ptx/}, or,
+ * that {@link CudaDevice#launcher} loads: the machine code shipped under
+ * {@code dev/fathom/cuda/sass/} for the GPUs it runs on (8.x and 9.0), else, or when the driver
+ * refuses it, the PTX shipped under {@code dev/fathom/cuda/ptx/}, or,
  * when the driver is too old to JIT that PTX ({@link CudaPlan.KernelSource#NVRTC}), the CUDA C
  * shipped under {@code dev/fathom/cuda/src/} compiled at run time for the GPU's architecture. The
  * two come from the same sources, so both paths run the same kernels.
  */
 final class KernelImages {
     static final String PTX_DIR = "/dev/fathom/cuda/ptx/";
+    /** sm_80 and sm_90 machine code of each module (scripts/build-kernels), for the GPUs it runs on. */
+    static final String SASS_DIR = "/dev/fathom/cuda/sass/";
     static final String SOURCE_DIR = "/dev/fathom/cuda/src/";
     private static final Pattern INCLUDE = Pattern.compile("(?m)^#include \"([\\w.]+)\"");
 
@@ -37,6 +41,7 @@ final class KernelImages {
     private final int ccMinor;
     private final Compiler compiler;
     private final Map<String, byte[]> images = new ConcurrentHashMap<>();
+    private final Map<String, byte[]> sassImages = new ConcurrentHashMap<>();
 
     /**
      * @param ccMajor the GPU's compute capability, which NVRTC compiles for
@@ -59,10 +64,48 @@ final class KernelImages {
         return SHIPPED;
     }
 
+    /** Per compute capability with shipped machine code: the shipped images, sharing one cache per architecture. */
+    private static final Map<Integer, KernelImages> SHIPPED_WITH_SASS = new ConcurrentHashMap<>();
+
     /** The images for {@code plan} on a GPU of compute capability {@code ccMajor.ccMinor}. */
     static KernelImages forPlan(CudaPlan plan, int ccMajor, int ccMinor) {
-        return plan.kernelSource() == CudaPlan.KernelSource.SHIPPED_PTX ? SHIPPED
-                : new KernelImages(plan.kernelSource(), ccMajor, ccMinor, new NvrtcCompiler());
+        if (plan.kernelSource() != CudaPlan.KernelSource.SHIPPED_PTX) {
+            return new KernelImages(plan.kernelSource(), ccMajor, ccMinor, new NvrtcCompiler());
+        }
+        return shipsSassFor(ccMajor, ccMinor) ? SHIPPED_WITH_SASS.computeIfAbsent(ccMajor * 10 + ccMinor,
+                cc -> new KernelImages(CudaPlan.KernelSource.SHIPPED_PTX, ccMajor, ccMinor, null)) : SHIPPED;
+    }
+
+    /**
+     * Whether the shipped machine code runs on compute capability {@code major.minor}: sm_80 code
+     * runs on every 8.x GPU (Ampere, Ada), sm_90 code on 9.0 (Hopper); other GPUs (Turing,
+     * Blackwell) take the PTX.
+     */
+    static boolean shipsSassFor(int major, int minor) {
+        return major == 8 || major == 9 && minor == 0;
+    }
+
+    /**
+     * The shipped machine code of module {@code name} (a compressed fatbin with sm_80 and sm_90
+     * code) when it runs on this instance's GPU, else null. {@link CudaDevice#launcher} tries it
+     * before {@link #image}, which the driver then compiles instead if it refuses the fatbin.
+     */
+    byte[] sass(String name) {
+        if (source != CudaPlan.KernelSource.SHIPPED_PTX || !shipsSassFor(ccMajor, ccMinor)) {
+            return null;
+        }
+        byte[] fatbin = sassImages.computeIfAbsent(name, KernelImages::readSass);
+        return fatbin.length == 0 ? null : fatbin;
+    }
+
+    /** The module's shipped fatbin, or no bytes when the build shipped none for it. */
+    private static byte[] readSass(String name) {
+        String path = SASS_DIR + name + ".fatbin";
+        try (InputStream in = KernelImages.class.getResourceAsStream(path)) {
+            return in == null ? new byte[0] : in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cuda: reading kernel resource " + path, e);
+        }
     }
 
     /** The image of module {@code name} (compiled once per instance when NVRTC serves). */

@@ -17,10 +17,10 @@ final class KernelModule {
         this.name = name;
     }
 
-    /** The module's launcher, loading its image (the shipped PTX, or NVRTC's) on first use. */
+    /** The module's launcher, loading its image (the shipped machine code or PTX, or NVRTC's) on first use. */
     synchronized KernelLauncher launcher() {
         if (launcher == null) {
-            launcher = device.launcher(name, device.images().image(name));
+            launcher = device.launcher(name, device.images().sass(name), () -> device.images().image(name));
         }
         return launcher;
     }

@@ -29,7 +29,9 @@
  * <p>The own kernels are CUDA C under {@code src/main/cuda/} (the elementwise family —
  * fill, copy/cast, unary, binary, compare, where, the ReLU and GELU gradients —, reductions over
  * a contiguous inner run, gather/scatter-add, Philox random fills and a tiled GEMM), compiled to PTX by
- * {@code scripts/build-kernels} into {@code resources/dev/fathom/cuda/ptx/} and checked by
+ * {@code scripts/build-kernels} into {@code resources/dev/fathom/cuda/ptx/}, and to sm_80/sm_90
+ * machine code into {@code .../cuda/sass/} (which {@link dev.fathom.cuda.KernelImages} offers 8.x and
+ * 9.0 GPUs first, the PTX being the fallback), and checked by
  * {@code scripts/check-kernels} in CI; {@link dev.fathom.cuda.LaunchGeometry} and
  * {@link dev.fathom.cuda.GemmGeometry} compute their grids. The same sources run on the CPU
  * under {@code src/test/cuda/cuda_emu.h} in {@code KernelEmulationTest}.

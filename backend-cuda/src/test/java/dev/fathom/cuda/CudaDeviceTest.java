@@ -76,6 +76,28 @@ class CudaDeviceTest {
     }
 
     @Test
+    void shippedMachineCodeLoadsWithoutThePtxAndARefusedFatbinFallsBackToIt() {
+        byte[] sass = KernelImages.forPlan(CudaPlan.ownKernels(), 9, 0).sass("elementwise");
+        FakeDriver d = new FakeDriver();
+        CudaDevice gpu = CudaDevice.open(d, 0, false);
+        gpu.launcher("elementwise", sass, () -> {
+            throw new AssertionError("the PTX is not read when the machine code loads");
+        });
+        assertEquals(1, gpu.sassModules());
+        assertEquals(1, d.calls("cuModuleLoadData"));
+        gpu.close();
+
+        // A driver that refuses the fatbin (CUDA_ERROR_NO_BINARY_FOR_GPU, 209) gets the PTX instead.
+        FakeDriver old = new FakeDriver().fatbinLoadStatus(209);
+        CudaDevice other = CudaDevice.open(old, 0, false);
+        other.launcher("elementwise", sass, () -> PTX);
+        assertEquals(0, other.sassModules());
+        assertEquals(2, old.calls("cuModuleLoadData"), "the fatbin, then the PTX");
+        assertEquals(1, old.calls("cuModuleLoadData(fatbin)"));
+        other.close();
+    }
+
+    @Test
     void aMissingDeviceNamesTheIndex() {
         FakeDriver d = new FakeDriver().gpus(1);
         CudaException e = assertThrows(CudaException.class, () -> CudaDevice.open(d, 3, false));

@@ -22,7 +22,8 @@ class CudaPlanTest {
         CudaPlan p = CudaPlan.decide(13000, AvailabilityReasons.SHIPPED_PTX, new CudaLibraries(NO_CUBLAS, NO_CUDNN, NO_NVRTC));
         assertEquals(CudaPlan.KernelSource.SHIPPED_PTX, p.kernelSource());
         assertFalse(p.cublas());
-        assertEquals(List.of("kernels: shipped PTX ISA 9.0, compiled for the GPU by the driver",
+        assertEquals(List.of("kernels: shipped sm_80/sm_90 machine code on compute capability 8.x and 9.0, else the shipped PTX ISA 9.0,"
+                + " compiled for the GPU by the driver",
                 "matmul: own tiled GEMM (gemm.cu); cuBLAS: not loaded (libcublas.so.12: cannot open shared object file: No such file"
                         + " or directory)",
                 "conv2d: own implicit-GEMM kernels (conv.cu); cuDNN: not loaded (libcudnn.so.9: cannot open shared object file: No"

@@ -90,6 +90,7 @@ class FakeDriver implements CudaDriver {
     private final Map<Long, String> functions = new HashMap<>();
     private long nextHandle = 1;
     private int moduleLoadStatus;
+    private int fatbinLoadStatus;
     private int forcedLaunchStatus;
     private boolean anyKernel;
     private final Map<Integer, int[]> computeCapability = new HashMap<>();
@@ -133,6 +134,12 @@ class FakeDriver implements CudaDriver {
 
     synchronized FakeDriver forceLaunchStatus(int status) {
         forcedLaunchStatus = status;
+        return this;
+    }
+
+    /** The status cuModuleLoadData answers for a fatbin (magic 0xBA55ED50), as a driver that cannot use it would. */
+    synchronized FakeDriver fatbinLoadStatus(int status) {
+        fatbinLoadStatus = status;
         return this;
     }
 
@@ -498,6 +505,14 @@ class FakeDriver implements CudaDriver {
         count("cuModuleLoadData");
         if (moduleLoadStatus != 0) {
             return moduleLoadStatus;
+        }
+        boolean fatbin = image.length >= 4 && (image[0] & 0xff) == 0x50 && (image[1] & 0xff) == 0xed && (image[2] & 0xff) == 0x55
+                && (image[3] & 0xff) == 0xba;
+        if (fatbin) {
+            count("cuModuleLoadData(fatbin)");
+            if (fatbinLoadStatus != 0) {
+                return fatbinLoadStatus;
+            }
         }
         module[0] = nextHandle++;
         return 0;

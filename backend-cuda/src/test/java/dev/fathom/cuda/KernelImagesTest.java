@@ -8,6 +8,8 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -24,6 +26,28 @@ class KernelImagesTest {
         String text = new String(ptx, StandardCharsets.US_ASCII);
         assertTrue(text.contains(".version 9.0") && text.contains(".visible .entry"), text.substring(0, 200));
         assertSame(ptx, m.image("gemm"), "loaded once");
+    }
+
+    @Test
+    void machineCodeIsShippedFor8xAnd90Only() {
+        CudaPlan plan = CudaPlan.ownKernels();
+        for (int[] cc : new int[][] {{8, 0}, {8, 6}, {8, 9}, {9, 0}}) {
+            byte[] fatbin = KernelImages.forPlan(plan, cc[0], cc[1]).sass("gemm");
+            assertTrue(fatbin != null && fatbin.length > 1000, cc[0] + "." + cc[1]);
+            // The fatbin magic 0xBA55ED50, little-endian.
+            assertArrayEquals(new byte[] {0x50, (byte) 0xed, 0x55, (byte) 0xba}, java.util.Arrays.copyOf(fatbin, 4));
+        }
+        for (int[] cc : new int[][] {{7, 5}, {9, 1}, {10, 0}, {12, 0}}) {
+            assertNull(KernelImages.forPlan(plan, cc[0], cc[1]).sass("gemm"), cc[0] + "." + cc[1] + " takes the PTX");
+        }
+        assertSame(KernelImages.forPlan(plan, 8, 6), KernelImages.forPlan(plan, 8, 6), "one cache per architecture");
+        assertNull(KernelImages.shipped().sass("gemm"), "no architecture known: the PTX");
+        assertNull(new KernelImages(CudaPlan.KernelSource.NVRTC, 9, 0, (n, src, h, o) -> new byte[0]).sass("gemm"),
+                "NVRTC compiles from source");
+        for (String module : List.of("softmax", "norm", "optim", "attention", "recurrent", "conv", "pool", "elementwise", "gemm",
+                "index", "random", "reduce")) {
+            assertNotNull(KernelImages.forPlan(plan, 9, 0).sass(module), module + " ships machine code");
+        }
     }
 
     @Test
