@@ -15,6 +15,8 @@ import java.util.Objects;
  * blocks still owned by tensors are freed as those tensors close.
  */
 final class CudaDevice implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger("dev.fathom");
+
     private final CudaDriver driver;
     private final CudaCheck check;
     private final int ordinal;
@@ -168,9 +170,14 @@ final class CudaDevice implements AutoCloseable {
             long module = 0;
             if (sass != null) {
                 long[] out = new long[1];
-                if (driver.moduleLoadData(out, sass) == 0) {
+                int status = driver.moduleLoadData(out, sass);
+                if (status == 0) {
                     module = out[0];
                     sassModules++;
+                } else {
+                    // Not an error: the PTX serves. At DEBUG, for whoever wonders why start-up took long.
+                    LOG.log(System.Logger.Level.DEBUG, () -> "cuda:" + ordinal + ": " + name + ": the driver refused the shipped"
+                            + " machine code (" + driver.errorString(status) + ", " + status + "); compiling the PTX");
                 }
             }
             if (module == 0) {
