@@ -120,7 +120,7 @@ final class Im2colPanels implements PanelSource {
     /** Rows of cols that {@link #packColumns} gathers before dealing them out to the panels. */
     private static final int GATHERED = 8;
     /** Per-thread row buffer of {@link #pack} (grown on demand, kept). */
-    private static final ThreadLocal<MatmulKernel.Scratch> ROW = ThreadLocal.withInitial(MatmulKernel.Scratch::new);
+    private static final ThreadScratch ROW = new ThreadScratch();
     /**
      * Four floats: the copies of {@link #packTransposed}, whose runs are a kernel row's taps (3 to 5
      * for most kernels), as the first four lanes of a preferred vector. Not a 128-bit species: the
@@ -238,7 +238,7 @@ final class Im2colPanels implements PanelSource {
         int nr = MatmulKernel.NR;
         // L floats of room after each row: segment's runs may spill into it (VectorF32.copyRun).
         int stride = nc + VectorF32.L;
-        float[] rows = ROW.get().array(GATHERED * stride);
+        float[] rows = ROW.of(GATHERED * stride);
         int last = (nc - 1) / nr, tail = nc - last * nr;
         for (int p0 = 0; p0 < kc; p0 += GATHERED) {
             int count = Math.min(GATHERED, kc - p0);

@@ -141,7 +141,7 @@ final class MatmulKernel {
             if (m >= n) {
                 // Every row part needs all of B: packed once here and shared read-only, as A below.
                 int depth = sliceDepth(m, n);
-                float[] bp = Scratch.SHARED_B.get().array(packedBSize(k, n));
+                float[] bp = SHARED_B.of(packedBSize(k, n));
                 packBInParts(b, bo, bRs, bCs, k, n, depth, bp);
                 int panels = (m + MR - 1) / MR;
                 Parallel.forRange(panels, ROW_GRAIN, (lo, hi) -> {
@@ -152,7 +152,7 @@ final class MatmulKernel {
                 // Every column part needs all of A: packed once here and shared read-only (the call
                 // returns only when the parts are done). Packed per part, it was a tenth of an LSTM
                 // step, whose recurrent products are 32 × 256 · 256 × 1024.
-                float[] ap = Scratch.SHARED_A.get().array(packedASize(m, k));
+                float[] ap = SHARED_A.of(packedASize(m, k));
                 packAInParts(a, ao, aRs, aCs, m, k, ap);
                 int panels = (n + NR - 1) / NR;
                 Parallel.forRange(panels, COLUMN_GRAIN, (lo, hi) -> {
@@ -194,7 +194,7 @@ final class MatmulKernel {
                 float[] bp = packedB;
                 int b0 = at;
                 if (packedB == null) {
-                    bp = Scratch.B.get().array(((nc + NR - 1) / NR) * kc * NR);
+                    bp = PACKED_B.of(((nc + NR - 1) / NR) * kc * NR);
                     packB(b, (int) bo, bRs, bCs, pc, kc, jc, nc, bp, 0);
                     b0 = 0;
                 }
@@ -202,7 +202,7 @@ final class MatmulKernel {
                 boolean accumulate = accumulateInto || pc > 0;
                 for (int ic = 0; ic < m; ic += MC) {
                     int mc = Math.min(MC, m - ic);
-                    float[] ap = Scratch.A.get().array(((mc + MR - 1) / MR) * MR * kc);
+                    float[] ap = PACKED_A.of(((mc + MR - 1) / MR) * MR * kc);
                     packA(a, (int) ao, aRs, aCs, ic, mc, pc, kc, ap, 0);
                     macroKernel(ap, 0, mc, kc, bp, b0, nc, c, co + ic * ldc + jc, ldc, accumulate);
                 }
@@ -259,7 +259,7 @@ final class MatmulKernel {
         }
         float[] bp = null;
         if (n <= NC) {
-            bp = Scratch.B.get().array(((n + NR - 1) / NR) * k * NR);
+            bp = PACKED_B.of(((n + NR - 1) / NR) * k * NR);
             b.pack(0, k, 0, n, bp);
         }
         for (int ic = 0; ic < m; ic += MC) {
@@ -285,7 +285,7 @@ final class MatmulKernel {
             int nc = Math.min(NC, n - jc);
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
-                float[] bp = Scratch.B.get().array(((nc + NR - 1) / NR) * kc * NR);
+                float[] bp = PACKED_B.of(((nc + NR - 1) / NR) * kc * NR);
                 b.pack(pc, kc, jc, nc, bp);
                 for (int ic = 0; ic < m; ic += MC) {
                     macroKernel(ap, at + pc * rows + ic * kc, Math.min(MC, m - ic), kc, bp, 0, nc, c, co + ic * ldc + jc, ldc,
@@ -368,22 +368,9 @@ final class MatmulKernel {
     }
 
     /** Per-thread packing buffers, grown on demand and kept: packing allocates nothing after warm-up. */
-    static final class Scratch {
-        static final ThreadLocal<Scratch> A = ThreadLocal.withInitial(Scratch::new);
-        static final ThreadLocal<Scratch> B = ThreadLocal.withInitial(Scratch::new);
-        static final ThreadLocal<Scratch> TILE = ThreadLocal.withInitial(Scratch::new);
-        /** The calling thread's A (B), packed for all of a column-split (row-split) product's parts. */
-        static final ThreadLocal<Scratch> SHARED_A = ThreadLocal.withInitial(Scratch::new);
-        static final ThreadLocal<Scratch> SHARED_B = ThreadLocal.withInitial(Scratch::new);
-        private float[] buf = new float[0];
-
-        float[] array(int size) {
-            if (buf.length < size) {
-                buf = new float[size];
-            }
-            return buf;
-        }
-    }
+    private static final ThreadScratch PACKED_A = new ThreadScratch(), PACKED_B = new ThreadScratch(), TILE = new ThreadScratch();
+    /** The calling thread's A (B), packed for all of a column-split (row-split) product's parts. */
+    private static final ThreadScratch SHARED_A = new ThreadScratch(), SHARED_B = new ThreadScratch();
 
     /**
      * {@link #packB} of whole panels from a row-major B (rows {@code rs} apart, the first element at
@@ -557,7 +544,7 @@ final class MatmulKernel {
     /** C[0:mc, 0:nc] (+)= packed A (mc × kc, from ap[a0]) · packed B (kc × nc), tile by tile; C rows are ldc apart. */
     private static void macroKernel(float[] ap, int a0, int mc, int kc, float[] bp, int b0, int nc, float[] c, int co, int ldc,
                                     boolean accumulate) {
-        float[] edge = Scratch.TILE.get().array(MR * NR);
+        float[] edge = TILE.of(MR * NR);
         for (int jp = 0, j0 = 0; j0 < nc; jp++, j0 += NR) {
             int w = Math.min(NR, nc - j0);
             for (int ip = 0, i0 = 0; i0 < mc; ip++, i0 += MR) {
