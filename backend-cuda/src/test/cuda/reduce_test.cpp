@@ -11,7 +11,7 @@
 // sequential rule (first extreme wins; NaN wins and stays). Also 10^7 F32 ones in one row.
 // Split rows (reduce_split_* then reduce_merge_*, as the host launches them for few long rows):
 // the same references, rows of 1000 and 100003 cut into 3 chunks, on a grid of a block per chunk
-// and on a capped one.
+// and on a capped one. Sums also on rows that start on 16 bytes (F32 reads them as quads).
 #include "cuda_emu.h"
 #include "reduce.cu"
 
@@ -90,9 +90,11 @@ bool better(int op, double v, double best) {
 }
 
 template <typename T> void run_case(const char* tname, int op, long long inner, int rows, unsigned grid, Kind kind,
-                                    std::mt19937_64& rng, long long chunk = 0) {
+                                    std::mt19937_64& rng, long long chunk = 0, bool aligned = false) {
     ++g_cases;
-    const long long off = 3, stride = inner + 2;  // a gap between rows the kernel must not read as data
+    // A gap between rows the kernel must not read as data. Offset 3 puts no row on 16 bytes;
+    // `aligned` puts every row there (F32 sums then read quads and a tail of inner % 4).
+    const long long off = aligned ? 4 : 3, stride = aligned ? (inner + 2 + 3) / 4 * 4 : inner + 2;
     std::vector<T> x(off + rows * stride, (T)0);
     std::vector<T> gap_data = make_data<T>(off + rows * stride, kind, rng);
     x = gap_data;
@@ -114,8 +116,8 @@ template <typename T> void run_case(const char* tname, int op, long long inner, 
     char where[200];
     for (int r = 0; r < rows; ++r) {
         const T* row = data.data() + (long long)r * inner;
-        std::snprintf(where, sizeof where, "reduce_%s %s inner=%lld rows=%d grid=%u chunk=%lld kind=%d row=%d", tname,
-                      OPS[op], inner, rows, grid, chunk, (int)kind, r);
+        std::snprintf(where, sizeof where, "reduce_%s %s inner=%lld rows=%d grid=%u chunk=%lld kind=%d aligned=%d row=%d",
+                      tname, OPS[op], inner, rows, grid, chunk, (int)kind, (int)aligned, r);
         if (op == R_SUM) {
             double ref = 0, mag = 0;
             for (long long j = 0; j < inner; ++j) {
@@ -166,6 +168,7 @@ template <typename T> void run_dtype(const char* tname, std::mt19937_64& rng) {
                         run_case<T>(tname, op, inner, rows, grid, op == R_SUM ? REAL : NANS, rng);
                     }
                 }
+                run_case<T>(tname, R_SUM, inner, rows, grid, REAL, rng, 0, true);
             }
         }
     }
@@ -179,6 +182,8 @@ template <typename T> void run_dtype(const char* tname, std::mt19937_64& rng) {
                 run_case<T>(tname, op, inner, (int)c[1], (unsigned)c[2], op == R_SUM ? REAL : NANS, rng, chunk);
             }
         }
+        // Aligned rows in chunks of a multiple of 4, as ReduceLaunches cuts them: every chunk on 16 bytes.
+        run_case<T>(tname, R_SUM, inner, (int)c[1], (unsigned)c[2], REAL, rng, (chunk + 3) / 4 * 4, true);
     }
 }
 
