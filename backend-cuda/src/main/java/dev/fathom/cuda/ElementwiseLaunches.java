@@ -56,7 +56,7 @@ final class ElementwiseLaunches {
         }
         sameDtype(name, t, ob.dtype(), out);
         byte[][] desc = descs(out, x);
-        launch(name, Shape.format(x.shape()) + " " + t, "unary_" + CudaBuffer.suffix(t), out.numel(),
+        launch(name, Shape.format(x.shape()) + " " + t, "unary_" + CudaBuffer.suffix(t), geometry(out, x),
                 KernelParams.of().i32(op.ordinal()).ptr(xb.address()).struct(desc[1]).ptr(ob.address())
                         .struct(desc[0]).i64(out.numel()));
     }
@@ -104,7 +104,7 @@ final class ElementwiseLaunches {
             }
             return;
         }
-        launch(name, shapes, kernel, out.numel(), p);
+        launch(name, shapes, kernel, compare ? LaunchGeometry.forElementwise(out.numel()) : geometry(out, a, b), p);
     }
 
     /** {@link dev.fathom.spi.Kernels#activationBackward}: {@code gradIn = gradOut·op'(x)} for RELU and GELU. */
@@ -125,7 +125,7 @@ final class ElementwiseLaunches {
         }
         sameDtype(name, t, ob.dtype(), gradIn);
         byte[][] desc = descs(gradIn, x, gradOut);
-        launch(name, shapes, "activation_backward_" + CudaBuffer.suffix(t), gradIn.numel(),
+        launch(name, shapes, "activation_backward_" + CudaBuffer.suffix(t), geometry(gradIn, x, gradOut),
                 KernelParams.of().i32(op.ordinal()).ptr(xb.address()).struct(desc[1]).ptr(gb.address())
                         .struct(desc[2]).ptr(ob.address()).struct(desc[0]).i64(gradIn.numel()));
     }
@@ -154,7 +154,35 @@ final class ElementwiseLaunches {
 
     /** Launches an elementwise.cu kernel over {@code n} output elements ({@link LaunchGeometry#forElementwise}). */
     private void launch(String op, String shapes, String kernel, long n, KernelParams params) {
-        module.launch(op, shapes, kernel, LaunchGeometry.forElementwise(n), params);
+        launch(op, shapes, kernel, LaunchGeometry.forElementwise(n), params);
+    }
+
+    private void launch(String op, String shapes, String kernel, LaunchGeometry geometry, KernelParams params) {
+        module.launch(op, shapes, kernel, geometry, params);
+    }
+
+    /**
+     * The geometry of a map whose kernel has the quad path (F32 unary, binary and activation
+     * gradients, elementwise.cu's map2_dense4): {@link LaunchGeometry#forDenseF32} when that path
+     * will take it, every operand F32, contiguous and starting on 16 bytes (as the kernel checks),
+     * else {@link LaunchGeometry#forElementwise}.
+     */
+    private LaunchGeometry geometry(Strided out, Strided... ins) {
+        long n = out.numel();
+        if (!denseF32(out)) {
+            return LaunchGeometry.forElementwise(n);
+        }
+        for (Strided in : ins) {
+            if (!denseF32(in)) {
+                return LaunchGeometry.forElementwise(n);
+            }
+        }
+        return LaunchGeometry.forDenseF32(n);
+    }
+
+    private boolean denseF32(Strided s) {
+        CudaBuffer b = kernels.buffer(s, "elementwise");
+        return b.dtype() == DType.F32 && s.isContiguous() && ((b.address() + 4 * s.offset()) & 15) == 0;
     }
 
     /** Fills {@code bytes} bytes at {@code address} with 0 (the status word's reset), in stream order. */

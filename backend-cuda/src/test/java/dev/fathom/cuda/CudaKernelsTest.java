@@ -229,6 +229,32 @@ class CudaKernelsTest {
     }
 
     @Test
+    void denseAlignedF32MapsTakeLongBlocksAndOtherLayoutsOneQuadTripPerThread() {
+        FakeDriver d = new FakeDriver().anyKernel();
+        try (CudaKernels k = open(d)) {
+            int n = 1 << 23;  // 2048 blocks of 16 elements a thread: LaunchGeometry.forDenseF32's threshold
+            Buffer a = k.allocate(DType.F32, n + 4), b = k.allocate(DType.F32, n), out = k.allocate(DType.F32, n);
+            k.binary(BinaryOp.ADD, contiguous(a, n), contiguous(b, n), contiguous(out, n));
+            assertArrayEquals(new int[] {2048, 1, 1}, d.launches("binary_f32").getLast().grid(), "dense, aligned: 16 elements a thread");
+            k.unary(UnaryOp.EXP, contiguous(a, n), contiguous(out, n));
+            assertArrayEquals(new int[] {2048, 1, 1}, d.launches("unary_f32").getLast().grid());
+            // One float past a 16-byte boundary: the kernel's quad path will not take it, so neither do its long blocks.
+            k.binary(BinaryOp.ADD, new Strided(a, new int[] {n}, new long[] {1}, 1), contiguous(b, n), contiguous(out, n));
+            assertArrayEquals(new int[] {8192, 1, 1}, d.launches("binary_f32").getLast().grid(), "n / (4 · 256) blocks");
+            // Four floats on is 16 bytes on: dense again.
+            k.binary(BinaryOp.ADD, new Strided(a, new int[] {n}, new long[] {1}, 4), contiguous(b, n), contiguous(out, n));
+            assertArrayEquals(new int[] {2048, 1, 1}, d.launches("binary_f32").getLast().grid());
+            // A broadcast operand, and F64, take the general geometry.
+            k.binary(BinaryOp.ADD, contiguous(a, 2, n / 2), new Strided(b, new int[] {2, n / 2}, new long[] {0, 1}, 0),
+                    contiguous(out, 2, n / 2));
+            assertArrayEquals(new int[] {8192, 1, 1}, d.launches("binary_f32").getLast().grid());
+            Buffer x = k.allocate(DType.F64, n), y = k.allocate(DType.F64, n);
+            k.unary(UnaryOp.EXP, contiguous(x, n), contiguous(y, n));
+            assertArrayEquals(new int[] {8192, 1, 1}, d.launches("unary_f64").getLast().grid());
+        }
+    }
+
+    @Test
     void binaryBroadcastsByStrideZeroAndComputesThroughTheFakeKernels() {
         FakeDriver d = new FakeDriver().kernel("fill_f32", FakeKernels.FILL_F32).kernel("binary_f32", FakeKernels.BINARY_F32);
         try (CudaKernels k = open(d)) {

@@ -43,6 +43,7 @@ class KernelEmulationTest {
         for (long n : SIZES) {
             cmd.add(arg(n, LaunchGeometry.forElementwise(n)));  // what the host launches: one trip per thread
             cmd.add(arg(n, LaunchGeometry.forElements(n)));     // a thread per element: most trips part-empty
+            cmd.add(arg(n, LaunchGeometry.forDenseF32(n, 1)));  // the dense geometry's long blocks: four quads a thread
         }
         // Capped grids, so that threads loop over several elements (the grid-stride path).
         cmd.add(arg(1000, LaunchGeometry.forElements(1000, 3)));

@@ -49,4 +49,21 @@ class LaunchGeometryTest {
         assertTrue(LaunchGeometry.forElementwise(0).isEmpty());
         assertThrows(IllegalArgumentException.class, () -> LaunchGeometry.forElementwise(-1));
     }
+
+    @Test
+    void denseF32TakesLongBlocksOnlyWhileTwoWavesOfThemRemain() {
+        // 2^24 floats: 2^20 threads of 16 elements, 4096 blocks (forElementwise: 16384 of 4).
+        assertEquals(new LaunchGeometry(4096, 256), LaunchGeometry.forDenseF32(1 << 24));
+        // 2048 long blocks is the threshold: 2^23 floats get them, 2^23 - 16 (2047 blocks and a bit) too, by rounding up.
+        assertEquals(new LaunchGeometry(2048, 256), LaunchGeometry.forDenseF32(1 << 23));
+        assertEquals(new LaunchGeometry(2048, 256), LaunchGeometry.forDenseF32((1 << 23) - 16));
+        // Below it a block per quad-trip, as forElementwise: 2^22 floats, 4096 blocks of 4 per thread.
+        long below = (1 << 23) - 256L * 16 - 1;
+        assertEquals(LaunchGeometry.forElementwise(below), LaunchGeometry.forDenseF32(below));
+        assertEquals(new LaunchGeometry(4096, 256), LaunchGeometry.forDenseF32(1 << 22));
+        assertEquals(new LaunchGeometry(1, 256), LaunchGeometry.forDenseF32(100, 1));
+        assertTrue(LaunchGeometry.forDenseF32(0).isEmpty());
+        var e = assertThrows(IllegalArgumentException.class, () -> LaunchGeometry.forDenseF32(-1));
+        assertTrue(e.getMessage().contains("forDenseF32") && e.getMessage().contains("-1"), e.getMessage());
+    }
 }
