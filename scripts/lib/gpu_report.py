@@ -80,6 +80,8 @@ def main():
         peer_bench = bench.replace(" (own kernel)", "")
         amount, unit = work(peer_bench, p)
         rate = "%.1f %s" % (amount / (score * 1e-6), unit) if amount else ""
+        if unit == "GB/s" and env.get("peak_gb_per_s"):
+            rate += " (%.0f%% of %.0f)" % (100.0 * amount / (score * 1e-6) / env["peak_gb_per_s"], env["peak_gb_per_s"])
         t = torch.get((peer_bench, params))
         if t:
             t_rate = "%.1f %s" % (amount / (t[0] * 1e-6), unit) if amount else ""

@@ -51,9 +51,13 @@ def main():
     torch.backends.cudnn.benchmark = True
     dev = torch.device("cuda")
     props = torch.cuda.get_device_properties(0)
-    print(json.dumps({"bench": "env", "torch": torch.__version__, "cuda": torch.version.cuda,
-                      "cudnn": torch.backends.cudnn.version(), "gpu": props.name,
-                      "memory_gib": round(props.total_memory / 2**30, 1)}), flush=True)
+    env = {"bench": "env", "torch": torch.__version__, "cuda": torch.version.cuda,
+           "cudnn": torch.backends.cudnn.version(), "gpu": props.name, "memory_gib": round(props.total_memory / 2**30, 1)}
+    # The memory's nominal bandwidth: two transfers per clock (kHz) across the bus, where PyTorch says both.
+    clock_khz, bus_bits = getattr(props, "memory_clock_rate", 0), getattr(props, "memory_bus_width", 0)
+    if clock_khz and bus_bits:
+        env["peak_gb_per_s"] = round(2.0 * clock_khz * 1e3 * bus_bits / 8 / 1e9, 1)
+    print(json.dumps(env), flush=True)
     g = torch.Generator(device="cpu").manual_seed(42)
 
     for n in (1024, 2048, 4096):
@@ -68,11 +72,12 @@ def main():
         bias = torch.randn(c_out, generator=g).to(dev)
         emit("ConvBenchmark.forward", {"layer": name}, timed(lambda: F.conv2d(x, w, bias, padding=1)))
 
-    n = 16777216
-    a = torch.randn(n, generator=g).to(dev)
-    b = torch.randn(n, generator=g).to(dev)
-    emit("ElementwiseBenchmark.add", {"n": str(n)}, timed(lambda: a + b))
-    emit("ElementwiseBenchmark.sum", {"n": str(n)}, timed(lambda: a.sum()))
+    for n in (16777216, 67108864):  # 64 MB, and 256 MB where a launch's fixed cost no longer counts
+        a = torch.randn(n, generator=g).to(dev)
+        b = torch.randn(n, generator=g).to(dev)
+        emit("ElementwiseBenchmark.add", {"n": str(n)}, timed(lambda: a + b))
+        emit("ElementwiseBenchmark.sum", {"n": str(n)}, timed(lambda: a.sum()))
+        del a, b
 
     models = {
         "mlp": lambda: nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10)),
