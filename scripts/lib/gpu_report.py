@@ -36,8 +36,9 @@ def load(out):
     fathom, torch, env = {}, {}, {}
     # jmh-gemm-own.json: the same GEMMs with cuBLAS turned off, when the plan had it (the own
     # kernel's ratio to PyTorch's cuBLAS is issue 5's "own GEMM >= 0.5 of cuBLAS").
+    # jmh-step-foreign.json: the training steps with -Dfathom.cuda.launch=foreign (NativeLaunch).
     for name, suffix in (("jmh-gemm.json", ""), ("jmh-gemm-own.json", " (own kernel)"), ("jmh-ops.json", ""),
-                         ("jmh-step.json", "")):
+                         ("jmh-step.json", ""), ("jmh-step-foreign.json", " (launch via java.lang.foreign)")):
         path = os.path.join(out, name)
         if os.path.exists(path):
             with open(path) as f:
@@ -77,7 +78,7 @@ def main():
     for k in sorted(fathom):
         bench, params = k
         score, p = fathom[k]
-        peer_bench = bench.replace(" (own kernel)", "")
+        peer_bench = bench.replace(" (own kernel)", "").replace(" (launch via java.lang.foreign)", "")
         amount, unit = work(peer_bench, p)
         rate = "%.1f %s" % (amount / (score * 1e-6), unit) if amount else ""
         if unit == "GB/s" and env.get("peak_gb_per_s"):

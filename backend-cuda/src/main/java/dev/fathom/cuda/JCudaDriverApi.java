@@ -56,6 +56,16 @@ final class JCudaDriverApi implements CudaDriver {
         }
     }
 
+    /** A {@code CUfunction} whose native handle can be read, for launches through {@link NativeLaunch}. */
+    private static final class AddressableFunction extends CUfunction {
+        long address() {
+            return getNativePointer();
+        }
+    }
+
+    /** {@code cuLaunchKernel} through java.lang.foreign when {@code -Dfathom.cuda.launch=foreign} ({@link NativeLaunch}), else null: JCuda's. */
+    private final NativeLaunch foreignLaunch = NativeLaunch.requested() ? NativeLaunch.open(NativeLaunch.SONAME) : null;
+
     /** Live allocations by base address, so an address inside one maps back to a {@code CUdeviceptr}. */
     private final ConcurrentSkipListMap<Long, DevicePointer> allocations = new ConcurrentSkipListMap<>();
     /** Pinned host buffers by identity: the {@code Pointer} cuMemFreeHost needs. */
@@ -285,7 +295,7 @@ final class JCudaDriverApi implements CudaDriver {
 
     @Override
     public int moduleGetFunction(long[] function, long module, String name) {
-        CUfunction f = new CUfunction();
+        CUfunction f = new AddressableFunction();
         int status = JCudaDriver.cuModuleGetFunction(f, handle(module, CUmodule.class), name);
         if (status == 0) {
             function[0] = register(f);
@@ -296,6 +306,10 @@ final class JCudaDriverApi implements CudaDriver {
     @Override
     public int launchKernel(long function, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ,
             int sharedBytes, long stream, KernelParams params) {
+        if (foreignLaunch != null) {
+            return foreignLaunch.launch(handle(function, AddressableFunction.class).address(), gridX, gridY, gridZ, blockX, blockY,
+                    blockZ, sharedBytes, stream == 0 ? 0 : handle(stream, AddressableStream.class).address(), params);
+        }
         List<KernelParams.Arg> args = params.args();
         Pointer[] values = new Pointer[args.size()];
         for (int i = 0; i < values.length; i++) {

@@ -1,0 +1,153 @@
+package dev.fathom.cuda;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * {@link NativeLaunch} against {@code src/test/cuda/fake_cuda_launch.cpp}, a host-side
+ * {@code cuLaunchKernel} built by g++ that copies each parameter's bytes from the pointer table, as
+ * the driver does (skipped, with the reason, where there is no g++). Every kind of argument must
+ * arrive as the little-endian bytes of its value, in order, with the function, geometry, shared
+ * memory and stream where the C signature puts them.
+ */
+class NativeLaunchTest {
+    @TempDir
+    static Path dir;
+    private static NativeLaunch launcher;
+    private static SymbolLookup lib;
+
+    @BeforeAll
+    static void build() throws Exception {
+        assumeTrue(Emulator.gppAvailable(), "no g++ to build the stand-in libcuda");
+        Path library = dir.resolve("libcuda.so.1");
+        Emulator.run(List.of("g++", "-std=c++20", "-O1", "-fPIC", "-shared", "-o", library.toString(),
+                Emulator.EMU_SRC.resolve("fake_cuda_launch.cpp").toString()), "building fake_cuda_launch.cpp", 120);
+        launcher = NativeLaunch.open(library.toString());
+        lib = SymbolLookup.libraryLookup(library, Arena.global());
+    }
+
+    private static MethodHandle fn(String name, FunctionDescriptor d) {
+        return Linker.nativeLinker().downcallHandle(lib.find(name).orElseThrow(), d);
+    }
+
+    private static void expectSizes(long... sizes) throws Throwable {
+        try (Arena a = Arena.ofConfined()) {
+            fn("fake_expect_sizes", FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT, ValueLayout.ADDRESS))
+                    .invokeExact(sizes.length, a.allocateFrom(ValueLayout.JAVA_LONG, sizes));
+        }
+    }
+
+    private static byte[] param(int i, int bytes) throws Throwable {
+        MemorySegment p = (MemorySegment) fn("fake_param", FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.JAVA_INT))
+                .invokeExact(i);
+        return p.reinterpret(bytes).toArray(ValueLayout.JAVA_BYTE);
+    }
+
+    private static byte[] le(int bytes, java.util.function.Consumer<ByteBuffer> put) {
+        ByteBuffer b = ByteBuffer.allocate(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        put.accept(b);
+        return b.array();
+    }
+
+    @Test
+    void everyArgumentKindArrivesAsItsBytesInOrder() throws Throwable {
+        byte[] desc = new byte[200];
+        for (int i = 0; i < desc.length; i++) {
+            desc[i] = (byte) (i * 7 + 3);
+        }
+        KernelParams p = KernelParams.of().i32(-5).ptr(0x7f00_1234_5678L).struct(desc).i64(-1L << 40).f32(1.5f).f64(-2.25)
+                .struct(new byte[] {9, 8, 7}).i32(42);
+        expectSizes(4, 8, 200, 8, 4, 8, 3, 4);
+        int before = (int) fn("fake_launches", FunctionDescriptor.of(ValueLayout.JAVA_INT)).invokeExact();
+        assertEquals(0, launcher.launch(0xF00DL, 3, 2, 1, 256, 1, 1, 4096, 0xABCDL, p));
+        assertEquals(before + 1, (int) fn("fake_launches", FunctionDescriptor.of(ValueLayout.JAVA_INT)).invokeExact());
+
+        assertArrayEquals(le(4, b -> b.putInt(-5)), param(0, 4));
+        assertArrayEquals(le(8, b -> b.putLong(0x7f00_1234_5678L)), param(1, 8));
+        assertArrayEquals(desc, param(2, 200));
+        assertArrayEquals(le(8, b -> b.putLong(-1L << 40)), param(3, 8));
+        assertArrayEquals(le(4, b -> b.putFloat(1.5f)), param(4, 4));
+        assertArrayEquals(le(8, b -> b.putDouble(-2.25)), param(5, 8));
+        assertArrayEquals(new byte[] {9, 8, 7}, param(6, 3));
+        assertArrayEquals(le(4, b -> b.putInt(42)), param(7, 4));
+
+        MethodHandle dim = fn("fake_last_dim", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+        int[] dims = new int[7];
+        for (int i = 0; i < 7; i++) {
+            dims[i] = (int) dim.invokeExact(i);
+        }
+        assertArrayEquals(new int[] {3, 2, 1, 256, 1, 1, 4096}, dims, "grid, block, shared memory");
+        assertEquals(0xF00DL, ((MemorySegment) fn("fake_last_function", FunctionDescriptor.of(ValueLayout.ADDRESS)).invokeExact())
+                .address());
+        assertEquals(0xABCDL, ((MemorySegment) fn("fake_last_stream", FunctionDescriptor.of(ValueLayout.ADDRESS)).invokeExact())
+                .address());
+    }
+
+    @Test
+    void aLaunchLargerThanTheBlockGrowsItAndTheDriversStatusComesBack() throws Throwable {
+        KernelParams p = KernelParams.of();
+        long[] sizes = new long[20];
+        for (int i = 0; i < 20; i++) {
+            byte[] s = new byte[300];
+            java.util.Arrays.fill(s, (byte) i);
+            p.struct(s);
+            sizes[i] = 300;
+        }
+        expectSizes(sizes);
+        assertEquals(0, launcher.launch(1, 1, 1, 1, 32, 1, 1, 0, 0, p), "6 KB of parameters: past the first 4 KB block");
+        for (int i = 0; i < 20; i++) {
+            byte[] want = new byte[300];
+            java.util.Arrays.fill(want, (byte) i);
+            assertArrayEquals(want, param(i, 300), "parameter " + i);
+        }
+        assertEquals(0L, ((MemorySegment) fn("fake_last_stream", FunctionDescriptor.of(ValueLayout.ADDRESS)).invokeExact())
+                .address(), "stream 0 is the default stream");
+        expectSizes();
+        assertEquals(400, launcher.launch(0, 1, 1, 1, 32, 1, 1, 0, 0, KernelParams.of()), "the stand-in's invalid-handle status");
+    }
+
+    @Test
+    void aLibraryWithoutTheEntryPointNamesIt() {
+        UnsatisfiedLinkError e = assertThrows(UnsatisfiedLinkError.class, () -> NativeLaunch.open("libfathom-missing-cuda.so.1"));
+        assertTrue(e.getMessage().contains("libfathom-missing-cuda.so.1"), e.getMessage());
+    }
+
+    @Test
+    void onlyTheForeignValueSelectsIt() {
+        String old = System.getProperty(NativeLaunch.PROPERTY);
+        try {
+            System.clearProperty(NativeLaunch.PROPERTY);
+            assertFalse(NativeLaunch.requested());
+            System.setProperty(NativeLaunch.PROPERTY, "jcuda");
+            assertFalse(NativeLaunch.requested());
+            System.setProperty(NativeLaunch.PROPERTY, "foreign");
+            assertTrue(NativeLaunch.requested());
+        } finally {
+            if (old == null) {
+                System.clearProperty(NativeLaunch.PROPERTY);
+            } else {
+                System.setProperty(NativeLaunch.PROPERTY, old);
+            }
+        }
+    }
+}
