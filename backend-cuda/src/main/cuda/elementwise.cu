@@ -236,8 +236,8 @@ __device__ __forceinline__ void copy_body(const S* src, StridedDesc sd, D* dst, 
 // (LaunchGeometry.forDenseF32) four per thread for large n, so that fewer, longer blocks keep more
 // bytes in flight per thread and retire less often. (On an H200 one quad per thread ran a + b at
 // 68% of its bandwidth for 2^24 floats and 73% for 2^26; four ran it at 72% and 82%, PyTorch's
-// vectorized kernels at 84% and 89%.) The last n % 4
-// elements go one per thread. Every other case returns false and takes the general path.
+// vectorized kernels at 84% and 89%.) The last n % 4 elements go one per thread. Every other case
+// returns false and takes the general path.
 __device__ __forceinline__ bool fm_dense4(const float* p, const StridedDesc& d) {
     return d.rank == 1 && d.strides[0] == 1 && (((unsigned long long)(p + d.offset)) & 15) == 0;
 }

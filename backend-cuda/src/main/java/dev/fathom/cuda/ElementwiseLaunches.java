@@ -11,7 +11,8 @@ import dev.fathom.tensor.Shape;
  * gradients, comparisons and where. Every operand goes as its buffer's base address plus a {@link StridedDesc} with the
  * output's sizes (broadcast dims have stride 0, as the tensor layer made them), with the dims that
  * every operand steps through as one merged; the launch is grid-stride over the output's numel,
- * {@value LaunchGeometry#ELEMENTS_PER_THREAD} elements per thread ({@link LaunchGeometry#forElementwise}).
+ * {@value LaunchGeometry#ELEMENTS_PER_THREAD} elements per thread ({@link LaunchGeometry#forElementwise}), or
+ * 16 for F32 maps whose operands are all dense and aligned ({@link LaunchGeometry#forDenseF32}).
  *
  * <p>The kernels write NaN or 0 for an op code they do not define, so the op/dtype pairs are
  * checked here first and an undefined one is an IllegalArgumentException, as on the CPU.
@@ -56,7 +57,7 @@ final class ElementwiseLaunches {
         }
         sameDtype(name, t, ob.dtype(), out);
         byte[][] desc = descs(out, x);
-        launch(name, Shape.format(x.shape()) + " " + t, "unary_" + CudaBuffer.suffix(t), geometry(out, x),
+        module.launch(name, Shape.format(x.shape()) + " " + t, "unary_" + CudaBuffer.suffix(t), geometry(out, x),
                 KernelParams.of().i32(op.ordinal()).ptr(xb.address()).struct(desc[1]).ptr(ob.address())
                         .struct(desc[0]).i64(out.numel()));
     }
@@ -104,7 +105,7 @@ final class ElementwiseLaunches {
             }
             return;
         }
-        launch(name, shapes, kernel, compare ? LaunchGeometry.forElementwise(out.numel()) : geometry(out, a, b), p);
+        module.launch(name, shapes, kernel, compare ? LaunchGeometry.forElementwise(out.numel()) : geometry(out, a, b), p);
     }
 
     /** {@link dev.fathom.spi.Kernels#activationBackward}: {@code gradIn = gradOut·op'(x)} for RELU and GELU. */
@@ -125,7 +126,7 @@ final class ElementwiseLaunches {
         }
         sameDtype(name, t, ob.dtype(), gradIn);
         byte[][] desc = descs(gradIn, x, gradOut);
-        launch(name, shapes, "activation_backward_" + CudaBuffer.suffix(t), geometry(gradIn, x, gradOut),
+        module.launch(name, shapes, "activation_backward_" + CudaBuffer.suffix(t), geometry(gradIn, x, gradOut),
                 KernelParams.of().i32(op.ordinal()).ptr(xb.address()).struct(desc[1]).ptr(gb.address())
                         .struct(desc[2]).ptr(ob.address()).struct(desc[0]).i64(gradIn.numel()));
     }
@@ -154,11 +155,7 @@ final class ElementwiseLaunches {
 
     /** Launches an elementwise.cu kernel over {@code n} output elements ({@link LaunchGeometry#forElementwise}). */
     private void launch(String op, String shapes, String kernel, long n, KernelParams params) {
-        launch(op, shapes, kernel, LaunchGeometry.forElementwise(n), params);
-    }
-
-    private void launch(String op, String shapes, String kernel, LaunchGeometry geometry, KernelParams params) {
-        module.launch(op, shapes, kernel, geometry, params);
+        module.launch(op, shapes, kernel, LaunchGeometry.forElementwise(n), params);
     }
 
     /**
