@@ -36,9 +36,11 @@ def load(out):
     fathom, torch, env = {}, {}, {}
     # jmh-gemm-own.json: the same GEMMs with cuBLAS turned off, when the plan had it (the own
     # kernel's ratio to PyTorch's cuBLAS is issue 5's "own GEMM >= 0.5 of cuBLAS").
-    # jmh-step-foreign.json: the training steps with -Dfathom.cuda.launch=foreign (NativeLaunch).
+    # jmh-step-foreign.json, jmh-ops-foreign.json: training steps and elementwise ops with
+    # -Dfathom.cuda.launch=foreign (NativeLaunch).
     for name, suffix in (("jmh-gemm.json", ""), ("jmh-gemm-own.json", " (own kernel)"), ("jmh-ops.json", ""),
-                         ("jmh-step.json", ""), ("jmh-step-foreign.json", " (launch via java.lang.foreign)")):
+                         ("jmh-step.json", ""), ("jmh-step-foreign.json", " (launch via java.lang.foreign)"),
+                         ("jmh-ops-foreign.json", " (launch via java.lang.foreign)")):
         path = os.path.join(out, name)
         if os.path.exists(path):
             with open(path) as f:
