@@ -57,7 +57,8 @@ final class ElementwiseLaunches {
         }
         sameDtype(name, t, ob.dtype(), out);
         byte[][] desc = descs(out, x);
-        module.launch(name, Shape.format(x.shape()) + " " + t, "unary_" + CudaBuffer.suffix(t), geometry(out, x),
+        module.launch(name, Shape.format(x.shape()) + " " + t, "unary_" + CudaBuffer.suffix(t),
+                geometry(out.numel(), denseF32(out, ob) && denseF32(x, xb)),
                 KernelParams.of().i32(op.ordinal()).ptr(xb.address()).struct(desc[1]).ptr(ob.address())
                         .struct(desc[0]).i64(out.numel()));
     }
@@ -105,7 +106,8 @@ final class ElementwiseLaunches {
             }
             return;
         }
-        module.launch(name, shapes, kernel, compare ? LaunchGeometry.forElementwise(out.numel()) : geometry(out, a, b), p);
+        module.launch(name, shapes, kernel,
+                geometry(out.numel(), !compare && denseF32(out, ob) && denseF32(a, ab) && denseF32(b, bb)), p);
     }
 
     /** {@link dev.fathom.spi.Kernels#activationBackward}: {@code gradIn = gradOut·op'(x)} for RELU and GELU. */
@@ -126,7 +128,8 @@ final class ElementwiseLaunches {
         }
         sameDtype(name, t, ob.dtype(), gradIn);
         byte[][] desc = descs(gradIn, x, gradOut);
-        module.launch(name, shapes, "activation_backward_" + CudaBuffer.suffix(t), geometry(gradIn, x, gradOut),
+        module.launch(name, shapes, "activation_backward_" + CudaBuffer.suffix(t),
+                geometry(gradIn.numel(), denseF32(gradIn, ob) && denseF32(x, xb) && denseF32(gradOut, gb)),
                 KernelParams.of().i32(op.ordinal()).ptr(xb.address()).struct(desc[1]).ptr(gb.address())
                         .struct(desc[2]).ptr(ob.address()).struct(desc[0]).i64(gradIn.numel()));
     }
@@ -159,26 +162,17 @@ final class ElementwiseLaunches {
     }
 
     /**
-     * The geometry of a map whose kernel has the quad path (F32 unary, binary and activation
-     * gradients, elementwise.cu's map2_dense4): {@link LaunchGeometry#forDenseF32} when that path
-     * will take it, every operand F32, contiguous and starting on 16 bytes (as the kernel checks),
-     * else {@link LaunchGeometry#forElementwise}.
+     * The geometry of a map over {@code n} elements whose kernel has the quad path (F32 unary, binary
+     * and activation gradients, elementwise.cu's map2_dense4): {@link LaunchGeometry#forDenseF32}
+     * when that path will take it ({@code dense}: every operand {@link #denseF32}), else
+     * {@link LaunchGeometry#forElementwise}.
      */
-    private LaunchGeometry geometry(Strided out, Strided... ins) {
-        long n = out.numel();
-        if (!denseF32(out)) {
-            return LaunchGeometry.forElementwise(n);
-        }
-        for (Strided in : ins) {
-            if (!denseF32(in)) {
-                return LaunchGeometry.forElementwise(n);
-            }
-        }
-        return LaunchGeometry.forDenseF32(n);
+    private static LaunchGeometry geometry(long n, boolean dense) {
+        return dense ? LaunchGeometry.forDenseF32(n) : LaunchGeometry.forElementwise(n);
     }
 
-    private boolean denseF32(Strided s) {
-        CudaBuffer b = kernels.buffer(s, "elementwise");
+    /** Whether operand {@code s} in buffer {@code b} is F32, contiguous and starts on 16 bytes, as the kernel's quad path checks. */
+    private static boolean denseF32(Strided s, CudaBuffer b) {
         return b.dtype() == DType.F32 && s.isContiguous() && ((b.address() + 4 * s.offset()) & 15) == 0;
     }
 
