@@ -12,8 +12,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * On a real GPU of compute capability 8.x or 9.0: every module of the own kernels loads from the
- * shipped machine code (scripts/build-kernels' fatbins), and quickly, where the PTX costs the driver
- * a compile (about 20 s of CPU for all modules on an empty compute cache). Elsewhere (no driver, as in
+ * shipped machine code (scripts/build-kernels' fatbins), where the PTX costs the driver a compile
+ * (about 20 s of CPU for all modules on an empty compute cache; the test reports both times). Elsewhere (no driver, as in
  * CI, or a GPU the fatbins do not cover) it is skipped with the reason. scripts/gpu-check runs it
  * with {@code CUDA_CACHE_DISABLE=1}, so that the PTX times it reports are the driver's compile.
  */
@@ -21,9 +21,6 @@ class ShippedMachineCodeOnGpuTest {
     /** The modules under resources/dev/fathom/cuda/ptx and sass (one per .cu file of src/main/cuda). */
     static final List<String> MODULES = List.of("attention", "conv", "elementwise", "gemm", "index", "norm", "optim", "pool",
             "random", "recurrent", "reduce", "softmax");
-
-    /** Loading twelve fatbins takes milliseconds; a driver that compiled instead would take seconds. */
-    private static final double SASS_BUDGET_SECONDS = 2.0;
 
     @Test
     void theModuleListIsEveryKernelSource() throws java.io.IOException {
@@ -80,7 +77,8 @@ class ShippedMachineCodeOnGpuTest {
                 + " from the PTX in %.3f s (CUDA_CACHE_DISABLE=%s)", gpu.name(), gpu.ccMajor(), gpu.ccMinor(), MODULES.size(),
                 sassSeconds, ptxSeconds, System.getenv().getOrDefault("CUDA_CACHE_DISABLE", "unset"));
         reporter.publishEntry("module loads", summary);
+        // No bound on the times: whether the driver took the machine code is asserted above (sassModules,
+        // and the fallback that throws); the seconds are for gpu-check's report to show.
         System.out.println(summary);
-        assertTrue(sassSeconds < SASS_BUDGET_SECONDS, summary);
     }
 }

@@ -13,10 +13,12 @@ import dev.fathom.tensor.Scope;
 import dev.fathom.tensor.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
 
 import java.util.concurrent.TimeUnit;
 
@@ -25,8 +27,15 @@ import java.util.concurrent.TimeUnit;
  * backend, batch {@code batch}, on a fixed synthetic batch already on the device; samples/s is
  * {@code batch / time}. The reference workloads' end-to-end numbers (data loading included) come
  * from {@code fathom train}; this isolates the compute.
+ *
+ * <p>Warm-up is 8 × 2 s: on the 2-core machine here the JIT kept the MLP step slow for about 12 s
+ * (1 s iterations from a cold fork: 85, 4.2, 2.2, 2.4, 1.7, 1.5, ..., 1.8, 1.7, 1.15 ms, then 0.96–1.1
+ * ms), and the CNN step for about 10 s (1721, 88, 40, ..., 37, then 34–36 ms). With 3 × 1 s, as
+ * the other op benchmarks warm up, the measured MLP iterations fell from 2.3 to 1.3 ms.
  */
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 8, time = 2)
+@Measurement(iterations = 5, time = 2)
 public class TrainStepBenchmark extends BackendBenchmark {
 
     @Param({"mlp", "cnn"})
