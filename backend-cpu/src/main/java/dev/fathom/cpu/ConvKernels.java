@@ -19,12 +19,13 @@ import java.util.Arrays;
  *       ({@link PaddedCol2im})</li>
  *   <li>backward-weight: {@code dw_g (C_out/g, K) += dy_g · colsᵀ}, summed over the batch (when K
  *       is the narrower dim, as dot products of dy's rows with those of cols formed by im2col:
- *       {@link ConvNarrowK})</li>
+ *       {@link ConvNarrowK}); an ungrouped one with enough columns is split by input channels
+ *       ({@link #backwardWeightByChannels}), the others by samples into per-chunk partials</li>
  * </ul>
  * Small output planes put several samples side by side in one GEMM ({@link #samplesPerBlock}), and
  * a stride-1 backward-data runs as the forward of the turned kernel. Blocks of samples run in
- * parallel. The weight gradient sums per-chunk partials in a fixed order, so it is deterministic
- * for a given thread count. F64 uses {@link ConvDirect}.
+ * parallel. The weight gradient sums in a fixed order, so it is deterministic for a given thread
+ * count (split by channels, for any). F64 uses {@link ConvDirect}.
  */
 final class ConvKernels {
     /** Per-thread scratch for a column matrix or a sample's packed output gradient (grows, never shrinks). */
@@ -42,6 +43,8 @@ final class ConvKernels {
     private static final ThreadScratch TURNED = new ThreadScratch();
     /** The weight gradient's per-chunk sums, in the calling thread's scratch. */
     private static final ThreadScratch PARTIALS = new ThreadScratch();
+    /** The calling thread's packed output gradients of {@link #backwardWeightByChannels}, shared read-only by its parts. */
+    private static final ThreadScratch OUTPUT_GRADIENTS = new ThreadScratch();
 
     private ConvKernels() {
     }
@@ -198,6 +201,12 @@ final class ConvKernels {
         int s = samplesPerBlock(g);
         long perSample = (long) g.cOut() * k * p;
         int chunks = (int) Math.max(1, Math.min(Math.min(g.n(), Parallel.THREADS), (long) g.n() * perSample / (1L << 18)));
+        int parts = channelParts(g);
+        long packedGradients = (long) ((g.n() + s - 1) / s) * MatmulKernel.packedASize(g.cOut(), s * p);
+        if (chunks > 1 && !direct && parts > 0 && packedGradients <= MAX_PACKED_GRADIENTS) {
+            backwardWeightByChannels(g, parts, x, xo, gy, gyo, gw, gwo);
+            return;
+        }
         // One accumulator per chunk, side by side in the calling thread's scratch (a chunk may run
         // on any thread, two chunks on one): the workers only add into their own part.
         float[] acc = PARTIALS.zeroed(chunks * size);
@@ -237,6 +246,76 @@ final class ConvKernels {
             }
             gw[gwo + at] = sum;
         }
+    }
+
+    /**
+     * Into how many parts {@link #backwardWeightByChannels} cuts the input channels: up to
+     * {@link #PARTS_PER_THREAD} per thread, each at least {@link #PART_COLUMNS} columns of dw, a
+     * multiple of the thread count; 0 where that leaves fewer than two per thread (or the
+     * convolution is grouped), and the weight gradient is split by samples instead.
+     */
+    static int channelParts(Conv2dGeometry g) {
+        if (g.groups() != 1 || Parallel.THREADS == 1) {
+            return 0;
+        }
+        int taps = g.kh() * g.kw();
+        int parts = Math.min(Math.min(g.cIn(), PARTS_PER_THREAD * Parallel.THREADS), g.cIn() * taps / PART_COLUMNS);
+        parts -= parts % Parallel.THREADS;
+        return parts >= 2 * Parallel.THREADS ? parts : 0;
+    }
+
+    /**
+     * The most floats of packed output gradients {@link #backwardWeightByChannels} holds (16 MB): the
+     * whole batch's, in a scratch that stays. Beyond, the weight gradient is split by samples.
+     */
+    private static final long MAX_PACKED_GRADIENTS = 1L << 22;
+    /** Parts per thread of {@link #backwardWeightByChannels}: enough that a slow thread's last part is a small delay. */
+    private static final int PARTS_PER_THREAD = 4;
+    /** The fewest columns of dw a part gets: three of the GEMM's 32-wide AVX-512 panels. */
+    private static final int PART_COLUMNS = 96;
+
+    /**
+     * The weight gradient of an ungrouped convolution, split by input channels rather than by
+     * samples: part j computes the columns of dw that belong to its channels {@code [c0, c1)},
+     * {@code dw[:, c0·KH·KW, c1·KH·KW) = Σ_blocks dy_block · colsᵀ_block[:, those columns]}, over
+     * the whole batch. Each element of dw is then summed by one part in block order: no per-part
+     * accumulators to add up afterwards, and the same result for any thread count. The output
+     * gradients are packed once, every block of samples, by a first parallel loop, and read by
+     * every part; each part gathers only its own channels' colsᵀ.
+     *
+     * <p>Split by samples into one chunk per thread, two threads finished apart by up to a chunk's
+     * worth of a neighbour's noise; with eight parts the wait is at most one small part. (The
+     * DCGAN's 64 → 128 convolution on 14 × 14: 64 channels in 8 parts of 128 columns.)
+     */
+    private static void backwardWeightByChannels(Conv2dGeometry g, int parts, float[] x, int xo, float[] gy, int gyo, float[] gw,
+            int gwo) {
+        int cin = g.cIn(), cout = g.cOut(), taps = g.kh() * g.kw(), k = cin * taps, p = g.outH() * g.outW(), plane = g.h() * g.w();
+        boolean pointwise = pointwise(g);
+        int s = samplesPerBlock(g), blocks = (g.n() + s - 1) / s, packed = MatmulKernel.packedASize(cout, s * p);
+        float[] dyp = OUTPUT_GRADIENTS.of(blocks * packed);
+        Parallel.forRange(blocks, 1, (lo, hi) -> {
+            for (int b = (int) lo; b < hi; b++) {
+                int n0 = b * s, cnt = Math.min(s, g.n() - n0), wide = cnt * p, gyb = gyo + n0 * cout * p;
+                if (cnt == 1) {
+                    MatmulKernel.packA(gy, gyb, p, 1, cout, p, dyp, b * packed);
+                } else {
+                    MatmulKernel.packA(sideBySide(gy, gyb, g, cnt), 0, wide, 1, cout, wide, dyp, b * packed);
+                }
+            }
+        });
+        Parallel.forRange(parts, 1, (lo, hi) -> {
+            for (int j = (int) lo; j < hi; j++) {
+                int c0 = cin * j / parts, c1 = cin * (j + 1) / parts;
+                Im2colPanels.Rows rows = pointwise ? null : new Im2colPanels.Rows(Conv2dGeometry.of(g.n(), c1 - c0, g.h(), g.w(), cout,
+                        g.kh(), g.kw(), g.strideH(), g.strideW(), g.padH(), g.padW(), g.dilH(), g.dilW(), 1), false);
+                for (int b = 0; b < blocks; b++) {
+                    int n0 = b * s, cnt = Math.min(s, g.n() - n0), xb = xo + (n0 * cin + c0) * plane;
+                    // colsᵀ element (pp, kk) is cols[kk, pp]; for a 1×1 kernel that is x[kk·P + pp] (one sample a block).
+                    PanelSource colsT = pointwise ? MatmulKernel.strided(x, xb, 1, p) : Im2colPanels.rows(rows, x, xb, cnt, cin * plane);
+                    MatmulKernel.gemmPacked(dyp, b * packed, cout, cnt * p, colsT, (c1 - c0) * taps, gw, gwo + c0 * taps, k, b > 0);
+                }
+            }
+        });
     }
 
     /** A 1×1 kernel with stride 1 and no padding: x (C_in/g, H·W) is its own column matrix. */

@@ -10,12 +10,16 @@ import org.junit.jupiter.params.provider.CsvSource;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The F32 GEMM path of {@link ConvKernels} (weights packed once, column panels gathered from the
  * image by {@link Im2colPanels}, small planes in blocks of samples side by side, stride-1
- * backward-data as a forward convolution, col2im into a padded image, per-chunk weight partials, samples in parallel, the 1×1
+ * backward-data as a forward convolution, col2im into a padded image, per-chunk weight partials or
+ * the weight gradient split by input channels ({@code channelParts}), samples in parallel, the 1×1
  * shortcut, and {@link ConvNarrowK}'s forward and weight gradient when K is narrower than C_out)
  * against {@link ConvDirect}, the by-definition loops, on
  * the reference CNN's shapes and a few others; all three kernels.
@@ -47,7 +51,11 @@ class ConvKernelsTest {
         "2, 2, 9, 13, 4, 4, 3, 3, 2, 1, 1",        // stride 3 with padding 2: phases of a 17-wide padded row
         "3, 1, 7, 5, 12, 3, 3, 1, 2, 2, 1",        // the same, dilated, P = 35: two vectors and a scalar tail
         "2, 2, 6, 19, 27, 2, 4, 1, 1, 1, 1",       // odd C_out (lone last rows of y and dy), K = 16 (a lone last row of cols), P = 126
-        "2, 2, 9, 16, 20, 3, 3, 1, 1, 1, 2"})      // the same, grouped, P = 144: whole vectors
+        "2, 2, 9, 16, 20, 3, 3, 1, 1, 1, 2",       // the same, grouped, P = 144: whole vectors
+        "12, 32, 14, 14, 64, 4, 4, 2, 1, 1, 1",    // DCGAN-like, K = 512: the weight gradient by channels, 4 blocks of 3 samples
+        "7, 44, 9, 9, 40, 3, 3, 1, 1, 1, 1",       // by channels: parts of 11 channels (99 columns, a panel edge), blocks of one
+        "5, 50, 6, 6, 24, 3, 3, 1, 1, 1, 1",       // by channels: uneven parts of 12 and 13 channels
+        "6, 512, 4, 4, 16, 1, 1, 1, 0, 1, 1"})     // by channels through the 1x1 shortcut
     void gemmPathMatchesDirectLoops(int n, int cIn, int h, int w, int cOut, int kh, int kw, int stride, int pad, int dil, int groups) {
         Conv2dGeometry g = Conv2dGeometry.of(n, cIn, h, w, cOut, kh, kw, stride, stride, pad, pad, dil, dil, groups);
         SplittableRandom r = new SplittableRandom(n * 1000L + cIn * 10L + cOut);
@@ -73,6 +81,21 @@ class ConvKernelsTest {
         Strided again = empty(4, g.weightShape());
         ConvKernels.backwardWeight(g, x, gy, again);
         assertArrayEquals(values(fastDw), values(again), "backward-weight is deterministic");
+    }
+
+    /**
+     * Which weight gradients split by input channels: the DCGAN's 64 → 128 convolution (1024 columns
+     * of dw) into a few parts per thread of at least 96 columns, evenly over the threads; not the
+     * reference CNN's 32 → 64 (288 columns: too few parts), nor a grouped one.
+     */
+    @Test
+    void theWeightGradientSplitsByChannelsWhereThereAreColumnsForSeveralPartsPerThread() {
+        assumeTrue(Parallel.THREADS > 1, "one thread configured: the weight gradient is not split");
+        int t = Parallel.THREADS;
+        int dcgan = ConvKernels.channelParts(Conv2dGeometry.of(64, 64, 14, 14, 128, 4, 4, 2, 2, 1, 1, 1, 1, 1));
+        assertTrue(dcgan >= 2 * t && dcgan % t == 0 && 64 * 16 / dcgan >= 96, "DCGAN conv2: " + dcgan + " parts on " + t + " threads");
+        assertEquals(0, ConvKernels.channelParts(Conv2dGeometry.of(128, 32, 14, 14, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1)), "CNN conv2");
+        assertEquals(0, ConvKernels.channelParts(Conv2dGeometry.of(64, 64, 14, 14, 128, 4, 4, 2, 2, 1, 1, 1, 1, 2)), "grouped");
     }
 
     /**
