@@ -276,12 +276,12 @@ final class ConvKernels {
 
     /**
      * The weight gradient of an ungrouped convolution, split by input channels rather than by
-     * samples: part j computes the columns of dw that belong to its channels {@code [c0, c1)},
-     * {@code dw[:, c0·KH·KW, c1·KH·KW) = Σ_blocks dy_block · colsᵀ_block[:, those columns]}, over
-     * the whole batch. Each element of dw is then summed by one part in block order: no per-part
+     * samples: part j computes the columns of dw that belong to its channels {@code [c0, c1)}, that
+     * is columns {@code [c0·KH·KW, c1·KH·KW)} of {@code Σ_blocks dy_block · colsᵀ_block}, over the
+     * whole batch. Each element of dw is then summed by one part in block order: no per-part
      * accumulators to add up afterwards, and the same result for any thread count. The output
-     * gradients are packed once, every block of samples, by a first parallel loop, and read by
-     * every part; each part gathers only its own channels' colsᵀ.
+     * gradients of all blocks are packed once, by a first parallel loop, and read by every part;
+     * each part gathers only its own channels' colsᵀ.
      *
      * <p>Split by samples into one chunk per thread, two threads finished apart by up to a chunk's
      * worth of a neighbour's noise; with eight parts the wait is at most one small part. (The
