@@ -123,65 +123,22 @@ final class AttentionF32 {
     /**
      * {@link #scores} for four rows of x at once, {@code xs} apart, into rows of s {@code ss} apart:
      * {@code s[so + r·ss + j] = scale·Σ_d x[xo + r·xs + d]·t[d·pad + j]} for r < 4 and j below n
-     * rounded up to L. Each vector of keys is loaded once for the four queries, and two vectors of
-     * keys make eight FMA chains. Row by row, every FMA loaded a key vector of its own, and the
+     * rounded up to L, through {@link FourRowProduct}: each vector of keys is loaded once for the
+     * four queries, and two vectors of keys make eight FMA chains. Row by row, every FMA loaded a key vector of its own, and the
      * causal GPT's scores were bound by those loads (its fused attention forward: 5.2 → 4.7 ms).
      * Each element is one chain over d, the same whatever n is, so a row's scores do not depend on
      * the rows it is computed with. The backward still scores row by row: with these calls in
      * {@link Backward#head}, C2 compiled its exps out of line, every vector boxed (57 MB per call).
      */
     static void scoresFour(float[] x, int xo, int xs, int dims, float[] t, int pad, int n, float scale, float[] s, int so, int ss) {
-        int j = 0;
-        for (; j + L < n; j += 2 * L) {
-            scoresFourBy2(x, xo, xs, dims, t, pad, j, scale, s, so + j, ss);
+        int width = (n + L - 1) / L * L;
+        FourRowProduct.multiply(x, xo, xs, dims, t, 0, pad, width, s, so, ss);
+        FloatVector c = FloatVector.broadcast(S, scale);
+        for (int r = 0; r < 4; r++) {
+            for (int j = 0, at = so + r * ss; j < width; j += L) {
+                FloatVector.fromArray(S, s, at + j).mul(c).intoArray(s, at + j);
+            }
         }
-        if (j < n) {
-            scoresFourBy1(x, xo, xs, dims, t, pad, j, scale, s, so + j, ss);
-        }
-    }
-
-    private static void scoresFourBy2(float[] x, int xo, int xs, int dims, float[] t, int pad, int at0, float scale, float[] s, int so,
-            int ss) {
-        FloatVector a0 = FloatVector.zero(S), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
-        for (int d = 0, at = at0; d < dims; d++, at += pad) {
-            FloatVector k0 = FloatVector.fromArray(S, t, at), k1 = FloatVector.fromArray(S, t, at + L);
-            FloatVector u = FloatVector.broadcast(S, x[xo + d]);
-            a0 = k0.fma(u, a0);
-            a1 = k1.fma(u, a1);
-            u = FloatVector.broadcast(S, x[xo + xs + d]);
-            b0 = k0.fma(u, b0);
-            b1 = k1.fma(u, b1);
-            u = FloatVector.broadcast(S, x[xo + 2 * xs + d]);
-            c0 = k0.fma(u, c0);
-            c1 = k1.fma(u, c1);
-            u = FloatVector.broadcast(S, x[xo + 3 * xs + d]);
-            d0 = k0.fma(u, d0);
-            d1 = k1.fma(u, d1);
-        }
-        a0.mul(scale).intoArray(s, so);
-        a1.mul(scale).intoArray(s, so + L);
-        b0.mul(scale).intoArray(s, so + ss);
-        b1.mul(scale).intoArray(s, so + ss + L);
-        c0.mul(scale).intoArray(s, so + 2 * ss);
-        c1.mul(scale).intoArray(s, so + 2 * ss + L);
-        d0.mul(scale).intoArray(s, so + 3 * ss);
-        d1.mul(scale).intoArray(s, so + 3 * ss + L);
-    }
-
-    private static void scoresFourBy1(float[] x, int xo, int xs, int dims, float[] t, int pad, int at0, float scale, float[] s, int so,
-            int ss) {
-        FloatVector a0 = FloatVector.zero(S), b0 = a0, c0 = a0, d0 = a0;
-        for (int d = 0, at = at0; d < dims; d++, at += pad) {
-            FloatVector k0 = FloatVector.fromArray(S, t, at);
-            a0 = k0.fma(FloatVector.broadcast(S, x[xo + d]), a0);
-            b0 = k0.fma(FloatVector.broadcast(S, x[xo + xs + d]), b0);
-            c0 = k0.fma(FloatVector.broadcast(S, x[xo + 2 * xs + d]), c0);
-            d0 = k0.fma(FloatVector.broadcast(S, x[xo + 3 * xs + d]), d0);
-        }
-        a0.mul(scale).intoArray(s, so);
-        b0.mul(scale).intoArray(s, so + ss);
-        c0.mul(scale).intoArray(s, so + 2 * ss);
-        d0.mul(scale).intoArray(s, so + 3 * ss);
     }
 
     /**

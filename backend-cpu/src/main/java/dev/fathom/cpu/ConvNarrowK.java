@@ -45,7 +45,7 @@ final class ConvNarrowK {
         int coutG = g.cOutPerGroup(), k = g.cInPerGroup() * g.kh() * g.kw(), p = g.outH() * g.outW();
         int o = 0;
         for (; o + 4 <= coutG; o += 4) {
-            fourRows(w, wo + o * k, k, cols, co, p, y, yo + o * p);
+            FourRowProduct.multiply(w, wo + o * k, k, k, cols, co, p, p, y, yo + o * p, p);
         }
         for (; o < coutG; o++) {
             for (int j = 0; j < p; j++) {
@@ -55,65 +55,6 @@ final class ConvNarrowK {
                 }
                 y[yo + o * p + j] = s;
             }
-        }
-    }
-
-    /** Four rows of y at {@code yo} (P apart) from four rows of w at {@code wi} (K apart). */
-    private static void fourRows(float[] w, int wi, int k, float[] cols, int co, int p, float[] y, int yo) {
-        int j = 0;
-        for (; j + 2 * L <= p; j += 2 * L) {
-            FloatVector z = FloatVector.zero(S), a0 = z, a1 = z, b0 = z, b1 = z, c0 = z, c1 = z, d0 = z, d1 = z;
-            for (int kk = 0, ci = co + j; kk < k; kk++, ci += p) {
-                FloatVector x0 = FloatVector.fromArray(S, cols, ci), x1 = FloatVector.fromArray(S, cols, ci + L);
-                FloatVector v = FloatVector.broadcast(S, w[wi + kk]);
-                a0 = v.fma(x0, a0);
-                a1 = v.fma(x1, a1);
-                v = FloatVector.broadcast(S, w[wi + k + kk]);
-                b0 = v.fma(x0, b0);
-                b1 = v.fma(x1, b1);
-                v = FloatVector.broadcast(S, w[wi + 2 * k + kk]);
-                c0 = v.fma(x0, c0);
-                c1 = v.fma(x1, c1);
-                v = FloatVector.broadcast(S, w[wi + 3 * k + kk]);
-                d0 = v.fma(x0, d0);
-                d1 = v.fma(x1, d1);
-            }
-            a0.intoArray(y, yo + j);
-            a1.intoArray(y, yo + j + L);
-            b0.intoArray(y, yo + p + j);
-            b1.intoArray(y, yo + p + j + L);
-            c0.intoArray(y, yo + 2 * p + j);
-            c1.intoArray(y, yo + 2 * p + j + L);
-            d0.intoArray(y, yo + 3 * p + j);
-            d1.intoArray(y, yo + 3 * p + j + L);
-        }
-        for (; j + L <= p; j += L) {
-            FloatVector z = FloatVector.zero(S), a0 = z, b0 = z, c0 = z, d0 = z;
-            for (int kk = 0, ci = co + j; kk < k; kk++, ci += p) {
-                FloatVector x0 = FloatVector.fromArray(S, cols, ci);
-                a0 = FloatVector.broadcast(S, w[wi + kk]).fma(x0, a0);
-                b0 = FloatVector.broadcast(S, w[wi + k + kk]).fma(x0, b0);
-                c0 = FloatVector.broadcast(S, w[wi + 2 * k + kk]).fma(x0, c0);
-                d0 = FloatVector.broadcast(S, w[wi + 3 * k + kk]).fma(x0, d0);
-            }
-            a0.intoArray(y, yo + j);
-            b0.intoArray(y, yo + p + j);
-            c0.intoArray(y, yo + 2 * p + j);
-            d0.intoArray(y, yo + 3 * p + j);
-        }
-        for (; j < p; j++) {
-            float a = 0, b = 0, c = 0, d = 0;
-            for (int kk = 0, ci = co + j; kk < k; kk++, ci += p) {
-                float x = cols[ci];
-                a += w[wi + kk] * x;
-                b += w[wi + k + kk] * x;
-                c += w[wi + 2 * k + kk] * x;
-                d += w[wi + 3 * k + kk] * x;
-            }
-            y[yo + j] = a;
-            y[yo + p + j] = b;
-            y[yo + 2 * p + j] = c;
-            y[yo + 3 * p + j] = d;
         }
     }
 

@@ -6,7 +6,7 @@
  * {@code IndexKernels}, {@code RandomKernels}, {@code ConvKernels} on GEMM with B panels from a
  * {@code PanelSource} ({@code Im2colPanels} gathers them from the image; {@code Im2col} forms the
  * column matrix where it must exist and {@code PaddedCol2im} adds one back into a padded image; {@code ConvNarrowK} serves a K narrower than the output
- * channels straight from im2col rows) and {@code ConvDirect} as its by-definition twin,
+ * channels straight from im2col rows, four output rows at a time through {@code FourRowProduct}, which the attention's scores share) and {@code ConvDirect} as its by-definition twin,
  * {@code PoolKernels} (with {@code MaxPool2x2F32}), the fused {@code SoftmaxKernels}, {@code LayerNormKernels}, {@code BatchNormKernels},
  * {@code AttentionKernels}, {@code RecurrentKernels} (the LSTM cell) and {@code OptimizerKernels}) behind {@code CpuKernels}. Strided operands are walked by
  * {@code StridedLoop}, which merges dims so that contiguous work becomes long rows; contiguous F32
