@@ -124,11 +124,12 @@ final class AttentionF32 {
      * {@link #scores} for four rows of x at once, {@code xs} apart, into rows of s {@code ss} apart:
      * {@code s[so + r·ss + j] = scale·Σ_d x[xo + r·xs + d]·t[d·pad + j]} for r < 4 and j below n
      * rounded up to L, through {@link FourRowProduct}: each vector of keys is loaded once for the
-     * four queries, and two vectors of keys make eight FMA chains. Row by row, every FMA loaded a key vector of its own, and the
-     * causal GPT's scores were bound by those loads (its fused attention forward: 5.2 → 4.7 ms).
-     * Each element is one chain over d, the same whatever n is, so a row's scores do not depend on
-     * the rows it is computed with. The backward still scores row by row: with these calls in
-     * {@link Backward#head}, C2 compiled its exps out of line, every vector boxed (57 MB per call).
+     * four queries, and two vectors of keys make eight FMA chains. Row by row, every FMA loaded a
+     * key vector of its own, and the causal GPT's scores were bound by those loads (its fused
+     * attention forward: 5.2 → 4.7 ms). Each element is one chain over d, the same whatever n is,
+     * so a row's scores do not depend on the rows it is computed with. The backward still scores
+     * row by row: with these calls in {@link Backward#head}, C2 compiled its exps out of line, every
+     * vector boxed (57 MB per call).
      */
     static void scoresFour(float[] x, int xo, int xs, int dims, float[] t, int pad, int n, float scale, float[] s, int so, int ss) {
         int width = (n + L - 1) / L * L;
