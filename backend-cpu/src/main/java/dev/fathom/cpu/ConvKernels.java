@@ -227,11 +227,7 @@ final class ConvKernels {
                         int gyb = gyo + (n * g.cOut() + gi * coutG) * p;
                         // dy_g (C_out/g, cnt·P) · colsᵀ (cnt·P, K) for cnt samples side by side;
                         // colsᵀ element (pp, kk) is cols[kk, pp].
-                        if (cnt == 1) {
-                            MatmulKernel.packA(gy, gyb, p, 1, coutG, p, dyp, 0);
-                        } else {
-                            MatmulKernel.packA(sideBySide(gy, gyb, g, cnt), 0, wide, 1, coutG, wide, dyp, 0);
-                        }
+                        packOutputGradients(gy, gyb, g, cnt, dyp, 0);
                         PanelSource colsT = pointwise ? MatmulKernel.strided(x, xb, 1, p)
                                 : Im2colPanels.rows(rows, x, xb, cnt, g.cIn() * plane);
                         MatmulKernel.gemmPacked(dyp, 0, coutG, wide, colsT, k, acc, part + gi * coutG * k, k, true);
@@ -295,12 +291,8 @@ final class ConvKernels {
         float[] dyp = OUTPUT_GRADIENTS.of(blocks * packed);
         Parallel.forRange(blocks, 1, (lo, hi) -> {
             for (int b = (int) lo; b < hi; b++) {
-                int n0 = b * s, cnt = Math.min(s, g.n() - n0), wide = cnt * p, gyb = gyo + n0 * cout * p;
-                if (cnt == 1) {
-                    MatmulKernel.packA(gy, gyb, p, 1, cout, p, dyp, b * packed);
-                } else {
-                    MatmulKernel.packA(sideBySide(gy, gyb, g, cnt), 0, wide, 1, cout, wide, dyp, b * packed);
-                }
+                int n0 = b * s;
+                packOutputGradients(gy, gyo + n0 * cout * p, g, Math.min(s, g.n() - n0), dyp, b * packed);
             }
         });
         Parallel.forRange(parts, 1, (lo, hi) -> {
@@ -356,6 +348,19 @@ final class ConvKernels {
     private static long perThread(int n, int s) {
         int blocks = (n + s - 1) / s;
         return (long) ((blocks + Parallel.THREADS - 1) / Parallel.THREADS) * s;
+    }
+
+    /**
+     * One group's output gradients of {@code cnt} samples from {@code gyb}, side by side
+     * ({@link #sideBySide}), packed as the A operand of the weight gradient's GEMM at {@code into[at]}.
+     */
+    private static void packOutputGradients(float[] gy, int gyb, Conv2dGeometry g, int cnt, float[] into, int at) {
+        int p = g.outH() * g.outW(), coutG = g.cOutPerGroup(), wide = cnt * p;
+        if (cnt == 1) {
+            MatmulKernel.packA(gy, gyb, p, 1, coutG, p, into, at);
+        } else {
+            MatmulKernel.packA(sideBySide(gy, gyb, g, cnt), 0, wide, 1, coutG, wide, into, at);
+        }
     }
 
     /**
