@@ -24,17 +24,21 @@
 //
 // Split rows: one block per row leaves a GPU idle when there are few long rows (a full sum is one
 // row: one block of 256 threads took 25 ms for 2^24 floats on an H200). The host then cuts each
-// row into `splits` chunks of `chunk` elements (the last may be shorter, none is empty) and
-// launches two kernels in stream order:
+// row into `splits` chunks of `chunk` elements (the last may be shorter, none is empty), and one
+// launch reduces the chunks and folds each row's results:
 //   reduce_split_<t>(int op, const T* x, i64 x_offset, i64 row_stride, i64 inner, i64 chunk,
-//       i64 splits, void* part_val, i64* part_idx, i64 outer)
+//       i64 splits, void* part_val, i64* part_idx, unsigned* tickets, void* out, i64 out_offset,
+//       i64 outer)
 //     block b (grid-strided over outer·splits) reduces chunk b % splits of row b / splits into
 //     slot b: SUM writes the chunk's sum in its accumulator type (F64 for floats, wrapping u64
 //     for integers and BOOL counts), the others write the extreme's value as T to part_val and
-//     its index within the row to part_idx (unused, may be null, for SUM).
-//   reduce_merge_<t>(int op, const void* part_val, const i64* part_idx, i64 splits, void* out,
-//       i64 out_offset, i64 outer)
-//     one block per row folds the row's slots with the same rules into out[out_offset + r].
+//     its index within the row to part_idx (unused, may be null, for SUM). Then it takes a ticket
+//     from tickets[r] (an atomic counter); the block that takes row r's last one folds the row's
+//     slots, with the same rules, into out[out_offset + r] and sets tickets[r] back to 0. The
+//     host keeps one zeroed counter per row that may be split (dev.fathom.cuda.ReduceLaunches),
+//     so a row's merge costs no second launch (a 2^24-float sum is about 20 µs of reading on an
+//     H100; a launch is several µs of it), and the slot order, not the blocks' finishing order,
+//     decides how the results combine: the result is the same every run.
 // F32 sums keep their accuracy: each chunk is summed as a row is (Kahan runs carried in F64) and
 // the chunks' sums are added in F64. ARG* keeps the first index of the extreme: slots carry the
 // index, and arg_better breaks ties by it whatever order they combine in.
@@ -293,9 +297,58 @@ extern "C" __global__ void reduce_u8(int op, const u8* x, i64 x_offset, i64 row_
 
 // ---- split rows (see the header) --------------------------------------------------------------------
 
+// Whether this block took row r's last ticket, i.e. every other chunk's slot is written. Thread 0
+// publishes the block's slot (__threadfence) before taking a ticket; the block that takes the
+// last one resets the counter for the next launch (every other block of the row has taken its
+// ticket by then, and launches on the stream do not overlap) and fences again before its threads
+// read the other blocks' slots. The threadFenceReduction pattern of the CUDA samples.
+__device__ __forceinline__ bool took_last_ticket(unsigned* ticket, i64 splits) {
+    __shared__ bool last;
+    if (threadIdx.x == 0) {
+        __threadfence();
+        last = atomicAdd(ticket, 1u) == (unsigned)(splits - 1);
+        if (last) atomicExch(ticket, 0u);
+    }
+    __syncthreads();
+    bool mine = last;
+    __syncthreads();  // `last` is rewritten by the next row of a grid-strided block
+    if (mine) __threadfence();
+    return mine;
+}
+
+// Row r's result from its `splits` slots (read through volatile: other blocks wrote them during
+// this launch, so no cached copy may serve).
+template <typename T>
+__device__ void merge_row(int op, const void* part_val, const i64* part_idx, i64 splits, void* out, i64 at, i64 r) {
+    typedef typename SumAcc<T>::type A;
+    if (op == R_SUM) {
+        const volatile A* p = static_cast<const volatile A*>(part_val) + r * splits;
+        A s = 0;
+        for (i64 j = threadIdx.x; j < splits; j += blockDim.x) s += p[j];
+        s = block_sum(s);
+        if (threadIdx.x == 0) static_cast<T*>(out)[at] = (T)s;
+        return;
+    }
+    bool want_max = op == R_MAX || op == R_ARGMAX;
+    const volatile T* pv = static_cast<const volatile T*>(part_val) + r * splits;
+    const volatile i64* pi = part_idx + r * splits;
+    T v = empty_extreme<T>();
+    i64 iv = -1;
+    for (i64 j = threadIdx.x; j < splits; j += blockDim.x) {
+        T cv = pv[j];
+        i64 ci = pi[j];
+        if (arg_better(want_max, cv, ci, v, iv)) {
+            v = cv;
+            iv = ci;
+        }
+    }
+    block_arg(want_max, v, iv);
+    if (threadIdx.x == 0) write_extreme(op, out, at, v, iv);
+}
+
 template <typename T>
 __device__ void split_rows(int op, const T* x, i64 x_offset, i64 row_stride, i64 inner, i64 chunk, i64 splits,
-                           void* part_val, i64* part_idx, i64 outer) {
+                           void* part_val, i64* part_idx, unsigned* tickets, void* out, i64 out_offset, i64 outer) {
     for (i64 b = blockIdx.x; b < outer * splits; b += gridDim.x) {
         i64 r = b / splits, begin = (b % splits) * chunk;
         i64 len = inner - begin < chunk ? inner - begin : chunk;
@@ -303,55 +356,25 @@ __device__ void split_rows(int op, const T* x, i64 x_offset, i64 row_stride, i64
         if (op == R_SUM) {
             typename SumAcc<T>::type s = block_sum(thread_sum(row, len));
             if (threadIdx.x == 0) static_cast<typename SumAcc<T>::type*>(part_val)[b] = s;
-            continue;
-        }
-        T v;
-        i64 iv;
-        block_extreme(op == R_MAX || op == R_ARGMAX, row, len, begin, v, iv);
-        if (threadIdx.x == 0) {
-            static_cast<T*>(part_val)[b] = v;
-            part_idx[b] = iv;
-        }
-    }
-}
-
-template <typename T>
-__device__ void merge_rows(int op, const void* part_val, const i64* part_idx, i64 splits, void* out, i64 out_offset,
-                           i64 outer) {
-    typedef typename SumAcc<T>::type A;
-    for (i64 r = blockIdx.x; r < outer; r += gridDim.x) {
-        if (op == R_SUM) {
-            const A* p = static_cast<const A*>(part_val) + r * splits;
-            A s = 0;
-            for (i64 j = threadIdx.x; j < splits; j += blockDim.x) s += p[j];
-            s = block_sum(s);
-            if (threadIdx.x == 0) static_cast<T*>(out)[out_offset + r] = (T)s;
-            continue;
-        }
-        bool want_max = op == R_MAX || op == R_ARGMAX;
-        const T* pv = static_cast<const T*>(part_val) + r * splits;
-        const i64* pi = part_idx + r * splits;
-        T v = empty_extreme<T>();
-        i64 iv = -1;
-        for (i64 j = threadIdx.x; j < splits; j += blockDim.x) {
-            if (arg_better(want_max, pv[j], pi[j], v, iv)) {
-                v = pv[j];
-                iv = pi[j];
+        } else {
+            T v;
+            i64 iv;
+            block_extreme(op == R_MAX || op == R_ARGMAX, row, len, begin, v, iv);
+            if (threadIdx.x == 0) {
+                static_cast<T*>(part_val)[b] = v;
+                part_idx[b] = iv;
             }
         }
-        block_arg(want_max, v, iv);
-        if (threadIdx.x == 0) write_extreme(op, out, out_offset + r, v, iv);
+        if (took_last_ticket(tickets + r, splits)) merge_row<T>(op, part_val, part_idx, splits, out, out_offset + r, r);
     }
 }
 
 #define FATHOM_REDUCE_SPLIT(t, T)                                                                 \
     extern "C" __global__ void reduce_split_##t(int op, const T* x, i64 x_offset, i64 row_stride, i64 inner, \
-                                                i64 chunk, i64 splits, void* part_val, i64* part_idx, i64 outer) { \
-        split_rows<T>(op, x, x_offset, row_stride, inner, chunk, splits, part_val, part_idx, outer); \
-    }                                                                                              \
-    extern "C" __global__ void reduce_merge_##t(int op, const void* part_val, const i64* part_idx, i64 splits, \
-                                                void* out, i64 out_offset, i64 outer) {            \
-        merge_rows<T>(op, part_val, part_idx, splits, out, out_offset, outer);                     \
+                                                i64 chunk, i64 splits, void* part_val, i64* part_idx,          \
+                                                unsigned* tickets, void* out, i64 out_offset, i64 outer) {     \
+        split_rows<T>(op, x, x_offset, row_stride, inner, chunk, splits, part_val, part_idx, tickets, out,    \
+                      out_offset, outer);                                                          \
     }
 FATHOM_REDUCE_SPLIT(f32, float)
 FATHOM_REDUCE_SPLIT(f64, double)
@@ -360,21 +383,18 @@ FATHOM_REDUCE_SPLIT(i64, i64)
 
 // BOOL counts, SUM only: u64 slots, an i64 output.
 extern "C" __global__ void reduce_split_u8(int op, const u8* x, i64 x_offset, i64 row_stride, i64 inner, i64 chunk,
-                                           i64 splits, void* part_val, i64* part_idx, i64 outer) {
+                                           i64 splits, void* part_val, i64* part_idx, unsigned* tickets, void* out,
+                                           i64 out_offset, i64 outer) {
     for (i64 b = blockIdx.x; b < outer * splits; b += gridDim.x) {
         i64 r = b / splits, begin = (b % splits) * chunk;
         i64 len = inner - begin < chunk ? inner - begin : chunk;
         unsigned long long s = block_sum(thread_sum(x + x_offset + r * row_stride + begin, len));
         if (threadIdx.x == 0) static_cast<unsigned long long*>(part_val)[b] = s;
-    }
-}
-extern "C" __global__ void reduce_merge_u8(int op, const void* part_val, const i64* part_idx, i64 splits, void* out,
-                                           i64 out_offset, i64 outer) {
-    for (i64 r = blockIdx.x; r < outer; r += gridDim.x) {
-        const unsigned long long* p = static_cast<const unsigned long long*>(part_val) + r * splits;
-        unsigned long long s = 0;
-        for (i64 j = threadIdx.x; j < splits; j += blockDim.x) s += p[j];
-        s = block_sum(s);
-        if (threadIdx.x == 0) static_cast<i64*>(out)[out_offset + r] = op == R_SUM ? (i64)s : 0;
+        if (!took_last_ticket(tickets + r, splits)) continue;
+        const volatile unsigned long long* p = static_cast<const volatile unsigned long long*>(part_val) + r * splits;
+        unsigned long long c = 0;
+        for (i64 j = threadIdx.x; j < splits; j += blockDim.x) c += p[j];
+        c = block_sum(c);
+        if (threadIdx.x == 0) static_cast<i64*>(out)[out_offset + r] = op == R_SUM ? (i64)c : 0;
     }
 }

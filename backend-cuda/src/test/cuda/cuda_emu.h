@@ -167,6 +167,10 @@ template <typename T> T atomicCAS(T* p, T expected, T desired) {
     return expected;
 }
 
+// The emulator runs blocks one after another and its threads are sequentially consistent through
+// their barriers and atomics; a full fence keeps the ordering a kernel asks for all the same.
+inline void __threadfence() { std::atomic_thread_fence(std::memory_order_seq_cst); }
+
 // CUDA's device math library has the C names (erff, expf, ..., erf, exp, ...): <math.h> provides
 // them all in the global namespace; the few CUDA-only ones follow.
 inline float rsqrtf(float x) { return 1.0f / std::sqrt(x); }

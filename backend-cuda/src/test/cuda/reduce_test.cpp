@@ -9,9 +9,10 @@
 // the row, and the output between sentinels that must stay intact. References: sums in F64
 // (F32 within 1e-6 of Σ|x|, plus the final rounding), MAX/MIN/ARG* by the CPU backend's
 // sequential rule (first extreme wins; NaN wins and stays). Also 10^7 F32 ones in one row.
-// Split rows (reduce_split_* then reduce_merge_*, as the host launches them for few long rows):
-// the same references, rows of 1000 and 100003 cut into 3 chunks, on a grid of a block per chunk
-// and on a capped one. Sums also on rows that start on 16 bytes (F32 reads them as quads).
+// Split rows (reduce_split_*, one launch whose last block per row merges, as the host launches it
+// for few long rows): the same references, rows of 1000 and 100003 cut into 3 chunks, on a grid of
+// a block per chunk and on a capped one whose blocks loop over rows (so a row's merge falls to a
+// block that goes on to other rows), and the ticket counters back at zero after every launch. Sums also on rows that start on 16 bytes (F32 reads them as quads).
 #include "cuda_emu.h"
 #include "reduce.cu"
 
@@ -61,23 +62,23 @@ template <typename T> auto reduce_split_entry();
 template <> auto reduce_split_entry<float>() { return reduce_split_f32; }
 template <> auto reduce_split_entry<double>() { return reduce_split_f64; }
 template <> auto reduce_split_entry<long long>() { return reduce_split_i64; }
-template <typename T> auto reduce_merge_entry();
-template <> auto reduce_merge_entry<float>() { return reduce_merge_f32; }
-template <> auto reduce_merge_entry<double>() { return reduce_merge_f64; }
-template <> auto reduce_merge_entry<long long>() { return reduce_merge_i64; }
+// The host's ticket counters (ReduceLaunches.MAX_SPLIT_ROWS of them): zeroed once, shared by every
+// split launch here as by every launch on a device; each launch must leave them at zero.
+std::vector<unsigned> g_tickets(512, 0);
 
-// The host's two launches for split rows: chunks of `chunk` elements, then the merge; the slots
-// start as garbage, as a reused cache block would.
+// The host's one launch for split rows: chunks of `chunk` elements, each row merged by its last
+// block; the slots start as garbage, as a reused cache block would.
 template <typename X>
 void launch_split(unsigned grid, int op, const X* x, long long off, long long stride, long long inner, long long chunk,
-                  void* out, long long out_off, long long rows, void (*split)(int, const X*, i64, i64, i64, i64, i64, void*, i64*, i64),
-                  void (*merge)(int, const void*, const i64*, i64, void*, i64, i64)) {
+                  void* out, long long out_off, long long rows,
+                  void (*split)(int, const X*, i64, i64, i64, i64, i64, void*, i64*, unsigned*, void*, i64, i64)) {
     long long splits = (inner + chunk - 1) / chunk;
     std::vector<unsigned long long> part(2 * rows * splits, 0x7ff4dead7ff4deadULL);
     long long* idx = (long long*)(part.data() + rows * splits);
-    emu_launch(dim3(grid), dim3(g_block), split, op, x, off, stride, inner, chunk, splits, (void*)part.data(), idx, rows);
-    emu_launch(dim3(grid), dim3(g_block), merge, op, (const void*)part.data(), (const long long*)idx, splits, out, out_off,
-               rows);
+    emu_launch(dim3(grid), dim3(g_block), split, op, x, off, stride, inner, chunk, splits, (void*)part.data(), idx,
+               g_tickets.data(), out, out_off, rows);
+    for (std::size_t r = 0; r < g_tickets.size(); ++r)
+        if (g_tickets[r] != 0) fail("split launch left ticket " + std::to_string(r) + " at " + std::to_string(g_tickets[r]));
 }
 
 bool is_nan(double v) { return v != v; }
@@ -111,7 +112,7 @@ template <typename T> void run_case(const char* tname, int op, long long inner, 
                    out_off, (long long)rows);
     } else {
         launch_split(grid, op, (const T*)x.data(), off, stride, inner, chunk, out, out_off, (long long)rows,
-                        reduce_split_entry<T>(), reduce_merge_entry<T>());
+                     reduce_split_entry<T>());
     }
     char where[200];
     for (int r = 0; r < rows; ++r) {
@@ -205,8 +206,7 @@ void ten_million_ones() {
     // The same ones cut into 4 chunks (split rows carry each chunk's sum in F64): still exactly 1e7.
     ++g_cases;
     std::fill(x.begin(), x.end(), 1.0f);
-    launch_split(4, (int)R_SUM, (const float*)x.data(), 0LL, n, n, n / 4, (void*)&out, 0LL, 1LL, reduce_split_f32,
-                        reduce_merge_f32);
+    launch_split(4, (int)R_SUM, (const float*)x.data(), 0LL, n, n, n / 4, (void*)&out, 0LL, 1LL, reduce_split_f32);
     if (out != 1e7f) fail("reduce_split_f32 SUM of 10^7 ones in 4 chunks: got " + std::to_string(out));
 }
 
@@ -258,7 +258,7 @@ void integers(std::mt19937_64& rng) {
         ++g_cases;
         std::vector<long long> split_cnt(rows, -1);
         launch_split(2, (int)R_SUM, (const unsigned char*)b.data(), 0LL, inner, inner, inner / 3 + 1,
-                                (void*)split_cnt.data(), 0LL, (long long)rows, reduce_split_u8, reduce_merge_u8);
+                     (void*)split_cnt.data(), 0LL, (long long)rows, reduce_split_u8);
         for (int r = 0; r < rows; ++r)
             if (split_cnt[r] != cnt[r])
                 fail("reduce_split_u8 SUM inner=" + std::to_string(inner) + ": got " + std::to_string(split_cnt[r]) +

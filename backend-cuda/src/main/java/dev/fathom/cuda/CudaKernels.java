@@ -367,6 +367,7 @@ final class CudaKernels implements Kernels, AutoCloseable {
         try {
             transfers.synchronize("close");
             status.free();
+            reduce.free();
         } finally {
             try {
                 cudnn.close();

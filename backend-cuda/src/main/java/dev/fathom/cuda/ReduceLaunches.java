@@ -21,20 +21,41 @@ import java.util.Locale;
  * <p>Geometry: one block per row, {@code min(outer, 65535)} blocks (more rows are grid-strided), and
  * {@link #block(long) a block of 32 to 256 threads}: the inner length rounded up to a warp, so a
  * short row does not idle seven of eight warps. Few long rows (a full sum is one row) would leave
- * the GPU idle that way, so {@link #splits} cuts each row into chunks, one block per chunk, and a
- * second kernel folds each row's chunk results ({@code reduce_split_*}, {@code reduce_merge_*};
- * a temporary of two 8-byte slots per chunk goes back to the cache after the launches).
+ * the GPU idle that way, so {@link #splits} cuts each row into chunks, one block per chunk, and the
+ * last block of each row to finish folds the row's chunk results ({@code reduce_split_*}: one
+ * launch; a temporary of two 8-byte slots per chunk goes back to the cache after it). The blocks
+ * find out which is last from a per-row ticket counter: {@link #MAX_SPLIT_ROWS} of them live as
+ * long as the device (one block, allocated when the kernels open, zeroed in stream order before
+ * the first split launch), and each launch leaves them at zero again.
  */
 final class ReduceLaunches {
     /** {@link #rowStride}'s answer for a layout the kernel cannot read directly. */
     static final long NOT_ROWS = Long.MIN_VALUE;
 
     private final CudaKernels kernels;
+    private final CudaDevice device;
     private final KernelModule module;
+    private final long tickets;
+    private boolean ticketsZeroed;
 
     ReduceLaunches(CudaKernels kernels, CudaDevice device) {
         this.kernels = kernels;
+        this.device = device;
         this.module = new KernelModule(device, "reduce");
+        this.tickets = device.allocator().allocate("reduction tickets", MAX_SPLIT_ROWS * Integer.BYTES);
+    }
+
+    /** The ticket counters, zeroed (in stream order) before their first use. */
+    private synchronized long tickets(String op) {
+        if (!ticketsZeroed) {
+            kernels.elementwise().zeroBytes(op, tickets, MAX_SPLIT_ROWS * Integer.BYTES);
+            ticketsZeroed = true;
+        }
+        return tickets;
+    }
+
+    void free() {
+        device.allocator().free(tickets);
     }
 
     /**
@@ -44,6 +65,9 @@ final class ReduceLaunches {
     static final long SPLIT_TARGET_BLOCKS = 1024;
     /** The fewest elements a chunk gets: 16 per thread of a full block, so that each block has work worth its launch. */
     static final long MIN_CHUNK = 16L * LaunchGeometry.BLOCK;
+
+    /** The most rows {@link #splits} ever cuts (fewer than half of {@link #SPLIT_TARGET_BLOCKS}): one ticket each. */
+    static final int MAX_SPLIT_ROWS = (int) (SPLIT_TARGET_BLOCKS / 2);
 
     /**
      * Into how many chunks to cut each of {@code outer} rows of {@code inner} elements: 1 (a block
@@ -117,6 +141,10 @@ final class ReduceLaunches {
                     .i32(op.ordinal()).ptr(x).i64(xOffset).i64(rowStride).i64(inner).ptr(out.address()).i64(outOffset).i64(outer));
             return;
         }
+        if (outer > MAX_SPLIT_ROWS) {
+            throw new IllegalStateException("cuda: " + name + ": " + outer + " rows cut into " + splits + " chunks, but there are "
+                    + MAX_SPLIT_ROWS + " tickets (" + shapes + "); splits() must not cut that many rows");
+        }
         // A multiple of 4, so that every chunk of an aligned F32 row starts on 16 bytes (the kernel then reads quads).
         long chunk = ((inner + splits - 1) / splits + 3) / 4 * 4;
         splits = (inner + chunk - 1) / chunk;  // no empty last chunk
@@ -126,9 +154,7 @@ final class ReduceLaunches {
             long values = part.address(), indices = values + 8 * slots;
             module.launch(name, shapes, "reduce_split_" + suffix, grid(slots), Dim3.of(LaunchGeometry.BLOCK), KernelParams.of()
                     .i32(op.ordinal()).ptr(x).i64(xOffset).i64(rowStride).i64(inner).i64(chunk).i64(splits).ptr(values)
-                    .ptr(indices).i64(outer));
-            module.launch(name, shapes, "reduce_merge_" + suffix, grid(outer), Dim3.of(block(splits)), KernelParams.of()
-                    .i32(op.ordinal()).ptr(values).ptr(indices).i64(splits).ptr(out.address()).i64(outOffset).i64(outer));
+                    .ptr(indices).ptr(tickets(name)).ptr(out.address()).i64(outOffset).i64(outer));
         } finally {
             kernels.free(part);
         }

@@ -48,7 +48,7 @@ class CudaKernelsComputeTest {
     }
 
     @Test
-    void fewLongRowsAreCutIntoChunksAndMerged() {
+    void fewLongRowsAreCutIntoChunksAndMergedByTheLastBlockOfEachRow() {
         FakeDriver d = new FakeDriver().anyKernel();
         try (CudaKernels k = CudaKernels.open(d, 0)) {
             Buffer x = k.allocate(DType.F32, 60_000), out = k.allocate(DType.I64, 3);
@@ -56,19 +56,27 @@ class CudaKernelsComputeTest {
             // 3 rows of 20000: min(ceil(1024 / 3), 20000 / 4096) = 4 chunks of 5000 each.
             k.reduce(ReduceOp.ARGMAX, c(x, 3, 20_000), new int[] {1}, c(out, 3, 1));
             assertEquals(0, d.launches("reduce_f32").size(), "not one block per row");
-            FakeDriver.Launch split = d.launches("reduce_split_f32").getFirst(), merge = d.launches("reduce_merge_f32").getFirst();
+            assertEquals(1, d.launches().stream().filter(l -> l.kernel().startsWith("reduce")).count(), "one launch: no merge kernel");
+            FakeDriver.Launch split = d.launches("reduce_split_f32").getFirst();
             assertArrayEquals(new int[] {12, 1, 1}, split.grid(), "a block per chunk");
             assertArrayEquals(new int[] {256, 1, 1}, split.block());
             List<Object> sv = values(split);
-            long slots = (Long) sv.get(7);
+            long slots = (Long) sv.get(7), tickets = (Long) sv.get(9);
             assertEquals(List.of(ReduceOp.ARGMAX.ordinal(), addr(x), 0L, 20_000L, 20_000L, 5000L, 4L), sv.subList(0, 7));
             assertEquals(slots + 12 * 8, sv.get(8), "indices follow the 12 value slots");
-            assertEquals(3L, sv.get(9));
-            assertArrayEquals(new int[] {3, 1, 1}, merge.grid(), "a block per row");
-            assertArrayEquals(new int[] {32, 1, 1}, merge.block(), "4 chunks: one warp");
-            assertEquals(List.of(ReduceOp.ARGMAX.ordinal(), slots, slots + 96, 4L, addr(out), 0L, 3L), values(merge));
+            assertEquals(List.of(addr(out), 0L, 3L), sv.subList(10, 13));
+            List<FakeDriver.Launch> zeroed = d.launches("fill_u8");
+            assertEquals(1, zeroed.size(), "the tickets are zeroed once, before their first use");
+            assertEquals(tickets, values(zeroed.getFirst()).getFirst());
             assertEquals(live, k.memoryStats().liveBuffers(), "the slots went back to the cache");
+            // A second split reduction reuses the tickets (each launch leaves them at zero) and zeroes nothing.
+            k.reduce(ReduceOp.SUM, c(x, 3, 20_000), new int[] {1}, c(k.allocate(DType.F32, 3), 3, 1));
+            assertEquals(tickets, values(d.launches("reduce_split_f32").get(1)).get(9));
+            assertEquals(1, d.launches("fill_u8").size());
         }
+        assertEquals(ReduceLaunches.MAX_SPLIT_ROWS - 1, 1023 / 2, "every row count splits() cuts has a ticket");
+        assertEquals(1, ReduceLaunches.splits(ReduceLaunches.MAX_SPLIT_ROWS, 1 << 24));
+        assertEquals(3, ReduceLaunches.splits(ReduceLaunches.MAX_SPLIT_ROWS - 1, 1 << 24), "ceil(1024 / 511)");
     }
 
     @Test

@@ -32,14 +32,15 @@ class CudaKernelsTest {
     }
 
     @Test
-    void openRetainsTheContextAndAllocatesOnlyTheStatusWord() {
+    void openRetainsTheContextAndAllocatesOnlyTheStatusWordAndTheReductionTickets() {
         FakeDriver d = new FakeDriver().anyKernel();
         try (CudaKernels k = open(d)) {
             assertEquals("cuda:0", k.device().toString());
             assertEquals(1, d.calls("cuDevicePrimaryCtxRetain"));
-            assertEquals(1, d.calls("cuMemAlloc"));
+            assertEquals(2, d.calls("cuMemAlloc"));
             assertEquals(0, d.calls("cuModuleLoadData"), "modules load on first use");
-            assertEquals(new MemoryStats(1, 512, 512, 1, 0), k.memoryStats());
+            assertEquals(0, d.launches().size(), "the tickets are zeroed on first use");
+            assertEquals(new MemoryStats(2, 512 + 2048, 512 + 2048, 2, 0), k.memoryStats());
         }
         assertEquals(0, d.usedBytes(), "close gives every block back");
     }
@@ -57,8 +58,8 @@ class CudaKernelsTest {
                 k.binary(BinaryOp.ADD, contiguous(a, 1000), contiguous(a, 1000), contiguous(b, 1000));
                 k.binary(BinaryOp.LT, contiguous(a, 1000), contiguous(b, 1000), contiguous(k.allocate(DType.BOOL, 1000), 1000));
                 MemoryStats s = k.memoryStats();
-                assertEquals(5 + step, s.liveBuffers(), "status word + 4 + the BOOLs of earlier steps");
-                assertEquals(512 + 4096 + 4096 + 512 + 1024 * (1 + step), s.liveBytes(), "size-class bytes");
+                assertEquals(6 + step, s.liveBuffers(), "status word + reduction tickets + 4 + the BOOLs of earlier steps");
+                assertEquals(512 + 2048 + 4096 + 4096 + 512 + 1024 * (1 + step), s.liveBytes(), "size-class bytes");
                 k.free(a);
                 k.free(b);
                 k.free(c);
@@ -88,7 +89,7 @@ class CudaKernelsTest {
                 k.free(x);
                 if (step == 0) {
                     first = d.calls("cuMemAlloc");
-                    assertEquals(4, first, "status word + 3");
+                    assertEquals(5, first, "status word + reduction tickets + 3");
                     pinned = d.calls("cuMemAllocHost");
                     assertEquals(2, pinned, "the download needs its own staging buffer while the upload's is in flight");
                 }
