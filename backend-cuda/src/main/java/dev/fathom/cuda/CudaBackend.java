@@ -121,8 +121,15 @@ public final class CudaBackend implements Backend {
         return availabilityOf(r, null);
     }
 
-    /** What a probe result means under {@code plan}: a driver too old for the PTX is usable when NVRTC compiles the kernels. */
+    /**
+     * What a probe result means under {@code plan}: a driver too old for the PTX is usable when NVRTC compiles the
+     * kernels, and a plan without kernels (the driver too old and no NVRTC, or {@value CudaPlan#KERNELS_PROPERTY}
+     * asking for what is not there) makes the backend unavailable with the plan's reason.
+     */
     static Availability availabilityOf(DriverProbe.Result r, CudaPlan plan) {
+        if (r.ok() && plan != null && !plan.hasKernels()) {
+            return Availability.no(plan.noKernels());
+        }
         boolean nvrtc = plan != null && plan.kernelSource() == CudaPlan.KernelSource.NVRTC;
         return AvailabilityReasons.of(r, nvrtc ? null : AvailabilityReasons.SHIPPED_PTX);
     }

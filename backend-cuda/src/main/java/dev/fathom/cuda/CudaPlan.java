@@ -16,15 +16,19 @@ import java.util.List;
  * nor takes them back (its backward recomputes the max from x and y); average pooling, which
  * would fit, is a bandwidth-bound loop where cuDNN has nothing to add. Each library can be turned
  * off ({@value #CUBLAS_PROPERTY}, {@value #CUDNN_PROPERTY} {@code =false}) to compare or to rule
- * it out when a result looks wrong.
+ * it out when a result looks wrong. {@value #KERNELS_PROPERTY}{@code =nvrtc} compiles the shipped
+ * CUDA C with NVRTC even where the driver can JIT the PTX: the fallback for old drivers can then be
+ * checked on a GPU machine whose driver is new (scripts/gpu-check).
  *
  * @param kernelSource where the own kernels come from: {@link KernelSource#SHIPPED_PTX},
  *        {@link KernelSource#NVRTC} or {@link KernelSource#NONE}
  * @param cublas whether matmul calls cuBLAS
  * @param cudnn whether conv2d and batch norm call cuDNN
  * @param lines one human-readable line per op family, with the reason for every fallback
+ * @param noKernels why the own kernels cannot run, the backend's availability reason; null when
+ *        they can
  */
-record CudaPlan(KernelSource kernelSource, boolean cublas, boolean cudnn, List<String> lines) {
+record CudaPlan(KernelSource kernelSource, boolean cublas, boolean cudnn, List<String> lines, String noKernels) {
 
     /** {@code -Dfathom.cuda.cublas=false} keeps GEMM on the own kernels even where cuBLAS loads. */
     static final String CUBLAS_PROPERTY = "fathom.cuda.cublas";
@@ -32,11 +36,21 @@ record CudaPlan(KernelSource kernelSource, boolean cublas, boolean cudnn, List<S
     /** {@code -Dfathom.cuda.cudnn=false} keeps convolution and batch norm on the own kernels even where cuDNN loads. */
     static final String CUDNN_PROPERTY = "fathom.cuda.cudnn";
 
+    /**
+     * {@code -Dfathom.cuda.kernels=nvrtc} compiles the shipped CUDA C with NVRTC even where the driver
+     * can JIT the shipped PTX; {@code auto} (the default) takes NVRTC only for a driver too old for it.
+     */
+    static final String KERNELS_PROPERTY = "fathom.cuda.kernels";
+
     /** Where the own kernels' code comes from. */
     enum KernelSource { SHIPPED_PTX, NVRTC, NONE }
 
     CudaPlan {
         lines = List.copyOf(lines);
+        if ((kernelSource == KernelSource.NONE) != (noKernels != null)) {
+            throw new IllegalArgumentException("CudaPlan: a reason is due exactly when there are no kernels (source "
+                    + kernelSource + ", reason " + noKernels + ")");
+        }
     }
 
     /**
@@ -45,7 +59,7 @@ record CudaPlan(KernelSource kernelSource, boolean cublas, boolean cudnn, List<S
      */
     static CudaPlan decide(int driverVersion, AvailabilityReasons.PtxIsa shipped, CudaLibraries libs) {
         return decide(driverVersion, shipped, libs, !"false".equalsIgnoreCase(System.getProperty(CUBLAS_PROPERTY)),
-                !"false".equalsIgnoreCase(System.getProperty(CUDNN_PROPERTY)));
+                !"false".equalsIgnoreCase(System.getProperty(CUDNN_PROPERTY)), System.getProperty(KERNELS_PROPERTY, "auto"));
     }
 
     /** As {@link #decide(int, AvailabilityReasons.PtxIsa, CudaLibraries)}, with cuBLAS allowed or not and cuDNN allowed. */
@@ -56,9 +70,35 @@ record CudaPlan(KernelSource kernelSource, boolean cublas, boolean cudnn, List<S
     /** As {@link #decide(int, AvailabilityReasons.PtxIsa, CudaLibraries)}, with cuBLAS and cuDNN allowed or not. */
     static CudaPlan decide(int driverVersion, AvailabilityReasons.PtxIsa shipped, CudaLibraries libs, boolean allowCublas,
             boolean allowCudnn) {
+        return decide(driverVersion, shipped, libs, allowCublas, allowCudnn, "auto");
+    }
+
+    /**
+     * As {@link #decide(int, AvailabilityReasons.PtxIsa, CudaLibraries)}, with cuBLAS and cuDNN allowed or not and
+     * {@code kernels} the value of {@value #KERNELS_PROPERTY}. A value it does not know, or {@code nvrtc} without
+     * NVRTC, leaves the plan without kernels and says why, rather than throwing from the probe or quietly
+     * running the PTX that was not asked for.
+     */
+    static CudaPlan decide(int driverVersion, AvailabilityReasons.PtxIsa shipped, CudaLibraries libs, boolean allowCublas,
+            boolean allowCudnn, String kernels) {
         List<String> lines = new ArrayList<>();
         KernelSource source;
-        if (driverVersion >= shipped.minimumCuda()) {
+        String noKernels = null;
+        String asked = "-D" + KERNELS_PROPERTY + "=" + kernels;
+        if ("nvrtc".equalsIgnoreCase(kernels) && libs.nvrtc().isLoaded()) {
+            source = KernelSource.NVRTC;
+            lines.add("kernels: the shipped CUDA C compiled at start-up by NVRTC " + libs.nvrtc().version() + " (" + asked + ")");
+        } else if ("nvrtc".equalsIgnoreCase(kernels)) {
+            source = KernelSource.NONE;
+            noKernels = asked + " asks for the shipped CUDA C compiled by NVRTC, but " + libs.nvrtc().describe()
+                    + "; put CUDA 12's libnvrtc.so.12 on LD_LIBRARY_PATH, or drop the property to use the shipped PTX";
+            lines.add("kernels: none (" + noKernels + ")");
+        } else if (!"auto".equalsIgnoreCase(kernels)) {
+            source = KernelSource.NONE;
+            noKernels = asked + " is not a kernel source: use auto (the default: the shipped machine code or PTX, NVRTC"
+                    + " for a driver too old for them) or nvrtc (the shipped CUDA C compiled at start-up)";
+            lines.add("kernels: none (" + noKernels + ")");
+        } else if (driverVersion >= shipped.minimumCuda()) {
             source = KernelSource.SHIPPED_PTX;
             lines.add("kernels: shipped sm_80/sm_90 machine code on compute capability 8.x and 9.0, else the shipped PTX ISA "
                     + shipped + ", compiled for the GPU by the driver");
@@ -68,8 +108,9 @@ record CudaPlan(KernelSource kernelSource, boolean cublas, boolean cudnn, List<S
                     + AvailabilityReasons.ptxTooNew(shipped, driverVersion) + ")");
         } else {
             source = KernelSource.NONE;
-            lines.add("kernels: none (" + AvailabilityReasons.ptxTooNew(shipped, driverVersion) + "; NVRTC, which could compile"
-                    + " the CUDA C instead: " + libs.nvrtc().reason() + ")");
+            noKernels = AvailabilityReasons.ptxTooNew(shipped, driverVersion) + "; NVRTC, which could compile the CUDA C"
+                    + " instead: " + libs.nvrtc().reason();
+            lines.add("kernels: none (" + noKernels + ")");
         }
         boolean cublas = libs.cublas().isLoaded() && allowCublas;
         if (cublas) {
@@ -97,12 +138,13 @@ record CudaPlan(KernelSource kernelSource, boolean cublas, boolean cudnn, List<S
         lines.add("pooling: own kernels (pool.cu): max-pool saves argmax indices, which cuDNN pooling neither returns nor takes"
                 + " back");
         lines.add("softmax, layer norm, optimizer updates, LSTM cell: own kernels");
-        return new CudaPlan(source, cublas, cudnn, lines);
+        return new CudaPlan(source, cublas, cudnn, lines, noKernels);
     }
 
     /** The shipped PTX and no libraries: what a driver with nothing else (a fake, the emulator) gets. */
     static CudaPlan ownKernels() {
-        return new CudaPlan(KernelSource.SHIPPED_PTX, false, false, List.of("kernels: shipped PTX, own kernels for every op"));
+        return new CudaPlan(KernelSource.SHIPPED_PTX, false, false, List.of("kernels: shipped PTX, own kernels for every op"),
+                null);
     }
 
     /** Whether the own kernels can run at all. */

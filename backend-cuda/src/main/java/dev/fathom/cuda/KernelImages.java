@@ -15,7 +15,8 @@ import java.util.regex.Pattern;
  * that {@link CudaDevice#launcher} loads: the machine code shipped under
  * {@code dev/fathom/cuda/sass/} for the GPUs it runs on (8.x and 9.0), else, or when the driver
  * refuses it, the PTX shipped under {@code dev/fathom/cuda/ptx/}, or,
- * when the driver is too old to JIT that PTX ({@link CudaPlan.KernelSource#NVRTC}), the CUDA C
+ * when the driver is too old to JIT that PTX or {@code -Dfathom.cuda.kernels=nvrtc} asks for it
+ * ({@link CudaPlan.KernelSource#NVRTC}), the CUDA C
  * shipped under {@code dev/fathom/cuda/src/} compiled at run time for the GPU's architecture. The
  * two come from the same sources, so both paths run the same kernels.
  */
@@ -49,7 +50,8 @@ final class KernelImages {
      */
     KernelImages(CudaPlan.KernelSource source, int ccMajor, int ccMinor, Compiler compiler) {
         if (source == CudaPlan.KernelSource.NONE) {
-            throw new IllegalArgumentException("cuda: no kernel source: the driver cannot JIT the shipped PTX and NVRTC did not load");
+            throw new IllegalArgumentException("cuda: no kernel source (the driver cannot JIT the shipped PTX and NVRTC did"
+                    + " not load, or -D" + CudaPlan.KERNELS_PROPERTY + " asked for what is not there): `fathom devices` says which");
         }
         this.source = source;
         this.ccMajor = ccMajor;

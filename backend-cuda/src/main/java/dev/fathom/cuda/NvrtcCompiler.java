@@ -8,9 +8,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@link KernelImages.Compiler} through NVRTC (JNvrtc): used only when the driver is too old to
- * JIT the shipped PTX and {@code libnvrtc} loaded ({@link CudaPlan}). A compile error carries
- * NVRTC's log, which names the file and line.
+ * {@link KernelImages.Compiler} through NVRTC (JNvrtc): used only when {@code libnvrtc} loaded and
+ * the driver is too old to JIT the shipped PTX, or {@code -Dfathom.cuda.kernels=nvrtc} asks for it
+ * ({@link CudaPlan}). A compile error carries NVRTC's log, which names the file and line.
  */
 final class NvrtcCompiler implements KernelImages.Compiler {
 

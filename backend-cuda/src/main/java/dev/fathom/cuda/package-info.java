@@ -56,8 +56,9 @@
  * bind CUDA 13's {@code libcublas.so.13}, through {@code java.lang.foreign} in
  * {@link dev.fathom.cuda.NativeCublas}), and {@link dev.fathom.cuda.CudaPlan}
  * decides which implementation serves each op family: the module images
- * ({@link dev.fathom.cuda.KernelImages}) are the shipped PTX or, for a driver too old for it, the
- * shipped CUDA C compiled by {@link dev.fathom.cuda.NvrtcCompiler}; GEMM goes to cuBLAS where it
+ * ({@link dev.fathom.cuda.KernelImages}) are the shipped PTX or, for a driver too old for it (or
+ * with {@code -Dfathom.cuda.kernels=nvrtc}, to check that path on a new one), the shipped CUDA C
+ * compiled by {@link dev.fathom.cuda.NvrtcCompiler}; GEMM goes to cuBLAS where it
  * loads ({@link dev.fathom.cuda.BlasGemm} maps the row-major product onto the column-major call);
  * convolution and batch norm go to cuDNN where it loads ({@link dev.fathom.cuda.CudnnOps}:
  * descriptors per geometry, deterministic algorithms picked as {@link dev.fathom.cuda.CudnnAlgoSearch}

@@ -1,5 +1,6 @@
 package dev.fathom.cuda;
 
+import dev.fathom.spi.Availability;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -93,5 +94,61 @@ class CudaPlanTest {
         assertFalse(none.hasKernels());
         assertTrue(none.lines().getFirst().contains("(NVIDIA driver R580 or later); update the NVIDIA driver; NVRTC, which could"
                 + " compile the CUDA C instead: libnvrtc.so.12: cannot open"), none.lines().getFirst());
+        assertEquals(Availability.no(none.noKernels()),
+                CudaBackend.availabilityOf(DriverProbe.probe(() -> new FakeDriver().driverVersion(12040).gpus(1)), none));
+    }
+
+    @Test
+    void nvrtcCanBeForcedWhereTheDriverCouldJitThePtx() {
+        CudaPlan p = CudaPlan.decide(13000, AvailabilityReasons.SHIPPED_PTX,
+                new CudaLibraries(NO_CUBLAS, NO_CUDNN, CudaLibraries.Library.loaded("NVRTC", "13.0")), true, true, "nvrtc");
+        assertEquals(CudaPlan.KernelSource.NVRTC, p.kernelSource());
+        assertEquals("kernels: the shipped CUDA C compiled at start-up by NVRTC 13.0 (-Dfathom.cuda.kernels=nvrtc)",
+                p.lines().getFirst());
+        CudaPlan auto = CudaPlan.decide(13000, AvailabilityReasons.SHIPPED_PTX,
+                new CudaLibraries(NO_CUBLAS, NO_CUDNN, CudaLibraries.Library.loaded("NVRTC", "13.0")), true, true, "auto");
+        assertEquals(CudaPlan.KernelSource.SHIPPED_PTX, auto.kernelSource());
+    }
+
+    @Test
+    void nvrtcAskedForButNotLoadedLeavesNoKernelsAndTheBackendUnavailable() {
+        CudaPlan p = CudaPlan.decide(13000, AvailabilityReasons.SHIPPED_PTX, new CudaLibraries(NO_CUBLAS, NO_CUDNN, NO_NVRTC), true,
+                true, "nvrtc");
+        assertFalse(p.hasKernels());
+        String reason = "-Dfathom.cuda.kernels=nvrtc asks for the shipped CUDA C compiled by NVRTC, but NVRTC: not loaded"
+                + " (libnvrtc.so.12: cannot open shared object file: No such file or directory); put CUDA 12's libnvrtc.so.12"
+                + " on LD_LIBRARY_PATH, or drop the property to use the shipped PTX";
+        assertEquals("kernels: none (" + reason + ")", p.lines().getFirst());
+        Availability a = CudaBackend.availabilityOf(DriverProbe.probe(() -> new FakeDriver().driverVersion(13000).gpus(1)), p);
+        assertEquals(Availability.no(reason), a);
+    }
+
+    @Test
+    void anUnknownKernelSourceLeavesNoKernelsAndNamesTheChoices() {
+        CudaPlan p = CudaPlan.decide(13000, AvailabilityReasons.SHIPPED_PTX,
+                new CudaLibraries(NO_CUBLAS, NO_CUDNN, CudaLibraries.Library.loaded("NVRTC", "13.0")), true, true, "ptx");
+        assertFalse(p.hasKernels());
+        assertEquals("-Dfathom.cuda.kernels=ptx is not a kernel source: use auto (the default: the shipped machine code or PTX,"
+                + " NVRTC for a driver too old for them) or nvrtc (the shipped CUDA C compiled at start-up)", p.noKernels());
+        assertEquals("kernels: none (" + p.noKernels() + ")", p.lines().getFirst());
+        Availability a = CudaBackend.availabilityOf(DriverProbe.probe(() -> new FakeDriver().driverVersion(13000).gpus(1)), p);
+        assertFalse(a.available());
+        assertEquals(p.noKernels(), a.reason());
+    }
+
+    @Test
+    void theKernelsPropertyIsReadAtDecision() {
+        CudaLibraries libs = new CudaLibraries(NO_CUBLAS, NO_CUDNN, CudaLibraries.Library.loaded("NVRTC", "13.0"));
+        String before = System.getProperty(CudaPlan.KERNELS_PROPERTY);
+        try {
+            System.setProperty(CudaPlan.KERNELS_PROPERTY, "nvrtc");
+            assertEquals(CudaPlan.KernelSource.NVRTC, CudaPlan.decide(13000, AvailabilityReasons.SHIPPED_PTX, libs).kernelSource());
+            System.clearProperty(CudaPlan.KERNELS_PROPERTY);
+            assertEquals(CudaPlan.KernelSource.SHIPPED_PTX, CudaPlan.decide(13000, AvailabilityReasons.SHIPPED_PTX, libs).kernelSource());
+        } finally {
+            if (before != null) {
+                System.setProperty(CudaPlan.KERNELS_PROPERTY, before);
+            }
+        }
     }
 }
