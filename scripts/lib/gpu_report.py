@@ -36,11 +36,11 @@ def load(out):
     fathom, torch, env = {}, {}, {}
     # jmh-gemm-own.json: the same GEMMs with cuBLAS turned off, when the plan had it (the own
     # kernel's ratio to PyTorch's cuBLAS is issue 5's "own GEMM >= 0.5 of cuBLAS").
-    # jmh-step-foreign.json, jmh-ops-foreign.json: training steps and elementwise ops with
-    # -Dfathom.cuda.launch=foreign (NativeLaunch).
+    # jmh-step-jcuda.json, jmh-ops-jcuda.json: training steps and elementwise ops with
+    # -Dfathom.cuda.launch=jcuda (JCuda's cuLaunchKernel instead of the default NativeLaunch).
     for name, suffix in (("jmh-gemm.json", ""), ("jmh-gemm-own.json", " (own kernel)"), ("jmh-ops.json", ""),
-                         ("jmh-step.json", ""), ("jmh-step-foreign.json", " (launch via java.lang.foreign)"),
-                         ("jmh-ops-foreign.json", " (launch via java.lang.foreign)")):
+                         ("jmh-step.json", ""), ("jmh-step-jcuda.json", " (launch via JCuda)"),
+                         ("jmh-ops-jcuda.json", " (launch via JCuda)")):
         path = os.path.join(out, name)
         if os.path.exists(path):
             with open(path) as f:
@@ -80,7 +80,7 @@ def main():
     for k in sorted(fathom):
         bench, params = k
         score, p = fathom[k]
-        peer_bench = bench.replace(" (own kernel)", "").replace(" (launch via java.lang.foreign)", "")
+        peer_bench = bench.replace(" (own kernel)", "").replace(" (launch via JCuda)", "")
         amount, unit = work(peer_bench, p)
         rate = "%.1f %s" % (amount / (score * 1e-6), unit) if amount else ""
         if unit == "GB/s" and env.get("peak_gb_per_s"):

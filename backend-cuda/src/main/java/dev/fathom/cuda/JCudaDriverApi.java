@@ -63,8 +63,11 @@ final class JCudaDriverApi implements CudaDriver {
         }
     }
 
-    /** {@code cuLaunchKernel} through java.lang.foreign when {@code -Dfathom.cuda.launch=foreign} ({@link NativeLaunch}), else null: JCuda's. */
-    private final NativeLaunch foreignLaunch = NativeLaunch.requested() ? NativeLaunch.open(NativeLaunch.SONAME) : null;
+    /**
+     * {@code cuLaunchKernel} through java.lang.foreign ({@link NativeLaunch}), bound by {@link #init};
+     * null with {@code -Dfathom.cuda.launch=jcuda}: JCuda's.
+     */
+    private volatile NativeLaunch foreignLaunch;
 
     /** Live allocations by base address, so an address inside one maps back to a {@code CUdeviceptr}. */
     private final ConcurrentSkipListMap<Long, DevicePointer> allocations = new ConcurrentSkipListMap<>();
@@ -76,6 +79,10 @@ final class JCudaDriverApi implements CudaDriver {
     @Override
     public void init() {
         CudaError.check("cuInit", cuInit(0));
+        // Bound after JCuda has loaded libcuda.so.1, so that a machine without a driver gets JCuda's
+        // reason; a bad property value or a library without the entry point fails the probe here,
+        // and CUDA is unavailable with that reason.
+        foreignLaunch = NativeLaunch.requested() ? NativeLaunch.open(NativeLaunch.SONAME) : null;
     }
 
     @Override

@@ -66,10 +66,9 @@
  * and the own kernels serve that). Pooling stays on the own kernels (cuDNN's max pooling has no
  * argmax indices). {@code fathom devices} prints the plan ({@code CudaBackend.details()}).
  *
- * <p>Launches go through JCuda's {@code cuLaunchKernel}, or, with
- * {@code -Dfathom.cuda.launch=foreign}, through {@link dev.fathom.cuda.NativeLaunch}, which writes
- * the parameters into a reused native block instead of JCuda's per-argument JNI marshalling (opt-in
- * until a GPU run has checked it).
+ * <p>Launches go through {@link dev.fathom.cuda.NativeLaunch}, which calls {@code cuLaunchKernel}
+ * through {@code java.lang.foreign} with the parameters written into a reused native block, instead
+ * of JCuda's per-argument JNI marshalling ({@code -Dfathom.cuda.launch=jcuda} goes back to JCuda's).
  *
  * <p>Depends on tensor-api's SPI and JCuda (through {@code JCudaDriverApi}, {@code CudaLibraries}
  * and {@code NvrtcCompiler} only).

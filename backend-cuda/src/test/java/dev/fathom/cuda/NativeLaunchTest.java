@@ -133,15 +133,19 @@ class NativeLaunchTest {
     }
 
     @Test
-    void onlyTheForeignValueSelectsIt() {
+    void itIsTheDefaultJcudaOptsOutAndAnythingElseIsRejected() {
         String old = System.getProperty(NativeLaunch.PROPERTY);
         try {
             System.clearProperty(NativeLaunch.PROPERTY);
-            assertFalse(NativeLaunch.requested());
+            assertTrue(NativeLaunch.requested());
             System.setProperty(NativeLaunch.PROPERTY, "jcuda");
             assertFalse(NativeLaunch.requested());
             System.setProperty(NativeLaunch.PROPERTY, "foreign");
             assertTrue(NativeLaunch.requested());
+            System.setProperty(NativeLaunch.PROPERTY, "Foreign ");
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, NativeLaunch::requested);
+            assertTrue(e.getMessage().contains("-Dfathom.cuda.launch=Foreign  is not a launch path: use foreign"), e.getMessage());
+            assertTrue(e.getMessage().contains("or jcuda"), e.getMessage());
         } finally {
             if (old == null) {
                 System.clearProperty(NativeLaunch.PROPERTY);
