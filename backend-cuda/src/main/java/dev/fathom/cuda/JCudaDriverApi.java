@@ -535,23 +535,16 @@ final class JCudaDriverApi implements CudaDriver {
     public int cudnnGetConvolutionAlgorithms(long handle, ConvPass pass, long xDesc, long wDesc, long convDesc, long yDesc,
             List<AlgoPerf> out) {
         jcuda.jcudnn.cudnnHandle h = dnn(handle);
-        int[] max = new int[1];
         return switch (pass) {
-            case FORWARD -> algorithms(jcuda.jcudnn.JCudnn.cudnnGetConvolutionForwardAlgorithmMaxCount(h, max), max,
-                    jcuda.jcudnn.cudnnConvolutionFwdAlgoPerf[]::new, jcuda.jcudnn.cudnnConvolutionFwdAlgoPerf::new,
-                    (n, returned, perf) -> jcuda.jcudnn.JCudnn.cudnnGetConvolutionForwardAlgorithm_v7(h, tensor(xDesc), filter(wDesc),
-                            convolution(convDesc), tensor(yDesc), n, returned, perf),
-                    p -> new AlgoPerf(p.algo, p.status, p.memory, p.determinism == 1, p.mathType), out);
-            case BACKWARD_DATA -> algorithms(jcuda.jcudnn.JCudnn.cudnnGetConvolutionBackwardDataAlgorithmMaxCount(h, max), max,
-                    jcuda.jcudnn.cudnnConvolutionBwdDataAlgoPerf[]::new, jcuda.jcudnn.cudnnConvolutionBwdDataAlgoPerf::new,
-                    (n, returned, perf) -> jcuda.jcudnn.JCudnn.cudnnGetConvolutionBackwardDataAlgorithm_v7(h, filter(wDesc),
-                            tensor(yDesc), convolution(convDesc), tensor(xDesc), n, returned, perf),
-                    p -> new AlgoPerf(p.algo, p.status, p.memory, p.determinism == 1, p.mathType), out);
-            case BACKWARD_FILTER -> algorithms(jcuda.jcudnn.JCudnn.cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(h, max), max,
-                    jcuda.jcudnn.cudnnConvolutionBwdFilterAlgoPerf[]::new, jcuda.jcudnn.cudnnConvolutionBwdFilterAlgoPerf::new,
-                    (n, returned, perf) -> jcuda.jcudnn.JCudnn.cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, tensor(xDesc),
-                            tensor(yDesc), convolution(convDesc), filter(wDesc), n, returned, perf),
-                    p -> new AlgoPerf(p.algo, p.status, p.memory, p.determinism == 1, p.mathType), out);
+            case FORWARD -> forwardAlgorithms(h, false, out, (n, returned, perf) -> jcuda.jcudnn.JCudnn
+                    .cudnnGetConvolutionForwardAlgorithm_v7(h, tensor(xDesc), filter(wDesc), convolution(convDesc), tensor(yDesc), n,
+                            returned, perf));
+            case BACKWARD_DATA -> backwardDataAlgorithms(h, false, out, (n, returned, perf) -> jcuda.jcudnn.JCudnn
+                    .cudnnGetConvolutionBackwardDataAlgorithm_v7(h, filter(wDesc), tensor(yDesc), convolution(convDesc),
+                            tensor(xDesc), n, returned, perf));
+            case BACKWARD_FILTER -> backwardFilterAlgorithms(h, false, out, (n, returned, perf) -> jcuda.jcudnn.JCudnn
+                    .cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, tensor(xDesc), tensor(yDesc), convolution(convDesc),
+                            filter(wDesc), n, returned, perf));
         };
     }
 
@@ -559,6 +552,34 @@ final class JCudaDriverApi implements CudaDriver {
     @FunctionalInterface
     private interface PerfQuery<P> {
         int run(int count, int[] returned, P[] perf);
+    }
+
+    // One per pass, because JCuda's three perf classes share no type: the pass's max-count call, its
+    // result array and how a result reads (with the measured time when `timed`, i.e. from Find; a
+    // heuristic query measures nothing and leaves it NaN, as AlgoPerf's short constructor does).
+
+    private static int forwardAlgorithms(jcuda.jcudnn.cudnnHandle h, boolean timed, List<AlgoPerf> out,
+            PerfQuery<jcuda.jcudnn.cudnnConvolutionFwdAlgoPerf> query) {
+        int[] max = new int[1];
+        return algorithms(jcuda.jcudnn.JCudnn.cudnnGetConvolutionForwardAlgorithmMaxCount(h, max), max,
+                jcuda.jcudnn.cudnnConvolutionFwdAlgoPerf[]::new, jcuda.jcudnn.cudnnConvolutionFwdAlgoPerf::new, query,
+                p -> new AlgoPerf(p.algo, p.status, p.memory, p.determinism == 1, p.mathType, timed ? p.time : Float.NaN), out);
+    }
+
+    private static int backwardDataAlgorithms(jcuda.jcudnn.cudnnHandle h, boolean timed, List<AlgoPerf> out,
+            PerfQuery<jcuda.jcudnn.cudnnConvolutionBwdDataAlgoPerf> query) {
+        int[] max = new int[1];
+        return algorithms(jcuda.jcudnn.JCudnn.cudnnGetConvolutionBackwardDataAlgorithmMaxCount(h, max), max,
+                jcuda.jcudnn.cudnnConvolutionBwdDataAlgoPerf[]::new, jcuda.jcudnn.cudnnConvolutionBwdDataAlgoPerf::new, query,
+                p -> new AlgoPerf(p.algo, p.status, p.memory, p.determinism == 1, p.mathType, timed ? p.time : Float.NaN), out);
+    }
+
+    private static int backwardFilterAlgorithms(jcuda.jcudnn.cudnnHandle h, boolean timed, List<AlgoPerf> out,
+            PerfQuery<jcuda.jcudnn.cudnnConvolutionBwdFilterAlgoPerf> query) {
+        int[] max = new int[1];
+        return algorithms(jcuda.jcudnn.JCudnn.cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(h, max), max,
+                jcuda.jcudnn.cudnnConvolutionBwdFilterAlgoPerf[]::new, jcuda.jcudnn.cudnnConvolutionBwdFilterAlgoPerf::new, query,
+                p -> new AlgoPerf(p.algo, p.status, p.memory, p.determinism == 1, p.mathType, timed ? p.time : Float.NaN), out);
     }
 
     /**
@@ -601,26 +622,16 @@ final class JCudaDriverApi implements CudaDriver {
             long yDesc, long y, long workspace, long workspaceBytes, List<AlgoPerf> out) {
         jcuda.jcudnn.cudnnHandle h = dnn(handle);
         Pointer ws = devicePointer(workspace);
-        int[] max = new int[1];
         return switch (pass) {
-            case FORWARD -> algorithms(jcuda.jcudnn.JCudnn.cudnnGetConvolutionForwardAlgorithmMaxCount(h, max), max,
-                    jcuda.jcudnn.cudnnConvolutionFwdAlgoPerf[]::new, jcuda.jcudnn.cudnnConvolutionFwdAlgoPerf::new,
-                    (n, returned, perf) -> jcuda.jcudnn.JCudnn.cudnnFindConvolutionForwardAlgorithmEx(h, tensor(xDesc), pointer(x),
-                            filter(wDesc), pointer(w), convolution(convDesc), tensor(yDesc), pointer(y), n, returned, perf, ws,
-                            workspaceBytes),
-                    p -> new AlgoPerf(p.algo, p.status, p.memory, p.determinism == 1, p.mathType, p.time), out);
-            case BACKWARD_DATA -> algorithms(jcuda.jcudnn.JCudnn.cudnnGetConvolutionBackwardDataAlgorithmMaxCount(h, max), max,
-                    jcuda.jcudnn.cudnnConvolutionBwdDataAlgoPerf[]::new, jcuda.jcudnn.cudnnConvolutionBwdDataAlgoPerf::new,
-                    (n, returned, perf) -> jcuda.jcudnn.JCudnn.cudnnFindConvolutionBackwardDataAlgorithmEx(h, filter(wDesc),
-                            pointer(w), tensor(yDesc), pointer(y), convolution(convDesc), tensor(xDesc), pointer(x), n, returned, perf,
-                            ws, workspaceBytes),
-                    p -> new AlgoPerf(p.algo, p.status, p.memory, p.determinism == 1, p.mathType, p.time), out);
-            case BACKWARD_FILTER -> algorithms(jcuda.jcudnn.JCudnn.cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(h, max), max,
-                    jcuda.jcudnn.cudnnConvolutionBwdFilterAlgoPerf[]::new, jcuda.jcudnn.cudnnConvolutionBwdFilterAlgoPerf::new,
-                    (n, returned, perf) -> jcuda.jcudnn.JCudnn.cudnnFindConvolutionBackwardFilterAlgorithmEx(h, tensor(xDesc),
-                            pointer(x), tensor(yDesc), pointer(y), convolution(convDesc), filter(wDesc), pointer(w), n, returned, perf,
-                            ws, workspaceBytes),
-                    p -> new AlgoPerf(p.algo, p.status, p.memory, p.determinism == 1, p.mathType, p.time), out);
+            case FORWARD -> forwardAlgorithms(h, true, out, (n, returned, perf) -> jcuda.jcudnn.JCudnn
+                    .cudnnFindConvolutionForwardAlgorithmEx(h, tensor(xDesc), pointer(x), filter(wDesc), pointer(w),
+                            convolution(convDesc), tensor(yDesc), pointer(y), n, returned, perf, ws, workspaceBytes));
+            case BACKWARD_DATA -> backwardDataAlgorithms(h, true, out, (n, returned, perf) -> jcuda.jcudnn.JCudnn
+                    .cudnnFindConvolutionBackwardDataAlgorithmEx(h, filter(wDesc), pointer(w), tensor(yDesc), pointer(y),
+                            convolution(convDesc), tensor(xDesc), pointer(x), n, returned, perf, ws, workspaceBytes));
+            case BACKWARD_FILTER -> backwardFilterAlgorithms(h, true, out, (n, returned, perf) -> jcuda.jcudnn.JCudnn
+                    .cudnnFindConvolutionBackwardFilterAlgorithmEx(h, tensor(xDesc), pointer(x), tensor(yDesc), pointer(y),
+                            convolution(convDesc), filter(wDesc), pointer(w), n, returned, perf, ws, workspaceBytes));
         };
     }
 
