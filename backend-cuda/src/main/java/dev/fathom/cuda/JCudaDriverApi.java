@@ -535,16 +535,20 @@ final class JCudaDriverApi implements CudaDriver {
     public int cudnnGetConvolutionAlgorithms(long handle, ConvPass pass, long xDesc, long wDesc, long convDesc, long yDesc,
             List<AlgoPerf> out) {
         jcuda.jcudnn.cudnnHandle h = dnn(handle);
+        int[] max = new int[1];
         return switch (pass) {
-            case FORWARD -> forwardAlgorithms(h, false, out, (n, returned, perf) -> jcuda.jcudnn.JCudnn
-                    .cudnnGetConvolutionForwardAlgorithm_v7(h, tensor(xDesc), filter(wDesc), convolution(convDesc), tensor(yDesc), n,
-                            returned, perf));
-            case BACKWARD_DATA -> backwardDataAlgorithms(h, false, out, (n, returned, perf) -> jcuda.jcudnn.JCudnn
-                    .cudnnGetConvolutionBackwardDataAlgorithm_v7(h, filter(wDesc), tensor(yDesc), convolution(convDesc),
-                            tensor(xDesc), n, returned, perf));
-            case BACKWARD_FILTER -> backwardFilterAlgorithms(h, false, out, (n, returned, perf) -> jcuda.jcudnn.JCudnn
-                    .cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, tensor(xDesc), tensor(yDesc), convolution(convDesc),
-                            filter(wDesc), n, returned, perf));
+            case FORWARD -> algorithms(jcuda.jcudnn.JCudnn.cudnnGetConvolutionForwardAlgorithmMaxCount(h, max), max,
+                    jcuda.jcudnn.cudnnConvolutionFwdAlgoPerf.class, false, (n, returned, perf) -> jcuda.jcudnn.JCudnn
+                            .cudnnGetConvolutionForwardAlgorithm_v7(h, tensor(xDesc), filter(wDesc), convolution(convDesc),
+                                    tensor(yDesc), n, returned, perf), out);
+            case BACKWARD_DATA -> algorithms(jcuda.jcudnn.JCudnn.cudnnGetConvolutionBackwardDataAlgorithmMaxCount(h, max), max,
+                    jcuda.jcudnn.cudnnConvolutionBwdDataAlgoPerf.class, false, (n, returned, perf) -> jcuda.jcudnn.JCudnn
+                            .cudnnGetConvolutionBackwardDataAlgorithm_v7(h, filter(wDesc), tensor(yDesc), convolution(convDesc),
+                                    tensor(xDesc), n, returned, perf), out);
+            case BACKWARD_FILTER -> algorithms(jcuda.jcudnn.JCudnn.cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(h, max), max,
+                    jcuda.jcudnn.cudnnConvolutionBwdFilterAlgoPerf.class, false, (n, returned, perf) -> jcuda.jcudnn.JCudnn
+                            .cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, tensor(xDesc), tensor(yDesc), convolution(convDesc),
+                                    filter(wDesc), n, returned, perf), out);
         };
     }
 
@@ -554,53 +558,56 @@ final class JCudaDriverApi implements CudaDriver {
         int run(int count, int[] returned, P[] perf);
     }
 
-    // One per pass, because JCuda's three perf classes share no type: the pass's max-count call, its
-    // result array and how a result reads (with the measured time when `timed`, i.e. from Find; a
-    // heuristic query measures nothing and leaves it NaN, as AlgoPerf's short constructor does).
-
-    private static int forwardAlgorithms(jcuda.jcudnn.cudnnHandle h, boolean timed, List<AlgoPerf> out,
-            PerfQuery<jcuda.jcudnn.cudnnConvolutionFwdAlgoPerf> query) {
-        int[] max = new int[1];
-        return algorithms(jcuda.jcudnn.JCudnn.cudnnGetConvolutionForwardAlgorithmMaxCount(h, max), max,
-                jcuda.jcudnn.cudnnConvolutionFwdAlgoPerf[]::new, jcuda.jcudnn.cudnnConvolutionFwdAlgoPerf::new, query,
-                p -> new AlgoPerf(p.algo, p.status, p.memory, p.determinism == 1, p.mathType, timed ? p.time : Float.NaN), out);
-    }
-
-    private static int backwardDataAlgorithms(jcuda.jcudnn.cudnnHandle h, boolean timed, List<AlgoPerf> out,
-            PerfQuery<jcuda.jcudnn.cudnnConvolutionBwdDataAlgoPerf> query) {
-        int[] max = new int[1];
-        return algorithms(jcuda.jcudnn.JCudnn.cudnnGetConvolutionBackwardDataAlgorithmMaxCount(h, max), max,
-                jcuda.jcudnn.cudnnConvolutionBwdDataAlgoPerf[]::new, jcuda.jcudnn.cudnnConvolutionBwdDataAlgoPerf::new, query,
-                p -> new AlgoPerf(p.algo, p.status, p.memory, p.determinism == 1, p.mathType, timed ? p.time : Float.NaN), out);
-    }
-
-    private static int backwardFilterAlgorithms(jcuda.jcudnn.cudnnHandle h, boolean timed, List<AlgoPerf> out,
-            PerfQuery<jcuda.jcudnn.cudnnConvolutionBwdFilterAlgoPerf> query) {
-        int[] max = new int[1];
-        return algorithms(jcuda.jcudnn.JCudnn.cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(h, max), max,
-                jcuda.jcudnn.cudnnConvolutionBwdFilterAlgoPerf[]::new, jcuda.jcudnn.cudnnConvolutionBwdFilterAlgoPerf::new, query,
-                p -> new AlgoPerf(p.algo, p.status, p.memory, p.determinism == 1, p.mathType, timed ? p.time : Float.NaN), out);
-    }
-
     /**
      * The shared shape of the algorithm queries: given the status of the max-count call (which
-     * wrote {@code max[0]}), runs {@code query} on that many fresh results and appends each
-     * returned one to {@code out}, read by {@code read}.
+     * wrote {@code max[0]}), runs {@code query} on that many fresh results of JCuda's {@code type}
+     * and appends each returned one to {@code out} ({@link #readPerf}).
      */
-    private static <P> int algorithms(int maxStatus, int[] max, java.util.function.IntFunction<P[]> array,
-            java.util.function.Supplier<P> fresh, PerfQuery<P> query, java.util.function.Function<P, AlgoPerf> read,
+    private static <P> int algorithms(int maxStatus, int[] max, Class<P> type, boolean timed, PerfQuery<P> query,
             List<AlgoPerf> out) {
         if (maxStatus != 0) {
             return maxStatus;
         }
-        P[] perf = array.apply(Math.max(1, max[0]));
-        java.util.Arrays.setAll(perf, i -> fresh.get());
+        P[] perf = newPerfs(type, Math.max(1, max[0]));
         int[] returned = new int[1];
         int status = query.run(perf.length, returned, perf);
         for (int i = 0; status == 0 && i < returned[0]; i++) {
-            out.add(read.apply(perf[i]));
+            out.add(readPerf(perf[i], timed));
         }
         return status;
+    }
+
+    // JCuda's three perf classes (cudnnConvolution{Fwd,BwdData,BwdFilter}AlgoPerf) share no type, but
+    // they have the same public fields and a no-argument constructor, as cuDNN's three structs have
+    // the same members. So one reader serves every pass, by the fields' names, where typed code
+    // would repeat the same lines three times. It runs once per geometry and pass.
+
+    /** {@code count} fresh results of {@code type}, for a query to fill. */
+    @SuppressWarnings("unchecked")
+    static <P> P[] newPerfs(Class<P> type, int count) {
+        try {
+            P[] perf = (P[]) java.lang.reflect.Array.newInstance(type, count);
+            for (int i = 0; i < count; i++) {
+                perf[i] = type.getConstructor().newInstance();
+            }
+            return perf;
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cuda: cannot make JCudnn's " + type.getSimpleName() + " (" + e + "); use the JCudnn"
+                    + " version the pom declares", e);
+        }
+    }
+
+    /** One result, with its measured time when {@code timed} (Find); a heuristic query measures nothing: NaN. */
+    static AlgoPerf readPerf(Object perf, boolean timed) {
+        Class<?> c = perf.getClass();
+        try {
+            return new AlgoPerf(c.getField("algo").getInt(perf), c.getField("status").getInt(perf), c.getField("memory").getLong(perf),
+                    c.getField("determinism").getInt(perf) == 1, c.getField("mathType").getInt(perf),
+                    timed ? c.getField("time").getFloat(perf) : Float.NaN);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cuda: JCudnn's " + c.getSimpleName() + " lacks a field this backend reads (" + e
+                    + "); use the JCudnn version the pom declares", e);
+        }
     }
 
     @Override
@@ -622,16 +629,20 @@ final class JCudaDriverApi implements CudaDriver {
             long yDesc, long y, long workspace, long workspaceBytes, List<AlgoPerf> out) {
         jcuda.jcudnn.cudnnHandle h = dnn(handle);
         Pointer ws = devicePointer(workspace);
+        int[] max = new int[1];
         return switch (pass) {
-            case FORWARD -> forwardAlgorithms(h, true, out, (n, returned, perf) -> jcuda.jcudnn.JCudnn
-                    .cudnnFindConvolutionForwardAlgorithmEx(h, tensor(xDesc), pointer(x), filter(wDesc), pointer(w),
-                            convolution(convDesc), tensor(yDesc), pointer(y), n, returned, perf, ws, workspaceBytes));
-            case BACKWARD_DATA -> backwardDataAlgorithms(h, true, out, (n, returned, perf) -> jcuda.jcudnn.JCudnn
-                    .cudnnFindConvolutionBackwardDataAlgorithmEx(h, filter(wDesc), pointer(w), tensor(yDesc), pointer(y),
-                            convolution(convDesc), tensor(xDesc), pointer(x), n, returned, perf, ws, workspaceBytes));
-            case BACKWARD_FILTER -> backwardFilterAlgorithms(h, true, out, (n, returned, perf) -> jcuda.jcudnn.JCudnn
-                    .cudnnFindConvolutionBackwardFilterAlgorithmEx(h, tensor(xDesc), pointer(x), tensor(yDesc), pointer(y),
-                            convolution(convDesc), filter(wDesc), pointer(w), n, returned, perf, ws, workspaceBytes));
+            case FORWARD -> algorithms(jcuda.jcudnn.JCudnn.cudnnGetConvolutionForwardAlgorithmMaxCount(h, max), max,
+                    jcuda.jcudnn.cudnnConvolutionFwdAlgoPerf.class, true, (n, returned, perf) -> jcuda.jcudnn.JCudnn
+                            .cudnnFindConvolutionForwardAlgorithmEx(h, tensor(xDesc), pointer(x), filter(wDesc), pointer(w),
+                                    convolution(convDesc), tensor(yDesc), pointer(y), n, returned, perf, ws, workspaceBytes), out);
+            case BACKWARD_DATA -> algorithms(jcuda.jcudnn.JCudnn.cudnnGetConvolutionBackwardDataAlgorithmMaxCount(h, max), max,
+                    jcuda.jcudnn.cudnnConvolutionBwdDataAlgoPerf.class, true, (n, returned, perf) -> jcuda.jcudnn.JCudnn
+                            .cudnnFindConvolutionBackwardDataAlgorithmEx(h, filter(wDesc), pointer(w), tensor(yDesc), pointer(y),
+                                    convolution(convDesc), tensor(xDesc), pointer(x), n, returned, perf, ws, workspaceBytes), out);
+            case BACKWARD_FILTER -> algorithms(jcuda.jcudnn.JCudnn.cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(h, max), max,
+                    jcuda.jcudnn.cudnnConvolutionBwdFilterAlgoPerf.class, true, (n, returned, perf) -> jcuda.jcudnn.JCudnn
+                            .cudnnFindConvolutionBackwardFilterAlgorithmEx(h, tensor(xDesc), pointer(x), tensor(yDesc), pointer(y),
+                                    convolution(convDesc), filter(wDesc), pointer(w), n, returned, perf, ws, workspaceBytes), out);
         };
     }
 
