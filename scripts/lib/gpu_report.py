@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Sets Fathom's JMH results beside PyTorch's timings of the same work (scripts/gpu-check).
 
-Usage: gpu_report.py OUT_DIR   (reads jmh-gemm.json, jmh-gemm-own.json, jmh-ops.json, jmh-step.json, torch-timings.jsonl;
-prints markdown)
+Usage: gpu_report.py OUT_DIR   (reads jmh-gemm.json, jmh-gemm-own.json, jmh-conv.json, jmh-ops.json, jmh-step.json,
+torch-timings.jsonl; prints markdown)
 """
 import json
 import os
@@ -38,8 +38,8 @@ def load(out):
     # kernel's ratio to PyTorch's cuBLAS is issue 5's "own GEMM >= 0.5 of cuBLAS").
     # jmh-step-jcuda.json, jmh-ops-jcuda.json: training steps and elementwise ops with
     # -Dfathom.cuda.launch=jcuda (JCuda's cuLaunchKernel instead of the default NativeLaunch).
-    for name, suffix in (("jmh-gemm.json", ""), ("jmh-gemm-own.json", " (own kernel)"), ("jmh-ops.json", ""),
-                         ("jmh-step.json", ""), ("jmh-step-jcuda.json", " (launch via JCuda)"),
+    for name, suffix in (("jmh-gemm.json", ""), ("jmh-gemm-own.json", " (own kernel)"), ("jmh-conv.json", ""),
+                         ("jmh-ops.json", ""), ("jmh-step.json", ""), ("jmh-step-jcuda.json", " (launch via JCuda)"),
                          ("jmh-ops-jcuda.json", " (launch via JCuda)")):
         path = os.path.join(out, name)
         if os.path.exists(path):

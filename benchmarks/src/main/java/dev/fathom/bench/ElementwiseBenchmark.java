@@ -17,6 +17,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * Memory-bound ops on {@code n} F32 elements: {@code a + b} moves 12n bytes, {@code sum(a)} 4n,
  * so GB/s is bytes / time, to set against the device's memory bandwidth.
+ *
+ * <p>Each result is closed as soon as it is made, as PyTorch drops {@code a + b} in its timing
+ * loop: its memory goes back to the allocator's cache and the next op reuses it, so a long
+ * {@link #repeat} (gpu-check queues 100 of these per synchronization) keeps memory flat.
  */
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 public class ElementwiseBenchmark extends OpBenchmark {
@@ -42,7 +46,7 @@ public class ElementwiseBenchmark extends OpBenchmark {
     public void add() {
         try (Scope s = Scope.open()) {
             for (int i = 0; i < repeat; i++) {
-                a.add(b);
+                a.add(b).close();
             }
             device.synchronize();
         }
@@ -52,7 +56,7 @@ public class ElementwiseBenchmark extends OpBenchmark {
     public void sum() {
         try (Scope s = Scope.open()) {
             for (int i = 0; i < repeat; i++) {
-                a.sum();
+                a.sum().close();
             }
             device.synchronize();
         }
