@@ -27,8 +27,9 @@
 //   where_i64, where_u8                             I64, BOOL
 //   unary_u8 (NOT), binary_u8 (AND, OR, XOR, EQ, NE) BOOL
 // I64 arithmetic wraps in two's complement like Java's long. binary_i64 takes one more argument,
-// int* status: an integer division by zero writes 0 and sets *status to 1, and the host, which
-// must zero it before the launch, throws Java's ArithmeticException after synchronizing.
+// int* status: an integer division by zero writes 0 and sets *status to 1. It points at the
+// launch's fault slot (dev.fathom.cuda.DeviceChecks), which the host keeps at 0 until it reads it
+// at its next wait, and then throws Java's ArithmeticException.
 // Each family is one template instantiated per dtype; the op is a kernel argument (the ordinal
 // of the Java enum), uniform across the grid, so its switch costs no divergence. An op code a
 // kernel does not define writes NaN (floats) or 0 (BOOL); the host never sends one.

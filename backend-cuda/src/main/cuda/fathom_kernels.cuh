@@ -61,6 +61,17 @@ struct alignas(16) fm_f4 {
     for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (n);                \
          i += (long long)blockDim.x * gridDim.x)
 
+// A bad element found by a kernel that checks its data (an index out of range), noted in the
+// launch's fault slot (dev.fathom.cuda.DeviceChecks), which the host keeps at 0 until it reads it
+// at its next wait. The slot takes ~(position << 32 | value), position clamped to 32 bits and the
+// value to an int, through atomicMax: the least key wins, so the host sees the first bad element in
+// row-major order and its value, whichever thread got there first.
+__device__ __forceinline__ void fathom_note_fault(unsigned long long* slot, long long position, long long value) {
+    unsigned long long p = position < 0xffffffffLL ? (unsigned long long)position : 0xffffffffULL;
+    int v = value > 2147483647LL ? 2147483647 : value < -2147483647LL - 1 ? (int)(-2147483647LL - 1) : (int)value;
+    atomicMax(slot, ~(p << 32 | (unsigned)v));
+}
+
 // Dynamic shared memory (the launch's sharedMemBytes) as a T*: one declaration for nvcc, while
 // the emulation shim defines this macro first and maps it to a per-launch buffer.
 #ifndef FATHOM_DYNAMIC_SHARED

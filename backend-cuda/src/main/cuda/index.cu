@@ -9,16 +9,16 @@
 //
 // Entries (extern "C"; t = f32, f64, i64):
 //   gather_<t>(const T* x, StridedDesc xd, i64 dim_size, i64 dim_stride, const i64* index,
-//              StridedDesc id, T* out, StridedDesc od, i64 n, int* status)
+//              StridedDesc id, T* out, StridedDesc od, i64 n, unsigned long long* fault)
 //     out[i] = x[xd(i) + index[i]·dim_stride]
 //   scatter_add_<t>(const T* src, StridedDesc sd, const i64* index, StridedDesc id, T* out,
-//              StridedDesc od, i64 dim_size, i64 dim_stride, i64 n, int* status)
+//              StridedDesc od, i64 dim_size, i64 dim_stride, i64 n, unsigned long long* fault)
 //     out[od(i) + index[i]·dim_stride] += src[i], with atomicAdd, so repeated indices accumulate.
 //     Unlike the CPU's serial loop the order of the additions is not fixed: F32/F64 results
 //     may differ from run to run by rounding (I64 adds wrap and are exact).
-// Bounds: an index outside [0, dim_size) writes nothing (gather writes 0) and sets *status to 1;
-// the host zeroes *status before the launch and throws IndexOutOfBoundsException after
-// synchronizing when it is nonzero.
+// Bounds: an index outside [0, dim_size) writes nothing (gather writes 0) and is noted in the
+// launch's fault slot (fathom_note_fault: its position in the index and its value); the host
+// reads the slot at its next wait and throws IndexOutOfBoundsException for the first one.
 #include "fathom_kernels.cuh"
 
 typedef long long i64;
@@ -31,12 +31,12 @@ template <> __device__ __forceinline__ void fm_atomic_add<i64>(i64* p, i64 v) {
 
 template <typename T>
 __device__ void gather_impl(const T* x, const StridedDesc& xd, i64 dim_size, i64 dim_stride, const i64* index,
-                            const StridedDesc& id, T* out, const StridedDesc& od, i64 n, int* status) {
+                            const StridedDesc& id, T* out, const StridedDesc& od, i64 n, unsigned long long* fault) {
     FATHOM_GRID_STRIDE(i, n) {
         i64 j = index[fathom_offset(id, i)];
         T v = 0;
         if (j < 0 || j >= dim_size) {
-            atomicExch(status, 1);
+            fathom_note_fault(fault, i, j);
         } else {
             v = x[fathom_offset(xd, i) + j * dim_stride];
         }
@@ -46,11 +46,11 @@ __device__ void gather_impl(const T* x, const StridedDesc& xd, i64 dim_size, i64
 
 template <typename T>
 __device__ void scatter_add_impl(const T* src, const StridedDesc& sd, const i64* index, const StridedDesc& id, T* out,
-                                 const StridedDesc& od, i64 dim_size, i64 dim_stride, i64 n, int* status) {
+                                 const StridedDesc& od, i64 dim_size, i64 dim_stride, i64 n, unsigned long long* fault) {
     FATHOM_GRID_STRIDE(i, n) {
         i64 j = index[fathom_offset(id, i)];
         if (j < 0 || j >= dim_size) {
-            atomicExch(status, 1);
+            fathom_note_fault(fault, i, j);
         } else {
             fm_atomic_add(out + fathom_offset(od, i) + j * dim_stride, src[fathom_offset(sd, i)]);
         }
@@ -60,13 +60,13 @@ __device__ void scatter_add_impl(const T* src, const StridedDesc& sd, const i64*
 #define FATHOM_INDEX(t, T)                                                                        \
     extern "C" __global__ void gather_##t(const T* x, StridedDesc xd, i64 dim_size, i64 dim_stride,      \
                                           const i64* index, StridedDesc id, T* out, StridedDesc od, i64 n, \
-                                          int* status) {                                           \
-        gather_impl<T>(x, xd, dim_size, dim_stride, index, id, out, od, n, status);               \
+                                          unsigned long long* fault) {                             \
+        gather_impl<T>(x, xd, dim_size, dim_stride, index, id, out, od, n, fault);                \
     }                                                                                             \
     extern "C" __global__ void scatter_add_##t(const T* src, StridedDesc sd, const i64* index, StridedDesc id, \
                                                T* out, StridedDesc od, i64 dim_size, i64 dim_stride, i64 n, \
-                                               int* status) {                                      \
-        scatter_add_impl<T>(src, sd, index, id, out, od, dim_size, dim_stride, n, status);        \
+                                               unsigned long long* fault) {                        \
+        scatter_add_impl<T>(src, sd, index, id, out, od, dim_size, dim_stride, n, fault);         \
     }
 FATHOM_INDEX(f32, float)
 FATHOM_INDEX(f64, double)

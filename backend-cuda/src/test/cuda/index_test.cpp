@@ -6,10 +6,13 @@
 // Data operands of shape [4, 5, 6], contiguous or permuted (reversed dim order) and with an
 // offset, indexed along each dim by an index with 7 entries on that dim and one kept dim
 // shortened; 1-D index lengths 1, 31, 255, 1000, 100003 (scatter-add of 100003 values into 10
-// slots: heavy contention); an out-of-range index (-1, size) must set *status.
+// slots: heavy contention); an out-of-range index (-1, size), and a second one after it where the
+// index is long enough, must leave the first one's position and value in the fault slot.
 #include "cuda_emu.h"
 #include "index.cu"
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <random>
 #include <string>
@@ -101,6 +104,16 @@ template <typename T> void run(const char* tname, const std::vector<long long>& 
     std::vector<long long> idx(n);
     for (auto& v : idx) v = (long long)(rng() % shape[dim]);
     if (bad_at >= 0) idx[bad_at] = bad_value;
+    // A later bad index (threads of other blocks may note it first): the slot must still name bad_at.
+    if (bad_at >= 0 && bad_at + 1 < n) idx[n - 1] = shape[dim] + 5;
+    auto is_bad = [&](long long i) { return idx[i] < 0 || idx[i] >= shape[dim]; };
+    const unsigned long long want_fault =
+        bad_at < 0 ? 0ULL : ~((unsigned long long)bad_at << 32 | (unsigned)(int)std::clamp<long long>(bad_value, INT32_MIN, INT32_MAX));
+    auto fault_text = [](unsigned long long f) {
+        char b[64];
+        std::snprintf(b, sizeof b, "fault slot 0x%016llx", f);
+        return std::string(b);
+    };
     // The data operand seen with the index's sizes and stride 0 on dim (the host's job).
     std::vector<long long> xs0 = xs;
     xs0[dim] = 0;
@@ -111,16 +124,16 @@ template <typename T> void run(const char* tname, const std::vector<long long>& 
         ++g_cases;
         std::vector<long long> os = permuted(ishape);
         std::vector<T> out(n + 2, (T)-3);
-        int status = 0;
+        unsigned long long fault = 0;
         emu_launch(dim3(grid_for(n)), dim3(g_block), gather_entry<T>(), (const T*)x.data(), desc(ishape, xs0, xoff),
                    shape[dim], xs[dim], (const long long*)idx.data(), desc(ishape, ist, 0), out.data(),
-                   desc(ishape, os, 1), n, &status);
-        if (status != (bad_at >= 0 ? 1 : 0)) fail(std::string("gather ") + where + ": status " + std::to_string(status));
+                   desc(ishape, os, 1), n, &fault);
+        if (fault != want_fault) fail(std::string("gather ") + where + ": " + fault_text(fault) + ", want " + fault_text(want_fault));
         int shown = 0;
         for (long long i = 0; i < n; ++i) {
             std::vector<long long> ix = unflatten(i, ishape);
             T want = 0;
-            if (i != bad_at) {
+            if (!is_bad(i)) {
                 std::vector<long long> src = ix;
                 src[dim] = idx[i];
                 want = x[at(src, xs, xoff)];
@@ -148,7 +161,7 @@ template <typename T> void run(const char* tname, const std::vector<long long>& 
         std::vector<double> mag(out.begin(), out.end()), count(out.size(), 1);
         for (auto& m : mag) m = std::fabs(m);
         for (long long i = 0; i < n; ++i) {
-            if (i == bad_at) continue;
+            if (is_bad(i)) continue;
             std::vector<long long> ix = unflatten(i, ishape);
             ix[dim] = idx[i];
             long long o = at(ix, os, ooff);
@@ -156,12 +169,12 @@ template <typename T> void run(const char* tname, const std::vector<long long>& 
             mag[o] += std::fabs((double)src[i]);
             count[o] += 1;
         }
-        int status = 0;
+        unsigned long long fault = 0;
         emu_launch(dim3(grid_for(n)), dim3(g_block), scatter_entry<T>(), (const T*)src.data(), desc(ishape, ist, 0),
                    (const long long*)idx.data(), desc(ishape, ist, 0), out.data(), desc(ishape, os0, ooff), shape[dim],
-                   os[dim], n, &status);
-        if (status != (bad_at >= 0 ? 1 : 0))
-            fail(std::string("scatter_add ") + where + ": status " + std::to_string(status));
+                   os[dim], n, &fault);
+        if (fault != want_fault)
+            fail(std::string("scatter_add ") + where + ": " + fault_text(fault) + ", want " + fault_text(want_fault));
         int shown = 0;
         for (size_t k = 0; k < out.size(); ++k) {
             // The recursive-summation bound for any order of the atomic adds: (count-1)·u·Σ|terms|.
@@ -189,6 +202,7 @@ template <typename T> void run_dtype(const char* tname, std::mt19937_64& rng) {
     }
     run<T>(tname, shape, true, 1, {4, 7, 6}, 17, 5, rng);   // == size
     run<T>(tname, {10}, false, 0, {255}, 254, -1, rng);      // negative
+    run<T>(tname, {10}, false, 0, {100003}, 3, 1LL << 40, rng);  // beyond an int: noted as INT32_MAX
 }
 
 }  // namespace

@@ -32,6 +32,8 @@ final class ComputeStream implements AutoCloseable {
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
     private long pendingCount;
     private boolean closed;
+    /** The device's data checks, read at every wait; null before the kernels open and after they close. */
+    private DeviceChecks checks;
 
     ComputeStream(CudaDriver driver, CudaCheck check) {
         this.driver = Objects.requireNonNull(driver, "driver");
@@ -44,6 +46,11 @@ final class ComputeStream implements AutoCloseable {
     /** The driver's stream handle. */
     long handle() {
         return handle;
+    }
+
+    /** Has every wait read {@code checks}' slots (null: no longer). */
+    synchronized void attach(DeviceChecks checks) {
+        this.checks = checks;
     }
 
     /** Called by the launcher after each successful enqueue. */
@@ -74,20 +81,41 @@ final class ComputeStream implements AutoCloseable {
      * direct buffer) after all work enqueued before it, and waits: the host is about to read.
      */
     synchronized void copyToHost(String op, ByteBuffer dst, long src) {
+        String what = enqueueCopyToHost(op, dst, src);
+        synchronize(op, what);
+    }
+
+    /** The first half of {@link #copyToHost}: enqueues the copy without waiting; returns what it copies, for messages. */
+    synchronized String enqueueCopyToHost(String op, ByteBuffer dst, long src) {
         ensureOpen(op);
         requireDirect(op, dst);
         long bytes = dst.remaining();
         String what = bytes + " bytes from 0x" + Long.toHexString(src);
         checkWait(op + ": cuMemcpyDtoHAsync", what, driver.memcpyDtoHAsync(dst, src, bytes, handle));
-        synchronize(op, what);
+        return what;
     }
 
-    /** Waits for everything enqueued so far; a failure names {@code op} and the launches it may come from. */
+    /**
+     * Waits for everything enqueued so far; a failure names {@code op} and the launches it may come
+     * from. Then throws the first fault that a checked launch since the last wait noted ({@link DeviceChecks}).
+     */
     synchronized void synchronize(String op, String shapes) {
         ensureOpen(op);
-        checkWait(op + ": cuStreamSynchronize", shapes, driver.streamSynchronize(handle));
+        DeviceChecks c = checks;
+        ByteBuffer found = c == null ? null : c.beforeWait(op);
+        try {
+            checkWait(op + ": cuStreamSynchronize", shapes, driver.streamSynchronize(handle));
+        } catch (RuntimeException e) {
+            if (c != null) {
+                c.afterFailedWait(found);
+            }
+            throw e;
+        }
         pending.clear();
         pendingCount = 0;
+        if (c != null) {
+            c.afterWait(found);
+        }
     }
 
     /** Records an event after the work enqueued so far; the caller destroys it with {@link #destroyEvent}. */

@@ -20,9 +20,9 @@ import java.util.Objects;
 
 /**
  * The kernel SPI on one GPU, over Fathom's own PTX kernels: everything is enqueued on the
- * device's one {@link ComputeStream} and returns at once, except {@link #download},
- * {@link #synchronize} and the ops whose kernels report a data error through the
- * {@link StatusWord} (I64 division, gather, scatter-add), which wait to read it.
+ * device's one {@link ComputeStream} and returns at once, except {@link #download} and
+ * {@link #synchronize}. Kernels that check their data (I64 division, gather, scatter-add) note a
+ * bad element in {@link DeviceChecks}, whose error the next wait throws.
  *
  * <p>Each kernel family's launch plumbing is its own class ({@link ElementwiseLaunches},
  * {@link ReduceLaunches}, {@link GemmLaunches}, {@link IndexLaunches}, {@link RandomLaunches},
@@ -52,7 +52,7 @@ final class CudaKernels implements Kernels, AutoCloseable {
     private final RandomLaunches random;
     private final CudaConvolutions convolutions;
     private final CudnnOps cudnn;
-    private final StatusWord status;
+    private final DeviceChecks checks;
     private final CudaFusedOps fused;
     private final CudaAttention attention;
     private final CudaRecurrent recurrent;
@@ -70,7 +70,7 @@ final class CudaKernels implements Kernels, AutoCloseable {
         this.random = new RandomLaunches(this, gpu);
         this.convolutions = new CudaConvolutions(this, gpu);
         this.cudnn = new CudnnOps(this, gpu);
-        this.status = new StatusWord(gpu, elementwise);
+        this.checks = new DeviceChecks(gpu, elementwise);
         this.fused = new CudaFusedOps(gpu, (s, op) -> buffer(s, op).address());
         this.attention = new CudaAttention(gpu, (s, op) -> buffer(s, op).address());
         this.recurrent = new CudaRecurrent(gpu, (s, op) -> buffer(s, op).address());
@@ -114,8 +114,8 @@ final class CudaKernels implements Kernels, AutoCloseable {
         return gpu;
     }
 
-    StatusWord status() {
-        return status;
+    DeviceChecks checks() {
+        return checks;
     }
 
     ElementwiseLaunches elementwise() {
@@ -161,7 +161,7 @@ final class CudaKernels implements Kernels, AutoCloseable {
         gpu.allocator().free(b.address());
     }
 
-    /** The allocator's counters; they include the one status word the kernels report errors through. */
+    /** The allocator's counters; they include the device checks' slots and the reduction tickets (one block each). */
     @Override
     public MemoryStats memoryStats() {
         CachingAllocator.Stats s = gpu.allocator().stats();
@@ -360,13 +360,17 @@ final class CudaKernels implements Kernels, AutoCloseable {
         recurrent.lstmCellBackward(acts, c, gradOut, gradGates, gradC);
     }
 
-    /** Waits for the GPU, frees the status word and gives the device's caches back. */
+    /**
+     * Waits for the GPU, frees the device checks' slots and the reduction tickets and gives the
+     * device's caches back. A fault that a checked launch noted and no wait has read is dropped:
+     * closing does not throw for it.
+     */
     @Override
     public void close() {
         makeCurrent();
         try {
+            checks.free();
             transfers.synchronize("close");
-            status.free();
             reduce.free();
         } finally {
             try {

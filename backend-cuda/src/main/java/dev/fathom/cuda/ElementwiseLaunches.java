@@ -18,6 +18,9 @@ import dev.fathom.tensor.Shape;
  * checked here first and an undefined one is an IllegalArgumentException, as on the CPU.
  */
 final class ElementwiseLaunches {
+    private static final DeviceChecks.Failure DIVISION_BY_ZERO = (position, value) ->
+            new ArithmeticException(DeviceChecks.reported("div: integer division by zero in an I64 tensor"));
+
     private final CudaKernels kernels;
     private final KernelModule module;
 
@@ -90,20 +93,13 @@ final class ElementwiseLaunches {
                 .ptr(bb.address()).struct(desc[2]).ptr(ob.address()).struct(desc[0])
                 .i64(out.numel());
         if (kernel.equals("binary_i64")) {
-            // Only an integer division can set the status word: other ops skip the round trip.
-            boolean div = op == BinaryOp.DIV && out.numel() > 0;
-            StatusWord status = kernels.status();
-            if (!div) {
-                launch(name, shapes, kernel, out.numel(), p.ptr(status.address()));
+            // Only an integer division can fault: other ops take the word no check reads.
+            DeviceChecks checks = kernels.checks();
+            if (op != BinaryOp.DIV || out.numel() == 0) {
+                launch(name, shapes, kernel, out.numel(), p.ptr(checks.unchecked()));
                 return;
             }
-            synchronized (status) {
-                status.reset(name);
-                launch(name, shapes, kernel, out.numel(), p.ptr(status.address()));
-                if (status.read(name) != 0) {
-                    throw new ArithmeticException("div: integer division by zero in an I64 tensor");
-                }
-            }
+            checks.launch(name, DIVISION_BY_ZERO, slot -> launch(name, shapes, kernel, out.numel(), p.ptr(slot)));
             return;
         }
         module.launch(name, shapes, kernel,
@@ -176,9 +172,9 @@ final class ElementwiseLaunches {
         return b.dtype() == DType.F32 && s.isContiguous() && ((b.address() + 4 * s.offset()) & 15) == 0;
     }
 
-    /** Fills {@code bytes} bytes at {@code address} with 0 (the status word's reset), in stream order. */
+    /** Fills {@code bytes} bytes at {@code address} with 0 (the device checks' slots, the reduction tickets), in stream order. */
     void zeroBytes(String op, long address, int bytes) {
-        launch(op, "status word", "fill_u8", bytes, KernelParams.of().ptr(address)
+        launch(op, "zeroing " + bytes + " bytes", "fill_u8", bytes, KernelParams.of().ptr(address)
                 .struct(StridedDesc.pack(new int[] {bytes}, new long[] {1}, 0)).i64(bytes).f64(0));
     }
 

@@ -11,9 +11,9 @@ import java.util.Arrays;
  * operand that {@code dim} indexes goes as a descriptor with the index's sizes, its own strides and
  * stride 0 on {@code dim}, plus its size and stride along {@code dim} (as the CPU's IndexKernels).
  *
- * <p>An index out of range sets the {@link StatusWord}; the host reads it after the launch (so
- * these ops wait for the GPU) and then finds the first bad index to name it in the same
- * IndexOutOfBoundsException the CPU throws. The kernels exist for F32, F64 and I64; BOOL goes
+ * <p>An index out of range is noted in the launch's {@link DeviceChecks} slot, with its value, and
+ * the next wait throws the IndexOutOfBoundsException the CPU throws for the first bad index (these
+ * ops do not wait themselves). The kernels exist for F32, F64 and I64; BOOL goes
  * through I64 copies (a BOOL scatter-add is a logical or, as on the CPU: a sum of 0s and 1s is
  * nonzero exactly when some term is).
  */
@@ -38,17 +38,11 @@ final class IndexLaunches {
         if (n == 0) {
             return;
         }
-        StatusWord status = kernels.status();
-        synchronized (status) { // reset, launch and read must not interleave with another thread's
-            status.reset("gather");
-            module.launchElements("gather", shapes, "gather_" + CudaBuffer.suffix(xb.dtype()), n, KernelParams.of()
-                    .ptr(xb.address()).struct(withoutDim(x, dim, index.shape())).i64(x.shape()[dim]).i64(x.strides()[dim])
-                    .ptr(ib.address()).struct(StridedDesc.pack(index)).ptr(ob.address()).struct(StridedDesc.pack(out)).i64(n)
-                    .ptr(status.address()));
-            if (status.read("gather") != 0) {
-                throw outOfRange("gather", index, dim, x.shape()[dim]);
-            }
-        }
+        KernelParams p = KernelParams.of()
+                .ptr(xb.address()).struct(withoutDim(x, dim, index.shape())).i64(x.shape()[dim]).i64(x.strides()[dim])
+                .ptr(ib.address()).struct(StridedDesc.pack(index)).ptr(ob.address()).struct(StridedDesc.pack(out)).i64(n);
+        kernels.checks().launch("gather", outOfRange("gather", dim, x.shape()[dim]),
+                slot -> module.launchElements("gather", shapes, "gather_" + CudaBuffer.suffix(xb.dtype()), n, p.ptr(slot)));
     }
 
     void scatterAdd(Strided src, int dim, Strided index, Strided out) {
@@ -68,17 +62,12 @@ final class IndexLaunches {
         if (n == 0) {
             return;
         }
-        StatusWord status = kernels.status();
-        synchronized (status) { // reset, launch and read must not interleave with another thread's
-            status.reset("scatterAdd");
-            module.launchElements("scatterAdd", shapes, "scatter_add_" + CudaBuffer.suffix(sb.dtype()), n, KernelParams.of()
-                    .ptr(sb.address()).struct(StridedDesc.pack(src)).ptr(ib.address()).struct(StridedDesc.pack(index))
-                    .ptr(ob.address()).struct(withoutDim(out, dim, index.shape())).i64(out.shape()[dim]).i64(out.strides()[dim])
-                    .i64(n).ptr(status.address()));
-            if (status.read("scatterAdd") != 0) {
-                throw outOfRange("scatterAdd", index, dim, out.shape()[dim]);
-            }
-        }
+        KernelParams p = KernelParams.of()
+                .ptr(sb.address()).struct(StridedDesc.pack(src)).ptr(ib.address()).struct(StridedDesc.pack(index))
+                .ptr(ob.address()).struct(withoutDim(out, dim, index.shape())).i64(out.shape()[dim]).i64(out.strides()[dim])
+                .i64(n);
+        kernels.checks().launch("scatterAdd", outOfRange("scatterAdd", dim, out.shape()[dim]),
+                slot -> module.launchElements("scatterAdd", shapes, "scatter_add_" + CudaBuffer.suffix(sb.dtype()), n, p.ptr(slot)));
     }
 
     private interface I64Op {
@@ -110,19 +99,14 @@ final class IndexLaunches {
         return StridedDesc.pack(indexShape, st, s.offset());
     }
 
-    /** The CPU's message for the first index (in row-major order) outside {@code [0, size)}. */
-    private IndexOutOfBoundsException outOfRange(String op, Strided index, int dim, int size) {
-        int n = Math.toIntExact(index.numel());
-        CudaBuffer tmp = (CudaBuffer) kernels.allocate(DType.I64, n);
-        long[] values = new long[n];
-        try {
-            kernels.elementwise().copy(index, Strided.contiguous(tmp, index.shape()));
-            kernels.download(tmp, 0, values, 0, n);
-        } finally {
-            kernels.free(tmp);
-        }
-        long bad = Arrays.stream(values).filter(j -> j < 0 || j >= size).findFirst().orElse(-1);
-        return new IndexOutOfBoundsException(op + ": index " + bad + " is out of range for dim " + dim + " of size " + size);
+    /**
+     * The CPU's exception for the first index (in row-major order) outside {@code [0, size)}; the
+     * kernel notes its value clamped to an int, so a larger one reads as at least the int's bound.
+     */
+    private static DeviceChecks.Failure outOfRange(String op, int dim, int size) {
+        return (position, value) -> new IndexOutOfBoundsException(DeviceChecks.reported(op + ": index "
+                + (value == Integer.MAX_VALUE ? "≥ " + value : value == Integer.MIN_VALUE ? "≤ " + value : String.valueOf(value))
+                + " is out of range for dim " + dim + " of size " + size));
     }
 
     /**

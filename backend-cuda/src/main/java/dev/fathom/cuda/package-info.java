@@ -14,7 +14,7 @@
  * {@link dev.fathom.cuda.GemmLaunches}, {@link dev.fathom.cuda.IndexLaunches},
  * {@link dev.fathom.cuda.RandomLaunches}) over a lazily loaded {@link dev.fathom.cuda.KernelModule};
  * host copies go through {@link dev.fathom.cuda.Transfers}, data errors of kernels (I64 division
- * by zero, an index out of range) through the {@link dev.fathom.cuda.StatusWord}.
+ * by zero, an index out of range) through {@link dev.fathom.cuda.DeviceChecks}, read at the next wait.
  *
  * <p>The host runtime under it, tested against a fake driver:
  * {@link dev.fathom.cuda.CudaDevice} (one GPU: context, stream, allocators,
@@ -88,8 +88,9 @@
  *       the call and the {@code CUresult}; runtime calls return their status to
  *       {@link dev.fathom.cuda.CudaCheck}.</li>
  *   <li>{@link dev.fathom.cuda.CudaKernels} is asynchronous: every method enqueues on the device's
- *       one stream and returns, except {@code download}, {@code synchronize} and the ops that read
- *       the status word back (I64 division, gather, scatter-add), which wait. Any thread may call
+ *       one stream and returns, except {@code download} and {@code synchronize}, which wait and
+ *       then throw any data error a kernel found since the last wait (I64 division by zero, an index
+ *       out of range: {@link dev.fathom.cuda.DeviceChecks}). Any thread may call
  *       in: the primary context is made current on a thread at its first call.</li>
  *   <li>Without a GPU, the tests run this whole package on {@code EmulatedDriver}, a
  *       {@link dev.fathom.cuda.CudaDriver} whose kernels are the same {@code .cu} files compiled by

@@ -50,7 +50,7 @@ class CudaConvolutionsTest {
         return ((CudaBuffer) s.buffer()).address();
     }
 
-    /** The convolution and pooling launches (not the other kernels, such as the status word's reset). */
+    /** The convolution and pooling launches (not the other kernels, such as the zeroing of the device checks' slots). */
     private List<FakeDriver.Launch> launches() {
         return driver.launches().stream().filter(l -> l.kernel().startsWith("conv2d") || l.kernel().contains("pool2d")).toList();
     }

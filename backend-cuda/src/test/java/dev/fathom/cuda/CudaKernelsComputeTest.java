@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * {@link CudaKernels}' reduce, matmul, gather/scatter-add and random against the {@link FakeDriver}:
  * the layouts the host hands each kernel (permuted copies, merged and split batches, stride-0 index
- * views), their launch geometry, and the status word turned into the CPU's exception.
+ * views), their launch geometry, and a fault a kernel notes turned into the CPU's exception at the next wait.
  */
 class CudaKernelsComputeTest {
 
@@ -338,12 +338,24 @@ class CudaKernelsComputeTest {
             assertEquals(4L, l.i64(2), "dim size");
             assertEquals(1L, l.i64(3), "dim stride");
             assertEquals(6L, l.i64(8));
-            assertEquals(k.status().address(), l.ptr(9));
+            assertEquals(10, l.args().size(), "the fault slot last");
 
-            d.kernel("gather_f32", FakeKernels.FAILS);
-            IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class,
-                    () -> k.gather(c(x, 3, 4), 1, c(idx, 3, 2), c(out, 3, 2)));
-            assertEquals("gather: index 7 is out of range for dim 1 of size 4", e.getMessage());
+            // The kernel notes index 7 at position 4 (and -1 after it); the gather returns, and the
+            // next wait throws the CPU's message for the first bad index.
+            d.kernel("gather_f32", FakeKernels.faultAt(4, 7));
+            k.gather(c(x, 3, 4), 1, c(idx, 3, 2), c(out, 3, 2));
+            d.kernel("gather_f32", FakeKernels.faultAt(5, -1));
+            k.gather(c(x, 3, 4), 0, c(idx, 3, 2), c(out, 3, 2));
+            assertEquals(0, d.calls("cuStreamSynchronize"), "gather does not wait");
+            float[] host = new float[6];
+            IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class, () -> k.download(out, 0, host, 0, 6));
+            assertEquals(DeviceChecks.reported("gather: index 7 is out of range for dim 1 of size 4"), e.getMessage(),
+                    "the earlier of two faulty launches");
+            d.kernel("gather_f32", FakeKernels.faultAt(0, Integer.MAX_VALUE));
+            k.gather(c(x, 3, 4), 1, c(idx, 3, 2), c(out, 3, 2));
+            e = assertThrows(IndexOutOfBoundsException.class, k::synchronize);
+            assertTrue(e.getMessage().startsWith("gather: index ≥ 2147483647 is out of range"), e.getMessage());
+            k.download(out, 0, host, 0, 6);
         }
     }
 
@@ -363,11 +375,10 @@ class CudaKernelsComputeTest {
             assertEquals(3L, l.i64(6));
             assertEquals(5L, l.i64(7));
 
-            d.kernel("scatter_add_f64", FakeKernels.FAILS);
-            k.upload(new long[] {0, 2, -4, 1}, 0, idx, 0, 4);
-            IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class,
-                    () -> k.scatterAdd(c(src, 2, 2), 0, c(idx, 2, 2), new Strided(out, new int[] {3, 2}, new long[] {5, 1}, 1)));
-            assertEquals("scatterAdd: index -4 is out of range for dim 0 of size 3", e.getMessage());
+            d.kernel("scatter_add_f64", FakeKernels.faultAt(2, -4));
+            k.scatterAdd(c(src, 2, 2), 0, c(idx, 2, 2), new Strided(out, new int[] {3, 2}, new long[] {5, 1}, 1));
+            IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class, k::synchronize);
+            assertEquals(DeviceChecks.reported("scatterAdd: index -4 is out of range for dim 0 of size 3"), e.getMessage());
             IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
                     () -> k.gather(c(out, 3, 5), 0, c(src, 2, 2), c(src, 2, 2)));
             assertEquals("cuda: gather: the index must be I64, got F64 ([3, 5] F64 dim 0 index [2, 2]); convert it with "

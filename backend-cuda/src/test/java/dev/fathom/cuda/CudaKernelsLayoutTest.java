@@ -142,7 +142,7 @@ class CudaKernelsLayoutTest {
             k.download(m, 0, s, 0, 9);
             assertArrayEquals(new boolean[] {true, false, true, false, true, false, true, false, true}, s);
             assertEquals(2 + 7, k.memoryStats().liveBuffers(),
-                    "the status word, the reduction tickets and the 7 buffers here: the I64 temporaries went back");
+                    "the device checks, the reduction tickets and the 7 buffers here: the I64 temporaries went back");
         }
     }
 }

@@ -32,15 +32,15 @@ class CudaKernelsTest {
     }
 
     @Test
-    void openRetainsTheContextAndAllocatesOnlyTheStatusWordAndTheReductionTickets() {
+    void openRetainsTheContextAndAllocatesOnlyTheDeviceChecksAndTheReductionTickets() {
         FakeDriver d = new FakeDriver().anyKernel();
         try (CudaKernels k = open(d)) {
             assertEquals("cuda:0", k.device().toString());
             assertEquals(1, d.calls("cuDevicePrimaryCtxRetain"));
             assertEquals(2, d.calls("cuMemAlloc"));
             assertEquals(0, d.calls("cuModuleLoadData"), "modules load on first use");
-            assertEquals(0, d.launches().size(), "the tickets are zeroed on first use");
-            assertEquals(new MemoryStats(2, 512 + 2048, 512 + 2048, 2, 0), k.memoryStats());
+            assertEquals(0, d.launches().size(), "the checks' slots and the tickets are zeroed on first use");
+            assertEquals(new MemoryStats(2, 2048 + 2048, 2048 + 2048, 2, 0), k.memoryStats());
         }
         assertEquals(0, d.usedBytes(), "close gives every block back");
     }
@@ -58,8 +58,8 @@ class CudaKernelsTest {
                 k.binary(BinaryOp.ADD, contiguous(a, 1000), contiguous(a, 1000), contiguous(b, 1000));
                 k.binary(BinaryOp.LT, contiguous(a, 1000), contiguous(b, 1000), contiguous(k.allocate(DType.BOOL, 1000), 1000));
                 MemoryStats s = k.memoryStats();
-                assertEquals(6 + step, s.liveBuffers(), "status word + reduction tickets + 4 + the BOOLs of earlier steps");
-                assertEquals(512 + 2048 + 4096 + 4096 + 512 + 1024 * (1 + step), s.liveBytes(), "size-class bytes");
+                assertEquals(6 + step, s.liveBuffers(), "device checks + reduction tickets + 4 + the BOOLs of earlier steps");
+                assertEquals(2048 + 2048 + 4096 + 4096 + 512 + 1024 * (1 + step), s.liveBytes(), "size-class bytes");
                 k.free(a);
                 k.free(b);
                 k.free(c);
@@ -89,7 +89,7 @@ class CudaKernelsTest {
                 k.free(x);
                 if (step == 0) {
                     first = d.calls("cuMemAlloc");
-                    assertEquals(5, first, "status word + reduction tickets + 3");
+                    assertEquals(5, first, "device checks + reduction tickets + 3");
                     pinned = d.calls("cuMemAllocHost");
                     assertEquals(2, pinned, "the download needs its own staging buffer while the upload's is in flight");
                 }
@@ -267,7 +267,7 @@ class CudaKernelsTest {
             FakeDriver.Launch l = d.launches("binary_f32").getFirst();
             assertEquals(BinaryOp.ADD.ordinal(), l.i32(0));
             assertArrayEquals(StridedDesc.pack(new int[] {2, 3}, new long[] {0, 1}, 0), l.struct(4), "b broadcast over rows");
-            assertEquals(8, l.args().size(), "op, a, ad, b, bd, out, od, n (no status word for floats)");
+            assertEquals(8, l.args().size(), "op, a, ad, b, bd, out, od, n (no fault slot for floats)");
             float[] got = new float[6];
             k.download(out, 0, got, 0, 6);
             assertArrayEquals(new float[] {11, 22, 33, 14, 25, 36}, got);
@@ -297,22 +297,52 @@ class CudaKernelsTest {
     }
 
     @Test
-    void integerDivisionByZeroIsReportedThroughTheStatusWord() {
+    void integerDivisionByZeroIsNotedInADeviceCheckAndThrownByTheNextWait() {
         FakeDriver d = new FakeDriver().anyKernel().kernel("fill_u8", FakeKernels.FILL_U8).kernel("binary_i64", FakeKernels.FAILS);
         try (CudaKernels k = open(d)) {
             Buffer a = k.allocate(DType.I64, 4);
             Strided s = contiguous(a, 2, 2);
             k.binary(BinaryOp.MUL, s, s, s);
-            assertEquals(0, d.calls("cuMemcpyDtoHAsync"), "only a division reads the status word back");
             FakeDriver.Launch mul = d.launches("binary_i64").getFirst();
-            assertEquals(9, mul.args().size(), "binary_i64 takes the status word last");
-            ArithmeticException e = assertThrows(ArithmeticException.class, () -> k.binary(BinaryOp.DIV, s, s, s));
-            assertEquals("div: integer division by zero in an I64 tensor", e.getMessage());
-            List<String> ran = d.executed();
-            int reset = ran.indexOf("stream 1: launch fill_u8"), div = ran.lastIndexOf("stream 1: launch binary_i64");
-            assertTrue(reset >= 0 && reset < div, "the status word is zeroed before the division, in stream order: " + ran);
+            assertEquals(9, mul.args().size(), "binary_i64 takes a fault slot last");
             assertEquals(((CudaBuffer) a).address(), mul.ptr(1));
-            assertEquals(k.status().address(), mul.ptr(8));
+            assertEquals(k.checks().unchecked(), mul.ptr(8), "a product cannot fault: it gets the word no check reads");
+            d.kernel("binary_i64", (dd, l) -> { });
+            k.binary(BinaryOp.DIV, s, s, s);
+            k.synchronize();
+            assertEquals(1, d.calls("cuMemcpyDtoHAsync"), "a wait after a checked launch reads its slot, in the same wait");
+            assertEquals(1, d.calls("cuStreamSynchronize"));
+
+            d.kernel("binary_i64", FakeKernels.FAILS);
+            k.binary(BinaryOp.DIV, s, s, s);
+            long slot = d.launches("binary_i64").getLast().ptr(8);
+            assertEquals(1, d.calls("cuStreamSynchronize"), "the division itself does not wait");
+            ArithmeticException e = assertThrows(ArithmeticException.class, k::synchronize);
+            assertEquals(DeviceChecks.reported("div: integer division by zero in an I64 tensor"), e.getMessage());
+            k.synchronize();
+            assertArrayEquals(new byte[8], d.readBytes(slot, 8), "the slot is zeroed after its fault, in stream order");
+            long[] got = new long[4];
+            k.download(a, 0, got, 0, 4);
+            assertEquals(4, d.calls("cuStreamSynchronize"), "and the waits after it find nothing: " + d.executed());
+        }
+    }
+
+    @Test
+    void checkedLaunchesBeyondTheSlotsWaitOnceAndKeepTheirOrder() {
+        FakeDriver d = new FakeDriver().anyKernel().kernel("fill_u8", FakeKernels.FILL_U8);
+        try (CudaKernels k = open(d)) {
+            Buffer a = k.allocate(DType.I64, 4);
+            Strided s = contiguous(a, 4);
+            for (int i = 0; i < DeviceChecks.SLOTS; i++) {
+                k.binary(BinaryOp.DIV, s, s, s);
+            }
+            assertEquals(0, d.calls("cuStreamSynchronize"), "every slot taken, no wait yet");
+            d.kernel("binary_i64", FakeKernels.FAILS);
+            k.binary(BinaryOp.DIV, s, s, s);
+            assertEquals(1, d.calls("cuStreamSynchronize"), "the slots ran out: one wait, which found nothing");
+            assertEquals(d.launches("binary_i64").getFirst().ptr(8), d.launches("binary_i64").getLast().ptr(8),
+                    "the next check starts again at the first slot");
+            assertThrows(ArithmeticException.class, k::synchronize);
         }
     }
 

@@ -71,12 +71,19 @@ final class FakeKernels {
         }
     };
 
-    /** fill_u8(dst, desc, n, value) on a contiguous run (the status word's reset). */
+    /** fill_u8(dst, desc, n, value) on a contiguous run (zeroing the device checks' slots). */
     static final FakeDriver.Kernel FILL_U8 = (d, l) -> d.writeBytes(l.ptr(0), new byte[(int) l.i64(2)]);
 
-    /** A kernel whose last argument is the status word: sets it to 1. */
+    /** A kernel whose last argument is a fault slot ({@link DeviceChecks}): writes 1 there, as the I64 division does. */
     static final FakeDriver.Kernel FAILS = (d, l) -> d.writeBytes(
             ((KernelParams.Ptr) l.args().getLast()).address(), new byte[] {1, 0, 0, 0});
+
+    /** A kernel whose last argument is a fault slot: notes a bad element at {@code position} with {@code value}, as fathom_note_fault does. */
+    static FakeDriver.Kernel faultAt(long position, int value) {
+        long slot = ~(position << 32 | Integer.toUnsignedLong(value));
+        return (d, l) -> d.writeBytes(((KernelParams.Ptr) l.args().getLast()).address(),
+                java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(slot).array());
+    }
 
     /** copy_i64_i64 (or any 8-byte copy): copy(src, sd, dst, dd, n). */
     static final FakeDriver.Kernel COPY_8 = (d, l) -> {
