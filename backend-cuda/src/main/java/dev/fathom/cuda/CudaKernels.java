@@ -57,9 +57,10 @@ final class CudaKernels implements Kernels, AutoCloseable {
     private final CudaAttention attention;
     private final CudaRecurrent recurrent;
 
-    private CudaKernels(CudaDriver driver, int ordinal, Device device, KernelImages images, boolean cublas, boolean cudnn) {
+    private CudaKernels(CudaDriver driver, int ordinal, Device device, KernelImages images, boolean cublas, boolean cudnn,
+            boolean sync) {
         this.driver = driver;
-        this.gpu = CudaDevice.open(driver, ordinal, KernelLauncher.SYNC_PROPERTY, images, cublas, cudnn);
+        this.gpu = CudaDevice.open(driver, ordinal, sync, images, cublas, cudnn);
         CURRENT.set(this);
         this.device = device;
         this.transfers = new Transfers(gpu);
@@ -96,12 +97,21 @@ final class CudaKernels implements Kernels, AutoCloseable {
 
     /** As {@link #open(CudaDriver, int, int, KernelImages, boolean)}, with conv2d and batch norm through cuDNN when {@code cudnn}. */
     static CudaKernels open(CudaDriver driver, int ordinal, int index, KernelImages images, boolean cublas, boolean cudnn) {
+        return open(driver, ordinal, index, images, cublas, cudnn, KernelLauncher.SYNC_PROPERTY);
+    }
+
+    /**
+     * As {@link #open(CudaDriver, int, int, KernelImages, boolean, boolean)}, waiting after every
+     * launch when {@code sync}: what {@code -Dfathom.cuda.sync=true} does, for tests.
+     */
+    static CudaKernels open(CudaDriver driver, int ordinal, int index, KernelImages images, boolean cublas, boolean cudnn,
+            boolean sync) {
         Objects.requireNonNull(driver, "driver");
         if (ordinal < 0 || index < 0) {
             throw new IllegalArgumentException("cuda: device ordinal " + ordinal + " / index " + index
                     + " is negative; use 0 for the first GPU");
         }
-        return new CudaKernels(driver, ordinal, new Device("cuda", index), images, cublas, cudnn);
+        return new CudaKernels(driver, ordinal, new Device("cuda", index), images, cublas, cudnn, sync);
     }
 
     @Override

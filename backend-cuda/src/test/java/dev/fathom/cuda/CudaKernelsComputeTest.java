@@ -360,6 +360,21 @@ class CudaKernelsComputeTest {
     }
 
     @Test
+    void withSyncEveryLaunchAnOutOfRangeIndexThrowsFromTheGatherItself() {
+        FakeDriver d = new FakeDriver().anyKernel().kernel("fill_u8", FakeKernels.FILL_U8)
+                .kernel("gather_f32", FakeKernels.faultAt(1, 3));
+        try (CudaKernels k = CudaKernels.open(d, 0, 0, KernelImages.shipped(), false, false, true)) {
+            Buffer x = k.allocate(DType.F32, 12), idx = k.allocate(DType.I64, 6), out = k.allocate(DType.F32, 6);
+            IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class,
+                    () -> k.gather(c(x, 3, 4), 0, c(idx, 3, 2), c(out, 3, 2)));
+            assertEquals(DeviceChecks.reported("gather: index 3 is out of range for dim 0 of size 3"), e.getMessage());
+            d.kernel("gather_f32", (dd, l) -> { });
+            k.gather(c(x, 3, 4), 0, c(idx, 3, 2), c(out, 3, 2));
+            k.synchronize();
+        }
+    }
+
+    @Test
     void boolGatherGoesThroughI64AndScatterAddIndexesTheOutput() {
         FakeDriver d = new FakeDriver().anyKernel().kernel("fill_u8", FakeKernels.FILL_U8).kernel("copy_i64_i64", FakeKernels.COPY_8);
         try (CudaKernels k = CudaKernels.open(d, 0)) {
