@@ -32,7 +32,10 @@ final class DeviceChecks {
     /** Checked launches between two waits before {@link #launch} forces a wait (with {@link #unchecked}, 2 KiB). */
     static final int SLOTS = 255;
 
-    /** The exception for a fault a checked launch noted: the first bad element's position in row-major order and its value (clamped to an int). */
+    /**
+     * The exception for a fault a checked launch noted: the first bad element's position in
+     * row-major order and its value (clamped to an int).
+     */
     interface Failure {
         RuntimeException error(long position, int value);
     }

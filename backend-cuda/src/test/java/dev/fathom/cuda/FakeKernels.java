@@ -78,7 +78,7 @@ final class FakeKernels {
     static final FakeDriver.Kernel FAILS = (d, l) -> d.writeBytes(
             ((KernelParams.Ptr) l.args().getLast()).address(), new byte[] {1, 0, 0, 0});
 
-    /** A kernel whose last argument is a fault slot: notes a bad element at {@code position} with {@code value}, as fathom_note_fault does. */
+    /** A kernel whose last argument is a fault slot: notes a bad element at {@code position} with {@code value}, as fathom_note_fault. */
     static FakeDriver.Kernel faultAt(long position, int value) {
         long slot = ~(position << 32 | Integer.toUnsignedLong(value));
         return (d, l) -> d.writeBytes(((KernelParams.Ptr) l.args().getLast()).address(),
