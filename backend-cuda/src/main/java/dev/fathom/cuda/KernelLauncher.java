@@ -50,6 +50,7 @@ final class KernelLauncher {
     private final ComputeStream stream;
     private final long module;
     private final boolean sync;
+    /** Guarded by the stream's lock, as {@link #launches} (see {@link #launch}). */
     private final Map<String, Long> functions = new HashMap<>();
     private long launches;
 
@@ -92,8 +93,10 @@ final class KernelLauncher {
     }
 
     /** Launches enqueued so far. */
-    synchronized long launchCount() {
-        return launches;
+    long launchCount() {
+        synchronized (stream) {
+            return launches;
+        }
     }
 
     /**
@@ -102,21 +105,26 @@ final class KernelLauncher {
      * @param op     the tensor op this launch serves, e.g. {@code "add"}, named in any error
      * @param shapes the op's shapes, e.g. {@code "[4, 5] + [5]"}, named in any error
      */
-    synchronized void launch(String op, String shapes, String kernel, Dim3 grid, Dim3 block, int sharedBytes,
+    void launch(String op, String shapes, String kernel, Dim3 grid, Dim3 block, int sharedBytes,
             KernelParams params) {
         Objects.requireNonNull(params, "params");
         validate(op, kernel, grid, block, sharedBytes);
-        long function = function(op, kernel);
-        int status = driver.launchKernel(function, grid.x(), grid.y(), grid.z(), block.x(), block.y(), block.z(), sharedBytes,
-                stream.handle(), params);
-        // The messages are built only when needed: this runs for every kernel of every op.
-        if (status != 0) {
-            check.check(op + ": cuLaunchKernel(" + kernel + ")", where(shapes, grid, block, sharedBytes), status);
-        }
-        launches++;
-        stream.noteLaunch(op, kernel, shapes);
-        if (sync) {
-            stream.synchronize(op + ": cuLaunchKernel(" + kernel + ") [fathom.cuda.sync]", where(shapes, grid, block, sharedBytes));
+        // The stream's lock, not this launcher's: a wait may launch (DeviceChecks zeroes its slots
+        // after a fault) and a checked launch holds it around its kernel's enqueue, so every path
+        // takes the stream's lock first and no two paths take two locks in opposite orders.
+        synchronized (stream) {
+            long function = function(op, kernel);
+            int status = driver.launchKernel(function, grid.x(), grid.y(), grid.z(), block.x(), block.y(), block.z(), sharedBytes,
+                    stream.handle(), params);
+            // The messages are built only when needed: this runs for every kernel of every op.
+            if (status != 0) {
+                check.check(op + ": cuLaunchKernel(" + kernel + ")", where(shapes, grid, block, sharedBytes), status);
+            }
+            launches++;
+            stream.noteLaunch(op, kernel, shapes);
+            if (sync) {
+                stream.synchronize(op + ": cuLaunchKernel(" + kernel + ") [fathom.cuda.sync]", where(shapes, grid, block, sharedBytes));
+            }
         }
     }
 

@@ -8,8 +8,10 @@ import dev.fathom.spi.Strided;
 import dev.fathom.spi.UnaryOp;
 import dev.fathom.tensor.DType;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -343,6 +345,33 @@ class CudaKernelsTest {
             assertEquals(d.launches("binary_i64").getFirst().ptr(8), d.launches("binary_i64").getLast().ptr(8),
                     "the next check starts again at the first slot");
             assertThrows(ArithmeticException.class, k::synchronize);
+        }
+    }
+
+    @Test
+    @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)  // a deadlocked thread cannot be interrupted
+    void checkedLaunchesAndWaitsOnTwoThreadsNeitherDeadlockNorLoseAFault() {
+        FakeDriver d = new FakeDriver().anyKernel().kernel("fill_u8", FakeKernels.FILL_U8);
+        try (CudaKernels k = open(d)) {
+            Buffer a = k.allocate(DType.I64, 4), b = k.allocate(DType.I64, 4);
+            // Divisions (checked: the stream's lock, then the elementwise launcher) against additions
+            // through the same launcher and waits: the order in which the two paths take their locks.
+            CompletableFuture<Void> divisions = CompletableFuture.runAsync(() -> {
+                for (int i = 0; i < 3000; i++) {
+                    k.binary(BinaryOp.DIV, contiguous(a, 4), contiguous(a, 4), contiguous(a, 4));
+                }
+            });
+            for (int i = 0; i < 3000; i++) {
+                k.binary(BinaryOp.ADD, contiguous(b, 4), contiguous(b, 4), contiguous(b, 4));
+                if (i % 7 == 0) {
+                    k.synchronize();
+                }
+            }
+            divisions.join();
+            k.synchronize();
+            d.kernel("binary_i64", FakeKernels.FAILS);
+            k.binary(BinaryOp.DIV, contiguous(a, 4), contiguous(a, 4), contiguous(a, 4));
+            assertThrows(ArithmeticException.class, k::synchronize, "a fault after all that is still found");
         }
     }
 
