@@ -66,10 +66,14 @@ struct alignas(16) fm_f4 {
 // at its next wait. The slot takes ~(position << 32 | value), position clamped to 32 bits and the
 // value to an int, through atomicMax: the least key wins, so the host sees the first bad element in
 // row-major order and its value, whichever thread got there first.
-__device__ __forceinline__ void fathom_note_fault(unsigned long long* slot, long long position, long long value) {
+// fathom_note_fault_bits takes the value's 32 bits as they are (a float's, for a check of floats).
+__device__ __forceinline__ void fathom_note_fault_bits(unsigned long long* slot, long long position, unsigned bits) {
     unsigned long long p = position < 0xffffffffLL ? (unsigned long long)position : 0xffffffffULL;
+    atomicMax(slot, ~(p << 32 | bits));
+}
+__device__ __forceinline__ void fathom_note_fault(unsigned long long* slot, long long position, long long value) {
     int v = value > 2147483647LL ? 2147483647 : value < -2147483647LL - 1 ? (int)(-2147483647LL - 1) : (int)value;
-    atomicMax(slot, ~(p << 32 | (unsigned)v));
+    fathom_note_fault_bits(slot, position, (unsigned)v);
 }
 
 // Dynamic shared memory (the launch's sharedMemBytes) as a T*: one declaration for nvcc, while

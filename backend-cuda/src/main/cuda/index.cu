@@ -1,4 +1,5 @@
-// Indexing kernels (Kernels.gather, Kernels.scatterAdd), one thread per index element.
+// Indexing kernels (Kernels.gather, Kernels.scatterAdd), one thread per index element, and the
+// range check (Kernels.checkRange) that class targets, embedding ids and probabilities get.
 //
 // Shapes: both kernels walk the INDEX tensor's shape (n = its numel) with a grid-stride loop
 // (FATHOM_GRID_STRIDE; geometry from dev.fathom.cuda.LaunchGeometry.forElements(n)), like
@@ -16,6 +17,11 @@
 //     out[od(i) + index[i]·dim_stride] += src[i], with atomicAdd, so repeated indices accumulate.
 //     Unlike the CPU's serial loop the order of the additions is not fixed: F32/F64 results
 //     may differ from run to run by rounding (I64 adds wrap and are exact).
+//   check_range_<t>(const T* x, i64 n, double lo, double hi, double allowed, unsigned long long* fault)
+//     x contiguous: an element outside [lo, hi] (NaN always is) that is not `allowed` (an ignore
+//     index; NaN for none) is noted in the fault slot, its value as an int (I64) or as a float's
+//     bits (F32, F64 rounded to F32). Compares in double: exact for I64 within ±2^53, and a larger
+//     value is outside any range the tensor layer asks for.
 // Bounds: an index outside [0, dim_size) writes nothing (gather writes 0) and is noted in the
 // launch's fault slot (fathom_note_fault: its position in the index and its value); the host
 // reads the slot at its next wait and throws IndexOutOfBoundsException for the first one.
@@ -72,3 +78,34 @@ FATHOM_INDEX(f32, float)
 FATHOM_INDEX(f64, double)
 FATHOM_INDEX(i64, i64)
 #undef FATHOM_INDEX
+
+// ---- range check --------------------------------------------------------------------------------
+
+// A bad element's value in the fault slot: an I64 clamped to an int, a float's bits (F64 rounded).
+__device__ __forceinline__ void note_bad(unsigned long long* fault, i64 i, i64 v) { fathom_note_fault(fault, i, v); }
+__device__ __forceinline__ void note_bad(unsigned long long* fault, i64 i, double v) {
+    float f = (float)v;
+    unsigned bits;
+    memcpy(&bits, &f, sizeof bits);
+    fathom_note_fault_bits(fault, i, bits);
+}
+__device__ __forceinline__ void note_bad(unsigned long long* fault, i64 i, float v) { note_bad(fault, i, (double)v); }
+
+template <typename T>
+__device__ void check_range_impl(const T* x, i64 n, double lo, double hi, double allowed, unsigned long long* fault) {
+    FATHOM_GRID_STRIDE(i, n) {
+        T v = x[i];
+        double d = (double)v;
+        if (!(d >= lo && d <= hi) && !(d == allowed)) note_bad(fault, i, v);
+    }
+}
+
+#define FATHOM_CHECK_RANGE(t, T)                                                                  \
+    extern "C" __global__ void check_range_##t(const T* x, i64 n, double lo, double hi, double allowed, \
+                                               unsigned long long* fault) {                        \
+        check_range_impl<T>(x, n, lo, hi, allowed, fault);                                        \
+    }
+FATHOM_CHECK_RANGE(f32, float)
+FATHOM_CHECK_RANGE(f64, double)
+FATHOM_CHECK_RANGE(i64, i64)
+#undef FATHOM_CHECK_RANGE

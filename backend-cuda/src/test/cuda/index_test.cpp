@@ -7,13 +7,15 @@
 // offset, indexed along each dim by an index with 7 entries on that dim and one kept dim
 // shortened; 1-D index lengths 1, 31, 255, 1000, 100003 (scatter-add of 100003 values into 10
 // slots: heavy contention); an out-of-range index (-1, size), and a second one after it where the
-// index is long enough, must leave the first one's position and value in the fault slot.
+// index is long enough, must leave the first one's position and value in the fault slot. Then
+// check_range on F32, F64 and I64 against a serial scan: bad values, NaN, an allowed value.
 #include "cuda_emu.h"
 #include "index.cu"
 
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -205,6 +207,61 @@ template <typename T> void run_dtype(const char* tname, std::mt19937_64& rng) {
     run<T>(tname, {10}, false, 0, {100003}, 3, 1LL << 40, rng);  // beyond an int: noted as INT32_MAX
 }
 
+template <typename T> auto check_entry();
+template <> auto check_entry<float>() { return check_range_f32; }
+template <> auto check_entry<double>() { return check_range_f64; }
+template <> auto check_entry<long long>() { return check_range_i64; }
+
+// The fault slot a check of x against [lo, hi] (or `allowed`) must leave, from a serial scan: the
+// first bad element's position and value (an int for I64, the F32 bits otherwise), or 0.
+template <typename T>
+unsigned long long want_check(const std::vector<T>& x, double lo, double hi, double allowed) {
+    for (size_t i = 0; i < x.size(); ++i) {
+        double d = (double)x[i];
+        if ((d >= lo && d <= hi) || d == allowed) continue;
+        unsigned bits;
+        if (std::is_integral<T>::value) {
+            bits = (unsigned)(int)std::clamp<long long>((long long)x[i], INT32_MIN, INT32_MAX);
+        } else {
+            float f = (float)x[i];
+            std::memcpy(&bits, &f, sizeof bits);
+        }
+        return ~((unsigned long long)i << 32 | bits);
+    }
+    return 0;
+}
+
+// check_range over n values in [0, 10) with bad ones planted at `bad` (value `v` each), against
+// [0, 9] with -100 allowed; each `bad` entry also gets a later twin so the first must win.
+template <typename T>
+void run_check(const char* tname, long long n, std::vector<std::pair<long long, T>> bad, std::mt19937_64& rng) {
+    ++g_cases;
+    std::vector<T> x(n);
+    for (auto& v : x) v = (T)(long long)(rng() % 10);
+    for (auto& [at, v] : bad) x[at] = v;
+    if (n > 2) x[n - 1] = (T)-100;  // the allowed value
+    unsigned long long fault = 0, want = want_check(x, 0, 9, -100);
+    emu_launch(dim3(grid_for(n)), dim3(g_block), check_entry<T>(), (const T*)x.data(), n, 0.0, 9.0, -100.0, &fault);
+    if (fault != want) {
+        char b[160];
+        std::snprintf(b, sizeof b, "check_range %s n %lld: fault slot 0x%016llx, want 0x%016llx", tname, n, fault, want);
+        fail(b);
+    }
+}
+
+template <typename T> void run_checks(const char* tname, std::mt19937_64& rng) {
+    run_check<T>(tname, 1000, {}, rng);
+    run_check<T>(tname, 1, {{0, (T)10}}, rng);
+    run_check<T>(tname, 100003, {{77777, (T)12}, {99999, (T)-1}}, rng);
+    run_check<T>(tname, 100003, {{5, (T)-3}, {64, (T)10}}, rng);
+    if constexpr (std::is_integral<T>::value) {
+        run_check<T>(tname, 1000, {{900, (T)(1LL << 40)}}, rng);  // noted as INT32_MAX
+    } else {
+        run_check<T>(tname, 1000, {{300, (T)NAN}, {301, (T)9.5}}, rng);  // NaN is never in range
+        run_check<T>(tname, 1000, {{2, (T)-0.25}}, rng);
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -213,6 +270,9 @@ int main(int argc, char** argv) {
     run_dtype<float>("f32", rng);
     run_dtype<double>("f64", rng);
     run_dtype<long long>("i64", rng);
+    run_checks<float>("f32", rng);
+    run_checks<double>("f64", rng);
+    run_checks<long long>("i64", rng);
     std::printf("index_test: block %u, %d cases, %d failed\n", g_block, g_cases, g_failures);
     return g_failures == 0 ? 0 : 1;
 }

@@ -17,6 +17,7 @@ import dev.fathom.tensor.DType;
 import dev.fathom.tensor.Device;
 
 import java.util.Objects;
+import java.util.function.DoubleFunction;
 
 /**
  * The kernel SPI on one GPU, over Fathom's own PTX kernels: everything is enqueued on the
@@ -251,6 +252,12 @@ final class CudaKernels implements Kernels, AutoCloseable {
     @Override
     public void scatterAdd(Strided src, int dim, Strided index, Strided out) {
         this.index.scatterAdd(src, dim, index, out);
+    }
+
+    /** On the GPU, without waiting: a value out of range is thrown by the next wait ({@link DeviceChecks}). */
+    @Override
+    public void checkRange(String op, Strided x, double lo, double hi, double allowed, DoubleFunction<RuntimeException> failure) {
+        this.index.checkRange(op, x, lo, hi, allowed, failure);
     }
 
     @Override

@@ -5,6 +5,7 @@ import dev.fathom.tensor.DType;
 import dev.fathom.tensor.Shape;
 
 import java.util.Arrays;
+import java.util.function.DoubleFunction;
 
 /**
  * The host side of {@code index.cu}: gather and scatter-add walk the index tensor's shape; the data
@@ -68,6 +69,29 @@ final class IndexLaunches {
                 .i64(n);
         kernels.checks().launch("scatterAdd", outOfRange("scatterAdd", dim, out.shape()[dim]),
                 slot -> module.launchElements("scatterAdd", shapes, "scatter_add_" + CudaBuffer.suffix(sb.dtype()), n, p.ptr(slot)));
+    }
+
+    /** {@link dev.fathom.spi.Kernels#checkRange}: one thread per element, a fault noted in a {@link DeviceChecks} slot. */
+    void checkRange(String op, Strided x, double lo, double hi, double allowed, DoubleFunction<RuntimeException> failure) {
+        CudaBuffer xb = kernels.buffer(x, op);
+        DType t = xb.dtype();
+        if (t != DType.F32 && t != DType.F64 && t != DType.I64) {
+            throw new IllegalArgumentException("cuda: " + op + ": checkRange takes F32, F64 or I64, got " + t + " ("
+                    + Shape.format(x.shape()) + ")");
+        }
+        if (!x.isContiguous()) {
+            throw new IllegalArgumentException("cuda: " + op + ": checkRange takes a contiguous operand, got " + x);
+        }
+        long n = x.numel();
+        if (n == 0) {
+            return;
+        }
+        KernelParams p = KernelParams.of().ptr(xb.address() + x.offset() * t.byteSize()).i64(n).f64(lo).f64(hi).f64(allowed);
+        DeviceChecks.Failure f = (position, value) -> failure.apply(t == DType.I64
+                ? value == Integer.MAX_VALUE ? Double.POSITIVE_INFINITY : value == Integer.MIN_VALUE ? Double.NEGATIVE_INFINITY : value
+                : Float.intBitsToFloat(value));
+        kernels.checks().launch(op, f, slot -> module.launchElements(op, Shape.format(x.shape()) + " " + t,
+                "check_range_" + CudaBuffer.suffix(t), n, p.ptr(slot)));
     }
 
     private interface I64Op {

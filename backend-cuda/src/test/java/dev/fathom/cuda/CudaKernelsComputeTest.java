@@ -375,6 +375,39 @@ class CudaKernelsComputeTest {
     }
 
     @Test
+    void checkRangeLaunchesWithoutWaitingAndTheNextWaitThrowsTheCallersExceptionWithTheValue() {
+        FakeDriver d = new FakeDriver().anyKernel().kernel("fill_u8", FakeKernels.FILL_U8);
+        try (CudaKernels k = CudaKernels.open(d, 0)) {
+            Buffer t = k.allocate(DType.I64, 8), p = k.allocate(DType.F32, 4), m = k.allocate(DType.BOOL, 4);
+            java.util.function.DoubleFunction<RuntimeException> failure = v -> new IllegalArgumentException("bad " + v);
+            k.checkRange("crossEntropy", new Strided(t, new int[] {6}, new long[] {1}, 2), 0, 9, -100, failure);
+            FakeDriver.Launch l = d.launches("check_range_i64").getFirst();
+            assertEquals(List.of(addr(t) + 16, 6L, 0.0, 9.0, -100.0), values(l).subList(0, 5), "x at its offset, n, lo, hi, allowed");
+            assertEquals(0, d.calls("cuStreamSynchronize"), "a check does not wait");
+
+            d.kernel("check_range_i64", FakeKernels.faultAt(3, 12));
+            k.checkRange("crossEntropy", c(t, 8), 0, 9, -100, failure);
+            assertEquals("bad 12.0", assertThrows(IllegalArgumentException.class, k::synchronize).getMessage());
+            d.kernel("check_range_i64", FakeKernels.faultAt(0, Integer.MIN_VALUE));
+            k.checkRange("embedding", c(t, 8), 0, 9, Double.NaN, failure);
+            assertEquals("bad -Infinity", assertThrows(IllegalArgumentException.class, k::synchronize).getMessage(),
+                    "a value the kernel clamped to an int is only known to be beyond it");
+            d.kernel("check_range_f32", FakeKernels.faultAt(1, Float.floatToIntBits(1.5f)));
+            k.checkRange("bce", c(p, 4), 0, 1, Double.NaN, failure);
+            float[] host = new float[4];
+            assertEquals("bad 1.5", assertThrows(IllegalArgumentException.class, () -> k.download(p, 0, host, 0, 4)).getMessage(),
+                    "a float's bits");
+
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> k.checkRange("bce", c(m, 4), 0, 1, Double.NaN, failure));
+            assertEquals("cuda: bce: checkRange takes F32, F64 or I64, got BOOL ([4])", e.getMessage());
+            e = assertThrows(IllegalArgumentException.class,
+                    () -> k.checkRange("bce", new Strided(p, new int[] {2}, new long[] {2}, 0), 0, 1, Double.NaN, failure));
+            assertTrue(e.getMessage().startsWith("cuda: bce: checkRange takes a contiguous operand"), e.getMessage());
+        }
+    }
+
+    @Test
     void boolGatherGoesThroughI64AndScatterAddIndexesTheOutput() {
         FakeDriver d = new FakeDriver().anyKernel().kernel("fill_u8", FakeKernels.FILL_U8).kernel("copy_i64_i64", FakeKernels.COPY_8);
         try (CudaKernels k = CudaKernels.open(d, 0)) {

@@ -102,7 +102,7 @@ class ReductionKernelEmulationTest {
         List<String> dt = List.of("f32", "f64", "i64");
         assertEquals(expand(List.of("reduce_", "reduce_split_"), List.of("f32", "f64", "i64", "u8")),
                 Emulator.ptxEntries("reduce"));
-        assertEquals(expand(List.of("gather_", "scatter_add_"), dt), Emulator.ptxEntries("index"));
+        assertEquals(expand(List.of("gather_", "scatter_add_", "check_range_"), dt), Emulator.ptxEntries("index"));
         assertEquals(expand(List.of("random_"), List.of("f32", "f64", "i64", "u8")), Emulator.ptxEntries("random"));
     }
 

@@ -3,9 +3,12 @@ package dev.fathom.nn;
 import dev.fathom.tensor.DType;
 import dev.fathom.tensor.Shape;
 import dev.fathom.tensor.Tensor;
+import dev.fathom.tensor.internal.Backends;
+import dev.fathom.tensor.internal.KernelOps;
 
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.function.DoubleFunction;
 
 /** Input checks shared by the layer functions; every message starts with the op's name. */
 final class Checks {
@@ -20,6 +23,29 @@ final class Checks {
             throw new IllegalArgumentException(op + ": " + what + " must be floating (F32 or F64), got " + x.describe()
                     + "; convert with .to(DType.F32)");
         }
+    }
+
+    /**
+     * Every value of x lies in {@code [lo, hi]} or equals {@code allowed} (NaN: nothing is), else
+     * {@code failure}'s exception for the first that does not. The backend checks the data where it
+     * lives ({@link dev.fathom.spi.Kernels#checkRange}), so a GPU is not waited for: there the
+     * exception comes from the next read or synchronization, naming the op and the value all the same.
+     */
+    static void values(String op, Tensor x, double lo, double hi, double allowed, DoubleFunction<RuntimeException> failure) {
+        if (x.numel() == 0) {
+            return;
+        }
+        Tensor c = KernelOperands.contiguous(x);
+        try {
+            Backends.kernels(x.device()).checkRange(op, KernelOps.hooks().strided(c), lo, hi, allowed, failure);
+        } finally {
+            KernelOperands.closeCopy(c, x);  // in stream order on a GPU: the check has read it by the time the memory is reused
+        }
+    }
+
+    /** An I64 value as {@link #values} reports it: exact, or ±infinity for one that a device saw only as beyond an int. */
+    static String integer(double v) {
+        return Double.isInfinite(v) ? (v > 0 ? "at least 2^31" : "below -2^31") : Long.toString((long) v);
     }
 
     /** x is open, non-null and I64 (class indices, token ids). */

@@ -176,7 +176,11 @@ public final class Functional {
         return dropout(x, p, training, Generator.global());
     }
 
-    /** Rows of {@code weight} {@code [num, dim]} at the I64 {@code ids} (any shape): {@code [ids..., dim]}. */
+    /**
+     * Rows of {@code weight} {@code [num, dim]} at the I64 {@code ids} (any shape): {@code [ids..., dim]}.
+     * An id outside {@code [0, num)} throws IllegalArgumentException; on a GPU the device checks the
+     * ids without the host waiting, so the exception comes from the next read or synchronization.
+     */
     public static Tensor embedding(Tensor ids, Tensor weight) {
         Checks.indices("embedding", "ids", ids);
         Checks.floating("embedding", "weight", weight);
@@ -185,14 +189,9 @@ public final class Functional {
             throw new IllegalArgumentException("embedding: weight must be 2-D [num_embeddings, embedding_dim], got " + Shape.format(weight.shape()));
         }
         int num = weight.size(0);
-        if (ids.numel() > 0) {
-            long lo = ids.min().itemLong();
-            long hi = ids.max().itemLong();
-            if (lo < 0 || hi >= num) {
-                throw new IllegalArgumentException("embedding: ids must be in [0, " + num + "), got values in [" + lo + ", " + hi + "] for "
-                        + ids.describe() + " (weight " + Shape.format(weight.shape()) + ")");
-            }
-        }
+        String where = ids.describe() + " (weight " + Shape.format(weight.shape()) + ")";
+        Checks.values("embedding", ids, 0, num - 1, Double.NaN, id -> new IllegalArgumentException("embedding: ids must be in [0, "
+                + num + "), got " + Checks.integer(id) + " in " + where));
         int[] shape = java.util.Arrays.copyOf(ids.shape(), ids.dim() + 1);
         shape[ids.dim()] = weight.size(1);
         return Scope.intermediates(() -> weight.indexSelect(0, ids.reshape(-1)).reshape(shape));
@@ -258,7 +257,10 @@ public final class Functional {
      * {@code [N]} or {@code [N, d...]}, as {@code torch.nn.functional.cross_entropy}: the NLL of
      * the log-softmax, plus, with label smoothing ε, {@code (1−ε)·nll + ε/C·Σ_c −w_c·log p_c}.
      * Targets equal to {@code ignoreIndex} contribute nothing. The mean is weighted:
-     * {@code Σ w_{t_i}·l_i / Σ w_{t_i}} over the targets not ignored.
+     * {@code Σ w_{t_i}·l_i / Σ w_{t_i}} over the targets not ignored. Any other target outside
+     * {@code [0, C)} throws IllegalArgumentException; on a GPU the device checks the targets without
+     * the host waiting, so the exception comes from the next read or synchronization (the loss's
+     * {@code item()}, typically).
      *
      * @param classWeights {@code [C]} or null
      */
@@ -307,7 +309,11 @@ public final class Functional {
         return Scope.intermediates(() -> Losses.huber(input, target, delta, reduction));
     }
 
-    /** Binary cross-entropy of probabilities in [0, 1]; logs are clamped at −100 as in PyTorch. */
+    /**
+     * Binary cross-entropy of probabilities in [0, 1]; logs are clamped at −100 as in PyTorch. An
+     * input outside [0, 1] (or NaN) throws IllegalArgumentException, on a GPU from the next read or
+     * synchronization.
+     */
     public static Tensor bce(Tensor probs, Tensor target) {
         return Scope.intermediates(() -> Losses.bce(probs, target, null, Reduction.MEAN));
     }

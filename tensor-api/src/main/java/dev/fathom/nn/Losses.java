@@ -39,12 +39,8 @@ final class Losses {
                     + " (class indices, not one-hot), got " + Shape.format(target.shape()));
         }
         Checks.shape(op, "class weights", classWeights, c);
-        for (long t : target.toLongArray()) {
-            if (t != ignoreIndex && (t < 0 || t >= c)) {
-                throw new IllegalArgumentException(op + ": target " + t + " is not a class index in [0, " + c + ")"
-                        + " nor the ignore index " + ignoreIndex + " (input " + Shape.format(s) + ")");
-            }
-        }
+        Checks.values(op, target, 0, c - 1, ignoreIndex, t -> new IllegalArgumentException(op + ": target " + Checks.integer(t)
+                + " is not a class index in [0, " + c + ") nor the ignore index " + ignoreIndex + " (input " + Shape.format(s) + ")"));
         int[] perm = new int[s.length];
         perm[0] = 0;
         for (int i = 2; i < s.length; i++) {
@@ -134,14 +130,9 @@ final class Losses {
         Checks.pair(op, probs, target);
         Checks.like(op, "input", probs, "weight", weight);
         broadcastable(op, "weight", weight, probs);
-        if (probs.numel() > 0) {
-            double lo = probs.min().itemDouble();
-            double hi = probs.max().itemDouble();
-            if (!(lo >= 0 && hi <= 1)) {
-                throw new IllegalArgumentException(op + ": input must hold probabilities in [0, 1], got values in [" + lo + ", " + hi + "] for "
-                        + probs.describe() + "; for logits use bceWithLogits");
-            }
-        }
+        String probsDesc = probs.describe();
+        Checks.values(op, probs, 0, 1, Double.NaN, p -> new IllegalArgumentException(op + ": input must hold probabilities in "
+                + "[0, 1], got " + p + " in " + probsDesc + "; for logits use bceWithLogits"));
         // PyTorch clamps the logs at −100 so that p = 0 or 1 gives a finite loss.
         Tensor logP = probs.log().clamp(-100, Double.POSITIVE_INFINITY);
         Tensor log1mP = probs.neg().add(1).log().clamp(-100, Double.POSITIVE_INFINITY);

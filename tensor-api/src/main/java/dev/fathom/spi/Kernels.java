@@ -2,14 +2,18 @@ package dev.fathom.spi;
 
 import dev.fathom.tensor.DType;
 
+import java.util.function.DoubleFunction;
+
 /**
  * The kernels of one device. They work on {@link Strided} operands only: the tensor layer has
  * already checked shapes, dtypes and devices, broadcast operands to the output shape (stride 0)
  * and allocated outputs, so a kernel never re-derives a shape rule.
  *
  * <p>Suits an asynchronous device: every method may merely enqueue work, except
- * {@link #download} and {@link #synchronize}, which wait. Inputs may alias each other; an output
- * aliases an input only when it is the very same layout (in-place elementwise ops).
+ * {@link #download} and {@link #synchronize}, which wait. So an error that only the data shows (an
+ * index out of range, an I64 division by zero, a value {@link #checkRange} rejects) may be thrown
+ * by the call that finds it or by the next wait. Inputs may alias each other; an output aliases an
+ * input only when it is the very same layout (in-place elementwise ops).
  *
  * <p>Unless a method says otherwise, outputs are contiguous (fresh buffers from the tensor layer),
  * while inputs may have any strides, including 0 and permuted ones.
@@ -83,7 +87,8 @@ public interface Kernels {
 
     /**
      * {@code out[i] = x[i with i[dim] replaced by index[i]]}; index (I64) has out's shape. Indices
-     * are checked: one outside {@code [0, x.shape[dim])} throws IndexOutOfBoundsException.
+     * are checked: one outside {@code [0, x.shape[dim])} throws IndexOutOfBoundsException (now or
+     * at the next wait).
      */
     void gather(Strided x, int dim, Strided index, Strided out);
 
@@ -92,6 +97,49 @@ public interface Kernels {
      * is contiguous; repeated indices accumulate.
      */
     void scatterAdd(Strided src, int dim, Strided index, Strided out);
+
+    /**
+     * Checks contiguous {@code x} (F32, F64 or I64): every element must lie in {@code [lo, hi]} (NaN
+     * never does) or equal {@code allowed} (an ignore index; NaN allows nothing). For the first
+     * element in row-major order that does not, throws {@code failure.apply(value)}, now or at the
+     * next wait: the tensor layer checks class targets, embedding ids and probabilities this way
+     * without waiting for the device. A device may report the value rounded (to F32, or an I64
+     * beyond an int as ±infinity).
+     *
+     * <p>The default downloads x and checks it on the host, which waits: a device that can check
+     * on its own should override it.
+     */
+    default void checkRange(String op, Strided x, double lo, double hi, double allowed, DoubleFunction<RuntimeException> failure) {
+        if (!x.isContiguous()) {
+            throw new IllegalArgumentException(device() + ": " + op + ": checkRange takes a contiguous operand, got " + x);
+        }
+        int n = Math.toIntExact(x.numel());
+        double[] values = new double[n];
+        switch (x.buffer().dtype()) {
+            case F32 -> {
+                float[] host = new float[n];
+                download(x.buffer(), x.offset(), host, 0, n);
+                for (int i = 0; i < n; i++) {
+                    values[i] = host[i];
+                }
+            }
+            case F64 -> download(x.buffer(), x.offset(), values, 0, n);
+            case I64 -> {
+                long[] host = new long[n];
+                download(x.buffer(), x.offset(), host, 0, n);
+                for (int i = 0; i < n; i++) {
+                    values[i] = host[i];
+                }
+            }
+            default -> throw new IllegalArgumentException(device() + ": " + op + ": checkRange takes F32, F64 or I64, got "
+                    + x.buffer().dtype());
+        }
+        for (double v : values) {
+            if (!(v >= lo && v <= hi) && v != allowed) {
+                throw failure.apply(v);
+            }
+        }
+    }
 
     // ---- random -------------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ import static dev.fathom.conformance.NnSupport.gradcheck;
 import static dev.fathom.conformance.NnSupport.i64;
 import static dev.fathom.conformance.NnSupport.leaf;
 import static dev.fathom.conformance.NnSupport.rejects;
+import static dev.fathom.conformance.NnSupport.rejectsData;
 
 /**
  * The class losses (cross-entropy, NLL) against a per-element F64 loop that follows PyTorch's
@@ -148,7 +149,7 @@ class LossesTest extends ConformanceTest {
     void classLossesRejectBadInput(TestBackends.Case backend) {
         use(backend);
         Tensor x = Tensor.zeros(4, 3);
-        rejects(() -> Functional.crossEntropy(x, i64(new long[] {0, 1, 3, 0}, 4)), "crossEntropy", "target 3", "[0, 3)", "[4, 3]");
+        rejectsData(() -> Functional.crossEntropy(x, i64(new long[] {0, 1, 3, 0}, 4)), "crossEntropy", "target 3", "[0, 3)", "[4, 3]");
         rejects(() -> Functional.crossEntropy(x, Tensor.zeros(4)), "crossEntropy", "target", "I64");
         rejects(() -> Functional.crossEntropy(x, i64(new long[] {0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2}, 4, 3)), "crossEntropy",
                 "[4]", "[4, 3]", "not one-hot");

@@ -70,6 +70,15 @@ final class NnSupport {
         assertTrue(Gradcheck.check(fn, inputs).passed());
     }
 
+    /**
+     * The call, or the read of its result, throws IllegalArgumentException whose message contains
+     * every fragment: a check of the data (a class target, an id, a probability) may be reported at
+     * the next read on an asynchronous device (Kernels.checkRange).
+     */
+    static void rejectsData(java.util.function.Supplier<Tensor> call, String... fragments) {
+        rejects(() -> call.get().toDoubleArray(), fragments);
+    }
+
     /** The call throws IllegalArgumentException whose message contains every fragment. */
     static void rejects(Runnable call, String... fragments) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call::run);
