@@ -21,6 +21,9 @@ import java.lang.reflect.Proxy;
  * built on first use, {@link Emulator#driverModules()}); device memory is
  * {@code -Dfathom.cuda.emu.memory} bytes (default 4 GiB), the total the driver reports;
  * {@code -Dfathom.cuda.emu.profile=FILE} writes launches and time per kernel to FILE at exit;
+ * {@code -Dfathom.cuda.emu.dryRun=true} launches nothing ({@link EmulatedDriver#dryRun}), so that
+ * JMH's {@code TrainStepBenchmark -p backend=cuda-emu} times the host's own cost of a CUDA step
+ * (the benchmarks jar and its lib/, plus this module's test classes, on the class path);
  * {@code -Dfathom.cuda.emu.cudnn=true} routes convolution and batch norm through the reference
  * cuDNN ({@link EmulatedCudnn}).
  *
@@ -96,6 +99,9 @@ public final class EmulatedCudaBackend implements Backend {
         if (kernels == null) {
             try {
                 driver = new EmulatedDriver(Emulator.driverModules(), Long.getLong("fathom.cuda.emu.memory", DEFAULT_MEMORY));
+                if (Boolean.getBoolean("fathom.cuda.emu.dryRun")) {
+                    driver.dryRun();
+                }
             } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException("building the emulated CUDA driver", e);
             } catch (InterruptedException e) {

@@ -99,6 +99,7 @@ final class EmulatedDriver implements CudaDriver {
     private final Map<Long, Module> modules = new HashMap<>();
     private final Map<Long, Function> functions = new HashMap<>();
     private final Map<String, long[]> profile = new LinkedHashMap<>();
+    private boolean dryRun;
     private long nextHandle = 1;
     private MemorySegment scratch;
     private int sticky;
@@ -114,6 +115,17 @@ final class EmulatedDriver implements CudaDriver {
             throw new IllegalArgumentException("EmulatedDriver: total memory must be > 0 bytes, got " + totalBytes);
         }
         this.totalBytes = totalBytes;
+    }
+
+    /**
+     * From now on launches check their arguments and do nothing else, and fresh memory is zeroed (a
+     * skipped fill must not leave a fault slot or a ticket non-zero): what is left of a training step
+     * is the host's own cost, Fathom's and the driver calls', to measure without a GPU
+     * ({@code -Dfathom.cuda.emu.dryRun=true}, {@link EmulatedCudaBackend}).
+     */
+    synchronized EmulatedDriver dryRun() {
+        dryRun = true;
+        return this;
     }
 
     // ---- inspection, for tests and measurements
@@ -200,7 +212,7 @@ final class EmulatedDriver implements CudaDriver {
             return CudaCheck.OUT_OF_MEMORY;
         }
         base.fill(GUARD_BYTE);
-        base.asSlice(GUARD, bytes).fill(POISON_BYTE);
+        base.asSlice(GUARD, bytes).fill(dryRun ? 0 : POISON_BYTE);
         Block b = new Block(base, base.address() + GUARD, bytes);
         blocks.put(b.address(), b);
         usedBytes += bytes;
@@ -409,6 +421,9 @@ final class EmulatedDriver implements CudaDriver {
         }
         List<KernelParams.Arg> args = Objects.requireNonNull(params, "params").args();
         checkSignature(f, args);
+        if (dryRun) {
+            return 0;
+        }
         long start = System.nanoTime();
         try {
             f.handle().invokeExact(gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes, pack(args));

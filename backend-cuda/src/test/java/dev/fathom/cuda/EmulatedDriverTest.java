@@ -125,6 +125,20 @@ class EmulatedDriverTest {
     }
 
     @Test
+    void aDryRunZeroesFreshMemoryAndChecksLaunchesWithoutRunningThem() throws Exception {
+        driver.dryRun();
+        KernelLauncher launcher = device.launcher("elementwise", ptx("elementwise"));
+        long out = device.allocator().allocate("test", 4L * 16);
+        assertArrayEquals(new float[16], download(out, 16), "zeroed, not poisoned");
+        launcher.launch("fill", "[16]", "fill_f32", KernelLauncher.Dim3.of(1), KernelLauncher.Dim3.of(32), 0,
+                KernelParams.of().ptr(out).struct(StridedDesc.pack(new int[] {16}, new long[] {1}, 0)).i64(16).f64(2.5));
+        assertArrayEquals(new float[16], download(out, 16), "the fill did not run");
+        assertNull(driver.profile().get("fill_f32"), "nor did it count as run");
+        assertThrows(IllegalArgumentException.class, () -> launcher.launch("fill", "[16]", "fill_f32", KernelLauncher.Dim3.of(1),
+                KernelLauncher.Dim3.of(32), 0, KernelParams.of().ptr(out).i64(16)), "arguments are still checked against the PTX");
+    }
+
+    @Test
     void fillAndBinaryKernelsRunThroughTheLauncher() throws Exception {
         KernelLauncher launcher = device.launcher("elementwise", ptx("elementwise"));
         int rows = 37, cols = 29, n = rows * cols;
