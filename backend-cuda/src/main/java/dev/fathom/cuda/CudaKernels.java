@@ -150,6 +150,9 @@ final class CudaKernels implements Kernels, AutoCloseable {
 
     // ---- memory
 
+    /** The op an allocation's out-of-memory error names, per dtype (its bytes are in the message): no string built per call. */
+    private static final String[] ALLOCATE_OP = java.util.Arrays.stream(DType.values()).map(t -> "allocate " + t).toArray(String[]::new);
+
     @Override
     public Buffer allocate(DType dtype, long numel) {
         Objects.requireNonNull(dtype, "dtype");
@@ -159,7 +162,7 @@ final class CudaKernels implements Kernels, AutoCloseable {
         }
         makeCurrent();
         long bytes = numel * dtype.byteSize();
-        return new CudaBuffer(this, gpu.allocator().allocate("allocate " + numel + " x " + dtype, bytes), dtype, numel);
+        return new CudaBuffer(this, gpu.allocator().allocate(ALLOCATE_OP[dtype.ordinal()], bytes), dtype, numel);
     }
 
     @Override

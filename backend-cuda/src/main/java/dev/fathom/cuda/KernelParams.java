@@ -64,7 +64,8 @@ public final class KernelParams {
         }
     }
 
-    private final List<Arg> args = new ArrayList<>();
+    /** Sized for the longest kernel signature, so that building one never regrows the list. */
+    private final List<Arg> args = new ArrayList<>(16);
 
     private KernelParams() {
     }
