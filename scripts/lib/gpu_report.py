@@ -2,13 +2,13 @@
 """Sets Fathom's JMH results beside PyTorch's timings of the same work (scripts/gpu-check).
 
 Usage: gpu_report.py OUT_DIR   (reads jmh-gemm.json, jmh-gemm-own.json, jmh-conv.json, jmh-ops.json, jmh-step.json,
-torch-timings.jsonl; prints markdown)
+jmh-models.json, jmh-step-jcuda.json, jmh-ops-jcuda.json, torch-timings.jsonl; prints markdown)
 """
 import json
 import os
 import sys
 
-PARAM_KEYS = ("n", "layer", "model", "batch")
+PARAM_KEYS = ("n", "layer", "model", "arch", "batch", "context")
 
 
 def key(bench, params):
@@ -29,6 +29,10 @@ def work(bench, params):
         return 2.0 * 128 * c_out * hw * hw * c_in * 9 / 1e9, "GFLOP/s"
     if bench == "TrainStepBenchmark.step":
         return float(params.get("batch", 128)), "samples/s"
+    if bench == "CharLmStepBenchmark.step":
+        return float(params.get("batch", 32)) * float(params.get("context", 128)), "tokens/s"
+    if bench == "DcganStepBenchmark.step":
+        return 1.0, "steps/s"
     return None, None
 
 
@@ -39,7 +43,8 @@ def load(out):
     # jmh-step-jcuda.json, jmh-ops-jcuda.json: training steps and elementwise ops with
     # -Dfathom.cuda.launch=jcuda (JCuda's cuLaunchKernel instead of the default NativeLaunch).
     for name, suffix in (("jmh-gemm.json", ""), ("jmh-gemm-own.json", " (own kernel)"), ("jmh-conv.json", ""),
-                         ("jmh-ops.json", ""), ("jmh-step.json", ""), ("jmh-step-jcuda.json", " (launch via JCuda)"),
+                         ("jmh-ops.json", ""), ("jmh-step.json", ""), ("jmh-models.json", ""),
+                         ("jmh-step-jcuda.json", " (launch via JCuda)"),
                          ("jmh-ops-jcuda.json", " (launch via JCuda)")):
         path = os.path.join(out, name)
         if os.path.exists(path):
