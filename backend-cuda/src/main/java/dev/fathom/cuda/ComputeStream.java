@@ -22,7 +22,7 @@ final class ComputeStream implements AutoCloseable {
     private final CudaCheck check;
     private final long handle;
     /** A launch as an error message would name it; kept in parts, so the hot path concatenates nothing. */
-    private record Pending(String op, String kernel, String shapes) {
+    private record Pending(String op, String kernel, Object shapes) {
         @Override
         public String toString() {
             return op + "/" + kernel + " " + shapes;
@@ -54,7 +54,7 @@ final class ComputeStream implements AutoCloseable {
     }
 
     /** Called by the launcher after each successful enqueue. */
-    synchronized void noteLaunch(String op, String kernel, String shapes) {
+    synchronized void noteLaunch(String op, String kernel, Object shapes) {
         pendingCount++;
         pending.addLast(new Pending(op, kernel, shapes));
         if (pending.size() > PENDING_SHOWN) {
@@ -99,7 +99,7 @@ final class ComputeStream implements AutoCloseable {
      * Waits for everything enqueued so far; a failure names {@code op} and the launches it may come
      * from. Then throws the first fault that a checked launch since the last wait noted ({@link DeviceChecks}).
      */
-    synchronized void synchronize(String op, String shapes) {
+    synchronized void synchronize(String op, Object shapes) {
         ensureOpen(op);
         DeviceChecks c = checks;
         ByteBuffer found = c == null ? null : c.beforeWait(op);
@@ -160,7 +160,7 @@ final class ComputeStream implements AutoCloseable {
     }
 
     /** Like {@link CudaCheck#check}, plus the launches that may have caused an asynchronous error. */
-    private void checkWait(String op, String shapes, int status) {
+    private void checkWait(String op, Object shapes, int status) {
         if (status == CudaCheck.SUCCESS) {
             return;
         }

@@ -26,19 +26,21 @@ final class CudaCheck {
      * Throws a {@link CudaException} unless {@code status} is {@code CUDA_SUCCESS}.
      *
      * @param op     the op and driver call, e.g. {@code "matmul: cuLaunchKernel(gemm_f32)"}
-     * @param shapes what the op worked on, e.g. {@code "[64, 128] x [128, 10]"}; may be empty
+     * @param shapes what the op worked on, e.g. {@code "[64, 128] x [128, 10]"} (its toString: a
+     *               {@link LazyText} is formatted only here); may be empty
      */
-    void check(String op, String shapes, int status) {
+    void check(String op, Object shapes, int status) {
         if (status != SUCCESS) {
             throw new CudaException(message(op, shapes, status), op, status);
         }
     }
 
     /** {@code "cuda: <op> <shapes> failed: CUDA_ERROR_X (n): description[; the context is now unusable...]"}. */
-    String message(String op, String shapes, int status) {
+    String message(String op, Object shapes, int status) {
         StringBuilder m = new StringBuilder("cuda: ").append(op);
-        if (shapes != null && !shapes.isBlank()) {
-            m.append(' ').append(shapes);
+        String text = shapes == null ? "" : shapes.toString();
+        if (!text.isBlank()) {
+            m.append(' ').append(text);
         }
         m.append(" failed: ").append(describe(status));
         if (isSticky(status)) {

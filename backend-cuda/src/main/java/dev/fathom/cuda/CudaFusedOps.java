@@ -60,7 +60,8 @@ final class CudaFusedOps {
         sameShape(op, "x", x, "out", out);
         long[] oni = outerNInner(op, x, axis);
         FusedLaunchPlan.Softmax plan = FusedLaunchPlan.softmax(oni[0], oni[1], oni[2], LaunchGeometry.MAX_GRID);
-        launch("softmax", op, shapes(x) + " axis " + axis, "softmax_" + plan.kernel().suffix() + "_" + suffix(dt),
+        launch("softmax", op, LazyText.of(() -> shapes(x) + " axis " + axis),
+                "softmax_" + plan.kernel().suffix() + "_" + suffix(dt),
                 plan.geometry(), KernelParams.of().ptr(address(x, op)).i64(x.offset()).ptr(address(out, op)).i64(out.offset())
                         .i64(oni[0]).i64(oni[1]).i64(oni[2]).i32(log ? 1 : 0));
     }
@@ -75,7 +76,8 @@ final class CudaFusedOps {
         sameShape(op, "y", y, "gradX", gradX);
         long[] oni = outerNInner(op, y, axis);
         FusedLaunchPlan.Softmax plan = FusedLaunchPlan.softmax(oni[0], oni[1], oni[2], LaunchGeometry.MAX_GRID);
-        launch("softmax", op, shapes(y) + " axis " + axis, "softmax_backward_" + plan.kernel().suffix() + "_" + suffix(dt),
+        launch("softmax", op, LazyText.of(() -> shapes(y) + " axis " + axis),
+                "softmax_backward_" + plan.kernel().suffix() + "_" + suffix(dt),
                 plan.geometry(), KernelParams.of().ptr(address(y, op)).i64(y.offset()).ptr(address(gradY, op)).i64(gradY.offset())
                         .ptr(address(gradX, op)).i64(gradX.offset()).i64(oni[0]).i64(oni[1]).i64(oni[2]).i32(log ? 1 : 0));
     }
@@ -120,7 +122,7 @@ final class CudaFusedOps {
         numel(op, "bias", bias, normalized, "the normalized size");
         numel(op, "mean", mean, rows, "one per row");
         numel(op, "rstd", rstd, rows, "one per row");
-        launch("norm", op, shapes(x) + " normalized " + normalized, "layer_norm_" + suffix(dt),
+        launch("norm", op, LazyText.of(() -> shapes(x) + " normalized " + normalized), "layer_norm_" + suffix(dt),
                 FusedLaunchPlan.rows(rows, normalized, LaunchGeometry.MAX_GRID),
                 KernelParams.of().ptr(address(x, op)).i64(x.offset()).ptr(address(weight, op)).i64(offset(weight))
                         .ptr(address(bias, op)).i64(offset(bias)).ptr(address(out, op)).i64(out.offset())
@@ -157,7 +159,7 @@ final class CudaFusedOps {
         numel(op, "weight", weight, n, "the row length");
         numel(op, "gradWeight", gradWeight, n, "the row length");
         numel(op, "gradBias", gradBias, n, "the row length");
-        String where = shapes(x) + " rows " + rows;
+        Object where = LazyText.of(() -> shapes(x) + " rows " + rows);
         // Parameter gradients first: they read gradOut and x, which gradX may alias.
         if (gradWeight != null || gradBias != null) {
             launch("norm", op, where, "layer_norm_param_grads_" + suffix(dt), FusedLaunchPlan.columnSums(n, LaunchGeometry.MAX_GRID),
@@ -196,13 +198,13 @@ final class CudaFusedOps {
                 .ptr(address(bias, op)).i64(offset(bias)).ptr(address(out, op)).i64(out.offset())
                 .ptr(address(mean, op)).i64(mean.offset()).ptr(address(invstd, op)).i64(invstd.offset());
         if (plan.parts() == 1) {
-            launch("norm", op, shapes(x), "batch_norm_" + suffix(dt), plan.geometry(),
+            launch("norm", op, LazyText.of(() -> shapes(x)), "batch_norm_" + suffix(dt), plan.geometry(),
                     join(KernelParams.of().ptr(xa).i64(x.offset()), tail).i64(ncs[0]).i64(ncs[1]).i64(ncs[2]).f64(eps));
             return;
         }
         long ws = device.allocator().allocate(op, plan.workspaceBytes(ncs[1]));
         try {
-            String where = shapes(x) + " in " + plan.parts() + " parts per channel";
+            Object where = LazyText.of(() -> shapes(x) + " in " + plan.parts() + " parts per channel");
             launch("norm", op, where, "batch_norm_partials_" + suffix(dt), plan.geometry(), KernelParams.of().ptr(xa)
                     .i64(x.offset()).ptr(ws).i64(ncs[0]).i64(ncs[1]).i64(ncs[2]).i64(plan.parts()));
             launch("norm", op, where, "batch_norm_apply_" + suffix(dt), plan.geometry(),
@@ -237,13 +239,13 @@ final class CudaFusedOps {
                 .i64(gradX.offset()).ptr(address(gradWeight, op)).i64(offset(gradWeight)).ptr(address(gradBias, op))
                 .i64(offset(gradBias));
         if (plan.parts() == 1) {
-            launch("norm", op, shapes(x), "batch_norm_backward_" + suffix(dt), plan.geometry(),
+            launch("norm", op, LazyText.of(() -> shapes(x)), "batch_norm_backward_" + suffix(dt), plan.geometry(),
                     join(join(KernelParams.of(), head), grads).i64(ncs[0]).i64(ncs[1]).i64(ncs[2]));
             return;
         }
         long ws = device.allocator().allocate(op, plan.workspaceBytes(ncs[1]));
         try {
-            String where = shapes(x) + " in " + plan.parts() + " parts per channel";
+            Object where = LazyText.of(() -> shapes(x) + " in " + plan.parts() + " parts per channel");
             launch("norm", op, where, "batch_norm_backward_partials_" + suffix(dt), plan.geometry(),
                     join(KernelParams.of(), head).ptr(ws).i64(ncs[0]).i64(ncs[1]).i64(ncs[2]).i64(plan.parts()));
             launch("norm", op, where, "batch_norm_backward_apply_" + suffix(dt), plan.geometry(),
@@ -283,7 +285,7 @@ final class CudaFusedOps {
         numel(op, "grad", grad, n, "param's numel");
         numel(op, "momentumBuffer", momentumBuffer, n, "param's numel");
         Strided buf = h.momentum() != 0 ? momentumBuffer : null;
-        launch("optim", op, shapes(param), "sgd_update_" + suffix(dt), LaunchGeometry.forElements(n),
+        launch("optim", op, LazyText.of(() -> shapes(param)), "sgd_update_" + suffix(dt), LaunchGeometry.forElements(n),
                 KernelParams.of().ptr(address(param, op)).i64(param.offset()).ptr(address(grad, op)).i64(grad.offset())
                         .ptr(address(buf, op)).i64(offset(buf)).i64(n).f64(h.lr()).f64(h.momentum()).f64(h.dampening())
                         .f64(h.weightDecay()).i32(h.nesterov() ? 1 : 0).i32(h.firstStep() ? 1 : 0));
@@ -312,7 +314,8 @@ final class CudaFusedOps {
         Strided vmax = h.amsgrad() ? maxExpAvgSq : null;
         // The bias corrections once, in F64, on the host: a pow per GPU thread would cost more than the update.
         double bc1 = 1 - Math.pow(h.beta1(), h.step()), bc2 = 1 - Math.pow(h.beta2(), h.step());
-        launch("optim", op, shapes(param) + " step " + h.step(), "adam_update_" + suffix(dt), LaunchGeometry.forElements(n),
+        launch("optim", op, LazyText.of(() -> shapes(param) + " step " + h.step()), "adam_update_" + suffix(dt),
+                LaunchGeometry.forElements(n),
                 KernelParams.of().ptr(address(param, op)).i64(param.offset()).ptr(address(grad, op)).i64(grad.offset())
                         .ptr(address(expAvg, op)).i64(expAvg.offset()).ptr(address(expAvgSq, op)).i64(expAvgSq.offset())
                         .ptr(address(vmax, op)).i64(offset(vmax)).i64(n).f64(h.lr()).f64(h.beta1()).f64(h.beta2()).f64(h.eps())
@@ -321,7 +324,7 @@ final class CudaFusedOps {
 
     // ---- plumbing ------------------------------------------------------------------------------
 
-    private void launch(String module, String op, String shapes, String kernel, LaunchGeometry g, KernelParams params) {
+    private void launch(String module, String op, Object shapes, String kernel, LaunchGeometry g, KernelParams params) {
         if (g.isEmpty()) {
             return;
         }

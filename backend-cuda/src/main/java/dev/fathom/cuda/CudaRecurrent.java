@@ -45,7 +45,8 @@ final class CudaRecurrent {
         layout(op, "gates", gates, 4 * h, 4 * n, "[..., 4H]", "the pre-activations of the input, forget, cell and output gates", c);
         layout(op, "out", out, h, 2 * n, "[2, ..., H]", "h' then c', c's shape with a leading 2", c);
         layout(op, "acts", acts, 5 * h, 5 * n, "[..., 5H]", "i, f, g, o and tanh(c') for the backward", c);
-        module.launch(op, shapes(gates, c) + " " + dt, "lstm_cell_" + suffix(dt), LaunchGeometry.forElements(n),
+        module.launch(op, LazyText.of(() -> shapes(gates, c) + " " + dt), "lstm_cell_" + suffix(dt),
+                LaunchGeometry.forElements(n),
                 KernelParams.of().ptr(address(gates, op)).i64(gates.offset()).ptr(address(c, op)).i64(c.offset())
                         .ptr(address(out, op)).i64(out.offset()).ptr(address(acts, op)).i64(acts.offset())
                         .i64(rows(n, h)).i64(h));
@@ -60,7 +61,8 @@ final class CudaRecurrent {
         layout(op, "gradOut", gradOut, h, 2 * n, "[2, ..., H]", "the gradients of h' and c', shaped as the forward's out", c);
         layout(op, "gradGates", gradGates, 4 * h, 4 * n, "[..., 4H]", "shaped as the forward's gates", c);
         layout(op, "gradC", gradC, h, n, "[..., H]", "shaped as c", c);
-        module.launch(op, shapes(acts, c) + " " + dt, "lstm_cell_backward_" + suffix(dt), LaunchGeometry.forElements(n),
+        module.launch(op, LazyText.of(() -> shapes(acts, c) + " " + dt), "lstm_cell_backward_" + suffix(dt),
+                LaunchGeometry.forElements(n),
                 KernelParams.of().ptr(address(acts, op)).i64(acts.offset()).ptr(address(c, op)).i64(c.offset())
                         .ptr(address(gradOut, op)).i64(gradOut.offset()).ptr(address(gradGates, op)).i64(gradGates.offset())
                         .ptr(address(gradC, op)).i64(gradC.offset()).i64(rows(n, h)).i64(h));

@@ -165,7 +165,7 @@ final class CudnnBatchNorm {
         return true;
     }
 
-    private NormDescs normDescs(String op, String shapes, int[] ncs, boolean f64) {
+    private NormDescs normDescs(String op, Object shapes, int[] ncs, boolean f64) {
         NormKey key = new NormKey(ncs[0], ncs[1], ncs[2], f64);
         NormDescs d = norms.get(key);
         if (d != null) {

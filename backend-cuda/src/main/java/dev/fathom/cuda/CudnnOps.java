@@ -153,7 +153,7 @@ final class CudnnOps implements AutoCloseable {
         return true;
     }
 
-    private ConvDescs convDescs(String op, String shapes, Conv2dGeometry g, boolean f64) {
+    private ConvDescs convDescs(String op, Object shapes, Conv2dGeometry g, boolean f64) {
         ConvKey key = new ConvKey(g, f64);
         ConvDescs d = convs.get(key);
         if (d != null) {
@@ -189,7 +189,7 @@ final class CudnnOps implements AutoCloseable {
      * descriptors' math), the one {@link #search} picks, run on the call's own buffers when it
      * measures; {@link Algo#NONE} when there is no candidate.
      */
-    private Algo choose(String op, String shapes, long handle, ConvPass pass, ConvDescs d, long xa, long wa, long ya) {
+    private Algo choose(String op, Object shapes, long handle, ConvPass pass, ConvDescs d, long xa, long wa, long ya) {
         List<AlgoPerf> ranked = new ArrayList<>();
         check(op, shapes, heuristic(pass), driver.cudnnGetConvolutionAlgorithms(handle, pass, d.x, d.w, d.conv, d.y, ranked));
         List<Algo> candidates = new ArrayList<>();
@@ -220,7 +220,7 @@ final class CudnnOps implements AutoCloseable {
      * algorithm once on the call's buffers (writing only the pass's output, which the call then
      * overwrites) with a workspace as large as the largest candidate's.
      */
-    private Algo fastest(String op, String shapes, long handle, ConvPass pass, ConvDescs d, long xa, long wa, long ya,
+    private Algo fastest(String op, Object shapes, long handle, ConvPass pass, ConvDescs d, long xa, long wa, long ya,
             List<Algo> candidates) {
         long wsBytes = candidates.stream().mapToLong(Algo::workspaceBytes).max().orElse(0);
         long ws = wsBytes == 0 ? 0 : device.allocator().allocate(op + " (cuDNN algorithm search workspace)", wsBytes);
@@ -322,7 +322,7 @@ final class CudnnOps implements AutoCloseable {
         return kernels.buffer(s, op).address() + s.offset() * s.buffer().dtype().byteSize();
     }
 
-    void check(String op, String shapes, String call, int status) {
+    void check(String op, Object shapes, String call, int status) {
         if (status != 0) {
             throw new CudaException("cuda: " + op + " " + shapes + " failed in " + call + ": " + statusString(status) + " ("
                     + status + "); -D" + CudaPlan.CUDNN_PROPERTY + "=false uses the own kernels instead", op, status);
@@ -339,7 +339,7 @@ final class CudnnOps implements AutoCloseable {
     }
 
     /** Under {@code -Dfathom.cuda.sync=true}, waits so that a fault is pinned to this call. */
-    void synced(String op, String shapes) {
+    void synced(String op, Object shapes) {
         if (device.sync()) {
             device.stream().synchronize(op + " (cuDNN)", shapes);
         }

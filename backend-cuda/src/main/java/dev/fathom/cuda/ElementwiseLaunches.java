@@ -32,7 +32,7 @@ final class ElementwiseLaunches {
     void fill(Strided dst, double value) {
         CudaBuffer d = kernels.buffer(dst, "fill");
         String kernel = "fill_" + CudaBuffer.suffix(d.dtype());
-        launch("fill", Shape.format(dst.shape()) + " " + d.dtype(), kernel, dst.numel(),
+        launch("fill", LazyText.of(() -> Shape.format(dst.shape()) + " " + d.dtype()), kernel, dst.numel(),
                 KernelParams.of().ptr(d.address()).struct(StridedDesc.packCoalesced(dst)[0]).i64(dst.numel()).f64(value));
     }
 
@@ -40,8 +40,8 @@ final class ElementwiseLaunches {
         CudaBuffer s = kernels.buffer(src, "copy"), d = kernels.buffer(dst, "copy");
         String kernel = "copy_" + CudaBuffer.suffix(s.dtype()) + "_" + CudaBuffer.suffix(d.dtype());
         byte[][] desc = descs(dst, src);
-        launch("copy", Shape.format(src.shape()) + " " + s.dtype() + " -> " + Shape.format(dst.shape()) + " "
-                + d.dtype(), kernel, dst.numel(), KernelParams.of().ptr(s.address()).struct(desc[1])
+        launch("copy", LazyText.of(() -> Shape.format(src.shape()) + " " + s.dtype() + " -> " + Shape.format(dst.shape()) + " "
+                + d.dtype()), kernel, dst.numel(), KernelParams.of().ptr(s.address()).struct(desc[1])
                 .ptr(d.address()).struct(desc[0]).i64(dst.numel()));
     }
 
@@ -60,7 +60,7 @@ final class ElementwiseLaunches {
         }
         sameDtype(name, t, ob.dtype(), out);
         byte[][] desc = descs(out, x);
-        module.launch(name, Shape.format(x.shape()) + " " + t, "unary_" + CudaBuffer.suffix(t),
+        module.launch(name, LazyText.of(() -> Shape.format(x.shape()) + " " + t), "unary_" + CudaBuffer.suffix(t),
                 geometry(out.numel(), denseF32(out, ob) && denseF32(x, xb)),
                 KernelParams.of().i32(op.ordinal()).ptr(xb.address()).struct(desc[1]).ptr(ob.address())
                         .struct(desc[0]).i64(out.numel()));
@@ -70,7 +70,7 @@ final class ElementwiseLaunches {
         CudaBuffer ab = kernels.buffer(a, "binary"), bb = kernels.buffer(b, "binary"), ob = kernels.buffer(out, "binary");
         DType t = ab.dtype();
         String name = op.name().toLowerCase(java.util.Locale.ROOT);
-        String shapes = Shape.format(a.shape()) + " " + name + " " + Shape.format(b.shape()) + " " + t;
+        Object shapes = LazyText.of(() -> Shape.format(a.shape()) + " " + name + " " + Shape.format(b.shape()) + " " + t);
         if (bb.dtype() != t) {
             throw new IllegalArgumentException("cuda: " + name + ": operands must have one dtype, got " + t + " and " + bb.dtype()
                     + " (" + shapes + "); convert one with .to(dtype)");
@@ -115,8 +115,8 @@ final class ElementwiseLaunches {
         CudaBuffer xb = kernels.buffer(x, "activationBackward"), gb = kernels.buffer(gradOut, "activationBackward"),
                 ob = kernels.buffer(gradIn, "activationBackward");
         DType t = xb.dtype();
-        String shapes = "x " + Shape.format(x.shape()) + ", gradOut " + Shape.format(gradOut.shape()) + ", gradIn "
-                + Shape.format(gradIn.shape()) + " " + t;
+        Object shapes = LazyText.of(() -> "x " + Shape.format(x.shape()) + ", gradOut " + Shape.format(gradOut.shape())
+                + ", gradIn " + Shape.format(gradIn.shape()) + " " + t);
         if (!t.isFloating() || gb.dtype() != t || !java.util.Arrays.equals(x.shape(), gradOut.shape())
                 || !java.util.Arrays.equals(x.shape(), gradIn.shape())) {
             throw new IllegalArgumentException("cuda: " + name + ": x, gradOut and gradIn need one shape and one floating dtype, got "
@@ -134,8 +134,8 @@ final class ElementwiseLaunches {
         CudaBuffer cb = kernels.buffer(cond, "where"), ab = kernels.buffer(a, "where"), bb = kernels.buffer(b, "where"),
                 ob = kernels.buffer(out, "where");
         DType t = ab.dtype();
-        String shapes = "where(" + Shape.format(cond.shape()) + ", " + Shape.format(a.shape()) + ", " + Shape.format(b.shape())
-                + ") " + t;
+        Object shapes = LazyText.of(() -> "where(" + Shape.format(cond.shape()) + ", " + Shape.format(a.shape()) + ", "
+                + Shape.format(b.shape()) + ") " + t);
         if (cb.dtype() != DType.BOOL) {
             throw new IllegalArgumentException("cuda: where: the condition must be BOOL, got " + cb.dtype() + " (" + shapes
                     + "); compare first, e.g. x.gt(0)");
@@ -153,7 +153,7 @@ final class ElementwiseLaunches {
     }
 
     /** Launches an elementwise.cu kernel over {@code n} output elements ({@link LaunchGeometry#forElementwise}). */
-    private void launch(String op, String shapes, String kernel, long n, KernelParams params) {
+    private void launch(String op, Object shapes, String kernel, long n, KernelParams params) {
         module.launch(op, shapes, kernel, LaunchGeometry.forElementwise(n), params);
     }
 

@@ -109,7 +109,7 @@ final class GemmLaunches {
     }
 
     /** What every launch of one matmul shares. */
-    private record Product(String shapes, DType dtype, long a, long aRs, long aCs, long b, long bRs, long bCs, long c,
+    private record Product(Object shapes, DType dtype, long a, long aRs, long aCs, long b, long bRs, long bCs, long c,
             int m, int n, int k) {
         /** The same operands, into {@code c} over {@code k} of their inner size (a slice of K). */
         Product slice(long c, int k) {
@@ -119,8 +119,8 @@ final class GemmLaunches {
 
     void matmul(Strided a, Strided b, Strided out) {
         CudaBuffer ab = kernels.buffer(a, "matmul"), bb = kernels.buffer(b, "matmul"), ob = kernels.buffer(out, "matmul");
-        String shapes = Shape.format(a.shape()) + " @ " + Shape.format(b.shape()) + " -> " + Shape.format(out.shape()) + " "
-                + ab.dtype();
+        Object shapes = LazyText.of(() -> Shape.format(a.shape()) + " @ " + Shape.format(b.shape()) + " -> "
+                + Shape.format(out.shape()) + " " + ab.dtype());
         check(a, b, out, ab.dtype(), bb.dtype(), ob.dtype(), shapes);
         int r = out.rank();
         int m = out.shape()[r - 2], n = out.shape()[r - 1], k = a.shape()[r - 1];
@@ -283,7 +283,7 @@ final class GemmLaunches {
         return dims;
     }
 
-    private static void check(Strided a, Strided b, Strided out, DType ta, DType tb, DType to, String shapes) {
+    private static void check(Strided a, Strided b, Strided out, DType ta, DType tb, DType to, Object shapes) {
         if (ta != tb || ta != to) {
             throw new IllegalArgumentException("cuda: matmul: operands and output must have one dtype, got " + ta + ", " + tb
                     + " and " + to + " (" + shapes + "); convert with .to(dtype)");

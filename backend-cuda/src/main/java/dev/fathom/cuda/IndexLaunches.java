@@ -29,7 +29,8 @@ final class IndexLaunches {
 
     void gather(Strided x, int dim, Strided index, Strided out) {
         CudaBuffer xb = kernels.buffer(x, "gather"), ib = kernels.buffer(index, "gather"), ob = kernels.buffer(out, "gather");
-        String shapes = Shape.format(x.shape()) + " " + xb.dtype() + " dim " + dim + " index " + Shape.format(index.shape());
+        Object shapes = LazyText.of(() -> Shape.format(x.shape()) + " " + xb.dtype() + " dim " + dim + " index "
+                + Shape.format(index.shape()));
         check("gather", x, dim, index, out, xb, ib, ob, shapes);
         if (xb.dtype() == DType.BOOL) {
             throughI64(x, out, (xi, oi) -> gather(xi, dim, index, oi));
@@ -49,8 +50,8 @@ final class IndexLaunches {
     void scatterAdd(Strided src, int dim, Strided index, Strided out) {
         CudaBuffer sb = kernels.buffer(src, "scatterAdd"), ib = kernels.buffer(index, "scatterAdd"),
                 ob = kernels.buffer(out, "scatterAdd");
-        String shapes = Shape.format(src.shape()) + " " + sb.dtype() + " into " + Shape.format(out.shape()) + " dim " + dim
-                + " index " + Shape.format(index.shape());
+        Object shapes = LazyText.of(() -> Shape.format(src.shape()) + " " + sb.dtype() + " into " + Shape.format(out.shape())
+                + " dim " + dim + " index " + Shape.format(index.shape()));
         check("scatterAdd", out, dim, index, src, ob, ib, sb, shapes);
         if (sb.dtype() == DType.BOOL) {
             throughI64(src, out, (si, oi) -> {
@@ -90,7 +91,7 @@ final class IndexLaunches {
         DeviceChecks.Failure f = (position, value) -> failure.apply(t == DType.I64
                 ? value == Integer.MAX_VALUE ? Double.POSITIVE_INFINITY : value == Integer.MIN_VALUE ? Double.NEGATIVE_INFINITY : value
                 : Float.intBitsToFloat(value));
-        kernels.checks().launch(op, f, slot -> module.launchElements(op, Shape.format(x.shape()) + " " + t,
+        kernels.checks().launch(op, f, slot -> module.launchElements(op, LazyText.of(() -> Shape.format(x.shape()) + " " + t),
                 "check_range_" + CudaBuffer.suffix(t), n, p.ptr(slot)));
     }
 
@@ -138,7 +139,7 @@ final class IndexLaunches {
      * the one walked with the index (gather's out, scatter-add's src).
      */
     private static void check(String op, Strided data, int dim, Strided index, Strided walked, CudaBuffer db, CudaBuffer ib,
-            CudaBuffer wb, String shapes) {
+            CudaBuffer wb, Object shapes) {
         if (ib.dtype() != DType.I64) {
             throw new IllegalArgumentException("cuda: " + op + ": the index must be I64, got " + ib.dtype() + " (" + shapes
                     + "); convert it with .to(DType.I64)");

@@ -105,7 +105,7 @@ final class KernelLauncher {
      * @param op     the tensor op this launch serves, e.g. {@code "add"}, named in any error
      * @param shapes the op's shapes, e.g. {@code "[4, 5] + [5]"}, named in any error
      */
-    void launch(String op, String shapes, String kernel, Dim3 grid, Dim3 block, int sharedBytes,
+    void launch(String op, Object shapes, String kernel, Dim3 grid, Dim3 block, int sharedBytes,
             KernelParams params) {
         Objects.requireNonNull(params, "params");
         validate(op, kernel, grid, block, sharedBytes);
@@ -128,7 +128,7 @@ final class KernelLauncher {
         }
     }
 
-    private static String where(String shapes, Dim3 grid, Dim3 block, int sharedBytes) {
+    private static String where(Object shapes, Dim3 grid, Dim3 block, int sharedBytes) {
         return shapes + " grid " + grid + " block " + block + (sharedBytes > 0 ? " shared " + sharedBytes + " B" : "");
     }
 

@@ -29,12 +29,12 @@ final class KernelModule {
      * Launches a grid-stride kernel over {@code n} elements with {@link LaunchGeometry#forElements};
      * nothing at all for {@code n = 0} (CUDA rejects an empty grid).
      */
-    void launchElements(String op, String shapes, String kernel, long n, KernelParams params) {
+    void launchElements(String op, Object shapes, String kernel, long n, KernelParams params) {
         launch(op, shapes, kernel, LaunchGeometry.forElements(n), params);
     }
 
     /** Launches {@code kernel} with {@code g}, or nothing when g is empty. */
-    void launch(String op, String shapes, String kernel, LaunchGeometry g, KernelParams params) {
+    void launch(String op, Object shapes, String kernel, LaunchGeometry g, KernelParams params) {
         if (g.isEmpty()) {
             return;
         }
@@ -42,7 +42,7 @@ final class KernelModule {
     }
 
     /** Launches {@code kernel} with an explicit geometry. */
-    void launch(String op, String shapes, String kernel, Dim3 grid, Dim3 block, KernelParams params) {
+    void launch(String op, Object shapes, String kernel, Dim3 grid, Dim3 block, KernelParams params) {
         launcher().launch(op, shapes, kernel, grid, block, 0, params);
     }
 }

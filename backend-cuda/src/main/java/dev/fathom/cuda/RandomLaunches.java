@@ -25,7 +25,7 @@ final class RandomLaunches {
         String name = op.name().toLowerCase(Locale.ROOT);
         CudaBuffer ob = kernels.buffer(out, name);
         DType t = ob.dtype();
-        String shapes = Shape.format(out.shape()) + " " + t;
+        Object shapes = LazyText.of(() -> Shape.format(out.shape()) + " " + t);
         if (!t.isFloating() && op != RandomOp.BERNOULLI) {
             throw new IllegalArgumentException("cuda: " + name + " fills F32 or F64, got " + shapes
                     + "; fill a float tensor and convert it");

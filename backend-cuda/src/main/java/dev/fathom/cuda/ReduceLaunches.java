@@ -87,7 +87,7 @@ final class ReduceLaunches {
         String name = op.name().toLowerCase(Locale.ROOT);
         CudaBuffer xb = kernels.buffer(x, name), ob = kernels.buffer(out, name);
         DType t = xb.dtype();
-        String shapes = Shape.format(x.shape()) + " over axes " + Arrays.toString(axes) + " " + t;
+        Object shapes = LazyText.of(() -> Shape.format(x.shape()) + " over axes " + Arrays.toString(axes) + " " + t);
         check(op, name, x, axes, out, t, ob.dtype(), shapes);
         int r = x.rank();
         boolean[] reduced = new boolean[r];
@@ -132,7 +132,7 @@ final class ReduceLaunches {
     }
 
     /** Row r's result into {@code out[outOffset + r]}, from element j at {@code x[xOffset + r·rowStride + j]}. */
-    private void reduceRows(ReduceOp op, String name, String shapes, DType t, long x, long xOffset, long rowStride, long inner,
+    private void reduceRows(ReduceOp op, String name, Object shapes, DType t, long x, long xOffset, long rowStride, long inner,
             CudaBuffer out, long outOffset, long outer) {
         String suffix = CudaBuffer.suffix(t);
         long splits = splits(outer, inner);
@@ -194,7 +194,8 @@ final class ReduceLaunches {
         return row == NOT_ROWS ? inner : row;
     }
 
-    private static void check(ReduceOp op, String name, Strided x, int[] axes, Strided out, DType t, DType outType, String shapes) {
+    private static void check(ReduceOp op, String name, Strided x, int[] axes, Strided out, DType t, DType outType,
+            Object shapes) {
         int r = x.rank();
         for (int i = 0; i < axes.length; i++) {
             if (axes[i] < 0 || axes[i] >= r || (i > 0 && axes[i] <= axes[i - 1])) {
