@@ -9,6 +9,7 @@ import dev.fathom.tensor.internal.KernelOps;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.function.DoubleFunction;
+import java.util.function.Supplier;
 
 /** Input checks shared by the layer functions; every message starts with the op's name. */
 final class Checks {
@@ -41,6 +42,17 @@ final class Checks {
         } finally {
             KernelOperands.closeCopy(c, x);  // in stream order on a GPU: the check has read it by the time the memory is reused
         }
+    }
+
+    /**
+     * {@code t.describe()} for a message that may be built after t is closed (a {@link #values}
+     * failure on a GPU): the parts are taken now, the text is formatted only if it is shown.
+     */
+    static Supplier<String> describeLater(Tensor t) {
+        int[] shape = t.shape();
+        DType dtype = t.dtype();
+        var device = t.device();
+        return () -> Shape.format(shape) + " " + dtype + " " + device;
     }
 
     /** An I64 value as {@link #values} reports it: exact, or ±infinity for one that a device saw only as beyond an int. */

@@ -6,6 +6,7 @@ import dev.fathom.tensor.Shape;
 import dev.fathom.tensor.Tensor;
 
 import java.util.Objects;
+import java.util.function.Supplier;
 
 /**
  * The layer functions that modules call, as PyTorch's {@code torch.nn.functional}: linear maps,
@@ -189,9 +190,10 @@ public final class Functional {
             throw new IllegalArgumentException("embedding: weight must be 2-D [num_embeddings, embedding_dim], got " + Shape.format(weight.shape()));
         }
         int num = weight.size(0);
-        String where = ids.describe() + " (weight " + Shape.format(weight.shape()) + ")";
+        Supplier<String> idsDesc = Checks.describeLater(ids);
+        int[] weightShape = weight.shape();
         Checks.values("embedding", ids, 0, num - 1, Double.NaN, id -> new IllegalArgumentException("embedding: ids must be in [0, "
-                + num + "), got " + Checks.integer(id) + " in " + where));
+                + num + "), got " + Checks.integer(id) + " in " + idsDesc.get() + " (weight " + Shape.format(weightShape) + ")"));
         int[] shape = java.util.Arrays.copyOf(ids.shape(), ids.dim() + 1);
         shape[ids.dim()] = weight.size(1);
         return Scope.intermediates(() -> weight.indexSelect(0, ids.reshape(-1)).reshape(shape));

@@ -4,6 +4,7 @@ import dev.fathom.tensor.Shape;
 import dev.fathom.tensor.Tensor;
 
 import java.util.Arrays;
+import java.util.function.Supplier;
 
 /**
  * The losses behind {@link Functional}, with PyTorch's semantics. Class losses work on a flat
@@ -130,9 +131,9 @@ final class Losses {
         Checks.pair(op, probs, target);
         Checks.like(op, "input", probs, "weight", weight);
         broadcastable(op, "weight", weight, probs);
-        String probsDesc = probs.describe();
+        Supplier<String> probsDesc = Checks.describeLater(probs);
         Checks.values(op, probs, 0, 1, Double.NaN, p -> new IllegalArgumentException(op + ": input must hold probabilities in "
-                + "[0, 1], got " + p + " in " + probsDesc + "; for logits use bceWithLogits"));
+                + "[0, 1], got " + p + " in " + probsDesc.get() + "; for logits use bceWithLogits"));
         // PyTorch clamps the logs at −100 so that p = 0 or 1 gives a finite loss.
         Tensor logP = probs.log().clamp(-100, Double.POSITIVE_INFINITY);
         Tensor log1mP = probs.neg().add(1).log().clamp(-100, Double.POSITIVE_INFINITY);

@@ -125,6 +125,7 @@ class ElementwiseLossesTest extends ConformanceTest {
         rejects(() -> Functional.l1Loss(Tensor.zeros(2), Tensor.of(new long[] {1, 2})), "l1Loss", "target", "I64");
         rejects(() -> Functional.huberLoss(Tensor.zeros(2), Tensor.zeros(2), 0), "huberLoss", "delta", "0.0");
         rejectsData(() -> Functional.bce(Tensor.of(new float[] {0.5f, 1.5f}, 2), Tensor.zeros(2)), "bce", "[0, 1]", "1.5", "bceWithLogits");
+        rejectsData(() -> Functional.bce(Tensor.of(new double[] {0.25, Double.NaN, -2}, 3), Tensor.zeros(dev.fathom.tensor.DType.F64, 3)), "bce", "got NaN", "F64");
         rejects(() -> Functional.bceWithLogits(Tensor.zeros(2, 3), Tensor.zeros(2, 3), null, Tensor.ones(2), Reduction.MEAN),
                 "bceWithLogits", "posWeight", "[2]", "[2, 3]");
         rejects(() -> Functional.mseLoss(Tensor.zeros(2), Tensor.zeros(2), null), "mseLoss", "reduction");
