@@ -17,7 +17,10 @@
  * {@link dev.fathom.spi.SgdUpdate} and {@link dev.fathom.spi.AdamUpdate}; attention, with
  * {@link dev.fathom.spi.AttentionGeometry}; the ReLU and GELU gradients,
  * {@link dev.fathom.spi.UnaryOp#FUSED_GRADIENT}) are optional the same way:
- * where one throws, the tensor layer runs the composite that defines it.
+ * where one throws, the tensor layer runs the composite that defines it. Data checks
+ * ({@link dev.fathom.spi.Kernels#checkRange}: class targets, ids, probabilities) default to a
+ * download and a host loop; a device that can check where the data lives overrides them, and may
+ * report a bad value at its next wait rather than at the call.
  *
  * <p>Selection: backends are ordered by {@code priority()} (CUDA 100, CPU 0; a negative priority
  * marks a test backend, such as backend-cuda's emulated {@code cuda-emu}, which runs only when named).
