@@ -55,9 +55,9 @@ final class Checks {
         return () -> Shape.format(shape) + " " + dtype + " " + device;
     }
 
-    /** An I64 value as {@link #values} reports it: exact, or ±infinity for one that a device saw only as beyond an int. */
+    /** An I64 value as {@link #values} reports it: exact, or ±infinity for one that a device saw only as an int's bound. */
     static String integer(double v) {
-        return Double.isInfinite(v) ? (v > 0 ? "at least 2^31" : "below -2^31") : Long.toString((long) v);
+        return Double.isInfinite(v) ? (v > 0 ? "≥ 2147483647" : "≤ -2147483648") : Long.toString((long) v);
     }
 
     /** x is open, non-null and I64 (class indices, token ids). */

@@ -103,8 +103,8 @@ public interface Kernels {
      * never does) or equal {@code allowed} (an ignore index; NaN allows nothing). For the first
      * element in row-major order that does not, throws {@code failure.apply(value)}, now or at the
      * next wait: the tensor layer checks class targets, embedding ids and probabilities this way
-     * without waiting for the device. A device may report the value rounded (to F32, or an I64
-     * beyond an int as ±infinity).
+     * without waiting for the device. A device may report the value rounded (to F32, or an I64 at
+     * or beyond an int's bounds as ±infinity).
      *
      * <p>The default downloads x and checks it on the host, which waits: a device that can check
      * on its own should override it.
