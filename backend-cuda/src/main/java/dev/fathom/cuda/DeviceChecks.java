@@ -22,8 +22,8 @@ import java.util.function.LongConsumer;
  * 0 need no reset, so a wait with nothing wrong enqueues one 8-byte-per-check copy and nothing
  * else; after a fault the slots are zeroed in stream order.
  *
- * <p>{@value #SLOTS} slots and the {@link #unchecked} word: 2 KiB, one block allocated when the
- * kernels open and zeroed before the first check. A program that makes more checked launches than
+ * <p>{@value #SLOTS} slots and the {@link #unchecked} word: 2 KiB, one {@link ZeroedBlock} (zeroed
+ * before its first use, as the reduction tickets). A program that makes more checked launches than
  * that without waiting waits once when they run out. Guarded by the stream's lock: a slot is taken
  * and its kernel enqueued under it, so no wait on another thread can read a slot whose kernel is
  * not yet in the queue.
@@ -47,19 +47,16 @@ final class DeviceChecks {
     }
 
     private final CudaDevice device;
-    private final ElementwiseLaunches elementwise;
     private final ComputeStream stream;
-    private final long slots;
+    private final ZeroedBlock slots;
     private final Failure[] pending = new Failure[SLOTS];
     private int used;
-    private boolean zeroed;
     private boolean detached;
 
     DeviceChecks(CudaDevice device, ElementwiseLaunches elementwise) {
         this.device = device;
-        this.elementwise = elementwise;
         this.stream = device.stream();
-        this.slots = device.allocator().allocate("device checks", (SLOTS + 1) * Long.BYTES);
+        this.slots = new ZeroedBlock(device, elementwise, "device checks", (SLOTS + 1) * Long.BYTES);
         stream.attach(this);
     }
 
@@ -70,26 +67,23 @@ final class DeviceChecks {
      */
     void launch(String op, Failure failure, LongConsumer launch) {
         synchronized (stream) {
-            if (!zeroed) {  // in stream order before the first check, as the reduction tickets: opening launches nothing
-                elementwise.zeroBytes(op, slots, (SLOTS + 1) * Long.BYTES);
-                zeroed = true;
-            }
+            long base = slots.address(op);  // before a slot is taken: the first call launches the zeroing
             if (used == SLOTS) {
                 stream.synchronize(op, "a wait for the " + SLOTS + " device checks enqueued since the last one");
             }
             int slot = used++;
             pending[slot] = failure;
-            launch.accept(slots + (long) slot * Long.BYTES);
+            launch.accept(base + (long) slot * Long.BYTES);
         }
     }
 
     /**
      * The word past the slots, for a kernel that takes a fault argument but cannot fault in this
      * launch (binary_i64 for any op but a division): it is never read, and such a launch never
-     * writes it, so it need not even be zeroed.
+     * writes it.
      */
     long unchecked() {
-        return slots + (long) SLOTS * Long.BYTES;
+        return slots.address("device checks") + (long) SLOTS * Long.BYTES;
     }
 
     /**
@@ -102,7 +96,7 @@ final class DeviceChecks {
         }
         ByteBuffer host = device.pinned().acquire(op, (long) used * Long.BYTES);
         try {
-            stream.enqueueCopyToHost(op + " (device checks)", host, slots);
+            stream.enqueueCopyToHost(op + " (device checks)", host, slots.address(op));
         } catch (RuntimeException e) {
             device.pinned().release(host);
             forget();
@@ -133,7 +127,7 @@ final class DeviceChecks {
         Arrays.fill(pending, 0, n, null);
         for (int i = 0; i < n; i++) {
             if (found[i] != 0) {
-                elementwise.zeroBytes("device checks", slots, n * Long.BYTES);
+                slots.rezero("device checks", n * Long.BYTES);
                 long key = ~found[i];
                 throw failures[i].error(key >>> 32, (int) key);
             }
@@ -163,6 +157,6 @@ final class DeviceChecks {
             forget();
             stream.attach(null);
         }
-        device.allocator().free(slots);
+        slots.free();
     }
 }

@@ -25,37 +25,25 @@ import java.util.Locale;
  * last block of each row to finish folds the row's chunk results ({@code reduce_split_*}: one
  * launch; a temporary of two 8-byte slots per chunk goes back to the cache after it). The blocks
  * find out which is last from a per-row ticket counter: {@link #MAX_SPLIT_ROWS} of them live as
- * long as the device (one block, allocated when the kernels open, zeroed in stream order before
- * the first split launch), and each launch leaves them at zero again.
+ * long as the device (one {@link ZeroedBlock}, zeroed in stream order before the first split
+ * launch), and each launch leaves them at zero again.
  */
 final class ReduceLaunches {
     /** {@link #rowStride}'s answer for a layout the kernel cannot read directly. */
     static final long NOT_ROWS = Long.MIN_VALUE;
 
     private final CudaKernels kernels;
-    private final CudaDevice device;
     private final KernelModule module;
-    private final long tickets;
-    private boolean ticketsZeroed;
+    private final ZeroedBlock tickets;
 
     ReduceLaunches(CudaKernels kernels, CudaDevice device) {
         this.kernels = kernels;
-        this.device = device;
         this.module = new KernelModule(device, "reduce");
-        this.tickets = device.allocator().allocate("reduction tickets", MAX_SPLIT_ROWS * Integer.BYTES);
-    }
-
-    /** The ticket counters, zeroed (in stream order) before their first use. */
-    private synchronized long tickets(String op) {
-        if (!ticketsZeroed) {
-            kernels.elementwise().zeroBytes(op, tickets, MAX_SPLIT_ROWS * Integer.BYTES);
-            ticketsZeroed = true;
-        }
-        return tickets;
+        this.tickets = new ZeroedBlock(device, kernels.elementwise(), "reduction tickets", MAX_SPLIT_ROWS * Integer.BYTES);
     }
 
     void free() {
-        device.allocator().free(tickets);
+        tickets.free();
     }
 
     /**
@@ -154,7 +142,7 @@ final class ReduceLaunches {
             long values = part.address(), indices = values + 8 * slots;
             module.launch(name, shapes, "reduce_split_" + suffix, grid(slots), Dim3.of(LaunchGeometry.BLOCK), KernelParams.of()
                     .i32(op.ordinal()).ptr(x).i64(xOffset).i64(rowStride).i64(inner).i64(chunk).i64(splits).ptr(values)
-                    .ptr(indices).ptr(tickets(name)).ptr(out.address()).i64(outOffset).i64(outer));
+                    .ptr(indices).ptr(tickets.address(name)).ptr(out.address()).i64(outOffset).i64(outer));
         } finally {
             kernels.free(part);
         }
