@@ -17,7 +17,6 @@ import dev.fathom.tensor.DType;
 import dev.fathom.tensor.Device;
 
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.DoubleFunction;
 
 /**
  * The CPU's {@link Kernels}: synchronous (every call has finished when it returns), buffers are
@@ -143,11 +142,6 @@ final class CpuKernels implements Kernels {
     @Override
     public void scatterAdd(Strided src, int dim, Strided index, Strided out) {
         IndexKernels.scatterAdd(src, dim, index, out);
-    }
-
-    @Override
-    public void checkRange(String op, Strided x, double lo, double hi, double allowed, DoubleFunction<RuntimeException> failure) {
-        IndexKernels.checkRange(op, x, lo, hi, allowed, failure);
     }
 
     @Override

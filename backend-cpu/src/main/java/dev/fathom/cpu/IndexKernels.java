@@ -1,15 +1,10 @@
 package dev.fathom.cpu;
 
 import dev.fathom.spi.Strided;
-import dev.fathom.tensor.DType;
-
-import java.util.function.DoubleFunction;
 
 /**
  * gather and scatter-add. Both walk the index tensor's shape together with the data operand seen
- * with stride 0 on {@code dim}; the index value then supplies the offset along {@code dim}. And the
- * range check that class targets, ids and probabilities get ({@link dev.fathom.spi.Kernels#checkRange}),
- * on the array itself.
+ * with stride 0 on {@code dim}; the index value then supplies the offset along {@code dim}.
  */
 final class IndexKernels {
     private IndexKernels() {
@@ -20,21 +15,6 @@ final class IndexKernels {
         long[] st = s.strides().clone();
         st[dim] = 0;
         return new Strided(s.buffer(), shape, st, s.offset());
-    }
-
-    /** Kernels.checkRange without the default's copy: the first element outside [lo, hi] that is not {@code allowed} throws. */
-    static void checkRange(String op, Strided xs, double lo, double hi, double allowed, DoubleFunction<RuntimeException> failure) {
-        CpuBuffer x = CpuBuffer.of(xs.buffer());
-        if (!xs.isContiguous() || (x.dtype != DType.F32 && x.dtype != DType.F64 && x.dtype != DType.I64)) {
-            throw new IllegalArgumentException("cpu: " + op + ": checkRange takes a contiguous F32, F64 or I64 operand, got " + xs);
-        }
-        int from = Math.toIntExact(xs.offset()), to = Math.toIntExact(xs.offset() + xs.numel());
-        for (int i = from; i < to; i++) {
-            double v = x.dtype == DType.F32 ? x.f[i] : x.dtype == DType.F64 ? x.d[i] : x.l[i];
-            if (!(v >= lo && v <= hi) && v != allowed) {
-                throw failure.apply(v);
-            }
-        }
     }
 
     static void gather(Strided xs, int dim, Strided is, Strided os) {

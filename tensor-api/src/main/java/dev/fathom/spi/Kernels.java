@@ -106,35 +106,24 @@ public interface Kernels {
      * without waiting for the device. A device may report the value rounded (to F32, or an I64 at
      * or beyond an int's bounds as ±infinity).
      *
-     * <p>The default downloads x and checks it on the host, which waits: a device that can check
-     * on its own should override it.
+     * <p>The default downloads x and checks it on the host (the CPU's download is one array copy);
+     * a device that can check where the data lives, without waiting, should override it.
      */
     default void checkRange(String op, Strided x, double lo, double hi, double allowed, DoubleFunction<RuntimeException> failure) {
         if (!x.isContiguous()) {
             throw new IllegalArgumentException(device() + ": " + op + ": checkRange takes a contiguous operand, got " + x);
         }
         int n = Math.toIntExact(x.numel());
-        double[] values = new double[n];
-        switch (x.buffer().dtype()) {
-            case F32 -> {
-                float[] host = new float[n];
-                download(x.buffer(), x.offset(), host, 0, n);
-                for (int i = 0; i < n; i++) {
-                    values[i] = host[i];
-                }
-            }
-            case F64 -> download(x.buffer(), x.offset(), values, 0, n);
-            case I64 -> {
-                long[] host = new long[n];
-                download(x.buffer(), x.offset(), host, 0, n);
-                for (int i = 0; i < n; i++) {
-                    values[i] = host[i];
-                }
-            }
+        Object host = switch (x.buffer().dtype()) {
+            case F32 -> new float[n];
+            case F64 -> new double[n];
+            case I64 -> new long[n];
             default -> throw new IllegalArgumentException(device() + ": " + op + ": checkRange takes F32, F64 or I64, got "
                     + x.buffer().dtype());
-        }
-        for (double v : values) {
+        };
+        download(x.buffer(), x.offset(), host, 0, n);
+        for (int i = 0; i < n; i++) {
+            double v = host instanceof float[] f ? f[i] : host instanceof double[] d ? d[i] : ((long[]) host)[i];
             if (!(v >= lo && v <= hi) && v != allowed) {
                 throw failure.apply(v);
             }

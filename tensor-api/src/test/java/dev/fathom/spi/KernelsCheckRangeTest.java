@@ -14,9 +14,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * {@link Kernels#checkRange}'s default (download, then a host loop), which a backend without a
- * device-side check inherits; the CPU and CUDA backends override it, so it is tested here on a
- * minimal backend whose buffers are Java arrays.
+ * {@link Kernels#checkRange}'s default (download, then a host loop), which the CPU and any backend
+ * without a device-side check use, on a minimal backend whose buffers are Java arrays (the
+ * conformance suite runs it through the CPU; CUDA overrides it).
  */
 class KernelsCheckRangeTest {
 
