@@ -3,10 +3,14 @@
 
 One JSON line per measurement on stdout: {"bench", "params", "value", "unit"}, with bench names
 that match the JMH benchmarks (MatmulBenchmark.matmul, ConvBenchmark.forward, ElementwiseBenchmark.add/sum,
-TrainStepBenchmark.step), times in microseconds per op, so the report can set them side by side.
+TrainStepBenchmark.step, CharLmStepBenchmark.step, DcganStepBenchmark.step), times in microseconds per
+op, so the report can set them side by side. The char-LM and DCGAN models are those of
+../shared/peers/torch (charlm_transformer.py, charlm_lstm.py, dcgan_fmnist.py), which run as scripts
+and cannot be imported; each step reads its loss, as Fathom's benchmarks and those scripts do.
 TF32 is off: Fathom computes F32 GEMMs in full F32, so PyTorch must too for a fair comparison.
 """
 import json
+import math
 import sys
 import time
 
@@ -100,6 +104,117 @@ def main():
             opt.step()
 
         emit("TrainStepBenchmark.step", {"model": name, "batch": "128"}, timed(step))
+
+    charlm_steps(dev, g)
+    dcgan_step(dev, g)
+
+
+VOCAB = 113  # the fortunes corpus's, as CharLmStepBenchmark.VOCAB
+
+
+class GptBlock(nn.Module):
+    """charlm_transformer.py's pre-LN block: d 128, 4 heads, MLP 512, exact GELU."""
+
+    def __init__(self, d=128, heads=4, hidden=512):
+        super().__init__()
+        self.d, self.heads = d, heads
+        self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
+        self.qkv, self.proj = nn.Linear(d, 3 * d), nn.Linear(d, d)
+        self.fc1, self.fc2 = nn.Linear(d, hidden), nn.Linear(hidden, d)
+
+    def forward(self, x, mask):
+        b, t, d = x.shape
+        q, k, v = self.qkv(self.ln1(x)).split(d, dim=2)
+        q, k, v = (u.view(b, t, self.heads, d // self.heads).transpose(1, 2) for u in (q, k, v))
+        att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(d // self.heads))
+        att = F.softmax(att.masked_fill(mask[:t, :t], float("-inf")), dim=-1)
+        x = x + self.proj((att @ v).transpose(1, 2).reshape(b, t, d))
+        return x + self.fc2(F.gelu(self.fc1(self.ln2(x))))
+
+
+class Gpt(nn.Module):
+    """charlm_transformer.py's model: 4 blocks, learned positions, untied head."""
+
+    def __init__(self, context, d=128, layers=4):
+        super().__init__()
+        self.tok, self.pos = nn.Embedding(VOCAB, d), nn.Embedding(context, d)
+        self.blocks = nn.ModuleList(GptBlock(d) for _ in range(layers))
+        self.ln_f, self.head = nn.LayerNorm(d), nn.Linear(d, VOCAB, bias=False)
+        self.register_buffer("mask", torch.ones(context, context, dtype=torch.bool).triu(1))
+
+    def forward(self, idx):
+        x = self.tok(idx) + self.pos.weight[:idx.shape[1]]
+        for block in self.blocks:
+            x = block(x, self.mask)
+        return self.head(self.ln_f(x))
+
+
+class Lstm(nn.Module):
+    """charlm_lstm.py's model: Embedding(V, 64), a 2-layer LSTM of 256, Linear(256, V)."""
+
+    def __init__(self):
+        super().__init__()
+        self.emb, self.lstm, self.out = nn.Embedding(VOCAB, 64), nn.LSTM(64, 256, num_layers=2, batch_first=True), nn.Linear(256, VOCAB)
+
+    def forward(self, idx):
+        return self.out(self.lstm(self.emb(idx))[0])
+
+
+def charlm_steps(dev, g, batch=32, context=128):
+    """CharLmStepBenchmark: one step on a fixed batch; AdamW(3e-4, wd 0.1) for gpt, Adam(2e-3) for lstm."""
+    ids = torch.randint(VOCAB, (batch, context + 1), generator=g).to(dev)
+    x, y = ids[:, :-1].contiguous(), ids[:, 1:].reshape(-1)
+    for arch in ("gpt", "lstm"):
+        torch.manual_seed(0)
+        if arch == "gpt":
+            model = Gpt(context).to(dev)
+            opt = torch.optim.AdamW(model.parameters(), lr=3e-4, weight_decay=0.1)
+        else:
+            model = Lstm().to(dev)
+            opt = torch.optim.Adam(model.parameters(), lr=2e-3)
+
+        def step():
+            loss = F.cross_entropy(model(x).reshape(-1, VOCAB), y)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            return loss.item()
+
+        emit("CharLmStepBenchmark.step", {"arch": arch, "batch": str(batch), "context": str(context)}, timed(step))
+
+
+def dcgan_step(dev, g, batch=64, z_dim=64):
+    """DcganStepBenchmark: dcgan_fmnist.py's step (D on real and detached fake, D update, G through
+    the updated D, G update) on a fixed image and noise batch."""
+    torch.manual_seed(0)
+    gen = nn.Sequential(
+        nn.Linear(z_dim, 128 * 7 * 7), nn.BatchNorm1d(128 * 7 * 7), nn.ReLU(), nn.Unflatten(1, (128, 7, 7)),
+        nn.ConvTranspose2d(128, 64, 4, stride=2, padding=1), nn.BatchNorm2d(64), nn.ReLU(),
+        nn.ConvTranspose2d(64, 1, 4, stride=2, padding=1), nn.Tanh()).to(dev)
+    disc = nn.Sequential(
+        nn.Conv2d(1, 64, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
+        nn.Conv2d(64, 128, 4, stride=2, padding=1), nn.BatchNorm2d(128), nn.LeakyReLU(0.2),
+        nn.Flatten(), nn.Linear(128 * 7 * 7, 1)).to(dev)
+    opt_g = torch.optim.Adam(gen.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(disc.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    real = (torch.rand(batch, 1, 28, 28, generator=g) * 2 - 1).to(dev)
+    z = torch.randn(batch, z_dim, generator=g).to(dev)
+    ones, zeros = torch.ones(batch, 1, device=dev), torch.zeros(batch, 1, device=dev)
+
+    def step():
+        fake = gen(z)
+        loss_d = (F.binary_cross_entropy_with_logits(disc(real), ones)
+                  + F.binary_cross_entropy_with_logits(disc(fake.detach()), zeros))
+        opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        opt_d.step()
+        loss_g = F.binary_cross_entropy_with_logits(disc(fake), ones)
+        opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        opt_g.step()
+        return loss_d.item() + loss_g.item()
+
+    emit("DcganStepBenchmark.step", {"batch": str(batch)}, timed(step))
 
 
 if __name__ == "__main__":
