@@ -39,16 +39,17 @@
 //     so a row's merge costs no second launch (a 2^24-float sum is about 20 µs of reading on an
 //     H100; a launch is several µs of it), and the slot order, not the blocks' finishing order,
 //     decides how the results combine: the result is the same every run.
-// F32 sums keep their accuracy: each chunk is summed as a row is (Kahan runs carried in F64) and
-// the chunks' sums are added in F64. ARG* keeps the first index of the extreme: slots carry the
-// index, and arg_better breaks ties by it whatever order they combine in.
-// Accuracy: F32 sums add each thread's elements in F32 with Kahan compensation (Kahan 1965,
-// "Further remarks on reducing truncation errors") for at most FATHOM_F32_RUN of them and carry
-// those partial sums in F64, which also folds the tree, so 10^7 ones sum to exactly 1e7 and
-// random data matches an F64 sum to ~1e-7 relative before the final rounding to F32. (Without the
-// compensation, runs of equal values round the same way every run: 10^7 × 0.1f came out 2e-6 high.)
-// Kahan has no multiply, so nvcc's FMA contraction cannot undo it, and it is F32 work only:
-// cheap on GPUs whose F64 rate is 1/64 of F32. F64 sums
+// F32 sums keep their accuracy: each chunk is summed as a row is (F32 only in short runs, carried
+// in F64) and the chunks' sums are added in F64. ARG* keeps the first index of the extreme: slots
+// carry the index, and arg_better breaks ties by it whatever order they combine in.
+// Accuracy: an F32 row that starts on 16 bytes (every whole tensor and split chunk) adds each
+// thread's floats in groups of 16, pairwise in F32 (quad_sum), and carries the groups' sums in F64;
+// other rows add each thread's elements in F32 with Kahan compensation (Kahan 1965, "Further
+// remarks on reducing truncation errors") for at most FATHOM_F32_RUN of them and carry those in F64.
+// Either way the F64 carry also folds the tree, so 10^7 ones sum to exactly 1e7 and random data
+// matches an F64 sum to ~1e-7 of the magnitudes' sum before the final rounding to F32. (A plain F32
+// run over a thread's whole share rounds the same way every step for equal values: 10^7 × 0.1f came
+// out 2e-6 high.) Neither has a multiply, so nvcc's FMA contraction cannot change them. F64 sums
 // add in F64 (a thread's run is at most inner/blockDim long, then a tree: pairwise-like error).
 // I64 sums wrap like Java's long (unsigned arithmetic, so no C++ overflow UB in the emulator).
 #include "fathom_kernels.cuh"
@@ -194,33 +195,35 @@ template <typename T> __device__ __forceinline__ typename SumAcc<T>::type thread
 // blockDim.x) four at a time, so a thread has 64 bytes in flight where scalar loads had 16. (Scalar
 // loads kept about 32 KB in flight per multiprocessor, which an H200's bandwidth × latency just
 // about asks for; a full sum of 2^24 floats ran at 63% of an H100's bandwidth. With quads a sum of
-// 2^26 floats reads at 77% of an H200's, PyTorch's at 81%.) The last inner % 4 elements go one per
-// thread.
-template <typename F> __device__ __forceinline__ void thread_walk_quads(const float* row, i64 inner, F& f) {
+// 2^26 floats reads at 77% of an H200's, PyTorch's at 81%.) The 16 floats of each four quads are
+// added pairwise in F32 and their sum goes into the thread's F64 accumulator: each group of 16
+// rounds at most four times (depth 4), so the error stays under 4·2^-24 of the magnitudes' sum, and
+// it is 2 flops per element where Kahan's compensated run took 8 in a dependent chain. On an H200 that
+// chain was 1.2 µs of a 21.8 µs sum of 2^24 floats, and 3 µs at 2^26 (scripts/lib/reduce_probe.cu).
+// 16 equal values add exactly (each level doubles), so 10^7 ones still sum to 1e7. The leftover
+// quads (fewer than four per thread) and the last inner % 4 elements go into the F64 sum directly.
+__device__ __forceinline__ double quad_sum(const float* row, i64 inner) {
     const fm_f4* q = reinterpret_cast<const fm_f4*>(row);
     const i64 quads = inner / 4, step = blockDim.x;
+    double acc = 0;
     i64 j = threadIdx.x;
     for (; j + 3 * step < quads; j += 4 * step) {
         fm_f4 a = q[j], b = q[j + step], c = q[j + 2 * step], d = q[j + 3 * step];
-        f(a.x, 0), f(a.y, 0), f(a.z, 0), f(a.w, 0);
-        f(b.x, 0), f(b.y, 0), f(b.z, 0), f(b.w, 0);
-        f(c.x, 0), f(c.y, 0), f(c.z, 0), f(c.w, 0);
-        f(d.x, 0), f(d.y, 0), f(d.z, 0), f(d.w, 0);
+        acc += (double)((((a.x + a.y) + (a.z + a.w)) + ((b.x + b.y) + (b.z + b.w)))
+                        + (((c.x + c.y) + (c.z + c.w)) + ((d.x + d.y) + (d.z + d.w))));
     }
     for (; j < quads; j += step) {
         fm_f4 a = q[j];
-        f(a.x, 0), f(a.y, 0), f(a.z, 0), f(a.w, 0);
+        acc += (double)a.x + (double)a.y + (double)a.z + (double)a.w;
     }
-    if (4 * quads + threadIdx.x < inner) f(row[4 * quads + threadIdx.x], 0);
+    if (4 * quads + threadIdx.x < inner) acc += (double)row[4 * quads + threadIdx.x];
+    return acc;
 }
 
 template <> __device__ __forceinline__ double thread_sum<float>(const float* row, i64 inner) {
+    if ((reinterpret_cast<unsigned long long>(row) & 15) == 0) return quad_sum(row, inner);
     KahanRuns f;
-    if ((reinterpret_cast<unsigned long long>(row) & 15) == 0) {
-        thread_walk_quads(row, inner, f);
-    } else {
-        thread_walk(row, inner, f);
-    }
+    thread_walk(row, inner, f);
     return f.acc + ((double)f.run - (double)f.comp);
 }
 
@@ -297,22 +300,39 @@ extern "C" __global__ void reduce_u8(int op, const u8* x, i64 x_offset, i64 row_
 
 // ---- split rows (see the header) --------------------------------------------------------------------
 
+// A ticket from a row's counter, taken with release and acquire semantics at device scope (PTX's
+// atom.acq_rel.gpu, sm_70 and newer): the slot this thread wrote before it is visible to whichever
+// block takes the last ticket, and that block's thread sees every slot written before the other
+// tickets. It replaces __threadfence() (fence.sc.gpu) before a relaxed atomicAdd and a second fence
+// in the last block, the threadFenceReduction pattern of the CUDA samples, whose tail cost about
+// 2 µs of a 2^24-float sum on an H200 (scripts/lib/reduce_probe.cu). The emulation (g++) keeps the
+// fence and atomic: its atomics are sequentially consistent anyway.
+__device__ __forceinline__ unsigned take_ticket(unsigned* ticket) {
+#if defined(__CUDACC__)
+    unsigned old;
+    asm volatile("atom.acq_rel.gpu.add.u32 %0, [%1], 1;" : "=r"(old) : "l"(ticket) : "memory");
+    return old;
+#else
+    __threadfence();
+    return atomicAdd(ticket, 1u);
+#endif
+}
+
 // Whether this block took row r's last ticket, i.e. every other chunk's slot is written. Thread 0
-// publishes the block's slot (__threadfence) before taking a ticket; the block that takes the
-// last one resets the counter for the next launch (every other block of the row has taken its
-// ticket by then, and launches on the stream do not overlap) and fences again before its threads
-// read the other blocks' slots. The threadFenceReduction pattern of the CUDA samples.
+// takes the ticket after writing the block's slot; the block that takes the last one resets the
+// counter for the next launch (every other block of the row has taken its ticket by then, and
+// launches on the stream do not overlap). Its other threads read the slots after the barrier that
+// follows thread 0's acquire, as CUTLASS's GenericBarrier does (acquire in one thread, then
+// __syncthreads), and through volatile loads, so no L1 line from before serves them.
 __device__ __forceinline__ bool took_last_ticket(unsigned* ticket, i64 splits) {
     __shared__ bool last;
     if (threadIdx.x == 0) {
-        __threadfence();
-        last = atomicAdd(ticket, 1u) == (unsigned)(splits - 1);
+        last = take_ticket(ticket) == (unsigned)(splits - 1);
         if (last) atomicExch(ticket, 0u);
     }
     __syncthreads();
     bool mine = last;
     __syncthreads();  // `last` is rewritten by the next row of a grid-strided block
-    if (mine) __threadfence();
     return mine;
 }
 

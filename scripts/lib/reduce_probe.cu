@@ -1,0 +1,229 @@
+// The full F32 sum's kernel alone, timed on the GPU with CUDA events, against a device-to-device
+// copy (the bandwidth ceiling) and CUB's DeviceReduce::Sum (what a library kernel reaches). It
+// tells the kernel's own time apart from the host's, and how the number of chunks a row is cut
+// into (ReduceLaunches.SPLIT_TARGET_BLOCKS) moves it. scripts/gpu-check bundle builds it and its run
+// runs it ("Sum kernel probe"); by hand:
+//   nvcc -O3 -std=c++17 -arch=sm_90 -I backend-cuda/src/main/cuda scripts/lib/reduce_probe.cu -o probe
+//   ./probe            (one table on stdout: µs per sum and the share of the copy's bandwidth)
+// The kernel is the shipped one: this file includes reduce.cu as it is.
+#include <cub/device/device_reduce.cuh>
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <vector>
+
+#include "reduce.cu"
+
+#define CHECK(call)                                                                                   \
+    do {                                                                                              \
+        cudaError_t e = (call);                                                                       \
+        if (e != cudaSuccess) {                                                                       \
+            std::fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #call, cudaGetErrorString(e)); \
+            std::exit(1);                                                                             \
+        }                                                                                             \
+    } while (0)
+
+static const int BLOCK = 256;     // LaunchGeometry.BLOCK
+static const int OPS = 200;       // launches between the two events
+static const int REPEATS = 7;     // the median of these
+
+// Median µs per launch of `launch`, OPS back to back between two events.
+template <typename F> static double time_us(F launch) {
+    cudaEvent_t a, b;
+    CHECK(cudaEventCreate(&a));
+    CHECK(cudaEventCreate(&b));
+    for (int i = 0; i < 20; i++) launch();
+    CHECK(cudaDeviceSynchronize());
+    std::vector<double> us;
+    for (int r = 0; r < REPEATS; r++) {
+        CHECK(cudaEventRecord(a));
+        for (int i = 0; i < OPS; i++) launch();
+        CHECK(cudaEventRecord(b));
+        CHECK(cudaEventSynchronize(b));
+        float ms;
+        CHECK(cudaEventElapsedTime(&ms, a, b));
+        us.push_back(1000.0 * ms / OPS);
+    }
+    CHECK(cudaGetLastError());
+    std::sort(us.begin(), us.end());
+    return us[us.size() / 2];
+}
+
+// Variants of reduce_split_f32's SUM, one row, to place its time: how each thread adds its
+// elements (MODE_KAHAN: the Kahan runs that reduce.cu used before quad_sum; MODE_TREE16: the
+// shipped quad_sum; MODE_PLAIN: one F32 accumulator, the fast and inaccurate floor) and how the
+// blocks end (TAIL_FENCE: __threadfence, a relaxed ticket and a second fence in the last block, as
+// before; TAIL_ACQ_REL: the shipped took_last_ticket; TAIL_ACQ_REL_CG: the same, and the last
+// block reads the slots with __ldcg, independent loads cached in L2 only, where the shipped merge
+// reads through volatile; TAIL_NONE: each block only writes its slot, no merge, so no result).
+enum { MODE_KAHAN, MODE_TREE16, MODE_PLAIN };
+enum { TAIL_FENCE, TAIL_ACQ_REL, TAIL_ACQ_REL_CG, TAIL_NONE };
+
+template <int MODE> __device__ double probe_thread_sum(const float* row, i64 inner) {
+    if (MODE == MODE_TREE16) return quad_sum(row, inner);
+    const fm_f4* q = reinterpret_cast<const fm_f4*>(row);
+    const i64 quads = inner / 4, step = blockDim.x;
+    KahanRuns k;
+    float plain = 0;
+    i64 j = threadIdx.x;
+    auto add = [&](fm_f4 a) {
+        if (MODE == MODE_KAHAN) {
+            k(a.x, 0), k(a.y, 0), k(a.z, 0), k(a.w, 0);
+        } else {
+            plain += (a.x + a.y) + (a.z + a.w);
+        }
+    };
+    for (; j + 3 * step < quads; j += 4 * step) {  // four quads in flight, as the old walk had
+        fm_f4 a = q[j], b = q[j + step], c = q[j + 2 * step], d = q[j + 3 * step];
+        add(a), add(b), add(c), add(d);
+    }
+    for (; j < quads; j += step) add(q[j]);
+    if (4 * quads + threadIdx.x < inner) plain += row[4 * quads + threadIdx.x];
+    return k.acc + ((double)k.run - (double)k.comp) + plain;
+}
+
+__device__ bool fence_last_ticket(unsigned* ticket, i64 splits) {
+    __shared__ bool last;
+    if (threadIdx.x == 0) {
+        __threadfence();
+        last = atomicAdd(ticket, 1u) == (unsigned)(splits - 1);
+        if (last) atomicExch(ticket, 0u);
+    }
+    __syncthreads();
+    bool mine = last;
+    __syncthreads();
+    if (mine) __threadfence();
+    return mine;
+}
+
+template <int MODE, int TAIL>
+__global__ void probe_split(const float* x, i64 inner, i64 chunk, i64 splits, double* slots, unsigned* tickets, float* out) {
+    i64 b = blockIdx.x, begin = b * chunk;
+    i64 len = inner - begin < chunk ? inner - begin : chunk;
+    double s = block_sum(probe_thread_sum<MODE>(x + begin, len));
+    if (threadIdx.x == 0) slots[b] = s;
+    if (TAIL == TAIL_NONE) return;
+    if (TAIL == TAIL_FENCE ? fence_last_ticket(tickets, splits) : took_last_ticket(tickets, splits)) {
+        const volatile double* p = slots;
+        double t = 0;
+        if (TAIL == TAIL_ACQ_REL_CG) {
+            for (i64 j = threadIdx.x; j < splits; j += blockDim.x) t += __ldcg(slots + j);
+        } else {
+            for (i64 j = threadIdx.x; j < splits; j += blockDim.x) t += p[j];
+        }
+        t = block_sum(t);
+        if (threadIdx.x == 0) *out = (float)t;
+    }
+}
+
+int main() {
+    cudaDeviceProp prop;
+    CHECK(cudaGetDeviceProperties(&prop, 0));
+    int busWidth = 0, memClockKhz = 0;
+    cudaDeviceGetAttribute(&busWidth, cudaDevAttrGlobalMemoryBusWidth, 0);
+    cudaDeviceGetAttribute(&memClockKhz, cudaDevAttrMemoryClockRate, 0);
+    double nominal = 2.0 * memClockKhz * 1e3 * (busWidth / 8) / 1e9;  // GB/s, DDR
+    std::printf("%s, %d SMs, L2 %d MB, nominal %.0f GB/s\n", prop.name, prop.multiProcessorCount,
+                prop.l2CacheSize >> 20, nominal);
+
+    unsigned* tickets;
+    CHECK(cudaMalloc(&tickets, 4096));
+    CHECK(cudaMemset(tickets, 0, 4096));
+    double* out;
+    CHECK(cudaMalloc(&out, 16));
+
+    for (long long n : {1LL << 24, 1LL << 26}) {
+        std::vector<float> host(n);
+        unsigned long long s = 12345;
+        double want = 0;
+        for (long long i = 0; i < n; i++) {
+            s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+            host[i] = (float)((s >> 40) * (1.0 / (1 << 24))) - 0.5f;
+            want += host[i];
+        }
+        float *x, *copy;
+        CHECK(cudaMalloc(&x, n * 4));
+        CHECK(cudaMalloc(&copy, n * 4));
+        CHECK(cudaMemcpy(x, host.data(), n * 4, cudaMemcpyHostToDevice));
+        double bytes = n * 4.0;
+
+        double copyUs = time_us([&] { CHECK(cudaMemcpyAsync(copy, x, n * 4, cudaMemcpyDeviceToDevice)); });
+        double copyGbs = 2 * bytes / copyUs / 1e3;
+        std::printf("\nn = 2^%d (%.0f MB): copy %.1f µs, %.0f GB/s read+written (%.0f%% of nominal)\n",
+                    (int)std::log2((double)n), bytes / 1e6, copyUs, copyGbs, 100 * copyGbs / nominal);
+        std::printf("%-34s %9s %9s %9s %9s\n", "sum", "µs", "GB/s", "%nominal", "%copy");
+        auto row = [&](const char* name, double us) {
+            double gbs = bytes / us / 1e3;
+            std::printf("%-34s %9.1f %9.0f %9.0f %9.0f\n", name, us, gbs, 100 * gbs / nominal, 100 * gbs / copyGbs);
+        };
+
+        float* cubOut;
+        CHECK(cudaMalloc(&cubOut, 4));
+        size_t tempBytes = 0;
+        cub::DeviceReduce::Sum(nullptr, tempBytes, x, cubOut, (int)n);
+        void* temp;
+        CHECK(cudaMalloc(&temp, tempBytes));
+        row("cub::DeviceReduce::Sum", time_us([&] { cub::DeviceReduce::Sum(temp, tempBytes, x, cubOut, (int)n); }));
+
+        for (long long target : {528LL, 1024LL, 1056LL, 2112LL}) {
+            // ReduceLaunches.launch's arithmetic for one row of n elements.
+            long long splits = std::min(target, n / (16LL * BLOCK));
+            long long chunk = ((n + splits - 1) / splits + 3) / 4 * 4;
+            splits = (n + chunk - 1) / chunk;
+            double* slots;
+            CHECK(cudaMalloc(&slots, splits * 8));
+            double us = time_us([&] {
+                reduce_split_f32<<<(unsigned)splits, BLOCK>>>(R_SUM, x, 0, n, n, chunk, splits, slots, nullptr, tickets,
+                                                            out, 0, 1);
+            });
+            float got;
+            CHECK(cudaMemcpy(&got, out, 4, cudaMemcpyDeviceToHost));
+            char name[64];
+            std::snprintf(name, sizeof name, "reduce_split_f32 %lld blocks", splits);
+            row(name, us);
+            if (std::fabs(got - want) > 1e-5 * std::sqrt((double)n)) {
+                std::printf("  WRONG: %.9g, want %.9g\n", got, want);
+                return 1;
+            }
+            CHECK(cudaFree(slots));
+        }
+
+        // The variants at the shipped geometry (1024 blocks), with the error of each against the F64
+        // sum, relative to the sum of magnitudes (the data is centred, so the sum itself is small).
+        {
+            long long splits = 1024, chunk = ((n + splits - 1) / splits + 3) / 4 * 4;
+            splits = (n + chunk - 1) / chunk;
+            double* slots;
+            CHECK(cudaMalloc(&slots, splits * 8));
+            double mag = 0;
+            for (long long i = 0; i < n; i++) mag += std::fabs(host[i]);
+            auto variant = [&](const char* name, auto kernel, bool tail) {
+                double us = time_us([&] { kernel<<<(unsigned)splits, BLOCK>>>(x, n, chunk, splits, slots, tickets, (float*)out); });
+                char label[64];
+                std::snprintf(label, sizeof label, "%s", name);
+                row(label, us);
+                if (tail) {
+                    float got;
+                    CHECK(cudaMemcpy(&got, out, 4, cudaMemcpyDeviceToHost));
+                    std::printf("  error %.2e of the magnitudes' sum\n", std::fabs(got - want) / mag);
+                }
+            };
+            variant("kahan, fence tail", probe_split<MODE_KAHAN, TAIL_FENCE>, true);
+            variant("kahan, no tail", probe_split<MODE_KAHAN, TAIL_NONE>, false);
+            variant("tree16, fence tail", probe_split<MODE_TREE16, TAIL_FENCE>, true);
+            variant("tree16, acq_rel tail", probe_split<MODE_TREE16, TAIL_ACQ_REL>, true);
+            variant("tree16, acq_rel tail, ldcg merge", probe_split<MODE_TREE16, TAIL_ACQ_REL_CG>, true);
+            variant("tree16, no tail", probe_split<MODE_TREE16, TAIL_NONE>, false);
+            variant("plain f32, acq_rel tail", probe_split<MODE_PLAIN, TAIL_ACQ_REL>, true);
+            CHECK(cudaFree(slots));
+        }
+        CHECK(cudaFree(temp));
+        CHECK(cudaFree(cubOut));
+        CHECK(cudaFree(x));
+        CHECK(cudaFree(copy));
+    }
+    return 0;
+}
