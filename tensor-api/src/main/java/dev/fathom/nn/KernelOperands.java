@@ -6,7 +6,7 @@ import dev.fathom.tensor.Tensor;
 
 /**
  * Tensors as the operands of a backend's fused kernel ({@code NormOps}, {@code PoolOps},
- * {@code FusedAttention}, {@code LstmCellOps}): contiguous, the copy (when one was needed) made
+ * {@code FusedAttention}, {@code LstmLayerOps}): contiguous, the copy (when one was needed) made
  * outside the graph, and closed again once the kernel has read it.
  */
 final class KernelOperands {

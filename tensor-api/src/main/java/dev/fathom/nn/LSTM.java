@@ -43,16 +43,20 @@ public final class LSTM extends Recurrent {
     }
 
     @Override
-    Tensor[] cell(Tensor xw, Tensor hw, Tensor h, Tensor c) {
-        Tensor gates = xw.add(hw);
-        Tensor[] fused = LstmCellOps.cell(gates, c);
-        if (fused != null) {
-            return fused;
-        }
-        return composite(gates, c);
+    Tensor[] layer(Tensor xw, Tensor whh, Tensor h, Tensor c) {
+        return LstmLayerOps.run(xw, whh, h, c);
     }
 
-    /** The definition of the cell, which {@link LstmCellOps} fuses: PyTorch's gate order (input, forget, cell, output). */
+    /** A step in recorded tensor ops: the layer runs step by step only where the backend has no fused cell. */
+    @Override
+    Tensor[] cell(Tensor xw, Tensor hw, Tensor h, Tensor c) {
+        return composite(xw.add(hw), c);
+    }
+
+    /**
+     * The definition of the cell, which the backend's fused kernels compute ({@link LstmLayerOps}):
+     * PyTorch's gate order (input, forget, cell, output).
+     */
     static Tensor[] composite(Tensor gates, Tensor c) {
         Tensor[] g = gates.chunk(4, -1);
         Tensor cNext = g[1].sigmoid().mul(c).add(g[0].sigmoid().mul(g[2].tanh()));

@@ -89,6 +89,16 @@ public abstract sealed class Recurrent extends Module permits RNN, LSTM, GRU {
         return true;
     }
 
+    /**
+     * The whole layer as one op, {@code {output [T, N, H], h_T, c_T}}, from the input projection
+     * {@code xw [T, N, gates·hidden]} (with {@code b_hh} in it), {@code W_hh} and the initial state;
+     * or null, and the layer runs step by step through {@link #cell}: the default, and whenever
+     * the backend has no fused kernel for it ({@link LSTM}: {@link LstmLayerOps}).
+     */
+    Tensor[] layer(Tensor xw, Tensor whh, Tensor h, Tensor c) {
+        return null;
+    }
+
     /** True when the layer carries a cell state (LSTM). */
     boolean hasCell() {
         return false;
@@ -155,22 +165,29 @@ public abstract sealed class Recurrent extends Module permits RNN, LSTM, GRU {
             boolean fold = bias && sumsProjections();
             // [T, N, gates·hidden]: the input half of every step in one matmul.
             Tensor xw = Functional.linear(x, wih, fold ? bih.add(bhh) : bih);
-            RecurrentProjection hidden = new RecurrentProjection(whh, steps);
             Tensor hk = h.select(0, k);
             Tensor ck = c == null ? null : c.select(0, k);
-            Tensor[] outs = new Tensor[steps];
-            for (int t = 0; t < steps; t++) {
-                Tensor hw = fold || bhh == null ? hidden.step(t, hk) : hidden.step(t, hk).add(bhh);
-                Tensor[] next = cell(xw.select(0, t), hw, hk, ck);
-                hk = next[0];
-                ck = c == null ? null : next[1];
-                outs[t] = hk;
+            Tensor[] whole = fold || bhh == null ? layer(xw, whh, hk, ck) : null;
+            if (whole != null) {
+                x = whole[0];
+                hk = whole[1];
+                ck = whole[2];
+            } else {
+                RecurrentProjection hidden = new RecurrentProjection(whh, steps);
+                Tensor[] outs = new Tensor[steps];
+                for (int t = 0; t < steps; t++) {
+                    Tensor hw = fold || bhh == null ? hidden.step(t, hk) : hidden.step(t, hk).add(bhh);
+                    Tensor[] next = cell(xw.select(0, t), hw, hk, ck);
+                    hk = next[0];
+                    ck = c == null ? null : next[1];
+                    outs[t] = hk;
+                }
+                x = Tensor.stack(0, outs);
             }
             hn.add(hk);
             if (ck != null) {
                 cn.add(ck);
             }
-            x = Tensor.stack(0, outs);
             if (k < numLayers - 1) {
                 x = Functional.dropout(x, dropout, isTraining(), generator);
             }

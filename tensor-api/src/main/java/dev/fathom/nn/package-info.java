@@ -18,8 +18,9 @@
  *       {@link dev.fathom.nn.Embedding}, {@link dev.fathom.nn.Flatten} and the activations. The recurrent
  *       layers {@link dev.fathom.nn.RNN}, {@link dev.fathom.nn.LSTM} and {@link dev.fathom.nn.GRU} (common
  *       part in {@link dev.fathom.nn.Recurrent}) return a {@link dev.fathom.nn.RecurrentOutput} (output
- *       sequence and final states) and keep PyTorch's gate order; the LSTM's cell runs the backend's
- *       fused kernel where there is one ({@code LstmCellOps}). State names
+ *       sequence and final states) and keep PyTorch's gate order; where the backend has a fused LSTM
+ *       cell, each LSTM layer is one recorded op over all its steps ({@code LstmLayerOps}), else the
+ *       steps are recorded one by one in tensor ops. State names
  *       follow PyTorch ({@code weight}, {@code bias}, {@code running_mean}, …), so state dicts map one
  *       to one.</li>
  *   <li>Attention: {@link dev.fathom.nn.Functional#scaledDotProductAttention} is the one place the

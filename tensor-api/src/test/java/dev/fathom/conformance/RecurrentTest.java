@@ -223,6 +223,25 @@ class RecurrentTest extends ConformanceTest {
         }
     }
 
+    /**
+     * With the backend's fused cell (the CPU's and CUDA's), a layer is one recorded op whose
+     * output holds every step's h and c: the sequence and the final state are views of it, not a
+     * stack of per-step results (the same values: the tests above compare them with the reference).
+     */
+    @BackendTest
+    void lstmLayerIsOneRecordedOpWithTheFusedCell(TestBackends.Case backend) {
+        use(backend);
+        try (LSTM m = new LSTM(3, 4, 1, true, false, 0, DType.F64, new Generator(4))) {
+            Tensor x = leaf(s.values(5 * 2 * 3, -1, 1), 5, 2, 3);
+            RecurrentOutput o = m.forward(x, null, null);
+            assertEquals("select", o.output().gradFn().op(), "the sequence is a view of the layer's one output");
+            // [T, N, H] = [5, 2, 4] inside [T, 2, N, H]: a step apart is h and c, 2·N·H elements.
+            assertArrayEquals(new long[] {16, 4, 1}, o.output().strides());
+            o.output().sum().backward();
+            assertArrayEquals(x.shape(), x.grad().shape());
+        }
+    }
+
     @BackendTest
     void backwardReachesEveryParameterAndTheInitialState(TestBackends.Case backend) {
         use(backend);
