@@ -7,6 +7,7 @@ import dev.fathom.nn.Parameter;
 import dev.fathom.nn.RNN;
 import dev.fathom.nn.Recurrent;
 import dev.fathom.nn.RecurrentOutput;
+import dev.fathom.spi.Kernels;
 import dev.fathom.tensor.DType;
 import dev.fathom.tensor.Device;
 import dev.fathom.tensor.Generator;
@@ -239,6 +240,36 @@ class RecurrentTest extends ConformanceTest {
             assertArrayEquals(new long[] {16, 4, 1}, o.output().strides());
             o.output().sum().backward();
             assertArrayEquals(x.shape(), x.grad().shape());
+        }
+    }
+
+    /**
+     * The layer op's buffers (its output, the saved activations, the backward's copies and
+     * stacks) go back with the step's scope: training steps, a graph-building pass and an
+     * inference forward leave the live-buffer count where it was.
+     */
+    @BackendTest
+    void lstmStepsLeakNothing(TestBackends.Case backend) {
+        Device device = use(backend);
+        Kernels k = Backends.kernels(device);
+        try (LSTM m = new LSTM(3, 4, 2, true, false, 0, DType.F64, new Generator(6))) {
+            Tensor x = leaf(s.values(5 * 2 * 3, -1, 1), 5, 2, 3);
+            long start = settledLiveBuffers(device);
+            for (int step = 0; step < 3; step++) {
+                try (Scope scope = Scope.open()) {
+                    RecurrentOutput o = m.forward(x, null, null);
+                    o.output().sum().add(o.cN().sum()).backward();
+                    Tensor[] g = dev.fathom.autograd.Autograd.grad(new Tensor[] {m.forward(x, null, null).output().pow(2).sum()},
+                            new Tensor[] {x}, true);
+                    dev.fathom.autograd.Autograd.grad(new Tensor[] {g[0].sum()}, new Tensor[] {x}, false);
+                    try (var off = dev.fathom.autograd.Autograd.noGrad()) {
+                        m.forward(x, null, null).output().sum().item();
+                    }
+                }
+                m.zeroGrad();
+                x.setGrad(null);
+            }
+            assertEquals(start, k.memoryStats().liveBuffers(), "live buffers after LSTM steps, each in its own scope");
         }
     }
 
