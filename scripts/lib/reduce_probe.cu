@@ -3,7 +3,7 @@
 // tells the kernel's own time apart from the host's, and how the number of chunks a row is cut
 // into (ReduceLaunches.SPLIT_TARGET_BLOCKS) moves it. scripts/gpu-check bundle builds it and its run
 // runs it ("Sum kernel probe"); by hand:
-//   nvcc -O3 -std=c++17 -arch=sm_90 -I backend-cuda/src/main/cuda scripts/lib/reduce_probe.cu -o probe
+//   nvcc -O3 -std=c++17 -arch=sm_90 -I backend-cuda/src/main/cuda scripts/lib/reduce_probe.cu -o probe  (an H100, H200)
 //   ./probe            (one table on stdout: µs per sum and the share of the copy's bandwidth)
 // The kernel is the shipped one: this file includes reduce.cu as it is.
 #include <cub/device/device_reduce.cuh>
