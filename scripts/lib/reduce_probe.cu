@@ -168,21 +168,27 @@ int main() {
         CHECK(cudaMalloc(&temp, tempBytes));
         row("cub::DeviceReduce::Sum", time_us([&] { cub::DeviceReduce::Sum(temp, tempBytes, x, cubOut, (int)n); }));
 
-        for (long long target : {528LL, 1024LL, 1056LL, 2112LL}) {
+        // Blocks of 256 threads (LaunchGeometry.BLOCK) as shipped, then fewer, wider blocks: fewer
+        // tickets and slots for the tail, the same threads in flight.
+        struct Geometry { long long blocks; int threads; };
+        for (Geometry geo : {Geometry{528, 256}, Geometry{1024, 256}, Geometry{1056, 256}, Geometry{2112, 256},
+                             Geometry{528, 512}, Geometry{264, 1024}}) {
+            long long target = geo.blocks;
+            const int threads = geo.threads;
             // ReduceLaunches.launch's arithmetic for one row of n elements.
-            long long splits = std::min(target, n / (16LL * BLOCK));
+            long long splits = std::min(target, n / (16LL * threads));
             long long chunk = ((n + splits - 1) / splits + 3) / 4 * 4;
             splits = (n + chunk - 1) / chunk;
             double* slots;
             CHECK(cudaMalloc(&slots, splits * 8));
             double us = time_us([&] {
-                reduce_split_f32<<<(unsigned)splits, BLOCK>>>(R_SUM, x, 0, n, n, chunk, splits, slots, nullptr, tickets,
-                                                            out, 0, 1);
+                reduce_split_f32<<<(unsigned)splits, threads>>>(R_SUM, x, 0, n, n, chunk, splits, slots, nullptr, tickets,
+                                                              out, 0, 1);
             });
             float got;
             CHECK(cudaMemcpy(&got, out, 4, cudaMemcpyDeviceToHost));
             char name[64];
-            std::snprintf(name, sizeof name, "reduce_split_f32 %lld blocks", splits);
+            std::snprintf(name, sizeof name, "reduce_split_f32 %lld x %d", splits, threads);
             row(name, us);
             if (std::fabs(got - want) > 1e-5 * std::sqrt((double)n)) {
                 std::printf("  WRONG: %.9g, want %.9g\n", got, want);
