@@ -14,6 +14,7 @@
  * {@link dev.fathom.autograd.Autograd#grad} returns gradients instead and, with
  * {@code createGraph}, records the backward pass so it can be differentiated again;
  * {@link dev.fathom.autograd.Gradcheck} compares every formula with central differences in F64.
- * Grad mode is per thread. Depends on {@code dev.fathom.tensor} and {@code dev.fathom.spi}.
+ * Grad mode is per thread. Depends on {@code dev.fathom.tensor} (with one fact from its internal
+ * hooks: whether a gradient's storage is shared) and {@code dev.fathom.spi}.
  */
 package dev.fathom.autograd;

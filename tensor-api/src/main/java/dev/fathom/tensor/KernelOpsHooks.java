@@ -39,4 +39,9 @@ final class KernelOpsHooks implements KernelOps.Hooks {
     public void modified(Tensor t) {
         t.storage.bumpVersion();
     }
+
+    @Override
+    public boolean soleView(Tensor t) {
+        return t.isContiguous() && t.storage.refs() == 1;
+    }
 }

@@ -49,6 +49,11 @@ final class Storage {
         refs.incrementAndGet();
     }
 
+    /** How many open tensors share this storage. */
+    int refs() {
+        return refs.get();
+    }
+
     void release() {
         if (refs.decrementAndGet() == 0) {
             cleanable.clean();

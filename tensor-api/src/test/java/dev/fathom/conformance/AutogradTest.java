@@ -70,6 +70,37 @@ class AutogradTest extends ConformanceTest {
                 Ref.of(new int[] {2}, Math.exp(1) + Math.cos(1) + 16, Math.exp(2) + Math.cos(2) + 32), DType.F64);
     }
 
+    /**
+     * A leaf's first gradient may be the very tensor the pass made (no copy), but never one that
+     * anything else sees: two leaves fed one gradient by add, two fed views of one gradient by cat,
+     * and a leaf given the caller's own output gradient each get a .grad of their own.
+     */
+    @BackendTest
+    void eachLeafOwnsItsGradient(TestBackends.Case backend) {
+        use(backend);
+        Tensor a = Tensor.of(new double[] {1, 2}, 2).requiresGrad(true);
+        Tensor b = Tensor.of(new double[] {3, 4}, 2).requiresGrad(true);
+        a.add(b).mul(Tensor.of(new double[] {5, 7}, 2)).sum().backward();
+        a.grad().addInPlace(a.grad());
+        Check.exact("a's gradient, doubled in place", a.grad(), Ref.of(new int[] {2}, 10, 14), DType.F64);
+        Check.exact("b's gradient, untouched by a's", b.grad(), Ref.of(new int[] {2}, 5, 7), DType.F64);
+
+        // Columns of one [2, 3] output gradient: strided views of it, so copies, and contiguous ones.
+        Tensor u = Tensor.of(new double[] {1, 2, 3, 4}, 2, 2).requiresGrad(true);
+        Tensor v = Tensor.of(new double[] {5, 6}, 2, 1).requiresGrad(true);
+        Tensor.cat(1, u, v).mul(Tensor.of(new double[] {2, 3, 4, 5, 6, 7}, 2, 3)).sum().backward();
+        assertTrue(u.grad().isContiguous() && v.grad().isContiguous(), "a leaf's gradient is contiguous");
+        u.grad().zeroInPlace();
+        Check.exact("u's gradient", u.grad(), Ref.of(new int[] {2, 2}, 0, 0, 0, 0), DType.F64);
+        Check.exact("v's gradient, a column of the same output gradient as u's", v.grad(), Ref.of(new int[] {2, 1}, 4, 7), DType.F64);
+
+        Tensor leaf = Tensor.of(new double[] {1, 2}, 2).requiresGrad(true);
+        Tensor given = Tensor.of(new double[] {6, 8}, 2);
+        Autograd.backward(leaf, given, false);
+        given.zeroInPlace();
+        Check.exact("a leaf's gradient is not the caller's tensor", leaf.grad(), Ref.of(new int[] {2}, 6, 8), DType.F64);
+    }
+
     /** At ties the gradient is shared equally (maximum/minimum and the max/min reductions), as in PyTorch. */
     @BackendTest
     void tiesShareTheGradient(TestBackends.Case backend) {

@@ -11,7 +11,8 @@ import java.util.function.Supplier;
 /**
  * Not API. The tensor layer's plumbing for ops that live outside {@code dev.fathom.tensor} but call
  * kernels directly and record their own gradients (convolution, pooling and normalization in
- * {@code dev.fathom.nn}; the fused optimizer steps in {@code dev.fathom.optim}).
+ * {@code dev.fathom.nn}; the fused optimizer steps in {@code dev.fathom.optim}), and the one fact
+ * about storage that autograd needs ({@link Hooks#soleView}).
  * The package-private implementation in {@code dev.fathom.tensor} installs itself on first use, the
  * JDK's "shared secrets" pattern: no extra public method on {@link Tensor}.
  */
@@ -38,6 +39,12 @@ public final class KernelOps {
          * optimizer steps), so autograd's saved-tensor check sees the write as an in-place op's.
          */
         void modified(Tensor t);
+
+        /**
+         * True when {@code t} is contiguous and no other open tensor shares its storage: handing
+         * {@code t} itself on (autograd's first gradient of a leaf) gives away nothing anyone else sees.
+         */
+        boolean soleView(Tensor t);
     }
 
     private static volatile Hooks hooks;
