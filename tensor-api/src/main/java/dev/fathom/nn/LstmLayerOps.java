@@ -24,7 +24,9 @@ import static dev.fathom.nn.KernelOperands.contiguous;
  * gradients copied into the weight gradient's stack, the outputs stacked). On a GPU each launch
  * costs several µs whatever its size: the char-LM step took 34.5 ms on an H200 where PyTorch's
  * cuDNN LSTM took 12. This op makes 3 launches per step forward (h·W_hhᵀ, the add of the input
- * projection, the cell) and 3 backward (the cell's backward, dgates·W_hh, its add into dh).
+ * projection, the cell) and 3 backward (the cell's backward, dgates·W_hh, its add into dh), each
+ * GEMM one launch with cuBLAS. Counted on the dry-run driver, whose own GEMM adds a split-K pass,
+ * that step went from 3,931 launches to 1,894.
  *
  * <p>The op's output is {@code Y [T, 2, N, H]}: {@code Y[t, 0] = h_t}, {@code Y[t, 1] = c_t}. The
  * layer hands out views of it: the output sequence {@code Y[:, 0]} and the final state
