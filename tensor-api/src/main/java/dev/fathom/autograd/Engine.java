@@ -281,7 +281,6 @@ final class Engine {
         }
     }
 
-
     /** Nodes reachable from the roots, each before every node it depends on (iterative DFS, reversed post-order). */
     private static List<Node> topologicalOrder(List<Node> roots) {
         Map<Node, Boolean> visited = new IdentityHashMap<>();

@@ -84,25 +84,20 @@ final class LstmLayerOps {
             }
         }
         closeCopy(xwc, xw);
-        if (!Autograd.shouldRecord(xw, whh, h0, c0)) {
+        if (Autograd.shouldRecord(xw, whh, h0, c0)) {
+            List<Tensor> saved = new ArrayList<>(List.of(xw, whh, h0, c0, y, acts));
+            if (c0c != c0) {
+                saved.add(c0c);
+            }
+            k.record("lstm_layer", y, new Tensor[] {xw, whh, h0, c0}, saved.toArray(new Tensor[0]), gy -> Autograd.isGradEnabled()
+                    ? recomputedGrads(xw, whh, h0, c0, gy)
+                    : kernelGrads(k, kernels, xw, whh, h0, c0, c0c, y, acts, gy));
+        } else {
             closeCopy(c0c, c0);
             acts.close();
-            Tensor last = y.select(0, steps - 1);
-            return new Tensor[] {y.select(1, 0), last.select(0, 0), last.select(0, 1)};
         }
-        List<Tensor> saved = new ArrayList<>(List.of(xw, whh, h0, c0, y, acts));
-        if (c0c != c0) {
-            saved.add(c0c);
-        }
-        Tensor recorded = k.record("lstm_layer", y, new Tensor[] {xw, whh, h0, c0}, saved.toArray(new Tensor[0]), gy -> {
-            if (Autograd.isGradEnabled()) {
-                return recomputedGrads(xw, whh, h0, c0, gy);
-            }
-            return kernelGrads(k, kernels, whh, h0, c0c, y, acts, gy, new boolean[] {xw.requiresGrad(), whh.requiresGrad(),
-                h0.requiresGrad(), c0.requiresGrad()});
-        });
-        Tensor last = recorded.select(0, steps - 1);
-        return new Tensor[] {recorded.select(1, 0), last.select(0, 0), last.select(0, 1)};
+        Tensor last = y.select(0, steps - 1);
+        return new Tensor[] {y.select(1, 0), last.select(0, 0), last.select(0, 1)};
     }
 
     private static boolean same(Tensor a, Tensor b) {
@@ -110,11 +105,12 @@ final class LstmLayerOps {
     }
 
     /**
-     * The gradients of xw, whh, h0 and c0 (null where not wanted) from {@code gy [T, 2, N, H]},
-     * by the fused cell's backward, one step at a time from the last.
+     * The gradients of xw, whh, h0 and c0 (null for those that do not require grad) from
+     * {@code gy [T, 2, N, H]}, by the fused cell's backward, one step at a time from the last;
+     * {@code c0c} is c0 as the forward's kernels read it.
      */
-    private static Tensor[] kernelGrads(KernelOps.Hooks k, Kernels kernels, Tensor whh, Tensor h0, Tensor c0c, Tensor y, Tensor acts,
-            Tensor gy, boolean[] wanted) {
+    private static Tensor[] kernelGrads(KernelOps.Hooks k, Kernels kernels, Tensor xw, Tensor whh, Tensor h0, Tensor c0, Tensor c0c,
+            Tensor y, Tensor acts, Tensor gy) {
         int steps = y.size(0), n = y.size(2), hidden = y.size(3);
         Tensor dxw = k.empty(y.dtype(), y.device(), new int[] {steps, n, 4 * hidden});
         Tensor dc0 = k.empty(y.dtype(), y.device(), new int[] {n, hidden});
@@ -134,10 +130,10 @@ final class LstmLayerOps {
                     }
                 }
             }
-            if (wanted[2]) {
+            if (h0.requiresGrad()) {
                 dh0 = dxw.select(0, 0).matmul(whh);
             }
-            if (wanted[1]) {
+            if (whh.requiresGrad()) {
                 // dW_hh = Σ_t dgates_tᵀ·h_{t−1}: one product of the stacked step gradients and the
                 // stacked inputs h0, h_0, ..., h_{T−2}.
                 try (Tensor hPrev = k.empty(y.dtype(), y.device(), new int[] {steps, n, hidden})) {
@@ -151,11 +147,11 @@ final class LstmLayerOps {
         } finally {
             g.close();
         }
-        if (!wanted[3]) {
+        if (!c0.requiresGrad()) {
             dc0.close();
             dc0 = null;
         }
-        if (!wanted[0]) {
+        if (!xw.requiresGrad()) {
             dxw.close();
             dxw = null;
         }

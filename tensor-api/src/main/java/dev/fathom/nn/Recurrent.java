@@ -163,11 +163,12 @@ public abstract sealed class Recurrent extends Module permits RNN, LSTM, GRU {
             Tensor bih = bias ? weight(override, "bias_ih_l" + k) : null;
             Tensor bhh = bias ? weight(override, "bias_hh_l" + k) : null;
             boolean fold = bias && sumsProjections();
+            boolean hiddenIsProduct = fold || bhh == null;  // h·W_hhᵀ is all of the hidden half: b_hh is in xw, or there is none
             // [T, N, gates·hidden]: the input half of every step in one matmul.
             Tensor xw = Functional.linear(x, wih, fold ? bih.add(bhh) : bih);
             Tensor hk = h.select(0, k);
             Tensor ck = c == null ? null : c.select(0, k);
-            Tensor[] whole = fold || bhh == null ? layer(xw, whh, hk, ck) : null;
+            Tensor[] whole = hiddenIsProduct ? layer(xw, whh, hk, ck) : null;
             if (whole != null) {
                 x = whole[0];
                 hk = whole[1];
@@ -176,7 +177,7 @@ public abstract sealed class Recurrent extends Module permits RNN, LSTM, GRU {
                 RecurrentProjection hidden = new RecurrentProjection(whh, steps);
                 Tensor[] outs = new Tensor[steps];
                 for (int t = 0; t < steps; t++) {
-                    Tensor hw = fold || bhh == null ? hidden.step(t, hk) : hidden.step(t, hk).add(bhh);
+                    Tensor hw = hiddenIsProduct ? hidden.step(t, hk) : hidden.step(t, hk).add(bhh);
                     Tensor[] next = cell(xw.select(0, t), hw, hk, ck);
                     hk = next[0];
                     ck = c == null ? null : next[1];
