@@ -58,9 +58,12 @@ template <typename F> static double time_us(F launch) {
 // blocks end (TAIL_FENCE: __threadfence, a relaxed ticket and a second fence in the last block, as
 // before; TAIL_ACQ_REL: the shipped took_last_ticket; TAIL_ACQ_REL_CG: the same, and the last
 // block reads the slots with __ldcg, independent loads cached in L2 only, where the shipped merge
-// reads through volatile; TAIL_NONE: each block only writes its slot, no merge, so no result).
+// reads through volatile; TAIL_WARP: after the block's fold only warp 0 goes on, its lane 0 takes
+// the ticket and the whole last warp merges the slots with __ldcg and shuffles, so the tail has no
+// __syncthreads and no shared memory; TAIL_NONE: each block only writes its slot, no merge, so no
+// result).
 enum { MODE_KAHAN, MODE_TREE16, MODE_PLAIN };
-enum { TAIL_FENCE, TAIL_ACQ_REL, TAIL_ACQ_REL_CG, TAIL_NONE };
+enum { TAIL_FENCE, TAIL_ACQ_REL, TAIL_ACQ_REL_CG, TAIL_WARP, TAIL_NONE };
 
 template <int MODE> __device__ double probe_thread_sum(const float* row, i64 inner) {
     if (MODE == MODE_TREE16) return quad_sum(row, inner);
@@ -106,6 +109,22 @@ __global__ void probe_split(const float* x, i64 inner, i64 chunk, i64 splits, do
     double s = block_sum(probe_thread_sum<MODE>(x + begin, len));
     if (threadIdx.x == 0) slots[b] = s;
     if (TAIL == TAIL_NONE) return;
+    if (TAIL == TAIL_WARP) {
+        if (threadIdx.x >= 32) return;
+        unsigned lane = threadIdx.x, last = 0;
+        if (lane == 0) {
+            last = take_ticket(tickets) == (unsigned)(splits - 1);
+            if (last) atomicExch(tickets, 0u);
+        }
+        if (!__shfl_sync(0xffffffffu, last, 0)) return;
+        __syncwarp();  // orders lane 0's acquire before the other lanes' loads, as __syncthreads does for a block
+        double t = 0;
+#pragma unroll 8
+        for (i64 j = lane; j < splits; j += 32) t += __ldcg(slots + j);
+        for (int d = 16; d > 0; d >>= 1) t += __shfl_down_sync(0xffffffffu, t, d);
+        if (lane == 0) *out = (float)t;
+        return;
+    }
     if (TAIL == TAIL_FENCE ? fence_last_ticket(tickets, splits) : took_last_ticket(tickets, splits)) {
         const volatile double* p = slots;
         double t = 0;
@@ -222,6 +241,7 @@ int main() {
             variant("tree16, fence tail", probe_split<MODE_TREE16, TAIL_FENCE>, true);
             variant("tree16, acq_rel tail", probe_split<MODE_TREE16, TAIL_ACQ_REL>, true);
             variant("tree16, acq_rel tail, ldcg merge", probe_split<MODE_TREE16, TAIL_ACQ_REL_CG>, true);
+            variant("tree16, warp 0 tail", probe_split<MODE_TREE16, TAIL_WARP>, true);
             variant("tree16, no tail", probe_split<MODE_TREE16, TAIL_NONE>, false);
             variant("plain f32, acq_rel tail", probe_split<MODE_PLAIN, TAIL_ACQ_REL>, true);
             CHECK(cudaFree(slots));
