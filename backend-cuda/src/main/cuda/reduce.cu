@@ -1,12 +1,12 @@
-// Reductions (Kernels.reduce): SUM, MAX, MIN, ARGMAX, ARGMIN over rows.
+// Reductions (Kernels.reduce): SUM, MAX, MIN, ARGMAX, ARGMIN over rows or columns.
 //
-// Contract with the host: the tensor layer permutes (and, where needed, copies) x so that the
+// Contract with the host (dev.fathom.cuda.ReduceLaunches): the rows kernels take x when the
 // reduced axes form ONE contiguous inner run of `inner` elements and the kept axes one outer
 // range of `outer` rows. Element j of row r is x[x_offset + r·row_stride + j] (row_stride ≥ inner
 // for a plain [outer, inner] view; 0 would re-read one row), and row r's result goes to
-// out[out_offset + r] (the output is contiguous, as Kernels.reduce promises). Column sums of a
-// [N, C] matrix over N therefore arrive as a transposed contiguous copy; a strided-inner kernel
-// can come later without changing this one.
+// out[out_offset + r] (the output is contiguous, as Kernels.reduce promises). The column kernels
+// (below) take the layouts whose kept axes follow the reduced run; the host copies any other
+// layout into rows first.
 //
 // Launch: one block per row, rows grid-strided (a capped grid loops); blockDim.x a multiple of
 // 32, at most 1024 (dev.fathom.cuda.LaunchGeometry's 256 fits). No dynamic shared memory: each
@@ -39,6 +39,19 @@
 //     so a row's merge costs no second launch (a 2^24-float sum is about 20 µs of reading on an
 //     H100; a launch is several µs of it), and the slot order, not the blocks' finishing order,
 //     decides how the results combine: the result is the same every run.
+// Columns: when the kept axes lie on both sides of the reduced ones (a bias gradient sums [N, C]
+// over N; a dim-1 reduction of [A, R, B]), a row would be R elements B apart, and copying x into
+// rows first reads it twice and writes it once more. The column kernels read x where it is:
+//   reduce_cols_<t>(int op, const T* x, i64 x_offset, i64 outer_stride, i64 row_stride,
+//       i64 col_stride, i64 outer, i64 rows, i64 cols, i64 chunk, i64 splits, void* part_val,
+//       i64* part_idx, unsigned* tickets, void* out, i64 out_offset)
+//     element (a, r, c) is x[x_offset + a·outer_stride + r·row_stride + c·col_stride], and the
+//     result of (a, c) over r goes to out[out_offset + a·cols + c]. A block takes a tile of 32
+//     columns of one a (fewer when there are fewer columns: col_tile_width) and a chunk of `chunk`
+//     rows, its walkers reading interleaved rows. With splits > 1 a tile's chunks are its blocks,
+//     each writes 32 slots (the first `width` used), and the tile's last block folds them in slot
+//     order (tickets[tile], as for split rows); with splits = 1 (chunk ≥ rows) no slot, part_idx,
+//     or ticket is touched. ARG* indices count r. reduce_cols_u8 is SUM only (i64 counts).
 // F32 sums keep their accuracy: each chunk is summed as a row is (F32 only in short runs, carried
 // in F64) and the chunks' sums are added in F64. ARG* keeps the first index of the extreme: slots
 // carry the index, and arg_better breaks ties by it whatever order they combine in.
@@ -418,3 +431,184 @@ extern "C" __global__ void reduce_split_u8(int op, const u8* x, i64 x_offset, i6
         if (threadIdx.x == 0) static_cast<i64*>(out)[out_offset + r] = op == R_SUM ? (i64)c : 0;
     }
 }
+
+// ---- columns (see the header) -------------------------------------------------------------------
+
+// A tile is `width` columns: 32, or for fewer columns the power of two that holds them, so that a
+// warp's 32 lanes read 32 / width rows of the tile at once instead of idling (a sum of [10^6, 2] over
+// rows would otherwise keep 2 lanes of 32 busy). dev.fathom.cuda.ReduceLaunches.columnTileWidth
+// computes the same. Lane l reads column c0 + l % width (neighbouring addresses when the columns
+// are contiguous), and the block's walkers, (blockDim.x / 32)·(32 / width) of them, read rows
+// begin + walker, + walkers, ... of the chunk.
+#define FATHOM_COL_WARPS 8  // blockDim.x ≤ 32·FATHOM_COL_WARPS
+
+__device__ __forceinline__ unsigned col_tile_width(i64 cols) {
+    unsigned w = 1;
+    while (w < 32 && w < cols) w <<= 1;
+    return w;
+}
+
+// This thread's walker and the block's walker count, for tiles of `width` columns.
+struct ColWalker {
+    unsigned width, lane, walker, walkers;
+    __device__ __forceinline__ explicit ColWalker(unsigned width)
+        : width(width),
+          lane(threadIdx.x % 32),
+          walker(threadIdx.x / 32 * (32 / width) + threadIdx.x % 32 / width),
+          walkers(blockDim.x / 32 * (32 / width)) {}
+};
+
+// Calls f(x, r) for one column's rows r = begin + walker, + walkers, ... < end (col points at its
+// row 0), loading four before using any, as thread_walk does along a row.
+template <typename T, typename F>
+__device__ __forceinline__ void col_walk(const ColWalker& cw, const T* col, i64 row_stride, i64 begin, i64 end, F& f) {
+    const i64 step = cw.walkers;
+    i64 r = begin + cw.walker;
+    for (; r + 3 * step < end; r += 4 * step) {
+        T x0 = col[r * row_stride], x1 = col[(r + step) * row_stride], x2 = col[(r + 2 * step) * row_stride],
+          x3 = col[(r + 3 * step) * row_stride];
+        f(x0, r);
+        f(x1, r + step);
+        f(x2, r + 2 * step);
+        f(x3, r + 3 * step);
+    }
+    for (; r < end; r += step) f(col[r * row_stride], r);
+}
+
+// A thread's share of a column's sum: strided loads cannot be quads, so F32 takes the Kahan runs.
+template <typename T>
+__device__ __forceinline__ typename SumAcc<T>::type col_sum(const ColWalker& cw, const T* col, i64 row_stride, i64 begin,
+                                                            i64 end) {
+    PlainSum<T> f;
+    col_walk(cw, col, row_stride, begin, end, f);
+    return f.acc;
+}
+template <>
+__device__ __forceinline__ double col_sum<float>(const ColWalker& cw, const float* col, i64 row_stride, i64 begin, i64 end) {
+    KahanRuns f;
+    col_walk(cw, col, row_stride, begin, end, f);
+    return f.acc + ((double)f.run - (double)f.comp);
+}
+
+// The walkers' values of each column folded in a fixed order (warp by warp, then the lanes of the
+// column within the warp), so the result does not depend on timing. Every thread must call it; the
+// result is valid in the lanes l < width of warp 0.
+template <typename A> __device__ __forceinline__ A walkers_sum(const ColWalker& cw, A v) {
+    __shared__ A part[FATHOM_COL_WARPS][32];
+    unsigned warp = threadIdx.x / 32, warps = blockDim.x / 32;
+    part[warp][cw.lane] = v;
+    __syncthreads();
+    if (warp == 0 && cw.lane < cw.width) {
+        v = 0;
+        for (unsigned i = 0; i < warps; i++)
+            for (unsigned l = cw.lane; l < 32; l += cw.width) v += part[i][l];
+    }
+    __syncthreads();  // part is reused by the next tile of a grid-strided block
+    return v;
+}
+
+template <typename T> __device__ __forceinline__ void walkers_arg(const ColWalker& cw, bool want_max, T& v, i64& iv) {
+    __shared__ T part_v[FATHOM_COL_WARPS][32];
+    __shared__ i64 part_i[FATHOM_COL_WARPS][32];
+    unsigned warp = threadIdx.x / 32, warps = blockDim.x / 32;
+    part_v[warp][cw.lane] = v;
+    part_i[warp][cw.lane] = iv;
+    __syncthreads();
+    if (warp == 0 && cw.lane < cw.width) {
+        for (unsigned i = 0; i < warps; i++) {
+            for (unsigned l = cw.lane; l < 32; l += cw.width) {
+                if (arg_better(want_max, part_v[i][l], part_i[i][l], v, iv)) {
+                    v = part_v[i][l];
+                    iv = part_i[i][l];
+                }
+            }
+        }
+    }
+    __syncthreads();
+}
+
+// Block b (grid-strided over tiles·splits) reduces rows [s·chunk, (s+1)·chunk) of the columns of
+// tile b / splits (s = b % splits); without splits warp 0 writes the results, else it writes the
+// tile's slots b·32 + l (l < width) and the tile's last block (its ticket: tickets[tile]) folds them
+// in slot order. O is a SUM's output type (T, or i64 for BOOL counts); SUM_ONLY leaves out
+// MAX/MIN/ARG*.
+template <typename T, typename O, bool SUM_ONLY>
+__device__ void col_tiles(int op, const T* x, i64 x_offset, i64 outer_stride, i64 row_stride, i64 col_stride, i64 outer,
+                          i64 rows, i64 cols, i64 chunk, i64 splits, void* part_val, i64* part_idx, unsigned* tickets,
+                          void* out, i64 out_offset) {
+    typedef typename SumAcc<T>::type A;
+    const ColWalker cw(col_tile_width(cols));
+    const i64 tiles_per = (cols + cw.width - 1) / cw.width;
+    const unsigned column = cw.lane % cw.width;
+    for (i64 b = blockIdx.x; b < outer * tiles_per * splits; b += gridDim.x) {
+        i64 tile = b / splits, s = b % splits;
+        i64 a = tile / tiles_per, c = (tile % tiles_per) * cw.width + column;
+        i64 begin = s * chunk, end = rows - begin < chunk ? rows : begin + chunk;
+        bool live = c < cols, write = live && threadIdx.x < cw.width;
+        const T* col = x + x_offset + a * outer_stride + c * col_stride;
+        i64 at = out_offset + a * cols + c, slot = b * 32 + column;
+        bool sum = SUM_ONLY || op == R_SUM, want_max = op == R_MAX || op == R_ARGMAX;
+        if (sum) {
+            A v = walkers_sum(cw, live ? col_sum(cw, col, row_stride, begin, end) : A(0));
+            if (write) {
+                if (splits == 1) {
+                    static_cast<O*>(out)[at] = (O)v;
+                } else {
+                    static_cast<A*>(part_val)[slot] = v;
+                }
+            }
+        } else if constexpr (!SUM_ONLY) {
+            Extreme<T> f = {want_max, 0, empty_extreme<T>(), -1};
+            if (live) col_walk(cw, col, row_stride, begin, end, f);
+            walkers_arg(cw, want_max, f.v, f.iv);
+            if (write) {
+                if (splits == 1) {
+                    write_extreme(op, out, at, f.v, f.iv);
+                } else {
+                    static_cast<T*>(part_val)[slot] = f.v;
+                    part_idx[slot] = f.iv;
+                }
+            }
+        }
+        if (splits == 1) continue;
+        __syncthreads();  // every lane's slot is written before thread 0's ticket releases them
+        if (!took_last_ticket(tickets + tile, splits)) continue;
+        const i64 first = tile * splits * 32 + column;  // the tile's slot j of this lane's column: first + 32·j
+        if (sum) {
+            const volatile A* p = static_cast<const volatile A*>(part_val) + first;
+            A v = 0;
+            for (i64 j = cw.walker; j < splits; j += cw.walkers) v += p[32 * j];
+            v = walkers_sum(cw, v);
+            if (write) static_cast<O*>(out)[at] = (O)v;
+        } else if constexpr (!SUM_ONLY) {
+            const volatile T* pv = static_cast<const volatile T*>(part_val) + first;
+            const volatile i64* pi = part_idx + first;
+            T v = empty_extreme<T>();
+            i64 iv = -1;
+            for (i64 j = cw.walker; j < splits; j += cw.walkers) {
+                T cv = pv[32 * j];
+                i64 ci = pi[32 * j];
+                if (arg_better(want_max, cv, ci, v, iv)) {
+                    v = cv;
+                    iv = ci;
+                }
+            }
+            walkers_arg(cw, want_max, v, iv);
+            if (write) write_extreme(op, out, at, v, iv);
+        }
+    }
+}
+
+#define FATHOM_REDUCE_COLS(t, T, O, SUM_ONLY)                                                                       \
+    extern "C" __global__ void reduce_cols_##t(int op, const T* x, i64 x_offset, i64 outer_stride, i64 row_stride,  \
+                                               i64 col_stride, i64 outer, i64 rows, i64 cols, i64 chunk, i64 splits, \
+                                               void* part_val, i64* part_idx, unsigned* tickets, void* out,         \
+                                               i64 out_offset) {                                                   \
+        col_tiles<T, O, SUM_ONLY>(op, x, x_offset, outer_stride, row_stride, col_stride, outer, rows, cols, chunk,  \
+                                  splits, part_val, part_idx, tickets, out, out_offset);                            \
+    }
+FATHOM_REDUCE_COLS(f32, float, float, false)
+FATHOM_REDUCE_COLS(f64, double, double, false)
+FATHOM_REDUCE_COLS(i64, i64, i64, false)
+FATHOM_REDUCE_COLS(u8, u8, i64, true)  // BOOL counts: SUM only, an i64 output
+#undef FATHOM_REDUCE_COLS

@@ -13,6 +13,9 @@
 // for few long rows): the same references, rows of 1000 and 100003 cut into 3 chunks, on a grid of
 // a block per chunk and on a capped one whose blocks loop over rows (so a row's merge falls to a
 // block that goes on to other rows), and the ticket counters back at zero after every launch. Sums also on rows that start on 16 bytes (F32 reads them as quads).
+// Columns (reduce_cols_*): the same references per (plane, column) over strided rows, with gaps
+// between columns, rows and planes, partial tiles, tiles narrower than a warp, capped grids, split
+// chunks, and blocks of both the given size and the host's 256.
 #include "cuda_emu.h"
 #include "reduce.cu"
 
@@ -188,6 +191,123 @@ template <typename T> void run_dtype(const char* tname, std::mt19937_64& rng) {
     }
 }
 
+template <typename T> auto reduce_cols_entry();
+template <> auto reduce_cols_entry<float>() { return reduce_cols_f32; }
+template <> auto reduce_cols_entry<double>() { return reduce_cols_f64; }
+template <> auto reduce_cols_entry<long long>() { return reduce_cols_i64; }
+
+// Columns: element (a, r, c) of x at off + a·outer_stride + r·row_stride + c·col_stride, with gaps
+// between columns (col_stride 2), rows and planes that hold data the kernel must not read; the
+// result of (a, c) at out[2 + a·cols + c] between sentinels. chunk = 0: no split (no slots, no
+// tickets: they are null); else the rows are cut into chunks of `chunk` and the slots start as garbage.
+template <typename T> void cols_case(const char* tname, int op, long long outer, long long rows, long long cols,
+                                     long long col_stride, unsigned grid, unsigned block, long long chunk, Kind kind,
+                                     std::mt19937_64& rng) {
+    ++g_cases;
+    const long long off = 3, row_stride = cols * col_stride + 1, outer_stride = rows * row_stride + 5;
+    std::vector<T> x = make_data<T>(off + outer * outer_stride, kind, rng);
+    bool arg = op == R_ARGMAX || op == R_ARGMIN;
+    const long long out_off = 2, n = outer * cols;
+    std::vector<T> out_t(n + 4, (T)-7);
+    std::vector<long long> out_l(n + 4, -7);
+    void* out = arg ? (void*)out_l.data() : (void*)out_t.data();
+    long long splits = chunk == 0 ? 1 : (rows + chunk - 1) / chunk;
+    long long slots = outer * ((cols + 31) / 32) * splits * 32;
+    std::vector<unsigned long long> part(chunk == 0 ? 0 : 2 * slots, 0x7ff4dead7ff4deadULL);
+    void* part_val = chunk == 0 ? nullptr : (void*)part.data();
+    long long* part_idx = chunk == 0 ? nullptr : (long long*)(part.data() + slots);
+    emu_launch(dim3(grid), dim3(block), reduce_cols_entry<T>(), op, (const T*)x.data(), off, outer_stride, row_stride,
+               col_stride, outer, rows, cols, chunk == 0 ? rows : chunk, splits, part_val, part_idx,
+               chunk == 0 ? nullptr : g_tickets.data(), out, out_off);
+    for (std::size_t t = 0; t < g_tickets.size(); ++t)
+        if (g_tickets[t] != 0) fail("cols launch left ticket " + std::to_string(t) + " at " + std::to_string(g_tickets[t]));
+    char where[240];
+    for (long long a = 0; a < outer; ++a) {
+        for (long long c = 0; c < cols; ++c) {
+            std::snprintf(where, sizeof where,
+                          "reduce_cols_%s %s outer=%lld rows=%lld cols=%lld col_stride=%lld grid=%u block=%u chunk=%lld "
+                          "kind=%d a=%lld c=%lld",
+                          tname, OPS[op], outer, rows, cols, col_stride, grid, block, chunk, (int)kind, a, c);
+            auto at = [&](long long r) { return (double)x[off + a * outer_stride + r * row_stride + c * col_stride]; };
+            long long o = out_off + a * cols + c;
+            if (op == R_SUM) {
+                double ref = 0, mag = 0;
+                for (long long r = 0; r < rows; ++r) {
+                    ref += at(r);
+                    mag += std::fabs(at(r));
+                }
+                double got = (double)out_t[o];
+                double tol = sizeof(T) == 4 ? 1e-6 * mag + std::fabs(ref) * 6e-8 : 1e-13 * mag;
+                if (!(std::fabs(got - ref) <= tol))
+                    fail(std::string(where) + ": got " + std::to_string(got) + " want " + std::to_string(ref));
+                continue;
+            }
+            double best = std::numeric_limits<double>::quiet_NaN();
+            long long bi = -1;
+            for (long long r = 0; r < rows; ++r) {
+                if (bi < 0 || better(op, at(r), best)) {
+                    best = at(r);
+                    bi = r;
+                }
+            }
+            if (arg) {
+                if (out_l[o] != bi)
+                    fail(std::string(where) + ": got index " + std::to_string(out_l[o]) + " want " + std::to_string(bi));
+            } else {
+                double got = (double)out_t[o];
+                if (!(got == best || (is_nan(got) && is_nan(best))))
+                    fail(std::string(where) + ": got " + std::to_string(got) + " want " + std::to_string(best));
+            }
+        }
+    }
+    for (long long k : {0LL, 1LL, n + 2, n + 3}) {
+        if ((arg ? out_l[k] != -7 : out_t[k] != (T)-7)) fail(std::string(where) + ": wrote outside the output");
+    }
+}
+
+template <typename T> void cols_dtype(const char* tname, std::mt19937_64& rng) {
+    // (outer, rows, cols, col_stride, grid, chunk): one tile of one column, a partial second tile,
+    // three planes on a capped grid (blocks loop over tiles), and split chunks, one block each and on a
+    // capped grid (a tile's merge falls to a block that goes on to other tiles).
+    // Tiles narrower than 32 (1, 2, 4 and 8 columns: several rows per warp) among them.
+    const long long shapes[][6] = {{1, 1, 1, 1, 1, 0},       {1, 1000, 1, 1, 1, 0},   {1, 37, 45, 1, 2, 0},
+                                   {3, 129, 33, 2, 2, 0},     {2, 700, 5, 1, 3, 0},    {2, 1000, 40, 1, 12, 300},
+                                   {1, 5000, 3, 2, 2, 1667}, {1, 3000, 2, 1, 4, 400}};
+    for (const auto& sh : shapes) {
+        for (unsigned block : {g_block, 256u}) {
+            for (int op = R_SUM; op <= R_ARGMIN; ++op) {
+                cols_case<T>(tname, op, sh[0], sh[1], sh[2], sh[3], (unsigned)sh[4], block, sh[5], TIES, rng);
+                if (!std::is_integral<T>::value)
+                    cols_case<T>(tname, op, sh[0], sh[1], sh[2], sh[3], (unsigned)sh[4], block, sh[5],
+                                 op == R_SUM ? REAL : NANS, rng);
+            }
+        }
+    }
+}
+
+// BOOL counts over columns, split and not.
+void cols_u8(std::mt19937_64& rng) {
+    const long long rows = 3001, cols = 35;
+    std::vector<unsigned char> b(rows * cols);
+    for (auto& v : b) v = rng() % 3 == 0 ? (unsigned char)(1 + rng() % 200) : 0;
+    for (long long chunk : {0LL, 1000LL}) {
+        ++g_cases;
+        long long splits = chunk == 0 ? 1 : (rows + chunk - 1) / chunk, slots = 2 * splits * 32;
+        std::vector<unsigned long long> part(2 * slots, 0x7ff4dead7ff4deadULL);
+        std::vector<long long> cnt(cols, -1);
+        emu_launch(dim3(3), dim3(g_block), reduce_cols_u8, (int)R_SUM, (const unsigned char*)b.data(), 0LL, 0LL, cols,
+                   1LL, 1LL, rows, cols, chunk == 0 ? rows : chunk, splits, (void*)part.data(),
+                   (long long*)(part.data() + slots), g_tickets.data(), (void*)cnt.data(), 0LL);
+        for (long long c = 0; c < cols; ++c) {
+            long long ref = 0;
+            for (long long r = 0; r < rows; ++r) ref += b[r * cols + c] != 0;
+            if (cnt[c] != ref)
+                fail("reduce_cols_u8 SUM chunk=" + std::to_string(chunk) + " c=" + std::to_string(c) + ": got " +
+                     std::to_string(cnt[c]) + " want " + std::to_string(ref));
+        }
+    }
+}
+
 // 10^7 F32 ones in one row must sum to exactly 1e7 (a naive F32 accumulator stops at 2^24 ≈ 1.7e7
 // only per thread, but loses low bits long before; the F32 runs are carried in F64).
 void ten_million_ones() {
@@ -274,6 +394,10 @@ int main(int argc, char** argv) {
     run_dtype<float>("f32", rng);
     run_dtype<double>("f64", rng);
     run_dtype<long long>("i64", rng);
+    cols_dtype<float>("f32", rng);
+    cols_dtype<double>("f64", rng);
+    cols_dtype<long long>("i64", rng);
+    cols_u8(rng);
     ten_million_ones();
     infinities();
     integers(rng);

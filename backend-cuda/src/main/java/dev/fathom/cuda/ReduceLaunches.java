@@ -10,13 +10,21 @@ import java.util.Arrays;
 import java.util.Locale;
 
 /**
- * The host side of {@code reduce.cu}, whose kernels reduce rows: element j of row r at
- * {@code x_offset + r·row_stride + j}. The reduced axes of x must therefore form one contiguous
- * inner run and the kept axes one stride ({@code row_stride}). A layout that already does (the
- * reduced axes innermost and contiguous, as for a sum over the last dim) is passed as it is; any
- * other (a column sum, a permuted view, a broadcast input) is first copied, kept axes first, into a
- * contiguous temporary, whose block goes back to the cache right after the launch (stream order
- * keeps that safe).
+ * The host side of {@code reduce.cu}, whose kernels reduce rows (element j of row r at
+ * {@code x_offset + r·row_stride + j}) or columns. Which one reads x depends on its layout, seen as
+ * {@link ReduceLayout runs of axes}:
+ * <ul>
+ *   <li>rows, when the reduced axes are one contiguous inner run and the kept axes one stride (a sum
+ *       over the last dim);
+ *   <li>columns, when one reduced run has kept axes after it, and perhaps one kept run before it (a
+ *       bias gradient: {@code [N, C]} over N; a reduction over dim 1 of {@code [A, R, B]});
+ *   <li>rows then columns, for {@code [R1, K, R2]} with R2 contiguous and not ARG* (a conv bias
+ *       gradient: {@code [N, C, H·W]} over N and H·W): the rows' results into a {@code [R1, K]}
+ *       temporary, then its columns;
+ *   <li>any other layout (a permuted view, several kept runs) is first copied, kept axes first,
+ *       into a contiguous temporary and reduced as rows.
+ * </ul>
+ * Temporaries go back to the cache right after their launch (stream order keeps that safe).
  *
  * <p>Geometry: one block per row, {@code min(outer, 65535)} blocks (more rows are grid-strided), and
  * {@link #block(long) a block of 32 to 256 threads}: the inner length rounded up to a warp, so a
@@ -26,7 +34,10 @@ import java.util.Locale;
  * launch; a temporary of two 8-byte slots per chunk goes back to the cache after it). The blocks
  * find out which is last from a per-row ticket counter: {@link #MAX_SPLIT_ROWS} of them live as
  * long as the device (one {@link ZeroedBlock}, zeroed in stream order before the first split
- * launch), and each launch leaves them at zero again.
+ * launch), and each launch leaves them at zero again. Columns go the same way with a tile of 32
+ * columns in the place of a row: a block of 256 threads (8 warps walking interleaved rows) per tile
+ * and chunk, and the tile's last block folds its chunks (see {@link #reduceColumns}); fewer than 32 columns make
+ * narrower tiles, whose warps read several rows at once.
  */
 final class ReduceLaunches {
     /** {@link #rowStride}'s answer for a layout the kernel cannot read directly. */
@@ -53,6 +64,9 @@ final class ReduceLaunches {
     static final long SPLIT_TARGET_BLOCKS = 1024;
     /** The fewest elements a chunk gets: 16 per thread of a full block, so that each block has work worth its launch. */
     static final long MIN_CHUNK = 16L * LaunchGeometry.BLOCK;
+
+    /** The fewest rows a column chunk gets: 16 per walker (warp) of a full block. */
+    static final long MIN_COLUMN_CHUNK = 16L * LaunchGeometry.BLOCK / 32;
 
     /** The most rows {@link #splits} ever cuts (fewer than half of {@link #SPLIT_TARGET_BLOCKS}): one ticket each. */
     static final int MAX_SPLIT_ROWS = (int) (SPLIT_TARGET_BLOCKS / 2);
@@ -109,7 +123,31 @@ final class ReduceLaunches {
             reduceRows(op, name, shapes, t, xb.address(), x.offset(), rowStride, inner, ob, out.offset(), outer);
             return;
         }
-        // Not rows of a contiguous run: copy x, kept axes first, into a contiguous temporary.
+        ReduceLayout layout = ReduceLayout.of(x.shape(), x.strides(), reduced);
+        ReduceLayout.Columns columns = inner == 0 ? null : layout.columns();
+        if (columns != null) {
+            reduceColumns(op, name, shapes, t, xb.address(), x.offset(), columns, ob.address(), out.offset());
+            return;
+        }
+        ReduceLayout.RowsThenColumns twoPass = inner == 0 || op == ReduceOp.ARGMAX || op == ReduceOp.ARGMIN ? null
+                : layout.rowsThenColumns();
+        if (twoPass != null) {
+            // Rows (r1, k) into a contiguous [R1, K], then its columns: x is read once, where a copy
+            // into rows would read it twice and write it once. A sum's rows are rounded to t once.
+            long partials = twoPass.outerRows() * twoPass.keptCols();
+            DType partialType = t == DType.BOOL ? DType.I64 : t;
+            CudaBuffer tmp = (CudaBuffer) kernels.allocate(partialType, partials);
+            try {
+                reduceRows(op, name, shapes, t, xb.address(), x.offset(), twoPass.keptStride(), twoPass.inner(), tmp, 0, partials);
+                reduceColumns(op, name, shapes, partialType, tmp.address(), 0,
+                        new ReduceLayout.Columns(1, 0, twoPass.outerRows(), twoPass.keptCols(), twoPass.keptCols(), 1),
+                        ob.address(), out.offset());
+            } finally {
+                kernels.free(tmp);
+            }
+            return;
+        }
+        // Neither rows nor columns: copy x, kept axes first, into a contiguous temporary.
         CudaBuffer tmp = (CudaBuffer) kernels.allocate(t, outer * inner);
         try {
             kernels.elementwise().copy(new Strided(xb, shape, strides, x.offset()), Strided.contiguous(tmp, shape));
@@ -145,6 +183,45 @@ final class ReduceLaunches {
                     .ptr(indices).ptr(tickets.address(name)).ptr(out.address()).i64(outOffset).i64(outer));
         } finally {
             kernels.free(part);
+        }
+    }
+
+    /**
+     * The columns of a tile, as {@code reduce.cu}'s {@code col_tile_width}: 32, or the power of two
+     * that holds fewer columns, so that a warp reads several rows of a narrow tile at once.
+     */
+    static int columnTileWidth(long cols) {
+        return (int) Math.min(32, Long.highestOneBit(Math.max(1, 2 * cols - 1)));
+    }
+
+    /**
+     * The column kernel over {@code c}: a block per tile of {@link #columnTileWidth} columns (of one
+     * outer index) and chunk of rows; the rows are cut as {@link #splits} cuts rows, tiles standing
+     * for rows, with chunks of at least {@link #MIN_COLUMN_CHUNK} rows. Slots: 32 per block.
+     */
+    private void reduceColumns(ReduceOp op, String name, Object shapes, DType t, long x, long xOffset, ReduceLayout.Columns c,
+            long out, long outOffset) {
+        int width = columnTileWidth(c.cols());
+        long tiles = c.outer() * ((c.cols() + width - 1) / width);
+        long splits = LaunchGeometry.splits(tiles, c.rows(), SPLIT_TARGET_BLOCKS, MIN_COLUMN_CHUNK);
+        long chunk = (c.rows() + splits - 1) / splits;
+        splits = (c.rows() + chunk - 1) / chunk;  // no empty last chunk
+        if (splits > 1 && tiles > MAX_SPLIT_ROWS) {
+            throw new IllegalStateException("cuda: " + name + ": " + tiles + " column tiles cut into " + splits
+                    + " chunks, but there are " + MAX_SPLIT_ROWS + " tickets (" + shapes + "); splits() must not cut that many");
+        }
+        long slots = tiles * splits * 32;
+        CudaBuffer part = splits == 1 ? null : (CudaBuffer) kernels.allocate(DType.I64, 2 * slots);  // values, then indices
+        try {
+            long values = part == null ? 0 : part.address(), indices = part == null ? 0 : values + 8 * slots;
+            module.launch(name, shapes, "reduce_cols_" + CudaBuffer.suffix(t), grid(tiles * splits), Dim3.of(LaunchGeometry.BLOCK),
+                    KernelParams.of().i32(op.ordinal()).ptr(x).i64(xOffset).i64(c.outerStride()).i64(c.rowStride())
+                            .i64(c.colStride()).i64(c.outer()).i64(c.rows()).i64(c.cols()).i64(chunk).i64(splits).ptr(values)
+                            .ptr(indices).ptr(splits == 1 ? 0 : tickets.address(name)).ptr(out).i64(outOffset));
+        } finally {
+            if (part != null) {
+                kernels.free(part);
+            }
         }
     }
 

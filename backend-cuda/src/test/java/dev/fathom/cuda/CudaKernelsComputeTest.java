@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * {@link CudaKernels}' reduce, matmul, gather/scatter-add and random against the {@link FakeDriver}:
- * the layouts the host hands each kernel (permuted copies, merged and split batches, stride-0 index
+ * the layouts the host hands each kernel (rows, columns, permuted copies, merged and split batches, stride-0 index
  * views), their launch geometry, and a fault a kernel notes turned into the CPU's exception at the next wait.
  */
 class CudaKernelsComputeTest {
@@ -146,23 +146,100 @@ class CudaKernelsComputeTest {
     }
 
     @Test
-    void aColumnReductionCopiesTheKeptAxesFirstIntoATemporary() {
+    void aColumnReductionReadsTheColumnsInPlace() {
         FakeDriver d = new FakeDriver().anyKernel();
         try (CudaKernels k = CudaKernels.open(d, 0)) {
             Buffer x = k.allocate(DType.F64, 20), out = k.allocate(DType.I64, 5);
-            long live = k.memoryStats().liveBuffers();
-            k.reduce(ReduceOp.ARGMAX, c(x, 4, 5), new int[] {0}, c(out, 1, 5));
-            FakeDriver.Launch copy = d.launches("copy_f64_f64").getFirst();
-            Desc src = Desc.of(copy.struct(1));
-            assertArrayEquals(new long[] {5, 4}, src.sizes());
-            assertArrayEquals(new long[] {1, 5}, src.strides(), "x transposed: kept axis 1 first");
-            FakeDriver.Launch l = d.launches("reduce_f64").getFirst();
-            assertEquals(List.of(ReduceOp.ARGMAX.ordinal(), copy.ptr(2), 0L, 4L, 4L, addr(out), 0L, 5L), values(l));
-            assertEquals(live, k.memoryStats().liveBuffers(), "the temporary went back to the cache");
             int allocs = d.calls("cuMemAlloc");
             k.reduce(ReduceOp.ARGMAX, c(x, 4, 5), new int[] {0}, c(out, 1, 5));
+            assertEquals(0, d.launches("copy_f64_f64").size(), "no copy");
+            FakeDriver.Launch l = d.launches("reduce_cols_f64").getFirst();
+            assertArrayEquals(new int[] {1, 1, 1}, l.grid(), "one tile of 8 columns, 4 rows: one chunk");
+            assertArrayEquals(new int[] {256, 1, 1}, l.block());
+            // op, x, offset, outer stride, row stride, column stride, outer, rows, cols, chunk, splits,
+            // no slots or tickets, out, out offset
+            assertEquals(List.of(ReduceOp.ARGMAX.ordinal(), addr(x), 0L, 0L, 5L, 1L, 1L, 4L, 5L, 4L, 1L, 0L, 0L, 0L, addr(out), 0L),
+                    values(l));
+            assertEquals(allocs, d.calls("cuMemAlloc"), "no temporary");
+
+            // [3, 7, 40] at offset 2 over its middle axis: 3 planes of 2 tiles.
+            Buffer y = k.allocate(DType.F32, 3 * 7 * 40 + 2), sums = k.allocate(DType.F32, 120);
+            k.reduce(ReduceOp.SUM, new Strided(y, new int[] {3, 7, 40}, new long[] {280, 40, 1}, 2), new int[] {1}, c(sums, 3, 1, 40));
+            FakeDriver.Launch m = d.launches("reduce_cols_f32").getFirst();
+            assertArrayEquals(new int[] {6, 1, 1}, m.grid());
+            assertEquals(List.of(ReduceOp.SUM.ordinal(), addr(y), 2L, 280L, 40L, 1L, 3L, 7L, 40L, 7L, 1L), values(m).subList(0, 11));
+        }
+    }
+
+    @Test
+    void fewLongColumnsAreCutIntoChunksAndMergedByTheLastBlockOfEachTile() {
+        FakeDriver d = new FakeDriver().anyKernel();
+        try (CudaKernels k = CudaKernels.open(d, 0)) {
+            Buffer x = k.allocate(DType.F32, 60_000), out = k.allocate(DType.F32, 3);
+            long live = k.memoryStats().liveBuffers();
+            // [20000, 3] over rows: one tile (of 4 columns); min(1024, 20000 / 128) = 156 chunks of 129 rows.
+            k.reduce(ReduceOp.SUM, c(x, 20_000, 3), new int[] {0}, c(out, 1, 3));
+            FakeDriver.Launch l = d.launches("reduce_cols_f32").getFirst();
+            assertArrayEquals(new int[] {156, 1, 1}, l.grid(), "a block per chunk");
+            List<Object> v = values(l);
+            assertEquals(List.of(ReduceOp.SUM.ordinal(), addr(x), 0L, 0L, 3L, 1L, 1L, 20_000L, 3L, 129L, 156L), v.subList(0, 11));
+            long slots = (Long) v.get(11);
+            assertEquals(slots + 156 * 32 * 8, v.get(12), "indices follow the 32 value slots of each chunk");
+            assertEquals(values(d.launches("fill_u8").getFirst()).getFirst(), v.get(13), "the rows' tickets");
+            assertEquals(List.of(addr(out), 0L), v.subList(14, 16));
+            assertEquals(live, k.memoryStats().liveBuffers(), "the slots went back to the cache");
+        }
+    }
+
+    @Test
+    void aConvBiasGradientReducesRowsThenColumnsWithoutACopy() {
+        FakeDriver d = new FakeDriver().anyKernel();
+        try (CudaKernels k = CudaKernels.open(d, 0)) {
+            Buffer x = k.allocate(DType.F32, 120), out = k.allocate(DType.F32, 3);
+            long live = k.memoryStats().liveBuffers();
+            // [N=2, C=3, H=4, W=5] over N, H, W: rows (n, c) of 20, then [2, 3] over n.
+            k.reduce(ReduceOp.SUM, c(x, 2, 3, 4, 5), new int[] {0, 2, 3}, c(out, 1, 3, 1, 1));
+            assertEquals(0, d.launches("copy_f32_f32").size(), "no copy");
+            List<Object> rows = values(d.launches("reduce_f32").getFirst());
+            assertEquals(List.of(ReduceOp.SUM.ordinal(), addr(x), 0L, 20L, 20L), rows.subList(0, 5));
+            assertEquals(List.of(0L, 6L), rows.subList(6, 8), "6 rows into the temporary");
+            List<Object> cols = values(d.launches("reduce_cols_f32").getFirst());
+            assertEquals(List.of(ReduceOp.SUM.ordinal(), rows.get(5), 0L, 0L, 3L, 1L, 1L, 2L, 3L, 2L, 1L), cols.subList(0, 11));
+            assertEquals(List.of(addr(out), 0L), cols.subList(14, 16));
+            assertEquals(live, k.memoryStats().liveBuffers(), "the temporary went back to the cache");
+            // ARG* has one axis, so never this layout; a BOOL count goes through an I64 temporary.
+            Buffer m = k.allocate(DType.BOOL, 120), n = k.allocate(DType.I64, 3);
+            k.reduce(ReduceOp.SUM, c(m, 2, 3, 4, 5), new int[] {0, 2, 3}, c(n, 1, 3, 1, 1));
+            assertEquals(1, d.launches("reduce_u8").size());
+            assertEquals(1, d.launches("reduce_cols_i64").size());
+        }
+    }
+
+    @Test
+    void anyOtherLayoutIsCopiedKeptAxesFirstIntoATemporary() {
+        FakeDriver d = new FakeDriver().anyKernel();
+        try (CudaKernels k = CudaKernels.open(d, 0)) {
+            Buffer x = k.allocate(DType.F64, 120), out = k.allocate(DType.F64, 8);
+            long live = k.memoryStats().liveBuffers();
+            // [2, 3, 4, 5] over axes 1 and 3: two kept runs around reduced ones.
+            k.reduce(ReduceOp.MAX, c(x, 2, 3, 4, 5), new int[] {1, 3}, c(out, 2, 1, 4, 1));
+            FakeDriver.Launch copy = d.launches("copy_f64_f64").getFirst();
+            Desc src = Desc.of(copy.struct(1));
+            assertArrayEquals(new long[] {2, 4, 3, 5}, src.sizes());
+            assertArrayEquals(new long[] {60, 5, 20, 1}, src.strides(), "kept axes first");
+            FakeDriver.Launch l = d.launches("reduce_f64").getFirst();
+            assertEquals(List.of(ReduceOp.MAX.ordinal(), copy.ptr(2), 0L, 15L, 15L, addr(out), 0L, 8L), values(l));
+            assertEquals(live, k.memoryStats().liveBuffers(), "the temporary went back to the cache");
+            int allocs = d.calls("cuMemAlloc");
+            k.reduce(ReduceOp.MAX, c(x, 2, 3, 4, 5), new int[] {1, 3}, c(out, 2, 1, 4, 1));
             assertEquals(allocs, d.calls("cuMemAlloc"), "and is reused by the next call");
         }
+    }
+
+    @Test
+    void columnTilesAreAWarpWideOrThePowerOfTwoThatHoldsFewerColumns() {
+        assertEquals(List.of(1, 2, 4, 4, 8, 16, 32, 32, 32), java.util.stream.LongStream.of(1, 2, 3, 4, 5, 9, 17, 32, 1000)
+                .mapToObj(ReduceLaunches::columnTileWidth).toList());
     }
 
     @Test

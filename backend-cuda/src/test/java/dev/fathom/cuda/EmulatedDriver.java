@@ -121,7 +121,8 @@ final class EmulatedDriver implements CudaDriver {
      * From now on launches check their arguments and do nothing else, and fresh memory is zeroed (a
      * skipped fill must not leave a fault slot or a ticket non-zero): what is left of a training step
      * is the host's own cost, Fathom's and the driver calls', to measure without a GPU
-     * ({@code -Dfathom.cuda.emu.dryRun=true}, {@link EmulatedCudaBackend}).
+     * ({@code -Dfathom.cuda.emu.dryRun=true}, {@link EmulatedCudaBackend}). The profile still counts
+     * the launches (with no time), so a dry run also says how many launches a step makes.
      */
     synchronized EmulatedDriver dryRun() {
         dryRun = true;
@@ -422,6 +423,7 @@ final class EmulatedDriver implements CudaDriver {
         List<KernelParams.Arg> args = Objects.requireNonNull(params, "params").args();
         checkSignature(f, args);
         if (dryRun) {
+            profile.computeIfAbsent(f.name(), k -> new long[2])[0]++;
             return 0;
         }
         long start = System.nanoTime();

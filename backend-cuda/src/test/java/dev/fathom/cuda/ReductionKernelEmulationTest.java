@@ -100,7 +100,7 @@ class ReductionKernelEmulationTest {
     @Test
     void committedPtxHasEveryEntry() throws IOException {
         List<String> dt = List.of("f32", "f64", "i64");
-        assertEquals(expand(List.of("reduce_", "reduce_split_"), List.of("f32", "f64", "i64", "u8")),
+        assertEquals(expand(List.of("reduce_", "reduce_split_", "reduce_cols_"), List.of("f32", "f64", "i64", "u8")),
                 Emulator.ptxEntries("reduce"));
         assertEquals(expand(List.of("gather_", "scatter_add_", "check_range_"), dt), Emulator.ptxEntries("index"));
         assertEquals(expand(List.of("random_"), List.of("f32", "f64", "i64", "u8")), Emulator.ptxEntries("random"));
