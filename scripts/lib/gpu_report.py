@@ -23,7 +23,7 @@ def work(bench, params):
         return 2.0 * n ** 3 / 1e9, "GFLOP/s"
     if bench == "ElementwiseBenchmark.add":
         return 12.0 * int(params["n"]) / 1e9, "GB/s"
-    if bench == "ElementwiseBenchmark.sum":
+    if bench in ("ElementwiseBenchmark.sum", "ElementwiseBenchmark.sumColumns"):
         return 4.0 * int(params["n"]) / 1e9, "GB/s"
     if bench == "ConvBenchmark.forward":
         c_in, c_out, hw = (1, 32, 28) if params["layer"] == "conv1" else (32, 64, 14)

@@ -2,7 +2,7 @@
 """PyTorch's side of scripts/gpu-check: the same work as Fathom's JMH benchmarks, timed on the GPU.
 
 One JSON line per measurement on stdout: {"bench", "params", "value", "unit"}, with bench names
-that match the JMH benchmarks (MatmulBenchmark.matmul, ConvBenchmark.forward, ElementwiseBenchmark.add/sum,
+that match the JMH benchmarks (MatmulBenchmark.matmul, ConvBenchmark.forward, ElementwiseBenchmark.add/sum/sumColumns,
 TrainStepBenchmark.step, CharLmStepBenchmark.step, DcganStepBenchmark.step), times in microseconds per
 op, so the report can set them side by side. The char-LM and DCGAN models are those of
 ../shared/peers/torch (charlm_transformer.py, charlm_lstm.py, dcgan_fmnist.py), which run as scripts
@@ -81,6 +81,7 @@ def main():
         b = torch.randn(n, generator=g).to(dev)
         emit("ElementwiseBenchmark.add", {"n": str(n)}, timed(lambda: a + b))
         emit("ElementwiseBenchmark.sum", {"n": str(n)}, timed(lambda: a.sum()))
+        emit("ElementwiseBenchmark.sumColumns", {"n": str(n)}, timed(lambda: a.view(-1, 1024).sum(0)))
         del a, b
 
     models = {

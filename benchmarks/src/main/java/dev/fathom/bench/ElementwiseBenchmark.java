@@ -15,8 +15,10 @@ import org.openjdk.jmh.annotations.TearDown;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Memory-bound ops on {@code n} F32 elements: {@code a + b} moves 12n bytes, {@code sum(a)} 4n,
- * so GB/s is bytes / time, to set against the device's memory bandwidth.
+ * Memory-bound ops on {@code n} F32 elements: {@code a + b} moves 12n bytes, {@code sum(a)} 4n, and
+ * {@code sumColumns}, the column sums of a seen as {@code [n / 1024, 1024]} (a bias gradient over a
+ * large batch), 4n (its 4 KB of output aside), so GB/s is bytes / time, to set against the device's
+ * memory bandwidth.
  *
  * <p>Each result is closed as soon as it is made, as PyTorch drops {@code a + b} in its timing
  * loop: its memory goes back to the allocator's cache and the next op reuses it, so a long
@@ -24,6 +26,9 @@ import java.util.concurrent.TimeUnit;
  */
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 public class ElementwiseBenchmark extends OpBenchmark {
+
+    /** The columns of {@link #sumColumns}'s matrix. */
+    static final int COLUMNS = 1024;
 
     @Param({"16777216"})
     public int n;
@@ -34,6 +39,9 @@ public class ElementwiseBenchmark extends OpBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
+        if (n % COLUMNS != 0) {
+            throw new IllegalArgumentException("ElementwiseBenchmark: n must be a multiple of " + COLUMNS + " (sumColumns' rows), got " + n);
+        }
         device = Device.parse(backend);
         Generator g = new Generator(42);
         try (Scope s = Scope.open()) {
@@ -57,6 +65,17 @@ public class ElementwiseBenchmark extends OpBenchmark {
         try (Scope s = Scope.open()) {
             for (int i = 0; i < repeat; i++) {
                 a.sum().close();
+            }
+            device.synchronize();
+        }
+    }
+
+    @Benchmark
+    public void sumColumns() {
+        try (Scope s = Scope.open()) {
+            Tensor rows = a.reshape(n / COLUMNS, COLUMNS);
+            for (int i = 0; i < repeat; i++) {
+                rows.sum(0).close();
             }
             device.synchronize();
         }
