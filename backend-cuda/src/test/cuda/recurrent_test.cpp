@@ -7,7 +7,9 @@
 // threads loop). For each case, F32 and F64: the forward from random pre-activations (mostly in
 // [-3, 3], some in [-12, 12] where the gates saturate, and, when there are enough, ±100, ±inf and a
 // NaN in fixed units) and previous cell states, then the backward from the forward's own acts and
-// a random gradOut. Each reference is F64 arithmetic on the kernel's T inputs, so only the
+// a random gradOut; each once without the optional addends (null pointers) and once with random
+// inputGates and gradH, whose sums with gates and gradOut[0] the references round to T as the
+// kernel does. Each reference is F64 arithmetic on the kernel's T inputs, so only the
 // kernel's own rounding is measured; tolerances are rtol (F32 1e-6, F64 1e-14) times the sum of
 // the magnitudes each result is made of (sums such as f·cPrev + i·g may cancel), plus the
 // smallest normal T (exp of a large negative argument is subnormal in F32). Every operand sits at
@@ -59,11 +61,11 @@ template <typename T> bool check(const std::string& where, long long at, T got, 
     return expect(where, at, (double)got, want, tol);
 }
 
-template <typename T> void run(const Geo& c, std::mt19937_64& rng) {
+template <typename T> void run(const Geo& c, bool addends, std::mt19937_64& rng) {
     const long long R = c.rows, H = c.hidden, n = R * H;
-    char where[160];
-    std::snprintf(where, sizeof where, "lstm_cell_%s R=%lld H=%lld grid=%u block=%u", Entries<T>::name, R, H, c.grid,
-                  c.block);
+    char where[180];
+    std::snprintf(where, sizeof where, "lstm_cell_%s R=%lld H=%lld grid=%u block=%u addends=%d", Entries<T>::name, R, H,
+                  c.grid, c.block, (int)addends);
     std::uniform_real_distribution<double> narrow(-3, 3), wide(-12, 12), unit(-1, 1), cell(-2, 2);
     Guarded<T> gates(4 * n, 3), cprev(n, 1), out(2 * n, 2), acts(5 * n, 4);
     for (long long k = 0; k < 4 * n; ++k) gates[k] = (T)(k % 5 == 3 ? wide(rng) : narrow(rng));
@@ -76,17 +78,22 @@ template <typename T> void run(const Geo& c, std::mt19937_64& rng) {
         }
     }
     for (long long k = 0; k < n; ++k) cprev[k] = (T)cell(rng);
+    Guarded<T> input_gates(addends ? 4 * n : 0, 5);
+    for (long long k = 0; k < (addends ? 4 * n : 0); ++k) input_gates[k] = (T)unit(rng);
+    // A pre-activation as the kernel forms it: gates + inputGates rounded to T.
+    auto z = [&](long long k) { return addends ? (double)(T)(gates[k] + input_gates[k]) : (double)gates[k]; };
 
     // ---- forward
     ++fused::g_cases;
     emu_launch_sequential(dim3(c.grid), dim3(c.block), Entries<T>::forward, (const T*)gates.base(), gates.offset,
+                          addends ? (const T*)input_gates.base() : nullptr, addends ? input_gates.offset : 0LL,
                           (const T*)cprev.base(), cprev.offset, out.base(), out.offset, acts.base(), acts.offset, R, H);
     int bad = 0;
     for (long long r = 0; r < R && bad < 3; ++r) {
         for (long long j = 0; j < H && bad < 3; ++j) {
             const long long u = r * H + j;
-            const double zi = gates[r * 4 * H + j], zf = gates[r * 4 * H + H + j], zg = gates[r * 4 * H + 2 * H + j],
-                         zo = gates[r * 4 * H + 3 * H + j], cp = cprev[u];
+            const double zi = z(r * 4 * H + j), zf = z(r * 4 * H + H + j), zg = z(r * 4 * H + 2 * H + j),
+                         zo = z(r * 4 * H + 3 * H + j), cp = cprev[u];
             const double i = ref_sigmoid(zi), f = ref_sigmoid(zf), g = std::tanh(zg), o = ref_sigmoid(zo);
             const double cn = f * cp + i * g, t = std::tanh(cn), h = o * t;
             const double cscale = std::fabs(f * cp) + std::fabs(i * g);  // the sum may cancel
@@ -102,25 +109,29 @@ template <typename T> void run(const Geo& c, std::mt19937_64& rng) {
             if (!ok) ++bad;
         }
     }
-    if (!gates.guards_intact() || !cprev.guards_intact() || !out.guards_intact() || !acts.guards_intact())
+    if (!gates.guards_intact() || !input_gates.guards_intact() || !cprev.guards_intact() || !out.guards_intact() ||
+        !acts.guards_intact())
         fused::fail(std::string(where) + " forward wrote outside out and acts");
 
     // ---- backward, from the forward's acts
     ++fused::g_cases;
-    std::snprintf(where, sizeof where, "lstm_cell_backward_%s R=%lld H=%lld grid=%u block=%u", Entries<T>::name, R, H,
-                  c.grid, c.block);
-    Guarded<T> grad_out(2 * n, 2), grad_gates(4 * n, 1), grad_c(n, 3);
+    std::snprintf(where, sizeof where, "lstm_cell_backward_%s R=%lld H=%lld grid=%u block=%u addends=%d",
+                  Entries<T>::name, R, H, c.grid, c.block, (int)addends);
+    Guarded<T> grad_out(2 * n, 2), grad_h(addends ? n : 0, 4), grad_gates(4 * n, 1), grad_c(n, 3);
     for (long long k = 0; k < 2 * n; ++k) grad_out[k] = (T)unit(rng);
+    for (long long k = 0; k < (addends ? n : 0); ++k) grad_h[k] = (T)unit(rng);
     emu_launch_sequential(dim3(c.grid), dim3(c.block), Entries<T>::backward, (const T*)acts.base(), acts.offset,
                           (const T*)cprev.base(), cprev.offset, (const T*)grad_out.base(), grad_out.offset,
-                          grad_gates.base(), grad_gates.offset, grad_c.base(), grad_c.offset, R, H);
+                          addends ? (const T*)grad_h.base() : nullptr, addends ? grad_h.offset : 0LL, grad_gates.base(),
+                          grad_gates.offset, grad_c.base(), grad_c.offset, R, H);
     bad = 0;
     for (long long r = 0; r < R && bad < 3; ++r) {
         for (long long j = 0; j < H && bad < 3; ++j) {
             const long long u = r * H + j;
             const double i = acts[r * 5 * H + j], f = acts[r * 5 * H + H + j], g = acts[r * 5 * H + 2 * H + j],
                          o = acts[r * 5 * H + 3 * H + j], t = acts[r * 5 * H + 4 * H + j];
-            const double cp = cprev[u], gh = grad_out[u], gc = grad_out[n + u];
+            const double cp = cprev[u], gc = grad_out[n + u];
+            const double gh = addends ? (double)(T)(grad_out[u] + grad_h[u]) : (double)grad_out[u];
             const double dc = gc + gh * o * (1 - t * t);
             // 1 - x·x and 1 - x round to within a unit of 1 (not of the difference): the scales use 1.
             const double dcscale = std::fabs(gc) + std::fabs(gh * o) * (1 + t * t);
@@ -137,8 +148,8 @@ template <typename T> void run(const Geo& c, std::mt19937_64& rng) {
             if (!ok) ++bad;
         }
     }
-    if (!acts.guards_intact() || !cprev.guards_intact() || !grad_out.guards_intact() || !grad_gates.guards_intact() ||
-        !grad_c.guards_intact())
+    if (!acts.guards_intact() || !cprev.guards_intact() || !grad_out.guards_intact() || !grad_h.guards_intact() ||
+        !grad_gates.guards_intact() || !grad_c.guards_intact())
         fused::fail(std::string(where) + " wrote outside gradGates and gradC");
 }
 
@@ -171,8 +182,10 @@ int main(int argc, char** argv) {
             return 2;
         }
         Geo c{v[0], v[1], (unsigned)v[2], (unsigned)v[3]};
-        run<float>(c, rng);
-        run<double>(c, rng);
+        for (bool addends : {false, true}) {
+            run<float>(c, addends, rng);
+            run<double>(c, addends, rng);
+        }
     }
     std::printf("recurrent_test: worst error / tolerance f32 %.3g, f64 %.3g\n", worst<float>(), worst<double>());
     return fused::summary("recurrent_test");

@@ -233,13 +233,13 @@ final class CpuKernels implements Kernels {
     }
 
     @Override
-    public void lstmCell(Strided gates, Strided c, Strided out, Strided acts) {
-        RecurrentKernels.lstmCell(gates, c, out, acts);
+    public void lstmCell(Strided gates, Strided inputGates, Strided c, Strided out, Strided acts) {
+        RecurrentKernels.lstmCell(gates, inputGates, c, out, acts);
     }
 
     @Override
-    public void lstmCellBackward(Strided acts, Strided c, Strided gradOut, Strided gradGates, Strided gradC) {
-        RecurrentKernels.lstmCellBackward(acts, c, gradOut, gradGates, gradC);
+    public void lstmCellBackward(Strided acts, Strided c, Strided gradOut, Strided gradH, Strided gradGates, Strided gradC) {
+        RecurrentKernels.lstmCellBackward(acts, c, gradOut, gradH, gradGates, gradC);
     }
 
     @Override

@@ -1,10 +1,12 @@
 package dev.fathom.cpu;
 
+import dev.fathom.spi.BinaryOp;
 import dev.fathom.spi.Strided;
 import dev.fathom.spi.UnaryOp;
 import jdk.incubator.vector.FloatVector;
 
 import static dev.fathom.cpu.FusedOperands.floating;
+import static dev.fathom.cpu.FusedOperands.optional;
 
 /**
  * The LSTM cell's elementwise part in one pass per row, forward and backward, as
@@ -25,43 +27,63 @@ final class RecurrentKernels {
     private RecurrentKernels() {
     }
 
-    static void lstmCell(Strided gates, Strided c, Strided out, Strided acts) {
+    static void lstmCell(Strided gates, Strided inputGates, Strided c, Strided out, Strided acts) {
         String op = "lstmCell";
-        CpuBuffer z = floating(op, gates), cp = floating(op, c), o = floating(op, out), a = floating(op, acts);
+        CpuBuffer z = floating(op, gates), x = optional(op, inputGates), cp = floating(op, c), o = floating(op, out),
+                a = floating(op, acts);
         int h = units(op, gates, c, out, acts, "out", "acts", null);
+        addend(op, "inputGates", inputGates, gates, 4L * c.numel(), c);
         long rows = h == 0 ? 0 : c.numel() / h;
-        int zo = (int) gates.offset(), co = (int) c.offset(), oo = (int) out.offset(), ao = (int) acts.offset();
+        int zo = (int) gates.offset(), xo = x == null ? 0 : (int) inputGates.offset(), co = (int) c.offset(), oo = (int) out.offset(),
+                ao = (int) acts.offset();
         int plane = (int) c.numel();
         Parallel.forRange(rows, grain(h), (lo, hi) -> {
             for (int r = (int) lo; r < hi; r++) {
+                int zr = zo + 4 * r * h, xr = xo + 4 * r * h, ar = ao + 5 * r * h;
                 if (z.f != null) {
-                    forwardRowF32(z.f, zo + 4 * r * h, cp.f, co + r * h, o.f, oo + r * h, oo + plane + r * h, a.f, ao + 5 * r * h, h);
+                    forwardRowF32(z.f, zr, x == null ? null : x.f, xr, cp.f, co + r * h, o.f, oo + r * h, oo + plane + r * h, a.f, ar, h);
                 } else {
-                    forwardRowF64(z.d, zo + 4 * r * h, cp.d, co + r * h, o.d, oo + r * h, oo + plane + r * h, a.d, ao + 5 * r * h, h);
+                    forwardRowF64(z.d, zr, x == null ? null : x.d, xr, cp.d, co + r * h, o.d, oo + r * h, oo + plane + r * h, a.d, ar, h);
                 }
             }
         });
     }
 
-    static void lstmCellBackward(Strided acts, Strided c, Strided gradOut, Strided gradGates, Strided gradC) {
+    static void lstmCellBackward(Strided acts, Strided c, Strided gradOut, Strided gradH, Strided gradGates, Strided gradC) {
         String op = "lstmCellBackward";
-        CpuBuffer a = floating(op, acts), cp = floating(op, c), g = floating(op, gradOut), gz = floating(op, gradGates),
-                gc = floating(op, gradC);
+        CpuBuffer a = floating(op, acts), cp = floating(op, c), g = floating(op, gradOut), hx = optional(op, gradH),
+                gz = floating(op, gradGates), gc = floating(op, gradC);
         int h = units(op, gradGates, c, gradOut, acts, "gradOut", "acts", gradC);
+        addend(op, "gradH", gradH, gradOut, c.numel(), c);
         long rows = h == 0 ? 0 : c.numel() / h;
-        int ao = (int) acts.offset(), co = (int) c.offset(), go = (int) gradOut.offset(), zo = (int) gradGates.offset(),
-                gco = (int) gradC.offset();
+        int ao = (int) acts.offset(), co = (int) c.offset(), go = (int) gradOut.offset(), ho = hx == null ? 0 : (int) gradH.offset(),
+                zo = (int) gradGates.offset(), gco = (int) gradC.offset();
         int plane = (int) c.numel();
         Parallel.forRange(rows, grain(h), (lo, hi) -> {
             for (int r = (int) lo; r < hi; r++) {
-                int ar = ao + 5 * r * h, cr = co + r * h, gh = go + r * h, gcr = go + plane + r * h, zr = zo + 4 * r * h, dcr = gco + r * h;
+                int ar = ao + 5 * r * h, cr = co + r * h, gh = go + r * h, gcr = go + plane + r * h, hr = ho + r * h, zr = zo + 4 * r * h,
+                        dcr = gco + r * h;
                 if (a.f != null) {
-                    backwardRowF32(a.f, ar, cp.f, cr, g.f, gh, gcr, gz.f, zr, gc.f, dcr, h);
+                    backwardRowF32(a.f, ar, cp.f, cr, g.f, gh, gcr, hx == null ? null : hx.f, hr, gz.f, zr, gc.f, dcr, h);
                 } else {
-                    backwardRowF64(a.d, ar, cp.d, cr, g.d, gh, gcr, gz.d, zr, gc.d, dcr, h);
+                    backwardRowF64(a.d, ar, cp.d, cr, g.d, gh, gcr, hx == null ? null : hx.d, hr, gz.d, zr, gc.d, dcr, h);
                 }
             }
         });
+    }
+
+    /** An optional addend ({@code inputGates}, {@code gradH}) must hold {@code numel} elements of {@code like}'s dtype. */
+    private static void addend(String op, String name, Strided s, Strided like, long numel, Strided c) {
+        if (s == null) {
+            return;
+        }
+        if ((CpuBuffer.of(s.buffer()).f != null) != (CpuBuffer.of(like.buffer()).f != null)) {
+            throw new IllegalArgumentException("cpu " + op + ": operands must share one dtype, got " + s + " with c " + c);
+        }
+        if (s.numel() != numel) {
+            throw new IllegalArgumentException("cpu " + op + ": for c " + c + " " + name + " must hold " + numel + " elements (shaped as "
+                    + (name.equals("gradH") ? "c" : "the gates") + "), got " + s);
+        }
     }
 
     /**
@@ -105,7 +127,14 @@ final class RecurrentKernels {
      * was too large for C2 to inline its ExpF32 calls, and their vectors went through the heap:
      * a cell then took 150 µs for 8192 units, more than the composite.
      */
-    private static void forwardRowF32(float[] z, int zr, float[] c, int cr, float[] o, int hr, int cnr, float[] a, int ar, int h) {
+    private static void forwardRowF32(float[] z, int zr, float[] x, int xr, float[] c, int cr, float[] o, int hr, int cnr, float[] a,
+                                      int ar, int h) {
+        if (x != null) {
+            // z + x into the row's acts, whose first 4H the activations then overwrite in place.
+            VectorF32.binary(BinaryOp.ADD, z, zr, x, xr, 1, a, ar, 4 * h);
+            z = a;
+            zr = ar;
+        }
         VectorF32.unary(UnaryOp.SIGMOID, z, zr, a, ar, 2 * h);
         VectorF32.unary(UnaryOp.TANH, z, zr + 2 * h, a, ar + 2 * h, h);
         VectorF32.unary(UnaryOp.SIGMOID, z, zr + 3 * h, a, ar + 3 * h, h);
@@ -128,10 +157,18 @@ final class RecurrentKernels {
         }
     }
 
-    private static void forwardRowF64(double[] z, int zr, double[] c, int cr, double[] o, int hr, int cnr, double[] a, int ar, int h) {
+    private static void forwardRowF64(double[] z, int zr, double[] x, int xr, double[] c, int cr, double[] o, int hr, int cnr,
+                                      double[] a, int ar, int h) {
         for (int j = 0; j < h; j++) {
-            double i = ScalarMath.sigmoid(z[zr + j]), f = ScalarMath.sigmoid(z[zr + h + j]);
-            double g = Math.tanh(z[zr + 2 * h + j]), og = ScalarMath.sigmoid(z[zr + 3 * h + j]);
+            double zi = z[zr + j], zf = z[zr + h + j], zg = z[zr + 2 * h + j], zo = z[zr + 3 * h + j];
+            if (x != null) {
+                zi += x[xr + j];
+                zf += x[xr + h + j];
+                zg += x[xr + 2 * h + j];
+                zo += x[xr + 3 * h + j];
+            }
+            double i = ScalarMath.sigmoid(zi), f = ScalarMath.sigmoid(zf);
+            double g = Math.tanh(zg), og = ScalarMath.sigmoid(zo);
             double cn = f * c[cr + j] + i * g;
             double t = Math.tanh(cn);
             o[hr + j] = og * t;
@@ -144,14 +181,17 @@ final class RecurrentKernels {
         }
     }
 
-    private static void backwardRowF32(float[] a, int ar, float[] c, int cr, float[] g, int gh, int gc, float[] gz, int zr, float[] dc,
-                                       int dcr, int h) {
+    private static void backwardRowF32(float[] a, int ar, float[] c, int cr, float[] g, int gh, int gc, float[] hx, int hr, float[] gz,
+                                       int zr, float[] dc, int dcr, int h) {
         int j = 0;
         for (; j <= h - L; j += L) {
             FloatVector i = FloatVector.fromArray(VectorF32.S, a, ar + j), f = FloatVector.fromArray(VectorF32.S, a, ar + h + j);
             FloatVector gg = FloatVector.fromArray(VectorF32.S, a, ar + 2 * h + j);
             FloatVector og = FloatVector.fromArray(VectorF32.S, a, ar + 3 * h + j), t = FloatVector.fromArray(VectorF32.S, a, ar + 4 * h + j);
             FloatVector dh = FloatVector.fromArray(VectorF32.S, g, gh + j);
+            if (hx != null) {
+                dh = dh.add(FloatVector.fromArray(VectorF32.S, hx, hr + j));
+            }
             FloatVector d = FloatVector.fromArray(VectorF32.S, g, gc + j).add(dh.mul(og).mul(t.mul(t).neg().add(1f)));
             d.mul(gg).mul(i.mul(i.neg().add(1f))).intoArray(gz, zr + j);
             d.mul(FloatVector.fromArray(VectorF32.S, c, cr + j)).mul(f.mul(f.neg().add(1f))).intoArray(gz, zr + h + j);
@@ -161,7 +201,7 @@ final class RecurrentKernels {
         }
         for (; j < h; j++) {
             float i = a[ar + j], f = a[ar + h + j], gg = a[ar + 2 * h + j], og = a[ar + 3 * h + j], t = a[ar + 4 * h + j];
-            float dh = g[gh + j];
+            float dh = hx == null ? g[gh + j] : g[gh + j] + hx[hr + j];
             float d = g[gc + j] + dh * og * (1f - t * t);
             gz[zr + j] = d * gg * (i * (1f - i));
             gz[zr + h + j] = d * c[cr + j] * (f * (1f - f));
@@ -171,11 +211,11 @@ final class RecurrentKernels {
         }
     }
 
-    private static void backwardRowF64(double[] a, int ar, double[] c, int cr, double[] g, int gh, int gc, double[] gz, int zr, double[] dc,
-                                       int dcr, int h) {
+    private static void backwardRowF64(double[] a, int ar, double[] c, int cr, double[] g, int gh, int gc, double[] hx, int hr,
+                                       double[] gz, int zr, double[] dc, int dcr, int h) {
         for (int j = 0; j < h; j++) {
             double i = a[ar + j], f = a[ar + h + j], gg = a[ar + 2 * h + j], og = a[ar + 3 * h + j], t = a[ar + 4 * h + j];
-            double dh = g[gh + j];
+            double dh = hx == null ? g[gh + j] : g[gh + j] + hx[hr + j];
             double d = g[gc + j] + dh * og * (1 - t * t);
             gz[zr + j] = d * gg * (i * (1 - i));
             gz[zr + h + j] = d * c[cr + j] * (f * (1 - f));

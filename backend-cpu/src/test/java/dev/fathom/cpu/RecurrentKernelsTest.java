@@ -8,6 +8,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 import java.util.SplittableRandom;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -78,7 +79,7 @@ class RecurrentKernelsTest {
         Strided out = operand(t, 2, 2, rows, h), acts = operand(t, 1, rows, 5 * h);
         fill(gates, rnd, 3);
         fill(c, rnd, 2);
-        RecurrentKernels.lstmCell(gates, c, out, acts);
+        RecurrentKernels.lstmCell(gates, null, c, out, acts);
         double[] z = values(gates), cp = values(c);
         double tol = t == DType.F32 ? 2e-6 : 1e-14;
         for (int r = 0; r < rows; r++) {
@@ -93,7 +94,7 @@ class RecurrentKernelsTest {
         // Backward of L = Σ wh·h' + wc·c' against central differences of the F64 definition.
         Strided gradOut = operand(t, 4, 2, rows, h), gz = operand(t, 6, rows, 4 * h), gc = operand(t, 7, rows, h);
         fill(gradOut, rnd, 1);
-        RecurrentKernels.lstmCellBackward(acts, c, gradOut, gz, gc);
+        RecurrentKernels.lstmCellBackward(acts, c, gradOut, null, gz, gc);
         double[] w = values(gradOut);
         double eps = 1e-6;
         double gtol = t == DType.F32 ? 2e-5 : 1e-8;
@@ -119,6 +120,47 @@ class RecurrentKernelsTest {
         }
     }
 
+    /**
+     * The optional addends (the forward's inputGates, the backward's gradH) give exactly the bits of
+     * adding them first, in the dtype, and calling without them (checked above against F64).
+     */
+    @ParameterizedTest(name = "{0} rows {1} units {2}")
+    @CsvSource({"3, 7, F32", "4, 37, F32", "200, 41, F32", "3, 37, F64"})
+    void theAddendsGiveTheBitsOfAddingThemFirst(int rows, int h, DType t) {
+        SplittableRandom rnd = new SplittableRandom(rows * 7L + h);
+        Strided gates = operand(t, 3, rows, 4 * h), x = operand(t, 2, rows, 4 * h), sum = operand(t, 0, rows, 4 * h);
+        Strided c = operand(t, 5, rows, h);
+        fill(gates, rnd, 3);
+        fill(x, rnd, 1);
+        fill(c, rnd, 2);
+        for (int i = 0; i < sum.numel(); i++) {
+            double v = at(gates, i) + at(x, i);
+            FusedOperands.set(CpuBuffer.of(sum.buffer()), i, t == DType.F32 ? (float) v : v);
+        }
+        Strided out = operand(t, 2, 2, rows, h), acts = operand(t, 1, rows, 5 * h);
+        Strided wantOut = operand(t, 0, 2, rows, h), wantActs = operand(t, 0, rows, 5 * h);
+        double[] x0 = values(x), gates0 = values(gates);
+        RecurrentKernels.lstmCell(gates, x, c, out, acts);
+        RecurrentKernels.lstmCell(sum, null, c, wantOut, wantActs);
+        assertArrayEquals(values(wantOut), values(out), "out");
+        assertArrayEquals(values(wantActs), values(acts), "acts");
+        assertArrayEquals(x0, values(x), "inputGates is read, not written");
+        assertArrayEquals(gates0, values(gates), "nor is gates");
+
+        Strided gradOut = operand(t, 4, 2, rows, h), gradH = operand(t, 1, rows, h), summed = operand(t, 0, 2, rows, h);
+        fill(gradOut, rnd, 1);
+        fill(gradH, rnd, 1);
+        for (int i = 0; i < summed.numel(); i++) {
+            double v = at(gradOut, i) + (i < rows * h ? at(gradH, i) : 0);
+            FusedOperands.set(CpuBuffer.of(summed.buffer()), i, i < rows * h && t == DType.F32 ? (float) v : v);
+        }
+        Strided gz = operand(t, 6, rows, 4 * h), gc = operand(t, 7, rows, h), wantGz = operand(t, 0, rows, 4 * h), wantGc = operand(t, 0, rows, h);
+        RecurrentKernels.lstmCellBackward(acts, c, gradOut, gradH, gz, gc);
+        RecurrentKernels.lstmCellBackward(acts, c, summed, null, wantGz, wantGc);
+        assertArrayEquals(values(wantGz), values(gz), "gradGates");
+        assertArrayEquals(values(wantGc), values(gc), "gradC");
+    }
+
     /** Row r's part of L = Σ wh·h' + wc·c' (the other rows do not depend on row r's inputs). */
     private static double loss(double[] z, double[] c, double[] w, int r, int h, int rows) {
         double s = 0;
@@ -133,16 +175,16 @@ class RecurrentKernelsTest {
     void rejectsOperandsThatDoNotFitC() {
         Strided gates = operand(DType.F32, 0, 2, 12), c = operand(DType.F32, 0, 2, 4);
         Strided out = operand(DType.F32, 0, 2, 2, 4), acts = operand(DType.F32, 0, 2, 16);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RecurrentKernels.lstmCell(gates, c, out, acts));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RecurrentKernels.lstmCell(gates, null, c, out, acts));
         assertTrue(e.getMessage().contains("lstmCell") && e.getMessage().contains("R·5H"), e.getMessage());
         Strided c64 = operand(DType.F64, 0, 2, 4), gates16 = operand(DType.F32, 0, 2, 16), acts20 = operand(DType.F32, 0, 2, 20);
-        e = assertThrows(IllegalArgumentException.class, () -> RecurrentKernels.lstmCell(gates16, c64, out, acts20));
+        e = assertThrows(IllegalArgumentException.class, () -> RecurrentKernels.lstmCell(gates16, null, c64, out, acts20));
         assertTrue(e.getMessage().contains("one dtype"), e.getMessage());
         Strided acts40 = operand(DType.F32, 0, 2, 20), gz = operand(DType.F32, 0, 2, 16);
         Strided gc3 = operand(DType.F32, 0, 2, 3), gc64 = operand(DType.F64, 0, 2, 4);
-        e = assertThrows(IllegalArgumentException.class, () -> RecurrentKernels.lstmCellBackward(acts40, c, out, gz, gc3));
+        e = assertThrows(IllegalArgumentException.class, () -> RecurrentKernels.lstmCellBackward(acts40, c, out, null, gz, gc3));
         assertTrue(e.getMessage().contains("gradC must be like c"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> RecurrentKernels.lstmCellBackward(acts40, c, out, gz, gc64));
+        e = assertThrows(IllegalArgumentException.class, () -> RecurrentKernels.lstmCellBackward(acts40, c, out, null, gz, gc64));
         assertTrue(e.getMessage().contains("one dtype"), e.getMessage());
     }
 }

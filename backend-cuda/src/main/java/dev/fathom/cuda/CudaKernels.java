@@ -371,13 +371,13 @@ final class CudaKernels implements Kernels, AutoCloseable {
     // ---- recurrent cells (CudaRecurrent)
 
     @Override
-    public void lstmCell(Strided gates, Strided c, Strided out, Strided acts) {
-        recurrent.lstmCell(gates, c, out, acts);
+    public void lstmCell(Strided gates, Strided inputGates, Strided c, Strided out, Strided acts) {
+        recurrent.lstmCell(gates, inputGates, c, out, acts);
     }
 
     @Override
-    public void lstmCellBackward(Strided acts, Strided c, Strided gradOut, Strided gradGates, Strided gradC) {
-        recurrent.lstmCellBackward(acts, c, gradOut, gradGates, gradC);
+    public void lstmCellBackward(Strided acts, Strided c, Strided gradOut, Strided gradH, Strided gradGates, Strided gradC) {
+        recurrent.lstmCellBackward(acts, c, gradOut, gradH, gradGates, gradC);
     }
 
     /**

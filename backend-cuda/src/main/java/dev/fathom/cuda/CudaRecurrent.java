@@ -21,8 +21,9 @@ import static dev.fathom.cuda.FusedOperandChecks.shapes;
  * <p>The layout rules are those of the SPI: H is {@code c}'s last dim and R = numel(c) / H; gates
  * (and gradGates) are {@code [..., 4H]}, acts {@code [..., 5H]}, out (and gradOut) {@code [2, ..., H]},
  * each with the element count that follows; every operand contiguous from its offset, one floating
- * dtype. The kernels take a buffer's base address plus the operand's element offset, so views need
- * no copy. With no units nothing is launched.
+ * dtype. The optional addends (the forward's inputGates, the backward's gradH) follow the same rules
+ * or are null, which the kernels read as none. The kernels take a buffer's base address plus the
+ * operand's element offset, so views need no copy. With no units nothing is launched.
  */
 final class CudaRecurrent {
     private final KernelModule module;
@@ -37,7 +38,7 @@ final class CudaRecurrent {
         this.addresses = Objects.requireNonNull(addresses, "addresses");
     }
 
-    void lstmCell(Strided gates, Strided c, Strided out, Strided acts) {
+    void lstmCell(Strided gates, Strided inputGates, Strided c, Strided out, Strided acts) {
         String op = "lstmCell";
         DType dt = present(op, new String[] {"gates", "c", "out", "acts"}, gates, c, out, acts);
         long h = hidden(op, c);
@@ -45,14 +46,16 @@ final class CudaRecurrent {
         layout(op, "gates", gates, 4 * h, 4 * n, "[..., 4H]", "the pre-activations of the input, forget, cell and output gates", c);
         layout(op, "out", out, h, 2 * n, "[2, ..., H]", "h' then c', c's shape with a leading 2", c);
         layout(op, "acts", acts, 5 * h, 5 * n, "[..., 5H]", "i, f, g, o and tanh(c') for the backward", c);
+        addend(op, "inputGates", inputGates, 4 * h, 4 * n, "[..., 4H]", "the input projection, shaped as gates", c);
         module.launch(op, LazyText.of(() -> shapes(gates, c) + " " + dt), "lstm_cell_" + suffix(dt),
                 LaunchGeometry.forElements(n),
-                KernelParams.of().ptr(address(gates, op)).i64(gates.offset()).ptr(address(c, op)).i64(c.offset())
+                KernelParams.of().ptr(address(gates, op)).i64(gates.offset()).ptr(optionalAddress(inputGates, op))
+                        .i64(inputGates == null ? 0 : inputGates.offset()).ptr(address(c, op)).i64(c.offset())
                         .ptr(address(out, op)).i64(out.offset()).ptr(address(acts, op)).i64(acts.offset())
                         .i64(rows(n, h)).i64(h));
     }
 
-    void lstmCellBackward(Strided acts, Strided c, Strided gradOut, Strided gradGates, Strided gradC) {
+    void lstmCellBackward(Strided acts, Strided c, Strided gradOut, Strided gradH, Strided gradGates, Strided gradC) {
         String op = "lstmCellBackward";
         DType dt = present(op, new String[] {"acts", "c", "gradOut", "gradGates", "gradC"}, acts, c, gradOut, gradGates, gradC);
         long h = hidden(op, c);
@@ -61,11 +64,22 @@ final class CudaRecurrent {
         layout(op, "gradOut", gradOut, h, 2 * n, "[2, ..., H]", "the gradients of h' and c', shaped as the forward's out", c);
         layout(op, "gradGates", gradGates, 4 * h, 4 * n, "[..., 4H]", "shaped as the forward's gates", c);
         layout(op, "gradC", gradC, h, n, "[..., H]", "shaped as c", c);
+        addend(op, "gradH", gradH, h, n, "[..., H]", "the next step's gradient of h', shaped as c", c);
         module.launch(op, LazyText.of(() -> shapes(acts, c) + " " + dt), "lstm_cell_backward_" + suffix(dt),
                 LaunchGeometry.forElements(n),
                 KernelParams.of().ptr(address(acts, op)).i64(acts.offset()).ptr(address(c, op)).i64(c.offset())
-                        .ptr(address(gradOut, op)).i64(gradOut.offset()).ptr(address(gradGates, op)).i64(gradGates.offset())
+                        .ptr(address(gradOut, op)).i64(gradOut.offset()).ptr(optionalAddress(gradH, op))
+                        .i64(gradH == null ? 0 : gradH.offset()).ptr(address(gradGates, op)).i64(gradGates.offset())
                         .ptr(address(gradC, op)).i64(gradC.offset()).i64(rows(n, h)).i64(h));
+    }
+
+    /** An optional addend (null: none) must have the operands' dtype and the given layout. */
+    private static void addend(String op, String name, Strided s, long lastDim, long numel, String form, String what, Strided c) {
+        if (s == null) {
+            return;
+        }
+        dtype(op, new String[] {"c", name}, c, s);
+        layout(op, name, s, lastDim, numel, form, what, c);
     }
 
     /** The operands' one dtype, after checking that each is there. */
@@ -102,6 +116,10 @@ final class CudaRecurrent {
 
     private long address(Strided s, String op) {
         return addresses.of(s, op);
+    }
+
+    private long optionalAddress(Strided s, String op) {
+        return s == null ? 0 : addresses.of(s, op);
     }
 
     private static String suffix(DType dt) {

@@ -52,8 +52,8 @@ class RecurrentKernelEmulationTest {
             cmd.add(c[0] + ":" + c[1] + ":" + g.grid() + ":" + g.block());
         }
         String out = Emulator.run(cmd, "recurrent_test", 240);
-        // Per case and dtype a forward and a backward, plus the 64-bit unit split.
-        assertTrue(out.contains("recurrent_test: " + (1 + cases.length * 2 * 2) + " cases, 0 failed"), out);
+        // Per case, dtype and with or without the optional addends a forward and a backward, plus the 64-bit unit split.
+        assertTrue(out.contains("recurrent_test: " + (1 + cases.length * 2 * 2 * 2) + " cases, 0 failed"), out);
     }
 
     /** The committed PTX has every entry {@link CudaRecurrent} looks up. */
@@ -80,13 +80,21 @@ class RecurrentKernelEmulationTest {
 
     private static final double SENTINEL = -777;
 
-    /** c [2, 3, 5] (R = 6, H = 5), each operand 3 elements into a buffer 3 longer on both sides. */
+    /**
+     * c [2, 3, 5] (R = 6, H = 5), each operand 3 elements into a buffer 3 longer on both sides; with
+     * both optional addends (inputGates, gradH), which the kernels add in the dtype.
+     */
     private static void roundTrip(CudaKernels k, DType dt) {
         int r = 6, h = 5, n = r * h;
         Random rng = new Random(dt == DType.F32 ? 11 : 12);
-        double[] z = new double[4 * n], cPrev = new double[n], gradOut = new double[2 * n];
+        double[] z = new double[4 * n], x = new double[4 * n], cPrev = new double[n], gradOut = new double[2 * n],
+                gradH = new double[n];
         for (int i = 0; i < z.length; i++) {
             z[i] = round(dt, rng.nextDouble() * 8 - 4);
+            x[i] = round(dt, rng.nextDouble() * 2 - 1);
+        }
+        for (int i = 0; i < n; i++) {
+            gradH[i] = round(dt, rng.nextDouble() * 2 - 1);
         }
         for (int i = 0; i < n; i++) {
             cPrev[i] = round(dt, rng.nextDouble() * 4 - 2);
@@ -94,16 +102,17 @@ class RecurrentKernelEmulationTest {
         for (int i = 0; i < 2 * n; i++) {
             gradOut[i] = round(dt, rng.nextDouble() * 2 - 1);
         }
-        Strided gates = operand(k, dt, z, 2, 3, 4 * h), c = operand(k, dt, cPrev, 2, 3, h);
+        Strided gates = operand(k, dt, z, 2, 3, 4 * h), inputGates = operand(k, dt, x, 2, 3, 4 * h), c = operand(k, dt, cPrev, 2, 3, h);
         Strided out = operand(k, dt, new double[2 * n], 2, 2, 3, h), acts = operand(k, dt, new double[5 * n], 2, 3, 5 * h);
-        k.lstmCell(gates, c, out, acts);
+        k.lstmCell(gates, inputGates, c, out, acts);
         double[] gotOut = read(k, out), gotActs = read(k, acts);
 
         double[] wantOut = new double[2 * n], wantActs = new double[5 * n];
         for (int row = 0; row < r; row++) {
             for (int j = 0; j < h; j++) {
                 int u = row * h + j, g0 = row * 4 * h + j, a0 = row * 5 * h + j;
-                double i = sigmoid(z[g0]), f = sigmoid(z[g0 + h]), g = Math.tanh(z[g0 + 2 * h]), o = sigmoid(z[g0 + 3 * h]);
+                double i = sigmoid(round(dt, z[g0] + x[g0])), f = sigmoid(round(dt, z[g0 + h] + x[g0 + h]));
+                double g = Math.tanh(round(dt, z[g0 + 2 * h] + x[g0 + 2 * h])), o = sigmoid(round(dt, z[g0 + 3 * h] + x[g0 + 3 * h]));
                 double cn = f * cPrev[u] + i * g, t = Math.tanh(cn);
                 wantOut[u] = o * t;
                 wantOut[n + u] = cn;
@@ -116,15 +125,15 @@ class RecurrentKernelEmulationTest {
         assertClose(dt, "lstmCell out", wantOut, gotOut);
         assertClose(dt, "lstmCell acts", wantActs, gotActs);
 
-        Strided gOut = operand(k, dt, gradOut, 2, 2, 3, h);
+        Strided gOut = operand(k, dt, gradOut, 2, 2, 3, h), gH = operand(k, dt, gradH, 2, 3, h);
         Strided gGates = operand(k, dt, new double[4 * n], 2, 3, 4 * h), gC = operand(k, dt, new double[n], 2, 3, h);
-        k.lstmCellBackward(acts, c, gOut, gGates, gC);
+        k.lstmCellBackward(acts, c, gOut, gH, gGates, gC);
         double[] wantGates = new double[4 * n], wantC = new double[n];
         for (int row = 0; row < r; row++) {
             for (int j = 0; j < h; j++) {
                 int u = row * h + j, g0 = row * 4 * h + j, a0 = row * 5 * h + j;
                 double i = gotActs[a0], f = gotActs[a0 + h], g = gotActs[a0 + 2 * h], o = gotActs[a0 + 3 * h], t = gotActs[a0 + 4 * h];
-                double gh = gradOut[u], dc = gradOut[n + u] + gh * o * (1 - t * t);
+                double gh = round(dt, gradOut[u] + gradH[u]), dc = gradOut[n + u] + gh * o * (1 - t * t);
                 wantGates[g0] = dc * g * i * (1 - i);
                 wantGates[g0 + h] = dc * cPrev[u] * f * (1 - f);
                 wantGates[g0 + 2 * h] = dc * i * (1 - g * g);
@@ -134,7 +143,7 @@ class RecurrentKernelEmulationTest {
         }
         assertClose(dt, "lstmCellBackward gradGates", wantGates, read(k, gGates));
         assertClose(dt, "lstmCellBackward gradC", wantC, read(k, gC));
-        for (Strided s : new Strided[] {gates, c, out, acts, gOut, gGates, gC}) {
+        for (Strided s : new Strided[] {gates, inputGates, c, out, acts, gOut, gH, gGates, gC}) {
             double[] all = download(k, s.buffer(), (int) s.buffer().capacity());
             for (int i = 0; i < all.length; i++) {
                 if (i < s.offset() || i >= s.offset() + s.numel()) {

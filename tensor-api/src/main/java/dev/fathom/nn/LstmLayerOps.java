@@ -23,10 +23,11 @@ import static dev.fathom.nn.KernelOperands.contiguous;
  * into zeros for its gradient, a clone for the add that hands one gradient to two inputs, the step
  * gradients copied into the weight gradient's stack, the outputs stacked). On a GPU each launch
  * costs several µs whatever its size: the char-LM step took 34.5 ms on an H200 where PyTorch's
- * cuDNN LSTM took 12. This op makes 3 launches per step forward (h·W_hhᵀ, the add of the input
- * projection, the cell) and 3 backward (the cell's backward, dgates·W_hh, its add into dh), each
- * GEMM one launch with cuBLAS. Counted on the dry-run driver, whose own GEMM adds a split-K pass,
- * that step went from 3,931 launches to 1,894.
+ * cuDNN LSTM took 12. This op makes 2 launches per step forward (h·W_hhᵀ, and the cell, which adds
+ * the input projection) and 2 backward (the cell's backward, which adds the next step's dh, and
+ * dgates·W_hh), each GEMM one launch with cuBLAS. Counted on the dry-run driver, whose own GEMM
+ * adds a split-K pass, that step went from 3,931 launches to 1,894 with the layer op, and to 1,384
+ * with the adds folded into the cell.
  *
  * <p>The op's output is {@code Y [T, 2, N, H]}: {@code Y[t, 0] = h_t}, {@code Y[t, 1] = c_t}. The
  * layer hands out views of it: the output sequence {@code Y[:, 0]} and the final state
@@ -69,8 +70,8 @@ final class LstmLayerOps {
             for (int t = 0; t < steps; t++) {
                 Tensor step = y.select(0, t);
                 try (Tensor gates = h.matmul(whhT)) {
-                    gates.addInPlace(xwc.select(0, t));
-                    kernels.lstmCell(k.strided(gates), k.strided(c), k.strided(step), k.strided(acts.select(0, t)));
+                    kernels.lstmCell(k.strided(gates), k.strided(xwc.select(0, t)), k.strided(c), k.strided(step),
+                            k.strided(acts.select(0, t)));
                 } catch (UnsupportedOperationException e) {
                     // Only the first step can get here: a backend either has the kernel or not.
                     y.close();
@@ -115,19 +116,22 @@ final class LstmLayerOps {
         Tensor dxw = k.empty(y.dtype(), y.device(), new int[] {steps, n, 4 * hidden});
         Tensor dc0 = k.empty(y.dtype(), y.device(), new int[] {n, hidden});
         Tensor dh0 = null, dwhh = null;
-        // A copy of the output gradient, into which each step adds dh and writes dc for the step before.
+        // A copy of the output gradient, into which each step writes dc for the step before.
         Tensor g = k.empty(y.dtype(), y.device(), y.shape());
+        Tensor dh = null;  // dgates_{t+1}·W_hh: step t+1's share of the gradient of h_t, which the cell adds
         try (GradMode off = Autograd.noGrad()) {
             g.copyFrom(gy);
             for (int t = steps - 1; t >= 0; t--) {
                 Tensor cPrev = t > 0 ? y.select(0, t - 1).select(0, 1) : c0c;
                 Tensor dcPrev = t > 0 ? g.select(0, t - 1).select(0, 1) : dc0;
                 kernels.lstmCellBackward(k.strided(acts.select(0, t)), k.strided(cPrev), k.strided(g.select(0, t)),
-                        k.strided(dxw.select(0, t)), k.strided(dcPrev));
+                        dh == null ? null : k.strided(dh), k.strided(dxw.select(0, t)), k.strided(dcPrev));
+                if (dh != null) {
+                    dh.close();
+                    dh = null;
+                }
                 if (t > 0) {
-                    try (Tensor dh = dxw.select(0, t).matmul(whh)) {
-                        g.select(0, t - 1).select(0, 0).addInPlace(dh);
-                    }
+                    dh = dxw.select(0, t).matmul(whh);
                 }
             }
             if (h0.requiresGrad()) {
@@ -146,6 +150,9 @@ final class LstmLayerOps {
             }
         } finally {
             g.close();
+            if (dh != null) {
+                dh.close();
+            }
         }
         if (!c0.requiresGrad()) {
             dc0.close();

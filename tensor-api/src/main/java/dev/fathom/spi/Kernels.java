@@ -319,26 +319,30 @@ public interface Kernels {
     // overwritten.
 
     /**
-     * The LSTM cell in PyTorch's gate order (input, forget, cell, output): with
-     * {@code z = gates[r]} ({@code [R, 4H]}, pre-activations) and {@code cPrev = c[r, j]}
+     * The LSTM cell in PyTorch's gate order (input, forget, cell, output): with the pre-activations
+     * {@code z = gates[r] + inputGates[r]} ({@code [R, 4H]} each: a step's h·W_hhᵀ and its input
+     * projection; inputGates may be null, then {@code z = gates[r]}) and {@code cPrev = c[r, j]}
      * ({@code [R, H]}): {@code i = σ(z_j)}, {@code f = σ(z_{H+j})}, {@code g = tanh(z_{2H+j})},
      * {@code o = σ(z_{3H+j})}; {@code c' = f·cPrev + i·g}, {@code h' = o·tanh(c')}, evaluated in
      * that order (F32 in F32). Writes {@code out[0, r, j] = h'} and {@code out[1, r, j] = c'}
      * ({@code [2, R, H]}) and {@code acts[r] = (i, f, g, o, tanh(c'))} ({@code [R, 5H]}, each H
-     * wide) for {@link #lstmCellBackward}.
+     * wide) for {@link #lstmCellBackward}. Taking the input projection here saves a recurrent layer
+     * one launch per step.
      */
-    default void lstmCell(Strided gates, Strided c, Strided out, Strided acts) {
+    default void lstmCell(Strided gates, Strided inputGates, Strided c, Strided out, Strided acts) {
         throw unsupported("lstmCell", gates);
     }
 
     /**
      * The gradients of {@link #lstmCell} from its acts, its cPrev {@code c} and {@code gradOut}
-     * ({@code [2, R, H]}: the gradients of h' and c'): with {@code t = tanh(c')},
-     * {@code dc = gradOut[1] + gradOut[0]·o·(1 − t²)}; {@code gradGates[r]} ({@code [R, 4H]}) gets
+     * ({@code [2, R, H]}: the gradients of h' and c'), plus {@code gradH} ({@code [R, H]}, or null
+     * for none) added to the gradient of h' (the next step's share of it, so that a recurrent
+     * layer needs no add per step): with {@code dh = gradOut[0] + gradH} and {@code t = tanh(c')},
+     * {@code dc = gradOut[1] + dh·o·(1 − t²)}; {@code gradGates[r]} ({@code [R, 4H]}) gets
      * {@code dc·g·i·(1 − i)}, {@code dc·cPrev·f·(1 − f)}, {@code dc·i·(1 − g²)} and
-     * {@code gradOut[0]·t·o·(1 − o)}; {@code gradC = dc·f} ({@code [R, H]}).
+     * {@code dh·t·o·(1 − o)}; {@code gradC = dc·f} ({@code [R, H]}).
      */
-    default void lstmCellBackward(Strided acts, Strided c, Strided gradOut, Strided gradGates, Strided gradC) {
+    default void lstmCellBackward(Strided acts, Strided c, Strided gradOut, Strided gradH, Strided gradGates, Strided gradC) {
         throw unsupported("lstmCellBackward", acts);
     }
 
