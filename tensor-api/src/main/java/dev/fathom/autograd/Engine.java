@@ -109,6 +109,7 @@ final class Engine {
                 continue;
             }
             Tensor[] grads = node.apply(g);
+            pass.releaseEarly(g, grads);
             for (int i = 0; i < in.length; i++) {
                 Tensor gi = grads[i];
                 if (gi == null || !in[i].requiresGrad()) {
@@ -203,18 +204,29 @@ final class Engine {
 
         /**
          * For a {@link SliceBackwardFn} node whose input already has a pending sum of this pass's own
-         * making: adds {@code g} into the sum's region in place instead of building the zero-padded
-         * gradient and a new sum. False (nothing done) otherwise. Never with createGraph: that pass
-         * records its sums.
+         * making, or is a leaf that already has a {@code .grad} this pass adds into: adds {@code g}
+         * into that sum's (or {@code .grad}'s) region in place instead of building the zero-padded
+         * gradient and adding all of it. (A leaf's {@code .grad} is added into in place anyway, and
+         * the padding is zeros.) A GPT's packed attention projection is three slices of one
+         * weight and one bias per layer. False (nothing done) otherwise. Never with createGraph:
+         * that pass records its sums.
          */
         boolean addIntoSum(Node node, Tensor[] in, Tensor g) {
-            if (create || in.length != 1 || !(node.function() instanceof SliceBackwardFn slice) || in[0].gradFn() == null
-                    || !in[0].requiresGrad()) {
+            if (create || in.length != 1 || !(node.function() instanceof SliceBackwardFn slice) || !in[0].requiresGrad()) {
                 return false;
             }
-            Tensor sum = pending.get(in[0].gradFn());
-            if (sum == null || !owned.containsKey(sum)) {
-                return false;
+            Tensor sum;
+            if (in[0].gradFn() != null) {
+                sum = pending.get(in[0].gradFn());
+                if (sum == null || !owned.containsKey(sum)) {
+                    return false;
+                }
+            } else {
+                // Leaves go to .grad only in backward() (captured == null); Autograd.grad returns fresh sums.
+                sum = captured == null ? in[0].grad() : null;
+                if (sum == null) {
+                    return false;
+                }
             }
             slice.region(sum).addInPlace(g);
             return true;
@@ -271,6 +283,26 @@ final class Engine {
             } else {
                 leaf.setGrad(g.clone());
             }
+        }
+
+        /**
+         * Closes a node's incoming gradient {@code g} as soon as its formula has run, when the pass
+         * would close it anyway (at {@link #settle}) and the formula did not hand {@code g} itself on.
+         * Views of it that the formula made keep its storage; what changes is that such a view is
+         * then the only tensor on that storage, so a leaf can take it as its {@code .grad} without a
+         * copy: {@code W.t()}'s gradient turned back into W's layout is a view of the one the
+         * transpose received.
+         */
+        void releaseEarly(Tensor g, Tensor[] grads) {
+            if (create || held.containsKey(g) || foreign.containsKey(g)) {
+                return;
+            }
+            for (Tensor out : grads) {
+                if (out == g) {
+                    return;
+                }
+            }
+            g.close();
         }
 
         /** Closes a gradient nobody holds any more (never in createGraph mode: it is part of the new graph). */

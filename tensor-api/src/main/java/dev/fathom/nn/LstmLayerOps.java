@@ -26,8 +26,8 @@ import static dev.fathom.nn.KernelOperands.contiguous;
  * cuDNN LSTM took 12. This op makes 2 launches per step forward (h·W_hhᵀ, and the cell, which adds
  * the input projection) and 2 backward (the cell's backward, which adds the next step's dh, and
  * dgates·W_hh), each GEMM one launch with cuBLAS. Counted on the dry-run driver, whose own GEMM
- * adds a split-K pass, that step went from 3,931 launches to 1,894 with the layer op, and to 1,384
- * with the adds folded into the cell.
+ * adds a split-K pass, that step went from 3,931 launches to 1,894 with the layer op, and to
+ * about 1,370 with the adds folded into the cell.
  *
  * <p>The op's output is {@code Y [T, 2, N, H]}: {@code Y[t, 0] = h_t}, {@code Y[t, 1] = c_t}. The
  * layer hands out views of it: the output sequence {@code Y[:, 0]} and the final state

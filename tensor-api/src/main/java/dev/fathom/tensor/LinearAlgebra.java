@@ -1,5 +1,7 @@
 package dev.fathom.tensor;
 
+import java.util.function.Supplier;
+
 /** matmul with {@code torch.matmul}'s rules, on the batched matmul kernel. */
 final class LinearAlgebra {
     private LinearAlgebra() {
@@ -75,10 +77,36 @@ final class LinearAlgebra {
             }
         }
         return Ops.record("matmul", out, new Tensor[] {a, b}, new Tensor[] {a, b}, g -> new Tensor[] {
-            !a.requiresGrad() ? null : columnMajor(a) ? b.matmul(g.transpose(-1, -2)).transpose(-1, -2).sumToSize(a.shape)
+            !a.requiresGrad() ? null : columnMajor(a) ? transposed(() -> b.matmul(g.transpose(-1, -2))).sumToSize(a.shape)
                     : g.matmul(b.transpose(-1, -2)).sumToSize(a.shape),
-            !b.requiresGrad() ? null : columnMajor(b) ? g.transpose(-1, -2).matmul(a).transpose(-1, -2).sumToSize(b.shape)
+            !b.requiresGrad() ? null : b.dim() == 2 && a.dim() > 2 ? sharedMatrixGrad(a, b, g)
+                    : columnMajor(b) ? transposed(() -> g.transpose(-1, -2).matmul(a)).sumToSize(b.shape)
                     : a.transpose(-1, -2).matmul(g).sumToSize(b.shape)});
+    }
+
+    /**
+     * The transpose of the product that {@code product} makes. Unless a graph is recorded the
+     * product itself is closed at once ({@link Scope#intermediates}); the view keeps the storage
+     * and is then the only tensor on it, which is what lets the autograd engine make it a leaf's
+     * {@code .grad} without a copy (a linear layer's {@code W.t()} gets its gradient this way: it
+     * was 13 copies per GPT char-LM step).
+     */
+    private static Tensor transposed(Supplier<Tensor> product) {
+        return Scope.intermediates(() -> product.get().transpose(-1, -2));
+    }
+
+    /**
+     * The gradient of a matrix {@code b} that every batch of {@code a} multiplies (a linear layer's
+     * {@code W.t()} under a {@code [N, L, in]} input): the batches' rows are one long matrix, so it is
+     * one product over all of them, {@code a2ᵀ·g2} with {@code a2 = a [N·L, k]}, {@code g2 = g [N·L, n]},
+     * where a product per batch would make N matrices and then sum them. Stored transposed when b is
+     * (see {@link #columnMajor}).
+     */
+    private static Tensor sharedMatrixGrad(Tensor a, Tensor b, Tensor g) {
+        return Scope.intermediates(() -> {
+            Tensor a2 = a.reshape(-1, a.size(-1)), g2 = g.reshape(-1, g.size(-1));
+            return columnMajor(b) ? g2.t().matmul(a2).t() : a2.t().matmul(g2);
+        });
     }
 
     /**

@@ -1,10 +1,14 @@
 package dev.fathom.conformance;
 
 import dev.fathom.autograd.Autograd;
+import dev.fathom.spi.Kernels;
+import dev.fathom.tensor.Scope;
+import dev.fathom.tensor.internal.Backends;
 import dev.fathom.tensor.DType;
 import dev.fathom.tensor.Tensor;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -48,6 +52,32 @@ class AutogradTest extends ConformanceTest {
         Tensor used = Tensor.of(new double[] {1, 2}, 2).requiresGrad(true);
         used.select(0, 1).mul(used.select(0, 1)).backward();
         Check.exact("select twice the same element", used.grad(), Ref.of(new int[] {2}, 0, 4), DType.F64);
+    }
+
+    /**
+     * Slices of one leaf (a packed attention projection's three row blocks): the first slice's
+     * gradient makes {@code .grad}, the others add into their rows of it in place, and a row no
+     * slice reads stays zero; a second backward and a pre-existing {@code .grad} add as before.
+     */
+    @BackendTest
+    void slicesOfALeafAddIntoItsGradient(TestBackends.Case backend) {
+        use(backend);
+        Tensor w = Tensor.of(new double[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, 6, 2).requiresGrad(true);
+        Tensor a = Tensor.of(new double[] {1, -1, 2, -2}, 2, 2), b = Tensor.of(new double[] {3, 4}, 2);
+        Runnable pass = () -> w.narrow(0, 0, 2).mul(a).sum().add(w.narrow(0, 2, 2).mul(3).sum())
+                .add(w.select(0, 5).mul(b).sum()).add(w.narrow(0, 1, 2).sum()).backward();
+        pass.run();
+        // Rows 0-1: a (and 1 more on row 1), rows 2-3: 3 (and 1 more on row 2), row 4: nothing, row 5: b.
+        Ref want = Ref.of(new int[] {6, 2}, 1, -1, 3, -1, 4, 4, 3, 3, 0, 0, 3, 4);
+        Check.exact("w's gradient from four slices", w.grad(), want, DType.F64);
+        pass.run();
+        Check.exact("a second backward adds", w.grad(), Ref.of(new int[] {6, 2}, 2, -2, 6, -2, 8, 8, 6, 6, 0, 0, 6, 8), DType.F64);
+        w.setGrad(Tensor.ones(DType.F64, 6, 2));
+        pass.run();
+        Check.exact("onto a .grad set by hand", w.grad(), Ref.of(new int[] {6, 2}, 2, 0, 4, 0, 5, 5, 4, 4, 1, 1, 4, 5), DType.F64);
+        Tensor[] g = Autograd.grad(new Tensor[] {w.narrow(0, 0, 1).sum().add(w.narrow(0, 5, 1).sum())}, null, new Tensor[] {w}, false, false);
+        Check.exact("Autograd.grad leaves .grad alone", g[0], Ref.of(new int[] {6, 2}, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1), DType.F64);
+        Check.exact("and .grad is as it was", w.grad(), Ref.of(new int[] {6, 2}, 2, 0, 4, 0, 5, 5, 4, 4, 1, 1, 4, 5), DType.F64);
     }
 
     /**
@@ -99,6 +129,34 @@ class AutogradTest extends ConformanceTest {
         Autograd.backward(leaf, given, false);
         given.zeroInPlace();
         Check.exact("a leaf's gradient is not the caller's tensor", leaf.grad(), Ref.of(new int[] {2}, 6, 8), DType.F64);
+    }
+
+    /**
+     * A linear layer's weight, used as {@code w.t()}, gets its first gradient without a copy: the
+     * matmul hands the gradient of {@code w.t()} as the transpose of a row-major product, the
+     * transpose's incoming gradient is released as soon as its formula has run, and the view that
+     * is left is the only tensor on its storage. So a pass that makes {@code .grad} hands out no
+     * more buffers than one that adds into it.
+     */
+    @BackendTest
+    void aLinearWeightTakesItsFirstGradientWithoutACopy(TestBackends.Case backend) {
+        Kernels k = Backends.kernels(use(backend));
+        Tensor w = Tensor.of(new double[] {1, 2, 3, 4, 5, 6}, 3, 2).requiresGrad(true);
+        Tensor x = Tensor.of(new double[] {1, 0, 2, 1, -1, 3, 0.5, 2}, 4, 2);
+        Tensor c = Tensor.of(new double[] {1, 2, 3, 0, 1, 0, -1, 1, 2, 1, 1, 1}, 4, 3);
+        long[] handedOut = new long[2];
+        for (int pass = 0; pass < 2; pass++) {
+            long before = k.memoryStats().allocations();
+            try (Scope s = Scope.open()) {
+                x.matmul(w.t()).mul(c).sum().backward();
+            }
+            handedOut[pass] = k.memoryStats().allocations() - before;
+        }
+        // d/dw Σ c ∘ (x·wᵀ) = cᵀ·x, twice.
+        Check.exact("w's gradient after two passes", w.grad(), Ref.of(new int[] {3, 2}, 2 * 2.5, 2 * -1, 2 * 3.5, 2 * 6, 2 * 1.5, 2 * 8),
+                DType.F64);
+        assertTrue(w.grad().isContiguous(), "in w's own layout");
+        assertEquals(handedOut[1], handedOut[0], "buffers handed out by the pass that made .grad and the one that added into it");
     }
 
     /** At ties the gradient is shared equally (maximum/minimum and the max/min reductions), as in PyTorch. */
