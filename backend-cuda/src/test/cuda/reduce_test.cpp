@@ -93,6 +93,37 @@ bool better(int op, double v, double best) {
     return op == R_MAX || op == R_ARGMAX ? v > best : v < best;
 }
 
+// One reduced result against the reference over value(0), ..., value(n - 1): a sum in F64 (F32
+// within 1e-6 of the magnitudes' sum plus the final rounding), MAX/MIN the extreme by the CPU
+// backend's sequential rule, ARG* its index. got_t is the T output, got_l the I64 one (ARG*).
+template <typename T, typename V>
+void check_result(const std::string& where, int op, long long n, V value, T got_t, long long got_l) {
+    if (op == R_SUM) {
+        double ref = 0, mag = 0;
+        for (long long j = 0; j < n; ++j) {
+            ref += value(j);
+            mag += std::fabs(value(j));
+        }
+        double tol = sizeof(T) == 4 ? 1e-6 * mag + std::fabs(ref) * 6e-8 : 1e-13 * mag;
+        if (!(std::fabs((double)got_t - ref) <= tol))
+            fail(where + ": got " + std::to_string((double)got_t) + " want " + std::to_string(ref));
+        return;
+    }
+    double best = std::numeric_limits<double>::quiet_NaN();
+    long long bi = -1;
+    for (long long j = 0; j < n; ++j) {
+        if (bi < 0 || better(op, value(j), best)) {
+            best = value(j);
+            bi = j;
+        }
+    }
+    if (op == R_ARGMAX || op == R_ARGMIN) {
+        if (got_l != bi) fail(where + ": got index " + std::to_string(got_l) + " want " + std::to_string(bi));
+    } else if (!((double)got_t == best || (is_nan((double)got_t) && is_nan(best)))) {
+        fail(where + ": got " + std::to_string((double)got_t) + " want " + std::to_string(best));
+    }
+}
+
 template <typename T> void run_case(const char* tname, int op, long long inner, int rows, unsigned grid, Kind kind,
                                     std::mt19937_64& rng, long long chunk = 0, bool aligned = false) {
     ++g_cases;
@@ -122,35 +153,7 @@ template <typename T> void run_case(const char* tname, int op, long long inner, 
         const T* row = data.data() + (long long)r * inner;
         std::snprintf(where, sizeof where, "reduce_%s %s inner=%lld rows=%d grid=%u chunk=%lld kind=%d aligned=%d row=%d",
                       tname, OPS[op], inner, rows, grid, chunk, (int)kind, (int)aligned, r);
-        if (op == R_SUM) {
-            double ref = 0, mag = 0;
-            for (long long j = 0; j < inner; ++j) {
-                ref += (double)row[j];
-                mag += std::fabs((double)row[j]);
-            }
-            double got = (double)out_t[out_off + r];
-            double tol = sizeof(T) == 4 ? 1e-6 * mag + std::fabs(ref) * 6e-8 : 1e-13 * mag;
-            if (!(std::fabs(got - ref) <= tol))
-                fail(std::string(where) + ": got " + std::to_string(got) + " want " + std::to_string(ref));
-            continue;
-        }
-        double best = std::numeric_limits<double>::quiet_NaN();
-        long long bi = -1;
-        for (long long j = 0; j < inner; ++j) {
-            if (bi < 0 || better(op, (double)row[j], best)) {
-                best = (double)row[j];
-                bi = j;
-            }
-        }
-        if (arg) {
-            if (out_l[out_off + r] != bi)
-                fail(std::string(where) + ": got index " + std::to_string(out_l[out_off + r]) + " want " +
-                     std::to_string(bi));
-        } else {
-            double got = (double)out_t[out_off + r];
-            if (!(got == best || (is_nan(got) && is_nan(best))))
-                fail(std::string(where) + ": got " + std::to_string(got) + " want " + std::to_string(best));
-        }
+        check_result<T>(where, op, inner, [&](long long j) { return (double)row[j]; }, out_t[out_off + r], out_l[out_off + r]);
     }
     for (int k : {0, 1, rows + 2, rows + 3}) {
         if ((arg ? out_l[k] != -7 : out_t[k] != (T)-7)) fail(std::string(where) + ": wrote outside the output rows");
@@ -230,34 +233,7 @@ template <typename T> void cols_case(const char* tname, int op, long long outer,
                           tname, OPS[op], outer, rows, cols, col_stride, grid, block, chunk, (int)kind, a, c);
             auto at = [&](long long r) { return (double)x[off + a * outer_stride + r * row_stride + c * col_stride]; };
             long long o = out_off + a * cols + c;
-            if (op == R_SUM) {
-                double ref = 0, mag = 0;
-                for (long long r = 0; r < rows; ++r) {
-                    ref += at(r);
-                    mag += std::fabs(at(r));
-                }
-                double got = (double)out_t[o];
-                double tol = sizeof(T) == 4 ? 1e-6 * mag + std::fabs(ref) * 6e-8 : 1e-13 * mag;
-                if (!(std::fabs(got - ref) <= tol))
-                    fail(std::string(where) + ": got " + std::to_string(got) + " want " + std::to_string(ref));
-                continue;
-            }
-            double best = std::numeric_limits<double>::quiet_NaN();
-            long long bi = -1;
-            for (long long r = 0; r < rows; ++r) {
-                if (bi < 0 || better(op, at(r), best)) {
-                    best = at(r);
-                    bi = r;
-                }
-            }
-            if (arg) {
-                if (out_l[o] != bi)
-                    fail(std::string(where) + ": got index " + std::to_string(out_l[o]) + " want " + std::to_string(bi));
-            } else {
-                double got = (double)out_t[o];
-                if (!(got == best || (is_nan(got) && is_nan(best))))
-                    fail(std::string(where) + ": got " + std::to_string(got) + " want " + std::to_string(best));
-            }
+            check_result<T>(where, op, rows, at, out_t[o], out_l[o]);
         }
     }
     for (long long k : {0LL, 1LL, n + 2, n + 3}) {
