@@ -92,12 +92,12 @@ final class Engine {
                 continue;
             }
             pass.owned.remove(g);
-            pass.held.remove(g);
+            pass.release(g);
             Integer slot = pass.wantedNodes.get(node);
             if (slot != null) {
                 // A non-leaf input: its gradient is the complete sum that reached its node.
                 pass.captured[slot] = g;
-                pass.held.put(g, Boolean.TRUE);
+                pass.hold(g);
             }
             Tensor[] in = node.inputs();
             if (pass.addIntoSum(node, in, g)) {
@@ -136,11 +136,13 @@ final class Engine {
         }
         Tensor[] captured = pass.captured;
         if (captured != null) {
+            Map<Tensor, Boolean> seen = new IdentityHashMap<>();
             for (int i = 0; i < captured.length; i++) {
                 if (captured[i] == null) {
                     captured[i] = Tensor.zerosLike(inputs[i]);
-                } else if (pass.foreign.containsKey(captured[i])) {
-                    captured[i] = captured[i].clone();   // results are ours to hand out, never the caller's own tensor
+                } else if (pass.foreign.containsKey(captured[i]) || seen.put(captured[i], Boolean.TRUE) != null) {
+                    // Results are ours to hand out, one tensor each: never the caller's own, nor one result twice.
+                    captured[i] = captured[i].clone();
                 }
             }
         }
@@ -148,16 +150,22 @@ final class Engine {
     }
 
     /**
-     * The state of one backward pass. Every gradient stored (pending at a node, or captured as a
-     * result) is a distinct tensor, because a formula may hand the same tensor to several inputs
-     * ({@code add} passes its gradient to both): a second hand-out is cloned. That is what makes
-     * it safe to close a gradient as soon as no one holds it.
+     * The state of one backward pass. A formula may hand the same tensor to several inputs
+     * ({@code add} passes its gradient to both), so one gradient can be stored in several places
+     * (pending at nodes, captured as a result): {@link #held} counts them, and a gradient is closed
+     * once no place holds it. Stored gradients are only read, except the sums the pass made itself
+     * ({@link #owned}, held once), which it adds into in place. A leaf's {@code .grad} is added into
+     * in place too, so a gradient a leaf took as its {@code .grad} is never shared: handing it out
+     * again clones it, and a gradient held elsewhere is copied for the leaf.
      */
     private static final class Pass {
         final Map<Node, Tensor> pending = new IdentityHashMap<>();
         final Map<Tensor, Integer> wantedLeaves = new IdentityHashMap<>();
         final Map<Node, Integer> wantedNodes = new IdentityHashMap<>();
-        final Map<Tensor, Boolean> held = new IdentityHashMap<>();
+        /** How many places (pending sums, captured results) hold each stored gradient. */
+        final Map<Tensor, Integer> held = new IdentityHashMap<>();
+        /** Gradients that became a leaf's {@code .grad} in this pass: never closed here, never shared. */
+        final Map<Tensor, Boolean> leafGrads = new IdentityHashMap<>();
         /** Tensors the caller gave us (output gradients): never closed here. */
         final Map<Tensor, Boolean> foreign = new IdentityHashMap<>();
         /** Pending sums this pass allocated and nothing else references: safe to add into in place. */
@@ -185,7 +193,7 @@ final class Engine {
 
         /** Routes gradient {@code g} of tensor {@code t}: to a captured result, a leaf's .grad, or its node's pending sum. */
         void deliver(Tensor t, Tensor g) {
-            if (held.containsKey(g)) {
+            if (leafGrads.containsKey(g)) {
                 g = g.clone();
             }
             arrivals.add(g);
@@ -239,11 +247,20 @@ final class Engine {
                 value = sum(prev, g);
                 owned.remove(prev);
                 owned.put(value, Boolean.TRUE);
-                held.remove(prev);
+                release(prev);
                 discard(prev);
             }
-            held.put(value, Boolean.TRUE);
+            hold(value);
             return value;
+        }
+
+        void hold(Tensor g) {
+            held.merge(g, 1, Integer::sum);
+        }
+
+        /** One place fewer holds {@code g} (it stays open while another does). */
+        void release(Tensor g) {
+            held.computeIfPresent(g, (t, n) -> n == 1 ? null : n - 1);
         }
 
         /**
@@ -268,8 +285,9 @@ final class Engine {
 
         /**
          * Adds {@code g} into the leaf's {@code .grad}, or makes it the first one. A first gradient that
-         * this pass made and whose storage nothing else shares becomes the leaf's as it is (held, so the
-         * pass never closes it, and a second hand-out of it is cloned); others are copied. PyTorch's
+         * this pass made, that no other place holds and whose storage nothing else shares becomes the
+         * leaf's as it is ({@link #leafGrads}: the pass never closes it, and a second hand-out of it
+         * is cloned); others are copied. PyTorch's
          * engine steals such gradients too: a copy per parameter per step was a tenth of a GPT
          * char-LM step's kernel launches on CUDA.
          */
@@ -277,8 +295,8 @@ final class Engine {
             Tensor grad = leaf.grad();
             if (grad != null) {
                 grad.addInPlace(g);
-            } else if (!create && !foreign.containsKey(g) && KernelOps.hooks().soleView(g)) {
-                held.put(g, Boolean.TRUE);
+            } else if (!create && !foreign.containsKey(g) && !held.containsKey(g) && KernelOps.hooks().soleView(g)) {
+                leafGrads.put(g, Boolean.TRUE);
                 leaf.setGrad(g);
             } else {
                 leaf.setGrad(g.clone());
@@ -294,7 +312,7 @@ final class Engine {
          * transpose received.
          */
         void releaseEarly(Tensor g, Tensor[] grads) {
-            if (create || held.containsKey(g) || foreign.containsKey(g)) {
+            if (create || held.containsKey(g) || leafGrads.containsKey(g) || foreign.containsKey(g)) {
                 return;
             }
             for (Tensor out : grads) {
@@ -307,7 +325,7 @@ final class Engine {
 
         /** Closes a gradient nobody holds any more (never in createGraph mode: it is part of the new graph). */
         void discard(Tensor g) {
-            if (!create && !held.containsKey(g) && !foreign.containsKey(g)) {
+            if (!create && !held.containsKey(g) && !leafGrads.containsKey(g) && !foreign.containsKey(g)) {
                 g.close();
             }
         }

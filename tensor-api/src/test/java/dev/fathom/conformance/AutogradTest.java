@@ -81,8 +81,9 @@ class AutogradTest extends ConformanceTest {
     }
 
     /**
-     * One gradient tensor reaching several consumers: add hands the same g to both inputs, and an
-     * op's result used twice (exp and sin of x, summed) routes one g into two branches.
+     * One gradient tensor reaching several consumers: add hands the same g to both inputs (the pass
+     * stores it in both places without a copy, but hands out two results), and an op's result used
+     * twice (exp and sin of x, summed) routes one g into two branches.
      */
     @BackendTest
     void oneGradientFeedingSeveralInputs(TestBackends.Case backend) {
@@ -92,6 +93,8 @@ class AutogradTest extends ConformanceTest {
         Tensor[] g = Autograd.grad(new Tensor[] {x.add(y).sum()}, new Tensor[] {x, y}, false);
         Check.exact("d/dx Σ(x + y)", g[0], Ref.of(new int[] {2}, 1, 1), DType.F64);
         Check.exact("d/dy Σ(x + y)", g[1], Ref.of(new int[] {2}, 1, 1), DType.F64);
+        g[0].mulInPlace(5);
+        Check.exact("each result is a tensor of its own", g[1], Ref.of(new int[] {2}, 1, 1), DType.F64);
         x.exp().add(x.sin()).sum().backward();
         Check.close("d/dx Σ(exp x + sin x)", x.grad(), Ref.of(new int[] {2}, Math.exp(1) + Math.cos(1), Math.exp(2) + Math.cos(2)), DType.F64);
         Tensor h = x.mul(2);
