@@ -5,8 +5,9 @@
 // range of `outer` rows. Element j of row r is x[x_offset + r·row_stride + j] (row_stride ≥ inner
 // for a plain [outer, inner] view; 0 would re-read one row), and row r's result goes to
 // out[out_offset + r] (the output is contiguous, as Kernels.reduce promises). The column kernels
-// (below) take the layouts whose kept axes follow the reduced run; the host copies any other
-// layout into rows first.
+// (below) take the layouts whose kept axes follow the reduced run. The host copies any other
+// layout into rows first, except [R1, K, R2] with R2 contiguous (a conv bias gradient), whose rows
+// it reduces into a [R1, K] temporary and then that temporary's columns.
 //
 // Launch: one block per row, rows grid-strided (a capped grid loops); blockDim.x a multiple of
 // 32, at most 1024 (dev.fathom.cuda.LaunchGeometry's 256 fits). No dynamic shared memory: each

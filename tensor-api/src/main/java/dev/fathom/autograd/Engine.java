@@ -287,9 +287,8 @@ final class Engine {
          * Adds {@code g} into the leaf's {@code .grad}, or makes it the first one. A first gradient that
          * this pass made, that no other place holds and whose storage nothing else shares becomes the
          * leaf's as it is ({@link #leafGrads}: the pass never closes it, and a second hand-out of it
-         * is cloned); others are copied. PyTorch's
-         * engine steals such gradients too: a copy per parameter per step was a tenth of a GPT
-         * char-LM step's kernel launches on CUDA.
+         * is cloned); others are copied. PyTorch's engine steals such gradients too: a copy per
+         * parameter per step was a tenth of a GPT char-LM step's kernel launches on CUDA.
          */
         void accumulateLeaf(Tensor leaf, Tensor g) {
             Tensor grad = leaf.grad();
