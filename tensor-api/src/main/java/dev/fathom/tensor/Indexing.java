@@ -63,7 +63,20 @@ final class Indexing {
         Ops.kernels(x.device()).gather(Ops.strided(x), d, Ops.strided(index), Ops.strided(out));
         int[] inShape = x.shape;
         return Ops.record(op, out, new Tensor[] {x}, new Tensor[] {index},
-                g -> new Tensor[] {Tensor.zeros(g.dtype(), g.device(), inShape).scatterAdd(d, index, g)});
+                g -> new Tensor[] {Autograd.isGradEnabled() ? Tensor.zeros(g.dtype(), g.device(), inShape).scatterAdd(d, index, g)
+                        : scatteredIntoZeros(inShape, d, index, g)});
+    }
+
+    /**
+     * Zeros of {@code shape} with {@code src} scatter-added at {@code index} along {@code d}: the
+     * gradient of a gather when no graph is recorded, added into fresh zeros directly, where the
+     * recorded {@link #scatterAdd} copies its input first (an embedding table's worth of bytes per
+     * step, for an embedding's gradient). The indices were checked by the gather.
+     */
+    private static Tensor scatteredIntoZeros(int[] shape, int d, Tensor index, Tensor src) {
+        Tensor out = Tensor.zeros(src.dtype(), src.device(), shape);
+        Ops.kernels(src.device()).scatterAdd(Ops.strided(src), d, Ops.strided(index), Ops.strided(out));
+        return out;
     }
 
     static Tensor scatterAdd(Tensor x, int dim, Tensor index, Tensor src) {
