@@ -1,7 +1,11 @@
 package dev.fathom.nn;
 
+import dev.fathom.autograd.Autograd;
+import dev.fathom.autograd.GradMode;
+import dev.fathom.tensor.Scope;
 import dev.fathom.tensor.Shape;
 import dev.fathom.tensor.Tensor;
+import dev.fathom.tensor.internal.KernelOps;
 
 import java.util.Arrays;
 import java.util.function.Supplier;
@@ -152,6 +156,9 @@ final class Losses {
         Checks.like(op, "input", logits, "posWeight", posWeight);
         broadcastable(op, "weight", weight, logits);
         broadcastable(op, "posWeight", posWeight, logits);
+        if (weight == null && posWeight == null && !target.requiresGrad() && Autograd.shouldRecord(logits)) {
+            return plainBceWithLogits(logits, target, reduction);
+        }
         // log(1 + e^{−|x|}) + max(−x, 0) is −log σ(x) without overflow; the loss is
         // (1 − t)·x + (1 + (pw − 1)·t)·(−log σ(x)), which is max(x,0) − x·t + log(1 + e^{−|x|}) for pw = 1.
         Tensor log1pExp = logits.abs().neg().exp().add(1).log();
@@ -167,6 +174,27 @@ final class Losses {
             l = l.mul(weight);
         }
         return reduction.apply(l);
+    }
+
+    /**
+     * {@code bceWithLogits} without weights, when only the logits need a gradient (a GAN's
+     * discriminator and generator losses): the loss computed without recording, and one node whose
+     * gradient is {@code (σ(x) − t)·g} (over N for the mean), PyTorch's formula. The composite's
+     * backward was a dozen elementwise launches per loss, for a handful of logits. The formula is
+     * itself made of recorded ops, so a graph-building pass can differentiate it again.
+     */
+    private static Tensor plainBceWithLogits(Tensor logits, Tensor target, Reduction reduction) {
+        KernelOps.Hooks h = KernelOps.hooks();
+        Tensor loss;
+        try (GradMode off = Autograd.noGrad(); Scope s = Scope.open()) {
+            Tensor l = logits.relu().sub(logits.mul(target)).add(logits.abs().neg().exp().add(1).log());
+            loss = s.keep(reduction.apply(l));
+        }
+        long n = logits.numel();
+        return h.record("bce_with_logits", loss, new Tensor[] {logits}, new Tensor[] {logits, target}, g -> {
+            Tensor d = logits.sigmoid().sub(target).mul(g);
+            return new Tensor[] {reduction == Reduction.MEAN ? d.div(n) : d};
+        });
     }
 
     private static void broadcastable(String op, String what, Tensor w, Tensor x) {

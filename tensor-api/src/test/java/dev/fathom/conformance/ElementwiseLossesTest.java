@@ -102,6 +102,18 @@ class ElementwiseLossesTest extends ConformanceTest {
                 reduce(full, r), shape(r), 1e-12);
         gradcheck(a -> Functional.bceWithLogits(a[0], a[1], null, null, r), leaf(x, SHAPE), leaf(t, SHAPE));
         gradcheck(a -> Functional.bceWithLogits(a[0], a[1], f64(w, 5), a[2], r), leaf(x, SHAPE), leaf(t, SHAPE), leaf(pw, 5));
+        // Only the logits need a gradient (a GAN's losses): one recorded node, (σ(x) − t)·g.
+        gradcheck(a -> Functional.bceWithLogits(a[0], f64(t, SHAPE), null, null, r), leaf(x, SHAPE));
+    }
+
+    /** At a logit of exactly 0 the gradient is σ(0) − t = 0.5 − t, PyTorch's, not a one-sided slope. */
+    @BackendTest
+    void bceWithLogitsGradientAtZero(TestBackends.Case backend) {
+        use(backend);
+        Tensor x = Tensor.of(new double[] {0, 0, 2}, 3).requiresGrad(true);
+        Tensor t = Tensor.of(new double[] {0, 1, 0.25}, 3);
+        Functional.bceWithLogits(x, t, null, null, Reduction.SUM).backward();
+        close("d/dx at 0, 0 and 2", x.grad(), new double[] {0.5, -0.5, 1 / (1 + Math.exp(-2)) - 0.25}, new int[] {3}, 1e-15);
     }
 
     @BackendTest
