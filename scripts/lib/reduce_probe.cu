@@ -85,7 +85,7 @@ template <int MODE> __device__ double probe_thread_sum(const float* row, i64 inn
     }
     for (; j < quads; j += step) add(q[j]);
     if (4 * quads + threadIdx.x < inner) plain += row[4 * quads + threadIdx.x];
-    return k.acc + ((double)k.run - (double)k.comp) + plain;
+    return k.total() + plain;
 }
 
 __device__ bool fence_last_ticket(unsigned* ticket, i64 splits) {

@@ -196,6 +196,8 @@ struct KahanRuns {
             k = 0;
         }
     }
+    // The sum so far: the carried runs plus the open run, its lost low bits taken back.
+    __device__ __forceinline__ double total() const { return acc + ((double)run - (double)comp); }
 };
 
 // One thread's share of a row's sum.
@@ -238,7 +240,7 @@ template <> __device__ __forceinline__ double thread_sum<float>(const float* row
     if ((reinterpret_cast<unsigned long long>(row) & 15) == 0) return quad_sum(row, inner);
     KahanRuns f;
     thread_walk(row, inner, f);
-    return f.acc + ((double)f.run - (double)f.comp);
+    return f.total();
 }
 
 // A thread's extreme so far and its index counted from `base` (a chunk's start in its row). A
@@ -488,7 +490,7 @@ template <>
 __device__ __forceinline__ double col_sum<float>(const ColWalker& cw, const float* col, i64 row_stride, i64 begin, i64 end) {
     KahanRuns f;
     col_walk(cw, col, row_stride, begin, end, f);
-    return f.acc + ((double)f.run - (double)f.comp);
+    return f.total();
 }
 
 // The walkers' values of each column folded in a fixed order (warp by warp, then the lanes of the

@@ -36,8 +36,8 @@ import java.util.Locale;
  * long as the device (one {@link ZeroedBlock}, zeroed in stream order before the first split
  * launch), and each launch leaves them at zero again. Columns go the same way with a tile of 32
  * columns in the place of a row: a block of 256 threads (8 warps walking interleaved rows) per tile
- * and chunk, and the tile's last block folds its chunks (see {@link #reduceColumns}); fewer than 32 columns make
- * narrower tiles, whose warps read several rows at once.
+ * and chunk, and the tile's last block folds its chunks (see {@link #reduceColumns}); fewer than 32
+ * columns make narrower tiles, whose warps read several rows at once.
  */
 final class ReduceLaunches {
     /** {@link #rowStride}'s answer for a layout the kernel cannot read directly. */
@@ -167,10 +167,7 @@ final class ReduceLaunches {
                     .i32(op.ordinal()).ptr(x).i64(xOffset).i64(rowStride).i64(inner).ptr(out.address()).i64(outOffset).i64(outer));
             return;
         }
-        if (outer > MAX_SPLIT_ROWS) {
-            throw new IllegalStateException("cuda: " + name + ": " + outer + " rows cut into " + splits + " chunks, but there are "
-                    + MAX_SPLIT_ROWS + " tickets (" + shapes + "); splits() must not cut that many rows");
-        }
+        checkTickets(name, outer, "rows", splits, shapes);
         // A multiple of 4, so that every chunk of an aligned F32 row starts on 16 bytes (the kernel then reads quads).
         long chunk = ((inner + splits - 1) / splits + 3) / 4 * 4;
         splits = (inner + chunk - 1) / chunk;  // no empty last chunk
@@ -206,9 +203,8 @@ final class ReduceLaunches {
         long splits = LaunchGeometry.splits(tiles, c.rows(), SPLIT_TARGET_BLOCKS, MIN_COLUMN_CHUNK);
         long chunk = (c.rows() + splits - 1) / splits;
         splits = (c.rows() + chunk - 1) / chunk;  // no empty last chunk
-        if (splits > 1 && tiles > MAX_SPLIT_ROWS) {
-            throw new IllegalStateException("cuda: " + name + ": " + tiles + " column tiles cut into " + splits
-                    + " chunks, but there are " + MAX_SPLIT_ROWS + " tickets (" + shapes + "); splits() must not cut that many");
+        if (splits > 1) {
+            checkTickets(name, tiles, "column tiles", splits, shapes);
         }
         long slots = tiles * splits * 32;
         CudaBuffer part = splits == 1 ? null : (CudaBuffer) kernels.allocate(DType.I64, 2 * slots);  // values, then indices
@@ -222,6 +218,14 @@ final class ReduceLaunches {
             if (part != null) {
                 kernels.free(part);
             }
+        }
+    }
+
+    /** A split launch takes one ticket per row (or column tile): {@link #splits} never cuts more than there are. */
+    private static void checkTickets(String name, long units, String what, long splits, Object shapes) {
+        if (units > MAX_SPLIT_ROWS) {
+            throw new IllegalStateException("cuda: " + name + ": " + units + " " + what + " cut into " + splits + " chunks, but there are "
+                    + MAX_SPLIT_ROWS + " tickets (" + shapes + "); splits() must not cut that many " + what);
         }
     }
 

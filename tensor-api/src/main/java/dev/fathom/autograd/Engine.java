@@ -311,15 +311,12 @@ final class Engine {
          * transpose received.
          */
         void releaseEarly(Tensor g, Tensor[] grads) {
-            if (create || held.containsKey(g) || leafGrads.containsKey(g) || foreign.containsKey(g)) {
-                return;
-            }
             for (Tensor out : grads) {
                 if (out == g) {
                     return;
                 }
             }
-            g.close();
+            discard(g);
         }
 
         /** Closes a gradient nobody holds any more (never in createGraph mode: it is part of the new graph). */

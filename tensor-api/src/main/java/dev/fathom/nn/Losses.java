@@ -159,6 +159,11 @@ final class Losses {
         if (weight == null && posWeight == null && !target.requiresGrad() && Autograd.shouldRecord(logits)) {
             return plainBceWithLogits(logits, target, reduction);
         }
+        return bceWithLogitsTerms(logits, target, weight, posWeight, reduction);
+    }
+
+    /** The loss of {@link #bceWithLogits} in tensor ops (checked arguments), recorded when autograd records. */
+    private static Tensor bceWithLogitsTerms(Tensor logits, Tensor target, Tensor weight, Tensor posWeight, Reduction reduction) {
         // log(1 + e^{−|x|}) + max(−x, 0) is −log σ(x) without overflow; the loss is
         // (1 − t)·x + (1 + (pw − 1)·t)·(−log σ(x)), which is max(x,0) − x·t + log(1 + e^{−|x|}) for pw = 1.
         Tensor log1pExp = logits.abs().neg().exp().add(1).log();
@@ -187,8 +192,7 @@ final class Losses {
         KernelOps.Hooks h = KernelOps.hooks();
         Tensor loss;
         try (GradMode off = Autograd.noGrad(); Scope s = Scope.open()) {
-            Tensor l = logits.relu().sub(logits.mul(target)).add(logits.abs().neg().exp().add(1).log());
-            loss = s.keep(reduction.apply(l));
+            loss = s.keep(bceWithLogitsTerms(logits, target, null, null, reduction));
         }
         long n = logits.numel();
         return h.record("bce_with_logits", loss, new Tensor[] {logits}, new Tensor[] {logits, target}, g -> {
