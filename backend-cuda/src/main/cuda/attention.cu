@@ -1,8 +1,11 @@
 // Fused scaled-dot-product attention, forward then backward (Kernels.attentionForward,
 // Kernels.attentionBackward): FlashAttention-2 (Dao 2023) without the [lq, lk] score matrix.
 //
-// Layout (dev.fathom.spi.AttentionGeometry): every operand contiguous from its element offset;
-// q [bh, lq, d], k [bh, lk, d], v [bh, lk, dv], out and grad_out [bh, lq, dv], lse [bh, lq].
+// Layout (dev.fathom.spi.AttentionGeometry): q [b, h, lq, d], k [b, h, lk, d], v [b, h, lk, dv], out
+// and grad_out [b, h, lq, dv], the gradients as their operands, each with an element offset and
+// strides for the batch, head and row (its row's elements adjacent: a projection's [b, l, h, d]
+// read in place, a head shared through stride 0); lse [b·h, lq] contiguous. A kernel walks the
+// bh = b·h pairs; pair p is batch p / heads, head p % heads (AttRows::head).
 // s_ij = scale·q_i·k_j; with causal, row i sees keys j <= i + lk - lq (queries aligned with the
 // last keys); a row that sees none gets out 0, lse -inf and zero gradients.
 //
@@ -17,13 +20,22 @@
 // softmax, Milakov & Gimelshein 2018). The backward recomputes p = exp(s - lse) with
 // D_i = rowsum(dO_i∘O_i); dq, dk and dv each have one owning thread, so there are no atomics and
 // every result is deterministic.
-// Entries (extern "C", t = f32 float | f64 double; pointers come with element offsets):
-//   attention_forward_<t>(q, k, v, out, lse, int bh, int lq, int lk, int d, int dv, double scale, int causal)
-//   attention_backward_dq_<t>(q, k, v, out, grad_out, lse, grad_q, bh, lq, lk, d, dv, scale, causal)
-//   attention_backward_dkdv_<t>(q, k, v, out, grad_out, lse, grad_k, grad_v, bh, lq, lk, d, dv, scale, causal)
+// Entries (extern "C", t = f32 float | f64 double; an operand x is the five parameters
+// x, x_off, x_sb, x_sh, x_sr: pointer, element offset, batch, head and row strides; lse is lse, lse_off):
+//   attention_forward_<t>(q, k, v, out, lse, int bh, int heads, int lq, int lk, int d, int dv, double scale, int causal)
+//   attention_backward_dq_<t>(q, k, v, out, grad_out, lse, grad_q, bh, heads, lq, lk, d, dv, scale, causal)
+//   attention_backward_dkdv_<t>(q, k, v, out, grad_out, lse, grad_k, grad_v, bh, heads, lq, lk, d, dv, scale, causal)
 #include "fathom_kernels.cuh"
 
 typedef long long i64;
+
+// One operand's rows: row i of pair p starts at head(p) + i * sr.
+template <typename T> struct AttRows {
+    T* p;
+    i64 off, sb, sh, sr;
+    int heads;
+    __device__ __forceinline__ T* head(i64 pair) const { return p + off + pair / heads * sb + pair % heads * sh; }
+};
 
 template <typename T> __device__ __forceinline__ T att_neg_inf() {
     T z = 0;
@@ -43,18 +55,19 @@ template <typename T> __device__ __forceinline__ T att_dot(const T* a, const T* 
     return s;
 }
 
-// Copies rows [r0, r0 + rows) of a [*, width] matrix into shared at `stride`, zero rows past `limit`.
+// Copies rows [r0, r0 + rows) of width elements, src_stride apart from src, into shared at
+// `stride`; zero rows past `limit`.
 template <typename T>
-__device__ __forceinline__ void att_load(T* dst, int stride, const T* src, int r0, int rows, int limit, int width) {
+__device__ __forceinline__ void att_load(T* dst, int stride, const T* src, i64 src_stride, int r0, int rows, int limit, int width) {
     for (int x = threadIdx.x; x < rows * width; x += blockDim.x) {
         int r = x / width, c = x % width;
-        dst[r * stride + c] = r0 + r < limit ? src[(i64)(r0 + r) * width + c] : T(0);
+        dst[r * stride + c] = r0 + r < limit ? src[(r0 + r) * src_stride + c] : T(0);
     }
 }
 
 template <typename T>
-__device__ void attention_forward(const T* q, i64 q_off, const T* k, i64 k_off, const T* v, i64 v_off, T* out, i64 out_off,
-                                  T* lse, i64 lse_off, int bh, int lq, int lk, int d, int dv, double scale_, int causal) {
+__device__ void attention_forward(AttRows<const T> q, AttRows<const T> k, AttRows<const T> v, AttRows<T> out, T* lse, int bh,
+                                  int lq, int lk, int d, int dv, double scale_, int causal) {
     FATHOM_DYNAMIC_SHARED(T, smem);
     const int tile = blockDim.x, t = threadIdx.x;
     T* sq = smem;                      // [tile][d + 1]
@@ -70,14 +83,14 @@ __device__ void attention_forward(const T* q, i64 q_off, const T* k, i64 k_off, 
         const int last = (i0 + tile < lq ? i0 + tile : lq) - 1;
         const int block_keys = att_visible(last, lq, lk, causal);  // the most any row of the block sees
         __syncthreads();  // the previous task's reads of shared memory are done
-        att_load(sq, d + 1, q + q_off + h * lq * d, i0, tile, lq, d);
+        att_load(sq, d + 1, q.head(h), q.sr, i0, tile, lq, d);
         T* acc = sacc + t * (dv + 1);
         for (int c = 0; c < dv; ++c) acc[c] = 0;
         T m = att_neg_inf<T>(), l = 0;
         for (int j0 = 0; j0 < block_keys; j0 += tile) {
             __syncthreads();
-            att_load(sk, d, k + k_off + h * lk * d, j0, tile, lk, d);
-            att_load(sv, dv, v + v_off + h * lk * dv, j0, tile, lk, dv);
+            att_load(sk, d, k.head(h), k.sr, j0, tile, lk, d);
+            att_load(sv, dv, v.head(h), v.sr, j0, tile, lk, dv);
             __syncthreads();
             const int n = nk - j0 < tile ? nk - j0 : tile;
             for (int jj = 0; jj < n; ++jj) {
@@ -96,23 +109,23 @@ __device__ void attention_forward(const T* q, i64 q_off, const T* k, i64 k_off, 
         }
         if (i < lq) {
             const i64 row = h * lq + i;
-            T* o = out + out_off + row * dv;
+            T* o = out.head(h) + i * out.sr;
             if (l == T(0)) {
                 for (int c = 0; c < dv; ++c) o[c] = 0;
-                lse[lse_off + row] = att_neg_inf<T>();
+                lse[row] = att_neg_inf<T>();
             } else {
                 T inv = T(1) / l;
                 for (int c = 0; c < dv; ++c) o[c] = acc[c] * inv;
-                lse[lse_off + row] = m + fm_log(l);
+                lse[row] = m + fm_log(l);
             }
         }
     }
 }
 
 template <typename T>
-__device__ void attention_backward_dq(const T* q, i64 q_off, const T* k, i64 k_off, const T* v, i64 v_off, const T* out,
-                                      i64 out_off, const T* go, i64 go_off, const T* lse, i64 lse_off, T* gq, i64 gq_off, int bh,
-                                      int lq, int lk, int d, int dv, double scale_, int causal) {
+__device__ void attention_backward_dq(AttRows<const T> q, AttRows<const T> k, AttRows<const T> v, AttRows<const T> out,
+                                      AttRows<const T> go, const T* lse, AttRows<T> gq, int bh, int lq, int lk, int d, int dv,
+                                      double scale_, int causal) {
     FATHOM_DYNAMIC_SHARED(T, smem);
     const int tile = blockDim.x, t = threadIdx.x;
     T* sq = smem;                     // [tile][d + 1]
@@ -126,22 +139,22 @@ __device__ void attention_backward_dq(const T* q, i64 q_off, const T* k, i64 k_o
         const i64 h = task / qtiles;
         const int i0 = (int)(task % qtiles) * tile, i = i0 + t;
         const i64 row = h * lq + i;
-        const T row_lse = i < lq ? lse[lse_off + row] : att_neg_inf<T>();
+        const T row_lse = i < lq ? lse[row] : att_neg_inf<T>();
         const int nk = i < lq && row_lse != att_neg_inf<T>() ? att_visible(i, lq, lk, causal) : 0;
         const int last = (i0 + tile < lq ? i0 + tile : lq) - 1;
         const int block_keys = att_visible(last, lq, lk, causal);
         __syncthreads();
-        att_load(sq, d + 1, q + q_off + h * lq * d, i0, tile, lq, d);
-        att_load(sgo, dv + 1, go + go_off + h * lq * dv, i0, tile, lq, dv);
+        att_load(sq, d + 1, q.head(h), q.sr, i0, tile, lq, d);
+        att_load(sgo, dv + 1, go.head(h), go.sr, i0, tile, lq, dv);
         T* dq = sdq + t * (d + 1);
         for (int c = 0; c < d; ++c) dq[c] = 0;
         __syncthreads();
         const T* my_go = sgo + t * (dv + 1);
-        const T di = i < lq ? att_dot(my_go, out + out_off + row * dv, dv) : T(0);
+        const T di = i < lq ? att_dot(my_go, out.head(h) + i * out.sr, dv) : T(0);
         for (int j0 = 0; j0 < block_keys; j0 += tile) {
             __syncthreads();
-            att_load(sk, d, k + k_off + h * lk * d, j0, tile, lk, d);
-            att_load(sv, dv, v + v_off + h * lk * dv, j0, tile, lk, dv);
+            att_load(sk, d, k.head(h), k.sr, j0, tile, lk, d);
+            att_load(sv, dv, v.head(h), v.sr, j0, tile, lk, dv);
             __syncthreads();
             const int n = nk - j0 < tile ? nk - j0 : tile;
             for (int jj = 0; jj < n; ++jj) {
@@ -151,15 +164,16 @@ __device__ void attention_backward_dq(const T* q, i64 q_off, const T* k, i64 k_o
             }
         }
         if (i < lq) {
-            for (int c = 0; c < d; ++c) gq[gq_off + row * d + c] = dq[c];
+            T* g = gq.head(h) + i * gq.sr;
+            for (int c = 0; c < d; ++c) g[c] = dq[c];
         }
     }
 }
 
 template <typename T>
-__device__ void attention_backward_dkdv(const T* q, i64 q_off, const T* k, i64 k_off, const T* v, i64 v_off, const T* out,
-                                        i64 out_off, const T* go, i64 go_off, const T* lse, i64 lse_off, T* gk, i64 gk_off, T* gv,
-                                        i64 gv_off, int bh, int lq, int lk, int d, int dv, double scale_, int causal) {
+__device__ void attention_backward_dkdv(AttRows<const T> q, AttRows<const T> k, AttRows<const T> v, AttRows<const T> out,
+                                        AttRows<const T> go, const T* lse, AttRows<T> gk, AttRows<T> gv, int bh, int lq, int lk,
+                                        int d, int dv, double scale_, int causal) {
     FATHOM_DYNAMIC_SHARED(T, smem);
     const int tile = blockDim.x, t = threadIdx.x;
     T* sk = smem;                     // [tile][d + 1]
@@ -176,8 +190,8 @@ __device__ void attention_backward_dkdv(const T* q, i64 q_off, const T* k, i64 k
         const i64 h = task / ktiles;
         const int j0 = (int)(task % ktiles) * tile, j = j0 + t;
         __syncthreads();
-        att_load(sk, d + 1, k + k_off + h * lk * d, j0, tile, lk, d);
-        att_load(sv, dv + 1, v + v_off + h * lk * dv, j0, tile, lk, dv);
+        att_load(sk, d + 1, k.head(h), k.sr, j0, tile, lk, d);
+        att_load(sv, dv + 1, v.head(h), v.sr, j0, tile, lk, dv);
         T* dk = sdk + t * (d + 1);
         T* dvr = sdv + t * (dv + 1);
         for (int c = 0; c < d; ++c) dk[c] = 0;
@@ -187,12 +201,12 @@ __device__ void attention_backward_dkdv(const T* q, i64 q_off, const T* k, i64 k
         first = first < 0 ? 0 : first;
         for (int i0 = first / tile * tile; i0 < lq; i0 += tile) {
             __syncthreads();
-            att_load(sq, d, q + q_off + h * lq * d, i0, tile, lq, d);
-            att_load(sgo, dv, go + go_off + h * lq * dv, i0, tile, lq, dv);
+            att_load(sq, d, q.head(h), q.sr, i0, tile, lq, d);
+            att_load(sgo, dv, go.head(h), go.sr, i0, tile, lq, dv);
             for (int r = threadIdx.x; r < tile; r += blockDim.x) {
-                const i64 row = h * lq + i0 + r;
-                slse[r] = i0 + r < lq ? lse[lse_off + row] : att_neg_inf<T>();
-                sdi[r] = i0 + r < lq ? att_dot(go + go_off + row * dv, out + out_off + row * dv, dv) : T(0);
+                const int i = i0 + r;
+                slse[r] = i < lq ? lse[h * lq + i] : att_neg_inf<T>();
+                sdi[r] = i < lq ? att_dot(go.head(h) + i * go.sr, out.head(h) + i * out.sr, dv) : T(0);
             }
             __syncthreads();
             if (j >= lk) continue;
@@ -211,33 +225,45 @@ __device__ void attention_backward_dkdv(const T* q, i64 q_off, const T* k, i64 k
             }
         }
         if (j < lk) {
-            for (int c = 0; c < d; ++c) gk[gk_off + (h * lk + j) * d + c] = dk[c];
-            for (int c = 0; c < dv; ++c) gv[gv_off + (h * lk + j) * dv + c] = dvr[c];
+            T* gkr = gk.head(h) + j * gk.sr;
+            T* gvr = gv.head(h) + j * gv.sr;
+            for (int c = 0; c < d; ++c) gkr[c] = dk[c];
+            for (int c = 0; c < dv; ++c) gvr[c] = dvr[c];
         }
     }
 }
 
+// An operand's five parameters, and the AttRows they make.
+#define ATT_ROWS_PARAMS(T, x) T *x, i64 x##_off, i64 x##_sb, i64 x##_sh, i64 x##_sr
+#define ATT_ROWS(T, x) AttRows<T>{x, x##_off, x##_sb, x##_sh, x##_sr, heads}
+
 #define FATHOM_ATTENTION(t, T)                                                                                         \
-    extern "C" __global__ void attention_forward_##t(const T* q, i64 q_off, const T* k, i64 k_off, const T* v,          \
-                                                     i64 v_off, T* out, i64 out_off, T* lse, i64 lse_off, int bh,      \
-                                                     int lq, int lk, int d, int dv, double scale, int causal) {        \
-        attention_forward<T>(q, q_off, k, k_off, v, v_off, out, out_off, lse, lse_off, bh, lq, lk, d, dv, scale,       \
-                             causal);                                                                                  \
+    extern "C" __global__ void attention_forward_##t(ATT_ROWS_PARAMS(const T, q), ATT_ROWS_PARAMS(const T, k),         \
+                                                     ATT_ROWS_PARAMS(const T, v), ATT_ROWS_PARAMS(T, out), T* lse,     \
+                                                     i64 lse_off, int bh, int heads, int lq, int lk, int d, int dv,    \
+                                                     double scale, int causal) {                                       \
+        attention_forward<T>(ATT_ROWS(const T, q), ATT_ROWS(const T, k), ATT_ROWS(const T, v), ATT_ROWS(T, out),       \
+                             lse + lse_off, bh, lq, lk, d, dv, scale, causal);                                         \
     }                                                                                                                  \
     extern "C" __global__ void attention_backward_dq_##t(                                                              \
-        const T* q, i64 q_off, const T* k, i64 k_off, const T* v, i64 v_off, const T* out, i64 out_off, const T* go,   \
-        i64 go_off, const T* lse, i64 lse_off, T* gq, i64 gq_off, int bh, int lq, int lk, int d, int dv, double scale, \
-        int causal) {                                                                                                  \
-        attention_backward_dq<T>(q, q_off, k, k_off, v, v_off, out, out_off, go, go_off, lse, lse_off, gq, gq_off, bh, \
-                                 lq, lk, d, dv, scale, causal);                                                        \
+        ATT_ROWS_PARAMS(const T, q), ATT_ROWS_PARAMS(const T, k), ATT_ROWS_PARAMS(const T, v),                         \
+        ATT_ROWS_PARAMS(const T, out), ATT_ROWS_PARAMS(const T, go), const T* lse, i64 lse_off,                        \
+        ATT_ROWS_PARAMS(T, gq), int bh, int heads, int lq, int lk, int d, int dv, double scale, int causal) {          \
+        attention_backward_dq<T>(ATT_ROWS(const T, q), ATT_ROWS(const T, k), ATT_ROWS(const T, v),                     \
+                                 ATT_ROWS(const T, out), ATT_ROWS(const T, go), lse + lse_off, ATT_ROWS(T, gq), bh, lq, \
+                                 lk, d, dv, scale, causal);                                                            \
     }                                                                                                                  \
     extern "C" __global__ void attention_backward_dkdv_##t(                                                            \
-        const T* q, i64 q_off, const T* k, i64 k_off, const T* v, i64 v_off, const T* out, i64 out_off, const T* go,   \
-        i64 go_off, const T* lse, i64 lse_off, T* gk, i64 gk_off, T* gv, i64 gv_off, int bh, int lq, int lk, int d,    \
-        int dv, double scale, int causal) {                                                                            \
-        attention_backward_dkdv<T>(q, q_off, k, k_off, v, v_off, out, out_off, go, go_off, lse, lse_off, gk, gk_off,   \
-                                   gv, gv_off, bh, lq, lk, d, dv, scale, causal);                                      \
+        ATT_ROWS_PARAMS(const T, q), ATT_ROWS_PARAMS(const T, k), ATT_ROWS_PARAMS(const T, v),                         \
+        ATT_ROWS_PARAMS(const T, out), ATT_ROWS_PARAMS(const T, go), const T* lse, i64 lse_off,                        \
+        ATT_ROWS_PARAMS(T, gk), ATT_ROWS_PARAMS(T, gv), int bh, int heads, int lq, int lk, int d, int dv,              \
+        double scale, int causal) {                                                                                    \
+        attention_backward_dkdv<T>(ATT_ROWS(const T, q), ATT_ROWS(const T, k), ATT_ROWS(const T, v),                   \
+                                   ATT_ROWS(const T, out), ATT_ROWS(const T, go), lse + lse_off, ATT_ROWS(T, gk),      \
+                                   ATT_ROWS(T, gv), bh, lq, lk, d, dv, scale, causal);                                 \
     }
 FATHOM_ATTENTION(f32, float)
 FATHOM_ATTENTION(f64, double)
 #undef FATHOM_ATTENTION
+#undef ATT_ROWS
+#undef ATT_ROWS_PARAMS

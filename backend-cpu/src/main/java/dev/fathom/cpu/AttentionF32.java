@@ -14,7 +14,8 @@ import java.util.Arrays;
  * {@link #combine}, which keeps L output columns in registers over all its rows. The backward takes
  * query rows in blocks of {@link AttentionKernels#QUERY_BLOCK}: it stores that block's P and dS,
  * then adds its part of dK and dV key by key, so each gradient row is loaded and stored once per
- * block rather than once per query. Offsets come in {@link AttentionKernels}' order.
+ * block rather than once per query. Operands' rows ({@link AttentionRows}) come in
+ * {@link AttentionKernels}' order.
  */
 final class AttentionF32 {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -33,11 +34,18 @@ final class AttentionF32 {
         return Math.max(L, (n + L - 1) / L * L);
     }
 
-    /** {@code t[d·pad + j] = src[base + j·cols + d]}; the padding stays zero. */
-    static void transpose(float[] src, int base, int rows, int cols, float[] t, int pad) {
+    /** Zeroes {@code rows} rows of {@code cols} elements from {@code base}, {@code rowStride} apart. */
+    static void zeroRows(float[] a, int base, int rowStride, int rows, int cols) {
+        for (int j = 0; j < rows; j++) {
+            Arrays.fill(a, base + j * rowStride, base + j * rowStride + cols, 0f);
+        }
+    }
+
+    /** {@code t[d·pad + j] = src[base + j·rowStride + d]}; the padding stays zero. */
+    static void transpose(float[] src, int base, int rowStride, int rows, int cols, float[] t, int pad) {
         for (int j = 0; j < rows; j++) {
             for (int d = 0; d < cols; d++) {
-                t[d * pad + j] = src[base + j * cols + d];
+                t[d * pad + j] = src[base + j * rowStride + d];
             }
         }
     }
@@ -244,19 +252,19 @@ final class AttentionF32 {
 
     /**
      * {@link #combine} with {@code add} for two adjacent weight columns at once: y rows
-     * {@code yo} and {@code yo + cols} get the sums with weights {@code w[wo + r·ws]} and
+     * {@code yo} and {@code yo + ys} get the sums with weights {@code w[wo + r·ws]} and
      * {@code w[wo + 1 + r·ws]}. For a head of four vectors (32 on AVX2) each row of x is loaded once
      * for eight FMA chains; one key at a time, the backward's dK and dV ran four chains of the
      * FMA's latency.
      */
-    static void combinePair(float[] w, int wo, int ws, int n, float[] x, int xo, int xs, int cols, float[] y, int yo) {
+    static void combinePair(float[] w, int wo, int ws, int n, float[] x, int xo, int xs, int cols, float[] y, int yo, int ys) {
         if (cols == 4 * L) {
-            combine4x2(w, wo, ws, n, x, xo, xs, y, yo);
+            combine4x2(w, wo, ws, n, x, xo, xs, y, yo, ys);
         } else if (cols == 2 * L) {
-            combine2x2(w, wo, ws, n, x, xo, xs, y, yo);
+            combine2x2(w, wo, ws, n, x, xo, xs, y, yo, ys);
         } else {
             combine(w, wo, ws, n, x, xo, xs, cols, y, yo, true);
-            combine(w, wo + 1, ws, n, x, xo, xs, cols, y, yo + cols, true);
+            combine(w, wo + 1, ws, n, x, xo, xs, cols, y, yo + ys, true);
         }
     }
 
@@ -264,8 +272,8 @@ final class AttentionF32 {
      * {@link #combinePair} for a head of two vectors (32 on AVX-512): each row of x loaded once for
      * both weights, even and odd rows in two sets of accumulators (eight chains).
      */
-    private static void combine2x2(float[] w, int wo, int ws, int n, float[] x, int xc, int xs, float[] y, int yc) {
-        int yd = yc + 2 * L;
+    private static void combine2x2(float[] w, int wo, int ws, int n, float[] x, int xc, int xs, float[] y, int yc, int ys) {
+        int yd = yc + ys;
         FloatVector a0 = FloatVector.fromArray(S, y, yc), a1 = FloatVector.fromArray(S, y, yc + L);
         FloatVector b0 = FloatVector.fromArray(S, y, yd), b1 = FloatVector.fromArray(S, y, yd + L);
         FloatVector c0 = FloatVector.zero(S), c1 = c0, d0 = c0, d1 = c0;
@@ -300,8 +308,8 @@ final class AttentionF32 {
         b1.add(d1).intoArray(y, yd + L);
     }
 
-    private static void combine4x2(float[] w, int wo, int ws, int n, float[] x, int xc, int xs, float[] y, int yc) {
-        int yd = yc + 4 * L;
+    private static void combine4x2(float[] w, int wo, int ws, int n, float[] x, int xc, int xs, float[] y, int yc, int ys) {
+        int yd = yc + ys;
         FloatVector a0 = FloatVector.fromArray(S, y, yc), a1 = FloatVector.fromArray(S, y, yc + L);
         FloatVector a2 = FloatVector.fromArray(S, y, yc + 2 * L), a3 = FloatVector.fromArray(S, y, yc + 3 * L);
         FloatVector b0 = FloatVector.fromArray(S, y, yd), b1 = FloatVector.fromArray(S, y, yd + L);
@@ -376,19 +384,23 @@ final class AttentionF32 {
     static final class Forward {
         private final AttentionGeometry g;
         private final float[] q, k, v, o, lse;
-        private final int[] offs;
+        private final AttentionRows qr, kr, vr, or, lr;
         private final int pad;
         private final float[] kt, s, acc;
         private int transposed = -1;
 
-        Forward(AttentionGeometry g, float[] q, float[] k, float[] v, float[] o, float[] lse, int[] offs) {
+        Forward(AttentionGeometry g, float[] q, float[] k, float[] v, float[] o, float[] lse, AttentionRows[] rows) {
             this.g = g;
             this.q = q;
             this.k = k;
             this.v = v;
             this.o = o;
             this.lse = lse;
-            this.offs = offs;
+            this.qr = rows[0];
+            this.kr = rows[1];
+            this.vr = rows[2];
+            this.or = rows[3];
+            this.lr = rows[4];
             this.pad = padded(g.lk());
             this.kt = KT.zeroed(g.headDim() * pad);
             this.s = SCORES.zeroed(4 * padded(AttentionKernels.TILE));
@@ -398,30 +410,30 @@ final class AttentionF32 {
         void block(int h, int row0) {
             int e = g.headDim(), ev = g.valueDim(), lk = g.lk();
             if (transposed != h) {
-                transpose(k, offs[1] + h * lk * e, lk, e, kt, pad);
+                transpose(k, kr.head(h), kr.rowStride(), lk, e, kt, pad);
                 transposed = h;
             }
             float scale = (float) g.scale();
-            int vb = offs[2] + h * lk * ev, end = Math.min(g.lq(), row0 + AttentionKernels.QUERY_BLOCK);
+            int vb = vr.head(h), vs = vr.rowStride(), end = Math.min(g.lq(), row0 + AttentionKernels.QUERY_BLOCK);
             int i = row0;
             // One tile of keys: four rows' scores at a time (scoresFour), then each row on its own.
             for (; lk <= AttentionKernels.TILE && i + 3 < end; i += 4) {
                 int most = Math.max(Math.max(g.visibleKeys(i), g.visibleKeys(i + 1)), Math.max(g.visibleKeys(i + 2), g.visibleKeys(i + 3)));
                 if (most > 0) {
-                    scoresFour(q, offs[0] + (h * g.lq() + i) * e, e, e, kt, pad, most, scale, s, 0, pad);
+                    scoresFour(q, qr.at(h, i), qr.rowStride(), e, kt, pad, most, scale, s, 0, pad);
                 }
                 for (int r = 0; r < 4; r++) {
-                    oneTile(h * g.lq() + i + r, g.visibleKeys(i + r), r * pad, vb);
+                    oneTile(h, i + r, g.visibleKeys(i + r), r * pad, vb, vs);
                 }
             }
             for (; i < end; i++) {
-                int row = h * g.lq() + i, nk = g.visibleKeys(i);
+                int nk = g.visibleKeys(i);
                 Arrays.fill(acc, 0);
                 float m = Float.NEGATIVE_INFINITY;
                 double l = 0;
                 for (int j0 = 0; j0 < nk; j0 += AttentionKernels.TILE) {
                     int n = Math.min(AttentionKernels.TILE, nk - j0);
-                    scores(q, offs[0] + row * e, e, kt, pad, j0, n, scale, s, 0);
+                    scores(q, qr.at(h, i), e, kt, pad, j0, n, scale, s, 0);
                     float tmax = Float.NEGATIVE_INFINITY;
                     for (int j = 0; j < n; j++) {
                         tmax = Math.max(tmax, s[j]);
@@ -439,45 +451,46 @@ final class AttentionF32 {
                         m = mNew;
                     }
                     l += expShifted(s, 0, n, m);
-                    combine(s, 0, 1, n, v, vb + j0 * ev, ev, ev, acc, 0, true);
+                    combine(s, 0, 1, n, v, vb + j0 * vs, vs, ev, acc, 0, true);
                 }
-                int ob = offs[3] + row * ev;
+                int ob = or.at(h, i);
                 if (l == 0) {
                     Arrays.fill(o, ob, ob + ev, 0f);
-                    lse[offs[4] + row] = Float.NEGATIVE_INFINITY;
+                    lse[lr.at(h, i)] = Float.NEGATIVE_INFINITY;
                 } else {
                     float inv = (float) (1 / l);
                     for (int c = 0; c < ev; c++) {
                         o[ob + c] = acc[c] * inv;
                     }
-                    lse[offs[4] + row] = (float) (m + Math.log(l));
+                    lse[lr.at(h, i)] = (float) (m + Math.log(l));
                 }
             }
         }
 
         /**
-         * Row {@code row}'s output and log-sum-exp from its {@code nk} scores at {@code s[so]}, all of
-         * its keys in one tile: what {@link #block}'s loop does for a single tile (a row whose every
-         * score is −∞, or that sees no key, gets zeros and −∞).
+         * Row i of head h: its output and log-sum-exp from its {@code nk} scores at {@code s[so]}, all
+         * of its keys in one tile (v's rows from {@code vb}, {@code vs} apart): what {@link #block}'s
+         * loop does for a single tile (a row whose every score is −∞, or that sees no key, gets
+         * zeros and −∞).
          */
-        private void oneTile(int row, int nk, int so, int vb) {
-            int ev = g.valueDim(), ob = offs[3] + row * ev;
+        private void oneTile(int h, int i, int nk, int so, int vb, int vs) {
+            int ev = g.valueDim(), ob = or.at(h, i), at = lr.at(h, i);
             float m = Float.NEGATIVE_INFINITY;
             for (int j = 0; j < nk; j++) {
                 m = Math.max(m, s[so + j]);
             }
             if (m == Float.NEGATIVE_INFINITY) {
                 Arrays.fill(o, ob, ob + ev, 0f);
-                lse[offs[4] + row] = Float.NEGATIVE_INFINITY;
+                lse[at] = Float.NEGATIVE_INFINITY;
                 return;
             }
             double l = expShifted(s, so, nk, m);
-            combine(s, so, 1, nk, v, vb, ev, ev, acc, 0, false);
+            combine(s, so, 1, nk, v, vb, vs, ev, acc, 0, false);
             float inv = (float) (1 / l);
             for (int c = 0; c < ev; c++) {
                 o[ob + c] = acc[c] * inv;
             }
-            lse[offs[4] + row] = (float) (m + Math.log(l));
+            lse[at] = (float) (m + Math.log(l));
         }
     }
 
@@ -485,12 +498,12 @@ final class AttentionF32 {
     static final class Backward {
         private final AttentionGeometry g;
         private final float[] q, k, v, o, go, lse, gq, gk, gv;
-        private final int[] offs;
+        private final AttentionRows qr, kr, vr, or, gor, lr, gqr, gkr, gvr;
         private final int pad;
         private final float[] kt, vt, p, ds;
 
         Backward(AttentionGeometry g, float[] q, float[] k, float[] v, float[] o, float[] go, float[] lse, float[] gq, float[] gk,
-                 float[] gv, int[] offs) {
+                 float[] gv, AttentionRows[] rows) {
             this.g = g;
             this.q = q;
             this.k = k;
@@ -501,7 +514,15 @@ final class AttentionF32 {
             this.gq = gq;
             this.gk = gk;
             this.gv = gv;
-            this.offs = offs;
+            this.qr = rows[0];
+            this.kr = rows[1];
+            this.vr = rows[2];
+            this.or = rows[3];
+            this.gor = rows[4];
+            this.lr = rows[5];
+            this.gqr = rows[6];
+            this.gkr = rows[7];
+            this.gvr = rows[8];
             this.pad = padded(g.lk());
             this.kt = KT.zeroed(g.headDim() * pad);
             this.vt = VT.zeroed(g.valueDim() * pad);
@@ -509,22 +530,36 @@ final class AttentionF32 {
             this.ds = DS.zeroed(AttentionKernels.QUERY_BLOCK * pad);
         }
 
+        /** All gradients of head h (its dK and dV rows are this call's alone). */
         void head(int h) {
-            int e = g.headDim(), ev = g.valueDim(), lk = g.lk(), lq = g.lq();
-            int kb = offs[1] + h * lk * e, vb = offs[2] + h * lk * ev;
-            int gkb = offs[7] + h * lk * e, gvb = offs[8] + h * lk * ev;
-            Arrays.fill(gk, gkb, gkb + lk * e, 0f);
-            Arrays.fill(gv, gvb, gvb + lk * ev, 0f);
-            transpose(k, kb, lk, e, kt, pad);
-            transpose(v, vb, lk, ev, vt, pad);
+            int e = g.headDim(), ev = g.valueDim(), lk = g.lk();
+            zeroRows(gk, gkr.head(h), gkr.rowStride(), lk, e);
+            zeroRows(gv, gvr.head(h), gvr.rowStride(), lk, ev);
+            transpose(k, kr.head(h), kr.rowStride(), lk, e, kt, pad);
+            transpose(v, vr.head(h), vr.rowStride(), lk, ev, vt, pad);
+            gradients(h);
+        }
+
+        /**
+         * Head h's gradients once its dK and dV rows are zero and its K and V transposed. A method of
+         * its own, too large for C2 to inline into {@link #head}, and with each operand's row i at its
+         * head's base plus i times its row stride, the bases taken once: with the zeroing, the
+         * transposes and {@link AttentionRows#at} per row in one method, C2 ran past its node budget
+         * there, left {@link Lanes#sum} out of line and boxed its vector (200 KB per call).
+         */
+        private void gradients(int h) {
+            int e = g.headDim(), ev = g.valueDim(), lq = g.lq();
+            int kb = kr.head(h), ks = kr.rowStride(), qb0 = qr.head(h), qs = qr.rowStride(), gob0 = gor.head(h), gos = gor.rowStride();
+            int ob0 = or.head(h), os = or.rowStride(), lb = lr.head(h), ls = lr.rowStride(), gqb0 = gqr.head(h), gqs = gqr.rowStride();
+            int gkb = gkr.head(h), gks = gkr.rowStride(), gvb = gvr.head(h), gvs = gvr.rowStride();
             float scale = (float) g.scale();
             for (int i0 = 0; i0 < lq; i0 += AttentionKernels.QUERY_BLOCK) {
                 int rows = Math.min(AttentionKernels.QUERY_BLOCK, lq - i0);
                 int keys = 0;  // the most keys a row of the block sees (the last row's, when causal)
                 for (int r = 0; r < rows; r++) {
-                    int i = i0 + r, row = h * lq + i, nk = g.visibleKeys(i);
-                    int gqb = offs[6] + row * e, at = r * pad;
-                    float rowLse = lse[offs[5] + row];
+                    int i = i0 + r, nk = g.visibleKeys(i);
+                    int gqb = gqb0 + i * gqs, at = r * pad;
+                    float rowLse = lse[lb + i * ls];
                     if (nk == 0 || rowLse == Float.NEGATIVE_INFINITY) {
                         Arrays.fill(gq, gqb, gqb + e, 0f);
                         Arrays.fill(p, at, at + pad, 0f);
@@ -532,12 +567,12 @@ final class AttentionF32 {
                         continue;
                     }
                     keys = Math.max(keys, nk);
-                    int ob = offs[3] + row * ev, gob = offs[4] + row * ev;
+                    int ob = ob0 + i * os, gob = gob0 + i * gos;
                     double di = 0;
                     for (int c = 0; c < ev; c++) {
                         di += (double) go[gob + c] * o[ob + c];
                     }
-                    scores(q, offs[0] + row * e, e, kt, pad, 0, nk, scale, p, at);
+                    scores(q, qb0 + i * qs, e, kt, pad, 0, nk, scale, p, at);
                     expShifted(p, at, nk, rowLse);
                     scores(go, gob, ev, vt, pad, 0, nk, 1f, ds, at);
                     float d = (float) di;
@@ -549,16 +584,16 @@ final class AttentionF32 {
                     Arrays.fill(p, at + end, at + pad, 0f);
                     Arrays.fill(ds, at + end, at + pad, 0f);
                     // ds now holds scale·dS (0 past the row's keys).
-                    combine(ds, at, 1, nk, k, kb, e, e, gq, gqb, false);
+                    combine(ds, at, 1, nk, k, kb, ks, e, gq, gqb, false);
                 }
-                int j = 0;
+                int qb = qb0 + i0 * qs, gob = gob0 + i0 * gos, j = 0;
                 for (; j + 1 < keys; j += 2) {
-                    combinePair(ds, j, pad, rows, q, offs[0] + (h * lq + i0) * e, e, e, gk, gkb + j * e);
-                    combinePair(p, j, pad, rows, go, offs[4] + (h * lq + i0) * ev, ev, ev, gv, gvb + j * ev);
+                    combinePair(ds, j, pad, rows, q, qb, qs, e, gk, gkb + j * gks, gks);
+                    combinePair(p, j, pad, rows, go, gob, gos, ev, gv, gvb + j * gvs, gvs);
                 }
                 for (; j < keys; j++) {
-                    combine(ds, j, pad, rows, q, offs[0] + (h * lq + i0) * e, e, e, gk, gkb + j * e, true);
-                    combine(p, j, pad, rows, go, offs[4] + (h * lq + i0) * ev, ev, ev, gv, gvb + j * ev, true);
+                    combine(ds, j, pad, rows, q, qb, qs, e, gk, gkb + j * gks, true);
+                    combine(p, j, pad, rows, go, gob, gos, ev, gv, gvb + j * gvs, true);
                 }
             }
         }

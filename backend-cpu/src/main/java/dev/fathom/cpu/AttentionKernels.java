@@ -3,10 +3,7 @@ package dev.fathom.cpu;
 import dev.fathom.spi.AttentionGeometry;
 import dev.fathom.spi.Strided;
 
-import java.util.Arrays;
-
 import static dev.fathom.cpu.FusedOperands.floating;
-import static dev.fathom.cpu.FusedOperands.off;
 
 /**
  * Fused scaled-dot-product attention, forward and backward, as {@link dev.fathom.spi.Kernels}
@@ -20,7 +17,9 @@ import static dev.fathom.cpu.FusedOperands.off;
  *
  * <p>F32 runs on the Vector API ({@link AttentionF32}), F64 in scalar loops ({@link AttentionF64}).
  * The forward splits (head, block of {@link #QUERY_BLOCK}
- * rows) units across the pool; the backward splits heads, each owning its dK and dV rows.
+ * rows) units across the pool; the backward splits heads, each owning its dK and dV rows. Operands
+ * are read and written through their strides ({@link AttentionRows}), in the order q, k, v, out,
+ * logsumexp (forward) and q, k, v, out, gradOut, logsumexp, gradQ, gradK, gradV (backward).
  */
 final class AttentionKernels {
     static final int TILE = 128;
@@ -31,24 +30,24 @@ final class AttentionKernels {
 
     static void forward(AttentionGeometry g, Strided qs, Strided ks, Strided vs, Strided os, Strided lses) {
         String op = "attentionForward";
-        CpuBuffer q = operand(op, "q", qs, g, g.queryShape()), k = operand(op, "k", ks, g, g.keyShape()),
-                v = operand(op, "v", vs, g, g.valueShape()), o = operand(op, "out", os, g, g.outputShape()),
-                lse = operand(op, "logsumexp", lses, g, g.logsumexpShape());
+        CpuBuffer q = operand(op, "q", qs, g, g.queryShape(), false), k = operand(op, "k", ks, g, g.keyShape(), false),
+                v = operand(op, "v", vs, g, g.valueShape(), false), o = operand(op, "out", os, g, g.outputShape(), true),
+                lse = operand(op, "logsumexp", lses, g, g.logsumexpShape(), true);
         int blocks = (g.lq() + QUERY_BLOCK - 1) / QUERY_BLOCK;
         long units = (long) g.batchHeads() * blocks;
         long work = Math.max(1, (long) QUERY_BLOCK * Math.max(1, g.lk()) * (g.headDim() + g.valueDim()));
         long grain = Math.max(1, ElementwiseKernels.GRAIN / work);
-        int[] offs = {off(qs), off(ks), off(vs), off(os), off(lses)};
+        AttentionRows[] rows = rows(g, qs, ks, vs, os, lses);
         Parallel.forRange(units, grain, (lo, hi) -> {
             if (q.f != null) {
-                AttentionF32.Forward f = new AttentionF32.Forward(g, q.f, k.f, v.f, o.f, lse.f, offs);
+                AttentionF32.Forward f = new AttentionF32.Forward(g, q.f, k.f, v.f, o.f, lse.f, rows);
                 for (long u = lo; u < hi; u++) {
                     f.block((int) (u / blocks), (int) (u % blocks) * QUERY_BLOCK);
                 }
             } else {
                 for (long u = lo; u < hi; u++) {
                     int row0 = (int) (u % blocks) * QUERY_BLOCK;
-                    AttentionF64.forward(g, q.d, k.d, v.d, o.d, lse.d, offs, (int) (u / blocks), row0, Math.min(g.lq(), row0 + QUERY_BLOCK));
+                    AttentionF64.forward(g, q.d, k.d, v.d, o.d, lse.d, rows, (int) (u / blocks), row0, Math.min(g.lq(), row0 + QUERY_BLOCK));
                 }
             }
         });
@@ -57,34 +56,41 @@ final class AttentionKernels {
     static void backward(AttentionGeometry g, Strided qs, Strided ks, Strided vs, Strided os, Strided gos, Strided lses,
                          Strided gqs, Strided gks, Strided gvs) {
         String op = "attentionBackward";
-        CpuBuffer q = operand(op, "q", qs, g, g.queryShape()), k = operand(op, "k", ks, g, g.keyShape()),
-                v = operand(op, "v", vs, g, g.valueShape()), o = operand(op, "out", os, g, g.outputShape()),
-                go = operand(op, "gradOut", gos, g, g.outputShape()), lse = operand(op, "logsumexp", lses, g, g.logsumexpShape()),
-                gq = operand(op, "gradQ", gqs, g, g.queryShape()), gk = operand(op, "gradK", gks, g, g.keyShape()),
-                gv = operand(op, "gradV", gvs, g, g.valueShape());
+        CpuBuffer q = operand(op, "q", qs, g, g.queryShape(), false), k = operand(op, "k", ks, g, g.keyShape(), false),
+                v = operand(op, "v", vs, g, g.valueShape(), false), o = operand(op, "out", os, g, g.outputShape(), false),
+                go = operand(op, "gradOut", gos, g, g.outputShape(), false),
+                lse = operand(op, "logsumexp", lses, g, g.logsumexpShape(), false),
+                gq = operand(op, "gradQ", gqs, g, g.queryShape(), true), gk = operand(op, "gradK", gks, g, g.keyShape(), true),
+                gv = operand(op, "gradV", gvs, g, g.valueShape(), true);
         long work = Math.max(1, (long) Math.max(1, g.lq()) * Math.max(1, g.lk()) * (g.headDim() + g.valueDim()));
         long grain = Math.max(1, ElementwiseKernels.GRAIN / work);
-        int[] offs = {off(qs), off(ks), off(vs), off(os), off(gos), off(lses), off(gqs), off(gks), off(gvs)};
+        AttentionRows[] rows = rows(g, qs, ks, vs, os, gos, lses, gqs, gks, gvs);
         Parallel.forRange(g.batchHeads(), grain, (lo, hi) -> {
-            AttentionF32.Backward b = q.f != null ? new AttentionF32.Backward(g, q.f, k.f, v.f, o.f, go.f, lse.f, gq.f, gk.f, gv.f, offs) : null;
+            AttentionF32.Backward b = q.f != null ? new AttentionF32.Backward(g, q.f, k.f, v.f, o.f, go.f, lse.f, gq.f, gk.f, gv.f, rows) : null;
             for (int h = (int) lo; h < hi; h++) {
                 if (b != null) {
                     b.head(h);
                 } else {
-                    AttentionF64.backward(g, q.d, k.d, v.d, o.d, go.d, lse.d, gq.d, gk.d, gv.d, offs, h);
+                    AttentionF64.backward(g, q.d, k.d, v.d, o.d, go.d, lse.d, gq.d, gk.d, gv.d, rows, h);
                 }
             }
         });
     }
 
-    private static CpuBuffer operand(String op, String name, Strided s, AttentionGeometry g, int[] shape) {
-        if (s == null) {
-            throw new IllegalArgumentException("cpu " + op + ": " + name + " is null; pass a contiguous " + Arrays.toString(shape) + " operand");
+    private static AttentionRows[] rows(AttentionGeometry g, Strided... operands) {
+        AttentionRows[] rows = new AttentionRows[operands.length];
+        for (int i = 0; i < operands.length; i++) {
+            rows[i] = AttentionRows.of(operands[i], g.heads());
         }
+        return rows;
+    }
+
+    private static CpuBuffer operand(String op, String name, Strided s, AttentionGeometry g, int[] shape, boolean output) {
+        g.checkOperand("cpu " + op, name, s, shape, output);
         CpuBuffer b = floating(op, s);
-        if (b.dtype != g.dtype() || s.numel() != dev.fathom.tensor.Shape.numel(shape) || !s.isContiguous()) {
-            throw new IllegalArgumentException("cpu " + op + ": " + name + " must be " + Arrays.toString(shape) + " " + g.dtype()
-                    + " and contiguous for " + g + ", got " + s);
+        if (b.dtype != g.dtype()) {
+            throw new IllegalArgumentException("cpu " + op + ": " + name + " is " + b.dtype + " but the geometry says " + g.dtype()
+                    + "; build the AttentionGeometry with the operands' dtype");
         }
         return b;
     }

@@ -54,7 +54,7 @@ class HotPathAllocationTest {
         SplittableRandom r = new SplittableRandom(7);
         switch (name) {
             case "attention" -> {
-                AttentionGeometry g = new AttentionGeometry(16, 128, 128, 32, 32, 1 / Math.sqrt(32), true, DType.F32);
+                AttentionGeometry g = new AttentionGeometry(4, 4, 128, 128, 32, 32, 1 / Math.sqrt(32), true, DType.F32);
                 Strided q = filled(r, g.queryShape()), k = filled(r, g.keyShape()), v = filled(r, g.valueShape());
                 Strided o = filled(r, g.outputShape()), lse = filled(r, g.logsumexpShape()), go = filled(r, g.outputShape());
                 Strided gq = filled(r, g.queryShape()), gk = filled(r, g.keyShape()), gv = filled(r, g.valueShape());

@@ -4,18 +4,17 @@ import dev.fathom.cuda.KernelLauncher.Dim3;
 import dev.fathom.spi.AttentionGeometry;
 import dev.fathom.spi.Strided;
 import dev.fathom.tensor.DType;
-import dev.fathom.tensor.Shape;
 
-import java.util.Arrays;
 import java.util.Objects;
 
-import static dev.fathom.cuda.FusedOperandChecks.dtype;
+import static dev.fathom.cuda.FusedOperandChecks.floatingDtype;
 import static dev.fathom.cuda.FusedOperandChecks.required;
 
 /**
  * Fused attention ({@link dev.fathom.spi.Kernels#attentionForward},
  * {@link dev.fathom.spi.Kernels#attentionBackward}) on a {@link CudaDevice}: checks the operands
- * against the {@link AttentionGeometry}, picks the launch ({@link #plan}) and enqueues the kernels of
+ * against the {@link AttentionGeometry} (they are read and written through their batch, head and row
+ * strides), picks the launch ({@link #plan}) and enqueues the kernels of
  * {@code attention.cu} without waiting: the forward, then for the backward one kernel for dK and dV
  * per key tile and one for dQ per query tile (no atomics: deterministic).
  *
@@ -90,9 +89,8 @@ final class CudaAttention {
     void forward(AttentionGeometry g, Strided q, Strided k, Strided v, Strided out, Strided lse) {
         String op = "attentionForward";
         check(op, g, new String[] {"q", "k", "v", "out", "logsumexp"}, new Strided[] {q, k, v, out, lse},
-                new int[][] {g.queryShape(), g.keyShape(), g.valueShape(), g.outputShape(), g.logsumexpShape()});
-        launch(op, g, Kernel.FORWARD, KernelParams.of().ptr(address(q, op)).i64(q.offset()).ptr(address(k, op)).i64(k.offset())
-                .ptr(address(v, op)).i64(v.offset()).ptr(address(out, op)).i64(out.offset()).ptr(address(lse, op)).i64(lse.offset()));
+                new int[][] {g.queryShape(), g.keyShape(), g.valueShape(), g.outputShape(), g.logsumexpShape()}, 3);
+        launch(op, g, Kernel.FORWARD, rows(op, KernelParams.of(), q, k, v, out).ptr(address(lse, op)).i64(lse.offset()));
     }
 
     void backward(AttentionGeometry g, Strided q, Strided k, Strided v, Strided out, Strided gradOut, Strided lse, Strided gradQ,
@@ -101,18 +99,23 @@ final class CudaAttention {
         check(op, g, new String[] {"q", "k", "v", "out", "gradOut", "logsumexp", "gradQ", "gradK", "gradV"},
                 new Strided[] {q, k, v, out, gradOut, lse, gradQ, gradK, gradV},
                 new int[][] {g.queryShape(), g.keyShape(), g.valueShape(), g.outputShape(), g.outputShape(), g.logsumexpShape(),
-                        g.queryShape(), g.keyShape(), g.valueShape()});
+                        g.queryShape(), g.keyShape(), g.valueShape()}, 6);
         // Both plans first: an unsupported size must throw before anything is enqueued.
         plans(op, g, Kernel.BACKWARD_DKDV, Kernel.BACKWARD_DQ);
-        launch(op, g, Kernel.BACKWARD_DKDV, inputs(op, q, k, v, out, gradOut, lse).ptr(address(gradK, op)).i64(gradK.offset())
-                .ptr(address(gradV, op)).i64(gradV.offset()));
-        launch(op, g, Kernel.BACKWARD_DQ, inputs(op, q, k, v, out, gradOut, lse).ptr(address(gradQ, op)).i64(gradQ.offset()));
+        launch(op, g, Kernel.BACKWARD_DKDV, rows(op, inputs(op, q, k, v, out, gradOut, lse), gradK, gradV));
+        launch(op, g, Kernel.BACKWARD_DQ, rows(op, inputs(op, q, k, v, out, gradOut, lse), gradQ));
     }
 
-    private KernelParams inputs(String op, Strided... operands) {
-        KernelParams p = KernelParams.of();
+    /** The backward's inputs: q, k, v, out and gradOut as rows, then the logsumexp. */
+    private KernelParams inputs(String op, Strided q, Strided k, Strided v, Strided out, Strided gradOut, Strided lse) {
+        return rows(op, KernelParams.of(), q, k, v, out, gradOut).ptr(address(lse, op)).i64(lse.offset());
+    }
+
+    /** Appends each operand as attention.cu's five parameters: pointer, offset, batch, head and row strides. */
+    private KernelParams rows(String op, KernelParams p, Strided... operands) {
         for (Strided s : operands) {
-            p.ptr(address(s, op)).i64(s.offset());
+            long[] st = s.strides();
+            p.ptr(address(s, op)).i64(s.offset()).i64(st[0]).i64(st[1]).i64(st[2]);
         }
         return p;
     }
@@ -132,25 +135,23 @@ final class CudaAttention {
         if (p.grid() == 0) {
             return;
         }
-        params.i32(g.batchHeads()).i32(g.lq()).i32(g.lk()).i32(g.headDim()).i32(g.valueDim()).f64(g.scale()).i32(g.causal() ? 1 : 0);
+        params.i32(g.batchHeads()).i32(g.heads()).i32(g.lq()).i32(g.lk()).i32(g.headDim()).i32(g.valueDim()).f64(g.scale()).i32(g.causal() ? 1 : 0);
         module.launcher().launch(op, g.toString(), kernel.entry(g.dtype()), Dim3.of(p.grid()), Dim3.of(p.tile()), p.sharedBytes(), params);
     }
 
-    private static void check(String op, AttentionGeometry g, String[] names, Strided[] operands, int[][] shapes) {
+    /** Operands from index {@code firstOutput} on are written. */
+    private static void check(String op, AttentionGeometry g, String[] names, Strided[] operands, int[][] shapes, int firstOutput) {
         Objects.requireNonNull(g, "cuda " + op + ": geometry");
         for (int i = 0; i < operands.length; i++) {
             required(op, names[i], operands[i]);
         }
-        DType dt = dtype(op, names, operands);
+        DType dt = floatingDtype(op, names, operands);
         if (dt != g.dtype()) {
             throw new IllegalArgumentException("cuda " + op + ": operands are " + dt + " but the geometry says " + g.dtype()
                     + "; build the AttentionGeometry with the operands' dtype");
         }
         for (int i = 0; i < operands.length; i++) {
-            if (operands[i].numel() != Shape.numel(shapes[i])) {
-                throw new IllegalArgumentException("cuda " + op + ": " + names[i] + " must be " + Arrays.toString(shapes[i]) + " for " + g
-                        + ", got " + FusedOperandChecks.describe(operands[i]));
-            }
+            g.checkOperand("cuda " + op, names[i], operands[i], shapes[i], i >= firstOutput);
         }
     }
 

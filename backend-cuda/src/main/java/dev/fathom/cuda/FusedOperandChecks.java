@@ -8,7 +8,8 @@ import java.util.Arrays;
 
 /**
  * The input rules of {@link CudaFusedOps}, checked before any launch: the fused kernels address
- * every operand as a contiguous run from its element offset, in one floating dtype per call. A
+ * every operand as a contiguous run from its element offset (attention's through its strides,
+ * {@link #floatingDtype}), in one floating dtype per call. A
  * violation is an IllegalArgumentException naming the op, the operand, its shape and dtype, and
  * the fix.
  */
@@ -21,6 +22,20 @@ final class FusedOperandChecks {
      * must have it, and every non-empty one must be contiguous.
      */
     static DType dtype(String op, String[] names, Strided... operands) {
+        DType dt = floatingDtype(op, names, operands);
+        for (int i = 0; i < operands.length; i++) {
+            Strided s = operands[i];
+            // An empty operand is never read or written, whatever strides its view has.
+            if (s != null && s.numel() != 0 && !s.isContiguous()) {
+                throw new IllegalArgumentException("cuda " + op + ": " + names[i] + " " + describe(s)
+                        + " is not contiguous; the fused kernels take contiguous row-major operands (call contiguous() first)");
+            }
+        }
+        return dt;
+    }
+
+    /** {@link #dtype} without the contiguity, for kernels that read their operands through strides. */
+    static DType floatingDtype(String op, String[] names, Strided... operands) {
         DType dt = null;
         for (int i = 0; i < operands.length; i++) {
             Strided s = operands[i];
@@ -37,11 +52,6 @@ final class FusedOperandChecks {
             } else if (d != dt) {
                 throw new IllegalArgumentException("cuda " + op + ": every operand must have one dtype, got " + names[0]
                         + " " + dt + " and " + names[i] + " " + describe(s) + "; cast to one dtype");
-            }
-            // An empty operand is never read or written, whatever strides its view has.
-            if (s.numel() != 0 && !s.isContiguous()) {
-                throw new IllegalArgumentException("cuda " + op + ": " + names[i] + " " + describe(s)
-                        + " is not contiguous; the fused kernels take contiguous row-major operands (call contiguous() first)");
             }
         }
         if (dt == null) {

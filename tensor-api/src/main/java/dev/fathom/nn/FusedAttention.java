@@ -13,8 +13,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-import static dev.fathom.nn.KernelOperands.contiguous;
-
 /**
  * Scaled dot-product attention without a mask or dropout through the backend's fused kernels
  * ({@link Kernels#attentionForward}, {@link Kernels#attentionBackward}); {@link Attention} validates
@@ -22,7 +20,13 @@ import static dev.fathom.nn.KernelOperands.contiguous;
  * kernel (a null result here) or a mask or dropout is in effect.
  *
  * <p>The leading dims of q, k and v are broadcast (recorded {@code expand}, so their gradients sum
- * back) and flattened to {@code [B·H, L, D]} contiguous operands. The forward saves the output and
+ * back; the kernels read a broadcast operand through its stride 0) and seen as
+ * {@code [B, H, L, D]}: the last leading dim is the heads, the others the batch. The kernels read
+ * and write rows through their strides, so the heads of a projection ({@code [N, L, H·D]} viewed as
+ * {@code [N, H, L, D]}) are read where they lie, and the output and the gradients are laid out as
+ * their operand is ({@link #emptyLike}): {@code o.transpose(1, 2).reshape(N, L, H·D)} and the
+ * gradients flowing back into the projection are views, not copies. Only a row whose elements are
+ * not adjacent is copied. The forward saves the output and
  * the per-row logsumexp; the node's backward hands them to the backward kernel when the pass builds
  * no graph. When it does ({@code createGraph}), the gradient is written with tensor ops, P
  * recomputed by the composite, so that it is recorded and differentiable again (FlashAttention-2's
@@ -43,16 +47,16 @@ final class FusedAttention {
     static Tensor forward(Tensor q, Tensor k, Tensor v, boolean causal) {
         KernelOps.Hooks h = KernelOps.hooks();
         int[] lead = Shape.broadcast("scaledDotProductAttention", Shape.broadcast("scaledDotProductAttention", lead(q), lead(k)), lead(v));
-        long bhLong = Shape.numel(lead);
         int l = q.size(-2), s = k.size(-2), e = q.size(-1), ev = v.size(-1);
-        if (bhLong > Integer.MAX_VALUE) {
+        int heads = lead.length == 0 ? 1 : lead[lead.length - 1];
+        long batch = Shape.numel(Arrays.copyOf(lead, Math.max(0, lead.length - 1)));
+        if (batch * heads > Integer.MAX_VALUE) {
             return null;
         }
-        int bh = (int) bhLong;
-        AttentionGeometry g = new AttentionGeometry(bh, l, s, e, ev, 1 / Math.sqrt(e), causal, q.dtype());
+        AttentionGeometry g = new AttentionGeometry((int) batch, heads, l, s, e, ev, 1 / Math.sqrt(e), causal, q.dtype());
         List<Tensor> made = new ArrayList<>();
-        Tensor qc = operand(q, lead, bh, made), kc = operand(k, lead, bh, made), vc = operand(v, lead, bh, made);
-        Tensor out = h.empty(q.dtype(), q.device(), g.outputShape());
+        Tensor qc = operand(q, lead, g, made), kc = operand(k, lead, g, made), vc = operand(v, lead, g, made);
+        Tensor out = emptyLike(qc, g.outputShape());
         Tensor lse = h.empty(q.dtype(), q.device(), g.logsumexpShape());
         try {
             Backends.kernels(q.device()).attentionForward(g, h.strided(qc), h.strided(kc), h.strided(vc), h.strided(out), h.strided(lse));
@@ -77,10 +81,10 @@ final class FusedAttention {
     private static Tensor[] backward(AttentionGeometry g, Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor gy) {
         KernelOps.Hooks h = KernelOps.hooks();
         if (!Autograd.shouldRecord(q, k, v, gy)) {
-            Tensor gyc = contiguous(gy);
-            Tensor gq = h.empty(q.dtype(), q.device(), q.shape());
-            Tensor gk = h.empty(q.dtype(), q.device(), k.shape());
-            Tensor gv = h.empty(q.dtype(), q.device(), v.shape());
+            Tensor gyc = rowsAdjacent(gy) ? gy : KernelOperands.contiguous(gy);
+            Tensor gq = emptyLike(q, q.shape());
+            Tensor gk = emptyLike(k, k.shape());
+            Tensor gv = emptyLike(v, v.shape());
             try {
                 Backends.kernels(q.device()).attentionBackward(g, h.strided(q), h.strided(k), h.strided(v), h.strided(out), h.strided(gyc),
                         h.strided(lse), h.strided(gq), h.strided(gk), h.strided(gv));
@@ -109,18 +113,48 @@ final class FusedAttention {
         return p.mul(dp.sub(dp.mul(p).sum(new int[] {-1}, true)));
     }
 
-    /** {@code t}'s leading dims broadcast to {@code lead} and flattened: a contiguous {@code [bh, L, D]}. */
-    private static Tensor operand(Tensor t, int[] lead, int bh, List<Tensor> made) {
+    /**
+     * {@code t}'s leading dims broadcast to {@code lead} and seen as {@code [B, H, L, D]}: views
+     * (recorded), except a copy when the leading dims do not merge into one batch dim, or when a
+     * row's elements are not adjacent.
+     */
+    private static Tensor operand(Tensor t, int[] lead, AttentionGeometry g, List<Tensor> made) {
         int[] full = Arrays.copyOf(lead, lead.length + 2);
         full[lead.length] = t.size(-2);
         full[lead.length + 1] = t.size(-1);
         Tensor x = Arrays.equals(t.shape(), full) ? t : t.expand(full);
         made.add(x);
-        Tensor c = x.contiguous();
-        made.add(c);
-        Tensor r = c.dim() == 3 ? c : c.reshape(bh, t.size(-2), t.size(-1));
+        Tensor r = x.dim() == 4 ? x : x.reshape(g.batch(), g.heads(), t.size(-2), t.size(-1));
         made.add(r);
-        return r;
+        if (rowsAdjacent(r)) {
+            return r;
+        }
+        Tensor c = r.contiguous();
+        made.add(c);
+        return c;
+    }
+
+    /** Whether the kernels can read {@code t}'s rows in place: each row's elements adjacent. */
+    private static boolean rowsAdjacent(Tensor t) {
+        return t.size(-1) == 1 || t.strides()[t.dim() - 1] == 1;
+    }
+
+    /**
+     * An uninitialized {@code [B, H, L, D]} tensor laid out as {@code like} is: {@code [B, L, H, D]}
+     * in memory (a transposed view) when like's heads lie within its rows, as those of a projection
+     * split into heads do, else contiguous. PyTorch's flash attention lays its output out the same
+     * way, so that merging the heads back is a view.
+     */
+    private static Tensor emptyLike(Tensor like, int[] shape) {
+        KernelOps.Hooks h = KernelOps.hooks();
+        long[] st = like.strides();
+        if (shape[1] > 1 && shape[2] > 1 && st[1] < st[2]) {
+            Tensor raw = h.empty(like.dtype(), like.device(), new int[] {shape[0], shape[2], shape[1], shape[3]});
+            Tensor view = raw.transpose(1, 2);
+            raw.close();
+            return view;
+        }
+        return h.empty(like.dtype(), like.device(), shape);
     }
 
     private static int[] lead(Tensor t) {
