@@ -25,7 +25,9 @@ import java.util.concurrent.TimeUnit;
  * <p>Measured 2026-11-25 on the shared 2-vCPU AMD EPYC build machine (AVX-512, other jobs running,
  * so errors are wide), ms/op, composite → fused: 2 threads: forward 23.1 ± 1.5 → 15.6 ± 5.8,
  * forward + backward 59.5 ± 5.5 → 46.0 ± 17.2; {@code -Dfathom.threads=1}: forward 42.2 ± 11.7 →
- * 16.6 ± 1.7, forward + backward 99.1 ± 19.4 → 59.2 ± 15.7.
+ * 16.6 ± 1.7, forward + backward 99.1 ± 19.4 → 59.2 ± 15.7. The fused kernels since (2026-11-27,
+ * 2 threads): forward 4.8 → 3.1 ms and forward + backward 13.2 → 8.6 ms when four query rows (and
+ * dK and dV four keys) became one product.
  */
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 public class AttentionBenchmark extends BackendBenchmark {
