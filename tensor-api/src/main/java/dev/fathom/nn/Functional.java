@@ -1,9 +1,12 @@
 package dev.fathom.nn;
 
+import dev.fathom.autograd.Autograd;
+import dev.fathom.autograd.GradMode;
 import dev.fathom.tensor.Generator;
 import dev.fathom.tensor.Scope;
 import dev.fathom.tensor.Shape;
 import dev.fathom.tensor.Tensor;
+import dev.fathom.tensor.internal.KernelOps;
 
 import java.util.Objects;
 import java.util.function.Supplier;
@@ -58,7 +61,20 @@ public final class Functional {
         if (!Double.isFinite(negativeSlope)) {
             throw new IllegalArgumentException("leakyRelu: negative slope must be finite, got " + negativeSlope);
         }
-        return Scope.intermediates(() -> Tensor.where(x.gt(0), x, x.mul(negativeSlope)));
+        if (!(negativeSlope > 0 && negativeSlope <= 1)) {
+            return Scope.intermediates(() -> Tensor.where(x.gt(0), x, x.mul(negativeSlope)));
+        }
+        // For 0 < slope ≤ 1, max(x, slope·x) is x above 0 and slope·x below: two passes where the
+        // composite takes three, and one node whose gradient where(x > 0, g, slope·g) takes three
+        // where the composite's took five (a DCGAN's discriminator runs it twice per forward). At 0
+        // the gradient is slope·g, as the composite's and PyTorch's. The formula is itself made of
+        // recorded ops, so a graph-building pass can differentiate it again.
+        Tensor y;
+        try (GradMode off = Autograd.noGrad(); Scope s = Scope.open()) {
+            y = s.keep(x.maximum(x.mul(negativeSlope)));
+        }
+        return KernelOps.hooks().record("leaky_relu", y, new Tensor[] {x}, new Tensor[] {x},
+                g -> new Tensor[] {Tensor.where(x.gt(0), g, g.mul(negativeSlope))});
     }
 
     /** {@code x} for x > 0, else {@code α·(eˣ − 1)} (Clevert et al. 2015). */

@@ -101,6 +101,31 @@ class NnActivationsTest extends ConformanceTest {
         }
     }
 
+    /**
+     * LeakyReLU's one node (a slope in (0, 1]) and its composite (any other slope) against the
+     * definition {@code x > 0 ? x : slope·x} at ±0, ±∞ and NaN; its gradient {@code g} above 0 and
+     * {@code slope·g} from 0 down, as PyTorch's; and a graph-building backward that differentiates
+     * it again (with respect to g: the same mask).
+     */
+    @BackendTest
+    void leakyReluMatchesItsDefinitionAtTheEdges(TestBackends.Case backend) {
+        use(backend);
+        double[] x = {Double.NEGATIVE_INFINITY, -2, -0.0, 0.0, 3, Double.POSITIVE_INFINITY, Double.NaN};
+        for (double slope : new double[] {0.2, 1, 1.5, -0.5}) {
+            double[] expected = NnSupport.map(x, v -> v > 0 ? v : slope * v);
+            double[] got = Functional.leakyRelu(f64(x, x.length), slope).toDoubleArray();
+            for (int i = 0; i < x.length; i++) {
+                assertTrue(Double.compare(expected[i], got[i]) == 0, "leakyRelu(" + x[i] + ", " + slope + ") = " + got[i] + ", want " + expected[i]);
+            }
+        }
+        Tensor t = leaf(new double[] {-1, 0, 2}, 3);
+        Tensor[] first = dev.fathom.autograd.Autograd.grad(new Tensor[] {Functional.leakyRelu(t, 0.2).mul(t).sum()}, new Tensor[] {t}, true);
+        // d/dx (leakyRelu(x)·x) = leakyRelu'(x)·x + leakyRelu(x): -0.4, 0, 4; again: 2·leakyRelu'(x) = 0.4, 0.4, 2.
+        assertArrayEquals(new double[] {-0.4, 0, 4}, first[0].toDoubleArray(), 1e-15);
+        Tensor[] second = dev.fathom.autograd.Autograd.grad(new Tensor[] {first[0].sum()}, new Tensor[] {t}, false);
+        assertArrayEquals(new double[] {0.4, 0.4, 2}, second[0].toDoubleArray(), 1e-15);
+    }
+
     /** A graph-building backward differentiates the composite: GELU'' = φ(x)·(2 − x²). */
     @BackendTest
     void geluGradientIsDifferentiableAgain(TestBackends.Case backend) {
