@@ -575,11 +575,12 @@ final class AttentionF32 {
         }
 
         /**
-         * Head h's gradients once its dK and dV rows are zero and its K and V transposed. A method of
-         * its own, too large for C2 to inline into {@link #head}, and with each operand's row i at its
-         * head's base plus i times its row stride, the bases taken once: with the zeroing, the
-         * transposes and {@link AttentionRows#at} per row in one method, C2 ran past its node budget
-         * there, left {@link Lanes#sum} out of line and boxed its vector (200 KB per call).
+         * Head h's gradients once its dK and dV rows are zero and its K and V transposed: per block of
+         * query rows, P and dS four rows at a time ({@link #fourRows}, {@link #oneRow} for the rest),
+         * then the block's part of dK and dV. A method of its own, too large for C2 to inline into
+         * {@link #head}: with the zeroing, the transposes and the rows' work in one method, C2 ran
+         * past its node budget, left {@link Lanes#sum} out of line and boxed its vector (200 KB per
+         * call).
          */
         private void gradients(int h) {
             int e = g.headDim(), ev = g.valueDim(), lq = g.lq();

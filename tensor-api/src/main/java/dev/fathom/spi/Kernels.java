@@ -350,7 +350,9 @@ public interface Kernels {
     //
     // Scaled dot-product attention without materializing the [lq, lk] scores (FlashAttention-2,
     // Dao 2023); the composite softmax(scale·q·kᵀ, causal)·v in dev.fathom.nn is the definition.
-    // Operands as AttentionGeometry describes them: contiguous, one dtype, outputs overwritten.
+    // Operands as AttentionGeometry describes them: [batch, heads, rows, width] read and written
+    // through their strides (a row's elements adjacent), the logsumexp contiguous, one dtype,
+    // outputs overwritten.
 
     /**
      * {@code out_i = Σ_j p_ij·v_j} with {@code p_ij = exp(s_ij − lse_i)} over the keys row i sees,
