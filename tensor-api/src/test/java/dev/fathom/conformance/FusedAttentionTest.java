@@ -326,6 +326,19 @@ class FusedAttentionTest extends ConformanceTest {
         }
     }
 
+    /** No batch, or no heads: an empty result of the right shape, and empty gradients. */
+    @BackendTest
+    void emptyBatchesAndHeadsGiveEmptyResults(TestBackends.Case backend) {
+        use(backend);
+        for (int[] shape : new int[][] {{0, 2, 3, 4}, {2, 0, 3, 4}, {0, 3, 4}}) {
+            Tensor q = Tensor.zeros(DType.F32, shape).requiresGrad(true);
+            Tensor y = Functional.scaledDotProductAttention(q, q, q, null, true, 0, true);
+            assertEquals(Arrays.toString(shape), Arrays.toString(y.shape()), "sdpa of " + Arrays.toString(shape));
+            y.sum().backward();
+            assertEquals(Arrays.toString(shape), Arrays.toString(q.grad().shape()));
+        }
+    }
+
     /** Part i of x's last dim, of h heads, as {@code [N, H, L, D]}: a view. */
     private static Tensor heads(Tensor x, int i, int h) {
         int width = x.size(2) / 3;
