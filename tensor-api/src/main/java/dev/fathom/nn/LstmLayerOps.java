@@ -64,8 +64,14 @@ final class LstmLayerOps {
         Tensor y = k.empty(xw.dtype(), xw.device(), new int[] {steps, 2, n, hidden});
         Tensor acts = k.empty(xw.dtype(), xw.device(), new int[] {steps, n, 5 * hidden});
         Tensor xwc = contiguous(xw), c0c = contiguous(c0);
+        Tensor whhView, whhT;
         try (GradMode off = Autograd.noGrad()) {
-            Tensor whhT = whh.t();
+            // W_hhᵀ laid out once for all steps: as a transposed view, the CPU's GEMM packed it
+            // through register transposes at every step.
+            whhView = whh.t();
+            whhT = contiguous(whhView);
+        }
+        try (GradMode off = Autograd.noGrad()) {
             Tensor h = h0, c = c0c;
             for (int t = 0; t < steps; t++) {
                 Tensor step = y.select(0, t);
@@ -83,6 +89,9 @@ final class LstmLayerOps {
                 h = step.select(0, 0);
                 c = step.select(0, 1);
             }
+        } finally {
+            closeCopy(whhT, whhView);
+            whhView.close();
         }
         closeCopy(xwc, xw);
         if (Autograd.shouldRecord(xw, whh, h0, c0)) {
