@@ -13,9 +13,11 @@ import java.util.Arrays;
  * zero-filled), so a query's scores for L keys at a time are D lane-wise FMAs with no horizontal
  * sum. Query rows go four at a time where they can: their scores, {@code Σ_j p_j·v_j}, dQ, and
  * dK and dV four keys at a time, are {@link FourRowProduct}s, which load each row of the other
- * operand once for the four (row by row, every FMA had a load of its own: the fused forward and
- * backward of a GPT layer went from 3.7 and 12.1 ms to 2.8 and 8.3). The rest goes through
- * {@link #combine}, which keeps L output columns in registers over all its rows. The backward takes
+ * operand once for the four (row by row, every FMA had a load of its own:
+ * {@code AttentionBenchmark}'s fused forward and backward of a GPT layer went from 4.8 and 13.2 ms
+ * to 3.1 and 8.6). The rest (a block's last rows or keys short of four, and every forward row when
+ * the keys exceed a tile) goes through {@link #combine}, which keeps L output columns in registers
+ * over all its rows. The backward takes
  * query rows in blocks of {@link AttentionKernels#QUERY_BLOCK}: it stores that block's P and dS,
  * then adds its part of dK and dV, so each gradient row is loaded and stored once per block rather
  * than once per query. Operands' rows ({@link AttentionRows}) come in {@link AttentionKernels}'
@@ -251,94 +253,6 @@ final class AttentionF32 {
         }
         a0.add(b0).add(c0.add(d0)).intoArray(y, yc);
         a1.add(b1).add(c1.add(d1)).intoArray(y, yc + L);
-    }
-
-    /**
-     * {@link #combine} with {@code add} for two adjacent weight columns at once: y rows
-     * {@code yo} and {@code yo + ys} get the sums with weights {@code w[wo + r·ws]} and
-     * {@code w[wo + 1 + r·ws]}. For a head of four vectors (32 on AVX2) each row of x is loaded once
-     * for eight FMA chains; one key at a time, the backward's dK and dV ran four chains of the
-     * FMA's latency.
-     */
-    static void combinePair(float[] w, int wo, int ws, int n, float[] x, int xo, int xs, int cols, float[] y, int yo, int ys) {
-        if (cols == 4 * L) {
-            combine4x2(w, wo, ws, n, x, xo, xs, y, yo, ys);
-        } else if (cols == 2 * L) {
-            combine2x2(w, wo, ws, n, x, xo, xs, y, yo, ys);
-        } else {
-            combine(w, wo, ws, n, x, xo, xs, cols, y, yo, true);
-            combine(w, wo + 1, ws, n, x, xo, xs, cols, y, yo + ys, true);
-        }
-    }
-
-    /**
-     * {@link #combinePair} for a head of two vectors (32 on AVX-512): each row of x loaded once for
-     * both weights, even and odd rows in two sets of accumulators (eight chains).
-     */
-    private static void combine2x2(float[] w, int wo, int ws, int n, float[] x, int xc, int xs, float[] y, int yc, int ys) {
-        int yd = yc + ys;
-        FloatVector a0 = FloatVector.fromArray(S, y, yc), a1 = FloatVector.fromArray(S, y, yc + L);
-        FloatVector b0 = FloatVector.fromArray(S, y, yd), b1 = FloatVector.fromArray(S, y, yd + L);
-        FloatVector c0 = FloatVector.zero(S), c1 = c0, d0 = c0, d1 = c0;
-        int r = 0;
-        for (int xr = xc, wr = wo; r + 1 < n; r += 2, xr += 2 * xs, wr += 2 * ws) {
-            FloatVector x0 = FloatVector.fromArray(S, x, xr), x1 = FloatVector.fromArray(S, x, xr + L);
-            FloatVector u = FloatVector.broadcast(S, w[wr]), v = FloatVector.broadcast(S, w[wr + 1]);
-            a0 = x0.fma(u, a0);
-            a1 = x1.fma(u, a1);
-            b0 = x0.fma(v, b0);
-            b1 = x1.fma(v, b1);
-            FloatVector x2 = FloatVector.fromArray(S, x, xr + xs), x3 = FloatVector.fromArray(S, x, xr + xs + L);
-            u = FloatVector.broadcast(S, w[wr + ws]);
-            v = FloatVector.broadcast(S, w[wr + ws + 1]);
-            c0 = x2.fma(u, c0);
-            c1 = x3.fma(u, c1);
-            d0 = x2.fma(v, d0);
-            d1 = x3.fma(v, d1);
-        }
-        if (r < n) {
-            int xr = xc + r * xs, wr = wo + r * ws;
-            FloatVector x0 = FloatVector.fromArray(S, x, xr), x1 = FloatVector.fromArray(S, x, xr + L);
-            FloatVector u = FloatVector.broadcast(S, w[wr]), v = FloatVector.broadcast(S, w[wr + 1]);
-            a0 = x0.fma(u, a0);
-            a1 = x1.fma(u, a1);
-            b0 = x0.fma(v, b0);
-            b1 = x1.fma(v, b1);
-        }
-        a0.add(c0).intoArray(y, yc);
-        a1.add(c1).intoArray(y, yc + L);
-        b0.add(d0).intoArray(y, yd);
-        b1.add(d1).intoArray(y, yd + L);
-    }
-
-    private static void combine4x2(float[] w, int wo, int ws, int n, float[] x, int xc, int xs, float[] y, int yc, int ys) {
-        int yd = yc + ys;
-        FloatVector a0 = FloatVector.fromArray(S, y, yc), a1 = FloatVector.fromArray(S, y, yc + L);
-        FloatVector a2 = FloatVector.fromArray(S, y, yc + 2 * L), a3 = FloatVector.fromArray(S, y, yc + 3 * L);
-        FloatVector b0 = FloatVector.fromArray(S, y, yd), b1 = FloatVector.fromArray(S, y, yd + L);
-        FloatVector b2 = FloatVector.fromArray(S, y, yd + 2 * L), b3 = FloatVector.fromArray(S, y, yd + 3 * L);
-        for (int r = 0, xr = xc, wr = wo; r < n; r++, xr += xs, wr += ws) {
-            FloatVector x0 = FloatVector.fromArray(S, x, xr), x1 = FloatVector.fromArray(S, x, xr + L);
-            FloatVector x2 = FloatVector.fromArray(S, x, xr + 2 * L), x3 = FloatVector.fromArray(S, x, xr + 3 * L);
-            FloatVector u = FloatVector.broadcast(S, w[wr]);
-            a0 = x0.fma(u, a0);
-            a1 = x1.fma(u, a1);
-            a2 = x2.fma(u, a2);
-            a3 = x3.fma(u, a3);
-            u = FloatVector.broadcast(S, w[wr + 1]);
-            b0 = x0.fma(u, b0);
-            b1 = x1.fma(u, b1);
-            b2 = x2.fma(u, b2);
-            b3 = x3.fma(u, b3);
-        }
-        a0.intoArray(y, yc);
-        a1.intoArray(y, yc + L);
-        a2.intoArray(y, yc + 2 * L);
-        a3.intoArray(y, yc + 3 * L);
-        b0.intoArray(y, yd);
-        b1.intoArray(y, yd + L);
-        b2.intoArray(y, yd + 2 * L);
-        b3.intoArray(y, yd + 3 * L);
     }
 
     /** One vector of columns, two chains over alternate rows. */
@@ -601,10 +515,6 @@ final class AttentionF32 {
                 for (; j + 3 < keys; j += 4) {
                     FourRowProduct.multiplyAdd(ds, j, 1, pad, rows, q, qb, qs, e, gk, gkb + j * gks, gks);
                     FourRowProduct.multiplyAdd(p, j, 1, pad, rows, go, gob, gos, ev, gv, gvb + j * gvs, gvs);
-                }
-                for (; j + 1 < keys; j += 2) {
-                    combinePair(ds, j, pad, rows, q, qb, qs, e, gk, gkb + j * gks, gks);
-                    combinePair(p, j, pad, rows, go, gob, gos, ev, gv, gvb + j * gvs, gvs);
                 }
                 for (; j < keys; j++) {
                     combine(ds, j, pad, rows, q, qb, qs, e, gk, gkb + j * gks, true);
