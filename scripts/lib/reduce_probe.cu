@@ -5,7 +5,8 @@
 // runs it ("Sum kernel probe"); by hand:
 //   nvcc -O3 -std=c++17 -arch=sm_90 -I backend-cuda/src/main/cuda scripts/lib/reduce_probe.cu -o probe  (an H100, H200)
 //   ./probe            (one table on stdout: µs per sum and the share of the copy's bandwidth)
-// The kernel is the shipped one: this file includes reduce.cu as it is.
+// The kernel is the shipped one: this file includes reduce.cu as it is. On sm_90 it also times the
+// shipped kernel's work under programmatic dependent launch, which the backend does not use (yet).
 #include <cub/device/device_reduce.cuh>
 #include <cuda_runtime.h>
 
@@ -138,6 +139,49 @@ __global__ void probe_split(const float* x, i64 inner, i64 chunk, i64 splits, do
     }
 }
 
+// The shipped kernel's work (tree16, acq_rel tail) under programmatic dependent launch (sm_90): each
+// launch lets the next one start (griddepcontrol.launch_dependents) as soon as its blocks run, so the
+// next grid's launch and block dispatch overlap this one's tail, and the next grid waits
+// (griddepcontrol.wait) for this one to finish and flush before it touches memory. EARLY_READ
+// streams x before the wait: only right where no earlier kernel writes x, so a bound on what the
+// overlap can give, not a kernel the backend could ship as it is.
+template <bool EARLY_READ>
+__global__ void probe_split_pdl(const float* x, i64 inner, i64 chunk, i64 splits, double* slots, unsigned* tickets, float* out) {
+#if __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+    if (!EARLY_READ) asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+    i64 b = blockIdx.x, begin = b * chunk;
+    i64 len = inner - begin < chunk ? inner - begin : chunk;
+    double s = block_sum(quad_sum(x + begin, len));
+#if __CUDA_ARCH__ >= 900
+    if (EARLY_READ) asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+    if (threadIdx.x == 0) slots[b] = s;
+    if (took_last_ticket(tickets, splits)) {
+        const volatile double* p = slots;
+        double t = 0;
+        for (i64 j = threadIdx.x; j < splits; j += blockDim.x) t += p[j];
+        t = block_sum(t);
+        if (threadIdx.x == 0) *out = (float)t;
+    }
+}
+
+// Launches `kernel` as a programmatic dependent of the launch before it on the default stream.
+template <typename K>
+static void launch_pdl(K kernel, unsigned blocks, const float* x, i64 n, i64 chunk, i64 splits, double* slots,
+                       unsigned* tickets, float* out) {
+    cudaLaunchAttribute attr[1];
+    attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    attr[0].val.programmaticStreamSerializationAllowed = 1;
+    cudaLaunchConfig_t config = {};
+    config.gridDim = dim3(blocks);
+    config.blockDim = dim3(BLOCK);
+    config.attrs = attr;
+    config.numAttrs = 1;
+    CHECK(cudaLaunchKernelEx(&config, kernel, x, n, chunk, splits, slots, tickets, out));
+}
+
 int main() {
     cudaDeviceProp prop;
     CHECK(cudaGetDeviceProperties(&prop, 0));
@@ -244,6 +288,19 @@ int main() {
             variant("tree16, warp 0 tail", probe_split<MODE_TREE16, TAIL_WARP>, true);
             variant("tree16, no tail", probe_split<MODE_TREE16, TAIL_NONE>, false);
             variant("plain f32, acq_rel tail", probe_split<MODE_PLAIN, TAIL_ACQ_REL>, true);
+            auto pdl = [&](const char* name, auto kernel) {
+                double us = time_us([&] { launch_pdl(kernel, (unsigned)splits, x, n, chunk, splits, slots, tickets, (float*)out); });
+                row(name, us);
+                float got;
+                CHECK(cudaMemcpy(&got, out, 4, cudaMemcpyDeviceToHost));
+                std::printf("  error %.2e of the magnitudes' sum\n", std::fabs(got - want) / mag);
+            };
+            if (prop.major >= 9) {
+                pdl("tree16, acq_rel tail, PDL", probe_split_pdl<false>);
+                pdl("tree16, PDL, x read before wait", probe_split_pdl<true>);
+            } else {
+                std::printf("(no PDL rows: sm_%d%d has no programmatic dependent launch)\n", prop.major, prop.minor);
+            }
             CHECK(cudaFree(slots));
         }
         CHECK(cudaFree(temp));
