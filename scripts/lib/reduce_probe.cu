@@ -61,10 +61,16 @@ template <typename F> static double time_us(F launch) {
 // block reads the slots with __ldcg, independent loads cached in L2 only, where the shipped merge
 // reads through volatile; TAIL_WARP: after the block's fold only warp 0 goes on, its lane 0 takes
 // the ticket and the whole last warp merges the slots with __ldcg and shuffles, so the tail has no
-// __syncthreads and no shared memory; TAIL_NONE: each block only writes its slot, no merge, so no
-// result).
+// __syncthreads and no shared memory; TAIL_GROUPS: two levels of tickets, so that no counter takes
+// more than 32 atomics: block b takes a ticket of group b % 32 (counters 128 bytes apart), the last
+// of a group one of the whole grid, and the last of those merges, as TAIL_ACQ_REL does (1024
+// atomics on one address arrive together at the end of a one-wave grid and queue there); TAIL_NONE:
+// each block only writes its slot, no merge, so no result). Every variant is held to 32 registers
+// (__launch_bounds__(256, 8)), as the shipped kernel has: at 34, 8 blocks of 256 no longer fit an SM,
+// the 1024 blocks no longer fit one wave, and a variant would be timed for its occupancy.
 enum { MODE_KAHAN, MODE_TREE16, MODE_PLAIN };
-enum { TAIL_FENCE, TAIL_ACQ_REL, TAIL_ACQ_REL_CG, TAIL_WARP, TAIL_NONE };
+enum { TAIL_FENCE, TAIL_ACQ_REL, TAIL_ACQ_REL_CG, TAIL_WARP, TAIL_GROUPS, TAIL_NONE };
+static const unsigned GROUPS = 32;  // TAIL_GROUPS: group g's counter is tickets[32 (g + 1)], the grid's tickets[0]
 
 template <int MODE> __device__ double probe_thread_sum(const float* row, i64 inner) {
     if (MODE == MODE_TREE16) return quad_sum(row, inner);
@@ -103,8 +109,27 @@ __device__ bool fence_last_ticket(unsigned* ticket, i64 splits) {
     return mine;
 }
 
+// Whether this block took the grid's last ticket through TAIL_GROUPS's two levels.
+__device__ bool took_last_group_ticket(unsigned* tickets, i64 splits) {
+    __shared__ bool last;
+    if (threadIdx.x == 0) {
+        unsigned b = blockIdx.x, g = b % GROUPS;
+        unsigned members = (unsigned)(splits / GROUPS) + (g < (unsigned)(splits % GROUPS) ? 1u : 0u);
+        unsigned groups = splits < GROUPS ? (unsigned)splits : GROUPS;
+        bool mine = false;
+        if (take_ticket(tickets + 32 * (g + 1)) == members - 1) {
+            atomicExch(tickets + 32 * (g + 1), 0u);
+            mine = take_ticket(tickets) == groups - 1;
+            if (mine) atomicExch(tickets, 0u);
+        }
+        last = mine;
+    }
+    __syncthreads();
+    return last;
+}
+
 template <int MODE, int TAIL>
-__global__ void probe_split(const float* x, i64 inner, i64 chunk, i64 splits, double* slots, unsigned* tickets, float* out) {
+__global__ void __launch_bounds__(256, 8) probe_split(const float* x, i64 inner, i64 chunk, i64 splits, double* slots, unsigned* tickets, float* out) {
     i64 b = blockIdx.x, begin = b * chunk;
     i64 len = inner - begin < chunk ? inner - begin : chunk;
     double s = block_sum(probe_thread_sum<MODE>(x + begin, len));
@@ -126,7 +151,10 @@ __global__ void probe_split(const float* x, i64 inner, i64 chunk, i64 splits, do
         if (lane == 0) *out = (float)t;
         return;
     }
-    if (TAIL == TAIL_FENCE ? fence_last_ticket(tickets, splits) : took_last_ticket(tickets, splits)) {
+    bool last = TAIL == TAIL_FENCE    ? fence_last_ticket(tickets, splits)
+                : TAIL == TAIL_GROUPS ? took_last_group_ticket(tickets, splits)
+                                      : took_last_ticket(tickets, splits);
+    if (last) {
         const volatile double* p = slots;
         double t = 0;
         if (TAIL == TAIL_ACQ_REL_CG) {
@@ -146,7 +174,7 @@ __global__ void probe_split(const float* x, i64 inner, i64 chunk, i64 splits, do
 // streams x before the wait: only right where no earlier kernel writes x, so a bound on what the
 // overlap can give, not a kernel the backend could ship as it is.
 template <bool EARLY_READ>
-__global__ void probe_split_pdl(const float* x, i64 inner, i64 chunk, i64 splits, double* slots, unsigned* tickets, float* out) {
+__global__ void __launch_bounds__(256, 8) probe_split_pdl(const float* x, i64 inner, i64 chunk, i64 splits, double* slots, unsigned* tickets, float* out) {
 #if __CUDA_ARCH__ >= 900
     asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
     if (!EARLY_READ) asm volatile("griddepcontrol.wait;" ::: "memory");
@@ -193,8 +221,8 @@ int main() {
                 prop.l2CacheSize >> 20, nominal);
 
     unsigned* tickets;
-    CHECK(cudaMalloc(&tickets, 4096));
-    CHECK(cudaMemset(tickets, 0, 4096));
+    CHECK(cudaMalloc(&tickets, 4 * 32 * (GROUPS + 1)));  // at least the 1024 counters of the widest grid, and TAIL_GROUPS's
+    CHECK(cudaMemset(tickets, 0, 4 * 32 * (GROUPS + 1)));
     double* out;
     CHECK(cudaMalloc(&out, 16));
 
@@ -270,6 +298,7 @@ int main() {
             double mag = 0;
             for (long long i = 0; i < n; i++) mag += std::fabs(host[i]);
             auto variant = [&](const char* name, auto kernel, bool tail) {
+                CHECK(cudaMemset(out, 0xff, 16));  // NaN: a variant that never merges shows it in its error
                 double us = time_us([&] { kernel<<<(unsigned)splits, BLOCK>>>(x, n, chunk, splits, slots, tickets, (float*)out); });
                 char label[64];
                 std::snprintf(label, sizeof label, "%s", name);
@@ -286,9 +315,11 @@ int main() {
             variant("tree16, acq_rel tail", probe_split<MODE_TREE16, TAIL_ACQ_REL>, true);
             variant("tree16, acq_rel tail, ldcg merge", probe_split<MODE_TREE16, TAIL_ACQ_REL_CG>, true);
             variant("tree16, warp 0 tail", probe_split<MODE_TREE16, TAIL_WARP>, true);
+            variant("tree16, grouped tickets", probe_split<MODE_TREE16, TAIL_GROUPS>, true);
             variant("tree16, no tail", probe_split<MODE_TREE16, TAIL_NONE>, false);
             variant("plain f32, acq_rel tail", probe_split<MODE_PLAIN, TAIL_ACQ_REL>, true);
             auto pdl = [&](const char* name, auto kernel) {
+                CHECK(cudaMemset(out, 0xff, 16));
                 double us = time_us([&] { launch_pdl(kernel, (unsigned)splits, x, n, chunk, splits, slots, tickets, (float*)out); });
                 row(name, us);
                 float got;
