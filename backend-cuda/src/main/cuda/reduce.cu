@@ -82,6 +82,17 @@ template <typename T> struct SumAcc { typedef double type; };
 template <> struct SumAcc<i64> { typedef unsigned long long type; };
 template <> struct SumAcc<u8> { typedef unsigned long long type; };
 
+// n / d and n % d for a block index n < total. A 64-bit division is a long subroutine on the GPU,
+// and every block runs this one before its first load, which holds up a one-wave grid's whole
+// stream; one row (d >= total: a full reduction) needs none.
+struct BlockSplit {
+    i64 q, r;
+};
+__device__ __forceinline__ BlockSplit split_block(i64 n, i64 d, i64 total) {
+    if (d >= total) return {0, n};
+    return {n / d, n % d};
+}
+
 // Sum of a block's values: warp shuffles, then warp 0 over the warps' partials. Every thread
 // must call it; the result is valid in thread 0.
 template <typename A> __device__ __forceinline__ A block_sum(A v) {
@@ -386,7 +397,8 @@ template <typename T>
 __device__ void split_rows(int op, const T* x, i64 x_offset, i64 row_stride, i64 inner, i64 chunk, i64 splits,
                            void* part_val, i64* part_idx, unsigned* tickets, void* out, i64 out_offset, i64 outer) {
     for (i64 b = blockIdx.x; b < outer * splits; b += gridDim.x) {
-        i64 r = b / splits, begin = (b % splits) * chunk;
+        const BlockSplit at = split_block(b, splits, outer * splits);
+        i64 r = at.q, begin = at.r * chunk;
         i64 len = inner - begin < chunk ? inner - begin : chunk;
         const T* row = x + x_offset + r * row_stride + begin;
         if (op == R_SUM) {
@@ -422,7 +434,8 @@ extern "C" __global__ void reduce_split_u8(int op, const u8* x, i64 x_offset, i6
                                            i64 splits, void* part_val, i64* part_idx, unsigned* tickets, void* out,
                                            i64 out_offset, i64 outer) {
     for (i64 b = blockIdx.x; b < outer * splits; b += gridDim.x) {
-        i64 r = b / splits, begin = (b % splits) * chunk;
+        const BlockSplit at = split_block(b, splits, outer * splits);
+        i64 r = at.q, begin = at.r * chunk;
         i64 len = inner - begin < chunk ? inner - begin : chunk;
         unsigned long long s = block_sum(thread_sum(x + x_offset + r * row_stride + begin, len));
         if (threadIdx.x == 0) static_cast<unsigned long long*>(part_val)[b] = s;
