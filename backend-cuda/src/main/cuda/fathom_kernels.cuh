@@ -45,6 +45,20 @@ __device__ __forceinline__ long long fathom_offset(const StridedDesc& d, long lo
     return off;
 }
 
+// Programmatic dependent launch (Hopper, sm_90, and later). A kernel that calls this before it
+// touches memory lets the next launch on its stream begin at once (launch_dependents), and waits
+// until the kernel before it has finished and its writes are visible (wait). The host launches it
+// with CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION only where the GPU runs this code
+// compiled for sm_90 (dev.fathom.cuda.KernelLauncher#programmatic), so that its launch and block
+// dispatch overlap the end of the kernel before it. Without that attribute, and in code compiled
+// for older GPUs (the shipped PTX, the emulation), it does nothing.
+__device__ __forceinline__ void fm_grid_dependency() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+    asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+}
+
 // Four floats as one 16-byte access: CUDA's float4, or the same layout in the emulation (g++).
 #if defined(__CUDACC__)
 typedef float4 fm_f4;

@@ -39,7 +39,9 @@
 //     host keeps one zeroed counter per row that may be split (dev.fathom.cuda.ReduceLaunches),
 //     so a row's merge costs no second launch (a 2^24-float sum is about 20 µs of reading on an
 //     H100; a launch is several µs of it), and the slot order, not the blocks' finishing order,
-//     decides how the results combine: the result is the same every run.
+//     decides how the results combine: the result is the same every run. Compiled for sm_90 it
+//     starts with fm_grid_dependency, so the host may launch it as a programmatic dependent of
+//     the kernel before it (-Dfathom.cuda.pdl=true).
 // Columns: when the kept axes lie on both sides of the reduced ones (a bias gradient sums [N, C]
 // over N; a dim-1 reduction of [A, R, B]), a row would be R elements B apart, and copying x into
 // rows first reads it twice and writes it once more. The column kernels read x where it is:
@@ -396,6 +398,7 @@ __device__ void merge_row(int op, const void* part_val, const i64* part_idx, i64
 template <typename T>
 __device__ void split_rows(int op, const T* x, i64 x_offset, i64 row_stride, i64 inner, i64 chunk, i64 splits,
                            void* part_val, i64* part_idx, unsigned* tickets, void* out, i64 out_offset, i64 outer) {
+    fm_grid_dependency();
     for (i64 b = blockIdx.x; b < outer * splits; b += gridDim.x) {
         const BlockSplit at = split_block(b, splits, outer * splits);
         i64 r = at.q, begin = at.r * chunk;
@@ -433,6 +436,7 @@ FATHOM_REDUCE_SPLIT(i64, i64)
 extern "C" __global__ void reduce_split_u8(int op, const u8* x, i64 x_offset, i64 row_stride, i64 inner, i64 chunk,
                                            i64 splits, void* part_val, i64* part_idx, unsigned* tickets, void* out,
                                            i64 out_offset, i64 outer) {
+    fm_grid_dependency();
     for (i64 b = blockIdx.x; b < outer * splits; b += gridDim.x) {
         const BlockSplit at = split_block(b, splits, outer * splits);
         i64 r = at.q, begin = at.r * chunk;

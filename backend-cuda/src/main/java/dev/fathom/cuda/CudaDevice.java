@@ -29,6 +29,8 @@ final class CudaDevice implements AutoCloseable {
     private int sassModules;
     private final boolean cublas;
     private final boolean cudnn;
+    /** Whether launchers load with programmatic dependent launch allowed ({@link KernelLauncher#PDL_PROPERTY}). */
+    private boolean pdl = KernelLauncher.PDL_PROPERTY;
     private long blasHandle;
     private long dnnHandle;
     private boolean closed;
@@ -168,11 +170,13 @@ final class CudaDevice implements AutoCloseable {
         KernelLauncher l = launchers.get(name);
         if (l == null) {
             long module = 0;
+            boolean fromSass = false;
             if (sass != null) {
                 long[] out = new long[1];
                 int status = driver.moduleLoadData(out, sass);
                 if (status == 0) {
                     module = out[0];
+                    fromSass = true;
                     sassModules++;
                 } else {
                     // Not an error: the PTX serves. At DEBUG, for whoever wonders why start-up took long.
@@ -183,10 +187,18 @@ final class CudaDevice implements AutoCloseable {
             if (module == 0) {
                 module = KernelLauncher.loadModule(driver, check, name, ptx.get());
             }
-            l = new KernelLauncher(driver, check, stream, module, sync);
+            l = new KernelLauncher(driver, check, stream, module, sync, pdl && images.waitsForPredecessor(fromSass));
             launchers.put(name, l);
         }
         return l;
+    }
+
+    /**
+     * Whether the launchers loaded from now on may launch programmatically where their code waits
+     * for its predecessor (for tests; {@code -Dfathom.cuda.pdl} sets it when the device opens).
+     */
+    synchronized void programmaticLaunch(boolean on) {
+        pdl = on;
     }
 
     /** Modules loaded from shipped machine code rather than compiled from PTX (for tests). */

@@ -98,6 +98,18 @@ interface CudaDriver {
     int launchKernel(long function, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ,
             int sharedBytes, long stream, KernelParams params);
 
+    /**
+     * {@code cuLaunchKernelEx} with {@code CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION}:
+     * the launch may begin before the kernel before it on {@code stream} has finished, so the kernel
+     * must wait for it itself ({@code fm_grid_dependency}). Only {@link KernelLauncher} calls it, for
+     * code compiled for sm_90 that does. A driver without it launches as {@link #launchKernel} does,
+     * which is always correct (the overlap is only an optimization).
+     */
+    default int launchKernelProgrammatic(long function, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ,
+            int sharedBytes, long stream, KernelParams params) {
+        return launchKernel(function, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes, stream, params);
+    }
+
     /** {@code cuGetErrorName}, e.g. {@code "CUDA_ERROR_OUT_OF_MEMORY"}; null when the driver does not know the code. */
     String errorName(int status);
 

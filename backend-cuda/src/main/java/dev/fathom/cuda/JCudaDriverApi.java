@@ -334,6 +334,18 @@ final class JCudaDriverApi implements CudaDriver {
                 sharedBytes, stream(stream), Pointer.to(values), null);
     }
 
+    /** Through {@link NativeLaunch#launchProgrammatic} where java.lang.foreign launches and the driver has cuLaunchKernelEx. */
+    @Override
+    public int launchKernelProgrammatic(long function, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ,
+            int sharedBytes, long stream, KernelParams params) {
+        NativeLaunch foreign = foreignLaunch;
+        if (foreign == null || !foreign.hasLaunchEx()) {
+            return launchKernel(function, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes, stream, params);
+        }
+        return foreign.launchProgrammatic(handle(function, AddressableFunction.class).address(), gridX, gridY, gridZ, blockX, blockY,
+                blockZ, sharedBytes, stream == 0 ? 0 : handle(stream, AddressableStream.class).address(), params);
+    }
+
     @Override
     public String errorName(int status) {
         String[] out = new String[1];

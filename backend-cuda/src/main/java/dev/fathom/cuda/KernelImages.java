@@ -100,6 +100,16 @@ final class KernelImages {
         return fatbin.length == 0 ? null : fatbin;
     }
 
+    /**
+     * Whether a module loaded from these images has its kernels' {@code fm_grid_dependency} (code
+     * compiled for sm_90 or later), which a programmatic launch needs: the shipped machine code on a
+     * 9.0 GPU ({@code fromSass}), or NVRTC's code for this GPU from 9.0 on. The shipped PTX is for
+     * compute_75, where it compiles to nothing.
+     */
+    boolean waitsForPredecessor(boolean fromSass) {
+        return ccMajor >= 9 && (fromSass || source == CudaPlan.KernelSource.NVRTC);
+    }
+
     /** The module's shipped fatbin, or no bytes when the build shipped none for it. */
     private static byte[] readSass(String name) {
         String path = SASS_DIR + name + ".fatbin";

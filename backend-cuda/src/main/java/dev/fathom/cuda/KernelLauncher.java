@@ -13,10 +13,19 @@ import java.util.Objects;
  * launch is followed by a stream synchronize, so a kernel that faults is reported with its own op,
  * kernel name, shapes and geometry instead of at some later copy. It costs the overlap of host
  * and GPU, so it is off by default.
+ *
+ * <p>Programmatic dependent launch: with {@code -Dfathom.cuda.pdl=true}, a kernel that waits for the
+ * kernel before it itself ({@code fm_grid_dependency} in {@code fathom_kernels.cuh}; launched through
+ * {@link #launchDependent}) goes to the driver with {@code CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION}
+ * where the module's code was compiled for sm_90 or later ({@link #programmatic}), so that its launch
+ * and block dispatch overlap the end of the kernel before it. Off by default until a GPU run shows
+ * what it gains (scripts/gpu-check times the full sum both ways).
  */
 final class KernelLauncher {
     /** {@code -Dfathom.cuda.sync}, read once. */
     static final boolean SYNC_PROPERTY = Boolean.getBoolean("fathom.cuda.sync");
+    /** {@code -Dfathom.cuda.pdl}, read once. */
+    static final boolean PDL_PROPERTY = Boolean.getBoolean("fathom.cuda.pdl");
 
     /** Hardware limits common to every GPU from compute capability 3.0 on. */
     static final int MAX_THREADS_PER_BLOCK = 1024;
@@ -50,6 +59,7 @@ final class KernelLauncher {
     private final ComputeStream stream;
     private final long module;
     private final boolean sync;
+    private final boolean programmatic;
     /** Guarded by the stream's lock, as {@link #launches} (see {@link #launch}). */
     private final Map<String, Long> functions = new HashMap<>();
     private long launches;
@@ -59,11 +69,21 @@ final class KernelLauncher {
     }
 
     KernelLauncher(CudaDriver driver, CudaCheck check, ComputeStream stream, long module, boolean sync) {
+        this(driver, check, stream, module, sync, false);
+    }
+
+    /**
+     * @param programmatic whether {@link #launchDependent} may launch programmatically: the module's
+     *        code was compiled for sm_90 or later (so its {@code fm_grid_dependency} waits) and
+     *        {@code -Dfathom.cuda.pdl} asks for it
+     */
+    KernelLauncher(CudaDriver driver, CudaCheck check, ComputeStream stream, long module, boolean sync, boolean programmatic) {
         this.driver = Objects.requireNonNull(driver, "driver");
         this.check = Objects.requireNonNull(check, "check");
         this.stream = Objects.requireNonNull(stream, "stream");
         this.module = module;
         this.sync = sync;
+        this.programmatic = programmatic;
     }
 
     /**
@@ -92,6 +112,11 @@ final class KernelLauncher {
         return sync;
     }
 
+    /** Whether {@link #launchDependent} launches programmatically here. */
+    boolean programmatic() {
+        return programmatic;
+    }
+
     /** Launches enqueued so far. */
     long launchCount() {
         synchronized (stream) {
@@ -107,6 +132,21 @@ final class KernelLauncher {
      */
     void launch(String op, Object shapes, String kernel, Dim3 grid, Dim3 block, int sharedBytes,
             KernelParams params) {
+        enqueue(op, shapes, kernel, grid, block, sharedBytes, params, false);
+    }
+
+    /**
+     * As {@link #launch}, for a kernel that waits for the kernel before it itself
+     * ({@code fm_grid_dependency} before its first memory access): a programmatic launch where
+     * {@link #programmatic}, else an ordinary one.
+     */
+    void launchDependent(String op, Object shapes, String kernel, Dim3 grid, Dim3 block, int sharedBytes,
+            KernelParams params) {
+        enqueue(op, shapes, kernel, grid, block, sharedBytes, params, programmatic);
+    }
+
+    private void enqueue(String op, Object shapes, String kernel, Dim3 grid, Dim3 block, int sharedBytes,
+            KernelParams params, boolean overlap) {
         Objects.requireNonNull(params, "params");
         validate(op, kernel, grid, block, sharedBytes);
         // The stream's lock, not this launcher's: a wait may launch (DeviceChecks zeroes its slots
@@ -114,8 +154,11 @@ final class KernelLauncher {
         // takes the stream's lock first and no two paths take two locks in opposite orders.
         synchronized (stream) {
             long function = function(op, kernel);
-            int status = driver.launchKernel(function, grid.x(), grid.y(), grid.z(), block.x(), block.y(), block.z(), sharedBytes,
-                    stream.handle(), params);
+            int status = overlap
+                    ? driver.launchKernelProgrammatic(function, grid.x(), grid.y(), grid.z(), block.x(), block.y(), block.z(),
+                            sharedBytes, stream.handle(), params)
+                    : driver.launchKernel(function, grid.x(), grid.y(), grid.z(), block.x(), block.y(), block.z(), sharedBytes,
+                            stream.handle(), params);
             // The messages are built only when needed: this runs for every kernel of every op.
             if (status != 0) {
                 check.check(op + ": cuLaunchKernel(" + kernel + ")", where(shapes, grid, block, sharedBytes), status);

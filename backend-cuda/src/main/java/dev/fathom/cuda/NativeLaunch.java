@@ -36,9 +36,21 @@ final class NativeLaunch {
     static final String PROPERTY = "fathom.cuda.launch";
 
     private static final int INITIAL_BLOCK_BYTES = 4096;
+    /**
+     * cuda.h's {@code CUlaunchConfig} (56 bytes): grid x, y, z, block x, y, z and dynamic shared
+     * memory as unsigned ints from 0, then {@code CUstream hStream} at 32, {@code CUlaunchAttribute* attrs}
+     * at 40 and {@code unsigned numAttrs} at 48.
+     */
+    static final long CONFIG_BYTES = 56, CONFIG_STREAM = 32, CONFIG_ATTRS = 40, CONFIG_NUM_ATTRS = 48;
+    /** cuda.h's {@code CUlaunchAttribute} (72 bytes): the id at 0, its value (a 64-byte union) at 8. */
+    static final long ATTRIBUTE_BYTES = 72, ATTRIBUTE_VALUE = 8;
+    /** {@code CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION}. */
+    static final int PROGRAMMATIC_STREAM_SERIALIZATION = 6;
 
     private final String library;
     private final MethodHandle launch;
+    /** {@code cuLaunchKernelEx} (CUDA 12.0 on), or null where the driver has none. */
+    private final MethodHandle launchEx;
     private final ThreadLocal<MemorySegment> blocks = new ThreadLocal<>();
 
     private NativeLaunch(String library, SymbolLookup lookup) {
@@ -49,6 +61,9 @@ final class NativeLaunch {
         //     blockDimZ, unsigned sharedMemBytes, CUstream hStream, void** kernelParams, void** extra)
         launch = Linker.nativeLinker().downcallHandle(symbol, FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT,
                 JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
+        // CUresult cuLaunchKernelEx(const CUlaunchConfig* config, CUfunction f, void** kernelParams, void** extra)
+        launchEx = lookup.find("cuLaunchKernelEx").map(ex -> Linker.nativeLinker().downcallHandle(ex,
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS))).orElse(null);
     }
 
     /**
@@ -92,14 +107,70 @@ final class NativeLaunch {
      */
     int launch(long function, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ, int sharedBytes, long stream,
             KernelParams params) {
-        List<KernelParams.Arg> args = params.args();
-        long tableBytes = 8L * args.size();
-        long bytes = tableBytes;
-        for (KernelParams.Arg a : args) {
+        MemorySegment block = block(paramBytes(params));
+        writeParams(block, params);
+        try {
+            return (int) launch.invokeExact(MemorySegment.ofAddress(function), gridX, gridY, gridZ, blockX, blockY, blockZ,
+                    sharedBytes, MemorySegment.ofAddress(stream), block, MemorySegment.NULL);
+        } catch (Throwable t) {
+            throw new IllegalStateException("cuda: cuLaunchKernel through java.lang.foreign failed: " + t, t);
+        }
+    }
+
+    /** Whether the driver has {@code cuLaunchKernelEx}, which {@link #launchProgrammatic} needs. */
+    boolean hasLaunchEx() {
+        return launchEx != null;
+    }
+
+    /**
+     * As {@link #launch}, through {@code cuLaunchKernelEx} with the attribute
+     * {@code CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION} set: the launch may begin before
+     * the kernel before it on the stream has finished, so the kernel itself must wait for it
+     * ({@code griddepcontrol.wait}, reduce.cu's {@code fm_grid_dependency}) before it touches memory.
+     *
+     * @throws IllegalStateException where the driver has no {@code cuLaunchKernelEx} ({@link #hasLaunchEx})
+     */
+    int launchProgrammatic(long function, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ, int sharedBytes,
+            long stream, KernelParams params) {
+        if (launchEx == null) {
+            throw new IllegalStateException("cuda: " + library + " has no cuLaunchKernelEx (CUDA 12.0 or newer has it)");
+        }
+        long paramBytes = paramBytes(params);
+        MemorySegment block = block(paramBytes + CONFIG_BYTES + ATTRIBUTE_BYTES);
+        writeParams(block, params);
+        MemorySegment config = block.asSlice(paramBytes, CONFIG_BYTES);
+        MemorySegment attribute = block.asSlice(paramBytes + CONFIG_BYTES, ATTRIBUTE_BYTES);
+        attribute.fill((byte) 0);
+        attribute.set(JAVA_INT, 0, PROGRAMMATIC_STREAM_SERIALIZATION);
+        attribute.set(JAVA_INT, ATTRIBUTE_VALUE, 1);  // programmaticStreamSerializationAllowed
+        int[] dims = {gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes};
+        for (int i = 0; i < dims.length; i++) {
+            config.set(JAVA_INT, 4L * i, dims[i]);
+        }
+        config.set(JAVA_INT, 28, 0);  // padding before the stream
+        config.set(ValueLayout.JAVA_LONG, CONFIG_STREAM, stream);
+        config.set(ADDRESS, CONFIG_ATTRS, attribute);
+        config.set(ValueLayout.JAVA_LONG, CONFIG_NUM_ATTRS, 1);  // numAttrs and the struct's tail padding
+        try {
+            return (int) launchEx.invokeExact(config, MemorySegment.ofAddress(function), block, MemorySegment.NULL);
+        } catch (Throwable t) {
+            throw new IllegalStateException("cuda: cuLaunchKernelEx through java.lang.foreign failed: " + t, t);
+        }
+    }
+
+    /** Bytes of the pointer table and the values {@link #writeParams} puts in a block. */
+    private static long paramBytes(KernelParams params) {
+        long bytes = 8L * params.args().size();
+        for (KernelParams.Arg a : params.args()) {
             bytes += aligned(size(a));
         }
-        MemorySegment block = block(bytes);
-        long at = tableBytes;
+        return bytes;
+    }
+
+    /** The table of pointers to the values at the start of {@code block}, the values after it. */
+    private static void writeParams(MemorySegment block, KernelParams params) {
+        List<KernelParams.Arg> args = params.args();
+        long at = 8L * args.size();
         for (int i = 0; i < args.size(); i++) {
             KernelParams.Arg a = args.get(i);
             switch (a) {
@@ -113,12 +184,6 @@ final class NativeLaunch {
             }
             block.setAtIndex(ValueLayout.ADDRESS, i, block.asSlice(at));
             at += aligned(size(a));
-        }
-        try {
-            return (int) launch.invokeExact(MemorySegment.ofAddress(function), gridX, gridY, gridZ, blockX, blockY, blockZ,
-                    sharedBytes, MemorySegment.ofAddress(stream), block, MemorySegment.NULL);
-        } catch (Throwable t) {
-            throw new IllegalStateException("cuda: cuLaunchKernel through java.lang.foreign failed: " + t, t);
         }
     }
 

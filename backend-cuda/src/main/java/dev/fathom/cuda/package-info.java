@@ -69,6 +69,9 @@
  * <p>Launches go through {@link dev.fathom.cuda.NativeLaunch}, which calls {@code cuLaunchKernel}
  * through {@code java.lang.foreign} with the parameters written into a reused native block, instead
  * of JCuda's per-argument JNI marshalling ({@code -Dfathom.cuda.launch=jcuda} goes back to JCuda's).
+ * With {@code -Dfathom.cuda.pdl=true}, kernels that wait for their predecessor themselves go through
+ * {@code cuLaunchKernelEx} as programmatic dependents where their code was compiled for sm_90
+ * ({@link dev.fathom.cuda.KernelLauncher#launchDependent}).
  *
  * <p>Depends on tensor-api's SPI and JCuda (through {@code JCudaDriverApi}, {@code CudaLibraries}
  * and {@code NvrtcCompiler} only).

@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -95,6 +96,32 @@ class CudaDeviceTest {
         assertEquals(2, old.calls("cuModuleLoadData"), "the fatbin, then the PTX");
         assertEquals(1, old.calls("cuModuleLoadData(fatbin)"));
         other.close();
+    }
+
+    @Test
+    void programmaticLaunchNeedsTheFlagAndCodeCompiledForHopper() {
+        KernelImages hopper = KernelImages.forPlan(CudaPlan.ownKernels(), 9, 0), ampere = KernelImages.forPlan(CudaPlan.ownKernels(), 8, 6);
+        assertTrue(hopper.waitsForPredecessor(true), "sm_90 machine code has fm_grid_dependency");
+        assertFalse(hopper.waitsForPredecessor(false), "the shipped PTX is compute_75, where it is empty");
+        assertFalse(ampere.waitsForPredecessor(true), "sm_80 machine code has none");
+
+        FakeDriver d = new FakeDriver();
+        CudaDevice gpu = CudaDevice.open(d, 0, false, hopper, false);
+        assertFalse(gpu.launcher("reduce", hopper.sass("reduce"), () -> PTX).programmatic(), "off unless -Dfathom.cuda.pdl=true");
+        gpu.programmaticLaunch(true);
+        assertTrue(gpu.launcher("elementwise", hopper.sass("elementwise"), () -> PTX).programmatic(), "flag and sm_90 machine code");
+        gpu.close();
+
+        FakeDriver old = new FakeDriver().fatbinLoadStatus(209);
+        CudaDevice refused = CudaDevice.open(old, 0, false, hopper, false);
+        refused.programmaticLaunch(true);
+        assertFalse(refused.launcher("reduce", hopper.sass("reduce"), () -> PTX).programmatic(), "the PTX serves: no wait in its code");
+        refused.close();
+
+        CudaDevice a100 = CudaDevice.open(new FakeDriver(), 0, false, ampere, false);
+        a100.programmaticLaunch(true);
+        assertFalse(a100.launcher("reduce", ampere.sass("reduce"), () -> PTX).programmatic(), "sm_80 code has no wait");
+        a100.close();
     }
 
     @Test

@@ -551,6 +551,14 @@ class FakeDriver implements CudaDriver {
         return 0;
     }
 
+    /** Counted as {@code cuLaunchKernelEx}, then run as {@link #launchKernel} (which counts {@code cuLaunchKernel} too). */
+    @Override
+    public synchronized int launchKernelProgrammatic(long function, int gridX, int gridY, int gridZ, int blockX, int blockY,
+            int blockZ, int sharedBytes, long stream, KernelParams params) {
+        count("cuLaunchKernelEx");
+        return launchKernel(function, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes, stream, params);
+    }
+
     // ---- cuBLAS: reference column-major GEMM on the fake memory, queued on the handle's stream --------
 
     /** One cuBLAS GEMM call as the fake saw it (cuBLAS's column-major terms). */

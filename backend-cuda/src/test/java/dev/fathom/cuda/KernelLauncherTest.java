@@ -65,6 +65,30 @@ class KernelLauncherTest {
     }
 
     @Test
+    void aDependentLaunchIsProgrammaticOnlyWhereTheModuleAllowsIt() {
+        ComputeStream s = new ComputeStream(driver, check);
+        CachingAllocator a = new CachingAllocator(driver, check);
+        long x = upload(a, s, 1, 2, 3);
+        long module = KernelLauncher.loadModule(driver, check, "test", ".version 9.0\n.target sm_90\n".getBytes(StandardCharsets.US_ASCII));
+        KernelLauncher overlapping = new KernelLauncher(driver, check, s, module, false, true);
+        KernelLauncher plain = new KernelLauncher(driver, check, s, module, false, false);
+        assertTrue(overlapping.programmatic());
+        assertFalse(plain.programmatic());
+
+        overlapping.launchDependent("mul", "[3] * 2", "scale", Dim3.of(1), Dim3.of(256), 0, KernelParams.of().ptr(x).i32(3).f32(2f));
+        assertEquals(1, driver.calls("cuLaunchKernelEx"), "a dependent launch where the module allows it");
+        overlapping.launch("add", "[3] + 1", "add_scalar", Dim3.of(1), Dim3.of(256), 0, KernelParams.of().ptr(x).i32(3).f32(1f));
+        assertEquals(1, driver.calls("cuLaunchKernelEx"), "an ordinary launch stays ordinary");
+        plain.launchDependent("mul", "[3] * 2", "scale", Dim3.of(1), Dim3.of(256), 0, KernelParams.of().ptr(x).i32(3).f32(2f));
+        assertEquals(1, driver.calls("cuLaunchKernelEx"), "a dependent launch where the module's code does not wait");
+        assertEquals(3, overlapping.launchCount() + plain.launchCount());
+
+        ByteBuffer out = ByteBuffer.allocateDirect(12);
+        s.copyToHost("toFloatArray", out, x);
+        assertArrayEquals(new float[] {6, 10, 14}, floatsOf(out), "((x * 2) + 1) * 2, in launch order");
+    }
+
+    @Test
     void launchesAndCopiesRunInStreamOrderAndTheReadWaitsForThem() {
         ComputeStream s = new ComputeStream(driver, check);
         KernelLauncher k = launcher(s, false);

@@ -33,17 +33,34 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class NativeLaunchTest {
     @TempDir
     static Path dir;
+    /** Where the CUDA toolkit's headers are here: the stand-in then checks cuLaunchKernelEx's structs against cuda.h's. */
+    private static final Path CUDA_INCLUDE = Path.of("/usr/local/cuda/include");
     private static NativeLaunch launcher;
     private static SymbolLookup lib;
+    /** The stand-in built without cuLaunchKernelEx, as an older driver. */
+    private static NativeLaunch withoutEx;
 
     @BeforeAll
     static void build() throws Exception {
         assumeTrue(Emulator.gppAvailable(), "no g++ to build the stand-in libcuda");
         Path library = dir.resolve("libcuda.so.1");
-        Emulator.run(List.of("g++", "-std=c++20", "-O1", "-fPIC", "-shared", "-o", library.toString(),
-                Emulator.EMU_SRC.resolve("fake_cuda_launch.cpp").toString()), "building fake_cuda_launch.cpp", 120);
+        buildStandIn(library);
         launcher = NativeLaunch.open(library.toString());
         lib = SymbolLookup.libraryLookup(library, Arena.global());
+        Path old = dir.resolve("old/libcuda.so.1");
+        java.nio.file.Files.createDirectories(old.getParent());
+        buildStandIn(old, "-DFAKE_WITHOUT_EX");
+        withoutEx = NativeLaunch.open(old.toString());
+    }
+
+    private static void buildStandIn(Path library, String... defines) throws Exception {
+        List<String> cmd = new java.util.ArrayList<>(List.of("g++", "-std=c++20", "-O1", "-fPIC", "-shared"));
+        if (java.nio.file.Files.isRegularFile(CUDA_INCLUDE.resolve("cuda.h"))) {
+            cmd.add("-I" + CUDA_INCLUDE);
+        }
+        cmd.addAll(List.of(defines));
+        cmd.addAll(List.of("-o", library.toString(), Emulator.EMU_SRC.resolve("fake_cuda_launch.cpp").toString()));
+        Emulator.run(cmd, "building fake_cuda_launch.cpp", 120);
     }
 
     private static MethodHandle fn(String name, FunctionDescriptor d) {
@@ -124,6 +141,47 @@ class NativeLaunchTest {
                 .address(), "stream 0 is the default stream");
         expectSizes();
         assertEquals(400, launcher.launch(0, 1, 1, 1, 32, 1, 1, 0, 0, KernelParams.of()), "the stand-in's invalid-handle status");
+    }
+
+    @Test
+    void aProgrammaticLaunchPassesItsConfigAndTheSerializationAttribute() throws Throwable {
+        assertTrue(launcher.hasLaunchEx());
+        KernelParams p = KernelParams.of().ptr(0x1234_5678_9abcL).i64(77).i32(-3);
+        expectSizes(8, 8, 4);
+        int before = (int) fn("fake_ex_launches", FunctionDescriptor.of(ValueLayout.JAVA_INT)).invokeExact();
+        assertEquals(0, launcher.launchProgrammatic(0xBEEFL, 1024, 3, 2, 256, 2, 1, 128, 0x5EA1L, p));
+        assertEquals(before + 1, (int) fn("fake_ex_launches", FunctionDescriptor.of(ValueLayout.JAVA_INT)).invokeExact());
+
+        assertEquals(1, (int) fn("fake_last_attr_count", FunctionDescriptor.of(ValueLayout.JAVA_INT)).invokeExact(), "one attribute");
+        MethodHandle id = fn("fake_last_attr_id", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+        MethodHandle value = fn("fake_last_attr_value", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+        assertEquals(NativeLaunch.PROGRAMMATIC_STREAM_SERIALIZATION, (int) id.invokeExact(0), "CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION");
+        assertEquals(1, (int) value.invokeExact(0), "programmaticStreamSerializationAllowed");
+
+        MethodHandle dim = fn("fake_last_dim", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+        int[] dims = new int[7];
+        for (int i = 0; i < 7; i++) {
+            dims[i] = (int) dim.invokeExact(i);
+        }
+        assertArrayEquals(new int[] {1024, 3, 2, 256, 2, 1, 128}, dims, "grid, block, shared memory from the config");
+        assertEquals(0xBEEFL, ((MemorySegment) fn("fake_last_function", FunctionDescriptor.of(ValueLayout.ADDRESS)).invokeExact())
+                .address());
+        assertEquals(0x5EA1L, ((MemorySegment) fn("fake_last_stream", FunctionDescriptor.of(ValueLayout.ADDRESS)).invokeExact())
+                .address(), "the config's stream");
+        assertArrayEquals(le(8, b -> b.putLong(0x1234_5678_9abcL)), param(0, 8));
+        assertArrayEquals(le(8, b -> b.putLong(77)), param(1, 8));
+        assertArrayEquals(le(4, b -> b.putInt(-3)), param(2, 4));
+        if ((int) fn("fake_has_cuda_h", FunctionDescriptor.of(ValueLayout.JAVA_INT)).invokeExact() == 0) {
+            System.out.println("NativeLaunchTest: no cuda.h here; cuLaunchKernelEx's structs checked against the stand-in's copy");
+        }
+    }
+
+    @Test
+    void aDriverWithoutLaunchExSaysSo() {
+        assertFalse(withoutEx.hasLaunchEx());
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> withoutEx.launchProgrammatic(1, 1, 1, 1, 32, 1, 1, 0, 0, KernelParams.of()));
+        assertTrue(e.getMessage().contains("has no cuLaunchKernelEx (CUDA 12.0 or newer has it)"), e.getMessage());
     }
 
     @Test
