@@ -285,6 +285,31 @@ int main() {
                 std::printf("  WRONG: %.9g, want %.9g\n", got, want);
                 return 1;
             }
+            if (prop.major >= 9 && threads == BLOCK && geo.blocks == 1024) {
+                // The shipped kernel as -Dfathom.cuda.pdl=true launches it: a programmatic dependent
+                // of the sum before it (its fm_grid_dependency waits).
+                cudaLaunchAttribute attr[1];
+                attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+                attr[0].val.programmaticStreamSerializationAllowed = 1;
+                cudaLaunchConfig_t config = {};
+                config.gridDim = dim3((unsigned)splits);
+                config.blockDim = dim3(BLOCK);
+                config.attrs = attr;
+                config.numAttrs = 1;
+                CHECK(cudaMemset(out, 0xff, 16));
+                double pdlUs = time_us([&] {
+                    CHECK(cudaLaunchKernelEx(&config, reduce_split_f32, (int)R_SUM, (const float*)x, (i64)0, (i64)n, (i64)n,
+                                             (i64)chunk, (i64)splits, (void*)slots, (i64*)nullptr, tickets, (void*)out,
+                                             (i64)0, (i64)1));
+                });
+                CHECK(cudaMemcpy(&got, out, 4, cudaMemcpyDeviceToHost));
+                std::snprintf(name, sizeof name, "reduce_split_f32 %lld x %d, PDL", splits, threads);
+                row(name, pdlUs);
+                if (!(std::fabs(got - want) <= 1e-5 * std::sqrt((double)n))) {
+                    std::printf("  WRONG: %.9g, want %.9g\n", got, want);
+                    return 1;
+                }
+            }
             CHECK(cudaFree(slots));
         }
 
