@@ -108,16 +108,21 @@ class NativeLaunchTest {
         assertArrayEquals(new byte[] {9, 8, 7}, param(6, 3));
         assertArrayEquals(le(4, b -> b.putInt(42)), param(7, 4));
 
+        expectLastLaunch(0xF00DL, new int[] {3, 2, 1, 256, 1, 1, 4096}, 0xABCDL);
+    }
+
+    /** The stand-in's last launch had this function, grid, block and shared memory (in that order), and stream. */
+    private static void expectLastLaunch(long function, int[] dims, long stream) throws Throwable {
         MethodHandle dim = fn("fake_last_dim", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-        int[] dims = new int[7];
+        int[] got = new int[7];
         for (int i = 0; i < 7; i++) {
-            dims[i] = (int) dim.invokeExact(i);
+            got[i] = (int) dim.invokeExact(i);
         }
-        assertArrayEquals(new int[] {3, 2, 1, 256, 1, 1, 4096}, dims, "grid, block, shared memory");
-        assertEquals(0xF00DL, ((MemorySegment) fn("fake_last_function", FunctionDescriptor.of(ValueLayout.ADDRESS)).invokeExact())
+        assertArrayEquals(dims, got, "grid, block, shared memory");
+        assertEquals(function, ((MemorySegment) fn("fake_last_function", FunctionDescriptor.of(ValueLayout.ADDRESS)).invokeExact())
                 .address());
-        assertEquals(0xABCDL, ((MemorySegment) fn("fake_last_stream", FunctionDescriptor.of(ValueLayout.ADDRESS)).invokeExact())
-                .address());
+        assertEquals(stream, ((MemorySegment) fn("fake_last_stream", FunctionDescriptor.of(ValueLayout.ADDRESS)).invokeExact())
+                .address(), "the stream");
     }
 
     @Test
@@ -158,16 +163,7 @@ class NativeLaunchTest {
         assertEquals(NativeLaunch.PROGRAMMATIC_STREAM_SERIALIZATION, (int) id.invokeExact(0), "CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION");
         assertEquals(1, (int) value.invokeExact(0), "programmaticStreamSerializationAllowed");
 
-        MethodHandle dim = fn("fake_last_dim", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-        int[] dims = new int[7];
-        for (int i = 0; i < 7; i++) {
-            dims[i] = (int) dim.invokeExact(i);
-        }
-        assertArrayEquals(new int[] {1024, 3, 2, 256, 2, 1, 128}, dims, "grid, block, shared memory from the config");
-        assertEquals(0xBEEFL, ((MemorySegment) fn("fake_last_function", FunctionDescriptor.of(ValueLayout.ADDRESS)).invokeExact())
-                .address());
-        assertEquals(0x5EA1L, ((MemorySegment) fn("fake_last_stream", FunctionDescriptor.of(ValueLayout.ADDRESS)).invokeExact())
-                .address(), "the config's stream");
+        expectLastLaunch(0xBEEFL, new int[] {1024, 3, 2, 256, 2, 1, 128}, 0x5EA1L);
         assertArrayEquals(le(8, b -> b.putLong(0x1234_5678_9abcL)), param(0, 8));
         assertArrayEquals(le(8, b -> b.putLong(77)), param(1, 8));
         assertArrayEquals(le(4, b -> b.putInt(-3)), param(2, 4));
