@@ -2,8 +2,8 @@
 """Sets Fathom's JMH results beside PyTorch's timings of the same work (scripts/gpu-check).
 
 Usage: gpu_report.py OUT_DIR   (reads jmh-gemm.json, jmh-gemm-own.json, jmh-conv.json, jmh-ops.json, jmh-step.json,
-jmh-models.json, jmh-step-jcuda.json, jmh-ops-jcuda.json, jmh-sum-pdl.json, torch-timings.jsonl, reduce-probe.log;
-prints markdown)
+jmh-models.json, jmh-step-jcuda.json, jmh-ops-jcuda.json, jmh-sum-pdl.json, jmh-steps-pdl.json, torch-timings.jsonl,
+reduce-probe.log; prints markdown)
 """
 import json
 import os
@@ -44,12 +44,14 @@ def load(out):
     # kernel's ratio to PyTorch's cuBLAS is issue 5's "own GEMM >= 0.5 of cuBLAS").
     # jmh-step-jcuda.json, jmh-ops-jcuda.json: training steps and elementwise ops with
     # -Dfathom.cuda.launch=jcuda (JCuda's cuLaunchKernel instead of the default NativeLaunch).
-    # jmh-sum-pdl.json: the full sum with -Dfathom.cuda.pdl=true (programmatic dependent launch).
+    # jmh-sum-pdl.json, jmh-steps-pdl.json: the full sum and the training steps with
+    # -Dfathom.cuda.pdl=true (programmatic dependent launch).
     for name, suffix in (("jmh-gemm.json", ""), ("jmh-gemm-own.json", " (own kernel)"), ("jmh-conv.json", ""),
                          ("jmh-ops.json", ""), ("jmh-step.json", ""), ("jmh-models.json", ""),
                          ("jmh-step-jcuda.json", " (launch via JCuda)"),
                          ("jmh-ops-jcuda.json", " (launch via JCuda)"),
-                         ("jmh-sum-pdl.json", " (programmatic launch)")):
+                         ("jmh-sum-pdl.json", " (programmatic launch)"),
+                         ("jmh-steps-pdl.json", " (programmatic launch)")):
         path = os.path.join(out, name)
         if os.path.exists(path):
             with open(path) as f:

@@ -242,6 +242,7 @@ __device__ void attention_backward_dkdv(AttRows<const T> q, AttRows<const T> k, 
                                                      ATT_ROWS_PARAMS(const T, v), ATT_ROWS_PARAMS(T, out), T* lse,     \
                                                      i64 lse_off, int bh, int heads, int lq, int lk, int d, int dv,    \
                                                      double scale, int causal) {                                       \
+        fm_grid_dependency();                                                                                          \
         attention_forward<T>(ATT_ROWS(const T, q), ATT_ROWS(const T, k), ATT_ROWS(const T, v), ATT_ROWS(T, out),       \
                              lse + lse_off, bh, lq, lk, d, dv, scale, causal);                                         \
     }                                                                                                                  \
@@ -249,6 +250,7 @@ __device__ void attention_backward_dkdv(AttRows<const T> q, AttRows<const T> k, 
         ATT_ROWS_PARAMS(const T, q), ATT_ROWS_PARAMS(const T, k), ATT_ROWS_PARAMS(const T, v),                         \
         ATT_ROWS_PARAMS(const T, out), ATT_ROWS_PARAMS(const T, go), const T* lse, i64 lse_off,                        \
         ATT_ROWS_PARAMS(T, gq), int bh, int heads, int lq, int lk, int d, int dv, double scale, int causal) {          \
+        fm_grid_dependency();                                                                                          \
         attention_backward_dq<T>(ATT_ROWS(const T, q), ATT_ROWS(const T, k), ATT_ROWS(const T, v),                     \
                                  ATT_ROWS(const T, out), ATT_ROWS(const T, go), lse + lse_off, ATT_ROWS(T, gq), bh, lq, \
                                  lk, d, dv, scale, causal);                                                            \
@@ -258,6 +260,7 @@ __device__ void attention_backward_dkdv(AttRows<const T> q, AttRows<const T> k, 
         ATT_ROWS_PARAMS(const T, out), ATT_ROWS_PARAMS(const T, go), const T* lse, i64 lse_off,                        \
         ATT_ROWS_PARAMS(T, gk), ATT_ROWS_PARAMS(T, gv), int bh, int heads, int lq, int lk, int d, int dv,              \
         double scale, int causal) {                                                                                    \
+        fm_grid_dependency();                                                                                          \
         attention_backward_dkdv<T>(ATT_ROWS(const T, q), ATT_ROWS(const T, k), ATT_ROWS(const T, v),                   \
                                    ATT_ROWS(const T, out), ATT_ROWS(const T, go), lse + lse_off, ATT_ROWS(T, gk),      \
                                    ATT_ROWS(T, gv), bh, lq, lk, d, dv, scale, causal);                                 \

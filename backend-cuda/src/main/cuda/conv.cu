@@ -363,24 +363,28 @@ __device__ __forceinline__ void conv2d_bwd_weight_reduce(const T* partial, long 
     extern "C" __global__ void __launch_bounds__(CONV_THREADS)                                       \
         conv2d_fwd_##sfx(const T* __restrict__ x, long long x_offset, const T* __restrict__ w,        \
                          long long w_offset, T* __restrict__ y, long long y_offset, CONV_SHAPE_PARAMS) { \
+        fm_grid_dependency();                                                                         \
         conv2d_fwd<T>(x, x_offset, w, w_offset, y, y_offset, ConvShape CONV_SHAPE_ARGS);              \
     }                                                                                                \
     extern "C" __global__ void __launch_bounds__(CONV_THREADS)                                       \
         conv2d_bwd_data_##sfx(const T* __restrict__ gy, long long gy_offset, const T* __restrict__ w, \
                               long long w_offset, T* __restrict__ gx, long long gx_offset,            \
                               CONV_SHAPE_PARAMS) {                                                   \
+        fm_grid_dependency();                                                                         \
         conv2d_bwd_data<T>(gy, gy_offset, w, w_offset, gx, gx_offset, ConvShape CONV_SHAPE_ARGS);     \
     }                                                                                                \
     extern "C" __global__ void __launch_bounds__(CONV_THREADS)                                       \
         conv2d_bwd_weight_##sfx(const T* __restrict__ x, long long x_offset, const T* __restrict__ gy, \
                                 long long gy_offset, T* __restrict__ dst, long long dst_offset,       \
                                 long long k_chunk, CONV_SHAPE_PARAMS) {                              \
+        fm_grid_dependency();                                                                         \
         conv2d_bwd_weight<T>(x, x_offset, gy, gy_offset, dst, dst_offset, k_chunk,                    \
                              ConvShape CONV_SHAPE_ARGS);                                             \
     }                                                                                                \
     extern "C" __global__ void conv2d_bwd_weight_reduce_##sfx(const T* __restrict__ partial,          \
                                                               long long size, int splits,             \
                                                               T* __restrict__ gw, long long gw_offset) { \
+        fm_grid_dependency();                                                                         \
         conv2d_bwd_weight_reduce<T>(partial, size, splits, gw, gw_offset);                            \
     }
 FATHOM_CONV(f32, float)

@@ -362,6 +362,7 @@ __device__ __forceinline__ void where_body(const u8* c, StridedDesc cd, const T*
 
 #define FATHOM_FILL(T, t)                                                                        \
     extern "C" __global__ void fill_##t(T* dst, StridedDesc d, i64 n, double value) {            \
+        fm_grid_dependency();                                                                    \
         fill_body<T>(dst, d, n, value);                                                          \
     }
 FATHOM_FILL(float, f32)
@@ -371,6 +372,7 @@ FATHOM_FILL(u8, u8)
 
 #define FATHOM_COPY(S, s, D, d)                                                                  \
     extern "C" __global__ void copy_##s##_##d(const S* src, StridedDesc sd, D* dst, StridedDesc dd, i64 n) { \
+        fm_grid_dependency();                                                                    \
         copy_body<S, D>(src, sd, dst, dd, n);                                                    \
     }
 #define FATHOM_COPY_FROM(S, s)                                                                   \
@@ -383,28 +385,34 @@ FATHOM_COPY_FROM(u8, u8)
 
 #define FATHOM_FLOAT_MAPS(T, t)                                                                  \
     extern "C" __global__ void unary_##t(int op, const T* x, StridedDesc xd, T* out, StridedDesc od, i64 n) { \
+        fm_grid_dependency();                                                                    \
         unary_body<T>(op, x, xd, out, od, n);                                                    \
     }                                                                                            \
     extern "C" __global__ void binary_##t(int op, const T* a, StridedDesc ad, const T* b, StridedDesc bd, \
                                           T* out, StridedDesc od, i64 n) {                       \
+        fm_grid_dependency();                                                                    \
         map2_body(a, ad, b, bd, out, od, n, BinaryF<T>{op});                                     \
     }                                                                                            \
     extern "C" __global__ void compare_##t(int op, const T* a, StridedDesc ad, const T* b, StridedDesc bd, \
                                            u8* out, StridedDesc od, i64 n) {                     \
+        fm_grid_dependency();                                                                    \
         map2_body(a, ad, b, bd, out, od, n, CompareF<T>{op});                                    \
     }                                                                                            \
     extern "C" __global__ void where_##t(const u8* c, StridedDesc cd, const T* a, StridedDesc ad, \
                                          const T* b, StridedDesc bd, T* out, StridedDesc od, i64 n) { \
+        fm_grid_dependency();                                                                    \
         where_body<T>(c, cd, a, ad, b, bd, out, od, n);                                          \
     }                                                                                            \
     extern "C" __global__ void activation_backward_##t(int op, const T* x, StridedDesc xd, const T* g, \
                                                        StridedDesc gd, T* out, StridedDesc od, i64 n) { \
+        fm_grid_dependency();                                                                    \
         map2_body(x, xd, g, gd, out, od, n, ActivationGradF<T>{op});                             \
     }
 FATHOM_FLOAT_MAPS(float, f32)
 FATHOM_FLOAT_MAPS(double, f64)
 
 extern "C" __global__ void unary_i64(int op, const i64* x, StridedDesc xd, i64* out, StridedDesc od, i64 n) {
+    fm_grid_dependency();
     FATHOM_TRIPS(i, s, n) {
         i64 v[FATHOM_ILP] = {};
         FATHOM_LANES(k, i, s, n) v[k] = x[fathom_offset(xd, i + k * s)];
@@ -414,25 +422,30 @@ extern "C" __global__ void unary_i64(int op, const i64* x, StridedDesc xd, i64* 
 
 extern "C" __global__ void binary_i64(int op, const i64* a, StridedDesc ad, const i64* b, StridedDesc bd, i64* out,
                                       StridedDesc od, i64 n, int* status) {
+    fm_grid_dependency();
     map2_body(a, ad, b, bd, out, od, n, BinaryI64F{op, status});
 }
 
 extern "C" __global__ void compare_i64(int op, const i64* a, StridedDesc ad, const i64* b, StridedDesc bd, u8* out,
                                        StridedDesc od, i64 n) {
+    fm_grid_dependency();
     map2_body(a, ad, b, bd, out, od, n, CompareF<i64>{op});
 }
 
 extern "C" __global__ void where_i64(const u8* c, StridedDesc cd, const i64* a, StridedDesc ad, const i64* b,
                                      StridedDesc bd, i64* out, StridedDesc od, i64 n) {
+    fm_grid_dependency();
     where_body<i64>(c, cd, a, ad, b, bd, out, od, n);
 }
 
 extern "C" __global__ void where_u8(const u8* c, StridedDesc cd, const u8* a, StridedDesc ad, const u8* b,
                                     StridedDesc bd, u8* out, StridedDesc od, i64 n) {
+    fm_grid_dependency();
     where_body<u8>(c, cd, a, ad, b, bd, out, od, n);
 }
 
 extern "C" __global__ void unary_u8(int op, const u8* x, StridedDesc xd, u8* out, StridedDesc od, i64 n) {
+    fm_grid_dependency();
     FATHOM_TRIPS(i, s, n) {
         u8 v[FATHOM_ILP] = {};
         FATHOM_LANES(k, i, s, n) v[k] = x[fathom_offset(xd, i + k * s)];
@@ -442,5 +455,6 @@ extern "C" __global__ void unary_u8(int op, const u8* x, StridedDesc xd, u8* out
 
 extern "C" __global__ void binary_u8(int op, const u8* a, StridedDesc ad, const u8* b, StridedDesc bd, u8* out,
                                      StridedDesc od, i64 n) {
+    fm_grid_dependency();
     map2_body(a, ad, b, bd, out, od, n, LogicalF{op});
 }

@@ -45,13 +45,14 @@ __device__ __forceinline__ long long fathom_offset(const StridedDesc& d, long lo
     return off;
 }
 
-// Programmatic dependent launch (Hopper, sm_90, and later). A kernel that calls this before it
-// touches memory lets the next launch on its stream begin at once (launch_dependents), and waits
-// until the kernel before it has finished and its writes are visible (wait). The host launches it
-// with CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION only where the GPU runs this code
-// compiled for sm_90 (dev.fathom.cuda.KernelLauncher#programmatic), so that its launch and block
-// dispatch overlap the end of the kernel before it. Without that attribute, and in code compiled
-// for older GPUs (the shipped PTX, the emulation), it does nothing.
+// Programmatic dependent launch (Hopper, sm_90, and later). Every kernel calls this first, before
+// it touches memory (scripts/check-kernels checks the sm_90 code): it lets the next launch on its
+// stream begin at once (launch_dependents), and waits until the kernel before it has finished and
+// its writes are visible (wait). With -Dfathom.cuda.pdl=true the host launches the kernels with
+// CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION where the GPU runs this code compiled for
+// sm_90 (dev.fathom.cuda.KernelLauncher#programmatic), so that a launch and its block dispatch
+// overlap the end of the kernel before it. Without that attribute, and in code compiled for older
+// GPUs (the shipped PTX, the emulation), it does nothing.
 __device__ __forceinline__ void fm_grid_dependency() {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
     asm volatile("griddepcontrol.launch_dependents;" ::: "memory");

@@ -131,6 +131,7 @@ __device__ __forceinline__ void gemm_tiled(const T* __restrict__ a, long long a_
              long long b_bs_outer, long long b_bs_inner, long long b_rs, long long b_cs,           \
              T* __restrict__ c, long long c_offset, int m, int n, int k, int batch_inner,          \
              int accumulate) {                                                                     \
+        fm_grid_dependency();                                                                      \
         gemm_tiled<T>(a, a_offset, a_bs_outer, a_bs_inner, a_rs, a_cs, b, b_offset, b_bs_outer,    \
                       b_bs_inner, b_rs, b_cs, c, c_offset, m, n, k, batch_inner, accumulate);      \
     }
@@ -306,6 +307,7 @@ __device__ __forceinline__ void gemm_f32_128_body(gemm_f4 (*As)[GEMM_L_BK][GEMM_
              long long b_bs_outer, long long b_bs_inner, long long b_rs, long long b_cs,                   \
              float* __restrict__ c, long long c_offset, int m, int n, int k, int batch_inner,              \
              int accumulate) {                                                                             \
+        fm_grid_dependency();                                                                              \
         __shared__ gemm_f4 As[2][GEMM_L_BK][GEMM_L_LD / 4];                                                \
         __shared__ gemm_f4 Bs[2][GEMM_L_BK][GEMM_L_LD / 4];                                                \
         gemm_f32_128_body<A_KROW, B_KCOL>(As, Bs, a, a_offset, a_bs_outer, a_bs_inner, a_rs, a_cs, b,      \
@@ -336,9 +338,11 @@ __device__ __forceinline__ void splitk_sum(const T* __restrict__ parts, long lon
 
 extern "C" __global__ void gemm_splitk_sum_f32(const float* parts, long long splits, long long mn, float* c,
                                                long long c_offset, int accumulate) {
+    fm_grid_dependency();
     splitk_sum<float>(parts, splits, mn, c, c_offset, accumulate);
 }
 extern "C" __global__ void gemm_splitk_sum_f64(const double* parts, long long splits, long long mn, double* c,
                                                long long c_offset, int accumulate) {
+    fm_grid_dependency();
     splitk_sum<double>(parts, splits, mn, c, c_offset, accumulate);
 }

@@ -67,11 +67,13 @@ __device__ void scatter_add_impl(const T* src, const StridedDesc& sd, const i64*
     extern "C" __global__ void gather_##t(const T* x, StridedDesc xd, i64 dim_size, i64 dim_stride,      \
                                           const i64* index, StridedDesc id, T* out, StridedDesc od, i64 n, \
                                           unsigned long long* fault) {                             \
+        fm_grid_dependency();                                                                     \
         gather_impl<T>(x, xd, dim_size, dim_stride, index, id, out, od, n, fault);                \
     }                                                                                             \
     extern "C" __global__ void scatter_add_##t(const T* src, StridedDesc sd, const i64* index, StridedDesc id, \
                                                T* out, StridedDesc od, i64 dim_size, i64 dim_stride, i64 n, \
                                                unsigned long long* fault) {                        \
+        fm_grid_dependency();                                                                     \
         scatter_add_impl<T>(src, sd, index, id, out, od, dim_size, dim_stride, n, fault);         \
     }
 FATHOM_INDEX(f32, float)
@@ -103,6 +105,7 @@ __device__ void check_range_impl(const T* x, i64 n, double lo, double hi, double
 #define FATHOM_CHECK_RANGE(t, T)                                                                  \
     extern "C" __global__ void check_range_##t(const T* x, i64 n, double lo, double hi, double allowed, \
                                                unsigned long long* fault) {                        \
+        fm_grid_dependency();                                                                     \
         check_range_impl<T>(x, n, lo, hi, allowed, fault);                                        \
     }
 FATHOM_CHECK_RANGE(f32, float)

@@ -288,24 +288,28 @@ __device__ void layer_norm_param_grads(const T* go, i64 go_off, const T* x, i64 
     extern "C" __global__ void layer_norm_##t(const T* x, i64 x_off, const T* w, i64 w_off, const T* b, i64 b_off,   \
                                               T* out, i64 out_off, T* mean, i64 mean_off, T* rstd, i64 rstd_off,     \
                                               i64 rows, i64 n, double eps) {                                         \
+        fm_grid_dependency();                                                                                        \
         norm_forward<T>(x, x_off, w, w_off, b, b_off, out, out_off, mean, mean_off, rstd, rstd_off, 1, rows, n, eps, \
                         false);                                                                                      \
     }                                                                                                                \
     extern "C" __global__ void layer_norm_backward_##t(const T* go, i64 go_off, const T* x, i64 x_off, const T* mean, \
                                                        i64 mean_off, const T* rstd, i64 rstd_off, const T* w,        \
                                                        i64 w_off, T* gx, i64 gx_off, i64 rows, i64 n) {              \
+        fm_grid_dependency();                                                                                        \
         norm_backward<T>(go, go_off, x, x_off, mean, mean_off, rstd, rstd_off, w, w_off, gx, gx_off, nullptr, 0,     \
                          nullptr, 0, 1, rows, n, false);                                                             \
     }                                                                                                                \
     extern "C" __global__ void layer_norm_param_grads_##t(const T* go, i64 go_off, const T* x, i64 x_off,            \
                                                           const T* mean, i64 mean_off, const T* rstd, i64 rstd_off,  \
                                                           T* gw, i64 gw_off, T* gb, i64 gb_off, i64 rows, i64 n) {   \
+        fm_grid_dependency();                                                                                        \
         layer_norm_param_grads<T>(go, go_off, x, x_off, mean, mean_off, rstd, rstd_off, gw, gw_off, gb, gb_off,      \
                                   rows, n);                                                                          \
     }                                                                                                                \
     extern "C" __global__ void batch_norm_##t(const T* x, i64 x_off, const T* w, i64 w_off, const T* b, i64 b_off,   \
                                               T* out, i64 out_off, T* mean, i64 mean_off, T* invstd,                 \
                                               i64 invstd_off, i64 N, i64 C, i64 S, double eps) {                     \
+        fm_grid_dependency();                                                                                        \
         norm_forward<T>(x, x_off, w, w_off, b, b_off, out, out_off, mean, mean_off, invstd, invstd_off, N, C, S,     \
                         eps, true);                                                                                  \
     }                                                                                                                \
@@ -313,6 +317,7 @@ __device__ void layer_norm_param_grads(const T* go, i64 go_off, const T* x, i64 
                                                        i64 mean_off, const T* invstd, i64 invstd_off, const T* w,    \
                                                        i64 w_off, T* gx, i64 gx_off, T* gw, i64 gw_off, T* gb,       \
                                                        i64 gb_off, i64 N, i64 C, i64 S) {                            \
+        fm_grid_dependency();                                                                                        \
         norm_backward<T>(go, go_off, x, x_off, mean, mean_off, invstd, invstd_off, w, w_off, gx, gx_off, gw, gw_off, \
                          gb, gb_off, N, C, S, true);                                                                 \
     }
@@ -322,12 +327,14 @@ FATHOM_NORM(f64, double)
 
 #define FATHOM_BATCH_NORM_SPLIT(t, T)                                                                              \
     extern "C" __global__ void batch_norm_partials_##t(const T* x, i64 x_off, double* ws, i64 N, i64 C, i64 S, i64 P) {  \
+        fm_grid_dependency();                                                                                       \
         batch_norm_partials<T>(x, x_off, ws, N, C, S, P);                                                           \
     }                                                                                                              \
     extern "C" __global__ void batch_norm_apply_##t(const T* x, i64 x_off, const T* w, i64 w_off, const T* b,       \
                                                     i64 b_off, T* out, i64 out_off, T* mean, i64 mean_off,         \
                                                     T* invstd, i64 invstd_off, const double* ws, i64 N, i64 C,     \
                                                     i64 S, i64 P, double eps) {                                    \
+        fm_grid_dependency();                                                                                         \
         batch_norm_apply<T>(x, x_off, w, w_off, b, b_off, out, out_off, mean, mean_off, invstd, invstd_off, ws, N, C, \
                             S, P, eps);                                                                            \
     }                                                                                                              \
@@ -335,6 +342,7 @@ FATHOM_NORM(f64, double)
                                                                 const T* mean, i64 mean_off, const T* invstd,      \
                                                                 i64 invstd_off, double* ws, i64 N, i64 C, i64 S,   \
                                                                 i64 P) {                                           \
+        fm_grid_dependency();                                                                                       \
         batch_norm_backward_partials<T>(go, go_off, x, x_off, mean, mean_off, invstd, invstd_off, ws, N, C, S, P);  \
     }                                                                                                              \
     extern "C" __global__ void batch_norm_backward_apply_##t(const T* go, i64 go_off, const T* x, i64 x_off,        \
@@ -342,6 +350,7 @@ FATHOM_NORM(f64, double)
                                                              i64 invstd_off, const T* w, i64 w_off, T* gx,         \
                                                              i64 gx_off, T* gw, i64 gw_off, T* gb, i64 gb_off,     \
                                                              const double* ws, i64 N, i64 C, i64 S, i64 P) {       \
+        fm_grid_dependency();                                                                                        \
         batch_norm_backward_apply<T>(go, go_off, x, x_off, mean, mean_off, invstd, invstd_off, w, w_off, gx, gx_off, \
                                      gw, gw_off, gb, gb_off, ws, N, C, S, P);                                      \
     }

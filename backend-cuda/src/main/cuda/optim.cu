@@ -74,6 +74,7 @@ __device__ void adam_update(T* param, i64 p_off, const T* grad, i64 g_off, T* m,
     extern "C" __global__ void sgd_update_##t(T* param, i64 p_off, const T* grad, i64 g_off, T* buf, i64 b_off,   \
                                               i64 n, double lr, double momentum, double dampening,                \
                                               double weight_decay, int nesterov, int first_step) {                \
+        fm_grid_dependency();                                                                                     \
         sgd_update<T>(param, p_off, grad, g_off, buf, b_off, n, lr, momentum, dampening, weight_decay, nesterov,  \
                       first_step);                                                                                \
     }                                                                                                             \
@@ -82,6 +83,7 @@ __device__ void adam_update(T* param, i64 p_off, const T* grad, i64 g_off, T* m,
                                                double beta1, double beta2, double eps, double weight_decay,        \
                                                double bias_correction1, double bias_correction2, int decoupled,    \
                                                int amsgrad) {                                                      \
+        fm_grid_dependency();                                                                                     \
         adam_update<T>(param, p_off, grad, g_off, m, m_off, v, v_off, vmax, vmax_off, n, lr, beta1, beta2, eps,   \
                        weight_decay, bias_correction1, bias_correction2, decoupled, amsgrad);                     \
     }

@@ -154,22 +154,26 @@ __device__ __forceinline__ void avg_pool2d_bwd(const T* gy, long long gy_offset,
                                                     T* __restrict__ y, long long y_offset,             \
                                                     long long* __restrict__ indices,                   \
                                                     long long indices_offset, POOL_SHAPE_PARAMS) {     \
+        fm_grid_dependency();                                                                            \
         max_pool2d_fwd<T>(x, x_offset, y, y_offset, indices, indices_offset, PoolShape POOL_SHAPE_ARGS); \
     }                                                                                                \
     extern "C" __global__ void max_pool2d_bwd_##sfx(const T* __restrict__ gy, long long gy_offset,     \
                                                     const long long* __restrict__ indices,             \
                                                     long long indices_offset, T* __restrict__ gx,      \
                                                     long long gx_offset, POOL_SHAPE_PARAMS) {          \
+        fm_grid_dependency();                                                                                \
         max_pool2d_bwd<T>(gy, gy_offset, indices, indices_offset, gx, gx_offset, PoolShape POOL_SHAPE_ARGS); \
     }                                                                                                \
     extern "C" __global__ void avg_pool2d_fwd_##sfx(const T* __restrict__ x, long long x_offset,       \
                                                     T* __restrict__ y, long long y_offset,             \
                                                     int count_include_pad, POOL_SHAPE_PARAMS) {        \
+        fm_grid_dependency();                                                                          \
         avg_pool2d_fwd<T>(x, x_offset, y, y_offset, count_include_pad, PoolShape POOL_SHAPE_ARGS);     \
     }                                                                                                \
     extern "C" __global__ void avg_pool2d_bwd_##sfx(const T* __restrict__ gy, long long gy_offset,     \
                                                     T* __restrict__ gx, long long gx_offset,           \
                                                     int count_include_pad, POOL_SHAPE_PARAMS) {        \
+        fm_grid_dependency();                                                                          \
         avg_pool2d_bwd<T>(gy, gy_offset, gx, gx_offset, count_include_pad, PoolShape POOL_SHAPE_ARGS); \
     }
 FATHOM_POOL(f32, float)

@@ -104,6 +104,7 @@ __device__ void random_fill(int op, T* out, i64 offset, i64 n, unsigned long lon
 #define FATHOM_RANDOM(t, T)                                                                       \
     extern "C" __global__ void random_##t(int op, T* out, i64 offset, i64 n, unsigned long long seed,     \
                                           unsigned long long counter, double a, double b) {        \
+        fm_grid_dependency();                                                                     \
         random_fill<T>(op, out, offset, n, seed, counter, a, b);                                  \
     }
 FATHOM_RANDOM(f32, float)

@@ -102,12 +102,14 @@ __device__ void lstm_cell_backward(const T* acts, i64 a_off, const T* c, i64 c_o
     extern "C" __global__ void lstm_cell_##t(const T* gates, i64 g_off, const T* input_gates, i64 x_off,          \
                                              const T* c, i64 c_off, T* out, i64 o_off, T* acts, i64 a_off,         \
                                              i64 rows, i64 hidden) {                                              \
+        fm_grid_dependency();                                                                                    \
         lstm_cell<T>(gates, g_off, input_gates, x_off, c, c_off, out, o_off, acts, a_off, rows, hidden);         \
     }                                                                                                             \
     extern "C" __global__ void lstm_cell_backward_##t(const T* acts, i64 a_off, const T* c, i64 c_off,            \
                                                       const T* grad_out, i64 go_off, const T* grad_h, i64 gh_off, \
                                                       T* grad_gates, i64 gg_off, T* grad_c, i64 gc_off, i64 rows, \
                                                       i64 hidden) {                                               \
+        fm_grid_dependency();                                                                                      \
         lstm_cell_backward<T>(acts, a_off, c, c_off, grad_out, go_off, grad_h, gh_off, grad_gates, gg_off, grad_c, \
                               gc_off, rows, hidden);                                                              \
     }

@@ -39,9 +39,7 @@
 //     host keeps one zeroed counter per row that may be split (dev.fathom.cuda.ReduceLaunches),
 //     so a row's merge costs no second launch (a 2^24-float sum is about 20 µs of reading on an
 //     H100; a launch is several µs of it), and the slot order, not the blocks' finishing order,
-//     decides how the results combine: the result is the same every run. Compiled for sm_90 it
-//     starts with fm_grid_dependency, so the host may launch it as a programmatic dependent of
-//     the kernel before it (-Dfathom.cuda.pdl=true).
+//     decides how the results combine: the result is the same every run.
 // Columns: when the kept axes lie on both sides of the reduced ones (a bias gradient sums [N, C]
 // over N; a dim-1 reduction of [A, R, B]), a row would be R elements B apart, and copying x into
 // rows first reads it twice and writes it once more. The column kernels read x where it is:
@@ -311,6 +309,7 @@ __device__ void reduce_rows(int op, const T* x, i64 x_offset, i64 row_stride, i6
 #define FATHOM_REDUCE(t, T)                                                                       \
     extern "C" __global__ void reduce_##t(int op, const T* x, i64 x_offset, i64 row_stride, i64 inner, void* out, \
                                           i64 out_offset, i64 outer) {                            \
+        fm_grid_dependency();                                                                     \
         reduce_rows<T>(op, x, x_offset, row_stride, inner, out, out_offset, outer);               \
     }
 FATHOM_REDUCE(f32, float)
@@ -321,6 +320,7 @@ FATHOM_REDUCE(i64, i64)
 // BOOL count: SUM only (the tensor layer rejects other ops on BOOL); the output is I64.
 extern "C" __global__ void reduce_u8(int op, const u8* x, i64 x_offset, i64 row_stride, i64 inner, void* out,
                                      i64 out_offset, i64 outer) {
+    fm_grid_dependency();
     for (i64 r = blockIdx.x; r < outer; r += gridDim.x) {
         unsigned long long s = block_sum(thread_sum(x + x_offset + r * row_stride, inner));
         if (threadIdx.x == 0) static_cast<i64*>(out)[out_offset + r] = op == R_SUM ? (i64)s : 0;
@@ -398,7 +398,6 @@ __device__ void merge_row(int op, const void* part_val, const i64* part_idx, i64
 template <typename T>
 __device__ void split_rows(int op, const T* x, i64 x_offset, i64 row_stride, i64 inner, i64 chunk, i64 splits,
                            void* part_val, i64* part_idx, unsigned* tickets, void* out, i64 out_offset, i64 outer) {
-    fm_grid_dependency();
     for (i64 b = blockIdx.x; b < outer * splits; b += gridDim.x) {
         const BlockSplit at = split_block(b, splits, outer * splits);
         i64 r = at.q, begin = at.r * chunk;
@@ -424,6 +423,7 @@ __device__ void split_rows(int op, const T* x, i64 x_offset, i64 row_stride, i64
     extern "C" __global__ void reduce_split_##t(int op, const T* x, i64 x_offset, i64 row_stride, i64 inner, \
                                                 i64 chunk, i64 splits, void* part_val, i64* part_idx,          \
                                                 unsigned* tickets, void* out, i64 out_offset, i64 outer) {     \
+        fm_grid_dependency();                                                                                 \
         split_rows<T>(op, x, x_offset, row_stride, inner, chunk, splits, part_val, part_idx, tickets, out,    \
                       out_offset, outer);                                                          \
     }
@@ -624,6 +624,7 @@ __device__ void col_tiles(int op, const T* x, i64 x_offset, i64 outer_stride, i6
                                                i64 col_stride, i64 outer, i64 rows, i64 cols, i64 chunk, i64 splits, \
                                                void* part_val, i64* part_idx, unsigned* tickets, void* out,         \
                                                i64 out_offset) {                                                   \
+        fm_grid_dependency();                                                                                       \
         col_tiles<T, O, SUM_ONLY>(op, x, x_offset, outer_stride, row_stride, col_stride, outer, rows, cols, chunk,  \
                                   splits, part_val, part_idx, tickets, out, out_offset);                            \
     }

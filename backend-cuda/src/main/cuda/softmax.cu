@@ -128,19 +128,23 @@ __device__ void softmax_backward_col(const T* y, i64 y_off, const T* gy, i64 gy_
 #define FATHOM_SOFTMAX(t, T)                                                                                  \
     extern "C" __global__ void softmax_block_##t(const T* x, i64 x_off, T* out, i64 out_off, i64 outer, i64 n, \
                                                  i64 inner, int log) {                                         \
+        fm_grid_dependency();                                                                                  \
         softmax_block<T>(x, x_off, out, out_off, outer, n, inner, log);                                        \
     }                                                                                                          \
     extern "C" __global__ void softmax_col_##t(const T* x, i64 x_off, T* out, i64 out_off, i64 outer, i64 n,   \
                                                i64 inner, int log) {                                           \
+        fm_grid_dependency();                                                                                  \
         softmax_col<T>(x, x_off, out, out_off, outer, n, inner, log);                                          \
     }                                                                                                          \
     extern "C" __global__ void softmax_backward_block_##t(const T* y, i64 y_off, const T* gy, i64 gy_off,      \
                                                           T* gx, i64 gx_off, i64 outer, i64 n, i64 inner,      \
                                                           int log) {                                           \
+        fm_grid_dependency();                                                                                  \
         softmax_backward_block<T>(y, y_off, gy, gy_off, gx, gx_off, outer, n, inner, log);                     \
     }                                                                                                          \
     extern "C" __global__ void softmax_backward_col_##t(const T* y, i64 y_off, const T* gy, i64 gy_off, T* gx, \
                                                         i64 gx_off, i64 outer, i64 n, i64 inner, int log) {    \
+        fm_grid_dependency();                                                                                  \
         softmax_backward_col<T>(y, y_off, gy, gy_off, gx, gx_off, outer, n, inner, log);                       \
     }
 FATHOM_SOFTMAX(f32, float)

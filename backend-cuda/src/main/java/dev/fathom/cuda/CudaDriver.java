@@ -102,8 +102,8 @@ interface CudaDriver {
      * {@code cuLaunchKernelEx} with {@code CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION}:
      * the launch may begin before the kernel before it on {@code stream} has finished, so the kernel
      * must wait for it itself ({@code fm_grid_dependency}). Only {@link KernelLauncher} calls it, for
-     * code compiled for sm_90 that does. A driver without it launches as {@link #launchKernel} does,
-     * which is always correct (the overlap is only an optimization).
+     * code compiled for sm_90, where every own kernel does. A driver without it launches as
+     * {@link #launchKernel} does, which is always correct (the overlap is only an optimization).
      */
     default int launchKernelProgrammatic(long function, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ,
             int sharedBytes, long stream, KernelParams params) {

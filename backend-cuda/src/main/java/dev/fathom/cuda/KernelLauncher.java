@@ -14,12 +14,13 @@ import java.util.Objects;
  * kernel name, shapes and geometry instead of at some later copy. It costs the overlap of host
  * and GPU, so it is off by default.
  *
- * <p>Programmatic dependent launch: with {@code -Dfathom.cuda.pdl=true}, a kernel that waits for the
- * kernel before it itself ({@code fm_grid_dependency} in {@code fathom_kernels.cuh}; launched through
- * {@link #launchDependent}) goes to the driver with {@code CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION}
- * where the module's code was compiled for sm_90 or later ({@link #programmatic}), so that its launch
- * and block dispatch overlap the end of the kernel before it. Off by default until a GPU run shows
- * what it gains (scripts/gpu-check times the full sum both ways).
+ * <p>Programmatic dependent launch: every own kernel waits for the kernel before it itself
+ * ({@code fm_grid_dependency} in {@code fathom_kernels.cuh}, first thing; scripts/check-kernels
+ * checks it). With {@code -Dfathom.cuda.pdl=true}, where the module's code was compiled for sm_90 or
+ * later ({@link #programmatic}), launches go to the driver with
+ * {@code CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION}, so that a launch and its block
+ * dispatch overlap the end of the kernel before it. Off by default until a GPU run shows what it
+ * gains (scripts/gpu-check times the full sum and the training steps both ways).
  */
 final class KernelLauncher {
     /** {@code -Dfathom.cuda.sync}, read once. */
@@ -73,8 +74,8 @@ final class KernelLauncher {
     }
 
     /**
-     * @param programmatic whether {@link #launchDependent} may launch programmatically: the module's
-     *        code was compiled for sm_90 or later (so its {@code fm_grid_dependency} waits) and
+     * @param programmatic whether launches are programmatic: the module's code was compiled for
+     *        sm_90 or later (so its kernels' {@code fm_grid_dependency} waits) and
      *        {@code -Dfathom.cuda.pdl} asks for it
      */
     KernelLauncher(CudaDriver driver, CudaCheck check, ComputeStream stream, long module, boolean sync, boolean programmatic) {
@@ -112,7 +113,7 @@ final class KernelLauncher {
         return sync;
     }
 
-    /** Whether {@link #launchDependent} launches programmatically here. */
+    /** Whether launches are programmatic here. */
     boolean programmatic() {
         return programmatic;
     }
@@ -132,21 +133,6 @@ final class KernelLauncher {
      */
     void launch(String op, Object shapes, String kernel, Dim3 grid, Dim3 block, int sharedBytes,
             KernelParams params) {
-        enqueue(op, shapes, kernel, grid, block, sharedBytes, params, false);
-    }
-
-    /**
-     * As {@link #launch}, for a kernel that waits for the kernel before it itself
-     * ({@code fm_grid_dependency} before its first memory access): a programmatic launch where
-     * {@link #programmatic}, else an ordinary one.
-     */
-    void launchDependent(String op, Object shapes, String kernel, Dim3 grid, Dim3 block, int sharedBytes,
-            KernelParams params) {
-        enqueue(op, shapes, kernel, grid, block, sharedBytes, params, programmatic);
-    }
-
-    private void enqueue(String op, Object shapes, String kernel, Dim3 grid, Dim3 block, int sharedBytes,
-            KernelParams params, boolean overlap) {
         Objects.requireNonNull(params, "params");
         validate(op, kernel, grid, block, sharedBytes);
         // The stream's lock, not this launcher's: a wait may launch (DeviceChecks zeroes its slots
@@ -154,7 +140,7 @@ final class KernelLauncher {
         // takes the stream's lock first and no two paths take two locks in opposite orders.
         synchronized (stream) {
             long function = function(op, kernel);
-            int status = overlap
+            int status = programmatic
                     ? driver.launchKernelProgrammatic(function, grid.x(), grid.y(), grid.z(), block.x(), block.y(), block.z(),
                             sharedBytes, stream.handle(), params)
                     : driver.launchKernel(function, grid.x(), grid.y(), grid.z(), block.x(), block.y(), block.z(), sharedBytes,

@@ -41,14 +41,6 @@ final class KernelModule {
         launcher().launch(op, shapes, kernel, Dim3.of(g.grid()), Dim3.of(g.block()), 0, params);
     }
 
-    /**
-     * Launches {@code kernel}, which waits for the kernel before it itself ({@code fm_grid_dependency}),
-     * with an explicit geometry: programmatically where {@link KernelLauncher#programmatic}.
-     */
-    void launchDependent(String op, Object shapes, String kernel, Dim3 grid, Dim3 block, KernelParams params) {
-        launcher().launchDependent(op, shapes, kernel, grid, block, 0, params);
-    }
-
     /** Launches {@code kernel} with an explicit geometry. */
     void launch(String op, Object shapes, String kernel, Dim3 grid, Dim3 block, KernelParams params) {
         launcher().launch(op, shapes, kernel, grid, block, 0, params);

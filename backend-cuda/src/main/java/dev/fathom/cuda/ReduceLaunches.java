@@ -175,7 +175,7 @@ final class ReduceLaunches {
         CudaBuffer part = (CudaBuffer) kernels.allocate(DType.I64, 2 * slots);  // values, then indices
         try {
             long values = part.address(), indices = values + 8 * slots;
-            module.launchDependent(name, shapes, "reduce_split_" + suffix, grid(slots), Dim3.of(LaunchGeometry.BLOCK), KernelParams.of()
+            module.launch(name, shapes, "reduce_split_" + suffix, grid(slots), Dim3.of(LaunchGeometry.BLOCK), KernelParams.of()
                     .i32(op.ordinal()).ptr(x).i64(xOffset).i64(rowStride).i64(inner).i64(chunk).i64(splits).ptr(values)
                     .ptr(indices).ptr(tickets.address(name)).ptr(out.address()).i64(outOffset).i64(outer));
         } finally {

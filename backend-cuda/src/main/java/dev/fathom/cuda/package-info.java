@@ -69,9 +69,9 @@
  * <p>Launches go through {@link dev.fathom.cuda.NativeLaunch}, which calls {@code cuLaunchKernel}
  * through {@code java.lang.foreign} with the parameters written into a reused native block, instead
  * of JCuda's per-argument JNI marshalling ({@code -Dfathom.cuda.launch=jcuda} goes back to JCuda's).
- * With {@code -Dfathom.cuda.pdl=true}, kernels that wait for their predecessor themselves go through
- * {@code cuLaunchKernelEx} as programmatic dependents where their code was compiled for sm_90
- * ({@link dev.fathom.cuda.KernelLauncher#launchDependent}).
+ * With {@code -Dfathom.cuda.pdl=true}, the own kernels go through {@code cuLaunchKernelEx} as
+ * programmatic dependents of the kernel before them where their code was compiled for sm_90: each
+ * waits for its predecessor itself ({@link dev.fathom.cuda.KernelLauncher}).
  *
  * <p>Depends on tensor-api's SPI and JCuda (through {@code JCudaDriverApi}, {@code CudaLibraries}
  * and {@code NvrtcCompiler} only).
