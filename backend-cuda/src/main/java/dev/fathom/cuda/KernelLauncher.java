@@ -147,7 +147,8 @@ final class KernelLauncher {
                             stream.handle(), params);
             // The messages are built only when needed: this runs for every kernel of every op.
             if (status != 0) {
-                check.check(op + ": cuLaunchKernel(" + kernel + ")", where(shapes, grid, block, sharedBytes), status);
+                check.check(op + ": " + (programmatic ? "cuLaunchKernelEx(" : "cuLaunchKernel(") + kernel + ")",
+                        where(shapes, grid, block, sharedBytes), status);
             }
             launches++;
             stream.noteLaunch(op, kernel, shapes);

@@ -126,7 +126,8 @@ final class NativeLaunch {
      * As {@link #launch}, through {@code cuLaunchKernelEx} with the attribute
      * {@code CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION} set: the launch may begin before
      * the kernel before it on the stream has finished, so the kernel itself must wait for it
-     * ({@code griddepcontrol.wait}, reduce.cu's {@code fm_grid_dependency}) before it touches memory.
+     * ({@code griddepcontrol.wait}: {@code fm_grid_dependency} in {@code fathom_kernels.cuh}) before it
+     * touches memory.
      *
      * @throws IllegalStateException where the driver has no {@code cuLaunchKernelEx} ({@link #hasLaunchEx})
      */
@@ -143,10 +144,13 @@ final class NativeLaunch {
         attribute.fill((byte) 0);
         attribute.set(JAVA_INT, 0, PROGRAMMATIC_STREAM_SERIALIZATION);
         attribute.set(JAVA_INT, ATTRIBUTE_VALUE, 1);  // programmaticStreamSerializationAllowed
-        int[] dims = {gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes};
-        for (int i = 0; i < dims.length; i++) {
-            config.set(JAVA_INT, 4L * i, dims[i]);
-        }
+        config.set(JAVA_INT, 0, gridX);
+        config.set(JAVA_INT, 4, gridY);
+        config.set(JAVA_INT, 8, gridZ);
+        config.set(JAVA_INT, 12, blockX);
+        config.set(JAVA_INT, 16, blockY);
+        config.set(JAVA_INT, 20, blockZ);
+        config.set(JAVA_INT, 24, sharedBytes);
         config.set(JAVA_INT, 28, 0);  // padding before the stream
         config.set(ValueLayout.JAVA_LONG, CONFIG_STREAM, stream);
         config.set(ADDRESS, CONFIG_ATTRS, attribute);

@@ -85,6 +85,12 @@ class KernelLauncherTest {
         ByteBuffer out = ByteBuffer.allocateDirect(12);
         s.copyToHost("toFloatArray", out, x);
         assertArrayEquals(new float[] {6, 10, 14}, floatsOf(out), "((x * 2) + 1) * 2, in launch order");
+
+        driver.forceLaunchStatus(1);
+        CudaException e = assertThrows(CudaException.class, () -> overlapping.launch("mul", "[3] * 2", "scale", Dim3.of(1),
+                Dim3.of(256), 0, KernelParams.of().ptr(x).i32(3).f32(2f)));
+        assertTrue(e.getMessage().startsWith("cuda: mul: cuLaunchKernelEx(scale) [3] * 2 grid (1, 1, 1) block (256, 1, 1) failed"), e.getMessage());
+        driver.forceLaunchStatus(0);
     }
 
     @Test
