@@ -59,7 +59,8 @@ record CudaPlan(KernelSource kernelSource, boolean cublas, boolean cudnn, List<S
      */
     static CudaPlan decide(int driverVersion, AvailabilityReasons.PtxIsa shipped, CudaLibraries libs) {
         return decide(driverVersion, shipped, libs, !"false".equalsIgnoreCase(System.getProperty(CUBLAS_PROPERTY)),
-                !"false".equalsIgnoreCase(System.getProperty(CUDNN_PROPERTY)), System.getProperty(KERNELS_PROPERTY, "auto"));
+                !"false".equalsIgnoreCase(System.getProperty(CUDNN_PROPERTY)), System.getProperty(KERNELS_PROPERTY, "auto"),
+                KernelLauncher.PDL_PROPERTY);
     }
 
     /** As {@link #decide(int, AvailabilityReasons.PtxIsa, CudaLibraries)}, with cuBLAS allowed or not and cuDNN allowed. */
@@ -81,6 +82,15 @@ record CudaPlan(KernelSource kernelSource, boolean cublas, boolean cudnn, List<S
      */
     static CudaPlan decide(int driverVersion, AvailabilityReasons.PtxIsa shipped, CudaLibraries libs, boolean allowCublas,
             boolean allowCudnn, String kernels) {
+        return decide(driverVersion, shipped, libs, allowCublas, allowCudnn, kernels, false);
+    }
+
+    /**
+     * As {@link #decide(int, AvailabilityReasons.PtxIsa, CudaLibraries, boolean, boolean, String)}; {@code pdl}:
+     * {@code -Dfathom.cuda.pdl=true} asked for programmatic dependent launch, which the plan then lists.
+     */
+    static CudaPlan decide(int driverVersion, AvailabilityReasons.PtxIsa shipped, CudaLibraries libs, boolean allowCublas,
+            boolean allowCudnn, String kernels, boolean pdl) {
         List<String> lines = new ArrayList<>();
         KernelSource source;
         String noKernels = null;
@@ -138,6 +148,10 @@ record CudaPlan(KernelSource kernelSource, boolean cublas, boolean cudnn, List<S
         lines.add("pooling: own kernels (pool.cu): max-pool saves argmax indices, which cuDNN pooling neither returns nor takes"
                 + " back");
         lines.add("softmax, layer norm, optimizer updates, LSTM cell: own kernels");
+        if (pdl && source != KernelSource.NONE) {
+            lines.add("launches: programmatic dependent launch (-Dfathom.cuda.pdl=true) where the own kernels run as code for"
+                    + " compute capability 9.0 and later (the shipped sm_90 machine code, or NVRTC's); elsewhere ordinary launches");
+        }
         return new CudaPlan(source, cublas, cudnn, lines, noKernels);
     }
 

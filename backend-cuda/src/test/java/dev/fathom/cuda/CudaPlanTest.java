@@ -124,6 +124,17 @@ class CudaPlanTest {
     }
 
     @Test
+    void programmaticLaunchIsListedOnlyWhenAskedForAndThereAreKernels() {
+        CudaLibraries libs = new CudaLibraries(NO_CUBLAS, NO_CUDNN, NO_NVRTC);
+        String line = "launches: programmatic dependent launch (-Dfathom.cuda.pdl=true) where the own kernels run as code for"
+                + " compute capability 9.0 and later (the shipped sm_90 machine code, or NVRTC's); elsewhere ordinary launches";
+        assertEquals(line, CudaPlan.decide(13000, AvailabilityReasons.SHIPPED_PTX, libs, true, true, "auto", true).lines().getLast());
+        assertFalse(CudaPlan.decide(13000, AvailabilityReasons.SHIPPED_PTX, libs, true, true, "auto", false).lines().contains(line));
+        assertFalse(CudaPlan.decide(13000, AvailabilityReasons.SHIPPED_PTX, libs, true, true, "nvrtc", true).lines().contains(line),
+                "no kernels (NVRTC asked for, not loaded): nothing to launch");
+    }
+
+    @Test
     void anUnknownKernelSourceLeavesNoKernelsAndNamesTheChoices() {
         CudaPlan p = CudaPlan.decide(13000, AvailabilityReasons.SHIPPED_PTX,
                 new CudaLibraries(NO_CUBLAS, NO_CUDNN, CudaLibraries.Library.loaded("NVRTC", "13.0")), true, true, "ptx");
