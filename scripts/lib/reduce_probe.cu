@@ -6,7 +6,7 @@
 //   nvcc -O3 -std=c++17 -arch=sm_90 -I backend-cuda/src/main/cuda scripts/lib/reduce_probe.cu -o probe  (an H100, H200)
 //   ./probe            (one table on stdout: µs per sum and the share of the copy's bandwidth)
 // The kernel is the shipped one: this file includes reduce.cu as it is. On sm_90 it also times the
-// shipped kernel's work under programmatic dependent launch, which the backend does not use (yet).
+// sum under programmatic dependent launch, which the backend uses only with -Dfathom.cuda.pdl=true.
 #include <cub/device/device_reduce.cuh>
 #include <cuda_runtime.h>
 
