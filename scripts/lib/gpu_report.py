@@ -38,6 +38,11 @@ def work(bench, params):
     return None, None
 
 
+# What a results file's rows are marked with when they ran the same benchmarks another way; a row's
+# PyTorch peer is the benchmark without it.
+OWN_KERNEL, VIA_JCUDA, PROGRAMMATIC = " (own kernel)", " (launch via JCuda)", " (programmatic launch)"
+
+
 def load(out):
     fathom, torch, env = {}, {}, {}
     # jmh-gemm-own.json: the same GEMMs with cuBLAS turned off, when the plan had it (the own
@@ -46,12 +51,10 @@ def load(out):
     # -Dfathom.cuda.launch=jcuda (JCuda's cuLaunchKernel instead of the default NativeLaunch).
     # jmh-sum-pdl.json, jmh-steps-pdl.json: the full sum and the training steps with
     # -Dfathom.cuda.pdl=true (programmatic dependent launch).
-    for name, suffix in (("jmh-gemm.json", ""), ("jmh-gemm-own.json", " (own kernel)"), ("jmh-conv.json", ""),
+    for name, suffix in (("jmh-gemm.json", ""), ("jmh-gemm-own.json", OWN_KERNEL), ("jmh-conv.json", ""),
                          ("jmh-ops.json", ""), ("jmh-step.json", ""), ("jmh-models.json", ""),
-                         ("jmh-step-jcuda.json", " (launch via JCuda)"),
-                         ("jmh-ops-jcuda.json", " (launch via JCuda)"),
-                         ("jmh-sum-pdl.json", " (programmatic launch)"),
-                         ("jmh-steps-pdl.json", " (programmatic launch)")):
+                         ("jmh-step-jcuda.json", VIA_JCUDA), ("jmh-ops-jcuda.json", VIA_JCUDA),
+                         ("jmh-sum-pdl.json", PROGRAMMATIC), ("jmh-steps-pdl.json", PROGRAMMATIC)):
         path = os.path.join(out, name)
         if os.path.exists(path):
             with open(path) as f:
@@ -105,7 +108,9 @@ def main():
     for k in sorted(fathom):
         bench, params = k
         score, p = fathom[k]
-        peer_bench = bench.replace(" (own kernel)", "").replace(" (launch via JCuda)", "").replace(" (programmatic launch)", "")
+        peer_bench = bench
+        for mark in (OWN_KERNEL, VIA_JCUDA, PROGRAMMATIC):
+            peer_bench = peer_bench.replace(mark, "")
         amount, unit = work(peer_bench, p)
         rate = "%.1f %s" % (amount / (score * 1e-6), unit) if amount else ""
         if unit == "GB/s" and env.get("peak_gb_per_s"):

@@ -128,11 +128,25 @@ __device__ bool took_last_group_ticket(unsigned* tickets, i64 splits) {
     return last;
 }
 
-template <int MODE, int TAIL>
+// How a variant meets programmatic dependent launch (sm_90; launched through launch_pdl): PDL_NONE
+// not at all; PDL_WAIT_FIRST as the shipped kernels do (fm_grid_dependency before any access);
+// PDL_READ_FIRST lets the next launch start, streams x, and waits only before writing: right only
+// where no earlier kernel writes x, so a bound on what the overlap can give, not a kernel the
+// backend could ship as it is.
+enum { PDL_NONE, PDL_WAIT_FIRST, PDL_READ_FIRST };
+
+template <int MODE, int TAIL, int PDL = PDL_NONE>
 __global__ void __launch_bounds__(256, 8) probe_split(const float* x, i64 inner, i64 chunk, i64 splits, double* slots, unsigned* tickets, float* out) {
+#if __CUDA_ARCH__ >= 900
+    if (PDL == PDL_WAIT_FIRST) fm_grid_dependency();
+    if (PDL == PDL_READ_FIRST) asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+#endif
     i64 b = blockIdx.x, begin = b * chunk;
     i64 len = inner - begin < chunk ? inner - begin : chunk;
     double s = block_sum(probe_thread_sum<MODE>(x + begin, len));
+#if __CUDA_ARCH__ >= 900
+    if (PDL == PDL_READ_FIRST) asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
     if (threadIdx.x == 0) slots[b] = s;
     if (TAIL == TAIL_NONE) return;
     if (TAIL == TAIL_WARP) {
@@ -162,34 +176,6 @@ __global__ void __launch_bounds__(256, 8) probe_split(const float* x, i64 inner,
         } else {
             for (i64 j = threadIdx.x; j < splits; j += blockDim.x) t += p[j];
         }
-        t = block_sum(t);
-        if (threadIdx.x == 0) *out = (float)t;
-    }
-}
-
-// The shipped kernel's work (tree16, acq_rel tail) under programmatic dependent launch (sm_90): each
-// launch lets the next one start (griddepcontrol.launch_dependents) as soon as its blocks run, so the
-// next grid's launch and block dispatch overlap this one's tail, and the next grid waits
-// (griddepcontrol.wait) for this one to finish and flush before it touches memory. EARLY_READ
-// streams x before the wait: only right where no earlier kernel writes x, so a bound on what the
-// overlap can give, not a kernel the backend could ship as it is.
-template <bool EARLY_READ>
-__global__ void __launch_bounds__(256, 8) probe_split_pdl(const float* x, i64 inner, i64 chunk, i64 splits, double* slots, unsigned* tickets, float* out) {
-#if __CUDA_ARCH__ >= 900
-    asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
-    if (!EARLY_READ) asm volatile("griddepcontrol.wait;" ::: "memory");
-#endif
-    i64 b = blockIdx.x, begin = b * chunk;
-    i64 len = inner - begin < chunk ? inner - begin : chunk;
-    double s = block_sum(quad_sum(x + begin, len));
-#if __CUDA_ARCH__ >= 900
-    if (EARLY_READ) asm volatile("griddepcontrol.wait;" ::: "memory");
-#endif
-    if (threadIdx.x == 0) slots[b] = s;
-    if (took_last_ticket(tickets, splits)) {
-        const volatile double* p = slots;
-        double t = 0;
-        for (i64 j = threadIdx.x; j < splits; j += blockDim.x) t += p[j];
         t = block_sum(t);
         if (threadIdx.x == 0) *out = (float)t;
     }
@@ -352,8 +338,8 @@ int main() {
                 std::printf("  error %.2e of the magnitudes' sum\n", std::fabs(got - want) / mag);
             };
             if (prop.major >= 9) {
-                pdl("tree16, acq_rel tail, PDL", probe_split_pdl<false>);
-                pdl("tree16, PDL, x read before wait", probe_split_pdl<true>);
+                pdl("tree16, acq_rel tail, PDL", probe_split<MODE_TREE16, TAIL_ACQ_REL, PDL_WAIT_FIRST>);
+                pdl("tree16, PDL, x read before wait", probe_split<MODE_TREE16, TAIL_ACQ_REL, PDL_READ_FIRST>);
             } else {
                 std::printf("(no PDL rows: sm_%d%d has no programmatic dependent launch)\n", prop.major, prop.minor);
             }
