@@ -57,9 +57,10 @@ template <typename F> static double time_us(F launch) {
 // elements (MODE_KAHAN: the Kahan runs that reduce.cu used before quad_sum; MODE_TREE16: the
 // shipped quad_sum; MODE_PLAIN: one F32 accumulator, the fast and inaccurate floor) and how the
 // blocks end (TAIL_FENCE: __threadfence, a relaxed ticket and a second fence in the last block, as
-// before; TAIL_ACQ_REL: the shipped took_last_ticket; TAIL_ACQ_REL_CG: the same, and the last
-// block reads the slots with __ldcg, independent loads cached in L2 only, where the shipped merge
-// reads through volatile; TAIL_WARP: after the block's fold only warp 0 goes on, its lane 0 takes
+// before; TAIL_ACQ_REL: the shipped took_last_ticket and merge (slot_sum: volatile loads, four in
+// flight); TAIL_ACQ_REL_SERIAL: the same ticket, and the merge one volatile load at a time, as it
+// was until session 21 (four L2 round trips in a row for 1,024 slots); TAIL_ACQ_REL_CG: the shipped
+// ticket, and the last block reads the slots with __ldcg, loads cached in L2 only; TAIL_WARP: after the block's fold only warp 0 goes on, its lane 0 takes
 // the ticket and the whole last warp merges the slots with __ldcg and shuffles, so the tail has no
 // __syncthreads and no shared memory; TAIL_GROUPS: two levels of tickets, so that no counter takes
 // more than 32 atomics: block b takes a ticket of group b % 32 (counters 128 bytes apart), the last
@@ -69,7 +70,7 @@ template <typename F> static double time_us(F launch) {
 // (__launch_bounds__(256, 8)), as the shipped kernel has: at 34, 8 blocks of 256 no longer fit an SM,
 // the 1024 blocks no longer fit one wave, and a variant would be timed for its occupancy.
 enum { MODE_KAHAN, MODE_TREE16, MODE_PLAIN };
-enum { TAIL_FENCE, TAIL_ACQ_REL, TAIL_ACQ_REL_CG, TAIL_WARP, TAIL_GROUPS, TAIL_NONE };
+enum { TAIL_FENCE, TAIL_ACQ_REL, TAIL_ACQ_REL_SERIAL, TAIL_ACQ_REL_CG, TAIL_WARP, TAIL_GROUPS, TAIL_NONE };
 static const unsigned GROUPS = 32;  // TAIL_GROUPS: group g's counter is tickets[32 (g + 1)], the grid's tickets[0]
 
 template <int MODE> __device__ double probe_thread_sum(const float* row, i64 inner) {
@@ -173,8 +174,11 @@ __global__ void __launch_bounds__(256, 8) probe_split(const float* x, i64 inner,
         double t = 0;
         if (TAIL == TAIL_ACQ_REL_CG) {
             for (i64 j = threadIdx.x; j < splits; j += blockDim.x) t += __ldcg(slots + j);
-        } else {
+        } else if (TAIL == TAIL_ACQ_REL_SERIAL) {
+#pragma unroll 1
             for (i64 j = threadIdx.x; j < splits; j += blockDim.x) t += p[j];
+        } else {
+            t = slot_sum(p, splits);
         }
         t = block_sum(t);
         if (threadIdx.x == 0) *out = (float)t;
@@ -324,6 +328,7 @@ int main() {
             variant("kahan, no tail", probe_split<MODE_KAHAN, TAIL_NONE>, false);
             variant("tree16, fence tail", probe_split<MODE_TREE16, TAIL_FENCE>, true);
             variant("tree16, acq_rel tail", probe_split<MODE_TREE16, TAIL_ACQ_REL>, true);
+            variant("tree16, acq_rel tail, serial merge", probe_split<MODE_TREE16, TAIL_ACQ_REL_SERIAL>, true);
             variant("tree16, acq_rel tail, ldcg merge", probe_split<MODE_TREE16, TAIL_ACQ_REL_CG>, true);
             variant("tree16, warp 0 tail", probe_split<MODE_TREE16, TAIL_WARP>, true);
             variant("tree16, grouped tickets", probe_split<MODE_TREE16, TAIL_GROUPS>, true);
