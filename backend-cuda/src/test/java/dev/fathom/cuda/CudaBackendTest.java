@@ -18,6 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The provider's contract on this machine, whatever it has: never throws, says why when unavailable; the device table. */
 class CudaBackendTest {
@@ -100,16 +101,31 @@ class CudaBackendTest {
     @Test
     void kernelsAndDescribeFailWithTheReason() {
         CudaBackend b = new CudaBackend();
+        assumeFalse(b.availability().available(), "CUDA is usable here: see kernelsAndDescribeServeEachUsableGpu");
         String reason = b.availability().reason();
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> b.kernels(0));
-        assertTrue(e.getMessage().contains(reason), e.getMessage());
+        assertEquals("cuda: no kernels for device 0: " + reason, e.getMessage());
         IllegalArgumentException d = assertThrows(IllegalArgumentException.class, () -> b.describe(0));
         assertTrue(d.getMessage().contains(reason), d.getMessage());
     }
 
     @Test
+    void kernelsAndDescribeServeEachUsableGpu() {
+        CudaBackend b = new CudaBackend();
+        assumeTrue(b.availability().available(), "CUDA is not usable here: " + b.availability().reason());
+        assertTrue(b.deviceCount() > 0, "available with no usable GPU");
+        assertEquals("cuda:0", b.kernels(0).device().toString());
+        assertFalse(b.describe(0).isBlank());
+        int n = b.deviceCount();
+        IllegalArgumentException d = assertThrows(IllegalArgumentException.class, () -> b.describe(n));
+        assertTrue(d.getMessage().startsWith("cuda: device index " + n + " is out of range"), d.getMessage());
+    }
+
+    @Test
     void deviceCudaThrowsWithTheReasonAndAutoFallsBack() {
-        String reason = Backends.find("cuda").availability().reason();
+        Availability a = Backends.find("cuda").availability();
+        assumeFalse(a.available(), "CUDA is usable here: see deviceCudaAndAutoPickTheGpu");
+        String reason = a.reason();
         DeviceUnavailableException e = assertThrows(DeviceUnavailableException.class, Device::cuda);
         assertTrue(e.getMessage().contains(reason), e.getMessage());
         // Only this module's backends are on the class path here: auto() picks another one or says why none.
@@ -118,5 +134,14 @@ class CudaBackendTest {
         } catch (IllegalStateException none) {
             assertTrue(none.getMessage().contains(reason), none.getMessage());
         }
+    }
+
+    @Test
+    void deviceCudaAndAutoPickTheGpu() {
+        Availability a = Backends.find("cuda").availability();
+        assumeTrue(a.available(), "CUDA is not usable here: " + a.reason());
+        assertEquals(new Device("cuda", 0), Device.cuda());
+        // cuda has the highest priority of the backends on this class path, so auto() picks it.
+        assertEquals(new Device("cuda", 0), Device.auto());
     }
 }
