@@ -31,13 +31,28 @@ public final class MetricsLog implements AutoCloseable {
 
     /** Creates (or truncates) {@code file}; with {@code append}, keeps its lines (a resumed run). */
     public MetricsLog(Path file, boolean append) {
+        this(file, append, null, 0);
+    }
+
+    /**
+     * The log of a run resumed at {@code first}: keeps the rows of {@code file} whose {@code key}
+     * (e.g. {@code epoch}) is below {@code first}; a new log when {@code first <= 1}.
+     */
+    public static MetricsLog resume(Path file, String key, long first) {
+        return new MetricsLog(file, first > 1, key, first);
+    }
+
+    private MetricsLog(Path file, boolean append, String key, long first) {
         this.file = file;
         try {
             Files.createDirectories(file.toAbsolutePath().getParent());
             if (append && Files.exists(file)) {
                 for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
                     if (!line.isBlank()) {
-                        rows.add(readRow(line));
+                        Map<String, Object> row = readRow(line);
+                        if (key == null || row.get(key) instanceof Number n && n.longValue() < first) {
+                            rows.add(row);
+                        }
                     }
                 }
             }

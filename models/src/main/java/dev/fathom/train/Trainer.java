@@ -38,6 +38,7 @@ public final class Trainer {
     private final boolean progress;
     private String stopReason;
     private int epoch;
+    private List<Map<String, Object>> history = List.of();
     private LrSchedule schedule;
     private boolean schedulePerBatch;
 
@@ -85,6 +86,15 @@ public final class Trainer {
         return stopReason;
     }
 
+    /**
+     * The rows of {@code metrics.jsonl} from before the current fit's first epoch (a resumed run's
+     * record; empty for a run from epoch 1), read when {@link #fit} starts and before
+     * {@link Callback#onTrainStart}, so that callbacks can pick up where the run left off.
+     */
+    public List<Map<String, Object>> history() {
+        return history;
+    }
+
     /** The last completed epoch (1-based; 0 before the first). */
     public int epoch() {
         return epoch;
@@ -111,8 +121,9 @@ public final class Trainer {
         }
         stopReason = null;
         List<Map<String, Object>> rows = new ArrayList<>();
-        callbacks.forEach(c -> c.onTrainStart(this));
-        try (MetricsLog log = new MetricsLog(runDir.resolve("metrics.jsonl"), firstEpoch > 1)) {
+        try (MetricsLog log = MetricsLog.resume(runDir.resolve("metrics.jsonl"), "epoch", firstEpoch)) {
+            history = List.copyOf(log.rows());
+            callbacks.forEach(c -> c.onTrainStart(this));
             for (int e = firstEpoch; e <= lastEpoch && stopReason == null; e++) {
                 Map<String, Object> row = trainEpoch(train, e, lastEpoch);
                 if (validation != null) {

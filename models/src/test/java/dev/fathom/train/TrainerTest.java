@@ -135,6 +135,36 @@ class TrainerTest {
         assertEquals(4, Files.readAllLines(dir.resolve("b/metrics.jsonl")).size());
     }
 
+    /** The epoch stored in a checkpoint's metadata. */
+    private static long savedEpoch(Path file) throws Exception {
+        return Long.parseLong(dev.fathom.io.Checkpoint.peek(file).get(TrainingCheckpoint.EPOCH));
+    }
+
+    /** Two epochs, then a resume from epoch 2's checkpoint for epochs 3..4, each fit with its own trainer and callback (as the CLI runs). */
+    private static void trainResumed(Path dir, SaveCheckpoints first, SaveCheckpoints second) throws Exception {
+        LabeledData train = blobs(60, 5), val = blobs(30, 6);
+        Fathom.seed(8);
+        try (Module m = dropoutNet(); Adam o = new Adam(m.parameters(), 0.01)) {
+            trainer(m, o, dir, List.of(first)).fit(loader(train, 20, true), loader(val, 30, false), 1, 2);
+        }
+        try (Module m = dropoutNet(); Adam o = new Adam(m.parameters(), 0.01)) {
+            int done = TrainingCheckpoint.resume(dir.resolve("checkpoint.safetensors"), m, o);
+            trainer(m, o, dir, List.of(second)).fit(loader(train, 20, true), loader(val, 30, false), done + 1, 4);
+        }
+    }
+
+    @Test
+    void aResumedRunKeepsTheBestModelOfTheEpochsBeforeTheResume(@TempDir Path dir) throws Exception {
+        // Monitoring "epoch" itself makes the order of quality known in advance: smaller is better, so epoch 1 is the best of all four.
+        trainResumed(dir, new SaveCheckpoints(dir, "epoch", false, Map.of()), new SaveCheckpoints(dir, "epoch", false, Map.of()));
+        assertEquals(1, savedEpoch(dir.resolve("best.safetensors")), "epochs 3 and 4 are worse than epoch 1 from the run's record");
+        assertEquals(4, savedEpoch(dir.resolve("checkpoint.safetensors")));
+        // Larger is better: each epoch after the resume beats the record and replaces best.safetensors.
+        Path up = dir.resolve("up");
+        trainResumed(up, new SaveCheckpoints(up, "epoch", true, Map.of()), new SaveCheckpoints(up, "epoch", true, Map.of()));
+        assertEquals(4, savedEpoch(up.resolve("best.safetensors")));
+    }
+
     @Test
     void aPerBatchScheduleIsSavedAndResumedWithTheRun(@TempDir Path dir) throws Exception {
         LabeledData train = blobs(128, 8), val = blobs(30, 9);
