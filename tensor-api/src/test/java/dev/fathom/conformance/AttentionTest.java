@@ -68,9 +68,9 @@ class AttentionTest extends ConformanceTest {
             double[] ref = AttentionRef.sdpa(q, k, v, c.ignored, c.additive, rows, l, sl, e, ev, weights);
             Tensor out = Functional.scaledDotProductAttention(f64(q, b, h, l, e), f64(k, b, h, sl, e), f64(v, b, h, sl, ev), c.mask, c.causal, 0,
                     true);
-            close("sdpa F64, " + c.name, out, ref, new int[] {b, h, l, ev}, 1e-12);
+            close("sdpa F64, " + c.name, out, ref, new int[] {b, h, l, ev}, DType.F64, 1e-12);
             Tensor w = Functional.attentionWeights(f64(q, b, h, l, e), f64(k, b, h, sl, e), c.mask, c.causal);
-            close("weights F64, " + c.name, w, weights, new int[] {b, h, l, sl}, 1e-12);
+            close("weights F64, " + c.name, w, weights, new int[] {b, h, l, sl}, DType.F64, 1e-12);
             double[] wv = w.toDoubleArray();
             for (int r = 0; r < rows; r++) {
                 for (int i = 0; i < l; i++) {
@@ -83,7 +83,7 @@ class AttentionTest extends ConformanceTest {
             }
             Tensor mask32 = c.mask == null || c.mask.dtype() == DType.BOOL ? c.mask : f32(additive, l, sl);
             close("sdpa F32, " + c.name, Functional.scaledDotProductAttention(f32(q, b, h, l, e), f32(k, b, h, sl, e), f32(v, b, h, sl, ev),
-                    mask32, c.causal, 0, false), ref, new int[] {b, h, l, ev}, 1e-5);
+                    mask32, c.causal, 0, false), ref, new int[] {b, h, l, ev}, DType.F32, 1e-5);
         }
     }
 
@@ -95,7 +95,7 @@ class AttentionTest extends ConformanceTest {
         double[] k = s.values(l * e, -1, 1);
         double[] ref = new double[l * l];
         AttentionRef.sdpa(q, k, k, (r, i, j) -> j > i, null, 1, l, l, e, e, ref);
-        close("causal weights", Functional.attentionWeights(f64(q, l, e), f64(k, l, e), null, true), ref, new int[] {l, l}, 1e-12);
+        close("causal weights", Functional.attentionWeights(f64(q, l, e), f64(k, l, e), null, true), ref, new int[] {l, l}, DType.F64, 1e-12);
         assertEquals(1.0, ref[0], 1e-15, "the first query sees only the first key");
     }
 
@@ -183,7 +183,7 @@ class AttentionTest extends ConformanceTest {
                 String[] names = {"plain", "padding + causal", "padding + attn_mask"};
                 for (int c = 0; c < refs.length; c++) {
                     double[] ref = batchFirst ? refs[c] : AttentionRef.swap01(refs[c], n, t, e);
-                    close("MHA " + layout + ", " + names[c], outs[c], ref, shape, 1e-12);
+                    close("MHA " + layout + ", " + names[c], outs[c], ref, shape, DType.F64, 1e-12);
                 }
             }
         }
@@ -195,7 +195,7 @@ class AttentionTest extends ConformanceTest {
         int t = 3, e = 4;
         double[] x = s.values(t * e, -1, 1);
         try (MultiheadAttention m = mha(e, 2, false, 9)) {
-            close("unbatched MHA", m.forward(f64(x, t, e), true), reference(m, x, 1, t, null, null, true), new int[] {t, e}, 1e-12);
+            close("unbatched MHA", m.forward(f64(x, t, e), true), reference(m, x, 1, t, null, null, true), new int[] {t, e}, DType.F64, 1e-12);
         }
     }
 
@@ -214,12 +214,12 @@ class AttentionTest extends ConformanceTest {
                 steps[i] = m.forward(xs.narrow(1, i, 1), cache);
                 assertEquals(i + 1, cache.length(), "cache length after step " + i);
             }
-            close("token by token", Tensor.cat(1, steps), full, new int[] {n, t, e}, 1e-12);
+            close("token by token", Tensor.cat(1, steps), full, new int[] {n, t, e}, DType.F64, 1e-12);
             cache.reset();
             assertEquals(0, cache.length());
             Tensor a = m.forward(xs.narrow(1, 0, 2), cache);
             Tensor b = m.forward(xs.narrow(1, 2, 3), cache);
-            close("chunks of 2 and 3", Tensor.cat(1, a, b), full, new int[] {n, t, e}, 1e-12);
+            close("chunks of 2 and 3", Tensor.cat(1, a, b), full, new int[] {n, t, e}, DType.F64, 1e-12);
             rejects(() -> m.forward(f64(s.values(3 * e, -1, 1), 3, 1, e), cache), "KvCache", "[3, 2, 1, 2]", "[2, 2, 5, 2]", "reset()");
         }
     }

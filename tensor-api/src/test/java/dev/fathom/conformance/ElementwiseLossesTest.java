@@ -2,6 +2,7 @@ package dev.fathom.conformance;
 
 import dev.fathom.nn.Functional;
 import dev.fathom.nn.Reduction;
+import dev.fathom.tensor.DType;
 import dev.fathom.tensor.Tensor;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -57,10 +58,10 @@ class ElementwiseLossesTest extends ConformanceTest {
             ab[i] = Math.abs(d);
             hu[i] = Math.abs(d) < delta ? 0.5 * d * d : delta * (Math.abs(d) - 0.5 * delta);
         }
-        close("mseLoss " + r, Functional.mseLoss(f64(x, SHAPE), f64(y, SHAPE), r), reduce(sq, r), shape(r), 1e-12);
-        close("l1Loss " + r, Functional.l1Loss(f64(x, SHAPE), f64(y, SHAPE), r), reduce(ab, r), shape(r), 1e-12);
-        close("huberLoss " + r, Functional.huberLoss(f64(x, SHAPE), f64(y, SHAPE), delta, r), reduce(hu, r), shape(r), 1e-12);
-        close("mseLoss F32 " + r, Functional.mseLoss(f32(x, SHAPE), f32(y, SHAPE), r), reduce(sq, r), shape(r), 1e-5);
+        close("mseLoss " + r, Functional.mseLoss(f64(x, SHAPE), f64(y, SHAPE), r), reduce(sq, r), shape(r), DType.F64, 1e-12);
+        close("l1Loss " + r, Functional.l1Loss(f64(x, SHAPE), f64(y, SHAPE), r), reduce(ab, r), shape(r), DType.F64, 1e-12);
+        close("huberLoss " + r, Functional.huberLoss(f64(x, SHAPE), f64(y, SHAPE), delta, r), reduce(hu, r), shape(r), DType.F64, 1e-12);
+        close("mseLoss F32 " + r, Functional.mseLoss(f32(x, SHAPE), f32(y, SHAPE), r), reduce(sq, r), shape(r), DType.F32, 1e-5);
         gradcheck(a -> Functional.mseLoss(a[0], a[1], r), leaf(x, SHAPE), leaf(y, SHAPE));
         gradcheck(a -> Functional.l1Loss(a[0], a[1], r), leaf(x, SHAPE), leaf(y, SHAPE));
         gradcheck(a -> Functional.huberLoss(a[0], a[1], delta, r), leaf(x, SHAPE), leaf(y, SHAPE));
@@ -78,8 +79,8 @@ class ElementwiseLossesTest extends ConformanceTest {
             plain[i] = -(t[i] * Math.log(p[i]) + (1 - t[i]) * Math.log(1 - p[i]));
             weighted[i] = w[i % 5] * plain[i];
         }
-        close("bce " + r, Functional.bce(f64(p, SHAPE), f64(t, SHAPE), null, r), reduce(plain, r), shape(r), 1e-12);
-        close("bce weighted " + r, Functional.bce(f64(p, SHAPE), f64(t, SHAPE), f64(w, 5), r), reduce(weighted, r), shape(r), 1e-12);
+        close("bce " + r, Functional.bce(f64(p, SHAPE), f64(t, SHAPE), null, r), reduce(plain, r), shape(r), DType.F64, 1e-12);
+        close("bce weighted " + r, Functional.bce(f64(p, SHAPE), f64(t, SHAPE), f64(w, 5), r), reduce(weighted, r), shape(r), DType.F64, 1e-12);
         gradcheck(a -> Functional.bce(a[0], a[1], f64(w, 5), r), leaf(p, SHAPE), leaf(t, SHAPE));
     }
 
@@ -97,9 +98,9 @@ class ElementwiseLossesTest extends ConformanceTest {
             plain[i] = -(t[i] * Math.log(sig) + (1 - t[i]) * Math.log(1 - sig));
             full[i] = -w[i % 5] * (pw[i % 5] * t[i] * Math.log(sig) + (1 - t[i]) * Math.log(1 - sig));
         }
-        close("bceWithLogits " + r, Functional.bceWithLogits(f64(x, SHAPE), f64(t, SHAPE), null, null, r), reduce(plain, r), shape(r), 1e-12);
+        close("bceWithLogits " + r, Functional.bceWithLogits(f64(x, SHAPE), f64(t, SHAPE), null, null, r), reduce(plain, r), shape(r), DType.F64, 1e-12);
         close("bceWithLogits weight, posWeight " + r, Functional.bceWithLogits(f64(x, SHAPE), f64(t, SHAPE), f64(w, 5), f64(pw, 5), r),
-                reduce(full, r), shape(r), 1e-12);
+                reduce(full, r), shape(r), DType.F64, 1e-12);
         gradcheck(a -> Functional.bceWithLogits(a[0], a[1], null, null, r), leaf(x, SHAPE), leaf(t, SHAPE));
         gradcheck(a -> Functional.bceWithLogits(a[0], a[1], f64(w, 5), a[2], r), leaf(x, SHAPE), leaf(t, SHAPE), leaf(pw, 5));
         // Only the logits need a gradient (a GAN's losses): one recorded node, (σ(x) − t)·g.
@@ -113,7 +114,7 @@ class ElementwiseLossesTest extends ConformanceTest {
         Tensor x = Tensor.of(new double[] {0, 0, 2}, 3).requiresGrad(true);
         Tensor t = Tensor.of(new double[] {0, 1, 0.25}, 3);
         Functional.bceWithLogits(x, t, null, null, Reduction.SUM).backward();
-        close("d/dx at 0, 0 and 2", x.grad(), new double[] {0.5, -0.5, 1 / (1 + Math.exp(-2)) - 0.25}, new int[] {3}, 1e-15);
+        close("d/dx at 0, 0 and 2", x.grad(), new double[] {0.5, -0.5, 1 / (1 + Math.exp(-2)) - 0.25}, new int[] {3}, DType.F64, 1e-15);
     }
 
     @BackendTest
@@ -123,11 +124,11 @@ class ElementwiseLossesTest extends ConformanceTest {
         Tensor x = Tensor.of(new float[] {100, -100, 100, -100}, 4);
         Tensor t = Tensor.of(new float[] {0, 1, 1, 0}, 4);
         close("bceWithLogits at ±100", Functional.bceWithLogits(x, t, null, null, Reduction.NONE), new double[] {100, 100, 0, 0},
-                new int[] {4}, 1e-6);
+                new int[] {4}, DType.F32, 1e-6);
         // Probabilities of exactly 0 and 1: PyTorch clamps the logs at -100.
         Tensor p = Tensor.of(new float[] {0, 0, 1, 1}, 4);
-        close("bce at 0 and 1", Functional.bce(p, t, null, Reduction.NONE), new double[] {0, 100, 0, 100}, new int[] {4}, 1e-6);
-        closeScalar("huber default mean", Functional.huberLoss(Tensor.of(new float[] {0, 3}, 2), Tensor.zeros(2), 1), (0 + 2.5) / 2, 1e-6);
+        close("bce at 0 and 1", Functional.bce(p, t, null, Reduction.NONE), new double[] {0, 100, 0, 100}, new int[] {4}, DType.F32, 1e-6);
+        closeScalar("huber default mean", Functional.huberLoss(Tensor.of(new float[] {0, 3}, 2), Tensor.zeros(2), 1), (0 + 2.5) / 2, DType.F32, 1e-6);
     }
 
     @BackendTest

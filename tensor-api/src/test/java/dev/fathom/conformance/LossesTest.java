@@ -2,6 +2,7 @@ package dev.fathom.conformance;
 
 import dev.fathom.nn.Functional;
 import dev.fathom.nn.Reduction;
+import dev.fathom.tensor.DType;
 import dev.fathom.tensor.Tensor;
 
 import static dev.fathom.conformance.NnSupport.close;
@@ -82,15 +83,15 @@ class LossesTest extends ConformanceTest {
         double[] w = {0.5, 2, 1, 1.5};
         for (Reduction r : Reduction.values()) {
             close("crossEntropy " + r, Functional.crossEntropy(f64(x, n, c), i64(t, n), null, Functional.DEFAULT_IGNORE_INDEX, 0, r),
-                    crossEntropyRef(x, t, n, c, 1, null, -100, 0, true, r), outShape(r, n), 1e-12);
+                    crossEntropyRef(x, t, n, c, 1, null, -100, 0, true, r), outShape(r, n), DType.F64, 1e-12);
             close("crossEntropy weighted, ignore, smoothing " + r,
                     Functional.crossEntropy(f64(x, n, c), i64(tIgnored, n), f64(w, c), -1, 0.2, r),
-                    crossEntropyRef(x, tIgnored, n, c, 1, w, -1, 0.2, true, r), outShape(r, n), 1e-12);
+                    crossEntropyRef(x, tIgnored, n, c, 1, w, -1, 0.2, true, r), outShape(r, n), DType.F64, 1e-12);
             close("crossEntropy F32 " + r, Functional.crossEntropy(f32(x, n, c), i64(tIgnored, n), f32(w, c), -1, 0.1, r),
-                    crossEntropyRef(x, tIgnored, n, c, 1, w, -1, 0.1, true, r), outShape(r, n), 1e-5);
+                    crossEntropyRef(x, tIgnored, n, c, 1, w, -1, 0.1, true, r), outShape(r, n), DType.F32, 1e-5);
         }
         closeScalar("crossEntropy default", Functional.crossEntropy(f64(x, n, c), i64(t, n)),
-                crossEntropyRef(x, t, n, c, 1, null, -100, 0, true, Reduction.MEAN)[0], 1e-12);
+                crossEntropyRef(x, t, n, c, 1, null, -100, 0, true, Reduction.MEAN)[0], DType.F64, 1e-12);
         gradcheck(a -> Functional.crossEntropy(a[0], i64(tIgnored, n), f64(w, c), -1, 0.2, Reduction.MEAN), leaf(x, n, c));
         gradcheck(a -> Functional.crossEntropy(a[0], i64(t, n), null, -100, 0, Reduction.NONE), leaf(x, n, c));
     }
@@ -104,7 +105,7 @@ class LossesTest extends ConformanceTest {
         double[] w = {1, 0.5, 3};
         for (Reduction r : Reduction.values()) {
             close("crossEntropy [N, C, d] " + r, Functional.crossEntropy(f64(x, n, c, d), i64(t, n, d), f64(w, c), 7, 0.3, r),
-                    crossEntropyRef(x, t, n, c, d, w, 7, 0.3, true, r), outShape(r, n, d), 1e-12);
+                    crossEntropyRef(x, t, n, c, d, w, 7, 0.3, true, r), outShape(r, n, d), DType.F64, 1e-12);
         }
         gradcheck(a -> Functional.crossEntropy(a[0], i64(t, n, d), f64(w, c), 7, 0.3, Reduction.MEAN), leaf(x, n, c, d));
     }
@@ -125,8 +126,8 @@ class LossesTest extends ConformanceTest {
         double expected = 0.7 * nll + 0.3 / 3 * smooth;
         Tensor loss = Functional.crossEntropy(f64(x, 3, 3), i64(new long[] {2, 0, 1}, 3), f64(new double[] {2, 1, 0.5}, 3), 1, 0.3,
                 Reduction.MEAN);
-        closeScalar("hand-computed cross-entropy", loss, expected, 1e-12);
-        closeScalar("check of the arithmetic", f64(new double[] {expected}, 1).sum(), 1.8059849, 1e-6);
+        closeScalar("hand-computed cross-entropy", loss, expected, DType.F64, 1e-12);
+        closeScalar("check of the arithmetic", f64(new double[] {expected}, 1).sum(), 1.8059849, DType.F64, 1e-6);
     }
 
     @BackendTest
@@ -138,10 +139,10 @@ class LossesTest extends ConformanceTest {
         double[] w = {0.3, 1.2, 2};
         for (Reduction r : Reduction.values()) {
             close("nllLoss " + r, Functional.nllLoss(f64(lp, n, c), i64(t, n), f64(w, c), 0, r),
-                    crossEntropyRef(lp, t, n, c, 1, w, 0, 0, false, r), outShape(r, n), 1e-12);
+                    crossEntropyRef(lp, t, n, c, 1, w, 0, 0, false, r), outShape(r, n), DType.F64, 1e-12);
         }
         closeScalar("nllLoss default", Functional.nllLoss(f64(lp, n, c), i64(t, n)),
-                crossEntropyRef(lp, t, n, c, 1, null, -100, 0, false, Reduction.MEAN)[0], 1e-12);
+                crossEntropyRef(lp, t, n, c, 1, null, -100, 0, false, Reduction.MEAN)[0], DType.F64, 1e-12);
         gradcheck(a -> Functional.nllLoss(a[0], i64(t, n), f64(w, c), 0, Reduction.MEAN), leaf(lp, n, c));
     }
 

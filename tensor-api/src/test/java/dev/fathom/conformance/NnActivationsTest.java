@@ -56,8 +56,8 @@ class NnActivationsTest extends ConformanceTest {
         int[] shape = {3, 5};
         double[] x = s.awayFromZero(15, 3);
         double[] expected = NnSupport.map(x, a.ref);
-        close(a.name(), a.fn.apply(f64(x, shape)), expected, shape, 1e-12);
-        close(a.name(), a.fn.apply(f32(x, shape)), expected, shape, 1e-5);
+        close(a.name(), a.fn.apply(f64(x, shape)), expected, shape, DType.F64, 1e-12);
+        close(a.name(), a.fn.apply(f32(x, shape)), expected, shape, DType.F32, 1e-5);
         gradcheck(t -> a.fn.apply(t[0]), leaf(x, shape));
         // A non-contiguous view goes through the same path.
         gradcheck(t -> a.fn.apply(t[0].t()), leaf(x, shape));
@@ -167,7 +167,7 @@ class NnActivationsTest extends ConformanceTest {
                     expected[i * 5 + j] = Math.exp(x[i * 5 + j]) / sum;
                 }
             }
-            close("softmax dim " + dim, Functional.softmax(f64(x, shape), dim), expected, shape, 1e-12);
+            close("softmax dim " + dim, Functional.softmax(f64(x, shape), dim), expected, shape, DType.F64, 1e-12);
             gradcheck(t -> Functional.softmax(t[0], dim), leaf(x, shape));
         }
     }

@@ -3,6 +3,7 @@ package dev.fathom.conformance;
 import dev.fathom.nn.BatchNorm1d;
 import dev.fathom.nn.BatchNorm2d;
 import dev.fathom.nn.Functional;
+import dev.fathom.tensor.DType;
 import dev.fathom.tensor.Tensor;
 
 import static dev.fathom.conformance.NnSupport.close;
@@ -71,21 +72,21 @@ class NnBatchNormTest extends ConformanceTest {
             Tensor runMean = f64(rm, c), runVar = f64(rv, c);
             Tensor y = Functional.batchNorm(f64(x, shape), runMean, runVar, f64(w, c), f64(b, c), true, momentum, eps);
             double[][] st = stats(x, n, c, sp);
-            close("batchNorm train " + Ref.numel(shape), y, normalize(x, n, c, sp, st[0], st[1], w, b, eps), shape, 1e-12);
+            close("batchNorm train " + Ref.numel(shape), y, normalize(x, n, c, sp, st[0], st[1], w, b, eps), shape, DType.F64, 1e-12);
             int count = n * sp;
             double[] expMean = new double[c], expVar = new double[c];
             for (int ch = 0; ch < c; ch++) {
                 expMean[ch] = (1 - momentum) * rm[ch] + momentum * st[0][ch];
                 expVar[ch] = (1 - momentum) * rv[ch] + momentum * st[1][ch] * count / (count - 1);
             }
-            close("running mean", runMean, expMean, new int[] {c}, 1e-12);
-            close("running var (unbiased)", runVar, expVar, new int[] {c}, 1e-12);
+            close("running mean", runMean, expMean, new int[] {c}, DType.F64, 1e-12);
+            close("running var (unbiased)", runVar, expVar, new int[] {c}, DType.F64, 1e-12);
             double[] before = runMean.toDoubleArray();
             Tensor e = Functional.batchNorm(f64(x, shape), runMean, runVar, f64(w, c), f64(b, c), false, momentum, eps);
-            close("batchNorm eval", e, normalize(x, n, c, sp, expMean, expVar, w, b, eps), shape, 1e-12);
+            close("batchNorm eval", e, normalize(x, n, c, sp, expMean, expVar, w, b, eps), shape, DType.F64, 1e-12);
             assertArrayEquals(before, runMean.toDoubleArray(), "eval leaves the running mean");
             Tensor f = Functional.batchNorm(f32(x, shape), null, null, null, null, true, momentum, eps);
-            close("batchNorm F32 no affine", f, normalize(x, n, c, sp, st[0], st[1], ones(c), new double[c], eps), shape, 1e-5);
+            close("batchNorm F32 no affine", f, normalize(x, n, c, sp, st[0], st[1], ones(c), new double[c], eps), shape, DType.F32, 1e-5);
         }
     }
 
@@ -102,9 +103,9 @@ class NnBatchNormTest extends ConformanceTest {
         Tensor rm = Tensor.zeros(1), rv = Tensor.ones(1);
         Tensor y = Functional.batchNorm(Tensor.of(new float[] {1, 2, 3, 6}, 4, 1), rm, rv, null, null, true, 0.1, 1e-5);
         double sd = Math.sqrt(3.5 + 1e-5);
-        close("normalized", y, new double[] {-2 / sd, -1 / sd, 0, 3 / sd}, new int[] {4, 1}, 1e-6);
-        close("running mean", rm, new double[] {0.3}, new int[] {1}, 1e-7);
-        close("running var", rv, new double[] {0.9 + 0.1 * 14 / 3.0}, new int[] {1}, 1e-7);
+        close("normalized", y, new double[] {-2 / sd, -1 / sd, 0, 3 / sd}, new int[] {4, 1}, DType.F32, 1e-6);
+        close("running mean", rm, new double[] {0.3}, new int[] {1}, DType.F32, 1e-7);
+        close("running var", rv, new double[] {0.9 + 0.1 * 14 / 3.0}, new int[] {1}, DType.F32, 1e-7);
     }
 
     @BackendTest
@@ -142,12 +143,12 @@ class NnBatchNormTest extends ConformanceTest {
             expMean[ch] = m;
             expVar[ch] = v;
         }
-        close("running_mean", bn.runningMean().data(), expMean, new int[] {3}, 1e-6);
-        close("running_var", bn.runningVar().data(), expVar, new int[] {3}, 1e-6);
+        close("running_mean", bn.runningMean().data(), expMean, new int[] {3}, DType.F32, 1e-6);
+        close("running_var", bn.runningVar().data(), expVar, new int[] {3}, DType.F32, 1e-6);
         assertEquals(2, bn.numBatchesTracked().data().itemLong());
         bn.eval();
         Tensor y = bn.forward(f32(x, shape));
-        close("eval output", y, normalize(x, 2, 3, 4, expMean, expVar, ones(3), new double[3], 1e-5), shape, 1e-5);
+        close("eval output", y, normalize(x, 2, 3, 4, expMean, expVar, ones(3), new double[3], 1e-5), shape, DType.F32, 1e-5);
         assertEquals(2, bn.numBatchesTracked().data().itemLong(), "eval does not count batches");
         rejects(() -> bn.forward(Tensor.zeros(2, 3)), "BatchNorm2d", "4-D", "[2, 3]");
         rejects(() -> bn.forward(Tensor.zeros(2, 4, 2, 2)), "BatchNorm2d", "4 channels", "expected 3");

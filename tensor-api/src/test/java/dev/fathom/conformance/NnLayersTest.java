@@ -49,11 +49,11 @@ class NnLayersTest extends ConformanceTest {
         double[] w = s.values(out * in, -1, 1);
         double[] b = s.values(out, -1, 1);
         close("linear 2-D", Functional.linear(f64(x, 6, in), f64(w, out, in), f64(b, out)), linearRef(x, w, b, in, out),
-                new int[] {6, out}, 1e-12);
+                new int[] {6, out}, DType.F64, 1e-12);
         close("linear 3-D", Functional.linear(f64(x, 2, 3, in), f64(w, out, in), f64(b, out)), linearRef(x, w, b, in, out),
-                new int[] {2, 3, out}, 1e-12);
+                new int[] {2, 3, out}, DType.F64, 1e-12);
         close("linear no bias F32", Functional.linear(f32(x, 6, in), f32(w, out, in), null), linearRef(x, w, null, in, out),
-                new int[] {6, out}, 1e-5);
+                new int[] {6, out}, DType.F32, 1e-5);
         gradcheck(t -> Functional.linear(t[0], t[1], t[2]), leaf(x, 2, 3, in), leaf(w, out, in), leaf(b, out));
         gradcheck(t -> Functional.linear(t[0], t[1], null), leaf(x, 6, in), leaf(w, out, in));
     }
@@ -143,7 +143,7 @@ class NnLayersTest extends ConformanceTest {
                 expected[i * dim + d] = w[(int) ids[i] * dim + d];
             }
         }
-        close("embedding", Functional.embedding(i64(ids, 2, 3), f64(w, num, dim)), expected, new int[] {2, 3, dim}, 0);
+        close("embedding", Functional.embedding(i64(ids, 2, 3), f64(w, num, dim)), expected, new int[] {2, 3, dim}, DType.F64, 0);
         // Repeated ids accumulate their gradients.
         gradcheck(t -> Functional.embedding(i64(ids, 2, 3), t[0]), leaf(w, num, dim));
         rejectsData(() -> Functional.embedding(i64(new long[] {0, 7}, 2), f64(w, num, dim)), "embedding", "[0, 7)", "got 7");
@@ -181,11 +181,11 @@ class NnLayersTest extends ConformanceTest {
         double[] w5 = s.values(5, 0.5, 1.5), b5 = s.values(5, -1, 1);
         double[] w15 = s.values(15, 0.5, 1.5), b15 = s.values(15, -1, 1);
         close("layerNorm [5]", Functional.layerNorm(f64(x, shape), new int[] {5}, f64(w5, 5), f64(b5, 5), 1e-5),
-                layerNormRef(x, 5, w5, b5, 1e-5), shape, 1e-12);
+                layerNormRef(x, 5, w5, b5, 1e-5), shape, DType.F64, 1e-12);
         close("layerNorm [3, 5]", Functional.layerNorm(f64(x, shape), new int[] {3, 5}, f64(w15, 3, 5), f64(b15, 3, 5), 1e-3),
-                layerNormRef(x, 15, w15, b15, 1e-3), shape, 1e-12);
+                layerNormRef(x, 15, w15, b15, 1e-3), shape, DType.F64, 1e-12);
         close("layerNorm F32 no affine", Functional.layerNorm(f32(x, shape), new int[] {5}, null, null, 1e-5),
-                layerNormRef(x, 5, null, null, 1e-5), shape, 1e-5);
+                layerNormRef(x, 5, null, null, 1e-5), shape, DType.F32, 1e-5);
         gradcheck(t -> Functional.layerNorm(t[0], new int[] {5}, t[1], t[2], 1e-5), leaf(x, shape), leaf(w5, 5), leaf(b5, 5));
         gradcheck(t -> Functional.layerNorm(t[0], new int[] {3, 5}, null, null, 1e-5), leaf(x, shape));
         rejects(() -> Functional.layerNorm(f64(x, shape), new int[] {3}, null, null, 1e-5), "layerNorm", "[2, 3, 5]", "[3]");

@@ -57,13 +57,16 @@ final class NnSupport {
         return out;
     }
 
-    /** Shape, then values within {@code atol + rtol·|ref|}. */
-    static void close(String what, Tensor actual, double[] expected, int[] shape, double tol) {
-        Check.close(what, actual, new Ref(shape, expected), actual.dtype(), tol, tol);
+    /**
+     * Shape, then {@code dtype} (the dtype the result must have: that of the inputs, stated by the caller, never read
+     * from {@code actual}), then values within {@code tol + tol·|ref|}.
+     */
+    static void close(String what, Tensor actual, double[] expected, int[] shape, DType dtype, double tol) {
+        Check.close(what, actual, new Ref(shape, expected), dtype, tol, tol);
     }
 
-    static void closeScalar(String what, Tensor actual, double expected, double tol) {
-        close(what, actual, new double[] {expected}, new int[0], tol);
+    static void closeScalar(String what, Tensor actual, double expected, DType dtype, double tol) {
+        close(what, actual, new double[] {expected}, new int[0], dtype, tol);
     }
 
     static void gradcheck(Function<Tensor[], Tensor> fn, Tensor... inputs) {

@@ -75,10 +75,10 @@ class RecurrentTest extends ConformanceTest {
             RecurrentOutput out = call(m, input, h0 == null ? null : f64(flat(h0, false), layers, batch, hidden),
                     c0 == null ? null : f64(flat(c0, false), layers, batch, hidden));
             int[] outShape = batchFirst ? new int[] {batch, steps, hidden} : new int[] {steps, batch, hidden};
-            close(what + " output", out.output(), flat(ref.out(), batchFirst), outShape, 1e-12);
-            close(what + " h_n", out.hN(), flat(ref.h(), false), new int[] {layers, batch, hidden}, 1e-12);
+            close(what + " output", out.output(), flat(ref.out(), batchFirst), outShape, DType.F64, 1e-12);
+            close(what + " h_n", out.hN(), flat(ref.h(), false), new int[] {layers, batch, hidden}, DType.F64, 1e-12);
             if (kind == Kind.LSTM) {
-                close(what + " c_n", out.cN(), flat(ref.c(), false), new int[] {layers, batch, hidden}, 1e-12);
+                close(what + " c_n", out.cN(), flat(ref.c(), false), new int[] {layers, batch, hidden}, DType.F64, 1e-12);
             } else {
                 assertNull(out.cN(), what + ": only an LSTM has a cell state");
             }
@@ -110,8 +110,8 @@ class RecurrentTest extends ConformanceTest {
                 RecurrentRef.Result ref = RecurrentRef.run(kind, weights(m), layers, hidden, RecurrentRef.shape(xv, steps, 1, in),
                         RecurrentRef.shape(hv, layers, 1, hidden), null);
                 RecurrentOutput out = call(m, f64(xv, steps, in), f64(hv, layers, hidden), null);
-                close(kind + " unbatched output", out.output(), flat(ref.out(), false), new int[] {steps, hidden}, 1e-12);
-                close(kind + " unbatched h_n", out.hN(), flat(ref.h(), false), new int[] {layers, hidden}, 1e-12);
+                close(kind + " unbatched output", out.output(), flat(ref.out(), false), new int[] {steps, hidden}, DType.F64, 1e-12);
+                close(kind + " unbatched h_n", out.hN(), flat(ref.h(), false), new int[] {layers, hidden}, DType.F64, 1e-12);
             }
         }
     }
@@ -124,8 +124,8 @@ class RecurrentTest extends ConformanceTest {
             double[] xv = s.values(steps * batch * in, -1, 1);
             RecurrentRef.Result ref = RecurrentRef.run(Kind.LSTM, weights(m), layers, hidden, RecurrentRef.shape(xv, steps, batch, in), null, null);
             RecurrentOutput out = m.forward(NnSupport.f32(xv, steps, batch, in), null, null);
-            close("LSTM F32 output", out.output(), flat(ref.out(), false), new int[] {steps, batch, hidden}, 1e-5);
-            close("LSTM F32 c_n", out.cN(), flat(ref.c(), false), new int[] {layers, batch, hidden}, 1e-5);
+            close("LSTM F32 output", out.output(), flat(ref.out(), false), new int[] {steps, batch, hidden}, DType.F32, 1e-5);
+            close("LSTM F32 c_n", out.cN(), flat(ref.c(), false), new int[] {layers, batch, hidden}, DType.F32, 1e-5);
         }
     }
 

@@ -114,7 +114,7 @@ class TransformerTest extends ConformanceTest {
         double[] x = s.values(n * t * d, -1, 1);
         for (boolean tanh : new boolean[] {false, true}) {
             try (TransformerBlock m = block(d, 2, tanh, 3)) {
-                close("block, tanh GELU = " + tanh, m.forward(f64(x, n, t, d)), blockRef(m, x, n, t, d, tanh), new int[] {n, t, d}, 1e-12);
+                close("block, tanh GELU = " + tanh, m.forward(f64(x, n, t, d)), blockRef(m, x, n, t, d, tanh), new int[] {n, t, d}, DType.F64, 1e-12);
             }
         }
     }
@@ -138,7 +138,7 @@ class TransformerTest extends ConformanceTest {
             pos.forward(leaf(s.values(2 * 3 * 3, -1, 1), 2, 3, 3), 1).sum().backward();
             double[] want = new double[5 * 3];
             java.util.Arrays.fill(want, 3, 4 * 3, 2.0);  // d(sum)/d(row) = batch size, for rows 1..3
-            close("d sum / d weight", pos.weight().grad(), want, new int[] {5, 3}, 0);
+            close("d sum / d weight", pos.weight().grad(), want, new int[] {5, 3}, DType.F64, 0);
         }
     }
 
@@ -156,7 +156,7 @@ class TransformerTest extends ConformanceTest {
             for (int i = 0; i < t; i++) {
                 steps[i] = m.forward(pos.forward(xs.narrow(1, i, 1), i), null, cache);
             }
-            close("block token by token", Tensor.cat(1, steps), full, new int[] {n, t, d}, 1e-12);
+            close("block token by token", Tensor.cat(1, steps), full, new int[] {n, t, d}, DType.F64, 1e-12);
         }
     }
 
@@ -172,7 +172,7 @@ class TransformerTest extends ConformanceTest {
                     ref[b * 6 + i] += table[3 * 3 + i]; // offset 3: rows 3 and 4
                 }
             }
-            close("positions 3..4", pos.forward(NnSupport.f32(x, 2, 2, 3), 3), ref, new int[] {2, 2, 3}, 1e-6);
+            close("positions 3..4", pos.forward(NnSupport.f32(x, 2, 2, 3), 3), ref, new int[] {2, 2, 3}, DType.F32, 1e-6);
             rejects(() -> pos.forward(Tensor.zeros(1, 6, 3)), "PositionalEmbedding", "0..5", "max_length = 5");
             rejects(() -> pos.forward(Tensor.zeros(1, 2, 3), 4), "PositionalEmbedding", "4..5", "max_length = 5");
             rejects(() -> pos.forward(Tensor.zeros(1, 2, 4)), "PositionalEmbedding", "dim = 3", "[1, 2, 4]");
@@ -227,7 +227,7 @@ class TransformerTest extends ConformanceTest {
             m.to(DType.F64);
             assertEquals(DType.F64, m.attn().inProjWeight().data().dtype());
             assertTrue(m.attn().inProjWeight().data().requiresGrad(), "still a trainable leaf");
-            close("values survive the conversion", m.attn().inProjWeight().data(), before, new int[] {12, 4}, 0);
+            close("values survive the conversion", m.attn().inProjWeight().data(), before, new int[] {12, 4}, DType.F64, 0);
             bn.to(DType.F64);
             assertEquals(DType.F64, bn.stateDict().get("running_var").dtype(), "a floating buffer converts");
             assertEquals(DType.I64, bn.stateDict().get("num_batches_tracked").dtype(), "an integer buffer stays");
