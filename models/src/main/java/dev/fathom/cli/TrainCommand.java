@@ -12,6 +12,7 @@ import dev.fathom.optim.Optimizer;
 import dev.fathom.tensor.Device;
 import dev.fathom.train.Callback;
 import dev.fathom.train.EpochEnd;
+import dev.fathom.train.MetricsLog;
 import dev.fathom.train.SaveCheckpoints;
 import dev.fathom.train.Trainer;
 import dev.fathom.train.TrainingCheckpoint;
@@ -25,12 +26,15 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.LongSummaryStatistics;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -77,6 +81,30 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--limit", paramLabel = "N", description = "Train on the first N training images only (quick runs).")
     Integer limit;
 
+    /**
+     * The one line that says what a resume at {@code first} replaces in {@code runDir}: the
+     * {@code metrics.jsonl} rows of epoch {@code first} and later (a resume from an earlier
+     * checkpoint starts the run over from there) and a {@code checkpoint.safetensors} of such an
+     * epoch; null when it replaces nothing.
+     */
+    private String replacedByResume(Path runDir, int first) throws IOException {
+        List<String> what = new ArrayList<>();
+        Path log = runDir.resolve("metrics.jsonl");
+        LongSummaryStatistics later = MetricsLog.laterRows(log, "epoch", first).stream().mapToLong(Long::longValue).summaryStatistics();
+        if (later.getCount() > 0) {
+            what.add((later.getMin() == later.getMax() ? "the row of epoch " + later.getMin()
+                    : "the rows of epochs " + later.getMin() + ".." + later.getMax()) + " in " + log);
+        }
+        Path current = runDir.resolve("checkpoint.safetensors");
+        if (Files.isRegularFile(current) && !Files.isSameFile(current, resume)) {
+            String epoch = Checkpoint.peek(current).get(TrainingCheckpoint.EPOCH);
+            if (epoch != null && epoch.matches("\\d{1,9}") && Integer.parseInt(epoch) >= first) {
+                what.add(current + " (epoch " + epoch + ")");
+            }
+        }
+        return what.isEmpty() ? null : "this run continues from epoch " + (first - 1) + " and replaces " + String.join(" and ", what);
+    }
+
     @Override
     public Integer call() throws IOException {
         PrintWriter w = spec.commandLine().getOut();
@@ -120,6 +148,10 @@ final class TrainCommand implements Callable<Integer> {
             if (resume != null) {
                 first = TrainingCheckpoint.resume(resume, net, opt) + 1;
                 w.printf(Locale.ROOT, "resumed from %s after epoch %d%n", resume, first - 1);
+                String replaced = replacedByResume(runDir, first);
+                if (replaced != null) {
+                    w.println(replaced);
+                }
             }
             w.printf(Locale.ROOT, "model: %s, %,d parameters%n", net, net.parameterCount());
             if (first > lastEpoch) {

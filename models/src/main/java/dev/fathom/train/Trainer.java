@@ -111,6 +111,10 @@ public final class Trainer {
     /**
      * Trains epochs {@code firstEpoch..lastEpoch} (1-based; a resumed run starts later), validating
      * on {@code validation} (may be null) after each. Returns the rows logged by this call.
+     *
+     * <p>{@code metrics.jsonl} keeps the rows of the epochs before {@code firstEpoch}; rows of
+     * {@code firstEpoch} and later (from a run that went further before this one resumed from an
+     * earlier checkpoint) are dropped when the first epoch of this call is logged.
      */
     public List<Map<String, Object>> fit(DataLoader train, DataLoader validation, int firstEpoch, int lastEpoch) {
         if (firstEpoch < 1 || lastEpoch < firstEpoch) {

@@ -81,6 +81,35 @@ class TrainEvalCommandTest {
         assertTrue(o.contains("Sneaker"), "per-class report and confusion matrix name the classes: " + o);
     }
 
+    private static List<Long> epochs(Path metrics) throws java.io.IOException {
+        return Files.readAllLines(metrics).stream().map(l -> Long.parseLong(l.replaceAll("^\\{\"epoch\":(\\d+),.*", "$1"))).toList();
+    }
+
+    @Test
+    void resumingFromAnEarlierCheckpointReplacesTheLaterEpochsAndSaysSo(@TempDir Path dir) throws Exception {
+        String[] common = {"--limit", "256", "--device", "cpu", "--out", dir.toString()};
+        assertEquals(0, run(cat(new String[] {"train", "mlp", "--epochs", "1"}, common)), err.toString());
+        Path epoch1 = dir.resolve("epoch1.safetensors");
+        Files.copy(dir.resolve("checkpoint.safetensors"), epoch1);
+        assertEquals(0, run(cat(new String[] {"train", "mlp", "--epochs", "3", "--resume", dir.resolve("checkpoint.safetensors").toString()}, common)),
+                err.toString());
+        assertEquals(List.of(1L, 2L, 3L), epochs(dir.resolve("metrics.jsonl")));
+        assertTrue(!out.toString().contains("replaces"), "continuing from the last checkpoint replaces nothing: " + out);
+        out.getBuffer().setLength(0);
+        assertEquals(0, run(cat(new String[] {"train", "mlp", "--epochs", "2", "--resume", epoch1.toString()}, common)), err.toString());
+        assertEquals(List.of(1L, 2L), epochs(dir.resolve("metrics.jsonl")), "epochs 2 and 3 of the first timeline are gone, epoch 2 logged once");
+        String o = out.toString();
+        assertTrue(o.contains("this run continues from epoch 1 and replaces the rows of epochs 2..3 in " + dir.resolve("metrics.jsonl")
+                + " and " + dir.resolve("checkpoint.safetensors") + " (epoch 3)\n"), o);
+        assertEquals("2", dev.fathom.io.Checkpoint.peek(dir.resolve("checkpoint.safetensors")).get("epoch"));
+    }
+
+    private static String[] cat(String[] a, String[] b) {
+        String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
+    }
+
     @Test
     void resumingWithAnotherModelIsRefused(@TempDir Path dir) {
         assertEquals(0, run("train", "mlp", "--epochs", "1", "--limit", "256", "--device", "cpu", "--out", dir.toString()), err.toString());

@@ -52,6 +52,41 @@ class RunOutputsTest {
     }
 
     @Test
+    void aResumedLogDropsTheRowsFromItsFirstEpochOnAtItsFirstRow(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("metrics.jsonl");
+        try (MetricsLog log = new MetricsLog(file, false)) {
+            for (int e = 1; e <= 5; e++) {
+                log.log(row(e, 1.0 / e, 0.5, 0.1 * e));
+            }
+        }
+        List<String> five = Files.readAllLines(file);
+        assertEquals(List.of(2L, 3L, 4L, 5L), MetricsLog.laterRows(file, "epoch", 2));
+        try (MetricsLog log = MetricsLog.resume(file, "epoch", 3)) {
+            assertEquals(2, log.rows().size(), "epochs 1 and 2 are the run's record");
+            assertEquals(3, log.dropped());
+        }
+        assertEquals(five, Files.readAllLines(file), "a resume that logs nothing (a failed epoch) leaves the file as it was");
+        try (MetricsLog log = MetricsLog.resume(file, "epoch", 3)) {
+            log.log(row(3, 0.7, 0.6, 0.9));
+        }
+        List<String> lines = Files.readAllLines(file);
+        assertEquals(List.of(five.get(0), five.get(1), "{\"epoch\":3,\"train_loss\":0.7,\"val_loss\":0.6,\"val_acc\":0.9}"), lines,
+                "epochs 3..5 of the abandoned run are replaced by the new epoch 3, once each");
+        try (var files = Files.list(dir)) {
+            assertEquals(1, files.count(), "no temporary file is left behind");
+        }
+    }
+
+    @Test
+    void aLogWithNoRowWritesNothing(@TempDir Path dir) {
+        Path file = dir.resolve("run/metrics.jsonl");
+        try (MetricsLog log = new MetricsLog(file, false)) {
+            assertTrue(log.rows().isEmpty());
+        }
+        assertFalse(Files.exists(dir.resolve("run")), "no metrics.jsonl and no run directory for a run that logged nothing");
+    }
+
+    @Test
     void learningCurvesArePngChartsSideBySide(@TempDir Path dir) throws Exception {
         List<Map<String, Object>> rows = new ArrayList<>();
         for (int e = 1; e <= 5; e++) {
