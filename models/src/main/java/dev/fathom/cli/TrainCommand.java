@@ -59,8 +59,11 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = {"--batch", "--batch-size"}, paramLabel = "N", description = "Examples per step (default: ${DEFAULT-VALUE}).")
     int batch = 128;
 
-    @Option(names = "--lr", paramLabel = "X", description = "Learning rate (default: ${DEFAULT-VALUE}).")
-    double lr = 1e-3;
+    /** The learning rate of a new run without --lr (the reference Adam's). */
+    static final double DEFAULT_LR = 1e-3;
+
+    @Option(names = "--lr", paramLabel = "X", description = "Learning rate (default: 1e-3; with --resume, the checkpoint's, which --lr replaces).")
+    Double lr;
 
     @Option(names = "--optimizer", paramLabel = "NAME", description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     OptimizerChoice optimizer = OptimizerChoice.adam;
@@ -113,8 +116,8 @@ final class TrainCommand implements Callable<Integer> {
         }
         Zoo zoo = model;
         int lastEpoch = epochs != null ? epochs : zoo.referenceEpochs();
-        if (lastEpoch < 1 || batch < 1 || !(lr > 0) || (limit != null && limit < 1)) {
-            throw new IllegalArgumentException("need --epochs >= 1, --batch >= 1, --lr > 0 and --limit >= 1; got " + lastEpoch + ", " + batch
+        if (lastEpoch < 1 || batch < 1 || (lr != null && !(lr > 0 && lr < Double.POSITIVE_INFINITY)) || (limit != null && limit < 1)) {
+            throw new IllegalArgumentException("need --epochs >= 1, --batch >= 1, a finite --lr > 0 and --limit >= 1; got " + lastEpoch + ", " + batch
                     + ", " + lr + ", " + limit);
         }
         Device d = Device.parse(where.device);
@@ -142,12 +145,17 @@ final class TrainCommand implements Callable<Integer> {
         info.put("seed", Long.toString(seed));
         info.put("optimizer", optimizer.name());
         w.printf(Locale.ROOT, "fathom train %s on %s: %d training / %d test images, batch %d, %s lr %s, seed %d, run %s%n", zoo.id(), d,
-                train.size(), test.size(), batch, optimizer, lr, seed, runDir);
-        try (Module net = zoo.create(); Optimizer opt = optimizer.create(net.parameters(), lr)) {
+                train.size(), test.size(), batch, optimizer, lr != null ? lr : resume != null ? "from the checkpoint" : DEFAULT_LR, seed, runDir);
+        try (Module net = zoo.create(); Optimizer opt = optimizer.create(net.parameters(), lr != null ? lr : DEFAULT_LR)) {
             int first = 1;
             if (resume != null) {
                 first = TrainingCheckpoint.resume(resume, net, opt) + 1;
-                w.printf(Locale.ROOT, "resumed from %s after epoch %d%n", resume, first - 1);
+                double saved = opt.lr();
+                if (lr != null) {
+                    opt.setLr(lr);   // an explicit --lr wins over the restored one, as setting param_groups' lr after loading does in PyTorch
+                }
+                w.printf(Locale.ROOT, "resumed from %s after epoch %d, lr %s%s%n", resume, first - 1, opt.lr(),
+                        lr != null && lr != saved ? " (--lr; the checkpoint's was " + saved + ")" : "");
                 String replaced = replacedByResume(runDir, first);
                 if (replaced != null) {
                     w.println(replaced);

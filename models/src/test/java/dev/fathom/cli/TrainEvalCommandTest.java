@@ -104,6 +104,30 @@ class TrainEvalCommandTest {
         assertEquals("2", dev.fathom.io.Checkpoint.peek(dir.resolve("checkpoint.safetensors")).get("epoch"));
     }
 
+    private static double loggedLr(Path metrics, int epoch) throws java.io.IOException {
+        String row = Files.readAllLines(metrics).get(epoch - 1);
+        Matcher m = Pattern.compile("\"lr\":([0-9.eE-]+)").matcher(row);
+        assertTrue(m.find(), row);
+        return Double.parseDouble(m.group(1));
+    }
+
+    @Test
+    void anExplicitLrReplacesTheCheckpointsOnResumeAndTheOneInEffectIsPrinted(@TempDir Path dir) throws Exception {
+        String[] common = {"--optimizer", "sgd", "--limit", "256", "--device", "cpu", "--out", dir.toString()};
+        Path ckpt = dir.resolve("checkpoint.safetensors");
+        assertEquals(0, run(cat(new String[] {"train", "mlp", "--epochs", "1", "--lr", "0.1"}, common)), err.toString());
+        assertEquals(0.1, loggedLr(dir.resolve("metrics.jsonl"), 1));
+        out.getBuffer().setLength(0);
+        assertEquals(0, run(cat(new String[] {"train", "mlp", "--epochs", "2", "--resume", ckpt.toString()}, common)), err.toString());
+        assertTrue(out.toString().contains("sgd lr from the checkpoint") && out.toString().contains("after epoch 1, lr 0.1\n"), out.toString());
+        assertEquals(0.1, loggedLr(dir.resolve("metrics.jsonl"), 2), "without --lr the checkpoint's learning rate goes on");
+        out.getBuffer().setLength(0);
+        assertEquals(0, run(cat(new String[] {"train", "mlp", "--epochs", "3", "--lr", "0.025", "--resume", ckpt.toString()}, common)), err.toString());
+        assertTrue(out.toString().contains("sgd lr 0.025,") && out.toString().contains("after epoch 2, lr 0.025 (--lr; the checkpoint's was 0.1)"),
+                out.toString());
+        assertEquals(0.025, loggedLr(dir.resolve("metrics.jsonl"), 3), "the epoch after the resume trains at --lr");
+    }
+
     private static String[] cat(String[] a, String[] b) {
         String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, all, a.length, b.length);
