@@ -153,6 +153,11 @@ public final class DataLoader {
         return seed;
     }
 
+    /** Whether a last batch smaller than {@link #batchSize()} is left out. */
+    public boolean dropLast() {
+        return dropLast;
+    }
+
     /** The number of batches in every epoch. */
     public int batchesPerEpoch() {
         int n = dataset.size();

@@ -64,13 +64,18 @@ public final class FashionMnist {
             + "t10k-labels-idx1-ubyte; plain or .gz)";
 
     private static LabeledData split(Path dir, String prefix) throws IOException {
-        Idx images = Idx.read(find(dir, prefix + "-images-idx3-ubyte"));
+        Path imageFile = find(dir, prefix + "-images-idx3-ubyte");
+        Idx images = Idx.read(imageFile);
         Idx labels = Idx.read(find(dir, prefix + "-labels-idx1-ubyte"));
         if (images.dims().length != 3 || labels.dims().length != 1 || images.dims()[0] != labels.dims()[0]) {
             throw new IOException(dir + ": " + prefix + " images " + Arrays.toString(images.dims()) + " and labels "
                     + Arrays.toString(labels.dims()) + " do not match; expected [n, rows, cols] images and [n] labels");
         }
         int n = images.dims()[0];
+        if (n == 0) {
+            throw new IOException(imageFile + " holds 0 images (Fashion-MNIST's " + prefix + " split has " + (prefix.equals("train") ? "60,000" : "10,000")
+                    + "); nothing to train or evaluate on: " + HOW_TO_GET);
+        }
         int width = images.dims()[1] * images.dims()[2];
         float[] pixels = new float[n * width];
         for (int i = 0; i < pixels.length; i++) {

@@ -111,6 +111,8 @@ public final class Trainer {
     /**
      * Trains epochs {@code firstEpoch..lastEpoch} (1-based; a resumed run starts later), validating
      * on {@code validation} (may be null) after each. Returns the rows logged by this call.
+     * Throws IllegalArgumentException when a loader has no batches (an empty data set, or
+     * drop-last with fewer examples than a batch), before anything is trained or written.
      *
      * <p>{@code metrics.jsonl} keeps the rows of the epochs before {@code firstEpoch}; rows of
      * {@code firstEpoch} and later (from a run that went further before this one resumed from an
@@ -122,6 +124,10 @@ public final class Trainer {
         }
         if (optimizer == null) {
             throw new IllegalStateException("Trainer.fit: this trainer was made without an optimizer (evaluation only)");
+        }
+        requireBatches("Trainer.fit", "training", train);
+        if (validation != null) {
+            requireBatches("Trainer.fit", "validation", validation);
         }
         stopReason = null;
         List<Map<String, Object>> rows = new ArrayList<>();
@@ -218,8 +224,23 @@ public final class Trainer {
         return row;
     }
 
-    /** The mean loss over {@code data} in eval mode without recording; predictions when the targets are class indices. */
+    /** Throws naming the data set size, batch size and drop-last when {@code loader} would yield no batch (a NaN loss otherwise). */
+    private static void requireBatches(String op, String role, DataLoader loader) {
+        if (loader.batchesPerEpoch() == 0) {
+            int n = loader.dataset().size();
+            throw new IllegalArgumentException(op + ": the " + role + " loader has no batches: " + n + " examples, batch size "
+                    + loader.batchSize() + ", drop-last " + loader.dropLast() + (n == 0 ? "; the data set is empty"
+                    : "; use a batch size of at most " + n + " or turn drop-last off"));
+        }
+    }
+
+    /**
+     * The mean loss over {@code data} in eval mode without recording; predictions when the targets are class indices.
+     *
+     * @throws IllegalArgumentException when {@code data} has no batches (an empty data set, or drop-last with fewer examples than a batch)
+     */
     public Evaluation evaluate(DataLoader data) {
+        requireBatches("Trainer.evaluate", "evaluation", data);
         boolean wasTraining = model.isTraining();
         model.eval();
         double lossSum = 0;
@@ -252,6 +273,7 @@ public final class Trainer {
      * recording: one tensor {@code (N, ...)} on the model's device, owned by the caller's scope.
      */
     public Tensor predict(DataLoader data) {
+        requireBatches("Trainer.predict", "prediction", data);
         boolean wasTraining = model.isTraining();
         model.eval();
         List<Tensor> parts = new ArrayList<>();
@@ -260,9 +282,6 @@ public final class Trainer {
                 try (Scope s = Scope.open()) {
                     parts.add(Scope.escape(model.forward(batches.next().x()).contiguous()));
                 }
-            }
-            if (parts.isEmpty()) {
-                throw new IllegalArgumentException("Trainer.predict: the data loader has no batches");
             }
             return Tensor.cat(0, parts.toArray(Tensor[]::new));
         } finally {

@@ -69,6 +69,16 @@ class FashionMnistTest {
     }
 
     @Test
+    void filesWithNoImagesAreAnErrorNamingTheFile(@TempDir Path dir) throws IOException {
+        writeTiny(dir);
+        write(dir.resolve("t10k-images-idx3-ubyte"), new int[] {0, 2, 2});
+        write(dir.resolve("t10k-labels-idx1-ubyte.gz"), new int[] {0});
+        String m = assertThrows(IOException.class, () -> FashionMnist.load(dir)).getMessage();
+        assertTrue(m.startsWith(dir.resolve("t10k-images-idx3-ubyte") + " holds 0 images (Fashion-MNIST's t10k split has 10,000)"), m);
+        assertTrue(m.contains("--data DIR"), m);
+    }
+
+    @Test
     void readsDebiansFiles() throws IOException {
         assumeTrue(Files.isDirectory(FashionMnist.DEFAULT_DIR), "Fashion-MNIST is not installed: apt-get install dataset-fashion-mnist");
         FashionMnist.Splits s = FashionMnist.load(FashionMnist.DEFAULT_DIR);

@@ -225,6 +225,24 @@ class TrainerTest {
     }
 
     @Test
+    void aLoaderWithNoBatchesIsRefusedWithItsSizesBeforeAnythingIsWritten(@TempDir Path dir) {
+        Fathom.seed(1);
+        LabeledData ten = blobs(10, 1), none = new LabeledData(new float[0], new long[0], 0, 2, 3);
+        DataLoader dropLast = DataLoader.builder(ten, 32).dropLast(true).build();
+        try (Mlp mlp = new Mlp(2, 8, 3); Adam adam = new Adam(mlp.parameters(), 0.01)) {
+            Trainer t = trainer(mlp, adam, dir, List.of(new SaveCheckpoints(dir, "val_acc", true, Map.of())));
+            String m = assertThrows(IllegalArgumentException.class, () -> t.fit(dropLast, loader(ten, 5, false), 1, 1)).getMessage();
+            assertEquals("Trainer.fit: the training loader has no batches: 10 examples, batch size 32, drop-last true; "
+                    + "use a batch size of at most 10 or turn drop-last off", m);
+            m = assertThrows(IllegalArgumentException.class, () -> t.fit(loader(ten, 5, false), loader(none, 5, false), 1, 1)).getMessage();
+            assertEquals("Trainer.fit: the validation loader has no batches: 0 examples, batch size 5, drop-last false; the data set is empty", m);
+            m = assertThrows(IllegalArgumentException.class, () -> t.evaluate(loader(none, 4, false))).getMessage();
+            assertTrue(m.startsWith("Trainer.evaluate: the evaluation loader has no batches: 0 examples"), m);
+        }
+        assertFalse(Files.exists(dir.resolve("metrics.jsonl")), "no log of a run that never started");
+    }
+
+    @Test
     void earlyStoppingEndsTheRunWithAReason(@TempDir Path dir) {
         Fathom.seed(2);
         try (Mlp mlp = new Mlp(2, 8, 3); Adam adam = new Adam(mlp.parameters(), 0.01)) {
