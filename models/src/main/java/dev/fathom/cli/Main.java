@@ -1,6 +1,7 @@
 package dev.fathom.cli;
 
 import dev.fathom.Fathom;
+import dev.fathom.io.IoErrors;
 import dev.fathom.tensor.DeviceUnavailableException;
 import dev.fathom.train.TrainingDivergedException;
 import picocli.CommandLine;
@@ -41,12 +42,14 @@ public final class Main implements Runnable {
 
     /** Expected failures are one line on stderr and exit code 1; anything else keeps its stack trace. */
     private static int handle(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
-        Throwable cause = e instanceof UncheckedIOException u ? u.getCause() : e;
         PrintWriter err = cli.getErr();
         String command = cli.getCommandSpec().qualifiedName();  // "fathom train dcgan", not "fathom dcgan"
-        if (cause instanceof IOException || cause instanceof DeviceUnavailableException || cause instanceof TrainingDivergedException
-                || cause instanceof IllegalArgumentException) {
-            err.println(command + ": " + cause.getMessage());
+        if (e instanceof UncheckedIOException u) {
+            err.println(command + ": " + IoErrors.describe(u));   // the wrapper's message has the context (what was being written)
+        } else if (e instanceof IOException io) {
+            err.println(command + ": " + IoErrors.describe(io));  // NIO's exceptions hold only the path
+        } else if (e instanceof DeviceUnavailableException || e instanceof TrainingDivergedException || e instanceof IllegalArgumentException) {
+            err.println(command + ": " + e.getMessage());
         } else {
             err.println(command + ": unexpected error; please report it with this trace:");
             e.printStackTrace(err);

@@ -1,5 +1,7 @@
 package dev.fathom.cli;
 
+import dev.fathom.io.IoErrors;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -16,6 +18,19 @@ final class RunDirectoryListing {
     private RunDirectoryListing() {
     }
 
+    /**
+     * Checks up front that {@code runDir} can be a run directory: neither it nor a folder above it
+     * is a file (the run would otherwise fail when it writes its first file, after the first epoch).
+     */
+    static void requireUsable(Path runDir) {
+        for (Path p = runDir.toAbsolutePath(); p != null; p = p.getParent()) {
+            if (Files.exists(p) && !Files.isDirectory(p)) {
+                throw new IllegalArgumentException("run directory " + runDir + ": " + (p.equals(runDir.toAbsolutePath()) ? "it" : p)
+                        + " is a file, not a directory; pass --out a directory (it is created when missing)");
+            }
+        }
+    }
+
     /** {@code wrote DIR (a, b, sub/)}: the directory's entries by name, folders with a slash. */
     static String wrote(Path runDir) {
         try (Stream<Path> entries = Files.list(runDir)) {
@@ -25,7 +40,7 @@ final class RunDirectoryListing {
                     .collect(Collectors.joining(", "));
             return "wrote " + runDir + " (" + names + ")";
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot list the run directory " + runDir + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot list the run directory " + runDir + ": " + IoErrors.describe(e), e);
         }
     }
 }

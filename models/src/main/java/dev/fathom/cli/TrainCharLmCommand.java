@@ -85,6 +85,7 @@ final class TrainCharLmCommand implements Callable<Integer> {
         double rate = lr != null ? lr : CharLmTraining.referenceLr(arch.name());
         Path runDir = out != null ? out
                 : Path.of("runs", "charlm-" + arch + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        RunDirectoryListing.requireUsable(runDir);
         CharLmTraining.Settings settings = new CharLmTraining.Settings(steps, evalEvery, batch, 128, 20, seed);
         CharLm model = arch == Arch.gpt ? new Gpt(Gpt.Config.reference(corpus.vocabSize()).withTieWeights(tieWeights))
                 : new LstmLM(LstmLM.Config.reference(corpus.vocabSize()));

@@ -133,6 +133,7 @@ final class TrainCommand implements Callable<Integer> {
         Fathom.seed(seed);
         Path runDir = out != null ? out : resume != null ? resume.toAbsolutePath().getParent()
                 : Path.of("runs", zoo.id() + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        RunDirectoryListing.requireUsable(runDir);
         FashionMnist.Splits splits = FashionMnist.load(FashionMnist.locate(where.data));
         Dataset train = splits.train().reshape(zoo.exampleShape());
         if (limit != null && limit < train.size()) {

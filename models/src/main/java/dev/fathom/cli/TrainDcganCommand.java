@@ -60,6 +60,7 @@ final class TrainDcganCommand implements Callable<Integer> {
         Fathom.setDefaultDevice(d);
         Path runDir = out != null ? out
                 : Path.of("runs", Dcgan.ID + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        RunDirectoryListing.requireUsable(runDir);
         FashionMnist.Splits splits = FashionMnist.load(FashionMnist.locate(where.data));
         w.printf(Locale.ROOT, "fathom train dcgan on %s: %d training images, batch %d, %d steps, Adam %s β (%s, %s), seed %d, run %s%n", d,
                 splits.train().size(), batch, steps, Dcgan.LR, Dcgan.BETA1, Dcgan.BETA2, seed, runDir);

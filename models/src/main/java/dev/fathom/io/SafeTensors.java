@@ -117,6 +117,7 @@ public final class SafeTensors {
 
     /** The metadata of {@code file}, reading only the header (the file is still validated as a whole). */
     public static Map<String, String> metadata(Path file) throws IOException {
+        IoErrors.requireReadableFile(file, ".safetensors");
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             return readHeader(file, channel).parsed().metadata();
         }
@@ -126,6 +127,7 @@ public final class SafeTensors {
     public static Contents read(Path file, Device device) throws IOException {
         Objects.requireNonNull(file, "SafeTensors.read: file is null");
         Objects.requireNonNull(device, "SafeTensors.read: device is null");
+        IoErrors.requireReadableFile(file, ".safetensors");
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             Header h = readHeader(file, channel);
             Map<String, Tensor> out = new LinkedHashMap<>();

@@ -1,5 +1,6 @@
 package dev.fathom.train;
 
+import dev.fathom.io.IoErrors;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.style.markers.SeriesMarkers;
@@ -78,7 +79,7 @@ final class LearningCurvePlot {
                 Files.deleteIfExists(tmp);
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("learning curves: cannot write " + png + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("learning curves: cannot write " + png + ": " + IoErrors.describe(e), e);
         }
     }
 

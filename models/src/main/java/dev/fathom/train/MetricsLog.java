@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
 import dev.fathom.io.AtomicFile;
+import dev.fathom.io.IoErrors;
 
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -85,7 +86,7 @@ public final class MetricsLog implements AutoCloseable {
                 }
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("metrics log: cannot read " + file + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("metrics log: cannot read " + file + ": " + IoErrors.describe(e), e);
         }
         this.dropped = drop;
     }
@@ -135,7 +136,7 @@ public final class MetricsLog implements AutoCloseable {
             out.newLine();
             out.flush();
         } catch (IOException e) {
-            throw new UncheckedIOException("metrics log: cannot write " + file + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("metrics log: cannot write " + file + ": " + IoErrors.describe(e), e);
         }
         rows.add(clean);
     }
@@ -157,7 +158,7 @@ public final class MetricsLog implements AutoCloseable {
         try {
             out.close();
         } catch (IOException e) {
-            throw new UncheckedIOException("metrics log: cannot close " + file + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("metrics log: cannot close " + file + ": " + IoErrors.describe(e), e);
         }
     }
 }

@@ -1,5 +1,7 @@
 package dev.fathom.train;
 
+import dev.fathom.io.IoErrors;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -61,7 +63,7 @@ public final class SaveCheckpoints implements Callback {
                 TrainingCheckpoint.save(dir.resolve("best.safetensors"), trainer.model(), trainer.optimizer(), trainer.schedule(), end.epoch(), info);
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("saving the checkpoint of epoch " + end.epoch() + " in " + dir + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("saving the checkpoint of epoch " + end.epoch() + " in " + dir + ": " + IoErrors.describe(e), e);
         }
     }
 }

@@ -79,6 +79,40 @@ class MainTest {
     }
 
     @Test
+    void fileSystemErrorsSayWhatIsWrongWithWhichPath(@TempDir Path dir) throws java.io.IOException {
+        java.nio.file.Files.writeString(dir.resolve("best.safetensors"), "not read");
+        java.nio.file.Files.writeString(dir.resolve("checkpoint.safetensors"), "not read");
+        assertEquals(1, run("eval", dir.toString()));
+        assertTrue(err.toString().contains("fathom eval: " + dir + " is a directory; pass a .safetensors file such as " + dir.resolve("best.safetensors")
+                + " (it holds best.safetensors, checkpoint.safetensors)"), err.toString());
+        Path absent = dir.resolve("absent/checkpoint.safetensors");
+        assertEquals(1, run("eval", absent.toString()));
+        assertTrue(err.toString().contains("fathom eval: " + absent + " does not exist (check the path; pass a .safetensors file)"), err.toString());
+        Path file = dir.resolve("a-file");
+        java.nio.file.Files.writeString(file, "");
+        for (String[] train : new String[][] {{"train", "mlp"}, {"train", "dcgan"}}) {
+            assertEquals(1, run(train[0], train[1], "--device", "cpu", "--out", file.toString()));
+        }
+        assertEquals(1, run("train", "mlp", "--device", "cpu", "--out", file.resolve("run").toString()));
+        String e = err.toString();
+        assertTrue(e.contains("fathom train: run directory " + file + ": it is a file, not a directory; pass --out a directory"), e);
+        assertTrue(e.contains("fathom train dcgan: run directory " + file + ": it is a file"), e);
+        assertTrue(e.contains("fathom train: run directory " + file.resolve("run") + ": " + file + " is a file, not a directory"), e);
+    }
+
+    @Test
+    void nioExceptionsAreDescribedAndWrappersKeepTheirContext() {
+        assertEquals("/x/y does not exist", dev.fathom.io.IoErrors.describe(new java.nio.file.NoSuchFileException("/x/y")));
+        assertEquals("/x/y: permission denied", dev.fathom.io.IoErrors.describe(new java.nio.file.AccessDeniedException("/x/y")));
+        assertEquals("/x/y already exists and is not a directory",
+                dev.fathom.io.IoErrors.describe(new java.nio.file.FileAlreadyExistsException("/x/y")));
+        assertEquals("/x/y: Read-only file system", dev.fathom.io.IoErrors.describe(new java.nio.file.FileSystemException("/x/y", null, "Read-only file system")));
+        assertEquals("/x/y does not exist", dev.fathom.io.IoErrors.describe(new java.io.UncheckedIOException(new java.nio.file.NoSuchFileException("/x/y"))));
+        assertEquals("metrics log: cannot write /x/y: /x/y: permission denied", dev.fathom.io.IoErrors.describe(
+                new java.io.UncheckedIOException("metrics log: cannot write /x/y: /x/y: permission denied", new java.nio.file.AccessDeniedException("/x/y"))));
+    }
+
+    @Test
     void badUsageIsExitCodeTwo() {
         assertEquals(2, run("train", "resnet-9000"));
         assertTrue(err.toString().contains("expected one of [MLP, CNN, RESNET]"), err.toString());
