@@ -37,7 +37,9 @@ final class StridedLoop {
             if (fullShape[d] == 1) {
                 continue;
             }
-            if (m > 0 && mergeable(ops, d, sh[m - 1], st, m - 1, fullShape)) {
+            // A merged size must stay an int: an expanded view (stride 0) of 2^31 elements or more
+            // would otherwise wrap, and its loop never end.
+            if (m > 0 && (long) sh[m - 1] * fullShape[d] <= Integer.MAX_VALUE && mergeable(ops, d, sh[m - 1], st, m - 1, fullShape)) {
                 sh[m - 1] *= fullShape[d];
                 for (int j = 0; j < k; j++) {
                     st[j][m - 1] = (int) ops[j].strides()[d];

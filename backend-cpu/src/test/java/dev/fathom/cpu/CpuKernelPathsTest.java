@@ -185,6 +185,22 @@ class CpuKernelPathsTest {
     }
 
     @Test
+    void stridedLoopKeepsMergedSizesWithinAnInt() {
+        // An expanded view of 2^31 elements: merging its two stride-0 dims wrapped the int size
+        // (to -2^31), and a sum over it never ended.
+        CpuBuffer one = CpuBuffer.allocate(DType.F32, 1);
+        Strided expanded = new Strided(one, new int[] {65536, 32768}, new long[] {0, 0}, 0);
+        StridedLoop loop = new StridedLoop(expanded.shape(), expanded);
+        assertEquals(2, loop.rank, "the dims stay apart when their product passes Integer.MAX_VALUE");
+        assertEquals(1L << 31, loop.numel);
+        long[] visited = {0};
+        loop.run((1L << 31) - 70000, 1L << 31, (n, off) -> visited[0] += n);
+        assertEquals(70000, visited[0], "the last 70,000 elements, across a row boundary");
+        Strided fits = new Strided(one, new int[] {65536, 32767}, new long[] {0, 0}, 0);
+        assertEquals(1, new StridedLoop(fits.shape(), fits).rank, "below the limit they still merge");
+    }
+
+    @Test
     void erfMatchesCommonsMathToDoublePrecision() {
         for (double x = -6; x <= 6; x += 0.013) {
             double ref = org.apache.commons.math3.special.Erf.erf(x);

@@ -46,9 +46,12 @@ final class Engine {
                 throw new IllegalArgumentException(api + ": the output has shape " + Shape.format(out.shape())
                         + "; a gradient can be implied only for a scalar (1-element) output; pass a gradient of that shape or reduce first (e.g. sum())");
             }
-            if (g != null && !Arrays.equals(g.shape(), out.shape())) {
-                throw new IllegalArgumentException(api + ": gradient shape " + Shape.format(g.shape()) + " does not match output shape "
-                        + Shape.format(out.shape()));
+            if (g != null) {
+                g.checkOpen(api);
+            }
+            if (g != null && (!Arrays.equals(g.shape(), out.shape()) || g.dtype() != out.dtype() || !g.device().equals(out.device()))) {
+                throw new IllegalArgumentException(api + ": the gradient " + g.describe() + " does not match the output " + out.describe()
+                        + "; pass a gradient of the output's shape, dtype and device (e.g. Tensor.onesLike(output))");
             }
         }
         Scope scope = create ? null : Scope.open();
@@ -140,13 +143,27 @@ final class Engine {
             for (int i = 0; i < captured.length; i++) {
                 if (captured[i] == null) {
                     captured[i] = Tensor.zerosLike(inputs[i]);
-                } else if (pass.foreign.containsKey(captured[i]) || seen.put(captured[i], Boolean.TRUE) != null) {
-                    // Results are ours to hand out, one tensor each: never the caller's own, nor one result twice.
+                } else if (pass.foreign.containsKey(captured[i]) || seen.put(captured[i], Boolean.TRUE) != null || selfOverlapping(captured[i])) {
+                    // Results are ours to hand out, one tensor each: never the caller's own, nor one result
+                    // twice, nor a view whose elements share memory (a sum's gradient, expanded), which the
+                    // caller could not write into in place.
                     captured[i] = captured[i].clone();
                 }
             }
         }
         return captured;
+    }
+
+    /** Whether several of t's elements are one memory location (a dim of size above 1 with stride 0). */
+    private static boolean selfOverlapping(Tensor t) {
+        int[] shape = t.shape();
+        long[] strides = t.strides();
+        for (int d = 0; d < shape.length; d++) {
+            if (strides[d] == 0 && shape[d] > 1) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

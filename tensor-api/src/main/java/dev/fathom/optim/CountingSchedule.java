@@ -61,13 +61,21 @@ abstract class CountingSchedule implements LrSchedule {
         checkKeys(getClass().getSimpleName(), state, Set.of("step", "base_lr"));
         long step = state.get("step").longValue();
         double base = state.get("base_lr").doubleValue();
-        if (step < 0 || !(base >= 0)) {
-            throw new IllegalArgumentException(getClass().getSimpleName() + ".loadStateDict: step " + step + " and base_lr " + base
-                    + " must be >= 0");
+        String owner = getClass().getSimpleName() + ".loadStateDict";
+        if (step < 0 || !(base >= 0) || Double.isInfinite(base)) {
+            throw new IllegalArgumentException(owner + ": step " + step + " must be >= 0 and base_lr " + base + " finite and >= 0");
         }
+        long oldT = t;
+        double oldBase = baseLr;
         t = step;
         baseLr = base;
-        optimizer.setLr(lrAt(t));
+        try {
+            optimizer.setLr(lrAt(t));
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            t = oldT;  // a state this schedule cannot take leaves it as it was
+            baseLr = oldBase;
+            throw new IllegalArgumentException(owner + ": step " + step + " and base_lr " + base + " give no learning rate: " + e.getMessage(), e);
+        }
     }
 
     /** Throws listing every missing and unexpected key. */

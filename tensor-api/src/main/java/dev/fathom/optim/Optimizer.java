@@ -254,8 +254,14 @@ public abstract class Optimizer implements AutoCloseable {
         }
         saved.tensors().keySet().stream().filter(k -> !expected.contains(k)).forEach(k -> problems.add("unexpected \"" + k + "\""));
         saved.scalars().keySet().stream().filter(k -> !expected.contains(k)).forEach(k -> problems.add("unexpected scalar \"" + k + "\""));
-        if (problems.isEmpty() && !(saved.scalars().get("lr").doubleValue() >= 0)) {
-            problems.add("lr is " + saved.scalars().get("lr"));
+        if (problems.isEmpty()) {
+            double savedLr = saved.scalars().get("lr").doubleValue();
+            if (!(savedLr >= 0) || Double.isInfinite(savedLr)) {
+                problems.add("lr is " + saved.scalars().get("lr") + " (it must be finite and >= 0)");
+            }
+            if (saved.scalars().get("step").longValue() < 0) {
+                problems.add("step is " + saved.scalars().get("step") + " (it must be >= 0)");
+            }
         }
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException(name + ".loadStateDict: " + String.join("; ", problems));

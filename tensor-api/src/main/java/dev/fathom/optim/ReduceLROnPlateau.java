@@ -154,11 +154,18 @@ public final class ReduceLROnPlateau implements LrSchedule {
     @Override
     public void loadStateDict(Map<String, Number> state) {
         CountingSchedule.checkKeys("ReduceLROnPlateau", state, Set.of("best", "bad_epochs", "cooldown_left", "epochs", "lr"));
-        best = state.get("best").doubleValue();
-        badEpochs = state.get("bad_epochs").longValue();
-        cooldownLeft = state.get("cooldown_left").longValue();
-        epochs = state.get("epochs").longValue();
-        optimizer.setLr(state.get("lr").doubleValue());
+        double newLr = state.get("lr").doubleValue(), newBest = state.get("best").doubleValue();
+        long bad = state.get("bad_epochs").longValue(), cooldown = state.get("cooldown_left").longValue(), seen = state.get("epochs").longValue();
+        boolean bestOk = Double.isFinite(newBest) || newBest == worst();  // worst(): no epoch seen yet
+        if (bad < 0 || cooldown < 0 || seen < 0 || !(newLr >= 0) || Double.isInfinite(newLr) || !bestOk) {
+            throw new IllegalArgumentException("ReduceLROnPlateau.loadStateDict: need bad_epochs, cooldown_left and epochs >= 0, a finite lr >= 0 and a "
+                    + "finite best (or " + worst() + " before the first epoch), got " + state);
+        }
+        optimizer.setLr(newLr);
+        best = newBest;
+        badEpochs = bad;
+        cooldownLeft = cooldown;
+        epochs = seen;
     }
 
     @Override

@@ -52,8 +52,9 @@ final class Conversions {
     static Tensor fillInPlace(Tensor x, double value) {
         Ops.open("fillInPlace", x);
         Ops.writable("fillInPlace", x);
-        if (x.dtype() == DType.I64 && value != Math.rint(value)) {
-            throw new IllegalArgumentException("fillInPlace: " + value + " is not an integer, but the tensor is " + x.describe());
+        String notI64 = Ops.notI64(x.dtype(), value);
+        if (notI64 != null) {
+            throw new IllegalArgumentException("fillInPlace: " + notI64 + ", but the tensor is " + x.describe());
         }
         if (x.numel() > 0) {
             Ops.kernels(x.device()).fill(Ops.strided(x), value);

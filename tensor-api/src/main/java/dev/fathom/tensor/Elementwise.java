@@ -87,14 +87,43 @@ final class Elementwise {
 
     static Tensor binaryScalar(BinaryOp op, Tensor x, double value) {
         Ops.open(name(op), x);
+        if (x.dtype() == DType.I64 && BinaryOp.COMPARISON.contains(op) && Ops.notI64(DType.I64, value) != null) {
+            return compareI64(op, x, value);
+        }
         return Scope.intermediates(() -> binary(op, x, scalarLike(name(op), x, value)));
+    }
+
+    /**
+     * An I64 tensor against a value no long equals (a fraction, NaN, or beyond a long), exactly, as
+     * PyTorch compares: x < 2.5 is x < 3, x == 2.5 is false everywhere, NaN compares false.
+     */
+    private static Tensor compareI64(BinaryOp op, Tensor x, double value) {
+        boolean above = value >= 0x1p63, below = value < -0x1p63;
+        if (Double.isNaN(value) || above || below) {
+            boolean all = switch (op) {
+                case NE -> true;
+                case LT, LE -> above;
+                case GT, GE -> below;
+                default -> false;
+            };
+            return Factories.full(all ? 1 : 0, DType.BOOL, x.device(), x.shape.clone());
+        }
+        double lo = Math.floor(value), hi = Math.ceil(value);
+        return switch (op) {
+            case LT -> binaryScalar(BinaryOp.LT, x, hi);
+            case LE -> binaryScalar(BinaryOp.LE, x, lo);
+            case GT -> binaryScalar(BinaryOp.GT, x, lo);
+            case GE -> binaryScalar(BinaryOp.GE, x, hi);
+            default -> Factories.full(op == BinaryOp.NE ? 1 : 0, DType.BOOL, x.device(), x.shape.clone());
+        };
     }
 
     /** A 0-d tensor of x's dtype and device holding {@code value}. */
     static Tensor scalarLike(String op, Tensor x, double value) {
         DType dt = x.dtype();
-        if (dt == DType.I64 && value != Math.rint(value)) {
-            throw new IllegalArgumentException(op + ": scalar " + value + " is not an integer but the tensor is " + x.describe()
+        String notI64 = Ops.notI64(dt, value);
+        if (notI64 != null) {
+            throw new IllegalArgumentException(op + ": scalar " + notI64 + " but the tensor is " + x.describe()
                     + "; convert the tensor with .to(DType.F32) first");
         }
         if (dt == DType.BOOL && value != 0 && value != 1) {

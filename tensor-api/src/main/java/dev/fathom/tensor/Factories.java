@@ -35,8 +35,9 @@ final class Factories {
 
     static Tensor full(double value, DType dtype, Device device, int[] shape) {
         int[] s = Shape.check("Tensor.full", shape);
-        if (dtype == DType.I64 && value != Math.rint(value)) {
-            throw new IllegalArgumentException("Tensor.full: " + value + " is not an integer, but the dtype is I64");
+        String notI64 = Ops.notI64(dtype, value);
+        if (notI64 != null) {
+            throw new IllegalArgumentException("Tensor.full: " + notI64 + ", but the dtype is I64");
         }
         Tensor t = Ops.empty(dtype, device == null ? Fathom.defaultDevice() : device, s);
         if (t.numel() > 0) {
@@ -46,8 +47,12 @@ final class Factories {
     }
 
     static Tensor arange(double start, double end, double step, DType dtype) {
-        if (step == 0 || Double.isNaN(step) || Double.isInfinite(start) || Double.isInfinite(end)) {
-            throw new IllegalArgumentException("arange: need finite bounds and a non-zero step, got start=" + start + " end=" + end + " step=" + step);
+        if (step == 0 || !Double.isFinite(step) || !Double.isFinite(start) || !Double.isFinite(end)) {
+            throw new IllegalArgumentException("arange: need finite bounds and a finite, non-zero step, got start=" + start + " end=" + end + " step=" + step);
+        }
+        if (end != start && (end > start) != (step > 0)) {
+            throw new IllegalArgumentException("arange: the step " + step + " goes away from the end: start=" + start + " end=" + end
+                    + " (the end is excluded; for a descending range give a negative step, e.g. arange(5, 0, -1))");
         }
         if (dtype == DType.BOOL) {
             throw new IllegalArgumentException("arange: not defined for BOOL");

@@ -60,11 +60,28 @@ final class Indexing {
             }
         }
         Tensor out = Ops.empty(x.dtype(), x.device(), index.shape.clone());
-        Ops.kernels(x.device()).gather(Ops.strided(x), d, Ops.strided(index), Ops.strided(out));
+        try {
+            Ops.kernels(x.device()).gather(Ops.strided(x), d, Ops.strided(index), Ops.strided(out));
+        } catch (IndexOutOfBoundsException e) {
+            out.close();
+            throw outOfRange(op, x, d, index, e);
+        }
         int[] inShape = x.shape;
         return Ops.record(op, out, new Tensor[] {x}, new Tensor[] {index},
                 g -> new Tensor[] {Autograd.isGradEnabled() ? Tensor.zeros(g.dtype(), g.device(), inShape).scatterAdd(d, index, g)
                         : scatteredIntoZeros(inShape, d, index, g)});
+    }
+
+    /**
+     * A backend's report of an index beyond its dim (the kernels check while they run, so no pass
+     * of their own precedes them), with the op the caller called and the operands' shapes. A GPU
+     * reports at the next synchronization instead, through its own message.
+     */
+    private static IndexOutOfBoundsException outOfRange(String op, Tensor x, int dim, Tensor index, IndexOutOfBoundsException e) {
+        var wrapped = new IndexOutOfBoundsException(op + ": an index is out of range for dim " + dim + " of the input " + x.describe()
+                + " (index " + index.describe() + "); indices must be in [0, " + x.shape[dim] + "): " + e.getMessage());
+        wrapped.initCause(e);
+        return wrapped;
     }
 
     /**
@@ -104,7 +121,12 @@ final class Indexing {
         try (var g = Autograd.noGrad()) {
             out = Conversions.copy(x);
         }
-        Ops.kernels(x.device()).scatterAdd(Ops.strided(src), d, Ops.strided(index), Ops.strided(out));
+        try {
+            Ops.kernels(x.device()).scatterAdd(Ops.strided(src), d, Ops.strided(index), Ops.strided(out));
+        } catch (IndexOutOfBoundsException e) {
+            out.close();
+            throw outOfRange("scatterAdd", x, d, index, e);
+        }
         return Ops.record("scatterAdd", out, new Tensor[] {x, src}, new Tensor[] {index},
                 g -> new Tensor[] {x.requiresGrad() ? g : null, src.requiresGrad() ? g.gather(d, index) : null});
     }

@@ -86,8 +86,34 @@ final class Ops {
         return out;
     }
 
-    /** In-place writes are never recorded: refuse them where they would silently break a gradient. */
+    /**
+     * Why {@code value} cannot be an element of {@code dtype} when that is I64 (not an integer, or
+     * beyond a long: a cast would saturate), or null when it can.
+     */
+    static String notI64(DType dtype, double value) {
+        if (dtype != DType.I64) {
+            return null;
+        }
+        if (value != Math.rint(value)) {
+            return value + " is not an integer";
+        }
+        return value >= -0x1p63 && value < 0x1p63 ? null : value + " is beyond the range of I64 (a long)";
+    }
+
+    /**
+     * In-place writes are never recorded: refuse them where they would silently break a gradient,
+     * and where several elements of the target are one memory location (a dimension of size above 1
+     * with stride 0, as {@code expand} makes), whose result would depend on the order the backend
+     * writes in; PyTorch refuses the same.
+     */
     static void writable(String op, Tensor target, Tensor... sources) {
+        for (int d = 0; d < target.shape.length; d++) {
+            if (target.strides[d] == 0 && target.shape[d] > 1) {
+                throw new IllegalArgumentException(op + ": the target " + target.describe() + " has stride 0 in dim " + d
+                        + " (strides " + java.util.Arrays.toString(target.strides) + ", a view made by expand), so "
+                        + target.shape[d] + " of its elements are one memory location; write into a copy of it (clone())");
+            }
+        }
         if (Autograd.isGradEnabled()) {
             if (target.requiresGrad()) {
                 throw new IllegalStateException(op + ": cannot write in place into " + target.describe()

@@ -11,11 +11,21 @@ public final class Shape {
     private Shape() {
     }
 
-    /** Number of elements; 1 for a 0-d shape, 0 when any dim is 0. */
+    /**
+     * Number of elements; 1 for a 0-d shape, 0 when any dim is 0.
+     *
+     * @throws ArithmeticException when the count is beyond a long (no tensor can have such a shape:
+     *     {@link #check} refuses it)
+     */
     public static long numel(int[] shape) {
+        for (int s : shape) {
+            if (s == 0) {
+                return 0;
+            }
+        }
         long n = 1;
         for (int s : shape) {
-            n *= s;
+            n = Math.multiplyExact(n, s);
         }
         return n;
     }
@@ -106,9 +116,24 @@ public final class Shape {
                 throw new IllegalArgumentException(op + ": negative size in shape " + format(shape));
             }
         }
-        if (numel(shape) > Integer.MAX_VALUE * 8L) {
-            throw new IllegalArgumentException(op + ": shape " + format(shape) + " has too many elements (" + numel(shape) + ")");
-        }
+        count(op, shape);
         return shape.clone();
     }
+
+    /** The elements of a shape of non-negative sizes, refusing more than a tensor can hold (8·2^31). */
+    static long count(String op, int[] shape) {
+        long n;
+        try {
+            n = numel(shape);
+        } catch (ArithmeticException e) {
+            n = Long.MAX_VALUE;
+        }
+        if (n > MAX_ELEMENTS) {
+            throw new IllegalArgumentException(op + ": shape " + format(shape) + " has too many elements ("
+                    + (n == Long.MAX_VALUE ? "more than 2^63" : n) + "; at most " + MAX_ELEMENTS + ")");
+        }
+        return n;
+    }
+
+    private static final long MAX_ELEMENTS = Integer.MAX_VALUE * 8L;
 }

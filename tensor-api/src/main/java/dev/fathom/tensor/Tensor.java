@@ -330,10 +330,17 @@ public final class Tensor implements AutoCloseable {
         return Elementwise.binaryScalar(BinaryOp.MUL, this, value);
     }
 
+    /**
+     * {@code this / other}, broadcast. On I64 it is Java's integer division: it rounds toward zero
+     * ({@code 7 / 2 = 3}, {@code -7 / 2 = -3}) and dividing by zero throws; PyTorch's {@code div}
+     * returns floats there, which Fathom does not do silently: convert first,
+     * {@code x.to(DType.F64).div(...)}, for true division.
+     */
     public Tensor div(Tensor other) {
         return Elementwise.binary(BinaryOp.DIV, this, other);
     }
 
+    /** {@code this / value}; on I64 the value must be an integer, and the division rounds toward zero as {@link #div(Tensor)}. */
     public Tensor div(double value) {
         return Elementwise.binaryScalar(BinaryOp.DIV, this, value);
     }

@@ -42,7 +42,6 @@ final class Views {
     private static int[] inferShape(String op, Tensor x, int[] newShape) {
         int[] shape = newShape.clone();
         int infer = -1;
-        long known = 1;
         for (int i = 0; i < shape.length; i++) {
             if (shape[i] == -1) {
                 if (infer >= 0) {
@@ -51,11 +50,13 @@ final class Views {
                 infer = i;
             } else if (shape[i] < 0) {
                 throw new IllegalArgumentException(op + ": invalid size " + shape[i] + " in " + Arrays.toString(newShape));
-            } else {
-                known *= shape[i];
             }
         }
-        long n = x.numel();
+        int[] given = shape.clone();
+        if (infer >= 0) {
+            given[infer] = 1;
+        }
+        long known = Shape.count(op, given), n = x.numel();
         if (infer >= 0) {
             if (known == 0 || n % known != 0) {
                 throw new IllegalArgumentException(op + ": shape " + Arrays.toString(newShape) + " is invalid for input of shape "
@@ -236,6 +237,7 @@ final class Views {
                         + ": size " + have + " at dim " + (i - lead) + " is not 1 and differs from " + want);
             }
         }
+        Shape.count("expand", shape);
         Tensor out = Ops.view(x, shape, strides, x.offset);
         int[] inShape = x.shape;
         return Ops.record("expand", out, new Tensor[] {x}, new Tensor[0], g -> new Tensor[] {g.sumToSize(inShape)});
@@ -261,7 +263,7 @@ final class Views {
         }
         int size = x.shape[d];
         int s = clampIndex(start, size), e = clampIndex(end, size);
-        int len = e > s ? (e - s + step - 1) / step : 0;
+        int len = e > s ? (int) (((long) e - s + step - 1) / step) : 0;
         return sliceView("slice", x, d, s, len, step);
     }
 

@@ -95,6 +95,8 @@ class AutogradTest extends ConformanceTest {
         Check.exact("d/dy Σ(x + y)", g[1], Ref.of(new int[] {2}, 1, 1), DType.F64);
         g[0].mulInPlace(5);
         Check.exact("each result is a tensor of its own", g[1], Ref.of(new int[] {2}, 1, 1), DType.F64);
+        Check.exact("that can be written in place (sum's gradient is an expanded view; the result is not)", g[0],
+                Ref.of(new int[] {2}, 5, 5), DType.F64);
         x.exp().add(x.sin()).sum().backward();
         Check.close("d/dx Σ(exp x + sin x)", x.grad(), Ref.of(new int[] {2}, Math.exp(1) + Math.cos(1), Math.exp(2) + Math.cos(2)), DType.F64);
         Tensor h = x.mul(2);

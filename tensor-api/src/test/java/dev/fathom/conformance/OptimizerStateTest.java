@@ -107,6 +107,15 @@ class OptimizerStateTest extends ConformanceTest {
             noStep.remove("0.step");
             fails(IllegalArgumentException.class, () -> adam.loadStateDict(new OptimizerState("Adam", state.tensors(), noStep)),
                     "scalar \"0.step\" is missing");
+            Map<String, Number> infiniteLr = new HashMap<>(state.scalars());
+            infiniteLr.put("lr", Double.POSITIVE_INFINITY);
+            fails(IllegalArgumentException.class, () -> adam.loadStateDict(new OptimizerState("Adam", state.tensors(), infiniteLr)),
+                    "Adam.loadStateDict", "lr is Infinity");
+            Map<String, Number> negativeStep = new HashMap<>(state.scalars());
+            negativeStep.put("step", -7L);
+            fails(IllegalArgumentException.class, () -> adam.loadStateDict(new OptimizerState("Adam", state.tensors(), negativeStep)),
+                    "Adam.loadStateDict", "step is -7");
+            assertEquals(0.1, adam.lr(), "a refused state leaves the optimizer as it was");
             double[] before = a.data().toDoubleArray();
             adam.loadStateDict(state);
             assertArrayEquals(before, a.data().toDoubleArray(), "loading state does not touch the parameters");
