@@ -61,7 +61,8 @@ class ConvKernelEmulationTest {
         }
         assertTrue(splitCases >= 2, "the shapes must exercise split-K");
         String out = Emulator.run(cmd, "conv_test", 300);
-        assertTrue(out.contains(SHAPES.length * 6 + " cases") && out.contains(" 0 failed"), out);
+        // Six cases a shape: forward, backward data and backward weight, each in F32 and F64.
+        assertTrue(out.contains("conv_test: " + SHAPES.length * 6 + " cases over " + SHAPES.length + " shapes (threads), 0 failed"), out);
     }
 
     static String argument(int[] s, ConvGeometry cg) {

@@ -66,7 +66,8 @@ class GemmKernelEmulationTest {
             cmd.add(argument(s, GemmGeometry.forMatmul(s[2], s[3], (long) s[0] * s[1])));
         }
         String out = Emulator.run(cmd, "gemm_test", 120);
-        assertTrue(out.contains(" 0 failed"), out);
+        // 120 cases: 5 unbatched shapes × 1 + (3, 1) × 2 + (2, 3) × 3 batch modes, each × 4 layouts × 3 dtypes.
+        assertTrue(out.contains("gemm_test: " + cases(SHAPES, 3) + " cases over " + SHAPES.length + " shapes (threads), 0 failed"), out);
     }
 
     @Test
@@ -79,7 +80,23 @@ class GemmKernelEmulationTest {
             cmd.add(argument(s, GemmGeometry.forTile(GemmGeometry.LARGE_TILE, s[2], s[3], (long) s[0] * s[1])));
         }
         String out = Emulator.run(cmd, "gemm_test", 300);
-        assertTrue(out.contains(" 0 failed"), out);
+        // 160 cases: 5 unbatched shapes × 1 + (2, 3) × 3 + (3, 1) × 2 batch modes, each × 4 layouts × 4 entries.
+        assertTrue(out.contains("gemm_test: " + cases(LARGE_SHAPES, 4) + " cases over " + LARGE_SHAPES.length + " shapes (threads), 0 failed"),
+                out);
+    }
+
+    /**
+     * The cases gemm_test runs: per shape, its batch modes (one unbatched; else batched and B broadcast over all
+     * batches, plus B broadcast over the outer batch only when the inner batch is over 1), each on the 4 transpose
+     * layouts, each with {@code perLayout} kernels (3 dtypes on the 64 tile, the 4 entries of the 128 tile).
+     */
+    private static int cases(int[][] shapes, int perLayout) {
+        int n = 0;
+        for (int[] s : shapes) {
+            int modes = s[0] * s[1] == 1 ? 1 : s[1] > 1 ? 3 : 2;
+            n += modes * 4 * perLayout;
+        }
+        return n;
     }
 
     private static String argument(int[] s, GemmGeometry g) {

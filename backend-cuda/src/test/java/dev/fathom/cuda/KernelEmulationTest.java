@@ -36,6 +36,15 @@ class KernelEmulationTest {
     /** Output sizes: 1, under a warp, under a block, a few blocks, many blocks; none a multiple of 256. */
     private static final long[] SIZES = {1, 31, 255, 1000, 100_003};
 
+    /**
+     * elementwise_test's cases per geometry (run_all): fills 4 dtypes × 4 values × 2 layouts; copies 16 (source,
+     * destination) dtypes × 2 layouts; F32 and F64 unary 17 ops × 5 layouts, binary 7 × 6, compare 6 × 6, where 3,
+     * activation backward 2 × 6; I64 compare 6 × 6 and where 3; BOOL where 3; I64 unary 3 × 6 and binary 7 × 6
+     * (DIV twice); BOOL NOT 6 and 5 binary ops × 6.
+     */
+    private static final int ELEMENTWISE_CASES_PER_GEOMETRY = 4 * 4 * 2 + 16 * 2 + 2 * (17 * 5 + 7 * 6 + 6 * 6 + 3 + 2 * 6) + 6 * 6 + 3 + 3
+            + 3 * 6 + 7 * 6 + 6 + 5 * 6;
+
     @Test
     void elementwiseKernelsMatchTheF64Reference(@TempDir Path tmp) throws Exception {
         Path exe = Emulator.compile("elementwise_test", tmp);
@@ -49,7 +58,10 @@ class KernelEmulationTest {
         cmd.add(arg(1000, LaunchGeometry.forElements(1000, 3)));
         cmd.add(arg(100_003, LaunchGeometry.forElements(100_003, 7)));
         String out = Emulator.run(cmd, "elementwise_test", 180);
-        assertTrue(out.contains(" 0 failed"), out);
+        int geometries = cmd.size() - 1;
+        assertEquals(17, geometries);
+        assertTrue(out.contains("elementwise_test: " + geometries * ELEMENTWISE_CASES_PER_GEOMETRY + " cases over " + geometries
+                + " geometries (sequential), 0 failed"), out);
     }
 
     /** The elements per thread and trip that the host sizes its grids for are those the kernels take. */
@@ -73,12 +85,13 @@ class KernelEmulationTest {
         List<String> threads = new ArrayList<>(List.of(exe.toString()));
         threads.addAll(cases);
         String out = Emulator.run(threads, "emu_selftest", 120);
-        assertTrue(out.contains(" 0 failed"), out);
+        // Two cases per geometry: reverse_blocks (shared memory, barriers) and block_sum (shuffles, atomics).
+        assertTrue(out.contains("emu_selftest: " + 2 * cases.size() + " cases, 0 failed"), out);
         // The same with the threads of a block as fibers (emu_launch_fibers, the emulated driver's mode).
         List<String> fibers = new ArrayList<>(List.of(exe.toString(), "--fibers"));
         fibers.addAll(cases);
         String fiberOut = Emulator.run(fibers, "emu_selftest --fibers", 120);
-        assertTrue(fiberOut.contains(" 0 failed"), fiberOut);
+        assertTrue(fiberOut.contains("emu_selftest: " + 2 * cases.size() + " cases, 0 failed"), fiberOut);
     }
 
     /** A barrier that only some threads of a block reach aborts the fiber emulation with a message, where a GPU would hang. */

@@ -56,7 +56,7 @@ class PoolKernelEmulationTest {
             cases += 2 * (9 + (s[10] == 1 && s[11] == 1 ? 4 : 0));
         }
         String out = Emulator.run(cmd, "pool_test", 120);
-        assertTrue(out.contains(cases + " cases") && out.contains(" 0 failed"), out);
+        assertTrue(out.contains("pool_test: " + cases + " cases over " + SHAPES.length + " shapes (sequential), 0 failed"), out);
     }
 
     /** The committed PTX is on the classpath with every entry {@link CudaConvolutions} looks up. */

@@ -30,10 +30,33 @@ class ReductionKernelEmulationTest {
 
     private static final String BLOCK = "64";
 
+    /**
+     * reduce_test's 758 cases, whatever the block (the column kernels run at the given block and at 256 either way):
+     * rows and columns for F32 and F64 (2 data kinds per op) and I64 (1), BOOL columns 2, 10^7 ones 3,
+     * infinities 3 sizes × 3 rows, integers 1 wrap + 5 counts + 2 split counts.
+     */
+    private static final int REDUCE_CASES = 2 * rowCases(2) + rowCases(1) + 2 * colCases(2) + colCases(1) + 2 + 3 + 3 * 3 + 1 + 5 + 2;
+
+    /** Per dtype: 5 sizes × 2 (rows, grid) × (5 ops × the data kinds + an aligned sum), and 2 split rows × the same. */
+    private static int rowCases(int kinds) {
+        return (5 * 2 + 2) * (5 * kinds + 1);
+    }
+
+    /** Per dtype: 8 shapes × 2 blocks × 5 ops × the data kinds. */
+    private static int colCases(int kinds) {
+        return 8 * 2 * 5 * kinds;
+    }
+
+    /** index_test's: per dtype 14 gathers and 14 scatter-adds (6 layouts, 5 sizes, 3 bad indices); 6 + 6 + 5 range checks. */
+    private static final int INDEX_CASES = 3 * 14 * 2 + 6 + 6 + 5;
+
+    /** random_test's: 3 Philox known answers, then 5 sizes × 2 counter bases × 8 (op, dtype) fills. */
+    private static final int RANDOM_CASES = 3 + 5 * 2 * 8;
+
     @Test
     void reduceKernelsMatchTheReference(@TempDir Path tmp) throws Exception {
         String out = Emulator.run(List.of(Emulator.compile("reduce_test", tmp).toString(), BLOCK), "reduce_test", 120);
-        assertTrue(out.contains(" 0 failed"), out);
+        assertTrue(out.contains("reduce_test: block 64, " + REDUCE_CASES + " cases, 0 failed"), out);
     }
 
     /** The one-warp block {@link ReduceLaunches#block} picks for short rows (the kernel must fold a single warp too). */
@@ -42,13 +65,13 @@ class ReductionKernelEmulationTest {
         String block = Integer.toString(ReduceLaunches.block(31));
         assertEquals("32", block);
         String out = Emulator.run(List.of(Emulator.compile("reduce_test", tmp).toString(), block), "reduce_test", 120);
-        assertTrue(out.contains(" 0 failed"), out);
+        assertTrue(out.contains("reduce_test: block 32, " + REDUCE_CASES + " cases, 0 failed"), out);
     }
 
     @Test
     void gatherAndScatterAddMatchTheReference(@TempDir Path tmp) throws Exception {
         String out = Emulator.run(List.of(Emulator.compile("index_test", tmp).toString(), BLOCK), "index_test", 120);
-        assertTrue(out.contains(" 0 failed"), out);
+        assertTrue(out.contains("index_test: block 64, " + INDEX_CASES + " cases, 0 failed"), out);
     }
 
     /**
@@ -59,7 +82,7 @@ class ReductionKernelEmulationTest {
     @Test
     void randomFillsMatchRandomOpAndTheJavaPhilox(@TempDir Path tmp) throws Exception {
         String out = Emulator.run(List.of(Emulator.compile("random_test", tmp).toString(), BLOCK), "random_test", 120);
-        assertTrue(out.contains(" 0 failed"), out);
+        assertTrue(out.contains("random_test: block 64, " + RANDOM_CASES + " cases, 0 failed"), out);
         long seed = 0x299f31d0a4093822L, counter = 5;
         int samples = 0;
         Matcher m = Pattern.compile("SAMPLE (\\w+) (\\d+) ([0-9a-f]+)").matcher(out);
