@@ -52,9 +52,9 @@ final class TrainDcganCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter w = spec.commandLine().getOut();
-        if (steps < 1 || batch < 1 || sampleEvery < 0) {
-            throw new IllegalArgumentException("need --steps >= 1, --batch >= 1 and --sample-every >= 0; got " + steps + ", " + batch + ", "
-                    + sampleEvery);
+        if (steps < 1 || batch < 2 || sampleEvery < 0) {
+            throw new IllegalArgumentException("need --steps >= 1, --batch >= 2 (batch norm's statistics need two images) and --sample-every >= 0; got "
+                    + steps + ", " + batch + ", " + sampleEvery);
         }
         Device d = Device.parse(where.device);
         Fathom.setDefaultDevice(d);

@@ -49,16 +49,16 @@ public final class GanTraining {
 
     /**
      * @param steps       number of steps (each one batch)
-     * @param batch       real images and noise vectors per step
+     * @param batch       real images and noise vectors per step (at least 2, for batch norm)
      * @param sampleEvery write a grid and a checkpoint every this many steps (0: only at the end)
      * @param seed        weights, data order and noise
      * @param runDir      where the files go
      */
     public record Config(int steps, int batch, int sampleEvery, long seed, Path runDir) {
         public Config {
-            if (steps < 1 || batch < 1 || sampleEvery < 0) {
-                throw new IllegalArgumentException("GanTraining: need steps >= 1, batch >= 1 and sampleEvery >= 0, got " + steps + ", " + batch
-                        + ", " + sampleEvery);
+            if (steps < 1 || batch < 2 || sampleEvery < 0) {
+                throw new IllegalArgumentException("GanTraining: need steps >= 1, batch >= 2 (batch norm's statistics need two examples) and "
+                        + "sampleEvery >= 0, got " + steps + ", " + batch + ", " + sampleEvery);
             }
             Objects.requireNonNull(runDir, "runDir");
         }
@@ -91,8 +91,7 @@ public final class GanTraining {
             throw new IllegalArgumentException("GanTraining.run: " + images.size() + " images do not fill one batch of " + c.batch()
                     + "; lower --batch");
         }
-        Path dir = c.runDir();
-        Files.createDirectories(dir.resolve("samples"));
+        Path dir = c.runDir();   // created by the first metrics row; samples/ by the first grid: a run that fails first leaves nothing
         Fathom.seed(c.seed());
         DataLoader loader = DataLoader.builder(images, c.batch()).shuffle(true).seed(c.seed()).dropLast(true).prefetch(true).build();
         Generator noise = new Generator(c.seed());
@@ -172,6 +171,7 @@ public final class GanTraining {
     }
 
     private static void writeGrid(DcganGenerator generator, Tensor z, Path png) throws IOException {
+        Files.createDirectories(png.toAbsolutePath().getParent());
         try (Scope s = Scope.open()) {
             SampleGrid.write(png, sample(generator, z), 8);
         }

@@ -13,7 +13,10 @@
  * <p>Contracts: a run is reproducible from its seed (the seed fixes the initial weights, the
  * dropout masks and the shuffles); a loss that is NaN or infinite stops the run with
  * {@link dev.fathom.train.TrainingDivergedException} naming the step and the loss, rather than
- * training on garbage; files are replaced atomically, so a failed run leaves no partial file.
+ * training on garbage; checkpoints, sample grids and plots are replaced atomically, and
+ * {@code metrics.jsonl} is appended and flushed row by row (a crash can cut only its last line), so
+ * a failed run leaves no partial file; nothing is created before the first logged row, so a run
+ * that fails before it leaves no run directory at all.
  *
  * <p>GANs: {@link dev.fathom.train.GanStep} (one discriminator and one generator update, as the
  * reference DCGAN), {@link dev.fathom.train.GanTraining} (the DCGAN run: metrics, sample grids

@@ -199,6 +199,11 @@ class DcganCommandTest {
         assertEquals(1, run("train", "dcgan", "--steps", "1", "--batch", "500", "--device", "cpu", "--data", data.toString(), "--out",
                 dir.toString()));
         assertTrue(err.toString().contains("96 images do not fill one batch of 500"), err.toString());
+        Path b1 = dir.resolve("b1");
+        assertEquals(1, run("train", "dcgan", "--steps", "1", "--batch", "1", "--device", "cpu", "--data", data.toString(), "--out", b1.toString()));
+        assertTrue(err.toString().contains("need --steps >= 1, --batch >= 2 (batch norm's statistics need two images)") && err.toString().contains("got 1, 1, "),
+                err.toString());
+        assertFalse(Files.exists(b1), "a refused run leaves no run directory (no empty metrics.jsonl, no samples/)");
         assertEquals(2, run("train"));
         assertTrue(err.toString().contains("Missing required parameter: 'MODEL'"), err.toString());
         Path cnnCkpt = cnn.resolve("checkpoint.safetensors"), ganCkpt = run.resolve("checkpoint.safetensors");

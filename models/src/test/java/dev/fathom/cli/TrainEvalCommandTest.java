@@ -135,6 +135,14 @@ class TrainEvalCommandTest {
     }
 
     @Test
+    void aRunThatDivergesInItsFirstEpochLeavesNoFiles(@TempDir Path dir) {
+        Path runDir = dir.resolve("nan1");
+        assertEquals(1, run("train", "mlp", "--lr", "1e6", "--optimizer", "sgd", "--limit", "1024", "--device", "cpu", "--out", runDir.toString()));
+        assertTrue(err.toString().contains("training diverged: cross_entropy is ") && err.toString().contains("at epoch 1, step "), err.toString());
+        assertTrue(!Files.exists(runDir), "no run directory, no empty metrics.jsonl");
+    }
+
+    @Test
     void resumingWithAnotherModelIsRefused(@TempDir Path dir) {
         assertEquals(0, run("train", "mlp", "--epochs", "1", "--limit", "256", "--device", "cpu", "--out", dir.toString()), err.toString());
         assertEquals(1, run("train", "cnn", "--resume", dir.resolve("checkpoint.safetensors").toString()));
