@@ -113,11 +113,21 @@ class InputLimitsTest extends ConformanceTest {
     @BackendTest
     void indicesOutOfRangeNameTheOpAndShapes(TestBackends.Case backend) {
         use(backend);
-        // A GPU checks while the kernel runs and reports at the next wait: reading the result waits.
+        // The CPU checks as it gathers and names the op called, with the shapes. A GPU checks while
+        // the kernel runs and reports at the next wait (reading the result waits), naming its kernel.
+        boolean cpu = backend.name().equals("cpu");
         Tensor x = Tensor.of(new float[] {1, 2, 3});
-        fails(IndexOutOfBoundsException.class, () -> x.indexSelect(0, Tensor.of(new long[] {5})).toFloatArray(), "indexSelect", "5");
-        fails(IndexOutOfBoundsException.class, () -> x.gather(0, Tensor.of(new long[] {-1})).toFloatArray(), "gather", "-1");
-        fails(IndexOutOfBoundsException.class, () -> x.scatterAdd(0, Tensor.of(new long[] {3}), Tensor.ones(1)).toFloatArray(), "scatterAdd", "3");
+        String m = fails(IndexOutOfBoundsException.class, () -> x.indexSelect(0, Tensor.of(new long[] {5})).toFloatArray(),
+                "index 5 is out of range for dim 0 of size 3");
+        if (cpu) {
+            assertTrue(m.startsWith("indexSelect: ") && m.contains("input [3] F32 cpu") && m.contains("index [1] I64 cpu"), m);
+        }
+        fails(IndexOutOfBoundsException.class, () -> x.gather(0, Tensor.of(new long[] {-1})).toFloatArray(), "gather", "index -1");
+        m = fails(IndexOutOfBoundsException.class, () -> x.scatterAdd(0, Tensor.of(new long[] {3}), Tensor.ones(1)).toFloatArray(),
+                "scatterAdd", "index 3");
+        if (cpu) {
+            assertTrue(m.startsWith("scatterAdd: ") && m.contains("input [3] F32 cpu"), m);
+        }
     }
 
     @BackendTest
