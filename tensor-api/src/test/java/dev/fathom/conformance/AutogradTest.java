@@ -125,8 +125,10 @@ class AutogradTest extends ConformanceTest {
         Tensor v = Tensor.of(new double[] {5, 6}, 2, 1).requiresGrad(true);
         Tensor.cat(1, u, v).mul(Tensor.of(new double[] {2, 3, 4, 5, 6, 7}, 2, 3)).sum().backward();
         assertTrue(u.grad().isContiguous() && v.grad().isContiguous(), "a leaf's gradient is contiguous");
+        // d/du Σ(cat(u, v)·m) is m's first two columns, d/dv its last.
+        Check.exact("u's gradient, columns 0 and 1 of the output gradient", u.grad(), Ref.of(new int[] {2, 2}, 2, 3, 5, 6), DType.F64);
         u.grad().zeroInPlace();
-        Check.exact("u's gradient", u.grad(), Ref.of(new int[] {2, 2}, 0, 0, 0, 0), DType.F64);
+        Check.exact("u's gradient, zeroed in place", u.grad(), Ref.of(new int[] {2, 2}, 0, 0, 0, 0), DType.F64);
         Check.exact("v's gradient, a column of the same output gradient as u's", v.grad(), Ref.of(new int[] {2, 1}, 4, 7), DType.F64);
 
         Tensor leaf = Tensor.of(new double[] {1, 2}, 2).requiresGrad(true);
