@@ -81,7 +81,14 @@ class SchedulesTest extends ConformanceTest {
         follows("StepLR(4, 0.3)", new StepLR(b, 4, 0.3), b, 20, t -> 0.1 * Math.pow(0.3, t / 4));
         Optimizer c = sgd(2);
         follows("ExponentialLR(0.9)", new ExponentialLR(c, 0.9), c, 20, t -> 2 * Math.pow(0.9, t));
-        assertEquals(2 * 0.9 * 0.9 * 0.9, 2 * Math.pow(0.9, 3), 1e-15);
+        // And against a literal: three steps of ExponentialLR(0.9) from 2 give 2 · 0.9³ = 1.458.
+        Optimizer d = sgd(2);
+        ExponentialLR three = new ExponentialLR(d, 0.9);
+        for (int i = 0; i < 3; i++) {
+            three.step();
+        }
+        assertEquals(1.458, three.lr(), 1e-12, "ExponentialLR(0.9) from 2: lr() after 3 steps");
+        assertEquals(1.458, d.lr(), 1e-12, "ExponentialLR(0.9) from 2: the optimizer's lr after 3 steps");
     }
 
     @ParameterizedTest(name = "[{index}] {0}")
