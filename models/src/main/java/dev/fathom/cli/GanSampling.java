@@ -54,8 +54,8 @@ public final class GanSampling {
             throw new IllegalArgumentException(generatorCheckpoint + " holds a \"" + meta.get("model") + "\" model, not a \"" + Dcgan.ID
                     + "\" generator; --grid draws from checkpoints of `fathom train dcgan`");
         }
-        long s = seed != null ? seed : Long.parseLong(meta.getOrDefault("grid_seed", "0"));
-        int zDim = Integer.parseInt(meta.getOrDefault("z_dim", Integer.toString(Dcgan.Z_DIM)));
+        long s = seed != null ? seed : Checkpoint.longScalar(generatorCheckpoint, meta, "grid_seed", 0L, Long.MIN_VALUE, Long.MAX_VALUE);
+        int zDim = (int) Checkpoint.longScalar(generatorCheckpoint, meta, "z_dim", (long) Dcgan.Z_DIM, 1, 1 << 20);
         try (DcganGenerator g = new DcganGenerator(zDim)) {
             GanCheckpoint.loadGenerator(generatorCheckpoint, g);
             try (Scope sc = Scope.open()) {

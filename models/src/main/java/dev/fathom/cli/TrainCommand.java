@@ -128,7 +128,7 @@ final class TrainCommand implements Callable<Integer> {
             if (!zoo.id().equals(saved.get("model"))) {
                 throw new IllegalArgumentException(resume + " holds a \"" + saved.get("model") + "\" model, not \"" + zoo.id() + "\"");
             }
-            seed = Long.parseLong(saved.getOrDefault("seed", Long.toString(seed)));
+            seed = Checkpoint.longScalar(resume, saved, "seed", seed, Long.MIN_VALUE, Long.MAX_VALUE);
         }
         Fathom.seed(seed);
         Path runDir = out != null ? out : resume != null ? resume.toAbsolutePath().getParent()

@@ -119,6 +119,34 @@ public final class Checkpoint {
         }
     }
 
+    /**
+     * The scalar {@code key} of {@code file}'s metadata {@code scalars} (as {@link #peek} or
+     * {@link #scalars} give them) as a long in {@code [min, max]}; {@code absent} when the key is
+     * missing (null: missing is an error too).
+     *
+     * @throws IOException "FILE: corrupt checkpoint: KEY is VALUE, ..." when the value is not such a number
+     */
+    public static long longScalar(Path file, Map<String, String> scalars, String key, Long absent, long min, long max) throws IOException {
+        String value = scalars.get(key);
+        if (value == null) {
+            if (absent == null) {
+                throw new IOException(file + ": corrupt checkpoint: no \"" + key + "\" in its metadata (have " + scalars.keySet() + ")");
+            }
+            return absent;
+        }
+        try {
+            long v = Long.parseLong(value.strip());
+            if (v >= min && v <= max) {
+                return v;
+            }
+        } catch (NumberFormatException e) {
+            // reported below, with the range
+        }
+        throw new IOException(file + ": corrupt checkpoint: \"" + key + "\" is \"" + value + "\", not an integer"
+                + (min == Long.MIN_VALUE && max == Long.MAX_VALUE ? "" : " in [" + min + ", " + max + "]")
+                + "; use another checkpoint (or fix the metadata)");
+    }
+
     /** Every top-level scalar. */
     public Map<String, String> scalars() {
         return Collections.unmodifiableMap(scalars);

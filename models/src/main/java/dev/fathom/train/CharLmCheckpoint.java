@@ -72,7 +72,7 @@ public final class CharLmCheckpoint {
                 throw new IllegalArgumentException(file + ": the vocabulary has " + vocab.codePointCount(0, vocab.length()) + " characters, the model "
                         + model.vocabSize() + " tokens: corrupt metadata");
             }
-            return new Loaded(model, vocab, Long.parseLong(meta.getOrDefault("step", "0")));
+            return new Loaded(model, vocab, Checkpoint.longScalar(file, meta, "step", 0L, 0, Long.MAX_VALUE));
         } catch (IOException | RuntimeException e) {
             m.close();
             throw e;

@@ -18,12 +18,21 @@ final class NumberStrings {
         return out;
     }
 
-    /** Parses every entry except {@code skip} (may be null): integer strings as Long, others as Double. */
+    /**
+     * Parses every entry except {@code skip} (may be null): integer strings as Long, others as Double.
+     *
+     * @throws IllegalArgumentException naming the key and the value when one is not a number (a
+     *                                  corrupt checkpoint; {@code Checkpoint.load} adds the file and section)
+     */
     static Map<String, Number> parse(Map<String, String> strings, String skip) {
         Map<String, Number> out = new LinkedHashMap<>();
         strings.forEach((k, v) -> {
             if (!k.equals(skip)) {
-                out.put(k, v.matches("-?\\d+") ? (Number) Long.parseLong(v) : (Number) Double.parseDouble(v));
+                try {
+                    out.put(k, v.matches("-?\\d+") ? (Number) Long.parseLong(v) : (Number) Double.parseDouble(v));
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("corrupt checkpoint: scalar '" + k + "' is \"" + v + "\", not a number", e);
+                }
             }
         });
         return out;

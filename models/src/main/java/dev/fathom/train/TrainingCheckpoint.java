@@ -60,11 +60,14 @@ public final class TrainingCheckpoint {
         return resume(file, model, optimizer, null);
     }
 
-    /** Restores model, optimizer, schedule (may be null) and generator; returns the last completed epoch. */
+    /**
+     * Restores model, optimizer, schedule (may be null) and generator; returns the last completed
+     * epoch (throws IOException naming the file when it is not an integer from 1 on: corrupt metadata).
+     */
     public static int resume(Path file, Module model, Optimizer optimizer, LrSchedule schedule) throws IOException {
         Checkpoint c = of(model, optimizer, schedule);
         c.load(file);
-        return Math.toIntExact(c.getLong(EPOCH));
+        return (int) Checkpoint.longScalar(file, c.scalars(), EPOCH, null, 1, Integer.MAX_VALUE - 1);
     }
 
     /** Restores only the model (for evaluation); returns the scalars. */
