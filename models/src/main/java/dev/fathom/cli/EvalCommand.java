@@ -45,11 +45,7 @@ final class EvalCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter w = spec.commandLine().getOut();
         Map<String, String> meta = Checkpoint.peek(checkpoint);
-        String name = meta.get("model");
-        if (name == null) {
-            throw new IllegalArgumentException(checkpoint + " was not written by `fathom train` (no \"model\" entry in its metadata)");
-        }
-        Zoo zoo = Zoo.byId(name);
+        Zoo zoo = CheckpointKind.classifier(checkpoint, meta, "fathom eval takes");
         Fathom.setDefaultDevice(Device.parse(where.device));
         FashionMnist.Splits splits = FashionMnist.load(FashionMnist.locate(where.data));
         DataLoader test = DataLoader.builder(splits.test().reshape(zoo.exampleShape()), 1000).build();

@@ -56,6 +56,9 @@ public final class GanSampling {
         }
         long s = seed != null ? seed : Checkpoint.longScalar(generatorCheckpoint, meta, "grid_seed", 0L, Long.MIN_VALUE, Long.MAX_VALUE);
         int zDim = (int) Checkpoint.longScalar(generatorCheckpoint, meta, "z_dim", (long) Dcgan.Z_DIM, 1, 1 << 20);
+        if (judge != null) {
+            CheckpointKind.classifier(judge, Checkpoint.peek(judge), "--judge takes");   // before the grid is written
+        }
         try (DcganGenerator g = new DcganGenerator(zDim)) {
             GanCheckpoint.loadGenerator(generatorCheckpoint, g);
             try (Scope sc = Scope.open()) {
@@ -91,12 +94,7 @@ public final class GanSampling {
             throw new IllegalArgumentException("GanSampling.judge: need n >= 1 samples, got " + n);
         }
         Map<String, String> meta = Checkpoint.peek(classifierCheckpoint);
-        String name = meta.get("model");
-        if (name == null || name.equals(Dcgan.ID)) {
-            throw new IllegalArgumentException(classifierCheckpoint + " is not a Fashion-MNIST classifier (model \"" + name
-                    + "\"); pass a checkpoint of `fathom train cnn`");
-        }
-        Zoo zoo = Zoo.byId(name);
+        Zoo zoo = CheckpointKind.classifier(classifierCheckpoint, meta, "--judge takes");
         double[] probs = new double[n * FashionMnist.CLASSES];
         try (Module classifier = zoo.create(); var grad = Autograd.noGrad()) {
             TrainingCheckpoint.loadModel(classifierCheckpoint, classifier);
