@@ -26,6 +26,11 @@ import java.util.concurrent.Callable;
  * {@code fathom parity}: the same seeded training steps on several devices, losses compared step by
  * step: {@link Parity} for the image models, {@link CharLmParity} for the char-level GPT and LSTM,
  * {@link DcganParity} for the DCGAN (its D and G losses, each compared).
+ *
+ * <p>Exit 0 when every comparison is within {@code --rtol}, 1 otherwise. Without {@code --devices}
+ * on a machine where only the CPU is usable there is nothing to compare: exit 1, saying so. One
+ * device named with {@code --devices} runs the steps there and compares nothing (exit 0:
+ * {@code scripts/gpu-check} profiles the CNN's host time this way); a device named twice is an error.
  */
 @Command(name = "parity", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Train the same seeded model for a few steps on several devices (synthetic batches) and compare the losses "
@@ -41,7 +46,7 @@ final class ParityCommand implements Callable<Integer> {
 
     @Option(names = "--devices", split = ",", paramLabel = "DEVICE",
             description = "Devices, the first being the reference (default: cpu and the first device of every other available backend; "
-                    + "a test backend, of negative priority, only when named).")
+                    + "a test backend, of negative priority, only when named). One device runs the steps without a comparison.")
     List<String> devices;
 
     @Option(names = "--steps", description = "Adam steps per run (default: 50; 2 for dcgan, whose free-running losses drift apart "
@@ -56,7 +61,7 @@ final class ParityCommand implements Callable<Integer> {
     @Option(names = "--batch-size", description = "Batch size (default: ${DEFAULT-VALUE}).")
     int batchSize = 64;
 
-    @Option(names = "--rtol", description = "Largest relative loss difference accepted (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--rtol", description = "Largest relative loss difference accepted, finite and >= 0 (default: ${DEFAULT-VALUE}).")
     double rtol = 1e-4;
 
     @Option(names = "--seed", description = "Seed of the weights and the batches (default: ${DEFAULT-VALUE}).")
@@ -86,6 +91,15 @@ final class ParityCommand implements Callable<Integer> {
                 chosen.add(Device.parse(d));  // an unusable device named explicitly fails below, never silently drops out
             }
         }
+        if (!(rtol >= 0) || Double.isInfinite(rtol)) {
+            throw new IllegalArgumentException("parity --rtol: need a finite tolerance >= 0, got " + rtol + " (e.g. --rtol 1e-4)");
+        }
+        for (int i = 0; i < chosen.size(); i++) {
+            if (chosen.indexOf(chosen.get(i)) != i) {
+                throw new IllegalArgumentException("parity --devices: " + chosen.get(i) + " is named twice; a device compared with itself agrees "
+                        + "by construction: name two different devices, e.g. --devices cpu,cuda");
+            }
+        }
         Parity.Optim optim = switch (optimizer.toLowerCase(Locale.ROOT)) {
             case "adam" -> Parity.Optim.ADAM;
             case "sgd" -> Parity.Optim.SGD;
@@ -97,6 +111,12 @@ final class ParityCommand implements Callable<Integer> {
             if (!charLms.contains(m) && !m.equals("dcgan") && java.util.Arrays.stream(Zoo.values()).noneMatch(z -> z.id().equals(m))) {
                 throw new IllegalArgumentException("parity --model: unknown model \"" + id + "\"; choose from mlp, cnn, resnet, gpt, lstm, dcgan");
             }
+        }
+        if (devices == null && chosen.size() < 2) {
+            // A default run on a machine where only the CPU is usable would compare the CPU with itself and "agree".
+            spec.commandLine().getErr().println("parity: nothing to compare: " + chosen.getFirst() + " is the only usable device here (the "
+                    + "reasons are above); name the devices with --devices, e.g. --devices cpu,cuda (one device runs the steps without a comparison)");
+            return 1;
         }
         boolean ok = true;
         CharCorpus corpus = null;
@@ -115,6 +135,10 @@ final class ParityCommand implements Callable<Integer> {
             }
             for (Parity.Report r : reports) {
                 out.print(r.describe());
+                if (chosen.size() < 2) {   // one device named: the steps run (gpu-check profiles this way), nothing is compared
+                    out.printf(Locale.ROOT, "%s: nothing compared (one device, %s)%n", r.model(), chosen.getFirst());
+                    continue;
+                }
                 double worst = r.maxRelativeDifference();
                 boolean pass = worst <= rtol;
                 ok &= pass;
