@@ -68,12 +68,20 @@ final class TrainCharLmCommand implements Callable<Integer> {
     @Option(names = "--data", paramLabel = "DIR", description = "Directory of text files (default: /usr/share/games/fortunes).")
     Path data;
 
+    /** The largest --batch: 4096 windows of 128 (the reference takes 32; the GPT's attention scores of 4096 are 1 GiB). */
+    static final int MAX_BATCH = 4096;
+
     @Override
     public Integer call() throws IOException {
         PrintWriter w = spec.commandLine().getOut();
         if (steps < 1 || evalEvery < 1 || batch < 1 || (lr != null && !(lr > 0))) {
             throw new IllegalArgumentException("need --steps >= 1, --eval-every >= 1, --batch >= 1 and --lr > 0; got " + steps + ", " + evalEvery
                     + ", " + batch + ", " + lr);
+        }
+        if (batch > MAX_BATCH) {
+            throw new IllegalArgumentException("--batch " + batch + " is more than " + MAX_BATCH + " windows of 128 characters a step (the reference "
+                    + "uses 32; the GPT's attention scores alone would take " + String.format(java.util.Locale.ROOT, "%.1f", batch * 4.0 * 128 * 128 * 4 / (1L << 30))
+                    + " GiB); lower --batch");
         }
         if (tieWeights && arch != Arch.gpt) {
             throw new IllegalArgumentException("--tie-weights is for --arch gpt (the LSTM's head and embedding differ in size)");

@@ -141,6 +141,9 @@ public final class CharCorpus {
         return sb.toString();
     }
 
+    /** The most tokens one call of {@link #windows} or {@link #valOffsets} takes: 2^27 (1 GiB of inputs and targets as longs). */
+    public static final long MAX_TOKENS = 1L << 27;
+
     /** Start offsets of one training batch: {@code below(train.length − ctx)} for each of {@code batch} rows. */
     public long[] trainOffsets(SplitMix64 rng, int batch, int ctx) {
         checkWindow(train.length, batch, ctx);
@@ -158,11 +161,12 @@ public final class CharCorpus {
      */
     public long[][] valOffsets(int batches, int batch, int ctx) {
         checkWindow(val.length, batch, ctx);
-        int k = batches * batch;
-        if (batches < 1 || k < 2) {
-            throw new IllegalArgumentException("CharCorpus.valOffsets: need at least 2 windows in all, got " + batches + " batch(es) of "
-                    + batch);
+        long windows = (long) batches * batch;
+        if (batches < 1 || windows < 2 || windows * ctx > MAX_TOKENS) {
+            throw new IllegalArgumentException("CharCorpus.valOffsets: need 2 to " + MAX_TOKENS / ctx + " windows of " + ctx + " in all, got "
+                    + batches + " batch(es) of " + batch + " (" + windows + ")");
         }
+        int k = (int) windows;
         long[][] out = new long[batches][batch];
         for (int i = 0; i < k; i++) {
             out[i / batch][i % batch] = (long) i * (val.length - ctx - 1) / (k - 1);
@@ -172,6 +176,11 @@ public final class CharCorpus {
 
     /** Inputs and next-character targets of the windows at {@code starts}: two {@code [starts.length, ctx]} row-major arrays. */
     public static long[][] windows(long[] data, long[] starts, int ctx) {
+        if (ctx < 1 || (long) starts.length * ctx > MAX_TOKENS) {
+            throw new IllegalArgumentException("CharCorpus.windows: " + starts.length + " windows of " + ctx + " tokens are "
+                    + (long) starts.length * ctx + " tokens; need ctx >= 1 and at most " + MAX_TOKENS + " tokens (" + MAX_TOKENS / Math.max(ctx, 1)
+                    + " windows of " + ctx + ")");
+        }
         long[] x = new long[starts.length * ctx];
         long[] y = new long[starts.length * ctx];
         for (int r = 0; r < starts.length; r++) {

@@ -110,6 +110,13 @@ class CharLmCommandTest {
         assertTrue(err.toString().contains("apt-get install fortunes"), err.toString());
         assertEquals(2, run("train"));
         assertTrue(err.toString().contains("Missing required parameter: 'MODEL'"), err.toString());
+        Path data = corpus(dir);
+        for (String batch : new String[] {"107374183", "1000000", "4097"}) {   // int overflow at 107374183·20; out of memory at 1,000,000
+            assertEquals(1, run("train", "charlm", "--arch", "gpt", "--steps", "1", "--batch", batch, "--device", "cpu", "--data", data.toString(),
+                    "--out", dir.resolve("run").toString()));
+            assertTrue(err.toString().contains("--batch " + batch + " is more than 4096 windows of 128 characters a step"), err.toString());
+        }
+        assertTrue(!Files.exists(dir.resolve("run")), "a refused run writes nothing");
         assertEquals(0, run("train", "mlp", "--help"));
         assertTrue(out.toString().contains("Usage: fathom train"), out.toString());
     }

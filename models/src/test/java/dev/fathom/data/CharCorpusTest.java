@@ -52,6 +52,15 @@ class CharCorpusTest {
     }
 
     @Test
+    void sizesThatOverflowAnIntAreRefusedWithTheValues() {
+        CharCorpus c = CharCorpus.of("abcdefghijklmnopqrstuvwxyz0123");
+        String m = assertThrows(IllegalArgumentException.class, () -> c.valOffsets(20, 107374183, 1)).getMessage();
+        assertEquals("CharCorpus.valOffsets: need 2 to 134217728 windows of 1 in all, got 20 batch(es) of 107374183 (2147483660)", m);
+        m = assertThrows(IllegalArgumentException.class, () -> CharCorpus.windows(new long[30], new long[3], Integer.MAX_VALUE / 2)).getMessage();
+        assertTrue(m.startsWith("CharCorpus.windows: 3 windows of 1073741823 tokens are 3221225469 tokens; need ctx >= 1 and at most 134217728"), m);
+    }
+
+    @Test
     void windowsAreTheNextCharacterShiftedByOne() {
         CharCorpus c = CharCorpus.of("abcdefghijklmnopqrstuvwxyz0123");  // 30 chars: train 27, val 3
         long[][] w = CharCorpus.windows(c.train(), new long[] {0, 5}, 3);
