@@ -102,6 +102,7 @@ public final class Autograd {
             throw new IllegalArgumentException("Autograd.grad: give at least one input to differentiate with respect to");
         }
         for (Tensor in : inputs) {
+            java.util.Objects.requireNonNull(in, "Autograd.grad: an input is null");
             if (!in.requiresGrad()) {
                 throw new IllegalArgumentException("Autograd.grad: input of shape " + dev.fathom.tensor.Shape.format(in.shape())
                         + " does not require grad; call requiresGrad(true) on it before computing the outputs");

@@ -35,6 +35,7 @@ final class Engine {
         }
         for (int i = 0; i < outputs.length; i++) {
             Tensor out = outputs[i];
+            java.util.Objects.requireNonNull(out, api + ": output " + i + " is null");
             out.checkOpen(api);
             if (!out.requiresGrad()) {
                 throw new IllegalStateException(api + ": the tensor of shape " + Shape.format(out.shape())

@@ -6,6 +6,7 @@ import dev.fathom.tensor.Scope;
 import dev.fathom.tensor.Shape;
 import dev.fathom.tensor.Tensor;
 
+import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -97,6 +98,10 @@ final class Attention {
             throw new IllegalArgumentException(op + ": query and key must be at least 2-D [..., L, E] and [..., S, E], got "
                     + Shape.format(q.shape()) + " and " + Shape.format(k.shape()));
         }
+        if (q.size(-1) == 0 || (v != null && v.dim() >= 1 && v.size(-1) == 0)) {
+            throw new IllegalArgumentException(op + ": the feature dims E of query " + Shape.format(q.shape()) + " and Ev of value "
+                    + (v == null ? "-" : Shape.format(v.shape())) + " must be at least 1");
+        }
         if (q.size(-1) != k.size(-1)) {
             throw new IllegalArgumentException(op + ": query " + Shape.format(q.shape()) + " and key " + Shape.format(k.shape())
                     + " must have the same last dim E");
@@ -116,17 +121,28 @@ final class Attention {
                 throw new IllegalArgumentException(op + ": mask " + mask.describe() + " must be BOOL (true = ignore) or additive with the dtype of query "
                         + q.describe());
             }
-            int[] scores = {q.size(-2), k.size(-2)};
-            int[] ms = mask.shape();
-            // More mask dims than scores would broadcast the output up to the mask's rank.
-            boolean ok = ms.length <= Math.max(q.dim(), k.dim());
-            for (int i = 0; i < Math.min(2, ms.length) && ok; i++) {
-                int m = ms[ms.length - 1 - i];
-                ok = m == 1 || m == scores[1 - i];
+            // The scores are [batch..., L, S], batch the broadcast of query's and key's leading dims. The
+            // mask must broadcast to them without growing them (more dims, or a size where they have 1,
+            // would broadcast the output up to the mask).
+            int[] qs = q.shape(), ks = k.shape(), ms = mask.shape();
+            int[] lead;
+            try {
+                lead = Shape.broadcast(op, Arrays.copyOf(qs, qs.length - 2), Arrays.copyOf(ks, ks.length - 2));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(op + ": the leading dims of query " + Shape.format(qs) + " and key " + Shape.format(ks)
+                        + " do not broadcast", e);
+            }
+            int[] scores = Arrays.copyOf(lead, lead.length + 2);
+            scores[lead.length] = q.size(-2);
+            scores[lead.length + 1] = k.size(-2);
+            boolean ok = ms.length <= scores.length;
+            for (int i = 1; i <= ms.length && ok; i++) {
+                int m = ms[ms.length - i];
+                ok = m == 1 || m == scores[scores.length - i];
             }
             if (!ok) {
-                throw new IllegalArgumentException(op + ": mask " + Shape.format(ms) + " must broadcast to the scores [..., L, S] = [..., "
-                        + scores[0] + ", " + scores[1] + "] (query " + Shape.format(q.shape()) + ", key " + Shape.format(k.shape()) + ")");
+                throw new IllegalArgumentException(op + ": mask " + Shape.format(ms) + " must broadcast to the scores [batch..., L, S] = "
+                        + Shape.format(scores) + " (query " + Shape.format(qs) + ", key " + Shape.format(ks) + ")");
             }
         }
     }

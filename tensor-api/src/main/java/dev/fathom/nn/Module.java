@@ -181,11 +181,14 @@ public abstract class Module implements AutoCloseable {
      * what is missing, unexpected or mismatched. Values move to each parameter's device.
      */
     public final void loadStateDict(Map<String, Tensor> state, boolean strict) {
+        java.util.Objects.requireNonNull(state, () -> "loadStateDict(" + getClass().getSimpleName() + "): the state is null");
         Map<String, Parameter> mine = all();
         List<String> problems = new ArrayList<>();
         for (Map.Entry<String, Tensor> e : state.entrySet()) {
             Parameter p = mine.get(e.getKey());
-            if (p == null) {
+            if (e.getValue() == null) {
+                problems.add("\"" + e.getKey() + "\" is null");
+            } else if (p == null) {
                 if (strict) {
                     problems.add("unexpected \"" + e.getKey() + "\"");
                 }

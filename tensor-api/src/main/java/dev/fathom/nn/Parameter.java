@@ -24,6 +24,8 @@ public final class Parameter implements AutoCloseable {
     }
 
     private Tensor adopt(Tensor t) {
+        java.util.Objects.requireNonNull(t, "Parameter: the tensor is null");
+        t.checkOpen("Parameter");
         Tensor leaf = t.isLeaf() && !t.requiresGrad() ? t : t.detach();
         Scope.escape(leaf);
         if (trainable) {
@@ -52,6 +54,7 @@ public final class Parameter implements AutoCloseable {
      * differ: that is how a module moves). Takes ownership of {@code value}.
      */
     public void set(Tensor value) {
+        java.util.Objects.requireNonNull(value, "Parameter.set: the tensor is null");
         if (!java.util.Arrays.equals(value.shape(), data.shape()) || value.dtype() != data.dtype()) {
             throw new IllegalArgumentException("Parameter.set: " + value.describe() + " does not match " + data.describe()
                     + " in shape and dtype");

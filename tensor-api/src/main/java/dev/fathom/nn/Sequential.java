@@ -9,6 +9,9 @@ public final class Sequential extends Module {
     private final List<Module> layers;
 
     public Sequential(Module... layers) {
+        for (int i = 0; i < layers.length; i++) {
+            java.util.Objects.requireNonNull(layers[i], "Sequential: layer " + i + " is null");
+        }
         this.layers = List.of(layers);
         for (int i = 0; i < layers.length; i++) {
             child(Integer.toString(i), layers[i]);

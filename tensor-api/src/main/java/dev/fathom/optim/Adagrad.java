@@ -58,7 +58,7 @@ public final class Adagrad extends Optimizer {
     private final Config config;
 
     public Adagrad(List<Parameter> params, Config config) {
-        super(params, config.lr());
+        super(params, Hyper.config("Adagrad", config).lr());
         this.config = config;
     }
 

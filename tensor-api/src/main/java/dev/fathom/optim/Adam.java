@@ -64,7 +64,7 @@ public final class Adam extends Optimizer {
     private final Config config;
 
     public Adam(List<Parameter> params, Config config) {
-        super(params, config.lr());
+        super(params, Hyper.config("Adam", config).lr());
         this.config = config;
     }
 

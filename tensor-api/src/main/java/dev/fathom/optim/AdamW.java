@@ -53,7 +53,7 @@ public final class AdamW extends Optimizer {
     private final Config config;
 
     public AdamW(List<Parameter> params, Config config) {
-        super(params, config.lr());
+        super(params, Hyper.config("AdamW", config).lr());
         this.config = config;
     }
 

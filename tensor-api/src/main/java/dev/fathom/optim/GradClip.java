@@ -57,7 +57,9 @@ public final class GradClip {
             Tensor[] parts = new Tensor[grads.size()];
             for (int i = 0; i < parts.length; i++) {
                 Tensor a = grads.get(i).abs();
-                Tensor part = inf ? a.max() : normType == 2 ? a.mul(a).sum() : a.pow(normType).sum();
+                // An empty gradient adds nothing to any norm (its max is no number at all).
+                Tensor part = inf ? (a.numel() == 0 ? Tensor.zeros(a.dtype(), a.device()) : a.max())
+                        : normType == 2 ? a.mul(a).sum() : a.pow(normType).sum();
                 parts[i] = part.to(DType.F64).to(device);
             }
             Tensor all = Tensor.stack(0, parts);

@@ -6,6 +6,11 @@ final class Hyper {
     }
 
     /** {@code value >= 0} and finite. */
+    /** {@code config}, which must not be null. */
+    static <C> C config(String owner, C config) {
+        return java.util.Objects.requireNonNull(config, () -> owner + ": the config is null; pass Config.defaults() or a copy of it with the changes");
+    }
+
     static double nonNegative(String owner, String field, double value) {
         if (!(value >= 0) || Double.isInfinite(value)) {
             throw new IllegalArgumentException(owner + ": " + field + " must be finite and >= 0, got " + value);

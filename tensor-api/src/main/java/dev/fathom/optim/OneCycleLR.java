@@ -51,7 +51,7 @@ public final class OneCycleLR extends CountingSchedule {
         super(optimizer);
         this.baseLr = Hyper.positive("OneCycleLR", "maxLr", maxLr);
         this.totalSteps = Hyper.positive("OneCycleLR", "totalSteps", totalSteps);
-        this.config = config;
+        this.config = Hyper.config("OneCycleLR", config);
         start();
     }
 

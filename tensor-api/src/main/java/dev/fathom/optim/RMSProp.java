@@ -67,7 +67,7 @@ public final class RMSProp extends Optimizer {
     private final Config config;
 
     public RMSProp(List<Parameter> params, Config config) {
-        super(params, config.lr());
+        super(params, Hyper.config("RMSProp", config).lr());
         this.config = config;
     }
 

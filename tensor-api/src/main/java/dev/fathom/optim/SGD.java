@@ -66,7 +66,7 @@ public final class SGD extends Optimizer {
     private final Config config;
 
     public SGD(List<Parameter> params, Config config) {
-        super(params, config.lr());
+        super(params, Hyper.config("SGD", config).lr());
         this.config = config;
     }
 

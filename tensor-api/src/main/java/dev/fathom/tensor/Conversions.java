@@ -19,6 +19,7 @@ final class Conversions {
 
     static Tensor to(Tensor x, DType dtype) {
         Ops.open("to", x);
+        java.util.Objects.requireNonNull(dtype, "to: the dtype is null");
         if (x.dtype() == dtype) {
             return x;
         }
@@ -35,6 +36,7 @@ final class Conversions {
 
     static Tensor to(Tensor x, Device device) {
         Ops.open("to", x);
+        java.util.Objects.requireNonNull(device, "to: the device is null");
         if (x.device().equals(device)) {
             return x;
         }

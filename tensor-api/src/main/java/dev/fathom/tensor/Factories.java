@@ -33,7 +33,16 @@ final class Factories {
         return t;
     }
 
+    /** {@code data.length} for {@link #of}, or the op's message when the array is null ({@code length} -1). */
+    static int length(String op, int length) {
+        if (length < 0) {
+            throw new NullPointerException(op + ": the data array is null");
+        }
+        return length;
+    }
+
     static Tensor full(double value, DType dtype, Device device, int[] shape) {
+        java.util.Objects.requireNonNull(dtype, "Tensor.full: dtype is null");
         int[] s = Shape.check("Tensor.full", shape);
         String notI64 = Ops.notI64(dtype, value);
         if (notI64 != null) {

@@ -43,6 +43,7 @@ public final class Scope implements AutoCloseable {
      * to the caller, who closes it. Returns {@code t}.
      */
     public Tensor keep(Tensor t) {
+        java.util.Objects.requireNonNull(t, "Scope.keep: the tensor is null");
         if (t.owner != this) {
             throw new IllegalArgumentException("Scope.keep: tensor of shape " + Shape.format(t.shape())
                     + " does not belong to this scope" + (t.owner == null ? " (it belongs to no scope)" : ""));

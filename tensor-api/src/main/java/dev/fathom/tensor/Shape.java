@@ -88,6 +88,7 @@ public final class Shape {
 
     /** Normalizes and sorts dims; rejects duplicates. An empty array means every dim. */
     public static int[] dims(String op, int[] dims, int[] shape) {
+        java.util.Objects.requireNonNull(dims, () -> op + ": dims is null; pass no dims to reduce over all of them");
         if (dims.length == 0) {
             int[] all = new int[shape.length];
             for (int i = 0; i < all.length; i++) {
@@ -111,6 +112,7 @@ public final class Shape {
 
     /** Validates a user-given shape: no negative sizes. */
     static int[] check(String op, int[] shape) {
+        java.util.Objects.requireNonNull(shape, () -> op + ": the shape is null");
         for (int s : shape) {
             if (s < 0) {
                 throw new IllegalArgumentException(op + ": negative size in shape " + format(shape));

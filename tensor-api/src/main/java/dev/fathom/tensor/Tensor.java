@@ -52,22 +52,22 @@ public final class Tensor implements AutoCloseable {
      * shape given it is 1-D (use {@link #scalar(float)} for 0-d).
      */
     public static Tensor of(float[] data, int... shape) {
-        return Factories.of(data, data.length, DType.F32, shape);
+        return Factories.of(data, Factories.length("Tensor.of", data == null ? -1 : data.length), DType.F32, shape);
     }
 
     /** An F64 tensor holding {@code data}. */
     public static Tensor of(double[] data, int... shape) {
-        return Factories.of(data, data.length, DType.F64, shape);
+        return Factories.of(data, Factories.length("Tensor.of", data == null ? -1 : data.length), DType.F64, shape);
     }
 
     /** An I64 tensor holding {@code data}. */
     public static Tensor of(long[] data, int... shape) {
-        return Factories.of(data, data.length, DType.I64, shape);
+        return Factories.of(data, Factories.length("Tensor.of", data == null ? -1 : data.length), DType.I64, shape);
     }
 
     /** A BOOL tensor holding {@code data}. */
     public static Tensor of(boolean[] data, int... shape) {
-        return Factories.of(data, data.length, DType.BOOL, shape);
+        return Factories.of(data, Factories.length("Tensor.of", data == null ? -1 : data.length), DType.BOOL, shape);
     }
 
     /** A 0-d F32 tensor. */
@@ -131,11 +131,13 @@ public final class Tensor implements AutoCloseable {
 
     /** Zeros with x's shape, dtype and device. */
     public static Tensor zerosLike(Tensor x) {
+        Ops.open("zerosLike", x);
         return Factories.full(0, x.dtype(), x.device(), x.shape);
     }
 
     /** Ones with x's shape, dtype and device. */
     public static Tensor onesLike(Tensor x) {
+        Ops.open("onesLike", x);
         return Factories.full(1, x.dtype(), x.device(), x.shape);
     }
 

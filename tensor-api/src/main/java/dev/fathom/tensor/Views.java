@@ -40,6 +40,7 @@ final class Views {
     }
 
     private static int[] inferShape(String op, Tensor x, int[] newShape) {
+        java.util.Objects.requireNonNull(newShape, () -> op + ": the shape is null");
         int[] shape = newShape.clone();
         int infer = -1;
         for (int i = 0; i < shape.length; i++) {
@@ -459,6 +460,8 @@ final class Views {
         }
         Ops.open("stack", ts);
         for (int i = 1; i < ts.length; i++) {
+            Ops.sameDevice("stack", ts[0], ts[i]);
+            Ops.sameDtype("stack", ts[0], ts[i]);
             if (!Arrays.equals(ts[i].shape, ts[0].shape)) {
                 throw new IllegalArgumentException("stack: tensor " + i + " has shape " + Shape.format(ts[i].shape) + " but tensor 0 has "
                         + Shape.format(ts[0].shape) + "; stack needs equal shapes");

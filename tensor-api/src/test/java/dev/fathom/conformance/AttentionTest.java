@@ -253,7 +253,12 @@ class AttentionTest extends ConformanceTest {
         rejects(() -> Functional.scaledDotProductAttention(q, Tensor.zeros(2, 5, 4), Tensor.zeros(2, 4, 4), null, false, 0, false),
                 "scaledDotProductAttention", "value", "[2, 4, 4]", "S = 5");
         rejects(() -> Functional.scaledDotProductAttention(q, Tensor.zeros(2, 5, 4), Tensor.zeros(2, 5, 4), Tensor.zeros(3, 4).gt(0), false, 0,
-                false), "scaledDotProductAttention", "mask [3, 4]", "[..., 3, 5]");
+                false), "scaledDotProductAttention", "mask [3, 4]", "scores [batch..., L, S] = [2, 3, 5]");
+        Tensor q4 = Tensor.zeros(2, 3, 4, 5), k4 = Tensor.zeros(2, 3, 6, 5);
+        rejects(() -> Functional.scaledDotProductAttention(q4, k4, k4, Tensor.zeros(5, 3, 4, 6).gt(0), false, 0, false),
+                "scaledDotProductAttention", "mask [5, 3, 4, 6]", "[2, 3, 4, 6]");
+        rejects(() -> Functional.scaledDotProductAttention(Tensor.zeros(2, 3, 0), Tensor.zeros(2, 5, 0), Tensor.zeros(2, 5, 4), null, false, 0,
+                false), "scaledDotProductAttention", "at least 1");
         rejects(() -> Functional.scaledDotProductAttention(q, q, q, Tensor.zeros(1, 2, 3, 3).gt(0), false, 0, false), "scaledDotProductAttention",
                 "mask [1, 2, 3, 3]", "[2, 3, 4]");
         rejects(() -> Functional.scaledDotProductAttention(q, q, q, null, false, 1.5, true), "scaledDotProductAttention", "dropout", "1.5");

@@ -80,6 +80,10 @@ class GradClipTest extends ConformanceTest {
         try (Parameter a = withGrad(DType.F64, 1, 2, 2)) {
             assertEquals(Math.cbrt(17), GradClip.clipGradNorm(List.of(a), 100, 3, false), 1e-12, "the 3-norm (1 + 8 + 8)^(1/3)");
         }
+        try (Parameter a = withGrad(DType.F64, 3, -4); Parameter empty = withGrad(DType.F64)) {
+            assertEquals(4, GradClip.clipGradNorm(List.of(a, empty), 100, Double.POSITIVE_INFINITY, true), 0,
+                    "an empty gradient adds nothing to the largest magnitude");
+        }
     }
 
     @ParameterizedTest(name = "[{index}] {0}")
