@@ -10,8 +10,12 @@
  *       to the disk, rename it over the target; a failure at any point leaves the old file.</li>
  *   <li>{@link dev.fathom.io.Checkpoint}: a training run's whole state in one safetensors file, as
  *       named sections of {@link dev.fathom.io.Stateful} (model, optimizer, LR schedule, random
- *       generators, data order) plus scalars (epoch, step), so that a resumed run is bit-identical
- *       to one that never stopped.</li>
+ *       generators) plus scalars (epoch, step), so that a resumed run is bit-identical to one that
+ *       never stopped; the data order needs no section, as it is a function of the data seed and the
+ *       epoch. {@link dev.fathom.io.Checkpoint#longScalar} reads a number of the metadata, refusing a
+ *       corrupt one with the file, key and value.</li>
+ *   <li>{@link dev.fathom.io.IoErrors}: NIO's path-only exceptions as sentences naming the file and
+ *       the problem ("X does not exist", "X is a directory; pass a .safetensors file such as ...").</li>
  *   <li>{@link dev.fathom.io.Png}: a greyscale PNG encoder on {@code java.base} alone (no AWT).</li>
  * </ul>
  *
