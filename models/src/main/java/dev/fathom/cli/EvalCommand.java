@@ -47,8 +47,7 @@ final class EvalCommand implements Callable<Integer> {
         Map<String, String> meta = Checkpoint.peek(checkpoint);
         Zoo zoo = CheckpointKind.classifier(checkpoint, meta, "fathom eval takes");
         Fathom.setDefaultDevice(Device.parse(where.device));
-        FashionMnist.Splits splits = FashionMnist.load(FashionMnist.locate(where.data));
-        DataLoader test = DataLoader.builder(splits.test().reshape(zoo.exampleShape()), 1000).build();
+        DataLoader test = DataLoader.builder(FashionMnist.loadTest(FashionMnist.locate(where.data)).reshape(zoo.exampleShape()), 1000).build();
         try (Module net = zoo.create()) {
             TrainingCheckpoint.loadModel(checkpoint, net);
             Trainer t = new Trainer(net, null, "cross_entropy", Functional::crossEntropy, Path.of("."), false, List.of());

@@ -40,6 +40,17 @@ public final class FashionMnist {
         return new Splits(split(dir, "train"), split(dir, "t10k"));
     }
 
+    /**
+     * Loads the test split alone ({@code t10k-images-idx3-ubyte} and {@code t10k-labels-idx1-ubyte},
+     * plain or {@code .gz}), for evaluation: the training files need not be there.
+     *
+     * @throws FileNotFoundException when a file is missing, saying how to install the data
+     * @throws IOException           when a file is corrupt or the files disagree
+     */
+    public static LabeledData loadTest(Path dir) throws IOException {
+        return split(dir, "t10k");
+    }
+
     /** Loads both splits from {@link #locate(Path) locate(null)}: Debian's directory. */
     public static Splits load() throws IOException {
         return load(locate(null));
@@ -75,6 +86,10 @@ public final class FashionMnist {
         if (n == 0) {
             throw new IOException(imageFile + " holds 0 images (Fashion-MNIST's " + prefix + " split has " + (prefix.equals("train") ? "60,000" : "10,000")
                     + "); nothing to train or evaluate on: " + HOW_TO_GET);
+        }
+        if (images.dims()[1] != IMAGE_SHAPE[1] || images.dims()[2] != IMAGE_SHAPE[2]) {
+            throw new IOException(imageFile + ": the " + prefix + " images are " + Arrays.toString(images.dims()) + ", but Fashion-MNIST images are "
+                    + IMAGE_SHAPE[1] + "×" + IMAGE_SHAPE[2] + " ([n, 28, 28]); pass --data DIR with Fashion-MNIST's own files");
         }
         int width = images.dims()[1] * images.dims()[2];
         float[] pixels = new float[n * width];

@@ -32,11 +32,19 @@ class FashionMnistTest {
         }
     }
 
-    /** Two 2×2 images per split, plain and gzip'd files mixed. */
+    /** Two 28×28 images whose pixels start with {@code first} and {@code second}, the rest 0. */
+    private static int[] twoImages(int[] first, int[] second) {
+        int[] px = new int[2 * 784];
+        System.arraycopy(first, 0, px, 0, first.length);
+        System.arraycopy(second, 0, px, 784, second.length);
+        return px;
+    }
+
+    /** Two 28×28 images per split, plain and gzip'd files mixed. */
     private static void writeTiny(Path dir) throws IOException {
-        write(dir.resolve("train-images-idx3-ubyte.gz"), new int[] {2, 2, 2}, 0, 51, 102, 255, 255, 0, 0, 0);
+        write(dir.resolve("train-images-idx3-ubyte.gz"), new int[] {2, 28, 28}, twoImages(new int[] {0, 51, 102, 255}, new int[] {255}));
         write(dir.resolve("train-labels-idx1-ubyte"), new int[] {2}, 9, 0);
-        write(dir.resolve("t10k-images-idx3-ubyte"), new int[] {2, 2, 2}, 1, 2, 3, 4, 5, 6, 7, 8);
+        write(dir.resolve("t10k-images-idx3-ubyte"), new int[] {2, 28, 28}, twoImages(new int[] {1, 2, 3, 4}, new int[] {5, 6, 7, 8}));
         write(dir.resolve("t10k-labels-idx1-ubyte.gz"), new int[] {2}, 3, 4);
     }
 
@@ -45,10 +53,27 @@ class FashionMnistTest {
         writeTiny(dir);
         FashionMnist.Splits s = FashionMnist.load(dir);
         assertEquals(2, s.train().count());
-        assertEquals(4, s.train().width());
-        assertArrayEquals(new float[] {0, 0.2f, 0.4f, 1, 1, 0, 0, 0}, s.train().features(), 1e-6f);
+        assertEquals(784, s.train().width());
+        float[] expected = new float[2 * 784];
+        expected[1] = 0.2f;
+        expected[2] = 0.4f;
+        expected[3] = 1;
+        expected[784] = 1;
+        assertArrayEquals(expected, s.train().features(), 1e-6f);
+        assertEquals(8 / 255f, s.test().features()[784 + 3], 1e-7f);
         assertArrayEquals(new long[] {9, 0}, s.train().labels());
         assertArrayEquals(new long[] {3, 4}, s.test().labels());
+    }
+
+    @Test
+    void theTestSplitLoadsWithoutTheTrainingFiles(@TempDir Path dir) throws IOException {
+        writeTiny(dir);
+        Files.delete(dir.resolve("train-images-idx3-ubyte.gz"));
+        Files.delete(dir.resolve("train-labels-idx1-ubyte"));
+        LabeledData test = FashionMnist.loadTest(dir);
+        assertArrayEquals(new long[] {3, 4}, test.labels());
+        assertEquals(4 / 255f, test.features()[3], 1e-7f);
+        assertThrows(FileNotFoundException.class, () -> FashionMnist.load(dir), "both splits need the training files");
     }
 
     @Test
@@ -71,7 +96,7 @@ class FashionMnistTest {
     @Test
     void filesWithNoImagesAreAnErrorNamingTheFile(@TempDir Path dir) throws IOException {
         writeTiny(dir);
-        write(dir.resolve("t10k-images-idx3-ubyte"), new int[] {0, 2, 2});
+        write(dir.resolve("t10k-images-idx3-ubyte"), new int[] {0, 28, 28});
         write(dir.resolve("t10k-labels-idx1-ubyte.gz"), new int[] {0});
         String m = assertThrows(IOException.class, () -> FashionMnist.load(dir)).getMessage();
         assertTrue(m.startsWith(dir.resolve("t10k-images-idx3-ubyte") + " holds 0 images (Fashion-MNIST's t10k split has 10,000)"), m);
@@ -103,6 +128,15 @@ class FashionMnistTest {
             assertTrue(assertThrows(FileNotFoundException.class, () -> FashionMnist.locate(null)).getMessage()
                     .contains(FashionMnist.DEFAULT_DIR.toString()));
         }
+    }
+
+    @Test
+    void imagesOfAnotherSizeAreAnErrorNamingTheFile(@TempDir Path dir) throws IOException {
+        writeTiny(dir);
+        write(dir.resolve("train-images-idx3-ubyte.gz"), new int[] {2, 32, 32}, new int[2 * 1024]);
+        String m = assertThrows(IOException.class, () -> FashionMnist.load(dir)).getMessage();
+        assertTrue(m.startsWith(dir.resolve("train-images-idx3-ubyte.gz") + ": the train images are [2, 32, 32], but Fashion-MNIST images are 28×28"),
+                m);
     }
 
     @Test
