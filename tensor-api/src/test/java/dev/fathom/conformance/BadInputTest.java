@@ -7,8 +7,8 @@ import dev.fathom.tensor.DeviceUnavailableException;
 import dev.fathom.tensor.Tensor;
 import dev.fathom.tensor.internal.Backends;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.function.Executable;
 
+import static dev.fathom.conformance.Check.fails;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -18,16 +18,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * message that names the op and the shapes (or dtypes, or devices) involved.
  */
 class BadInputTest extends ConformanceTest {
-
-    /** Asserts that {@code call} throws {@code type} with a message containing every fragment; returns the message. */
-    private static <T extends Throwable> String fails(Class<T> type, Executable call, String... fragments) {
-        T e = assertThrows(type, call);
-        String m = e.getMessage();
-        for (String f : fragments) {
-            assertTrue(m != null && m.contains(f), "the message should contain \"" + f + "\": " + m);
-        }
-        return m;
-    }
 
     @BackendTest
     void broadcastFailureNamesBothShapes(TestBackends.Case backend) {

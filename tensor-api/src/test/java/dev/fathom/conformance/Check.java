@@ -3,10 +3,14 @@ package dev.fathom.conformance;
 import dev.fathom.tensor.DType;
 import dev.fathom.tensor.Tensor;
 
+import org.junit.jupiter.api.function.Executable;
+
 import java.util.Arrays;
 import java.util.Locale;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
@@ -21,6 +25,19 @@ final class Check {
     static final double F32_TOL = 1e-5;
 
     private Check() {
+    }
+
+    /**
+     * Asserts that {@code call} throws {@code type} with a message containing every fragment, and
+     * returns the message: how the suite checks that bad input is refused with a useful message.
+     */
+    static <T extends Throwable> String fails(Class<T> type, Executable call, String... fragments) {
+        T e = assertThrows(type, call);
+        String m = e.getMessage();
+        for (String f : fragments) {
+            assertTrue(m != null && m.contains(f), "the message should contain \"" + f + "\": " + m);
+        }
+        return m;
     }
 
     /** Default tolerance for an op in {@code dtype}: tight for F64, 1e-5 for F32, exact for I64 and BOOL. */

@@ -4,16 +4,15 @@ import dev.fathom.nn.Parameter;
 import dev.fathom.optim.GradClip;
 import dev.fathom.tensor.DType;
 import dev.fathom.tensor.Tensor;
-import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.util.List;
 
+import static dev.fathom.conformance.Check.fails;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -31,13 +30,6 @@ class GradClipTest extends ConformanceTest {
 
     private static double[] grad(Parameter p) {
         return p.grad().toDoubleArray();
-    }
-
-    private static void fails(Class<? extends Throwable> type, Executable call, String... fragments) {
-        String m = assertThrows(type, call).getMessage();
-        for (String f : fragments) {
-            assertTrue(m != null && m.contains(f), "the message should contain \"" + f + "\": " + m);
-        }
     }
 
     @ParameterizedTest(name = "[{index}] {0}")

@@ -8,15 +8,14 @@ import dev.fathom.optim.ReduceLROnPlateau;
 import dev.fathom.optim.SGD;
 import dev.fathom.tensor.DType;
 import dev.fathom.tensor.Tensor;
-import org.junit.jupiter.api.function.Executable;
 
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import static dev.fathom.conformance.Check.fails;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -27,15 +26,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * optimizer states that a run could not continue from.
  */
 class InputLimitsTest extends ConformanceTest {
-
-    private static <T extends Throwable> String fails(Class<T> type, Executable call, String... fragments) {
-        T e = assertThrows(type, call);
-        String m = e.getMessage();
-        for (String f : fragments) {
-            assertTrue(m != null && m.contains(f), "the message should contain \"" + f + "\": " + m);
-        }
-        return m;
-    }
 
     @BackendTest
     void inPlaceWritesIntoAnExpandedViewAreRefusedAndLeaveItAlone(TestBackends.Case backend) {

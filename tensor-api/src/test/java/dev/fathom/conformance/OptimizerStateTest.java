@@ -16,7 +16,6 @@ import dev.fathom.tensor.Device;
 import dev.fathom.tensor.Scope;
 import dev.fathom.tensor.Tensor;
 import dev.fathom.tensor.internal.Backends;
-import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -27,11 +26,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
+import static dev.fathom.conformance.Check.fails;
 import static dev.fathom.conformance.OptimizersTest.backwardOfQuadratic;
 import static dev.fathom.conformance.OptimizersTest.param;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -43,15 +42,6 @@ class OptimizerStateTest extends ConformanceTest {
 
     static Stream<Arguments> cases() {
         return TestBackends.times(OptimizersTest.variants().toArray());
-    }
-
-    private static <T extends Throwable> String fails(Class<T> type, Executable call, String... fragments) {
-        T e = assertThrows(type, call);
-        String m = e.getMessage();
-        for (String f : fragments) {
-            assertTrue(m != null && m.contains(f), "the message should contain \"" + f + "\": " + m);
-        }
-        return m;
     }
 
     private static void train(Parameter p, Optimizer opt, int steps) {

@@ -12,7 +12,6 @@ import dev.fathom.optim.SGD;
 import dev.fathom.optim.StepLR;
 import dev.fathom.tensor.DType;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -22,9 +21,9 @@ import java.util.Map;
 import java.util.function.Function;
 import java.util.function.LongToDoubleFunction;
 
+import static dev.fathom.conformance.Check.fails;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -48,13 +47,6 @@ class SchedulesTest extends ConformanceTest {
         if (param != null) {
             param.close();
             param = null;
-        }
-    }
-
-    private static <T extends Throwable> void fails(Class<T> type, Executable call, String... fragments) {
-        String m = assertThrows(type, call).getMessage();
-        for (String f : fragments) {
-            assertTrue(m != null && m.contains(f), "the message should contain \"" + f + "\": " + m);
         }
     }
 
