@@ -138,6 +138,10 @@ public abstract class Optimizer implements AutoCloseable {
         try (var g = Autograd.noGrad(); Scope s = Scope.open()) {
             for (int i = 0; i < params.size(); i++) {
                 Tensor param = params.get(i).data();
+                if (param.isClosed()) {
+                    throw new IllegalStateException(name + ".step: parameter " + i + " (" + Shape.format(param.shape())
+                            + ") is closed: its module was closed; an optimizer updates the parameters of an open module");
+                }
                 Tensor grad = param.grad();
                 if (grad == null) {
                     continue;

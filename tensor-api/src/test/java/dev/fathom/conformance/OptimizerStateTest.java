@@ -132,6 +132,12 @@ class OptimizerStateTest extends ConformanceTest {
             fails(IllegalStateException.class, opt::stateDict, "closed");
             opt.close();
         }
+        Parameter q = param(DType.F32, 1, 2, 3);
+        try (SGD opt = new SGD(List.of(q), 0.1)) {
+            backwardOfQuadratic(q);
+            q.close();
+            fails(IllegalStateException.class, opt::step, "SGD.step", "parameter 0 ([3]) is closed");
+        }
     }
 
     @ParameterizedTest(name = "[{index}] {0}")
