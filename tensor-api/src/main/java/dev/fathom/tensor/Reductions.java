@@ -169,6 +169,10 @@ final class Reductions {
         if (x.dtype() == DType.BOOL) {
             throw new IllegalArgumentException(name + ": not defined for " + x.describe() + "; convert with .to(DType.I64)");
         }
+        if (x.shape.length == 0 && dim != null) {
+            Shape.dims(name, new int[] {dim}, x.shape);  // 0 or -1 only: its one element, as with no dim
+            dim = null;
+        }
         if (dim == null) {
             Tensor flat = x.reshape(-1);
             if (flat.shape[0] == 0) {

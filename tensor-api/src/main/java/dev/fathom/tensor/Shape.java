@@ -86,9 +86,21 @@ public final class Shape {
         return dim < 0 ? dim + rank : dim;
     }
 
-    /** Normalizes and sorts dims; rejects duplicates. An empty array means every dim. */
+    /**
+     * Normalizes and sorts dims; rejects duplicates. An empty array means every dim. A 0-d shape
+     * takes dim 0 (or -1) as PyTorch does, meaning its one element: the result is empty, every dim.
+     */
     public static int[] dims(String op, int[] dims, int[] shape) {
         java.util.Objects.requireNonNull(dims, () -> op + ": dims is null; pass no dims to reduce over all of them");
+        if (shape.length == 0) {
+            for (int d : dims) {
+                dim(op, d, 1, shape);
+            }
+            if (dims.length > 1) {
+                throw new IllegalArgumentException(op + ": dim 0 appears more than once in " + Arrays.toString(dims) + " for the 0-d shape []");
+            }
+            return new int[0];
+        }
         if (dims.length == 0) {
             int[] all = new int[shape.length];
             for (int i = 0; i < all.length; i++) {

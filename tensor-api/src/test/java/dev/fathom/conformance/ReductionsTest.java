@@ -111,6 +111,22 @@ class ReductionsTest extends ConformanceTest {
         Check.exact("sum I64 beyond 2^53", Tensor.of(new long[] {1L << 60, 1, -(1L << 60)}).sum(), Ref.scalar(1), DType.I64);
     }
 
+    /** A 0-d tensor takes dim 0 or -1 as its one element, as PyTorch does (torch.tensor(3.).sum(0) is 3). */
+    @BackendTest
+    void aZeroDimTensorReducesOverDimZero(TestBackends.Case backend) {
+        use(backend);
+        Tensor x = Tensor.scalar(3f);
+        Check.exact("sum(0) of a 0-d tensor", x.sum(0), Ref.scalar(3), DType.F32);
+        Check.exact("mean(-1)", x.mean(-1), Ref.scalar(3), DType.F32);
+        Check.exact("max(0)", x.max(0), Ref.scalar(3), DType.F32);
+        Check.exact("sum([0], keepDim)", x.sum(new int[] {0}, true), Ref.scalar(3), DType.F32);
+        Check.exact("argmax(0)", x.argmax(0), Ref.scalar(0), DType.I64);
+        Check.exact("argmin(-1, keepDim)", x.argmin(-1, true), Ref.scalar(0), DType.I64);
+        Check.fails(IllegalArgumentException.class, () -> x.sum(1), "sum: dim 1 is out of range for shape []", "[-1, 0]");
+        Check.fails(IllegalArgumentException.class, () -> x.sum(0, -1), "sum", "more than once");
+        Check.fails(IllegalArgumentException.class, () -> x.argmax(1), "argmax: dim 1 is out of range for shape []");
+    }
+
     @BackendTest
     void varAndStd(TestBackends.Case backend) {
         use(backend);
