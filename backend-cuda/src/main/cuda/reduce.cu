@@ -436,8 +436,18 @@ __device__ void split_rows(int op, const T* x, i64 x_offset, i64 row_stride, i64
     }
 }
 
+// reduce_split_f32 is held to 32 registers for 8 blocks of LaunchGeometry.BLOCK = 256 threads on a
+// multiprocessor, the one wave ReduceLaunches.SPLIT_TARGET_BLOCKS aims for on an H100 or H200. Left
+// free, ptxas (CUDA 13, sm_90) also chose 32 registers, but fitted them by reusing the registers of
+// quad_sum's first two quads for the next two: two 16-byte loads in flight per thread instead of
+// four, on the path the full sum's time depends on. Bounded, it keeps all four in flight (and
+// slot_sum's four loads). sm_80 takes the same 32 (it had 60, 4 blocks per SM). The F64 and I64
+// kernels stay free: held to 32 registers, they spill on sm_80.
+#define FATHOM_SPLIT_BOUNDS_f32 __launch_bounds__(256, 8)
+#define FATHOM_SPLIT_BOUNDS_f64
+#define FATHOM_SPLIT_BOUNDS_i64
 #define FATHOM_REDUCE_SPLIT(t, T)                                                                 \
-    extern "C" __global__ void reduce_split_##t(int op, const T* x, i64 x_offset, i64 row_stride, i64 inner, \
+    extern "C" __global__ void FATHOM_SPLIT_BOUNDS_##t reduce_split_##t(int op, const T* x, i64 x_offset, i64 row_stride, i64 inner, \
                                                 i64 chunk, i64 splits, void* part_val, i64* part_idx,          \
                                                 unsigned* tickets, void* out, i64 out_offset, i64 outer) {     \
         fm_grid_dependency();                                                                                 \
