@@ -302,13 +302,7 @@ public final class Criticality {
      */
     public static double[] fourthCumulant(Activation phi, double sigmaW2, double sigmaB2, double q0, int depth, int width) {
         checkWidth("Criticality.fourthCumulant", width);
-        double[] k = kernels(phi, sigmaW2, sigmaB2, q0, depth);
-        double[] v = vertices(phi, sigmaW2, sigmaB2, q0, depth);
-        double[] out = new double[depth];
-        for (int l = 0; l < depth; l++) {
-            out[l] = 3 * v[l] / (width * k[l] * k[l]);
-        }
-        return out;
+        return perLayer(phi, sigmaW2, sigmaB2, q0, depth, (k, v) -> 3 * v / (width * k * k));
     }
 
     /**
@@ -318,11 +312,17 @@ public final class Criticality {
      */
     public static double[] squaredNormVariance(Activation phi, double sigmaW2, double sigmaB2, double q0, int depth, int width) {
         checkWidth("Criticality.squaredNormVariance", width);
+        return perLayer(phi, sigmaW2, sigmaB2, q0, depth, (k, v) -> (2 * k * k + v) / (width * k * k));
+    }
+
+    /** {@code f(K, V)} of each layer's kernel and four-point vertex. */
+    private static double[] perLayer(Activation phi, double sigmaW2, double sigmaB2, double q0, int depth,
+                                     java.util.function.DoubleBinaryOperator f) {
         double[] k = kernels(phi, sigmaW2, sigmaB2, q0, depth);
         double[] v = vertices(phi, sigmaW2, sigmaB2, q0, depth);
         double[] out = new double[depth];
         for (int l = 0; l < depth; l++) {
-            out[l] = (2 * k[l] * k[l] + v[l]) / (width * k[l] * k[l]);
+            out[l] = f.applyAsDouble(k[l], v[l]);
         }
         return out;
     }

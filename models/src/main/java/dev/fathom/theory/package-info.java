@@ -6,8 +6,9 @@
  * <ul>
  *   <li>{@link dev.fathom.theory.HessianVectorProduct}: {@code H·v} of a scalar loss by double backward
  *       ({@code Autograd.grad} with {@code createGraph}), never forming H.</li>
- *   <li>{@link dev.fathom.theory.HessianSpectrum}: extreme eigenvalues and spectral density of the Hessian
- *       from Hessian-vector products ({@code Lanczos}, package-private, does the tridiagonalization).</li>
+ *   <li>{@link dev.fathom.theory.HessianSpectrum}: extreme eigenvalues of the Hessian from Hessian-vector
+ *       products (Lanczos with full reorthogonalization, package-private {@code Lanczos}), and its trace
+ *       by Hutchinson's estimator.</li>
  *   <li>{@link dev.fathom.theory.EmpiricalNtk}: the empirical neural tangent kernel
  *       {@code Θ(x, x') = J(x)·J(x')ᵀ} of a model's outputs.</li>
  * </ul>
@@ -35,10 +36,11 @@
  *       {@code dev.fathom.nn}); never a backend (they are found at run time). {@code dev.fathom.models}
  *       appears in tests only.</li>
  *   <li>Host-side linear algebra (solves, eigenproblems, quadrature) runs in F64, whatever the model's
- *       dtype and device; results are plain {@code double}s or records of them.</li>
+ *       dtype and device; results are plain {@code double}s or records of them, except the tensors that
+ *       {@code EmpiricalNtk.compute} and {@code HessianVectorProduct.apply(List)} hand to the caller to close.</li>
  *   <li>Randomness comes from a caller's {@link dev.fathom.tensor.Generator}, so a seed reproduces a
  *       measurement on every backend.</li>
- *   <li>Every tensor an entry point creates is closed before it returns (each works in its own
+ *   <li>Every other tensor an entry point creates is closed before it returns (each works in its own
  *       {@link dev.fathom.tensor.Scope}); graph recording is turned on or off as each needs and restored.</li>
  *   <li>Not thread-safe: these tools use the calling thread's grad mode and scopes, and
  *       {@code LevenbergMarquardt} updates the parameters in place.</li>

@@ -147,6 +147,11 @@ final class HessianFixtures {
         return out;
     }
 
+    /** A {@code [rows, cols]} F64 tensor of standard normal draws from {@code rng}. */
+    static dev.fathom.tensor.Tensor gaussianTensor(Random rng, int rows, int cols) {
+        return dev.fathom.tensor.Tensor.of(flatten(gaussian(rng, rows, cols)), rows, cols);
+    }
+
     static double[] flatten(double[][] a) {
         return concat(Arrays.asList(a));
     }

@@ -76,8 +76,8 @@ class HessianSpectrumTest {
         int k = 2;
         try (Scope s = Scope.open(); Module model = HessianFixtures.tanhMlp(d, h, k, 21)) {
             Random rng = new Random(4);
-            Tensor x = Tensor.of(HessianFixtures.flatten(HessianFixtures.gaussian(rng, 8, d)), 8, d);
-            Tensor y = Tensor.of(HessianFixtures.flatten(HessianFixtures.gaussian(rng, 8, k)), 8, k);
+            Tensor x = HessianFixtures.gaussianTensor(rng, 8, d);
+            Tensor y = HessianFixtures.gaussianTensor(rng, 8, k);
             HessianVectorProduct hvp = HessianVectorProduct.of(() -> Functional.mseLoss(model.forward(x), y), model.parameters());
             int n = (int) hvp.dimension();
             // H column by column: H[:, j] = H·e_j.

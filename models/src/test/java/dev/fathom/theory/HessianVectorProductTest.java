@@ -91,8 +91,8 @@ class HessianVectorProductTest {
         int k = 2;
         try (Scope s = Scope.open(); Module model = HessianFixtures.tanhMlp(d, h, k, 7)) {
             Random rng = new Random(5);
-            Tensor x = Tensor.of(HessianFixtures.flatten(HessianFixtures.gaussian(rng, 6, d)), 6, d);
-            Tensor y = Tensor.of(HessianFixtures.flatten(HessianFixtures.gaussian(rng, 6, k)), 6, k);
+            Tensor x = HessianFixtures.gaussianTensor(rng, 6, d);
+            Tensor y = HessianFixtures.gaussianTensor(rng, 6, k);
             List<Parameter> ps = model.parameters();
             HessianVectorProduct hvp = HessianVectorProduct.of(() -> Functional.mseLoss(model.forward(x), y), ps);
             int n = (int) hvp.dimension();
@@ -139,8 +139,8 @@ class HessianVectorProductTest {
     void twoHundredProductsLeaveNoBuffersBehind() {
         try (Scope s = Scope.open(); Module model = HessianFixtures.tanhMlp(4, 8, 3, 2)) {
             Random rng = new Random(9);
-            Tensor x = Tensor.of(HessianFixtures.flatten(HessianFixtures.gaussian(rng, 5, 4)), 5, 4);
-            Tensor y = Tensor.of(HessianFixtures.flatten(HessianFixtures.gaussian(rng, 5, 3)), 5, 3);
+            Tensor x = HessianFixtures.gaussianTensor(rng, 5, 4);
+            Tensor y = HessianFixtures.gaussianTensor(rng, 5, 3);
             HessianVectorProduct hvp = HessianVectorProduct.of(() -> Functional.mseLoss(model.forward(x), y), model.parameters());
             double[] v = HessianFixtures.gaussian(rng, 1, (int) hvp.dimension())[0];
             List<Tensor> vs = new ArrayList<>();
