@@ -6,6 +6,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 import java.util.Locale;
 import java.util.concurrent.atomic.DoubleAdder;
+import java.util.function.LongSupplier;
 
 /**
  * The CPU's memory bandwidth, measured from Java rather than taken from a data sheet: the run's
@@ -39,6 +40,11 @@ public record MemoryBandwidth(double copyGBps, double addGBps, double readGBps, 
 
     /** Measures with {@code threads} threads over arrays of {@code mib} MiB, {@code passes} passes each. */
     public static MemoryBandwidth measure(int threads, int mib, int passes) {
+        return measure(threads, mib, passes, System::nanoTime);
+    }
+
+    /** As {@link #measure(int, int, int)}, timed by {@code nanoClock} (a test's clock checks the bytes counted). */
+    static MemoryBandwidth measure(int threads, int mib, int passes, LongSupplier nanoClock) {
         if (threads < 1 || mib < 1 || passes < 1) {
             throw new IllegalArgumentException("MemoryBandwidth.measure: need threads, mib, passes >= 1, got " + threads + ", " + mib + ", "
                     + passes);
@@ -56,9 +62,9 @@ public record MemoryBandwidth(double copyGBps, double addGBps, double readGBps, 
         double bytes = (double) n * Float.BYTES;
         double bestCopy = 0, bestAdd = 0, bestRead = 0;
         for (int p = 0; p < passes; p++) {
-            bestCopy = Math.max(bestCopy, 2 * bytes / time(threads, n, (lo, hi) -> System.arraycopy(a, lo, c, lo, hi - lo)) / 1e9);
-            bestAdd = Math.max(bestAdd, 3 * bytes / time(threads, n, (lo, hi) -> add(a, b, c, lo, hi)) / 1e9);
-            bestRead = Math.max(bestRead, bytes / time(threads, n, (lo, hi) -> sink.add(sum(a, lo, hi))) / 1e9);
+            bestCopy = Math.max(bestCopy, 2 * bytes / time(threads, n, (lo, hi) -> System.arraycopy(a, lo, c, lo, hi - lo), nanoClock) / 1e9);
+            bestAdd = Math.max(bestAdd, 3 * bytes / time(threads, n, (lo, hi) -> add(a, b, c, lo, hi), nanoClock) / 1e9);
+            bestRead = Math.max(bestRead, bytes / time(threads, n, (lo, hi) -> sink.add(sum(a, lo, hi)), nanoClock) / 1e9);
         }
         if (sink.sum() + c[n / 2] == 42.4242) {
             System.out.print("");   // keeps the results observable, so that the JIT cannot drop them
@@ -71,9 +77,9 @@ public record MemoryBandwidth(double copyGBps, double addGBps, double readGBps, 
     }
 
     /** Seconds for {@code threads} threads to run {@code body} on equal slices of {@code [0, n)}. */
-    private static double time(int threads, int n, Range body) {
+    private static double time(int threads, int n, Range body, LongSupplier nanoClock) {
         Thread[] workers = new Thread[threads];
-        long t0 = System.nanoTime();
+        long t0 = nanoClock.getAsLong();
         for (int t = 0; t < threads; t++) {
             int lo = (int) ((long) n * t / threads), hi = (int) ((long) n * (t + 1) / threads);
             workers[t] = Thread.ofPlatform().start(() -> body.run(lo, hi));
@@ -86,7 +92,7 @@ public record MemoryBandwidth(double copyGBps, double addGBps, double readGBps, 
                 throw new IllegalStateException("MemoryBandwidth: interrupted", e);
             }
         }
-        return (System.nanoTime() - t0) / 1e9;
+        return (nanoClock.getAsLong() - t0) / 1e9;
     }
 
     private static void add(float[] a, float[] b, float[] c, int lo, int hi) {

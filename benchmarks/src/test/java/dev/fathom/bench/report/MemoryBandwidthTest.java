@@ -17,6 +17,21 @@ class MemoryBandwidthTest {
                 new MemoryBandwidth(20, 22, 15, 2, 256, 6).explain());
     }
 
+    /**
+     * The bytes each kernel counts, through a clock that makes every timed pass last one second:
+     * copy reads and writes the array (2 × 4 MiB), add reads two and writes one (3 ×), read reads one.
+     */
+    @Test
+    void countsTheBytesEachKernelMoves() {
+        long[] now = {0};
+        MemoryBandwidth m = MemoryBandwidth.measure(1, 4, 2, () -> now[0] += 1_000_000_000L);  // start and end of a pass: 1 s apart
+        double mib4 = 4.0 * (1 << 20);
+        assertEquals(2 * mib4 / 1e9, m.copyGBps(), 1e-15);
+        assertEquals(3 * mib4 / 1e9, m.addGBps(), 1e-15);
+        assertEquals(mib4 / 1e9, m.readGBps(), 1e-15);
+        assertEquals(2, m.passes());
+    }
+
     @Test
     void measuresSomethingFiniteAndRejectsBadSizes() {
         MemoryBandwidth m = MemoryBandwidth.measure(1, 4, 1);   // small: a plumbing check, not a measurement
