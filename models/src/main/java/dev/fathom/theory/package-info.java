@@ -7,8 +7,9 @@
  *   <li>{@link dev.fathom.theory.HessianVectorProduct}: {@code H·v} of a scalar loss by double backward
  *       ({@code Autograd.grad} with {@code createGraph}), never forming H.</li>
  *   <li>{@link dev.fathom.theory.HessianSpectrum}: extreme eigenvalues of the Hessian from Hessian-vector
- *       products (Lanczos with full reorthogonalization, package-private {@code Lanczos}), and its trace
- *       by Hutchinson's estimator.</li>
+ *       products (Lanczos with full reorthogonalization, package-private {@code Lanczos}), its trace
+ *       by Hutchinson's estimator, and its spectral density by stochastic Lanczos quadrature (Gauss rules
+ *       per random probe, a {@link dev.fathom.theory.SpectralDensity} with moments and Gaussian smoothing).</li>
  *   <li>{@link dev.fathom.theory.EmpiricalNtk}: the empirical neural tangent kernel
  *       {@code Θ(x, x') = J(x)·J(x')ᵀ} of a model's outputs.</li>
  * </ul>

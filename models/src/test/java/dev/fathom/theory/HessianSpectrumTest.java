@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class HessianSpectrumTest {
 
     /** ½θᵀAθ as a loss of one leaf θ [n]: H = A. */
-    private static HessianVectorProduct quadratic(double[][] a, Tensor theta) {
+    static HessianVectorProduct quadratic(double[][] a, Tensor theta) {
         int n = a.length;
         Tensor at = Tensor.of(HessianFixtures.flatten(a), n, n);
         return HessianVectorProduct.ofTensors(() -> theta.mul(at.matmul(theta.unsqueeze(1)).squeeze(1)).sum().mul(0.5), List.of(theta));
