@@ -1,6 +1,7 @@
 package dev.fathom;
 
 import dev.fathom.tensor.Device;
+import dev.fathom.tensor.DeviceUnavailableException;
 import dev.fathom.tensor.Generator;
 
 /**
@@ -35,15 +36,28 @@ public final class Fathom {
             synchronized (Fathom.class) {
                 if (defaultDevice == null) {
                     String spec = System.getProperty("fathom.device");
+                    String source = "the system property fathom.device";
                     if (spec == null || spec.isBlank()) {
                         spec = System.getenv("FATHOM_DEVICE");
+                        source = "the environment variable FATHOM_DEVICE";
                     }
-                    defaultDevice = spec == null || spec.isBlank() ? Device.cpu() : Device.parse(spec);
+                    defaultDevice = spec == null || spec.isBlank() ? Device.cpu() : configured(spec, source);
                 }
                 d = defaultDevice;
             }
         }
         return d;
+    }
+
+    /** The device {@code spec} names, or an error that also says where the name came from. */
+    private static Device configured(String spec, String source) {
+        try {
+            return Device.parse(spec);
+        } catch (DeviceUnavailableException e) {
+            throw new DeviceUnavailableException(e.device(), e.reason() + " (the default device \"" + spec + "\" comes from " + source + ")");
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage() + " (the default device comes from " + source + ")", e);
+        }
     }
 
     /** Sets the default device for every thread; {@code null} restores the configured one. */

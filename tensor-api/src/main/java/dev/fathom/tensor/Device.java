@@ -100,9 +100,9 @@ public record Device(String type, int index) {
         Backends.kernels(this).synchronize();
     }
 
-    /** {@code cpu} for the CPU, {@code type:index} otherwise, as PyTorch prints devices. */
+    /** {@code cpu} for the CPU, {@code type:index} otherwise (and for a CPU index other than 0), as PyTorch prints devices. */
     @Override
     public String toString() {
-        return type.equals("cpu") ? "cpu" : type + ":" + index;
+        return type.equals("cpu") && index == 0 ? "cpu" : type + ":" + index;
     }
 }

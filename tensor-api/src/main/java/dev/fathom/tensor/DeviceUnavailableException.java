@@ -4,10 +4,17 @@ package dev.fathom.tensor;
 public final class DeviceUnavailableException extends RuntimeException {
     private static final long serialVersionUID = 1L;
     private final transient Device device;
+    private final String reason;
 
     public DeviceUnavailableException(Device device, String reason) {
         super(device + " is not available: " + reason);
         this.device = device;
+        this.reason = reason;
+    }
+
+    /** Why the device cannot be used (the message without the device's name). */
+    public String reason() {
+        return reason;
     }
 
     /** The device that was asked for. */

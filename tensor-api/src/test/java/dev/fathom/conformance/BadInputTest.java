@@ -1,5 +1,6 @@
 package dev.fathom.conformance;
 
+import dev.fathom.Fathom;
 import dev.fathom.spi.Backend;
 import dev.fathom.tensor.DType;
 import dev.fathom.tensor.Device;
@@ -151,6 +152,31 @@ class BadInputTest extends ConformanceTest {
         assertEquals(new Device("cuda", 0), e.device());
         assertThrows(DeviceUnavailableException.class, () -> Device.parse("cuda:0"));
         assertThrows(DeviceUnavailableException.class, () -> Device.cuda(3));
+    }
+
+    /** A bad fathom.device names where the default device came from; a CPU index other than 0 is printed. */
+    @BackendTest
+    void aBadConfiguredDeviceSaysWhereItCameFrom(TestBackends.Case backend) {
+        use(backend);
+        String before = System.getProperty("fathom.device");
+        try {
+            System.setProperty("fathom.device", "cuda:x");
+            Fathom.setDefaultDevice(null);
+            fails(IllegalArgumentException.class, Fathom::defaultDevice, "Device.parse: bad device index in \"cuda:x\"",
+                    "(the default device comes from the system property fathom.device)");
+            System.setProperty("fathom.device", "cpu:3");
+            Fathom.setDefaultDevice(null);
+            DeviceUnavailableException e = assertThrows(DeviceUnavailableException.class, Fathom::defaultDevice);
+            assertEquals("cpu:3 is not available: backend cpu has 1 device(s); index 3 is out of range (the default device \"cpu:3\" comes "
+                    + "from the system property fathom.device)", e.getMessage());
+        } finally {
+            if (before == null) {
+                System.clearProperty("fathom.device");
+            } else {
+                System.setProperty("fathom.device", before);
+            }
+            Fathom.setDefaultDevice(null);
+        }
     }
 
     @BackendTest
