@@ -123,7 +123,11 @@ final class ComputeStream implements AutoCloseable {
         ensureOpen(op);
         long[] out = new long[1];
         check.check(op + ": cuEventCreate", "", driver.eventCreate(out));
-        check.check(op + ": cuEventRecord", "", driver.eventRecord(out[0], handle));
+        int status = driver.eventRecord(out[0], handle);
+        if (status != CudaCheck.SUCCESS) {
+            driver.eventDestroy(out[0]); // a second error would hide the first
+            check.check(op + ": cuEventRecord", "", status);
+        }
         return out[0];
     }
 

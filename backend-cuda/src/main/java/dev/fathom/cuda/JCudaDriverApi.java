@@ -208,6 +208,9 @@ final class JCudaDriverApi implements CudaDriver {
 
     @Override
     public int memAllocHost(ByteBuffer[] out, long bytes) {
+        if (bytes < 0 || bytes > Integer.MAX_VALUE) {
+            return 1; // CUDA_ERROR_INVALID_VALUE: a ByteBuffer could not view it, and pinning it first would leak it
+        }
         Pointer p = new Pointer();
         int status = JCudaDriver.cuMemAllocHost(p, bytes);
         if (status == 0) {

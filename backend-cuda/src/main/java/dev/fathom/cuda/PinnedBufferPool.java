@@ -11,7 +11,8 @@ import java.util.TreeMap;
 /**
  * Page-locked host buffers for host-device copies, cached by the {@link CachingAllocator}'s size
  * classes: pinning memory is far slower than allocating it, so a buffer is pinned once and reused
- * by every later transfer of its class. Copies from pinned memory run at full PCIe bandwidth and
+ * by every later transfer of its class, up to {@link #MAX_CACHED_BYTES} in all (a buffer released
+ * beyond that is unpinned, so one odd-sized transfer does not stay pinned forever). Copies from pinned memory run at full PCIe bandwidth and
  * without a staging copy by the driver.
  *
  * <p>Pinned memory is taken from the OS's physical memory, so the driver may refuse it; then the
@@ -29,8 +30,14 @@ final class PinnedBufferPool implements AutoCloseable {
     private record Block(ByteBuffer base, long size) {
     }
 
+    /** Pinned bytes the cache keeps for reuse; a buffer released beyond them is unpinned at once. */
+    static final long MAX_CACHED_BYTES = 256L << 20;
+    /** The largest size class a {@link ByteBuffer} can view (2 GiB less one large granule). */
+    static final long MAX_BUFFER_BYTES = Integer.MAX_VALUE / CachingAllocator.LARGE_GRANULE * CachingAllocator.LARGE_GRANULE;
+
     private final CudaDriver driver;
     private final CudaCheck check;
+    private final long maxCachedBytes;
     private final Map<Long, ArrayDeque<ByteBuffer>> free = new TreeMap<>();
     /** What each handed-out view is backed by; null blocks are unpinned fallbacks. */
     private final Map<ByteBuffer, Block> live = new IdentityHashMap<>();
@@ -42,14 +49,20 @@ final class PinnedBufferPool implements AutoCloseable {
     private boolean closed;
 
     PinnedBufferPool(CudaDriver driver, CudaCheck check) {
+        this(driver, check, MAX_CACHED_BYTES);
+    }
+
+    /** A pool whose cache keeps at most {@code maxCachedBytes} of size-class bytes (for tests). */
+    PinnedBufferPool(CudaDriver driver, CudaCheck check, long maxCachedBytes) {
         this.driver = Objects.requireNonNull(driver, "driver");
         this.check = Objects.requireNonNull(check, "check");
+        this.maxCachedBytes = maxCachedBytes;
     }
 
     /** A buffer with {@code bytes} remaining, for {@code op}'s transfer; give it back with {@link #release}. */
     synchronized ByteBuffer acquire(String op, long bytes) {
-        if (bytes < 0 || bytes > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("cuda: " + op + ": a host transfer buffer holds 0.." + Integer.MAX_VALUE
+        if (bytes < 0 || bytes > MAX_BUFFER_BYTES) {
+            throw new IllegalArgumentException("cuda: " + op + ": a host transfer buffer holds 0.." + MAX_BUFFER_BYTES
                     + " bytes; got " + bytes + " (copy large tensors in chunks)");
         }
         if (closed) {
@@ -107,7 +120,7 @@ final class PinnedBufferPool implements AutoCloseable {
             return; // an unpinned fallback: the GC takes it
         }
         liveBytes -= b.size();
-        if (closed) {
+        if (closed || cachedBytes + b.size() > maxCachedBytes) {
             check.check("cuMemFreeHost", b.size() + " bytes", driver.memFreeHost(b.base()));
             return;
         }

@@ -13,6 +13,13 @@ import java.util.ArrayDeque;
  * uploads with no wait (loading a dataset) cannot pin unbounded host memory, an upload waits for
  * the oldest ones while more than {@link #MAX_IN_FLIGHT_BYTES} are in flight.
  *
+ * <p>A transfer larger than {@link #CHUNK_BYTES} goes through chunk-sized staging buffers, one copy
+ * and (for uploads) one event per chunk, so no pinned buffer is larger than a chunk, the pool
+ * reuses the same size class for every chunk, and a tensor of 2 GiB or more (beyond one
+ * {@link ByteBuffer}) moves like any other. A large upload thus has at most
+ * {@code MAX_IN_FLIGHT_BYTES} plus one chunk in flight: the next chunk is staged while the last
+ * one is copied.
+ *
  * <p>Host arrays are {@code float[]}, {@code double[]}, {@code long[]} or {@code boolean[]}
  * matching the buffer's dtype (BOOL is one byte, 0 or 1, on the device). Thread-safe.
  */
@@ -22,12 +29,26 @@ final class Transfers {
 
     /** Pinned bytes that uploads may hold before an upload waits for the oldest ones. */
     static final long MAX_IN_FLIGHT_BYTES = 64L << 20;
+    /** The largest staging buffer: bigger transfers are copied in chunks of this many bytes. */
+    static final long CHUNK_BYTES = 64L << 20;
 
     private final CudaDevice device;
+    private final long chunkBytes;
+    private final long maxInFlightBytes;
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
 
     Transfers(CudaDevice device) {
+        this(device, CHUNK_BYTES, MAX_IN_FLIGHT_BYTES);
+    }
+
+    /** With {@code chunkBytes} per staging buffer (a multiple of 8) and {@code maxInFlightBytes} of uploads in flight (for tests). */
+    Transfers(CudaDevice device, long chunkBytes, long maxInFlightBytes) {
+        if (chunkBytes < Long.BYTES || chunkBytes % Long.BYTES != 0 || chunkBytes > Integer.MAX_VALUE / 2) {
+            throw new IllegalArgumentException("Transfers: chunk of " + chunkBytes + " bytes; use a multiple of 8 up to 1 GiB");
+        }
         this.device = device;
+        this.chunkBytes = chunkBytes;
+        this.maxInFlightBytes = maxInFlightBytes;
     }
 
     synchronized void upload(Object host, int hostOffset, CudaBuffer dst, long dstOffset, int count) {
@@ -35,33 +56,55 @@ final class Transfers {
         if (count == 0) {
             return;
         }
-        reap(false);
-        while (!pending.isEmpty() && inFlightBytes() > MAX_IN_FLIGHT_BYTES) {
-            Pending oldest = pending.removeFirst();
-            device.stream().await("upload", oldest.event());
-            device.stream().destroyEvent(oldest.event());
-            device.pinned().release(oldest.buffer());
-        }
         DType t = dst.dtype();
-        ByteBuffer b = device.pinned().acquire("upload", (long) count * t.byteSize());
-        switch (t) {
-            case F32 -> b.asFloatBuffer().put((float[]) host, hostOffset, count);
-            case F64 -> b.asDoubleBuffer().put((double[]) host, hostOffset, count);
-            case I64 -> b.asLongBuffer().put((long[]) host, hostOffset, count);
-            case BOOL -> {
-                boolean[] h = (boolean[]) host;
-                for (int i = 0; i < count; i++) {
-                    b.put(i, (byte) (h[hostOffset + i] ? 1 : 0));
+        int perChunk = (int) (chunkBytes / t.byteSize());
+        long staged = (long) Math.min(count, perChunk) * t.byteSize(); // every chunk's buffer: one size class
+        for (int done = 0; done < count; done += perChunk) {
+            int n = Math.min(perChunk, count - done);
+            reap(false);
+            while (!pending.isEmpty() && inFlightBytes() > maxInFlightBytes) {
+                retire(pending.removeFirst(), true);
+            }
+            ByteBuffer b = device.pinned().acquire("upload", staged);
+            b.limit(n * t.byteSize());
+            int from = hostOffset + done;
+            switch (t) {
+                case F32 -> b.asFloatBuffer().put((float[]) host, from, n);
+                case F64 -> b.asDoubleBuffer().put((double[]) host, from, n);
+                case I64 -> b.asLongBuffer().put((long[]) host, from, n);
+                case BOOL -> {
+                    boolean[] h = (boolean[]) host;
+                    for (int i = 0; i < n; i++) {
+                        b.put(i, (byte) (h[from + i] ? 1 : 0));
+                    }
                 }
             }
+            enqueueUpload(b, dst.address(dstOffset + done));
         }
+    }
+
+    /** Enqueues the copy of staged {@code b} and records the event after which {@code b} may be reused. */
+    private void enqueueUpload(ByteBuffer b, long dst) {
         try {
-            device.stream().copyToDevice("upload", dst.address(dstOffset), b);
-            pending.addLast(new Pending(device.stream().recordEvent("upload"), b));
+            device.stream().copyToDevice("upload", dst, b);
         } catch (RuntimeException e) {
+            device.pinned().release(b); // not enqueued: nothing reads it
+            throw e;
+        }
+        long event;
+        try {
+            event = device.stream().recordEvent("upload");
+        } catch (RuntimeException e) {
+            // The copy is enqueued and may still read b: without an event, only a full wait says when it is done.
+            try {
+                device.stream().synchronize("upload", "");
+            } catch (RuntimeException waited) {
+                e.addSuppressed(waited); // a failed wait is a sticky context error: nothing runs any more
+            }
             device.pinned().release(b);
             throw e;
         }
+        pending.addLast(new Pending(event, b));
     }
 
     synchronized void download(CudaBuffer src, long srcOffset, Object host, int hostOffset, int count) {
@@ -71,17 +114,23 @@ final class Transfers {
             return;
         }
         DType t = src.dtype();
-        ByteBuffer b = device.pinned().acquire("download", (long) count * t.byteSize());
+        int perChunk = (int) (chunkBytes / t.byteSize());
+        ByteBuffer b = device.pinned().acquire("download", (long) Math.min(count, perChunk) * t.byteSize());
         try {
-            device.stream().copyToHost("download", b, src.address(srcOffset));
-            switch (t) {
-                case F32 -> b.asFloatBuffer().get((float[]) host, hostOffset, count);
-                case F64 -> b.asDoubleBuffer().get((double[]) host, hostOffset, count);
-                case I64 -> b.asLongBuffer().get((long[]) host, hostOffset, count);
-                case BOOL -> {
-                    boolean[] h = (boolean[]) host;
-                    for (int i = 0; i < count; i++) {
-                        h[hostOffset + i] = b.get(i) != 0;
+            for (int done = 0; done < count; done += perChunk) {
+                int n = Math.min(perChunk, count - done);
+                b.clear().limit(n * t.byteSize());
+                device.stream().copyToHost("download", b, src.address(srcOffset + done));
+                int to = hostOffset + done;
+                switch (t) {
+                    case F32 -> b.asFloatBuffer().get((float[]) host, to, n);
+                    case F64 -> b.asDoubleBuffer().get((double[]) host, to, n);
+                    case I64 -> b.asLongBuffer().get((long[]) host, to, n);
+                    case BOOL -> {
+                        boolean[] h = (boolean[]) host;
+                        for (int i = 0; i < n; i++) {
+                            h[to + i] = b.get(i) != 0;
+                        }
                     }
                 }
             }
@@ -105,7 +154,7 @@ final class Transfers {
         return bytes;
     }
 
-    /** Uploads still holding a pinned buffer (for tests). */
+    /** Uploads (chunks) still holding a pinned buffer (for tests). */
     synchronized int pendingUploads() {
         return pending.size();
     }
@@ -117,9 +166,36 @@ final class Transfers {
             if (!waited && !device.stream().isDone("upload", p.event())) {
                 return; // uploads finish in order: the later ones are not done either
             }
-            pending.removeFirst();
+            retire(pending.removeFirst(), false);
+        }
+    }
+
+    /**
+     * Destroys {@code p}'s event and gives its buffer back, after waiting for the event when
+     * {@code await}. Both happen even when the wait fails: a failed wait is a sticky context error,
+     * after which no copy runs, and the event and pinned buffer would otherwise leak.
+     */
+    private void retire(Pending p, boolean await) {
+        RuntimeException failure = null;
+        try {
+            if (await) {
+                device.stream().await("upload", p.event());
+            }
+        } catch (RuntimeException e) {
+            failure = e;
+        }
+        try {
             device.stream().destroyEvent(p.event());
-            device.pinned().release(p.buffer());
+        } catch (RuntimeException e) {
+            if (failure == null) {
+                failure = e;
+            } else {
+                failure.addSuppressed(e);
+            }
+        }
+        device.pinned().release(p.buffer());
+        if (failure != null) {
+            throw failure;
         }
     }
 

@@ -84,4 +84,24 @@ class PinnedBufferPoolTest {
         pool.release(out);
         assertEquals(0, d.pinnedBytes());
     }
+
+    @Test
+    void theCacheKeepsAtMostItsCapAndUnpinsWhatIsReleasedBeyondIt() {
+        FakeDriver d = new FakeDriver();
+        PinnedBufferPool pool = new PinnedBufferPool(d, new CudaCheck(d), 5L << 20);
+        ByteBuffer a = pool.acquire("x", 2L << 20), b = pool.acquire("x", 2L << 20), c = pool.acquire("x", 2L << 20);
+        pool.release(a);
+        pool.release(b);
+        pool.release(c); // 4 MiB cached: a third 2 MiB would pass the 5 MiB cap
+        assertEquals(new PinnedBufferPool.Stats(0, 4L << 20, 3, 0, 0), pool.stats());
+        assertEquals(4L << 20, d.pinnedBytes());
+        assertEquals(1, d.calls("cuMemFreeHost"));
+        assertEquals(256L << 20, PinnedBufferPool.MAX_CACHED_BYTES);
+        // The largest buffer is the largest size class a ByteBuffer can view; beyond it the driver is not asked.
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> pool.acquire("y", Integer.MAX_VALUE));
+        assertTrue(e.getMessage().contains("0..2145386496 bytes"), e.getMessage());
+        assertEquals(3, d.calls("cuMemAllocHost"));
+        pool.close();
+        assertEquals(0, d.pinnedBytes());
+    }
 }
