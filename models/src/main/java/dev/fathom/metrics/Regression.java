@@ -40,10 +40,14 @@ public final class Regression {
     /**
      * {@code 1 - Σ(t - p)² / Σ(t - mean(t))²} (scikit-learn's {@code r2_score}); negative when the
      * predictions are worse than the mean. For constant targets, where the ratio is undefined: 1 when
-     * the predictions are exact, else 0 (scikit-learn's {@code force_finite=True}).
+     * the predictions are exact, else 0 (scikit-learn's {@code force_finite=True}). With one sample it
+     * is not defined: NaN, as scikit-learn returns (there the constant-target rule would say 0 or 1).
      */
     public static double r2(double[] predictions, double[] targets) {
         check("r2", predictions, targets);
+        if (targets.length < 2) {
+            return Double.NaN;
+        }
         double mean = 0;
         for (double t : targets) {
             mean += t;

@@ -35,6 +35,8 @@ class RegressionTest {
         assertEquals(1 - 8.0 / 2, Regression.r2(new double[] {3, 2, 1}, new double[] {1, 2, 3}), EPS);
         // Constant targets: 1 if exact, else 0 (scikit-learn's force_finite).
         assertEquals(1, Regression.r2(new double[] {4, 4}, new double[] {4, 4}));
+        assertTrue(Double.isNaN(Regression.r2(new double[] {3}, new double[] {3})), "one sample: undefined, as scikit-learn says");
+        assertTrue(Double.isNaN(Regression.r2(new double[] {2}, new double[] {3})));
         assertEquals(0, Regression.r2(new double[] {4, 5}, new double[] {4, 4}));
     }
 

@@ -84,7 +84,14 @@ public final class GradientRules {
                 db = gb ? g.mul(y).div(b).neg() : null;
             }
             case POW -> {
-                da = ga ? g.mul(b).mul(a.pow(b.sub(1))) : null;
+                if (ga) {
+                    // d/da a^b = b·a^(b−1); taken as 0 where b = 0 (PyTorch's convention): at a = 0 the
+                    // product is 0·0^(−1) = 0·∞ = NaN, while a^0 = 1 is flat.
+                    Tensor full = g.mul(b).mul(a.pow(b.sub(1)));
+                    da = Tensor.where(b.eq(0), Tensor.zerosLike(full), full);
+                } else {
+                    da = null;
+                }
                 if (gb) {
                     // d/db a^b = a^b·ln a; taken as 0 where a = 0 and b >= 0 (PyTorch's convention), not NaN.
                     Tensor zeroBase = a.eq(0).logicalAnd(b.ge(0));

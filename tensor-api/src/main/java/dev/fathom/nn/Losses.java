@@ -138,6 +138,14 @@ final class Losses {
         Supplier<String> probsDesc = Checks.describeLater(probs);
         Checks.values(op, probs, 0, 1, Double.NaN, p -> new IllegalArgumentException(op + ": input must hold probabilities in "
                 + "[0, 1], got " + p + " in " + probsDesc.get() + "; for logits use bceWithLogits"));
+        if (!target.requiresGrad() && (weight == null || !weight.requiresGrad()) && Autograd.shouldRecord(probs)) {
+            return plainBce(probs, target, weight, reduction);
+        }
+        return bceTerms(probs, target, weight, reduction);
+    }
+
+    /** The loss of {@link #bce} in tensor ops (checked arguments), recorded when autograd records. */
+    private static Tensor bceTerms(Tensor probs, Tensor target, Tensor weight, Reduction reduction) {
         // PyTorch clamps the logs at −100 so that p = 0 or 1 gives a finite loss.
         Tensor logP = probs.log().clamp(-100, Double.POSITIVE_INFINITY);
         Tensor log1mP = probs.neg().add(1).log().clamp(-100, Double.POSITIVE_INFINITY);
@@ -146,6 +154,31 @@ final class Losses {
             l = l.mul(weight);
         }
         return reduction.apply(l);
+    }
+
+    /**
+     * {@code bce} when only the probabilities need a gradient: the loss computed without recording,
+     * and one node with PyTorch's gradient {@code w·g·(p − t)/max(p·(1 − p), 1e-12)} (over N for the
+     * mean). The composite's gradient is 0/0 = NaN where p is exactly 0 or 1 (a sigmoid of 17 or more
+     * in F32 is 1): its clamp stops the incoming gradient, but the log's backward still divides by p.
+     * The formula is made of recorded ops, so a graph-building pass can differentiate it again.
+     */
+    private static Tensor plainBce(Tensor probs, Tensor target, Tensor weight, Reduction reduction) {
+        KernelOps.Hooks h = KernelOps.hooks();
+        Tensor loss;
+        try (GradMode off = Autograd.noGrad(); Scope s = Scope.open()) {
+            loss = s.keep(bceTerms(probs, target, weight, reduction));
+        }
+        long n = probs.numel();
+        Tensor[] saved = weight == null ? new Tensor[] {probs, target} : new Tensor[] {probs, target, weight};
+        return h.record("bce", loss, new Tensor[] {probs}, saved, g -> {
+            Tensor curvature = probs.mul(probs.neg().add(1)).clamp(1e-12, Double.POSITIVE_INFINITY);
+            Tensor d = probs.sub(target).div(curvature).mul(g);
+            if (weight != null) {
+                d = d.mul(weight);
+            }
+            return new Tensor[] {reduction == Reduction.MEAN ? d.div(n) : d};
+        });
     }
 
     static Tensor bceWithLogits(Tensor logits, Tensor target, Tensor weight, Tensor posWeight, Reduction reduction) {

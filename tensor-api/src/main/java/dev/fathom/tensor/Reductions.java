@@ -127,8 +127,23 @@ final class Reductions {
         });
     }
 
+    /**
+     * {@code sqrt(var)}, whose gradient is {@code g/(2·std)} except where std is 0 (a constant row),
+     * where it is 0 as in PyTorch's std_backward: sqrt's own gradient is ∞ there, and ∞ times the
+     * variance's zero gradient made NaN.
+     */
     static Tensor std(Tensor x, int[] dims, int correction, boolean keepDim) {
-        return Scope.intermediates(() -> var(x, dims, correction, keepDim).sqrt());
+        return Scope.intermediates(() -> {
+            Tensor v = var(x, dims, correction, keepDim);
+            Tensor r;
+            try (var g = Autograd.noGrad()) {
+                r = v.sqrt();
+            }
+            return Ops.record("std", r, new Tensor[] {v}, new Tensor[] {r}, g -> {
+                Tensor d = g.div(r.mul(2));
+                return new Tensor[] {Tensor.where(r.eq(0), Tensor.zerosLike(d), d)};
+            });
+        });
     }
 
     static Tensor extreme(ReduceOp op, Tensor x, int[] dims, boolean keepDim) {
