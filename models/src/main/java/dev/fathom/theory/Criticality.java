@@ -259,7 +259,9 @@ public final class Criticality {
     /**
      * One step of the correlation map for two inputs of equal variance K and correlation c:
      * {@code (σ_b² + σ_w²·⟨φ(u₁)φ(u₂)⟩) / kernelMap(K)}. For ReLU the expectation is the arc-cosine kernel
-     * {@code K/(2π)·(√(1−c²) + (π − arccos c)·c)}.
+     * {@code K/(2π)·(√(1−c²) + (π − arccos c)·c)} (Cho and Saul 2009), taken in that closed form: a product
+     * Gauss–Hermite rule does not see ReLU's kink and was only good to about 2e-3. Linear gives
+     * {@code c·K}; the smooth activations take the product rule.
      */
     public static double correlationMap(Activation phi, double sigmaW2, double sigmaB2, double k, double c) {
         checkInit("Criticality.correlationMap", phi, sigmaW2, sigmaB2);
@@ -272,7 +274,11 @@ public final class Criticality {
             throw new IllegalArgumentException("Criticality.correlationMap: the next layer's variance is 0 (K " + k + ", σ_w² " + sigmaW2
                     + ", σ_b² " + sigmaB2 + "): the correlation is undefined");
         }
-        double cross = gaussianExpectation2((u1, u2) -> phi.apply(u1) * phi.apply(u2), k, c * k, k);
+        double cross = switch (phi) {
+            case RELU -> k / (2 * Math.PI) * (Math.sqrt(Math.max(0, 1 - c * c)) + (Math.PI - Math.acos(c)) * c);
+            case LINEAR -> c * k;
+            default -> gaussianExpectation2((u1, u2) -> phi.apply(u1) * phi.apply(u2), k, c * k, k);
+        };
         return (sigmaB2 + sigmaW2 * cross) / next;
     }
 

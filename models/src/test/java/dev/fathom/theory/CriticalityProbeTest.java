@@ -57,9 +57,6 @@ class CriticalityProbeTest {
             assertEquals(1, meanRatio[l - 1], band, "σ_w² = 2, layer " + l + ": measured K / recursion");
             assertEquals(ordered[l - 1], critical[l - 1] * Math.pow(2, -l), 1e-12 * ordered[l - 1]);
         }
-        System.out.printf("σ_w² = 2: measured/predicted K per layer %s; worst deviation %.2f of the 4σ band%n",
-                java.util.Arrays.toString(java.util.Arrays.stream(meanRatio).map(v -> Math.round(v * 1000) / 1000.0).toArray()), worst);
-        System.out.printf("σ_w² = 1 vs 2 on the same draws: max |K₁/K₂ / 2^-l − 1| = %.2g%n", worstScaling);
         assertTrue(worstScaling <= 1e-5, "F32 rounding only: " + worstScaling);
     }
 
@@ -89,8 +86,6 @@ class CriticalityProbeTest {
             double exactVar = exactSquaredNormVariance(l, width);
             double seKappa = standardError(groupKappa, l - 1);
             double seVar = standardError(groupVar, l - 1);
-            System.out.printf("r = %d/%d: κ4 %.4f ± %.4f (exact %.4f, leading 1/n %.4f); Var[G]/K² %.4f ± %.4f (exact %.4f)%n",
-                    l, width, kappa[l - 1], seKappa, exactKappa, leading[l - 1], var[l - 1], seVar, exactVar);
             assertEquals(exactKappa, kappa[l - 1], 4 * seKappa + 0.02, "4th cumulant at layer " + l);
             assertEquals(exactVar, var[l - 1], 4 * seVar + 0.01, "squared-norm variance at layer " + l);
         }

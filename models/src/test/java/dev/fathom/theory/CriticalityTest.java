@@ -43,21 +43,47 @@ class CriticalityTest {
         }
     }
 
+    /**
+     * The correlation map against an independent integration: E[φ(u₁)φ(u₂)] by composite Simpson. For
+     * ReLU in one dimension, with the inner expectation in closed form (for X ~ N(m, s²),
+     * E[relu X] = m·Φ(m/s) + s·φ(m/s)); for tanh on a 2-D grid over [−10, 10]².
+     */
     @Test
-    void reluCorrelationMapIsTheArcCosineKernel() {
-        // Cho & Saul 2009: E[relu(u₁)relu(u₂)] = K/(2π)·(√(1−c²) + (π − arccos c)·c) for unit-correlation-c inputs of variance K.
-        double worst = 0;
+    void correlationMapMatchesDirectIntegration() {
+        double k = 1.3;
         for (double c : new double[] {-0.9, -0.3, 0, 0.4, 0.8, 0.99}) {
-            double k = 1.3;
-            double expected = (k / (2 * Math.PI) * (Math.sqrt(1 - c * c) + (Math.PI - Math.acos(c)) * c)) * 2 / (2 * k / 2);
-            double got = Criticality.correlationMap(Activation.RELU, 2, 0, k, c);
-            worst = Math.max(worst, Math.abs(got - expected));
+            double s = Math.sqrt(1 - c * c);
+            double cross = simpson(z -> z <= 0 ? 0 : Math.sqrt(k) * z * Math.sqrt(k) * (c * z * normalCdf(c * z / s) + s * normalPdf(c * z / s))
+                    * normalPdf(z), -12, 12, 24_000);
+            double expected = (0 + 2 * cross) / Criticality.kernelMap(Activation.RELU, 2, 0, k);
+            assertEquals(expected, Criticality.correlationMap(Activation.RELU, 2, 0, k, c), 1e-11, "ReLU, c = " + c);
         }
-        // The product rule does not see ReLU's kink along u₂ = 0, so it converges slowly there (measured 1.8e-3 with 150 points);
-        // the bound is that measurement with headroom, far below the O(0.1) a wrong formula gives.
-        System.out.printf("ReLU correlation map vs arc-cosine: max |error| = %.3g (product Gauss–Hermite across the kink)%n", worst);
-        assertTrue(worst <= 2.5e-3, "max error " + worst);
         assertEquals(1, Criticality.correlationMap(Activation.RELU, 2, 0, 1.3, 1), 1e-12, "c = 1 is a fixed point");
+        assertEquals(0.5 * 0.7 + 0.1, Criticality.correlationMap(Activation.LINEAR, 1, 0.1, 0.7, 0.5) * (0.7 + 0.1), 1e-14, "linear: c·K + σ_b²");
+        double kt = 0.8;
+        for (double c : new double[] {-0.6, 0.2, 0.9}) {
+            double s = Math.sqrt(1 - c * c);
+            double cross = simpson(z1 -> normalPdf(z1) * simpson(z2 -> normalPdf(z2) * Math.tanh(Math.sqrt(kt) * z1)
+                    * Math.tanh(Math.sqrt(kt) * (c * z1 + s * z2)), -10, 10, 800), -10, 10, 800);
+            double expected = (0.05 + 1.5 * cross) / Criticality.kernelMap(Activation.TANH, 1.5, 0.05, kt);
+            assertEquals(expected, Criticality.correlationMap(Activation.TANH, 1.5, 0.05, kt, c), 1e-9, "tanh, c = " + c);
+        }
+    }
+
+    private static double simpson(java.util.function.DoubleUnaryOperator f, double a, double b, int intervals) {
+        double h = (b - a) / intervals, sum = f.applyAsDouble(a) + f.applyAsDouble(b);
+        for (int i = 1; i < intervals; i++) {
+            sum += (i % 2 == 1 ? 4 : 2) * f.applyAsDouble(a + i * h);
+        }
+        return sum * h / 3;
+    }
+
+    private static double normalPdf(double x) {
+        return Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
+    }
+
+    private static double normalCdf(double x) {
+        return 0.5 * org.apache.commons.math3.special.Erf.erfc(-x / Math.sqrt(2));
     }
 
     @Test

@@ -99,8 +99,6 @@ class EmpiricalNtkTest {
                 }
             }
             double[] eig = HessianFixtures.jacobiEigenvalues(gram);
-            System.out.printf("tanhMlpKernelIsJJtFromFiniteDifferences: Θ(x1,x1) %.3e, Θ(x1,x2) %.3e relative; asymmetry %.3e; λmin/λmax %.3e%n",
-                    errSelf, errCross, asym, eig[0] / eig[eig.length - 1]);
             assertTrue(errSelf <= 1e-8, "Θ(x1, x1) relative error " + errSelf);
             assertTrue(errCross <= 1e-8, "Θ(x1, x2) relative error " + errCross);
             assertTrue(asym <= 1e-13 * maxAbs(flat), "symmetric: " + asym);

@@ -59,8 +59,6 @@ class HessianSpectrumTest {
             double[] bottom = HessianSpectrum.smallest(hvp, 2, 40, new Generator(1));
             double errTop = maxRelativeError(top, new double[] {10, 7, 5}, 10);
             double errBottom = maxRelativeError(bottom, new double[] {-4, -3}, 10);
-            System.out.printf("lanczosFindsTheKnownExtremesOfARotatedDiagonal (40 of 60 steps): top-3 %.3e, bottom-2 %.3e (relative to |λ|max)%n",
-                    errTop, errBottom);
             assertTrue(errTop <= 1e-9, "top-3 " + Arrays.toString(top));
             assertTrue(errBottom <= 1e-9, "bottom-2 " + Arrays.toString(bottom));
             // Same seed, same numbers; another seed converges to the same values.
@@ -103,8 +101,6 @@ class HessianSpectrumTest {
             double[] bottom = HessianSpectrum.smallest(hvp, 3, n, new Generator(5));
             double errTop = maxRelativeError(top, new double[] {reference[n - 1], reference[n - 2], reference[n - 3]}, scale);
             double errBottom = maxRelativeError(bottom, Arrays.copyOf(reference, 3), scale);
-            System.out.printf("lanczosOnATanhMlpMatchesJacobiOnTheAssembledHessian (n = %d): |H - Hᵀ| %.3e, top-3 %.3e, bottom-3 %.3e%n",
-                    n, asym, errTop, errBottom);
             assertTrue(asym <= 1e-12 * scale, "H symmetric: " + asym);
             assertTrue(errTop <= 1e-9, "top-3 " + Arrays.toString(top) + " vs " + Arrays.toString(reference));
             assertTrue(errBottom <= 1e-9, "bottom-3 " + Arrays.toString(bottom) + " vs " + Arrays.toString(reference));

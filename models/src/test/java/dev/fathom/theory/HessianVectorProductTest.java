@@ -68,7 +68,6 @@ class HessianVectorProductTest {
                 double[] joined = HessianFixtures.concat(List.of(hv.get(0).toDoubleArray(), hv.get(1).toDoubleArray()));
                 assertTrue(maxAbsDiff(flat, joined) <= 1e-15, "list and flat forms agree");
             }
-            System.out.printf("quadraticLossGivesExactlyAv: max |Hv - Av| = %.3e%n", worst);
             assertTrue(worst <= 1e-12, "max |Hv - Av| = " + worst);
             assertTrue(t1.grad() == null && t2.grad() == null, "no .grad accumulated");
         }
@@ -112,7 +111,6 @@ class HessianVectorProductTest {
                 }
                 worst = Math.max(worst, maxAbsDiff(hv, fd) / maxAbs(fd));
             }
-            System.out.printf("tanhMlpMatchesCentralDifferencesOfGradients: max |Hv - fd| / max |fd| = %.3e%n", worst);
             assertTrue(worst <= 1e-7, "relative error " + worst);
         }
     }

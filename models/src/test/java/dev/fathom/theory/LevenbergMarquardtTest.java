@@ -53,7 +53,6 @@ class LevenbergMarquardtTest {
                         () -> at.matmul(w.data().unsqueeze(1)).squeeze(1).add(b.data()).sub(yt), List.of(w, b), TIGHT.withJacobian(mode));
                 double[] got = {w.data().toDoubleArray()[0], w.data().toDoubleArray()[1], w.data().toDoubleArray()[2], b.data().itemDouble()};
                 double err = maxDiff(got, expected);
-                System.out.printf("LM linear (%s): max |θ − θ_normal| = %.3g after %d iterations (%s)%n", mode, err, res.iterations(), res.reason());
                 assertTrue(err <= 1e-10, mode + ": " + java.util.Arrays.toString(got) + " vs " + java.util.Arrays.toString(expected));
                 assertTrue(res.converged(), res.toString());
                 double cost = 0;
@@ -87,8 +86,6 @@ class LevenbergMarquardtTest {
                         () -> a.data().mul(x.mul(b.data()).exp()).sub(y), List.of(a, b), Options.defaults().withJacobian(mode));
                 double ea = Math.abs(a.data().itemDouble() - a0);
                 double eb = Math.abs(b.data().itemDouble() - b0);
-                System.out.printf("LM exp fit (%s): |Δa| = %.3g, |Δb| = %.3g, cost %.3g, %d iterations (%s)%n",
-                        mode, ea, eb, res.cost(), res.iterations(), res.reason());
                 assertTrue(ea <= 1e-8 && eb <= 1e-8, mode + ": a " + a.data().itemDouble() + ", b " + b.data().itemDouble());
                 assertTrue(res.cost() < 1e-16 * res.initialCost(), res.toString());
             }
@@ -104,8 +101,6 @@ class LevenbergMarquardtTest {
                 LevenbergMarquardtResult res = LevenbergMarquardt.minimize(r, List.of(x, y), Options.defaults().withDamping(damping));
                 double ex = Math.abs(x.data().itemDouble() - 1);
                 double ey = Math.abs(y.data().itemDouble() - 1);
-                System.out.printf("LM Rosenbrock (%s): |Δx| = %.3g, |Δy| = %.3g after %d iterations (%s)%n",
-                        damping, ex, ey, res.iterations(), res.reason());
                 assertTrue(ex <= 1e-8 && ey <= 1e-8, damping + ": " + x + ", " + y + " " + res);
                 assertEquals(12.1, res.initialCost(), 1e-12);       // ½((10·(1 − 1.44))² + 2.2²) = ½(19.36 + 4.84)
             }
@@ -144,7 +139,6 @@ class LevenbergMarquardtTest {
         try (Mlp mlp = new Mlp(1, 8, 1); Tensor x = Tensor.of(xs).to(DType.F32).reshape(32, 1); Tensor y = Tensor.of(ys).to(DType.F32)) {
             LevenbergMarquardtResult res = LevenbergMarquardt.minimize(() -> mlp.forward(x).reshape(32).sub(y), mlp.parameters(),
                     Options.defaults().withMaxIterations(60));
-            System.out.printf("LM Mlp(1-8-1): cost %.4g -> %.4g in %d iterations (%s)%n", res.initialCost(), res.cost(), res.iterations(), res.reason());
             assertTrue(res.cost() < res.initialCost() / 100, res.toString());
         }
     }

@@ -81,8 +81,6 @@ class SpectralDensityTest {
             }
             // At p = 2m the rule is not exact: the Gauss error ∫ Π(λ − θ_i)² dμ_v (= (β₁⋯β_m)²) is positive.
             double gap = (exact[2 * m] - quadrature(rho, 0, 2 * m)) / exact[2 * m];
-            System.out.printf("gaussQuadratureIsExactForEveryPowerBelowTwiceTheSteps (n = %d, m = %d): worst relative error p <= %d %.3e,"
-                    + " at p = %d the rule is short by %.3e (relative)%n", N, m, 2 * m - 1, worst, 2 * m, gap);
             assertTrue(gap > 1e-6, "p = 2m must not be exact: relative gap " + gap);
         }
     }
@@ -115,7 +113,6 @@ class SpectralDensityTest {
             SpectralDensity rho = HessianSpectrum.density(quadratic(a, theta), N, v);
             double nodeErr = HessianFixtures.maxAbsDiff(rho.nodes()[0], eigenvalues);
             double weightErr = HessianFixtures.maxAbsDiff(rho.weights()[0], projections);
-            System.out.printf("withAsManyStepsAsParameters... (n = m = %d): nodes vs λ %.3e, weights vs (qᵢᵀv)²/‖v‖² %.3e%n", N, nodeErr, weightErr);
             assertTrue(nodeErr <= 1e-9, "nodes " + Arrays.toString(rho.nodes()[0]) + " vs " + Arrays.toString(eigenvalues));
             assertTrue(weightErr <= 1e-10, "weights " + Arrays.toString(rho.weights()[0]) + " vs " + Arrays.toString(projections));
         }
@@ -155,7 +152,6 @@ class SpectralDensityTest {
                 assertTrue(Math.abs(err) <= 4 * standardError,
                         "moment(" + p + ") = " + rho.moment(p) + " vs tr(A^p)/n = " + expected + ", standard error " + standardError);
             }
-            System.out.println("momentsEstimateTheNormalizedTracesOfPowers (" + probes + " probes, m = " + m + "):" + report);
             // The same seed reproduces the estimate.
             assertEquals(rho, HessianSpectrum.density(quadratic(a, theta), m, probes, new Generator(3)));
         }
@@ -186,8 +182,6 @@ class SpectralDensityTest {
                 mass += trapezoid * density[i];
                 mean += trapezoid * grid[i] * density[i];
             }
-            System.out.printf("smoothedDensityIntegratesToOneWithMeanTheFirstMoment (σ = %.2f, %d points): |∫ρ - 1| %.3e,"
-                    + " |∫xρ - moment(1)| %.3e%n", sigma, points, Math.abs(mass - 1), Math.abs(mean - rho.moment(1)));
             assertEquals(1, mass, 1e-3, "∫ρ");
             assertEquals(rho.moment(1), mean, 1e-9, "∫xρ");
         }
@@ -255,7 +249,6 @@ class SpectralDensityTest {
                 tp = HessianFixtures.multiply(t, tp);
             }
         }
-        System.out.printf("tridiagonalQuadrature (n = 1..40, p <= 8): max |Σ τ²θ^p − (T^p)₀₀| / max|θ|^p %.3e%n", worst);
         assertTrue(worst <= 1e-13, "max |Σ τ²θ^p − (T^p)₀₀| / max|θ|^p = " + worst);
     }
 
@@ -291,9 +284,6 @@ class SpectralDensityTest {
                             "Ritz values lie inside [λmin, λmax]: " + node);
                 }
             }
-            System.out.printf("theNodesOfATanhMlpSpanItsHessianSpectrum (n = m = %d, 3 probes, %s nodes): extremes vs Jacobi %.3e"
-                    + " (relative to |λ|max = %.3f)%n", n, Arrays.toString(Arrays.stream(rho.nodes()).mapToInt(r -> r.length).toArray()),
-                    worst, scale);
             assertTrue(worst <= 1e-9, "extremes " + rho.lowest() + ", " + rho.highest() + " vs " + reference[0] + ", " + reference[n - 1]);
             assertEquals(reference[0], rho.lowest(), 1e-9 * scale);
             assertEquals(reference[n - 1], rho.highest(), 1e-9 * scale);
