@@ -62,20 +62,33 @@ final class CudaKernels implements Kernels, AutoCloseable {
             boolean sync) {
         this.driver = driver;
         this.gpu = CudaDevice.open(driver, ordinal, sync, images, cublas, cudnn);
-        CURRENT.set(this);
-        this.device = device;
-        this.transfers = new Transfers(gpu);
-        this.elementwise = new ElementwiseLaunches(this, gpu);
-        this.reduce = new ReduceLaunches(this, gpu);
-        this.gemm = new GemmLaunches(this, gpu);
-        this.index = new IndexLaunches(this, gpu);
-        this.random = new RandomLaunches(this, gpu);
-        this.convolutions = new CudaConvolutions(this, gpu);
-        this.cudnn = new CudnnOps(this, gpu);
-        this.checks = new DeviceChecks(gpu, elementwise);
-        this.fused = new CudaFusedOps(gpu, (s, op) -> buffer(s, op).address());
-        this.attention = new CudaAttention(gpu, (s, op) -> buffer(s, op).address());
-        this.recurrent = new CudaRecurrent(gpu, (s, op) -> buffer(s, op).address());
+        try {
+            CURRENT.set(this);
+            this.device = device;
+            this.transfers = new Transfers(gpu);
+            this.elementwise = new ElementwiseLaunches(this, gpu);
+            this.reduce = new ReduceLaunches(this, gpu);
+            this.gemm = new GemmLaunches(this, gpu);
+            this.index = new IndexLaunches(this, gpu);
+            this.random = new RandomLaunches(this, gpu);
+            this.convolutions = new CudaConvolutions(this, gpu);
+            this.cudnn = new CudnnOps(this, gpu);
+            this.checks = new DeviceChecks(gpu, elementwise);
+            this.fused = new CudaFusedOps(gpu, (s, op) -> buffer(s, op).address());
+            this.attention = new CudaAttention(gpu, (s, op) -> buffer(s, op).address());
+            this.recurrent = new CudaRecurrent(gpu, (s, op) -> buffer(s, op).address());
+        } catch (RuntimeException | Error e) {
+            // Nothing will close a half-built instance: give its stream and caches back here.
+            if (CURRENT.get() == this) {
+                CURRENT.remove();
+            }
+            try {
+                gpu.close();
+            } catch (RuntimeException closing) {
+                e.addSuppressed(closing);
+            }
+            throw e;
+        }
     }
 
     /** Opens GPU {@code ordinal} (as the driver counts) as Fathom device {@code cuda:ordinal}. */

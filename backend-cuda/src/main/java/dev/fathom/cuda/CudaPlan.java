@@ -2,6 +2,7 @@ package dev.fathom.cuda;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 /**
  * Which implementation serves each family of ops on this machine, decided once at start-up from
@@ -58,8 +59,25 @@ record CudaPlan(KernelSource kernelSource, boolean cublas, boolean cudnn, List<S
      * build ships and the libraries found.
      */
     static CudaPlan decide(int driverVersion, AvailabilityReasons.PtxIsa shipped, CudaLibraries libs) {
-        return decide(driverVersion, shipped, libs, !"false".equalsIgnoreCase(System.getProperty(CUBLAS_PROPERTY)),
-                !"false".equalsIgnoreCase(System.getProperty(CUDNN_PROPERTY)), System.getProperty(KERNELS_PROPERTY, "auto"),
+        return decide(driverVersion, shipped, libs, System::getProperty);
+    }
+
+    /**
+     * As {@link #decide(int, AvailabilityReasons.PtxIsa, CudaLibraries)}, with the {@code fathom.cuda.*}
+     * properties from {@code properties} (null: unset). Any value the backend cannot use
+     * ({@link CudaProperties#problems}) leaves the plan without kernels, so CUDA is unavailable and
+     * the reason names each bad property, its value and what it takes.
+     */
+    static CudaPlan decide(int driverVersion, AvailabilityReasons.PtxIsa shipped, CudaLibraries libs,
+            UnaryOperator<String> properties) {
+        List<String> problems = CudaProperties.problems(properties);
+        if (!problems.isEmpty()) {
+            String reason = String.join("; ", problems);
+            return new CudaPlan(KernelSource.NONE, false, false, List.of("kernels: none (" + reason + ")"), reason);
+        }
+        String kernels = properties.apply(KERNELS_PROPERTY);
+        return decide(driverVersion, shipped, libs, !"false".equalsIgnoreCase(properties.apply(CUBLAS_PROPERTY)),
+                !"false".equalsIgnoreCase(properties.apply(CUDNN_PROPERTY)), kernels == null ? "auto" : kernels,
                 KernelLauncher.PDL_PROPERTY);
     }
 

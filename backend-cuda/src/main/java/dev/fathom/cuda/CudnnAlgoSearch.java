@@ -48,7 +48,11 @@ enum CudnnAlgoSearch {
      * @throws IllegalArgumentException for any other value, naming the two accepted
      */
     static CudnnAlgoSearch configured() {
-        String v = System.getProperty(PROPERTY);
+        return parse(System.getProperty(PROPERTY));
+    }
+
+    /** The search value {@code v} of {@value #PROPERTY} names (null or blank: {@code measured}); throws as {@link #configured}. */
+    static CudnnAlgoSearch parse(String v) {
         if (v == null || v.isBlank()) {
             return MEASURED;
         }

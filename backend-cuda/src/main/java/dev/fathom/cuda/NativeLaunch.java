@@ -74,7 +74,11 @@ final class NativeLaunch {
      *         into CUDA's unavailability reason)
      */
     static boolean requested() {
-        String value = System.getProperty(PROPERTY, "foreign");
+        return requested(System.getProperty(PROPERTY, "foreign"));
+    }
+
+    /** Whether {@code value} of {@link #PROPERTY} picks this launcher; throws as {@link #requested()}. */
+    static boolean requested(String value) {
         return switch (value) {
             case "foreign" -> true;
             case "jcuda" -> false;

@@ -4,9 +4,11 @@ import dev.fathom.spi.Availability;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The per-op implementation choice, from the driver version and the libraries found. */
@@ -159,6 +161,49 @@ class CudaPlanTest {
         } finally {
             if (before != null) {
                 System.setProperty(CudaPlan.KERNELS_PROPERTY, before);
+            }
+        }
+    }
+
+    @Test
+    void aBadPropertyValueMakesCudaUnavailableNamingThePropertyItsValueAndWhatItTakes() {
+        CudaLibraries libs = new CudaLibraries(NO_CUBLAS, NO_CUDNN, NO_NVRTC);
+        Map<String, String> bad = Map.of(GemmLaunches.MIN_LARGE_BLOCKS_PROPERTY, "-3", CudnnAlgoSearch.PROPERTY, "x",
+                NativeLaunch.PROPERTY, "cuda");
+        CudaPlan p = CudaPlan.decide(13000, AvailabilityReasons.SHIPPED_PTX, libs, bad::get);
+        assertFalse(p.hasKernels(), "cuDNN is absent, yet its bad setting is reported before any device opens");
+        String reason = p.noKernels();
+        assertTrue(reason.startsWith("-Dfathom.cuda.gemm128MinBlocks=-3 is not a block count; give an integer >= 0"), reason);
+        assertTrue(reason.contains("; -Dfathom.cuda.cudnn.algorithms=x is not a cuDNN algorithm search; use measured"), reason);
+        assertTrue(reason.contains("heuristic"), reason);
+        assertTrue(reason.contains("; -Dfathom.cuda.launch=cuda is not a launch path: use foreign"), reason);
+        assertEquals(List.of("kernels: none (" + reason + ")"), p.lines());
+        assertEquals(Availability.no(reason),
+                CudaBackend.availabilityOf(DriverProbe.probe(() -> new FakeDriver().driverVersion(13000).gpus(1)), p));
+
+        Map<String, String> good = Map.of(GemmLaunches.MIN_LARGE_BLOCKS_PROPERTY, " 0", CudnnAlgoSearch.PROPERTY, "Heuristic",
+                NativeLaunch.PROPERTY, "jcuda");
+        assertTrue(CudaPlan.decide(13000, AvailabilityReasons.SHIPPED_PTX, libs, good::get).hasKernels());
+    }
+
+    @Test
+    void theSystemPropertiesAreCheckedWhenThePlanIsMade() {
+        String before = System.getProperty(GemmLaunches.MIN_LARGE_BLOCKS_PROPERTY);
+        try {
+            System.setProperty(GemmLaunches.MIN_LARGE_BLOCKS_PROPERTY, "-3");
+            CudaPlan p = CudaPlan.decide(13000, AvailabilityReasons.SHIPPED_PTX, new CudaLibraries(NO_CUBLAS, NO_CUDNN, NO_NVRTC));
+            assertFalse(p.hasKernels());
+            assertTrue(p.noKernels().startsWith("-Dfathom.cuda.gemm128MinBlocks=-3 is not a block count"), p.noKernels());
+            // Opened directly (the emulator, tests), the device the failed constructor opened is closed again.
+            FakeDriver d = new FakeDriver();
+            assertThrows(IllegalArgumentException.class, () -> CudaKernels.open(d, 0));
+            assertEquals(1, d.calls("cuStreamCreate"));
+            assertEquals(1, d.calls("cuStreamDestroy"), "the half-built kernels' stream is destroyed");
+        } finally {
+            if (before == null) {
+                System.clearProperty(GemmLaunches.MIN_LARGE_BLOCKS_PROPERTY);
+            } else {
+                System.setProperty(GemmLaunches.MIN_LARGE_BLOCKS_PROPERTY, before);
             }
         }
     }
