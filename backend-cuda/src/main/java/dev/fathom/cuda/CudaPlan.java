@@ -31,10 +31,10 @@ import java.util.function.UnaryOperator;
  */
 record CudaPlan(KernelSource kernelSource, boolean cublas, boolean cudnn, List<String> lines, String noKernels) {
 
-    /** {@code -Dfathom.cuda.cublas=false} keeps GEMM on the own kernels even where cuBLAS loads. */
+    /** {@code -Dfathom.cuda.cublas=false} keeps GEMM on the own kernels even where cuBLAS loads ({@code true}, the default, uses it). */
     static final String CUBLAS_PROPERTY = "fathom.cuda.cublas";
 
-    /** {@code -Dfathom.cuda.cudnn=false} keeps convolution and batch norm on the own kernels even where cuDNN loads. */
+    /** {@code -Dfathom.cuda.cudnn=false} keeps convolution and batch norm on the own kernels even where cuDNN loads ({@code true}, the default, uses it). */
     static final String CUDNN_PROPERTY = "fathom.cuda.cudnn";
 
     /**
@@ -76,9 +76,9 @@ record CudaPlan(KernelSource kernelSource, boolean cublas, boolean cudnn, List<S
             return new CudaPlan(KernelSource.NONE, false, false, List.of("kernels: none (" + reason + ")"), reason);
         }
         String kernels = properties.apply(KERNELS_PROPERTY);
-        return decide(driverVersion, shipped, libs, !"false".equalsIgnoreCase(properties.apply(CUBLAS_PROPERTY)),
-                !"false".equalsIgnoreCase(properties.apply(CUDNN_PROPERTY)), kernels == null ? "auto" : kernels,
-                KernelLauncher.PDL_PROPERTY);
+        return decide(driverVersion, shipped, libs, CudaProperties.bool(CUBLAS_PROPERTY, properties.apply(CUBLAS_PROPERTY), true),
+                CudaProperties.bool(CUDNN_PROPERTY, properties.apply(CUDNN_PROPERTY), true), kernels == null ? "auto" : kernels,
+                CudaProperties.bool(CudaProperties.PDL, properties.apply(CudaProperties.PDL), false));
     }
 
     /** As {@link #decide(int, AvailabilityReasons.PtxIsa, CudaLibraries)}, with cuBLAS allowed or not and cuDNN allowed. */

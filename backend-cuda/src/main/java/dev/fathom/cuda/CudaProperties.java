@@ -2,6 +2,7 @@ package dev.fathom.cuda;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.function.UnaryOperator;
 
 /**
@@ -12,17 +13,58 @@ import java.util.function.UnaryOperator;
  * retry) later. The classes that read a property after that ({@link KernelLauncher},
  * {@link GemmLaunches}, {@link CudnnOps}) therefore only ever see valid values there.
  *
- * <p>{@value CudaPlan#KERNELS_PROPERTY} is checked
+ * <p>Booleans take {@code true} or {@code false} only (trimmed, any case): {@code off}, {@code 0}
+ * or {@code yes} are errors, not a silent default. {@value CudaPlan#KERNELS_PROPERTY} is checked
  * by the plan itself, which says what each of its values means; {@value NativeLaunch#PROPERTY}
  * also by the driver probe, which reads it first.
  */
 final class CudaProperties {
+    /** {@code -Dfathom.cuda.sync=true}: every launch and library call waits for the GPU. */
+    static final String SYNC = "fathom.cuda.sync";
+    /** {@code -Dfathom.cuda.pdl=true}: programmatic dependent launch where the code allows it. */
+    static final String PDL = "fathom.cuda.pdl";
+
     private CudaProperties() {
+    }
+
+    /**
+     * The boolean {@code value} of property {@code name}: {@code fallback} when unset, else
+     * {@code true} or {@code false}, trimmed and in any case.
+     *
+     * @throws IllegalArgumentException for anything else, naming the property and its value
+     */
+    static boolean bool(String name, String value, boolean fallback) {
+        if (value == null) {
+            return fallback;
+        }
+        return switch (value.trim().toLowerCase(Locale.ROOT)) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new IllegalArgumentException("-D" + name + "=" + value + " is not a boolean; use true or false"
+                    + " (default " + fallback + ")");
+        };
+    }
+
+    /**
+     * The system property {@code name} as {@link #bool}, read where no plan is at hand (a static
+     * default): an invalid value reads as {@code fallback}, because the plan has already refused it
+     * wherever the backend is reached through {@link CudaBackend}.
+     */
+    static boolean flag(String name, boolean fallback) {
+        try {
+            return bool(name, System.getProperty(name), fallback);
+        } catch (IllegalArgumentException e) {
+            return fallback;
+        }
     }
 
     /** What is wrong with each property {@code get} returns a value for, one sentence each; empty when nothing is. */
     static List<String> problems(UnaryOperator<String> get) {
         List<String> problems = new ArrayList<>();
+        check(problems, () -> bool(CudaPlan.CUBLAS_PROPERTY, get.apply(CudaPlan.CUBLAS_PROPERTY), true));
+        check(problems, () -> bool(CudaPlan.CUDNN_PROPERTY, get.apply(CudaPlan.CUDNN_PROPERTY), true));
+        check(problems, () -> bool(SYNC, get.apply(SYNC), false));
+        check(problems, () -> bool(PDL, get.apply(PDL), false));
         check(problems, () -> GemmLaunches.minLargeBlocks(get.apply(GemmLaunches.MIN_LARGE_BLOCKS_PROPERTY)));
         check(problems, () -> CudnnAlgoSearch.parse(get.apply(CudnnAlgoSearch.PROPERTY)));
         String launch = get.apply(NativeLaunch.PROPERTY);

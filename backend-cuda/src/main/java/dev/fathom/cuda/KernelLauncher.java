@@ -23,10 +23,10 @@ import java.util.Objects;
  * gains (scripts/gpu-check times the full sum and the training steps both ways).
  */
 final class KernelLauncher {
-    /** {@code -Dfathom.cuda.sync}, read once. */
-    static final boolean SYNC_PROPERTY = Boolean.getBoolean("fathom.cuda.sync");
-    /** {@code -Dfathom.cuda.pdl}, read once. */
-    static final boolean PDL_PROPERTY = Boolean.getBoolean("fathom.cuda.pdl");
+    /** {@code -Dfathom.cuda.sync}, read once (a value other than true or false: CUDA's plan refused it, see {@link CudaProperties}). */
+    static final boolean SYNC_PROPERTY = CudaProperties.flag(CudaProperties.SYNC, false);
+    /** {@code -Dfathom.cuda.pdl}, read once (as {@link #SYNC_PROPERTY}). */
+    static final boolean PDL_PROPERTY = CudaProperties.flag(CudaProperties.PDL, false);
 
     /** Hardware limits common to every GPU from compute capability 3.0 on. */
     static final int MAX_THREADS_PER_BLOCK = 1024;

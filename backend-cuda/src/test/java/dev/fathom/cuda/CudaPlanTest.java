@@ -207,4 +207,28 @@ class CudaPlanTest {
             }
         }
     }
+
+    @Test
+    void booleansAreTrueOrFalseOnlyAndAnythingElseIsAnUnavailabilityReason() {
+        CudaLibraries libs = new CudaLibraries(CudaLibraries.Library.loaded("cuBLAS", "12.6.0"),
+                CudaLibraries.Library.loaded("cuDNN", "9.1.0"), NO_NVRTC);
+        Map<String, String> bad = Map.of(CudaPlan.CUBLAS_PROPERTY, "off", CudaPlan.CUDNN_PROPERTY, "0", "fathom.cuda.sync", "yes",
+                "fathom.cuda.pdl", "maybe");
+        CudaPlan p = CudaPlan.decide(13000, AvailabilityReasons.SHIPPED_PTX, libs, bad::get);
+        assertFalse(p.hasKernels());
+        assertFalse(p.cublas(), "off did not silently mean on");
+        assertEquals("-Dfathom.cuda.cublas=off is not a boolean; use true or false (default true); -Dfathom.cuda.cudnn=0 is not"
+                + " a boolean; use true or false (default true); -Dfathom.cuda.sync=yes is not a boolean; use true or false (default"
+                + " false); -Dfathom.cuda.pdl=maybe is not a boolean; use true or false (default false)", p.noKernels());
+
+        Map<String, String> good = Map.of(CudaPlan.CUBLAS_PROPERTY, " false", CudaPlan.CUDNN_PROPERTY, "TRUE", "fathom.cuda.sync",
+                "False", "fathom.cuda.pdl", "true ");
+        CudaPlan q = CudaPlan.decide(13000, AvailabilityReasons.SHIPPED_PTX, libs, good::get);
+        assertTrue(q.hasKernels());
+        assertFalse(q.cublas(), "' false' is false");
+        assertTrue(q.cudnn());
+        assertTrue(q.lines().getLast().startsWith("launches: programmatic dependent launch"), q.lines().getLast());
+        assertTrue(CudaPlan.decide(13000, AvailabilityReasons.SHIPPED_PTX, libs, name -> null).cublas(), "unset: on");
+        assertThrows(IllegalArgumentException.class, () -> CudaProperties.bool("fathom.cuda.sync", "", false));
+    }
 }
