@@ -113,7 +113,12 @@ record CudaPlan(KernelSource kernelSource, boolean cublas, boolean cudnn, List<S
         KernelSource source;
         String noKernels = null;
         String asked = "-D" + KERNELS_PROPERTY + "=" + kernels;
-        if ("nvrtc".equalsIgnoreCase(kernels) && libs.nvrtc().isLoaded()) {
+        String nvrtcTooNew = nvrtcTooNew(libs.nvrtc(), driverVersion);
+        if ("nvrtc".equalsIgnoreCase(kernels) && nvrtcTooNew != null) {
+            source = KernelSource.NONE;
+            noKernels = asked + " asks for the shipped CUDA C compiled by NVRTC: " + nvrtcTooNew;
+            lines.add("kernels: none (" + noKernels + ")");
+        } else if ("nvrtc".equalsIgnoreCase(kernels) && libs.nvrtc().isLoaded()) {
             source = KernelSource.NVRTC;
             lines.add("kernels: the shipped CUDA C compiled at start-up by NVRTC " + libs.nvrtc().version() + " (" + asked + ")");
         } else if ("nvrtc".equalsIgnoreCase(kernels)) {
@@ -130,14 +135,14 @@ record CudaPlan(KernelSource kernelSource, boolean cublas, boolean cudnn, List<S
             source = KernelSource.SHIPPED_PTX;
             lines.add("kernels: shipped sm_80/sm_90 machine code on compute capability 8.x and 9.0, else the shipped PTX ISA "
                     + shipped + ", compiled for the GPU by the driver");
-        } else if (libs.nvrtc().isLoaded()) {
+        } else if (libs.nvrtc().isLoaded() && nvrtcTooNew == null) {
             source = KernelSource.NVRTC;
             lines.add("kernels: the shipped CUDA C compiled at start-up by NVRTC " + libs.nvrtc().version() + " ("
                     + AvailabilityReasons.ptxTooNew(shipped, driverVersion) + ")");
         } else {
             source = KernelSource.NONE;
             noKernels = AvailabilityReasons.ptxTooNew(shipped, driverVersion) + "; NVRTC, which could compile the CUDA C"
-                    + " instead: " + libs.nvrtc().reason();
+                    + " instead: " + (nvrtcTooNew != null ? nvrtcTooNew : libs.nvrtc().reason());
             lines.add("kernels: none (" + noKernels + ")");
         }
         boolean cublas = libs.cublas().isLoaded() && allowCublas;
@@ -171,6 +176,30 @@ record CudaPlan(KernelSource kernelSource, boolean cublas, boolean cudnn, List<S
                     + " compute capability 9.0 and later (the shipped sm_90 machine code, or NVRTC's); elsewhere ordinary launches");
         }
         return new CudaPlan(source, cublas, cudnn, lines, noKernels);
+    }
+
+    /**
+     * Why {@code nvrtc}'s code cannot run on a driver for CUDA {@code driverVersion}, or null when it
+     * can (or NVRTC did not load): its machine code needs a driver of NVRTC's CUDA major version or
+     * newer (within a major version, CUDA's minor-version compatibility lets an older driver load it;
+     * its PTX, by contrast, would need the driver to be as new as NVRTC itself, which is why
+     * {@link NvrtcCompiler} makes machine code).
+     */
+    static String nvrtcTooNew(CudaLibraries.Library nvrtc, int driverVersion) {
+        if (!nvrtc.isLoaded()) {
+            return null;
+        }
+        int major;
+        try {
+            major = Integer.parseInt(nvrtc.version().split("\\.")[0].trim());
+        } catch (NumberFormatException e) {
+            return null; // CudaLibraries formats it as major.minor; an unreadable one is left to the driver to judge
+        }
+        if (major * 1000 <= driverVersion) {
+            return null;
+        }
+        return "NVRTC " + nvrtc.version() + " makes code for CUDA " + major + " drivers, but the NVIDIA driver supports CUDA "
+                + DriverProbe.formatVersion(driverVersion) + "; update the NVIDIA driver";
     }
 
     /** The shipped PTX and no libraries: what a driver with nothing else (a fake, the emulator) gets. */

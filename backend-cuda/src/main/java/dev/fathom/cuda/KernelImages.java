@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
  * refuses it, the PTX shipped under {@code dev/fathom/cuda/ptx/}, or,
  * when the driver is too old to JIT that PTX or {@code -Dfathom.cuda.kernels=nvrtc} asks for it
  * ({@link CudaPlan.KernelSource#NVRTC}), the CUDA C
- * shipped under {@code dev/fathom/cuda/src/} compiled at run time for the GPU's architecture. The
+ * shipped under {@code dev/fathom/cuda/src/} compiled at run time to machine code for the GPU. The
  * two come from the same sources, so both paths run the same kernels.
  */
 final class KernelImages {
@@ -27,12 +27,12 @@ final class KernelImages {
     static final String SOURCE_DIR = "/dev/fathom/cuda/src/";
     private static final Pattern INCLUDE = Pattern.compile("(?m)^#include \"([\\w.]+)\"");
 
-    /** Compiles one CUDA C translation unit to PTX (NVRTC on a GPU machine; a fake in tests). */
+    /** Compiles one CUDA C translation unit to a module image, machine code for the GPU (NVRTC on a GPU machine; a fake in tests). */
     interface Compiler {
         /**
          * @param name the source's file name, for messages
          * @param headers the quoted includes the source needs, by name
-         * @param options e.g. {@code --gpu-architecture=compute_90}
+         * @param options e.g. {@code --gpu-architecture=sm_90}
          */
         byte[] compile(String name, String source, Map<String, String> headers, List<String> options);
     }
@@ -133,8 +133,9 @@ final class KernelImages {
         String text = new String(resource(SOURCE_DIR + file), StandardCharsets.UTF_8);
         Map<String, String> headers = new java.util.LinkedHashMap<>();
         addIncludes(text, headers);
-        // The options nvcc gets in scripts/build-kernels, but for this GPU's architecture.
-        return compiler.compile(file, text, headers, List.of("--gpu-architecture=compute_" + ccMajor + ccMinor, "-std=c++17"));
+        // The options nvcc gets in scripts/build-kernels, but machine code for this GPU (see NvrtcCompiler: not PTX,
+        // which a driver older than NVRTC could not compile).
+        return compiler.compile(file, text, headers, List.of("--gpu-architecture=sm_" + ccMajor + ccMinor, "-std=c++17"));
     }
 
     /** The quoted includes of {@code text} and, recursively, of those headers, each once. */

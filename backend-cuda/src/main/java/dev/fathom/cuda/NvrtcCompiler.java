@@ -3,14 +3,17 @@ package dev.fathom.cuda;
 import jcuda.nvrtc.JNvrtc;
 import jcuda.nvrtc.nvrtcProgram;
 
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 
 /**
  * {@link KernelImages.Compiler} through NVRTC (JNvrtc): used only when {@code libnvrtc} loaded and
  * the driver is too old to JIT the shipped PTX, or {@code -Dfathom.cuda.kernels=nvrtc} asks for it
- * ({@link CudaPlan}). A compile error carries NVRTC's log, which names the file and line.
+ * ({@link CudaPlan}). It hands back machine code (a cubin, for the {@code sm_XY} the options name),
+ * not PTX: PTX from an NVRTC newer than the driver is refused (CUDA_ERROR_UNSUPPORTED_PTX_VERSION),
+ * and a driver older than the shipped PTX is exactly where NVRTC serves, whereas a cubin of the same
+ * CUDA major version loads on any driver of that version (CUDA's minor-version compatibility; the
+ * plan checks the major versions). A compile error carries NVRTC's log, which names the file and line.
  */
 final class NvrtcCompiler implements KernelImages.Compiler {
 
@@ -29,9 +32,11 @@ final class NvrtcCompiler implements KernelImages.Compiler {
                 JNvrtc.nvrtcGetProgramLog(program, log);
                 check(name, "nvrtcCompileProgram " + options, status, log[0]);
             }
-            String[] ptx = new String[1];
-            check(name, "nvrtcGetPTX", JNvrtc.nvrtcGetPTX(program, ptx), null);
-            return ptx[0].getBytes(StandardCharsets.US_ASCII);
+            long[] size = new long[1];
+            check(name, "nvrtcGetCUBINSize", JNvrtc.nvrtcGetCUBINSize(program, size), null);
+            byte[] cubin = new byte[Math.toIntExact(size[0])];
+            check(name, "nvrtcGetCUBIN", JNvrtc.nvrtcGetCUBIN(program, cubin), null);
+            return cubin;
         } finally {
             JNvrtc.nvrtcDestroyProgram(program);
         }

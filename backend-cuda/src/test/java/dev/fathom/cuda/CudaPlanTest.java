@@ -231,4 +231,20 @@ class CudaPlanTest {
         assertTrue(CudaPlan.decide(13000, AvailabilityReasons.SHIPPED_PTX, libs, name -> null).cublas(), "unset: on");
         assertThrows(IllegalArgumentException.class, () -> CudaProperties.bool("fathom.cuda.sync", "", false));
     }
+
+    @Test
+    void nvrtcServesADriverOfItsMajorVersionEvenAnOlderOneButNotAnOlderMajor() {
+        CudaLibraries nvrtc128 = new CudaLibraries(NO_CUBLAS, NO_CUDNN, CudaLibraries.Library.loaded("NVRTC", "12.8"));
+        // Its machine code loads on a 12.2 driver (minor-version compatibility), where its PTX would not JIT.
+        assertEquals(CudaPlan.KernelSource.NVRTC, CudaPlan.decide(12020, AvailabilityReasons.SHIPPED_PTX, nvrtc128).kernelSource());
+        CudaPlan old = CudaPlan.decide(11080, AvailabilityReasons.SHIPPED_PTX, nvrtc128);
+        assertFalse(old.hasKernels());
+        assertTrue(old.noKernels().endsWith("; NVRTC, which could compile the CUDA C instead: NVRTC 12.8 makes code for CUDA 12"
+                + " drivers, but the NVIDIA driver supports CUDA 11.8; update the NVIDIA driver"), old.noKernels());
+        CudaPlan forced = CudaPlan.decide(11080, AvailabilityReasons.SHIPPED_PTX, nvrtc128, true, true, "nvrtc");
+        assertEquals("-Dfathom.cuda.kernels=nvrtc asks for the shipped CUDA C compiled by NVRTC: NVRTC 12.8 makes code for"
+                + " CUDA 12 drivers, but the NVIDIA driver supports CUDA 11.8; update the NVIDIA driver", forced.noKernels());
+        assertEquals(CudaPlan.KernelSource.NVRTC,
+                CudaPlan.decide(13000, AvailabilityReasons.SHIPPED_PTX, nvrtc128, true, true, "nvrtc").kernelSource());
+    }
 }

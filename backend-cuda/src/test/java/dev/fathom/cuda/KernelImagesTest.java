@@ -58,7 +58,8 @@ class KernelImagesTest {
             assertTrue(source.contains("#include \"fathom_kernels.cuh\""));
             assertTrue(headers.containsKey("fathom_kernels.cuh"), headers.keySet().toString());
             assertTrue(headers.get("fathom_kernels.cuh").contains("StridedDesc"));
-            assertEquals(List.of("--gpu-architecture=compute_86", "-std=c++17"), options);
+            assertEquals(List.of("--gpu-architecture=sm_86", "-std=c++17"), options, "machine code: a driver older than NVRTC"
+                    + " refuses its PTX");
             return ("ptx of " + name).getBytes(StandardCharsets.US_ASCII);
         });
         assertArrayEquals("ptx of reduce.cu".getBytes(StandardCharsets.US_ASCII), m.image("reduce"));
