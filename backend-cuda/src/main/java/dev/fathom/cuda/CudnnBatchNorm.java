@@ -39,7 +39,25 @@ final class CudnnBatchNorm {
         this.ops = ops;
     }
 
-    synchronized boolean batchNorm(Strided x, Strided weight, Strided bias, double eps, Strided out, Strided mean, Strided invstd) {
+    /*
+     * Every method holds the lock of ops, not its own: cuDNN forbids using one handle from two
+     * threads at once, and convolutions (CudnnOps) and batch norm share the device's handle.
+     */
+
+    boolean batchNorm(Strided x, Strided weight, Strided bias, double eps, Strided out, Strided mean, Strided invstd) {
+        synchronized (ops) {
+            return forward(x, weight, bias, eps, out, mean, invstd);
+        }
+    }
+
+    boolean batchNormBackward(Strided gradOut, Strided x, Strided mean, Strided invstd, Strided weight, Strided gradX,
+            Strided gradWeight, Strided gradBias) {
+        synchronized (ops) {
+            return backward(gradOut, x, mean, invstd, weight, gradX, gradWeight, gradBias);
+        }
+    }
+
+    private boolean forward(Strided x, Strided weight, Strided bias, double eps, Strided out, Strided mean, Strided invstd) {
         String op = "batchNorm";
         int[] ncs = ncs(x);
         if (ncs == null || !(eps >= MIN_EPSILON) || Double.isInfinite(eps)) {
@@ -73,7 +91,7 @@ final class CudnnBatchNorm {
         return true;
     }
 
-    synchronized boolean batchNormBackward(Strided gradOut, Strided x, Strided mean, Strided invstd, Strided weight, Strided gradX,
+    private boolean backward(Strided gradOut, Strided x, Strided mean, Strided invstd, Strided weight, Strided gradX,
                               Strided gradWeight, Strided gradBias) {
         String op = "batchNormBackward";
         int[] ncs = ncs(x);
@@ -187,16 +205,20 @@ final class CudnnBatchNorm {
         return d;
     }
 
-    synchronized int cachedDescriptorSets() {
-        return norms.size();
+    int cachedDescriptorSets() {
+        synchronized (ops) {
+            return norms.size();
+        }
     }
 
     /** Destroys the cached descriptors. */
-    synchronized void close() {
-        for (NormDescs d : norms.values()) {
-            ops.driver().cudnnDestroyDescriptor(d.x());
-            ops.driver().cudnnDestroyDescriptor(d.bn());
+    void close() {
+        synchronized (ops) {
+            for (NormDescs d : norms.values()) {
+                ops.driver().cudnnDestroyDescriptor(d.x());
+                ops.driver().cudnnDestroyDescriptor(d.bn());
+            }
+            norms.clear();
         }
-        norms.clear();
     }
 }

@@ -505,4 +505,63 @@ class CudaKernelsCudnnTest {
                     + "CUDNN_STATUS_NOT_SUPPORTED (3000); -Dfathom.cuda.cudnn=false uses the own kernels instead", e.getMessage());
         }
     }
+
+    @Test
+    void convolutionAndBatchNormNeverUseTheDevicesOneCudnnHandleAtOnce() throws Exception {
+        java.util.concurrent.CountDownLatch inConv = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger inside = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger overlaps = new java.util.concurrent.atomic.AtomicInteger();
+        FakeCudnnDriver d = new FakeCudnnDriver() {
+            // Not synchronized: the fake's own lock would serialize the calls whatever the backend does.
+            @Override
+            public int cudnnConvolution(long handle, ConvPass pass, boolean f64, double alpha, long xDesc, long x, long wDesc,
+                    long w, long convDesc, int algo, long workspace, long workspaceBytes, double beta, long yDesc, long y) {
+                inside.incrementAndGet();
+                inConv.countDown();
+                try {
+                    release.await(10, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                inside.decrementAndGet();
+                return super.cudnnConvolution(handle, pass, f64, alpha, xDesc, x, wDesc, w, convDesc, algo, workspace,
+                        workspaceBytes, beta, yDesc, y);
+            }
+
+            @Override
+            public int cudnnBatchNormForwardTraining(long handle, int mode, boolean f64, double alpha, double beta, long xDesc,
+                    long x, long yDesc, long y, long bnDesc, long scale, long bias, double eps, long saveMean, long saveInvStd) {
+                if (inside.get() > 0) {
+                    overlaps.incrementAndGet();
+                }
+                return super.cudnnBatchNormForwardTraining(handle, mode, f64, alpha, beta, xDesc, x, yDesc, y, bnDesc, scale, bias,
+                        eps, saveMean, saveInvStd);
+            }
+        };
+        d.anyKernel();
+        try (CudaKernels k = open(d, true)) {
+            withSearch("heuristic", () -> {
+                Strided x = zeros(k, DType.F32, G.inputShape()), w = zeros(k, DType.F32, G.weightShape());
+                Strided y = zeros(k, DType.F32, G.outputShape());
+                Strided bx = zeros(k, DType.F32, 4, 3, 5), bo = zeros(k, DType.F32, 4, 3, 5), mean = zeros(k, DType.F32, 3),
+                        inv = zeros(k, DType.F32, 3);
+                Thread conv = new Thread(() -> k.conv2dForward(G, x, w, y));
+                conv.start();
+                try {
+                    assertTrue(inConv.await(10, java.util.concurrent.TimeUnit.SECONDS));
+                    Thread norm = new Thread(() -> k.batchNorm(bx, null, null, 1e-3, bo, mean, inv));
+                    norm.start();
+                    norm.join(300); // the batch norm waits for the handle; before the fix it ran inside the convolution
+                    release.countDown();
+                    conv.join(10_000);
+                    norm.join(10_000);
+                } catch (InterruptedException e) {
+                    throw new AssertionError(e);
+                }
+                assertEquals(1, d.calls("cudnnBatchNormalizationForwardTraining"));
+                assertEquals(0, overlaps.get(), "cudnnBatchNormalizationForwardTraining ran while a convolution held the handle");
+            });
+        }
+    }
 }
