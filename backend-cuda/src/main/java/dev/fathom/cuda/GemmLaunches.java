@@ -233,6 +233,10 @@ final class GemmLaunches {
                             + CudaDriver.blasStatusName(status) + " (" + status + "); -D" + CudaPlan.CUBLAS_PROPERTY
                             + "=false uses the own GEMM kernels instead", "matmul", status);
                 }
+                if (device.sync()) {
+                    // As KernelLauncher after a launch and CudnnOps after a cuDNN call: a fault names this call.
+                    device.stream().synchronize("matmul (" + name + ")", p.shapes());
+                }
             }
         });
         return true;

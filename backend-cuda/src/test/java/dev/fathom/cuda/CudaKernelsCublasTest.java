@@ -102,4 +102,21 @@ class CudaKernelsCublasTest {
             assertTrue(e.getMessage().contains("-Dfathom.cuda.cublas=false"), e.getMessage());
         }
     }
+
+    @Test
+    void syncWaitsAfterTheCublasCall() {
+        FakeDriver d = new FakeDriver();
+        try (CudaKernels k = CudaKernels.open(d, 0, 0, KernelImages.shipped(), true, false, true)) {
+            Buffer a = k.allocate(DType.F32, 4), b = k.allocate(DType.F32, 4), c = k.allocate(DType.F32, 4);
+            k.upload(new float[] {1, 2, 3, 4}, 0, a, 0, 4);
+            k.upload(new float[] {1, 0, 0, 1}, 0, b, 0, 4);
+            int waits = d.calls("cuStreamSynchronize");
+            k.matmul(Strided.contiguous(a, 2, 2), Strided.contiguous(b, 2, 2), Strided.contiguous(c, 2, 2));
+            assertEquals(waits + 1, d.calls("cuStreamSynchronize"), "-Dfathom.cuda.sync=true waits after cuBLAS too");
+            assertTrue(d.executed().getLast().endsWith("cublasGemmStridedBatched"), d.executed().toString());
+            float[] got = new float[4];
+            k.download(c, 0, got, 0, 4);
+            assertArrayEquals(new float[] {1, 2, 3, 4}, got);
+        }
+    }
 }
