@@ -10,12 +10,22 @@ import java.util.Objects;
  * transfers, and a {@link KernelLauncher} per loaded
  * PTX module. {@link CudaKernels} sits on it.
  *
+ * <p>Out of memory while loading a module or creating the cuBLAS or cuDNN handle is handled as
+ * the {@link CachingAllocator} handles it for tensors: the cache is given back and the call
+ * retried once.
+ *
  * <p>{@link #close()} waits for the stream, destroys it, and gives the allocator's and the pinned
  * pool's caches back;
  * blocks still owned by tensors are freed as those tensors close.
  */
 final class CudaDevice implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("dev.fathom");
+
+    /** {@code CUBLAS_STATUS_ALLOC_FAILED}. */
+    static final int CUBLAS_STATUS_ALLOC_FAILED = 3;
+    /** {@code CUDNN_STATUS_ALLOC_FAILED} of cuDNN 9, and of cuDNN 8. */
+    static final int CUDNN_STATUS_ALLOC_FAILED = 4001;
+    static final int CUDNN8_STATUS_ALLOC_FAILED = 2;
 
     private final CudaDriver driver;
     private final CudaCheck check;
@@ -123,6 +133,10 @@ final class CudaDevice implements AutoCloseable {
         if (blasHandle == 0) {
             long[] h = new long[1];
             int status = driver.blasCreate(h, stream.handle());
+            if (status == CUBLAS_STATUS_ALLOC_FAILED) {
+                allocator.emptyCache(); // the handle's workspace may fit once the cache is given back
+                status = driver.blasCreate(h, stream.handle());
+            }
             if (status != 0) {
                 throw new CudaException("cuda:" + ordinal + ": cublasCreate failed: " + CudaDriver.blasStatusName(status)
                         + "; run with -Dfathom.cuda.cublas=false to use the own GEMM kernels", "cublasCreate", status);
@@ -144,6 +158,10 @@ final class CudaDevice implements AutoCloseable {
         if (dnnHandle == 0) {
             long[] h = new long[1];
             int status = driver.cudnnCreate(h, stream.handle());
+            if (status == CUDNN_STATUS_ALLOC_FAILED || status == CUDNN8_STATUS_ALLOC_FAILED) {
+                allocator.emptyCache();
+                status = driver.cudnnCreate(h, stream.handle());
+            }
             if (status != 0) {
                 throw new CudaException("cuda:" + ordinal + ": cudnnCreate failed: " + driver.cudnnErrorString(status) + " ("
                         + status + "); run with -D" + CudaPlan.CUDNN_PROPERTY + "=false to use the own kernels", "cudnnCreate",
@@ -173,7 +191,11 @@ final class CudaDevice implements AutoCloseable {
             boolean fromSass = false;
             if (sass != null) {
                 long[] out = new long[1];
-                int status = driver.moduleLoadData(out, sass);
+                int first = driver.moduleLoadData(out, sass);
+                if (first == CudaCheck.OUT_OF_MEMORY) {
+                    allocator.emptyCache();
+                }
+                int status = first == CudaCheck.OUT_OF_MEMORY ? driver.moduleLoadData(out, sass) : first;
                 if (status == 0) {
                     module = out[0];
                     fromSass = true;
@@ -185,7 +207,7 @@ final class CudaDevice implements AutoCloseable {
                 }
             }
             if (module == 0) {
-                module = KernelLauncher.loadModule(driver, check, name, ptx.get());
+                module = KernelLauncher.loadModule(driver, check, name, ptx.get(), allocator::emptyCache);
             }
             l = new KernelLauncher(driver, check, stream, module, sync, pdl && images.waitsForPredecessor(fromSass));
             launchers.put(name, l);

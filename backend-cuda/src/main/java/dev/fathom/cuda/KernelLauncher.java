@@ -92,6 +92,14 @@ final class KernelLauncher {
      * message naming the driver it needs ({@link AvailabilityReasons#ptxTooNew}).
      */
     static long loadModule(CudaDriver driver, CudaCheck check, String name, byte[] image) {
+        return loadModule(driver, check, name, image, null);
+    }
+
+    /**
+     * As {@link #loadModule(CudaDriver, CudaCheck, String, byte[])}; on out of memory runs
+     * {@code freeMemory} (the allocator's cache, given back), when not null, and tries once more.
+     */
+    static long loadModule(CudaDriver driver, CudaCheck check, String name, byte[] image, Runnable freeMemory) {
         byte[] terminated = image;
         if (image.length == 0 || image[image.length - 1] != 0) {
             // cuModuleLoadData reads PTX as a C string.
@@ -99,6 +107,10 @@ final class KernelLauncher {
         }
         long[] out = new long[1];
         int status = driver.moduleLoadData(out, terminated);
+        if (status == CudaCheck.OUT_OF_MEMORY && freeMemory != null) {
+            freeMemory.run();
+            status = driver.moduleLoadData(out, terminated);
+        }
         if (status == 222 || status == 218) {
             AvailabilityReasons.PtxIsa isa = AvailabilityReasons.PtxIsa.parse(new String(image, java.nio.charset.StandardCharsets.US_ASCII));
             throw new CudaException(check.message("loadModule(" + name + "): cuModuleLoadData", "", status) + "; "

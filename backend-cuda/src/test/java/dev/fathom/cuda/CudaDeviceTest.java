@@ -132,4 +132,37 @@ class CudaDeviceTest {
         assertThrows(IllegalArgumentException.class, () -> CudaDevice.open(d, -1, false));
         assertEquals(0, d.calls("cuStreamCreate"));
     }
+
+    @Test
+    void outOfMemoryLoadingAModuleOrCreatingAHandleGivesTheCacheBackAndRetriesOnce() {
+        java.util.Set<String> failed = new java.util.HashSet<>();
+        FakeCudnnDriver d = new FakeCudnnDriver() {
+            @Override
+            public synchronized int moduleLoadData(long[] module, byte[] image) {
+                return failed.add("module") ? CudaCheck.OUT_OF_MEMORY : super.moduleLoadData(module, image);
+            }
+
+            @Override
+            public synchronized int blasCreate(long[] handle, long stream) {
+                return failed.add("blas") ? CudaDevice.CUBLAS_STATUS_ALLOC_FAILED : super.blasCreate(handle, stream);
+            }
+
+            @Override
+            public synchronized int cudnnCreate(long[] handle, long stream) {
+                return failed.add("dnn") ? CudaDevice.CUDNN_STATUS_ALLOC_FAILED : super.cudnnCreate(handle, stream);
+            }
+        };
+        CudaDevice gpu = CudaDevice.open(d, 0, false, KernelImages.shipped(), true, true);
+        gpu.allocator().free(gpu.allocator().allocate("cached", 4096));
+        gpu.launcher("elementwise", PTX);
+        assertEquals(0, gpu.allocator().stats().cachedBytes(), "the cache went back before the retry");
+        gpu.allocator().free(gpu.allocator().allocate("cached", 4096));
+        assertTrue(gpu.blas() != 0);
+        assertEquals(0, gpu.allocator().stats().cachedBytes());
+        gpu.allocator().free(gpu.allocator().allocate("cached", 4096));
+        assertTrue(gpu.dnn() != 0);
+        assertEquals(0, gpu.allocator().stats().cachedBytes());
+        assertEquals(java.util.Set.of("module", "blas", "dnn"), failed);
+        gpu.close();
+    }
 }
