@@ -57,6 +57,7 @@ final class CudaKernels implements Kernels, AutoCloseable {
     private final CudaFusedOps fused;
     private final CudaAttention attention;
     private final CudaRecurrent recurrent;
+    private boolean closed;
 
     private CudaKernels(CudaDriver driver, int ordinal, Device device, KernelImages images, boolean cublas, boolean cudnn,
             boolean sync) {
@@ -396,10 +397,16 @@ final class CudaKernels implements Kernels, AutoCloseable {
     /**
      * Waits for the GPU, frees the device checks' slots and the reduction tickets and gives the
      * device's caches back. A fault that a checked launch noted and no wait has read is dropped:
-     * closing does not throw for it.
+     * closing does not throw for it. A second call does nothing.
      */
     @Override
     public void close() {
+        synchronized (this) {
+            if (closed) {
+                return; // a second close would free the checks' slots and the tickets again
+            }
+            closed = true;
+        }
         makeCurrent();
         try {
             checks.free();

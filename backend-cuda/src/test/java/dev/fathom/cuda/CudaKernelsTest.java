@@ -432,4 +432,16 @@ class CudaKernelsTest {
             assertEquals("cuda: allocate: -1 elements of F32 is not a valid size; sizes are >= 0", n.getMessage());
         }
     }
+
+    @Test
+    void closingTwiceDoesNothingTheSecondTime() {
+        FakeDriver d = new FakeDriver();
+        CudaKernels k = open(d);
+        k.allocate(DType.F32, 4);
+        k.close();
+        int frees = d.calls("cuMemFree");
+        k.close();
+        assertEquals(frees, d.calls("cuMemFree"));
+        assertEquals(1, d.calls("cuStreamDestroy"));
+    }
 }
