@@ -105,10 +105,6 @@ public record CriticalityStats(Criticality.Activation activation, int depth, int
     }
 
     private static double[][] deepCopy(double[][] a) {
-        double[][] out = new double[a.length][];
-        for (int i = 0; i < a.length; i++) {
-            out[i] = a[i].clone();
-        }
-        return out;
+        return java.util.Arrays.stream(a).map(double[]::clone).toArray(double[][]::new);
     }
 }

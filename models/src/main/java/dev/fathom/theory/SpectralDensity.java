@@ -162,11 +162,7 @@ public record SpectralDensity(double[][] nodes, double[][] weights) {
     }
 
     private static double[][] deepCopy(double[][] a) {
-        double[][] out = new double[a.length][];
-        for (int i = 0; i < a.length; i++) {
-            out[i] = a[i].clone();
-        }
-        return out;
+        return java.util.Arrays.stream(a).map(double[]::clone).toArray(double[][]::new);
     }
 
     @Override

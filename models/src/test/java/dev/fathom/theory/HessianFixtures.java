@@ -147,6 +147,21 @@ final class HessianFixtures {
         return out;
     }
 
+    /** The whole Hessian, column by column: {@code H[:, j] = H·e_j}. */
+    static double[][] assembledHessian(dev.fathom.theory.HessianVectorProduct hvp) {
+        int n = (int) hvp.dimension();
+        double[][] hessian = new double[n][n];
+        for (int j = 0; j < n; j++) {
+            double[] unit = new double[n];
+            unit[j] = 1;
+            double[] col = hvp.apply(unit);
+            for (int i = 0; i < n; i++) {
+                hessian[i][j] = col[i];
+            }
+        }
+        return hessian;
+    }
+
     /** A {@code [rows, cols]} F64 tensor of standard normal draws from {@code rng}. */
     static dev.fathom.tensor.Tensor gaussianTensor(Random rng, int rows, int cols) {
         return dev.fathom.tensor.Tensor.of(flatten(gaussian(rng, rows, cols)), rows, cols);

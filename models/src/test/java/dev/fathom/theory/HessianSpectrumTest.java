@@ -78,16 +78,7 @@ class HessianSpectrumTest {
             Tensor y = HessianFixtures.gaussianTensor(rng, 8, k);
             HessianVectorProduct hvp = HessianVectorProduct.of(() -> Functional.mseLoss(model.forward(x), y), model.parameters());
             int n = (int) hvp.dimension();
-            // H column by column: H[:, j] = H·e_j.
-            double[][] hessian = new double[n][n];
-            for (int j = 0; j < n; j++) {
-                double[] e = new double[n];
-                e[j] = 1;
-                double[] col = hvp.apply(e);
-                for (int i = 0; i < n; i++) {
-                    hessian[i][j] = col[i];
-                }
-            }
+            double[][] hessian = HessianFixtures.assembledHessian(hvp);
             double asym = 0;
             for (int i = 0; i < n; i++) {
                 for (int j = 0; j < n; j++) {

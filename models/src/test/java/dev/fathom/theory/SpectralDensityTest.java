@@ -263,15 +263,7 @@ class SpectralDensityTest {
             Tensor y = HessianFixtures.gaussianTensor(rng, 8, k);
             HessianVectorProduct hvp = HessianVectorProduct.of(() -> Functional.mseLoss(model.forward(x), y), model.parameters());
             int n = (int) hvp.dimension();
-            double[][] hessian = new double[n][n];
-            for (int j = 0; j < n; j++) {
-                double[] unit = new double[n];
-                unit[j] = 1;
-                double[] col = hvp.apply(unit);
-                for (int i = 0; i < n; i++) {
-                    hessian[i][j] = col[i];
-                }
-            }
+            double[][] hessian = HessianFixtures.assembledHessian(hvp);
             double[] reference = HessianFixtures.jacobiEigenvalues(hessian);
             double scale = HessianFixtures.maxAbs(reference);
             SpectralDensity rho = HessianSpectrum.density(hvp, n, 3, new Generator(5));
