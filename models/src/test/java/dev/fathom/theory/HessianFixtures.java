@@ -147,6 +147,39 @@ final class HessianFixtures {
         return out;
     }
 
+    /**
+     * Symmetric tridiagonal matrices of sizes 1, 2, 5, 17 and 40 as {diagonal, off-diagonal}, Gaussian
+     * (seed 12), with a split into independent blocks and a repeated diagonal entry from size 5 on.
+     */
+    static List<double[][]> tridiagonalCases() {
+        Random rng = new Random(12);
+        List<double[][]> cases = new java.util.ArrayList<>();
+        for (int n : new int[] {1, 2, 5, 17, 40}) {
+            double[] d = gaussian(rng, 1, n)[0];
+            double[] e = gaussian(rng, 1, Math.max(n - 1, 0))[0];
+            if (n > 4) {
+                e[2] = 0;
+                d[3] = d[4];
+            }
+            cases.add(new double[][] {d, e});
+        }
+        return cases;
+    }
+
+    /** The dense symmetric tridiagonal matrix with diagonal d and off-diagonal e. */
+    static double[][] tridiagonal(double[] d, double[] e) {
+        int n = d.length;
+        double[][] t = new double[n][n];
+        for (int i = 0; i < n; i++) {
+            t[i][i] = d[i];
+            if (i + 1 < n) {
+                t[i][i + 1] = e[i];
+                t[i + 1][i] = e[i];
+            }
+        }
+        return t;
+    }
+
     /** The whole Hessian, column by column: {@code H[:, j] = H·e_j}. */
     static double[][] assembledHessian(dev.fathom.theory.HessianVectorProduct hvp) {
         int n = (int) hvp.dimension();

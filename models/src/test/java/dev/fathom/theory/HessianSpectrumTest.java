@@ -143,23 +143,11 @@ class HessianSpectrumTest {
 
     @Test
     void tridiagonalSolverMatchesJacobi() {
-        Random rng = new Random(12);
         double worst = 0;
-        for (int n : new int[] {1, 2, 5, 17, 40}) {
-            double[] d = HessianFixtures.gaussian(rng, 1, n)[0];
-            double[] e = HessianFixtures.gaussian(rng, 1, Math.max(n - 1, 0))[0];
-            if (n > 4) {
-                e[2] = 0;   // a split into independent blocks
-                d[3] = d[4];   // and a repeated diagonal entry
-            }
-            double[][] t = new double[n][n];
-            for (int i = 0; i < n; i++) {
-                t[i][i] = d[i];
-                if (i + 1 < n) {
-                    t[i][i + 1] = e[i];
-                    t[i + 1][i] = e[i];
-                }
-            }
+        for (double[][] de : HessianFixtures.tridiagonalCases()) {
+            double[] d = de[0], e = de[1];
+            int n = d.length;
+            double[][] t = HessianFixtures.tridiagonal(d, e);
             worst = Math.max(worst, HessianFixtures.maxAbsDiff(Lanczos.tridiagonalEigenvalues(d, e), HessianFixtures.jacobiEigenvalues(t)));
         }
         assertTrue(worst <= 1e-13, "max eigenvalue difference " + worst);

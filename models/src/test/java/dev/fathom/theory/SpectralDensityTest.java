@@ -216,23 +216,11 @@ class SpectralDensityTest {
 
     @Test
     void tridiagonalQuadratureKeepsTheEigenvaluesAndGivesTheFirstRowOfTPowers() {
-        Random rng = new Random(12);
         double worst = 0;
-        for (int n : new int[] {1, 2, 5, 17, 40}) {
-            double[] d = HessianFixtures.gaussian(rng, 1, n)[0];
-            double[] e = HessianFixtures.gaussian(rng, 1, Math.max(n - 1, 0))[0];
-            if (n > 4) {
-                e[2] = 0;   // a split into independent blocks
-                d[3] = d[4];   // and a repeated diagonal entry
-            }
-            double[][] t = new double[n][n];
-            for (int i = 0; i < n; i++) {
-                t[i][i] = d[i];
-                if (i + 1 < n) {
-                    t[i][i + 1] = e[i];
-                    t[i + 1][i] = e[i];
-                }
-            }
+        for (double[][] de : HessianFixtures.tridiagonalCases()) {
+            double[] d = de[0], e = de[1];
+            int n = d.length;
+            double[][] t = HessianFixtures.tridiagonal(d, e);
             Lanczos.Quadrature rule = Lanczos.tridiagonalQuadrature(d, e);
             assertTrue(Arrays.equals(Lanczos.tridiagonalEigenvalues(d, e), rule.nodes()), "bit-identical eigenvalues, n = " + n);
             // (T^p)₀₀ = Σ_i τ_i² θ_i^p exactly (T = Z diag(θ) Zᵀ), for every p.
