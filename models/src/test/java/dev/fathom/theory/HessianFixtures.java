@@ -180,6 +180,13 @@ final class HessianFixtures {
         return t;
     }
 
+    /** Products of the Hessian of {@code model}'s mean squared error on {@code n} Gaussian inputs of width d and targets of width k. */
+    static dev.fathom.theory.HessianVectorProduct mseHvp(Module model, Random rng, int n, int d, int k) {
+        Tensor x = gaussianTensor(rng, n, d);
+        Tensor y = gaussianTensor(rng, n, k);
+        return dev.fathom.theory.HessianVectorProduct.of(() -> dev.fathom.nn.Functional.mseLoss(model.forward(x), y), model.parameters());
+    }
+
     /** The whole Hessian, column by column: {@code H[:, j] = H·e_j}. */
     static double[][] assembledHessian(dev.fathom.theory.HessianVectorProduct hvp) {
         int n = (int) hvp.dimension();

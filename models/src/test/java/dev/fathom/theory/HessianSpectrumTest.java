@@ -69,14 +69,8 @@ class HessianSpectrumTest {
 
     @Test
     void lanczosOnATanhMlpMatchesJacobiOnTheAssembledHessian() {
-        int d = 3;
-        int h = 4;
-        int k = 2;
-        try (Scope s = Scope.open(); Module model = HessianFixtures.tanhMlp(d, h, k, 21)) {
-            Random rng = new Random(4);
-            Tensor x = HessianFixtures.gaussianTensor(rng, 8, d);
-            Tensor y = HessianFixtures.gaussianTensor(rng, 8, k);
-            HessianVectorProduct hvp = HessianVectorProduct.of(() -> Functional.mseLoss(model.forward(x), y), model.parameters());
+        try (Scope s = Scope.open(); Module model = HessianFixtures.tanhMlp(3, 4, 2, 21)) {
+            HessianVectorProduct hvp = HessianFixtures.mseHvp(model, new Random(4), 8, 3, 2);
             int n = (int) hvp.dimension();
             double[][] hessian = HessianFixtures.assembledHessian(hvp);
             double asym = 0;

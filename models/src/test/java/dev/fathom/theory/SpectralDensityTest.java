@@ -242,14 +242,8 @@ class SpectralDensityTest {
 
     @Test
     void theNodesOfATanhMlpSpanItsHessianSpectrum() {
-        int d = 3;
-        int h = 4;
-        int k = 2;
-        try (Scope s = Scope.open(); Module model = HessianFixtures.tanhMlp(d, h, k, 21)) {
-            Random rng = new Random(4);
-            Tensor x = HessianFixtures.gaussianTensor(rng, 8, d);
-            Tensor y = HessianFixtures.gaussianTensor(rng, 8, k);
-            HessianVectorProduct hvp = HessianVectorProduct.of(() -> Functional.mseLoss(model.forward(x), y), model.parameters());
+        try (Scope s = Scope.open(); Module model = HessianFixtures.tanhMlp(3, 4, 2, 21)) {
+            HessianVectorProduct hvp = HessianFixtures.mseHvp(model, new Random(4), 8, 3, 2);
             int n = (int) hvp.dimension();
             double[][] hessian = HessianFixtures.assembledHessian(hvp);
             double[] reference = HessianFixtures.jacobiEigenvalues(hessian);
