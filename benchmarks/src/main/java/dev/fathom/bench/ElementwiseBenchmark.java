@@ -28,7 +28,7 @@ import java.util.concurrent.TimeUnit;
 public class ElementwiseBenchmark extends OpBenchmark {
 
     /** The columns of {@link #sumColumns}'s matrix. */
-    static final int COLUMNS = 1024;
+    public static final int COLUMNS = 1024;
 
     @Param({"16777216"})
     public int n;

@@ -57,9 +57,25 @@ public final class JmhRunner {
                 : "full run: JMH with each benchmark's own warm-up and measurement iterations, 1 fork";
     }
 
-    /** The JVM flags of the forked benchmark JVMs. */
+    /** The property through which {@code scripts/bench} hands {@code FATHOM_JAVA_OPTS} to the forked JVMs. */
+    static final String FORK_ARGS_PROPERTY = "fathom.bench.forkArgs";
+
+    /**
+     * The JVM flags of the forked benchmark JVMs: what Fathom needs, {@code -Dfathom.threads}, and
+     * the options of {@value #FORK_ARGS_PROPERTY} (whitespace-separated; {@code scripts/bench} passes
+     * {@code FATHOM_JAVA_OPTS} there). JMH's {@code jvmArgs} replaces the host's own options, so
+     * without it an {@code -Xmx} or {@code -Dfathom.*} given to the script reached only the host, not
+     * the JVMs being measured.
+     */
     public List<String> jvmArgs() {
-        return List.of("--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Dfathom.threads=" + threads);
+        List<String> args = new java.util.ArrayList<>(List.of("--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                "--sun-misc-unsafe-memory-access=allow", "-Dfathom.threads=" + threads));
+        for (String a : System.getProperty(FORK_ARGS_PROPERTY, "").trim().split("\\s+")) {
+            if (!a.isEmpty()) {
+                args.add(a);
+            }
+        }
+        return List.copyOf(args);
     }
 
     /** Runs {@code entry}; JMH's output goes to {@code log}. Throws {@link BenchmarkFailedException} when a benchmark fails. */

@@ -55,6 +55,7 @@ class SuiteTest {
         // conv2: 2 · 128 · 64 · 14 · 14 · 32 · 9 = 924,844,032 FLOPs.
         assertEquals(924_844_032.0, Suite.convFlops(Map.of("layer", "conv2")));
         // GPT attention layer: 4 · 32 · 4 · 128² · 32 = 268,435,456 FLOPs.
-        assertEquals(268_435_456.0, Suite.attentionFlops(Map.of("batch", "32", "heads", "4", "length", "128", "headDim", "32")));
+        // 2·B·H·L·(L + 1)·D: the causal pairs only, 32·4 heads, 128·129 / 2 pairs, 2·32 flops twice.
+        assertEquals(135_266_304.0, Suite.attentionFlops(Map.of("batch", "32", "heads", "4", "length", "128", "headDim", "32")));
     }
 }
