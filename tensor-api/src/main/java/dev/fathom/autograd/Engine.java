@@ -144,7 +144,7 @@ final class Engine {
             for (int i = 0; i < captured.length; i++) {
                 if (captured[i] == null) {
                     captured[i] = Tensor.zerosLike(inputs[i]);
-                } else if (pass.foreign.containsKey(captured[i]) || seen.put(captured[i], Boolean.TRUE) != null || selfOverlapping(captured[i])) {
+                } else if (pass.foreign.containsKey(captured[i]) || seen.put(captured[i], Boolean.TRUE) != null || KernelOps.hooks().selfOverlapping(captured[i])) {
                     // Results are ours to hand out, one tensor each: never the caller's own, nor one result
                     // twice, nor a view whose elements share memory (a sum's gradient, expanded), which the
                     // caller could not write into in place.
@@ -153,18 +153,6 @@ final class Engine {
             }
         }
         return captured;
-    }
-
-    /** Whether several of t's elements are one memory location (a dim of size above 1 with stride 0). */
-    private static boolean selfOverlapping(Tensor t) {
-        int[] shape = t.shape();
-        long[] strides = t.strides();
-        for (int d = 0; d < shape.length; d++) {
-            if (strides[d] == 0 && shape[d] > 1) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /**

@@ -44,4 +44,9 @@ final class KernelOpsHooks implements KernelOps.Hooks {
     public boolean soleView(Tensor t) {
         return t.isContiguous() && t.storage.refs() == 1;
     }
+
+    @Override
+    public boolean selfOverlapping(Tensor t) {
+        return Ops.sharedDim(t) >= 0;
+    }
 }

@@ -86,6 +86,16 @@ final class Ops {
         return out;
     }
 
+    /** The first dim of {@code t} whose elements are one memory location (size above 1, stride 0), or -1. */
+    static int sharedDim(Tensor t) {
+        for (int d = 0; d < t.shape.length; d++) {
+            if (t.strides[d] == 0 && t.shape[d] > 1) {
+                return d;
+            }
+        }
+        return -1;
+    }
+
     /**
      * Why {@code value} cannot be an element of {@code dtype} when that is I64 (not an integer, or
      * beyond a long: a cast would saturate), or null when it can.
@@ -107,12 +117,11 @@ final class Ops {
      * writes in; PyTorch refuses the same.
      */
     static void writable(String op, Tensor target, Tensor... sources) {
-        for (int d = 0; d < target.shape.length; d++) {
-            if (target.strides[d] == 0 && target.shape[d] > 1) {
-                throw new IllegalArgumentException(op + ": the target " + target.describe() + " has stride 0 in dim " + d
-                        + " (strides " + java.util.Arrays.toString(target.strides) + ", a view made by expand), so "
-                        + target.shape[d] + " of its elements are one memory location; write into a copy of it (clone())");
-            }
+        int d = sharedDim(target);
+        if (d >= 0) {
+            throw new IllegalArgumentException(op + ": the target " + target.describe() + " has stride 0 in dim " + d
+                    + " (strides " + java.util.Arrays.toString(target.strides) + ", a view made by expand), so "
+                    + target.shape[d] + " of its elements are one memory location; write into a copy of it (clone())");
         }
         if (Autograd.isGradEnabled()) {
             if (target.requiresGrad()) {

@@ -45,6 +45,12 @@ public final class KernelOps {
          * {@code t} itself on (autograd's first gradient of a leaf) gives away nothing anyone else sees.
          */
         boolean soleView(Tensor t);
+
+        /**
+         * True when several of {@code t}'s elements are one memory location (a dim of size above 1
+         * with stride 0, as expand makes), so no in-place op may write it.
+         */
+        boolean selfOverlapping(Tensor t);
     }
 
     private static volatile Hooks hooks;
