@@ -164,19 +164,28 @@ final class Losses {
      * The formula is made of recorded ops, so a graph-building pass can differentiate it again.
      */
     private static Tensor plainBce(Tensor probs, Tensor target, Tensor weight, Reduction reduction) {
-        KernelOps.Hooks h = KernelOps.hooks();
-        Tensor loss;
-        try (GradMode off = Autograd.noGrad(); Scope s = Scope.open()) {
-            loss = s.keep(bceTerms(probs, target, weight, reduction));
-        }
-        long n = probs.numel();
         Tensor[] saved = weight == null ? new Tensor[] {probs, target} : new Tensor[] {probs, target, weight};
-        return h.record("bce", loss, new Tensor[] {probs}, saved, g -> {
+        return oneNode("bce", probs, saved, reduction, () -> bceTerms(probs, target, weight, reduction), g -> {
             Tensor curvature = probs.mul(probs.neg().add(1)).clamp(1e-12, Double.POSITIVE_INFINITY);
             Tensor d = probs.sub(target).div(curvature).mul(g);
-            if (weight != null) {
-                d = d.mul(weight);
-            }
+            return weight == null ? d : d.mul(weight);
+        });
+    }
+
+    /**
+     * {@code loss} computed without recording, as one node of {@code input} whose gradient is
+     * {@code perElement(g)} (over N for the mean): the losses whose composite backward is slow or
+     * undefined where PyTorch's formula is not. {@code saved} are the tensors the formula reads.
+     */
+    private static Tensor oneNode(String name, Tensor input, Tensor[] saved, Reduction reduction, Supplier<Tensor> loss,
+                                  java.util.function.UnaryOperator<Tensor> perElement) {
+        Tensor value;
+        try (GradMode off = Autograd.noGrad(); Scope s = Scope.open()) {
+            value = s.keep(loss.get());
+        }
+        long n = input.numel();
+        return KernelOps.hooks().record(name, value, new Tensor[] {input}, saved, g -> {
+            Tensor d = perElement.apply(g);
             return new Tensor[] {reduction == Reduction.MEAN ? d.div(n) : d};
         });
     }
@@ -222,16 +231,8 @@ final class Losses {
      * itself made of recorded ops, so a graph-building pass can differentiate it again.
      */
     private static Tensor plainBceWithLogits(Tensor logits, Tensor target, Reduction reduction) {
-        KernelOps.Hooks h = KernelOps.hooks();
-        Tensor loss;
-        try (GradMode off = Autograd.noGrad(); Scope s = Scope.open()) {
-            loss = s.keep(bceWithLogitsTerms(logits, target, null, null, reduction));
-        }
-        long n = logits.numel();
-        return h.record("bce_with_logits", loss, new Tensor[] {logits}, new Tensor[] {logits, target}, g -> {
-            Tensor d = logits.sigmoid().sub(target).mul(g);
-            return new Tensor[] {reduction == Reduction.MEAN ? d.div(n) : d};
-        });
+        return oneNode("bce_with_logits", logits, new Tensor[] {logits, target}, reduction,
+                () -> bceWithLogitsTerms(logits, target, null, null, reduction), g -> logits.sigmoid().sub(target).mul(g));
     }
 
     private static void broadcastable(String op, String what, Tensor w, Tensor x) {
