@@ -62,7 +62,7 @@ abstract class CountingSchedule implements LrSchedule {
         long step = state.get("step").longValue();
         double base = state.get("base_lr").doubleValue();
         String owner = getClass().getSimpleName() + ".loadStateDict";
-        if (step < 0 || !(base >= 0) || Double.isInfinite(base)) {
+        if (step < 0 || !Hyper.finiteNonNegative(base)) {
             throw new IllegalArgumentException(owner + ": step " + step + " must be >= 0 and base_lr " + base + " finite and >= 0");
         }
         long oldT = t;

@@ -5,14 +5,19 @@ final class Hyper {
     private Hyper() {
     }
 
-    /** {@code value >= 0} and finite. */
     /** {@code config}, which must not be null. */
     static <C> C config(String owner, C config) {
         return java.util.Objects.requireNonNull(config, () -> owner + ": the config is null; pass Config.defaults() or a copy of it with the changes");
     }
 
+    /** {@code value >= 0} and finite (false for NaN): a learning rate, a decay, a saved schedule's rate. */
+    static boolean finiteNonNegative(double value) {
+        return value >= 0 && value != Double.POSITIVE_INFINITY;
+    }
+
+    /** {@code value >= 0} and finite. */
     static double nonNegative(String owner, String field, double value) {
-        if (!(value >= 0) || Double.isInfinite(value)) {
+        if (!finiteNonNegative(value)) {
             throw new IllegalArgumentException(owner + ": " + field + " must be finite and >= 0, got " + value);
         }
         return value;

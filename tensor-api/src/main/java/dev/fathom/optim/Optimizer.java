@@ -260,7 +260,7 @@ public abstract class Optimizer implements AutoCloseable {
         saved.scalars().keySet().stream().filter(k -> !expected.contains(k)).forEach(k -> problems.add("unexpected scalar \"" + k + "\""));
         if (problems.isEmpty()) {
             double savedLr = saved.scalars().get("lr").doubleValue();
-            if (!(savedLr >= 0) || Double.isInfinite(savedLr)) {
+            if (!Hyper.finiteNonNegative(savedLr)) {
                 problems.add("lr is " + saved.scalars().get("lr") + " (it must be finite and >= 0)");
             }
             if (saved.scalars().get("step").longValue() < 0) {

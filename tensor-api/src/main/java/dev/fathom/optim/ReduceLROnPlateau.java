@@ -157,7 +157,7 @@ public final class ReduceLROnPlateau implements LrSchedule {
         double newLr = state.get("lr").doubleValue(), newBest = state.get("best").doubleValue();
         long bad = state.get("bad_epochs").longValue(), cooldown = state.get("cooldown_left").longValue(), seen = state.get("epochs").longValue();
         boolean bestOk = Double.isFinite(newBest) || newBest == worst();  // worst(): no epoch seen yet
-        if (bad < 0 || cooldown < 0 || seen < 0 || !(newLr >= 0) || Double.isInfinite(newLr) || !bestOk) {
+        if (bad < 0 || cooldown < 0 || seen < 0 || !Hyper.finiteNonNegative(newLr) || !bestOk) {
             throw new IllegalArgumentException("ReduceLROnPlateau.loadStateDict: need bad_epochs, cooldown_left and epochs >= 0, a finite lr >= 0 and a "
                     + "finite best (or " + worst() + " before the first epoch), got " + state);
         }
