@@ -6,7 +6,7 @@ import dev.fathom.tensor.Tensor;
 import dev.fathom.theory.Criticality.Activation;
 import org.junit.jupiter.api.Test;
 
-import static dev.fathom.theory.LevenbergMarquardtTest.assertMessage;
+import static dev.fathom.theory.TheoryAssertions.assertMessage;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -101,15 +101,20 @@ class CriticalityProbeTest {
     @Test
     void badInputIsRejectedWithTheOpTheValuesAndAFix() {
         Generator g = new Generator(1);
-        assertMessage(() -> CriticalityProbe.mlp(Activation.RELU, 0, 8, 2, 0, g), "CriticalityProbe.mlp", "depth must be >= 1 (the number of layers), got 0");
-        assertMessage(() -> CriticalityProbe.mlp(Activation.RELU, 3, 0, 2, 0, g), "width must be >= 1 (neurons per hidden layer), got 0");
-        assertMessage(() -> CriticalityProbe.ensemble(Activation.TANH, 3, 8, -1, 0, 4, 4, g), "CriticalityProbe.ensemble", "σ_w² -1.0");
-        assertMessage(() -> CriticalityProbe.ensemble(Activation.TANH, 3, 8, 1, 0, 0, 4, g), "networks and inputs must be >= 1, got 0 and 4");
-        assertMessage(() -> CriticalityProbe.sphereInputs(0, 8, g), "count and dim must be >= 1");
+        assertMessage(IllegalArgumentException.class, () -> CriticalityProbe.mlp(Activation.RELU, 0, 8, 2, 0, g),
+                "CriticalityProbe.mlp", "depth must be >= 1 (the number of layers), got 0");
+        assertMessage(IllegalArgumentException.class, () -> CriticalityProbe.mlp(Activation.RELU, 3, 0, 2, 0, g),
+                "width must be >= 1 (neurons per hidden layer), got 0");
+        assertMessage(IllegalArgumentException.class, () -> CriticalityProbe.ensemble(Activation.TANH, 3, 8, -1, 0, 4, 4, g),
+                "CriticalityProbe.ensemble", "σ_w² -1.0");
+        assertMessage(IllegalArgumentException.class, () -> CriticalityProbe.ensemble(Activation.TANH, 3, 8, 1, 0, 0, 4, g),
+                "networks and inputs must be >= 1, got 0 and 4");
+        assertMessage(IllegalArgumentException.class, () -> CriticalityProbe.sphereInputs(0, 8, g), "count and dim must be >= 1");
         assertThrows(NullPointerException.class, () -> CriticalityProbe.mlp(null, 3, 8, 2, 0, g));
         assertThrows(NullPointerException.class, () -> CriticalityProbe.ensemble(Activation.RELU, 3, 8, 2, 0, 4, 4, null));
         try (Sequential net = CriticalityProbe.mlp(Activation.TANH, 2, 8, 1, 0, g); Tensor bad = Tensor.zeros(8)) {
-            assertMessage(() -> CriticalityProbe.meanSquaredPreactivations(net, bad), "inputs must be [B, in_features]", "[8]");
+            assertMessage(IllegalArgumentException.class, () -> CriticalityProbe.meanSquaredPreactivations(net, bad),
+                    "inputs must be [B, in_features]", "[8]");
         }
     }
 

@@ -3,7 +3,7 @@ package dev.fathom.theory;
 import dev.fathom.theory.Criticality.Activation;
 import org.junit.jupiter.api.Test;
 
-import static dev.fathom.theory.LevenbergMarquardtTest.assertMessage;
+import static dev.fathom.theory.TheoryAssertions.assertMessage;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -156,14 +156,21 @@ class CriticalityTest {
 
     @Test
     void badInputIsRejectedWithTheOpTheValuesAndAFix() {
-        assertMessage(() -> Criticality.kernelMap(Activation.RELU, -1, 0, 1), "Criticality.kernelMap", "σ_w² -1.0", ">= 0");
-        assertMessage(() -> Criticality.kernels(Activation.TANH, 1, -0.1, 1, 3), "Criticality.kernels", "σ_b² -0.1");
-        assertMessage(() -> Criticality.kernelMap(Activation.RELU, Double.NaN, 0, 1), "σ_w² NaN");
-        assertMessage(() -> Criticality.kernels(Activation.RELU, 2, 0, 1, 0), "depth must be >= 1", "got 0");
-        assertMessage(() -> Criticality.fourthCumulant(Activation.RELU, 2, 0, 1, 3, 0), "width must be >= 1", "got 0");
-        assertMessage(() -> Criticality.kernelMap(Activation.RELU, 2, 0, -2), "K must be a finite variance >= 0, got -2.0");
-        assertMessage(() -> Criticality.correlationMap(Activation.RELU, 2, 0, 1, 1.5), "correlation must be in [-1, 1], got 1.5");
-        assertMessage(() -> Criticality.Activation.parse("swish"), "unknown activation \"swish\"", "relu, tanh, sigmoid, linear");
+        assertMessage(IllegalArgumentException.class, () -> Criticality.kernelMap(Activation.RELU, -1, 0, 1),
+                "Criticality.kernelMap", "σ_w² -1.0", ">= 0");
+        assertMessage(IllegalArgumentException.class, () -> Criticality.kernels(Activation.TANH, 1, -0.1, 1, 3),
+                "Criticality.kernels", "σ_b² -0.1");
+        assertMessage(IllegalArgumentException.class, () -> Criticality.kernelMap(Activation.RELU, Double.NaN, 0, 1), "σ_w² NaN");
+        assertMessage(IllegalArgumentException.class, () -> Criticality.kernels(Activation.RELU, 2, 0, 1, 0),
+                "depth must be >= 1", "got 0");
+        assertMessage(IllegalArgumentException.class, () -> Criticality.fourthCumulant(Activation.RELU, 2, 0, 1, 3, 0),
+                "width must be >= 1", "got 0");
+        assertMessage(IllegalArgumentException.class, () -> Criticality.kernelMap(Activation.RELU, 2, 0, -2),
+                "K must be a finite variance >= 0, got -2.0");
+        assertMessage(IllegalArgumentException.class, () -> Criticality.correlationMap(Activation.RELU, 2, 0, 1, 1.5),
+                "correlation must be in [-1, 1], got 1.5");
+        assertMessage(IllegalArgumentException.class, () -> Criticality.Activation.parse("swish"),
+                "unknown activation \"swish\"", "relu, tanh, sigmoid, linear");
         assertEquals(Activation.TANH, Criticality.Activation.parse(" Tanh "));
         NullPointerException npe = assertThrows(NullPointerException.class, () -> Criticality.chiPerp(null, 2, 1));
         assertTrue(npe.getMessage().contains("Criticality.chiPerp: activation is null"), npe.getMessage());

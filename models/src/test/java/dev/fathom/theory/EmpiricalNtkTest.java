@@ -12,8 +12,8 @@ import org.junit.jupiter.api.Test;
 import java.util.List;
 import java.util.Random;
 
+import static dev.fathom.theory.TheoryAssertions.assertMessage;
 import static dev.fathom.theory.HessianFixtures.maxAbs;
-import static dev.fathom.theory.HessianVectorProductTest.assertMessage;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -141,18 +141,18 @@ class EmpiricalNtkTest {
         try (Scope s = Scope.open(); Linear layer = new Linear(2, 3, true, new Generator(2))) {
             layer.to(DType.F64);
             Tensor x = Tensor.zeros(DType.F64, 4, 2);
-            assertMessage(NullPointerException.class, "EmpiricalNtk.compute: x1 is null", () -> EmpiricalNtk.compute(layer, null, x));
-            assertMessage(NullPointerException.class, "EmpiricalNtk.compute: the model is null", () -> EmpiricalNtk.compute((Module) null, x, x));
-            assertMessage(IllegalArgumentException.class, "no parameters",
-                    () -> EmpiricalNtk.compute(layer::forward, List.of(), x, x));
-            assertMessage(IllegalArgumentException.class, "to outputs [N, K] with N = 4, got [4]; reshape a [N] output to [N, 1]",
-                    () -> EmpiricalNtk.compute(t -> layer.forward(t).sum(1), layer.parameters(), x, x));
-            assertMessage(IllegalArgumentException.class, "does not depend on the parameters",
-                    () -> EmpiricalNtk.compute(t -> t.mul(2), layer.parameters(), x, x));
-            assertMessage(IllegalArgumentException.class, "x2 must be a batch [N, ...] with N >= 1, got [0, 2]",
-                    () -> EmpiricalNtk.compute(layer, x, Tensor.zeros(DType.F64, 0, 2)));
-            assertMessage(IllegalArgumentException.class, "the kernel [4, 4, 3, 3] is not finite",
-                    () -> EmpiricalNtk.compute(layer, x.add(Double.POSITIVE_INFINITY), x.add(1)));
+            assertMessage(NullPointerException.class, () -> EmpiricalNtk.compute(layer, null, x), "EmpiricalNtk.compute: x1 is null");
+            assertMessage(NullPointerException.class, () -> EmpiricalNtk.compute((Module) null, x, x),
+                    "EmpiricalNtk.compute: the model is null");
+            assertMessage(IllegalArgumentException.class, () -> EmpiricalNtk.compute(layer::forward, List.of(), x, x), "no parameters");
+            assertMessage(IllegalArgumentException.class, () -> EmpiricalNtk.compute(t -> layer.forward(t).sum(1), layer.parameters(), x, x),
+                    "to outputs [N, K] with N = 4, got [4]; reshape a [N] output to [N, 1]");
+            assertMessage(IllegalArgumentException.class, () -> EmpiricalNtk.compute(t -> t.mul(2), layer.parameters(), x, x),
+                    "does not depend on the parameters");
+            assertMessage(IllegalArgumentException.class, () -> EmpiricalNtk.compute(layer, x, Tensor.zeros(DType.F64, 0, 2)),
+                    "x2 must be a batch [N, ...] with N >= 1, got [0, 2]");
+            assertMessage(IllegalArgumentException.class, () -> EmpiricalNtk.compute(layer, x.add(Double.POSITIVE_INFINITY), x.add(1)),
+                    "the kernel [4, 4, 3, 3] is not finite");
         }
     }
 }

@@ -11,8 +11,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
+import static dev.fathom.theory.TheoryAssertions.assertMessage;
 import static dev.fathom.theory.HessianFixtures.maxAbs;
-import static dev.fathom.theory.HessianVectorProductTest.assertMessage;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -152,15 +152,17 @@ class HessianSpectrumTest {
         try (Scope s = Scope.open()) {
             Tensor theta = Tensor.of(new double[] {1, 2, 3}, 3).requiresGrad(true);
             HessianVectorProduct hvp = HessianVectorProduct.ofTensors(() -> theta.pow(4).sum(), List.of(theta));
-            assertMessage(NullPointerException.class, "HessianSpectrum.largest: the Hessian-vector product is null",
-                    () -> HessianSpectrum.largest(null, 1, 3, new Generator(0)));
-            assertMessage(IllegalArgumentException.class, "HessianSpectrum.largest: k must be between 1 and the number of parameters 3, got k = 0",
-                    () -> HessianSpectrum.largest(hvp, 0, 3, new Generator(0)));
-            assertMessage(IllegalArgumentException.class, "got k = 4", () -> HessianSpectrum.smallest(hvp, 4, 10, new Generator(0)));
-            assertMessage(IllegalArgumentException.class, "iterations must be >= k = 2", () -> HessianSpectrum.largest(hvp, 2, 1, new Generator(0)));
-            assertMessage(IllegalArgumentException.class, "samples must be >= 1, got 0", () -> HessianSpectrum.trace(hvp, 0, new Generator(0)));
-            assertMessage(NullPointerException.class, "HessianSpectrum.smallest: the generator is null; pass new Generator(seed)",
-                    () -> HessianSpectrum.smallest(hvp, 1, 3, null));
+            assertMessage(NullPointerException.class, () -> HessianSpectrum.largest(null, 1, 3, new Generator(0)),
+                    "HessianSpectrum.largest: the Hessian-vector product is null");
+            assertMessage(IllegalArgumentException.class, () -> HessianSpectrum.largest(hvp, 0, 3, new Generator(0)),
+                    "HessianSpectrum.largest: k must be between 1 and the number of parameters 3, got k = 0");
+            assertMessage(IllegalArgumentException.class, () -> HessianSpectrum.smallest(hvp, 4, 10, new Generator(0)), "got k = 4");
+            assertMessage(IllegalArgumentException.class, () -> HessianSpectrum.largest(hvp, 2, 1, new Generator(0)),
+                    "iterations must be >= k = 2");
+            assertMessage(IllegalArgumentException.class, () -> HessianSpectrum.trace(hvp, 0, new Generator(0)),
+                    "samples must be >= 1, got 0");
+            assertMessage(NullPointerException.class, () -> HessianSpectrum.smallest(hvp, 1, 3, null),
+                    "HessianSpectrum.smallest: the generator is null; pass new Generator(seed)");
             // More iterations than parameters are capped: the exact spectrum 12·θ_i² = {12, 48, 108}.
             assertArrayEquals(new double[] {108, 48, 12}, HessianSpectrum.largest(hvp, 3, 100, new Generator(0)), 1e-12);
         }

@@ -15,6 +15,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
+import static dev.fathom.theory.TheoryAssertions.assertMessage;
 import static dev.fathom.theory.HessianFixtures.maxAbs;
 import static dev.fathom.theory.HessianFixtures.maxAbsDiff;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -164,32 +165,27 @@ class HessianVectorProductTest {
             Tensor theta = Tensor.of(new double[] {1, 2, 3}, 3).requiresGrad(true);
             HessianVectorProduct ok = HessianVectorProduct.ofTensors(() -> theta.pow(3).sum(), List.of(theta));
 
-            assertMessage(NullPointerException.class, "loss supplier is null", () -> HessianVectorProduct.of(null, List.of()));
-            assertMessage(IllegalArgumentException.class, "no parameters", () -> HessianVectorProduct.of(() -> theta.sum(), List.of()));
+            assertMessage(NullPointerException.class, () -> HessianVectorProduct.of(null, List.of()), "loss supplier is null");
+            assertMessage(IllegalArgumentException.class, () -> HessianVectorProduct.of(() -> theta.sum(), List.of()), "no parameters");
             Parameter buffer = new Parameter(Tensor.zeros(DType.F64, 3), false);
-            assertMessage(IllegalArgumentException.class, "does not require grad",
-                    () -> HessianVectorProduct.of(() -> theta.sum(), List.of(buffer)));
-            assertMessage(IllegalArgumentException.class, "v has 2 entries but the parameters [[3]] have 3",
-                    () -> ok.apply(new double[2]));
-            assertMessage(IllegalArgumentException.class, "v[0] is [4] F64 cpu but parameter 0 is [3] F64 cpu",
-                    () -> ok.apply(List.of(Tensor.zeros(DType.F64, 4))));
-            assertMessage(IllegalArgumentException.class, "v is not finite: entry 1 is NaN",
-                    () -> ok.apply(new double[] {0, Double.NaN, 0}));
-            assertMessage(IllegalArgumentException.class, "the loss must be a scalar, got shape [3]",
-                    () -> HessianVectorProduct.ofTensors(() -> theta.mul(2), List.of(theta)).apply(new double[3]));
-            assertMessage(IllegalArgumentException.class, "does not depend on the parameters",
-                    () -> HessianVectorProduct.ofTensors(() -> Tensor.scalar(1.0), List.of(theta)).apply(new double[3]));
-            assertMessage(IllegalArgumentException.class, "the loss is NaN",
-                    () -> HessianVectorProduct.ofTensors(() -> theta.mul(Double.NaN).sum(), List.of(theta)).apply(new double[3]));
+            assertMessage(IllegalArgumentException.class, () -> HessianVectorProduct.of(() -> theta.sum(), List.of(buffer)),
+                    "does not require grad");
+            assertMessage(IllegalArgumentException.class, () -> ok.apply(new double[2]), "v has 2 entries but the parameters [[3]] have 3");
+            assertMessage(IllegalArgumentException.class, () -> ok.apply(List.of(Tensor.zeros(DType.F64, 4))),
+                    "v[0] is [4] F64 cpu but parameter 0 is [3] F64 cpu");
+            assertMessage(IllegalArgumentException.class, () -> ok.apply(new double[] {0, Double.NaN, 0}),
+                    "v is not finite: entry 1 is NaN");
+            assertMessage(IllegalArgumentException.class, () -> HessianVectorProduct.ofTensors(() -> theta.mul(2), List.of(theta)).apply(new double[3]),
+                    "the loss must be a scalar, got shape [3]");
+            assertMessage(IllegalArgumentException.class, () -> HessianVectorProduct.ofTensors(() -> Tensor.scalar(1.0), List.of(theta)).apply(new double[3]),
+                    "does not depend on the parameters");
+            assertMessage(IllegalArgumentException.class, () -> HessianVectorProduct.ofTensors(() -> theta.mul(Double.NaN).sum(), List.of(theta)).apply(new double[3]),
+                    "the loss is NaN");
             Tensor zero = Tensor.zeros(DType.F64, 2).requiresGrad(true);
-            assertMessage(IllegalArgumentException.class, "H·v is not finite",
-                    () -> HessianVectorProduct.ofTensors(() -> zero.sqrt().sum(), List.of(zero)).apply(new double[] {1, 1}));
+            assertMessage(IllegalArgumentException.class, () -> HessianVectorProduct.ofTensors(() -> zero.sqrt().sum(), List.of(zero)).apply(new double[] {1, 1}),
+                    "H·v is not finite");
             buffer.close();
         }
     }
 
-    static <T extends Throwable> void assertMessage(Class<T> type, String fragment, org.junit.jupiter.api.function.Executable body) {
-        T e = assertThrows(type, body);
-        assertTrue(e.getMessage() != null && e.getMessage().contains(fragment), "expected '" + fragment + "' in: " + e.getMessage());
-    }
 }

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.function.Supplier;
 
+import static dev.fathom.theory.TheoryAssertions.assertMessage;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -151,31 +152,30 @@ class LevenbergMarquardtTest {
             assertThrows(NullPointerException.class, () -> LevenbergMarquardt.minimize(null, List.of(p)));
             assertThrows(NullPointerException.class, () -> LevenbergMarquardt.minimize(r, null));
             assertThrows(NullPointerException.class, () -> LevenbergMarquardt.minimize(r, List.of(p), null));
-            assertMessage(() -> LevenbergMarquardt.minimize(r, List.of()), "LevenbergMarquardt.minimize", "parameter list is empty");
-            assertMessage(() -> LevenbergMarquardt.minimize(r, List.of(p, p)), "parameter 1", "pass each parameter once");
-            assertMessage(() -> LevenbergMarquardt.minimize(r, List.of(buffer)), "buffer", "trainable");
-            assertMessage(() -> LevenbergMarquardt.minimize(() -> big.data().sum().unsqueeze(0), List.of(big)),
+            assertMessage(IllegalArgumentException.class, () -> LevenbergMarquardt.minimize(r, List.of()),
+                    "LevenbergMarquardt.minimize", "parameter list is empty");
+            assertMessage(IllegalArgumentException.class, () -> LevenbergMarquardt.minimize(r, List.of(p, p)),
+                    "parameter 1", "pass each parameter once");
+            assertMessage(IllegalArgumentException.class, () -> LevenbergMarquardt.minimize(r, List.of(buffer)), "buffer", "trainable");
+            assertMessage(IllegalArgumentException.class, () -> LevenbergMarquardt.minimize(() -> big.data().sum().unsqueeze(0), List.of(big)),
                     "3000 scalar parameters", "limit of 2048");
-            assertMessage(() -> LevenbergMarquardt.minimize(() -> mid.data().sum().add(Tensor.zeros(DType.F64, 3000)), List.of(mid)),
+            assertMessage(IllegalArgumentException.class, () -> LevenbergMarquardt.minimize(() -> mid.data().sum().add(Tensor.zeros(DType.F64, 3000)), List.of(mid)),
                     "[M, P] = [3000, 2000]", "limit of 4194304", "fewer residuals");
-            assertMessage(() -> LevenbergMarquardt.minimize(() -> p.data().log().sub(Tensor.of(new double[] {0, Double.NaN})), List.of(p)),
+            assertMessage(IllegalArgumentException.class, () -> LevenbergMarquardt.minimize(() -> p.data().log().sub(Tensor.of(new double[] {0, Double.NaN})), List.of(p)),
                     "residual 1 of 2 is NaN", "starting parameters");
-            assertMessage(() -> LevenbergMarquardt.minimize(() -> p.data().detach().mul(2), List.of(p)),
+            assertMessage(IllegalArgumentException.class, () -> LevenbergMarquardt.minimize(() -> p.data().detach().mul(2), List.of(p)),
                     "do not depend on the parameters");
-            assertMessage(() -> LevenbergMarquardt.minimize(() -> Tensor.zeros(DType.F64, 0).add(p.data()), List.of(p)),
+            assertMessage(IllegalArgumentException.class, () -> LevenbergMarquardt.minimize(() -> Tensor.zeros(DType.F64, 0).add(p.data()), List.of(p)),
                     "residuals are empty", "[0]");
-            assertMessage(() -> Options.defaults().withMaxIterations(0), "maxIterations must be >= 1, got 0");
-            assertMessage(() -> Options.defaults().withLambda(1e-3, 1, 10), "lambdaUp and lambdaDown", "> 1, got 1.0 and 10.0");
-            assertMessage(() -> Options.defaults().withTolerances(-1, 0, 0), "tolerances must be >= 0", "gradient -1.0");
+            assertMessage(IllegalArgumentException.class, () -> Options.defaults().withMaxIterations(0),
+                    "maxIterations must be >= 1, got 0");
+            assertMessage(IllegalArgumentException.class, () -> Options.defaults().withLambda(1e-3, 1, 10),
+                    "lambdaUp and lambdaDown", "> 1, got 1.0 and 10.0");
+            assertMessage(IllegalArgumentException.class, () -> Options.defaults().withTolerances(-1, 0, 0),
+                    "tolerances must be >= 0", "gradient -1.0");
         }
     }
 
-    static void assertMessage(org.junit.jupiter.api.function.Executable call, String... parts) {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
-        for (String part : parts) {
-            assertTrue(e.getMessage().contains(part), "message \"" + e.getMessage() + "\" lacks \"" + part + "\"");
-        }
-    }
 
     /** Solves (XᵀX)θ = Xᵀy by Gaussian elimination with partial pivoting. */
     private static double[] normalEquations(double[][] x, double[] y) {

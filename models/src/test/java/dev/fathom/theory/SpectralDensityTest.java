@@ -12,8 +12,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
+import static dev.fathom.theory.TheoryAssertions.assertMessage;
 import static dev.fathom.theory.HessianSpectrumTest.quadratic;
-import static dev.fathom.theory.HessianVectorProductTest.assertMessage;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -269,38 +269,38 @@ class SpectralDensityTest {
         try (Scope s = Scope.open()) {
             Tensor theta = Tensor.of(new double[] {1, 2, 3}, 3).requiresGrad(true);
             HessianVectorProduct hvp = HessianVectorProduct.ofTensors(() -> theta.pow(4).sum(), List.of(theta));
-            assertMessage(NullPointerException.class, "HessianSpectrum.density: the Hessian-vector product is null",
-                    () -> HessianSpectrum.density(null, 3, 1, new Generator(0)));
-            assertMessage(NullPointerException.class, "HessianSpectrum.density: the generator is null; pass new Generator(seed)",
-                    () -> HessianSpectrum.density(hvp, 3, 1, null));
-            assertMessage(IllegalArgumentException.class, "HessianSpectrum.density: iterations must be >= 1, got 0",
-                    () -> HessianSpectrum.density(hvp, 0, 1, new Generator(0)));
-            assertMessage(IllegalArgumentException.class, "HessianSpectrum.density: probes must be >= 1, got -2",
-                    () -> HessianSpectrum.density(hvp, 3, -2, new Generator(0)));
+            assertMessage(NullPointerException.class, () -> HessianSpectrum.density(null, 3, 1, new Generator(0)),
+                    "HessianSpectrum.density: the Hessian-vector product is null");
+            assertMessage(NullPointerException.class, () -> HessianSpectrum.density(hvp, 3, 1, null),
+                    "HessianSpectrum.density: the generator is null; pass new Generator(seed)");
+            assertMessage(IllegalArgumentException.class, () -> HessianSpectrum.density(hvp, 0, 1, new Generator(0)),
+                    "HessianSpectrum.density: iterations must be >= 1, got 0");
+            assertMessage(IllegalArgumentException.class, () -> HessianSpectrum.density(hvp, 3, -2, new Generator(0)),
+                    "HessianSpectrum.density: probes must be >= 1, got -2");
             SpectralDensity rho = HessianSpectrum.density(hvp, 100, 2, new Generator(0));
             // More iterations than parameters are capped: the exact spectrum 12·θ_i² = {12, 48, 108}.
             for (double[] nodes : rho.nodes()) {
                 assertTrue(HessianFixtures.maxAbsDiff(nodes, new double[] {12, 48, 108}) <= 1e-12, Arrays.toString(nodes));
             }
             double[] grid = {0, 50, 100};
-            assertMessage(IllegalArgumentException.class, "SpectralDensity.smoothed: sigma must be positive and finite, got 0.0",
-                    () -> rho.smoothed(grid, 0));
-            assertMessage(IllegalArgumentException.class, "SpectralDensity.smoothed: sigma must be positive and finite, got -1.0",
-                    () -> rho.smoothed(grid, -1));
-            assertMessage(IllegalArgumentException.class, "SpectralDensity.smoothed: sigma must be positive and finite, got NaN",
-                    () -> rho.smoothed(grid, Double.NaN));
-            assertMessage(IllegalArgumentException.class, "SpectralDensity.smoothed: sigma must be positive and finite, got Infinity",
-                    () -> rho.smoothed(grid, Double.POSITIVE_INFINITY));
-            assertMessage(IllegalArgumentException.class, "SpectralDensity.smoothed: the grid is empty",
-                    () -> rho.smoothed(new double[0], 1));
-            assertMessage(NullPointerException.class, "SpectralDensity.smoothed: the grid is null", () -> rho.smoothed(null, 1));
-            assertMessage(IllegalArgumentException.class, "SpectralDensity.smoothed: grid[1] is NaN; pass finite points",
-                    () -> rho.smoothed(new double[] {0, Double.NaN}, 1));
-            assertMessage(IllegalArgumentException.class, "SpectralDensity.moment: p must be >= 0, got -1", () -> rho.moment(-1));
-            assertMessage(IllegalArgumentException.class, "SpectralDensity: probe 0 has 2 nodes and 1 weights",
-                    () -> new SpectralDensity(new double[][] {{1, 2}}, new double[][] {{1}}));
-            assertMessage(IllegalArgumentException.class, "SpectralDensity: weights[0][1] is -0.5",
-                    () -> new SpectralDensity(new double[][] {{1, 2}}, new double[][] {{1.5, -0.5}}));
+            assertMessage(IllegalArgumentException.class, () -> rho.smoothed(grid, 0),
+                    "SpectralDensity.smoothed: sigma must be positive and finite, got 0.0");
+            assertMessage(IllegalArgumentException.class, () -> rho.smoothed(grid, -1),
+                    "SpectralDensity.smoothed: sigma must be positive and finite, got -1.0");
+            assertMessage(IllegalArgumentException.class, () -> rho.smoothed(grid, Double.NaN),
+                    "SpectralDensity.smoothed: sigma must be positive and finite, got NaN");
+            assertMessage(IllegalArgumentException.class, () -> rho.smoothed(grid, Double.POSITIVE_INFINITY),
+                    "SpectralDensity.smoothed: sigma must be positive and finite, got Infinity");
+            assertMessage(IllegalArgumentException.class, () -> rho.smoothed(new double[0], 1),
+                    "SpectralDensity.smoothed: the grid is empty");
+            assertMessage(NullPointerException.class, () -> rho.smoothed(null, 1), "SpectralDensity.smoothed: the grid is null");
+            assertMessage(IllegalArgumentException.class, () -> rho.smoothed(new double[] {0, Double.NaN}, 1),
+                    "SpectralDensity.smoothed: grid[1] is NaN; pass finite points");
+            assertMessage(IllegalArgumentException.class, () -> rho.moment(-1), "SpectralDensity.moment: p must be >= 0, got -1");
+            assertMessage(IllegalArgumentException.class, () -> new SpectralDensity(new double[][] {{1, 2}}, new double[][] {{1}}),
+                    "SpectralDensity: probe 0 has 2 nodes and 1 weights");
+            assertMessage(IllegalArgumentException.class, () -> new SpectralDensity(new double[][] {{1, 2}}, new double[][] {{1.5, -0.5}}),
+                    "SpectralDensity: weights[0][1] is -0.5");
         }
     }
 
