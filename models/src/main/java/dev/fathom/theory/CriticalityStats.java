@@ -50,22 +50,21 @@ public record CriticalityStats(Criticality.Activation activation, int depth, int
 
     /** {@code E[G²]/E[G]² − 1}: the normalized variance of the per-sample mean square, per layer. */
     public double[] squaredNormVariance() {
-        double[] g = meanSquared();
-        double[] g2 = average(meanGSquare);
-        double[] out = new double[depth];
-        for (int l = 0; l < depth; l++) {
-            out[l] = g2[l] / (g[l] * g[l]) - 1;
-        }
-        return out;
+        return overSquaredMean(meanGSquare, 1);
     }
 
     /** {@code E[z⁴]/E[z²]² − 3}: the per-neuron normalized fourth cumulant (0 for a Gaussian), per layer. */
     public double[] fourthCumulant() {
+        return overSquaredMean(meanFourth, 3);
+    }
+
+    /** Per layer, {@code E[higher]/E[z²]² − offset} (E[G²] and E[z⁴] share E[G] = E[z²]). */
+    private double[] overSquaredMean(double[][] higher, double offset) {
         double[] m2 = meanSquared();
-        double[] m4 = average(meanFourth);
+        double[] h = average(higher);
         double[] out = new double[depth];
         for (int l = 0; l < depth; l++) {
-            out[l] = m4[l] / (m2[l] * m2[l]) - 3;
+            out[l] = h[l] / (m2[l] * m2[l]) - offset;
         }
         return out;
     }
