@@ -37,8 +37,9 @@ public record Family(String title, Predicate<String> member, Rate rate, String n
                     "GFLOP/s counts the dense QKᵀ and PV products (4·B·H·L²·D per forward, 3× for forward + backward), although the "
                             + "causal mask makes about half of them unnecessary."),
             new Family("Training steps (the reference workloads)", b -> b.startsWith("train."), Rate.NONE,
-                    "Fathom: one training step on a fixed batch already on the device, after JMH warm-up; samples/s = batch / step time, "
-                            + "tokens/s = batch·context / step time, steps/s = 1 / step time. Peers (PyTorch): their own training loop "
-                            + "on the real data (MLP, CNN: one epoch, batch gathering included; char-LMs and DCGAN: median step after 20 "
-                            + "warm-up steps)."));
+                    "Fathom: one training step after JMH warm-up (MLP, CNN: the next batch from a shuffled loader over 60,000 "
+                            + "examples in host memory, its tensors on the device, the loss read back, as fathom train runs it; char-LMs "
+                            + "and DCGAN: a fixed batch already on the device); samples/s = batch / step time, tokens/s = batch·context / "
+                            + "step time, steps/s = 1 / step time. Peers (PyTorch): their own training loop on the real data, batch "
+                            + "gathering included (MLP, CNN: the second epoch; char-LMs and DCGAN: median step after 20 warm-up steps)."));
 }

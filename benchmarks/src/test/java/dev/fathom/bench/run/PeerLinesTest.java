@@ -11,7 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Lines as the peer scripts print them (shortened from a real run of gemm.py, charlm_transformer.py and dcgan_fmnist.py). */
+/** Lines as the peer scripts print them (shortened from real runs of gemm.py, cnn_fmnist.py, charlm_transformer.py and dcgan_fmnist.py). */
 class PeerLinesTest {
 
     @Test
@@ -62,6 +62,26 @@ class PeerLinesTest {
         assertNull(m.error());
         assertTrue(m.contaminated());
         assertTrue(p.contaminated());
+    }
+
+    /** Lines of a real two-epoch run of cnn_fmnist.py: its first epoch carries PyTorch's warm-up, the overall rate too. */
+    @Test
+    void epochRunsAreComparedByTheirLastEpoch() {
+        PeerLines.Parsed p = PeerLines.parse(List.of(
+                "{\"bench\": \"cnn_fmnist\", \"threads\": 2, \"metric\": \"train_samples_per_s\", \"value\": 4596.0, \"unit\": \"samples/s\", "
+                        + "\"epoch\": 1}",
+                "{\"bench\": \"cnn_fmnist\", \"threads\": 2, \"metric\": \"test_acc\", \"value\": 0.8595, \"unit\": \"fraction\", \"epoch\": 1}",
+                "{\"bench\": \"cnn_fmnist\", \"threads\": 2, \"metric\": \"train_samples_per_s\", \"value\": 5750.0, \"unit\": \"samples/s\", "
+                        + "\"epoch\": 2}",
+                "{\"bench\": \"cnn_fmnist\", \"threads\": 2, \"metric\": \"train_samples_per_s_overall\", \"value\": 5094.3, "
+                        + "\"unit\": \"samples/s\", \"epochs\": 2}",
+                "{\"bench\": \"cnn_fmnist\", \"threads\": 2, \"metric\": \"config\", \"epochs\": 2, \"batch\": 128}"));
+        assertEquals(1, p.measurements().size());
+        Measurement m = p.measurements().get(0);
+        assertEquals("train.cnn", m.bench());
+        assertEquals("{batch=128}", m.params().toString());
+        assertEquals(5750.0, m.value());
+        assertEquals("samples/s", m.unit());
     }
 
     @Test
