@@ -34,8 +34,8 @@ public record Family(String title, Predicate<String> member, Rate rate, String n
                     "GB/s counts reading the input and writing the output once (8 bytes per element); % of the measured memory "
                             + "bandwidth."),
             new Family("Attention (GPT-sized, causal, F32)", b -> b.startsWith("attention."), Rate.GFLOPS,
-                    "GFLOP/s counts the dense QKᵀ and PV products (4·B·H·L²·D per forward, 3× for forward + backward), although the "
-                            + "causal mask makes about half of them unnecessary."),
+                    "GFLOP/s counts the QKᵀ and PV products over the (query, key) pairs the causal mask keeps (2·B·H·L·(L + 1)·D per "
+                            + "forward, 3× for forward + backward), for the fused and the composite kernel alike."),
             new Family("Training steps (the reference workloads)", b -> b.startsWith("train."), Rate.NONE,
                     "Fathom: one training step after JMH warm-up (MLP, CNN: the next batch from a shuffled loader over 60,000 "
                             + "examples in host memory, its tensors on the device, the loss read back, as fathom train runs it; char-LMs "

@@ -63,10 +63,11 @@ public final class Suite {
                             "compositeForwardBackward", new SuiteEntry.Bench("attention.composite_forward_backward",
                                     new Work.Flops(p -> 3 * attentionFlops(p)))),
                     Set.of("fusedForward", "fusedForwardBackward"), Map.of(), Map.of(), List.of("batch", "heads", "length", "headDim")),
-            train("train.mlp", TrainStepBenchmark.class, "model", "mlp", "samples/s", List.of("batch")),
-            train("train.cnn", TrainStepBenchmark.class, "model", "cnn", "samples/s", List.of("batch")),
-            train("train.gpt", CharLmStepBenchmark.class, "arch", "gpt", "tokens/s", List.of("batch", "context")),
-            train("train.lstm", CharLmStepBenchmark.class, "arch", "lstm", "tokens/s", List.of("batch", "context")),
+            // loaderStep: the batch from a loader and the loss read back, as the peers time their epochs
+            train("train.mlp", TrainStepBenchmark.class, "loaderStep", "model", "mlp", "samples/s", List.of("batch")),
+            train("train.cnn", TrainStepBenchmark.class, "loaderStep", "model", "cnn", "samples/s", List.of("batch")),
+            train("train.gpt", CharLmStepBenchmark.class, "step", "arch", "gpt", "tokens/s", List.of("batch", "context")),
+            train("train.lstm", CharLmStepBenchmark.class, "step", "arch", "lstm", "tokens/s", List.of("batch", "context")),
             new SuiteEntry("train.dcgan", DcganStepBenchmark.class,
                     Map.of("step", new SuiteEntry.Bench("train.dcgan", new Work.Items(p -> 1, "steps/s"))), Set.of("step"),
                     Map.of(), Map.of(), List.of("batch")));
@@ -88,11 +89,11 @@ public final class Suite {
         return out;
     }
 
-    /** A training step: items per step are {@code batch} (× {@code context} for tokens, 1 for steps). */
-    private static SuiteEntry train(String name, Class<?> cls, String key, String value, String unit, List<String> shown) {
+    /** A training step, {@code cls}'s {@code method}: items per step are {@code batch} (× {@code context} for tokens, 1 for steps). */
+    private static SuiteEntry train(String name, Class<?> cls, String method, String key, String value, String unit, List<String> shown) {
         Work.ToDouble items = unit.equals("tokens/s") ? p -> i(p, "batch") * i(p, "context") : p -> i(p, "batch");
         Map<String, List<String>> p = params(key, List.of(value));
-        return new SuiteEntry(name, cls, Map.of("step", new SuiteEntry.Bench(name, new Work.Items(items, unit))), Set.of("step"), p, p,
+        return new SuiteEntry(name, cls, Map.of(method, new SuiteEntry.Bench(name, new Work.Items(items, unit))), Set.of(method), p, p,
                 shown);
     }
 
