@@ -178,6 +178,9 @@ public final class Trainer {
         long correct = 0;
         boolean classes = false;
         long start = System.nanoTime();
+        // The correct predictions so far, a scalar on the model's device read once after the epoch:
+        // reading each step's count would wait for that step's last kernels on an asynchronous device.
+        Tensor hits = null;
         // Loader epochs count from 0, ours from 1: epoch e takes the loader's permutation e - 1 (resume-safe).
         try (DataLoader.Epoch batches = train.epoch(e - 1)) {
             int step = 0;
@@ -203,13 +206,25 @@ public final class Trainer {
                     if (b.y().dtype() == DType.I64) {
                         classes = true;
                         try (var g = Autograd.noGrad()) {
-                            correct += output.argmax(-1).eq(b.y()).sum().itemLong();
+                            Tensor batchHits = output.argmax(-1).eq(b.y()).sum();
+                            if (hits == null) {
+                                hits = Scope.escape(batchHits);
+                            } else {
+                                hits.addInPlace(batchHits);
+                            }
                         }
                     }
                 }
                 if (bar != null) {
                     bar.update(step, samples == 0 ? 0 : lossSum / samples, samples);
                 }
+            }
+            if (hits != null) {
+                correct = hits.itemLong();
+            }
+        } finally {
+            if (hits != null) {
+                hits.close();
             }
         }
         double seconds = (System.nanoTime() - start) / 1e9;

@@ -14,6 +14,7 @@ import dev.fathom.nn.Sequential;
 import dev.fathom.optim.Adam;
 import dev.fathom.optim.CosineAnnealingLR;
 import dev.fathom.optim.Optimizer;
+import dev.fathom.optim.SGD;
 import dev.fathom.tensor.Scope;
 import dev.fathom.tensor.Tensor;
 import org.junit.jupiter.api.Test;
@@ -106,6 +107,36 @@ class TrainerTest {
             out[i] = all.get(i);
         }
         return out;
+    }
+
+    /**
+     * train_acc counts every batch's hits, the short last one included: with a learning rate of 0
+     * the model is the same at every step, so the count is a plain F64 forward pass's.
+     */
+    @Test
+    void trainAccuracyCountsTheHitsOfEveryBatch(@TempDir Path dir) throws Exception {
+        LabeledData data = blobs(100, 4);
+        Fathom.seed(9);
+        try (Linear net = new Linear(2, 3); SGD frozen = new SGD(net.parameters(), 0)) {
+            float[] w = net.weight().data().toFloatArray(), b = net.bias().data().toFloatArray();
+            long hits = 0;
+            for (int i = 0; i < data.count(); i++) {
+                int best = 0;
+                double bestLogit = Double.NEGATIVE_INFINITY;
+                for (int c = 0; c < 3; c++) {
+                    double logit = b[c] + (double) w[2 * c] * data.features()[2 * i] + (double) w[2 * c + 1] * data.features()[2 * i + 1];
+                    if (logit > bestLogit) {
+                        best = c;
+                        bestLogit = logit;
+                    }
+                }
+                hits += best == data.labels()[i] ? 1 : 0;
+            }
+            assertTrue(hits > 0 && hits < data.count(), "an initial model that is neither always right nor always wrong: " + hits);
+            // 100 examples in batches of 32: 32, 32, 32 and 4
+            Map<String, Object> row = trainer(net, frozen, dir, List.of()).fit(loader(data, 32, true), loader(data, 50, false), 1, 1).getFirst();
+            assertEquals(hits / 100.0, ((Number) row.get("train_acc")).doubleValue(), 0.0, "row " + row);
+        }
     }
 
     @Test
