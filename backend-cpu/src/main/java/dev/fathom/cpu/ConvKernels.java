@@ -117,7 +117,7 @@ final class ConvKernels {
         int groups = g.groups(), cinG = g.cInPerGroup(), coutG = g.cOutPerGroup();
         int k = cinG * g.kh() * g.kw(), p = g.outH() * g.outW(), plane = g.h() * g.w();
         boolean pointwise = pointwise(g);
-        if (!pointwise && g.strideH() == 1 && g.strideW() == 1
+        if (!pointwise && coutG < cinG && g.strideH() == 1 && g.strideW() == 1
                 && g.padH() <= g.dilH() * (g.kh() - 1) && g.padW() <= g.dilW() * (g.kw() - 1)) {
             backwardDataAsForward(g, gy, gyo, w, wo, gx, gxo);
             return;
@@ -168,7 +168,12 @@ final class ConvKernels {
      * Backward-data of a stride-1 convolution is itself a stride-1 convolution (the "full"
      * correlation): {@code dx = conv(dy, w')} with the kernel turned by 180° and its in/out channels
      * swapped, {@code w'[c, o, p, q] = w[o, c, KH−1−p, KW−1−q]}, and padding {@code dil·(K−1) − pad}.
-     * Run as the forward path it needs no column matrix, no col2im and no zeroing of dx.
+     * Run as the forward path it needs no column matrix, no col2im and no zeroing of dx, but it
+     * gathers panels of dy's C_out/g channels for each block of C_in/g output rows, where the col2im
+     * path multiplies dy as it lies and adds C_in/g channels of columns back. So it is taken only when
+     * C_out/g &lt; C_in/g. Backward-data alone, batch 128, 3×3, pad 1, 2 threads (this path against
+     * col2im): 32→64 channels at 14×14 (the reference CNN's second layer) 4.5 against 3.2 ms, 64→64
+     * 6.7 against 5.8, 16→32 at 28×28 6.3 against 3.8–4.7; 64→32 3.5 against 3.7.
      */
     private static void backwardDataAsForward(Conv2dGeometry g, float[] gy, int gyo, float[] w, int wo, float[] gx, int gxo) {
         int kh = g.kh(), kw = g.kw(), cinG = g.cInPerGroup(), coutG = g.cOutPerGroup(), groups = g.groups();

@@ -36,7 +36,13 @@ class ConvolutionTest extends ConformanceTest {
             new Conv(2, 5, 5, 6, 3, 1, 1, 1, 1, 0, 0, 1, 1, 1),
             new Conv(1, 2, 11, 13, 5, 5, 4, 3, 2, 2, 1, 1, 2, 1),
             new Conv(3, 4, 6, 6, 8, 2, 2, 2, 2, 0, 0, 1, 1, 2),
-            new Conv(2, 3, 4, 4, 2, 1, 1, 2, 2, 1, 1, 1, 1, 1));
+            new Conv(2, 3, 4, 4, 2, 1, 1, 2, 2, 1, 1, 1, 1, 1),
+            // Stride 1 with more input than output channels per group: the CPU runs backward-data
+            // as the forward of the turned kernel (the cases above with stride 1 take col2im).
+            new Conv(2, 6, 6, 7, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+            new Conv(1, 4, 7, 6, 2, 3, 2, 1, 1, 2, 1, 2, 1, 1),
+            new Conv(1, 8, 5, 5, 4, 3, 3, 1, 1, 1, 1, 1, 1, 2),
+            new Conv(2, 2, 6, 6, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1));
 
     static Tensor conv(Conv g, Tensor x, Tensor w, Tensor b) {
         return Convolutions.conv2d(x, w, b, new int[] {g.sH(), g.sW()}, new int[] {g.pH(), g.pW()}, new int[] {g.dH(), g.dW()}, g.groups());
