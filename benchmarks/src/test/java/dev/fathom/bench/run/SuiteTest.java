@@ -50,11 +50,23 @@ class SuiteTest {
         assertTrue(msg.startsWith("--only fft matches no benchmark; the names are gemm, conv2d"), msg);
     }
 
+    /**
+     * The MLP and CNN peers time whole epochs, batch gathering and loss reads included: the entries
+     * set against them must time TrainStepBenchmark's loader step, not its compute-only step.
+     */
+    @Test
+    void theEpochTimedWorkloadsRunTheLoaderStep() throws Exception {
+        for (String name : List.of("train.mlp", "train.cnn")) {
+            SuiteEntry e = Suite.select(Pattern.compile(Pattern.quote(name))).getFirst();
+            assertEquals(Set.of("loaderStep"), e.methods().keySet(), name);
+            assertEquals(Set.of("loaderStep"), e.quickMethods(), name);
+        }
+    }
+
     @Test
     void workOfTheReferenceShapesByHand() {
         // conv2: 2 · 128 · 64 · 14 · 14 · 32 · 9 = 924,844,032 FLOPs.
         assertEquals(924_844_032.0, Suite.convFlops(Map.of("layer", "conv2")));
-        // GPT attention layer: 4 · 32 · 4 · 128² · 32 = 268,435,456 FLOPs.
         // 2·B·H·L·(L + 1)·D: the causal pairs only, 32·4 heads, 128·129 / 2 pairs, 2·32 flops twice.
         assertEquals(135_266_304.0, Suite.attentionFlops(Map.of("batch", "32", "heads", "4", "length", "128", "headDim", "32")));
     }
