@@ -20,12 +20,15 @@ import java.util.function.BiFunction;
 
 /**
  * Fits a model with an optimizer and a loss: per epoch, one step per training batch (each in its
- * own {@link Scope}, so nothing a step allocates outlives it), then validation, one row in the
- * run's {@code metrics.jsonl} and a redrawn {@code learning_curves.png}, then the callbacks.
+ * own {@link Scope}, so nothing a step allocates outlives it but the epoch's count of correct
+ * predictions), then validation, one row in the run's {@code metrics.jsonl} and a redrawn
+ * {@code learning_curves.png}, then the callbacks.
  *
- * <p>A loss that is NaN or infinite stops the run with {@link TrainingDivergedException} naming
- * the loss, the epoch and the step. Classification is detected from I64 targets: then training
- * and validation accuracy are logged as {@code train_acc} and {@code val_acc}. An optional
+ * <p>A step reads one number back from the device: its loss, before the optimizer runs, so that a
+ * loss that is NaN or infinite stops the run with {@link TrainingDivergedException} (naming the
+ * loss, the epoch and the step) before it reaches the weights. Classification is detected from I64
+ * targets: then training and validation accuracy are logged as {@code train_acc} and
+ * {@code val_acc}, the training hits summed on the device and read once an epoch. An optional
  * {@link LrSchedule} steps per batch or per epoch. Not thread-safe; one fit at a time.
  */
 public final class Trainer {
