@@ -2,6 +2,7 @@ package dev.fathom.nn;
 
 import dev.fathom.autograd.Autograd;
 import dev.fathom.autograd.GradMode;
+import dev.fathom.spi.BinaryOp;
 import dev.fathom.spi.Conv2dGeometry;
 import dev.fathom.spi.Kernels;
 import dev.fathom.tensor.Tensor;
@@ -29,6 +30,37 @@ final class ConvOps {
                 gg -> new Tensor[] {
                     x.requiresGrad() ? data(g, gg, w) : null,
                     w.requiresGrad() ? weight(g, x, gg) : null});
+    }
+
+    /**
+     * {@code conv2d(x, w) + bias} as one op: the bias is added in place into the convolution's
+     * fresh output (a broadcast add of {@code bias (C_out)} viewed as {@code (1, C_out, 1, 1)}), where
+     * a separate add wrote a second tensor of the output's size. Gradients: those of {@link #forward}
+     * for x and w, and the sum of gy over batch and plane for the bias.
+     */
+    static Tensor forward(Conv2dGeometry g, Tensor x, Tensor w, Tensor bias) {
+        KernelOps.Hooks h = KernelOps.hooks();
+        int[] outShape = g.outputShape();
+        Tensor out = h.empty(x.dtype(), x.device(), outShape);
+        if (out.numel() > 0) {
+            Tensor xc = null, wc = null, spread = null;
+            try (GradMode off = Autograd.noGrad()) {
+                xc = x.contiguous();
+                wc = w.contiguous();
+                spread = bias.reshape(1, bias.size(0), 1, 1).expand(outShape);
+                Kernels k = Backends.kernels(x.device());
+                k.conv2dForward(g, h.strided(xc), h.strided(wc), h.strided(out));
+                k.binary(BinaryOp.ADD, h.strided(out), h.strided(spread), h.strided(out));
+            } finally {
+                closeCopy(spread, null);
+                closeCopy(xc, x);
+                closeCopy(wc, w);
+            }
+        }
+        return h.record("conv2d", out, new Tensor[] {x, w, bias}, new Tensor[] {x, w, bias}, gg -> new Tensor[] {
+            x.requiresGrad() ? data(g, gg, w) : null,
+            w.requiresGrad() ? weight(g, x, gg) : null,
+            bias.requiresGrad() ? gg.sum(0, 2, 3) : null});
     }
 
     /** The gradient of conv2d with respect to x, from gy (N, C_out, OH, OW) and w. */
@@ -59,6 +91,13 @@ final class ConvOps {
                     gy.requiresGrad() ? forward(g, x, gg) : null});
     }
 
+    /** Closes {@code copy} unless it is null or {@code original} itself. */
+    private static void closeCopy(Tensor copy, Tensor original) {
+        if (copy != null && copy != original) {
+            copy.close();
+        }
+    }
+
     @FunctionalInterface
     private interface Kernel {
         void run(Kernels k, dev.fathom.spi.Strided a, dev.fathom.spi.Strided b, dev.fathom.spi.Strided out);
@@ -69,17 +108,14 @@ final class ConvOps {
         KernelOps.Hooks h = KernelOps.hooks();
         Tensor out = h.empty(a.dtype(), a.device(), outShape);
         if (out.numel() > 0) {
-            Tensor ac, bc;
+            Tensor ac = null, bc = null;
             try (GradMode off = Autograd.noGrad()) {
                 ac = a.contiguous();
                 bc = b.contiguous();
-            }
-            kernel.run(Backends.kernels(a.device()), h.strided(ac), h.strided(bc), h.strided(out));
-            if (ac != a) {
-                ac.close();
-            }
-            if (bc != b) {
-                bc.close();
+                kernel.run(Backends.kernels(a.device()), h.strided(ac), h.strided(bc), h.strided(out));
+            } finally {
+                closeCopy(ac, a);
+                closeCopy(bc, b);
             }
         }
         return h.record(op, out, new Tensor[] {a, b}, new Tensor[] {a, b}, backward);

@@ -83,7 +83,7 @@ public final class Convolutions {
         if (bias == null) {
             return ConvOps.forward(g, x, weight);
         }
-        return KernelOps.hooks().intermediates(() -> ConvOps.forward(g, x, weight).add(bias.reshape(ws[0], 1, 1)));
+        return ConvOps.forward(g, x, weight, bias);
     }
 
     // ---- transposed convolution -----------------------------------------------------------------

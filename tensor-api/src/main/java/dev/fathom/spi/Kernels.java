@@ -143,7 +143,8 @@ public interface Kernels {
     // NCHW. Every operand is contiguous row-major (any offset): the tensor layer makes inputs
     // contiguous and allocates the outputs, which the kernel overwrites entirely (a gradient output
     // is not accumulated into). Geometry comes validated from the tensor layer. Bias is not a kernel
-    // operand: the tensor layer adds it as a broadcast (C_out, 1, 1), so its gradient is a plain sum.
+    // operand: the tensor layer adds it into the fresh output in place, as a broadcast (C_out, 1, 1)
+    // binary op, so its gradient is a plain sum.
     // The defaults throw, so a backend without these kernels says so by name.
 
     /**
