@@ -26,58 +26,33 @@ final class ConvOps {
     }
 
     static Tensor forward(Conv2dGeometry g, Tensor x, Tensor w) {
-        return run("conv2d", g.outputShape(), x, w, (k, a, b, out) -> k.conv2dForward(g, a, b, out),
+        return forward(g, x, w, null);
+    }
+
+    /** {@code conv2d(x, w)}, plus {@code bias (C_out)} when it is not null (see {@link #run}). */
+    static Tensor forward(Conv2dGeometry g, Tensor x, Tensor w, Tensor bias) {
+        return run("conv2d", g.outputShape(), x, w, bias, (k, a, b, out) -> k.conv2dForward(g, a, b, out),
                 gg -> new Tensor[] {
                     x.requiresGrad() ? data(g, gg, w) : null,
                     w.requiresGrad() ? weight(g, x, gg) : null});
     }
 
-    /**
-     * {@code conv2d(x, w) + bias} as one op: the bias is added in place into the convolution's
-     * fresh output (a broadcast add of {@code bias (C_out)} viewed as {@code (1, C_out, 1, 1)}), where
-     * a separate add wrote a second tensor of the output's size. Gradients: those of {@link #forward}
-     * for x and w, and the sum of gy over batch and plane for the bias.
-     */
-    static Tensor forward(Conv2dGeometry g, Tensor x, Tensor w, Tensor bias) {
-        KernelOps.Hooks h = KernelOps.hooks();
-        int[] outShape = g.outputShape();
-        Tensor out = h.empty(x.dtype(), x.device(), outShape);
-        if (out.numel() > 0) {
-            Tensor xc = null, wc = null, spread = null;
-            try (GradMode off = Autograd.noGrad()) {
-                xc = x.contiguous();
-                wc = w.contiguous();
-                spread = bias.reshape(1, bias.size(0), 1, 1).expand(outShape);
-                Kernels k = Backends.kernels(x.device());
-                k.conv2dForward(g, h.strided(xc), h.strided(wc), h.strided(out));
-                k.binary(BinaryOp.ADD, h.strided(out), h.strided(spread), h.strided(out));
-            } finally {
-                closeCopy(spread, null);
-                closeCopy(xc, x);
-                closeCopy(wc, w);
-            }
-        }
-        return h.record("conv2d", out, new Tensor[] {x, w, bias}, new Tensor[] {x, w, bias}, gg -> new Tensor[] {
-            x.requiresGrad() ? data(g, gg, w) : null,
-            w.requiresGrad() ? weight(g, x, gg) : null,
-            bias.requiresGrad() ? gg.sum(0, 2, 3) : null});
-    }
-
     /** The gradient of conv2d with respect to x, from gy (N, C_out, OH, OW) and w. */
     static Tensor data(Conv2dGeometry g, Tensor gy, Tensor w) {
-        return data("conv2d_backward_data", g, gy, w);
+        return data("conv2d_backward_data", g, gy, w, null);
     }
 
     /**
-     * {@code conv_transpose2d(x, w)}: the same op as {@link #data} (x in gy's place, g the
-     * convolution that maps the transposed convolution's output back to x), recorded by its own name.
+     * {@code conv_transpose2d(x, w)}, plus {@code bias (C_out)} when it is not null: the same op as
+     * {@link #data} (x in gy's place, g the convolution that maps the transposed convolution's output
+     * back to x), recorded by its own name.
      */
-    static Tensor transpose(Conv2dGeometry g, Tensor x, Tensor w) {
-        return data("conv_transpose2d", g, x, w);
+    static Tensor transpose(Conv2dGeometry g, Tensor x, Tensor w, Tensor bias) {
+        return data("conv_transpose2d", g, x, w, bias);
     }
 
-    private static Tensor data(String op, Conv2dGeometry g, Tensor gy, Tensor w) {
-        return run(op, g.inputShape(), gy, w, (k, a, b, out) -> k.conv2dBackwardData(g, a, b, out),
+    private static Tensor data(String op, Conv2dGeometry g, Tensor gy, Tensor w, Tensor bias) {
+        return run(op, g.inputShape(), gy, w, bias, (k, a, b, out) -> k.conv2dBackwardData(g, a, b, out),
                 gg -> new Tensor[] {
                     gy.requiresGrad() ? forward(g, gg, w) : null,
                     w.requiresGrad() ? weight(g, gg, gy) : null});
@@ -85,7 +60,7 @@ final class ConvOps {
 
     /** The gradient of conv2d with respect to w, from x and gy (N, C_out, OH, OW). */
     static Tensor weight(Conv2dGeometry g, Tensor x, Tensor gy) {
-        return run("conv2d_backward_weight", g.weightShape(), x, gy, (k, a, b, out) -> k.conv2dBackwardWeight(g, a, b, out),
+        return run("conv2d_backward_weight", g.weightShape(), x, gy, null, (k, a, b, out) -> k.conv2dBackwardWeight(g, a, b, out),
                 gg -> new Tensor[] {
                     x.requiresGrad() ? data(g, gy, gg) : null,
                     gy.requiresGrad() ? forward(g, x, gg) : null});
@@ -103,21 +78,40 @@ final class ConvOps {
         void run(Kernels k, dev.fathom.spi.Strided a, dev.fathom.spi.Strided b, dev.fathom.spi.Strided out);
     }
 
-    /** out = kernel(a, b) on contiguous copies of a and b (closed at once), recorded with {@code backward}. */
-    private static Tensor run(String op, int[] outShape, Tensor a, Tensor b, Kernel kernel, dev.fathom.autograd.BackwardFn backward) {
+    /**
+     * out = kernel(a, b) on contiguous copies of a and b (closed at once), recorded with
+     * {@code backward}. A bias {@code (C)}, when not null, is added in place into the fresh output
+     * {@code (N, C, H, W)} as a broadcast over batch and plane (a separate add would write a second
+     * tensor of the output's size); it becomes a third input, whose gradient is gy summed over
+     * batch and plane.
+     */
+    private static Tensor run(String op, int[] outShape, Tensor a, Tensor b, Tensor bias, Kernel kernel,
+                              dev.fathom.autograd.BackwardFn backward) {
         KernelOps.Hooks h = KernelOps.hooks();
         Tensor out = h.empty(a.dtype(), a.device(), outShape);
         if (out.numel() > 0) {
-            Tensor ac = null, bc = null;
+            Tensor ac = null, bc = null, spread = null;
             try (GradMode off = Autograd.noGrad()) {
                 ac = a.contiguous();
                 bc = b.contiguous();
-                kernel.run(Backends.kernels(a.device()), h.strided(ac), h.strided(bc), h.strided(out));
+                Kernels k = Backends.kernels(a.device());
+                kernel.run(k, h.strided(ac), h.strided(bc), h.strided(out));
+                if (bias != null) {
+                    spread = bias.reshape(1, bias.size(0), 1, 1).expand(outShape);
+                    k.binary(BinaryOp.ADD, h.strided(out), h.strided(spread), h.strided(out));
+                }
             } finally {
+                closeCopy(spread, null);
                 closeCopy(ac, a);
                 closeCopy(bc, b);
             }
         }
-        return h.record(op, out, new Tensor[] {a, b}, new Tensor[] {a, b}, backward);
+        if (bias == null) {
+            return h.record(op, out, new Tensor[] {a, b}, new Tensor[] {a, b}, backward);
+        }
+        return h.record(op, out, new Tensor[] {a, b, bias}, new Tensor[] {a, b, bias}, gg -> {
+            Tensor[] ab = backward.apply(gg);
+            return new Tensor[] {ab[0], ab[1], bias.requiresGrad() ? gg.sum(0, 2, 3) : null};
+        });
     }
 }

@@ -80,9 +80,6 @@ public final class Convolutions {
                     + " is smaller than the kernel " + ws[2] + "x" + ws[3] + " dilated by " + Arrays.toString(d)
                     + " (output would be " + g.outH() + "x" + g.outW() + "); pad the input or use a smaller kernel");
         }
-        if (bias == null) {
-            return ConvOps.forward(g, x, weight);
-        }
         return ConvOps.forward(g, x, weight, bias);
     }
 
@@ -178,8 +175,7 @@ public final class Convolutions {
             if (g.outH() != xp.size(2) || g.outW() != xp.size(3)) {
                 throw new IllegalStateException(op + ": internal shape rule mismatch " + g + " for input " + Shape.format(xp.shape()));
             }
-            Tensor y = ConvOps.transpose(g, xp, weight);
-            return bias == null ? y : y.add(bias.reshape(cOut, 1, 1));
+            return ConvOps.transpose(g, xp, weight, bias);
         });
     }
 
