@@ -13,6 +13,7 @@ import dev.fathom.tensor.DType;
 import dev.fathom.tensor.Device;
 import dev.fathom.tensor.Generator;
 import dev.fathom.tensor.Scope;
+import dev.fathom.tensor.Shape;
 import dev.fathom.tensor.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Level;
@@ -87,10 +88,7 @@ public class TrainStepBenchmark extends BackendBenchmark {
 
     /** A shuffled, prefetching loader over {@link #EXAMPLES} synthetic examples, as {@code fathom train} builds it. */
     private DataLoader loader(Zoo zoo) {
-        int width = 1;
-        for (int d : zoo.exampleShape()) {
-            width *= d;
-        }
+        int width = Math.toIntExact(Shape.numel(zoo.exampleShape()));
         SplittableRandom random = new SplittableRandom(42);
         float[] pixels = new float[EXAMPLES * width];
         for (int i = 0; i < pixels.length; i++) {

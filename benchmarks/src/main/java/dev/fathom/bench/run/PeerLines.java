@@ -17,8 +17,8 @@ import java.util.Map;
  * (numpy.dot as backend {@code numpy}, torch.mm as {@code torch}) and {@code train.*} (backend
  * {@code torch}). For the MLP and CNN, whose scripts time whole epochs, that is the last epoch's
  * samples/s: Fathom's side is measured after its warm-up, and PyTorch's first epoch runs 10–20%
- * slower than its later ones (CNN: 4,596 against 5,750 samples/s on this machine). The script's verdict on foreign CPU load ({@code contaminated}) goes on each of
- * its measurements.
+ * slower than its later ones (CNN: 4,596 against 5,750 samples/s on this machine). The script's
+ * verdict on foreign CPU load ({@code contaminated}) goes on each of its measurements.
  */
 public final class PeerLines {
     private static final ObjectMapper JSON = new ObjectMapper();
