@@ -14,7 +14,8 @@ import java.io.UncheckedIOException;
 /** {@code fathom <command>}: the entry point of {@code scripts/fathom}. */
 @Command(name = "fathom", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Fathom: tensors, autograd and models in Java, on the CPU or an NVIDIA GPU.",
-        subcommands = {DevicesCommand.class, TrainCommand.class, EvalCommand.class, SampleCommand.class, ParityCommand.class, CommandLine.HelpCommand.class})
+        footer = "%n`scripts/fathom bench` runs the JMH benchmarks on every backend side by side (scripts/bench, from a source checkout).",
+        subcommands = {DevicesCommand.class, TrainCommand.class, EvalCommand.class, SampleCommand.class, LandscapeCommand.class, ParityCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -14,6 +14,14 @@
  *       {@code Θ(x, x') = J(x)·J(x')ᵀ} of a model's outputs.</li>
  * </ul>
  *
+ * <h2>Loss landscapes</h2>
+ * <ul>
+ *   <li>{@link dev.fathom.theory.LossLandscape}: the loss along a line ({@link dev.fathom.theory.LossLine}) or
+ *       over a plane ({@link dev.fathom.theory.LossSurface}) through the current parameters, along
+ *       filter-normalized random directions (Li et al. 2018) or towards other weights (the linear
+ *       interpolation of Goodfellow, Vinyals &amp; Saxe 2015).</li>
+ * </ul>
+ *
  * <h2>Nonlinear least squares</h2>
  * <ul>
  *   <li>{@link dev.fathom.theory.LevenbergMarquardt}: minimizes {@code ½‖r(θ)‖²} over a list of
@@ -44,7 +52,7 @@
  *   <li>Every other tensor an entry point creates is closed before it returns (each works in its own
  *       {@link dev.fathom.tensor.Scope}); graph recording is turned on or off as each needs and restored.</li>
  *   <li>Not thread-safe: these tools use the calling thread's grad mode and scopes, and
- *       {@code LevenbergMarquardt} updates the parameters in place.</li>
+ *       {@code LevenbergMarquardt} updates the parameters in place ({@code LossLandscape} moves them and puts them back).</li>
  *   <li>Bad input (nulls, empty parameter lists, sizes above a dense limit, non-finite starting values,
  *       negative variances, depth or width below 1, unknown names) fails at once with an
  *       {@link java.lang.IllegalArgumentException} (or a {@link java.lang.NullPointerException}) naming the
