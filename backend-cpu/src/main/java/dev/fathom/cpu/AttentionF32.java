@@ -47,9 +47,28 @@ final class AttentionF32 {
         }
     }
 
-    /** {@code t[d·pad + j] = src[base + j·rowStride + d]}; the padding stays zero. */
+    /**
+     * {@code t[d·pad + j] = src[base + j·rowStride + d]}; the padding stays zero. Whole L × L
+     * blocks go through {@link RegisterTranspose}: float by float, every store of a key's row went
+     * pad floats (512 bytes at 128 keys) from the last, into a few L1 sets, and the transposes
+     * were a fortieth of a GPT step.
+     */
     static void transpose(float[] src, int base, int rowStride, int rows, int cols, float[] t, int pad) {
-        for (int j = 0; j < rows; j++) {
+        int j0 = 0;
+        if (RegisterTranspose.APPLIES) {
+            int wholeRows = rows / L * L, wholeCols = cols / L * L;
+            for (; j0 < wholeRows; j0 += L) {
+                for (int d = 0; d < wholeCols; d += L) {
+                    RegisterTranspose.block(src, base + j0 * rowStride + d, rowStride, t, d * pad + j0, pad);
+                }
+                for (int j = j0; j < j0 + L; j++) {
+                    for (int d = wholeCols; d < cols; d++) {
+                        t[d * pad + j] = src[base + j * rowStride + d];
+                    }
+                }
+            }
+        }
+        for (int j = j0; j < rows; j++) {
             for (int d = 0; d < cols; d++) {
                 t[d * pad + j] = src[base + j * rowStride + d];
             }
@@ -512,9 +531,17 @@ final class AttentionF32 {
                     keys = Math.max(keys, oneRow(h, i0 + r, r * pad, scale));
                 }
                 int qb = qb0 + i0 * qs, gob = gob0 + i0 * gos, j = 0;
+                // The block's rows before `first` see none of keys j..j+3 (their P and dS are zero
+                // there): under a causal mask the diagonal block's upper triangle, a fifth of dK's and
+                // dV's products at 128 positions in blocks of 32.
+                int first = 0;
                 for (; j + 3 < keys; j += 4) {
-                    FourRowProduct.multiplyAdd(ds, j, 1, pad, rows, q, qb, qs, e, gk, gkb + j * gks, gks);
-                    FourRowProduct.multiplyAdd(p, j, 1, pad, rows, go, gob, gos, ev, gv, gvb + j * gvs, gvs);
+                    while (first < rows && g.visibleKeys(i0 + first) <= j) {
+                        first++;
+                    }
+                    int at = j + first * pad, n = rows - first;
+                    FourRowProduct.multiplyAdd(ds, at, 1, pad, n, q, qb + first * qs, qs, e, gk, gkb + j * gks, gks);
+                    FourRowProduct.multiplyAdd(p, at, 1, pad, n, go, gob + first * gos, gos, ev, gv, gvb + j * gvs, gvs);
                 }
                 for (; j < keys; j++) {
                     combine(ds, j, pad, rows, q, qb, qs, e, gk, gkb + j * gks, true);
