@@ -45,6 +45,41 @@ class Erf32Test {
     }
 
     @Test
+    void theGradientRowEqualsTheScalarFunctionBitForBitAtEveryOffsetAndLength() {
+        float[] xs = inputs();
+        float[] g = new float[xs.length];
+        for (int i = 0; i < g.length; i++) {
+            g[i] = 0.25f + (i % 7) * 0.5f;
+        }
+        for (int offset = 0; offset < 5; offset++) {
+            int n = xs.length - offset - 3;
+            float[] grad = new float[n + offset];
+            Erf32.geluGradRow(xs, offset, g, offset, grad, offset, n);
+            for (int i = 0; i < n; i++) {
+                double v = xs[offset + i];
+                assertEquals(Float.floatToRawIntBits((float) (g[offset + i] * Erf32.geluGrad(v))), Float.floatToRawIntBits(grad[offset + i]),
+                        "gelu'(" + v + ") at offset " + offset);
+            }
+        }
+    }
+
+    /** The erfc tail's polynomial and its e^{-x²} (no Math.exp) against the series and continued fraction of ScalarMath. */
+    @Test
+    void scalarErfAndGeluGradientAreCloseToTheReferenceInTheTail() {
+        double worstErf = 0, worstGrad = 0;
+        for (int i = 0; i <= 4000; i++) {
+            double x = 2 + 4.0 * i / 4000;   // erf's argument from 2 to 6; GELU's from 2√2 to 6√2, both signs
+            worstErf = Math.max(worstErf, Math.abs(Erf32.erfcNonNegative(x) - ScalarMath.erfc(x)) / ScalarMath.erfc(x));
+            for (double v : new double[] {x * Math.sqrt(2), -x * Math.sqrt(2)}) {
+                double want = ScalarMath.geluGrad(v);
+                worstGrad = Math.max(worstGrad, Math.abs(Erf32.geluGrad(v) - want) / Math.max(Math.abs(want), 1e-300));
+            }
+        }
+        assertTrue(worstErf < 1e-8, "erfc's worst relative error on [2, 6]: " + worstErf);
+        assertTrue(worstGrad < 1e-8, "GELU''s worst relative error on |x| in [2√2, 6√2]: " + worstGrad);
+    }
+
+    @Test
     void scalarGeluIsWithinOneUlpOfTheSeriesReference() {
         float[] xs = inputs();
         long worst = 0;
