@@ -123,10 +123,11 @@ final class MatmulKernel {
      *
      * <p>The loop nest of BLIS (Van Zee and van de Geijn, 2015): for each NC-wide slice of columns
      * and KC-deep slice of K, B is packed into NR-column panels stored k-major (so the micro-kernel
-     * streams it contiguously); each MC-row block of A is packed into
-     * MR-row panels, k-major; the micro-kernel keeps an MR × NR tile of C in registers (5 × 2
-     * vectors: 10 accumulators). Packing folds transposes and strides
-     * away and pads edges with zeros; edge tiles store only their valid rows and columns.
+     * streams it contiguously); each MC-row block of A is read in place when its rows are
+     * contiguous, and otherwise copied into contiguous rows first (folding a transpose or strides
+     * away); the micro-kernel keeps an MR × NR tile of C in registers (5 × 2 vectors: 10
+     * accumulators) and reads its MR rows of A as five streams. B's packing pads edges with zeros;
+     * edge tiles store only their valid rows and columns.
      */
     static void gemmF32(float[] a, int ao, long aRs, long aCs, float[] b, int bo, long bRs, long bCs, float[] c, int co,
                         int m, int n, int k, boolean accumulateInto, boolean parallel) {
@@ -202,9 +203,16 @@ final class MatmulKernel {
                 boolean accumulate = accumulateInto || pc > 0;
                 for (int ic = 0; ic < m; ic += MC) {
                     int mc = Math.min(MC, m - ic);
-                    float[] ap = PACKED_A.of(((mc + MR - 1) / MR) * MR * kc);
-                    packA(a, (int) ao, aRs, aCs, ic, mc, pc, kc, ap, 0);
-                    macroKernel(ap, 0, mc, kc, bp, b0, nc, c, co + ic * ldc + jc, ldc, accumulate);
+                    if (aCs == 1) {
+                        // Rows already contiguous (a row-major A): read where they are. Copied into
+                        // MR-row panels first, as BLIS does, the copy was a twentieth of a GPT step
+                        // (see microKernel for what reading in place gained).
+                        macroKernel(a, (int) (ao + ic * aRs + pc), (int) aRs, mc, kc, bp, b0, nc, c, co + ic * ldc + jc, ldc, accumulate);
+                    } else {
+                        float[] ap = PACKED_A.of(((mc + MR - 1) / MR) * MR * kc);
+                        packA(a, (int) ao, aRs, aCs, ic, mc, pc, kc, ap, 0);
+                        macroKernel(ap, 0, kc, mc, kc, bp, b0, nc, c, co + ic * ldc + jc, ldc, accumulate);
+                    }
                 }
             }
         }
@@ -217,8 +225,9 @@ final class MatmulKernel {
 
     /**
      * Packs all of A (m × k, element (i, p) at {@code ao + i·rs + p·cs}) once, for products that
-     * share it ({@link #gemmPacked}): per KC slice of K, every MR-row panel k-major, the layout that
-     * {@link #blocked} packs one (K slice, MC block) at a time. A convolution's weights serve every
+     * share it ({@link #gemmPacked}): per KC slice of K, the rows (counted up to a multiple of MR)
+     * one after the other, each the slice's kc elements, the layout that {@link #blocked} packs one
+     * (K slice, MC block) at a time. A convolution's weights serve every
      * sample of the batch; packed per sample, they were a sixth of a DCGAN step.
      */
     static void packA(float[] a, int ao, long rs, long cs, int m, int k, float[] into, int at) {
@@ -266,7 +275,7 @@ final class MatmulKernel {
             int mc = Math.min(MC, m - ic);
             // One K slice: the block's packed rows start ic·k into A.
             if (bp != null) {
-                macroKernel(ap, at + ic * k, mc, k, bp, 0, n, c, co, ldc, false);
+                macroKernel(ap, at + ic * k, k, mc, k, bp, 0, n, c, co, ldc, false);
             } else {
                 gemmPacked(ap, at + ic * k, mc, k, b, n, c, co, ldc, false);
             }
@@ -288,7 +297,7 @@ final class MatmulKernel {
                 float[] bp = PACKED_B.of(((nc + NR - 1) / NR) * kc * NR);
                 b.pack(pc, kc, jc, nc, bp);
                 for (int ic = 0; ic < m; ic += MC) {
-                    macroKernel(ap, at + pc * rows + ic * kc, Math.min(MC, m - ic), kc, bp, 0, nc, c, co + ic * ldc + jc, ldc,
+                    macroKernel(ap, at + pc * rows + ic * kc, kc, Math.min(MC, m - ic), kc, bp, 0, nc, c, co + ic * ldc + jc, ldc,
                             accumulateInto || pc > 0);
                 }
             }
@@ -473,82 +482,54 @@ final class MatmulKernel {
         }
     }
 
-    /** Packs A[ic:ic+mc, pc:pc+kc] into MR-row panels, each k-major: ap[apo + (panel·kc + p)·MR + i]. */
+    /**
+     * Copies A[ic:ic+mc, pc:pc+kc] into mc contiguous rows of kc: {@code ap[apo + i·kc + p]}, what
+     * the micro-kernel reads with rows kc apart. A transposed A (a weight gradient's activations,
+     * element (i, p) at {@code i + p·cs}) goes through {@link RegisterTranspose} in L × L blocks:
+     * float by float, the reads of one row of the copy were cs apart, and with cs a multiple of
+     * 128 floats (a GPT's 128, 384 or 512 features) they fell into a few L1 sets.
+     */
     private static void packA(float[] a, int ao, long rs, long cs, int ic, int mc, int pc, int kc, float[] ap, int apo) {
-        int panels = (mc + MR - 1) / MR;
-        int first = 0;
-        if (rs == 1 && cs != 1) {
-            packTransposedA(a, (int) (ao + ic + pc * cs), (int) cs, mc / MR, kc, ap, apo);
-            first = mc / MR;
-        }
-        for (int ip = first; ip < panels; ip++) {
-            int i0 = ip * MR, h = Math.min(MR, mc - i0);
-            int base = apo + ip * kc * MR;
-            if (cs == 1 && h == MR) {
-                // Rows contiguous (row-major A): the MR rows side by side, int indices (a long index
-                // per element kept C2 from dropping the range checks; a tenth of a GPT step).
-                int s0 = (int) (ao + (ic + i0) * rs + pc), s1 = (int) (s0 + rs), s2 = (int) (s1 + rs);
-                int s3 = (int) (s2 + rs), s4 = (int) (s3 + rs);
-                for (int p = 0, o = base; p < kc; p++, o += MR) {
-                    ap[o] = a[s0 + p];
-                    ap[o + 1] = a[s1 + p];
-                    ap[o + 2] = a[s2 + p];
-                    ap[o + 3] = a[s3 + p];
-                    ap[o + 4] = a[s4 + p];
-                }
-                continue;
+        if (cs == 1) {
+            for (int i = 0; i < mc; i++) {
+                System.arraycopy(a, (int) (ao + (ic + i) * rs + pc), ap, apo + i * kc, kc);
             }
-            for (int i = 0; i < MR; i++) {
-                if (i >= h) {
-                    for (int p = 0; p < kc; p++) {
-                        ap[base + p * MR + i] = 0f;
+            return;
+        }
+        int i0 = 0;
+        if (rs == 1 && RegisterTranspose.APPLIES) {
+            int src = (int) (ao + ic + pc * cs), step = (int) cs, wholeRows = mc / L * L, wholeK = kc / L * L;
+            for (; i0 < wholeRows; i0 += L) {
+                for (int p = 0; p < wholeK; p += L) {
+                    RegisterTranspose.block(a, src + i0 + p * step, step, ap, apo + i0 * kc + p, kc);
+                }
+                for (int i = i0; i < i0 + L; i++) {
+                    for (int p = wholeK; p < kc; p++) {
+                        ap[apo + i * kc + p] = a[src + i + p * step];
                     }
-                    continue;
                 }
-                long src = ao + (ic + i0 + i) * rs + pc * cs;
-                for (int p = 0; p < kc; p++) {
-                    ap[base + p * MR + i] = a[(int) (src + p * cs)];
-                }
+            }
+        }
+        for (int i = i0; i < mc; i++) {
+            long src = ao + (ic + i) * rs + pc * cs;
+            for (int p = 0, o = apo + i * kc; p < kc; p++) {
+                ap[o + p] = a[(int) (src + p * cs)];
             }
         }
     }
 
     /**
-     * The first {@code panels} whole MR-row panels of a transposed A (element (i, p) at
-     * {@code src + i + p·cs}: each k step of the block is one contiguous run), packed as
-     * {@link #packA(float[], int, long, long, int, int, int, int, float[], int)} packs them.
-     *
-     * <p>A tiled transpose, 8 k steps at a time. Panel by panel, each panel read MR floats from kc
-     * rows cs apart, and with cs a multiple of 128 floats (a GPT's 128, 384 or 512 features) those
-     * rows fall into a few L1 sets, so every panel read them all from L2 again. k step by k step,
-     * the writes went to all panels at once, kc·MR floats apart, and fell into a few sets instead
-     * (slower still: 0.78–0.83×). Eight k steps keep eight rows in L1 and write 8·MR contiguous
-     * floats per panel: +2–7% on the whole product for GPT's weight gradients.
+     * C[0:mc, 0:nc] (+)= A (mc × kc: row i at {@code a[a0 + i·lda]}) · packed B (kc × nc), tile by
+     * tile; C rows are ldc apart.
      */
-    private static void packTransposedA(float[] a, int src, int cs, int panels, int kc, float[] ap, int apo) {
-        for (int p0 = 0; p0 < kc; p0 += 8) {
-            int p1 = Math.min(kc, p0 + 8), rows = src + p0 * cs;
-            for (int q = 0; q < panels; q++) {
-                int o = apo + q * kc * MR + p0 * MR, at = rows + q * MR;
-                for (int p = p0; p < p1; p++, o += MR, at += cs) {
-                    ap[o] = a[at];
-                    ap[o + 1] = a[at + 1];
-                    ap[o + 2] = a[at + 2];
-                    ap[o + 3] = a[at + 3];
-                    ap[o + 4] = a[at + 4];
-                }
-            }
-        }
-    }
-
-    /** C[0:mc, 0:nc] (+)= packed A (mc × kc, from ap[a0]) · packed B (kc × nc), tile by tile; C rows are ldc apart. */
-    private static void macroKernel(float[] ap, int a0, int mc, int kc, float[] bp, int b0, int nc, float[] c, int co, int ldc,
+    private static void macroKernel(float[] a, int a0, int lda, int mc, int kc, float[] bp, int b0, int nc, float[] c, int co, int ldc,
                                     boolean accumulate) {
         float[] edge = TILE.of(MR * NR);
         for (int jp = 0, j0 = 0; j0 < nc; jp++, j0 += NR) {
             int w = Math.min(NR, nc - j0);
-            for (int ip = 0, i0 = 0; i0 < mc; ip++, i0 += MR) {
-                microKernel(ap, a0 + ip * kc * MR, bp, b0 + jp * kc * NR, kc, c, co + i0 * ldc + j0, ldc, Math.min(MR, mc - i0), w, accumulate, edge);
+            for (int i0 = 0; i0 < mc; i0 += MR) {
+                microKernel(a, a0 + i0 * lda, lda, bp, b0 + jp * kc * NR, kc, c, co + i0 * ldc + j0, ldc, Math.min(MR, mc - i0), w, accumulate,
+                        edge);
             }
         }
     }
@@ -568,41 +549,46 @@ final class MatmulKernel {
      * C2's inlining limit for hot calls (FreqInlineSize, 325 bytecodes); unrolling k by two
      * instead spilled as well.
      *
-     * <p>The loop steps the B index by NR and the A index by MR: two adds per k step, where
-     * indices computed from a counter p took a multiply, shifts and sign extensions (C2 does not
-     * strength-reduce them). The range checks on {@code ap} then stay in the loop, as ai is not the
-     * loop variable, yet the loop is shorter. A core that shares its front end with a busy
-     * neighbour issues fewer instructions per cycle, so each one saved counts even where the FMA
-     * units would keep up. Against OpenBLAS in the same JVM, alternating JVMs with the old loop, a
-     * 256³ product went from 0.46× to 0.54× on two threads. (Both loops in one JVM showed 13–47%,
-     * but two hot kernels in one JVM bias each other's compilation: compare across JVMs.)
+     * <p>A's MR rows are read in place, {@code lda} apart, as five streams indexed by the loop
+     * counter p (so C2 hoists their range checks), and B's panel by an index stepped by NR: an
+     * index computed from p took a multiply, shifts and sign extensions (C2 does not
+     * strength-reduce them). A core that shares its front end with a busy neighbour issues fewer
+     * instructions per cycle, so each one saved counts even where the FMA units would keep up. An
+     * edge tile's rows past h repeat its last row, so that no read leaves A; their sums are
+     * dropped. (Against BLIS's MR-row panels of A, k-major, one stream, with a row-major A read in
+     * place and a transposed one copied into rows, old and new jars alternating: GPT's products
+     * 4096 × 384 · 384 × 128 and 4096 × 512 · 512 × 128 1.29× faster, its weight gradients
+     * 512 × 4096 · 4096 × 128 1.14×, 4096 × 128 · 128 × 384 1.03×; squares, the MLP's and the
+     * LSTM's products within noise. Two hot kernels in one JVM bias each other's compilation:
+     * compare across JVMs.)
      *
      * <p>Two vectors wide, not three: the feature counts of our models are multiples of 16, rarely of
      * 24, and a 128-wide B took 5⅓ panels of 24 (an eleventh of the work on zero padding). Against
      * the 3 × 3 tile, interleaved in one JVM on two threads: 4096 × 128 · 128 × 128 1.03×,
      * 4096 × 512 · 512 × 128 1.14×, 128 × 4096 · 4096 × 128 (transposed A) 1.17×, 1024³ 1.06×.
      */
-    private static void microKernel(float[] ap, int a0, float[] bp, int b0, int kc, float[] c, int ct, int ldc, int h, int w,
+    private static void microKernel(float[] a, int a0, int lda, float[] bp, int b0, int kc, float[] c, int ct, int ldc, int h, int w,
                                     boolean accumulate, float[] edge) {
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
         FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00;
-        int ai = a0;
-        for (int bi = b0, end = b0 + kc * NR; bi < end; bi += NR, ai += MR) {
+        int r0 = a0, r1 = a0 + Math.min(1, h - 1) * lda, r2 = a0 + Math.min(2, h - 1) * lda;
+        int r3 = a0 + Math.min(3, h - 1) * lda, r4 = a0 + Math.min(4, h - 1) * lda;
+        for (int p = 0, bi = b0; p < kc; p++, bi += NR) {
             FloatVector b0v = FloatVector.fromArray(S, bp, bi);
             FloatVector b1v = FloatVector.fromArray(S, bp, bi + L);
-            FloatVector x = FloatVector.broadcast(S, ap[ai]);
+            FloatVector x = FloatVector.broadcast(S, a[r0 + p]);
             c00 = x.fma(b0v, c00);
             c01 = x.fma(b1v, c01);
-            x = FloatVector.broadcast(S, ap[ai + 1]);
+            x = FloatVector.broadcast(S, a[r1 + p]);
             c10 = x.fma(b0v, c10);
             c11 = x.fma(b1v, c11);
-            x = FloatVector.broadcast(S, ap[ai + 2]);
+            x = FloatVector.broadcast(S, a[r2 + p]);
             c20 = x.fma(b0v, c20);
             c21 = x.fma(b1v, c21);
-            x = FloatVector.broadcast(S, ap[ai + 3]);
+            x = FloatVector.broadcast(S, a[r3 + p]);
             c30 = x.fma(b0v, c30);
             c31 = x.fma(b1v, c31);
-            x = FloatVector.broadcast(S, ap[ai + 4]);
+            x = FloatVector.broadcast(S, a[r4 + p]);
             c40 = x.fma(b0v, c40);
             c41 = x.fma(b1v, c41);
         }
