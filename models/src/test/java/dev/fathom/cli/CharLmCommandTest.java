@@ -4,13 +4,10 @@ import dev.fathom.Fathom;
 import dev.fathom.io.Checkpoint;
 import dev.fathom.models.CharLmFixtures;
 import dev.fathom.models.Mlp;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -20,19 +17,13 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code fathom train charlm} and {@code fathom sample} end to end on a small text directory (the reference model sizes, tiny runs). */
-class CharLmCommandTest {
-    private final StringWriter out = new StringWriter();
-    private final StringWriter err = new StringWriter();
-
-    private int run(String... args) {
+class CharLmCommandTest extends CommandLineTest {
+    /** Each run's output alone: the streams are cleared first. */
+    @Override
+    int run(String... args) {
         out.getBuffer().setLength(0);
         err.getBuffer().setLength(0);
-        return Main.execute(new PrintWriter(out, true), new PrintWriter(err, true), args);
-    }
-
-    @AfterEach
-    void restoreDefaultDevice() {
-        Fathom.setDefaultDevice(null);
+        return super.run(args);
     }
 
     private static Path corpus(Path dir) throws IOException {

@@ -17,7 +17,6 @@ import dev.fathom.tensor.Tensor;
 import dev.fathom.train.GanCheckpoint;
 import dev.fathom.train.GanTraining;
 import dev.fathom.train.TrainingCheckpoint;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,15 +45,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * synthetic Fashion-MNIST (random pixels in IDX files, so it runs without the dataset): the run's
  * files, a checkpoint → grid round trip, the judge, and bad inputs.
  */
-class DcganCommandTest {
+class DcganCommandTest extends CommandLineTest {
     @TempDir
     static Path shared;
     static Path data;
     static Path run;
     static Path cnn;
 
-    private final StringWriter out = new StringWriter();
-    private final StringWriter err = new StringWriter();
 
     /** Writes {@code n} random 28×28 images and labels {@code i mod 10} as IDX files {@code prefix-*-idx?-ubyte}. */
     static void writeIdx(Path dir, String prefix, int n, long seed) throws IOException {
@@ -92,15 +89,6 @@ class DcganCommandTest {
                 "cpu", "--data", data.toString(), "--out", cnn.toString());
         assertEquals(0, rc, "`fathom train` with a zoo model still works next to its subcommand: " + o + "\n" + e);
         Fathom.setDefaultDevice(null);
-    }
-
-    @AfterEach
-    void restoreDefaultDevice() {
-        Fathom.setDefaultDevice(null);
-    }
-
-    private int run(String... args) {
-        return Main.execute(new PrintWriter(out, true), new PrintWriter(err, true), args);
     }
 
     @Test

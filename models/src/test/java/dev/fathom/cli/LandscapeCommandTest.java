@@ -2,17 +2,11 @@ package dev.fathom.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.fathom.Fathom;
 import dev.fathom.data.FashionMnist;
-import dev.fathom.models.Gpt;
-import dev.fathom.train.CharLmCheckpoint;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -25,20 +19,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * when Debian's dataset-fashion-mnist is not installed): the grid's centre is the checkpoint's own
  * loss, the far corners are higher, and bad options or a checkpoint of the wrong kind write nothing.
  */
-class LandscapeCommandTest {
+class LandscapeCommandTest extends CommandLineTest {
     @TempDir
     Path dir;
-    private final StringWriter out = new StringWriter();
-    private final StringWriter err = new StringWriter();
-
-    @AfterEach
-    void restoreDefaultDevice() {
-        Fathom.setDefaultDevice(null);
-    }
-
-    private int run(String... args) {
-        return Main.execute(new PrintWriter(out, true), new PrintWriter(err, true), args);
-    }
 
     @Test
     void theCentreOfThePlaneIsTheCheckpointsLossAndTheCornersAreHigher() throws Exception {
@@ -69,11 +52,7 @@ class LandscapeCommandTest {
 
     @Test
     void badOptionsAndOtherKindsOfCheckpointWriteNothing() throws Exception {
-        Path clm = dir.resolve("clm.safetensors");
-        Fathom.seed(3);
-        try (Gpt gpt = new Gpt(Gpt.Config.reference(3))) {
-            CharLmCheckpoint.save(clm, gpt, "abc", 3);
-        }
+        Path clm = charLmCheckpoint(dir.resolve("clm.safetensors"));
         Path plots = dir.resolve("plots");
         assertEquals(1, run("landscape", clm.toString(), "--device", "cpu", "--out", plots.toString()));
         assertTrue(err.toString().contains("fathom landscape: " + clm + " is not a Fashion-MNIST classifier: it holds a char-LM")

@@ -1,30 +1,14 @@
 package dev.fathom.cli;
 
-import dev.fathom.Fathom;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class MainTest {
-    private final StringWriter out = new StringWriter();
-    private final StringWriter err = new StringWriter();
-
-    private int run(String... args) {
-        return Main.execute(new PrintWriter(out, true), new PrintWriter(err, true), args);
-    }
-
-    @AfterEach
-    void restoreDefaultDevice() {
-        Fathom.setDefaultDevice(null);
-    }
-
+class MainTest extends CommandLineTest {
     @Test
     void devicesListsEveryBackendAndWhatAutoPicks() {
         assertEquals(0, run("devices"), err.toString());

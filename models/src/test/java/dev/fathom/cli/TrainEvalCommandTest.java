@@ -1,15 +1,11 @@
 package dev.fathom.cli;
 
-import dev.fathom.Fathom;
 import dev.fathom.data.FashionMnist;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -24,23 +20,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * reason, when Debian's dataset-fashion-mnist is not installed): the reference MLP reaches 80%
  * test accuracy in one epoch, a run writes its files, resumes, and evaluates.
  */
-class TrainEvalCommandTest {
-    private final StringWriter out = new StringWriter();
-    private final StringWriter err = new StringWriter();
-
+class TrainEvalCommandTest extends CommandLineTest {
     @BeforeAll
     static void needsData() {
         Assumptions.assumeTrue(Files.isDirectory(FashionMnist.DEFAULT_DIR),
                 "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)");
-    }
-
-    @AfterEach
-    void restoreDefaultDevice() {
-        Fathom.setDefaultDevice(null);
-    }
-
-    private int run(String... args) {
-        return Main.execute(new PrintWriter(out, true), new PrintWriter(err, true), args);
     }
 
     private static double lastValAcc(String output) {

@@ -2,18 +2,13 @@ package dev.fathom.cli;
 
 import dev.fathom.Fathom;
 import dev.fathom.models.Dcgan;
-import dev.fathom.models.Gpt;
 import dev.fathom.optim.Adam;
 import dev.fathom.tensor.Generator;
-import dev.fathom.train.CharLmCheckpoint;
 import dev.fathom.train.GanCheckpoint;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -23,28 +18,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code fathom eval} and {@code sample --judge} with a char-LM or DCGAN checkpoint: refused first, naming the file and the command that reads it. */
-class WrongCheckpointKindTest {
+class WrongCheckpointKindTest extends CommandLineTest {
     @TempDir
     Path dir;
-    private final StringWriter out = new StringWriter();
-    private final StringWriter err = new StringWriter();
-
-    @AfterEach
-    void restoreDefaultDevice() {
-        Fathom.setDefaultDevice(null);
-    }
-
-    private int run(String... args) {
-        return Main.execute(new PrintWriter(out, true), new PrintWriter(err, true), args);
-    }
 
     private Path charLm() throws IOException {
-        Path file = dir.resolve("clm.safetensors");
-        Fathom.seed(3);
-        try (Gpt gpt = new Gpt(Gpt.Config.reference(3))) {
-            CharLmCheckpoint.save(file, gpt, "abc", 3);
-        }
-        return file;
+        return charLmCheckpoint(dir.resolve("clm.safetensors"));
     }
 
     private Path dcgan() throws IOException {
