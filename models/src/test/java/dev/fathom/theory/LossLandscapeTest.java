@@ -1,5 +1,6 @@
 package dev.fathom.theory;
 
+import dev.fathom.Fathom;
 import dev.fathom.LiveBuffers;
 import dev.fathom.nn.Conv2d;
 import dev.fathom.nn.Flatten;
@@ -9,11 +10,15 @@ import dev.fathom.nn.Module;
 import dev.fathom.nn.Parameter;
 import dev.fathom.nn.ReLU;
 import dev.fathom.nn.Sequential;
+import dev.fathom.spi.Backend;
 import dev.fathom.tensor.DType;
+import dev.fathom.tensor.Device;
 import dev.fathom.tensor.Generator;
 import dev.fathom.tensor.Scope;
 import dev.fathom.tensor.Tensor;
+import dev.fathom.tensor.internal.Backends;
 import dev.fathom.theory.LossLandscape.Normalization;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -249,6 +254,58 @@ class LossLandscapeTest {
             for (int i = 0; i < ps.size(); i++) {
                 assertArrayEquals(before.get(i), ps.get(i).data().toFloatArray(), "parameter " + i + " after the loss threw");
             }
+        }
+    }
+
+    /**
+     * The same seeded plane through a small CNN on the CPU and on every other usable device
+     * (cuda-emu in CI, a GPU where there is one): the same losses to F32 accuracy, and each
+     * device's parameters back bit for bit. Skipped, with the reasons, where the CPU is alone.
+     */
+    @Test
+    void theSamePlaneOnEveryDevice() {
+        List<Device> others = new ArrayList<>();
+        List<String> skipped = new ArrayList<>();
+        for (Backend b : Backends.all()) {
+            if (!b.name().equals("cpu")) {
+                if (b.availability().available() && b.deviceCount() > 0) {
+                    others.add(new Device(b.name(), 0));
+                } else {
+                    skipped.add(b.name() + ": " + b.availability().reason());
+                }
+            }
+        }
+        Assumptions.assumeFalse(others.isEmpty(), () -> "no backend besides the CPU is available here " + skipped);
+        double[] grid = {-1, 0, 0.5};
+        LossSurface reference = planeOn(Device.cpu(), grid);
+        for (Device device : others) {
+            LossSurface surface = planeOn(device, grid);
+            for (int i = 0; i < grid.length; i++) {
+                for (int j = 0; j < grid.length; j++) {
+                    double want = reference.at(i, j);
+                    assertEquals(want, surface.at(i, j), 1e-4 * Math.abs(want), device + " at (" + grid[i] + ", " + grid[j] + ")");
+                }
+            }
+        }
+    }
+
+    /** A seeded small CNN's plane on {@code device}, after checking that the device's parameters come back bit for bit. */
+    private static LossSurface planeOn(Device device, double[] grid) {
+        try (Scope s = Scope.open()) {
+            Fathom.seed(11);
+            Module model = smallConvNet(12).to(device);
+            List<Parameter> ps = model.parameters();
+            Tensor x = Tensor.rand(new Generator(3), DType.F32, 3, 2, 5, 5).to(device);
+            Tensor y = Tensor.of(new long[] {0, 4, 2}, 3).to(device);
+            List<float[]> before = ps.stream().map(p -> p.data().toFloatArray()).toList();
+            Generator g = new Generator(21);
+            List<Tensor> d1 = LossLandscape.randomDirection(ps, Normalization.FILTER, g);
+            List<Tensor> d2 = LossLandscape.randomDirection(ps, Normalization.FILTER, g);
+            LossSurface surface = LossLandscape.plane(() -> Functional.crossEntropy(model.forward(x), y), ps, d1, d2, grid, grid);
+            for (int i = 0; i < ps.size(); i++) {
+                assertArrayEquals(before.get(i), ps.get(i).data().toFloatArray(), device + ": parameter " + i + " after the plane");
+            }
+            return surface;
         }
     }
 
