@@ -550,7 +550,8 @@ final class MatmulKernel {
      * instead spilled as well.
      *
      * <p>A's MR rows are read in place, {@code lda} apart, as five streams indexed by the loop
-     * counter p (so C2 hoists their range checks), and B's panel by an index stepped by NR: an
+     * counter p (a counted loop's affine indices, the form C2's range-check elimination takes),
+     * and B's panel by an index stepped by NR: an
      * index computed from p took a multiply, shifts and sign extensions (C2 does not
      * strength-reduce them). A core that shares its front end with a busy neighbour issues fewer
      * instructions per cycle, so each one saved counts even where the FMA units would keep up. An
