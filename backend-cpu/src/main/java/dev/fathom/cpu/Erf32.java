@@ -145,8 +145,8 @@ final class Erf32 {
 
     /**
      * e^{-s} for {@code 0 ≤ s < 36} (the erfc tail's e^{-x²} for 2 ≤ x < 6): (e^{-s/64})^64 with
-     * e^{-s/64} from its Taylor series to degree 13 (|s/64| below 0.57: relative error about 1e-14
-     * after the six squarings). The scalar form; {@link #expNegative(DoubleVector)} does the same
+     * e^{-s/64} from its Taylor series to degree 13 (|s/64| below 0.57: the series' remainder is
+     * below 4e-15 relative, 3e-13 after the six squarings multiply it by 64). The scalar form; {@link #expNegative(DoubleVector)} does the same
      * operations in the same order.
      */
     private static double expNegative(double s) {
