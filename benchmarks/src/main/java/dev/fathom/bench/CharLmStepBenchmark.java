@@ -32,9 +32,10 @@ import java.util.concurrent.TimeUnit;
  * change are in its commit message and the session's closing note, not here, where they would go
  * stale.
  *
- * <p>Warm-up is 10 s, some 30 steps of 250 ms: the peers time the steps after their first 20, and
- * C2 is still compiling this step's many kernels after 6 s (three 2 s rounds left the first
- * measured rounds 10–30% slower than the last).
+ * <p>Warm-up is 10 s: the peers time the steps after their first 20, and C2 is still compiling
+ * this step's many kernels after 6 s (three 2 s rounds left the first measured rounds 10–30%
+ * slower than the last). The first step alone takes about 3 s (the GPT's on 2 cores, its kernels
+ * still interpreted or in C1); the steps after run 90–130 ms.
  */
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 5, time = 2)
