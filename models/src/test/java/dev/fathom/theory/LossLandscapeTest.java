@@ -216,6 +216,22 @@ class LossLandscapeTest {
         }
     }
 
+    /** A parameter with no elements (a [0, 3] weight) gets an empty direction under every normalization. */
+    @Test
+    void anEmptyParameterGetsAnEmptyDirection() {
+        try (Scope s = Scope.open()) {
+            List<Parameter> ps = List.of(new Parameter(Tensor.zeros(0, 3), true), new Parameter(Tensor.ones(2, 3), true));
+            for (Normalization n : Normalization.values()) {
+                List<Tensor> d = LossLandscape.randomDirection(ps, n, new Generator(1));
+                assertArrayEquals(new int[] {0, 3}, d.get(0).shape(), n.name());
+                assertArrayEquals(new int[] {2, 3}, d.get(1).shape(), n.name());
+                if (n != Normalization.NONE) {
+                    assertEquals(Math.sqrt(6), norm(d.get(1).toDoubleArray(), 0, 6), 1e-5, n + ": the other parameter's direction has its norm");
+                }
+            }
+        }
+    }
+
     private static double norm(double[] a, int at, int n) {
         double sum = 0;
         for (int i = at; i < at + n; i++) {
