@@ -209,7 +209,7 @@ final class MatmulKernel {
                         // (see microKernel for what reading in place gained).
                         macroKernel(a, (int) (ao + ic * aRs + pc), (int) aRs, mc, kc, bp, b0, nc, c, co + ic * ldc + jc, ldc, accumulate);
                     } else {
-                        float[] ap = PACKED_A.of(((mc + MR - 1) / MR) * MR * kc);
+                        float[] ap = PACKED_A.of(mc * kc);
                         packA(a, (int) ao, aRs, aCs, ic, mc, pc, kc, ap, 0);
                         macroKernel(ap, 0, kc, mc, kc, bp, b0, nc, c, co + ic * ldc + jc, ldc, accumulate);
                     }
@@ -218,22 +218,25 @@ final class MatmulKernel {
         }
     }
 
-    /** Length of {@link #packA(float[], int, long, long, int, int, float[], int)}'s result for an m × k operand. */
+    /**
+     * Length of {@link #packA(float[], int, long, long, int, int, float[], int)}'s result for an m × k
+     * operand: m·k, no padding (the micro-kernel repeats an edge tile's last row rather than read
+     * rows past m).
+     */
     static int packedASize(int m, int k) {
-        return (m + MR - 1) / MR * MR * k;
+        return m * k;
     }
 
     /**
      * Packs all of A (m × k, element (i, p) at {@code ao + i·rs + p·cs}) once, for products that
-     * share it ({@link #gemmPacked}): per KC slice of K, the rows (counted up to a multiple of MR)
-     * one after the other, each the slice's kc elements, the layout that {@link #blocked} packs one
+     * share it ({@link #gemmPacked}): per KC slice of K, the m rows one after the other, each the
+     * slice's kc elements, the layout that {@link #blocked} packs one
      * (K slice, MC block) at a time. A convolution's weights serve every
      * sample of the batch; packed per sample, they were a sixth of a DCGAN step.
      */
     static void packA(float[] a, int ao, long rs, long cs, int m, int k, float[] into, int at) {
-        int rows = (m + MR - 1) / MR * MR;
         for (int pc = 0; pc < k; pc += KC) {
-            packA(a, ao, rs, cs, 0, m, pc, Math.min(KC, k - pc), into, at + pc * rows);
+            packA(a, ao, rs, cs, 0, m, pc, Math.min(KC, k - pc), into, at + pc * m);
         }
     }
 
@@ -289,7 +292,6 @@ final class MatmulKernel {
      * image): C is {@code m × n}, rows {@code ldc} apart, at {@code co}. Needs {@code k ≥ 1}.
      */
     static void gemmPacked(float[] ap, int at, int m, int k, PanelSource b, int n, float[] c, int co, int ldc, boolean accumulateInto) {
-        int rows = (m + MR - 1) / MR * MR;
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
             for (int pc = 0; pc < k; pc += KC) {
@@ -297,7 +299,7 @@ final class MatmulKernel {
                 float[] bp = PACKED_B.of(((nc + NR - 1) / NR) * kc * NR);
                 b.pack(pc, kc, jc, nc, bp);
                 for (int ic = 0; ic < m; ic += MC) {
-                    macroKernel(ap, at + pc * rows + ic * kc, kc, Math.min(MC, m - ic), kc, bp, 0, nc, c, co + ic * ldc + jc, ldc,
+                    macroKernel(ap, at + pc * m + ic * kc, kc, Math.min(MC, m - ic), kc, bp, 0, nc, c, co + ic * ldc + jc, ldc,
                             accumulateInto || pc > 0);
                 }
             }
@@ -310,12 +312,11 @@ final class MatmulKernel {
      * a twelfth of the time, with the other thread idle.
      */
     private static void packAInParts(float[] a, int ao, long rs, long cs, int m, int k, float[] into) {
-        int rows = (m + MR - 1) / MR * MR;
-        Parallel.forRange(rows / MR, PACK_GRAIN, (lo, hi) -> {
+        Parallel.forRange((m + MR - 1) / MR, PACK_GRAIN, (lo, hi) -> {
             int i0 = (int) lo * MR, h = (int) Math.min(m, hi * MR) - i0;
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
-                packA(a, ao, rs, cs, i0, h, pc, kc, into, pc * rows + i0 * kc);
+                packA(a, ao, rs, cs, i0, h, pc, kc, into, pc * m + i0 * kc);
             }
         });
     }
