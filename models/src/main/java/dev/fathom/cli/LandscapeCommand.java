@@ -115,13 +115,14 @@ final class LandscapeCommand implements Callable<Integer> {
             List<Tensor> d1 = LossLandscape.randomDirection(ps, LossLandscape.Normalization.FILTER, g);
             List<Tensor> d2 = LossLandscape.randomDirection(ps, LossLandscape.Normalization.FILTER, g);
             double[] grid = LossLandscape.linspace(-range, range, points);
+            Supplier<Tensor> batchLoss = () -> Functional.crossEntropy(net.forward(batch.x()), batch.y());
             try (GradMode off = Autograd.noGrad(); Scope forward = Scope.open()) {
-                center = Functional.crossEntropy(net.forward(batch.x()), batch.y()).itemDouble();
+                center = batchLoss.get().itemDouble();
             }
             ProgressBar bar = ProgressBar.stderr("landscape", (long) points * points);
             long[] done = {0};
             Supplier<Tensor> loss = () -> {
-                Tensor l = Functional.crossEntropy(net.forward(batch.x()), batch.y());
+                Tensor l = batchLoss.get();
                 done[0]++;
                 bar.update(done[0], l.itemDouble(), done[0] * examples);
                 return l;

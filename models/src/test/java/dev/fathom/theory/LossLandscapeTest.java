@@ -10,15 +10,13 @@ import dev.fathom.nn.Module;
 import dev.fathom.nn.Parameter;
 import dev.fathom.nn.ReLU;
 import dev.fathom.nn.Sequential;
-import dev.fathom.spi.Backend;
 import dev.fathom.tensor.DType;
 import dev.fathom.tensor.Device;
 import dev.fathom.tensor.Generator;
 import dev.fathom.tensor.Scope;
 import dev.fathom.tensor.Tensor;
-import dev.fathom.tensor.internal.Backends;
 import dev.fathom.theory.LossLandscape.Normalization;
-import org.junit.jupiter.api.Assumptions;
+import dev.fathom.train.ParityDevices;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -280,21 +278,10 @@ class LossLandscapeTest {
      */
     @Test
     void theSamePlaneOnEveryDevice() {
-        List<Device> others = new ArrayList<>();
-        List<String> skipped = new ArrayList<>();
-        for (Backend b : Backends.all()) {
-            if (!b.name().equals("cpu")) {
-                if (b.availability().available() && b.deviceCount() > 0) {
-                    others.add(new Device(b.name(), 0));
-                } else {
-                    skipped.add(b.name() + ": " + b.availability().reason());
-                }
-            }
-        }
-        Assumptions.assumeFalse(others.isEmpty(), () -> "no backend besides the CPU is available here " + skipped);
+        List<Device> devices = ParityDevices.cpuAndOthers();
         double[] grid = {-1, 0, 0.5};
-        LossSurface reference = planeOn(Device.cpu(), grid);
-        for (Device device : others) {
+        LossSurface reference = planeOn(devices.getFirst(), grid);
+        for (Device device : devices.subList(1, devices.size())) {
             LossSurface surface = planeOn(device, grid);
             for (int i = 0; i < grid.length; i++) {
                 for (int j = 0; j < grid.length; j++) {

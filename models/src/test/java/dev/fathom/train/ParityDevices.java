@@ -9,12 +9,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** The devices a cross-backend parity test compares: the CPU, then device 0 of every other available backend (cuda-emu in CI). */
-final class ParityDevices {
+public final class ParityDevices {
     private ParityDevices() {
     }
 
     /** The CPU first, then the others; skips the test, with every other backend's reason, when there is none. */
-    static List<Device> cpuAndOthers() {
+    public static List<Device> cpuAndOthers() {
         List<Device> devices = new ArrayList<>(List.of(Device.cpu()));
         List<String> skipped = new ArrayList<>();
         for (Backend b : Backends.all()) {
