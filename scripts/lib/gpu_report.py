@@ -2,7 +2,7 @@
 """Sets Fathom's JMH results beside PyTorch's timings of the same work (scripts/gpu-check).
 
 Usage: gpu_report.py OUT_DIR   (reads jmh-gemm.json, jmh-gemm-own.json, jmh-conv.json, jmh-ops.json, jmh-step.json,
-jmh-models.json, jmh-step-jcuda.json, jmh-ops-jcuda.json, jmh-sum-pdl.json, jmh-steps-pdl.json, torch-timings.jsonl,
+jmh-models.json, jmh-step-jcuda.json, jmh-ops-jcuda.json, jmh-sum-ordinary.json, jmh-steps-ordinary.json, torch-timings.jsonl,
 reduce-probe.log; prints markdown)
 """
 import json
@@ -40,7 +40,7 @@ def work(bench, params):
 
 # What a results file's rows are marked with when they ran the same benchmarks another way; a row's
 # PyTorch peer is the benchmark without it.
-OWN_KERNEL, VIA_JCUDA, PROGRAMMATIC = " (own kernel)", " (launch via JCuda)", " (programmatic launch)"
+OWN_KERNEL, VIA_JCUDA, ORDINARY = " (own kernel)", " (launch via JCuda)", " (ordinary launch)"
 
 
 def load(out):
@@ -49,12 +49,12 @@ def load(out):
     # kernel's ratio to PyTorch's cuBLAS is issue 5's "own GEMM >= 0.5 of cuBLAS").
     # jmh-step-jcuda.json, jmh-ops-jcuda.json: training steps and elementwise ops with
     # -Dfathom.cuda.launch=jcuda (JCuda's cuLaunchKernel instead of the default NativeLaunch).
-    # jmh-sum-pdl.json, jmh-steps-pdl.json: the full sum and the training steps with
-    # -Dfathom.cuda.pdl=true (programmatic dependent launch).
+    # jmh-sum-ordinary.json, jmh-steps-ordinary.json: the full sum and the training steps with
+    # -Dfathom.cuda.pdl=false (ordinary launches, where programmatic dependent launch is the default).
     for name, suffix in (("jmh-gemm.json", ""), ("jmh-gemm-own.json", OWN_KERNEL), ("jmh-conv.json", ""),
                          ("jmh-ops.json", ""), ("jmh-step.json", ""), ("jmh-models.json", ""),
                          ("jmh-step-jcuda.json", VIA_JCUDA), ("jmh-ops-jcuda.json", VIA_JCUDA),
-                         ("jmh-sum-pdl.json", PROGRAMMATIC), ("jmh-steps-pdl.json", PROGRAMMATIC)):
+                         ("jmh-sum-ordinary.json", ORDINARY), ("jmh-steps-ordinary.json", ORDINARY)):
         path = os.path.join(out, name)
         if os.path.exists(path):
             with open(path) as f:
@@ -109,7 +109,7 @@ def main():
         bench, params = k
         score, p = fathom[k]
         peer_bench = bench
-        for mark in (OWN_KERNEL, VIA_JCUDA, PROGRAMMATIC):
+        for mark in (OWN_KERNEL, VIA_JCUDA, ORDINARY):
             peer_bench = peer_bench.replace(mark, "")
         amount, unit = work(peer_bench, p)
         rate = "%.1f %s" % (amount / (score * 1e-6), unit) if amount else ""

@@ -303,6 +303,101 @@ int main() {
             CHECK(cudaFree(slots));
         }
 
+        // The shipped one-row kernel, reduce_sum_f32, as ReduceLaunches launches it (1024 chunks), alone
+        // and as a programmatic dependent of the sum before it; and probe_split's shipped path with the
+        // shipped kernels' fm_grid_dependency, launched without PDL (what the wait costs when nothing overlaps).
+        {
+            long long splits = std::min(1024LL, n / (16LL * BLOCK));
+            long long chunk = ((n + splits - 1) / splits + 3) / 4 * 4;
+            splits = (n + chunk - 1) / chunk;
+            double* slots;
+            CHECK(cudaMalloc(&slots, splits * 8));
+            auto check = [&](const char* name) {
+                float got;
+                CHECK(cudaMemcpy(&got, out, 4, cudaMemcpyDeviceToHost));
+                if (!(std::fabs(got - want) <= 1e-5 * std::sqrt((double)n))) {
+                    std::printf("  WRONG (%s): %.9g, want %.9g\n", name, got, want);
+                    std::exit(1);
+                }
+            };
+            CHECK(cudaMemset(out, 0xff, 16));
+            row("reduce_sum_f32", time_us([&] {
+                    reduce_sum_f32<<<(unsigned)splits, BLOCK>>>(x, n, chunk, splits, slots, tickets, (float*)out);
+                }));
+            check("reduce_sum_f32");
+            if (prop.major >= 9) {
+                cudaLaunchAttribute attr[1];
+                attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+                attr[0].val.programmaticStreamSerializationAllowed = 1;
+                cudaLaunchConfig_t config = {};
+                config.gridDim = dim3((unsigned)splits);
+                config.blockDim = dim3(BLOCK);
+                config.attrs = attr;
+                config.numAttrs = 1;
+                CHECK(cudaMemset(out, 0xff, 16));
+                row("reduce_sum_f32, PDL", time_us([&] {
+                        CHECK(cudaLaunchKernelEx(&config, reduce_sum_f32, (const float*)x, (i64)n, (i64)chunk, (i64)splits, slots,
+                                                 tickets, (float*)out));
+                    }));
+                check("reduce_sum_f32, PDL");
+                CHECK(cudaMemset(out, 0xff, 16));
+                row("tree16, acq_rel, wait, no PDL", time_us([&] {
+                        probe_split<MODE_TREE16, TAIL_ACQ_REL, PDL_WAIT_FIRST>
+                            <<<(unsigned)splits, BLOCK>>>(x, n, chunk, splits, slots, tickets, (float*)out);
+                    }));
+                check("tree16, acq_rel, wait, no PDL");
+            }
+            CHECK(cudaFree(slots));
+        }
+
+        // Column sums of x as [n / 1024, 1024] over its rows (a bias gradient over a large batch): the
+        // scalar column kernel (tiles of 32 columns, 1024 blocks) and the quad one (tiles of 32 quads)
+        // at ReduceLaunches' 768 blocks and at 1024, each checked against an F64 sum of column 5.
+        {
+            const long long cols = 1024, rows = n / cols;
+            double want5 = 0;
+            for (long long r = 0; r < rows; r++) want5 += host[r * cols + 5];
+            float* sums;
+            CHECK(cudaMalloc(&sums, cols * 4));
+            double* slots;
+            CHECK(cudaMalloc(&slots, 1024LL * 128 * 8));
+            auto check = [&](const char* name) {
+                std::vector<float> got(cols);
+                CHECK(cudaMemcpy(got.data(), sums, cols * 4, cudaMemcpyDeviceToHost));
+                if (!(std::fabs(got[5] - want5) <= 1e-5 * std::sqrt((double)rows))) {
+                    std::printf("  WRONG (%s): column 5 %.9g, want %.9g\n", name, got[5], want5);
+                    std::exit(1);
+                }
+            };
+            std::printf("column sums of [%lld, %lld]\n", rows, cols);
+            {
+                long long tiles = cols / 32, splits = std::min((1024 + tiles - 1) / tiles, rows / 128);
+                long long chunk = (rows + splits - 1) / splits;
+                splits = (rows + chunk - 1) / chunk;
+                char name[64];
+                std::snprintf(name, sizeof name, "reduce_cols_f32 %lld x 256", tiles * splits);
+                row(name, time_us([&] {
+                        reduce_cols_f32<<<(unsigned)(tiles * splits), BLOCK>>>(R_SUM, x, 0, 0, cols, 1, 1, rows, cols, chunk, splits,
+                                                                              slots, nullptr, tickets, sums, 0);
+                    }));
+                check(name);
+            }
+            for (long long target : {768LL, 1024LL}) {
+                long long tiles = cols / 4 / 32, splits = std::min((target + tiles - 1) / tiles, rows / 128);
+                long long chunk = (rows + splits - 1) / splits;
+                splits = (rows + chunk - 1) / chunk;
+                char name[64];
+                std::snprintf(name, sizeof name, "reduce_cols_sum_f32x4 %lld x 256", tiles * splits);
+                row(name, time_us([&] {
+                        reduce_cols_sum_f32x4<<<(unsigned)(tiles * splits), BLOCK>>>(x, 0, cols, 1, rows, cols, chunk, splits, slots,
+                                                                                    tickets, sums);
+                    }));
+                check(name);
+            }
+            CHECK(cudaFree(slots));
+            CHECK(cudaFree(sums));
+        }
+
         // The variants at the shipped geometry (1024 blocks), with the error of each against the F64
         // sum, relative to the sum of magnitudes (the data is centred, so the sum itself is small).
         {

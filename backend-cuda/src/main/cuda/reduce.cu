@@ -459,6 +459,27 @@ FATHOM_REDUCE_SPLIT(f64, double)
 FATHOM_REDUCE_SPLIT(i64, i64)
 #undef FATHOM_REDUCE_SPLIT
 
+// A full F32 sum: one row that starts on 16 bytes (every whole tensor), SUM, cut into `splits`
+// chunks of `chunk` elements (a multiple of 4), one block each: reduce_split_f32's path for that
+// case and nothing else, so no grid-stride loop, op switch or unaligned path shares its registers
+// and schedule. Block b sums chunk b as split_rows does (quad_sum, block_sum), writes slot b, and the
+// block that takes the last ticket folds the slots (slot_sum, block_sum) into *out and resets the
+// ticket: the same adds in the same order, so the same bits as reduce_split_f32. Why its own entry:
+// on an H200 the probe's copy of this path summed 2^24 floats in 19.8 µs where reduce_split_f32 took
+// 20.2 (70% of the nominal bandwidth needs 19.9; scripts/lib/reduce_probe.cu).
+extern "C" __global__ void __launch_bounds__(256, 8) reduce_sum_f32(const float* x, i64 n, i64 chunk, i64 splits,
+                                                                     double* slots, unsigned* ticket, float* out) {
+    fm_grid_dependency();
+    const i64 b = blockIdx.x, begin = b * chunk;
+    const i64 len = n - begin < chunk ? n - begin : chunk;
+    const double s = block_sum(quad_sum(x + begin, len));
+    if (threadIdx.x == 0) slots[b] = s;
+    if (took_last_ticket(ticket, splits)) {
+        const double t = block_sum(slot_sum(static_cast<const volatile double*>(slots), splits));
+        if (threadIdx.x == 0) *out = (float)t;
+    }
+}
+
 // BOOL counts, SUM only: u64 slots, an i64 output.
 extern "C" __global__ void reduce_split_u8(int op, const u8* x, i64 x_offset, i64 row_stride, i64 inner, i64 chunk,
                                            i64 splits, void* part_val, i64* part_idx, unsigned* tickets, void* out,
@@ -641,6 +662,98 @@ __device__ void col_tiles(int op, const T* x, i64 x_offset, i64 outer_stride, i6
             walkers_arg(cw, want_max, v, iv);
             if (write) write_extreme(op, out, at, v, iv);
         }
+    }
+}
+
+// F32 column sums whose columns are contiguous and start on 16 bytes (a bias gradient [N, C] with C
+// a multiple of 4): each lane reads a quad of neighbouring columns per row, so a warp's load is 512
+// bytes where col_tiles reads 128, and a thread has four 16-byte loads in flight where it had four of
+// 4 bytes. Tiles are `width` quads (col_tile_width of the quad count), walkers as in col_tiles. Each
+// column adds a walker's four rows pairwise in F32 (two roundings) and carries that in F64, as
+// quad_sum does along a row; with splits > 1 block b writes slots b·128 + 4·q + k (quad q < width of
+// the tile, column k of the quad) and the tile's last block folds them in slot order. An H200 read
+// [2^14, 1024] over its rows at 34% of the nominal bandwidth with col_tiles (PyTorch 37%).
+//   reduce_cols_sum_f32x4(const float* x, i64 outer_stride, i64 row_stride, i64 outer, i64 rows,
+//       i64 cols, i64 chunk, i64 splits, double* slots, unsigned* tickets, float* out)
+// x points at element (0, 0, 0) and must start on 16 bytes; cols, row_stride and outer_stride are
+// multiples of 4; the result of (a, c) goes to out[a·cols + c].
+struct Sum4 {
+    double x, y, z, w;
+};
+
+__device__ __forceinline__ Sum4 col_quad_sum(const ColWalker& cw, const fm_f4* col, i64 quad_row_stride, i64 begin,
+                                             i64 end) {
+    const i64 step = cw.walkers;
+    Sum4 acc = {0, 0, 0, 0};
+    i64 r = begin + cw.walker;
+    for (; r + 3 * step < end; r += 4 * step) {
+        fm_f4 a = col[r * quad_row_stride], b = col[(r + step) * quad_row_stride],
+              c = col[(r + 2 * step) * quad_row_stride], d = col[(r + 3 * step) * quad_row_stride];
+        acc.x += (double)((a.x + b.x) + (c.x + d.x));
+        acc.y += (double)((a.y + b.y) + (c.y + d.y));
+        acc.z += (double)((a.z + b.z) + (c.z + d.z));
+        acc.w += (double)((a.w + b.w) + (c.w + d.w));
+    }
+    for (; r < end; r += step) {
+        fm_f4 a = col[r * quad_row_stride];
+        acc.x += (double)a.x;
+        acc.y += (double)a.y;
+        acc.z += (double)a.z;
+        acc.w += (double)a.w;
+    }
+    return acc;
+}
+
+// The walkers' Sum4s folded per column in walkers_sum's fixed order; valid in lanes < width of warp 0.
+__device__ __forceinline__ Sum4 walkers_sum4(const ColWalker& cw, Sum4 v) {
+    return {walkers_sum(cw, v.x), walkers_sum(cw, v.y), walkers_sum(cw, v.z), walkers_sum(cw, v.w)};
+}
+
+extern "C" __global__ void __launch_bounds__(256) reduce_cols_sum_f32x4(const float* x, i64 outer_stride, i64 row_stride,
+                                                                        i64 outer, i64 rows, i64 cols, i64 chunk,
+                                                                        i64 splits, double* slots, unsigned* tickets,
+                                                                        float* out) {
+    fm_grid_dependency();
+    const i64 quads = cols / 4, quad_row_stride = row_stride / 4;
+    const ColWalker cw(col_tile_width(quads));
+    const i64 tiles_per = (quads + cw.width - 1) / cw.width;
+    const unsigned q = cw.lane % cw.width;
+    for (i64 b = blockIdx.x; b < outer * tiles_per * splits; b += gridDim.x) {
+        const i64 tile = b / splits, s = b % splits;
+        const i64 a = tile / tiles_per, qc = (tile % tiles_per) * cw.width + q;
+        const i64 begin = s * chunk, end = rows - begin < chunk ? rows : begin + chunk;
+        const bool live = qc < quads, write = live && threadIdx.x < cw.width;
+        const fm_f4* col = reinterpret_cast<const fm_f4*>(x + a * outer_stride) + qc;
+        float* at = out + a * cols + 4 * qc;
+        Sum4 v = {0, 0, 0, 0};
+        if (live) v = col_quad_sum(cw, col, quad_row_stride, begin, end);
+        v = walkers_sum4(cw, v);
+        if (splits == 1) {
+            if (write) at[0] = (float)v.x, at[1] = (float)v.y, at[2] = (float)v.z, at[3] = (float)v.w;
+            continue;
+        }
+        double* slot = slots + b * 128 + 4 * q;
+        if (write) slot[0] = v.x, slot[1] = v.y, slot[2] = v.z, slot[3] = v.w;
+        __syncthreads();  // every lane's slots are written before thread 0's ticket releases them
+        if (!took_last_ticket(tickets + tile, splits)) continue;
+        // The tile's chunks j = walker, + walkers, ...: four chunks' slots loaded before any is added.
+        const volatile double* p = slots + tile * splits * 128 + 4 * q;
+        Sum4 t = {0, 0, 0, 0};
+        const i64 step = cw.walkers;
+        i64 j = live ? cw.walker : splits;  // a lane past the last quad has no slots
+        for (; j + step < splits; j += 2 * step) {
+            const volatile double* p0 = p + 128 * j;
+            const volatile double* p1 = p + 128 * (j + step);
+            double a0 = p0[0], a1 = p0[1], a2 = p0[2], a3 = p0[3], b0 = p1[0], b1 = p1[1], b2 = p1[2], b3 = p1[3];
+            t.x += a0, t.y += a1, t.z += a2, t.w += a3;
+            t.x += b0, t.y += b1, t.z += b2, t.w += b3;
+        }
+        for (; j < splits; j += step) {
+            const volatile double* p0 = p + 128 * j;
+            t.x += p0[0], t.y += p0[1], t.z += p0[2], t.w += p0[3];
+        }
+        t = walkers_sum4(cw, t);
+        if (write) at[0] = (float)t.x, at[1] = (float)t.y, at[2] = (float)t.z, at[3] = (float)t.w;
     }
 }
 

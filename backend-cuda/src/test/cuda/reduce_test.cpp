@@ -15,11 +15,15 @@
 // block that goes on to other rows), and the ticket counters back at zero after every launch. Sums also on rows that start on 16 bytes (F32 reads them as quads).
 // Columns (reduce_cols_*): the same references per (plane, column) over strided rows, with gaps
 // between columns, rows and planes, partial tiles, tiles narrower than a warp, capped grids, split
-// chunks, and blocks of both the given size and the host's 256.
+// chunks, and blocks of both the given size and the host's 256. F32 sums of contiguous columns on 16
+// bytes also through reduce_cols_sum_f32x4 (a quad of columns a lane), and full F32 sums through
+// reduce_sum_f32, whose bits must be reduce_split_f32's.
 #include "cuda_emu.h"
 #include "reduce.cu"
 
 #include <cinttypes>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 #include <type_traits>
 #include <cstdio>
@@ -261,6 +265,91 @@ template <typename T> void cols_dtype(const char* tname, std::mt19937_64& rng) {
     }
 }
 
+// F32 column sums four columns a lane (reduce_cols_sum_f32x4), as the host launches them for
+// contiguous columns, a multiple of 4 wide, on 16 bytes: gaps of 4 between rows and 8 between planes
+// that hold data the kernel must not read, tiles of 1 quad (several rows per warp) to 32, a partial
+// last tile, capped grids, and split chunks (slots garbage at first) merged by each tile's last block.
+void cols_quads(std::mt19937_64& rng) {
+    // (outer, rows, cols, grid, chunk)
+    const long long shapes[][5] = {{1, 1, 4, 1, 0},      {1, 1000, 4, 1, 0},      {1, 37, 132, 2, 0}, {3, 129, 64, 2, 0},
+                                   {2, 1000, 160, 12, 300}, {1, 3000, 8, 4, 400}, {1, 700, 1024, 16, 130}};
+    for (const auto& sh : shapes) {
+        const long long outer = sh[0], rows = sh[1], cols = sh[2], chunk = sh[4];
+        const unsigned grid = (unsigned)sh[3];
+        const long long row_stride = cols + 4, outer_stride = rows * row_stride + 8;
+        for (unsigned block : {g_block, 256u}) {
+            for (Kind kind : {REAL, TIES}) {
+                ++g_cases;
+                std::vector<float> buf = make_data<float>(outer * outer_stride + 8, kind, rng);
+                // x on 16 bytes (element 0 of the first row of the first plane), then 4 more floats in.
+                long long base = (long long)((16 - reinterpret_cast<std::uintptr_t>(buf.data()) % 16) % 16 / 4) + 4;
+                if (base + outer * outer_stride > (long long)buf.size()) buf.resize(base + outer * outer_stride);
+                const float* x = buf.data() + base;
+                const long long n = outer * cols;
+                std::vector<float> out(n + 4, -7.0f);
+                long long splits = chunk == 0 ? 1 : (rows + chunk - 1) / chunk;
+                long long quads = cols / 4, width = 1;
+                while (width < 32 && width < quads) width <<= 1;
+                long long tiles = outer * ((quads + width - 1) / width);
+                std::vector<double> slots(chunk == 0 ? 0 : tiles * splits * 128, -1e300);
+                emu_launch(dim3(grid), dim3(block), reduce_cols_sum_f32x4, x, outer_stride, row_stride, outer, rows, cols,
+                           chunk == 0 ? rows : chunk, splits, chunk == 0 ? nullptr : slots.data(),
+                           chunk == 0 ? nullptr : g_tickets.data(), out.data() + 2);
+                for (std::size_t t = 0; t < g_tickets.size(); ++t)
+                    if (g_tickets[t] != 0) fail("cols quads left ticket " + std::to_string(t) + " at " + std::to_string(g_tickets[t]));
+                char where[200];
+                for (long long a = 0; a < outer; ++a) {
+                    for (long long c = 0; c < cols; ++c) {
+                        std::snprintf(where, sizeof where,
+                                      "reduce_cols_sum_f32x4 outer=%lld rows=%lld cols=%lld grid=%u block=%u chunk=%lld kind=%d "
+                                      "a=%lld c=%lld",
+                                      outer, rows, cols, grid, block, chunk, (int)kind, a, c);
+                        auto at = [&](long long r) { return (double)x[a * outer_stride + r * row_stride + c]; };
+                        check_result<float>(where, R_SUM, rows, at, out[2 + a * cols + c], 0);
+                    }
+                }
+                for (long long k : {0LL, 1LL, n + 2, n + 3})
+                    if (out[k] != -7.0f) fail(std::string(where) + ": wrote outside the output");
+            }
+        }
+    }
+}
+
+// A full F32 sum through reduce_sum_f32 (one aligned row in chunks of a multiple of 4, a block each,
+// as ReduceLaunches launches it): the F64 reference, and the bits of reduce_split_f32 on the same
+// chunks, whose SUM path it copies; the ticket back at zero.
+void full_sums(std::mt19937_64& rng) {
+    for (long long n : {5LL, 1000LL, 100003LL}) {
+        for (long long splits_wanted : {1LL, 3LL, 7LL}) {
+            ++g_cases;
+            std::vector<fm_f4> storage((n + 3) / 4);  // 16-byte aligned
+            float* x = reinterpret_cast<float*>(storage.data());
+            std::vector<float> data = make_data<float>(n, REAL, rng);
+            std::copy(data.begin(), data.end(), x);
+            long long chunk = ((n + splits_wanted - 1) / splits_wanted + 3) / 4 * 4;
+            long long splits = (n + chunk - 1) / chunk;
+            std::vector<double> slots(splits, -1e300);
+            float got = -7, split = -9;
+            emu_launch(dim3((unsigned)splits), dim3(g_block), reduce_sum_f32, (const float*)x, n, chunk, splits, slots.data(),
+                       g_tickets.data(), &got);
+            if (g_tickets[0] != 0) fail("reduce_sum_f32 left its ticket at " + std::to_string(g_tickets[0]));
+            launch_split((unsigned)splits, (int)R_SUM, (const float*)x, 0LL, n, n, chunk, (void*)&split, 0LL, 1LL, reduce_split_f32);
+            char where[120];
+            std::snprintf(where, sizeof where, "reduce_sum_f32 n=%lld splits=%lld", n, splits);
+            check_result<float>(where, R_SUM, n, [&](long long j) { return (double)x[j]; }, got, 0);
+            if (std::memcmp(&got, &split, 4) != 0)
+                fail(std::string(where) + ": " + std::to_string(got) + " where reduce_split_f32 gave " + std::to_string(split));
+        }
+    }
+    ++g_cases;
+    const long long n = 10000000;
+    std::vector<fm_f4> ones(n / 4, fm_f4{1, 1, 1, 1});
+    std::vector<double> slots(4);
+    float got = -1;
+    emu_launch(dim3(4), dim3(g_block), reduce_sum_f32, (const float*)ones.data(), n, n / 4, 4LL, slots.data(), g_tickets.data(), &got);
+    if (got != 1e7f) fail("reduce_sum_f32 SUM of 10^7 ones in 4 chunks: got " + std::to_string(got));
+}
+
 // BOOL counts over columns, split and not.
 void cols_u8(std::mt19937_64& rng) {
     const long long rows = 3001, cols = 35;
@@ -374,6 +463,8 @@ int main(int argc, char** argv) {
     cols_dtype<double>("f64", rng);
     cols_dtype<long long>("i64", rng);
     cols_u8(rng);
+    cols_quads(rng);
+    full_sums(rng);
     ten_million_ones();
     infinities();
     integers(rng);

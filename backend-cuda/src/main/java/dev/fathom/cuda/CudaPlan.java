@@ -78,7 +78,7 @@ record CudaPlan(KernelSource kernelSource, boolean cublas, boolean cudnn, List<S
         String kernels = properties.apply(KERNELS_PROPERTY);
         return decide(driverVersion, shipped, libs, CudaProperties.bool(CUBLAS_PROPERTY, properties.apply(CUBLAS_PROPERTY), true),
                 CudaProperties.bool(CUDNN_PROPERTY, properties.apply(CUDNN_PROPERTY), true), kernels == null ? "auto" : kernels,
-                CudaProperties.bool(CudaProperties.PDL, properties.apply(CudaProperties.PDL), false));
+                CudaProperties.bool(CudaProperties.PDL, properties.apply(CudaProperties.PDL), CudaProperties.PDL_DEFAULT));
     }
 
     /** As {@link #decide(int, AvailabilityReasons.PtxIsa, CudaLibraries)}, with cuBLAS allowed or not and cuDNN allowed. */
@@ -105,7 +105,7 @@ record CudaPlan(KernelSource kernelSource, boolean cublas, boolean cudnn, List<S
 
     /**
      * As {@link #decide(int, AvailabilityReasons.PtxIsa, CudaLibraries, boolean, boolean, String)}; {@code pdl}:
-     * {@code -Dfathom.cuda.pdl=true} asked for programmatic dependent launch, which the plan then lists.
+     * programmatic dependent launch is on ({@code -Dfathom.cuda.pdl}, on by default), which the plan lists either way.
      */
     static CudaPlan decide(int driverVersion, AvailabilityReasons.PtxIsa shipped, CudaLibraries libs, boolean allowCublas,
             boolean allowCudnn, String kernels, boolean pdl) {
@@ -171,9 +171,10 @@ record CudaPlan(KernelSource kernelSource, boolean cublas, boolean cudnn, List<S
         lines.add("pooling: own kernels (pool.cu): max-pool saves argmax indices, which cuDNN pooling neither returns nor takes"
                 + " back");
         lines.add("softmax, layer norm, optimizer updates, LSTM cell: own kernels");
-        if (pdl && source != KernelSource.NONE) {
-            lines.add("launches: programmatic dependent launch (-Dfathom.cuda.pdl=true) where the own kernels run as code for"
-                    + " compute capability 9.0 and later (the shipped sm_90 machine code, or NVRTC's); elsewhere ordinary launches");
+        if (source != KernelSource.NONE) {
+            lines.add(pdl ? "launches: programmatic dependent launch where the own kernels run as code for compute capability 9.0"
+                    + " and later (the shipped sm_90 machine code, or NVRTC's), elsewhere ordinary launches (-Dfathom.cuda.pdl=false:"
+                    + " ordinary everywhere)" : "launches: ordinary (-Dfathom.cuda.pdl=false)");
         }
         return new CudaPlan(source, cublas, cudnn, lines, noKernels);
     }

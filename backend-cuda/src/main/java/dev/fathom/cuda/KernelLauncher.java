@@ -16,17 +16,17 @@ import java.util.Objects;
  *
  * <p>Programmatic dependent launch: every own kernel waits for the kernel before it itself
  * ({@code fm_grid_dependency} in {@code fathom_kernels.cuh}, first thing; scripts/check-kernels
- * checks it). With {@code -Dfathom.cuda.pdl=true}, where the module's code was compiled for sm_90 or
- * later ({@link #programmatic}), launches go to the driver with
- * {@code CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION}, so that a launch and its block
- * dispatch overlap the end of the kernel before it. Off by default until a GPU run shows what it
- * gains (scripts/gpu-check times the full sum and the training steps both ways).
+ * checks it). Where the module's code was compiled for sm_90 or later ({@link #programmatic}),
+ * launches go to the driver with {@code CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION}, so
+ * that a launch and its block dispatch overlap the end of the kernel before it; on by default
+ * ({@link CudaProperties#PDL_DEFAULT}), {@code -Dfathom.cuda.pdl=false} turns it off
+ * (scripts/gpu-check times the full sum and the training steps both ways).
  */
 final class KernelLauncher {
     /** {@code -Dfathom.cuda.sync}, read once (a value other than true or false: CUDA's plan refused it, see {@link CudaProperties}). */
     static final boolean SYNC_PROPERTY = CudaProperties.flag(CudaProperties.SYNC, false);
     /** {@code -Dfathom.cuda.pdl}, read once (as {@link #SYNC_PROPERTY}). */
-    static final boolean PDL_PROPERTY = CudaProperties.flag(CudaProperties.PDL, false);
+    static final boolean PDL_PROPERTY = CudaProperties.flag(CudaProperties.PDL, CudaProperties.PDL_DEFAULT);
 
     /** Hardware limits common to every GPU from compute capability 3.0 on. */
     static final int MAX_THREADS_PER_BLOCK = 1024;

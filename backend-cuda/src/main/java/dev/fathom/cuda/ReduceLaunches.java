@@ -65,6 +65,14 @@ final class ReduceLaunches {
     /** The fewest elements a chunk gets: 16 per thread of a full block, so that each block has work worth its launch. */
     static final long MIN_CHUNK = 16L * LaunchGeometry.BLOCK;
 
+    /**
+     * The blocks {@code reduce_cols_sum_f32x4} aims for: it holds 40 registers (at 32, ptxas spills
+     * it), so 6 blocks of 256 threads fit a multiprocessor, and 768 fill a 132-SM H100 or H200 in one
+     * wave where {@link #SPLIT_TARGET_BLOCKS} would leave a second wave of 232 blocks at a third of
+     * the occupancy.
+     */
+    static final long COLUMN_QUAD_TARGET_BLOCKS = 768;
+
     /** The fewest rows a column chunk gets: 16 per walker (warp) of a full block. */
     static final long MIN_COLUMN_CHUNK = 16L * LaunchGeometry.BLOCK / 32;
 
@@ -171,6 +179,11 @@ final class ReduceLaunches {
         // A multiple of 4, so that every chunk of an aligned F32 row starts on 16 bytes (the kernel then reads quads).
         long chunk = ((inner + splits - 1) / splits + 3) / 4 * 4;
         splits = (inner + chunk - 1) / chunk;  // no empty last chunk
+        long start = x + xOffset * t.byteSize();
+        if (outer == 1 && op == ReduceOp.SUM && t == DType.F32 && start % 16 == 0) {
+            fullSum(name, shapes, start, inner, chunk, splits, out.address(outOffset));
+            return;
+        }
         long slots = outer * splits;
         CudaBuffer part = (CudaBuffer) kernels.allocate(DType.I64, 2 * slots);  // values, then indices
         try {
@@ -180,6 +193,21 @@ final class ReduceLaunches {
                     .ptr(indices).ptr(tickets.address(name)).ptr(out.address()).i64(outOffset).i64(outer));
         } finally {
             kernels.free(part);
+        }
+    }
+
+    /**
+     * A full F32 sum of the {@code n} floats at {@code x} (16-byte aligned) in {@code splits} chunks:
+     * {@code reduce_sum_f32}, a block per chunk (never more than {@link #SPLIT_TARGET_BLOCKS}), the
+     * same bits as {@code reduce_split_f32} with none of its other paths.
+     */
+    private void fullSum(String name, Object shapes, long x, long n, long chunk, long splits, long out) {
+        CudaBuffer slots = (CudaBuffer) kernels.allocate(DType.F64, splits);
+        try {
+            module.launch(name, shapes, "reduce_sum_f32", Dim3.of((int) splits), Dim3.of(LaunchGeometry.BLOCK), KernelParams.of()
+                    .ptr(x).i64(n).i64(chunk).i64(splits).ptr(slots.address()).ptr(tickets.address(name)).ptr(out));
+        } finally {
+            kernels.free(slots);
         }
     }
 
@@ -198,6 +226,10 @@ final class ReduceLaunches {
      */
     private void reduceColumns(ReduceOp op, String name, Object shapes, DType t, long x, long xOffset, ReduceLayout.Columns c,
             long out, long outOffset) {
+        if (op == ReduceOp.SUM && readsQuads(t, x + xOffset * t.byteSize(), c)) {
+            columnQuadSums(name, shapes, x + xOffset * t.byteSize(), c, out + outOffset * t.byteSize());
+            return;
+        }
         int width = columnTileWidth(c.cols());
         long tiles = c.outer() * ((c.cols() + width - 1) / width);
         long splits = LaunchGeometry.splits(tiles, c.rows(), SPLIT_TARGET_BLOCKS, MIN_COLUMN_CHUNK);
@@ -217,6 +249,44 @@ final class ReduceLaunches {
         } finally {
             if (part != null) {
                 kernels.free(part);
+            }
+        }
+    }
+
+    /**
+     * Whether {@code reduce_cols_sum_f32x4} can read the F32 columns of {@code c} from {@code start}
+     * four at a time: contiguous columns, a multiple of 4 of them, and every row of every plane
+     * starting on 16 bytes.
+     */
+    static boolean readsQuads(DType t, long start, ReduceLayout.Columns c) {
+        return t == DType.F32 && start % 16 == 0 && c.colStride() == 1 && c.cols() % 4 == 0 && c.rowStride() % 4 == 0
+                && (c.outer() == 1 || c.outerStride() % 4 == 0);
+    }
+
+    /**
+     * F32 column sums four columns a lane ({@code reduce_cols_sum_f32x4}): tiles of
+     * {@link #columnTileWidth} quads, cut into chunks of rows as {@link #reduceColumns} cuts its
+     * tiles but towards {@link #COLUMN_QUAD_TARGET_BLOCKS}; 128 slots per block.
+     */
+    private void columnQuadSums(String name, Object shapes, long x, ReduceLayout.Columns c, long out) {
+        long quads = c.cols() / 4;
+        int width = columnTileWidth(quads);
+        long tiles = c.outer() * ((quads + width - 1) / width);
+        long splits = LaunchGeometry.splits(tiles, c.rows(), COLUMN_QUAD_TARGET_BLOCKS, MIN_COLUMN_CHUNK);
+        long chunk = (c.rows() + splits - 1) / splits;
+        splits = (c.rows() + chunk - 1) / chunk;  // no empty last chunk
+        if (splits > 1) {
+            checkTickets(name, tiles, "column tiles", splits, shapes);
+        }
+        CudaBuffer slots = splits == 1 ? null : (CudaBuffer) kernels.allocate(DType.F64, tiles * splits * 128);
+        try {
+            module.launch(name, shapes, "reduce_cols_sum_f32x4", grid(tiles * splits), Dim3.of(LaunchGeometry.BLOCK),
+                    KernelParams.of().ptr(x).i64(c.outerStride()).i64(c.rowStride()).i64(c.outer()).i64(c.rows()).i64(c.cols())
+                            .i64(chunk).i64(splits).ptr(slots == null ? 0 : slots.address())
+                            .ptr(splits == 1 ? 0 : tickets.address(name)).ptr(out));
+        } finally {
+            if (slots != null) {
+                kernels.free(slots);
             }
         }
     }

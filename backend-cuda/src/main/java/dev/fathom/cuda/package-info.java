@@ -69,9 +69,9 @@
  * <p>Launches go through {@link dev.fathom.cuda.NativeLaunch}, which calls {@code cuLaunchKernel}
  * through {@code java.lang.foreign} with the parameters written into a reused native block, instead
  * of JCuda's per-argument JNI marshalling ({@code -Dfathom.cuda.launch=jcuda} goes back to JCuda's).
- * With {@code -Dfathom.cuda.pdl=true}, the own kernels go through {@code cuLaunchKernelEx} as
- * programmatic dependents of the kernel before them where their code was compiled for sm_90: each
- * waits for its predecessor itself ({@link dev.fathom.cuda.KernelLauncher}).
+ * Where their code was compiled for sm_90, the own kernels go through {@code cuLaunchKernelEx} as
+ * programmatic dependents of the kernel before them (each waits for its predecessor itself, see
+ * {@link dev.fathom.cuda.KernelLauncher}); {@code -Dfathom.cuda.pdl=false} launches them as any other.
  *
  * <p>Depends on tensor-api's SPI and JCuda (through {@code JCudaDriverApi}, {@code CudaLibraries}
  * and {@code NvrtcCompiler} only).

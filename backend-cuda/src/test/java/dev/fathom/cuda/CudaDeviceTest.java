@@ -99,7 +99,7 @@ class CudaDeviceTest {
     }
 
     @Test
-    void programmaticLaunchNeedsTheFlagAndCodeCompiledForHopper() {
+    void programmaticLaunchNeedsItsSwitchOnAndCodeCompiledForHopper() {
         KernelImages hopper = KernelImages.forPlan(CudaPlan.ownKernels(), 9, 0), ampere = KernelImages.forPlan(CudaPlan.ownKernels(), 8, 6);
         assertTrue(hopper.waitsForPredecessor(true), "sm_90 machine code has fm_grid_dependency");
         assertFalse(hopper.waitsForPredecessor(false), "the shipped PTX is compute_75, where it is empty");
@@ -107,7 +107,10 @@ class CudaDeviceTest {
 
         FakeDriver d = new FakeDriver();
         CudaDevice gpu = CudaDevice.open(d, 0, false, hopper, false);
-        assertFalse(gpu.launcher("reduce", hopper.sass("reduce"), () -> PTX).programmatic(), "off unless -Dfathom.cuda.pdl=true");
+        assertEquals(CudaProperties.PDL_DEFAULT, KernelLauncher.PDL_PROPERTY, "-Dfathom.cuda.pdl unset in the tests: the default");
+        assertTrue(gpu.launcher("reduce", hopper.sass("reduce"), () -> PTX).programmatic(), "on by default, with sm_90 machine code");
+        gpu.programmaticLaunch(false);
+        assertFalse(gpu.launcher("softmax", hopper.sass("softmax"), () -> PTX).programmatic(), "-Dfathom.cuda.pdl=false");
         gpu.programmaticLaunch(true);
         assertTrue(gpu.launcher("elementwise", hopper.sass("elementwise"), () -> PTX).programmatic(), "flag and sm_90 machine code");
         gpu.close();

@@ -192,6 +192,64 @@ class CudaKernelsComputeTest {
     }
 
     @Test
+    void aFullF32SumOnSixteenBytesTakesTheOneRowSumKernel() {
+        FakeDriver d = new FakeDriver().anyKernel();
+        try (CudaKernels k = CudaKernels.open(d, 0)) {
+            Buffer x = k.allocate(DType.F32, 1 << 20), out = k.allocate(DType.F32, 2);
+            long live = k.memoryStats().liveBuffers();
+            // 2^20 floats: min(1024, 2^20 / 4096) = 256 chunks of 4096.
+            k.reduce(ReduceOp.SUM, c(x, 1 << 20), new int[] {0}, new Strided(out, new int[] {1}, new long[] {1}, 1));
+            assertEquals(0, d.launches("reduce_split_f32").size());
+            FakeDriver.Launch l = d.launches("reduce_sum_f32").getFirst();
+            assertArrayEquals(new int[] {256, 1, 1}, l.grid(), "a block per chunk");
+            assertArrayEquals(new int[] {256, 1, 1}, l.block());
+            List<Object> v = values(l);
+            assertEquals(List.of(addr(x), 1L << 20, 4096L, 256L), v.subList(0, 4));
+            assertEquals(values(d.launches("fill_u8").getFirst()).getFirst(), v.get(5), "the rows' first ticket");
+            assertEquals(addr(out) + 4, v.get(6), "out at its offset");
+            assertEquals(live, k.memoryStats().liveBuffers(), "the slots went back to the cache");
+            // Off 16 bytes (offset 1), a MAX, or two rows: the split kernel, as before.
+            k.reduce(ReduceOp.SUM, new Strided(x, new int[] {100_000}, new long[] {1}, 1), new int[] {0}, c(out, 1));
+            k.reduce(ReduceOp.MAX, c(x, 1 << 20), new int[] {0}, c(out, 1));
+            k.reduce(ReduceOp.SUM, c(x, 2, 1 << 19), new int[] {1}, c(out, 2, 1));
+            assertEquals(3, d.launches("reduce_split_f32").size());
+            assertEquals(1, d.launches("reduce_sum_f32").size());
+        }
+    }
+
+    @Test
+    void contiguousF32ColumnSumsOnSixteenBytesReadQuadsOfColumns() {
+        FakeDriver d = new FakeDriver().anyKernel();
+        try (CudaKernels k = CudaKernels.open(d, 0)) {
+            Buffer x = k.allocate(DType.F32, 16_384 * 1024), out = k.allocate(DType.F32, 1024);
+            long live = k.memoryStats().liveBuffers();
+            // A bias gradient [16384, 1024] over rows: 256 quads in 8 tiles of 32; min(ceil(768 / 8), 16384 / 128) = 96
+            // chunks of 171 rows.
+            k.reduce(ReduceOp.SUM, c(x, 16_384, 1024), new int[] {0}, c(out, 1, 1024));
+            assertEquals(0, d.launches("reduce_cols_f32").size());
+            FakeDriver.Launch l = d.launches("reduce_cols_sum_f32x4").getFirst();
+            assertArrayEquals(new int[] {768, 1, 1}, l.grid(), "8 tiles x 96 chunks: one wave of 6 blocks per SM on 128 SMs");
+            List<Object> v = values(l);
+            // x, outer stride, row stride, outer, rows, cols, chunk, splits, slots, tickets, out
+            assertEquals(List.of(addr(x), 0L, 1024L, 1L, 16_384L, 1024L, 171L, 96L), v.subList(0, 8));
+            assertEquals(values(d.launches("fill_u8").getFirst()).getFirst(), v.get(9), "the tiles' tickets");
+            assertEquals(addr(out), v.get(10));
+            assertEquals(live, k.memoryStats().liveBuffers(), "the slots went back to the cache");
+            // [3, 7, 40] over its middle axis, planes 280 apart: 10 quads, one tile of 16 each, no split (no slots, no tickets).
+            k.reduce(ReduceOp.SUM, new Strided(x, new int[] {3, 7, 40}, new long[] {280, 40, 1}, 4), new int[] {1}, c(out, 3, 1, 40));
+            assertEquals(List.of(addr(x) + 16, 280L, 40L, 3L, 7L, 40L, 7L, 1L, 0L, 0L, addr(out)),
+                    values(d.launches("reduce_cols_sum_f32x4").get(1)));
+            // Off 16 bytes, columns not a multiple of 4, a row stride that is not, F64, or a MAX: the scalar column kernels.
+            k.reduce(ReduceOp.SUM, new Strided(x, new int[] {7, 40}, new long[] {40, 1}, 2), new int[] {0}, c(out, 1, 40));
+            k.reduce(ReduceOp.SUM, c(x, 7, 42), new int[] {0}, c(out, 1, 42));
+            k.reduce(ReduceOp.SUM, new Strided(x, new int[] {7, 40}, new long[] {42, 1}, 0), new int[] {0}, c(out, 1, 40));
+            k.reduce(ReduceOp.MAX, c(x, 7, 40), new int[] {0}, c(out, 1, 40));
+            assertEquals(4, d.launches("reduce_cols_f32").size());
+            assertEquals(2, d.launches("reduce_cols_sum_f32x4").size());
+        }
+    }
+
+    @Test
     void aConvBiasGradientReducesRowsThenColumnsWithoutACopy() {
         FakeDriver d = new FakeDriver().anyKernel();
         try (CudaKernels k = CudaKernels.open(d, 0)) {

@@ -34,7 +34,10 @@ class CudaPlanTest {
                 "batch norm: own kernels (norm.cu); cuDNN: not loaded (libcudnn.so.9: cannot open shared object file: No"
                         + " such file or directory)",
                 "pooling: own kernels (pool.cu): max-pool saves argmax indices, which cuDNN pooling neither returns nor takes back",
-                "softmax, layer norm, optimizer updates, LSTM cell: own kernels"), p.lines());
+                "softmax, layer norm, optimizer updates, LSTM cell: own kernels",
+                "launches: programmatic dependent launch where the own kernels run as code for compute capability 9.0 and later (the"
+                        + " shipped sm_90 machine code, or NVRTC's), elsewhere ordinary launches (-Dfathom.cuda.pdl=false: ordinary"
+                        + " everywhere)"), p.lines());
         assertFalse(p.cudnn());
     }
 
@@ -126,14 +129,17 @@ class CudaPlanTest {
     }
 
     @Test
-    void programmaticLaunchIsListedOnlyWhenAskedForAndThereAreKernels() {
+    void theLaunchKindIsListedWhereThereAreKernelsAndProgrammaticLaunchIsTheDefault() {
         CudaLibraries libs = new CudaLibraries(NO_CUBLAS, NO_CUDNN, NO_NVRTC);
-        String line = "launches: programmatic dependent launch (-Dfathom.cuda.pdl=true) where the own kernels run as code for"
-                + " compute capability 9.0 and later (the shipped sm_90 machine code, or NVRTC's); elsewhere ordinary launches";
+        String line = "launches: programmatic dependent launch where the own kernels run as code for compute capability 9.0 and"
+                + " later (the shipped sm_90 machine code, or NVRTC's), elsewhere ordinary launches (-Dfathom.cuda.pdl=false:"
+                + " ordinary everywhere)";
         assertEquals(line, CudaPlan.decide(13000, AvailabilityReasons.SHIPPED_PTX, libs, true, true, "auto", true).lines().getLast());
-        assertFalse(CudaPlan.decide(13000, AvailabilityReasons.SHIPPED_PTX, libs, true, true, "auto", false).lines().contains(line));
-        assertFalse(CudaPlan.decide(13000, AvailabilityReasons.SHIPPED_PTX, libs, true, true, "nvrtc", true).lines().contains(line),
-                "no kernels (NVRTC asked for, not loaded): nothing to launch");
+        assertEquals(line, CudaPlan.decide(13000, AvailabilityReasons.SHIPPED_PTX, libs, p -> null).lines().getLast(), "on by default");
+        assertEquals("launches: ordinary (-Dfathom.cuda.pdl=false)",
+                CudaPlan.decide(13000, AvailabilityReasons.SHIPPED_PTX, libs, Map.of("fathom.cuda.pdl", "false")::get).lines().getLast());
+        assertTrue(CudaPlan.decide(13000, AvailabilityReasons.SHIPPED_PTX, libs, true, true, "nvrtc", true).lines().stream()
+                .noneMatch(l -> l.startsWith("launches:")), "no kernels (NVRTC asked for, not loaded): nothing to launch");
     }
 
     @Test
@@ -219,7 +225,7 @@ class CudaPlanTest {
         assertFalse(p.cublas(), "off did not silently mean on");
         assertEquals("-Dfathom.cuda.cublas=off is not a boolean; use true or false (default true); -Dfathom.cuda.cudnn=0 is not"
                 + " a boolean; use true or false (default true); -Dfathom.cuda.sync=yes is not a boolean; use true or false (default"
-                + " false); -Dfathom.cuda.pdl=maybe is not a boolean; use true or false (default false)", p.noKernels());
+                + " false); -Dfathom.cuda.pdl=maybe is not a boolean; use true or false (default true)", p.noKernels());
 
         Map<String, String> good = Map.of(CudaPlan.CUBLAS_PROPERTY, " false", CudaPlan.CUDNN_PROPERTY, "TRUE", "fathom.cuda.sync",
                 "False", "fathom.cuda.pdl", "true ");

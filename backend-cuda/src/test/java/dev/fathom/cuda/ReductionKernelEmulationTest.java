@@ -31,11 +31,13 @@ class ReductionKernelEmulationTest {
     private static final String BLOCK = "64";
 
     /**
-     * reduce_test's 758 cases, whatever the block (the column kernels run at the given block and at 256 either way):
-     * rows and columns for F32 and F64 (2 data kinds per op) and I64 (1), BOOL columns 2, 10^7 ones 3,
-     * infinities 3 sizes × 3 rows, integers 1 wrap + 5 counts + 2 split counts.
+     * reduce_test's 796 cases, whatever the block (the column kernels run at the given block and at 256 either way):
+     * rows and columns for F32 and F64 (2 data kinds per op) and I64 (1), BOOL columns 2, F32 column quads 7 shapes
+     * × 2 blocks × 2 data kinds, full sums 3 lengths × 3 chunkings + 10^7 ones, 10^7 ones 3, infinities 3 sizes ×
+     * 3 rows, integers 1 wrap + 5 counts + 2 split counts.
      */
-    private static final int REDUCE_CASES = 2 * rowCases(2) + rowCases(1) + 2 * colCases(2) + colCases(1) + 2 + 3 + 3 * 3 + 1 + 5 + 2;
+    private static final int REDUCE_CASES = 2 * rowCases(2) + rowCases(1) + 2 * colCases(2) + colCases(1) + 2 + 7 * 2 * 2
+            + 3 * 3 + 1 + 3 + 3 * 3 + 1 + 5 + 2;
 
     /** Per dtype: 5 sizes × 2 (rows, grid) × (5 ops × the data kinds + an aligned sum), and 2 split rows × the same. */
     private static int rowCases(int kinds) {
@@ -123,8 +125,9 @@ class ReductionKernelEmulationTest {
     @Test
     void committedPtxHasEveryEntry() throws IOException {
         List<String> dt = List.of("f32", "f64", "i64");
-        assertEquals(expand(List.of("reduce_", "reduce_split_", "reduce_cols_"), List.of("f32", "f64", "i64", "u8")),
-                Emulator.ptxEntries("reduce"));
+        Set<String> reduce = expand(List.of("reduce_", "reduce_split_", "reduce_cols_"), List.of("f32", "f64", "i64", "u8"));
+        reduce.addAll(List.of("reduce_sum_f32", "reduce_cols_sum_f32x4"));
+        assertEquals(reduce, Emulator.ptxEntries("reduce"));
         assertEquals(expand(List.of("gather_", "scatter_add_", "check_range_"), dt), Emulator.ptxEntries("index"));
         assertEquals(expand(List.of("random_"), List.of("f32", "f64", "i64", "u8")), Emulator.ptxEntries("random"));
     }
