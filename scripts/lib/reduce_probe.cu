@@ -351,8 +351,9 @@ int main() {
         }
 
         // Column sums of x as [n / 1024, 1024] over its rows (a bias gradient over a large batch): the
-        // scalar column kernel (tiles of 32 columns, 1024 blocks) and the quad one (tiles of 32 quads)
-        // at ReduceLaunches' 768 blocks and at 1024, each checked against an F64 sum of column 5.
+        // scalar column kernel (tiles of 32 columns; ReduceLaunches gives it 1024 blocks) and the quad one
+        // (tiles of 32 quads; 768 blocks), each at 768 and 1024 blocks (both hold 40 registers: 6 blocks
+        // of 256 per SM), checked against an F64 sum of column 5.
         {
             const long long cols = 1024, rows = n / cols;
             double want5 = 0;
@@ -370,8 +371,8 @@ int main() {
                 }
             };
             std::printf("column sums of [%lld, %lld]\n", rows, cols);
-            {
-                long long tiles = cols / 32, splits = std::min((1024 + tiles - 1) / tiles, rows / 128);
+            for (long long target : {768LL, 1024LL}) {
+                long long tiles = cols / 32, splits = std::min((target + tiles - 1) / tiles, rows / 128);
                 long long chunk = (rows + splits - 1) / splits;
                 splits = (rows + chunk - 1) / chunk;
                 char name[64];
