@@ -66,12 +66,16 @@ final class ReduceLaunches {
     static final long MIN_CHUNK = 16L * LaunchGeometry.BLOCK;
 
     /**
-     * The blocks {@code reduce_cols_sum_f32x4} aims for: it holds 40 registers (at 32, ptxas spills
-     * it), so 6 blocks of 256 threads fit a multiprocessor, and 768 fill a 132-SM H100 or H200 in one
-     * wave where {@link #SPLIT_TARGET_BLOCKS} would leave a second wave of 232 blocks at a third of
-     * the occupancy.
+     * The blocks the F32 column kernels aim for: {@code reduce_cols_f32} and
+     * {@code reduce_cols_sum_f32x4} hold 40 registers on sm_90 (at 32, ptxas spills them), so 6
+     * blocks of 256 threads fit a multiprocessor, and 768 fill a 132-SM H100 or H200 in one wave
+     * where {@link #SPLIT_TARGET_BLOCKS} leaves a second wave of 232 blocks at a third of the
+     * occupancy. On an H200 the column sums of {@code [2^14, 1024]} took 41.0 µs in 1024 blocks and
+     * 31.8 in 768 (scalar), 30.0 and 27.9 (quads); of {@code [2^16, 1024]} 132.1 and 98.1, 75.0 and
+     * 72.7 (scripts/lib/reduce_probe.cu). The F64, I64 and BOOL column kernels keep the general
+     * target (F64 holds 42 registers, 5 blocks per SM; the others 32 or fewer).
      */
-    static final long COLUMN_QUAD_TARGET_BLOCKS = 768;
+    static final long F32_COLUMN_TARGET_BLOCKS = 768;
 
     /** The fewest rows a column chunk gets: 16 per walker (warp) of a full block. */
     static final long MIN_COLUMN_CHUNK = 16L * LaunchGeometry.BLOCK / 32;
@@ -222,7 +226,8 @@ final class ReduceLaunches {
     /**
      * The column kernel over {@code c}: a block per tile of {@link #columnTileWidth} columns (of one
      * outer index) and chunk of rows; the rows are cut as {@link #splits} cuts rows, tiles standing
-     * for rows, with chunks of at least {@link #MIN_COLUMN_CHUNK} rows. Slots: 32 per block.
+     * for rows, with chunks of at least {@link #MIN_COLUMN_CHUNK} rows, towards
+     * {@link #F32_COLUMN_TARGET_BLOCKS} blocks for F32. Slots: 32 per block.
      */
     private void reduceColumns(ReduceOp op, String name, Object shapes, DType t, long x, long xOffset, ReduceLayout.Columns c,
             long out, long outOffset) {
@@ -232,7 +237,8 @@ final class ReduceLaunches {
         }
         int width = columnTileWidth(c.cols());
         long tiles = c.outer() * ((c.cols() + width - 1) / width);
-        long splits = LaunchGeometry.splits(tiles, c.rows(), SPLIT_TARGET_BLOCKS, MIN_COLUMN_CHUNK);
+        long target = t == DType.F32 ? F32_COLUMN_TARGET_BLOCKS : SPLIT_TARGET_BLOCKS;
+        long splits = LaunchGeometry.splits(tiles, c.rows(), target, MIN_COLUMN_CHUNK);
         long chunk = (c.rows() + splits - 1) / splits;
         splits = (c.rows() + chunk - 1) / chunk;  // no empty last chunk
         if (splits > 1) {
@@ -266,13 +272,13 @@ final class ReduceLaunches {
     /**
      * F32 column sums four columns a lane ({@code reduce_cols_sum_f32x4}): tiles of
      * {@link #columnTileWidth} quads, cut into chunks of rows as {@link #reduceColumns} cuts its
-     * tiles but towards {@link #COLUMN_QUAD_TARGET_BLOCKS}; 128 slots per block.
+     * tiles; 128 slots per block.
      */
     private void columnQuadSums(String name, Object shapes, long x, ReduceLayout.Columns c, long out) {
         long quads = c.cols() / 4;
         int width = columnTileWidth(quads);
         long tiles = c.outer() * ((quads + width - 1) / width);
-        long splits = LaunchGeometry.splits(tiles, c.rows(), COLUMN_QUAD_TARGET_BLOCKS, MIN_COLUMN_CHUNK);
+        long splits = LaunchGeometry.splits(tiles, c.rows(), F32_COLUMN_TARGET_BLOCKS, MIN_COLUMN_CHUNK);
         long chunk = (c.rows() + splits - 1) / splits;
         splits = (c.rows() + chunk - 1) / chunk;  // no empty last chunk
         if (splits > 1) {

@@ -246,6 +246,12 @@ class CudaKernelsComputeTest {
             k.reduce(ReduceOp.MAX, c(x, 7, 40), new int[] {0}, c(out, 1, 40));
             assertEquals(4, d.launches("reduce_cols_f32").size());
             assertEquals(2, d.launches("reduce_cols_sum_f32x4").size());
+            // The scalar F32 kernel aims for the same 768 blocks (32 tiles x 24 chunks), F64 for 1024 (32 x 32).
+            k.reduce(ReduceOp.SUM, c(x, 16_384, 1022), new int[] {0}, c(out, 1, 1022));
+            assertArrayEquals(new int[] {768, 1, 1}, d.launches("reduce_cols_f32").get(4).grid());
+            Buffer y = k.allocate(DType.F64, 16_384 * 1022), sums = k.allocate(DType.F64, 1022);
+            k.reduce(ReduceOp.SUM, c(y, 16_384, 1022), new int[] {0}, c(sums, 1, 1022));
+            assertArrayEquals(new int[] {1024, 1, 1}, d.launches("reduce_cols_f64").getFirst().grid());
         }
     }
 
