@@ -185,6 +185,14 @@ __global__ void __launch_bounds__(256, 8) probe_split(const float* x, i64 inner,
     }
 }
 
+// reduce_cols_sum_f32x4's body with tiles of at most W quads (the entry's cap is 32).
+template <unsigned W>
+__global__ void __launch_bounds__(256) probe_cols_quads(const float* x, i64 outer_stride, i64 row_stride, i64 outer, i64 rows,
+                                                        i64 cols, i64 chunk, i64 splits, double* slots, unsigned* tickets,
+                                                        float* out) {
+    col_quad_tiles<W>(x, outer_stride, row_stride, outer, rows, cols, chunk, splits, slots, tickets, out);
+}
+
 // Launches `kernel` as a programmatic dependent of the launch before it on the default stream.
 template <typename K>
 static void launch_pdl(K kernel, unsigned blocks, const float* x, i64 n, i64 chunk, i64 splits, double* slots,
@@ -351,13 +359,15 @@ int main() {
         }
 
         // Column sums of x as [n / 1024, 1024] over its rows (a bias gradient over a large batch): the
-        // scalar column kernel (tiles of 32 columns; ReduceLaunches gives it 1024 blocks) and the quad one
-        // (tiles of 32 quads; 768 blocks), each at 768 and 1024 blocks (both hold 40 registers: 6 blocks
-        // of 256 per SM), checked against an F64 sum of column 5.
+        // scalar column kernel (tiles of 32 columns) at 768 blocks, as ReduceLaunches launches it, and
+        // at 1024; the quad one (tiles of 32 quads) likewise, and with tiles capped at 16 and 8 quads
+        // (more tiles in fewer chunks each: less for a tile's last block to fold); every column checked
+        // against an F64 sum.
         {
             const long long cols = 1024, rows = n / cols;
-            double want5 = 0;
-            for (long long r = 0; r < rows; r++) want5 += host[r * cols + 5];
+            std::vector<double> wants(cols, 0.0);
+            for (long long r = 0; r < rows; r++)
+                for (long long c = 0; c < cols; c++) wants[c] += host[r * cols + c];
             float* sums;
             CHECK(cudaMalloc(&sums, cols * 4));
             double* slots;
@@ -365,10 +375,13 @@ int main() {
             auto check = [&](const char* name) {
                 std::vector<float> got(cols);
                 CHECK(cudaMemcpy(got.data(), sums, cols * 4, cudaMemcpyDeviceToHost));
-                if (!(std::fabs(got[5] - want5) <= 1e-5 * std::sqrt((double)rows))) {
-                    std::printf("  WRONG (%s): column 5 %.9g, want %.9g\n", name, got[5], want5);
-                    std::exit(1);
+                for (long long c = 0; c < cols; c++) {
+                    if (!(std::fabs(got[c] - wants[c]) <= 1e-5 * std::sqrt((double)rows))) {
+                        std::printf("  WRONG (%s): column %lld %.9g, want %.9g\n", name, c, got[c], wants[c]);
+                        std::exit(1);
+                    }
                 }
+                CHECK(cudaMemset(sums, 0xff, cols * 4));  // NaN: the next kernel must write every column
             };
             std::printf("column sums of [%lld, %lld]\n", rows, cols);
             for (long long target : {768LL, 1024LL}) {
@@ -383,15 +396,16 @@ int main() {
                     }));
                 check(name);
             }
-            for (long long target : {768LL, 1024LL}) {
-                long long tiles = cols / 4 / 32, splits = std::min((target + tiles - 1) / tiles, rows / 128);
+            struct Quads { long long target; unsigned width; };
+            for (Quads qg : {Quads{768, 32}, Quads{1024, 32}, Quads{768, 16}, Quads{768, 8}}) {
+                long long tiles = cols / 4 / qg.width, splits = std::min((qg.target + tiles - 1) / tiles, rows / 128);
                 long long chunk = (rows + splits - 1) / splits;
                 splits = (rows + chunk - 1) / chunk;
+                auto kernel = qg.width == 32 ? reduce_cols_sum_f32x4 : qg.width == 16 ? probe_cols_quads<16> : probe_cols_quads<8>;
                 char name[64];
-                std::snprintf(name, sizeof name, "reduce_cols_sum_f32x4 %lld x 256", tiles * splits);
+                std::snprintf(name, sizeof name, "cols f32x4, %u-quad tiles, %lld x 256", qg.width, tiles * splits);
                 row(name, time_us([&] {
-                        reduce_cols_sum_f32x4<<<(unsigned)(tiles * splits), BLOCK>>>(x, 0, cols, 1, rows, cols, chunk, splits, slots,
-                                                                                    tickets, sums);
+                        kernel<<<(unsigned)(tiles * splits), BLOCK>>>(x, 0, cols, 1, rows, cols, chunk, splits, slots, tickets, sums);
                     }));
                 check(name);
             }

@@ -508,9 +508,9 @@ extern "C" __global__ void reduce_split_u8(int op, const u8* x, i64 x_offset, i6
 // begin + walker, + walkers, ... of the chunk.
 #define FATHOM_COL_WARPS 8  // blockDim.x ≤ 32·FATHOM_COL_WARPS
 
-__device__ __forceinline__ unsigned col_tile_width(i64 cols) {
+__device__ __forceinline__ unsigned col_tile_width(i64 cols, unsigned cap = 32) {
     unsigned w = 1;
-    while (w < 32 && w < cols) w <<= 1;
+    while (w < cap && w < cols) w <<= 1;
     return w;
 }
 
@@ -704,18 +704,36 @@ __device__ __forceinline__ Sum4 col_quad_sum(const ColWalker& cw, const fm_f4* c
     return acc;
 }
 
-// The walkers' Sum4s folded per column in walkers_sum's fixed order; valid in lanes < width of warp 0.
+// The walkers' Sum4s folded per column in walkers_sum's fixed order (warp by warp, then the lanes of
+// the quad within the warp), the four columns in one pass: one pair of barriers where four
+// walkers_sum calls took four, and four independent chains of adds. Valid in lanes < width of warp 0.
 __device__ __forceinline__ Sum4 walkers_sum4(const ColWalker& cw, Sum4 v) {
-    return {walkers_sum(cw, v.x), walkers_sum(cw, v.y), walkers_sum(cw, v.z), walkers_sum(cw, v.w)};
+    __shared__ Sum4 part[FATHOM_COL_WARPS][32];
+    unsigned warp = threadIdx.x / 32, warps = blockDim.x / 32;
+    part[warp][cw.lane] = v;
+    __syncthreads();
+    if (warp == 0 && cw.lane < cw.width) {
+        v = {0, 0, 0, 0};
+        for (unsigned i = 0; i < warps; i++) {
+            for (unsigned l = cw.lane; l < 32; l += cw.width) {
+                const Sum4 p = part[i][l];
+                v.x += p.x, v.y += p.y, v.z += p.z, v.w += p.w;
+            }
+        }
+    }
+    __syncthreads();  // part is reused by the next tile of a grid-strided block
+    return v;
 }
 
-extern "C" __global__ void __launch_bounds__(256) reduce_cols_sum_f32x4(const float* x, i64 outer_stride, i64 row_stride,
-                                                                        i64 outer, i64 rows, i64 cols, i64 chunk,
-                                                                        i64 splits, double* slots, unsigned* tickets,
-                                                                        float* out) {
-    fm_grid_dependency();
+// The kernel's body with tiles of at most MAX_WIDTH quads: the entry takes 32 (a warp reads 512
+// contiguous bytes of a row); scripts/lib/reduce_probe.cu also times narrower caps, whose tiles
+// are more and so cut into fewer chunks, with less for each tile's last block to fold.
+template <unsigned MAX_WIDTH>
+__device__ __forceinline__ void col_quad_tiles(const float* x, i64 outer_stride, i64 row_stride, i64 outer, i64 rows,
+                                               i64 cols, i64 chunk, i64 splits, double* slots, unsigned* tickets,
+                                               float* out) {
     const i64 quads = cols / 4, quad_row_stride = row_stride / 4;
-    const ColWalker cw(col_tile_width(quads));
+    const ColWalker cw(col_tile_width(quads, MAX_WIDTH));
     const i64 tiles_per = (quads + cw.width - 1) / cw.width;
     const unsigned q = cw.lane % cw.width;
     for (i64 b = blockIdx.x; b < outer * tiles_per * splits; b += gridDim.x) {
@@ -755,6 +773,14 @@ extern "C" __global__ void __launch_bounds__(256) reduce_cols_sum_f32x4(const fl
         t = walkers_sum4(cw, t);
         if (write) at[0] = (float)t.x, at[1] = (float)t.y, at[2] = (float)t.z, at[3] = (float)t.w;
     }
+}
+
+extern "C" __global__ void __launch_bounds__(256) reduce_cols_sum_f32x4(const float* x, i64 outer_stride, i64 row_stride,
+                                                                        i64 outer, i64 rows, i64 cols, i64 chunk,
+                                                                        i64 splits, double* slots, unsigned* tickets,
+                                                                        float* out) {
+    fm_grid_dependency();
+    col_quad_tiles<32>(x, outer_stride, row_stride, outer, rows, cols, chunk, splits, slots, tickets, out);
 }
 
 #define FATHOM_REDUCE_COLS(t, T, O, SUM_ONLY)                                                                       \
