@@ -6,7 +6,7 @@
 //   nvcc -O3 -std=c++17 -arch=sm_90 -I backend-cuda/src/main/cuda scripts/lib/reduce_probe.cu -o probe  (an H100, H200)
 //   ./probe            (one table on stdout: µs per sum and the share of the copy's bandwidth)
 // The kernel is the shipped one: this file includes reduce.cu as it is. On sm_90 it also times the
-// sum under programmatic dependent launch, which the backend uses only with -Dfathom.cuda.pdl=true.
+// sum under programmatic dependent launch, as the backend launches it there (-Dfathom.cuda.pdl=false: not).
 #include <cub/device/device_reduce.cuh>
 #include <cuda_runtime.h>
 
@@ -193,18 +193,25 @@ __global__ void __launch_bounds__(256) probe_cols_quads(const float* x, i64 oute
     col_quad_tiles<W>(x, outer_stride, row_stride, outer, rows, cols, chunk, splits, slots, tickets, out);
 }
 
-// Launches `kernel` as a programmatic dependent of the launch before it on the default stream.
-template <typename K>
-static void launch_pdl(K kernel, unsigned blocks, const float* x, i64 n, i64 chunk, i64 splits, double* slots,
-                       unsigned* tickets, float* out) {
-    cudaLaunchAttribute attr[1];
-    attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
-    attr[0].val.programmaticStreamSerializationAllowed = 1;
+// A launch of `blocks` × BLOCK threads as a programmatic dependent of the launch before it on the
+// default stream, as the backend launches its kernels on sm_90 (`attr` must outlive the launch).
+static cudaLaunchConfig_t pdl_config(unsigned blocks, cudaLaunchAttribute* attr) {
+    attr->id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    attr->val.programmaticStreamSerializationAllowed = 1;
     cudaLaunchConfig_t config = {};
     config.gridDim = dim3(blocks);
     config.blockDim = dim3(BLOCK);
     config.attrs = attr;
     config.numAttrs = 1;
+    return config;
+}
+
+// Launches a probe_split variant as a programmatic dependent of the launch before it.
+template <typename K>
+static void launch_pdl(K kernel, unsigned blocks, const float* x, i64 n, i64 chunk, i64 splits, double* slots,
+                       unsigned* tickets, float* out) {
+    cudaLaunchAttribute attr;
+    cudaLaunchConfig_t config = pdl_config(blocks, &attr);
     CHECK(cudaLaunchKernelEx(&config, kernel, x, n, chunk, splits, slots, tickets, out));
 }
 
@@ -284,16 +291,9 @@ int main() {
                 return 1;
             }
             if (prop.major >= 9 && threads == BLOCK && geo.blocks == 1024) {
-                // The shipped kernel as -Dfathom.cuda.pdl=true launches it: a programmatic dependent
-                // of the sum before it (its fm_grid_dependency waits).
-                cudaLaunchAttribute attr[1];
-                attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
-                attr[0].val.programmaticStreamSerializationAllowed = 1;
-                cudaLaunchConfig_t config = {};
-                config.gridDim = dim3((unsigned)splits);
-                config.blockDim = dim3(BLOCK);
-                config.attrs = attr;
-                config.numAttrs = 1;
+                // A programmatic dependent of the sum before it (its fm_grid_dependency waits).
+                cudaLaunchAttribute attr;
+                cudaLaunchConfig_t config = pdl_config((unsigned)splits, &attr);
                 CHECK(cudaMemset(out, 0xff, 16));
                 double pdlUs = time_us([&] {
                     CHECK(cudaLaunchKernelEx(&config, reduce_split_f32, (int)R_SUM, (const float*)x, (i64)0, (i64)n, (i64)n,
@@ -334,14 +334,8 @@ int main() {
                 }));
             check("reduce_sum_f32");
             if (prop.major >= 9) {
-                cudaLaunchAttribute attr[1];
-                attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
-                attr[0].val.programmaticStreamSerializationAllowed = 1;
-                cudaLaunchConfig_t config = {};
-                config.gridDim = dim3((unsigned)splits);
-                config.blockDim = dim3(BLOCK);
-                config.attrs = attr;
-                config.numAttrs = 1;
+                cudaLaunchAttribute attr;
+                cudaLaunchConfig_t config = pdl_config((unsigned)splits, &attr);
                 CHECK(cudaMemset(out, 0xff, 16));
                 row("reduce_sum_f32, PDL", time_us([&] {
                         CHECK(cudaLaunchKernelEx(&config, reduce_sum_f32, (const float*)x, (i64)n, (i64)chunk, (i64)splits, slots,

@@ -73,6 +73,12 @@ template <> auto reduce_split_entry<long long>() { return reduce_split_i64; }
 // split launch here as by every launch on a device; each launch must leave them at zero.
 std::vector<unsigned> g_tickets(512, 0);
 
+// Every ticket back at zero after a launch that took some, as the next launch on the device needs.
+void check_tickets(const std::string& launch) {
+    for (std::size_t t = 0; t < g_tickets.size(); ++t)
+        if (g_tickets[t] != 0) fail(launch + " left ticket " + std::to_string(t) + " at " + std::to_string(g_tickets[t]));
+}
+
 // The host's one launch for split rows: chunks of `chunk` elements, each row merged by its last
 // block; the slots start as garbage, as a reused cache block would.
 template <typename X>
@@ -84,8 +90,7 @@ void launch_split(unsigned grid, int op, const X* x, long long off, long long st
     long long* idx = (long long*)(part.data() + rows * splits);
     emu_launch(dim3(grid), dim3(g_block), split, op, x, off, stride, inner, chunk, splits, (void*)part.data(), idx,
                g_tickets.data(), out, out_off, rows);
-    for (std::size_t r = 0; r < g_tickets.size(); ++r)
-        if (g_tickets[r] != 0) fail("split launch left ticket " + std::to_string(r) + " at " + std::to_string(g_tickets[r]));
+    check_tickets("split launch");
 }
 
 bool is_nan(double v) { return v != v; }
@@ -226,8 +231,7 @@ template <typename T> void cols_case(const char* tname, int op, long long outer,
     emu_launch(dim3(grid), dim3(block), reduce_cols_entry<T>(), op, (const T*)x.data(), off, outer_stride, row_stride,
                col_stride, outer, rows, cols, chunk == 0 ? rows : chunk, splits, part_val, part_idx,
                chunk == 0 ? nullptr : g_tickets.data(), out, out_off);
-    for (std::size_t t = 0; t < g_tickets.size(); ++t)
-        if (g_tickets[t] != 0) fail("cols launch left ticket " + std::to_string(t) + " at " + std::to_string(g_tickets[t]));
+    check_tickets("cols launch");
     char where[240];
     for (long long a = 0; a < outer; ++a) {
         for (long long c = 0; c < cols; ++c) {
@@ -295,8 +299,7 @@ void cols_quads(std::mt19937_64& rng) {
                 emu_launch(dim3(grid), dim3(block), reduce_cols_sum_f32x4, x, outer_stride, row_stride, outer, rows, cols,
                            chunk == 0 ? rows : chunk, splits, chunk == 0 ? nullptr : slots.data(),
                            chunk == 0 ? nullptr : g_tickets.data(), out.data() + 2);
-                for (std::size_t t = 0; t < g_tickets.size(); ++t)
-                    if (g_tickets[t] != 0) fail("cols quads left ticket " + std::to_string(t) + " at " + std::to_string(g_tickets[t]));
+                check_tickets("cols quads launch");
                 char where[200];
                 for (long long a = 0; a < outer; ++a) {
                     for (long long c = 0; c < cols; ++c) {
@@ -332,7 +335,7 @@ void full_sums(std::mt19937_64& rng) {
             float got = -7, split = -9;
             emu_launch(dim3((unsigned)splits), dim3(g_block), reduce_sum_f32, (const float*)x, n, chunk, splits, slots.data(),
                        g_tickets.data(), &got);
-            if (g_tickets[0] != 0) fail("reduce_sum_f32 left its ticket at " + std::to_string(g_tickets[0]));
+            check_tickets("reduce_sum_f32");
             launch_split((unsigned)splits, (int)R_SUM, (const float*)x, 0LL, n, n, chunk, (void*)&split, 0LL, 1LL, reduce_split_f32);
             char where[120];
             std::snprintf(where, sizeof where, "reduce_sum_f32 n=%lld splits=%lld", n, splits);
