@@ -203,6 +203,20 @@ template <typename T> void run_dtype(const char* tname, std::mt19937_64& rng) {
     }
 }
 
+// Every result (a, c) of a column reduction over rows r of value(a, r, c) against check_result:
+// out_t[a·cols + c] (T), or out_l there for ARG* (I64).
+template <typename T, typename V>
+void check_columns(const std::string& what, int op, long long outer, long long rows, long long cols, V value, const T* out_t,
+                   const long long* out_l) {
+    for (long long a = 0; a < outer; ++a) {
+        for (long long c = 0; c < cols; ++c) {
+            const long long o = a * cols + c;
+            check_result<T>(what + " a=" + std::to_string(a) + " c=" + std::to_string(c), op, rows,
+                            [&](long long r) { return value(a, r, c); }, out_t[o], out_l == nullptr ? 0 : out_l[o]);
+        }
+    }
+}
+
 template <typename T> auto reduce_cols_entry();
 template <> auto reduce_cols_entry<float>() { return reduce_cols_f32; }
 template <> auto reduce_cols_entry<double>() { return reduce_cols_f64; }
@@ -233,17 +247,12 @@ template <typename T> void cols_case(const char* tname, int op, long long outer,
                chunk == 0 ? nullptr : g_tickets.data(), out, out_off);
     check_tickets("cols launch");
     char where[240];
-    for (long long a = 0; a < outer; ++a) {
-        for (long long c = 0; c < cols; ++c) {
-            std::snprintf(where, sizeof where,
-                          "reduce_cols_%s %s outer=%lld rows=%lld cols=%lld col_stride=%lld grid=%u block=%u chunk=%lld "
-                          "kind=%d a=%lld c=%lld",
-                          tname, OPS[op], outer, rows, cols, col_stride, grid, block, chunk, (int)kind, a, c);
-            auto at = [&](long long r) { return (double)x[off + a * outer_stride + r * row_stride + c * col_stride]; };
-            long long o = out_off + a * cols + c;
-            check_result<T>(where, op, rows, at, out_t[o], out_l[o]);
-        }
-    }
+    std::snprintf(where, sizeof where,
+                  "reduce_cols_%s %s outer=%lld rows=%lld cols=%lld col_stride=%lld grid=%u block=%u chunk=%lld kind=%d", tname,
+                  OPS[op], outer, rows, cols, col_stride, grid, block, chunk, (int)kind);
+    check_columns<T>(where, op, outer, rows, cols,
+                     [&](long long a, long long r, long long c) { return (double)x[off + a * outer_stride + r * row_stride + c * col_stride]; },
+                     out_t.data() + out_off, out_l.data() + out_off);
     for (long long k : {0LL, 1LL, n + 2, n + 3}) {
         if ((arg ? out_l[k] != -7 : out_t[k] != (T)-7)) fail(std::string(where) + ": wrote outside the output");
     }
@@ -301,16 +310,11 @@ void cols_quads(std::mt19937_64& rng) {
                            chunk == 0 ? nullptr : g_tickets.data(), out.data() + 2);
                 check_tickets("cols quads launch");
                 char where[200];
-                for (long long a = 0; a < outer; ++a) {
-                    for (long long c = 0; c < cols; ++c) {
-                        std::snprintf(where, sizeof where,
-                                      "reduce_cols_sum_f32x4 outer=%lld rows=%lld cols=%lld grid=%u block=%u chunk=%lld kind=%d "
-                                      "a=%lld c=%lld",
-                                      outer, rows, cols, grid, block, chunk, (int)kind, a, c);
-                        auto at = [&](long long r) { return (double)x[a * outer_stride + r * row_stride + c]; };
-                        check_result<float>(where, R_SUM, rows, at, out[2 + a * cols + c], 0);
-                    }
-                }
+                std::snprintf(where, sizeof where, "reduce_cols_sum_f32x4 outer=%lld rows=%lld cols=%lld grid=%u block=%u chunk=%lld kind=%d",
+                              outer, rows, cols, grid, block, chunk, (int)kind);
+                check_columns<float>(where, R_SUM, outer, rows, cols,
+                                     [&](long long a, long long r, long long c) { return (double)x[a * outer_stride + r * row_stride + c]; },
+                                     out.data() + 2, nullptr);
                 for (long long k : {0LL, 1LL, n + 2, n + 3})
                     if (out[k] != -7.0f) fail(std::string(where) + ": wrote outside the output");
             }
