@@ -31,13 +31,15 @@ import java.util.Locale;
  * short row does not idle seven of eight warps. Few long rows (a full sum is one row) would leave
  * the GPU idle that way, so {@link #splits} cuts each row into chunks, one block per chunk, and the
  * last block of each row to finish folds the row's chunk results ({@code reduce_split_*}: one
- * launch; a temporary of two 8-byte slots per chunk goes back to the cache after it). The blocks
+ * launch; a temporary of two 8-byte slots per chunk goes back to the cache after it; a full F32 sum
+ * of an aligned tensor takes {@code reduce_sum_f32}, that kernel's SUM path alone). The blocks
  * find out which is last from a per-row ticket counter: {@link #MAX_SPLIT_ROWS} of them live as
  * long as the device (one {@link ZeroedBlock}, zeroed in stream order before the first split
  * launch), and each launch leaves them at zero again. Columns go the same way with a tile of 32
  * columns in the place of a row: a block of 256 threads (8 warps walking interleaved rows) per tile
  * and chunk, and the tile's last block folds its chunks (see {@link #reduceColumns}); fewer than 32
- * columns make narrower tiles, whose warps read several rows at once.
+ * columns make narrower tiles, whose warps read several rows at once. F32 sums of contiguous columns
+ * on 16 bytes read four columns a lane ({@code reduce_cols_sum_f32x4}, tiles of 32 quads).
  */
 final class ReduceLaunches {
     /** {@link #rowStride}'s answer for a layout the kernel cannot read directly. */
@@ -264,7 +266,7 @@ final class ReduceLaunches {
      * four at a time: contiguous columns, a multiple of 4 of them, and every row of every plane
      * starting on 16 bytes.
      */
-    static boolean readsQuads(DType t, long start, ReduceLayout.Columns c) {
+    private static boolean readsQuads(DType t, long start, ReduceLayout.Columns c) {
         return t == DType.F32 && start % 16 == 0 && c.colStride() == 1 && c.cols() % 4 == 0 && c.rowStride() % 4 == 0
                 && (c.outer() == 1 || c.outerStride() % 4 == 0);
     }
