@@ -233,19 +233,15 @@ final class ReduceLaunches {
      */
     private void reduceColumns(ReduceOp op, String name, Object shapes, DType t, long x, long xOffset, ReduceLayout.Columns c,
             long out, long outOffset) {
-        if (op == ReduceOp.SUM && readsQuads(t, x + xOffset * t.byteSize(), c)) {
-            columnQuadSums(name, shapes, x + xOffset * t.byteSize(), c, out + outOffset * t.byteSize());
+        long start = x + xOffset * t.byteSize();
+        if (op == ReduceOp.SUM && readsQuads(t, start, c)) {
+            columnQuadSums(name, shapes, start, c, out + outOffset * t.byteSize());
             return;
         }
         int width = columnTileWidth(c.cols());
         long tiles = c.outer() * ((c.cols() + width - 1) / width);
-        long target = t == DType.F32 ? F32_COLUMN_TARGET_BLOCKS : SPLIT_TARGET_BLOCKS;
-        long splits = LaunchGeometry.splits(tiles, c.rows(), target, MIN_COLUMN_CHUNK);
-        long chunk = (c.rows() + splits - 1) / splits;
-        splits = (c.rows() + chunk - 1) / chunk;  // no empty last chunk
-        if (splits > 1) {
-            checkTickets(name, tiles, "column tiles", splits, shapes);
-        }
+        ColumnChunks cut = ColumnChunks.of(name, shapes, tiles, c.rows(), t == DType.F32 ? F32_COLUMN_TARGET_BLOCKS : SPLIT_TARGET_BLOCKS);
+        long splits = cut.splits(), chunk = cut.chunk();
         long slots = tiles * splits * 32;
         CudaBuffer part = splits == 1 ? null : (CudaBuffer) kernels.allocate(DType.I64, 2 * slots);  // values, then indices
         try {
@@ -280,12 +276,8 @@ final class ReduceLaunches {
         long quads = c.cols() / 4;
         int width = columnTileWidth(quads);
         long tiles = c.outer() * ((quads + width - 1) / width);
-        long splits = LaunchGeometry.splits(tiles, c.rows(), F32_COLUMN_TARGET_BLOCKS, MIN_COLUMN_CHUNK);
-        long chunk = (c.rows() + splits - 1) / splits;
-        splits = (c.rows() + chunk - 1) / chunk;  // no empty last chunk
-        if (splits > 1) {
-            checkTickets(name, tiles, "column tiles", splits, shapes);
-        }
+        ColumnChunks cut = ColumnChunks.of(name, shapes, tiles, c.rows(), F32_COLUMN_TARGET_BLOCKS);
+        long splits = cut.splits(), chunk = cut.chunk();
         CudaBuffer slots = splits == 1 ? null : (CudaBuffer) kernels.allocate(DType.F64, tiles * splits * 128);
         try {
             module.launch(name, shapes, "reduce_cols_sum_f32x4", grid(tiles * splits), Dim3.of(LaunchGeometry.BLOCK),
@@ -296,6 +288,23 @@ final class ReduceLaunches {
             if (slots != null) {
                 kernels.free(slots);
             }
+        }
+    }
+
+    /**
+     * How a column kernel cuts each of {@code tiles} tiles' {@code rows} rows: as {@link #splits}
+     * cuts rows, tiles standing for rows, towards {@code target} blocks with chunks of at least
+     * {@link #MIN_COLUMN_CHUNK} rows and no empty last chunk; a split takes one ticket per tile.
+     */
+    private record ColumnChunks(long splits, long chunk) {
+        static ColumnChunks of(String name, Object shapes, long tiles, long rows, long target) {
+            long splits = LaunchGeometry.splits(tiles, rows, target, MIN_COLUMN_CHUNK);
+            long chunk = (rows + splits - 1) / splits;
+            splits = (rows + chunk - 1) / chunk;  // no empty last chunk
+            if (splits > 1) {
+                checkTickets(name, tiles, "column tiles", splits, shapes);
+            }
+            return new ColumnChunks(splits, chunk);
         }
     }
 
