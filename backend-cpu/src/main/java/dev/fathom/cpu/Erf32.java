@@ -150,11 +150,7 @@ final class Erf32 {
      * operations in the same order.
      */
     private static double expNegative(double s) {
-        double r = s * (-1.0 / 64);
-        double p = TAIL_EXP_TAYLOR[0];
-        for (int k = 1; k < TAIL_EXP_TAYLOR.length; k++) {
-            p = Math.fma(p, r, TAIL_EXP_TAYLOR[k]);
-        }
+        double p = horner(TAIL_EXP_TAYLOR, s * (-1.0 / 64));
         for (int k = 0; k < 6; k++) {
             p = p * p;
         }
@@ -163,11 +159,7 @@ final class Erf32 {
 
     /** {@link #expNegative(double)} on a vector. */
     private static DoubleVector expNegative(DoubleVector s) {
-        DoubleVector r = s.mul(-1.0 / 64);
-        DoubleVector p = DoubleVector.broadcast(D, TAIL_EXP_TAYLOR[0]);
-        for (int k = 1; k < TAIL_EXP_TAYLOR.length; k++) {
-            p = p.fma(r, DoubleVector.broadcast(D, TAIL_EXP_TAYLOR[k]));
-        }
+        DoubleVector p = horner(TAIL_EXP_TAYLOR, s.mul(-1.0 / 64));
         for (int k = 0; k < 6; k++) {
             p = p.mul(p);
         }
@@ -181,11 +173,7 @@ final class Erf32 {
      * every JIT tier).
      */
     private static double pdf(double x) {
-        double r = x * x * -0.0625;
-        double p = EXP_TAYLOR[0];
-        for (int k = 1; k < EXP_TAYLOR.length; k++) {
-            p = Math.fma(p, r, EXP_TAYLOR[k]);
-        }
+        double p = horner(EXP_TAYLOR, x * x * -0.0625);
         p = p * p;
         p = p * p;
         p = p * p;
@@ -213,11 +201,7 @@ final class Erf32 {
 
     /** {@link #pdf(double)} on a vector: the same operations in the same order. */
     private static DoubleVector pdf(DoubleVector x) {
-        DoubleVector r = x.mul(x).mul(-0.0625);
-        DoubleVector p = DoubleVector.broadcast(D, EXP_TAYLOR[0]);
-        for (int k = 1; k < EXP_TAYLOR.length; k++) {
-            p = p.fma(r, DoubleVector.broadcast(D, EXP_TAYLOR[k]));
-        }
+        DoubleVector p = horner(EXP_TAYLOR, x.mul(x).mul(-0.0625));
         p = p.mul(p);
         p = p.mul(p);
         p = p.mul(p);
@@ -259,42 +243,48 @@ final class Erf32 {
         }
     }
 
-    /** {@link #small} on a vector: the same multiplications and additions in the same order. */
-    private static DoubleVector small(DoubleVector s) {
-        DoubleVector p = DoubleVector.broadcast(D, SMALL[0]);
-        for (int k = 1; k < SMALL.length; k++) {
-            p = p.fma(s, DoubleVector.broadcast(D, SMALL[k]));
+    /**
+     * The polynomial with coefficients {@code c} (highest degree first) at {@code x}, by Horner's
+     * rule with each step a fused multiply-add: {@code Math.fma}, exactly rounded, so the same bits
+     * in every JIT tier as {@link #horner(double[], DoubleVector)}'s lanes.
+     */
+    private static double horner(double[] c, double x) {
+        double p = c[0];
+        for (int k = 1; k < c.length; k++) {
+            p = Math.fma(p, x, c[k]);
         }
         return p;
     }
 
-    /** erf(x)/x as a polynomial in s = x², for |x| < 2 (Horner on {@link #SMALL}). */
-    private static double small(double s) {
-        double p = SMALL[0];
-        for (int k = 1; k < SMALL.length; k++) {
-            p = Math.fma(p, s, SMALL[k]);
+    /** {@link #horner(double[], double)} on every lane: the same fused steps in the same order. */
+    private static DoubleVector horner(double[] c, DoubleVector x) {
+        DoubleVector p = DoubleVector.broadcast(D, c[0]);
+        for (int k = 1; k < c.length; k++) {
+            p = p.fma(x, DoubleVector.broadcast(D, c[k]));
         }
         return p;
+    }
+
+    /** {@link #small(double)} on a vector. */
+    private static DoubleVector small(DoubleVector s) {
+        return horner(SMALL, s);
+    }
+
+    /** erf(x)/x as a polynomial in s = x², for |x| < 2. */
+    private static double small(double s) {
+        return horner(SMALL, s);
     }
 
     /** erfc(x) for 2 ≤ x < 6: e^{-x²}/(x√π) times a polynomial in t = 1/x² (Horner on {@link #TAIL}). */
     private static double tail(double x) {
-        double t = 1 / (x * x);
-        double q = TAIL[0];
-        for (int k = 1; k < TAIL.length; k++) {
-            q = Math.fma(q, t, TAIL[k]);
-        }
+        double q = horner(TAIL, 1 / (x * x));
         return expNegative(x * x) * INV_SQRT_PI / x * q;
     }
 
     /** {@link #tail(double)} on a vector (lanes below 2 compute garbage that callers blend away). */
     private static DoubleVector tail(DoubleVector x) {
         DoubleVector xx = x.mul(x);
-        DoubleVector t = DoubleVector.broadcast(D, 1).div(xx);
-        DoubleVector q = DoubleVector.broadcast(D, TAIL[0]);
-        for (int k = 1; k < TAIL.length; k++) {
-            q = q.fma(t, DoubleVector.broadcast(D, TAIL[k]));
-        }
+        DoubleVector q = horner(TAIL, DoubleVector.broadcast(D, 1).div(xx));
         return expNegative(xx).mul(INV_SQRT_PI).div(x).mul(q);
     }
 }
