@@ -32,7 +32,6 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -137,7 +136,7 @@ final class LandscapeCommand implements Callable<Integer> {
         writeJson(dir.resolve("landscape.json"), zoo, meta, surface, center);
         List<String> wrote = new ArrayList<>(List.of("landscape.json"));
         if (png != null) {
-            AtomicFile.write(dir.resolve("landscape.png"), channel -> channel.write(ByteBuffer.wrap(png)));
+            AtomicFile.write(dir.resolve("landscape.png"), png);
             wrote.add("landscape.png");
         } else {
             w.println("landscape.png not drawn: " + LearningCurves.unavailable() + "; landscape.json has the numbers");
@@ -192,7 +191,7 @@ final class LandscapeCommand implements Callable<Integer> {
         }
         doc.put("losses", rows);
         byte[] bytes = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(doc);
-        AtomicFile.write(file, channel -> channel.write(ByteBuffer.wrap(bytes)));
+        AtomicFile.write(file, bytes);
     }
 
     /** JSON has no NaN or infinity: a diverged point is null. */

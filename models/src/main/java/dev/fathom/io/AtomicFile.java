@@ -1,6 +1,7 @@
 package dev.fathom.io;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -54,6 +55,16 @@ public final class AtomicFile {
             throw failure;
         }
         syncDirectory(dir);
+    }
+
+    /** Replaces {@code target} with {@code bytes}, atomically; every byte is written (a channel may take fewer per call). */
+    public static void write(Path target, byte[] bytes) throws IOException {
+        write(target, channel -> {
+            ByteBuffer b = ByteBuffer.wrap(bytes);
+            while (b.hasRemaining()) {
+                channel.write(b);
+            }
+        });
     }
 
     /**

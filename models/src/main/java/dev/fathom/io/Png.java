@@ -51,13 +51,7 @@ public final class Png {
 
     /** Writes {@link #encodeGray} to {@code file} atomically (see {@link AtomicFile}). */
     public static void writeGray(Path file, int width, int height, byte[] pixels) throws IOException {
-        byte[] bytes = encodeGray(width, height, pixels);
-        AtomicFile.write(file, channel -> {
-            ByteBuffer b = ByteBuffer.wrap(bytes);
-            while (b.hasRemaining()) {
-                channel.write(b);
-            }
-        });
+        AtomicFile.write(file, encodeGray(width, height, pixels));
     }
 
     private static byte[] deflate(byte[] data) {

@@ -9,7 +9,6 @@ import dev.fathom.io.IoErrors;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -103,12 +102,7 @@ public final class MetricsLog implements AutoCloseable {
             for (Map<String, Object> row : rows) {
                 kept.append(JSON.writeValueAsString(row)).append('\n');
             }
-            ByteBuffer bytes = ByteBuffer.wrap(kept.toString().getBytes(StandardCharsets.UTF_8));
-            AtomicFile.write(file, channel -> {
-                while (bytes.hasRemaining()) {
-                    channel.write(bytes);
-                }
-            });
+            AtomicFile.write(file, kept.toString().getBytes(StandardCharsets.UTF_8));
         }
         out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING);

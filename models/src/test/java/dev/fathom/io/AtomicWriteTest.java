@@ -138,6 +138,17 @@ class AtomicWriteTest {
     }
 
     @Test
+    void aByteArrayReplacesTheContentWhole() throws IOException {
+        Path file = dir.resolve("data.bin");
+        Files.write(file, new byte[] {1, 2, 3, 4, 5});
+        byte[] bytes = new byte[3 << 20];  // several MB: more than one channel write may take
+        new java.util.Random(3).nextBytes(bytes);
+        AtomicFile.write(file, bytes);
+        assertArrayEquals(bytes, Files.readAllBytes(file));
+        assertEquals(List.of("data.bin"), filesInDir());
+    }
+
+    @Test
     void permissionsAreTheUsualOnesNotOwnerOnly() throws IOException {
         Path plain = Files.createFile(dir.resolve("plain.bin"));
         Path atomic = dir.resolve("atomic.bin");

@@ -6,7 +6,6 @@ import dev.fathom.io.AtomicFile;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -66,12 +65,7 @@ public final class JsonLines {
     /** Writes {@code bytes} to {@code file}, atomically. */
     static void writeBytes(Path file, byte[] bytes) {
         try {
-            AtomicFile.write(file, channel -> {
-                ByteBuffer b = ByteBuffer.wrap(bytes);
-                while (b.hasRemaining()) {
-                    channel.write(b);
-                }
-            });
+            AtomicFile.write(file, bytes);
         } catch (IOException e) {
             throw new UncheckedIOException("bench: cannot write " + file + ": " + e.getMessage(), e);
         }
