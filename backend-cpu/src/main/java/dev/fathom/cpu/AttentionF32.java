@@ -54,25 +54,7 @@ final class AttentionF32 {
      * were a fortieth of a GPT step.
      */
     static void transpose(float[] src, int base, int rowStride, int rows, int cols, float[] t, int pad) {
-        int j0 = 0;
-        if (RegisterTranspose.APPLIES) {
-            int wholeRows = rows / L * L, wholeCols = cols / L * L;
-            for (; j0 < wholeRows; j0 += L) {
-                for (int d = 0; d < wholeCols; d += L) {
-                    RegisterTranspose.block(src, base + j0 * rowStride + d, rowStride, t, d * pad + j0, pad);
-                }
-                for (int j = j0; j < j0 + L; j++) {
-                    for (int d = wholeCols; d < cols; d++) {
-                        t[d * pad + j] = src[base + j * rowStride + d];
-                    }
-                }
-            }
-        }
-        for (int j = j0; j < rows; j++) {
-            for (int d = 0; d < cols; d++) {
-                t[d * pad + j] = src[base + j * rowStride + d];
-            }
-        }
+        RegisterTranspose.matrix(src, base, rowStride, rows, cols, t, 0, pad);
     }
 
     /**

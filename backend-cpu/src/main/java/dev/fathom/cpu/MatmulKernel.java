@@ -414,27 +414,13 @@ final class MatmulKernel {
             int j0 = jp * NR, w = Math.min(NR, nc - j0);
             int dst = bpo + jp * kc * NR;
             if (rs == 1 && cs != 1) {
-                // Columns contiguous (a transposed operand, W.t()): L × L blocks transposed in
-                // registers where whole, then each column read along k for what is left.
-                int done = 0;
-                if (RegisterTranspose.APPLIES && w == NR) {
-                    int src = (int) (bo + pc + (jc + j0) * cs);
-                    for (; done <= kc - L; done += L) {
-                        for (int j = 0; j < NR; j += L) {
-                            RegisterTranspose.block(b, src + (int) (j * cs) + done, (int) cs, bp, dst + done * NR + j, NR);
-                        }
-                    }
-                }
-                for (int j = 0; j < NR && done < kc; j++) {
-                    if (j < w) {
-                        int src = (int) (bo + pc + (jc + j0 + j) * cs);
-                        for (int p = done, o = dst + done * NR + j; p < kc; p++, o += NR) {
-                            bp[o] = b[src + p];
-                        }
-                    } else {
-                        for (int p = done, o = dst + done * NR + j; p < kc; p++, o += NR) {
-                            bp[o] = 0f;
-                        }
+                // Columns contiguous (a transposed operand, W.t()): the panel's w columns, each a
+                // run along k, transposed in L × L register blocks where whole; an edge panel's
+                // columns past w are zeros.
+                RegisterTranspose.matrix(b, (int) (bo + pc + (jc + j0) * cs), (int) cs, w, kc, bp, dst, NR);
+                for (int j = w; j < NR; j++) {
+                    for (int p = 0, o = dst + j; p < kc; p++, o += NR) {
+                        bp[o] = 0f;
                     }
                 }
                 continue;
@@ -497,21 +483,12 @@ final class MatmulKernel {
             }
             return;
         }
-        int i0 = 0;
-        if (rs == 1 && RegisterTranspose.APPLIES) {
-            int src = (int) (ao + ic + pc * cs), step = (int) cs, wholeRows = mc / L * L, wholeK = kc / L * L;
-            for (; i0 < wholeRows; i0 += L) {
-                for (int p = 0; p < wholeK; p += L) {
-                    RegisterTranspose.block(a, src + i0 + p * step, step, ap, apo + i0 * kc + p, kc);
-                }
-                for (int i = i0; i < i0 + L; i++) {
-                    for (int p = wholeK; p < kc; p++) {
-                        ap[apo + i * kc + p] = a[src + i + p * step];
-                    }
-                }
-            }
+        if (rs == 1) {
+            // The kc × mc block of rows cs apart, transposed.
+            RegisterTranspose.matrix(a, (int) (ao + ic + pc * cs), (int) cs, kc, mc, ap, apo, kc);
+            return;
         }
-        for (int i = i0; i < mc; i++) {
+        for (int i = 0; i < mc; i++) {
             long src = ao + (ic + i) * rs + pc * cs;
             for (int p = 0, o = apo + i * kc; p < kc; p++) {
                 ap[o + p] = a[(int) (src + p * cs)];

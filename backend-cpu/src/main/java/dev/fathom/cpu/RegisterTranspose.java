@@ -50,6 +50,35 @@ final class RegisterTranspose {
     }
 
     /**
+     * {@code dst[d + c·ds + r] = src[s + r·ss + c]} for r in [0, rows), c in [0, cols): the
+     * rows × cols matrix at src (rows ss apart) transposed into dst (rows ds apart). Whole L × L
+     * blocks go through {@link #block}, column block by column block (each block's L source rows
+     * stay in L1 while its L destination rows are written); the edges, and everything where
+     * {@link #APPLIES} is false, float by float.
+     */
+    static void matrix(float[] src, int s, int ss, int rows, int cols, float[] dst, int d, int ds) {
+        int c0 = 0;
+        if (APPLIES) {
+            int wholeRows = rows / L * L, wholeCols = cols / L * L;
+            for (; c0 < wholeCols; c0 += L) {
+                for (int r = 0; r < wholeRows; r += L) {
+                    block(src, s + r * ss + c0, ss, dst, d + c0 * ds + r, ds);
+                }
+                for (int c = c0; c < c0 + L; c++) {
+                    for (int r = wholeRows; r < rows; r++) {
+                        dst[d + c * ds + r] = src[s + r * ss + c];
+                    }
+                }
+            }
+        }
+        for (int c = c0; c < cols; c++) {
+            for (int r = 0; r < rows; r++) {
+                dst[d + c * ds + r] = src[s + r * ss + c];
+            }
+        }
+    }
+
+    /**
      * {@code dst[d + r·ds + i] = src[s + i·ss + r]} for r, i in [0, L): row r of the result is
      * column r of the L rows read from src.
      */
