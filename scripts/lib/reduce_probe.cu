@@ -185,9 +185,10 @@ __global__ void __launch_bounds__(256, 8) probe_split(const float* x, i64 inner,
     }
 }
 
-// reduce_cols_sum_f32x4's body with tiles of at most W quads (the entry's cap is 32).
+// reduce_cols_sum_f32x4's body with tiles of at most W quads (the entry's cap is 32), held to the
+// entry's 40 registers.
 template <unsigned W>
-__global__ void __launch_bounds__(256) probe_cols_quads(const float* x, i64 outer_stride, i64 row_stride, i64 outer, i64 rows,
+__global__ void __launch_bounds__(256, 6) probe_cols_quads(const float* x, i64 outer_stride, i64 row_stride, i64 outer, i64 rows,
                                                         i64 cols, i64 chunk, i64 splits, double* slots, unsigned* tickets,
                                                         float* out) {
     col_quad_tiles<W>(x, outer_stride, row_stride, outer, rows, cols, chunk, splits, slots, tickets, out);

@@ -676,7 +676,9 @@ __device__ void col_tiles(int op, const T* x, i64 x_offset, i64 outer_stride, i6
 // quad_sum does along a row; with splits > 1 block b writes slots b·128 + 4·q + k (quad q < width of
 // the tile, column k of the quad) and the tile's last block folds them in slot order. An H200 summed
 // [2^14, 1024] over its rows at 34% of the nominal bandwidth with col_tiles, at 52% with this kernel
-// (PyTorch 37%); [2^16, 1024] at 42% and 77% (PyTorch 61%).
+// (PyTorch 37%); [2^16, 1024] at 42% and 77% (PyTorch 61%), when col_quad_sum still had two loads
+// in flight. Held to 40 registers (__launch_bounds__(256, 6)): 6 blocks of 256 per SM, the
+// occupancy ReduceLaunches.F32_COLUMN_TARGET_BLOCKS counts on (left free, ptxas takes 44: 5 blocks).
 //   reduce_cols_sum_f32x4(const float* x, i64 outer_stride, i64 row_stride, i64 outer, i64 rows,
 //       i64 cols, i64 chunk, i64 splits, double* slots, unsigned* tickets, float* out)
 // x points at element (0, 0, 0) and must start on 16 bytes; cols, row_stride and outer_stride are
@@ -685,25 +687,46 @@ struct Sum4 {
     double x, y, z, w;
 };
 
+// Adds one walker's group of four rows of a quad column: pairwise in F32, then into the F64 sums.
+__device__ __forceinline__ void add_quad_rows(Sum4& acc, fm_f4 a, fm_f4 b, fm_f4 c, fm_f4 d) {
+    acc.x += (double)((a.x + b.x) + (c.x + d.x));
+    acc.y += (double)((a.y + b.y) + (c.y + d.y));
+    acc.z += (double)((a.z + b.z) + (c.z + d.z));
+    acc.w += (double)((a.w + b.w) + (c.w + d.w));
+}
+
+// A walker's rows of its quad column, in groups of four rows (add_quad_rows) and then one row at a
+// time, in that order. The loop takes two groups a trip and the last one to three rows are loaded
+// together: written as one group a trip, ptxas (CUDA 13, sm_90, 40 registers) issued two of a
+// group's 16-byte loads, added them, and only then issued the other two, so a thread had 32 bytes in
+// flight where the full sum's quad_sum has 64; with two groups a trip it issues four loads, adds,
+// then four more (scripts/lib/disassemble-sass). An H200 is latency-bound there: 6 blocks per SM
+// × 256 threads × 32 bytes is under what its bandwidth × load latency asks. The adds and their order
+// are those of one group a trip, so the bits are the same.
 __device__ __forceinline__ Sum4 col_quad_sum(const ColWalker& cw, const fm_f4* col, i64 quad_row_stride, i64 begin,
                                              i64 end) {
     const i64 step = cw.walkers;
     Sum4 acc = {0, 0, 0, 0};
     i64 r = begin + cw.walker;
-    for (; r + 3 * step < end; r += 4 * step) {
-        fm_f4 a = col[r * quad_row_stride], b = col[(r + step) * quad_row_stride],
-              c = col[(r + 2 * step) * quad_row_stride], d = col[(r + 3 * step) * quad_row_stride];
-        acc.x += (double)((a.x + b.x) + (c.x + d.x));
-        acc.y += (double)((a.y + b.y) + (c.y + d.y));
-        acc.z += (double)((a.z + b.z) + (c.z + d.z));
-        acc.w += (double)((a.w + b.w) + (c.w + d.w));
+    const fm_f4* p = col + r * quad_row_stride;
+    const i64 stride = step * quad_row_stride;  // from one of the walker's rows to its next
+    for (; r + 7 * step < end; r += 8 * step, p += 8 * stride) {
+        fm_f4 a = p[0], b = p[stride], c = p[2 * stride], d = p[3 * stride];
+        fm_f4 e = p[4 * stride], f = p[5 * stride], g = p[6 * stride], h = p[7 * stride];
+        add_quad_rows(acc, a, b, c, d);
+        add_quad_rows(acc, e, f, g, h);
     }
-    for (; r < end; r += step) {
-        fm_f4 a = col[r * quad_row_stride];
-        acc.x += (double)a.x;
-        acc.y += (double)a.y;
-        acc.z += (double)a.z;
-        acc.w += (double)a.w;
+    if (r + 3 * step < end) {
+        add_quad_rows(acc, p[0], p[stride], p[2 * stride], p[3 * stride]);
+        r += 4 * step, p += 4 * stride;
+    }
+    if (r < end) {
+        const bool two = r + step < end, three = r + 2 * step < end;
+        const fm_f4 none = {0, 0, 0, 0};
+        const fm_f4 a = p[0], b = two ? p[stride] : none, c = three ? p[2 * stride] : none;
+        acc.x += (double)a.x, acc.y += (double)a.y, acc.z += (double)a.z, acc.w += (double)a.w;
+        if (two) acc.x += (double)b.x, acc.y += (double)b.y, acc.z += (double)b.z, acc.w += (double)b.w;
+        if (three) acc.x += (double)c.x, acc.y += (double)c.y, acc.z += (double)c.z, acc.w += (double)c.w;
     }
     return acc;
 }
@@ -780,7 +803,7 @@ __device__ __forceinline__ void col_quad_tiles(const float* x, i64 outer_stride,
     }
 }
 
-extern "C" __global__ void __launch_bounds__(256) reduce_cols_sum_f32x4(const float* x, i64 outer_stride, i64 row_stride,
+extern "C" __global__ void __launch_bounds__(256, 6) reduce_cols_sum_f32x4(const float* x, i64 outer_stride, i64 row_stride,
                                                                         i64 outer, i64 rows, i64 cols, i64 chunk,
                                                                         i64 splits, double* slots, unsigned* tickets,
                                                                         float* out) {

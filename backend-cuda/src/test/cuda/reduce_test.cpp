@@ -282,10 +282,13 @@ template <typename T> void cols_dtype(const char* tname, std::mt19937_64& rng) {
 // contiguous columns, a multiple of 4 wide, on 16 bytes: gaps of 4 between rows and 8 between planes
 // that hold data the kernel must not read, tiles of 1 quad (several rows per warp) to 32, a partial
 // last tile, capped grids, and split chunks (slots garbage at first) merged by each tile's last block.
+// A walker's rows end after its two-group trips in one to three single rows or a group of four and
+// those (118 rows: 14 and 15 rows for 8 walkers, 59 for 2; chunks of 171: 21 and 22, 85 and 86).
 void cols_quads(std::mt19937_64& rng) {
     // (outer, rows, cols, grid, chunk)
     const long long shapes[][5] = {{1, 1, 4, 1, 0},      {1, 1000, 4, 1, 0},      {1, 37, 132, 2, 0}, {3, 129, 64, 2, 0},
-                                   {2, 1000, 160, 12, 300}, {1, 3000, 8, 4, 400}, {1, 700, 1024, 16, 130}};
+                                   {2, 1000, 160, 12, 300}, {1, 3000, 8, 4, 400}, {1, 700, 1024, 16, 130},
+                                   {1, 118, 128, 2, 0},   {2, 1000, 256, 16, 171}};
     for (const auto& sh : shapes) {
         const long long outer = sh[0], rows = sh[1], cols = sh[2], chunk = sh[4];
         const unsigned grid = (unsigned)sh[3];

@@ -31,12 +31,12 @@ class ReductionKernelEmulationTest {
     private static final String BLOCK = "64";
 
     /**
-     * reduce_test's 796 cases, whatever the block (the column kernels run at the given block and at 256 either way):
-     * rows and columns for F32 and F64 (2 data kinds per op) and I64 (1), BOOL columns 2, F32 column quads 7 shapes
+     * reduce_test's 804 cases, whatever the block (the column kernels run at the given block and at 256 either way):
+     * rows and columns for F32 and F64 (2 data kinds per op) and I64 (1), BOOL columns 2, F32 column quads 9 shapes
      * × 2 blocks × 2 data kinds, full sums 3 lengths × 3 chunkings + 10^7 ones, 10^7 ones 3, infinities 3 sizes ×
      * 3 rows, integers 1 wrap + 5 counts + 2 split counts.
      */
-    private static final int REDUCE_CASES = 2 * rowCases(2) + rowCases(1) + 2 * colCases(2) + colCases(1) + 2 + 7 * 2 * 2
+    private static final int REDUCE_CASES = 2 * rowCases(2) + rowCases(1) + 2 * colCases(2) + colCases(1) + 2 + 9 * 2 * 2
             + 3 * 3 + 1 + 3 + 3 * 3 + 1 + 5 + 2;
 
     /** Per dtype: 5 sizes × 2 (rows, grid) × (5 ops × the data kinds + an aligned sum), and 2 split rows × the same. */
