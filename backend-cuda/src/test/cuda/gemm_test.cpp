@@ -18,10 +18,18 @@
 // into the result fails; C's storage outside the output holds a sentinel that must survive, and
 // with accumulate = 0 C starts as NaN, which must never be read. I64 runs the same cases on integers
 // in [-20, 20], exactly, with 2^40 instead of NaN marking storage that must not be read.
+//
+//   gemm_test splitk PARTS:MN:GRID:BLOCK...
+//
+// runs gemm_splitk_sum_f32 and _f64 (split K's last step: c[c_offset + i] (+)= the PARTS slices of
+// MN elements, in slice order) on that grid, with and without accumulate, against the same adds in
+// the same order written here (so bit for bit), and checks that C's storage outside the output and
+// the slices are untouched.
 #include "cuda_emu.h"
 #include "gemm.cu"
 
 #include <cmath>
+#include <cstring>
 #include <cstdio>
 #include <limits>
 #include <random>
@@ -194,9 +202,59 @@ void run_all(const Case& cs) {
             }
 }
 
+// One PARTS:MN:GRID:BLOCK case of split K's sum, per dtype and accumulate.
+template <typename T>
+void run_splitk(long long parts, long long mn, unsigned grid, unsigned block, int accumulate, const char* kname,
+                void (*kernel)(const T*, long long, long long, T*, long long, int)) {
+    ++g_cases;
+    std::uniform_real_distribution<double> u(-1, 1);
+    std::vector<T> slices(parts * mn);
+    for (T& v : slices) v = (T)u(g_rng);
+    const std::vector<T> before = slices;
+    const long long c_off = 3, c_len = mn + 5;
+    const T sentinel = (T)-12345.5;
+    std::vector<T> c(c_len, sentinel);
+    for (long long i = 0; i < mn; ++i) c[c_off + i] = accumulate ? (T)u(g_rng) : std::numeric_limits<T>::quiet_NaN();
+    std::vector<T> want(mn);
+    for (long long i = 0; i < mn; ++i) {
+        T acc = accumulate ? c[c_off + i] : T(0);
+        for (long long s = 0; s < parts; ++s) acc += slices[s * mn + i];
+        want[i] = acc;
+    }
+    emu_launch(dim3(grid), dim3(block), kernel, (const T*)slices.data(), parts, mn, c.data(), c_off, accumulate);
+    int bad = 0;
+    for (long long i = 0; i < c_len; ++i) {
+        const bool inside = i >= c_off && i < c_off + mn;
+        const T expected = inside ? want[i - c_off] : sentinel;
+        if (std::memcmp(&c[i], &expected, sizeof(T)) != 0 && bad++ < 3)
+            std::printf("FAIL %s parts=%lld mn=%lld grid=%u block=%u accumulate=%d: c[%lld] = %.9g, want %.9g\n", kname, parts,
+                        mn, grid, block, accumulate, i, (double)c[i], (double)expected);
+    }
+    if (slices != before && bad++ < 3) std::printf("FAIL %s parts=%lld mn=%lld: wrote into the slices\n", kname, parts, mn);
+    if (bad > 0) ++g_failures;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+    if (argc > 1 && std::string(argv[1]) == "splitk") {
+        int shapes = 0;
+        for (int i = 2; i < argc; ++i, ++shapes) {
+            long long parts, mn;
+            unsigned grid, block;
+            if (std::sscanf(argv[i], "%lld:%lld:%u:%u", &parts, &mn, &grid, &block) != 4 || parts < 1 || mn < 1 || grid < 1 ||
+                block < 1) {
+                std::fprintf(stderr, "gemm_test: bad argument '%s'; expected PARTS:MN:GRID:BLOCK (all >= 1)\n", argv[i]);
+                return 2;
+            }
+            for (int accumulate = 0; accumulate < 2; ++accumulate) {
+                run_splitk<float>(parts, mn, grid, block, accumulate, "gemm_splitk_sum_f32", gemm_splitk_sum_f32);
+                run_splitk<double>(parts, mn, grid, block, accumulate, "gemm_splitk_sum_f64", gemm_splitk_sum_f64);
+            }
+        }
+        std::printf("gemm_test: %d split-K sum cases over %d shapes, %d failed\n", g_cases, shapes, g_failures);
+        return g_failures == 0 ? 0 : 1;
+    }
     std::vector<Case> cases;
     for (int i = 1; i < argc; ++i) {
         Case c{};

@@ -24,7 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * so the shared-memory tiles and {@code __syncthreads} are exercised as on a GPU) by the C++ driver
  * {@code src/test/cuda/gemm_test.cpp}, which compares F32, F64 and I64, all four transpose combinations
  * and broadcast batches with an F64 triple loop; the 128 × 128 F32 kernels run every entry on
- * every layout. The launch geometry comes from {@link GemmGeometry}. Skipped, with the reason,
+ * every layout; split K's slice sums run bit for bit against the same adds. The launch geometry
+ * comes from {@link GemmGeometry} ({@link LaunchGeometry} for the sums). Skipped, with the reason,
  * where there is no g++.
  */
 class GemmKernelEmulationTest {
@@ -82,6 +83,27 @@ class GemmKernelEmulationTest {
         String out = Emulator.run(cmd, "gemm_test", 300);
         // 160 cases: 5 unbatched shapes × 1 + (2, 3) × 3 + (3, 1) × 2 batch modes, each × 4 layouts × 4 entries.
         assertTrue(out.contains("gemm_test: " + cases(LARGE_SHAPES, 4) + " cases over " + LARGE_SHAPES.length + " shapes (threads), 0 failed"),
+                out);
+    }
+
+    /**
+     * Split K's last step, {@code gemm_splitk_sum_f32} and {@code _f64}, bit for bit against the same adds in
+     * slice order, with and without accumulate, on the geometry {@link GemmLaunches} launches it with
+     * ({@link LaunchGeometry#forElements(long)} of M·N), and on grids capped below the element count so
+     * that each thread strides.
+     */
+    @Test
+    void splitKSumsAddTheSlicesInOrder(@TempDir Path tmp) throws Exception {
+        Path exe = Emulator.compile("gemm_test", tmp);
+        List<String> cmd = new ArrayList<>(List.of(exe.toString(), "splitk"));
+        long[][] shapes = {{1, 1, 0}, {2, 70, 0}, {12, 4099, 0}, {5, 3000, 3}, {3, 1000, 1}};  // {parts, M·N, grid cap or 0}
+        for (long[] s : shapes) {
+            LaunchGeometry g = s[2] == 0 ? LaunchGeometry.forElements(s[1]) : LaunchGeometry.forElements(s[1], (int) s[2]);
+            cmd.add(s[0] + ":" + s[1] + ":" + g.grid() + ":" + g.block());
+        }
+        String out = Emulator.run(cmd, "gemm_test", 120);
+        // Each shape: F32 and F64, each with and without accumulate.
+        assertTrue(out.contains("gemm_test: " + 4 * shapes.length + " split-K sum cases over " + shapes.length + " shapes, 0 failed"),
                 out);
     }
 
