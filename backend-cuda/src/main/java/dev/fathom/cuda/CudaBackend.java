@@ -30,7 +30,7 @@ public final class CudaBackend implements Backend {
      * first answer is the only informative one. The holder idiom makes this lazy and thread-safe.
      */
     private static final class Probed {
-        static final Supplier<CudaDriver> DRIVER = once(JCudaDriverApi::new);
+        static final Supplier<CudaDriver> DRIVER = once(() -> KernelProfiler.wrap(new JCudaDriverApi(), KernelProfiler.requested()));
         static final DriverProbe.Result RESULT = DriverProbe.probe(DRIVER);
         /** Null when no driver answered. */
         static final CudaPlan PLAN = !RESULT.ok() ? null

@@ -88,6 +88,12 @@ interface CudaDriver {
     /** {@code cuEventDestroy}. */
     int eventDestroy(long event);
 
+    /**
+     * {@code cuEventElapsedTime}: {@code ms[0]} receives the milliseconds from {@code start} to
+     * {@code end}, both recorded and finished; 600 ({@code CUDA_ERROR_NOT_READY}) while one is not.
+     */
+    int eventElapsedTime(float[] ms, long start, long end);
+
     /** {@code cuModuleLoadData} of a PTX text or cubin image. */
     int moduleLoadData(long[] module, byte[] image);
 
@@ -152,11 +158,22 @@ interface CudaDriver {
     /** The three passes of one convolution: which of x, w and y each writes ({@link #cudnnConvolution}). */
     enum ConvPass {
         /** {@code cudnnConvolutionForward}: y from x and w. */
-        FORWARD,
+        FORWARD("cudnnConvolutionForward"),
         /** {@code cudnnConvolutionBackwardData}: dx (the x operand) from dy (the y operand) and w. */
-        BACKWARD_DATA,
+        BACKWARD_DATA("cudnnConvolutionBackwardData"),
         /** {@code cudnnConvolutionBackwardFilter}: dw (the w operand) from x and dy (the y operand). */
-        BACKWARD_FILTER
+        BACKWARD_FILTER("cudnnConvolutionBackwardFilter");
+
+        private final String call;
+
+        ConvPass(String call) {
+            this.call = call;
+        }
+
+        /** The cuDNN function the pass calls, for messages and profiles. */
+        String call() {
+            return call;
+        }
     }
 
     /**

@@ -72,6 +72,7 @@ final class CudaProperties {
         check(problems, () -> bool(PDL, get.apply(PDL), PDL_DEFAULT));
         check(problems, () -> GemmLaunches.minLargeBlocks(get.apply(GemmLaunches.MIN_LARGE_BLOCKS_PROPERTY)));
         check(problems, () -> CudnnAlgoSearch.parse(get.apply(CudnnAlgoSearch.PROPERTY)));
+        check(problems, () -> KernelProfiler.file(get.apply(KernelProfiler.PROPERTY)));
         String launch = get.apply(NativeLaunch.PROPERTY);
         if (launch != null) {
             check(problems, () -> NativeLaunch.requested(launch));

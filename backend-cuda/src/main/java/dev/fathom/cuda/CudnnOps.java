@@ -141,7 +141,7 @@ final class CudnnOps implements AutoCloseable {
         }
         long ws = algo.workspaceBytes() == 0 ? 0 : device.allocator().allocate(op + " (cuDNN workspace)", algo.workspaceBytes());
         try {
-            check(op, shapes, call(pass) + " (algo " + algo.algo() + ", workspace " + algo.workspaceBytes() + " bytes)",
+            check(op, shapes, pass.call() + " (algo " + algo.algo() + ", workspace " + algo.workspaceBytes() + " bytes)",
                     driver.cudnnConvolution(handle, pass, f64, 1.0, d.x, xa, d.w, wa, d.conv, algo.algo(), ws,
                             algo.workspaceBytes(), 0.0, d.y, ya));
             synced(op, shapes);
@@ -272,14 +272,6 @@ final class CudnnOps implements AutoCloseable {
         }
         return g.n() > 0 && (long) g.n() * g.cIn() * g.h() * g.w() <= Integer.MAX_VALUE
                 && (long) g.n() * g.cOut() * g.outH() * g.outW() <= Integer.MAX_VALUE;
-    }
-
-    private static String call(ConvPass pass) {
-        return switch (pass) {
-            case FORWARD -> "cudnnConvolutionForward";
-            case BACKWARD_DATA -> "cudnnConvolutionBackwardData";
-            case BACKWARD_FILTER -> "cudnnConvolutionBackwardFilter";
-        };
     }
 
     private static String find(ConvPass pass) {

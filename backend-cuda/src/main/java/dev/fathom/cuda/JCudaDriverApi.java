@@ -294,6 +294,11 @@ final class JCudaDriverApi implements CudaDriver {
     }
 
     @Override
+    public int eventElapsedTime(float[] ms, long start, long end) {
+        return JCudaDriver.cuEventElapsedTime(ms, handle(start, CUevent.class), handle(end, CUevent.class));
+    }
+
+    @Override
     public int moduleLoadData(long[] module, byte[] image) {
         CUmodule m = new CUmodule();
         int status = JCudaDriver.cuModuleLoadData(m, image);

@@ -23,6 +23,8 @@
  * once), {@link dev.fathom.cuda.PinnedBufferPool} (pinned transfer buffers),
  * {@link dev.fathom.cuda.ComputeStream} (the device's one stream: copies, waits, events),
  * {@link dev.fathom.cuda.KernelLauncher} (geometry checks, launches, {@code -Dfathom.cuda.sync}),
+ * {@link dev.fathom.cuda.KernelProfiler} (a driver around the real one that times each kernel and
+ * library call on the GPU, {@code -Dfathom.cuda.profile}),
  * {@link dev.fathom.cuda.CudaCheck} (every runtime status becomes a
  * {@link dev.fathom.cuda.CudaException} naming op, shapes and CUDA error).
  *

@@ -108,9 +108,11 @@ public final class EmulatedCudaBackend implements Backend {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("interrupted while building the emulated CUDA driver", e);
             }
+            CudaDriver timed = KernelProfiler.wrap(EmulatedCudnn.enabled() ? EmulatedCudnn.wrap(driver) : driver,
+                    KernelProfiler.requested());
             kernels = renamed(EmulatedCudnn.enabled()
-                    ? CudaKernels.open(EmulatedCudnn.wrap(driver), 0, 0, KernelImages.shipped(), false, true)
-                    : CudaKernels.open(driver, 0), new Device(NAME, 0));
+                    ? CudaKernels.open(timed, 0, 0, KernelImages.shipped(), false, true)
+                    : CudaKernels.open(timed, 0), new Device(NAME, 0));
             String profile = System.getProperty("fathom.cuda.emu.profile", "");
             if (!profile.isBlank()) {
                 EmulatedDriver d = driver;

@@ -96,6 +96,7 @@ final class EmulatedDriver implements CudaDriver {
     private final Map<ByteBuffer, Long> hostBuffers = new IdentityHashMap<>();
     private final Set<Long> streams = new HashSet<>();
     private final Set<Long> events = new HashSet<>();
+    private final Map<Long, Long> eventNanos = new HashMap<>();
     private final Map<Long, Module> modules = new HashMap<>();
     private final Map<Long, Function> functions = new HashMap<>();
     private final Map<String, long[]> profile = new LinkedHashMap<>();
@@ -336,7 +337,24 @@ final class EmulatedDriver implements CudaDriver {
 
     @Override
     public synchronized int eventRecord(long event, long stream) {
-        return events.contains(event) && validStream(stream) ? 0 : INVALID_HANDLE;
+        if (!events.contains(event) || !validStream(stream)) {
+            return INVALID_HANDLE;
+        }
+        eventNanos.put(event, System.nanoTime());  // every launch before it has finished: launches are synchronous here
+        return 0;
+    }
+
+    @Override
+    public synchronized int eventElapsedTime(float[] ms, long start, long end) {
+        Long a = eventNanos.get(start), b = eventNanos.get(end);
+        if (!events.contains(start) || !events.contains(end)) {
+            return INVALID_HANDLE;
+        }
+        if (a == null || b == null) {
+            return 600;  // CUDA_ERROR_NOT_READY: never recorded
+        }
+        ms[0] = (b - a) / 1e6f;
+        return sticky;
     }
 
     @Override
@@ -351,6 +369,7 @@ final class EmulatedDriver implements CudaDriver {
 
     @Override
     public synchronized int eventDestroy(long event) {
+        eventNanos.remove(event);
         return events.remove(event) ? 0 : INVALID_HANDLE;
     }
 

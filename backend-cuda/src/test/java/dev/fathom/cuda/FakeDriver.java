@@ -85,6 +85,7 @@ class FakeDriver implements CudaDriver {
     // Streams, events, modules.
     private final Map<Long, ArrayDeque<Op>> queues = new HashMap<>();
     private final Map<Long, Boolean> eventDone = new HashMap<>();
+    private final Map<Long, Long> eventNanos = new HashMap<>();
     private final Map<Long, Long> eventStream = new HashMap<>();
     private final Map<String, Kernel> kernels = new HashMap<>();
     private final Map<Long, String> functions = new HashMap<>();
@@ -475,7 +476,23 @@ class FakeDriver implements CudaDriver {
         count("cuEventRecord");
         eventDone.put(event, false);
         eventStream.put(event, stream);
-        enqueue(stream, "event " + event, () -> eventDone.put(event, true));
+        enqueue(stream, "event " + event, () -> {
+            eventDone.put(event, true);
+            eventNanos.put(event, System.nanoTime());
+        });
+        return 0;
+    }
+
+    @Override
+    public synchronized int eventElapsedTime(float[] ms, long start, long end) {
+        count("cuEventElapsedTime");
+        if (!eventDone.containsKey(start) || !eventDone.containsKey(end)) {
+            return 400;
+        }
+        if (!eventDone.get(start) || !eventDone.get(end)) {
+            return CudaCheck.NOT_READY;
+        }
+        ms[0] = (eventNanos.get(end) - eventNanos.get(start)) / 1e6f;
         return 0;
     }
 
@@ -497,6 +514,7 @@ class FakeDriver implements CudaDriver {
     @Override
     public synchronized int eventDestroy(long event) {
         count("cuEventDestroy");
+        eventNanos.remove(event);
         return eventDone.remove(event) == null ? 400 : 0;
     }
 
