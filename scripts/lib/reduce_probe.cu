@@ -185,13 +185,33 @@ __global__ void __launch_bounds__(256, 8) probe_split(const float* x, i64 inner,
     }
 }
 
-// reduce_cols_sum_f32x4's body with tiles of at most W quads (the entry's cap is 32), held to the
-// entry's 40 registers.
-template <unsigned W>
+// col_quad_sum as it was until session 25: one group of four rows a trip, which ptxas scheduled as
+// two loads, their adds, then the other two (32 bytes in flight per thread); the same adds in the
+// same order, so the same sums.
+struct OneGroupQuadSum {
+    __device__ __forceinline__ Sum4 operator()(const ColWalker& cw, const fm_f4* col, i64 quad_row_stride, i64 begin,
+                                               i64 end) const {
+        const i64 step = cw.walkers;
+        Sum4 acc = {0, 0, 0, 0};
+        i64 r = begin + cw.walker;
+        for (; r + 3 * step < end; r += 4 * step)
+            add_quad_rows(acc, col[r * quad_row_stride], col[(r + step) * quad_row_stride],
+                          col[(r + 2 * step) * quad_row_stride], col[(r + 3 * step) * quad_row_stride]);
+        for (; r < end; r += step) {
+            fm_f4 a = col[r * quad_row_stride];
+            acc.x += (double)a.x, acc.y += (double)a.y, acc.z += (double)a.z, acc.w += (double)a.w;
+        }
+        return acc;
+    }
+};
+
+// reduce_cols_sum_f32x4's body with tiles of at most W quads (the entry's cap is 32) and walker loop
+// S, held to the entry's 40 registers.
+template <unsigned W, typename S = ColQuadSum>
 __global__ void __launch_bounds__(256, 6) probe_cols_quads(const float* x, i64 outer_stride, i64 row_stride, i64 outer, i64 rows,
                                                         i64 cols, i64 chunk, i64 splits, double* slots, unsigned* tickets,
                                                         float* out) {
-    col_quad_tiles<W>(x, outer_stride, row_stride, outer, rows, cols, chunk, splits, slots, tickets, out);
+    col_quad_tiles<W, S>(x, outer_stride, row_stride, outer, rows, cols, chunk, splits, slots, tickets, out);
 }
 
 // A launch of `blocks` × BLOCK threads as a programmatic dependent of the launch before it on the
@@ -391,14 +411,22 @@ int main() {
                     }));
                 check(name);
             }
+            // width 0: the 32-quad tiles with the walker loop as it was (OneGroupQuadSum).
             struct Quads { long long target; unsigned width; };
-            for (Quads qg : {Quads{768, 32}, Quads{1024, 32}, Quads{768, 16}, Quads{768, 8}}) {
-                long long tiles = cols / 4 / qg.width, splits = std::min((qg.target + tiles - 1) / tiles, rows / 128);
+            for (Quads qg : {Quads{768, 32}, Quads{768, 0}, Quads{1024, 32}, Quads{768, 16}, Quads{768, 8}}) {
+                const unsigned width = qg.width == 0 ? 32 : qg.width;
+                long long tiles = cols / 4 / width, splits = std::min((qg.target + tiles - 1) / tiles, rows / 128);
                 long long chunk = (rows + splits - 1) / splits;
                 splits = (rows + chunk - 1) / chunk;
-                auto kernel = qg.width == 32 ? reduce_cols_sum_f32x4 : qg.width == 16 ? probe_cols_quads<16> : probe_cols_quads<8>;
+                auto kernel = qg.width == 32 ? reduce_cols_sum_f32x4
+                              : qg.width == 0 ? probe_cols_quads<32, OneGroupQuadSum>
+                              : qg.width == 16 ? probe_cols_quads<16> : probe_cols_quads<8>;
                 char name[64];
-                std::snprintf(name, sizeof name, "cols f32x4, %u-quad tiles, %lld x 256", qg.width, tiles * splits);
+                if (qg.width == 0) {
+                    std::snprintf(name, sizeof name, "cols f32x4, one group a trip, %lld x 256", tiles * splits);
+                } else {
+                    std::snprintf(name, sizeof name, "cols f32x4, %u-quad tiles, %lld x 256", qg.width, tiles * splits);
+                }
                 row(name, time_us([&] {
                         kernel<<<(unsigned)(tiles * splits), BLOCK>>>(x, 0, cols, 1, rows, cols, chunk, splits, slots, tickets, sums);
                     }));

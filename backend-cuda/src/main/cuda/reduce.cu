@@ -731,6 +731,15 @@ __device__ __forceinline__ Sum4 col_quad_sum(const ColWalker& cw, const fm_f4* c
     return acc;
 }
 
+// col_quad_sum as a type, col_quad_tiles' default: scripts/lib/reduce_probe.cu passes other walker
+// loops to time them in the same kernel.
+struct ColQuadSum {
+    __device__ __forceinline__ Sum4 operator()(const ColWalker& cw, const fm_f4* col, i64 quad_row_stride, i64 begin,
+                                               i64 end) const {
+        return col_quad_sum(cw, col, quad_row_stride, begin, end);
+    }
+};
+
 // The walkers' Sum4s folded per column in walkers_sum's fixed order (warp by warp, then the lanes of
 // the quad within the warp), the four columns in one pass: one pair of barriers where four
 // walkers_sum calls took four, and four independent chains of adds. Valid in lanes < width of warp 0.
@@ -755,7 +764,7 @@ __device__ __forceinline__ Sum4 walkers_sum4(const ColWalker& cw, Sum4 v) {
 // The kernel's body with tiles of at most MAX_WIDTH quads: the entry takes 32 (a warp reads 512
 // contiguous bytes of a row); scripts/lib/reduce_probe.cu also times narrower caps, whose tiles
 // are more and so cut into fewer chunks, with less for each tile's last block to fold.
-template <unsigned MAX_WIDTH>
+template <unsigned MAX_WIDTH, typename WalkerSum = ColQuadSum>
 __device__ __forceinline__ void col_quad_tiles(const float* x, i64 outer_stride, i64 row_stride, i64 outer, i64 rows,
                                                i64 cols, i64 chunk, i64 splits, double* slots, unsigned* tickets,
                                                float* out) {
@@ -771,7 +780,7 @@ __device__ __forceinline__ void col_quad_tiles(const float* x, i64 outer_stride,
         const fm_f4* col = reinterpret_cast<const fm_f4*>(x + a * outer_stride) + qc;
         float* at = out + a * cols + 4 * qc;
         Sum4 v = {0, 0, 0, 0};
-        if (live) v = col_quad_sum(cw, col, quad_row_stride, begin, end);
+        if (live) v = WalkerSum()(cw, col, quad_row_stride, begin, end);
         v = walkers_sum4(cw, v);
         if (splits == 1) {
             if (write) at[0] = (float)v.x, at[1] = (float)v.y, at[2] = (float)v.z, at[3] = (float)v.w;

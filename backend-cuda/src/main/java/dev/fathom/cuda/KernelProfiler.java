@@ -73,7 +73,11 @@ final class KernelProfiler implements InvocationHandler {
             return driver;
         }
         KernelProfiler profiler = new KernelProfiler(driver, file);
-        Runtime.getRuntime().addShutdownHook(new Thread(profiler::writeQuietly, "fathom-cuda-profile"));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (Files.isDirectory(file.toAbsolutePath().getParent())) {  // a test's temporary directory may be gone by then
+                profiler.writeQuietly();
+            }
+        }, "fathom-cuda-profile"));
         return (CudaDriver) Proxy.newProxyInstance(CudaDriver.class.getClassLoader(), new Class<?>[] {CudaDriver.class}, profiler);
     }
 
