@@ -76,9 +76,17 @@ record CudaPlan(KernelSource kernelSource, boolean cublas, boolean cudnn, List<S
             return new CudaPlan(KernelSource.NONE, false, false, List.of("kernels: none (" + reason + ")"), reason);
         }
         String kernels = properties.apply(KERNELS_PROPERTY);
-        return decide(driverVersion, shipped, libs, CudaProperties.bool(CUBLAS_PROPERTY, properties.apply(CUBLAS_PROPERTY), true),
+        CudaPlan plan = decide(driverVersion, shipped, libs, CudaProperties.bool(CUBLAS_PROPERTY, properties.apply(CUBLAS_PROPERTY), true),
                 CudaProperties.bool(CUDNN_PROPERTY, properties.apply(CUDNN_PROPERTY), true), kernels == null ? "auto" : kernels,
                 CudaProperties.bool(CudaProperties.PDL, properties.apply(CudaProperties.PDL), CudaProperties.PDL_DEFAULT));
+        java.nio.file.Path profile = KernelProfiler.file(properties.apply(KernelProfiler.PROPERTY));
+        if (profile == null || plan.kernelSource() == KernelSource.NONE) {
+            return plan;
+        }
+        List<String> lines = new ArrayList<>(plan.lines());
+        lines.add("profile: every kernel and cuBLAS or cuDNN call timed on the GPU into " + profile + " (-D" + KernelProfiler.PROPERTY
+                + "; the events between calls keep launches from overlapping, so time runs without it)");
+        return new CudaPlan(plan.kernelSource(), plan.cublas(), plan.cudnn(), lines, plan.noKernels());
     }
 
     /** As {@link #decide(int, AvailabilityReasons.PtxIsa, CudaLibraries)}, with cuBLAS allowed or not and cuDNN allowed. */

@@ -129,6 +129,18 @@ class CudaPlanTest {
     }
 
     @Test
+    void aRequestedKernelProfileIsListedLast(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) {
+        CudaLibraries libs = new CudaLibraries(NO_CUBLAS, NO_CUDNN, NO_NVRTC);
+        java.nio.file.Path file = tmp.resolve("kernels.txt");
+        CudaPlan p = CudaPlan.decide(13000, AvailabilityReasons.SHIPPED_PTX, libs, Map.of(KernelProfiler.PROPERTY, file.toString())::get);
+        assertEquals("profile: every kernel and cuBLAS or cuDNN call timed on the GPU into " + file + " (-Dfathom.cuda.profile; the events"
+                + " between calls keep launches from overlapping, so time runs without it)", p.lines().getLast());
+        assertTrue(p.lines().get(p.lines().size() - 2).startsWith("launches: "), "after the launch kind");
+        assertTrue(CudaPlan.decide(13000, AvailabilityReasons.SHIPPED_PTX, libs, p2 -> null).lines().stream()
+                .noneMatch(l -> l.startsWith("profile:")), "nothing when unset");
+    }
+
+    @Test
     void theLaunchKindIsListedWhereThereAreKernelsAndProgrammaticLaunchIsTheDefault() {
         CudaLibraries libs = new CudaLibraries(NO_CUBLAS, NO_CUDNN, NO_NVRTC);
         String line = "launches: programmatic dependent launch where the own kernels run as code for compute capability 9.0 and"
