@@ -214,6 +214,21 @@ __global__ void __launch_bounds__(256, 6) probe_cols_quads(const float* x, i64 o
     col_quad_tiles<W, S>(x, outer_stride, row_stride, outer, rows, cols, chunk, splits, slots, tickets, out);
 }
 
+// reduce_cols_sum_f32x4 without its last step: each block streams its chunk of its tile (32 quads
+// wide, one row of tiles), folds its walkers and writes its 128 slots, and no block takes a ticket or
+// folds a tile's slots (so there is no result). Against the shipped kernel at the same geometry: what
+// the tickets and the tiles' folds cost.
+__global__ void __launch_bounds__(256, 6) probe_cols_no_fold(const float* x, i64 rows, i64 cols, i64 chunk, i64 splits,
+                                                             double* slots) {
+    const ColWalker cw(32);
+    const i64 tile = blockIdx.x / splits, s = blockIdx.x % splits, begin = s * chunk;
+    const i64 end = rows - begin < chunk ? rows : begin + chunk;
+    const fm_f4* col = reinterpret_cast<const fm_f4*>(x) + tile * 32 + cw.lane;
+    const Sum4 v = walkers_sum4(cw, col_quad_sum(cw, col, cols / 4, begin, end));
+    double* slot = slots + blockIdx.x * 128 + 4 * cw.lane;
+    if (threadIdx.x < 32) slot[0] = v.x, slot[1] = v.y, slot[2] = v.z, slot[3] = v.w;
+}
+
 // A launch of `blocks` × BLOCK threads as a programmatic dependent of the launch before it on the
 // default stream, as the backend launches its kernels on sm_90 (`attr` must outlive the launch).
 static cudaLaunchConfig_t pdl_config(unsigned blocks, cudaLaunchAttribute* attr) {
@@ -375,9 +390,10 @@ int main() {
 
         // Column sums of x as [n / 1024, 1024] over its rows (a bias gradient over a large batch): the
         // scalar column kernel (tiles of 32 columns) at 768 blocks, as ReduceLaunches launches it, and
-        // at 1024; the quad one (tiles of 32 quads) likewise, and with tiles capped at 16 and 8 quads
-        // (more tiles in fewer chunks each: less for a tile's last block to fold); every column checked
-        // against an F64 sum.
+        // at 1024; the quad one (tiles of 32 quads) likewise, with the walker loop as it was, and with
+        // tiles capped at 16 and 8 quads (more tiles in fewer chunks each: less for a tile's last block
+        // to fold), every column checked against an F64 sum; and the quad one with no tickets and no
+        // fold (no result to check).
         {
             const long long cols = 1024, rows = n / cols;
             std::vector<double> wants(cols, 0.0);
@@ -431,6 +447,16 @@ int main() {
                         kernel<<<(unsigned)(tiles * splits), BLOCK>>>(x, 0, cols, 1, rows, cols, chunk, splits, slots, tickets, sums);
                     }));
                 check(name);
+            }
+            {
+                long long tiles = cols / 128, splits = std::min((768 + tiles - 1) / tiles, rows / 128);
+                long long chunk = (rows + splits - 1) / splits;
+                splits = (rows + chunk - 1) / chunk;
+                char name[64];
+                std::snprintf(name, sizeof name, "cols f32x4, no tickets or fold, %lld x 256", tiles * splits);
+                row(name, time_us([&] {
+                        probe_cols_no_fold<<<(unsigned)(tiles * splits), BLOCK>>>(x, rows, cols, chunk, splits, slots);
+                    }));
             }
             CHECK(cudaFree(slots));
             CHECK(cudaFree(sums));
