@@ -31,10 +31,11 @@ import java.util.Map;
  * it and pay nothing when it is off. Timings are read at each stream or context synchronize (every
  * training step reads its loss back), and after {@value #MAX_PENDING} pending calls; FILE is
  * rewritten then, at most once a second, when a device closes, and at exit, with what the GPU had
- * finished by the last synchronize. The events cost the host a few microseconds a call and stand between kernels, so
- * programmatic dependent launch no longer overlaps them: the kernels' times are right, a step's
- * wall time is not the unprofiled one. A failed event call drops that call's timing (counted as
- * untimed) and never changes what the call itself returns.
+ * finished by the last synchronize. The events cost the host a few microseconds a call and stand
+ * between kernels, so programmatic dependent launch no longer overlaps them: the kernels' times
+ * are right, a step's wall time is not the unprofiled one. A failed event call drops that call's
+ * timing (counted as untimed) and never changes what the call itself returns. Copies between host
+ * and device are not timed.
  */
 final class KernelProfiler implements InvocationHandler {
     /** The property naming the file; unset, nothing is wrapped. */
@@ -292,8 +293,8 @@ final class KernelProfiler implements InvocationHandler {
         s.append(String.format(Locale.ROOT, "fathom cuda profile (-D%s): %.0f calls timed on the GPU, %.3f ms in all", PROPERTY, calls,
                 timed));
         if (span > 0) {
-            s.append(String.format(Locale.ROOT, ", %.0f%% of the %.3f ms from the first call's start to the last one's end", 100 * timed / span,
-                    span));
+            s.append(String.format(Locale.ROOT, ", %.0f%% of the %.3f ms from the first call's start to the last one's end",
+                    100 * timed / span, span));
         }
         s.append(untimed > 0 ? "; " + untimed + " calls untimed (an event call failed)" : "").append('\n');
         s.append(String.format(Locale.ROOT, "%-40s %9s %12s %10s %7s%n", "kernel", "calls", "total ms", "mean us", "share"));
