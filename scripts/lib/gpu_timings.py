@@ -8,6 +8,8 @@ op, so the report can set them side by side. The char-LM and DCGAN models are th
 ../shared/peers/torch (charlm_transformer.py, charlm_lstm.py, dcgan_fmnist.py), which run as scripts
 and cannot be imported; each step reads its loss, as Fathom's benchmarks and those scripts do.
 TF32 is off: Fathom computes F32 GEMMs in full F32, so PyTorch must too for a fair comparison.
+With `--profile OUT_DIR` it times nothing and writes torch.profiler's tables of the GPT, LSTM, DCGAN
+and CNN steps instead (profile_steps).
 """
 import json
 import math
@@ -84,6 +86,15 @@ def main():
         emit("ElementwiseBenchmark.sumColumns", {"n": str(n)}, timed(lambda: a.view(-1, 1024).sum(0)))
         del a, b
 
+    for name in ("mlp", "cnn"):
+        emit("TrainStepBenchmark.step", {"model": name, "batch": "128"}, timed(train_step(dev, g, name)))
+    for arch in ("gpt", "lstm"):
+        emit("CharLmStepBenchmark.step", {"arch": arch, "batch": "32", "context": "128"}, timed(charlm_step(dev, g, arch)))
+    emit("DcganStepBenchmark.step", {"batch": "64"}, timed(dcgan_step(dev, g)))
+
+
+def train_step(dev, g, name):
+    """TrainStepBenchmark: one Adam step of the reference MLP or CNN at batch 128."""
     models = {
         "mlp": lambda: nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10)),
         "cnn": lambda: nn.Sequential(
@@ -92,22 +103,18 @@ def main():
             nn.Flatten(), nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10)),
     }
     shapes = {"mlp": (128, 784), "cnn": (128, 1, 28, 28)}
-    for name, make in models.items():
-        model = make().to(dev)
-        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-        x = torch.rand(*shapes[name], generator=g).to(dev)
-        y = (torch.arange(128) * 7 % 10).to(dev)
+    model = models[name]().to(dev)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x = torch.rand(*shapes[name], generator=g).to(dev)
+    y = (torch.arange(128) * 7 % 10).to(dev)
 
-        def step():
-            loss = F.cross_entropy(model(x), y)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+    def step():
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
 
-        emit("TrainStepBenchmark.step", {"model": name, "batch": "128"}, timed(step))
-
-    charlm_steps(dev, g)
-    dcgan_step(dev, g)
+    return step
 
 
 VOCAB = 113  # the fortunes corpus's, as CharLmStepBenchmark.VOCAB
@@ -161,27 +168,26 @@ class Lstm(nn.Module):
         return self.out(self.lstm(self.emb(idx))[0])
 
 
-def charlm_steps(dev, g, batch=32, context=128):
+def charlm_step(dev, g, arch, batch=32, context=128):
     """CharLmStepBenchmark: one step on a fixed batch; AdamW(3e-4, wd 0.1) for gpt, Adam(2e-3) for lstm."""
     ids = torch.randint(VOCAB, (batch, context + 1), generator=g).to(dev)
     x, y = ids[:, :-1].contiguous(), ids[:, 1:].reshape(-1)
-    for arch in ("gpt", "lstm"):
-        torch.manual_seed(0)
-        if arch == "gpt":
-            model = Gpt(context).to(dev)
-            opt = torch.optim.AdamW(model.parameters(), lr=3e-4, weight_decay=0.1)
-        else:
-            model = Lstm().to(dev)
-            opt = torch.optim.Adam(model.parameters(), lr=2e-3)
+    torch.manual_seed(0)
+    if arch == "gpt":
+        model = Gpt(context).to(dev)
+        opt = torch.optim.AdamW(model.parameters(), lr=3e-4, weight_decay=0.1)
+    else:
+        model = Lstm().to(dev)
+        opt = torch.optim.Adam(model.parameters(), lr=2e-3)
 
-        def step():
-            loss = F.cross_entropy(model(x).reshape(-1, VOCAB), y)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            return loss.item()
+    def step():
+        loss = F.cross_entropy(model(x).reshape(-1, VOCAB), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return loss.item()
 
-        emit("CharLmStepBenchmark.step", {"arch": arch, "batch": str(batch), "context": str(context)}, timed(step))
+    return step
 
 
 def dcgan_step(dev, g, batch=64, z_dim=64):
@@ -215,10 +221,52 @@ def dcgan_step(dev, g, batch=64, z_dim=64):
         opt_g.step()
         return loss_d.item() + loss_g.item()
 
-    emit("DcganStepBenchmark.step", {"batch": str(batch)}, timed(step))
+    return step
+
+
+def profile_steps(out_dir, steps=30):
+    """--profile OUT_DIR: PyTorch's kernels in `steps` steps of the GPT, LSTM, DCGAN and CNN
+    (torch.profiler, after 5 warm-up steps), into OUT_DIR/torch-profile-<model>.txt, the twin of
+    Fathom's -Dfathom.cuda.profile tables that scripts/gpu-check writes next to them."""
+    from torch.profiler import profile, ProfilerActivity
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cudnn.benchmark = True
+    dev = torch.device("cuda")
+    makers = {"gpt": lambda g: charlm_step(dev, g, "gpt"), "lstm": lambda g: charlm_step(dev, g, "lstm"),
+              "dcgan": lambda g: dcgan_step(dev, g), "cnn": lambda g: train_step(dev, g, "cnn")}
+    for name, make in makers.items():
+        path = "%s/torch-profile-%s.txt" % (out_dir, name)
+        try:
+            step = make(torch.Generator(device="cpu").manual_seed(42))
+            for _ in range(5):
+                step()
+            torch.cuda.synchronize()
+            with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+                t0 = time.perf_counter()
+                for _ in range(steps):
+                    step()
+                torch.cuda.synchronize()
+                wall_ms = (time.perf_counter() - t0) * 1000
+            averages = prof.key_averages()
+            table = None
+            for key in ("self_device_time_total", "self_cuda_time_total"):  # the name changed across PyTorch versions
+                try:
+                    table = averages.table(sort_by=key, row_limit=20)
+                    break
+                except Exception:  # noqa: BLE001 - try the other name
+                    continue
+            text = "PyTorch %s, %d %s steps in %.3f ms (profiled)\n%s\n" % (torch.__version__, steps, name, wall_ms, table)
+        except Exception as e:  # noqa: BLE001 - one model's failure must not hide the others'
+            text = "PyTorch %s: profiling the %s step failed: %r\n" % (torch.__version__, name, e)
+        with open(path, "w") as f:
+            f.write(text)
 
 
 if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--profile":
+        profile_steps(sys.argv[2])
+        sys.exit(0)
     t0 = time.time()
     main()
     print(json.dumps({"bench": "script_wall_s", "value": round(time.time() - t0, 1)}))
