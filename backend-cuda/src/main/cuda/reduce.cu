@@ -700,9 +700,10 @@ __device__ __forceinline__ void add_quad_rows(Sum4& acc, fm_f4 a, fm_f4 b, fm_f4
 // together: written as one group a trip, ptxas (CUDA 13, sm_90, 40 registers) issued two of a
 // group's 16-byte loads, added them, and only then issued the other two, so a thread had 32 bytes in
 // flight where the full sum's quad_sum has 64; with two groups a trip it issues four loads, adds,
-// then four more (scripts/lib/disassemble-sass). An H200 is latency-bound there: 6 blocks per SM
-// × 256 threads × 32 bytes is under what its bandwidth × load latency asks. The adds and their order
-// are those of one group a trip, so the bits are the same.
+// then four more (scripts/lib/disassemble-sass). 6 blocks per SM × 256 threads × 32 bytes is
+// likely under what an H200's bandwidth × load latency asks: session 24's column sums took about
+// 13 µs more than their bytes at the full sum's rate, as a latency-bound loop would (not yet timed
+// since). The adds and their order are those of one group a trip, so the bits are the same.
 __device__ __forceinline__ Sum4 col_quad_sum(const ColWalker& cw, const fm_f4* col, i64 quad_row_stride, i64 begin,
                                              i64 end) {
     const i64 step = cw.walkers;
@@ -813,9 +814,9 @@ __device__ __forceinline__ void col_quad_tiles(const float* x, i64 outer_stride,
 }
 
 extern "C" __global__ void __launch_bounds__(256, 6) reduce_cols_sum_f32x4(const float* x, i64 outer_stride, i64 row_stride,
-                                                                        i64 outer, i64 rows, i64 cols, i64 chunk,
-                                                                        i64 splits, double* slots, unsigned* tickets,
-                                                                        float* out) {
+                                                                           i64 outer, i64 rows, i64 cols, i64 chunk,
+                                                                           i64 splits, double* slots, unsigned* tickets,
+                                                                           float* out) {
     fm_grid_dependency();
     col_quad_tiles<32>(x, outer_stride, row_stride, outer, rows, cols, chunk, splits, slots, tickets, out);
 }
