@@ -257,6 +257,7 @@ final class KernelProfiler implements InvocationHandler {
     /** Reads the times of the pending calls on {@code stream} (all streams when null), which a synchronize has finished. */
     private synchronized void collect(Long stream) {
         float[] ms = new float[1];
+        Map<Long, Long> lastEnds = new HashMap<>();  // per stream, the end of its last call read (events finish in stream order)
         for (Iterator<Pending> it = pending.iterator(); it.hasNext(); ) {
             Pending p = it.next();
             if (stream != null && p.stream() != stream) {
@@ -266,17 +267,20 @@ final class KernelProfiler implements InvocationHandler {
                 double[] t = totals.computeIfAbsent(p.kernel(), k -> new double[2]);
                 t[0]++;
                 t[1] += ms[0];
-                Long origin = origins.get(p.stream());
-                if (origin != null && driver.eventElapsedTime(ms, origin, p.end()) == 0) {
-                    spans.merge(p.stream(), (double) ms[0], Math::max);
-                }
+                lastEnds.put(p.stream(), p.end());
             } else {
                 untimed++;
             }
             release(p.start());
-            release(p.end());
+            release(p.end());  // free for the next call, but not recorded again before this method returns
             it.remove();
         }
+        lastEnds.forEach((s, end) -> {
+            Long origin = origins.get(s);
+            if (origin != null && driver.eventElapsedTime(ms, origin, end) == 0) {
+                spans.merge(s, (double) ms[0], Math::max);
+            }
+        });
         long now = System.nanoTime();
         if (now - lastWrite >= WRITE_INTERVAL_NANOS) {
             lastWrite = now;
