@@ -390,7 +390,8 @@ int main() {
 
         // Column sums of x as [n / 1024, 1024] over its rows (a bias gradient over a large batch): the
         // scalar column kernel (tiles of 32 columns) at 768 blocks, as ReduceLaunches launches it, and
-        // at 1024; the quad one (tiles of 32 quads) likewise, with the walker loop as it was, and with
+        // at 1024; the quad one (tiles of 32 quads) likewise, at 528 and 396 blocks (4 and 3 an SM on an
+        // H200: fewer, longer walkers and less to fold), with the walker loop as it was, and with
         // tiles capped at 16 and 8 quads (more tiles in fewer chunks each: less for a tile's last block
         // to fold), every column checked against an F64 sum; and the quad one with no tickets and no
         // fold (no result to check).
@@ -429,7 +430,7 @@ int main() {
             }
             // width 0: the 32-quad tiles with the walker loop as it was (OneGroupQuadSum).
             struct Quads { long long target; unsigned width; };
-            for (Quads qg : {Quads{768, 32}, Quads{768, 0}, Quads{1024, 32}, Quads{768, 16}, Quads{768, 8}}) {
+            for (Quads qg : {Quads{768, 32}, Quads{768, 0}, Quads{1024, 32}, Quads{528, 32}, Quads{396, 32}, Quads{768, 16}, Quads{768, 8}}) {
                 const unsigned width = qg.width == 0 ? 32 : qg.width;
                 long long tiles = cols / 4 / width, splits = std::min((qg.target + tiles - 1) / tiles, rows / 128);
                 long long chunk = (rows + splits - 1) / splits;

@@ -52,7 +52,7 @@ public final class CsvDataset implements Dataset {
 
         /** The label is the column named {@code name}. */
         public Format withLabel(String name) {
-            return new Format(delimiter, header, Objects.requireNonNull(name, "name"), labelIndex, classLabels);
+            return new Format(delimiter, header, Objects.requireNonNull(name, "CsvDataset: name is null"), labelIndex, classLabels);
         }
 
         /** The label is column {@code index} (from 0; negative counts from the end). */

@@ -1,5 +1,7 @@
 package dev.fathom.data;
 
+import dev.fathom.tensor.DType;
+
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
@@ -86,7 +88,7 @@ public final class DataLoader {
         private Transform transform;
 
         private Builder(Dataset dataset, int batchSize) {
-            this.dataset = Objects.requireNonNull(dataset, "dataset");
+            this.dataset = Objects.requireNonNull(dataset, "DataLoader: dataset is null");
             if (batchSize < 1) {
                 throw new IllegalArgumentException("DataLoader: batch size must be >= 1, got " + batchSize);
             }
@@ -202,13 +204,40 @@ public final class DataLoader {
     HostBatch build(int epoch, int[] order, int index) {
         int from = index * batchSize;
         int count = Math.min(batchSize, order.length - from);
-        HostBatch batch = dataset.gather(order, from, count);
+        HostBatch batch = requireContract(dataset.gather(order, from, count), count);
         if (transform == null) {
             return batch;
         }
         Transform.Images out = transform.apply(Transform.Images.of(batch.features(), batch.shape()),
                 new SplittableRandom(transformSeed(epoch, index)));
         return batch.withFeatures(out.data(), out.shape());
+    }
+
+    /**
+     * {@code batch} when it is what {@link Dataset} promises: {@code count} examples of
+     * {@code exampleShape()} and labels of {@code labelShape()} and {@code labelDType()}; a data set
+     * that breaks it would otherwise fail later, in whichever layer first meets the wrong shape.
+     */
+    private HostBatch requireContract(HostBatch batch, int count) {
+        int[] features = prepend(count, dataset.exampleShape()), labels = prepend(count, dataset.labelShape());
+        boolean classes = dataset.labelDType() == DType.I64;
+        if (batch == null || !Arrays.equals(batch.shape(), features) || !Arrays.equals(batch.targetShape(), labels)
+                || (batch.classes() != null) != classes) {
+            String name = dataset.getClass().getSimpleName().isEmpty() ? dataset.getClass().getName() : dataset.getClass().getSimpleName();
+            throw new IllegalStateException("DataLoader: " + name + ".gather of " + count + " examples returned "
+                    + (batch == null ? "null" : "features " + Arrays.toString(batch.shape()) + " and " + (batch.classes() != null ? "class" : "F32")
+                    + " labels " + Arrays.toString(batch.targetShape()))
+                    + " where its exampleShape(), labelShape() and labelDType() promise features " + Arrays.toString(features) + " and "
+                    + (classes ? "class" : "F32") + " labels " + Arrays.toString(labels) + "; fix the data set so that the two agree");
+        }
+        return batch;
+    }
+
+    private static int[] prepend(int n, int[] shape) {
+        int[] out = new int[shape.length + 1];
+        out[0] = n;
+        System.arraycopy(shape, 0, out, 1, shape.length);
+        return out;
     }
 
     /** A seed per (loader seed, epoch, batch), so transforms do not depend on which thread runs them, or when. */

@@ -20,9 +20,9 @@ import java.util.Objects;
 public record HostBatch(float[] features, int[] shape, long[] classes, float[] targets, int[] targetShape) {
 
     public HostBatch {
-        Objects.requireNonNull(features, "features");
-        Objects.requireNonNull(shape, "shape");
-        Objects.requireNonNull(targetShape, "targetShape");
+        Objects.requireNonNull(features, "HostBatch: features is null");
+        Objects.requireNonNull(shape, "HostBatch: shape is null");
+        Objects.requireNonNull(targetShape, "HostBatch: targetShape is null");
         if ((classes == null) == (targets == null)) {
             throw new IllegalArgumentException("HostBatch: give exactly one of classes and targets");
         }

@@ -77,8 +77,14 @@ public final class KFold {
         }
         int classes = (int) max + 1;
         int[] perClass = new int[classes];
+        int largest = 0;
         for (long y : labels) {
-            perClass[(int) y]++;
+            largest = Math.max(largest, ++perClass[(int) y]);
+        }
+        if (largest < k) {
+            // As scikit-learn's StratifiedKFold: no class has a member for every fold, so there are no proportions to keep.
+            throw new IllegalArgumentException("KFold.stratified: k=" + k + " folds, but every class has fewer members (the largest "
+                    + largest + "); use k <= " + largest + ", or KFold.split");
         }
         int[][] members = new int[classes][];
         for (int c = 0; c < classes; c++) {

@@ -17,8 +17,8 @@ import java.util.Objects;
 public record LabeledData(float[] features, long[] labels, int count, int width, int classes) implements Dataset {
 
     public LabeledData {
-        Objects.requireNonNull(features, "features");
-        Objects.requireNonNull(labels, "labels");
+        Objects.requireNonNull(features, "LabeledData: features is null");
+        Objects.requireNonNull(labels, "LabeledData: labels is null");
         if (count < 0 || width < 1 || classes < 1) {
             throw new IllegalArgumentException("LabeledData: need count >= 0, width >= 1, classes >= 1, got count=" + count + " width="
                     + width + " classes=" + classes);

@@ -61,11 +61,11 @@ public final class RandomSplit {
         return new TrainValidation(parts.get(0), parts.get(1));
     }
 
-    /** A random split with exactly {@code validationCount} validation examples. */
+    /** A random split with exactly {@code validationCount} validation examples; both parts non-empty, as with a fraction. */
     public static TrainValidation trainValidation(Dataset dataset, int validationCount, long seed) {
-        if (validationCount < 0 || validationCount > dataset.size()) {
-            throw new IllegalArgumentException("RandomSplit.trainValidation: the validation count must be in [0, " + dataset.size()
-                    + "], got " + validationCount);
+        if (validationCount < 1 || validationCount >= dataset.size()) {
+            throw new IllegalArgumentException("RandomSplit.trainValidation: the validation count must be in [1, " + (dataset.size() - 1)
+                    + "] for " + dataset.size() + " examples (both parts non-empty), got " + validationCount);
         }
         List<Subset> parts = split(dataset, seed, dataset.size() - validationCount, validationCount);
         return new TrainValidation(parts.get(0), parts.get(1));

@@ -13,8 +13,8 @@ public final class Subset implements Dataset {
     private final int[] indices;
 
     public Subset(Dataset base, int[] indices) {
-        this.base = Objects.requireNonNull(base, "base");
-        this.indices = indices.clone();
+        this.base = Objects.requireNonNull(base, "Subset: base is null");
+        this.indices = Objects.requireNonNull(indices, "Subset: indices is null").clone();
         Dataset.checkRange("Subset", this.indices, 0, this.indices.length, base.size());
     }
 

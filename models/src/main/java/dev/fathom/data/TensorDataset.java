@@ -25,8 +25,8 @@ public final class TensorDataset implements Dataset {
 
     /** Copies {@code features} and {@code labels} to host memory. */
     public TensorDataset(Tensor features, Tensor labels) {
-        Objects.requireNonNull(features, "features");
-        Objects.requireNonNull(labels, "labels");
+        Objects.requireNonNull(features, "TensorDataset: features is null");
+        Objects.requireNonNull(labels, "TensorDataset: labels is null");
         if (features.dtype() != DType.F32) {
             throw new IllegalArgumentException("TensorDataset: features must be F32, got " + features.describe()
                     + "; convert with features.to(DType.F32)");

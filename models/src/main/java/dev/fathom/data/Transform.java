@@ -24,7 +24,7 @@ public interface Transform {
      */
     record Images(float[] data, int n, int channels, int height, int width) {
         public Images {
-            Objects.requireNonNull(data, "data");
+            Objects.requireNonNull(data, "Transform: data is null");
             if (n < 0 || channels < 1 || height < 1 || width < 1 || data.length != (long) n * channels * height * width) {
                 throw new IllegalArgumentException("Transform.Images: " + data.length + " values do not fill [" + n + ", " + channels + ", "
                         + height + ", " + width + "]");
@@ -50,7 +50,7 @@ public interface Transform {
 
     /** This transform, then {@code next} (torchvision's {@code Compose}). */
     default Transform andThen(Transform next) {
-        Objects.requireNonNull(next, "next");
+        Objects.requireNonNull(next, "Transform: next is null");
         return (images, random) -> next.apply(apply(images, random), random);
     }
 

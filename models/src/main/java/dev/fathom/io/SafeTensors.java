@@ -100,7 +100,12 @@ public final class SafeTensors {
             writeFully(channel, length);
             writeFully(channel, ByteBuffer.wrap(header));
             for (Entry e : layout) {
-                writeData(channel, byName.get(e.name()));
+                try {
+                    writeData(channel, byName.get(e.name()));
+                } catch (IllegalStateException failed) {
+                    // A tensor closed or otherwise unreadable is found as it is read, the file untouched (AtomicFile).
+                    throw new IllegalStateException("SafeTensors.save(" + file + "): reading '" + e.name() + "' failed: " + failed.getMessage(), failed);
+                }
             }
         });
     }

@@ -11,7 +11,7 @@ import java.util.Comparator;
 record BinaryCurve(double[] fps, double[] tps, double[] thresholds) {
 
     static BinaryCurve of(String op, double[] scores, long[] labels) {
-        Inputs.sameLength(op, "scores", scores.length, "labels", labels.length);
+        Inputs.sameLength(op, "scores", scores, "labels", labels);
         Inputs.binary(op, labels);
         Inputs.finite(op, "scores", scores);
         int n = scores.length;

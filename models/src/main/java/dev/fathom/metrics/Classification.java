@@ -13,7 +13,7 @@ public final class Classification {
 
     /** The fraction of predictions equal to their label. */
     public static double accuracy(long[] predictions, long[] labels) {
-        Inputs.sameLength("accuracy", predictions.length, labels.length);
+        Inputs.sameLength("accuracy", predictions, labels);
         long correct = 0;
         for (int i = 0; i < labels.length; i++) {
             correct += predictions[i] == labels[i] ? 1 : 0;
@@ -34,7 +34,7 @@ public final class Classification {
     public static double topKAccuracy(double[] scores, int numClasses, long[] labels, int k) {
         String op = "topKAccuracy";
         int n = Inputs.rows(op, scores, numClasses);
-        Inputs.sameLength(op, "score rows", n, "labels", labels.length);
+        Inputs.sameLength(op, "score rows", n, "labels", Inputs.length(op, "labels", labels));
         Inputs.classes(op, "label", labels, numClasses);
         Inputs.finite(op, "scores", scores);
         if (k < 1 || k > numClasses) {

@@ -25,7 +25,7 @@ public final class ConfusionMatrix {
     /** The matrix of {@code predictions} against {@code labels}, both class indices in {@code [0, numClasses)}. */
     public static ConfusionMatrix of(long[] predictions, long[] labels, int numClasses) {
         String op = "ConfusionMatrix";
-        Inputs.sameLength(op, predictions.length, labels.length);
+        Inputs.sameLength(op, predictions, labels);
         Inputs.numClasses(op, numClasses);
         Inputs.classes(op, "prediction", predictions, numClasses);
         Inputs.classes(op, "label", labels, numClasses);
@@ -149,6 +149,10 @@ public final class ConfusionMatrix {
     }
 
     private double average(Average average, Kind kind) {
+        if (average == null) {
+            throw new IllegalArgumentException("ConfusionMatrix." + kind.name().toLowerCase(java.util.Locale.ROOT)
+                    + ": average is null; pass Average.MACRO, MICRO or WEIGHTED");
+        }
         switch (average) {
             case MICRO -> {
                 long tp = 0;

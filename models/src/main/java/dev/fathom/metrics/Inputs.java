@@ -10,8 +10,21 @@ final class Inputs {
     private Inputs() {
     }
 
-    static void sameLength(String op, int predictions, int labels) {
+    /** Two arrays (any element type), non-null and of one non-zero length. */
+    static void sameLength(String op, Object predictions, Object labels) {
         sameLength(op, "predictions", predictions, "labels", labels);
+    }
+
+    static void sameLength(String op, String a, Object arrayA, String b, Object arrayB) {
+        sameLength(op, a, length(op, a, arrayA), b, length(op, b, arrayB));
+    }
+
+    /** The length of {@code array}, which must not be null. */
+    static int length(String op, String what, Object array) {
+        if (array == null) {
+            throw new IllegalArgumentException(op + ": " + what + " is null");
+        }
+        return java.lang.reflect.Array.getLength(array);
     }
 
     /** Both counts equal and non-zero; {@code a} and {@code b} name what is counted. */
@@ -58,6 +71,7 @@ final class Inputs {
 
     /** Scores {@code [N, K]}: checks that the length is a multiple of {@code k} and returns N. */
     static int rows(String op, double[] scores, int k) {
+        length(op, "scores", scores);
         numClasses(op, k);
         if (scores.length % k != 0) {
             throw new IllegalArgumentException(op + ": " + scores.length + " scores do not form rows of " + k + " classes");
@@ -66,6 +80,9 @@ final class Inputs {
     }
 
     static double[] toDouble(float[] a) {
+        if (a == null) {
+            throw new IllegalArgumentException("metrics: scores are null");
+        }
         double[] d = new double[a.length];
         for (int i = 0; i < a.length; i++) {
             d[i] = a[i];

@@ -9,10 +9,13 @@ final class OneVsRest {
 
     static double average(String op, double[] scores, int k, long[] labels, Average average, ToDoubleBiFunction<double[], long[]> binary) {
         int n = Inputs.rows(op, scores, k);
-        Inputs.sameLength(op, "score rows", n, "labels", labels.length);
+        Inputs.sameLength(op, "score rows", n, "labels", Inputs.length(op, "labels", labels));
         Inputs.classes(op, "label", labels, k);
         if (k < 2) {
             throw new IllegalArgumentException(op + ": one-vs-rest needs at least 2 classes, got " + k);
+        }
+        if (average == null) {
+            throw new IllegalArgumentException(op + ": average is null; pass Average.MACRO, MICRO or WEIGHTED");
         }
         if (average == Average.MICRO) {
             long[] flat = new long[n * k];
@@ -27,10 +30,13 @@ final class OneVsRest {
             support[(int) y]++;
         }
         for (int c = 0; c < k; c++) {
+            // Checked for every class before any is scored: with labels all 0, class 0's ROC would fail first, for want of negatives.
             if (support[c] == 0) {
                 throw new IllegalArgumentException(op + ": class " + c + " never occurs in the labels, so its one-vs-rest score is "
                         + "undefined; use Average.MICRO or drop the class");
             }
+        }
+        for (int c = 0; c < k; c++) {
             double[] column = new double[n];
             long[] isC = new long[n];
             for (int i = 0; i < n; i++) {

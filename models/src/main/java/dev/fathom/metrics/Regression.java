@@ -104,7 +104,7 @@ public final class Regression {
     }
 
     private static void check(String op, double[] predictions, double[] targets) {
-        Inputs.sameLength(op, "predictions", predictions.length, "targets", targets.length);
+        Inputs.sameLength(op, "predictions", predictions, "targets", targets);
         Inputs.finite(op, "predictions", predictions);
         Inputs.finite(op, "targets", targets);
     }

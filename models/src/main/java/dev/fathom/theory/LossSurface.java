@@ -54,6 +54,10 @@ public record LossSurface(double[] alphas, double[] betas, double[][] losses) {
 
     /** The loss at {@code (alphas[i], betas[j])}. */
     public double at(int i, int j) {
+        if (i < 0 || i >= alphas.length || j < 0 || j >= betas.length) {
+            throw new IndexOutOfBoundsException("LossSurface.at: (" + i + ", " + j + ") is outside the " + alphas.length + " x " + betas.length
+                    + " grid of alphas by betas");
+        }
         return losses[i][j];
     }
 }

@@ -39,13 +39,13 @@ public final class CharLmParity {
      * {@code devices}.
      */
     public static Parity.Report run(Gpt.Config config, CharCorpus corpus, long seed, int steps, int batch, List<Device> devices) {
-        Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(config, "CharLmParity: config is null");
         return run("gpt", () -> new Gpt(config), config.vocabSize(), config.context(), corpus, seed, steps, batch, devices);
     }
 
     /** As {@link #run(Gpt.Config, CharCorpus, long, int, int, List)} for an {@link LstmLM}, on windows of {@code context}. */
     public static Parity.Report run(LstmLM.Config config, int context, CharCorpus corpus, long seed, int steps, int batch, List<Device> devices) {
-        Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(config, "CharLmParity: config is null");
         return run("lstm", () -> new LstmLM(config), config.vocabSize(), context, corpus, seed, steps, batch, devices);
     }
 
@@ -63,7 +63,7 @@ public final class CharLmParity {
 
     private static Parity.Report run(String arch, Supplier<CharLm> model, int vocab, int context, CharCorpus corpus, long seed, int steps,
             int batch, List<Device> devices) {
-        Objects.requireNonNull(corpus, "corpus");
+        Objects.requireNonNull(corpus, "CharLmParity: corpus is null");
         if (steps < 1 || batch < 1 || context < 1 || devices.isEmpty() || corpus.vocabSize() != vocab) {
             throw new IllegalArgumentException(arch + " parity: need steps >= 1, batch >= 1, context >= 1, at least one device and a config for "
                     + "the corpus's vocabulary (got steps " + steps + ", batch " + batch + ", context " + context + ", devices " + devices

@@ -82,11 +82,11 @@ public final class CharLmTraining {
      * @param out progress lines (one per evaluation and every 25 steps), or null for none
      */
     public CharLmTraining(CharLm model, Optimizer optimizer, CharCorpus corpus, Settings settings, Path runDir, PrintWriter out) {
-        this.model = Objects.requireNonNull(model, "model");
-        this.optimizer = Objects.requireNonNull(optimizer, "optimizer");
-        this.corpus = Objects.requireNonNull(corpus, "corpus");
-        this.settings = Objects.requireNonNull(settings, "settings");
-        this.runDir = Objects.requireNonNull(runDir, "runDir");
+        this.model = Objects.requireNonNull(model, "CharLmTraining: model is null");
+        this.optimizer = Objects.requireNonNull(optimizer, "CharLmTraining: optimizer is null");
+        this.corpus = Objects.requireNonNull(corpus, "CharLmTraining: corpus is null");
+        this.settings = Objects.requireNonNull(settings, "CharLmTraining: settings is null");
+        this.runDir = Objects.requireNonNull(runDir, "CharLmTraining: runDir is null");
         this.out = out;
         if (corpus.vocabSize() != model.vocabSize()) {
             throw new IllegalArgumentException("char-LM training: the corpus has " + corpus.vocabSize() + " characters but the model "

@@ -34,10 +34,10 @@ public final class GanStep {
     private final Optimizer optD;
 
     public GanStep(Module generator, Module discriminator, Optimizer optG, Optimizer optD) {
-        this.generator = Objects.requireNonNull(generator, "generator");
-        this.discriminator = Objects.requireNonNull(discriminator, "discriminator");
-        this.optG = Objects.requireNonNull(optG, "optG");
-        this.optD = Objects.requireNonNull(optD, "optD");
+        this.generator = Objects.requireNonNull(generator, "GanStep: generator is null");
+        this.discriminator = Objects.requireNonNull(discriminator, "GanStep: discriminator is null");
+        this.optG = Objects.requireNonNull(optG, "GanStep: optG is null");
+        this.optD = Objects.requireNonNull(optD, "GanStep: optD is null");
     }
 
     /**

@@ -60,7 +60,7 @@ public final class GanTraining {
                 throw new IllegalArgumentException("GanTraining: need steps >= 1, batch >= 2 (batch norm's statistics need two examples) and "
                         + "sampleEvery >= 0, got " + steps + ", " + batch + ", " + sampleEvery);
             }
-            Objects.requireNonNull(runDir, "runDir");
+            Objects.requireNonNull(runDir, "GanTraining: runDir is null");
         }
     }
 

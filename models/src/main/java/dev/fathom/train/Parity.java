@@ -97,8 +97,8 @@ public final class Parity {
 
     /** As {@link #run(Zoo, long, int, int, List)}, with {@code optim} instead of Adam. */
     public static Report run(Zoo model, long seed, int steps, int batchSize, List<Device> devices, Optim optim) {
-        Objects.requireNonNull(model, "model");
-        Objects.requireNonNull(optim, "optim");
+        Objects.requireNonNull(model, "Parity: model is null");
+        Objects.requireNonNull(optim, "Parity: optim is null");
         if (steps < 1 || batchSize < 1 || devices.isEmpty()) {
             throw new IllegalArgumentException("parity: need steps ≥ 1, batch size ≥ 1 and at least one device (got steps " + steps
                     + ", batch size " + batchSize + ", devices " + devices + ")");

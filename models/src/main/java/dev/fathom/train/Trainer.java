@@ -12,6 +12,7 @@ import dev.fathom.tensor.Tensor;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -54,13 +55,13 @@ public final class Trainer {
      */
     public Trainer(Module model, Optimizer optimizer, String lossName, BiFunction<Tensor, Tensor, Tensor> loss, Path runDir,
                    boolean progress, List<Callback> callbacks) {
-        this.model = Objects.requireNonNull(model, "model");
+        this.model = Objects.requireNonNull(model, "Trainer: model is null");
         this.optimizer = optimizer;
-        this.lossName = Objects.requireNonNull(lossName, "lossName");
-        this.loss = Objects.requireNonNull(loss, "loss");
-        this.runDir = Objects.requireNonNull(runDir, "runDir");
+        this.lossName = Objects.requireNonNull(lossName, "Trainer: lossName is null");
+        this.loss = Objects.requireNonNull(loss, "Trainer: loss is null");
+        this.runDir = Objects.requireNonNull(runDir, "Trainer: runDir is null");
         this.progress = progress;
-        this.callbacks = List.copyOf(callbacks);
+        this.callbacks = List.copyOf(Objects.requireNonNull(callbacks, "Trainer: callbacks is null; pass List.of() for none"));
     }
 
     /**
@@ -69,6 +70,12 @@ public final class Trainer {
      * checkpoints with the optimizer. Returns this.
      */
     public Trainer schedule(LrSchedule schedule, boolean perBatch) {
+        if (schedule != null && schedule.optimizer() != optimizer) {
+            throw new IllegalArgumentException("Trainer.schedule: the " + schedule.getClass().getSimpleName() + " sets the learning rate of "
+                    + (optimizer == null ? "an optimizer, but this trainer has none (it only evaluates)"
+                    : "another optimizer, not this trainer's " + optimizer.getClass().getSimpleName())
+                    + "; construct the schedule with the optimizer the trainer was given");
+        }
         this.schedule = schedule;
         this.schedulePerBatch = perBatch;
         return this;
@@ -192,7 +199,7 @@ public final class Trainer {
                 try (Scope s = Scope.open()) {
                     Batch b = batches.next();
                     Tensor output = model.forward(b.x());
-                    Tensor l = loss.apply(output, b.y());
+                    Tensor l = lossOf(output, b.y(), "Trainer.fit");
                     double value = l.itemDouble();
                     if (!Double.isFinite(value)) {
                         throw new TrainingDivergedException("training diverged: " + lossName + " is " + value + " at epoch " + e + ", step "
@@ -244,6 +251,9 @@ public final class Trainer {
 
     /** Throws naming the data set size, batch size and drop-last when {@code loader} would yield no batch (a NaN loss otherwise). */
     private static void requireBatches(String op, String role, DataLoader loader) {
+        if (loader == null) {
+            throw new IllegalArgumentException(op + ": the " + role + " loader is null");
+        }
         if (loader.batchesPerEpoch() == 0) {
             int n = loader.dataset().size();
             throw new IllegalArgumentException(op + ": the " + role + " loader has no batches: " + n + " examples, batch size "
@@ -269,7 +279,7 @@ public final class Trainer {
                 try (Scope s = Scope.open()) {
                     Batch b = batches.next();
                     Tensor out = model.forward(b.x());
-                    lossSum += loss.apply(out, b.y()).itemDouble() * b.size();
+                    lossSum += lossOf(out, b.y(), "Trainer.evaluate").itemDouble() * b.size();
                     n += b.size();
                     if (b.y().dtype() == DType.I64) {
                         predicted.add(out.argmax(-1).toLongArray());
@@ -322,5 +332,17 @@ public final class Trainer {
             at += p.length;
         }
         return out;
+    }
+
+    /** The loss of one batch, which must be one number (a mean or sum over the batch). */
+    private Tensor lossOf(Tensor output, Tensor target, String op) {
+        Tensor l = loss.apply(output, target);
+        if (l == null || l.numel() != 1) {
+            throw new IllegalArgumentException(op + ": the loss " + lossName + " gave " + (l == null ? "null"
+                    : "a tensor of shape " + Arrays.toString(l.shape()) + " (" + l.numel() + " elements)")
+                    + " for output " + Arrays.toString(output.shape()) + " and target " + Arrays.toString(target.shape())
+                    + "; it must return one number: reduce it over the batch, e.g. with .mean()");
+        }
+        return l;
     }
 }

@@ -268,6 +268,46 @@ class DataLoaderTest {
     }
 
     @Test
+    void aDataSetWhoseBatchesBreakItsOwnShapesIsNamed() {
+        Dataset liar = new Dataset() {
+            final Dataset base = numbered(6);
+
+            @Override
+            public int size() {
+                return base.size();
+            }
+
+            @Override
+            public int[] exampleShape() {
+                return new int[] {4};   // gather's features are [N, 2]
+            }
+
+            @Override
+            public dev.fathom.tensor.DType labelDType() {
+                return base.labelDType();
+            }
+
+            @Override
+            public int[] labelShape() {
+                return base.labelShape();
+            }
+
+            @Override
+            public HostBatch gather(int[] indices, int from, int count) {
+                return base.gather(indices, from, count);
+            }
+        };
+        for (boolean prefetch : new boolean[] {false, true}) {
+            try (DataLoader.Epoch epoch = DataLoader.builder(liar, 4).prefetch(prefetch).build().epoch()) {
+                String m = assertThrows(IllegalStateException.class, epoch::nextHost).getMessage();
+                assertTrue(m.startsWith("DataLoader: ") && m.endsWith(".gather of 4 examples returned features [4, 2] and class labels [4] where "
+                        + "its exampleShape(), labelShape() and labelDType() promise features [4, 4] and class labels [4]; fix the data set so "
+                        + "that the two agree"), m);
+            }
+        }
+    }
+
+    @Test
     void badSettingsAreRejected() {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> DataLoader.builder(numbered(3), 0)).getMessage()
                 .contains("batch size must be >= 1, got 0"));

@@ -58,6 +58,9 @@ class SplitTest {
         assertNotEquals(Arrays.toString(fixed.validation().indices()),
                 Arrays.toString(RandomSplit.trainValidation(DataLoaderTest.numbered(50), 7, 5).validation().indices()), "the seed matters");
         assertThrows(IllegalArgumentException.class, () -> RandomSplit.trainValidation(DataLoaderTest.numbered(5), 1.0, 0));
+        assertEquals("RandomSplit.trainValidation: the validation count must be in [1, 4] for 5 examples (both parts non-empty), got 0",
+                assertThrows(IllegalArgumentException.class, () -> RandomSplit.trainValidation(DataLoaderTest.numbered(5), 0, 0)).getMessage());
+        assertThrows(IllegalArgumentException.class, () -> RandomSplit.trainValidation(DataLoaderTest.numbered(5), 5, 0));
     }
 
     @Test
@@ -114,6 +117,8 @@ class SplitTest {
         assertEquals(4, folds.get(0).train(d).size());
         assertTrue(assertThrows(IllegalArgumentException.class, () -> KFold.stratified(new long[] {0, -1, 0}, 2, false, 0)).getMessage()
                 .contains("label -1 of example 1"));
+        assertEquals("KFold.stratified: k=3 folds, but every class has fewer members (the largest 2); use k <= 2, or KFold.split",
+                assertThrows(IllegalArgumentException.class, () -> KFold.stratified(new long[] {0, 0, 1}, 3, false, 0)).getMessage());
     }
 
     private static boolean isSorted(int[] a) {

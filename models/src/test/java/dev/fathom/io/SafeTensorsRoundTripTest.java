@@ -158,6 +158,11 @@ class SafeTensorsRoundTripTest {
             Map<String, String> nullMeta = new LinkedHashMap<>();
             nullMeta.put("k", null);
             assertThrows(IllegalArgumentException.class, () -> SafeTensors.save(file, Map.of("t", t), nullMeta));
+            Tensor gone = Tensor.ones(2);
+            gone.close();
+            IllegalStateException closed = assertThrows(IllegalStateException.class, () -> SafeTensors.save(file, Map.of("a", gone)));
+            assertTrue(closed.getMessage().startsWith("SafeTensors.save(" + file + "): reading 'a' failed: toFloatArray: tensor of shape [2]"),
+                    closed.getMessage());
         }
         assertTrue(Files.notExists(file));
     }

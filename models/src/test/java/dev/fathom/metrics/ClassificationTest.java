@@ -143,6 +143,14 @@ class ClassificationTest {
                 .getMessage();
         assertTrue(m.contains("label -1 at index 0 is outside [0, 3)"), m);
         assertThrows(IllegalArgumentException.class, () -> Classification.topKAccuracy(new double[] {1, 2, 3}, 2, new long[] {0}, 1));
+        m = assertThrows(IllegalArgumentException.class, () -> Classification.accuracy(null, new long[2])).getMessage();
+        assertEquals("accuracy: predictions is null", m);
+        m = assertThrows(IllegalArgumentException.class, () -> Regression.mse(new double[1], null)).getMessage();
+        assertEquals("mse: targets is null", m);
+        m = assertThrows(IllegalArgumentException.class, () -> Classification.precision(new long[] {0}, new long[] {0}, 2, null)).getMessage();
+        assertEquals("ConfusionMatrix.precision: average is null; pass Average.MACRO, MICRO or WEIGHTED", m);
+        m = assertThrows(IllegalArgumentException.class, () -> Classification.topKAccuracy((double[]) null, 2, new long[] {0}, 1)).getMessage();
+        assertEquals("topKAccuracy: scores is null", m);
         assertThrows(IllegalArgumentException.class,
                 () -> Classification.topKAccuracy(new double[] {1, Double.NaN}, 2, new long[] {0}, 1));
     }

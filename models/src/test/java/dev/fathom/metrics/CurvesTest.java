@@ -119,6 +119,13 @@ class CurvesTest {
         String m = assertThrows(IllegalArgumentException.class,
                 () -> RocCurve.aucOneVsRest(OVR_SCORES, 3, new long[] {0, 0, 2, 2}, Average.MACRO)).getMessage();
         assertTrue(m.contains("class 1 never occurs"), m);
+        // Every label is class 0: the class that is missing is named, not class 0's want of negatives.
+        m = assertThrows(IllegalArgumentException.class,
+                () -> RocCurve.aucOneVsRest(new double[] {0.9, 0.1, 0.8, 0.2}, 2, new long[] {0, 0}, Average.MACRO)).getMessage();
+        assertEquals("RocCurve.aucOneVsRest: class 1 never occurs in the labels, so its one-vs-rest score is undefined; use Average.MICRO or "
+                + "drop the class", m);
+        m = assertThrows(IllegalArgumentException.class, () -> RocCurve.aucOneVsRest(OVR_SCORES, 3, OVR_LABELS, null)).getMessage();
+        assertEquals("RocCurve.aucOneVsRest: average is null; pass Average.MACRO, MICRO or WEIGHTED", m);
     }
 
     @Test

@@ -15,6 +15,7 @@ import dev.fathom.optim.Adam;
 import dev.fathom.optim.CosineAnnealingLR;
 import dev.fathom.optim.Optimizer;
 import dev.fathom.optim.SGD;
+import dev.fathom.optim.StepLR;
 import dev.fathom.tensor.Scope;
 import dev.fathom.tensor.Tensor;
 import org.junit.jupiter.api.Test;
@@ -31,6 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -271,6 +273,34 @@ class TrainerTest {
             assertTrue(m.startsWith("Trainer.evaluate: the evaluation loader has no batches: 0 examples"), m);
         }
         assertFalse(Files.exists(dir.resolve("metrics.jsonl")), "no log of a run that never started");
+    }
+
+    @Test
+    void aScheduleOfAnotherOptimizerANonScalarLossAndNullsAreRefusedWithWhatToDo(@TempDir Path dir) {
+        Fathom.seed(3);
+        try (Mlp mlp = new Mlp(2, 8, 3); Adam adam = new Adam(mlp.parameters(), 0.01); SGD other = new SGD(mlp.parameters(), 0.1)) {
+            Trainer t = trainer(mlp, adam, dir, List.of());
+            String m = assertThrows(IllegalArgumentException.class, () -> t.schedule(new StepLR(other, 1, 0.5), false)).getMessage();
+            assertEquals("Trainer.schedule: the StepLR sets the learning rate of another optimizer, not this trainer's Adam; "
+                    + "construct the schedule with the optimizer the trainer was given", m);
+            assertNull(t.schedule(), "a refused schedule is not kept");
+            assertEquals(0.1, other.lr(), 0.0, "StepLR sets its optimizer's rate when made, and nothing stepped it");
+            m = assertThrows(IllegalArgumentException.class, () -> trainer(mlp, null, dir, List.of()).schedule(new StepLR(adam, 1, 0.5), true))
+                    .getMessage();
+            assertTrue(m.contains("this trainer has none (it only evaluates)"), m);
+
+            Trainer perExample = new Trainer(mlp, adam, "nll", (out, y) -> out.logSoftmax(-1).mul(-1), dir, false, List.of());
+            m = assertThrows(IllegalArgumentException.class, () -> perExample.fit(loader(blobs(20, 1), 5, false), null, 1, 1)).getMessage();
+            assertEquals("Trainer.fit: the loss nll gave a tensor of shape [5, 3] (15 elements) for output [5, 3] and target [5]; "
+                    + "it must return one number: reduce it over the batch, e.g. with .mean()", m);
+            m = assertThrows(IllegalArgumentException.class, () -> perExample.evaluate(loader(blobs(20, 1), 5, false))).getMessage();
+            assertTrue(m.startsWith("Trainer.evaluate: the loss nll gave a tensor of shape [5, 3]"), m);
+
+            m = assertThrows(NullPointerException.class, () -> trainer(mlp, adam, dir, null)).getMessage();
+            assertEquals("Trainer: callbacks is null; pass List.of() for none", m);
+            m = assertThrows(IllegalArgumentException.class, () -> t.predict(null)).getMessage();
+            assertEquals("Trainer.predict: the prediction loader is null", m);
+        }
     }
 
     @Test

@@ -119,6 +119,12 @@ final class Engine {
                 if (gi == null || !in[i].requiresGrad()) {
                     continue;
                 }
+                if (in[i].isClosed()) {
+                    // A closed intermediate has dropped its part of the graph, so the pass cannot go on to the leaves behind it.
+                    throw new IllegalStateException("backward: input " + i + " of '" + node.op() + "', a tensor of shape "
+                            + Shape.format(in[i].shape()) + ", was closed before backward() reached it (typically by the Scope that made it); "
+                            + "call backward() inside that scope, or keep the tensors open until backward() returns");
+                }
                 if (!Arrays.equals(gi.shape(), in[i].shape())) {
                     throw new IllegalStateException("backward of '" + node.op() + "' gave a gradient of shape " + Shape.format(gi.shape())
                             + " for input " + i + " of shape " + Shape.format(in[i].shape()) + " (a bug in its formula)");

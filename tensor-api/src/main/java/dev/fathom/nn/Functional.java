@@ -280,6 +280,10 @@ public final class Functional {
      * the host waiting, so the exception comes from the next read or synchronization (the loss's
      * {@code item()}, typically).
      *
+     * <p>A floating target of the logits' shape holds class probabilities (soft labels), as PyTorch
+     * allows: per element {@code −Σ_c w_c·y_c·log p_c}, with smoothing applied to y as
+     * {@code (1−ε)·y + ε/C}, ignoreIndex unused, and the mean over the {@code N·d...} elements.
+     *
      * @param classWeights {@code [C]} or null
      */
     public static Tensor crossEntropy(Tensor logits, Tensor target, Tensor classWeights, long ignoreIndex, double labelSmoothing,

@@ -88,6 +88,9 @@ final class Losses {
         if (logits.dim() < 2) {
             throw new IllegalArgumentException(op + ": input must be [N, C] or [N, C, d...] logits, got " + Shape.format(logits.shape()));
         }
+        if (target != null && target.dtype().isFloating()) {
+            return crossEntropyOfProbabilities(op, logits, target, classWeights, labelSmoothing, reduction);
+        }
         Flat f = flatten(op, logits.logSoftmax(1), target, classWeights, ignoreIndex);
         Tensor nll = nll(f, reduction);
         if (labelSmoothing == 0) {
@@ -104,6 +107,34 @@ final class Losses {
             case MEAN -> smooth.sum().div(f.targetWeight.sum());
         };
         return nll.mul(1 - labelSmoothing).add(reduced.mul(labelSmoothing / c));
+    }
+
+    /**
+     * Cross-entropy against class probabilities of the logits' shape, as PyTorch's: with smoothing ε
+     * the target is {@code (1−ε)·y + ε/C}; per element {@code −Σ_c w_c·y_c·log p_c}; the mean divides
+     * by the number of elements ({@code N·d...}), not by weights. No ignore index (PyTorch's applies
+     * to class indices only).
+     */
+    private static Tensor crossEntropyOfProbabilities(String op, Tensor logits, Tensor target, Tensor classWeights, double labelSmoothing,
+                                                      Reduction reduction) {
+        if (!Arrays.equals(target.shape(), logits.shape())) {
+            throw new IllegalArgumentException(op + ": a floating target holds class probabilities and must have the input's shape "
+                    + Shape.format(logits.shape()) + ", got " + target.describe() + "; for class indices pass an I64 target");
+        }
+        Checks.like(op, "input", logits, "target", target);
+        Checks.like(op, "input", logits, "class weights", classWeights);
+        int c = logits.size(1);
+        Checks.shape(op, "class weights", classWeights, c);
+        Tensor y = labelSmoothing == 0 ? target : target.mul(1 - labelSmoothing).add(labelSmoothing / c);
+        Tensor terms = logits.logSoftmax(1).mul(y);
+        if (classWeights != null) {
+            int[] along = new int[logits.dim()];
+            Arrays.fill(along, 1);
+            along[1] = c;
+            terms = terms.mul(classWeights.reshape(along));
+        }
+        Tensor per = terms.sum(new int[] {1}, false).neg();
+        return reduction.apply(per);
     }
 
     static Tensor mse(Tensor input, Tensor target, Reduction reduction) {

@@ -188,6 +188,8 @@ public abstract class Module implements AutoCloseable {
             Parameter p = mine.get(e.getKey());
             if (e.getValue() == null) {
                 problems.add("\"" + e.getKey() + "\" is null");
+            } else if (e.getValue().isClosed()) {
+                problems.add("\"" + e.getKey() + "\" was closed (keep the state's tensors open until it is loaded)");
             } else if (p == null) {
                 if (strict) {
                     problems.add("unexpected \"" + e.getKey() + "\"");

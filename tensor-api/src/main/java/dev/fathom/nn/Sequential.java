@@ -29,6 +29,10 @@ public final class Sequential extends Module {
 
     /** Layer {@code i}. */
     public Module get(int i) {
+        if (i < 0 || i >= layers.size()) {
+            throw new IndexOutOfBoundsException("Sequential.get: index " + i + " is outside [0, " + layers.size() + ") for its " + layers.size()
+                    + " layer(s)");
+        }
         return layers.get(i);
     }
 

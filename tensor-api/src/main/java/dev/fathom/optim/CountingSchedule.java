@@ -28,6 +28,11 @@ abstract class CountingSchedule implements LrSchedule {
         optimizer.setLr(lrAt(0));
     }
 
+    @Override
+    public Optimizer optimizer() {
+        return optimizer;
+    }
+
     /** The learning rate after {@code t} steps. */
     protected abstract double lrAt(long t);
 

@@ -33,6 +33,9 @@ public interface LrSchedule {
     /** The learning rate this schedule set last. */
     double lr();
 
+    /** The optimizer whose learning rate this schedule sets. */
+    Optimizer optimizer();
+
     /** The schedule's counters (not its configuration), for a checkpoint. */
     Map<String, Number> stateDict();
 

@@ -68,7 +68,7 @@ public abstract class Optimizer implements AutoCloseable {
 
     private static List<Parameter> checkParams(String name, List<Parameter> params) {
         if (params == null || params.isEmpty()) {
-            throw new IllegalArgumentException(name + ": got an empty parameter list; pass model.parameters()");
+            throw new IllegalArgumentException(name + ": got " + (params == null ? "null for the" : "an empty") + " parameter list; pass model.parameters()");
         }
         Set<Parameter> seen = Collections.newSetFromMap(new IdentityHashMap<>());
         for (int i = 0; i < params.size(); i++) {

@@ -82,6 +82,11 @@ public final class ReduceLROnPlateau implements LrSchedule {
         this.best = worst();
     }
 
+    @Override
+    public Optimizer optimizer() {
+        return optimizer;
+    }
+
     private double worst() {
         return config.mode() == Mode.MIN ? Double.POSITIVE_INFINITY : Double.NEGATIVE_INFINITY;
     }

@@ -9,7 +9,7 @@ import java.util.Objects;
 public record Availability(boolean available, String reason) {
 
     public Availability {
-        Objects.requireNonNull(reason, "reason");
+        Objects.requireNonNull(reason, "Availability: reason is null");
     }
 
     public static Availability yes(String detail) {

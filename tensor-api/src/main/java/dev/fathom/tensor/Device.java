@@ -2,6 +2,7 @@ package dev.fathom.tensor;
 
 import dev.fathom.spi.Availability;
 import dev.fathom.spi.Backend;
+import dev.fathom.spi.MemoryStats;
 import dev.fathom.tensor.internal.Backends;
 
 import java.util.Locale;
@@ -17,7 +18,7 @@ import java.util.Objects;
 public record Device(String type, int index) {
 
     public Device {
-        Objects.requireNonNull(type, "type");
+        Objects.requireNonNull(type, "Device: type is null");
         if (type.isBlank() || !type.equals(type.toLowerCase(Locale.ROOT))) {
             throw new IllegalArgumentException("Device: type must be a lower-case backend name such as \"cpu\" or \"cuda\", got \"" + type + "\"");
         }
@@ -53,7 +54,7 @@ public record Device(String type, int index) {
      * checked: an unusable one throws {@link DeviceUnavailableException} with the reason.
      */
     public static Device parse(String spec) {
-        Objects.requireNonNull(spec, "spec");
+        Objects.requireNonNull(spec, "Device: spec is null");
         String s = spec.trim().toLowerCase(Locale.ROOT);
         if (s.equals("auto")) {
             return auto();
@@ -98,6 +99,17 @@ public record Device(String type, int index) {
      */
     public void synchronize() {
         Backends.kernels(this).synchronize();
+    }
+
+    /**
+     * This device's memory counters, as {@code torch.cuda.memory_stats} has them: live buffers and
+     * their bytes, the peak of those bytes, buffers handed out since start and how many of them the
+     * backend's pool served (on CUDA, a training step after the first is all cache hits). A tensor's
+     * buffer counts from its creation until its last view is closed; buffers the backend keeps in its
+     * pool do not count as live. Throws {@link DeviceUnavailableException} when this device cannot be used here.
+     */
+    public MemoryStats memoryStats() {
+        return Backends.kernels(this).memoryStats();
     }
 
     /** {@code cpu} for the CPU, {@code type:index} otherwise (and for a CPU index other than 0), as PyTorch prints devices. */

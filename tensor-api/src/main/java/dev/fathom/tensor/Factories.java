@@ -13,6 +13,7 @@ final class Factories {
     /** A tensor of {@code data}; an empty shape means 1-D of the data's length (use {@link #scalar} for 0-d). */
     static Tensor of(Object data, int length, DType dtype, int[] shape) {
         java.util.Objects.requireNonNull(data, "Tensor.of: data is null");
+        java.util.Objects.requireNonNull(shape, "Tensor.of: shape is null (give none for 1-D)");
         return upload(data, length, dtype, shape.length == 0 ? new int[] {length} : Shape.check("Tensor.of", shape));
     }
 
@@ -119,6 +120,8 @@ final class Factories {
             case NORMAL -> "randn";
             case BERNOULLI -> "bernoulli";
         };
+        java.util.Objects.requireNonNull(generator, () -> name + ": generator is null (use Generator.global())");
+        java.util.Objects.requireNonNull(dtype, () -> name + ": dtype is null");
         int[] s = Shape.check(name, shape);
         if (op != RandomOp.BERNOULLI && !dtype.isFloating()) {
             throw new IllegalArgumentException(name + ": needs a floating dtype (F32 or F64), got " + dtype);

@@ -36,15 +36,16 @@ final class Indexing {
             try (var g = Autograd.noGrad()) {
                 idx = index.reshape(ishape).expand(shape);
             }
-            return gather(x, d, idx, "indexSelect");
+            return gather(x, d, idx, "indexSelect", index);
         });
     }
 
     static Tensor gather(Tensor x, int dim, Tensor index) {
-        return gather(x, dim, index, "gather");
+        return gather(x, dim, index, "gather", index);
     }
 
-    private static Tensor gather(Tensor x, int dim, Tensor index, String op) {
+    /** The gather of {@code op}; an out-of-range index is reported with {@code userIndex}, the index the caller passed. */
+    private static Tensor gather(Tensor x, int dim, Tensor index, String op, Tensor userIndex) {
         Ops.open(op, x, index);
         Ops.sameDevice(op, x, index);
         indexType(op, index);
@@ -64,7 +65,7 @@ final class Indexing {
             Ops.kernels(x.device()).gather(Ops.strided(x), d, Ops.strided(index), Ops.strided(out));
         } catch (IndexOutOfBoundsException e) {
             out.close();
-            throw outOfRange(op, x, d, index, e);
+            throw outOfRange(op, x, d, userIndex, e);
         }
         int[] inShape = x.shape;
         return Ops.record(op, out, new Tensor[] {x}, new Tensor[] {index},
@@ -79,7 +80,7 @@ final class Indexing {
      */
     private static IndexOutOfBoundsException outOfRange(String op, Tensor x, int dim, Tensor index, IndexOutOfBoundsException e) {
         var wrapped = new IndexOutOfBoundsException(op + ": an index is out of range for dim " + dim + " of the input " + x.describe()
-                + " (index " + index.describe() + "); indices must be in [0, " + x.shape[dim] + "): " + e.getMessage());
+                + " (index " + index.describe() + "); indices must be in [0, " + x.shape[dim] + "); the backend found: " + e.getMessage());
         wrapped.initCause(e);
         return wrapped;
     }

@@ -160,7 +160,7 @@ final class Reductions {
         for (int a : axes) {
             if (x.shape[a] == 0) {
                 throw new IllegalArgumentException(name + ": cannot reduce over dim " + a + " of size 0 in shape " + Shape.format(x.shape)
-                        + " (a maximum of nothing is undefined)");
+                        + " (a " + (op == ReduceOp.MAX ? "maximum" : "minimum") + " of nothing is undefined)");
             }
         }
         Tensor kept = reduceKept(op, x, axes, x.dtype());

@@ -60,6 +60,7 @@ public final class Scope implements AutoCloseable {
      * (parameters, optimizer state, anything that outlives a training step). Returns {@code t}.
      */
     public static Tensor escape(Tensor t) {
+        java.util.Objects.requireNonNull(t, "Scope.escape: the tensor is null");
         if (t.owner != null) {
             t.owner.remove(t);
         }

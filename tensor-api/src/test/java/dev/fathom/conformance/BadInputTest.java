@@ -187,4 +187,20 @@ class BadInputTest extends ConformanceTest {
         Tensor a = Tensor.zeros(2), b = Tensor.zeros(DType.F32, new Device(other.name(), 0), 2);
         fails(IllegalArgumentException.class, () -> a.add(b), "add", device.toString(), other.name(), ".to(Device)");
     }
+
+    @BackendTest
+    void nullArgumentsAreNamedWithTheirOp(TestBackends.Case backend) {
+        use(backend);
+        assertEquals("Tensor.of: shape is null (give none for 1-D)",
+                assertThrows(NullPointerException.class, () -> Tensor.of(new float[] {1}, (int[]) null)).getMessage());
+        assertEquals("randn: generator is null (use Generator.global())",
+                assertThrows(NullPointerException.class, () -> Tensor.randn(null, DType.F32, 2)).getMessage());
+        assertEquals("rand: dtype is null", assertThrows(NullPointerException.class,
+                () -> Tensor.rand(dev.fathom.tensor.Generator.global(), null, 2)).getMessage());
+        assertEquals("Scope.escape: the tensor is null", assertThrows(NullPointerException.class, () -> dev.fathom.tensor.Scope.escape(null)).getMessage());
+        assertEquals("SGD: got null for the parameter list; pass model.parameters()",
+                assertThrows(IllegalArgumentException.class, () -> new dev.fathom.optim.SGD(null, 0.1)).getMessage());
+        assertEquals("SGD: got an empty parameter list; pass model.parameters()",
+                assertThrows(IllegalArgumentException.class, () -> new dev.fathom.optim.SGD(java.util.List.of(), 0.1)).getMessage());
+    }
 }

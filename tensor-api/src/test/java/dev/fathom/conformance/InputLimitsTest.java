@@ -112,6 +112,13 @@ class InputLimitsTest extends ConformanceTest {
         if (cpu) {
             assertTrue(m.startsWith("indexSelect: ") && m.contains("input [3] F32 cpu") && m.contains("index [1] I64 cpu"), m);
         }
+        // The index named is the one passed, not the gather index it becomes ([2] spread over [2, 2]).
+        Tensor rows = Tensor.zeros(3, 2);
+        m = fails(IndexOutOfBoundsException.class, () -> rows.indexSelect(0, Tensor.of(new long[] {0, 5})).toFloatArray(),
+                "index 5 is out of range for dim 0 of size 3");
+        if (cpu) {
+            assertTrue(m.startsWith("indexSelect: ") && m.contains("input [3, 2] F32 cpu") && m.contains("(index [2] I64 cpu)"), m);
+        }
         fails(IndexOutOfBoundsException.class, () -> x.gather(0, Tensor.of(new long[] {-1})).toFloatArray(), "gather", "index -1");
         m = fails(IndexOutOfBoundsException.class, () -> x.scatterAdd(0, Tensor.of(new long[] {3}), Tensor.ones(1)).toFloatArray(),
                 "scatterAdd", "index 3");

@@ -110,6 +110,80 @@ class LossesTest extends ConformanceTest {
         gradcheck(a -> Functional.crossEntropy(a[0], i64(t, n, d), f64(w, c), 7, 0.3, Reduction.MEAN), leaf(x, n, c, d));
     }
 
+    /**
+     * Cross-entropy of x [N, C, D] against class probabilities y of the same shape, PyTorch's way:
+     * y smoothed to (1−ε)·y + ε/C, per element −Σ_c w_c·y_c·lp_c, the mean over the N·D elements.
+     */
+    static double[] softCrossEntropyRef(double[] x, double[] y, int n, int c, int d, double[] w, double eps, Reduction reduction) {
+        double[] per = new double[n * d];
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            for (int k = 0; k < d; k++) {
+                double max = Double.NEGATIVE_INFINITY, z = 0, l = 0;
+                for (int j = 0; j < c; j++) {
+                    max = Math.max(max, x[(i * c + j) * d + k]);
+                }
+                for (int j = 0; j < c; j++) {
+                    z += Math.exp(x[(i * c + j) * d + k] - max);
+                }
+                for (int j = 0; j < c; j++) {
+                    double lp = x[(i * c + j) * d + k] - max - Math.log(z);
+                    double target = (1 - eps) * y[(i * c + j) * d + k] + eps / c;
+                    l -= (w == null ? 1 : w[j]) * target * lp;
+                }
+                per[i * d + k] = l;
+                sum += l;
+            }
+        }
+        return switch (reduction) {
+            case NONE -> per;
+            case SUM -> new double[] {sum};
+            case MEAN -> new double[] {sum / (n * d)};
+        };
+    }
+
+    @BackendTest
+    void crossEntropyAgainstClassProbabilities(TestBackends.Case backend) {
+        use(backend);
+        int n = 3, c = 4, d = 2;
+        double[] x = s.values(n * c * d, -3, 3);
+        double[] y = new double[n * c * d];
+        double[] raw = s.values(n * c * d, 0.1, 1);
+        for (int i = 0; i < n; i++) {
+            for (int k = 0; k < d; k++) {
+                double total = 0;
+                for (int j = 0; j < c; j++) {
+                    total += raw[(i * c + j) * d + k];
+                }
+                for (int j = 0; j < c; j++) {
+                    y[(i * c + j) * d + k] = raw[(i * c + j) * d + k] / total;
+                }
+            }
+        }
+        double[] w = {0.5, 2, 1, 1.5};
+        for (Reduction r : Reduction.values()) {
+            close("soft crossEntropy " + r, Functional.crossEntropy(f64(x, n, c, d), f64(y, n, c, d), null, Functional.DEFAULT_IGNORE_INDEX, 0, r),
+                    softCrossEntropyRef(x, y, n, c, d, null, 0, r), outShape(r, n, d), DType.F64, 1e-12);
+            close("soft crossEntropy weighted, smoothing " + r, Functional.crossEntropy(f64(x, n, c, d), f64(y, n, c, d), f64(w, c), -1, 0.2, r),
+                    softCrossEntropyRef(x, y, n, c, d, w, 0.2, r), outShape(r, n, d), DType.F64, 1e-12);
+            close("soft crossEntropy F32 " + r, Functional.crossEntropy(f32(x, n, c, d), f32(y, n, c, d), f32(w, c), -1, 0.1, r),
+                    softCrossEntropyRef(x, y, n, c, d, w, 0.1, r), outShape(r, n, d), DType.F32, 1e-5);
+        }
+        // One-hot probabilities give the class-index loss (unweighted: PyTorch's index mean divides by the weights).
+        double[] oneHot = new double[n * c];
+        long[] t = {2, 0, 3};
+        for (int i = 0; i < n; i++) {
+            oneHot[i * c + (int) t[i]] = 1;
+        }
+        double[] x2 = java.util.Arrays.copyOf(x, n * c);
+        closeScalar("one-hot probabilities = class indices", Functional.crossEntropy(f64(x2, n, c), f64(oneHot, n, c)),
+                Functional.crossEntropy(f64(x2, n, c), i64(t, n)).itemDouble(), DType.F64, 1e-12);
+        gradcheck(a -> Functional.crossEntropy(a[0], a[1], f64(w, c), -1, 0.2, Reduction.MEAN), leaf(x, n, c, d), leaf(y, n, c, d));
+        rejects(() -> Functional.crossEntropy(f64(x, n, c, d), f64(y, n * c * d)), "crossEntropy", "class probabilities",
+                "[3, 4, 2]", "[24] F64", "I64 target");
+        rejects(() -> Functional.crossEntropy(f64(x, n, c, d), f32(y, n, c, d)), "crossEntropy", "target", "dtype of input");
+    }
+
     @BackendTest
     void crossEntropyHandComputed(TestBackends.Case backend) {
         use(backend);

@@ -57,6 +57,45 @@ class MemoryTest extends ConformanceTest {
     }
 
     @BackendTest
+    void backwardThroughAnIntermediateItsScopeClosedSaysSo(TestBackends.Case backend) {
+        Device device = use(backend);
+        Tensor x = Tensor.ones(3).requiresGrad(true);
+        Tensor loss;
+        try (Scope s = Scope.open()) {
+            loss = s.keep(x.mul(2).sum());   // x.mul(2) closes with the scope, and with it its part of the graph
+        }
+        long start = settledLiveBuffers(device);
+        IllegalStateException e = assertThrows(IllegalStateException.class, loss::backward);
+        assertEquals("backward: input 0 of 'sum', a tensor of shape [3], was closed before backward() reached it (typically by the Scope "
+                + "that made it); call backward() inside that scope, or keep the tensors open until backward() returns", e.getMessage());
+        assertEquals(null, x.grad(), "the leaf got no gradient");
+        assertEquals(start, live(Backends.kernels(device)), "the failed pass freed what it made");
+        try (Scope s = Scope.open()) {
+            x.mul(2).sum().backward();
+        }
+        assertArrayEquals(new float[] {2, 2, 2}, x.grad().toFloatArray(), "inside the scope it works");
+    }
+
+    @BackendTest
+    void deviceMemoryStatsCountATensorFromCreationToClose(TestBackends.Case backend) {
+        Device device = use(backend);
+        long start = settledLiveBuffers(device);
+        var before = device.memoryStats();
+        assertEquals(start, before.liveBuffers(), "Device.memoryStats reads the backend's counters");
+        Tensor t = Tensor.zeros(DType.F64, 1000, 3);
+        var during = device.memoryStats();
+        assertEquals(start + 1, during.liveBuffers(), "a new tensor is one live buffer");
+        assertTrue(during.liveBytes() >= before.liveBytes() + 1000 * 3 * 8, "its 24,000 bytes are live: " + before + " -> " + during);
+        assertTrue(during.peakBytes() >= during.liveBytes(), "the peak is at least what is live now: " + during);
+        assertEquals(before.allocations() + 1, during.allocations(), "one allocation since: " + before + " -> " + during);
+        t.close();
+        var after = device.memoryStats();
+        assertEquals(start, after.liveBuffers(), "closed, it is no longer live");
+        assertEquals(before.liveBytes(), after.liveBytes(), "nor are its bytes");
+        assertEquals(during.peakBytes(), after.peakBytes(), "the peak stays");
+    }
+
+    @BackendTest
     void gradientPassesAndHostReadsReleaseTheirTemporaries(TestBackends.Case backend) {
         Device device = use(backend);
         Kernels k = Backends.kernels(device);

@@ -142,6 +142,12 @@ class NnModulesTest extends ConformanceTest {
             Map<String, Tensor> wrongDtype = new LinkedHashMap<>(m.stateDict());
             wrongDtype.put("0.bias", Tensor.zeros(DType.F64, 5));
             rejects(() -> m.loadStateDict(wrongDtype, true), "0.bias", "F64", "F32");
+
+            Map<String, Tensor> closed = new LinkedHashMap<>(m.stateDict());
+            Tensor gone = Tensor.zeros(5);
+            gone.close();
+            closed.put("0.bias", gone);
+            rejects(() -> m.loadStateDict(closed, true), "loadStateDict(Sequential): \"0.bias\" was closed");
         }
     }
 

@@ -11,6 +11,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -352,5 +353,10 @@ class ReductionsTest extends ConformanceTest {
         Check.exact("mean over an empty dim is NaN", empty.mean(1), Ref.of(new int[] {2}, Double.NaN, Double.NaN), DType.F32);
         Check.exact("sum over a non-empty dim of an empty tensor", empty.sum(0), new Ref(new int[] {0}, new double[0]), DType.F32);
         Check.exact("max over a non-empty dim of an empty tensor", empty.max(0), new Ref(new int[] {0}, new double[0]), DType.F32);
+        // As PyTorch: an extreme over an empty dim is an error, which says which.
+        assertEquals("max: cannot reduce over dim 1 of size 0 in shape [2, 0] (a maximum of nothing is undefined)",
+                assertThrows(IllegalArgumentException.class, () -> empty.max(1)).getMessage());
+        assertEquals("min: cannot reduce over dim 0 of size 0 in shape [0] (a minimum of nothing is undefined)",
+                assertThrows(IllegalArgumentException.class, () -> Tensor.zeros(0).min()).getMessage());
     }
 }

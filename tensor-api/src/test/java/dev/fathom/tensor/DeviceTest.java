@@ -31,6 +31,13 @@ class DeviceTest {
     }
 
     @Test
+    void memoryStatsOfADeviceNoBackendServesNamesTheBackendsThereAre() {
+        DeviceUnavailableException e = assertThrows(DeviceUnavailableException.class, () -> new Device("tpu", 0).memoryStats());
+        assertEquals(new Device("tpu", 0), e.device());
+        assertTrue(e.getMessage().contains("no backend named \"tpu\""), e.getMessage());
+    }
+
+    @Test
     void parseRejectsBadSyntaxBeforeLookingForABackend() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Device.parse("cuda:x"));
         assertTrue(e.getMessage().contains("Device.parse") && e.getMessage().contains("cuda:x"), e.getMessage());
