@@ -98,6 +98,7 @@ final class LandscapeCommand implements Callable<Integer> {
         Map<String, String> meta = Checkpoint.peek(checkpoint);
         Zoo zoo = CheckpointKind.classifier(checkpoint, meta, "fathom landscape takes");
         Path dir = out != null ? out : checkpoint.toAbsolutePath().getParent();
+        RunDirectory.requireWritable(dir);
         Fathom.setDefaultDevice(Device.parse(where.device));
         LabeledData train = FashionMnist.load(FashionMnist.locate(where.data)).train();
         if (examples > train.size()) {

@@ -38,7 +38,15 @@ public final class Main implements Runnable {
     static int execute(PrintWriter out, PrintWriter err, String... args) {
         CommandLine cli = new CommandLine(new Main());
         cli.setOut(out).setErr(err).setExecutionExceptionHandler(Main::handle).setCaseInsensitiveEnumValuesAllowed(true);
-        return cli.execute(args);
+        try {
+            return cli.execute(args);
+        } catch (OutOfMemoryError e) {
+            // An Error passes picocli's exception handler; a heap too small is the user's to fix, not a trace to read.
+            err.println("fathom: out of memory (" + e.getMessage() + ", maximum heap " + (Runtime.getRuntime().maxMemory() >> 20)
+                    + " MiB); give the JVM more with FATHOM_JAVA_OPTS=-Xmx8g, or lower --batch");
+            err.flush();
+            return 1;
+        }
     }
 
     /** Expected failures are one line on stderr and exit code 1; anything else keeps its stack trace. */

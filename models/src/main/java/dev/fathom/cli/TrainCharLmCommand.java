@@ -93,21 +93,22 @@ final class TrainCharLmCommand implements Callable<Integer> {
         double rate = lr != null ? lr : CharLmTraining.referenceLr(arch.name());
         Path runDir = out != null ? out
                 : Path.of("runs", "charlm-" + arch + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        RunDirectoryListing.requireUsable(runDir);
-        CharLmTraining.Settings settings = new CharLmTraining.Settings(steps, evalEvery, batch, 128, 20, seed);
-        CharLm model = arch == Arch.gpt ? new Gpt(Gpt.Config.reference(corpus.vocabSize()).withTieWeights(tieWeights))
-                : new LstmLM(LstmLM.Config.reference(corpus.vocabSize()));
-        try (Module net = (Module) model; Optimizer opt = CharLmTraining.optimizer(arch.name(), net.parameters(), rate)) {
-            net.to(d);
-            w.printf(Locale.ROOT, "fathom train charlm --arch %s on %s: %s; batch %d x %d, %d steps, %s lr %s, seed %d, run %s%n", arch, d, corpus,
-                    batch, 128, steps, arch == Arch.gpt ? "AdamW (weight decay 0.1)" : "Adam", rate, seed, runDir);
-            w.printf(Locale.ROOT, "model: %s, %,d parameters%n", net, net.parameterCount());
-            CharLmTraining.Result r = new CharLmTraining(model, opt, corpus, settings, runDir, w).run();
-            w.printf(Locale.ROOT, "val_loss step 0 %.4f, step %d %.4f; %.0f tokens/s (median step %.1f ms over steps %s)%n", r.firstValLoss(), steps,
-                    r.lastValLoss(), r.tokensPerSecond(), r.medianStepMs(),
-                    steps > CharLmTraining.WARMUP_STEPS ? (CharLmTraining.WARMUP_STEPS + 1) + ".." + steps : "1.." + steps);
-            w.println(RunDirectoryListing.wrote(runDir));
+        try (RunDirectory run = RunDirectory.open(runDir, false, false)) {
+            CharLmTraining.Settings settings = new CharLmTraining.Settings(steps, evalEvery, batch, 128, 20, seed);
+            CharLm model = arch == Arch.gpt ? new Gpt(Gpt.Config.reference(corpus.vocabSize()).withTieWeights(tieWeights))
+                    : new LstmLM(LstmLM.Config.reference(corpus.vocabSize()));
+            try (Module net = (Module) model; Optimizer opt = CharLmTraining.optimizer(arch.name(), net.parameters(), rate)) {
+                net.to(d);
+                w.printf(Locale.ROOT, "fathom train charlm --arch %s on %s: %s; batch %d x %d, %d steps, %s lr %s, seed %d, run %s%n", arch, d, corpus,
+                        batch, 128, steps, arch == Arch.gpt ? "AdamW (weight decay 0.1)" : "Adam", rate, seed, runDir);
+                w.printf(Locale.ROOT, "model: %s, %,d parameters%n", net, net.parameterCount());
+                CharLmTraining.Result r = new CharLmTraining(model, opt, corpus, settings, runDir, w).run();
+                w.printf(Locale.ROOT, "val_loss step 0 %.4f, step %d %.4f; %.0f tokens/s (median step %.1f ms over steps %s)%n", r.firstValLoss(), steps,
+                        r.lastValLoss(), r.tokensPerSecond(), r.medianStepMs(),
+                        steps > CharLmTraining.WARMUP_STEPS ? (CharLmTraining.WARMUP_STEPS + 1) + ".." + steps : "1.." + steps);
+                w.println(run.keep());
+            }
+            return 0;
         }
-        return 0;
     }
 }

@@ -128,57 +128,63 @@ final class TrainCommand implements Callable<Integer> {
             if (!zoo.id().equals(saved.get("model"))) {
                 throw new IllegalArgumentException(resume + " holds a \"" + saved.get("model") + "\" model, not \"" + zoo.id() + "\"");
             }
+            String trainedWith = saved.get("optimizer");
+            if (trainedWith != null && !trainedWith.equals(optimizer.name())) {
+                throw new IllegalArgumentException(resume + " was trained with --optimizer " + trainedWith + ", whose state it holds; resume with "
+                        + "--optimizer " + trainedWith + " (got " + optimizer.name() + ")");
+            }
             seed = Checkpoint.longScalar(resume, saved, "seed", seed, Long.MIN_VALUE, Long.MAX_VALUE);
         }
         Fathom.seed(seed);
         Path runDir = out != null ? out : resume != null ? resume.toAbsolutePath().getParent()
                 : Path.of("runs", zoo.id() + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        RunDirectoryListing.requireUsable(runDir);
-        FashionMnist.Splits splits = FashionMnist.load(FashionMnist.locate(where.data));
-        Dataset train = splits.train().reshape(zoo.exampleShape());
-        if (limit != null && limit < train.size()) {
-            train = splits.train().head(limit).reshape(zoo.exampleShape());
-        }
-        Dataset test = splits.test().reshape(zoo.exampleShape());
-        DataLoader trainLoader = DataLoader.builder(train, batch).shuffle(true).seed(seed).prefetch(true).build();
-        DataLoader testLoader = DataLoader.builder(test, 1000).build();
-        info.put("model", zoo.id());
-        info.put("seed", Long.toString(seed));
-        info.put("optimizer", optimizer.name());
-        w.printf(Locale.ROOT, "fathom train %s on %s: %d training / %d test images, batch %d, %s lr %s, seed %d, run %s%n", zoo.id(), d,
-                train.size(), test.size(), batch, optimizer, lr != null ? lr : resume != null ? "from the checkpoint" : DEFAULT_LR, seed, runDir);
-        try (Module net = zoo.create(); Optimizer opt = optimizer.create(net.parameters(), lr != null ? lr : DEFAULT_LR)) {
-            int first = 1;
-            if (resume != null) {
-                first = TrainingCheckpoint.resume(resume, net, opt) + 1;
-                double saved = opt.lr();
-                if (lr != null) {
-                    opt.setLr(lr);   // an explicit --lr wins over the restored one, as setting param_groups' lr after loading does in PyTorch
-                }
-                w.printf(Locale.ROOT, "resumed from %s after epoch %d, lr %s%s%n", resume, first - 1, opt.lr(),
-                        lr != null && lr != saved ? " (--lr; the checkpoint's was " + saved + ")" : "");
-                String replaced = replacedByResume(runDir, first);
-                if (replaced != null) {
-                    w.println(replaced);
-                }
+        try (RunDirectory run = RunDirectory.open(runDir, resume != null, true)) {
+            FashionMnist.Splits splits = FashionMnist.load(FashionMnist.locate(where.data));
+            Dataset train = splits.train().reshape(zoo.exampleShape());
+            if (limit != null && limit < train.size()) {
+                train = splits.train().head(limit).reshape(zoo.exampleShape());
             }
-            w.printf(Locale.ROOT, "model: %s, %,d parameters%n", net, net.parameterCount());
-            if (first > lastEpoch) {
-                w.printf(Locale.ROOT, "nothing to do: the checkpoint is at epoch %d and --epochs is %d%n", first - 1, lastEpoch);
-                return 0;
-            }
-            Callback print = new Callback() {
-                @Override
-                public void onEpochEnd(Trainer t, EpochEnd e) {
-                    w.printf(Locale.ROOT, "epoch %d/%d  train_loss %.4f  val_loss %.4f  val_acc %.4f  %.0f samples/s  %.1f s%n", e.epoch(), lastEpoch,
-                            e.get("train_loss"), e.get("val_loss"), e.get("val_acc"), e.get("samples_per_s"), e.get("seconds"));
+            Dataset test = splits.test().reshape(zoo.exampleShape());
+            DataLoader trainLoader = DataLoader.builder(train, batch).shuffle(true).seed(seed).prefetch(true).build();
+            DataLoader testLoader = DataLoader.builder(test, 1000).build();
+            info.put("model", zoo.id());
+            info.put("seed", Long.toString(seed));
+            info.put("optimizer", optimizer.name());
+            w.printf(Locale.ROOT, "fathom train %s on %s: %d training / %d test images, batch %d, %s lr %s, seed %d, run %s%n", zoo.id(), d,
+                    train.size(), test.size(), batch, optimizer, lr != null ? lr : resume != null ? "from the checkpoint" : DEFAULT_LR, seed, runDir);
+            try (Module net = zoo.create(); Optimizer opt = optimizer.create(net.parameters(), lr != null ? lr : DEFAULT_LR)) {
+                int first = 1;
+                if (resume != null) {
+                    first = TrainingCheckpoint.resume(resume, net, opt) + 1;
+                    double saved = opt.lr();
+                    if (lr != null) {
+                        opt.setLr(lr);   // an explicit --lr wins over the restored one, as setting param_groups' lr after loading does in PyTorch
+                    }
+                    w.printf(Locale.ROOT, "resumed from %s after epoch %d, lr %s%s%n", resume, first - 1, opt.lr(),
+                            lr != null && lr != saved ? " (--lr; the checkpoint's was " + saved + ")" : "");
+                    String replaced = replacedByResume(runDir, first);
+                    if (replaced != null) {
+                        w.println(replaced);
+                    }
                 }
-            };
-            Trainer trainer = new Trainer(net, opt, "cross_entropy", Functional::crossEntropy, runDir, true,
-                    List.of(new SaveCheckpoints(runDir, "val_acc", true, info), print));
-            trainer.fit(trainLoader, testLoader, first, lastEpoch);
-            w.println(RunDirectoryListing.wrote(runDir));
+                w.printf(Locale.ROOT, "model: %s, %,d parameters%n", net, net.parameterCount());
+                if (first > lastEpoch) {
+                    w.printf(Locale.ROOT, "nothing to do: the checkpoint is at epoch %d and --epochs is %d%n", first - 1, lastEpoch);
+                    return 0;
+                }
+                Callback print = new Callback() {
+                    @Override
+                    public void onEpochEnd(Trainer t, EpochEnd e) {
+                        w.printf(Locale.ROOT, "epoch %d/%d  train_loss %.4f  val_loss %.4f  val_acc %.4f  %.0f samples/s  %.1f s%n", e.epoch(), lastEpoch,
+                                e.get("train_loss"), e.get("val_loss"), e.get("val_acc"), e.get("samples_per_s"), e.get("seconds"));
+                    }
+                };
+                Trainer trainer = new Trainer(net, opt, "cross_entropy", Functional::crossEntropy, runDir, true,
+                        List.of(new SaveCheckpoints(runDir, "val_acc", true, info), print));
+                trainer.fit(trainLoader, testLoader, first, lastEpoch);
+                w.println(run.keep());
+            }
+            return 0;
         }
-        return 0;
     }
 }

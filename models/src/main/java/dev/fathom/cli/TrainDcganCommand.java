@@ -60,15 +60,16 @@ final class TrainDcganCommand implements Callable<Integer> {
         Fathom.setDefaultDevice(d);
         Path runDir = out != null ? out
                 : Path.of("runs", Dcgan.ID + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        RunDirectoryListing.requireUsable(runDir);
-        FashionMnist.Splits splits = FashionMnist.load(FashionMnist.locate(where.data));
-        w.printf(Locale.ROOT, "fathom train dcgan on %s: %d training images, batch %d, %d steps, Adam %s β (%s, %s), seed %d, run %s%n", d,
-                splits.train().size(), batch, steps, Dcgan.LR, Dcgan.BETA1, Dcgan.BETA2, seed, runDir);
-        GanTraining.Result r = GanTraining.run(splits.train().reshape(FashionMnist.IMAGE_SHAPE),
-                new GanTraining.Config(steps, batch, sampleEvery, seed, runDir), w);
-        w.printf(Locale.ROOT, "%.3f steps/s (1/median step time%s), final d_loss %.4f g_loss %.4f%n", r.stepsPerSecond(),
-                steps > GanTraining.WARMUP_STEPS ? " over steps " + (GanTraining.WARMUP_STEPS + 1) + ".." + steps : "", r.dLoss(), r.gLoss());
-        w.println(RunDirectoryListing.wrote(runDir));
-        return 0;
+        try (RunDirectory run = RunDirectory.open(runDir, false, false)) {
+            FashionMnist.Splits splits = FashionMnist.load(FashionMnist.locate(where.data));
+            w.printf(Locale.ROOT, "fathom train dcgan on %s: %d training images, batch %d, %d steps, Adam %s β (%s, %s), seed %d, run %s%n", d,
+                    splits.train().size(), batch, steps, Dcgan.LR, Dcgan.BETA1, Dcgan.BETA2, seed, runDir);
+            GanTraining.Result r = GanTraining.run(splits.train().reshape(FashionMnist.IMAGE_SHAPE),
+                    new GanTraining.Config(steps, batch, sampleEvery, seed, runDir), w);
+            w.printf(Locale.ROOT, "%.3f steps/s (1/median step time%s), final d_loss %.4f g_loss %.4f%n", r.stepsPerSecond(),
+                    steps > GanTraining.WARMUP_STEPS ? " over steps " + (GanTraining.WARMUP_STEPS + 1) + ".." + steps : "", r.dLoss(), r.gLoss());
+            w.println(run.keep());
+            return 0;
+        }
     }
 }

@@ -38,7 +38,8 @@ import java.util.stream.LongStream;
  * only {@code val_loss}), {@code learning_curves.png} (redrawn at every evaluation) and
  * {@code checkpoint.safetensors} ({@link CharLmCheckpoint}, saved at every evaluation). Throughput
  * is the peers': {@code batch·context} over the median step time of steps 21..N (all steps when
- * N ≤ 20). A non-finite training loss stops the run with {@link TrainingDivergedException}.
+ * N ≤ 20). A non-finite training loss stops the run with {@link TrainingDivergedException}, and so
+ * does a non-finite validation loss, before that step is logged or checkpointed.
  */
 public final class CharLmTraining {
     /** Steps the peers leave out of the throughput median. */
@@ -170,6 +171,10 @@ public final class CharLmTraining {
                 boolean eval = step % settings.evalEvery() == 0 || step == settings.steps();
                 if (eval) {
                     lastVal = validate(valWindows, device);
+                    if (!Double.isFinite(lastVal)) {
+                        throw new TrainingDivergedException("training diverged: the validation cross_entropy is " + lastVal + " after step " + step
+                                + " of " + settings.steps() + " (learning rate " + optimizer.lr() + "); lower the learning rate");
+                    }
                     m.train();
                     row.put("val_loss", lastVal);
                 }

@@ -27,7 +27,8 @@ import java.util.function.BiFunction;
  *
  * <p>A step reads one number back from the device: its loss, before the optimizer runs, so that a
  * loss that is NaN or infinite stops the run with {@link TrainingDivergedException} (naming the
- * loss, the epoch and the step) before it reaches the weights. Classification is detected from I64
+ * loss, the epoch and the step) before it reaches the weights; a validation loss that is not
+ * finite (a finite loss whose update was not) stops it before the epoch is logged or checkpointed. Classification is detected from I64
  * targets: then training and validation accuracy are logged as {@code train_acc} and
  * {@code val_acc}, the training hits summed on the device and read once an epoch. An optional
  * {@link LrSchedule} steps per batch or per epoch. Not thread-safe; one fit at a time.
@@ -148,6 +149,11 @@ public final class Trainer {
                 Map<String, Object> row = trainEpoch(train, e, lastEpoch);
                 if (validation != null) {
                     Evaluation v = evaluate(validation);
+                    if (!Double.isFinite(v.loss())) {
+                        // The step's loss was finite, its update was not: stop before the log and the checkpoints take these weights.
+                        throw new TrainingDivergedException("training diverged: the validation " + lossName + " is " + v.loss() + " after epoch " + e
+                                + " (learning rate " + optimizer.lr() + "); lower the learning rate, or check the data for NaNs");
+                    }
                     row.put("val_loss", v.loss());
                     if (v.predicted() != null) {
                         row.put("val_acc", v.accuracy());

@@ -111,4 +111,44 @@ class CharLmCommandTest extends CommandLineTest {
         assertEquals(0, run("train", "mlp", "--help"));
         assertTrue(out.toString().contains("Usage: fathom train"), out.toString());
     }
+
+    @Test
+    void theRunDirectoryIsCheckedFirstAndAFailedRunLeavesNothing(@TempDir Path dir) throws IOException {
+        Path data = corpus(dir);
+        Path done = dir.resolve("done");
+        assertEquals(0, run("train", "charlm", "--arch", "gpt", "--steps", "1", "--batch", "1", "--device", "cpu", "--data", data.toString(),
+                "--out", done.toString()), err.toString());
+        List<String> before = Files.list(done).map(p -> p.getFileName().toString()).sorted().toList();
+
+        // Another run's directory is not overwritten; an empty --out, or one that cannot be made, is refused before any work.
+        assertEquals(1, run("train", "charlm", "--arch", "lstm", "--steps", "1", "--batch", "1", "--device", "cpu", "--data", data.toString(),
+                "--out", done.toString()));
+        assertTrue(err.toString().contains("run directory " + done + " already holds a run (checkpoint.safetensors, learning_curves.png, "
+                + "metrics.jsonl); pass a new --out"), err.toString());
+        assertEquals(before, Files.list(done).map(p -> p.getFileName().toString()).sorted().toList(), "the earlier run is untouched");
+        assertEquals(1, run("train", "charlm", "--arch", "gpt", "--steps", "1", "--device", "cpu", "--data", data.toString(), "--out", ""));
+        assertTrue(err.toString().contains("--out is empty; pass a directory"), err.toString());
+        Path locked = Files.createDirectories(dir.resolve("locked"));
+        assertTrue(locked.toFile().setWritable(false));
+        try {
+            if (!Files.isWritable(locked)) {   // root may write anywhere
+                assertEquals(1, run("train", "charlm", "--arch", "gpt", "--steps", "1", "--device", "cpu", "--data", data.toString(),
+                        "--out", locked.resolve("run").toString()));
+                assertTrue(err.toString().contains("cannot create the run directory " + locked.resolve("run")), err.toString());
+            }
+        } finally {
+            locked.toFile().setWritable(true);
+        }
+
+        // A run that diverges (a huge learning rate: the first step's loss is finite, the validation after it is not) removes what it wrote.
+        Path diverged = dir.resolve("diverged");
+        assertEquals(1, run("train", "charlm", "--arch", "gpt", "--steps", "3", "--eval-every", "1", "--batch", "1", "--lr", "1e30",
+                "--device", "cpu", "--data", data.toString(), "--out", diverged.toString()));
+        assertTrue(err.toString().contains("training diverged: "), err.toString());
+        assertTrue(!Files.exists(diverged), "no partial run: " + err);
+        Path empty = Files.createDirectories(dir.resolve("empty"));
+        assertEquals(1, run("train", "charlm", "--arch", "gpt", "--steps", "3", "--eval-every", "1", "--batch", "1", "--lr", "1e30",
+                "--device", "cpu", "--data", data.toString(), "--out", empty.toString()));
+        assertEquals(List.of(), Files.list(empty).toList(), "an empty directory given is emptied again, and stays");
+    }
 }

@@ -131,5 +131,12 @@ class TrainEvalCommandTest extends CommandLineTest {
         assertEquals(0, run("train", "mlp", "--epochs", "1", "--limit", "256", "--device", "cpu", "--out", dir.toString()), err.toString());
         assertEquals(1, run("train", "cnn", "--resume", dir.resolve("checkpoint.safetensors").toString()));
         assertTrue(err.toString().contains("holds a \"mlp\" model, not \"cnn\""), err.toString());
+        Path ckpt = dir.resolve("checkpoint.safetensors");
+        assertEquals(1, run("train", "mlp", "--epochs", "2", "--optimizer", "sgd", "--resume", ckpt.toString()));
+        assertTrue(err.toString().contains(ckpt + " was trained with --optimizer adam, whose state it holds; resume with --optimizer adam (got sgd)"),
+                err.toString());
+        assertEquals(1, run("train", "mlp", "--epochs", "1", "--limit", "256", "--device", "cpu", "--out", dir.toString()));
+        assertTrue(err.toString().contains("run directory " + dir + " already holds a run (") && err.toString().contains(
+                "pass a new --out, or continue that run with --resume " + ckpt), err.toString());
     }
 }

@@ -258,6 +258,22 @@ class TrainerTest {
     }
 
     @Test
+    void aNanValidationLossStopsTheRunBeforeTheEpochIsLoggedOrSaved(@TempDir Path dir) {
+        // One batch an epoch: its loss is finite, the update at this learning rate is not, so only the validation sees it.
+        LabeledData data = blobs(16, 7);
+        Fathom.seed(1);
+        try (Mlp mlp = new Mlp(2, 8, 3); Adam adam = new Adam(mlp.parameters(), 1e30)) {
+            Trainer t = trainer(mlp, adam, dir, List.of(new SaveCheckpoints(dir, "val_acc", true, Map.of())));
+            TrainingDivergedException e = assertThrows(TrainingDivergedException.class,
+                    () -> t.fit(loader(data, 16, false), loader(data, 16, false), 1, 2));
+            assertTrue(e.getMessage().matches("training diverged: the validation cross_entropy is (NaN|Infinity) after epoch 1 \\(learning rate 1\\.0E30\\); .*"),
+                    e.getMessage());
+        }
+        assertFalse(Files.exists(dir.resolve("checkpoint.safetensors")), "no checkpoint of NaN weights");
+        assertFalse(Files.exists(dir.resolve("best.safetensors")), "no best of NaN weights");
+    }
+
+    @Test
     void aLoaderWithNoBatchesIsRefusedWithItsSizesBeforeAnythingIsWritten(@TempDir Path dir) {
         Fathom.seed(1);
         LabeledData ten = blobs(10, 1), none = new LabeledData(new float[0], new long[0], 0, 2, 3);
