@@ -97,14 +97,10 @@ final class RunDirectory implements AutoCloseable {
         }
     }
 
-    Path path() {
-        return dir;
-    }
-
-    /** The run finished: its files stay. Returns {@code wrote DIR (a, b, sub/)}, the closing line. */
+    /** The run finished: its files stay. Returns {@code wrote DIR (a, b, sub/)}, the closing line: the directory's entries, folders with a slash. */
     String keep() {
         kept = true;
-        return wrote(dir);
+        return "wrote " + dir + " (" + listing(dir) + ")";
     }
 
     /** A run that did not finish removes what it wrote, and the directory when it made it, if the directory held nothing before. */
@@ -118,11 +114,6 @@ final class RunDirectory implements AutoCloseable {
         if (!kept && ours) {
             deleteTree(dir, created);
         }
-    }
-
-    /** {@code wrote DIR (a, b, sub/)}: the directory's entries by name, folders with a slash. */
-    static String wrote(Path dir) {
-        return "wrote " + dir + " (" + listing(dir) + ")";
     }
 
     private static String listing(Path dir) {

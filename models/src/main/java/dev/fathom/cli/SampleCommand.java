@@ -75,7 +75,7 @@ final class SampleCommand implements Callable<Integer> {
         }
         if (!CharLmCheckpoint.MODEL.equals(meta.get("model"))) {
             throw new IllegalArgumentException(checkpoint + " holds a \"" + meta.get("model") + "\" model; sample prints text from charlm checkpoints, "
-                    + "and --grid is for dcgan checkpoints");
+                    + "and --grid is for dcgan checkpoints; a classifier's is for `fathom eval`");
         }
         if (grid != null || judge != null) {
             throw new IllegalArgumentException("--grid is for dcgan checkpoints; " + checkpoint + " holds a charlm model (sample text with --prompt)");

@@ -74,10 +74,21 @@ public final class FashionMnist {
             + "), or pass --data DIR with the four IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, "
             + "t10k-labels-idx1-ubyte; plain or .gz)";
 
+    /** An IDX file, or an error that names its path and how to replace it. */
+    private static Idx readIdx(Path file) throws IOException {
+        try {
+            return Idx.read(file);
+        } catch (IOException e) {
+            // Idx's messages start with the file's name: put its directory in front.
+            throw new IOException(file.toAbsolutePath().getParent() + java.io.File.separator + e.getMessage() + "; the file is damaged: reinstall it with `apt-get install "
+                    + "--reinstall dataset-fashion-mnist`, or pass --data a directory with intact copies", e);
+        }
+    }
+
     private static LabeledData split(Path dir, String prefix) throws IOException {
         Path imageFile = find(dir, prefix + "-images-idx3-ubyte");
-        Idx images = Idx.read(imageFile);
-        Idx labels = Idx.read(find(dir, prefix + "-labels-idx1-ubyte"));
+        Idx images = readIdx(imageFile);
+        Idx labels = readIdx(find(dir, prefix + "-labels-idx1-ubyte"));
         if (images.dims().length != 3 || labels.dims().length != 1 || images.dims()[0] != labels.dims()[0]) {
             throw new IOException(dir + ": " + prefix + " images " + Arrays.toString(images.dims()) + " and labels "
                     + Arrays.toString(labels.dims()) + " do not match; expected [n, rows, cols] images and [n] labels");

@@ -34,6 +34,40 @@ class DataLoaderTest {
         return TensorDataset.of(x, new int[] {2}, y);
     }
 
+    /** {@link #numbered}'s examples behind methods a test overrides to break the data set. */
+    private static class Numbered implements Dataset {
+        private final Dataset base;
+
+        Numbered(int n) {
+            base = numbered(n);
+        }
+
+        @Override
+        public int size() {
+            return base.size();
+        }
+
+        @Override
+        public int[] exampleShape() {
+            return base.exampleShape();
+        }
+
+        @Override
+        public dev.fathom.tensor.DType labelDType() {
+            return base.labelDType();
+        }
+
+        @Override
+        public int[] labelShape() {
+            return base.labelShape();
+        }
+
+        @Override
+        public HostBatch gather(int[] indices, int from, int count) {
+            return base.gather(indices, from, count);
+        }
+    }
+
     /** The permutations of mlp_fmnist.py, written independently: one SplittableRandom stream, a fresh identity per epoch. */
     static int[][] peerOrders(long seed, int n, int epochs) {
         SplittableRandom r = new SplittableRandom(seed);
@@ -226,35 +260,13 @@ class DataLoaderTest {
 
     @Test
     void buildingFailuresReachTheConsumer() {
-        Dataset failing = new Dataset() {
-            final Dataset base = numbered(20);
-
-            @Override
-            public int size() {
-                return base.size();
-            }
-
-            @Override
-            public int[] exampleShape() {
-                return base.exampleShape();
-            }
-
-            @Override
-            public dev.fathom.tensor.DType labelDType() {
-                return base.labelDType();
-            }
-
-            @Override
-            public int[] labelShape() {
-                return base.labelShape();
-            }
-
+        Dataset failing = new Numbered(20) {
             @Override
             public HostBatch gather(int[] indices, int from, int count) {
                 if (from >= 8) {
                     throw new IllegalStateException("disk on fire at batch starting " + from);
                 }
-                return base.gather(indices, from, count);
+                return super.gather(indices, from, count);
             }
         };
         long before = prefetchThreads();
@@ -269,32 +281,10 @@ class DataLoaderTest {
 
     @Test
     void aDataSetWhoseBatchesBreakItsOwnShapesIsNamed() {
-        Dataset liar = new Dataset() {
-            final Dataset base = numbered(6);
-
-            @Override
-            public int size() {
-                return base.size();
-            }
-
+        Dataset liar = new Numbered(6) {
             @Override
             public int[] exampleShape() {
                 return new int[] {4};   // gather's features are [N, 2]
-            }
-
-            @Override
-            public dev.fathom.tensor.DType labelDType() {
-                return base.labelDType();
-            }
-
-            @Override
-            public int[] labelShape() {
-                return base.labelShape();
-            }
-
-            @Override
-            public HostBatch gather(int[] indices, int from, int count) {
-                return base.gather(indices, from, count);
             }
         };
         for (boolean prefetch : new boolean[] {false, true}) {
