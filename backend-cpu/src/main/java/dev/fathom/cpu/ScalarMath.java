@@ -49,13 +49,25 @@ final class ScalarMath {
         };
     }
 
+    /**
+     * C99's (IEEE 754's) {@code pow}, which PyTorch and the CUDA backend's {@code pow} follow: as
+     * {@link Math#pow}, except that {@code 1^y} is 1 for every y, NaN included, and {@code (−1)^±∞}
+     * is 1, where {@code Math.pow} gives NaN.
+     */
+    static double pow(double a, double b) {
+        if (a == 1 || (a == -1 && Double.isInfinite(b))) {
+            return 1;
+        }
+        return Math.pow(a, b);
+    }
+
     static double binary(BinaryOp op, double a, double b) {
         return switch (op) {
             case ADD -> a + b;
             case SUB -> a - b;
             case MUL -> a * b;
             case DIV -> a / b;
-            case POW -> Math.pow(a, b);
+            case POW -> pow(a, b);
             case MAXIMUM -> Math.max(a, b);
             case MINIMUM -> Math.min(a, b);
             default -> throw new IllegalArgumentException("cpu: " + op + " has no numeric result");

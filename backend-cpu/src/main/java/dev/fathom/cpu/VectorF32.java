@@ -301,10 +301,10 @@ final class VectorF32 {
         }
     }
 
-    /** Scalar {@link Math#pow} per element: the vector POW is a stub in C2 and Math.pow per lane before. */
+    /** Scalar {@link ScalarMath#pow} per element: the vector POW is a stub in C2 and Math.pow per lane before. */
     private static void pow(float[] a, int ao, float[] b, int bo, int bStride, float[] o, int oo, int n) {
         for (int i = 0; i < n; i++) {
-            o[oo + i] = (float) Math.pow(a[ao + i], b[bo + i * bStride]);
+            o[oo + i] = (float) ScalarMath.pow(a[ao + i], b[bo + i * bStride]);
         }
     }
 }

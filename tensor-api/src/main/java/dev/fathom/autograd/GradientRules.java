@@ -100,12 +100,13 @@ public final class GradientRules {
                 }
             }
             case MAXIMUM, MINIMUM -> {
-                // Ties share the gradient equally, as in PyTorch.
+                // PyTorch's rule: each side gets g unless the other wins, half of it on a tie. A NaN makes
+                // every comparison false, so both sides get g there (the NaN is the result).
                 Tensor aWins = op == BinaryOp.MAXIMUM ? a.gt(b) : a.lt(b);
+                Tensor bWins = op == BinaryOp.MAXIMUM ? a.lt(b) : a.gt(b);
                 Tensor tie = a.eq(b).to(g.dtype()).mul(0.5);
-                Tensor wa = aWins.to(g.dtype()).add(tie);
-                da = ga ? g.mul(wa) : null;
-                db = gb ? g.mul(wa.neg().add(1)) : null;
+                da = ga ? g.mul(bWins.to(g.dtype()).add(tie).neg().add(1)) : null;
+                db = gb ? g.mul(aWins.to(g.dtype()).add(tie).neg().add(1)) : null;
             }
             case EQ, NE, LT, LE, GT, GE, AND, OR, XOR -> throw new IllegalStateException(op + " is not differentiable");
         }

@@ -83,9 +83,12 @@ public final class Functional {
         if (!Double.isFinite(alpha)) {
             throw new IllegalArgumentException("elu: alpha must be finite, got " + alpha);
         }
-        // exp of min(x, 0): the branch not taken must stay finite, or its zero gradient becomes 0·∞ = NaN.
+        // exp of x where x <= 0, else of 0: the branch not taken must stay finite, or its zero gradient
+        // becomes 0·∞ = NaN. A where, not min(x, 0): min splits the gradient of a tie, and at x = 0 the
+        // slope is α (PyTorch's), not α/2.
         return Scope.intermediates(() -> {
-            Tensor negative = x.minimum(Tensor.zerosLike(x)).exp().sub(1).mul(alpha);
+            Tensor zero = Tensor.zerosLike(x);
+            Tensor negative = Tensor.where(x.gt(0), zero, x).exp().sub(1).mul(alpha);
             return Tensor.where(x.gt(0), x, negative);
         });
     }

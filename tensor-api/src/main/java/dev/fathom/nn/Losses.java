@@ -237,21 +237,27 @@ final class Losses {
 
     /** The loss of {@link #bceWithLogits} in tensor ops (checked arguments), recorded when autograd records. */
     private static Tensor bceWithLogitsTerms(Tensor logits, Tensor target, Tensor weight, Tensor posWeight, Reduction reduction) {
-        // log(1 + e^{−|x|}) + max(−x, 0) is −log σ(x) without overflow; the loss is
-        // (1 − t)·x + (1 + (pw − 1)·t)·(−log σ(x)), which is max(x,0) − x·t + log(1 + e^{−|x|}) for pw = 1.
-        Tensor log1pExp = logits.abs().neg().exp().add(1).log();
-        Tensor l;
-        if (posWeight == null) {
-            l = logits.relu().sub(logits.mul(target)).add(log1pExp);
-        } else {
-            Tensor softplusNeg = log1pExp.add(logits.neg().relu());
-            Tensor logWeight = posWeight.sub(1).mul(target).add(1);
-            l = target.neg().add(1).mul(logits).add(logWeight.mul(softplusNeg));
-        }
+        // The loss is (1 − t)·x + (1 + (pw − 1)·t)·(−log σ(x)) (the factor 1 without posWeight).
+        Tensor softplusNeg = negLogSigmoid(logits);
+        Tensor l = target.neg().add(1).mul(logits).add(posWeight == null ? softplusNeg : posWeight.sub(1).mul(target).add(1).mul(softplusNeg));
         if (weight != null) {
             l = l.mul(weight);
         }
         return reduction.apply(l);
+    }
+
+    /**
+     * {@code −log σ(x) = log(1 + e^{−x})} without overflow, and with the derivative {@code −σ(−x)}
+     * everywhere: written as {@code max(−x, 0) + log(1 + e^{−|x|})}, autograd took the kinks of max
+     * and |x| at 0 as slope 0 and gave 0 there, not −1/2. Each branch is evaluated on x where it
+     * holds and on 0 elsewhere (finite, so the branch not taken passes no 0·∞).
+     */
+    private static Tensor negLogSigmoid(Tensor x) {
+        Tensor zero = Tensor.zerosLike(x);
+        Tensor atLeastZero = x.ge(0);
+        Tensor nonNegative = Tensor.where(atLeastZero, x, zero);
+        Tensor negative = Tensor.where(atLeastZero, zero, x);
+        return Tensor.where(atLeastZero, nonNegative.neg().exp().add(1).log(), negative.exp().add(1).log().sub(negative));
     }
 
     /**

@@ -167,8 +167,9 @@ final class Reductions {
         Tensor out = finish(kept, x.shape, axes, keepDim);
         int[] keptShape = keptShape(x.shape, axes);
         return Ops.record(name, out, new Tensor[] {x}, new Tensor[] {x, kept}, g -> {
-            // Ties share the gradient equally (amax semantics).
-            Tensor mask = x.eq(kept).to(g.dtype());
+            // Ties share the gradient equally (amax semantics); a NaN result came from the NaNs, which
+            // share it (PyTorch's evenly_distribute_backward), where x == NaN would match nothing: 0/0.
+            Tensor mask = x.eq(kept).logicalOr(x.ne(x).logicalAnd(kept.ne(kept))).to(g.dtype());
             Tensor share = mask.div(mask.sum(axes, true));
             return new Tensor[] {share.mul(g.reshape(keptShape))};
         });

@@ -559,12 +559,19 @@ public final class Tensor implements AutoCloseable {
         return Reductions.std(this, dims, correction, keepDim);
     }
 
-    /** Maximum of all elements (0-d); the gradient is shared equally among tied maxima. */
+    /**
+     * Maximum of all elements (0-d); the gradient is shared equally among tied maxima, and among the
+     * NaNs when there are any (the result is then NaN).
+     */
     public Tensor max() {
         return Reductions.extreme(ReduceOp.MAX, this, new int[0], false);
     }
 
-    /** Maximum along {@code dim}, dropping it. */
+    /**
+     * Maximum along {@code dim}, dropping it: the values, as {@code torch.amax} (use {@link #argmax(int)}
+     * for the indices), with its gradient, shared equally among tied maxima, where PyTorch's
+     * {@code max(dim)} gives it all to the first.
+     */
     public Tensor max(int dim) {
         return Reductions.extreme(ReduceOp.MAX, this, new int[] {dim}, false);
     }
