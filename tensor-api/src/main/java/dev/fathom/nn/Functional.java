@@ -105,6 +105,39 @@ public final class Functional {
     }
 
     /** {@code x·σ(x)}. */
+    /** {@link #softplus(Tensor, double, double)} with β 1 and threshold 20, PyTorch's defaults. */
+    public static Tensor softplus(Tensor x) {
+        return softplus(x, 1, 20);
+    }
+
+    /**
+     * {@code log(1 + e^{βx})/β}, and x itself where {@code βx > threshold} (PyTorch's
+     * {@code softplus}); its gradient is {@code σ(βx)}, 1 above the threshold.
+     */
+    public static Tensor softplus(Tensor x, double beta, double threshold) {
+        Checks.floating("softplus", "input", x);
+        if (!(beta > 0) || Double.isInfinite(beta) || Double.isNaN(threshold)) {
+            throw new IllegalArgumentException("softplus: beta must be positive and finite, and threshold a number; got beta " + beta
+                    + ", threshold " + threshold);
+        }
+        // One node: the value as max(z, 0) + log1p(e^{−|z|}) with z = βx (e^{−|z|} <= 1 never
+        // overflows), log1p by Kahan's v·log(u)/(u − 1) with u = 1 + v (v where u rounds to 1), which
+        // keeps the tail e^{βx}/β that log(1 + v) rounds away; the gradient σ(βx)·g, itself recorded ops.
+        Tensor y;
+        try (GradMode off = Autograd.noGrad(); Scope s = Scope.open()) {
+            Tensor z = x.mul(beta);
+            Tensor v = z.abs().neg().exp();
+            Tensor u = v.add(1);
+            Tensor one = u.eq(1);
+            Tensor log1p = Tensor.where(one, v, v.mul(u.log()).div(Tensor.where(one, Tensor.onesLike(u), u.sub(1))));
+            y = s.keep(Tensor.where(z.gt(threshold), x, z.relu().add(log1p).div(beta)));
+        }
+        return KernelOps.hooks().record("softplus", y, new Tensor[] {x}, new Tensor[] {x}, g -> {
+            Tensor z = x.mul(beta);
+            return new Tensor[] {Tensor.where(z.gt(threshold), g, g.mul(z.sigmoid()))};
+        });
+    }
+
     public static Tensor silu(Tensor x) {
         Checks.floating("silu", "input", x);
         return x.silu();
@@ -218,6 +251,22 @@ public final class Functional {
         return Scope.intermediates(() -> weight.indexSelect(0, ids.reshape(-1)).reshape(shape));
     }
 
+    /**
+     * {@link #embedding(Tensor, Tensor)} whose row {@code paddingIdx} (from the end when negative, as
+     * PyTorch's {@code padding_idx}) gets no gradient: ids equal to it look up the row as a constant.
+     */
+    public static Tensor embedding(Tensor ids, Tensor weight, int paddingIdx) {
+        Tensor rows = embedding(ids, weight);
+        int num = weight.size(0);
+        if (paddingIdx < -num || paddingIdx >= num) {
+            rows.close();
+            throw new IllegalArgumentException("embedding: padding index " + paddingIdx + " is outside [" + -num + ", " + num + ") for weight "
+                    + Shape.format(weight.shape()));
+        }
+        long pad = paddingIdx < 0 ? paddingIdx + num : paddingIdx;
+        return Scope.intermediates(() -> Tensor.where(ids.eq(pad).unsqueeze(-1), rows.detach(), rows));
+    }
+
     // ---- attention ----------------------------------------------------------------------------
 
     /**
@@ -251,6 +300,15 @@ public final class Functional {
      */
     public static Tensor layerNorm(Tensor x, int[] normalizedShape, Tensor weight, Tensor bias, double eps) {
         return Scope.intermediates(() -> Normalization.layerNorm(x, normalizedShape, weight, bias, eps));
+    }
+
+    /**
+     * Group normalization (Wu and He 2018) of x {@code [N, C, *]}: the C channels in {@code groups}
+     * groups, each (example, group) normalized with its mean and biased variance, then
+     * {@code ·weight[c] + bias[c]} ({@code [C]} or null), as {@code torch.nn.functional.group_norm}.
+     */
+    public static Tensor groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, double eps) {
+        return Scope.intermediates(() -> Normalization.groupNorm(x, groups, weight, bias, eps));
     }
 
     /**
@@ -323,6 +381,25 @@ public final class Functional {
 
     public static Tensor l1Loss(Tensor input, Tensor target, Reduction reduction) {
         return Scope.intermediates(() -> Losses.l1(input, target, reduction));
+    }
+
+    /**
+     * Smooth L1 loss (Girshick 2015, PyTorch's {@code smooth_l1_loss}): {@code ½d²/β} for
+     * {@code |d| < β}, else {@code |d| − ½β}, the Huber loss over β; β = 0 is the L1 loss.
+     */
+    public static Tensor smoothL1Loss(Tensor input, Tensor target, double beta, Reduction reduction) {
+        return Scope.intermediates(() -> Losses.smoothL1(input, target, beta, reduction));
+    }
+
+    /**
+     * The pointwise Kullback–Leibler divergence {@code target·(log target − input)} of log-probabilities
+     * {@code input} from probabilities {@code target} (0 where the target is 0), as
+     * {@code torch.nn.functional.kl_div}; with {@code logTarget} the target holds log-probabilities,
+     * {@code e^target·(target − input)}. PyTorch's {@code reduction="batchmean"}, the divergence
+     * proper, is {@link Reduction#SUM} over the batch size.
+     */
+    public static Tensor klDiv(Tensor input, Tensor target, boolean logTarget, Reduction reduction) {
+        return Scope.intermediates(() -> Losses.klDiv(input, target, logTarget, reduction));
     }
 
     /** Huber loss (Huber 1964): {@code ½d²} for {@code |d| < δ}, else {@code δ·(|d| − ½δ)}. */

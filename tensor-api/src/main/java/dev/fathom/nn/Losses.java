@@ -150,6 +150,28 @@ final class Losses {
         return reduction.apply(input.sub(target).abs());
     }
 
+    static Tensor smoothL1(Tensor input, Tensor target, double beta, Reduction reduction) {
+        if (!(beta >= 0) || Double.isInfinite(beta)) {
+            throw new IllegalArgumentException("smoothL1Loss: beta must be >= 0 and finite, got " + beta);
+        }
+        return beta == 0 ? l1(input, target, reduction) : huber(input, target, beta, reduction).div(beta);
+    }
+
+    static Tensor klDiv(Tensor input, Tensor target, boolean logTarget, Reduction reduction) {
+        String op = "klDiv";
+        Checks.reduction(op, reduction);
+        Checks.pair(op, input, target);
+        Tensor pointwise;
+        if (logTarget) {
+            pointwise = target.exp().mul(target.sub(input));
+        } else {
+            // xlogy: 0·log 0 is 0; log of 1 where the target is 0 keeps its gradient finite too.
+            Tensor safe = Tensor.where(target.eq(0), Tensor.onesLike(target), target);
+            pointwise = target.mul(safe.log().sub(input));
+        }
+        return reduction.apply(pointwise);
+    }
+
     static Tensor huber(Tensor input, Tensor target, double delta, Reduction reduction) {
         Checks.reduction("huberLoss", reduction);
         Checks.pair("huberLoss", input, target);

@@ -51,6 +51,43 @@ final class Normalization {
         return bias == null ? y : y.add(bias);
     }
 
+    /**
+     * Group normalization: x {@code [N, C, *]} seen as {@code [N, G, (C/G)·Π*]}, each row normalized
+     * as {@link #layerNorm} does (the fused kernels where the backend has them), then the
+     * per-channel affine.
+     */
+    static Tensor groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, double eps) {
+        String op = "groupNorm";
+        Checks.floating(op, "input", x);
+        Checks.like(op, "input", x, "weight", weight);
+        Checks.like(op, "input", x, "bias", bias);
+        Checks.positive(op, "eps", eps);
+        int[] shape = x.shape();
+        if (shape.length < 2) {
+            throw new IllegalArgumentException("groupNorm: input must be [N, C, *], got " + x.describe());
+        }
+        int c = shape[1];
+        if (groups < 1 || c % groups != 0) {
+            throw new IllegalArgumentException("groupNorm: " + c + " channels (input " + Shape.format(shape) + ") do not split into "
+                    + groups + " groups; the group count must divide the channel count");
+        }
+        Checks.shape(op, "weight", weight, c);
+        Checks.shape(op, "bias", bias, c);
+        if (x.numel() == 0) {
+            return x.mul(1);
+        }
+        long perGroup = x.numel() / shape[0] / groups;
+        Tensor rows = x.reshape(shape[0], groups, Math.toIntExact(perGroup));
+        Tensor y = layerNorm(rows, new int[] {(int) perGroup}, null, null, eps).reshape(shape);
+        int[] along = new int[shape.length];
+        Arrays.fill(along, 1);
+        along[1] = c;
+        if (weight != null) {
+            y = y.mul(weight.reshape(along));
+        }
+        return bias == null ? y : y.add(bias.reshape(along));
+    }
+
     static Tensor batchNorm(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias, boolean training,
                             double momentum, double eps) {
         String op = "batchNorm";

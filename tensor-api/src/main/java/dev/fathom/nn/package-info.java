@@ -14,7 +14,7 @@
  *       hyperparameters in final fields and prints them as PyTorch does: {@link dev.fathom.nn.Linear},
  *       {@link dev.fathom.nn.Conv2d}, {@link dev.fathom.nn.ConvTranspose2d}, {@link dev.fathom.nn.MaxPool2d}, {@link dev.fathom.nn.AvgPool2d},
  *       {@link dev.fathom.nn.AdaptiveAvgPool2d}, {@link dev.fathom.nn.BatchNorm1d},
- *       {@link dev.fathom.nn.BatchNorm2d}, {@link dev.fathom.nn.LayerNorm}, {@link dev.fathom.nn.Dropout},
+ *       {@link dev.fathom.nn.BatchNorm2d}, {@link dev.fathom.nn.LayerNorm}, {@link dev.fathom.nn.GroupNorm}, {@link dev.fathom.nn.Dropout},
  *       {@link dev.fathom.nn.Embedding}, {@link dev.fathom.nn.Flatten} and the activations. The recurrent
  *       layers {@link dev.fathom.nn.RNN}, {@link dev.fathom.nn.LSTM} and {@link dev.fathom.nn.GRU} (common
  *       part in {@link dev.fathom.nn.Recurrent}) return a {@link dev.fathom.nn.RecurrentOutput} (output

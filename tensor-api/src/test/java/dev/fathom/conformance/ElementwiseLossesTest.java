@@ -65,6 +65,51 @@ class ElementwiseLossesTest extends ConformanceTest {
         gradcheck(a -> Functional.mseLoss(a[0], a[1], r), leaf(x, SHAPE), leaf(y, SHAPE));
         gradcheck(a -> Functional.l1Loss(a[0], a[1], r), leaf(x, SHAPE), leaf(y, SHAPE));
         gradcheck(a -> Functional.huberLoss(a[0], a[1], delta, r), leaf(x, SHAPE), leaf(y, SHAPE));
+        double beta = 0.7;
+        double[] sl = new double[15];
+        for (int i = 0; i < 15; i++) {
+            double d = Math.abs(x[i] - y[i]);
+            sl[i] = d < beta ? 0.5 * d * d / beta : d - 0.5 * beta;
+        }
+        close("smoothL1Loss " + r, Functional.smoothL1Loss(f64(x, SHAPE), f64(y, SHAPE), beta, r), reduce(sl, r), shape(r), DType.F64, 1e-12);
+        close("smoothL1Loss beta 0 = l1Loss " + r, Functional.smoothL1Loss(f64(x, SHAPE), f64(y, SHAPE), 0, r), reduce(ab, r), shape(r),
+                DType.F64, 1e-12);
+        gradcheck(a -> Functional.smoothL1Loss(a[0], a[1], beta, r), leaf(x, SHAPE), leaf(y, SHAPE));
+        rejects(() -> Functional.smoothL1Loss(f64(x, SHAPE), f64(y, SHAPE), -1, r), "smoothL1Loss", "beta must be >= 0", "-1.0");
+    }
+
+    /**
+     * KL divergence, PyTorch's {@code kl_div}: {@code t·(log t − x)} with 0 where t = 0, and
+     * {@code eᵗ·(t − x)} for log targets, each reduction; gradchecks in both arguments.
+     */
+    @ParameterizedTest(name = "[{index}] {0} {1}")
+    @MethodSource("reductions")
+    void klDivergence(TestBackends.Case backend, Reduction r) {
+        use(backend);
+        double[] x = s.values(15, -4, 0);
+        double[] t = s.values(15, 0.05, 1);
+        t[3] = 0;
+        t[11] = 0;
+        double[] kl = new double[15], klLog = new double[15];
+        for (int i = 0; i < 15; i++) {
+            kl[i] = t[i] == 0 ? 0 : t[i] * (Math.log(t[i]) - x[i]);
+            double lt = Math.log(t[i] == 0 ? 0.5 : t[i]);
+            klLog[i] = Math.exp(lt) * (lt - x[i]);
+        }
+        close("klDiv " + r, Functional.klDiv(f64(x, SHAPE), f64(t, SHAPE), false, r), reduce(kl, r), shape(r), DType.F64, 1e-12);
+        close("klDiv F32 " + r, Functional.klDiv(f32(x, SHAPE), f32(t, SHAPE), false, r), reduce(kl, r), shape(r), DType.F32, 1e-5);
+        double[] logT = NnSupport.map(t, v -> Math.log(v == 0 ? 0.5 : v));
+        close("klDiv log target " + r, Functional.klDiv(f64(x, SHAPE), f64(logT, SHAPE), true, r), reduce(klLog, r), shape(r), DType.F64, 1e-12);
+        double[] positive = t.clone();
+        positive[3] = 0.3;
+        positive[11] = 0.6;
+        gradcheck(a -> Functional.klDiv(a[0], a[1], false, r), leaf(x, SHAPE), leaf(positive, SHAPE));
+        gradcheck(a -> Functional.klDiv(a[0], a[1], true, r), leaf(x, SHAPE), leaf(logT, SHAPE));
+        Tensor at = f64(t, SHAPE).requiresGrad(true);
+        Functional.klDiv(f64(x, SHAPE), at, false, Reduction.SUM).backward();
+        double[] g = at.grad().toDoubleArray();
+        org.junit.jupiter.api.Assertions.assertTrue(Double.isFinite(g[3]) && Double.isFinite(g[11]), "a zero target's gradient is finite: "
+                + java.util.Arrays.toString(g));
     }
 
     @ParameterizedTest(name = "[{index}] {0} {1}")

@@ -34,7 +34,9 @@ class NnActivationsTest extends ConformanceTest {
         GELU_TANH(x -> Functional.gelu(x, true), x -> 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)))),
         SILU(Functional::silu, x -> x / (1 + Math.exp(-x))),
         TANH(Functional::tanh, Math::tanh),
-        SIGMOID(Functional::sigmoid, x -> 1 / (1 + Math.exp(-x)));
+        SIGMOID(Functional::sigmoid, x -> 1 / (1 + Math.exp(-x))),
+        SOFTPLUS(Functional::softplus, x -> x > 20 ? x : Math.log1p(Math.exp(x))),
+        SOFTPLUS_BETA(x -> Functional.softplus(x, 2, 5), x -> 2 * x > 5 ? x : Math.log1p(Math.exp(2 * x)) / 2);
 
         final UnaryOperator<Tensor> fn;
         final DoubleUnaryOperator ref;
@@ -99,6 +101,25 @@ class NnActivationsTest extends ConformanceTest {
             assertTrue(Math.abs(got[i] - expected) <= 1e-5 * (1 + Math.abs(expected)),
                     a + " gradient at x = " + v + (transposed ? ", g transposed" : "") + ": " + got[i] + " vs " + expected);
         }
+    }
+
+    /**
+     * Softplus where {@code log(1 + eˣ)} would round: the tail {@code eˣ} far below 0 (Kahan's log1p
+     * keeps it to the last bits), x itself above the threshold, both F64 and F32, NaN through, and
+     * the gradient σ(βx) (1 above the threshold) against F64.
+     */
+    @BackendTest
+    void softplusKeepsItsTailAndSwitchesToLinearAboveTheThreshold(TestBackends.Case backend) {
+        use(backend);
+        double[] x = {-40, -20, -1e-3, 0, 1e-9, 3, 19.9, 20.1, 100, Double.NaN};
+        double[] expected = NnSupport.map(x, v -> v > 20 ? v : Math.log1p(Math.exp(v)));
+        close("softplus F64", Functional.softplus(f64(x, x.length)), expected, new int[] {x.length}, DType.F64, 1e-15);
+        close("softplus F32", Functional.softplus(f32(x, x.length)), expected, new int[] {x.length}, DType.F32, 1e-6);
+        Tensor t = f64(x, x.length).requiresGrad(true);
+        Functional.softplus(t, 0.5, 4).sum().backward();
+        close("d softplus(beta 0.5, threshold 4)/dx", t.grad(), NnSupport.map(x, v -> 0.5 * v > 4 ? 1 : 1 / (1 + Math.exp(-0.5 * v))),
+                new int[] {x.length}, DType.F64, 1e-15);
+        rejects(() -> Functional.softplus(f64(x, x.length), 0, 20), "softplus", "beta must be positive", "got beta 0.0");
     }
 
     /**

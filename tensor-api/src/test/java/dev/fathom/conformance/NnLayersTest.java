@@ -150,6 +150,30 @@ class NnLayersTest extends ConformanceTest {
         rejects(() -> Functional.embedding(f64(new double[] {0, 1}, 2), f64(w, num, dim)), "embedding", "ids", "I64");
     }
 
+    @BackendTest
+    void embeddingWithAPaddingIndexLeavesThatRowUntrained(TestBackends.Case backend) {
+        use(backend);
+        int num = 5, dim = 2;
+        double[] w = s.values(num * dim, -1, 1);
+        long[] ids = {1, 2, 1, 4};
+        for (int pad : new int[] {1, -4}) {   // -4 is row 1 too, counted from the end as PyTorch's padding_idx
+            Tensor weight = f64(w, num, dim).requiresGrad(true);
+            Tensor out = Functional.embedding(i64(ids, 4), weight, pad);
+            close("padded lookup", out, new double[] {w[2], w[3], w[4], w[5], w[2], w[3], w[8], w[9]}, new int[] {4, dim}, DType.F64, 0);
+            out.mul(f64(new double[] {1, 2, 3, 4, 5, 6, 7, 8}, 4, dim)).sum().backward();
+            close("gradient: none for row 1, ids 2 and 4 get theirs", weight.grad(), new double[] {0, 0, 0, 0, 3, 4, 0, 0, 7, 8},
+                    new int[] {num, dim}, DType.F64, 0);
+        }
+        rejects(() -> Functional.embedding(i64(ids, 4), f64(w, num, dim), 5), "embedding", "padding index 5", "[-5, 5)");
+        Fathom.seed(3);
+        try (dev.fathom.nn.Embedding e = new dev.fathom.nn.Embedding(num, dim, -1, Generator.global())) {
+            assertArrayEquals(new double[] {0, 0}, e.weight().data().select(0, 4).toDoubleArray(), "the padding row starts at zeros");
+            assertEquals("Embedding(5, 2, padding_idx=4)", e.toString());
+            e.forward(i64(new long[] {4, 0}, 2)).sum().backward();
+            assertArrayEquals(new double[] {0, 0}, e.weight().data().grad().select(0, 4).toDoubleArray(), "and gets no gradient");
+        }
+    }
+
     // ---- layer norm ---------------------------------------------------------------------------
 
     /** Normalizes each run of {@code k} trailing values with the biased variance, then scales and shifts. */
@@ -190,6 +214,35 @@ class NnLayersTest extends ConformanceTest {
         gradcheck(t -> Functional.layerNorm(t[0], new int[] {3, 5}, null, null, 1e-5), leaf(x, shape));
         rejects(() -> Functional.layerNorm(f64(x, shape), new int[] {3}, null, null, 1e-5), "layerNorm", "[2, 3, 5]", "[3]");
         rejects(() -> Functional.layerNorm(f64(x, shape), new int[] {5}, f64(w5, 5), f64(b15, 15), 1e-5), "layerNorm", "bias", "[15]");
+    }
+
+    @BackendTest
+    void groupNorm(TestBackends.Case backend) {
+        use(backend);
+        int n = 2, c = 6, h = 2, w = 3, groups = 3;
+        int[] shape = {n, c, h, w};
+        double[] x = s.values(n * c * h * w, -3, 3);
+        double[] weight = s.values(c, 0.5, 1.5), bias = s.values(c, -1, 1);
+        // Each (example, group) is a contiguous run of (c / groups)·h·w values: layer norm over it, then the channel's affine.
+        int run = c / groups * h * w;
+        double[] normalized = layerNormRef(x, run, null, null, 1e-5);
+        double[] expected = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            int channel = i / (h * w) % c;
+            expected[i] = normalized[i] * weight[channel] + bias[channel];
+        }
+        close("groupNorm", Functional.groupNorm(f64(x, shape), groups, f64(weight, c), f64(bias, c), 1e-5), expected, shape, DType.F64, 1e-12);
+        close("groupNorm F32 no affine", Functional.groupNorm(f32(x, shape), groups, null, null, 1e-5), normalized, shape, DType.F32, 1e-5);
+        close("groupNorm of [N, C]", Functional.groupNorm(f64(x, 12, 6), 2, null, null, 1e-5), layerNormRef(x, 3, null, null, 1e-5),
+                new int[] {12, 6}, DType.F64, 1e-12);
+        gradcheck(t -> Functional.groupNorm(t[0], groups, t[1], t[2], 1e-5), leaf(x, shape), leaf(weight, c), leaf(bias, c));
+        gradcheck(t -> Functional.groupNorm(t[0].transpose(2, 3), 2, null, null, 1e-5), leaf(x, shape));
+        rejects(() -> Functional.groupNorm(f64(x, shape), 4, null, null, 1e-5), "groupNorm", "6 channels", "4 groups", "[2, 6, 2, 3]");
+        rejects(() -> Functional.groupNorm(f64(x, shape), 3, f64(weight, c), f64(new double[] {1, 2, 3}, 3), 1e-5), "groupNorm", "bias", "[3]");
+        try (dev.fathom.nn.GroupNorm m = new dev.fathom.nn.GroupNorm(3, 6)) {
+            assertEquals("GroupNorm(3, 6, eps=1.0E-5, affine=true)", m.toString());
+            assertEquals(java.util.List.of("weight", "bias"), java.util.List.copyOf(m.namedParameters().keySet()));
+        }
     }
 
     /** Gradients of gradients (Hessian-vector products, gradient penalties) through the layer functions. */
