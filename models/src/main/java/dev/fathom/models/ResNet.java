@@ -23,7 +23,8 @@ public final class ResNet extends Module {
     private final Linear head;
 
     public ResNet() {
-        stem = child("stem", new Conv2d(1, 16, 3, 1, 1));
+        // No bias: the batch norm after it subtracts any constant (its gradient is 0 but for rounding), as in the blocks.
+        stem = child("stem", new Conv2d(1, 16, new int[] {3, 3}, new int[] {1, 1}, new int[] {1, 1}, new int[] {1, 1}, 1, false));
         stemNorm = child("stem_bn", new BatchNorm2d(16));
         stages = child("stages", new Sequential(new BasicBlock(16, 16, 1), new BasicBlock(16, 32, 2), new BasicBlock(32, 64, 2)));
         pool = child("pool", new AdaptiveAvgPool2d(1));

@@ -8,7 +8,8 @@ import java.util.function.Supplier;
 
 /**
  * The models the {@code fathom} command trains, by name, with the input shape each expects per
- * example and its reference training settings (from {@code shared/peers/torch/README.md}).
+ * example and its reference training settings: the MLP's and the CNN's from
+ * {@code shared/peers/torch/README.md}; the ResNet has no peer, and takes the CNN's.
  */
 public enum Zoo {
     /** MLP 784-256-128-10 with ReLU; Adam 1e-3, batch 128, 5 epochs. */

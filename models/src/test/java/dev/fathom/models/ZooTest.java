@@ -37,6 +37,7 @@ class ZooTest {
             assertTrue(state.containsKey("stages.2.bn2.running_var"), state.keySet().toString());
             assertTrue(!state.containsKey("stages.0.downsample.weight"), "the first block keeps its shape: identity shortcut");
             assertArrayEquals(new int[] {32, 16, 1, 1}, state.get("stages.1.downsample.weight").shape());
+            assertTrue(state.containsKey("stem.weight") && !state.containsKey("stem.bias"), "no bias before a batch norm: " + state.keySet());
         }
     }
 
