@@ -3,6 +3,7 @@ package dev.fathom.train;
 import dev.fathom.autograd.Autograd;
 import dev.fathom.data.CharCorpus;
 import dev.fathom.data.SplitMix64;
+import dev.fathom.io.IoErrors;
 import dev.fathom.models.CharLm;
 import dev.fathom.nn.Functional;
 import dev.fathom.nn.Module;
@@ -183,7 +184,11 @@ public final class CharLmTraining {
                     print("step %d/%d  train_loss %.4f  val_loss %.4f  %.0f tokens/s%n", step, settings.steps(), loss, lastVal,
                             batch * ctx / stepSeconds[step - 1]);
                     LearningCurves.write(runDir.resolve("learning_curves.png"), log.rows(), "step");
-                    CharLmCheckpoint.save(ckpt, model, vocab, step);
+                    try {
+                        CharLmCheckpoint.save(ckpt, model, vocab, step);
+                    } catch (IOException e) {
+                        throw new IOException("saving the checkpoint of step " + step + " in " + runDir + ": " + IoErrors.describe(e), e);
+                    }
                 } else if (step % 25 == 0) {
                     print("step %d/%d  train_loss %.4f  %.0f tokens/s%n", step, settings.steps(), loss, batch * ctx / stepSeconds[step - 1]);
                 }

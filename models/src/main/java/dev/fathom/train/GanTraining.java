@@ -4,6 +4,7 @@ import dev.fathom.Fathom;
 import dev.fathom.data.Batch;
 import dev.fathom.data.DataLoader;
 import dev.fathom.data.Dataset;
+import dev.fathom.io.IoErrors;
 import dev.fathom.models.Dcgan;
 import dev.fathom.models.DcganGenerator;
 import dev.fathom.optim.Adam;
@@ -142,11 +143,15 @@ public final class GanTraining {
                     }
                     if (end || (c.sampleEvery() > 0 && step % c.sampleEvery() == 0)) {
                         Path stepGrid = dir.resolve("samples").resolve(String.format(Locale.ROOT, "step-%06d.png", step));
-                        writeGrid(gan.generator(), fixedZ, stepGrid);
-                        if (end) {
-                            writeGrid(gan.generator(), fixedZ, grid);
+                        try {
+                            writeGrid(gan.generator(), fixedZ, stepGrid);
+                            if (end) {
+                                writeGrid(gan.generator(), fixedZ, grid);
+                            }
+                            GanCheckpoint.save(ckpt, gan.generator(), gan.discriminator(), optG, optD, noise, step, info);
+                        } catch (IOException e) {
+                            throw new IOException("saving the samples and checkpoint of step " + step + " in " + dir + ": " + IoErrors.describe(e), e);
                         }
-                        GanCheckpoint.save(ckpt, gan.generator(), gan.discriminator(), optG, optD, noise, step, info);
                         LearningCurves.write(dir.resolve("learning_curves.png"), log.rows(), "step");
                     }
                 }

@@ -123,6 +123,15 @@ class CharLmTrainingTest {
     }
 
     @Test
+    void aCheckpointThatCannotBeWrittenNamesTheStepAndTheDirectory(@TempDir Path dir) throws IOException {
+        Files.createDirectories(dir.resolve("checkpoint.safetensors"));   // a directory where the file goes
+        try (Gpt g = gpt()) {
+            IOException e = assertThrows(IOException.class, () -> train(g, dir, 2, 1));
+            assertTrue(e.getMessage().startsWith("saving the checkpoint of step 1 in " + dir + ": "), e.getMessage());
+        }
+    }
+
+    @Test
     void stepsLeaveNoBuffersBehind(@TempDir Path dir) throws IOException {
         long before = LiveBuffers.settled();
         try (Gpt g = gpt()) {
