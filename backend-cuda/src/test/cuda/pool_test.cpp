@@ -16,6 +16,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <string>
@@ -211,12 +212,20 @@ bool parse(const char* arg, Case& c) {
     int got = std::sscanf(arg, "%d:%d:%d:%d:%d:%d:%d:%d:%d:%d:%d:%d/%u:%u/%u:%u%n", &c.n, &c.c, &c.h, &c.w, &c.kh, &c.kw,
                           &c.sh, &c.sw, &c.ph, &c.pw, &c.dh, &c.dw, &c.fwd_grid, &c.fwd_block, &c.bwd_grid,
                           &c.bwd_block, &consumed);
-    if (got != 16 || arg[consumed] != '\0') return false;
+    // An optional "/ceil": PyTorch's ceil_mode, the output size rounded up unless the last window would start in the right padding.
+    bool ceil_mode = std::strcmp(arg + consumed, "/ceil") == 0;
+    if (got != 16 || (arg[consumed] != '\0' && !ceil_mode)) return false;
     if (c.n < 1 || c.c < 1 || c.h < 1 || c.w < 1 || c.kh < 1 || c.kw < 1 || c.sh < 1 || c.sw < 1 || c.ph < 0 ||
         c.pw < 0 || c.ph > c.kh / 2 || c.pw > c.kw / 2 || c.dh < 1 || c.dw < 1 || c.fwd_grid < 1 || c.bwd_grid < 1)
         return false;
-    c.oh = (c.h + 2 * c.ph - c.dh * (c.kh - 1) - 1) / c.sh + 1;
-    c.ow = (c.w + 2 * c.pw - c.dw * (c.kw - 1) - 1) / c.sw + 1;
+    auto out = [&](int in, int k, int s, int p, int d) {
+        int span = in + 2 * p - d * (k - 1) - 1;
+        if (!ceil_mode) return span / s + 1;
+        int o = (span + s - 1) / s + 1;
+        return (o - 1) * s >= in + p ? o - 1 : o;
+    };
+    c.oh = out(c.h, c.kh, c.sh, c.ph, c.dh);
+    c.ow = out(c.w, c.kw, c.sw, c.pw, c.dw);
     return c.oh >= 1 && c.ow >= 1;
 }
 

@@ -67,8 +67,9 @@ final class PoolKernels {
     private static void maxForwardF32(Pool2dGeometry g, float[] x, int xo, float[] y, int yo, long[] idx, int io) {
         int h = g.h(), w = g.w(), oh = g.outH(), ow = g.outW();
         int kh = g.kh(), kw = g.kw(), sh = g.strideH(), sw = g.strideW(), ph = g.padH(), pw = g.padW(), dh = g.dilH(), dw = g.dilW();
+        // Whole 2×2 windows only: in ceil mode an odd plane's last window holds one row or column.
         boolean pairs = kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0 && dh == 1 && dw == 1
-                && h * w < MaxPool2x2F32.MAX_PLANE;
+                && 2 * oh <= h && 2 * ow <= w && h * w < MaxPool2x2F32.MAX_PLANE;
         Parallel.forRange((long) g.n() * g.c(), grain(g), (lo, hi) -> {
             float[] at0 = new float[VectorF32.L];
             for (int pl = (int) lo; pl < hi; pl++) {

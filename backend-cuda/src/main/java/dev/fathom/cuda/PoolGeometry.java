@@ -1,6 +1,5 @@
 package dev.fathom.cuda;
 
-import dev.fathom.spi.Conv2dGeometry;
 import dev.fathom.spi.Pool2dGeometry;
 
 /**
@@ -34,16 +33,21 @@ public record PoolGeometry(LaunchGeometry forward, LaunchGeometry backward) {
         if (g.n() < 0 || g.c() < 0 || g.h() < 1 || g.w() < 1 || g.kh() < 1 || g.kw() < 1 || g.strideH() < 1
                 || g.strideW() < 1 || g.padH() < 0 || g.padW() < 0 || g.padH() > g.kh() / 2 || g.padW() > g.kw() / 2
                 || g.dilH() < 1 || g.dilW() < 1 || g.outH() < 1 || g.outW() < 1
-                || g.outH() != Conv2dGeometry.outSize(g.h(), g.kh(), g.strideH(), g.padH(), g.dilH())
-                || g.outW() != Conv2dGeometry.outSize(g.w(), g.kw(), g.strideW(), g.padW(), g.dilW())) {
+                || !followsTheRule(g, false) && !followsTheRule(g, true)) {
             throw new IllegalArgumentException("PoolGeometry.of: " + describe(g) + " is not a valid pooling; sizes, kernel, "
                     + "stride and dilation must be >= 1, padding in [0, kernel/2], and the output size must follow "
-                    + "Conv2dGeometry.outSize (build it with Pool2dGeometry.of)");
+                    + "Pool2dGeometry.outSize, rounded down or up (build it with Pool2dGeometry.of)");
         }
         if ((long) g.h() * g.w() > Integer.MAX_VALUE || (long) g.outH() * g.outW() > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("PoolGeometry.of: " + describe(g) + " has a plane of 2^31 elements or more, "
                     + "past the kernels' 32-bit plane index; pool tiles of the image separately");
         }
+    }
+
+    /** Whether both output sizes are Pool2dGeometry.outSize's, with ceilMode: the only geometries the kernels' window bounds were written for. */
+    private static boolean followsTheRule(Pool2dGeometry g, boolean ceilMode) {
+        return g.outH() == Pool2dGeometry.outSize(g.h(), g.kh(), g.strideH(), g.padH(), g.dilH(), ceilMode)
+                && g.outW() == Pool2dGeometry.outSize(g.w(), g.kw(), g.strideW(), g.padW(), g.dilW(), ceilMode);
     }
 
     static String describe(Pool2dGeometry g) {

@@ -24,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class PoolKernelEmulationTest {
 
-    /** {N, C, H, W, KH, KW, sH, sW, pH, pW, dH, dW, maxGrid}: odd sizes; a capped grid makes threads loop. */
+    /** {N, C, H, W, KH, KW, sH, sW, pH, pW, dH, dW, maxGrid[, 1 for ceil mode]}: odd sizes; a capped grid makes threads loop. */
     private static final int[][] SHAPES = {
             {1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 65535},
             {2, 3, 7, 9, 2, 2, 2, 2, 0, 0, 1, 1, 65535},     // the classic 2×2/2, odd sizes drop the last row and column
@@ -35,6 +35,9 @@ class PoolKernelEmulationTest {
             {3, 5, 9, 9, 3, 3, 2, 2, 1, 1, 1, 1, 2},         // grid capped at 2 blocks
             {4, 7, 6, 6, 6, 6, 6, 6, 0, 0, 1, 1, 65535},     // global pooling (one window per plane)
             {2, 70, 5, 7, 3, 3, 1, 1, 1, 1, 1, 1, 65535},    // more than one block of outputs per sample
+            {2, 3, 7, 9, 2, 2, 2, 2, 0, 0, 1, 1, 65535, 1},  // ceil mode: odd sizes keep a last window of one row and column
+            {1, 2, 5, 5, 2, 2, 2, 2, 1, 1, 1, 1, 65535, 1},  // ceil mode, the window that would start in the padding dropped
+            {2, 2, 10, 9, 3, 3, 3, 2, 1, 1, 1, 1, 65535, 1}, // ceil mode, windows past the padding (avg divisor clipped)
     };
 
     @Test
@@ -43,7 +46,8 @@ class PoolKernelEmulationTest {
         List<String> cmd = new ArrayList<>(List.of(exe.toString()));
         int cases = 0;
         for (int[] s : SHAPES) {
-            Pool2dGeometry g = Pool2dGeometry.of(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11]);
+            boolean ceil = s.length > 13 && s[13] == 1;
+            Pool2dGeometry g = Pool2dGeometry.of(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11], ceil);
             PoolGeometry pg = PoolGeometry.of(g, s[12]);
             StringBuilder b = new StringBuilder();
             for (int i = 0; i < 12; i++) {
@@ -51,7 +55,7 @@ class PoolKernelEmulationTest {
             }
             b.append('/').append(pg.forward().grid()).append(':').append(pg.forward().block());
             b.append('/').append(pg.backward().grid()).append(':').append(pg.backward().block());
-            cmd.add(b.toString());
+            cmd.add(b.append(ceil ? "/ceil" : "").toString());
             // Per dtype: 3 data kinds × (values, indices, backward), and 2 × (forward, backward) for average pooling.
             cases += 2 * (9 + (s[10] == 1 && s[11] == 1 ? 4 : 0));
         }

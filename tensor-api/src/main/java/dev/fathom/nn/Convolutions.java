@@ -201,10 +201,15 @@ public final class Convolutions {
      * gradient flows to the argmax of each window.
      */
     public static Tensor maxPool2d(Tensor x, int[] kernel, int[] stride, int[] padding, int[] dilation) {
+        return maxPool2d(x, kernel, stride, padding, dilation, false);
+    }
+
+    /** {@link #maxPool2d(Tensor, int[], int[], int[], int[])} with PyTorch's {@code ceil_mode}: a last, partial window where the input leaves one. */
+    public static Tensor maxPool2d(Tensor x, int[] kernel, int[] stride, int[] padding, int[] dilation, boolean ceilMode) {
         if (x != null && x.dim() == 3) {
-            return unbatched(x, b -> maxPool2d(b, kernel, stride, padding, dilation));
+            return unbatched(x, b -> maxPool2d(b, kernel, stride, padding, dilation, ceilMode));
         }
-        Pool2dGeometry g = poolGeometry("maxPool2d", x, kernel, stride, padding, dilation);
+        Pool2dGeometry g = poolGeometry("maxPool2d", x, kernel, stride, padding, dilation, ceilMode);
         return PoolOps.max(g, x);
     }
 
@@ -223,10 +228,19 @@ public final class Convolutions {
      * as zeros; without, by the number of real elements in the window.
      */
     public static Tensor avgPool2d(Tensor x, int[] kernel, int[] stride, int[] padding, boolean countIncludePad) {
+        return avgPool2d(x, kernel, stride, padding, false, countIncludePad);
+    }
+
+    /**
+     * {@link #avgPool2d(Tensor, int[], int[], int[], boolean)} with PyTorch's {@code ceil_mode}: a
+     * last, partial window where the input leaves one, which divides (with {@code countIncludePad})
+     * by its part inside the padded input, as PyTorch's.
+     */
+    public static Tensor avgPool2d(Tensor x, int[] kernel, int[] stride, int[] padding, boolean ceilMode, boolean countIncludePad) {
         if (x != null && x.dim() == 3) {
-            return unbatched(x, b -> avgPool2d(b, kernel, stride, padding, countIncludePad));
+            return unbatched(x, b -> avgPool2d(b, kernel, stride, padding, ceilMode, countIncludePad));
         }
-        Pool2dGeometry g = poolGeometry("avgPool2d", x, kernel, stride, padding, new int[] {1});
+        Pool2dGeometry g = poolGeometry("avgPool2d", x, kernel, stride, padding, new int[] {1}, ceilMode);
         return PoolOps.avg(g, countIncludePad, x);
     }
 
@@ -283,7 +297,7 @@ public final class Convolutions {
 
     // ---- checks ---------------------------------------------------------------------------------
 
-    private static Pool2dGeometry poolGeometry(String op, Tensor x, int[] kernel, int[] stride, int[] padding, int[] dilation) {
+    private static Pool2dGeometry poolGeometry(String op, Tensor x, int[] kernel, int[] stride, int[] padding, int[] dilation, boolean ceilMode) {
         checkTensor(op, "input", x);
         int[] k = pair(op, "kernel size", kernel, 1), s = pair(op, "stride", stride, 1);
         int[] p = pair(op, "padding", padding, 0), d = pair(op, "dilation", dilation, 1);
@@ -296,7 +310,7 @@ public final class Convolutions {
                     + Arrays.toString(k));
         }
         int[] xs = x.shape();
-        Pool2dGeometry g = Pool2dGeometry.of(xs[0], xs[1], xs[2], xs[3], k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1]);
+        Pool2dGeometry g = Pool2dGeometry.of(xs[0], xs[1], xs[2], xs[3], k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1], ceilMode);
         if (g.outH() < 1 || g.outW() < 1) {
             throw new IllegalArgumentException(op + ": input " + Shape.format(xs) + " with padding " + Arrays.toString(p)
                     + " is smaller than the kernel " + k[0] + "x" + k[1] + (d[0] * d[1] > 1 ? " dilated by " + Arrays.toString(d) : "")

@@ -2,9 +2,10 @@ package dev.fathom.nn;
 
 import dev.fathom.tensor.Tensor;
 
-/** Max pooling, as {@code torch.nn.MaxPool2d} ({@code ceil_mode=False}); see {@link Convolutions#maxPool2d}. */
+/** Max pooling, as {@code torch.nn.MaxPool2d}; see {@link Convolutions#maxPool2d}. */
 public final class MaxPool2d extends Module {
     private final int[] kernel, stride, padding, dilation;
+    private final boolean ceilMode;
 
     /** Stride = kernel, no padding. */
     public MaxPool2d(int kernel) {
@@ -17,6 +18,12 @@ public final class MaxPool2d extends Module {
 
     /** Sizes are one value for both dims or {@code {h, w}}. */
     public MaxPool2d(int[] kernel, int[] stride, int[] padding, int[] dilation) {
+        this(kernel, stride, padding, dilation, false);
+    }
+
+    /** With PyTorch's {@code ceil_mode}: the output size rounded up (a last, partial window). */
+    public MaxPool2d(int[] kernel, int[] stride, int[] padding, int[] dilation, boolean ceilMode) {
+        this.ceilMode = ceilMode;
         this.kernel = Convolutions.pair("MaxPool2d", "kernel size", kernel, 1);
         this.stride = Convolutions.pair("MaxPool2d", "stride", stride, 1);
         this.padding = Convolutions.pair("MaxPool2d", "padding", padding, 0);
@@ -25,12 +32,12 @@ public final class MaxPool2d extends Module {
 
     @Override
     public Tensor forward(Tensor input) {
-        return Convolutions.maxPool2d(input, kernel, stride, padding, dilation);
+        return Convolutions.maxPool2d(input, kernel, stride, padding, dilation, ceilMode);
     }
 
     @Override
     public String toString() {
         return "MaxPool2d(kernel_size=" + Convolutions.size(kernel) + ", stride=" + Convolutions.size(stride) + ", padding="
-                + Convolutions.size(padding) + ", dilation=" + Convolutions.size(dilation) + ", ceil_mode=False)";
+                + Convolutions.size(padding) + ", dilation=" + Convolutions.size(dilation) + ", ceil_mode=" + (ceilMode ? "True" : "False") + ")";
     }
 }

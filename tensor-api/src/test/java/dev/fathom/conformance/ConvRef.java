@@ -99,14 +99,28 @@ final class ConvRef {
         return new Ref[] {new Ref(x.shape, dx), new Ref(w.shape, dw), new Ref(new int[] {g.cOut()}, db)};
     }
 
-    /** Pooling geometry over x (n, c, h, w). */
-    record Pool(int n, int c, int h, int w, int kh, int kw, int sH, int sW, int pH, int pW, int dH, int dW) {
+    /** Pooling geometry over x (n, c, h, w); {@code ceil}: PyTorch's ceil_mode. */
+    record Pool(int n, int c, int h, int w, int kh, int kw, int sH, int sW, int pH, int pW, int dH, int dW, boolean ceil) {
+        Pool(int n, int c, int h, int w, int kh, int kw, int sH, int sW, int pH, int pW, int dH, int dW) {
+            this(n, c, h, w, kh, kw, sH, sW, pH, pW, dH, dW, false);
+        }
+
         int outH() {
-            return Math.floorDiv(h + 2 * pH - dH * (kh - 1) - 1, sH) + 1;
+            return out(h, kh, sH, pH, dH);
         }
 
         int outW() {
-            return Math.floorDiv(w + 2 * pW - dW * (kw - 1) - 1, sW) + 1;
+            return out(w, kw, sW, pW, dW);
+        }
+
+        /** PyTorch's pooling_output_shape: rounded down, or up unless the last window would start in the right padding. */
+        private int out(int in, int k, int s, int p, int d) {
+            int span = in + 2 * p - d * (k - 1) - 1;
+            if (!ceil) {
+                return Math.floorDiv(span, s) + 1;
+            }
+            int o = Math.ceilDiv(span, s) + 1;
+            return (o - 1) * s >= in + p ? o - 1 : o;
         }
 
         int[] xShape() {
@@ -119,7 +133,8 @@ final class ConvRef {
 
         @Override
         public String toString() {
-            return "x[" + n + "," + c + "," + h + "," + w + "] k(" + kh + "," + kw + ") s(" + sH + "," + sW + ") p(" + pH + "," + pW + ") d(" + dH + "," + dW + ")";
+            return "x[" + n + "," + c + "," + h + "," + w + "] k(" + kh + "," + kw + ") s(" + sH + "," + sW + ") p(" + pH + "," + pW + ") d(" + dH + "," + dW + ")"
+                    + (ceil ? " ceil" : "");
         }
     }
 
@@ -152,7 +167,10 @@ final class ConvRef {
         return new Ref[] {new Ref(g.yShape(), y), new Ref(g.yShape(), idx)};
     }
 
-    /** The mean of each window: divided by kh·kw (countIncludePad) or by the number of real elements. */
+    /**
+     * The mean of each window: divided by its positions inside the padded input (countIncludePad;
+     * kh·kw but for a ceil-mode window that reaches past the padding) or by its real elements.
+     */
     static Ref avgPool2d(Pool g, Ref x, boolean countIncludePad) {
         int oh = g.outH(), ow = g.outW();
         double[] y = new double[g.n() * g.c() * oh * ow];
@@ -160,7 +178,7 @@ final class ConvRef {
             for (int i = 0; i < oh; i++) {
                 for (int j = 0; j < ow; j++) {
                     double s = 0;
-                    int real = 0;
+                    int real = 0, padded = 0;
                     for (int p = 0; p < g.kh(); p++) {
                         for (int q = 0; q < g.kw(); q++) {
                             int ih = i * g.sH() - g.pH() + p, iw = j * g.sW() - g.pW() + q;
@@ -168,9 +186,12 @@ final class ConvRef {
                                 s += x.data[(nc * g.h() + ih) * g.w() + iw];
                                 real++;
                             }
+                            if (ih < g.h() + g.pH() && iw < g.w() + g.pW()) {
+                                padded++;
+                            }
                         }
                     }
-                    y[(nc * oh + i) * ow + j] = s / (countIncludePad ? g.kh() * g.kw() : real);
+                    y[(nc * oh + i) * ow + j] = s / (countIncludePad ? padded : real);
                 }
             }
         }

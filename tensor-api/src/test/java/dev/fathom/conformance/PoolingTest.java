@@ -33,18 +33,25 @@ class PoolingTest extends ConformanceTest {
             new Pool(3, 2, 7, 9, 3, 2, 2, 1, 1, 1, 1, 1),
             new Pool(2, 3, 8, 7, 3, 3, 1, 2, 1, 0, 2, 2),
             new Pool(1, 2, 5, 6, 3, 3, 3, 3, 1, 1, 1, 1),
-            new Pool(2, 1, 6, 5, 2, 3, 1, 2, 0, 1, 1, 1));
+            new Pool(2, 1, 6, 5, 2, 3, 1, 2, 0, 1, 1, 1),
+            // ceil_mode: odd planes under the 2×2 window (a last window of one row and column), a
+            // strided window reaching past the padding, and a last window that would start in the
+            // right padding, which PyTorch drops (5 wide, k 2, s 2, p 1: 3 outputs, not 4).
+            new Pool(2, 2, 7, 9, 2, 2, 2, 2, 0, 0, 1, 1, true),
+            new Pool(1, 3, 8, 6, 3, 3, 2, 3, 1, 1, 1, 1, true),
+            new Pool(1, 1, 5, 5, 2, 2, 2, 2, 1, 1, 1, 1, true),
+            new Pool(2, 1, 9, 7, 3, 2, 2, 2, 0, 1, 2, 1, true));
 
     private static int[] hw(int h, int w) {
         return new int[] {h, w};
     }
 
     static Tensor maxPool(Pool g, Tensor x) {
-        return Convolutions.maxPool2d(x, hw(g.kh(), g.kw()), hw(g.sH(), g.sW()), hw(g.pH(), g.pW()), hw(g.dH(), g.dW()));
+        return Convolutions.maxPool2d(x, hw(g.kh(), g.kw()), hw(g.sH(), g.sW()), hw(g.pH(), g.pW()), hw(g.dH(), g.dW()), g.ceil());
     }
 
     static Tensor avgPool(Pool g, Tensor x, boolean countIncludePad) {
-        return Convolutions.avgPool2d(x, hw(g.kh(), g.kw()), hw(g.sH(), g.sW()), hw(g.pH(), g.pW()), countIncludePad);
+        return Convolutions.avgPool2d(x, hw(g.kh(), g.kw()), hw(g.sH(), g.sW()), hw(g.pH(), g.pW()), g.ceil(), countIncludePad);
     }
 
     /** Distinct values (a shuffled grid 0.1 apart, shifted): no ties, so max pooling is smooth around them. */
@@ -83,7 +90,9 @@ class PoolingTest extends ConformanceTest {
                 Check.close("maxPool2d dx " + g, x.grad(), new Ref(g.xShape(), dx), dtype, 1e-6, 1e-6);
 
                 // The SPI kernel's indices, directly.
-                Pool2dGeometry pg = Pool2dGeometry.of(g.n(), g.c(), g.h(), g.w(), g.kh(), g.kw(), g.sH(), g.sW(), g.pH(), g.pW(), g.dH(), g.dW());
+                Pool2dGeometry pg = Pool2dGeometry.of(g.n(), g.c(), g.h(), g.w(), g.kh(), g.kw(), g.sH(), g.sW(), g.pH(), g.pW(), g.dH(), g.dW(),
+                        g.ceil());
+                assertEquals(g.outH() + "x" + g.outW(), pg.outH() + "x" + pg.outW(), "output size of " + g);
                 Tensor vals = Tensor.zeros(dtype, g.yShape()), idx = Tensor.zeros(DType.I64, g.yShape());
                 var h = KernelOps.hooks();
                 Backends.kernels(device).maxPool2dForward(pg, h.strided(x.detach()), h.strided(vals), h.strided(idx));
@@ -123,7 +132,7 @@ class PoolingTest extends ConformanceTest {
         use(backend);
         for (DType dtype : new DType[] {DType.F64, DType.F32}) {
             for (Pool g0 : CASES) {
-                Pool g = new Pool(g0.n(), g0.c(), g0.h(), g0.w(), g0.kh(), g0.kw(), g0.sH(), g0.sW(), g0.pH(), g0.pW(), 1, 1);
+                Pool g = new Pool(g0.n(), g0.c(), g0.h(), g0.w(), g0.kh(), g0.kw(), g0.sH(), g0.sW(), g0.pH(), g0.pW(), 1, 1, g0.ceil());
                 for (boolean cip : new boolean[] {true, false}) {
                     Ref xr = in.values(g.xShape(), dtype, -1, 1), gyr = in.values(g.yShape(), dtype, -1, 1);
                     Tensor x = Inputs.upload(xr, dtype).requiresGrad(true);
@@ -176,6 +185,10 @@ class PoolingTest extends ConformanceTest {
         assertTrue(Gradcheck.check(a -> avgPool(g, a[0], false), y).passed());
         assertTrue(Gradcheck.check(a -> Convolutions.adaptiveAvgPool2d(a[0], 2, 4), y).passed());
         assertTrue(Gradcheck.check(a -> Convolutions.adaptiveAvgPool2d(a[0], 1, 3), y).passed());
+        Pool ceil = new Pool(1, 2, 7, 5, 3, 2, 2, 2, 1, 0, 1, 1, true);
+        Tensor xc = Inputs.upload(distinct(ceil.xShape(), 7), DType.F64).requiresGrad(true);
+        assertTrue(Gradcheck.check(a -> maxPool(ceil, a[0]), xc).passed());
+        assertTrue(Gradcheck.check(a -> avgPool(ceil, a[0], true), xc).passed());
         // Second order: the backward passes are recorded too.
         assertTrue(Gradcheck.checkSecondOrder(a -> maxPool(g, a[0]).pow(2), x).passed());
         assertTrue(Gradcheck.checkSecondOrder(a -> avgPool(g, a[0], false).pow(2), y).passed());
@@ -187,7 +200,11 @@ class PoolingTest extends ConformanceTest {
         assertEquals("MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)", new MaxPool2d(2).toString());
         assertEquals("MaxPool2d(kernel_size=(3, 2), stride=1, padding=(1, 0), dilation=1, ceil_mode=False)",
                 new MaxPool2d(hw(3, 2), new int[] {1}, hw(1, 0), new int[] {1}).toString());
+        assertEquals("MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=True)",
+                new MaxPool2d(new int[] {2}, new int[] {2}, new int[] {0}, new int[] {1}, true).toString());
         assertEquals("AvgPool2d(kernel_size=3, stride=1, padding=1)", new AvgPool2d(3, 1, 1).toString());
+        assertEquals("AvgPool2d(kernel_size=2, stride=2, padding=0, ceil_mode=True)",
+                new AvgPool2d(new int[] {2}, new int[] {2}, new int[] {0}, true, true).toString());
         assertEquals("AvgPool2d(kernel_size=2, stride=2, padding=0, count_include_pad=False)",
                 new AvgPool2d(new int[] {2}, new int[] {2}, new int[] {0}, false).toString());
         assertEquals("AdaptiveAvgPool2d(output_size=1)", new AdaptiveAvgPool2d(1).toString());
@@ -195,6 +212,9 @@ class PoolingTest extends ConformanceTest {
         Ref xr = in.values(new int[] {1, 2, 4, 6}, DType.F32, -1, 1);
         Tensor x = Inputs.upload(xr, DType.F32);
         Check.exact("MaxPool2d module", new MaxPool2d(2).forward(x), ConvRef.maxPool2d(new Pool(1, 2, 4, 6, 2, 2, 2, 2, 0, 0, 1, 1), xr)[0], DType.F32);
+        Check.exact("MaxPool2d module, ceil mode: [1, 2, 4, 6] under 3x3 stride 2 is 2x3, not 1x2",
+                new MaxPool2d(new int[] {3}, new int[] {2}, new int[] {0}, new int[] {1}, true).forward(x),
+                ConvRef.maxPool2d(new Pool(1, 2, 4, 6, 3, 3, 2, 2, 0, 0, 1, 1, true), xr)[0], DType.F32);
         Check.close("AdaptiveAvgPool2d module", new AdaptiveAvgPool2d(1).forward(x), ConvRef.adaptiveAvgPool2d(xr, 1, 1), DType.F32, 1e-6, 1e-6);
     }
 
