@@ -5,7 +5,9 @@ import dev.fathom.models.CharLm;
 import dev.fathom.models.Gpt;
 import dev.fathom.models.LstmLM;
 import dev.fathom.nn.Module;
+import dev.fathom.optim.Optimizer;
 import dev.fathom.tensor.Device;
+import dev.fathom.tensor.Generator;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -15,7 +17,9 @@ import java.util.Map;
  * A char-LM checkpoint: the model's weights (section {@code model}) and what sampling needs without
  * the corpus, as top-level metadata: {@code model = "charlm"}, {@code arch} ({@code gpt} or
  * {@code lstm}), {@code config} (the model's sizes, {@code key=value,...}), {@code vocab} (the
- * vocabulary in id order) and {@code step}. Written atomically.
+ * vocabulary in id order) and {@code step}. A training run's checkpoints also hold what continuing
+ * it needs ({@link #resume}): the optimizer's state, the global generator, and the seed and batch
+ * of the training-window stream (after step k it has drawn k·batch values). Written atomically.
  */
 public final class CharLmCheckpoint {
     /** The {@code model} metadata value of every char-LM checkpoint. */
@@ -34,12 +38,53 @@ public final class CharLmCheckpoint {
 
     /** Writes {@code model}, {@code vocabulary} and {@code step} to {@code file}, replacing it atomically. */
     public static void save(Path file, CharLm model, String vocabulary, long step) throws IOException {
+        of(model, vocabulary, step).save(file);
+    }
+
+    /** As {@link #save(Path, CharLm, String, long)}, with what {@link #resume} needs to continue the run. */
+    static void save(Path file, CharLm model, String vocabulary, long step, Optimizer optimizer, long seed, int batch) throws IOException {
+        of(model, vocabulary, step).section("optimizer", new OptimizerSection(optimizer)).section("rng", Generator.global())
+                .put("seed", seed).put("batch", batch).save(file);
+    }
+
+    private static Checkpoint of(CharLm model, String vocabulary, long step) {
         if (vocabulary.codePointCount(0, vocabulary.length()) != model.vocabSize()) {
             throw new IllegalArgumentException("CharLmCheckpoint.save: the vocabulary has " + vocabulary.codePointCount(0, vocabulary.length())
                     + " characters but the model " + model.vocabSize() + " tokens");
         }
-        new Checkpoint().section("model", (Module) model).put("model", MODEL).put("arch", model.arch()).put("config", model.configString())
-                .put("vocab", vocabulary).put("step", step).save(file);
+        return new Checkpoint().section("model", (Module) model).put("model", MODEL).put("arch", model.arch()).put("config", model.configString())
+                .put("vocab", vocabulary).put("step", step);
+    }
+
+    /** Where a resumed run continues from: the last step done, and the window stream's seed and batch. */
+    public record Position(long step, long seed, int batch) {
+    }
+
+    /**
+     * The training state of {@code file} (written by a run, not a sampling-only checkpoint) restored
+     * into {@code model} (of the checkpoint's arch and config: {@link #create}), {@code optimizer}
+     * and the global generator; throws naming the file when it cannot be continued.
+     */
+    public static Position resume(Path file, CharLm model, Optimizer optimizer) throws IOException {
+        Map<String, String> meta = Checkpoint.peek(file);
+        if (!MODEL.equals(meta.get("model"))) {
+            throw new IllegalArgumentException(file + " holds a \"" + meta.get("model") + "\" model, not a " + MODEL + " one");
+        }
+        if (meta.get("batch") == null) {
+            throw new IllegalArgumentException(file + " holds no optimizer state (a checkpoint for sampling only); only a run's checkpoints "
+                    + "can be resumed");
+        }
+        if (!model.arch().equals(meta.get("arch")) || !model.configString().equals(meta.get("config"))) {
+            throw new IllegalArgumentException(file + " holds a " + meta.get("arch") + " (" + meta.get("config") + "), not this "
+                    + model.arch() + " (" + model.configString() + "); build the model with CharLmCheckpoint.create from its metadata");
+        }
+        Checkpoint c = new Checkpoint().section("model", (Module) model).section("optimizer", new OptimizerSection(optimizer))
+                .section("rng", Generator.global());
+        c.load(file);
+        Map<String, String> s = c.scalars();
+        return new Position(Checkpoint.longScalar(file, s, "step", null, 1, Integer.MAX_VALUE - 1),
+                Checkpoint.longScalar(file, s, "seed", null, Long.MIN_VALUE, Long.MAX_VALUE),
+                (int) Checkpoint.longScalar(file, s, "batch", null, 1, Integer.MAX_VALUE));
     }
 
     /** A new model of {@code arch} ("gpt" or "lstm") with the sizes {@code config} (as {@link CharLm#configString()} writes them). */
@@ -66,7 +111,7 @@ public final class CharLmCheckpoint {
         Module m = (Module) model;
         try {
             m.to(device);
-            new Checkpoint().section("model", m).load(file);
+            new Checkpoint().section("model", m).load(file, false);   // a run's checkpoint also holds its optimizer and generator
             String vocab = meta.get("vocab");
             if (vocab.codePointCount(0, vocab.length()) != model.vocabSize()) {
                 throw new IllegalArgumentException(file + ": the vocabulary has " + vocab.codePointCount(0, vocab.length()) + " characters, the model "

@@ -121,6 +121,32 @@ public final class CharLmTraining {
 
     /** Trains {@code settings.steps()} steps; returns what it measured. */
     public Result run() throws IOException {
+        return train(0, new SplitMix64(settings.seed()));
+    }
+
+    /**
+     * Continues the run whose checkpoint is {@code checkpoint} (a run's, saved at an evaluation: the
+     * model, the optimizer, the global generator and where the window stream stands) to
+     * {@code settings.steps()}, as if it had never stopped: the same windows, the same updates. The
+     * metrics log keeps its rows up to that step and drops later ones. The seed and batch must be the
+     * checkpoint's. {@link Result#firstValLoss()} is the logged step-0 loss (NaN if the log lacks it).
+     */
+    public Result resume(Path checkpoint) throws IOException {
+        CharLmCheckpoint.Position at = CharLmCheckpoint.resume(checkpoint, model, optimizer);
+        if (at.seed() != settings.seed() || at.batch() != settings.batch()) {
+            throw new IllegalArgumentException(checkpoint + " was trained with seed " + at.seed() + " and batch " + at.batch()
+                    + "; resume with the same (got seed " + settings.seed() + ", batch " + settings.batch() + ")");
+        }
+        if (at.step() >= settings.steps()) {
+            throw new IllegalArgumentException(checkpoint + " is at step " + at.step() + " already; ask for more steps than that (got "
+                    + settings.steps() + ")");
+        }
+        // Each step draws `batch` window starts, so the stream after step k is the seed's, k·batch draws on.
+        return train(at.step(), new SplitMix64(settings.seed()).skip(at.step() * settings.batch()));
+    }
+
+    /** Steps {@code done + 1} to {@code settings.steps()}, drawing windows from {@code rng}; from scratch when {@code done} is 0. */
+    private Result train(long done, SplitMix64 rng) throws IOException {
         Module m = (Module) model;
         Device device = m.parameters().getFirst().data().device();
         int batch = settings.batch();
@@ -134,21 +160,26 @@ public final class CharLmTraining {
         }
         String vocab = vocabulary(corpus);
         Path ckpt = runDir.resolve("checkpoint.safetensors");
-        SplitMix64 rng = new SplitMix64(settings.seed());
-        double[] stepSeconds = new double[settings.steps()];
+        double[] stepSeconds = new double[(int) (settings.steps() - done)];
         double firstVal;
         double lastVal;
         double lastTrain = Double.NaN;
-        try (MetricsLog log = new MetricsLog(runDir.resolve("metrics.jsonl"), false)) {
-            firstVal = validate(valWindows, device);
+        try (MetricsLog log = done == 0 ? new MetricsLog(runDir.resolve("metrics.jsonl"), false)
+                : MetricsLog.resume(runDir.resolve("metrics.jsonl"), "step", done + 1)) {
+            if (done == 0) {
+                firstVal = validate(valWindows, device);
+                Map<String, Object> row0 = new LinkedHashMap<>();
+                row0.put("step", 0);
+                row0.put("val_loss", firstVal);
+                log.log(row0);
+                print("step 0/%d  val_loss %.4f%n", settings.steps(), firstVal);
+            } else {
+                firstVal = log.rows().stream().filter(r -> ((Number) r.get("step")).longValue() == 0 && r.get("val_loss") instanceof Number)
+                        .mapToDouble(r -> ((Number) r.get("val_loss")).doubleValue()).findFirst().orElse(Double.NaN);
+            }
             lastVal = firstVal;
-            Map<String, Object> row0 = new LinkedHashMap<>();
-            row0.put("step", 0);
-            row0.put("val_loss", firstVal);
-            log.log(row0);
-            print("step 0/%d  val_loss %.4f%n", settings.steps(), firstVal);
             m.train();
-            for (int step = 1; step <= settings.steps(); step++) {
+            for (int step = (int) done + 1; step <= settings.steps(); step++) {
                 long t0 = System.nanoTime();
                 double loss;
                 try (Scope s = Scope.open()) {
@@ -163,12 +194,13 @@ public final class CharLmTraining {
                     l.backward();
                     optimizer.step();
                 }
-                stepSeconds[step - 1] = (System.nanoTime() - t0) / 1e9;
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                stepSeconds[(int) (step - done - 1)] = seconds;
                 lastTrain = loss;
                 Map<String, Object> row = new LinkedHashMap<>();
                 row.put("step", step);
                 row.put("train_loss", loss);
-                row.put("tokens_per_s", batch * ctx / stepSeconds[step - 1]);
+                row.put("tokens_per_s", batch * ctx / seconds);
                 boolean eval = step % settings.evalEvery() == 0 || step == settings.steps();
                 if (eval) {
                     lastVal = validate(valWindows, device);
@@ -181,16 +213,15 @@ public final class CharLmTraining {
                 }
                 log.log(row);
                 if (eval) {
-                    print("step %d/%d  train_loss %.4f  val_loss %.4f  %.0f tokens/s%n", step, settings.steps(), loss, lastVal,
-                            batch * ctx / stepSeconds[step - 1]);
+                    print("step %d/%d  train_loss %.4f  val_loss %.4f  %.0f tokens/s%n", step, settings.steps(), loss, lastVal, batch * ctx / seconds);
                     LearningCurves.write(runDir.resolve("learning_curves.png"), log.rows(), "step");
                     try {
-                        CharLmCheckpoint.save(ckpt, model, vocab, step);
+                        CharLmCheckpoint.save(ckpt, model, vocab, step, optimizer, settings.seed(), batch);
                     } catch (IOException e) {
                         throw new IOException("saving the checkpoint of step " + step + " in " + runDir + ": " + IoErrors.describe(e), e);
                     }
                 } else if (step % 25 == 0) {
-                    print("step %d/%d  train_loss %.4f  %.0f tokens/s%n", step, settings.steps(), loss, batch * ctx / stepSeconds[step - 1]);
+                    print("step %d/%d  train_loss %.4f  %.0f tokens/s%n", step, settings.steps(), loss, batch * ctx / seconds);
                 }
             }
         }

@@ -79,6 +79,53 @@ class CharLmCommandTest extends CommandLineTest {
     }
 
     @Test
+    void aStoppedRunResumesToTheSameNumbers(@TempDir Path dir) throws IOException {
+        Path data = corpus(dir), straight = dir.resolve("straight"), split = dir.resolve("split");
+        String[] common = {"--eval-every", "2", "--batch", "2", "--seed", "3", "--device", "cpu", "--data", data.toString()};
+        assertEquals(0, run(cat(new String[] {"train", "charlm", "--arch", "lstm", "--steps", "4", "--out", straight.toString()}, common)),
+                err.toString());
+        assertEquals(0, run(cat(new String[] {"train", "charlm", "--arch", "lstm", "--steps", "2", "--out", split.toString()}, common)),
+                err.toString());
+        Path ckpt = split.resolve("checkpoint.safetensors");
+        // The arch, seed and batch come from the checkpoint.
+        assertEquals(0, run("train", "charlm", "--resume", ckpt.toString(), "--steps", "4", "--eval-every", "2", "--device", "cpu",
+                "--data", data.toString()), err.toString());
+        assertTrue(out.toString().contains("--arch lstm") && out.toString().contains("lr from the checkpoint, seed 3"), out.toString());
+        List<String> a = Files.readAllLines(straight.resolve("metrics.jsonl")), b = Files.readAllLines(split.resolve("metrics.jsonl"));
+        assertEquals(5, b.size(), b.toString());
+        for (int step = 0; step <= 4; step += 2) {
+            assertEquals(valLoss(a.get(step)), valLoss(b.get(step)), "val_loss at step " + step);
+        }
+        assertTrue(!valLoss(b.get(4)).equals("none"), b.get(4));
+
+        assertEquals(1, run("train", "charlm", "--resume", ckpt.toString(), "--steps", "6", "--batch", "4", "--device", "cpu",
+                "--data", data.toString()));
+        assertTrue(err.toString().contains("was trained with seed 3 and batch 2; resume with the same (got seed 3, batch 4)"), err.toString());
+        assertEquals(1, run("train", "charlm", "--resume", ckpt.toString(), "--arch", "gpt", "--device", "cpu", "--data", data.toString()));
+        assertTrue(err.toString().contains("is a lstm run, not --arch gpt; leave --arch out to resume"), err.toString());
+        assertEquals(1, run("train", "charlm", "--resume", ckpt.toString(), "--lr", "0.1", "--device", "cpu", "--data", data.toString()));
+        assertTrue(err.toString().contains("with its own learning rate; leave --lr out"), err.toString());
+        Path mlp = dir.resolve("mlp.safetensors");
+        try (Mlp m = new Mlp(2, 2)) {
+            new Checkpoint().section("model", m).put("model", "mlp").save(mlp);
+        }
+        assertEquals(1, run("train", "charlm", "--resume", mlp.toString(), "--device", "cpu", "--data", data.toString()));
+        assertTrue(err.toString().contains("holds a \"mlp\" model; --resume continues a char-LM run"), err.toString());
+    }
+
+    /** A metrics row's val_loss as logged, or "none". */
+    private static String valLoss(String row) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"val_loss\":([^,}]+)").matcher(row);
+        return m.find() ? m.group(1) : "none";
+    }
+
+    private static String[] cat(String[] a, String[] b) {
+        String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
+    }
+
+    @Test
     void sampleOfAnotherModelPointsToTheGrid(@TempDir Path dir) throws IOException {
         Path ckpt = dir.resolve("mlp.safetensors");
         try (Mlp m = new Mlp(2, 2)) {

@@ -95,6 +95,56 @@ class CharLmTrainingTest {
         }
     }
 
+    /** Every parameter, flattened in order. */
+    private static float[] weights(Module m) {
+        List<Float> all = new java.util.ArrayList<>();
+        for (var p : m.parameters()) {
+            for (float v : p.data().toFloatArray()) {
+                all.add(v);
+            }
+        }
+        float[] out = new float[all.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = all.get(i);
+        }
+        return out;
+    }
+
+    @Test
+    void aResumedRunContinuesBitIdentically(@TempDir Path dir) throws IOException {
+        CharLmTraining.Settings four = new CharLmTraining.Settings(4, 2, 4, CTX, 3, 5);
+        float[] straight;
+        CharLmTraining.Result whole;
+        try (Gpt g = gpt(); Optimizer opt = CharLmTraining.optimizer("gpt", g.parameters(), 3e-3)) {
+            whole = new CharLmTraining(g, opt, CORPUS, four, dir.resolve("straight"), null).run();
+            straight = weights(g);
+        }
+        Path split = dir.resolve("split");
+        try (Gpt g = gpt(); Optimizer opt = CharLmTraining.optimizer("gpt", g.parameters(), 3e-3)) {
+            new CharLmTraining(g, opt, CORPUS, new CharLmTraining.Settings(2, 2, 4, CTX, 3, 5), split, null).run();
+        }
+        Fathom.seed(77);   // other initial weights: the checkpoint must bring back every one
+        CharLmTraining.Result resumed;
+        try (Gpt g = new Gpt(new Gpt.Config(CORPUS.vocabSize(), CTX, 16, 1, 2, false));
+             Optimizer opt = CharLmTraining.optimizer("gpt", g.parameters(), 3e-3)) {
+            resumed = new CharLmTraining(g, opt, CORPUS, four, split, null).resume(split.resolve("checkpoint.safetensors"));
+            assertArrayEquals(straight, weights(g), "steps 3 and 4 after the resume are the straight run's");
+        }
+        assertEquals(whole.lastValLoss(), resumed.lastValLoss(), 0.0);
+        assertEquals(whole.firstValLoss(), resumed.firstValLoss(), 0.0, "the step-0 loss comes back from the log");
+        List<String> rows = Files.readAllLines(split.resolve("metrics.jsonl"));
+        assertEquals(5, rows.size(), "steps 0 to 4, once each: " + rows);
+
+        try (Gpt g = gpt(); Optimizer opt = CharLmTraining.optimizer("gpt", g.parameters(), 3e-3)) {
+            String m = assertThrows(IllegalArgumentException.class, () -> new CharLmTraining(g, opt, CORPUS,
+                    new CharLmTraining.Settings(4, 2, 8, CTX, 3, 5), split, null).resume(split.resolve("checkpoint.safetensors"))).getMessage();
+            assertTrue(m.endsWith("was trained with seed 5 and batch 4; resume with the same (got seed 5, batch 8)"), m);
+            m = assertThrows(IllegalArgumentException.class, () -> new CharLmTraining(g, opt, CORPUS, four, split, null)
+                    .resume(split.resolve("checkpoint.safetensors"))).getMessage();
+            assertTrue(m.endsWith("is at step 4 already; ask for more steps than that (got 4)"), m);
+        }
+    }
+
     @Test
     void theSameSeedGivesTheSameLossesForBothArchitectures(@TempDir Path dir) throws IOException {
         for (String arch : new String[] {"gpt", "lstm"}) {
