@@ -151,7 +151,7 @@ final class TrainCharLmCommand implements Callable<Integer> {
                 CharLmTraining.Result r = saved != null ? training.resume(resume) : training.run();
                 w.printf(Locale.ROOT, "val_loss step 0 %.4f, step %d %.4f; %.0f tokens/s (median step %.1f ms over steps %s)%n", r.firstValLoss(), steps,
                         r.lastValLoss(), r.tokensPerSecond(), r.medianStepMs(),
-                        steps > CharLmTraining.WARMUP_STEPS ? (CharLmTraining.WARMUP_STEPS + 1) + ".." + steps : "1.." + steps);
+                        r.firstTimedStep() + ".." + steps);
                 w.println(run.keep());
             }
             return 0;

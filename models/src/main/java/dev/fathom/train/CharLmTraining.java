@@ -68,9 +68,9 @@ public final class CharLmTraining {
         }
     }
 
-    /** What a run measured. */
+    /** What a run measured; the median step time is over steps {@code firstTimedStep} to the last (the warm-up left out when there are more). */
     public record Result(double firstValLoss, double lastValLoss, double lastTrainLoss, double tokensPerSecond, double medianStepMs,
-                         Path checkpoint) {
+                         int firstTimedStep, Path checkpoint) {
     }
 
     private final CharLm model;
@@ -226,7 +226,8 @@ public final class CharLmTraining {
             }
         }
         double median = median(stepSeconds.length > WARMUP_STEPS ? Arrays.copyOfRange(stepSeconds, WARMUP_STEPS, stepSeconds.length) : stepSeconds);
-        return new Result(firstVal, lastVal, lastTrain, batch * ctx / median, median * 1e3, ckpt);
+        int firstTimed = (int) done + 1 + (stepSeconds.length > WARMUP_STEPS ? WARMUP_STEPS : 0);
+        return new Result(firstVal, lastVal, lastTrain, batch * ctx / median, median * 1e3, firstTimed, ckpt);
     }
 
     /** The mean cross-entropy of the model over the windows {@code xy} (inputs and targets, {@code [batch·ctx]} each). */

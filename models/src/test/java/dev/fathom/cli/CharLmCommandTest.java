@@ -90,7 +90,8 @@ class CharLmCommandTest extends CommandLineTest {
         // The arch, seed and batch come from the checkpoint.
         assertEquals(0, run("train", "charlm", "--resume", ckpt.toString(), "--steps", "4", "--eval-every", "2", "--device", "cpu",
                 "--data", data.toString()), err.toString());
-        assertTrue(out.toString().contains("--arch lstm") && out.toString().contains("lr from the checkpoint, seed 3"), out.toString());
+        assertTrue(out.toString().contains("--arch lstm") && out.toString().contains("lr from the checkpoint, seed 3")
+                && out.toString().contains("(median step ") && out.toString().contains(" over steps 3..4)"), out.toString());
         List<String> a = Files.readAllLines(straight.resolve("metrics.jsonl")), b = Files.readAllLines(split.resolve("metrics.jsonl"));
         assertEquals(5, b.size(), b.toString());
         for (int step = 0; step <= 4; step += 2) {

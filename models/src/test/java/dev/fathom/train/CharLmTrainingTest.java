@@ -132,6 +132,8 @@ class CharLmTrainingTest {
         }
         assertEquals(whole.lastValLoss(), resumed.lastValLoss(), 0.0);
         assertEquals(whole.firstValLoss(), resumed.firstValLoss(), 0.0, "the step-0 loss comes back from the log");
+        assertEquals(1, whole.firstTimedStep());
+        assertEquals(3, resumed.firstTimedStep(), "the resumed run timed steps 3 and 4");
         List<String> rows = Files.readAllLines(split.resolve("metrics.jsonl"));
         assertEquals(5, rows.size(), "steps 0 to 4, once each: " + rows);
 
