@@ -11,7 +11,8 @@ import java.util.function.DoubleUnaryOperator;
  * Criticality of deep MLPs at initialization, in the infinite-width limit: the recursions of mean-field
  * signal propagation for a network {@code z⁽ˡ⁺¹⁾ = W⁽ˡ⁺¹⁾ φ(z⁽ˡ⁾) + b⁽ˡ⁺¹⁾} with
  * {@code W_ij ~ N(0, σ_w²/n)}, {@code b_i ~ N(0, σ_b²)} ({@code C_W = σ_w²}, {@code C_b = σ_b²} in Roberts,
- * Yaida &amp; Hanin), all expectations over {@code z ~ N(0, K)} by Gauss–Hermite quadrature in F64.
+ * Yaida &amp; Hanin), all expectations over {@code z ~ N(0, K)} by Gauss–Legendre quadrature on panels
+ * refined where the activation turns (around 0), in F64.
  *
  * <pre>
  *   K⁽¹⁾    = σ_b² + σ_w² · q₀,            q₀ = ‖x‖²/n₀ (the input's mean square)
@@ -47,15 +48,16 @@ import java.util.function.DoubleUnaryOperator;
  * (2009) for ReLU's arc-cosine kernel. Stateless and thread-safe.
  */
 public final class Criticality {
-    /** Gauss–Hermite points per dimension: exact for polynomials up to degree 299 and for ReLU's moments; about 1e-8 for tanh² at K = 3 (the Newton start values of gauher fail past about 180 points). */
-    public static final int QUADRATURE_POINTS = 150;
-
-    private static final double[] NODES = new double[QUADRATURE_POINTS];
-    private static final double[] WEIGHTS = new double[QUADRATURE_POINTS];
-
-    static {
-        gaussHermite(NODES, WEIGHTS);
-    }
+    /**
+     * The 8-point Gauss–Legendre rule on [−1, 1] (nodes ±x_i, weights w_i), applied per panel of
+     * {@link #normalIntegral}.
+     */
+    private static final double[] GL_NODES = {0.1834346424956498, 0.5255324099163290, 0.7966664774136267, 0.9602898564975363};
+    private static final double[] GL_WEIGHTS = {0.3626837833783620, 0.3137066458778873, 0.2223810344533745, 0.1012285362903763};
+    /** A kernel map's move {@code |F(K)| = |kernelMap(K) − K|} at most this times K is rounding: its sign says nothing. */
+    private static final double UNDECIDED = 1e-12;
+        /** The standard normal's mass beyond ±10 is 1.5e-23: the integrals stop there. */
+    private static final double REACH = 10;
 
     /** The nonlinearity φ, with φ' and φ'' for the susceptibilities; ReLU's derivatives at 0 are taken as 0 (as PyTorch). */
     public enum Activation {
@@ -128,8 +130,11 @@ public final class Criticality {
     // ---- Gaussian expectations -----------------------------------------------------------------------------
 
     /**
-     * {@code E_{z ~ N(0, variance)}[f(z)]} by {@value #QUADRATURE_POINTS}-point Gauss–Hermite quadrature:
-     * {@code (1/√π) Σ w_i f(√(2·variance)·x_i)}; {@code f(0)} at variance 0.
+     * {@code E_{z ~ N(0, variance)}[f(z)]}, as {@code ∫ f(√variance·t)·N(t; 0, 1) dt} by
+     * {@link #normalIntegral} with panels refined around t = 0 down to {@code 1/(16·√variance)}:
+     * tanh(z) turns over a width of 1/√variance in t there, which a fixed Gauss–Hermite rule steps
+     * over once the variance passes about 10 (150 points: χ_∥ of tanh came out negative at K = 30).
+     * Exact for polynomials to rounding; {@code f(0)} at variance 0.
      */
     public static double gaussianExpectation(DoubleUnaryOperator f, double variance) {
         Objects.requireNonNull(f, "Criticality.gaussianExpectation: f is null");
@@ -137,17 +142,14 @@ public final class Criticality {
         if (variance == 0) {
             return f.applyAsDouble(0);
         }
-        double scale = Math.sqrt(2 * variance);
-        double s = 0;
-        for (int i = 0; i < QUADRATURE_POINTS; i++) {
-            s += WEIGHTS[i] * f.applyAsDouble(scale * NODES[i]);
-        }
-        return s / Math.sqrt(Math.PI);
+        double scale = Math.sqrt(variance);
+        return normalIntegral(t -> f.applyAsDouble(scale * t), 0, fineStep(scale));
     }
 
     /**
-     * {@code E[f(u₁, u₂)]} for {@code (u₁, u₂) ~ N(0, [[k11, k12], [k12, k22]])}, by a product
-     * Gauss–Hermite rule after the Cholesky factorization {@code u₁ = √k11·z₁, u₂ = (k12/√k11)·z₁ + s·z₂}.
+     * {@code E[f(u₁, u₂)]} for {@code (u₁, u₂) ~ N(0, [[k11, k12], [k12, k22]])}, after the Cholesky
+     * factorization {@code u₁ = a·t₁, u₂ = b·t₁ + c·t₂} with standard normal t: the outer integral over
+     * t₁ refined around u₁ = 0, the inner over t₂ around u₂ = 0 (at t₂ = −b·t₁/c).
      */
     public static double gaussianExpectation2(java.util.function.DoubleBinaryOperator f, double k11, double k12, double k22) {
         Objects.requireNonNull(f, "Criticality.gaussianExpectation2: f is null");
@@ -160,17 +162,50 @@ public final class Criticality {
         double a = Math.sqrt(k11);
         double b = k11 == 0 ? 0 : k12 / a;
         double c = Math.sqrt(Math.max(0, k22 - b * b));
-        double s = 0;
-        for (int i = 0; i < QUADRATURE_POINTS; i++) {
-            double z1 = Math.sqrt(2) * NODES[i];
-            double inner = 0;
-            for (int j = 0; j < QUADRATURE_POINTS; j++) {
-                double z2 = Math.sqrt(2) * NODES[j];
-                inner += WEIGHTS[j] * f.applyAsDouble(a * z1, b * z1 + c * z2);
-            }
-            s += WEIGHTS[i] * inner;
+        if (c == 0) {   // u₂ is a multiple of u₁ (or 0): one dimension
+            return normalIntegral(t -> f.applyAsDouble(a * t, b * t), 0, fineStep(Math.max(a, Math.abs(b))));
         }
-        return s / Math.PI;
+        double fine2 = fineStep(c);
+        return normalIntegral(t1 -> normalIntegral(t2 -> f.applyAsDouble(a * t1, b * t1 + c * t2), -b * t1 / c, fine2), 0, fineStep(a));
+    }
+
+    /** The narrowest panel for an integrand f(scale·t) whose f turns over a unit width at 0: 1/16 of that width in t, at most 0.05. */
+    private static double fineStep(double scale) {
+        return scale > 0 ? Math.min(0.05, 1 / (16 * scale)) : 0.05;
+    }
+
+    /**
+     * {@code ∫ g(t)·N(t; 0, 1) dt} over [−10, 10] by 8-point Gauss–Legendre on panels that start
+     * {@code fine} wide on either side of {@code center} (clamped into the interval) and double
+     * outward up to 0.5, then stay 0.5 wide: an integrand that is smooth but for one steep turn or kink
+     * at {@code center} (an activation at 0, ReLU's corner) is resolved there and integrated to rounding
+     * elsewhere, in a few hundred evaluations.
+     */
+    static double normalIntegral(DoubleUnaryOperator g, double center, double fine) {
+        double mid = Math.max(-REACH, Math.min(REACH, center));
+        return panels(g, mid, REACH, fine) + panels(g, mid, -REACH, fine);
+    }
+
+    /** The panels from {@code from} towards {@code to} (either direction), the first {@code fine} wide. */
+    private static double panels(DoubleUnaryOperator g, double from, double to, double fine) {
+        double dir = Math.signum(to - from), total = 0, at = from, width = fine;
+        while (dir * (to - at) > 0) {
+            double end = dir > 0 ? Math.min(to, at + width) : Math.max(to, at - width);
+            double half = 0.5 * (end - at), centre = 0.5 * (end + at);
+            double s = 0;
+            for (int i = 0; i < GL_NODES.length; i++) {
+                double dt = half * GL_NODES[i];
+                s += GL_WEIGHTS[i] * (density(centre - dt) * g.applyAsDouble(centre - dt) + density(centre + dt) * g.applyAsDouble(centre + dt));
+            }
+            total += Math.abs(half) * s;   // leftward panels have end < at: their width is |2·half|
+            at = end;
+            width = Math.min(0.5, 2 * width);
+        }
+        return total;
+    }
+
+    private static double density(double t) {
+        return Math.exp(-0.5 * t * t) / Math.sqrt(2 * Math.PI);
     }
 
     // ---- the kernel recursion ------------------------------------------------------------------------------
@@ -219,12 +254,18 @@ public final class Criticality {
         } else {                                                  // K grows: look for F < 0 above
             lo = k0;
             hi = Math.max(1, 2 * k0);
-            while (kernelMap(phi, sigmaW2, sigmaB2, hi) - hi > 0) {
-                lo = hi;
-                hi *= 2;
-                if (hi > 1e200) {
+            while (true) {
+                double f = kernelMap(phi, sigmaW2, sigmaB2, hi) - hi;
+                if (Math.abs(f) <= UNDECIDED * hi || hi > 1e200) {
+                    // The map's move is within its rounding at this K (σ_b² against K·1e-12 and beyond): growth with
+                    // no fixed point the quadrature can tell apart, where bisecting on rounding noise found one at 1e13.
                     return Double.POSITIVE_INFINITY;
                 }
+                if (f < 0) {
+                    break;
+                }
+                lo = hi;
+                hi *= 2;
             }
         }
         // invariant: F(lo) >= 0 > F(hi) when K decreases, F(lo) > 0 >= F(hi) when it grows
@@ -259,9 +300,8 @@ public final class Criticality {
     /**
      * One step of the correlation map for two inputs of equal variance K and correlation c:
      * {@code (σ_b² + σ_w²·⟨φ(u₁)φ(u₂)⟩) / kernelMap(K)}. For ReLU the expectation is the arc-cosine kernel
-     * {@code K/(2π)·(√(1−c²) + (π − arccos c)·c)} (Cho and Saul 2009), taken in that closed form: a product
-     * Gauss–Hermite rule does not see ReLU's kink and was only good to about 2e-3. Linear gives
-     * {@code c·K}; the smooth activations take the product rule.
+     * {@code K/(2π)·(√(1−c²) + (π − arccos c)·c)} (Cho and Saul 2009), taken in that closed form. Linear
+     * gives {@code c·K}; the others take {@link #gaussianExpectation2}.
      */
     public static double correlationMap(Activation phi, double sigmaW2, double sigmaB2, double k, double c) {
         checkInit("Criticality.correlationMap", phi, sigmaW2, sigmaB2);
@@ -370,48 +410,5 @@ public final class Criticality {
 
     private static double square(double x) {
         return x * x;
-    }
-
-    /**
-     * Nodes and weights of the physicists' Gauss–Hermite rule ({@code ∫ e^{−x²} f ≈ Σ w_i f(x_i)}), by
-     * Newton's method on the orthonormal Hermite recurrence (Numerical Recipes, 3rd ed., §4.6, {@code gauher}).
-     */
-    private static void gaussHermite(double[] x, double[] w) {
-        int n = x.length;
-        double pim4 = Math.pow(Math.PI, -0.25);
-        double z = 0;
-        for (int i = 0; i < (n + 1) / 2; i++) {
-            if (i == 0) {
-                z = Math.sqrt(2.0 * n + 1) - 1.85575 * Math.pow(2.0 * n + 1, -0.16667);
-            } else if (i == 1) {
-                z -= 1.14 * Math.pow(n, 0.426) / z;
-            } else if (i == 2) {
-                z = 1.86 * z - 0.86 * x[0];
-            } else if (i == 3) {
-                z = 1.91 * z - 0.91 * x[1];
-            } else {
-                z = 2.0 * z - x[i - 2];
-            }
-            double pp = 0;
-            for (int it = 0; it < 100; it++) {
-                double p1 = pim4;
-                double p2 = 0;
-                for (int j = 0; j < n; j++) {
-                    double p3 = p2;
-                    p2 = p1;
-                    p1 = z * Math.sqrt(2.0 / (j + 1)) * p2 - Math.sqrt((double) j / (j + 1)) * p3;
-                }
-                pp = Math.sqrt(2.0 * n) * p2;
-                double z1 = z;
-                z = z1 - p1 / pp;
-                if (Math.abs(z - z1) <= 1e-15 * Math.max(1, Math.abs(z))) {
-                    break;
-                }
-            }
-            x[i] = z;
-            x[n - 1 - i] = -z;
-            w[i] = 2.0 / (pp * pp);
-            w[n - 1 - i] = w[i];
-        }
     }
 }

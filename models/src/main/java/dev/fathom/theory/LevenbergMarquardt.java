@@ -14,8 +14,9 @@ import java.util.function.Supplier;
 /**
  * Levenberg–Marquardt for nonlinear least squares: minimizes {@code C(θ) = ½‖r(θ)‖²} over a list of
  * parameters, where {@code r} is any residual tensor computed from {@link Parameter#data()} (flattened
- * to {@code [M]}). What a user of {@code scipy.optimize.least_squares(method='lm')} (MINPACK) expects,
- * on Fathom's autograd.
+ * to {@code [M]}), on Fathom's autograd. The classic algorithm with a multiplicative damping schedule,
+ * not MINPACK's trust region (Moré 1978), which {@code scipy.optimize.least_squares(method='lm')}
+ * runs: the two reach the same minima on well-posed problems by different iterates.
  *
  * <p>Each iteration, with θ flattened to {@code [P]} (parameters in list order, each row-major):
  * <pre>
@@ -28,7 +29,8 @@ import java.util.function.Supplier;
  * dtype and device; parameters are written back in their own dtype. A zero column of J (a parameter
  * the residuals ignore) gets {@code D_jj = 1} so that the damped matrix stays positive definite.
  *
- * <p>Stopping, as MINPACK/scipy: {@code ‖g‖∞ ≤ gradientTolerance}; a step with
+ * <p>Stopping, with tests of the form scipy's {@code least_squares} uses for its trust-region methods
+ * ({@code gtol}, {@code xtol}, {@code ftol}): {@code ‖g‖∞ ≤ gradientTolerance}; a step with
  * {@code ‖δ‖ ≤ stepTolerance·(stepTolerance + ‖θ‖)}; an accepted step whose reduction
  * {@code C_old − C_new ≤ costTolerance·C_old}; or {@code maxIterations} trial steps. A tolerance of 0
  * turns that test off.

@@ -34,7 +34,7 @@
  * <ul>
  *   <li>{@link dev.fathom.theory.Criticality}: the infinite-width kernel map, its fixed points, the
  *       susceptibilities {@code χ_⊥}, {@code χ_∥}, the correlation map and the 1/n four-point vertex, by
- *       Gauss–Hermite quadrature in F64 (Poole et al. 2016; Schoenholz et al. 2017; Roberts, Yaida &amp; Hanin 2022).</li>
+ *       Gauss–Legendre quadrature on refined panels in F64 (Poole et al. 2016; Schoenholz et al. 2017; Roberts, Yaida &amp; Hanin 2022).</li>
  *   <li>{@link dev.fathom.theory.CriticalityProbe}: the same quantities measured on real MLPs at
  *       initialization, one network or a batched ensemble, collected in {@link dev.fathom.theory.CriticalityStats}.</li>
  * </ul>

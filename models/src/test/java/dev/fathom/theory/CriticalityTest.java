@@ -23,6 +23,48 @@ class CriticalityTest {
         assertEquals(Math.cos(0), Criticality.gaussianExpectation(Math::cos, 0), 0);
     }
 
+    /** {@code E_{t ~ N(0,1)}[g(t)]} by Simpson's rule on 400,000 intervals over [−12, 12]: dense enough for tanh(√K·t) at K = 1000. */
+    private static double simpson(java.util.function.DoubleUnaryOperator g) {
+        int n = 400_000;
+        double a = -12, h = 24.0 / n, s = 0;
+        for (int i = 0; i <= n; i++) {
+            double t = a + i * h;
+            double v = g.applyAsDouble(t) * Math.exp(-0.5 * t * t);
+            s += (i == 0 || i == n ? 1 : i % 2 == 1 ? 4 : 2) * v;
+        }
+        return s * h / 3 / Math.sqrt(2 * Math.PI);
+    }
+
+    @Test
+    void steepActivationsAtLargeVariancesMatchADenseRule() {
+        // tanh(z) and σ(z) turn over a width 1/√K of the standard normal t: a 150-point Gauss–Hermite rule gave
+        // tanh's χ_∥ = −0.034 at K = 30 (it is +0.0023). A dense Simpson rule is the reference.
+        for (Activation phi : new Activation[] {Activation.TANH, Activation.SIGMOID}) {
+            for (double k : new double[] {3, 30, 100, 1000}) {
+                double r = Math.sqrt(k);
+                double meanSquare = simpson(t -> Math.pow(phi.apply(r * t), 2));
+                assertEquals(meanSquare, Criticality.kernelMap(phi, 1, 0, k), 1e-10 * meanSquare, phi + " K " + k);
+                double perp = simpson(t -> Math.pow(phi.derivative(r * t), 2));
+                assertEquals(perp, Criticality.chiPerp(phi, 1, k), 1e-9 * perp, phi + " K " + k);
+                // χ_∥ is d⟨φ²⟩/dK: the Simpson rule's central difference.
+                double h = 1e-3 * k, up = Math.sqrt(k + h), down = Math.sqrt(k - h);
+                double slope = (simpson(t -> Math.pow(phi.apply(up * t), 2)) - simpson(t -> Math.pow(phi.apply(down * t), 2))) / (2 * h);
+                double parallel = Criticality.chiParallel(phi, 1, k);
+                assertTrue(parallel > 0, phi + " K " + k + ": " + parallel);
+                assertEquals(slope, parallel, 1e-4 * slope, phi + " K " + k);
+            }
+        }
+    }
+
+    @Test
+    void aKernelThatGrowsWithoutBoundHasNoFiniteFixedPoint() {
+        // K' = K + 0.1 (ReLU at σ_w² = 2, linear at σ_w² = 1): the map never stops; bisection on rounding found 6e13.
+        assertEquals(Double.POSITIVE_INFINITY, Criticality.fixedPoint(Activation.RELU, 2, 0.1, 1));
+        assertEquals(Double.POSITIVE_INFINITY, Criticality.fixedPoint(Activation.RELU, 2, 1e-3, 1));
+        assertEquals(Double.POSITIVE_INFINITY, Criticality.fixedPoint(Activation.RELU, 2, 0.1, 1e6));
+        assertEquals(Double.POSITIVE_INFINITY, Criticality.fixedPoint(Activation.LINEAR, 1, 0.1, 1));
+    }
+
     @Test
     void reluKernelMapIsHalfTheVarianceTimesSigmaW2PlusSigmaB2() {
         // E[relu(z)²] = K/2, so K' = σ_b² + σ_w²·K/2.
