@@ -95,21 +95,6 @@ class CharLmTrainingTest {
         }
     }
 
-    /** Every parameter, flattened in order. */
-    private static float[] weights(Module m) {
-        List<Float> all = new java.util.ArrayList<>();
-        for (var p : m.parameters()) {
-            for (float v : p.data().toFloatArray()) {
-                all.add(v);
-            }
-        }
-        float[] out = new float[all.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = all.get(i);
-        }
-        return out;
-    }
-
     @Test
     void aResumedRunContinuesBitIdentically(@TempDir Path dir) throws IOException {
         CharLmTraining.Settings four = new CharLmTraining.Settings(4, 2, 4, CTX, 3, 5);
@@ -117,7 +102,7 @@ class CharLmTrainingTest {
         CharLmTraining.Result whole;
         try (Gpt g = gpt(); Optimizer opt = CharLmTraining.optimizer("gpt", g.parameters(), 3e-3)) {
             whole = new CharLmTraining(g, opt, CORPUS, four, dir.resolve("straight"), null).run();
-            straight = weights(g);
+            straight = TrainerTest.weights(g);
         }
         Path split = dir.resolve("split");
         try (Gpt g = gpt(); Optimizer opt = CharLmTraining.optimizer("gpt", g.parameters(), 3e-3)) {
@@ -128,7 +113,7 @@ class CharLmTrainingTest {
         try (Gpt g = new Gpt(new Gpt.Config(CORPUS.vocabSize(), CTX, 16, 1, 2, false));
              Optimizer opt = CharLmTraining.optimizer("gpt", g.parameters(), 3e-3)) {
             resumed = new CharLmTraining(g, opt, CORPUS, four, split, null).resume(split.resolve("checkpoint.safetensors"));
-            assertArrayEquals(straight, weights(g), "steps 3 and 4 after the resume are the straight run's");
+            assertArrayEquals(straight, TrainerTest.weights(g), "steps 3 and 4 after the resume are the straight run's");
         }
         assertEquals(whole.lastValLoss(), resumed.lastValLoss(), 0.0);
         assertEquals(whole.firstValLoss(), resumed.firstValLoss(), 0.0, "the step-0 loss comes back from the log");

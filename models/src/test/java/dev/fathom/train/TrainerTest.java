@@ -97,7 +97,8 @@ class TrainerTest {
         return new Sequential(new Linear(2, 16), new ReLU(), new Dropout(0.3), new Linear(16, 3));
     }
 
-    private static float[] weights(Module m) {
+    /** Every parameter of {@code m}, flattened in order (CharLmTrainingTest's resume check too). */
+    static float[] weights(Module m) {
         List<Float> all = new ArrayList<>();
         for (var p : m.parameters()) {
             for (float v : p.data().toFloatArray()) {
