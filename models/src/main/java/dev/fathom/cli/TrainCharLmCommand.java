@@ -84,7 +84,7 @@ final class TrainCharLmCommand implements Callable<Integer> {
             throw new IllegalArgumentException(checkpoint + " holds a \"" + meta.get("model") + "\" model; --resume continues a char-LM run "
                     + "(its checkpoint.safetensors)");
         }
-        if (!"gpt".equals(meta.get("arch")) && !"lstm".equals(meta.get("arch"))) {
+        if (java.util.Arrays.stream(Arch.values()).noneMatch(a -> a.name().equals(meta.get("arch")))) {
             throw new IllegalArgumentException(checkpoint + ": unknown char-LM architecture \"" + meta.get("arch") + "\" in its metadata");
         }
         if (arch != null && !arch.name().equals(meta.get("arch"))) {

@@ -56,7 +56,7 @@ public final class Criticality {
     private static final double[] GL_WEIGHTS = {0.3626837833783620, 0.3137066458778873, 0.2223810344533745, 0.1012285362903763};
     /** A kernel map's move {@code |F(K)| = |kernelMap(K) − K|} at most this times K is rounding: its sign says nothing. */
     private static final double UNDECIDED = 1e-12;
-        /** The standard normal's mass beyond ±10 is 1.5e-23: the integrals stop there. */
+    /** The standard normal's mass beyond ±10 is 1.5e-23: the integrals stop there. */
     private static final double REACH = 10;
 
     /** The nonlinearity φ, with φ' and φ'' for the susceptibilities; ReLU's derivatives at 0 are taken as 0 (as PyTorch). */
@@ -181,7 +181,7 @@ public final class Criticality {
      * at {@code center} (an activation at 0, ReLU's corner) is resolved there and integrated to rounding
      * elsewhere, in a few hundred evaluations.
      */
-    static double normalIntegral(DoubleUnaryOperator g, double center, double fine) {
+    private static double normalIntegral(DoubleUnaryOperator g, double center, double fine) {
         double mid = Math.max(-REACH, Math.min(REACH, center));
         return panels(g, mid, REACH, fine) + panels(g, mid, -REACH, fine);
     }

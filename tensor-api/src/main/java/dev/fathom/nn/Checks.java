@@ -118,6 +118,15 @@ final class Checks {
         }
     }
 
+    /** The row of PyTorch's {@code padding_idx} among {@code num} embeddings (from the end when negative), or the op's error. */
+    static int paddingRow(String op, int paddingIdx, int num) {
+        if (paddingIdx < -num || paddingIdx >= num) {
+            throw new IllegalArgumentException(op + ": padding index " + paddingIdx + " is outside [" + -num + ", " + num + ") for " + num
+                    + " embeddings");
+        }
+        return paddingIdx < 0 ? paddingIdx + num : paddingIdx;
+    }
+
     static void positive(String op, String what, double v) {
         if (!(v > 0) || Double.isInfinite(v)) {
             throw new IllegalArgumentException(op + ": " + what + " must be positive and finite, got " + v);

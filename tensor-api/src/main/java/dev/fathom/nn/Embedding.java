@@ -36,11 +36,7 @@ public final class Embedding extends Module {
         }
         this.numEmbeddings = numEmbeddings;
         this.embeddingDim = embeddingDim;
-        if (paddingIdx != null && (paddingIdx < -numEmbeddings || paddingIdx >= numEmbeddings)) {
-            throw new IllegalArgumentException("Embedding: padding index " + paddingIdx + " is outside [" + -numEmbeddings + ", " + numEmbeddings
-                    + ") for " + numEmbeddings + " embeddings");
-        }
-        this.paddingIdx = paddingIdx == null ? -1 : paddingIdx < 0 ? paddingIdx + numEmbeddings : paddingIdx;
+        this.paddingIdx = paddingIdx == null ? -1 : Checks.paddingRow("Embedding", paddingIdx, numEmbeddings);
         this.weight = parameter("weight", Tensor.zeros(DType.F32, numEmbeddings, embeddingDim));
         Init.normal(weight.data(), 0, 1, generator);
         if (this.paddingIdx >= 0) {

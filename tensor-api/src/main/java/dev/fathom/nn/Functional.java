@@ -257,13 +257,13 @@ public final class Functional {
      */
     public static Tensor embedding(Tensor ids, Tensor weight, int paddingIdx) {
         Tensor rows = embedding(ids, weight);
-        int num = weight.size(0);
-        if (paddingIdx < -num || paddingIdx >= num) {
+        long pad;
+        try {
+            pad = Checks.paddingRow("embedding", paddingIdx, weight.size(0));
+        } catch (IllegalArgumentException e) {
             rows.close();
-            throw new IllegalArgumentException("embedding: padding index " + paddingIdx + " is outside [" + -num + ", " + num + ") for weight "
-                    + Shape.format(weight.shape()));
+            throw e;
         }
-        long pad = paddingIdx < 0 ? paddingIdx + num : paddingIdx;
         return Scope.intermediates(() -> Tensor.where(ids.eq(pad).unsqueeze(-1), rows.detach(), rows));
     }
 

@@ -128,10 +128,7 @@ final class Losses {
         Tensor y = labelSmoothing == 0 ? target : target.mul(1 - labelSmoothing).add(labelSmoothing / c);
         Tensor terms = logits.logSoftmax(1).mul(y);
         if (classWeights != null) {
-            int[] along = new int[logits.dim()];
-            Arrays.fill(along, 1);
-            along[1] = c;
-            terms = terms.mul(classWeights.reshape(along));
+            terms = terms.mul(classWeights.reshape(Normalization.channelShape(logits.dim(), c)));
         }
         Tensor per = terms.sum(new int[] {1}, false).neg();
         return reduction.apply(per);

@@ -8,7 +8,6 @@ import dev.fathom.tensor.internal.Backends;
 import dev.fathom.tensor.internal.KernelOps;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 import static dev.fathom.nn.KernelOperands.closeCopy;
@@ -103,9 +102,7 @@ final class NormOps {
         for (int i = 1; i < dims.length; i++) {
             dims[i] = i + 1;
         }
-        int[] channelShape = new int[x.dim()];
-        Arrays.fill(channelShape, 1);
-        channelShape[1] = c;
+        int[] channelShape = Normalization.channelShape(x.dim(), c);
         Tensor y = record("batch_norm", out, x, weight, bias, mean, invstd, gy -> {
             if (!Autograd.shouldRecord(x, weight, gy)) {
                 Tensor[] g = kernelGrads(h, x, weight, bias, (kk, gyc, gx, gw, gb) ->

@@ -79,13 +79,19 @@ final class Normalization {
         long perGroup = x.numel() / shape[0] / groups;
         Tensor rows = x.reshape(shape[0], groups, Math.toIntExact(perGroup));
         Tensor y = layerNorm(rows, new int[] {(int) perGroup}, null, null, eps).reshape(shape);
-        int[] along = new int[shape.length];
-        Arrays.fill(along, 1);
-        along[1] = c;
+        int[] along = channelShape(shape.length, c);
         if (weight != null) {
             y = y.mul(weight.reshape(along));
         }
         return bias == null ? y : y.add(bias.reshape(along));
+    }
+
+    /** {@code [1, c, 1, …]} of {@code rank} dims: a per-channel {@code [c]} tensor reshaped to broadcast over {@code [N, c, *]}. */
+    static int[] channelShape(int rank, int c) {
+        int[] shape = new int[rank];
+        Arrays.fill(shape, 1);
+        shape[1] = c;
+        return shape;
     }
 
     static Tensor batchNorm(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias, boolean training,
@@ -115,9 +121,7 @@ final class Normalization {
         for (int i = 2; i < x.dim(); i++) {
             dims[i - 1] = i;
         }
-        int[] channelShape = new int[x.dim()];
-        Arrays.fill(channelShape, 1);
-        channelShape[1] = c;
+        int[] channelShape = channelShape(x.dim(), c);
         boolean batchStats = training || runningMean == null;
         Tensor mean;
         Tensor var;

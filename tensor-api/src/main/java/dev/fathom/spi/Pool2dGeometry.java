@@ -30,7 +30,7 @@ public record Pool2dGeometry(int n, int c, int h, int w, int kh, int kw, int str
             return Conv2dGeometry.outSize(in, k, stride, pad, dil);
         }
         int span = in + 2 * pad - dil * (k - 1) - 1;
-        int out = -Math.floorDiv(-span, stride) + 1;
+        int out = Math.ceilDiv(span, stride) + 1;
         return (long) (out - 1) * stride >= (long) in + pad ? out - 1 : out;
     }
 
