@@ -35,6 +35,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -130,6 +131,20 @@ final class LandscapeCommand implements Callable<Integer> {
             surface = LossLandscape.plane(loss, ps, d1, d2, grid, grid);
         }
         String epoch = meta.getOrDefault("epoch", "?");
+        long diverged = Arrays.stream(surface.losses()).flatMapToDouble(Arrays::stream).filter(v -> !Double.isFinite(v)).count();
+        if (!Double.isFinite(center)) {
+            throw new IllegalArgumentException(checkpoint + ": the training loss at the checkpoint's own weights is " + center
+                    + "; the weights hold NaNs or overflow, so there is no landscape to draw");
+        }
+        if (diverged == (long) points * points) {
+            throw new IllegalArgumentException("every one of the " + points + " × " + points + " points over α, β in [" + -range + ", " + range
+                    + "] gave a NaN or infinite loss (the loss at the weights is " + String.format(Locale.ROOT, "%.4f", center)
+                    + "); a smaller --range stays where the loss is finite");
+        }
+        if (diverged > 0) {
+            w.printf(Locale.ROOT, "%d of the %d points gave a NaN or infinite loss: null in landscape.json, the top band in landscape.png; "
+                    + "a smaller --range stays where the loss is finite%n", diverged, (long) points * points);
+        }
         // Drawn before anything is written, so that a failure leaves no file behind.
         byte[] png = LearningCurves.unavailable() == null ? LandscapePlot.render(surface,
                 String.format(Locale.ROOT, "%s, epoch %s: training loss on %d images", zoo.id(), epoch, examples)) : null;

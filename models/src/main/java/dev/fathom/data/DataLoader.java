@@ -195,9 +195,23 @@ public final class DataLoader {
 
     /** Starts epoch {@code epoch} (from 0), e.g. when resuming; later {@link #epoch()} calls continue after it. */
     public Epoch epoch(int epoch) {
+        return epoch(epoch, 0);
+    }
+
+    /**
+     * Starts epoch {@code epoch} (from 0) at its batch {@code firstBatch}, as a run resumed partway
+     * into an epoch needs: the batches are the ones a whole epoch would have handed out from there,
+     * transforms included. Later {@link #epoch()} calls continue after it.
+     */
+    public Epoch epoch(int epoch, int firstBatch) {
+        int batches = batchesPerEpoch();
+        if (firstBatch < 0 || firstBatch > batches) {
+            throw new IllegalArgumentException("DataLoader.epoch: firstBatch must be in [0, " + batches + "] (the batches of an epoch), got "
+                    + firstBatch);
+        }
         int[] order = order(epoch);
         nextEpoch = epoch + 1;
-        return new Epoch(this, epoch, order);
+        return new Epoch(this, epoch, order, firstBatch);
     }
 
     /** Builds batch {@code index} of an epoch in host memory; runs on the prefetch thread or the caller's. */
@@ -273,18 +287,21 @@ public final class DataLoader {
         private final int epoch;
         private final int[] order;
         private final int batches;
+        private final int firstBatch;
         private final BlockingQueue<Object> ready;
         private final Thread producer;
         private volatile boolean stopped;
         private int delivered;
         private boolean closed;
 
-        private Epoch(DataLoader loader, int epoch, int[] order) {
+        private Epoch(DataLoader loader, int epoch, int[] order, int firstBatch) {
             this.loader = loader;
             this.epoch = epoch;
             this.order = order;
             this.batches = loader.batchesPerEpoch();
-            if (loader.prefetch && batches > 0) {
+            this.firstBatch = firstBatch;
+            this.delivered = firstBatch;
+            if (loader.prefetch && firstBatch < batches) {
                 ready = new ArrayBlockingQueue<>(loader.prefetchDepth);
                 producer = Thread.ofPlatform().daemon().name("fathom-data-prefetch-" + THREADS.incrementAndGet()).unstarted(this::produce);
                 producer.start();
@@ -296,7 +313,7 @@ public final class DataLoader {
 
         private void produce() {
             try {
-                for (int b = 0; b < batches && !stopped; b++) {
+                for (int b = firstBatch; b < batches && !stopped; b++) {
                     ready.put(loader.build(epoch, order, b));
                 }
             } catch (InterruptedException e) {

@@ -1,6 +1,7 @@
 package dev.fathom.train;
 
 import dev.fathom.io.Checkpoint;
+import dev.fathom.models.Dcgan;
 import dev.fathom.nn.Module;
 import dev.fathom.optim.Optimizer;
 import dev.fathom.tensor.Generator;
@@ -15,8 +16,8 @@ import java.util.Map;
  * PyTorch's keys), {@code optimizer_g} and {@code optimizer_d} (Adam moments and step counts),
  * {@code noise} (the position of the training noise generator) and {@code rng} (the global
  * generator), plus top-level scalars: {@code model}, {@code step} and whatever the run adds
- * ({@code seed}, {@code grid_seed}, {@code z_dim}, …). Everything a resumed run would need; one
- * atomic safetensors file.
+ * ({@code seed}, {@code grid_seed}, {@code z_dim}, {@code batch}, …). Everything a resumed run
+ * needs ({@link #resume}); one atomic safetensors file.
  */
 public final class GanCheckpoint {
     public static final String STEP = "step";
@@ -35,6 +36,35 @@ public final class GanCheckpoint {
             info.forEach(c::put);
             c.put(STEP, step).save(file);
         }
+    }
+
+    /** Where a resumed run continues from: the last step done, and the run's seed and batch. */
+    public record Position(long step, long seed, int batch) {
+    }
+
+    /**
+     * The training state of {@code file} (a {@link GanTraining} run's checkpoint) restored into the
+     * nets, their optimizers, the training-noise generator and the global generator; throws naming
+     * the file when it cannot be continued.
+     */
+    public static Position resume(Path file, Module generator, Module discriminator, Optimizer optG, Optimizer optD, Generator noise)
+            throws IOException {
+        Map<String, String> meta = Checkpoint.peek(file);
+        if (!Dcgan.ID.equals(meta.get("model"))) {
+            throw new IllegalArgumentException(file + " holds a \"" + meta.get("model") + "\" model, not a " + Dcgan.ID + " run's checkpoint");
+        }
+        if (meta.get("batch") == null || meta.get("seed") == null) {
+            throw new IllegalArgumentException(file + " has no seed or batch in its metadata; only the checkpoints of fathom train dcgan "
+                    + "(GanTraining) can be resumed");
+        }
+        Checkpoint c = new Checkpoint().section("generator", generator).section("discriminator", discriminator)
+                .section("optimizer_g", new OptimizerSection(optG)).section("optimizer_d", new OptimizerSection(optD))
+                .section("noise", noise).section("rng", Generator.global());
+        c.load(file);
+        Map<String, String> s = c.scalars();
+        return new Position(Checkpoint.longScalar(file, s, STEP, null, 1, Integer.MAX_VALUE - 1),
+                Checkpoint.longScalar(file, s, "seed", null, Long.MIN_VALUE, Long.MAX_VALUE),
+                (int) Checkpoint.longScalar(file, s, "batch", null, 2, Integer.MAX_VALUE));
     }
 
     /** Restores only the generator (to draw samples); returns the top-level scalars. */

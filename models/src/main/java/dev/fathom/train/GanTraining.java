@@ -65,8 +65,11 @@ public final class GanTraining {
         }
     }
 
-    /** The run's outcome: the last losses, the steps/s (1 / median step time after warm-up) and the files. */
-    public record Result(int steps, double dLoss, double gLoss, double stepsPerSecond, Path grid, Path checkpoint) {
+    /**
+     * The run's outcome: the last losses, the steps/s (1 / the median time of steps
+     * {@code firstTimedStep} to the last: the warm-up is left out when there are more) and the files.
+     */
+    public record Result(int steps, double dLoss, double gLoss, double stepsPerSecond, int firstTimedStep, Path grid, Path checkpoint) {
     }
 
     private GanTraining() {
@@ -84,6 +87,22 @@ public final class GanTraining {
 
     /** Trains on {@code images} (F32 examples {@code [1, 28, 28]} in [0, 1]); progress lines go to {@code out}. */
     public static Result run(Dataset images, Config c, PrintWriter out) throws IOException {
+        return train(images, c, null, out);
+    }
+
+    /**
+     * Continues the run whose checkpoint is {@code checkpoint} (a {@code GanTraining} run's: both nets,
+     * both optimizers, the noise and global generators and the step) to {@code c.steps()}, as if it
+     * had never stopped: the same batches, the same noise, the same updates. The seed and batch must
+     * be the checkpoint's; the metrics log keeps its rows up to the checkpoint's step and drops later
+     * ones.
+     */
+    public static Result resume(Dataset images, Config c, Path checkpoint, PrintWriter out) throws IOException {
+        return train(images, c, Objects.requireNonNull(checkpoint, "GanTraining.resume: checkpoint is null"), out);
+    }
+
+    /** Steps 1 (or the checkpoint's step + 1) to {@code c.steps()}. */
+    private static Result train(Dataset images, Config c, Path resumeFrom, PrintWriter out) throws IOException {
         if (!Arrays.equals(images.exampleShape(), new int[] {1, 28, 28})) {
             throw new IllegalArgumentException("GanTraining.run: the DCGAN takes images [1, 28, 28], the data set has examples "
                     + Shape.format(images.exampleShape()) + "; reshape it (dataset.reshape(1, 28, 28))");
@@ -104,19 +123,33 @@ public final class GanTraining {
         info.put("z_dim", Integer.toString(Dcgan.Z_DIM));
         info.put("batch", Integer.toString(c.batch()));
         Path grid = dir.resolve("samples.png"), ckpt = dir.resolve("checkpoint.safetensors");
-        double[] seconds = new double[c.steps()];
         GanStep.Losses last = null;
         try (Dcgan gan = new Dcgan();
              Adam optG = new Adam(gan.generator().parameters(), Dcgan.adam());
              Adam optD = new Adam(gan.discriminator().parameters(), Dcgan.adam());
-             Tensor fixedZ = Scope.escape(gridNoise(gridSeed, Dcgan.Z_DIM));
-             MetricsLog log = new MetricsLog(dir.resolve("metrics.jsonl"), false)) {
-            out.printf(Locale.ROOT, "generator: %,d parameters, discriminator: %,d parameters%n", gan.generator().parameterCount(),
-                    gan.discriminator().parameterCount());
+             Tensor fixedZ = Scope.escape(gridNoise(gridSeed, Dcgan.Z_DIM))) {
+            int done = 0;
+            if (resumeFrom != null) {
+                GanCheckpoint.Position at = GanCheckpoint.resume(resumeFrom, gan.generator(), gan.discriminator(), optG, optD, noise);
+                if (at.seed() != c.seed() || at.batch() != c.batch()) {
+                    throw new IllegalArgumentException(resumeFrom + " was trained with seed " + at.seed() + " and batch " + at.batch()
+                            + "; resume with the same (got seed " + c.seed() + ", batch " + c.batch() + ")");
+                }
+                if (at.step() >= c.steps()) {
+                    throw new IllegalArgumentException(resumeFrom + " is at step " + at.step() + " already; ask for more steps than that (got "
+                            + c.steps() + ")");
+                }
+                done = (int) at.step();
+            }
+            double[] seconds = new double[c.steps() - done];
+            out.printf(Locale.ROOT, "generator: %,d parameters, discriminator: %,d parameters%s%n", gan.generator().parameterCount(),
+                    gan.discriminator().parameterCount(), done > 0 ? "; resumed after step " + done : "");
             GanStep gs = new GanStep(gan.generator(), gan.discriminator(), optG, optD);
-            DataLoader.Epoch epoch = loader.epoch(0);
-            try {
-                for (int step = 1; step <= c.steps(); step++) {
+            // Step s (from 1) takes batch (s - 1) mod b of epoch (s - 1) / b, b batches an epoch.
+            int perEpoch = loader.batchesPerEpoch();
+            DataLoader.Epoch epoch = loader.epoch(done / perEpoch, done % perEpoch);
+            try (MetricsLog log = MetricsLog.resume(dir.resolve("metrics.jsonl"), "step", done + 1)) {
+                for (int step = done + 1; step <= c.steps(); step++) {
                     if (!epoch.hasNext()) {
                         epoch.close();
                         epoch = loader.epoch();
@@ -128,17 +161,18 @@ public final class GanTraining {
                         Tensor z = Tensor.randn(noise, DType.F32, c.batch(), Dcgan.Z_DIM);
                         last = gs.step(real, z, step);
                     }
-                    seconds[step - 1] = (System.nanoTime() - t0) / 1e9;
+                    double stepSeconds = (System.nanoTime() - t0) / 1e9;
+                    seconds[step - done - 1] = stepSeconds;
                     Map<String, Object> row = new LinkedHashMap<>();
                     row.put("step", step);
                     row.put("d_loss", last.d());
                     row.put("g_loss", last.g());
-                    row.put("steps_per_s", 1 / seconds[step - 1]);
+                    row.put("steps_per_s", 1 / stepSeconds);
                     log.log(row);
                     boolean end = step == c.steps();
                     if (step % 50 == 0 || end) {
                         out.printf(Locale.ROOT, "step %d/%d  d_loss %.4f  g_loss %.4f  %.1f ms/step%n", step, c.steps(), last.d(), last.g(),
-                                seconds[step - 1] * 1e3);
+                                stepSeconds * 1e3);
                         out.flush();
                     }
                     if (end || (c.sampleEvery() > 0 && step % c.sampleEvery() == 0)) {
@@ -158,8 +192,9 @@ public final class GanTraining {
             } finally {
                 epoch.close();
             }
+            int firstTimed = done + 1 + (seconds.length > WARMUP_STEPS ? WARMUP_STEPS : 0);
+            return new Result(c.steps(), last.d(), last.g(), stepsPerSecond(seconds), firstTimed, grid, ckpt);
         }
-        return new Result(c.steps(), last.d(), last.g(), stepsPerSecond(seconds), grid, ckpt);
     }
 
     /** The generator's images for {@code z} in eval mode (running batch-norm statistics), without recording. */

@@ -206,6 +206,51 @@ class DcganCommandTest extends CommandLineTest {
     }
 
     @Test
+    void aResumedRunEndsBitIdenticalToOneThatNeverStopped(@TempDir Path dir) throws IOException {
+        // 96 images in batches of 40: two batches an epoch, so the resumed run starts partway into epoch 1.
+        Path whole = dir.resolve("whole"), parted = dir.resolve("parted");
+        String[] common = {"--batch", "40", "--sample-every", "0", "--seed", "5", "--device", "cpu", "--data", data.toString()};
+        assertEquals(0, run(concat(new String[] {"train", "dcgan", "--steps", "5", "--out", whole.toString()}, common)), err.toString());
+        assertEquals(0, run(concat(new String[] {"train", "dcgan", "--steps", "3", "--out", parted.toString()}, common)), err.toString());
+        Path ckpt = parted.resolve("checkpoint.safetensors");
+        assertEquals(0, run("train", "dcgan", "--resume", ckpt.toString(), "--steps", "5", "--device", "cpu", "--data", data.toString()),
+                err.toString());
+        assertTrue(out.toString().contains("resumed after step 3") && out.toString().contains("seed 5"), out.toString());
+        assertArrayEquals(Files.readAllBytes(whole.resolve("checkpoint.safetensors")), Files.readAllBytes(ckpt),
+                "nets, optimizers and generators after step 5");
+        assertArrayEquals(Files.readAllBytes(whole.resolve("samples.png")), Files.readAllBytes(parted.resolve("samples.png")));
+        assertEquals(losses(whole), losses(parted));
+        // What cannot be continued is refused, naming why.
+        assertEquals(1, run("train", "dcgan", "--resume", ckpt.toString(), "--steps", "5", "--device", "cpu", "--data", data.toString()));
+        assertTrue(err.toString().contains("is at step 5 already"), err.toString());
+        assertEquals(1, run("train", "dcgan", "--resume", ckpt.toString(), "--steps", "6", "--seed", "6", "--device", "cpu", "--data",
+                data.toString()));
+        assertTrue(err.toString().contains("was trained with seed 5 and batch 40; resume with the same (got seed 6, batch 40)"), err.toString());
+        assertEquals(1, run("train", "dcgan", "--resume", cnn.resolve("checkpoint.safetensors").toString(), "--steps", "6", "--device", "cpu",
+                "--data", data.toString()));
+        assertTrue(err.toString().contains("holds a \"cnn\" model; --resume continues a DCGAN run"), err.toString());
+        assertEquals(1, run("train", "dcgan", "--steps", "6", "--device", "cpu", "--data", data.toString(), "--out", whole.toString()));
+        assertTrue(err.toString().contains("or continue that run with --resume " + whole.resolve("checkpoint.safetensors")), err.toString());
+    }
+
+    /** Each metrics row's step and losses (not its speed). */
+    private static List<String> losses(Path runDir) throws IOException {
+        ObjectMapper json = new ObjectMapper();
+        List<String> out = new java.util.ArrayList<>();
+        for (String line : Files.readAllLines(runDir.resolve("metrics.jsonl"))) {
+            Map<?, ?> row = json.readValue(line, Map.class);
+            out.add(row.get("step") + " " + row.get("d_loss") + " " + row.get("g_loss"));
+        }
+        return out;
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    @Test
     void aRunLeaksNothing(@TempDir Path dir) throws IOException {
         var images = FashionMnist.load(data).train().reshape(FashionMnist.IMAGE_SHAPE);
         long before = LiveBuffers.settled();

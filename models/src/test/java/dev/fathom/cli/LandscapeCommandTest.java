@@ -48,6 +48,21 @@ class LandscapeCommandTest extends CommandLineTest {
         assertTrue(out.toString().contains(String.format(java.util.Locale.ROOT, "mlp (epoch 1): training loss on 256 images %.4f at the weights", center)),
                 out.toString());
         assertTrue(out.toString().contains("wrote " + plots + " (landscape.json, landscape.png)"), out.toString());
+
+        // 1e30 filter norms away the logits overflow: such points are counted and written as null, and a plane with no finite
+        // point is refused, writing nothing.
+        Path far = dir.resolve("far");
+        assertEquals(0, run("landscape", run.resolve("checkpoint.safetensors").toString(), "--points", "3", "--range", "1e30", "--examples", "16",
+                "--device", "cpu", "--out", far.toString()), err.toString());
+        assertTrue(out.toString().contains("8 of the 9 points gave a NaN or infinite loss: null in landscape.json"), out.toString());
+        JsonNode farLosses = new ObjectMapper().readTree(far.resolve("landscape.json").toFile()).get("losses");
+        assertTrue(farLosses.get(0).get(0).isNull() && farLosses.get(1).get(1).isNumber(), farLosses.toString());
+        Path none = dir.resolve("none");
+        assertEquals(1, run("landscape", run.resolve("checkpoint.safetensors").toString(), "--points", "2", "--range", "1e30", "--examples", "16",
+                "--device", "cpu", "--out", none.toString()));
+        assertTrue(err.toString().contains("every one of the 2 × 2 points over α, β in [-1.0E30, 1.0E30] gave a NaN or infinite loss")
+                && err.toString().contains("a smaller --range stays where the loss is finite"), err.toString());
+        assertFalse(Files.exists(none.resolve("landscape.json")));
     }
 
     @Test

@@ -186,6 +186,27 @@ class DataLoaderTest {
         assertNotEquals(drain(loader.epoch()), drain(loader.epoch()));
     }
 
+    @Test
+    void anEpochStartedPartwayGivesTheRestOfTheWholeEpochsBatches() {
+        Dataset images = imageDataset(23);
+        Transform t = Transform.compose(new RandomCrop(4, 1), new RandomHorizontalFlip(0.5));
+        for (boolean prefetch : new boolean[] {false, true}) {
+            DataLoader whole = DataLoader.builder(images, 5).shuffle(true).seed(3).transform(t).prefetch(prefetch).build();
+            DataLoader resumed = DataLoader.builder(images, 5).shuffle(true).seed(3).transform(t).prefetch(prefetch).build();
+            List<HostBatch> all = drain(whole.epoch(2));
+            for (int first = 0; first <= 5; first++) {
+                DataLoader.Epoch rest = resumed.epoch(2, first);
+                assertEquals(first < 5, rest.hasNext(), "first batch " + first);
+                assertEquals(all.subList(first, 5), drain(rest), "prefetch " + prefetch + ", first batch " + first);
+            }
+            assertEquals(3, resumed.nextEpoch());
+        }
+        DataLoader loader = DataLoader.builder(images, 5).dropLast(true).build();
+        String m = assertThrows(IllegalArgumentException.class, () -> loader.epoch(0, 5)).getMessage();
+        assertTrue(m.contains("DataLoader.epoch") && m.contains("[0, 4]") && m.contains("got 5"), m);
+        assertThrows(IllegalArgumentException.class, () -> loader.epoch(0, -1));
+    }
+
     /** n images [1, 4, 4] with distinct pixel values. */
     static Dataset imageDataset(int n) {
         float[] x = new float[n * 16];
