@@ -2,12 +2,16 @@ package dev.fathom.nn;
 
 import dev.fathom.autograd.Autograd;
 import dev.fathom.autograd.GradMode;
+import dev.fathom.tensor.DType;
 import dev.fathom.tensor.Generator;
 import dev.fathom.tensor.Scope;
 import dev.fathom.tensor.Shape;
 import dev.fathom.tensor.Tensor;
 import dev.fathom.tensor.internal.KernelOps;
 
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 import java.util.function.Supplier;
 
@@ -227,6 +231,83 @@ public final class Functional {
     /** {@link #dropout(Tensor, double, boolean, Generator)} with the global generator. */
     public static Tensor dropout(Tensor x, double p, boolean training) {
         return dropout(x, p, training, Generator.global());
+    }
+
+    /**
+     * {@code F.one_hot}: I64 {@code labels} (any shape) as I64 {@code [labels..., numClasses]} rows
+     * of zeros with a 1 at each label; {@code numClasses} -1 takes the largest label + 1. A label
+     * outside {@code [0, numClasses)} is refused (the check reads the labels' range back).
+     */
+    public static Tensor oneHot(Tensor labels, int numClasses) {
+        Checks.indices("oneHot", "labels", labels);
+        if (numClasses < -1 || numClasses == 0) {
+            throw new IllegalArgumentException("oneHot: numClasses must be >= 1, or -1 to take the largest label + 1; got " + numClasses);
+        }
+        long lo = labels.numel() == 0 ? 0 : labels.min().itemLong(), hi = labels.numel() == 0 ? -1 : labels.max().itemLong();
+        if (numClasses == -1 && labels.numel() == 0) {
+            throw new IllegalArgumentException("oneHot: cannot infer the number of classes from empty labels " + labels.describe()
+                    + "; pass numClasses");
+        }
+        long classes = numClasses == -1 ? hi + 1 : numClasses;
+        if (lo < 0 || hi >= classes || classes > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("oneHot: labels " + labels.describe() + " run from " + lo + " to " + hi + ", outside [0, " + classes
+                    + "); " + (numClasses == -1 ? "labels must be >= 0" : "raise numClasses or fix the labels"));
+        }
+        return Scope.intermediates(() -> labels.unsqueeze(-1).eq(Tensor.arange(classes).to(labels.device())).to(DType.I64));
+    }
+
+    /**
+     * {@code F.pad} in constant mode: {@code pad} holds (before, after) pairs for the last dim first,
+     * then the one before it, and so on (up to every dim); each adds that many {@code value} entries,
+     * or crops when negative. Always a copy.
+     */
+    public static Tensor pad(Tensor x, int[] pad, double value) {
+        Objects.requireNonNull(x, "pad: x is null");
+        x.checkOpen("pad");
+        Objects.requireNonNull(pad, "pad: pad is null");
+        int rank = x.dim();
+        if (pad.length % 2 != 0 || pad.length / 2 > rank) {
+            throw new IllegalArgumentException("pad: pad " + Arrays.toString(pad) + " must hold (before, after) pairs for at most the " + rank
+                    + " dims of " + x.describe() + ", last dim first");
+        }
+        int[] shape = x.shape();
+        for (int i = 0; i < pad.length / 2; i++) {
+            int d = rank - 1 - i;
+            long cropped = (long) Math.max(0, -pad[2 * i]) + Math.max(0, -pad[2 * i + 1]);
+            if (cropped > shape[d] || (long) shape[d] + pad[2 * i] + pad[2 * i + 1] > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("pad: pad " + Arrays.toString(pad) + " " + (cropped > shape[d] ? "crops " + cropped
+                        + " entries from dim " + d + ", which holds " + shape[d] : "makes dim " + d + " too long") + " (" + x.describe() + ")");
+            }
+        }
+        return Scope.intermediates(() -> {
+            Tensor out = x;
+            for (int i = 0; i < pad.length / 2; i++) {
+                int d = rank - 1 - i, before = pad[2 * i], after = pad[2 * i + 1];
+                int start = Math.max(0, -before), kept = out.size(d) - start - Math.max(0, -after);
+                if (kept < out.size(d)) {
+                    out = out.narrow(d, start, kept);
+                }
+                List<Tensor> parts = new ArrayList<>(3);
+                if (before > 0) {
+                    parts.add(filled(out, d, before, value));
+                }
+                parts.add(out);
+                if (after > 0) {
+                    parts.add(filled(out, d, after, value));
+                }
+                if (parts.size() > 1) {
+                    out = Tensor.cat(d, parts.toArray(Tensor[]::new));
+                }
+            }
+            return out == x || out.sharesStorageWith(x) ? out.clone() : out;
+        });
+    }
+
+    /** {@code value} in x's shape with {@code length} on {@code dim}, x's dtype and device. */
+    private static Tensor filled(Tensor x, int dim, int length, double value) {
+        int[] s = x.shape();
+        s[dim] = length;
+        return Tensor.full(value, x.dtype(), x.device(), s);
     }
 
     /**

@@ -23,11 +23,16 @@ final class Factories {
     }
 
     private static Tensor upload(Object data, int length, DType dtype, int[] s) {
+        return upload(data, length, dtype, Fathom.defaultDevice(), s);
+    }
+
+    /** {@code data} (a host array of {@code dtype}'s kind, {@code length} values) on {@code device}, of shape {@code s}. */
+    static Tensor upload(Object data, int length, DType dtype, Device device, int[] s) {
         if (s.length == 0 && length != 1 || s.length > 0 && Shape.numel(s) != length) {
             throw new IllegalArgumentException("Tensor.of: " + length + " values cannot fill shape " + Shape.format(s) + " ("
                     + Shape.numel(s) + " elements)");
         }
-        Tensor t = Ops.empty(dtype, Fathom.defaultDevice(), s);
+        Tensor t = Ops.empty(dtype, device, s);
         if (length > 0) {
             Ops.kernels(t.device()).upload(data, 0, t.storage.buffer, 0, length);
         }

@@ -735,6 +735,51 @@ public final class Tensor implements AutoCloseable {
         return Views.split(this, splitSize, dim);
     }
 
+    /** The order of {@code dims} reversed, as {@code torch.flip} (a copy). */
+    public Tensor flip(int... dims) {
+        return Rearrangements.flip(this, dims);
+    }
+
+    /** Elements shifted by {@code shift} along {@code dim}, wrapping around, as {@code torch.roll} (a copy). */
+    public Tensor roll(int shift, int dim) {
+        return Rearrangements.roll(this, new int[] {shift}, new int[] {dim});
+    }
+
+    /** {@code torch.roll} over several dims, one shift each; with no dims, one shift of the flattened tensor. */
+    public Tensor roll(int[] shifts, int... dims) {
+        return Rearrangements.roll(this, shifts, dims);
+    }
+
+    /** The tensor tiled {@code repeats[i]} times along dim i, as {@code torch.Tensor.repeat}; extra leading repeats add dims. */
+    public Tensor repeat(int... repeats) {
+        return Rearrangements.repeat(this, repeats);
+    }
+
+    /** The lower triangle of the last two dims (entries with column − row ≤ {@code diagonal}); the rest 0, as {@code torch.tril}. */
+    public Tensor tril(int diagonal) {
+        return Rearrangements.triangle(this, diagonal, true);
+    }
+
+    /** {@link #tril(int)} on the main diagonal. */
+    public Tensor tril() {
+        return tril(0);
+    }
+
+    /** The upper triangle of the last two dims (entries with column − row ≥ {@code diagonal}); the rest 0, as {@code torch.triu}. */
+    public Tensor triu(int diagonal) {
+        return Rearrangements.triangle(this, diagonal, false);
+    }
+
+    /** {@link #triu(int)} on the main diagonal. */
+    public Tensor triu() {
+        return triu(0);
+    }
+
+    /** The running sums along {@code dim}, as {@code torch.cumsum} (BOOL counts as I64). */
+    public Tensor cumsum(int dim) {
+        return Rearrangements.cumsum(this, dim);
+    }
+
     // ---- indexing -------------------------------------------------------------------------------
 
     /** The entries of {@code dim} at the I64 indices {@code index} (1-D). */
