@@ -342,20 +342,20 @@ public final class Convolutions {
         return hw[0] == hw[1] ? Integer.toString(hw[0]) : tuple(hw);
     }
 
-    private static void checkTensor(String op, String what, Tensor t) {
+    static void checkTensor(String op, String what, Tensor t) {
         if (t == null) {
             throw new NullPointerException(op + ": " + what + " is null");
         }
         t.checkOpen(op);
     }
 
-    private static void floating(String op, Tensor t) {
+    static void floating(String op, Tensor t) {
         if (t.dtype() != DType.F32 && t.dtype() != DType.F64) {
             throw new IllegalArgumentException(op + ": needs a floating tensor (F32 or F64), got " + t.describe() + "; convert with .to(DType.F32)");
         }
     }
 
-    private static void sameKind(String op, Tensor x, Tensor other) {
+    static void sameKind(String op, Tensor x, Tensor other) {
         floating(op, x);
         if (other.dtype() != x.dtype()) {
             throw new IllegalArgumentException(op + ": dtypes differ: input " + x.describe() + " and " + other.describe()

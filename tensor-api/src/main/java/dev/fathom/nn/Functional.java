@@ -189,6 +189,26 @@ public final class Functional {
         return Convolutions.convTranspose2d(x, weight, bias, stride, padding, outputPadding, groups, dilation);
     }
 
+    /** 1-D convolution of {@code (N, C, L)} with weight {@code (C_out, C/groups, K)}; see {@link Convolutions1d#conv1d}. */
+    public static Tensor conv1d(Tensor x, Tensor weight, Tensor bias, int stride, int padding, int dilation, int groups) {
+        return Convolutions1d.conv1d(x, weight, bias, stride, padding, dilation, groups);
+    }
+
+    /** 1-D max pooling; see {@link Convolutions1d#maxPool1d}. */
+    public static Tensor maxPool1d(Tensor x, int kernel, int stride, int padding) {
+        return Convolutions1d.maxPool1d(x, kernel, stride, padding, 1, false);
+    }
+
+    /** 1-D average pooling (padding counted, as PyTorch's default); see {@link Convolutions1d#avgPool1d}. */
+    public static Tensor avgPool1d(Tensor x, int kernel, int stride, int padding) {
+        return Convolutions1d.avgPool1d(x, kernel, stride, padding, false, true);
+    }
+
+    /** Nearest-neighbour upsampling by an integer factor; see {@link Upsample#nearest}. */
+    public static Tensor upsampleNearest(Tensor x, int scale) {
+        return Upsample.nearest(x, scale);
+    }
+
     /** Max pooling; see {@link Convolutions#maxPool2d}. */
     public static Tensor maxPool2d(Tensor x, int kernel, int stride, int padding) {
         return Convolutions.maxPool2d(x, kernel, stride, padding);

@@ -9,10 +9,12 @@
  *       {@link dev.fathom.nn.Reduction}. Each checks its inputs once and names itself, the shapes and
  *       dtypes in its errors.</li>
  *   <li>{@link dev.fathom.nn.Convolutions}: 2-D convolution, transposed convolution and pooling on the backends' own kernels
- *       ({@code ConvOps}, {@code PoolOps} record them for autograd, to any order).</li>
+ *       ({@code ConvOps}, {@code PoolOps} record them for autograd, to any order); {@link dev.fathom.nn.Convolutions1d}:
+ *       their 1-D forms, run as the 2-D ops on a height of 1.</li>
  *   <li>Layers, one per file, each a thin {@code Module} over a function that holds its
  *       hyperparameters in final fields and prints them as PyTorch does: {@link dev.fathom.nn.Linear},
- *       {@link dev.fathom.nn.Conv2d}, {@link dev.fathom.nn.ConvTranspose2d}, {@link dev.fathom.nn.MaxPool2d}, {@link dev.fathom.nn.AvgPool2d},
+ *       {@link dev.fathom.nn.Conv1d}, {@link dev.fathom.nn.Conv2d}, {@link dev.fathom.nn.ConvTranspose2d}, {@link dev.fathom.nn.MaxPool1d},
+ *       {@link dev.fathom.nn.AvgPool1d}, {@link dev.fathom.nn.MaxPool2d}, {@link dev.fathom.nn.AvgPool2d}, {@link dev.fathom.nn.Upsample},
  *       {@link dev.fathom.nn.AdaptiveAvgPool2d}, {@link dev.fathom.nn.BatchNorm1d},
  *       {@link dev.fathom.nn.BatchNorm2d}, {@link dev.fathom.nn.LayerNorm}, {@link dev.fathom.nn.GroupNorm}, {@link dev.fathom.nn.Dropout},
  *       {@link dev.fathom.nn.Embedding}, {@link dev.fathom.nn.Flatten} and the activations. The recurrent

@@ -12,7 +12,7 @@
  *       such as {@code "lr"} and {@code "0.step"}), ready for a checkpoint.</li>
  *   <li>{@link dev.fathom.optim.LrSchedule}: {@link dev.fathom.optim.StepLR},
  *       {@link dev.fathom.optim.ExponentialLR}, {@link dev.fathom.optim.CosineAnnealingLR} (with
- *       linear warm-up), {@link dev.fathom.optim.OneCycleLR} and
+ *       linear warm-up), {@link dev.fathom.optim.LinearLR}, {@link dev.fathom.optim.OneCycleLR} and
  *       {@link dev.fathom.optim.ReduceLROnPlateau}; each sets its optimizer's learning rate.</li>
  *   <li>{@link dev.fathom.optim.GradClip}: clipping by total norm and by value.</li>
  * </ul>

@@ -3,6 +3,7 @@ package dev.fathom.conformance;
 import dev.fathom.nn.Parameter;
 import dev.fathom.optim.CosineAnnealingLR;
 import dev.fathom.optim.ExponentialLR;
+import dev.fathom.optim.LinearLR;
 import dev.fathom.optim.LrSchedule;
 import dev.fathom.optim.OneCycleLR;
 import dev.fathom.optim.Optimizer;
@@ -81,6 +82,23 @@ class SchedulesTest extends ConformanceTest {
         }
         assertEquals(1.458, three.lr(), 1e-12, "ExponentialLR(0.9) from 2: lr() after 3 steps");
         assertEquals(1.458, d.lr(), 1e-12, "ExponentialLR(0.9) from 2: the optimizer's lr after 3 steps");
+    }
+
+    @ParameterizedTest(name = "[{index}] {0}")
+    @MethodSource("dev.fathom.conformance.TestBackends#backends")
+    void linearMatchesPyTorch(TestBackends.Case backend) {
+        use(backend);
+        // torch 1.13: SGD(lr=0.1) with LinearLR() (1/3 to 1 over 5 steps), and SGD(lr=0.5) with LinearLR(1.0, 0.2, total_iters=4),
+        // the learning rates after construction and after each optimizer.step(); scheduler.step().
+        double[] warmup = {0.03333333333333333, 0.04666666666666667, 0.060000000000000005, 0.07333333333333335, 0.08666666666666668, 0.1, 0.1, 0.1};
+        Optimizer a = sgd(0.1);
+        follows("LinearLR()", new LinearLR(a), a, warmup.length - 1, t -> warmup[(int) t]);
+        double[] decay = {0.5, 0.4, 0.30000000000000004, 0.2, 0.09999999999999998, 0.09999999999999998, 0.09999999999999998};
+        Optimizer b = sgd(0.5);
+        follows("LinearLR(1, 0.2, 4)", new LinearLR(b, 1, 0.2, 4), b, decay.length - 1, t -> decay[(int) t]);
+        Check.fails(IllegalArgumentException.class, () -> new LinearLR(sgd(0.1), 0, 1, 5), "LinearLR", "startFactor must be in (0, 1], got 0.0");
+        Check.fails(IllegalArgumentException.class, () -> new LinearLR(sgd(0.1), 0.5, 1.5, 5), "LinearLR", "endFactor must be in [0, 1]");
+        Check.fails(IllegalArgumentException.class, () -> new LinearLR(sgd(0.1), 0.5, 1, 0), "LinearLR", "totalSteps");
     }
 
     @ParameterizedTest(name = "[{index}] {0}")
