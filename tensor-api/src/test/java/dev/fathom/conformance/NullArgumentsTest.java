@@ -43,6 +43,13 @@ class NullArgumentsTest extends ConformanceTest {
         nullFails("sum: dims is null; pass no dims to reduce over all of them", () -> x.sum((int[]) null));
         nullFails("to: the dtype is null", () -> x.to((DType) null));
         nullFails("to: the device is null", () -> x.to((Device) null));
+        nullFails("flip: dims is null; name the dims to reverse", () -> x.flip((int[]) null));
+        nullFails("repeat: repeats is null", () -> x.repeat((int[]) null));
+        nullFails("roll: shifts is null", () -> x.roll(null, 0));
+        nullFails("oneHot: labels is null", () -> dev.fathom.nn.Functional.oneHot(null, 3));
+        nullFails("pad: pad is null", () -> dev.fathom.nn.Functional.pad(x, null, 0));
+        nullFails("conv1d: weight is null", () -> dev.fathom.nn.Functional.conv1d(x.unsqueeze(0), null, null, 1, 0, 1, 1));
+        nullFails("upsampleNearest: input is null", () -> dev.fathom.nn.Functional.upsampleNearest(null, 2));
         try (Scope s = Scope.open()) {
             nullFails("Scope.keep: the tensor is null", () -> s.keep(null));
         }
