@@ -24,7 +24,11 @@ public final class Fathom {
         return v != null ? v : "0.1.0-SNAPSHOT";
     }
 
-    /** Reseeds the default generator: every random tensor after this call is reproducible. */
+    /**
+     * Reseeds the default generator: every random tensor after this call is reproducible. The
+     * generator is one for the whole process, not one per thread: threads drawing from it at the
+     * same time interleave their draws.
+     */
     public static void seed(long seed) {
         Generator.global().reseed(seed);
     }

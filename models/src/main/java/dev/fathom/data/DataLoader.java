@@ -361,12 +361,22 @@ public final class DataLoader {
             if (closed) {
                 throw new IllegalStateException("DataLoader.Epoch: used after close(); start a new epoch with loader.epoch()");
             }
-            HostBatch batch = producer == null ? loader.build(epoch, order, delivered) : take();
+            HostBatch batch = producer == null ? buildHere() : take();
             delivered++;
             if (delivered == batches) {
                 close();
             }
             return batch;
+        }
+
+        /** Builds the next batch on this thread; a failure ends the epoch, as it does with prefetch. */
+        private HostBatch buildHere() {
+            try {
+                return loader.build(epoch, order, delivered);
+            } catch (RuntimeException | Error e) {
+                close();
+                throw e;
+            }
         }
 
         private HostBatch take() {

@@ -124,8 +124,15 @@ public final class HessianVectorProduct {
             vs[i] = vi;
         }
         Tensor[] hv = product("HessianVectorProduct.apply", ls, vs);
-        for (int i = 0; i < hv.length; i++) {
-            requireFinite("HessianVectorProduct.apply", hv[i].toDoubleArray(), "H·v for parameter " + i + " " + hv[i].describe());
+        try {
+            for (int i = 0; i < hv.length; i++) {
+                requireFinite("HessianVectorProduct.apply", hv[i].toDoubleArray(), "H·v for parameter " + i + " " + hv[i].describe());
+            }
+        } catch (RuntimeException e) {
+            for (Tensor t : hv) {
+                t.close();   // the caller never sees them
+            }
+            throw e;
         }
         return List.of(hv);
     }

@@ -478,7 +478,10 @@ public final class LevenbergMarquardt {
         double[] theta = new double[p];
         int at = 0;
         for (Parameter q : parameters) {
-            double[] v = q.data().detach().toDoubleArray();
+            double[] v;
+            try (Tensor d = q.data().detach()) {   // closed again: outside a scope the view would keep the storage alive
+                v = d.toDoubleArray();
+            }
             System.arraycopy(v, 0, theta, at, v.length);
             at += v.length;
         }

@@ -291,11 +291,14 @@ class DataLoaderTest {
             }
         };
         long before = prefetchThreads();
-        try (DataLoader.Epoch epoch = DataLoader.builder(failing, 4).build().epoch()) {
-            epoch.nextHost();
-            epoch.nextHost();
-            IllegalStateException e = assertThrows(IllegalStateException.class, epoch::nextHost);
-            assertEquals("disk on fire at batch starting 8", e.getMessage());
+        for (boolean prefetch : new boolean[] {true, false}) {
+            try (DataLoader.Epoch epoch = DataLoader.builder(failing, 4).prefetch(prefetch).build().epoch()) {
+                epoch.nextHost();
+                epoch.nextHost();
+                IllegalStateException e = assertThrows(IllegalStateException.class, epoch::nextHost);
+                assertEquals("disk on fire at batch starting 8", e.getMessage());
+                assertFalse(epoch.hasNext(), "a failure ends the epoch, with prefetch " + prefetch + " or without");
+            }
         }
         assertEquals(before, prefetchThreads());
     }

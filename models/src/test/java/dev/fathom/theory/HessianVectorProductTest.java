@@ -160,6 +160,16 @@ class HessianVectorProductTest {
     }
 
     @Test
+    void aProductThatIsNotFiniteLeavesNoBuffersBehind() {
+        long before = LiveBuffers.settled();
+        try (Tensor w = Tensor.of(new double[] {0, 1}, 2).requiresGrad(true); Tensor v = Tensor.ones(DType.F64, 2)) {
+            HessianVectorProduct h = HessianVectorProduct.ofTensors(() -> w.abs().sqrt().sum(), List.of(w));   // sqrt's curvature at 0 is infinite
+            assertMessage(IllegalArgumentException.class, () -> h.apply(List.of(v)), "H·v for parameter 0", "is not finite");
+        }
+        assertEquals(before, LiveBuffers.now(), "live buffers after the refused product, outside any scope");
+    }
+
+    @Test
     void badInputIsRejectedWithTheValues() {
         try (Scope s = Scope.open()) {
             Tensor theta = Tensor.of(new double[] {1, 2, 3}, 3).requiresGrad(true);

@@ -70,6 +70,17 @@ class LevenbergMarquardtTest {
     }
 
     @Test
+    void aFitOutsideAnyScopeLeavesNoBuffersBehind() {
+        long before = dev.fathom.LiveBuffers.settled();
+        try (Tensor x = Tensor.of(new double[] {1, 2, 3, 4}, 4); Tensor y = Tensor.of(new double[] {2.1, 3.9, 6.2, 7.8}, 4);
+             Parameter a = new Parameter(Tensor.scalar(1.0), true)) {
+            LevenbergMarquardtResult r = LevenbergMarquardt.minimize(() -> x.mul(a.data()).sub(y), List.of(a));
+            assertTrue(r.converged(), r.toString());
+        }
+        assertEquals(before, dev.fathom.LiveBuffers.now(), "live buffers after the fit and its parameter are closed");
+    }
+
+    @Test
     void exponentialFitRecoversTheGeneratingParameters() {
         // y = a·exp(b·x) on 20 exact points from (a, b) = (2.5, −1.3); start at (2, −1); default options.
         double a0 = 2.5;

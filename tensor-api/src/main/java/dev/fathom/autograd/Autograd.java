@@ -85,7 +85,10 @@ public final class Autograd {
      * Gradients of {@code outputs} (each a scalar, seeded with 1) with respect to {@code inputs},
      * returned rather than accumulated into {@code .grad()}. With {@code createGraph} the backward
      * pass is itself recorded, so the results can be differentiated again (Hessian-vector
-     * products, gradient penalties); the graph is then retained.
+     * products, gradient penalties); the graph is then retained. The recorded pass makes
+     * intermediate tensors that no result owns, as any recorded op does: call it inside a
+     * {@link dev.fathom.tensor.Scope}, which closes them (outside one they wait for the garbage
+     * collector).
      *
      * @return one gradient per input; a zero tensor where an input does not influence the outputs
      */

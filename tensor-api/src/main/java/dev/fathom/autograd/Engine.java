@@ -90,59 +90,63 @@ final class Engine {
             }
         }
         pass.settle();
-        for (Node node : topologicalOrder(roots)) {
-            Tensor g = pass.pending.remove(node);
-            if (g == null) {
-                continue;
-            }
-            pass.owned.remove(g);
-            pass.release(g);
-            Integer slot = pass.wantedNodes.get(node);
-            if (slot != null) {
-                // A non-leaf input: its gradient is the complete sum that reached its node.
-                pass.captured[slot] = g;
-                pass.hold(g);
-            }
-            Tensor[] in = node.inputs();
-            if (pass.addIntoSum(node, in, g)) {
+        try {
+            for (Node node : topologicalOrder(roots)) {
+                Tensor g = pass.pending.remove(node);
+                if (g == null) {
+                    continue;
+                }
+                pass.owned.remove(g);
+                pass.release(g);
+                Integer slot = pass.wantedNodes.get(node);
+                if (slot != null) {
+                    // A non-leaf input: its gradient is the complete sum that reached its node.
+                    pass.captured[slot] = g;
+                    pass.hold(g);
+                }
+                Tensor[] in = node.inputs();
+                if (pass.addIntoSum(node, in, g)) {
+                    pass.arrivals.add(g);
+                    pass.settle();
+                    if (!retain) {
+                        node.release(pass.released);
+                    }
+                    continue;
+                }
+                Tensor[] grads = node.apply(g);
+                pass.releaseEarly(g, grads);
+                for (int i = 0; i < in.length; i++) {
+                    Tensor gi = grads[i];
+                    if (gi == null || !in[i].requiresGrad()) {
+                        continue;
+                    }
+                    if (in[i].isClosed()) {
+                        // A closed intermediate has dropped its part of the graph, so the pass cannot go on to the leaves behind it.
+                        throw new IllegalStateException("backward: input " + i + " of '" + node.op() + "', a tensor of shape "
+                                + Shape.format(in[i].shape()) + ", was closed before backward() reached it (typically by the Scope that made it); "
+                                + "call backward() inside that scope, or keep the tensors open until backward() returns");
+                    }
+                    if (!Arrays.equals(gi.shape(), in[i].shape())) {
+                        throw new IllegalStateException("backward of '" + node.op() + "' gave a gradient of shape " + Shape.format(gi.shape())
+                                + " for input " + i + " of shape " + Shape.format(in[i].shape()) + " (a bug in its formula)");
+                    }
+                    pass.deliver(in[i], gi);
+                    if (node.function() instanceof SliceBackwardFn && in[i].gradFn() != null) {
+                        // What a slice's formula gives is a fresh tensor, so the stored sum is too.
+                        pass.owned.put(pass.pending.get(in[i].gradFn()), Boolean.TRUE);
+                    }
+                }
                 pass.arrivals.add(g);
                 pass.settle();
                 if (!retain) {
                     node.release(pass.released);
                 }
-                continue;
             }
-            Tensor[] grads = node.apply(g);
-            pass.releaseEarly(g, grads);
-            for (int i = 0; i < in.length; i++) {
-                Tensor gi = grads[i];
-                if (gi == null || !in[i].requiresGrad()) {
-                    continue;
-                }
-                if (in[i].isClosed()) {
-                    // A closed intermediate has dropped its part of the graph, so the pass cannot go on to the leaves behind it.
-                    throw new IllegalStateException("backward: input " + i + " of '" + node.op() + "', a tensor of shape "
-                            + Shape.format(in[i].shape()) + ", was closed before backward() reached it (typically by the Scope that made it); "
-                            + "call backward() inside that scope, or keep the tensors open until backward() returns");
-                }
-                if (!Arrays.equals(gi.shape(), in[i].shape())) {
-                    throw new IllegalStateException("backward of '" + node.op() + "' gave a gradient of shape " + Shape.format(gi.shape())
-                            + " for input " + i + " of shape " + Shape.format(in[i].shape()) + " (a bug in its formula)");
-                }
-                pass.deliver(in[i], gi);
-                if (node.function() instanceof SliceBackwardFn && in[i].gradFn() != null) {
-                    // What a slice's formula gives is a fresh tensor, so the stored sum is too.
-                    pass.owned.put(pass.pending.get(in[i].gradFn()), Boolean.TRUE);
-                }
+        } finally {
+            // What the visited nodes let go of (a fused op's temporaries among them) is closed when the pass fails, too.
+            for (Tensor t : pass.released) {
+                t.close();
             }
-            pass.arrivals.add(g);
-            pass.settle();
-            if (!retain) {
-                node.release(pass.released);
-            }
-        }
-        for (Tensor t : pass.released) {
-            t.close();
         }
         Tensor[] captured = pass.captured;
         if (captured != null) {

@@ -26,7 +26,12 @@ public final class Parameter implements AutoCloseable {
     private Tensor adopt(Tensor t) {
         java.util.Objects.requireNonNull(t, "Parameter: the tensor is null");
         t.checkOpen("Parameter");
-        Tensor leaf = t.isLeaf() && !t.requiresGrad() ? t : t.detach();
+        Tensor leaf = t;
+        if (!t.isLeaf() || t.requiresGrad()) {
+            // The parameter keeps a detached view; the given tensor is ours to close (the storage lives on in the view).
+            leaf = t.detach();
+            t.close();
+        }
         Scope.escape(leaf);
         if (trainable) {
             leaf.requiresGrad(true);
@@ -69,7 +74,7 @@ public final class Parameter implements AutoCloseable {
     /** Moves the tensor to {@code device} (gradient dropped). */
     void to(Device device) {
         if (!data.device().equals(device)) {
-            set(data.detach().to(device));
+            set(copied(t -> t.to(device)));
         }
     }
 
@@ -77,8 +82,15 @@ public final class Parameter implements AutoCloseable {
     void to(dev.fathom.tensor.DType dtype) {
         if (data.dtype().isFloating() && data.dtype() != dtype) {
             Tensor old = data;
-            data = adopt(data.detach().to(dtype));
+            data = adopt(copied(t -> t.to(dtype)));
             old.close();
+        }
+    }
+
+    /** {@code convert} of the tensor without its history or gradient; the detached view it reads is closed again. */
+    private Tensor copied(java.util.function.UnaryOperator<Tensor> convert) {
+        try (Tensor detached = data.detach()) {
+            return Scope.escape(convert.apply(detached));
         }
     }
 

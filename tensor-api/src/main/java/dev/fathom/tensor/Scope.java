@@ -16,7 +16,9 @@ import java.util.List;
  * }
  * }</pre>
  *
- * <p>Not thread-safe: a scope belongs to the thread that opened it.
+ * <p>A scope belongs to the thread that opened it: only that thread creates tensors in it and
+ * closes it. A tensor handed to another thread (through a queue, say) may be closed there while
+ * the scope's thread goes on: the scope's list is guarded for that one case.
  */
 public final class Scope implements AutoCloseable {
     private static final ThreadLocal<Scope> CURRENT = new ThreadLocal<>();
@@ -49,7 +51,7 @@ public final class Scope implements AutoCloseable {
                     + " does not belong to this scope" + (t.owner == null ? " (it belongs to no scope)" : ""));
         }
         remove(t);
-        if (parent != null && !parent.closed) {
+        if (parent != null) {
             parent.add(t);
         }
         return t;
@@ -61,8 +63,9 @@ public final class Scope implements AutoCloseable {
      */
     public static Tensor escape(Tensor t) {
         java.util.Objects.requireNonNull(t, "Scope.escape: the tensor is null");
-        if (t.owner != null) {
-            t.owner.remove(t);
+        Scope owner = t.owner;
+        if (owner != null) {
+            owner.remove(t);
         }
         return t;
     }
@@ -79,14 +82,40 @@ public final class Scope implements AutoCloseable {
         if (CURRENT.get() != this) {
             throw new IllegalStateException("Scope.close: an inner scope is still open; close scopes in reverse order of opening");
         }
-        closed = true;
         CURRENT.set(parent);
-        for (int i = tensors.size() - 1; i >= 0; i--) {
-            Tensor t = tensors.get(i);
+        List<Tensor> owned = drain(true);
+        // Every tensor is closed even when one close fails; the first failure is thrown, the others suppressed in it.
+        Throwable failure = null;
+        for (int i = owned.size() - 1; i >= 0; i--) {
+            try {
+                owned.get(i).close();
+            } catch (RuntimeException | Error e) {
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        if (failure instanceof RuntimeException e) {
+            throw e;
+        }
+        if (failure instanceof Error e) {
+            throw e;
+        }
+    }
+
+    /** Takes every tensor out of this scope, clearing their owner; with {@code close}, also marks the scope closed, so that nothing joins it later. */
+    private synchronized List<Tensor> drain(boolean close) {
+        if (close) {
+            closed = true;
+        }
+        List<Tensor> out = new ArrayList<>(tensors);
+        for (Tensor t : out) {
             t.owner = null;
-            t.close();
         }
         tensors.clear();
+        return out;
     }
 
     /**
@@ -109,11 +138,7 @@ public final class Scope implements AutoCloseable {
         if (created) {
             s.keep(out);
         }
-        List<Tensor> rest = new ArrayList<>(s.tensors);
-        for (Tensor t : rest) {
-            t.owner = null;
-        }
-        s.tensors.clear();
+        List<Tensor> rest = s.drain(false);
         s.close();
         if (!rest.isEmpty()) {
             if (created && out.gradFn() != null) {
@@ -135,12 +160,20 @@ public final class Scope implements AutoCloseable {
         }
     }
 
-    private void add(Tensor t) {
+    // add and remove are synchronized for the one cross-thread case the class comment allows: a tensor closed on another thread.
+
+    private synchronized void add(Tensor t) {
+        if (closed) {
+            return;   // a keep() into a parent that closed meanwhile: the caller owns the tensor
+        }
         t.owner = this;
         tensors.add(t);
     }
 
-    private void remove(Tensor t) {
+    private synchronized void remove(Tensor t) {
+        if (t.owner != this) {
+            return;   // already taken out (closed by the scope, or kept) on the other thread
+        }
         // Kept tensors are usually recent: search from the end.
         for (int i = tensors.size() - 1; i >= 0; i--) {
             if (tensors.get(i) == t) {
