@@ -108,6 +108,23 @@ final class TrainCommand implements Callable<Integer> {
         return what.isEmpty() ? null : "this run continues from epoch " + (first - 1) + " and replaces " + String.join(" and ", what);
     }
 
+    /**
+     * The value {@code key} of the checkpoint being resumed (option {@code option} of the run that
+     * wrote it), which {@code given} (an explicit option, or null) must equal; {@code fallback} for
+     * a checkpoint that predates the key.
+     */
+    private long sameAsTrained(Map<String, String> saved, String key, String option, Long given, long fallback, long min) throws IOException {
+        if (saved.get(key) == null) {
+            return given != null ? given : fallback;
+        }
+        long trained = Checkpoint.longScalar(resume, saved, key, null, min, key.equals("seed") ? Long.MAX_VALUE : Integer.MAX_VALUE);
+        if (given != null && given != trained) {
+            throw new IllegalArgumentException(resume + " was trained with " + option + " " + trained + "; resume with the same, or leave "
+                    + option + " out (got " + given + ")");
+        }
+        return trained;
+    }
+
     @Override
     public Integer call() throws IOException {
         PrintWriter w = spec.commandLine().getOut();
@@ -117,8 +134,8 @@ final class TrainCommand implements Callable<Integer> {
         Zoo zoo = model;
         int lastEpoch = epochs != null ? epochs : zoo.referenceEpochs();
         if (lastEpoch < 1 || batch < 1 || (lr != null && !(lr > 0 && lr < Double.POSITIVE_INFINITY)) || (limit != null && limit < 1)) {
-            throw new IllegalArgumentException("need --epochs >= 1, --batch >= 1, a finite --lr > 0 and --limit >= 1; got " + lastEpoch + ", " + batch
-                    + ", " + lr + ", " + limit);
+            throw new IllegalArgumentException("need --epochs >= 1, --batch >= 1, a finite --lr > 0 and --limit >= 1; got --epochs " + lastEpoch
+                    + ", --batch " + batch + (lr != null ? ", --lr " + lr : "") + (limit != null ? ", --limit " + limit : ""));
         }
         Device d = Device.parse(where.device);
         Fathom.setDefaultDevice(d);
@@ -133,7 +150,18 @@ final class TrainCommand implements Callable<Integer> {
                 throw new IllegalArgumentException(resume + " was trained with --optimizer " + trainedWith + ", whose state it holds; resume with "
                         + "--optimizer " + trainedWith + " (got " + optimizer.name() + ")");
             }
-            seed = Checkpoint.longScalar(resume, saved, "seed", seed, Long.MIN_VALUE, Long.MAX_VALUE);
+            // What the data order depends on stays the run's: an explicit different value is refused, not silently replaced.
+            var parsed = spec.commandLine().getParseResult();
+            seed = sameAsTrained(saved, "seed", "--seed", parsed.hasMatchedOption("--seed") ? seed : null, seed, Long.MIN_VALUE);
+            batch = (int) sameAsTrained(saved, "batch", "--batch", parsed.hasMatchedOption("--batch") ? (long) batch : null, batch, 1);
+            if (saved.get("batch") != null) {
+                // A checkpoint that records its batch records its limit too, when it had one: none means every image.
+                if (saved.get("limit") == null && limit != null) {
+                    throw new IllegalArgumentException(resume + " was trained on every training image; leave --limit out to resume it");
+                }
+                Long trained = saved.get("limit") == null ? null : sameAsTrained(saved, "limit", "--limit", limit == null ? null : (long) limit, 0, 1);
+                limit = trained == null ? null : Math.toIntExact(trained);
+            }
         }
         Fathom.seed(seed);
         Path runDir = out != null ? out : resume != null ? resume.toAbsolutePath().getParent()
@@ -150,6 +178,10 @@ final class TrainCommand implements Callable<Integer> {
             info.put("model", zoo.id());
             info.put("seed", Long.toString(seed));
             info.put("optimizer", optimizer.name());
+            info.put("batch", Integer.toString(batch));
+            if (limit != null) {
+                info.put("limit", Integer.toString(limit));
+            }
             w.printf(Locale.ROOT, "fathom train %s on %s: %d training / %d test images, batch %d, %s lr %s, seed %d, run %s%n", zoo.id(), d,
                     train.size(), test.size(), batch, optimizer, lr != null ? lr : resume != null ? "from the checkpoint" : DEFAULT_LR, seed, runDir);
             try (Module net = zoo.create(); Optimizer opt = optimizer.create(net.parameters(), lr != null ? lr : DEFAULT_LR)) {

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -124,6 +125,24 @@ class TrainEvalCommandTest extends CommandLineTest {
         assertEquals(1, run("train", "mlp", "--lr", "1e6", "--optimizer", "sgd", "--limit", "1024", "--device", "cpu", "--out", runDir.toString()));
         assertTrue(err.toString().contains("training diverged: cross_entropy is ") && err.toString().contains("at epoch 1, step "), err.toString());
         assertTrue(!Files.exists(runDir), "no run directory, no empty metrics.jsonl");
+    }
+
+    @Test
+    void aResumeKeepsTheRunsBatchLimitAndSeed(@TempDir Path dir) throws Exception {
+        Path whole = dir.resolve("whole"), parted = dir.resolve("parted");
+        String[] settings = {"--limit", "300", "--batch", "32", "--seed", "4", "--device", "cpu"};
+        assertEquals(0, run(cat(new String[] {"train", "mlp", "--epochs", "2", "--out", whole.toString()}, settings)), err.toString());
+        assertEquals(0, run(cat(new String[] {"train", "mlp", "--epochs", "1", "--out", parted.toString()}, settings)), err.toString());
+        Path ckpt = parted.resolve("checkpoint.safetensors");
+        assertEquals(0, run("train", "mlp", "--epochs", "2", "--device", "cpu", "--resume", ckpt.toString()), err.toString());
+        assertTrue(out.toString().contains("300 training / 10000 test images, batch 32") && out.toString().contains("seed 4"), out.toString());
+        assertArrayEquals(Files.readAllBytes(whole.resolve("checkpoint.safetensors")), Files.readAllBytes(ckpt),
+                "the resumed run trains on the same 300 images in the same batches as the one that never stopped");
+        for (String[] other : new String[][] {{"--batch", "64"}, {"--limit", "500"}, {"--seed", "5"}}) {
+            assertEquals(1, run(cat(new String[] {"train", "mlp", "--epochs", "3", "--device", "cpu", "--resume", ckpt.toString()}, other)));
+            assertTrue(err.toString().contains(ckpt + " was trained with " + other[0] + " " + (other[0].equals("--batch") ? 32 : other[0].equals("--limit")
+                    ? 300 : 4) + "; resume with the same, or leave " + other[0] + " out (got " + other[1] + ")"), err.toString());
+        }
     }
 
     @Test
