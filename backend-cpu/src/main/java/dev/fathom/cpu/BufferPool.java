@@ -20,8 +20,24 @@ final class BufferPool {
     private final long limitBytes;
 
     BufferPool() {
-        long dflt = Math.min(Runtime.getRuntime().maxMemory() / 4, 2L << 30);
-        this.limitBytes = Long.getLong("fathom.cpu.poolBytes", dflt);
+        this.limitBytes = configuredLimit();
+    }
+
+    /** {@code -Dfathom.cpu.poolBytes}, else a quarter of the maximum heap, at most 2 GiB; anything but a count of bytes is refused. */
+    static long configuredLimit() {
+        String s = System.getProperty("fathom.cpu.poolBytes");
+        if (s == null || s.isBlank()) {
+            return Math.min(Runtime.getRuntime().maxMemory() / 4, 2L << 30);
+        }
+        try {
+            long bytes = Long.parseLong(s.trim());
+            if (bytes >= 0) {
+                return bytes;
+            }
+        } catch (NumberFormatException ignored) {
+            // refused below, as a negative count is
+        }
+        throw new IllegalArgumentException("fathom.cpu.poolBytes must be a number of bytes >= 0 (0 keeps no freed buffers), got \"" + s + "\"");
     }
 
     /** The element count actually allocated for a request of {@code n}. */

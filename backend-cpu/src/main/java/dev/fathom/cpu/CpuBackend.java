@@ -41,7 +41,13 @@ public final class CpuBackend implements Backend {
             return Availability.no("the Vector API is missing: start java with --add-modules jdk.incubator.vector");
         }
         try {
+            BufferPool.configuredLimit();
             return Availability.yes("Java Vector API, " + VectorF32.L + " F32 lanes, " + Parallel.THREADS + " threads");
+        } catch (IllegalArgumentException e) {
+            return Availability.no(e.getMessage());   // a setting that does not parse: its message names it
+        } catch (ExceptionInInitializerError e) {
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            return Availability.no(cause instanceof IllegalArgumentException ? cause.getMessage() : "the Vector API failed to initialize: " + cause);
         } catch (Throwable t) {
             return Availability.no("the Vector API failed to initialize: " + t);
         }

@@ -12,6 +12,32 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class BufferPoolTest {
 
     @Test
+    void thePoolSizeSettingIsACountOfBytesOrRefused() {
+        String before = System.getProperty("fathom.cpu.poolBytes");
+        try {
+            System.setProperty("fathom.cpu.poolBytes", "0");
+            assertEquals(0, BufferPool.configuredLimit());
+            System.setProperty("fathom.cpu.poolBytes", " 4096 ");
+            assertEquals(4096, BufferPool.configuredLimit());
+            for (String bad : new String[] {"abc", "-5", "1e9"}) {
+                System.setProperty("fathom.cpu.poolBytes", bad);
+                IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, BufferPool::configuredLimit);
+                assertEquals("fathom.cpu.poolBytes must be a number of bytes >= 0 (0 keeps no freed buffers), got \"" + bad + "\"", e.getMessage());
+                // The backend is then unavailable, with that message as the reason (a new instance probes again).
+                assertEquals(e.getMessage(), new CpuBackend().availability().reason());
+            }
+            System.clearProperty("fathom.cpu.poolBytes");
+            assertEquals(Math.min(Runtime.getRuntime().maxMemory() / 4, 2L << 30), BufferPool.configuredLimit(), "unset: a quarter of the heap");
+        } finally {
+            if (before == null) {
+                System.clearProperty("fathom.cpu.poolBytes");
+            } else {
+                System.setProperty("fathom.cpu.poolBytes", before);
+            }
+        }
+    }
+
+    @Test
     void sizeClassesHaveAtMostAQuarterOfSlack() {
         assertEquals(64, BufferPool.sizeClass(1));
         assertEquals(64, BufferPool.sizeClass(64));

@@ -4,6 +4,7 @@ import dev.fathom.spi.Availability;
 import dev.fathom.spi.Backend;
 import dev.fathom.spi.MemoryStats;
 import dev.fathom.tensor.Device;
+import dev.fathom.tensor.DeviceUnavailableException;
 import dev.fathom.tensor.internal.Backends;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Spec;
@@ -46,7 +47,12 @@ final class DevicesCommand implements Callable<Integer> {
             }
         }
         out.println();
-        out.println("auto picks: " + Device.auto());
+        try {
+            out.println("auto picks: " + Device.auto());
+        } catch (DeviceUnavailableException e) {
+            out.println("auto picks: nothing, no backend can run here (the reasons are above)");
+            return 1;
+        }
         return 0;
     }
 

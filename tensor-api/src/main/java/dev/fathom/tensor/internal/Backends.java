@@ -108,7 +108,8 @@ public final class Backends {
                     skipped.add(b.name() + " unavailable (" + a.reason() + ")");
                 }
                 if (chosen == null) {
-                    throw new IllegalStateException("Device.auto: no usable backend on the class path " + names()
+                    // The CPU is where auto ends up when nothing better runs, so it is the device reported as missing.
+                    throw new DeviceUnavailableException(new Device("cpu", 0), "Device.auto found no usable backend on the class path " + names()
                             + (skipped.isEmpty() ? "; add dev.fathom:backend-cpu" : ": " + String.join("; ", skipped)));
                 }
                 if (!skipped.isEmpty()) {
