@@ -188,7 +188,8 @@ final class LandscapeCommand implements Callable<Integer> {
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("model", zoo.id());
         doc.put("checkpoint", checkpoint.toAbsolutePath().toString());
-        doc.put("epoch", meta.get("epoch"));
+        String epoch = meta.get("epoch");
+        doc.put("epoch", epoch != null && epoch.matches("\\d{1,9}") ? (Object) Integer.parseInt(epoch) : epoch);   // a number, as in metrics.jsonl
         doc.put("examples", examples);
         doc.put("split", "train");
         doc.put("loss", "cross_entropy");

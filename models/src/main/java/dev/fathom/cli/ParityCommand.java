@@ -11,6 +11,7 @@ import dev.fathom.train.Parity;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 import java.io.IOException;
@@ -49,7 +50,7 @@ final class ParityCommand implements Callable<Integer> {
                     + "a test backend, of negative priority, only when named). One device runs the steps without a comparison.")
     List<String> devices;
 
-    @Option(names = "--steps", description = "Adam steps per run (default: 50; 2 for dcgan, whose free-running losses drift apart "
+    @Option(names = "--steps", paramLabel = "N", description = "Optimizer steps per run (default: 50; 2 for dcgan, whose free-running losses drift apart "
             + "by Adam's amplification of rounding noise within a few steps, as the DcganParity documentation explains).")
     Integer steps;
 
@@ -58,13 +59,13 @@ final class ParityCommand implements Callable<Integer> {
             + "lr-sized steps; SGD does not, so a difference under sgd points at arithmetic.")
     String optimizer = "adam";
 
-    @Option(names = "--batch-size", description = "Batch size (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--batch-size", paramLabel = "N", description = "Batch size (default: ${DEFAULT-VALUE}).")
     int batchSize = 64;
 
-    @Option(names = "--rtol", description = "Largest relative loss difference accepted, finite and >= 0 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--rtol", paramLabel = "X", description = "Largest relative loss difference accepted, finite and >= 0 (default: ${DEFAULT-VALUE}).")
     double rtol = 1e-4;
 
-    @Option(names = "--seed", description = "Seed of the weights and the batches (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", paramLabel = "N", description = "Seed of the weights and the batches (default: ${DEFAULT-VALUE}).")
     long seed = 0;
 
     @Option(names = "--data", paramLabel = "DIR", description = "gpt, lstm: directory of text files (default: /usr/share/games/fortunes).")
@@ -73,6 +74,19 @@ final class ParityCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
+        // Names that do not parse are usage errors (exit 2), found before any device is probed.
+        Parity.Optim optim = switch (optimizer.toLowerCase(Locale.ROOT)) {
+            case "adam" -> Parity.Optim.ADAM;
+            case "sgd" -> Parity.Optim.SGD;
+            default -> throw new ParameterException(spec.commandLine(), "--optimizer: unknown optimizer \"" + optimizer + "\"; choose adam or sgd");
+        };
+        Set<String> charLms = Set.of("gpt", "lstm");
+        for (String id : models) {
+            String m = id.toLowerCase(Locale.ROOT);
+            if (!charLms.contains(m) && !m.equals("dcgan") && java.util.Arrays.stream(Zoo.values()).noneMatch(z -> z.id().equals(m))) {
+                throw new ParameterException(spec.commandLine(), "--model: unknown model \"" + id + "\"; choose from mlp, cnn, resnet, gpt, lstm, dcgan");
+            }
+        }
         List<Device> chosen = new ArrayList<>();
         if (devices == null) {
             chosen.add(Device.cpu());
@@ -83,7 +97,7 @@ final class ParityCommand implements Callable<Integer> {
                 if (b.availability().available() && b.deviceCount() > 0) {
                     chosen.add(new Device(b.name(), 0));
                 } else {
-                    out.println("parity: skipping " + b.name() + ": " + b.availability().reason());
+                    spec.commandLine().getErr().println("parity: skipping " + b.name() + ": " + b.availability().reason());
                 }
             }
         } else {
@@ -98,18 +112,6 @@ final class ParityCommand implements Callable<Integer> {
             if (chosen.indexOf(chosen.get(i)) != i) {
                 throw new IllegalArgumentException("parity --devices: " + chosen.get(i) + " is named twice; a device compared with itself agrees "
                         + "by construction: name two different devices, e.g. --devices cpu,cuda");
-            }
-        }
-        Parity.Optim optim = switch (optimizer.toLowerCase(Locale.ROOT)) {
-            case "adam" -> Parity.Optim.ADAM;
-            case "sgd" -> Parity.Optim.SGD;
-            default -> throw new IllegalArgumentException("parity --optimizer: unknown optimizer \"" + optimizer + "\"; choose adam or sgd");
-        };
-        Set<String> charLms = Set.of("gpt", "lstm");
-        for (String id : models) {
-            String m = id.toLowerCase(Locale.ROOT);
-            if (!charLms.contains(m) && !m.equals("dcgan") && java.util.Arrays.stream(Zoo.values()).noneMatch(z -> z.id().equals(m))) {
-                throw new IllegalArgumentException("parity --model: unknown model \"" + id + "\"; choose from mlp, cnn, resnet, gpt, lstm, dcgan");
             }
         }
         if (devices == null && chosen.size() < 2) {

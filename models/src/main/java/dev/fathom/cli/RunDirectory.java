@@ -35,9 +35,24 @@ final class RunDirectory implements AutoCloseable {
         this.dir = dir;
         this.created = created;
         this.ours = ours;
-        this.onInterrupt = new Thread(() -> System.err.println("fathom: interrupted; " + dir + " keeps what the run wrote"
-                + (Files.isDirectory(dir) ? " (" + listing(dir) + ")" : "")), "fathom-run-interrupted");
+        this.onInterrupt = new Thread(this::interrupted, "fathom-run-interrupted");
         Runtime.getRuntime().addShutdownHook(onInterrupt);
+    }
+
+    /** Ctrl-C: what the run wrote stays, to resume from; a directory it made and left empty goes. */
+    private void interrupted() {
+        if (Files.isDirectory(dir) && !isEmpty(dir)) {
+            System.err.println("fathom: interrupted; " + dir + " keeps what the run wrote (" + listing(dir) + ")");
+            return;
+        }
+        if (created) {
+            try {
+                Files.deleteIfExists(dir);
+            } catch (IOException ignored) {
+                // best effort, as for a failed run
+            }
+        }
+        System.err.println("fathom: interrupted before the run wrote anything" + (created ? "; removed " + dir : ""));
     }
 
     /**

@@ -78,7 +78,8 @@ final class SampleCommand implements Callable<Integer> {
                     + "and --grid is for dcgan checkpoints; a classifier's is for `fathom eval`");
         }
         if (grid != null || judge != null) {
-            throw new IllegalArgumentException("--grid is for dcgan checkpoints; " + checkpoint + " holds a charlm model (sample text with --prompt)");
+            throw new IllegalArgumentException((grid != null ? "--grid" : "--judge") + " is for dcgan checkpoints; " + checkpoint
+                    + " holds a charlm model (sample text with --prompt)");
         }
         if (prompt == null || prompt.isEmpty()) {
             throw new IllegalArgumentException("give --prompt TEXT (at least one character) to sample from the charlm checkpoint " + checkpoint);

@@ -104,8 +104,8 @@ final class TrainCharLmCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter w = spec.commandLine().getOut();
         if (steps < 1 || evalEvery < 1 || batch < 1 || (lr != null && !(lr > 0))) {
-            throw new IllegalArgumentException("need --steps >= 1, --eval-every >= 1, --batch >= 1 and --lr > 0; got " + steps + ", " + evalEvery
-                    + ", " + batch + ", " + lr);
+            throw new IllegalArgumentException("need --steps >= 1, --eval-every >= 1, --batch >= 1 and --lr > 0; got --steps " + steps
+                    + ", --eval-every " + evalEvery + ", --batch " + batch + (lr != null ? ", --lr " + lr : ""));
         }
         if (batch > MAX_BATCH) {
             throw new IllegalArgumentException("--batch " + batch + " is more than " + MAX_BATCH + " windows of 128 characters a step (the reference "

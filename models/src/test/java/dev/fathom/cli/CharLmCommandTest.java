@@ -61,6 +61,8 @@ class CharLmCommandTest extends CommandLineTest {
         assertTrue(err.toString().contains("'∑' (U+2211 N-ARY SUMMATION) is not in the model's vocabulary; it has"), err.toString());
         assertEquals(1, run("sample", ckpt.toString(), "--prompt", "F", "--grid", dir.resolve("g.png").toString(), "--device", "cpu"));
         assertTrue(err.toString().contains("--grid is for dcgan checkpoints"), err.toString());
+        assertEquals(1, run("sample", ckpt.toString(), "--prompt", "F", "--judge", ckpt.toString(), "--device", "cpu"));
+        assertTrue(err.toString().contains("--judge is for dcgan checkpoints; " + ckpt + " holds a charlm model"), err.toString());
         assertEquals(1, run("sample", ckpt.toString(), "--device", "cpu"));
         assertTrue(err.toString().contains("give --prompt"), err.toString());
         assertEquals(1, run("sample", ckpt.toString(), "--prompt", "F", "--temperature", "0", "--device", "cpu"));

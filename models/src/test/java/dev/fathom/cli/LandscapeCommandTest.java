@@ -34,6 +34,7 @@ class LandscapeCommandTest extends CommandLineTest {
         JsonNode doc = new ObjectMapper().readTree(plots.resolve("landscape.json").toFile());
         assertEquals("mlp", doc.get("model").asText());
         assertEquals(256, doc.get("examples").asInt());
+        assertTrue(doc.get("epoch").isInt() && doc.get("epoch").asInt() == 1, "the epoch is a number, as in metrics.jsonl: " + doc.get("epoch"));
         assertEquals("[-2.0,-1.0,0.0,1.0,2.0]", doc.get("alphas").toString());
         JsonNode losses = doc.get("losses");
         assertEquals(5, losses.size());

@@ -31,6 +31,16 @@ public record Report(String command, String settings, Machine machine, List<Meas
         sb.append("`").append(command).append("`: ").append(settings).append("\n\n");
         sb.append("## Machine\n\n");
         machine.lines().forEach(l -> sb.append(l).append('\n'));
+        List<Measurement> over = measurements.stream().filter(m -> m.peakFrac() != null && m.peakFrac() > 1).toList();
+        if (!over.isEmpty()) {
+            double most = over.stream().mapToDouble(Measurement::peakFrac).max().orElseThrow();
+            sb.append("- Above the computed peak: ").append(over.size()).append(" measurement(s), up to ")
+                    .append(String.format(java.util.Locale.ROOT, "%.1f%%", 100 * most)).append(" (")
+                    .append(String.join(", ", over.stream().map(m -> m.bench() + " " + m.backend() + " " + m.params()).distinct().limit(4).toList()))
+                    .append("). The peaks are estimates: the CPU's from the ").append(machine.peak().clockSource())
+                    .append(" clock, which a CPU that boosts runs above; memory's from the measured bandwidth, which data held in cache beats. ")
+                    .append("A fraction above 100% says the estimate is low.\n");
+        }
         sb.append("\n## Issue 7 targets\n\n");
         sb.append("Fathom's cpu backend against the peers measured in this run, ").append(machine.threads())
                 .append(" thread(s) each; ratio = Fathom's rate / the peer's (higher is better).\n\n");

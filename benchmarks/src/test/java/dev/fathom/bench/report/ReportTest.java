@@ -31,5 +31,16 @@ class ReportTest {
         assertTrue(lines.contains("![GEMM GFLOP/s against N](gemm.png)"));
         assertFalse(lines.stream().anyMatch(l -> l.startsWith("## Attention")), "no section for a family that did not run");
         assertFalse(lines.stream().anyMatch(l -> l.contains("e2e-ratio.png")), "no ratio chart without ratios");
+        assertFalse(lines.stream().anyMatch(l -> l.startsWith("- Above the computed peak")), "0.999 of the peak is below it");
+    }
+
+    @Test
+    void measurementsAboveTheComputedPeakAreExplained() {
+        Report r = new Report("scripts/bench --quick --no-peers --only gemm", "quick run", machine(),
+                List.of(gemm("cpu", 512, 0.7, 0.01, 375.0, 1.129, null), gemm("cpu", 256, 0.15, 0.002, 223.7, 0.999, null)), List.of("cpu"),
+                PeerStatus.notRun("--no-peers"), null, null);
+        String line = r.render().lines().filter(l -> l.startsWith("- Above the computed peak")).findFirst().orElseThrow();
+        assertTrue(line.startsWith("- Above the computed peak: 1 measurement(s), up to 112.9% (gemm cpu {n=512}). The peaks are estimates: "
+                + "the CPU's from the cpuinfo_max_freq clock"), line);
     }
 }
