@@ -780,6 +780,25 @@ public final class Tensor implements AutoCloseable {
         return Rearrangements.cumsum(this, dim);
     }
 
+    /**
+     * The values along {@code dim} in ascending (or descending) order with their I64 indices, as
+     * {@code torch.sort(stable=True)}: ties keep their order, NaN sorts last ascending and first
+     * descending. The values are differentiable.
+     */
+    public Sorted sort(int dim, boolean descending) {
+        return Sorting.sort(this, dim, descending);
+    }
+
+    /** The I64 indices that sort along {@code dim}, as {@code torch.argsort(stable=True)}. */
+    public Tensor argsort(int dim, boolean descending) {
+        return Sorting.argsort(this, dim, descending, "argsort");
+    }
+
+    /** The {@code k} largest (or smallest) values along {@code dim}, in order, with their indices, as {@code torch.topk}. */
+    public Sorted topk(int k, int dim, boolean largest) {
+        return Sorting.topk(this, k, dim, largest);
+    }
+
     // ---- indexing -------------------------------------------------------------------------------
 
     /** The entries of {@code dim} at the I64 indices {@code index} (1-D). */
