@@ -16,8 +16,9 @@
  * </ul>
  *
  * <p>The op implementations are package-private, one class per family: {@code Elementwise},
- * {@code Reductions}, {@code Views}, {@code Indexing}, {@code Rearrangements} (flip, roll, repeat, triangles, cumsum), {@code Sorting} (sort, argsort, topk), {@code LinearAlgebra}, {@code Factories},
- * {@code Conversions}, {@code Host} (reading back), {@code Printer}; {@code Ops} holds the shared
+ * {@code Reductions}, {@code Views}, {@code Indexing}, {@code Rearrangements} (flip, roll, repeat,
+ * triangles, cumsum), {@code Sorting} (sort, argsort, topk), {@code LinearAlgebra},
+ * {@code Factories}, {@code Conversions}, {@code Host} (reading back), {@code Printer}; {@code Ops} holds the shared
  * checks. Depends on {@code dev.fathom.spi} and {@code dev.fathom.autograd}; never on a backend.
  */
 package dev.fathom.tensor;
