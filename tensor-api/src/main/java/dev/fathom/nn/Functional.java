@@ -125,15 +125,12 @@ public final class Functional {
                     + ", threshold " + threshold);
         }
         // One node: the value as max(z, 0) + log1p(e^{−|z|}) with z = βx (e^{−|z|} <= 1 never
-        // overflows), log1p by Kahan's v·log(u)/(u − 1) with u = 1 + v (v where u rounds to 1), which
-        // keeps the tail e^{βx}/β that log(1 + v) rounds away; the gradient σ(βx)·g, itself recorded ops.
+        // overflows); log1p keeps the tail e^{βx}/β that log(1 + v) rounds away; the gradient σ(βx)·g,
+        // itself recorded ops.
         Tensor y;
         try (GradMode off = Autograd.noGrad(); Scope s = Scope.open()) {
             Tensor z = x.mul(beta);
-            Tensor v = z.abs().neg().exp();
-            Tensor u = v.add(1);
-            Tensor one = u.eq(1);
-            Tensor log1p = Tensor.where(one, v, v.mul(u.log()).div(Tensor.where(one, Tensor.onesLike(u), u.sub(1))));
+            Tensor log1p = z.abs().neg().exp().log1p();
             y = s.keep(Tensor.where(z.gt(threshold), x, z.relu().add(log1p).div(beta)));
         }
         return KernelOps.hooks().record("softplus", y, new Tensor[] {x}, new Tensor[] {x}, g -> {

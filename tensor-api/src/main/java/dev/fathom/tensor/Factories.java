@@ -107,6 +107,29 @@ final class Factories {
         return of(host, n, dtype, new int[] {n});
     }
 
+    /** {@code torch.linspace}: {@code steps} values from {@code start} to {@code end}, both included, evenly spaced (F32 or F64). */
+    static Tensor linspace(double start, double end, int steps, DType dtype) {
+        java.util.Objects.requireNonNull(dtype, "linspace: dtype is null");
+        if (!Double.isFinite(start) || !Double.isFinite(end) || steps < 0 || !dtype.isFloating()) {
+            throw new IllegalArgumentException("linspace: needs finite start and end, steps >= 0 and a floating dtype; got " + start + ", " + end
+                    + ", " + steps + ", " + dtype);
+        }
+        double[] v = new double[steps];
+        double step = steps > 1 ? (end - start) / (steps - 1) : 0;
+        for (int i = 0; i < steps; i++) {
+            // From both ends, as PyTorch computes it: the last value is end exactly.
+            v[i] = i < steps / 2 || steps == 1 ? start + i * step : end - (steps - 1 - i) * step;
+        }
+        if (dtype == DType.F64) {
+            return of(v, steps, dtype, new int[] {steps});
+        }
+        float[] f = new float[steps];
+        for (int i = 0; i < steps; i++) {
+            f[i] = (float) v[i];
+        }
+        return of(f, steps, dtype, new int[] {steps});
+    }
+
     static Tensor eye(int n, DType dtype) {
         if (n < 0) {
             throw new IllegalArgumentException("eye: size must be >= 0, got " + n);

@@ -261,4 +261,53 @@ final class Reductions {
         int d = Shape.dim(op, dim, x.shape.length == 0 ? 1 : x.shape.length, x.shape);
         return x.shape.length == 0 ? new int[0] : new int[] {d};
     }
+
+    /** {@code torch.any} ({@code all} false) or {@code torch.all} over {@code dims} (none: every dim): BOOL, NaN counting as true. */
+    static Tensor anyOrAll(Tensor x, int[] dims, boolean keepDim, boolean all) {
+        String op = all ? "all" : "any";
+        Ops.open(op, x);
+        int[] axes = Shape.dims(op, dims, x.shape);
+        long n = count(x.shape, axes);
+        Tensor out;
+        try (var g = Autograd.noGrad(); Scope s = Scope.open()) {
+            Tensor nonzero = x.dtype() == DType.BOOL ? x : x.ne(0);
+            Tensor hits = sum(nonzero.to(DType.I64), axes, keepDim);
+            out = s.keep(all ? hits.eq(n) : hits.gt(0));
+        }
+        return out;
+    }
+
+    /**
+     * The {@code p}-norm over {@code dims} (none: every dim), as {@code torch.linalg.vector_norm}:
+     * {@code p} = 1, 2, ∞ or any other positive number. The 2-norm's gradient is {@code x/‖x‖},
+     * 0 where the norm is 0 (PyTorch's subgradient), not the 0/0 of composing sqrt.
+     */
+    static Tensor norm(Tensor x, double p, int[] dims, boolean keepDim) {
+        Ops.open("norm", x);
+        Ops.floating("norm", x);
+        if (!(p > 0)) {
+            throw new IllegalArgumentException("norm: p must be positive (1, 2, infinity or another positive number), got " + p);
+        }
+        int[] axes = Shape.dims("norm", dims, x.shape);
+        if (p == 1) {
+            return Scope.intermediates(() -> sum(x.abs(), axes, keepDim));
+        }
+        if (p == Double.POSITIVE_INFINITY) {
+            return Scope.intermediates(() -> extreme(ReduceOp.MAX, x.abs(), axes, keepDim));
+        }
+        if (p != 2) {
+            return Scope.intermediates(() -> sum(x.abs().pow(p), axes, keepDim).pow(1 / p));
+        }
+        Tensor y;
+        try (var g = Autograd.noGrad(); Scope s = Scope.open()) {
+            y = s.keep(sum(x.mul(x), axes, keepDim).sqrt());
+        }
+        return Ops.record("norm", y, new Tensor[] {x}, new Tensor[] {x, y}, gy -> {
+            Tensor kept = keepDim ? y : y.reshape(keptShape(x.shape, axes));
+            Tensor gk = keepDim ? gy : gy.reshape(keptShape(x.shape, axes));
+            Tensor zero = kept.eq(0);
+            Tensor safe = Elementwise.where(zero, Factories.full(1, x.dtype(), x.device(), new int[0]), kept);
+            return new Tensor[] {Elementwise.where(zero, Factories.full(0, x.dtype(), x.device(), new int[0]), x.mul(gk.div(safe)))};
+        });
+    }
 }

@@ -156,6 +156,11 @@ public final class Tensor implements AutoCloseable {
         return Factories.arange(start, end, step, dtype);
     }
 
+    /** {@code steps} evenly spaced values from {@code start} to {@code end}, both included, as {@code torch.linspace} (F32 or F64). */
+    public static Tensor linspace(double start, double end, int steps, DType dtype) {
+        return Factories.linspace(start, end, steps, dtype);
+    }
+
     /** The n×n F32 identity. */
     public static Tensor eye(int n) {
         return Factories.eye(n, DType.F32);
@@ -797,6 +802,93 @@ public final class Tensor implements AutoCloseable {
     /** The {@code k} largest (or smallest) values along {@code dim}, in order, with their indices, as {@code torch.topk}. */
     public Sorted topk(int k, int dim, boolean largest) {
         return Sorting.topk(this, k, dim, largest);
+    }
+
+    /** BOOL: where this is NaN (never for I64 and BOOL). */
+    public Tensor isnan() {
+        return DerivedElementwise.isnan(this);
+    }
+
+    /** BOOL: where this is +∞ or −∞. */
+    public Tensor isinf() {
+        return DerivedElementwise.isinf(this);
+    }
+
+    /** BOOL: where this is neither infinite nor NaN. */
+    public Tensor isfinite() {
+        return DerivedElementwise.isfinite(this);
+    }
+
+    /** Rounded toward zero (gradient 0, as PyTorch's; I64 is copied). */
+    public Tensor trunc() {
+        return DerivedElementwise.round(this, DerivedElementwise.Mode.TRUNC);
+    }
+
+    /** Rounded down (gradient 0). */
+    public Tensor floor() {
+        return DerivedElementwise.round(this, DerivedElementwise.Mode.FLOOR);
+    }
+
+    /** Rounded up (gradient 0). */
+    public Tensor ceil() {
+        return DerivedElementwise.round(this, DerivedElementwise.Mode.CEIL);
+    }
+
+    /** Rounded to the nearest whole number, halves to even, as {@code torch.round} (gradient 0). */
+    public Tensor round() {
+        return DerivedElementwise.round(this, DerivedElementwise.Mode.HALF_EVEN);
+    }
+
+    /** {@code log(1 + x)}, accurate for tiny x. */
+    public Tensor log1p() {
+        return DerivedElementwise.log1p(this);
+    }
+
+    /** {@code e^x − 1}, accurate for tiny x. */
+    public Tensor expm1() {
+        return DerivedElementwise.expm1(this);
+    }
+
+    /** BOOL, broadcast: {@code |this − other| ≤ atol + rtol·|other|}, as {@code torch.isclose}. */
+    public Tensor isclose(Tensor other, double rtol, double atol, boolean equalNan) {
+        return DerivedElementwise.isclose(this, other, rtol, atol, equalNan);
+    }
+
+    /** Whether every element is {@link #isclose} to {@code other} (NaNs never are), as {@code torch.allclose}; reads the answer back. */
+    public boolean allclose(Tensor other, double rtol, double atol) {
+        try (Tensor close = isclose(other, rtol, atol, false); Tensor all = close.all()) {
+            return all.toBooleanArray()[0];
+        }
+    }
+
+    /** 0-d BOOL: whether any element is nonzero (NaN counts), as {@code torch.any}. */
+    public Tensor any() {
+        return Reductions.anyOrAll(this, new int[0], false, false);
+    }
+
+    /** BOOL: whether any element along {@code dim} is nonzero. */
+    public Tensor any(int dim, boolean keepDim) {
+        return Reductions.anyOrAll(this, new int[] {dim}, keepDim, false);
+    }
+
+    /** 0-d BOOL: whether every element is nonzero, as {@code torch.all}. */
+    public Tensor all() {
+        return Reductions.anyOrAll(this, new int[0], false, true);
+    }
+
+    /** BOOL: whether every element along {@code dim} is nonzero. */
+    public Tensor all(int dim, boolean keepDim) {
+        return Reductions.anyOrAll(this, new int[] {dim}, keepDim, true);
+    }
+
+    /** The 2-norm of all elements (0-d). */
+    public Tensor norm() {
+        return Reductions.norm(this, 2, new int[0], false);
+    }
+
+    /** The {@code p}-norm over {@code dims} (none: all), as {@code torch.linalg.vector_norm}; p = 1, 2, ∞ or any positive number. */
+    public Tensor norm(double p, int[] dims, boolean keepDim) {
+        return Reductions.norm(this, p, dims, keepDim);
     }
 
     // ---- indexing -------------------------------------------------------------------------------

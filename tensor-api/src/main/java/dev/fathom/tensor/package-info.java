@@ -17,7 +17,8 @@
  *
  * <p>The op implementations are package-private, one class per family: {@code Elementwise},
  * {@code Reductions}, {@code Views}, {@code Indexing}, {@code Rearrangements} (flip, roll, repeat,
- * triangles, cumsum), {@code Sorting} (sort, argsort, topk), {@code LinearAlgebra},
+ * triangles, cumsum), {@code Sorting} (sort, argsort, topk), {@code DerivedElementwise} (isnan,
+ * rounding, log1p, expm1, isclose: no kernels of their own), {@code LinearAlgebra},
  * {@code Factories}, {@code Conversions}, {@code Host} (reading back), {@code Printer}; {@code Ops} holds the shared
  * checks. Depends on {@code dev.fathom.spi} and {@code dev.fathom.autograd}; never on a backend.
  */
