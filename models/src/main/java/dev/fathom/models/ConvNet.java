@@ -7,6 +7,7 @@ import dev.fathom.nn.MaxPool2d;
 import dev.fathom.nn.Module;
 import dev.fathom.nn.ReLU;
 import dev.fathom.nn.Sequential;
+import dev.fathom.tensor.Generator;
 import dev.fathom.tensor.Shape;
 import dev.fathom.tensor.Tensor;
 
@@ -19,10 +20,21 @@ public final class ConvNet extends Module {
     private final Sequential net;
 
     public ConvNet() {
+        this(Generator.global());
+    }
+
+    /** Initialized from {@code generator} instead of the global one (reproducible whatever other threads draw). */
+    public ConvNet(Generator generator) {
+        java.util.Objects.requireNonNull(generator, "ConvNet: generator is null (use Generator.global())");
         net = child("net", new Sequential(
-                new Conv2d(1, 32, 3, 1, 1), new ReLU(), new MaxPool2d(2),
-                new Conv2d(32, 64, 3, 1, 1), new ReLU(), new MaxPool2d(2),
-                new Flatten(), new Linear(64 * 7 * 7, 128), new ReLU(), new Linear(128, 10)));
+                conv(1, 32, generator), new ReLU(), new MaxPool2d(2),
+                conv(32, 64, generator), new ReLU(), new MaxPool2d(2),
+                new Flatten(), new Linear(64 * 7 * 7, 128, true, generator), new ReLU(), new Linear(128, 10, true, generator)));
+    }
+
+    /** 3×3, stride 1, padding 1, with bias. */
+    private static Conv2d conv(int in, int out, Generator generator) {
+        return new Conv2d(in, out, new int[] {3}, new int[] {1}, new int[] {1}, new int[] {1}, 1, true, generator);
     }
 
     @Override

@@ -2,6 +2,8 @@ package dev.fathom.models;
 
 import dev.fathom.optim.Adam;
 
+import dev.fathom.tensor.Generator;
+
 /**
  * The reference DCGAN on Fashion-MNIST ({@code shared/peers/torch/dcgan_fmnist.py}): a
  * {@link DcganGenerator} and a {@link DcganDiscriminator}, built in that order from the global
@@ -24,10 +26,16 @@ public final class Dcgan implements AutoCloseable {
 
     /** Both nets, freshly initialized (seed the global generator first). */
     public Dcgan() {
-        generator = new DcganGenerator(Z_DIM);
+        this(Generator.global());
+    }
+
+    /** Both nets, initialized in that order from {@code random} instead of the global generator. */
+    public Dcgan(Generator random) {
+        java.util.Objects.requireNonNull(random, "Dcgan: generator is null (use Generator.global())");
+        generator = new DcganGenerator(Z_DIM, random);
         DcganDiscriminator d;
         try {
-            d = new DcganDiscriminator();
+            d = new DcganDiscriminator(random);
         } catch (RuntimeException e) {
             generator.close();
             throw e;

@@ -5,6 +5,7 @@ import dev.fathom.nn.Conv2d;
 import dev.fathom.nn.Functional;
 import dev.fathom.nn.Linear;
 import dev.fathom.nn.Module;
+import dev.fathom.tensor.Generator;
 import dev.fathom.tensor.Shape;
 import dev.fathom.tensor.Tensor;
 
@@ -28,10 +29,21 @@ public final class DcganDiscriminator extends Module {
     private final Linear fc;
 
     public DcganDiscriminator() {
-        conv1 = child("0", new Conv2d(1, 64, 4, 2, 1));
-        conv2 = child("2", new Conv2d(64, 128, 4, 2, 1));
+        this(Generator.global());
+    }
+
+    /** Initialized from {@code generator} instead of the global one (reproducible whatever other threads draw). */
+    public DcganDiscriminator(Generator generator) {
+        java.util.Objects.requireNonNull(generator, "DcganDiscriminator: generator is null (use Generator.global())");
+        conv1 = child("0", downsampling(1, 64, generator));
+        conv2 = child("2", downsampling(64, 128, generator));
         bn2 = child("3", new BatchNorm2d(128));
-        fc = child("6", new Linear(128 * 7 * 7, 1));
+        fc = child("6", new Linear(128 * 7 * 7, 1, true, generator));
+    }
+
+    /** 4×4, stride 2, padding 1: half the resolution. */
+    private static Conv2d downsampling(int in, int out, Generator generator) {
+        return new Conv2d(in, out, new int[] {4}, new int[] {2}, new int[] {1}, new int[] {1}, 1, true, generator);
     }
 
     @Override

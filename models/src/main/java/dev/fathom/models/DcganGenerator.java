@@ -6,6 +6,7 @@ import dev.fathom.nn.ConvTranspose2d;
 import dev.fathom.nn.Functional;
 import dev.fathom.nn.Linear;
 import dev.fathom.nn.Module;
+import dev.fathom.tensor.Generator;
 import dev.fathom.tensor.Shape;
 import dev.fathom.tensor.Tensor;
 
@@ -35,15 +36,26 @@ public final class DcganGenerator extends Module {
     }
 
     public DcganGenerator(int zDim) {
+        this(zDim, Generator.global());
+    }
+
+    /** Initialized from {@code generator} instead of the global one (reproducible whatever other threads draw). */
+    public DcganGenerator(int zDim, Generator generator) {
+        java.util.Objects.requireNonNull(generator, "DcganGenerator: generator is null (use Generator.global())");
         if (zDim < 1) {
             throw new IllegalArgumentException("DcganGenerator: the noise size must be >= 1, got " + zDim);
         }
         this.zDim = zDim;
-        fc = child("0", new Linear(zDim, 128 * 7 * 7));
+        fc = child("0", new Linear(zDim, 128 * 7 * 7, true, generator));
         bn0 = child("1", new BatchNorm1d(128 * 7 * 7));
-        up1 = child("4", new ConvTranspose2d(128, 64, 4, 2, 1));
+        up1 = child("4", upsampling(128, 64, generator));
         bn1 = child("5", new BatchNorm2d(64));
-        up2 = child("7", new ConvTranspose2d(64, 1, 4, 2, 1));
+        up2 = child("7", upsampling(64, 1, generator));
+    }
+
+    /** 4×4, stride 2, padding 1: twice the resolution. */
+    private static ConvTranspose2d upsampling(int in, int out, Generator generator) {
+        return new ConvTranspose2d(in, out, new int[] {4}, new int[] {2}, new int[] {1}, new int[] {0}, 1, true, new int[] {1}, generator);
     }
 
     @Override

@@ -4,6 +4,7 @@ import dev.fathom.nn.Linear;
 import dev.fathom.nn.Module;
 import dev.fathom.nn.ReLU;
 import dev.fathom.nn.Sequential;
+import dev.fathom.tensor.Generator;
 import dev.fathom.tensor.Shape;
 import dev.fathom.tensor.Tensor;
 
@@ -25,13 +26,19 @@ public final class Mlp extends Module {
     private final Sequential layers;
 
     public Mlp(int... sizes) {
+        this(Generator.global(), sizes);
+    }
+
+    /** Initialized from {@code generator} instead of the global one (reproducible whatever other threads draw). */
+    public Mlp(Generator generator, int... sizes) {
+        java.util.Objects.requireNonNull(generator, "Mlp: generator is null (use Generator.global())");
         if (sizes.length < 2 || Arrays.stream(sizes).anyMatch(s -> s < 1)) {
             throw new IllegalArgumentException("Mlp: need at least two positive layer sizes, got " + Arrays.toString(sizes));
         }
         this.sizes = sizes.clone();
         List<Module> list = new ArrayList<>();
         for (int l = 0; l + 1 < sizes.length; l++) {
-            list.add(new Linear(sizes[l], sizes[l + 1], true));
+            list.add(new Linear(sizes[l], sizes[l + 1], true, generator));
             if (l + 2 < sizes.length) {
                 list.add(new ReLU());
             }

@@ -6,6 +6,7 @@ import dev.fathom.nn.Conv2d;
 import dev.fathom.nn.Linear;
 import dev.fathom.nn.Module;
 import dev.fathom.nn.Sequential;
+import dev.fathom.tensor.Generator;
 import dev.fathom.tensor.Shape;
 import dev.fathom.tensor.Tensor;
 
@@ -23,12 +24,19 @@ public final class ResNet extends Module {
     private final Linear head;
 
     public ResNet() {
+        this(Generator.global());
+    }
+
+    /** Initialized from {@code generator} instead of the global one (reproducible whatever other threads draw). */
+    public ResNet(Generator generator) {
+        java.util.Objects.requireNonNull(generator, "ResNet: generator is null (use Generator.global())");
         // No bias: the batch norm after it subtracts any constant (its gradient is 0 but for rounding), as in the blocks.
-        stem = child("stem", new Conv2d(1, 16, new int[] {3, 3}, new int[] {1, 1}, new int[] {1, 1}, new int[] {1, 1}, 1, false));
+        stem = child("stem", new Conv2d(1, 16, new int[] {3, 3}, new int[] {1, 1}, new int[] {1, 1}, new int[] {1, 1}, 1, false, generator));
         stemNorm = child("stem_bn", new BatchNorm2d(16));
-        stages = child("stages", new Sequential(new BasicBlock(16, 16, 1), new BasicBlock(16, 32, 2), new BasicBlock(32, 64, 2)));
+        stages = child("stages", new Sequential(new BasicBlock(16, 16, 1, generator), new BasicBlock(16, 32, 2, generator),
+                new BasicBlock(32, 64, 2, generator)));
         pool = child("pool", new AdaptiveAvgPool2d(1));
-        head = child("fc", new Linear(64, 10));
+        head = child("fc", new Linear(64, 10, true, generator));
     }
 
     @Override
@@ -55,14 +63,15 @@ public final class ResNet extends Module {
         private final Conv2d shortcut;
         private final BatchNorm2d shortcutNorm;
 
-        BasicBlock(int in, int out, int stride) {
-            conv1 = child("conv1", new Conv2d(in, out, new int[] {3, 3}, new int[] {stride, stride}, new int[] {1, 1}, new int[] {1, 1}, 1, false));
+        BasicBlock(int in, int out, int stride, Generator generator) {
+            conv1 = child("conv1", new Conv2d(in, out, new int[] {3, 3}, new int[] {stride, stride}, new int[] {1, 1}, new int[] {1, 1}, 1, false,
+                    generator));
             bn1 = child("bn1", new BatchNorm2d(out));
-            conv2 = child("conv2", new Conv2d(out, out, new int[] {3, 3}, new int[] {1, 1}, new int[] {1, 1}, new int[] {1, 1}, 1, false));
+            conv2 = child("conv2", new Conv2d(out, out, new int[] {3, 3}, new int[] {1, 1}, new int[] {1, 1}, new int[] {1, 1}, 1, false, generator));
             bn2 = child("bn2", new BatchNorm2d(out));
             boolean project = stride != 1 || in != out;
             shortcut = project ? child("downsample", new Conv2d(in, out, new int[] {1, 1}, new int[] {stride, stride}, new int[] {0, 0},
-                    new int[] {1, 1}, 1, false)) : null;
+                    new int[] {1, 1}, 1, false, generator)) : null;
             shortcutNorm = project ? child("downsample_bn", new BatchNorm2d(out)) : null;
         }
 

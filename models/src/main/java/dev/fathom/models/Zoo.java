@@ -1,10 +1,11 @@
 package dev.fathom.models;
 
 import dev.fathom.nn.Module;
+import dev.fathom.tensor.Generator;
 
 import java.util.Arrays;
 import java.util.Locale;
-import java.util.function.Supplier;
+import java.util.function.Function;
 
 /**
  * The models the {@code fathom} command trains, by name, with the input shape each expects per
@@ -13,7 +14,7 @@ import java.util.function.Supplier;
  */
 public enum Zoo {
     /** MLP 784-256-128-10 with ReLU; Adam 1e-3, batch 128, 5 epochs. */
-    MLP("mlp", new int[] {784}, 5, () -> new Mlp(784, 256, 128, 10)),
+    MLP("mlp", new int[] {784}, 5, g -> new Mlp(g, 784, 256, 128, 10)),
     /** The reference CNN (two 3×3 conv + pool, fc 128); Adam 1e-3, batch 128, 3 epochs. */
     CNN("cnn", new int[] {1, 28, 28}, 3, ConvNet::new),
     /** A small ResNet (16-32-64 basic blocks with batch norm); Adam 1e-3, batch 128, 3 epochs. */
@@ -22,9 +23,9 @@ public enum Zoo {
     private final String id;
     private final int[] exampleShape;
     private final int referenceEpochs;
-    private final Supplier<Module> factory;
+    private final Function<Generator, Module> factory;
 
-    Zoo(String id, int[] exampleShape, int referenceEpochs, Supplier<Module> factory) {
+    Zoo(String id, int[] exampleShape, int referenceEpochs, Function<Generator, Module> factory) {
         this.id = id;
         this.exampleShape = exampleShape;
         this.referenceEpochs = referenceEpochs;
@@ -48,7 +49,12 @@ public enum Zoo {
 
     /** A new, freshly initialized model (from the global generator: seed first). */
     public Module create() {
-        return factory.get();
+        return create(Generator.global());
+    }
+
+    /** A new model initialized from {@code generator}. */
+    public Module create(Generator generator) {
+        return factory.apply(java.util.Objects.requireNonNull(generator, "Zoo.create: generator is null (use Generator.global())"));
     }
 
     /** The model named {@code id}; throws listing the names there are. */

@@ -30,6 +30,37 @@ class ZooTest {
     }
 
     @Test
+    void aModelBuiltFromItsOwnGeneratorIsTheSeededGlobalOnesAndLeavesTheGlobalAlone() {
+        java.util.List<java.util.function.Function<dev.fathom.tensor.Generator, Module>> builds = new java.util.ArrayList<>();
+        for (Zoo z : Zoo.values()) {
+            builds.add(z::create);
+        }
+        builds.add(g -> new DcganGenerator(Dcgan.Z_DIM, g));
+        builds.add(DcganDiscriminator::new);
+        for (var build : builds) {
+            Fathom.seed(5);
+            try (Module global = build.apply(dev.fathom.tensor.Generator.global())) {
+                double next = Tensor.rand(1).itemDouble();
+                Fathom.seed(99);
+                try (Module own = build.apply(new dev.fathom.tensor.Generator(5))) {
+                    Map<String, Tensor> a = global.stateDict(), b = own.stateDict();
+                    assertEquals(a.keySet(), b.keySet());
+                    for (String key : a.keySet()) {
+                        assertArrayEquals(a.get(key).toFloatArray(), b.get(key).toFloatArray(), global + " " + key);
+                    }
+                }
+                Fathom.seed(99);
+                double untouched = Tensor.rand(1).itemDouble();
+                Fathom.seed(99);
+                try (Module own = build.apply(new dev.fathom.tensor.Generator(5))) {
+                    assertEquals(untouched, Tensor.rand(1).itemDouble(), "building from its own generator draws nothing from the global one");
+                }
+                assertTrue(next != untouched);
+            }
+        }
+    }
+
+    @Test
     void resNetHasBatchNormStateAndProjectionShortcuts() {
         try (ResNet net = new ResNet()) {
             Map<String, Tensor> state = net.stateDict();

@@ -8,7 +8,7 @@ import dev.fathom.tensor.Tensor;
  * A 1-D convolution layer, as {@code torch.nn.Conv1d}: weight {@code (out, in/groups, K)} and an
  * optional bias {@code (out)}, applied with {@link Convolutions1d#conv1d} to {@code (N, in, L)} or
  * {@code (in, L)}. Initialization is {@link Conv2d}'s with {@code fan_in = in/groups·K}: PyTorch's
- * default, from {@link Generator#global()} in F32.
+ * default, in F32 from {@link Generator#global()} or the generator given.
  */
 public final class Conv1d extends Module {
     private final int inChannels, outChannels, kernel, stride, padding, dilation, groups;
@@ -24,7 +24,14 @@ public final class Conv1d extends Module {
     }
 
     public Conv1d(int inChannels, int outChannels, int kernel, int stride, int padding, int dilation, int groups, boolean bias) {
+        this(inChannels, outChannels, kernel, stride, padding, dilation, groups, bias, Generator.global());
+    }
+
+    /** As the constructor above, drawing the initial weights from {@code generator}. */
+    public Conv1d(int inChannels, int outChannels, int kernel, int stride, int padding, int dilation, int groups, boolean bias,
+                  Generator generator) {
         String op = "Conv1d";
+        java.util.Objects.requireNonNull(generator, "Conv1d: generator is null (use Generator.global())");
         if (kernel < 1 || stride < 1 || padding < 0 || dilation < 1) {
             throw new IllegalArgumentException(op + ": need kernel size >= 1, stride >= 1, padding >= 0 and dilation >= 1, got " + kernel + ", "
                     + stride + ", " + padding + ", " + dilation);
@@ -38,12 +45,8 @@ public final class Conv1d extends Module {
         this.dilation = dilation;
         this.groups = groups;
         double bound = 1.0 / Math.sqrt((double) inChannels / groups * kernel);
-        this.weight = parameter("weight", uniform(bound, outChannels, inChannels / groups, kernel));
-        this.bias = bias ? parameter("bias", uniform(bound, outChannels)) : null;
-    }
-
-    private static Tensor uniform(double bound, int... shape) {
-        return Tensor.uniform(-bound, bound, DType.F32, Generator.global(), shape);
+        this.weight = parameter("weight", Tensor.uniform(-bound, bound, DType.F32, generator, outChannels, inChannels / groups, kernel));
+        this.bias = bias ? parameter("bias", Tensor.uniform(-bound, bound, DType.F32, generator, outChannels)) : null;
     }
 
     @Override

@@ -11,7 +11,7 @@ import dev.fathom.tensor.Tensor;
  * <p>Initialization is PyTorch's default: {@code kaiming_uniform(a=√5)} for the weight, which is
  * {@code U(±1/√fan_in)} with {@code fan_in = in/groups·KH·KW} (He et al., "Delving Deep into
  * Rectifiers", 2015, with PyTorch's choice of a), and {@code U(±1/√fan_in)} for the bias; both
- * drawn from {@link Generator#global()} in F32.
+ * drawn in F32 from {@link Generator#global()}, or the generator given.
  */
 public final class Conv2d extends Module {
     private final int inChannels, outChannels, groups;
@@ -29,7 +29,14 @@ public final class Conv2d extends Module {
 
     /** Sizes are one value for both dims or {@code {h, w}}. */
     public Conv2d(int inChannels, int outChannels, int[] kernel, int[] stride, int[] padding, int[] dilation, int groups, boolean bias) {
+        this(inChannels, outChannels, kernel, stride, padding, dilation, groups, bias, Generator.global());
+    }
+
+    /** As the constructor above, drawing the initial weights from {@code generator}. */
+    public Conv2d(int inChannels, int outChannels, int[] kernel, int[] stride, int[] padding, int[] dilation, int groups, boolean bias,
+                  Generator generator) {
         String op = "Conv2d";
+        java.util.Objects.requireNonNull(generator, "Conv2d: generator is null (use Generator.global())");
         this.kernel = Convolutions.pair(op, "kernel size", kernel, 1);
         this.stride = Convolutions.pair(op, "stride", stride, 1);
         this.padding = Convolutions.pair(op, "padding", padding, 0);
@@ -40,12 +47,9 @@ public final class Conv2d extends Module {
         this.groups = groups;
         int fanIn = inChannels / groups * this.kernel[0] * this.kernel[1];
         double bound = 1.0 / Math.sqrt(fanIn);
-        this.weight = parameter("weight", uniform(bound, outChannels, inChannels / groups, this.kernel[0], this.kernel[1]));
-        this.bias = bias ? parameter("bias", uniform(bound, outChannels)) : null;
-    }
-
-    private static Tensor uniform(double bound, int... shape) {
-        return Tensor.uniform(-bound, bound, DType.F32, Generator.global(), shape);
+        this.weight = parameter("weight", Tensor.uniform(-bound, bound, DType.F32, generator, outChannels, inChannels / groups, this.kernel[0],
+                this.kernel[1]));
+        this.bias = bias ? parameter("bias", Tensor.uniform(-bound, bound, DType.F32, generator, outChannels)) : null;
     }
 
     @Override

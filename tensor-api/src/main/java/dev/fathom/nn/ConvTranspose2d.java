@@ -13,7 +13,7 @@ import dev.fathom.tensor.Tensor;
  * <p>Initialization is PyTorch's default: {@code kaiming_uniform(a=√5)} for the weight, which is
  * {@code U(±1/√fan_in)}, and {@code U(±1/√fan_in)} for the bias, where PyTorch's fan_in is taken
  * from the weight's dim 1: {@code fan_in = out/groups·KH·KW} (He et al., "Delving Deep into
- * Rectifiers", 2015, with PyTorch's choice of a); both drawn from {@link Generator#global()} in F32.
+ * Rectifiers", 2015, with PyTorch's choice of a); both drawn in F32 from {@link Generator#global()}, or the generator given.
  */
 public final class ConvTranspose2d extends Module {
     private final int inChannels, outChannels, groups;
@@ -32,7 +32,14 @@ public final class ConvTranspose2d extends Module {
     /** PyTorch's argument order; sizes are one value for both dims or {@code {h, w}}. */
     public ConvTranspose2d(int inChannels, int outChannels, int[] kernel, int[] stride, int[] padding, int[] outputPadding, int groups,
                            boolean bias, int[] dilation) {
+        this(inChannels, outChannels, kernel, stride, padding, outputPadding, groups, bias, dilation, Generator.global());
+    }
+
+    /** As the constructor above, drawing the initial weights from {@code generator}. */
+    public ConvTranspose2d(int inChannels, int outChannels, int[] kernel, int[] stride, int[] padding, int[] outputPadding, int groups,
+                           boolean bias, int[] dilation, Generator generator) {
         String op = "ConvTranspose2d";
+        java.util.Objects.requireNonNull(generator, "ConvTranspose2d: generator is null (use Generator.global())");
         this.kernel = Convolutions.pair(op, "kernel size", kernel, 1);
         this.stride = Convolutions.pair(op, "stride", stride, 1);
         this.padding = Convolutions.pair(op, "padding", padding, 0);
@@ -51,12 +58,9 @@ public final class ConvTranspose2d extends Module {
         this.groups = groups;
         int fanIn = outChannels / groups * this.kernel[0] * this.kernel[1];
         double bound = 1.0 / Math.sqrt(fanIn);
-        this.weight = parameter("weight", uniform(bound, inChannels, outChannels / groups, this.kernel[0], this.kernel[1]));
-        this.bias = bias ? parameter("bias", uniform(bound, outChannels)) : null;
-    }
-
-    private static Tensor uniform(double bound, int... shape) {
-        return Tensor.uniform(-bound, bound, DType.F32, Generator.global(), shape);
+        this.weight = parameter("weight", Tensor.uniform(-bound, bound, DType.F32, generator, inChannels, outChannels / groups, this.kernel[0],
+                this.kernel[1]));
+        this.bias = bias ? parameter("bias", Tensor.uniform(-bound, bound, DType.F32, generator, outChannels)) : null;
     }
 
     @Override
