@@ -123,8 +123,9 @@ final class DerivedElementwise {
         Tensor out;
         try (var g = Autograd.noGrad(); Scope s = Scope.open()) {
             Tensor fa = a.dtype().isFloating() ? a : a.to(DType.F64), fb = b.dtype().isFloating() ? b : b.to(DType.F64);
-            // Against an infinite b the tolerance is infinite too: there only equality counts.
-            Tensor close = fa.sub(fb).abs().le(fb.abs().mul(rtol).add(atol)).logicalAnd(fb.abs().ne(Double.POSITIVE_INFINITY)).logicalOr(fa.eq(fb));
+            // An infinity is close only to itself (whatever the tolerance), so the difference counts between finite values only.
+            Tensor finite = fa.sub(fa).eq(0).logicalAnd(fb.sub(fb).eq(0));
+            Tensor close = fa.sub(fb).abs().le(fb.abs().mul(rtol).add(atol)).logicalAnd(finite).logicalOr(fa.eq(fb));
             if (equalNan) {
                 close = close.logicalOr(fa.ne(fa).logicalAnd(fb.ne(fb)));
             }

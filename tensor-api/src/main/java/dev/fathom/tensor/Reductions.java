@@ -279,8 +279,9 @@ final class Reductions {
 
     /**
      * The {@code p}-norm over {@code dims} (none: every dim), as {@code torch.linalg.vector_norm}:
-     * {@code p} = 1, 2, ∞ or any other positive number. The 2-norm's gradient is {@code x/‖x‖},
-     * 0 where the norm is 0 (PyTorch's subgradient), not the 0/0 of composing sqrt.
+     * {@code p} = 1, 2, ∞ or any other positive number. For p other than 1 and ∞ the gradient is
+     * {@code sign(x)·|x|^(p−1)/‖x‖^(p−1)}, 0 where x or the norm is 0 (PyTorch's subgradient), not
+     * the 0/0 or ∞·0 of composing pow and sqrt.
      */
     static Tensor norm(Tensor x, double p, int[] dims, boolean keepDim) {
         Ops.open("norm", x);
@@ -295,19 +296,19 @@ final class Reductions {
         if (p == Double.POSITIVE_INFINITY) {
             return Scope.intermediates(() -> extreme(ReduceOp.MAX, x.abs(), axes, keepDim));
         }
-        if (p != 2) {
-            return Scope.intermediates(() -> sum(x.abs().pow(p), axes, keepDim).pow(1 / p));
-        }
         Tensor y;
         try (var g = Autograd.noGrad(); Scope s = Scope.open()) {
-            y = s.keep(sum(x.mul(x), axes, keepDim).sqrt());
+            y = s.keep(p == 2 ? sum(x.mul(x), axes, keepDim).sqrt() : sum(x.abs().pow(p), axes, keepDim).pow(1 / p));
         }
         return Ops.record("norm", y, new Tensor[] {x}, new Tensor[] {x, y}, gy -> {
             Tensor kept = keepDim ? y : y.reshape(keptShape(x.shape, axes));
             Tensor gk = keepDim ? gy : gy.reshape(keptShape(x.shape, axes));
-            Tensor zero = kept.eq(0);
-            Tensor safe = Elementwise.where(zero, Factories.full(1, x.dtype(), x.device(), new int[0]), kept);
-            return new Tensor[] {Elementwise.where(zero, Factories.full(0, x.dtype(), x.device(), new int[0]), x.mul(gk.div(safe)))};
+            Tensor zero = Factories.full(0, x.dtype(), x.device(), new int[0]), one = Factories.full(1, x.dtype(), x.device(), new int[0]);
+            Tensor none = kept.eq(0).logicalOr(x.eq(0));
+            Tensor safeNorm = Elementwise.where(kept.eq(0), one, kept), safeX = Elementwise.where(x.eq(0), one, x);
+            // x·(|x|/‖x‖)^(p−2)/‖x‖ is sign(x)·|x|^(p−1)/‖x‖^(p−1); for p = 2 it is x/‖x‖.
+            Tensor slope = p == 2 ? safeX.div(safeNorm) : safeX.div(safeNorm).mul(safeX.abs().div(safeNorm).pow(p - 2));
+            return new Tensor[] {Elementwise.where(none, zero, slope.mul(gk))};
         });
     }
 }

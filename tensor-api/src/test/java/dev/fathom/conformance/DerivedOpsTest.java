@@ -122,6 +122,14 @@ class DerivedOpsTest extends ConformanceTest {
         Tensor zero = Tensor.zeros(DType.F64, 3).requiresGrad(true);
         zero.norm().backward();
         assertArrayEquals(new double[] {0, 0, 0}, zero.grad().toDoubleArray(), "the 2-norm's subgradient at 0, as PyTorch's, not 0/0");
+        for (double p : new double[] {3, 1.5, 0.5}) {
+            // torch 1.13: a zero row, and a zero inside a row, get gradient 0 from every p-norm.
+            Tensor rows = Tensor.of(new double[] {0, 0, 1, 0, -2, 3}, 3, 2).requiresGrad(true);
+            rows.norm(p, new int[] {1}, false).sum().backward();
+            double n = Math.pow(Math.pow(2, p) + Math.pow(3, p), 1 / p);
+            Check.close("p = " + p + " gradient with zeros", rows.grad(), Ref.of(new int[] {3, 2}, 0, 0, 1, 0,
+                    -Math.pow(2 / n, p - 1), Math.pow(3 / n, p - 1)), DType.F64);
+        }
         Check.fails(IllegalArgumentException.class, () -> x.norm(0, new int[0], false), "norm", "p must be positive");
 
         // torch.linspace(-1, 1, 4) and (0, 1, 5); one step is the start.
@@ -136,6 +144,8 @@ class DerivedOpsTest extends ConformanceTest {
         assertArrayEquals(new boolean[] {true, true, true, false, false, false}, a.isclose(b, 1e-5, 1e-8, false).toBooleanArray());
         assertArrayEquals(new boolean[] {true, true, true, false, true, true}, a.isclose(b, 0.01, 0, true).toBooleanArray());
         assertFalse(a.allclose(b, 1, 1));
+        assertArrayEquals(new boolean[] {false, false}, Tensor.of(new double[] {INF, 1}, 2).isclose(Tensor.of(new double[] {1, INF}, 2), INF, INF, false)
+                .toBooleanArray(), "an infinity is close only to itself, even with an infinite tolerance");
         assertTrue(a.narrow(0, 0, 3).allclose(b.narrow(0, 0, 3), 1e-5, 1e-8));
     }
 }
