@@ -151,6 +151,15 @@ final class Elementwise {
         });
     }
 
+    /** {@code where(cond, a, value)} or, with {@code valueFirst}, {@code where(cond, value, a)}: the number in a's dtype and on its device. */
+    static Tensor where(Tensor cond, Tensor a, double value, boolean valueFirst) {
+        Ops.open("where", cond, a);
+        return Scope.intermediates(() -> {
+            Tensor v = scalarLike("where", a, value);
+            return valueFirst ? where(cond, v, a) : where(cond, a, v);
+        });
+    }
+
     static Tensor clamp(Tensor x, double min, double max) {
         Ops.open("clamp", x);
         if (x.dtype() == DType.BOOL) {

@@ -131,4 +131,40 @@ final class Indexing {
         return Ops.record("scatterAdd", out, new Tensor[] {x, src}, new Tensor[] {index},
                 g -> new Tensor[] {x.requiresGrad() ? g : null, src.requiresGrad() ? g.gather(d, index) : null});
     }
+
+    static Tensor maskedFill(Tensor x, Tensor mask, double value) {
+        Ops.open("maskedFill", x, mask);
+        if (mask.dtype() != DType.BOOL) {
+            throw new IllegalArgumentException("maskedFill: the mask must be BOOL, got " + mask.describe() + "; use a comparison such as x.gt(0)");
+        }
+        int[] shape = Shape.broadcast("maskedFill", mask.shape, x.shape);
+        if (!java.util.Arrays.equals(shape, x.shape)) {
+            throw new IllegalArgumentException("maskedFill: the mask " + mask.describe() + " does not broadcast to the tensor's shape "
+                    + Shape.format(x.shape) + " (it would make " + Shape.format(shape) + ")");
+        }
+        return Elementwise.where(mask, x, value, true);
+    }
+
+    static Tensor nonzero(Tensor x) {
+        Ops.open("nonzero", x);
+        double[] v = x.dtype() == DType.BOOL ? null : Host.toDoubleArray(x);
+        boolean[] b = x.dtype() == DType.BOOL ? Host.toBooleanArray(x) : null;
+        int rank = x.shape.length, n = (int) x.numel();
+        long[] found = new long[n * Math.max(rank, 1)];
+        int count = 0;
+        int[] strides = new int[rank];
+        for (int d = rank - 1, s = 1; d >= 0; d--) {
+            strides[d] = s;
+            s *= x.shape[d];
+        }
+        for (int f = 0; f < n; f++) {
+            if (b != null ? b[f] : v[f] != 0) {   // NaN is nonzero
+                for (int d = 0; d < rank; d++) {
+                    found[count * rank + d] = (f / strides[d]) % x.shape[d];
+                }
+                count++;
+            }
+        }
+        return Factories.upload(java.util.Arrays.copyOf(found, count * rank), count * rank, DType.I64, x.device(), new int[] {count, rank});
+    }
 }

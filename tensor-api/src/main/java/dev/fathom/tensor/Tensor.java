@@ -220,6 +220,16 @@ public final class Tensor implements AutoCloseable {
         return Elementwise.where(cond, a, b);
     }
 
+    /** {@code cond ? a : value}, the number taken in a's dtype (no promotion: a's dtype is the result's). */
+    public static Tensor where(Tensor cond, Tensor a, double value) {
+        return Elementwise.where(cond, a, value, false);
+    }
+
+    /** {@code cond ? value : b}, the number taken in b's dtype. */
+    public static Tensor where(Tensor cond, double value, Tensor b) {
+        return Elementwise.where(cond, b, value, true);
+    }
+
     // ---- properties -----------------------------------------------------------------------------
 
     /** A copy of the shape. */
@@ -735,6 +745,11 @@ public final class Tensor implements AutoCloseable {
         return Views.chunk(this, chunks, dim);
     }
 
+    /** The views {@code select(dim, i)} for every i, as {@code torch.unbind}. */
+    public Tensor[] unbind(int dim) {
+        return Views.unbind(this, dim);
+    }
+
     /** Splits into views of {@code splitSize} along {@code dim} (the last may be smaller). */
     public Tensor[] split(int splitSize, int dim) {
         return Views.split(this, splitSize, dim);
@@ -892,6 +907,19 @@ public final class Tensor implements AutoCloseable {
     }
 
     // ---- indexing -------------------------------------------------------------------------------
+
+    /** {@code value} where {@code mask} (BOOL, broadcast to this shape) holds, this elsewhere, as {@code torch.masked_fill} (a copy). */
+    public Tensor maskedFill(Tensor mask, double value) {
+        return Indexing.maskedFill(this, mask, value);
+    }
+
+    /**
+     * The I64 indices {@code [n, dim()]} of the n nonzero elements in row-major order, as
+     * {@code torch.nonzero}; its shape depends on the values, so it reads them back (waiting for the device).
+     */
+    public Tensor nonzero() {
+        return Indexing.nonzero(this);
+    }
 
     /** The entries of {@code dim} at the I64 indices {@code index} (1-D). */
     public Tensor indexSelect(int dim, Tensor index) {

@@ -476,4 +476,14 @@ final class Views {
             return cat(d, u);
         });
     }
+
+    static Tensor[] unbind(Tensor x, int dim) {
+        Ops.open("unbind", x);
+        int d = Shape.dim("unbind", dim, x.shape);
+        Tensor[] out = new Tensor[x.shape[d]];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = select(x, d, i);
+        }
+        return out;
+    }
 }

@@ -18,6 +18,37 @@ class IndexingTest extends ConformanceTest {
     }
 
     @BackendTest
+    void maskedFillWhereWithANumberNonzeroAndUnbind(TestBackends.Case backend) {
+        use(backend);
+        Tensor x = Tensor.of(new float[] {1, -2, 3, -4, 5, -6}, 2, 3);
+        Tensor negative = x.lt(0);
+        Check.exact("maskedFill", x.maskedFill(negative, 0.5), Ref.of(new int[] {2, 3}, 1, 0.5, 3, 0.5, 5, 0.5), DType.F32);
+        Check.exact("maskedFill with a broadcast mask", x.maskedFill(Tensor.of(new boolean[] {true, false, false}, 3), -1),
+                Ref.of(new int[] {2, 3}, -1, -2, 3, -1, 5, -6), DType.F32);
+        Check.exact("where(cond, x, number) keeps x's F32", Tensor.where(negative, x, 0.0), Ref.of(new int[] {2, 3}, 0, -2, 0, -4, 0, -6), DType.F32);
+        Check.exact("where(cond, number, x)", Tensor.where(negative, 9, x), Ref.of(new int[] {2, 3}, 1, 9, 3, 9, 5, 9), DType.F32);
+        Check.fails(IllegalArgumentException.class, () -> x.maskedFill(x, 0), "maskedFill", "the mask must be BOOL");
+        Check.fails(IllegalArgumentException.class, () -> x.select(0, 0).maskedFill(negative, 0), "maskedFill", "does not broadcast to the tensor's shape [3]");
+        Check.fails(IllegalArgumentException.class, () -> Tensor.where(negative, Tensor.of(new long[] {1, 2, 3}, 3), 0.5), "where", "0.5");
+
+        Tensor m = Tensor.of(new double[] {0, 2, 0, Double.NaN, 0, -1}, 2, 3);
+        Check.exact("nonzero", m.nonzero(), Ref.of(new int[] {3, 2}, 0, 1, 1, 0, 1, 2), DType.I64);
+        Check.exact("nonzero of BOOL", negative.nonzero(), Ref.of(new int[] {3, 2}, 0, 1, 1, 0, 1, 2), DType.I64);
+        Check.exact("nonzero of nothing", Tensor.zeros(DType.I64, 4).nonzero(), Ref.of(new int[] {0, 1}), DType.I64);
+
+        Tensor[] rows = x.unbind(0), cols = x.unbind(-1);
+        Check.exact("unbind(0)[1]", rows[1], Ref.of(new int[] {3}, -4, 5, -6), DType.F32);
+        Check.exact("unbind(-1)[2]", cols[2], Ref.of(new int[] {2}, 3, -6), DType.F32);
+        org.junit.jupiter.api.Assertions.assertEquals(3, cols.length);
+        org.junit.jupiter.api.Assertions.assertTrue(rows[0].sharesStorageWith(x), "views, as select gives");
+
+        // maskedFill's gradient flows where the mask does not hold.
+        Tensor leaf = Tensor.of(new double[] {1, -2, 3}, 3).requiresGrad(true);
+        leaf.maskedFill(leaf.lt(0), 0).mul(Tensor.of(new double[] {4, 5, 6}, 3)).sum().backward();
+        Check.exact("maskedFill gradient", leaf.grad(), Ref.of(new int[] {3}, 4, 0, 6), DType.F64);
+    }
+
+    @BackendTest
     void indexSelect(TestBackends.Case backend) {
         use(backend);
         Inputs in = new Inputs(1);
