@@ -135,6 +135,10 @@ public final class DataLoader {
         }
 
         public DataLoader build() {
+            if (transform != null && dataset.featureDType() != DType.F32) {
+                throw new IllegalArgumentException("DataLoader: transforms work on F32 images, but the examples are " + dataset.featureDType()
+                        + " ids of shape " + Arrays.toString(dataset.exampleShape()) + "; leave the transform out");
+            }
             if (transform != null && dataset.exampleShape().length != 3) {
                 throw new IllegalArgumentException("DataLoader: transforms work on images [C, H, W], but the examples have shape "
                         + Arrays.toString(dataset.exampleShape()) + "; reshape the data set first, e.g. dataset.reshape(1, 28, 28)");
@@ -229,20 +233,22 @@ public final class DataLoader {
 
     /**
      * {@code batch} when it is what {@link Dataset} promises: {@code count} examples of
-     * {@code exampleShape()} and labels of {@code labelShape()} and {@code labelDType()}; a data set
+     * {@code exampleShape()} and {@code featureDType()}, and labels of {@code labelShape()} and {@code labelDType()}; a data set
      * that breaks it would otherwise fail later, in whichever layer first meets the wrong shape.
      */
     private HostBatch requireContract(HostBatch batch, int count) {
         int[] features = prepend(count, dataset.exampleShape()), labels = prepend(count, dataset.labelShape());
         boolean classes = dataset.labelDType() == DType.I64;
+        DType kind = dataset.featureDType();
         if (batch == null || !Arrays.equals(batch.shape(), features) || !Arrays.equals(batch.targetShape(), labels)
-                || (batch.classes() != null) != classes) {
+                || (batch.classes() != null) != classes || batch.featureDType() != kind) {
             String name = dataset.getClass().getSimpleName().isEmpty() ? dataset.getClass().getName() : dataset.getClass().getSimpleName();
+            String ids = kind == DType.F32 ? "" : kind + " ";
             throw new IllegalStateException("DataLoader: " + name + ".gather of " + count + " examples returned "
-                    + (batch == null ? "null" : "features " + Arrays.toString(batch.shape()) + " and " + (batch.classes() != null ? "class" : "F32")
-                    + " labels " + Arrays.toString(batch.targetShape()))
-                    + " where its exampleShape(), labelShape() and labelDType() promise features " + Arrays.toString(features) + " and "
-                    + (classes ? "class" : "F32") + " labels " + Arrays.toString(labels) + "; fix the data set so that the two agree");
+                    + (batch == null ? "null" : (batch.featureDType() == DType.F32 ? "" : batch.featureDType() + " ") + "features "
+                    + Arrays.toString(batch.shape()) + " and " + (batch.classes() != null ? "class" : "F32") + " labels " + Arrays.toString(batch.targetShape()))
+                    + " where its exampleShape(), featureDType(), labelShape() and labelDType() promise " + ids + "features " + Arrays.toString(features)
+                    + " and " + (classes ? "class" : "F32") + " labels " + Arrays.toString(labels) + "; fix the data set so that the two agree");
         }
         return batch;
     }

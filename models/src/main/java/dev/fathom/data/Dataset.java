@@ -6,9 +6,9 @@ import dev.fathom.tensor.Tensor;
 import java.util.Arrays;
 
 /**
- * A finite, indexed set of examples (as PyTorch's map-style {@code Dataset}): F32 features of one
- * fixed {@link #exampleShape()} each, and a label that is either a class index (I64) or F32
- * targets of {@link #labelShape()}.
+ * A finite, indexed set of examples (as PyTorch's map-style {@code Dataset}): features of one
+ * fixed {@link #exampleShape()} each, F32 values or I64 ids ({@link #featureDType()}), and a label
+ * that is either a class index (I64) or F32 targets of {@link #labelShape()}.
  *
  * <p>Contract: {@link #gather} builds host arrays only, never tensors, and is safe to call from
  * another thread while the data set is otherwise only read (the {@link DataLoader}'s prefetch
@@ -22,6 +22,11 @@ public interface Dataset {
 
     /** The shape of one example's features, e.g. {@code [784]} or {@code [1, 28, 28]}. */
     int[] exampleShape();
+
+    /** {@link DType#F32} for values (the default), {@link DType#I64} for ids such as token ids. */
+    default DType featureDType() {
+        return DType.F32;
+    }
 
     /** {@link DType#I64} for class indices, {@link DType#F32} for regression targets. */
     DType labelDType();
@@ -47,7 +52,7 @@ public interface Dataset {
     /** Example {@code index}: features of {@link #exampleShape()} and a label of {@link #labelShape()} (0-d for a class). */
     default Batch get(int index) {
         HostBatch b = gather(new int[] {index}, 0, 1);
-        Tensor x = Tensor.of(b.features(), exampleShape());
+        Tensor x = b.features() != null ? Tensor.of(b.features(), exampleShape()) : Tensor.of(b.ids(), exampleShape());
         int[] ls = labelShape();
         Tensor y = b.classes() != null ? Tensor.scalar(b.classes()[0])
                 : ls.length == 0 ? Tensor.scalar(b.targets()[0]) : Tensor.of(b.targets(), ls);

@@ -77,7 +77,7 @@ public record LabeledData(float[] features, long[] labels, int count, int width,
     @Override
     public HostBatch gather(int[] indices, int from, int n) {
         Dataset.checkRange("LabeledData", indices, from, n, count);
-        return TensorDataset.gatherRows(features, exampleShape(), labels, null, labelShape(), indices, from, n);
+        return TensorDataset.gatherRows(features, null, exampleShape(), labels, null, labelShape(), indices, from, n);
     }
 
     @Override

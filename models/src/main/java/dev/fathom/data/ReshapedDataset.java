@@ -34,6 +34,11 @@ final class ReshapedDataset implements Dataset {
     }
 
     @Override
+    public DType featureDType() {
+        return base.featureDType();
+    }
+
+    @Override
     public DType labelDType() {
         return base.labelDType();
     }
@@ -49,6 +54,6 @@ final class ReshapedDataset implements Dataset {
         int[] shape = new int[exampleShape.length + 1];
         shape[0] = count;
         System.arraycopy(exampleShape, 0, shape, 1, exampleShape.length);
-        return b.withFeatures(b.features(), shape);
+        return b.withShape(shape);
     }
 }

@@ -38,6 +38,11 @@ public final class Subset implements Dataset {
     }
 
     @Override
+    public DType featureDType() {
+        return base.featureDType();
+    }
+
+    @Override
     public DType labelDType() {
         return base.labelDType();
     }

@@ -8,8 +8,8 @@ import java.util.Objects;
 
 /**
  * Features and labels given as whole tensors (PyTorch's {@code TensorDataset}): example {@code i}
- * is row {@code i} of each. Features must be F32 {@code [N, ...]}; labels I64 class indices
- * {@code [N]} or F32 targets {@code [N, ...]}.
+ * is row {@code i} of each. Features are F32 values or I64 ids (token ids, say) {@code [N, ...]};
+ * labels I64 class indices {@code [N]} or F32 targets {@code [N, ...]}.
  *
  * <p>The values are copied to host memory once, at construction: the {@link DataLoader}'s prefetch
  * thread may then read them while the tensors (which are not thread-safe) stay with their owner,
@@ -17,6 +17,7 @@ import java.util.Objects;
  */
 public final class TensorDataset implements Dataset {
     private final float[] features;
+    private final long[] ids;
     private final int[] exampleShape;
     private final long[] classes;
     private final float[] targets;
@@ -27,8 +28,8 @@ public final class TensorDataset implements Dataset {
     public TensorDataset(Tensor features, Tensor labels) {
         Objects.requireNonNull(features, "TensorDataset: features is null");
         Objects.requireNonNull(labels, "TensorDataset: labels is null");
-        if (features.dtype() != DType.F32) {
-            throw new IllegalArgumentException("TensorDataset: features must be F32, got " + features.describe()
+        if (features.dtype() != DType.F32 && features.dtype() != DType.I64) {
+            throw new IllegalArgumentException("TensorDataset: features must be F32 values or I64 ids, got " + features.describe()
                     + "; convert with features.to(DType.F32)");
         }
         if (labels.dtype() != DType.I64 && labels.dtype() != DType.F32) {
@@ -43,7 +44,8 @@ public final class TensorDataset implements Dataset {
             throw new IllegalArgumentException("TensorDataset: class labels must be [N], got " + labels.describe());
         }
         this.size = features.size(0);
-        this.features = features.toFloatArray();
+        this.features = features.dtype() == DType.F32 ? features.toFloatArray() : null;
+        this.ids = features.dtype() == DType.I64 ? features.toLongArray() : null;
         this.exampleShape = Arrays.copyOfRange(features.shape(), 1, features.dim());
         this.labelShape = Arrays.copyOfRange(labels.shape(), 1, labels.dim());
         this.classes = labels.dtype() == DType.I64 ? labels.toLongArray() : null;
@@ -51,8 +53,9 @@ public final class TensorDataset implements Dataset {
         checkClasses();
     }
 
-    private TensorDataset(float[] features, int[] exampleShape, long[] classes, float[] targets, int[] labelShape, int size) {
+    private TensorDataset(float[] features, long[] ids, int[] exampleShape, long[] classes, float[] targets, int[] labelShape, int size) {
         this.features = features;
+        this.ids = ids;
         this.exampleShape = exampleShape;
         this.classes = classes;
         this.targets = targets;
@@ -64,8 +67,15 @@ public final class TensorDataset implements Dataset {
     /** {@code classes.length} examples of {@code exampleShape} from row-major {@code features} (not copied: don't modify them). */
     public static TensorDataset of(float[] features, int[] exampleShape, long[] classes) {
         int n = classes.length;
-        checkFeatures(features, exampleShape, n);
-        return new TensorDataset(features, exampleShape.clone(), classes, null, new int[0], n);
+        checkFeatures(features.length, exampleShape, n);
+        return new TensorDataset(features, null, exampleShape.clone(), classes, null, new int[0], n);
+    }
+
+    /** {@code classes.length} examples of I64 ids (token ids, say) of {@code exampleShape} each (not copied: don't modify them). */
+    public static TensorDataset ofIds(long[] ids, int[] exampleShape, long[] classes) {
+        int n = classes.length;
+        checkFeatures(ids.length, exampleShape, n);
+        return new TensorDataset(null, ids, exampleShape.clone(), classes, null, new int[0], n);
     }
 
     /** Examples with F32 targets of {@code targetShape} each (not copied: don't modify the arrays). */
@@ -76,15 +86,15 @@ public final class TensorDataset implements Dataset {
                     + Arrays.toString(targetShape));
         }
         int n = (int) (targets.length / per);
-        checkFeatures(features, exampleShape, n);
-        return new TensorDataset(features, exampleShape.clone(), null, targets, targetShape.clone(), n);
+        checkFeatures(features.length, exampleShape, n);
+        return new TensorDataset(features, null, exampleShape.clone(), null, targets, targetShape.clone(), n);
     }
 
-    private static void checkFeatures(float[] features, int[] exampleShape, int n) {
+    private static void checkFeatures(int values, int[] exampleShape, int n) {
         long per = HostBatch.product(exampleShape);
-        if (exampleShape.length == 0 || per < 1 || features.length != n * per) {
+        if (exampleShape.length == 0 || per < 1 || values != n * per) {
             throw new IllegalArgumentException("TensorDataset.of: " + n + " examples of shape " + Arrays.toString(exampleShape) + " need "
-                    + n * per + " feature values, got " + features.length);
+                    + n * per + " feature values, got " + values);
         }
     }
 
@@ -109,6 +119,11 @@ public final class TensorDataset implements Dataset {
     }
 
     @Override
+    public DType featureDType() {
+        return ids != null ? DType.I64 : DType.F32;
+    }
+
+    @Override
     public DType labelDType() {
         return classes != null ? DType.I64 : DType.F32;
     }
@@ -121,16 +136,21 @@ public final class TensorDataset implements Dataset {
     @Override
     public HostBatch gather(int[] indices, int from, int count) {
         Dataset.checkRange("TensorDataset", indices, from, count, size);
-        return gatherRows(features, exampleShape, classes, targets, labelShape, indices, from, count);
+        return gatherRows(features, ids, exampleShape, classes, targets, labelShape, indices, from, count);
     }
 
-    /** Copies the selected rows; shared with {@link LabeledData}. Indices must already be checked. */
-    static HostBatch gatherRows(float[] features, int[] exampleShape, long[] classes, float[] targets, int[] labelShape, int[] indices,
-            int from, int count) {
+    /** Copies the selected rows of {@code features} or {@code ids}; shared with {@link LabeledData}. Indices must already be checked. */
+    static HostBatch gatherRows(float[] features, long[] ids, int[] exampleShape, long[] classes, float[] targets, int[] labelShape,
+            int[] indices, int from, int count) {
         int width = (int) HostBatch.product(exampleShape);
-        float[] x = new float[count * width];
+        float[] x = features == null ? null : new float[count * width];
+        long[] xi = ids == null ? null : new long[count * width];
         for (int i = 0; i < count; i++) {
-            System.arraycopy(features, indices[from + i] * width, x, i * width, width);
+            if (x != null) {
+                System.arraycopy(features, indices[from + i] * width, x, i * width, width);
+            } else {
+                System.arraycopy(ids, indices[from + i] * width, xi, i * width, width);
+            }
         }
         int[] shape = prepend(count, exampleShape);
         int[] yShape = prepend(count, labelShape);
@@ -139,14 +159,14 @@ public final class TensorDataset implements Dataset {
             for (int i = 0; i < count; i++) {
                 y[i] = classes[indices[from + i]];
             }
-            return new HostBatch(x, shape, y, null, yShape);
+            return new HostBatch(x, xi, shape, y, null, yShape);
         }
         int k = (int) HostBatch.product(labelShape);
         float[] y = new float[count * k];
         for (int i = 0; i < count; i++) {
             System.arraycopy(targets, indices[from + i] * k, y, i * k, k);
         }
-        return new HostBatch(x, shape, null, y, yShape);
+        return new HostBatch(x, xi, shape, null, y, yShape);
     }
 
     static int[] prepend(int n, int[] shape) {

@@ -315,7 +315,7 @@ class DataLoaderTest {
             try (DataLoader.Epoch epoch = DataLoader.builder(liar, 4).prefetch(prefetch).build().epoch()) {
                 String m = assertThrows(IllegalStateException.class, epoch::nextHost).getMessage();
                 assertTrue(m.startsWith("DataLoader: ") && m.endsWith(".gather of 4 examples returned features [4, 2] and class labels [4] where "
-                        + "its exampleShape(), labelShape() and labelDType() promise features [4, 4] and class labels [4]; fix the data set so "
+                        + "its exampleShape(), featureDType(), labelShape() and labelDType() promise features [4, 4] and class labels [4]; fix the data set so "
                         + "that the two agree"), m);
             }
         }

@@ -13,6 +13,36 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class TensorDatasetTest {
 
     @Test
+    void idsStayI64FromTheArraysToTheBatchTensors() {
+        // Token ids above 2^24 would not survive a trip through F32.
+        long big = (1L << 40) + 1;
+        long[] ids = {1, 2, 3, big, 5, 6, 7, 8, 9};
+        TensorDataset d = TensorDataset.ofIds(ids, new int[] {3}, new long[] {0, 1, 0});
+        assertEquals(DType.I64, d.featureDType());
+        try (Scope s = Scope.open()) {
+            Batch b = d.batch(1, 0);
+            assertEquals(DType.I64, b.x().dtype());
+            assertArrayEquals(new long[] {big, 5, 6, 1, 2, 3}, b.x().toLongArray());
+            assertArrayEquals(new long[] {7, 8, 9}, d.get(2).x().toLongArray());
+            assertArrayEquals(new long[] {big, 5, 6}, d.reshape(1, 3).get(1).x().reshape(3).toLongArray());
+            assertEquals(DType.I64, new Subset(d, new int[] {2, 1}).featureDType());
+            TensorDataset fromTensor = new TensorDataset(Tensor.of(ids, 3, 3), Tensor.of(new long[] {0, 1, 0}));
+            assertEquals(d.gather(new int[] {0, 1, 2}, 0, 3), fromTensor.gather(new int[] {0, 1, 2}, 0, 3));
+            for (boolean prefetch : new boolean[] {false, true}) {
+                DataLoader loader = DataLoader.builder(d.reshape(1, 3), 2).shuffle(true).seed(1).prefetch(prefetch).build();
+                try (DataLoader.Epoch epoch = loader.epoch()) {
+                    Batch first = epoch.next();
+                    assertEquals(DType.I64, first.x().dtype());
+                    assertArrayEquals(new int[] {2, 1, 3}, first.x().shape());
+                }
+            }
+            String m = assertThrows(IllegalArgumentException.class,
+                    () -> DataLoader.builder(d.reshape(1, 1, 3), 2).transform(new RandomHorizontalFlip()).build()).getMessage();
+            assertTrue(m.contains("transforms work on F32 images, but the examples are I64 ids"), m);
+        }
+    }
+
+    @Test
     void rowsOfTheTensorsAreTheExamples() {
         try (Scope s = Scope.open()) {
             // 3 examples of shape [2, 2]: example i holds 4i .. 4i+3.
