@@ -23,6 +23,11 @@ public final class Conv1d extends Module {
         this(inChannels, outChannels, kernel, stride, padding, 1, 1, true);
     }
 
+    /** With or without bias (PyTorch's {@code bias=False}), dilation 1, one group. */
+    public Conv1d(int inChannels, int outChannels, int kernel, int stride, int padding, boolean bias) {
+        this(inChannels, outChannels, kernel, stride, padding, 1, 1, bias);
+    }
+
     public Conv1d(int inChannels, int outChannels, int kernel, int stride, int padding, int dilation, int groups, boolean bias) {
         this(inChannels, outChannels, kernel, stride, padding, dilation, groups, bias, Generator.global());
     }

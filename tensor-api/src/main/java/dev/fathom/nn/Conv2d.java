@@ -27,6 +27,11 @@ public final class Conv2d extends Module {
         this(inChannels, outChannels, new int[] {kernel}, new int[] {stride}, new int[] {padding}, new int[] {1}, 1, true);
     }
 
+    /** Square kernel, with or without bias (PyTorch's {@code bias=False}, as before a batch norm), dilation 1, one group. */
+    public Conv2d(int inChannels, int outChannels, int kernel, int stride, int padding, boolean bias) {
+        this(inChannels, outChannels, new int[] {kernel}, new int[] {stride}, new int[] {padding}, new int[] {1}, 1, bias);
+    }
+
     /** Sizes are one value for both dims or {@code {h, w}}. */
     public Conv2d(int inChannels, int outChannels, int[] kernel, int[] stride, int[] padding, int[] dilation, int groups, boolean bias) {
         this(inChannels, outChannels, kernel, stride, padding, dilation, groups, bias, Generator.global());

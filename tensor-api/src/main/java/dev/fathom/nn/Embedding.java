@@ -25,6 +25,11 @@ public final class Embedding extends Module {
     }
 
     /** With row {@code paddingIdx} (from the end when negative, as PyTorch's {@code padding_idx}) kept at zeros and out of training. */
+    public Embedding(int numEmbeddings, int embeddingDim, int paddingIdx) {
+        this(numEmbeddings, embeddingDim, paddingIdx, Generator.global());
+    }
+
+    /** As the constructor above, drawing the other rows from {@code generator}. */
     public Embedding(int numEmbeddings, int embeddingDim, int paddingIdx, Generator generator) {
         this(numEmbeddings, embeddingDim, generator, paddingIdx);
     }

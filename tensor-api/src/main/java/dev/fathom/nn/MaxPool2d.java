@@ -17,6 +17,11 @@ public final class MaxPool2d extends Module {
     }
 
     /** Sizes are one value for both dims or {@code {h, w}}. */
+    /** With PyTorch's {@code ceil_mode}, square windows, dilation 1. */
+    public MaxPool2d(int kernel, int stride, int padding, boolean ceilMode) {
+        this(new int[] {kernel}, new int[] {stride}, new int[] {padding}, new int[] {1}, ceilMode);
+    }
+
     public MaxPool2d(int[] kernel, int[] stride, int[] padding, int[] dilation) {
         this(kernel, stride, padding, dilation, false);
     }

@@ -175,6 +175,14 @@ class OneDimensionalTest extends ConformanceTest {
             assertArrayEquals(new int[] {2, 4, 5}, plain.forward(Tensor.zeros(DType.F32, 2, 3, 7)).shape());
         }
         assertEquals("MaxPool1d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)", new MaxPool1d(2).toString());
+        // The short forms of PyTorch's common keyword arguments: bias=False, ceil_mode=True, padding_idx.
+        try (Conv1d c1 = new Conv1d(3, 4, 3, 1, 1, false); dev.fathom.nn.Conv2d c2 = new dev.fathom.nn.Conv2d(1, 2, 3, 1, 1, false);
+             dev.fathom.nn.Embedding e = new dev.fathom.nn.Embedding(5, 3, 0)) {
+            assertEquals(null, c1.bias());
+            assertEquals("Conv2d(1, 2, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1), bias=False)", c2.toString());
+            assertArrayEquals(new float[] {0, 0, 0}, e.weight().data().select(0, 0).toFloatArray());
+        }
+        assertEquals("MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=True)", new dev.fathom.nn.MaxPool2d(2, 2, 0, true).toString());
         assertEquals("AvgPool1d(kernel_size=(2,), stride=(2,), padding=(0,))", new AvgPool1d(2).toString());
         assertEquals("Upsample(scale_factor=2.0, mode=nearest)", new Upsample(2).toString());
     }
