@@ -25,7 +25,7 @@ import java.util.regex.Pattern;
  * <pre>{@code
  * Checkpoint ckpt = new Checkpoint()
  *         .section("model", model)                      // Module.stateDict()
- *         .section("optimizer", optimizerState)         // any Stateful
+ *         .section("optimizer", new OptimizerSection(opt)) // any Stateful (dev.fathom.train.OptimizerSection)
  *         .section("rng", Generator.global())           // seed and counter
  *         .put("epoch", epoch).put("step", step);
  * ckpt.save(dir.resolve("last.safetensors"));            // atomic: the old file survives a failure

@@ -11,15 +11,17 @@ import java.util.Map;
 /**
  * An optimizer as a checkpoint section: its {@link OptimizerState} tensors, and its scalars as
  * strings (integers as integers, the learning rate as a round-trip double, so resume is exact),
- * plus the optimizer's class under {@code "optimizer"}, checked on load.
+ * plus the optimizer's class under {@code "optimizer"}, checked on load. Register it in a
+ * {@link dev.fathom.io.Checkpoint} to save an optimizer beside a model:
+ * {@code new Checkpoint().section("model", model).section("optimizer", new OptimizerSection(opt))}.
  */
-final class OptimizerSection implements Stateful {
+public final class OptimizerSection implements Stateful {
     private static final String CLASS_KEY = "optimizer";
     private final Optimizer optimizer;
     private OptimizerState pending;
 
-    OptimizerSection(Optimizer optimizer) {
-        this.optimizer = optimizer;
+    public OptimizerSection(Optimizer optimizer) {
+        this.optimizer = java.util.Objects.requireNonNull(optimizer, "OptimizerSection: the optimizer is null");
     }
 
     private OptimizerState state() {

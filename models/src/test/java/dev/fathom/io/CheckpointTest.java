@@ -105,6 +105,32 @@ class CheckpointTest {
     }
 
     @Test
+    void aModelAndItsOptimizerRoundTripThroughThePublicSections(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("run.safetensors");
+        dev.fathom.tensor.Generator g = new dev.fathom.tensor.Generator(3);
+        float[] trained;
+        try (dev.fathom.nn.Linear model = new dev.fathom.nn.Linear(3, 2, true, g);
+             dev.fathom.optim.Adam adam = new dev.fathom.optim.Adam(model.parameters(), dev.fathom.optim.Adam.Config.defaults())) {
+            for (int step = 0; step < 2; step++) {
+                try (Scope s = Scope.open()) {
+                    adam.zeroGrad();
+                    model.forward(Tensor.ones(4, 3)).pow(2).sum().backward();
+                    adam.step();
+                }
+            }
+            new Checkpoint().section("model", model).section("optimizer", new dev.fathom.train.OptimizerSection(adam)).put("step", 2).save(file);
+            trained = model.weight().data().toFloatArray();
+        }
+        try (dev.fathom.nn.Linear model = new dev.fathom.nn.Linear(3, 2, true, new dev.fathom.tensor.Generator(9));
+             dev.fathom.optim.Adam adam = new dev.fathom.optim.Adam(model.parameters(), dev.fathom.optim.Adam.Config.defaults())) {
+            Checkpoint c = new Checkpoint().section("model", model).section("optimizer", new dev.fathom.train.OptimizerSection(adam));
+            c.load(file);
+            assertArrayEquals(trained, model.weight().data().toFloatArray());
+            assertEquals(2, adam.stepCount(), "the optimizer's own step count came back with its moments");
+        }
+    }
+
+    @Test
     void peekReadsTheTopLevelScalarsOnly() throws IOException {
         try (Tiny model = new Tiny(1, 3, 2)) {
             Holder opt = new Holder();
