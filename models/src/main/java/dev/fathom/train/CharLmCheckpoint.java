@@ -56,16 +56,12 @@ public final class CharLmCheckpoint {
                 .put("vocab", vocabulary).put("step", step);
     }
 
-    /** Where a resumed run continues from: the last step done, and the window stream's seed and batch. */
-    public record Position(long step, long seed, int batch) {
-    }
-
     /**
      * The training state of {@code file} (written by a run, not a sampling-only checkpoint) restored
      * into {@code model} (of the checkpoint's arch and config: {@link #create}), {@code optimizer}
      * and the global generator; throws naming the file when it cannot be continued.
      */
-    public static Position resume(Path file, CharLm model, Optimizer optimizer) throws IOException {
+    public static RunPosition resume(Path file, CharLm model, Optimizer optimizer) throws IOException {
         Map<String, String> meta = Checkpoint.peek(file);
         if (!MODEL.equals(meta.get("model"))) {
             throw new IllegalArgumentException(file + " holds a \"" + meta.get("model") + "\" model, not a " + MODEL + " one");
@@ -81,10 +77,7 @@ public final class CharLmCheckpoint {
         Checkpoint c = new Checkpoint().section("model", (Module) model).section("optimizer", new OptimizerSection(optimizer))
                 .section("rng", Generator.global());
         c.load(file);
-        Map<String, String> s = c.scalars();
-        return new Position(Checkpoint.longScalar(file, s, "step", null, 1, Integer.MAX_VALUE - 1),
-                Checkpoint.longScalar(file, s, "seed", null, Long.MIN_VALUE, Long.MAX_VALUE),
-                (int) Checkpoint.longScalar(file, s, "batch", null, 1, Integer.MAX_VALUE));
+        return RunPosition.read(file, c.scalars());
     }
 
     /** A new model of {@code arch} ("gpt" or "lstm") with the sizes {@code config} (as {@link CharLm#configString()} writes them). */

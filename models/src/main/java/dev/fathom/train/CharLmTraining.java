@@ -132,17 +132,9 @@ public final class CharLmTraining {
      * checkpoint's. {@link Result#firstValLoss()} is the logged step-0 loss (NaN if the log lacks it).
      */
     public Result resume(Path checkpoint) throws IOException {
-        CharLmCheckpoint.Position at = CharLmCheckpoint.resume(checkpoint, model, optimizer);
-        if (at.seed() != settings.seed() || at.batch() != settings.batch()) {
-            throw new IllegalArgumentException(checkpoint + " was trained with seed " + at.seed() + " and batch " + at.batch()
-                    + "; resume with the same (got seed " + settings.seed() + ", batch " + settings.batch() + ")");
-        }
-        if (at.step() >= settings.steps()) {
-            throw new IllegalArgumentException(checkpoint + " is at step " + at.step() + " already; ask for more steps than that (got "
-                    + settings.steps() + ")");
-        }
+        long done = CharLmCheckpoint.resume(checkpoint, model, optimizer).continuing(checkpoint, settings.seed(), settings.batch(), settings.steps());
         // Each step draws `batch` window starts, so the stream after step k is the seed's, k·batch draws on.
-        return train(at.step(), new SplitMix64(settings.seed()).skip(at.step() * settings.batch()));
+        return train(done, new SplitMix64(settings.seed()).skip(done * settings.batch()));
     }
 
     /** Steps {@code done + 1} to {@code settings.steps()}, drawing windows from {@code rng}; from scratch when {@code done} is 0. */

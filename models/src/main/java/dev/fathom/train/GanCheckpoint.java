@@ -38,16 +38,12 @@ public final class GanCheckpoint {
         }
     }
 
-    /** Where a resumed run continues from: the last step done, and the run's seed and batch. */
-    public record Position(long step, long seed, int batch) {
-    }
-
     /**
      * The training state of {@code file} (a {@link GanTraining} run's checkpoint) restored into the
      * nets, their optimizers, the training-noise generator and the global generator; throws naming
      * the file when it cannot be continued.
      */
-    public static Position resume(Path file, Module generator, Module discriminator, Optimizer optG, Optimizer optD, Generator noise)
+    public static RunPosition resume(Path file, Module generator, Module discriminator, Optimizer optG, Optimizer optD, Generator noise)
             throws IOException {
         Map<String, String> meta = Checkpoint.peek(file);
         if (!Dcgan.ID.equals(meta.get("model"))) {
@@ -61,10 +57,7 @@ public final class GanCheckpoint {
                 .section("optimizer_g", new OptimizerSection(optG)).section("optimizer_d", new OptimizerSection(optD))
                 .section("noise", noise).section("rng", Generator.global());
         c.load(file);
-        Map<String, String> s = c.scalars();
-        return new Position(Checkpoint.longScalar(file, s, STEP, null, 1, Integer.MAX_VALUE - 1),
-                Checkpoint.longScalar(file, s, "seed", null, Long.MIN_VALUE, Long.MAX_VALUE),
-                (int) Checkpoint.longScalar(file, s, "batch", null, 2, Integer.MAX_VALUE));
+        return RunPosition.read(file, c.scalars());
     }
 
     /** Restores only the generator (to draw samples); returns the top-level scalars. */

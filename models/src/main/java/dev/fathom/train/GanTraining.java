@@ -130,16 +130,8 @@ public final class GanTraining {
              Tensor fixedZ = Scope.escape(gridNoise(gridSeed, Dcgan.Z_DIM))) {
             int done = 0;
             if (resumeFrom != null) {
-                GanCheckpoint.Position at = GanCheckpoint.resume(resumeFrom, gan.generator(), gan.discriminator(), optG, optD, noise);
-                if (at.seed() != c.seed() || at.batch() != c.batch()) {
-                    throw new IllegalArgumentException(resumeFrom + " was trained with seed " + at.seed() + " and batch " + at.batch()
-                            + "; resume with the same (got seed " + c.seed() + ", batch " + c.batch() + ")");
-                }
-                if (at.step() >= c.steps()) {
-                    throw new IllegalArgumentException(resumeFrom + " is at step " + at.step() + " already; ask for more steps than that (got "
-                            + c.steps() + ")");
-                }
-                done = (int) at.step();
+                done = (int) GanCheckpoint.resume(resumeFrom, gan.generator(), gan.discriminator(), optG, optD, noise)
+                        .continuing(resumeFrom, c.seed(), c.batch(), c.steps());
             }
             double[] seconds = new double[c.steps() - done];
             out.printf(Locale.ROOT, "generator: %,d parameters, discriminator: %,d parameters%s%n", gan.generator().parameterCount(),
