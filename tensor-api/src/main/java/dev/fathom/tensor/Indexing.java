@@ -145,6 +145,20 @@ final class Indexing {
         return Elementwise.where(mask, x, value, true);
     }
 
+    static Tensor maskedSelect(Tensor x, Tensor mask) {
+        Ops.open("maskedSelect", x, mask);
+        Ops.sameDevice("maskedSelect", x, mask);
+        if (mask.dtype() != DType.BOOL) {
+            throw new IllegalArgumentException("maskedSelect: the mask must be BOOL, got " + mask.describe() + "; use a comparison such as x.gt(0)");
+        }
+        int[] shape = Shape.broadcast("maskedSelect", mask.shape, x.shape);
+        return Scope.intermediates(() -> {
+            Tensor flat = Views.expand(x, shape).reshape(-1);
+            Tensor where = nonzero(Views.expand(mask, shape).reshape(-1)).reshape(-1);
+            return indexSelect(flat, 0, where);
+        });
+    }
+
     static Tensor nonzero(Tensor x) {
         Ops.open("nonzero", x);
         double[] v = x.dtype() == DType.BOOL ? null : Host.toDoubleArray(x);

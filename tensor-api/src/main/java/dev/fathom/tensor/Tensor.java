@@ -914,6 +914,15 @@ public final class Tensor implements AutoCloseable {
     }
 
     /**
+     * The elements where {@code mask} (BOOL, broadcast to this shape) holds, as a 1-D tensor in
+     * row-major order: PyTorch's {@code x[mask]} ({@code torch.masked_select}). Its length depends on
+     * the mask, so it reads the mask back; the gradient flows to the selected elements.
+     */
+    public Tensor maskedSelect(Tensor mask) {
+        return Indexing.maskedSelect(this, mask);
+    }
+
+    /**
      * The I64 indices {@code [n, dim()]} of the n nonzero elements in row-major order, as
      * {@code torch.nonzero}; its shape depends on the values, so it reads them back (waiting for the device).
      */

@@ -18,7 +18,7 @@ class IndexingTest extends ConformanceTest {
     }
 
     @BackendTest
-    void maskedFillWhereWithANumberNonzeroAndUnbind(TestBackends.Case backend) {
+    void maskedFillMaskedSelectWhereWithANumberNonzeroAndUnbind(TestBackends.Case backend) {
         use(backend);
         Tensor x = Tensor.of(new float[] {1, -2, 3, -4, 5, -6}, 2, 3);
         Tensor negative = x.lt(0);
@@ -35,6 +35,15 @@ class IndexingTest extends ConformanceTest {
         Check.exact("nonzero", m.nonzero(), Ref.of(new int[] {3, 2}, 0, 1, 1, 0, 1, 2), DType.I64);
         Check.exact("nonzero of BOOL", negative.nonzero(), Ref.of(new int[] {3, 2}, 0, 1, 1, 0, 1, 2), DType.I64);
         Check.exact("nonzero of nothing", Tensor.zeros(DType.I64, 4).nonzero(), Ref.of(new int[] {0, 1}), DType.I64);
+
+        Check.exact("maskedSelect", x.maskedSelect(negative), Ref.of(new int[] {3}, -2, -4, -6), DType.F32);
+        Check.exact("maskedSelect with a broadcast mask", x.maskedSelect(Tensor.of(new boolean[] {false, true, true}, 3)),
+                Ref.of(new int[] {4}, -2, 3, 5, -6), DType.F32);
+        Check.exact("maskedSelect of nothing", x.maskedSelect(x.gt(100)), Ref.of(new int[] {0}), DType.F32);
+        Check.fails(IllegalArgumentException.class, () -> x.maskedSelect(x), "maskedSelect", "the mask must be BOOL");
+        Tensor picked = Tensor.of(new double[] {1, -2, 3}, 3).requiresGrad(true);
+        picked.maskedSelect(picked.gt(0)).mul(Tensor.of(new double[] {7, 8}, 2)).sum().backward();
+        Check.exact("maskedSelect gradient", picked.grad(), Ref.of(new int[] {3}, 7, 0, 8), DType.F64);
 
         Tensor[] rows = x.unbind(0), cols = x.unbind(-1);
         Check.exact("unbind(0)[1]", rows[1], Ref.of(new int[] {3}, -4, 5, -6), DType.F32);
