@@ -12,12 +12,13 @@ import java.util.function.Supplier;
 
 /**
  * Limited-memory BFGS (Liu and Nocedal, "On the limited memory BFGS method for large scale
- * optimization", 1989), as {@code torch.optim.LBFGS} without a line search: each
- * {@link #step(Supplier)} runs up to {@code maxIterations} iterations, each a step of
- * {@code lr} along the two-loop recursion's direction over the last {@code historySize} curvature
- * pairs (the first iteration of a run scales it by {@code min(1, 1/‖g‖₁)}), and stops early, as
- * PyTorch's does, when the largest gradient entry is at most {@code toleranceGrad}, the step or
- * the loss change is below {@code toleranceChange}, or {@code maxEvaluations} losses were computed.
+ * optimization", 1989), as {@code torch.optim.LBFGS}: each {@link #step(Supplier)} runs up to
+ * {@code maxIterations} iterations, each a step along the two-loop recursion's direction over the
+ * last {@code historySize} curvature pairs, of {@code lr} (the first iteration of a run scales it by
+ * {@code min(1, 1/‖g‖₁)}) or, with {@code strongWolfe}, the step the strong-Wolfe line search
+ * finds from there ({@link StrongWolfe}); it stops early, as PyTorch's does, when the largest
+ * gradient entry is at most {@code toleranceGrad}, the step or the loss change is below
+ * {@code toleranceChange}, or {@code maxEvaluations} losses were computed.
  *
  * <p>Unlike {@link Optimizer}, it needs the loss again at every iteration: the closure computes it
  * (a scalar) from the parameters' current values; LBFGS clears their gradients, runs backward and
@@ -34,8 +35,10 @@ public final class LBFGS implements AutoCloseable {
      * @param toleranceGrad   stop when every gradient entry is at most this in magnitude (default 1e-7)
      * @param toleranceChange stop when the step or the loss change is below this (default 1e-9)
      * @param historySize     curvature pairs kept (default 100)
+     * @param strongWolfe     search each step's length by the strong-Wolfe conditions (PyTorch's {@code line_search_fn="strong_wolfe"}); default off
      */
-    public record Config(double lr, int maxIterations, int maxEvaluations, double toleranceGrad, double toleranceChange, int historySize) {
+    public record Config(double lr, int maxIterations, int maxEvaluations, double toleranceGrad, double toleranceChange, int historySize,
+                         boolean strongWolfe) {
         public Config {
             if (!(lr > 0) || Double.isInfinite(lr) || maxIterations < 1 || maxEvaluations < 1 || !(toleranceGrad >= 0) || !(toleranceChange >= 0)
                     || historySize < 1) {
@@ -47,22 +50,27 @@ public final class LBFGS implements AutoCloseable {
 
         /** PyTorch's defaults: lr 1, 20 iterations, 25 evaluations, tolerances 1e-7 and 1e-9, history 100. */
         public static Config defaults() {
-            return new Config(1, 20, 25, 1e-7, 1e-9, 100);
+            return new Config(1, 20, 25, 1e-7, 1e-9, 100, false);
         }
 
         /** These settings with another learning rate. */
         public Config withLr(double value) {
-            return new Config(value, maxIterations, maxEvaluations, toleranceGrad, toleranceChange, historySize);
+            return new Config(value, maxIterations, maxEvaluations, toleranceGrad, toleranceChange, historySize, strongWolfe);
         }
 
         /** These settings with {@code iterations} per step and PyTorch's evaluation budget for them (1.25 ×). */
         public Config withMaxIterations(int iterations) {
-            return new Config(lr, iterations, iterations * 5 / 4, toleranceGrad, toleranceChange, historySize);
+            return new Config(lr, iterations, iterations * 5 / 4, toleranceGrad, toleranceChange, historySize, strongWolfe);
         }
 
         /** These settings with another history size. */
         public Config withHistorySize(int pairs) {
-            return new Config(lr, maxIterations, maxEvaluations, toleranceGrad, toleranceChange, pairs);
+            return new Config(lr, maxIterations, maxEvaluations, toleranceGrad, toleranceChange, pairs, strongWolfe);
+        }
+
+        /** These settings with the strong-Wolfe line search on or off. */
+        public Config withStrongWolfe(boolean on) {
+            return new Config(lr, maxIterations, maxEvaluations, toleranceGrad, toleranceChange, historySize, on);
         }
     }
 
@@ -149,16 +157,30 @@ public final class LBFGS implements AutoCloseable {
                 if (dot(grad, direction) > -c.toleranceChange()) {
                     break;   // not a descent direction
                 }
-                addToParameters(t, direction);
                 boolean optimal = false;
-                if (n != c.maxIterations()) {
+                int searched = 0;
+                if (c.strongWolfe()) {
+                    StrongWolfe.Step found = lineSearch(closure, t, loss, grad, c.toleranceChange());
                     grad.close();
-                    grad = evaluate(closure, lossOut);
-                    loss = lossOut[0];
+                    grad = found.grad();
+                    loss = found.loss();
+                    t = found.t();
+                    searched = found.evaluations();
+                    addToParameters(t, direction);
                     optimal = maxAbs(grad) <= c.toleranceGrad();
-                    currentEvaluations++;
-                    evaluations++;
+                } else {
+                    addToParameters(t, direction);
+                    if (n != c.maxIterations()) {
+                        // The last iteration leaves the loss unevaluated, as PyTorch's does.
+                        grad.close();
+                        grad = evaluate(closure, lossOut);
+                        loss = lossOut[0];
+                        optimal = maxAbs(grad) <= c.toleranceGrad();
+                        searched = 1;
+                    }
                 }
+                currentEvaluations += searched;
+                evaluations += searched;
                 if (n == c.maxIterations() || currentEvaluations >= c.maxEvaluations() || optimal
                         || maxAbs(direction) * Math.abs(t) <= c.toleranceChange() || Math.abs(loss - previousLoss) < c.toleranceChange()) {
                     break;
@@ -204,6 +226,32 @@ public final class LBFGS implements AutoCloseable {
         }
     }
 
+    /** The strong-Wolfe step along the direction from the parameters' current values, which each trial restores. */
+    private StrongWolfe.Step lineSearch(Supplier<Tensor> closure, double t0, double loss, Tensor grad, double toleranceChange) {
+        List<Tensor> start = new ArrayList<>();
+        try (var g = Autograd.noGrad()) {
+            for (Parameter p : params) {
+                start.add(Scope.escape(p.data().clone()));
+            }
+        }
+        try {
+            double gtd = dot(grad, direction);
+            double[] lossOut = new double[1];
+            return StrongWolfe.search(step -> {
+                addToParameters(step, direction);
+                Tensor g = evaluate(closure, lossOut);
+                try (var off = Autograd.noGrad()) {
+                    for (int i = 0; i < params.size(); i++) {
+                        params.get(i).data().copyFrom(start.get(i));
+                    }
+                }
+                return new StrongWolfe.Evaluation(lossOut[0], g);
+            }, t0, direction, loss, grad, gtd, toleranceChange);
+        } finally {
+            start.forEach(Tensor::close);
+        }
+    }
+
     private void addToParameters(double step, Tensor d) {
         try (Scope s = Scope.open(); var g = Autograd.noGrad()) {
             long offset = 0;
@@ -238,13 +286,13 @@ public final class LBFGS implements AutoCloseable {
         rho.clear();
     }
 
-    private static double dot(Tensor a, Tensor b) {
+    static double dot(Tensor a, Tensor b) {
         try (Scope s = Scope.open()) {
             return a.mul(b).sum().itemDouble();
         }
     }
 
-    private static double maxAbs(Tensor v) {
+    static double maxAbs(Tensor v) {
         try (Scope s = Scope.open(); var g = Autograd.noGrad()) {
             return v.abs().max().itemDouble();
         }

@@ -14,7 +14,7 @@
  *       {@link dev.fathom.optim.ExponentialLR}, {@link dev.fathom.optim.CosineAnnealingLR} (with
  *       linear warm-up), {@link dev.fathom.optim.LinearLR}, {@link dev.fathom.optim.OneCycleLR} and
  *       {@link dev.fathom.optim.ReduceLROnPlateau}; each sets its optimizer's learning rate.</li>
- *   <li>{@link dev.fathom.optim.LBFGS}: PyTorch's L-BFGS without a line search, apart from the
+ *   <li>{@link dev.fathom.optim.LBFGS}: PyTorch's L-BFGS, with its strong-Wolfe line search as an option, apart from the
  *       {@code Optimizer} base because each step evaluates a closure many times.</li>
  *   <li>{@link dev.fathom.optim.GradClip}: clipping by total norm and by value.</li>
  * </ul>

@@ -60,6 +60,36 @@ class LBFGSTest extends ConformanceTest {
     }
 
     @BackendTest
+    void withTheStrongWolfeLineSearchFollowsPyTorch(TestBackends.Case backend) {
+        Device device = use(backend);
+        long live = Backends.kernels(device).memoryStats().liveBuffers();
+        // torch: LBFGS([p], line_search_fn="strong_wolfe") on Rosenbrock from [-1.5, 2], three steps: position, evaluations, iterations.
+        double[][] expected = {{-0.08511855589860293, -0.028757058413769698}, {0.9995835472529905, 0.9991550319577943},
+            {0.9999979943196398, 0.9999973438921637}};
+        long[][] counts = {{25, 19}, {50, 38}, {53, 41}};
+        try (Parameter p = new Parameter(Tensor.of(new double[] {-1.5, 2.0}, 2), true);
+             LBFGS lbfgs = new LBFGS(List.of(p), LBFGS.Config.defaults().withStrongWolfe(true))) {
+            for (int i = 0; i < 3; i++) {
+                lbfgs.step(() -> rosenbrock(p.data().narrow(0, 0, 1), p.data().narrow(0, 1, 1)));
+                assertArrayEquals(expected[i], p.data().toDoubleArray(), new double[] {1e-12, 1e-9, 1e-7}[i], "step " + i);
+                assertEquals(counts[i][0], lbfgs.evaluations(), "evaluations after step " + i);
+                assertEquals(counts[i][1], lbfgs.iterations(), "iterations after step " + i);
+            }
+        }
+        // A quadratic ½xᵀAx − bᵀx: torch stops after 9 iterations at these values (the exact minimum A⁻¹b is 1e-5 away).
+        double[] a = {4, 1, 0, 0, 0, 1, 3, 1, 0, 0, 0, 1, 5, 1, 0, 0, 0, 1, 2, 0.5, 0, 0, 0, 0.5, 1};
+        try (Tensor matrix = Tensor.of(a, 5, 5); Tensor b = Tensor.of(new double[] {1, -2, 3, 0.5, -1}, 5);
+             Parameter x = new Parameter(Tensor.zeros(DType.F64, 5), true);
+             LBFGS lbfgs = new LBFGS(List.of(x), LBFGS.Config.defaults().withStrongWolfe(true))) {
+            lbfgs.step(() -> x.data().matmul(matrix.matmul(x.data())).mul(0.5).sub(b.matmul(x.data())));
+            assertArrayEquals(new double[] {0.5271511844833591, -1.1086219165854292, 0.7987221726801704, 0.11503783814602278, -1.0575217261587904},
+                    x.data().toDoubleArray(), 1e-12);
+            assertEquals(9, lbfgs.iterations());
+        }
+        assertEquals(live, Backends.kernels(device).memoryStats().liveBuffers(), "the line search leaves nothing behind");
+    }
+
+    @BackendTest
     void stopsAtAStationaryPointAndRefusesBadInput(TestBackends.Case backend) {
         use(backend);
         try (Parameter p = new Parameter(Tensor.of(new double[] {1, 1}, 2), true); LBFGS lbfgs = new LBFGS(List.of(p), LBFGS.Config.defaults())) {
