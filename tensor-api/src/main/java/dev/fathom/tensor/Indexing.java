@@ -98,26 +98,7 @@ final class Indexing {
     }
 
     static Tensor scatterAdd(Tensor x, int dim, Tensor index, Tensor src) {
-        Ops.open("scatterAdd", x, index, src);
-        Ops.sameDevice("scatterAdd", x, index);
-        Ops.sameDevice("scatterAdd", x, src);
-        Ops.sameDtype("scatterAdd", x, src);
-        indexType("scatterAdd", index);
-        int d = Shape.dim("scatterAdd", dim, x.shape);
-        if (!java.util.Arrays.equals(index.shape, src.shape)) {
-            throw new IllegalArgumentException("scatterAdd: index shape " + Shape.format(index.shape) + " must equal the source shape "
-                    + Shape.format(src.shape));
-        }
-        if (index.shape.length != x.shape.length) {
-            throw new IllegalArgumentException("scatterAdd: index of shape " + Shape.format(index.shape) + " must have the rank of the input "
-                    + Shape.format(x.shape));
-        }
-        for (int k = 0; k < x.shape.length; k++) {
-            if (k != d && index.shape[k] > x.shape[k]) {
-                throw new IllegalArgumentException("scatterAdd: index of shape " + Shape.format(index.shape) + " is larger than the input "
-                        + Shape.format(x.shape) + " at dim " + k);
-            }
-        }
+        int d = checkScatter("scatterAdd", x, dim, index, src);
         Tensor out;
         try (var g = Autograd.noGrad()) {
             out = Conversions.copy(x);
@@ -130,6 +111,47 @@ final class Indexing {
         }
         return Ops.record("scatterAdd", out, new Tensor[] {x, src}, new Tensor[] {index},
                 g -> new Tensor[] {x.requiresGrad() ? g : null, src.requiresGrad() ? g.gather(d, index) : null});
+    }
+
+    /** Checks a scatter's operands, naming {@code op}; returns the normalized dim. */
+    private static int checkScatter(String op, Tensor x, int dim, Tensor index, Tensor src) {
+        Ops.open(op, x, index, src);
+        Ops.sameDevice(op, x, index);
+        Ops.sameDevice(op, x, src);
+        Ops.sameDtype(op, x, src);
+        indexType(op, index);
+        int d = Shape.dim(op, dim, x.shape);
+        if (!java.util.Arrays.equals(index.shape, src.shape)) {
+            throw new IllegalArgumentException(op + ": index shape " + Shape.format(index.shape) + " must equal the source shape "
+                    + Shape.format(src.shape));
+        }
+        if (index.shape.length != x.shape.length) {
+            throw new IllegalArgumentException(op + ": index of shape " + Shape.format(index.shape) + " must have the rank of the input "
+                    + Shape.format(x.shape));
+        }
+        for (int k = 0; k < x.shape.length; k++) {
+            if (k != d && index.shape[k] > x.shape[k]) {
+                throw new IllegalArgumentException(op + ": index of shape " + Shape.format(index.shape) + " is larger than the input "
+                        + Shape.format(x.shape) + " at dim " + k);
+            }
+        }
+        return d;
+    }
+
+    /** The written elements are the scattered sum over the scattered count (1 where one source writes), the others x. */
+    static Tensor scatter(Tensor x, int dim, Tensor index, Tensor src) {
+        checkScatter("scatter", x, dim, index, src);
+        return Scope.intermediates(() -> {
+            Tensor zeros = Factories.full(0, x.dtype(), x.device(), x.shape);
+            Tensor count;
+            try (var g = Autograd.noGrad()) {
+                count = scatterAdd(zeros, dim, index, Factories.full(1, x.dtype(), x.device(), src.shape));
+            }
+            Tensor written = count.gt(0);
+            Tensor sum = scatterAdd(zeros, dim, index, src);
+            Tensor mean = Elementwise.where(count.gt(1), sum.div(Elementwise.where(written, count, Factories.full(1, x.dtype(), x.device(), new int[0]))), sum);
+            return Elementwise.where(written, mean, x);
+        });
     }
 
     static Tensor maskedFill(Tensor x, Tensor mask, double value) {

@@ -940,6 +940,21 @@ public final class Tensor implements AutoCloseable {
         return Indexing.gather(this, dim, index);
     }
 
+    /**
+     * A copy of this tensor with {@code src} written at {@code index} along {@code dim}, as
+     * {@code torch.scatter}: {@code out[index[i][j]][j] = src[i][j]} for dim 0, and so on. Where
+     * several sources target one element the result is their mean (PyTorch leaves it undefined).
+     */
+    public Tensor scatter(int dim, Tensor index, Tensor src) {
+        return Indexing.scatter(this, dim, index, src);
+    }
+
+    /** {@link #scatter(int, Tensor, Tensor)} of the number {@code value} at every index. */
+    public Tensor scatter(int dim, Tensor index, double value) {
+        Ops.open("scatter", this, index);
+        return Scope.intermediates(() -> Indexing.scatter(this, dim, index, Factories.full(value, dtype(), device(), index.shape)));
+    }
+
     /** A copy of this tensor with {@code src} added at {@code index} along {@code dim}, as {@code torch.scatter_add}. */
     public Tensor scatterAdd(int dim, Tensor index, Tensor src) {
         return Indexing.scatterAdd(this, dim, index, src);

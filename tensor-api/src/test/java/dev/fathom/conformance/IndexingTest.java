@@ -45,6 +45,22 @@ class IndexingTest extends ConformanceTest {
         picked.maskedSelect(picked.gt(0)).mul(Tensor.of(new double[] {7, 8}, 2)).sum().backward();
         Check.exact("maskedSelect gradient", picked.grad(), Ref.of(new int[] {3}, 7, 0, 8), DType.F64);
 
+        // scatter along dim 1: out[i][index[i][j]] = src[i][j]; the rest stays x.
+        Tensor base = Tensor.of(new double[] {1, 2, 3, 4, 5, 6}, 2, 3).requiresGrad(true);
+        Tensor src = Tensor.of(new double[] {10, 20, 30, 40}, 2, 2).requiresGrad(true);
+        Tensor idx = Tensor.of(new long[] {2, 0, 1, 2}, 2, 2);
+        Tensor out = base.scatter(1, idx, src);
+        Check.exact("scatter", out, Ref.of(new int[] {2, 3}, 20, 2, 10, 4, 30, 40), DType.F64);
+        out.mul(Tensor.of(new double[] {1, 2, 3, 4, 5, 6}, 2, 3)).sum().backward();
+        Check.exact("scatter's gradient to the input: none where written", base.grad(), Ref.of(new int[] {2, 3}, 0, 2, 0, 4, 0, 0), DType.F64);
+        Check.exact("scatter's gradient to the source: gathered", src.grad(), Ref.of(new int[] {2, 2}, 3, 1, 5, 6), DType.F64);
+        Check.exact("scatter of a number", Tensor.zeros(DType.F32, 2, 3).scatter(1, idx, 7),
+                Ref.of(new int[] {2, 3}, 7, 0, 7, 0, 7, 7), DType.F32);
+        Check.exact("sources meeting at one element give their mean", Tensor.zeros(DType.F64, 3).scatter(0, Tensor.of(new long[] {1, 1}, 2),
+                Tensor.of(new double[] {2, 6}, 2)), Ref.of(new int[] {3}, 0, 4, 0), DType.F64);
+        Check.fails(IllegalArgumentException.class, () -> base.scatter(1, idx, Tensor.zeros(DType.F64, 2, 3)), "scatter: index shape [2, 2] must equal "
+                + "the source shape [2, 3]");
+
         Tensor[] rows = x.unbind(0), cols = x.unbind(-1);
         Check.exact("unbind(0)[1]", rows[1], Ref.of(new int[] {3}, -4, 5, -6), DType.F32);
         Check.exact("unbind(-1)[2]", cols[2], Ref.of(new int[] {2}, 3, -6), DType.F32);
