@@ -3,7 +3,8 @@
  *
  * <ul>
  *   <li>The core: {@link dev.fathom.nn.Module} (named parameters, buffers and children,
- *       train/eval, state dicts), {@link dev.fathom.nn.Parameter}, {@link dev.fathom.nn.Sequential}.</li>
+ *       train/eval, state dicts), {@link dev.fathom.nn.Parameter}, {@link dev.fathom.nn.Sequential},
+ *       {@link dev.fathom.nn.ModuleList}.</li>
  *   <li>{@link dev.fathom.nn.Functional}: the layer functions (linear, activations, dropout,
  *       embedding, layer and batch norm, convolution and pooling) and the losses, with
  *       {@link dev.fathom.nn.Reduction}. Each checks its inputs once and names itself, the shapes and

@@ -54,8 +54,8 @@ class NnModulesTest extends ConformanceTest {
     void printsHyperparameters(TestBackends.Case backend) {
         use(backend);
         Map<Module, String> expected = new LinkedHashMap<>();
-        expected.put(new Linear(784, 256), "Linear(in_features=784, out_features=256, bias=true)");
-        expected.put(new Linear(4, 2, false), "Linear(in_features=4, out_features=2, bias=false)");
+        expected.put(new Linear(784, 256), "Linear(in_features=784, out_features=256, bias=True)");
+        expected.put(new Linear(4, 2, false), "Linear(in_features=4, out_features=2, bias=False)");
         expected.put(new LayerNorm(8), "LayerNorm([8], eps=1.0E-5, elementwise_affine=true)");
         expected.put(new Dropout(0.25), "Dropout(p=0.25)");
         expected.put(new Embedding(10, 3), "Embedding(10, 3)");
@@ -73,7 +73,23 @@ class NnModulesTest extends ConformanceTest {
             m.close();
         });
         try (Sequential seq = new Sequential(new Linear(2, 3), new ReLU())) {
-            assertEquals("Sequential(\n  (0): Linear(in_features=2, out_features=3, bias=true)\n  (1): ReLU()\n)", seq.toString());
+            assertEquals("Sequential(\n  (0): Linear(in_features=2, out_features=3, bias=True)\n  (1): ReLU()\n)", seq.toString());
+        }
+        // ModuleList: children "0", "1", … whose parameters and state are the holder's; no forward of its own.
+        try (dev.fathom.nn.ModuleList list = new dev.fathom.nn.ModuleList(new Linear(2, 3), new ReLU())) {
+            list.add(new Linear(3, 1, false));
+            assertEquals("ModuleList(\n  (0): Linear(in_features=2, out_features=3, bias=True)\n  (1): ReLU()\n  (2): Linear(in_features=3, "
+                    + "out_features=1, bias=False)\n)", list.toString());
+            assertEquals(java.util.List.of("0.weight", "0.bias", "2.weight"), java.util.List.copyOf(list.stateDict().keySet()));
+            assertEquals(3 * 2 + 3 + 3, list.parameterCount());
+            assertEquals(3, list.size());
+            assertTrue(list.get(1) instanceof ReLU);
+            list.eval();
+            for (dev.fathom.nn.Module m : list) {
+                assertTrue(!m.isTraining(), "eval reaches every module");
+            }
+            Check.fails(UnsupportedOperationException.class, () -> list.forward(Tensor.zeros(1, 2)), "ModuleList has no forward");
+            Check.fails(IndexOutOfBoundsException.class, () -> list.get(3), "index 3 is outside [0, 3)");
         }
     }
 
