@@ -119,7 +119,7 @@ public final class LBFGS implements AutoCloseable {
             iterations++;
             try (Scope s = Scope.open(); var g = Autograd.noGrad()) {
                 if (iterations == 1) {
-                    replace(grad.neg(), true);
+                    direction = replaced(direction, grad.neg());
                     clearHistory();
                     hDiag = 1;
                 } else {
@@ -149,9 +149,9 @@ public final class LBFGS implements AutoCloseable {
                         double beta = dot(oldDirs.get(i), r) * rho.get(i);
                         r = r.add(oldSteps.get(i).mul(alpha[i] - beta));
                     }
-                    replace(r, true);
+                    direction = replaced(direction, r);
                 }
-                replace(grad.clone(), false);
+                previousGrad = replaced(previousGrad, grad.clone());
                 double previousLoss = loss;
                 t = iterations == 1 ? Math.min(1, 1 / grad.abs().sum().itemDouble()) * c.lr() : c.lr();
                 if (dot(grad, direction) > -c.toleranceChange()) {
@@ -264,18 +264,13 @@ public final class LBFGS implements AutoCloseable {
         }
     }
 
-    /** Keeps {@code value} outside every scope as the direction ({@code direction}) or the previous gradient. */
-    private void replace(Tensor value, boolean isDirection) {
+    /** {@code value}, kept outside every scope, in place of {@code old}, which is closed. */
+    private static Tensor replaced(Tensor old, Tensor value) {
         Tensor kept = Scope.escape(value);
-        Tensor old = isDirection ? direction : previousGrad;
-        if (isDirection) {
-            direction = kept;
-        } else {
-            previousGrad = kept;
-        }
         if (old != null && old != kept) {
             old.close();
         }
+        return kept;
     }
 
     private void clearHistory() {

@@ -54,15 +54,15 @@ final class DerivedElementwise {
             // Magnitudes from 2^52 (F64) or 2^23 (F32) up are whole already, as are ±∞; NaN stays NaN. Below that the
             // I64 round trip truncates exactly.
             double whole = x.dtype() == DType.F64 ? 0x1p52 : 0x1p23;
-            Tensor keep = x.abs().ge(whole).logicalOr(x.ne(x));
-            Tensor safe = Elementwise.where(keep, Factories.full(0, x.dtype(), x.device(), new int[0]), x);
+            Tensor keep = x.abs().ge(whole).logicalOr(isnan(x));
+            Tensor safe = Elementwise.where(keep, x, 0, true);
             Tensor t = safe.to(DType.I64).to(x.dtype());
             Tensor r = switch (mode) {
                 case TRUNC -> t;
-                case FLOOR -> t.sub(t.gt(safe).to(x.dtype()));
+                case FLOOR -> floor(t, safe);
                 case CEIL -> t.add(t.lt(safe).to(x.dtype()));
                 case HALF_EVEN -> {
-                    Tensor f = t.sub(t.gt(safe).to(x.dtype()));
+                    Tensor f = floor(t, safe);
                     Tensor frac = safe.sub(f);   // exact below 2^52 (2^23)
                     Tensor odd = f.sub(f.mul(0.5).to(DType.I64).to(x.dtype()).mul(2)).ne(0);
                     Tensor up = frac.gt(0.5).logicalOr(frac.eq(0.5).logicalAnd(odd));
@@ -76,6 +76,11 @@ final class DerivedElementwise {
         return out;
     }
 
+    /** The floor of {@code x} from its truncation {@code t}: one less where truncating rounded a negative x up. */
+    private static Tensor floor(Tensor t, Tensor x) {
+        return t.sub(t.gt(x).to(x.dtype()));
+    }
+
     /** {@code log(1 + x)}, accurate where x is tiny; gradient {@code g / (1 + x)}. */
     static Tensor log1p(Tensor x) {
         Ops.open("log1p", x);
@@ -85,7 +90,7 @@ final class DerivedElementwise {
             // Kahan: log(u)·x/(u − 1) with u = 1 + x corrects u's rounding; x itself where u rounds to 1; +∞ at +∞.
             Tensor u = x.add(1);
             Tensor one = u.eq(1);
-            Tensor denominator = Elementwise.where(one, Factories.full(1, x.dtype(), x.device(), new int[0]), u.sub(1));
+            Tensor denominator = Elementwise.where(one, u.sub(1), 1, true);
             Tensor corrected = Elementwise.where(u.eq(Double.POSITIVE_INFINITY), u, u.log().mul(x.div(denominator)));
             y = s.keep(Elementwise.where(one, x, corrected));
         }
@@ -102,7 +107,7 @@ final class DerivedElementwise {
             Tensor u = x.exp();
             Tensor one = u.eq(1);
             Tensor um1 = u.sub(1);
-            Tensor logU = Elementwise.where(one, Factories.full(1, x.dtype(), x.device(), new int[0]), u.log());
+            Tensor logU = Elementwise.where(one, u.log(), 1, true);
             Tensor corrected = Elementwise.where(um1.eq(-1).logicalOr(u.eq(Double.POSITIVE_INFINITY)), um1, um1.mul(x.div(logU)));
             y = s.keep(Elementwise.where(one, x, corrected));
         }
@@ -124,7 +129,7 @@ final class DerivedElementwise {
         try (var g = Autograd.noGrad(); Scope s = Scope.open()) {
             Tensor fa = a.dtype().isFloating() ? a : a.to(DType.F64), fb = b.dtype().isFloating() ? b : b.to(DType.F64);
             // An infinity is close only to itself (whatever the tolerance), so the difference counts between finite values only.
-            Tensor finite = fa.sub(fa).eq(0).logicalAnd(fb.sub(fb).eq(0));
+            Tensor finite = isfinite(fa).logicalAnd(isfinite(fb));
             Tensor close = fa.sub(fb).abs().le(fb.abs().mul(rtol).add(atol)).logicalAnd(finite).logicalOr(fa.eq(fb));
             if (equalNan) {
                 close = close.logicalOr(fa.ne(fa).logicalAnd(fb.ne(fb)));

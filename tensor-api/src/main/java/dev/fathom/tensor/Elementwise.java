@@ -134,9 +134,7 @@ final class Elementwise {
 
     static Tensor where(Tensor cond, Tensor a, Tensor b) {
         Ops.open("where", cond, a, b);
-        if (cond.dtype() != DType.BOOL) {
-            throw new IllegalArgumentException("where: the condition must be BOOL, got " + cond.describe() + "; use a comparison such as x.gt(0)");
-        }
+        Ops.bool("where", "condition", cond);
         Ops.sameDevice("where", cond, a);
         Ops.sameDevice("where", a, b);
         Ops.sameDtype("where", a, b);

@@ -149,16 +149,14 @@ final class Indexing {
             }
             Tensor written = count.gt(0);
             Tensor sum = scatterAdd(zeros, dim, index, src);
-            Tensor mean = Elementwise.where(count.gt(1), sum.div(Elementwise.where(written, count, Factories.full(1, x.dtype(), x.device(), new int[0]))), sum);
+            Tensor mean = Elementwise.where(count.gt(1), sum.div(Elementwise.where(written, count, 1, false)), sum);
             return Elementwise.where(written, mean, x);
         });
     }
 
     static Tensor maskedFill(Tensor x, Tensor mask, double value) {
         Ops.open("maskedFill", x, mask);
-        if (mask.dtype() != DType.BOOL) {
-            throw new IllegalArgumentException("maskedFill: the mask must be BOOL, got " + mask.describe() + "; use a comparison such as x.gt(0)");
-        }
+        Ops.bool("maskedFill", "mask", mask);
         int[] shape = Shape.broadcast("maskedFill", mask.shape, x.shape);
         if (!java.util.Arrays.equals(shape, x.shape)) {
             throw new IllegalArgumentException("maskedFill: the mask " + mask.describe() + " does not broadcast to the tensor's shape "
@@ -170,9 +168,7 @@ final class Indexing {
     static Tensor maskedSelect(Tensor x, Tensor mask) {
         Ops.open("maskedSelect", x, mask);
         Ops.sameDevice("maskedSelect", x, mask);
-        if (mask.dtype() != DType.BOOL) {
-            throw new IllegalArgumentException("maskedSelect: the mask must be BOOL, got " + mask.describe() + "; use a comparison such as x.gt(0)");
-        }
+        Ops.bool("maskedSelect", "mask", mask);
         int[] shape = Shape.broadcast("maskedSelect", mask.shape, x.shape);
         return Scope.intermediates(() -> {
             Tensor flat = Views.expand(x, shape).reshape(-1);
@@ -188,11 +184,7 @@ final class Indexing {
         int rank = x.shape.length, n = (int) x.numel();
         long[] found = new long[n * Math.max(rank, 1)];
         int count = 0;
-        int[] strides = new int[rank];
-        for (int d = rank - 1, s = 1; d >= 0; d--) {
-            strides[d] = s;
-            s *= x.shape[d];
-        }
+        long[] strides = Shape.contiguousStrides(x.shape);
         for (int f = 0; f < n; f++) {
             if (b != null ? b[f] : v[f] != 0) {   // NaN is nonzero
                 for (int d = 0; d < rank; d++) {

@@ -71,6 +71,13 @@ final class Ops {
         }
     }
 
+    /** {@code t} (the op's {@code what}: condition, mask) is BOOL, or the op's message says how to make one. */
+    static void bool(String op, String what, Tensor t) {
+        if (t.dtype() != DType.BOOL) {
+            throw new IllegalArgumentException(op + ": the " + what + " must be BOOL, got " + t.describe() + "; use a comparison such as x.gt(0)");
+        }
+    }
+
     static void floating(String op, Tensor t) {
         if (!t.dtype().isFloating()) {
             throw new IllegalArgumentException(op + ": needs a floating tensor (F32 or F64), got " + t.describe()

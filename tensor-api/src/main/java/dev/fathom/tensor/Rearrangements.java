@@ -127,8 +127,8 @@ final class Rearrangements {
                 keep[i * cols + j] = lower ? above <= diagonal : above >= diagonal;
             }
         }
-        return Scope.intermediates(() -> Elementwise.where(Factories.upload(keep, keep.length, DType.BOOL, x.device(), new int[] {rows, cols}), x,
-                Factories.full(0, x.dtype(), x.device(), new int[0])));
+        return Scope.intermediates(() -> Elementwise.where(Factories.upload(keep, keep.length, DType.BOOL, x.device(), new int[] {rows, cols}), x, 0,
+                false));
     }
 
     /**

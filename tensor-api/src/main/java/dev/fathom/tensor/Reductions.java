@@ -303,12 +303,11 @@ final class Reductions {
         return Ops.record("norm", y, new Tensor[] {x}, new Tensor[] {x, y}, gy -> {
             Tensor kept = keepDim ? y : y.reshape(keptShape(x.shape, axes));
             Tensor gk = keepDim ? gy : gy.reshape(keptShape(x.shape, axes));
-            Tensor zero = Factories.full(0, x.dtype(), x.device(), new int[0]), one = Factories.full(1, x.dtype(), x.device(), new int[0]);
             Tensor none = kept.eq(0).logicalOr(x.eq(0));
-            Tensor safeNorm = Elementwise.where(kept.eq(0), one, kept), safeX = Elementwise.where(x.eq(0), one, x);
+            Tensor safeNorm = Elementwise.where(kept.eq(0), kept, 1, true), safeX = Elementwise.where(x.eq(0), x, 1, true);
             // x·(|x|/‖x‖)^(p−2)/‖x‖ is sign(x)·|x|^(p−1)/‖x‖^(p−1); for p = 2 it is x/‖x‖.
             Tensor slope = p == 2 ? safeX.div(safeNorm) : safeX.div(safeNorm).mul(safeX.abs().div(safeNorm).pow(p - 2));
-            return new Tensor[] {Elementwise.where(none, zero, slope.mul(gk))};
+            return new Tensor[] {Elementwise.where(none, slope.mul(gk), 0, true)};
         });
     }
 }
