@@ -18,7 +18,6 @@ import dev.fathom.tensor.Tensor;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -44,7 +43,7 @@ import java.util.stream.LongStream;
  */
 public final class CharLmTraining {
     /** Steps the peers leave out of the throughput median. */
-    public static final int WARMUP_STEPS = 20;
+    public static final int WARMUP_STEPS = SteadySteps.WARMUP_STEPS;
 
     /**
      * @param steps      optimizer steps
@@ -217,9 +216,9 @@ public final class CharLmTraining {
                 }
             }
         }
-        double median = median(stepSeconds.length > WARMUP_STEPS ? Arrays.copyOfRange(stepSeconds, WARMUP_STEPS, stepSeconds.length) : stepSeconds);
-        int firstTimed = (int) done + 1 + (stepSeconds.length > WARMUP_STEPS ? WARMUP_STEPS : 0);
-        return new Result(firstVal, lastVal, lastTrain, batch * ctx / median, median * 1e3, firstTimed, ckpt);
+        SteadySteps speed = SteadySteps.of(stepSeconds, done);
+        double median = speed.medianSeconds();
+        return new Result(firstVal, lastVal, lastTrain, batch * ctx / median, median * 1e3, speed.firstTimedStep(), ckpt);
     }
 
     /** The mean cross-entropy of the model over the windows {@code xy} (inputs and targets, {@code [batch·ctx]} each). */
@@ -249,12 +248,5 @@ public final class CharLmTraining {
             out.printf(Locale.ROOT, format, args);
             out.flush();
         }
-    }
-
-    static double median(double[] xs) {
-        double[] s = xs.clone();
-        Arrays.sort(s);
-        int n = s.length;
-        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
     }
 }

@@ -44,7 +44,7 @@ import java.util.Objects;
  */
 public final class GanTraining {
     /** Steps before the steps/s median, as in the reference (steps 21..N). */
-    public static final int WARMUP_STEPS = 20;
+    public static final int WARMUP_STEPS = SteadySteps.WARMUP_STEPS;
     /** Images per grid (8×8). */
     public static final int GRID = 64;
 
@@ -184,8 +184,8 @@ public final class GanTraining {
             } finally {
                 epoch.close();
             }
-            int firstTimed = done + 1 + (seconds.length > WARMUP_STEPS ? WARMUP_STEPS : 0);
-            return new Result(c.steps(), last.d(), last.g(), stepsPerSecond(seconds), firstTimed, grid, ckpt);
+            SteadySteps speed = SteadySteps.of(seconds, done);
+            return new Result(c.steps(), last.d(), last.g(), 1 / speed.medianSeconds(), speed.firstTimedStep(), grid, ckpt);
         }
     }
 
@@ -207,14 +207,5 @@ public final class GanTraining {
         try (Scope s = Scope.open()) {
             SampleGrid.write(png, sample(generator, z), 8);
         }
-    }
-
-    /** 1 / the median step time over the steps after {@link #WARMUP_STEPS} (all steps when there are no more). */
-    static double stepsPerSecond(double[] seconds) {
-        double[] steady = seconds.length > WARMUP_STEPS ? Arrays.copyOfRange(seconds, WARMUP_STEPS, seconds.length) : seconds.clone();
-        Arrays.sort(steady);
-        int n = steady.length;
-        double median = n % 2 == 1 ? steady[n / 2] : (steady[n / 2 - 1] + steady[n / 2]) / 2;
-        return 1 / median;
     }
 }

@@ -196,7 +196,7 @@ class CharLmTrainingTest {
                     Path.of("unused"), null));
             assertTrue(e.getMessage().contains("the corpus has " + CORPUS.vocabSize() + " characters but the model 5 tokens"), e.getMessage());
         }
-        assertEquals(2.5, CharLmTraining.median(new double[] {4, 1, 3, 2}));
-        assertArrayEquals(new double[] {1}, new double[] {CharLmTraining.median(new double[] {1})});
+        assertEquals(2.5, SteadySteps.median(new double[] {4, 1, 3, 2}));
+        assertArrayEquals(new double[] {1}, new double[] {SteadySteps.median(new double[] {1})});
     }
 }
