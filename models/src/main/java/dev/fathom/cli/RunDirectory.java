@@ -9,6 +9,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -37,6 +39,15 @@ final class RunDirectory implements AutoCloseable {
         this.ours = ours;
         this.onInterrupt = new Thread(this::interrupted, "fathom-run-interrupted");
         Runtime.getRuntime().addShutdownHook(onInterrupt);
+    }
+
+    /**
+     * Where a train command writes: {@code --out} when given, else the directory of the checkpoint
+     * it resumes, else {@code runs/NAME-yyyyMMdd-HHmmss}.
+     */
+    static Path choose(Path out, Path resume, String name) {
+        return out != null ? out : resume != null ? resume.toAbsolutePath().getParent()
+                : Path.of("runs", name + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
     }
 
     /** Ctrl-C: what the run wrote stays, to resume from; a directory it made and left empty goes. */

@@ -20,8 +20,6 @@ import picocli.CommandLine.Spec;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -134,8 +132,7 @@ final class TrainCharLmCommand implements Callable<Integer> {
                     + "'s); pass the --data it was trained on");
         }
         double rate = lr != null ? lr : CharLmTraining.referenceLr(arch.name());
-        Path runDir = out != null ? out : resume != null ? resume.toAbsolutePath().getParent()
-                : Path.of("runs", "charlm-" + arch + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        Path runDir = RunDirectory.choose(out, resume, "charlm-" + arch);
         try (RunDirectory run = RunDirectory.open(runDir, resume != null, true)) {
             CharLmTraining.Settings settings = new CharLmTraining.Settings(steps, evalEvery, batch, 128, 20, seed);
             CharLm model = saved != null ? CharLmCheckpoint.create(saved.get("arch"), saved.get("config"))

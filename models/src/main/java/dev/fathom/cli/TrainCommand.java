@@ -28,8 +28,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -164,8 +162,7 @@ final class TrainCommand implements Callable<Integer> {
             }
         }
         Fathom.seed(seed);
-        Path runDir = out != null ? out : resume != null ? resume.toAbsolutePath().getParent()
-                : Path.of("runs", zoo.id() + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        Path runDir = RunDirectory.choose(out, resume, zoo.id());
         try (RunDirectory run = RunDirectory.open(runDir, resume != null, true)) {
             FashionMnist.Splits splits = FashionMnist.load(FashionMnist.locate(where.data));
             Dataset train = splits.train().reshape(zoo.exampleShape());

@@ -16,8 +16,6 @@ import picocli.CommandLine.Spec;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -77,8 +75,7 @@ final class TrainDcganCommand implements Callable<Integer> {
         }
         Device d = Device.parse(where.device);
         Fathom.setDefaultDevice(d);
-        Path runDir = out != null ? out : resume != null ? resume.toAbsolutePath().getParent()
-                : Path.of("runs", Dcgan.ID + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        Path runDir = RunDirectory.choose(out, resume, Dcgan.ID);
         try (RunDirectory run = RunDirectory.open(runDir, resume != null, true)) {
             FashionMnist.Splits splits = FashionMnist.load(FashionMnist.locate(where.data));
             w.printf(Locale.ROOT, "fathom train dcgan on %s: %d training images, batch %d, %d steps, Adam %s β (%s, %s), seed %d, run %s%n", d,
