@@ -237,28 +237,26 @@ public final class DataLoader {
      * that breaks it would otherwise fail later, in whichever layer first meets the wrong shape.
      */
     private HostBatch requireContract(HostBatch batch, int count) {
-        int[] features = prepend(count, dataset.exampleShape()), labels = prepend(count, dataset.labelShape());
+        int[] features = HostBatch.prepend(count, dataset.exampleShape()), labels = HostBatch.prepend(count, dataset.labelShape());
         boolean classes = dataset.labelDType() == DType.I64;
         DType kind = dataset.featureDType();
         if (batch == null || !Arrays.equals(batch.shape(), features) || !Arrays.equals(batch.targetShape(), labels)
                 || (batch.classes() != null) != classes || batch.featureDType() != kind) {
             String name = dataset.getClass().getSimpleName().isEmpty() ? dataset.getClass().getName() : dataset.getClass().getSimpleName();
-            String ids = kind == DType.F32 ? "" : kind + " ";
             throw new IllegalStateException("DataLoader: " + name + ".gather of " + count + " examples returned "
-                    + (batch == null ? "null" : (batch.featureDType() == DType.F32 ? "" : batch.featureDType() + " ") + "features "
-                    + Arrays.toString(batch.shape()) + " and " + (batch.classes() != null ? "class" : "F32") + " labels " + Arrays.toString(batch.targetShape()))
-                    + " where its exampleShape(), featureDType(), labelShape() and labelDType() promise " + ids + "features " + Arrays.toString(features)
-                    + " and " + (classes ? "class" : "F32") + " labels " + Arrays.toString(labels) + "; fix the data set so that the two agree");
+                    + (batch == null ? "null" : describe(batch.featureDType(), batch.shape(), batch.classes() != null, batch.targetShape()))
+                    + " where its exampleShape(), featureDType(), labelShape() and labelDType() promise " + describe(kind, features, classes, labels)
+                    + "; fix the data set so that the two agree");
         }
         return batch;
     }
 
-    private static int[] prepend(int n, int[] shape) {
-        int[] out = new int[shape.length + 1];
-        out[0] = n;
-        System.arraycopy(shape, 0, out, 1, shape.length);
-        return out;
+    /** {@code "features [4, 2] and class labels [4]"}, the dtype before "features" when it is not F32. */
+    private static String describe(DType features, int[] shape, boolean classes, int[] labelShape) {
+        return (features == DType.F32 ? "" : features + " ") + "features " + Arrays.toString(shape) + " and " + (classes ? "class" : "F32")
+                + " labels " + Arrays.toString(labelShape);
     }
+
 
     /** A seed per (loader seed, epoch, batch), so transforms do not depend on which thread runs them, or when. */
     private long transformSeed(int epoch, int index) {

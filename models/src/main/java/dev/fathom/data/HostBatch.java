@@ -73,6 +73,14 @@ public record HostBatch(float[] features, long[] ids, int[] shape, long[] classe
         return new Batch(x, y);
     }
 
+    /** {@code [n, ...shape]}: the shape of n examples of {@code shape}. */
+    static int[] prepend(int n, int[] shape) {
+        int[] s = new int[shape.length + 1];
+        s[0] = n;
+        System.arraycopy(shape, 0, s, 1, shape.length);
+        return s;
+    }
+
     static long product(int[] shape) {
         long p = 1;
         for (int d : shape) {

@@ -51,9 +51,6 @@ final class ReshapedDataset implements Dataset {
     @Override
     public HostBatch gather(int[] indices, int from, int count) {
         HostBatch b = base.gather(indices, from, count);
-        int[] shape = new int[exampleShape.length + 1];
-        shape[0] = count;
-        System.arraycopy(exampleShape, 0, shape, 1, exampleShape.length);
-        return b.withShape(shape);
+        return b.withShape(HostBatch.prepend(count, exampleShape));
     }
 }

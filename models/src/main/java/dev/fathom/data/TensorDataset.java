@@ -152,8 +152,8 @@ public final class TensorDataset implements Dataset {
                 System.arraycopy(ids, indices[from + i] * width, xi, i * width, width);
             }
         }
-        int[] shape = prepend(count, exampleShape);
-        int[] yShape = prepend(count, labelShape);
+        int[] shape = HostBatch.prepend(count, exampleShape);
+        int[] yShape = HostBatch.prepend(count, labelShape);
         if (classes != null) {
             long[] y = new long[count];
             for (int i = 0; i < count; i++) {
@@ -167,12 +167,5 @@ public final class TensorDataset implements Dataset {
             System.arraycopy(targets, indices[from + i] * k, y, i * k, k);
         }
         return new HostBatch(x, xi, shape, null, y, yShape);
-    }
-
-    static int[] prepend(int n, int[] shape) {
-        int[] s = new int[shape.length + 1];
-        s[0] = n;
-        System.arraycopy(shape, 0, s, 1, shape.length);
-        return s;
     }
 }
