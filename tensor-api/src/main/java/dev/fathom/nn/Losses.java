@@ -163,7 +163,7 @@ final class Losses {
             pointwise = target.exp().mul(target.sub(input));
         } else {
             // xlogy: 0·log 0 is 0; log of 1 where the target is 0 keeps its gradient finite too.
-            Tensor safe = Tensor.where(target.eq(0), Tensor.onesLike(target), target);
+            Tensor safe = Tensor.where(target.eq(0), 1, target);
             pointwise = target.mul(safe.log().sub(input));
         }
         return reduction.apply(pointwise);
@@ -272,10 +272,9 @@ final class Losses {
      * holds and on 0 elsewhere (finite, so the branch not taken passes no 0·∞).
      */
     private static Tensor negLogSigmoid(Tensor x) {
-        Tensor zero = Tensor.zerosLike(x);
         Tensor atLeastZero = x.ge(0);
-        Tensor nonNegative = Tensor.where(atLeastZero, x, zero);
-        Tensor negative = Tensor.where(atLeastZero, zero, x);
+        Tensor nonNegative = Tensor.where(atLeastZero, x, 0);
+        Tensor negative = Tensor.where(atLeastZero, 0, x);
         return Tensor.where(atLeastZero, nonNegative.neg().exp().add(1).log(), negative.exp().add(1).log().sub(negative));
     }
 
